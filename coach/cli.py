@@ -1,0 +1,231 @@
+"""The `coach` command: analyze, eval, serve, live, exercises.
+
+Bad input gets a one-line reason on stderr and a non-zero exit, never a traceback.
+Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 no person found in the video.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_NO_PERSON = 3
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported on one line, exit status 2."""
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"coach: {message}", file=sys.stderr)
+    return code
+
+
+def resolve_exercise(spec: str):  # type: ignore[no-untyped-def]
+    """An exercise id from the library, or a path to a definition file."""
+    from exercises import DefinitionError, UnknownExercise, load_exercise, load_file
+
+    if spec.endswith(".toml") or "/" in spec or Path(spec).is_file():
+        try:
+            return load_file(spec)
+        except DefinitionError as exc:
+            raise UsageError(f"invalid exercise definition: {exc}") from None
+    try:
+        return load_exercise(spec)
+    except UnknownExercise as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- analyze ----------------------------------------------------------------------------
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from coach.analysis import NoPersonFound, analyze_video, progress_bar
+    from coach.report import format_summary
+    from pose.sources import SourceError
+
+    exercise = resolve_exercise(args.exercise)
+    path = Path(args.video)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder, not a video file")
+    try:
+        result = analyze_video(
+            path,
+            exercise,
+            annotate=args.annotate,
+            progress=None if args.quiet else progress_bar(),
+        )
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    except NoPersonFound as exc:
+        if args.json:
+            print(json.dumps({"exercise": exercise.id, "error": "no_person", "message": str(exc)}))
+        return _fail(f"{exc}: check that the person is in view and well lit", EXIT_NO_PERSON)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=None if args.compact else 2))
+    else:
+        print(format_summary(result, exercise))
+    return EXIT_OK
+
+
+# -- eval -------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    from coach.evaluate import evaluate_manifest, format_table
+
+    manifest = Path(args.manifest)
+    if not manifest.is_file():
+        raise UsageError(f"no such manifest: {manifest}")
+    try:
+        rows = evaluate_manifest(
+            manifest,
+            use_landmarks=args.landmarks,
+            only=args.only,
+            progress=None if args.quiet else lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+    else:
+        print(format_table(rows))
+    return EXIT_OK
+
+
+# -- exercises --------------------------------------------------------------------------
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from exercises import DefinitionError, UnknownExercise, list_exercises, load_exercise, load_file
+    from exercises.loader import default_library
+
+    if args.action == "list":
+        for ex in list_exercises():
+            print(f"{ex.id:20s} {ex.kind:5s} {ex.view:6s} {ex.category:16s} {ex.name}")
+        for err in default_library().errors:
+            print(f"coach: skipped {err}", file=sys.stderr)
+        return EXIT_OK
+    if args.action == "show":
+        if not args.target:
+            raise UsageError("exercises show needs an exercise id")
+        try:
+            ex = load_exercise(args.target)
+        except UnknownExercise as exc:
+            raise UsageError(str(exc)) from None
+        print(json.dumps(ex.model_dump(mode="json", exclude_none=True), indent=2))
+        return EXIT_OK
+    if args.action == "validate":
+        if not args.target:
+            raise UsageError("exercises validate needs a file")
+        try:
+            ex = load_file(args.target)
+        except DefinitionError as exc:
+            return _fail(str(exc), EXIT_BAD_INPUT)
+        print(f"{args.target}: ok ({ex.id}, {ex.kind})")
+        return EXIT_OK
+    if args.action == "schema":
+        from exercises.schema import Exercise
+
+        print(json.dumps(Exercise.model_json_schema(), indent=2))
+        return EXIT_OK
+    raise UsageError(f"unknown action {args.action!r}")
+
+
+# -- serve / live -----------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from coach.serve import serve
+
+    return serve(host=args.host, port=args.port) or EXIT_OK
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from coach.desktop import run_desktop
+
+    resolve_exercise(args.exercise)  # fail early with the list of known ids
+    if args.video and not Path(args.video).is_file():
+        raise UsageError(f"no such file: {args.video}")
+    return run_desktop(args.exercise, args.camera, args.video, not args.no_window)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="coach",
+        description="Camera-based exercise coach for home rehabilitation: counts reps, times "
+        "balance holds, measures range of motion and flags faulty movement.",
+        epilog="Examples:\n  coach exercises list\n  coach analyze clip.mp4 --exercise squat\n"
+        "  coach analyze clip.mp4 --exercise squat --json --annotate out.mp4\n"
+        "  coach serve            # live coaching page on http://127.0.0.1:8000\n"
+        "  coach live --exercise squat --video clip.mp4 --no-window",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="score a recorded video: reps, holds, faults")
+    a.add_argument("video", help="video file (mp4, mov, avi, ...)")
+    a.add_argument("--exercise", "-e", required=True, help="exercise id or definition file (.toml)")
+    a.add_argument("--json", action="store_true", help="print the result as JSON")
+    a.add_argument("--compact", action="store_true", help="with --json: on one line")
+    a.add_argument("--annotate", metavar="OUT.mp4", help="also write an annotated video")
+    a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    a.set_defaults(func=cmd_analyze)
+
+    e = sub.add_parser("eval", help="run every clip of a manifest against its ground truth")
+    e.add_argument("manifest", help="MANIFEST.json (format of ../shared/data/MANIFEST.json)")
+    e.add_argument(
+        "--landmarks",
+        action="store_true",
+        help="score the manifest's stored landmark tracks instead of running the model",
+    )
+    e.add_argument("--only", help="only clips whose id contains this text")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--quiet", "-q", action="store_true")
+    e.set_defaults(func=cmd_eval)
+
+    x = sub.add_parser("exercises", help="list, show or validate exercise definitions")
+    x.add_argument("action", choices=["list", "show", "validate", "schema"])
+    x.add_argument("target", nargs="?", help="exercise id (show) or file (validate)")
+    x.set_defaults(func=cmd_exercises)
+
+    s = sub.add_parser("serve", help="start the live coaching web app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_serve)
+
+    live = sub.add_parser("live", help="coach live from a camera or a video, on this machine")
+    live.add_argument("--exercise", "-e", required=True)
+    src = live.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=None, help="camera index (default 0)")
+    src.add_argument("--video", help="play a video file as if it were the camera")
+    live.add_argument("--no-window", action="store_true", help="print events instead of a window")
+    live.set_defaults(func=cmd_live)
+    return p
+
+
+def quiet_native_logs() -> None:
+    """MediaPipe's C++ side logs INFO/WARNING lines to stderr; users need only our messages."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_native_logs()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:  # last resort: one line, never a traceback
+        return _fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Finds, parses and validates exercise definition files (TOML).
+
+Errors name the file, the field path and the reason. One bad file never stops the rest of
+the library from loading: `load_library` collects errors beside the good definitions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from exercises.schema import Exercise
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+USER_DIR_ENV = "COACH_EXERCISES_DIR"  # a therapist's own definitions, os.pathsep-separated
+
+
+class DefinitionError(ValueError):
+    """A definition file that cannot be used; the message says where and why."""
+
+    def __init__(self, path: Path, field_path: str, reason: str) -> None:
+        self.path = path
+        self.field_path = field_path
+        self.reason = reason
+        where = f"{path}: {field_path}: " if field_path else f"{path}: "
+        super().__init__(where + reason)
+
+
+class UnknownExercise(KeyError):
+    def __init__(self, exercise_id: str, known: list[str]) -> None:
+        self.exercise_id = exercise_id
+        self.known = known
+        super().__init__(exercise_id)
+
+    def __str__(self) -> str:
+        return f"unknown exercise {self.exercise_id!r}; known: {', '.join(self.known)}"
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_file(path: str | Path) -> Exercise:
+    """Parse and validate one definition; raises DefinitionError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError(path, "", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise DefinitionError(path, "", "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(path, "", f"TOML syntax error: {exc}") from None
+    try:
+        return Exercise.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        reason = err["msg"].removeprefix("Value error, ")
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise DefinitionError(path, _field_path(tuple(err["loc"])), reason + more) from None
+
+
+@dataclass
+class Library:
+    exercises: dict[str, Exercise] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)
+    errors: list[DefinitionError] = field(default_factory=list)
+
+
+def search_dirs() -> list[Path]:
+    dirs = [LIBRARY_DIR]
+    extra = os.environ.get(USER_DIR_ENV, "")
+    dirs += [Path(p) for p in extra.split(os.pathsep) if p]
+    return dirs
+
+
+def load_library(dirs: list[Path] | None = None) -> Library:
+    """Every valid definition in `dirs` (default: built-in library, then the user folder)."""
+    lib = Library()
+    for folder in dirs if dirs is not None else search_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                ex = load_file(path)
+            except DefinitionError as exc:
+                lib.errors.append(exc)
+                continue
+            if ex.id in lib.exercises:
+                lib.errors.append(
+                    DefinitionError(
+                        path, "id", f"duplicate id {ex.id!r} (also in {lib.sources[ex.id]})"
+                    )
+                )
+                continue
+            lib.exercises[ex.id] = ex
+            lib.sources[ex.id] = path
+    return lib
+
+
+@lru_cache(maxsize=4)
+def _cached_library(key: str) -> Library:
+    return load_library()
+
+
+def default_library() -> Library:
+    """The library for the current search path, parsed once per process."""
+    return _cached_library(os.environ.get(USER_DIR_ENV, ""))
+
+
+def list_exercises() -> list[Exercise]:
+    return sorted(default_library().exercises.values(), key=lambda e: e.id)
+
+
+def load_exercise(exercise_id: str) -> Exercise:
+    """The definition with this id, or UnknownExercise listing the known ids."""
+    lib = default_library()
+    try:
+        return lib.exercises[exercise_id]
+    except KeyError:
+        raise UnknownExercise(exercise_id, sorted(lib.exercises)) from None

@@ -1,0 +1,84 @@
+"""The pose-estimator interface and a by-name registry of backends.
+
+The rest of Coach only talks to `PoseEstimator`, so the model (MediaPipe today) can be swapped by
+configuration without touching scoring or the app. Backends are registered as "module:attribute"
+strings and imported only when created, so importing `pose` never loads a model runtime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any
+
+from pose.types import Frame, Pose
+
+
+class PoseEstimator(ABC):
+    """Finds one person's landmarks in a frame.
+
+    Use one instance per stream, fed frames in time order: backends track the person from one
+    frame to the next (faster and steadier than detecting afresh), so interleaving two streams
+    through one instance mixes them up. Instances are not thread-safe.
+    """
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def estimate(self, frame: Frame) -> Pose | None:
+        """The pose in `frame` (with `Pose.t == frame.t`), or None when no person is found."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, default no-op
+        """Free the model. Idempotent; `estimate` raises afterwards."""
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def track(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, Pose | None]]:
+        """Run the estimator over a stream: yields each frame with its pose (or None)."""
+        for frame in frames:
+            yield frame, self.estimate(frame)
+
+
+EstimatorFactory = Callable[..., PoseEstimator]
+
+# name -> factory, or "module:attribute" imported on first use (keeps heavy runtimes lazy).
+_BACKENDS: dict[str, EstimatorFactory | str] = {
+    "mediapipe": "pose.mediapipe_backend:MediaPipePoseEstimator",
+}
+
+
+def register_backend(name: str, factory: EstimatorFactory | str) -> None:
+    """Make a backend available to `create_estimator(name)`; a string is "module:attribute"."""
+    _BACKENDS[name.lower()] = factory
+
+
+def available_backends() -> list[str]:
+    """Names accepted by `create_estimator`."""
+    return sorted(_BACKENDS)
+
+
+def create_estimator(name: str = "mediapipe", **kwargs: Any) -> PoseEstimator:
+    """Build the backend called `name` (case-insensitive) with its keyword options."""
+    key = name.lower()
+    try:
+        factory = _BACKENDS[key]
+    except KeyError:
+        raise ValueError(
+            f"unknown pose backend {name!r}; available: {', '.join(available_backends())}"
+        ) from None
+    if isinstance(factory, str):
+        module_name, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module_name), attr)
+        _BACKENDS[key] = factory
+    return factory(**kwargs)

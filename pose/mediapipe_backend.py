@@ -1,0 +1,180 @@
+"""MediaPipe Pose (BlazePose) backend: the default, CPU-only, offline pose estimator.
+
+mediapipe==0.10.21 ships the "full" landmark model (model_complexity=1) inside its wheel, so it
+runs with no network and no GPU (about 20 ms a frame on two cores in tracking mode). The "lite"
+(0) and "heavy" (2) models are downloaded by MediaPipe at run time; offline that fails deep inside
+MediaPipe with an opaque URL error, so we refuse them up front unless the model file is already
+installed next to the full one.
+
+One person only: MediaPipe Pose detects a person once, then tracks that one person from frame to
+frame (it re-detects only when tracking is lost). With several people in view it follows whoever
+was found first; it never returns more than one pose. mediapipe is imported when an estimator is
+created, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pose.estimator import PoseEstimator
+from pose.landmarks import NUM_LANDMARKS
+from pose.types import Frame, Pose
+
+_MODEL_FILES: dict[int, str] = {
+    0: "pose_landmark_lite.tflite",
+    1: "pose_landmark_full.tflite",
+    2: "pose_landmark_heavy.tflite",
+}
+_MODEL_NAMES: dict[int, str] = {0: "lite", 1: "full", 2: "heavy"}
+
+
+class ModelUnavailableError(RuntimeError):
+    """The requested model is not installed and cannot be fetched (Coach runs offline)."""
+
+
+def mediapipe_model_path(model_complexity: int) -> Path | None:
+    """Where mediapipe keeps the landmark model for this complexity (None if not installed).
+
+    Looks the package up without importing it, so the check is cheap.
+    """
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return root / "modules" / "pose_landmark" / _MODEL_FILES[model_complexity]
+
+
+def check_model_available(model_complexity: int) -> Path:
+    """Path of the model file, or a clear error saying why it cannot be used here."""
+    if model_complexity not in _MODEL_FILES:
+        raise ValueError(f"model_complexity must be 0, 1 or 2, got {model_complexity!r}")
+    path = mediapipe_model_path(model_complexity)
+    if path is None:
+        raise ModelUnavailableError(
+            "mediapipe is not installed; install the project's dependencies (mediapipe==0.10.21)"
+        )
+    if not path.is_file():
+        name = _MODEL_NAMES[model_complexity]
+        raise ModelUnavailableError(
+            f"model_complexity={model_complexity} needs the '{name}' pose model, which mediapipe "
+            f"downloads at run time and which is not installed at {path}. Coach runs offline: "
+            "use model_complexity=1 (the 'full' model shipped with mediapipe==0.10.21), or copy "
+            f"{path.name} there yourself."
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """MediaPipe's C++ runtime prints INFO/WARNING lines straight to file descriptor 2 while
+    its graph starts (before absl logging is initialised, so no setting stops them). Users
+    should see only Coach's own messages: hide fd 2 for the start-up only."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class MediaPipePoseEstimator(PoseEstimator):
+    """`mp.solutions.pose.Pose` behind the `PoseEstimator` interface.
+
+    In tracking mode (`static_image_mode=False`, the default) MediaPipe also smooths landmarks
+    over time itself (`smooth_landmarks`); it assumes frames arrive in order, one stream per
+    instance. Returns image landmarks (33, 4) float32 and world landmarks (33, 3) float32 in
+    metres (hip-centred), or None when nobody is found.
+    """
+
+    name = "mediapipe"
+
+    def __init__(
+        self,
+        model_complexity: int = 1,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        static_image_mode: bool = False,
+        smooth_landmarks: bool = True,
+    ) -> None:
+        check_model_available(model_complexity)
+        for label, value in (
+            ("min_detection_confidence", min_detection_confidence),
+            ("min_tracking_confidence", min_tracking_confidence),
+        ):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{label} must be in [0, 1], got {value}")
+        import mediapipe as mp  # lazy: ~1.5 s and a native runtime, only when actually needed
+
+        self.model_complexity = model_complexity
+        self.static_image_mode = static_image_mode
+        with _native_stderr_silenced():
+            self._pose: Any = mp.solutions.pose.Pose(
+                static_image_mode=static_image_mode,
+                model_complexity=model_complexity,
+                smooth_landmarks=smooth_landmarks,
+                enable_segmentation=False,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+        self._started = False
+
+    @property
+    def closed(self) -> bool:
+        return self._pose is None
+
+    def estimate(self, frame: Frame) -> Pose | None:
+        if self._pose is None:
+            raise RuntimeError("MediaPipePoseEstimator is closed; create a new one")
+        image = frame.image
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"expected an HxWx3 uint8 BGR image, got shape {image.shape} dtype {image.dtype}"
+            )
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rgb.flags.writeable = False  # lets MediaPipe wrap the buffer without copying
+        if self._started:
+            result = self._pose.process(rgb)
+        else:  # the first inference builds the native graph and logs: keep that quiet
+            with _native_stderr_silenced():
+                result = self._pose.process(rgb)
+            self._started = True
+        if result.pose_landmarks is None:
+            return None
+        landmarks = np.array(
+            [(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark],
+            dtype=np.float32,
+        )
+        world = None
+        if result.pose_world_landmarks is not None:
+            world = np.array(
+                [(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark], dtype=np.float32
+            )
+            if world.shape != (NUM_LANDMARKS, 3):
+                world = None
+        return Pose(landmarks=landmarks, t=frame.t, image_size=frame.size, world=world)
+
+    def close(self) -> None:
+        if self._pose is not None:
+            pose, self._pose = self._pose, None
+            pose.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"MediaPipePoseEstimator(model_complexity={self.model_complexity}, {state})"

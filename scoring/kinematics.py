@@ -1,0 +1,302 @@
+"""Named clinical measures (joint angles, leans, lifts) computed from landmark arrays.
+
+Vectorised over frames: pass (T, 33, 4) or (33, 4) landmarks and get one value per frame.
+A measure whose landmarks are not visible is NaN (missing), never a number: downstream code
+must treat NaN as "can't see it", not as zero.
+
+Coordinates: MediaPipe gives x, y normalised to the image width and height and z on roughly
+the scale of x. We convert to one isotropic unit (image heights) with the aspect ratio
+(width/height) so that angles are true angles: P = (x * aspect, y, z * aspect), y pointing down.
+Flexion angles use all three axes (robust to the camera view); frontal-plane measures (valgus)
+use the image plane only, and the fault rules that read them declare the front view.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from pose.landmarks import Landmark as L
+
+DEFAULT_MIN_VISIBILITY = 0.5
+SIDES = ("left", "right")
+
+_SIDE_POINTS: dict[str, dict[str, int]] = {
+    side: {
+        "shoulder": getattr(L, f"{side.upper()}_SHOULDER"),
+        "elbow": getattr(L, f"{side.upper()}_ELBOW"),
+        "wrist": getattr(L, f"{side.upper()}_WRIST"),
+        "hip": getattr(L, f"{side.upper()}_HIP"),
+        "knee": getattr(L, f"{side.upper()}_KNEE"),
+        "ankle": getattr(L, f"{side.upper()}_ANKLE"),
+        "heel": getattr(L, f"{side.upper()}_HEEL"),
+        "toe": getattr(L, f"{side.upper()}_FOOT_INDEX"),
+    }
+    for side in SIDES
+}
+
+
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
+def to_points(landmarks: np.ndarray, aspect: float) -> np.ndarray:
+    """(T, 33, 4) normalised landmarks -> (T, 33, 3) isotropic points in image heights."""
+    pts = landmarks[..., :3].astype(np.float64, copy=True)
+    pts[..., 0] *= aspect
+    pts[..., 2] *= aspect
+    return pts
+
+
+def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle ABC in degrees for (T, k) point arrays (k = 2 or 3)."""
+    u = a - b
+    v = c - b
+    nu = np.linalg.norm(u, axis=-1)
+    nv = np.linalg.norm(v, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(u * v, axis=-1) / (nu * nv)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _vector_angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    nu = np.linalg.norm(u, axis=-1)
+    nv = np.linalg.norm(v, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(u * v, axis=-1) / (nu * nv)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / n
+
+
+class _Frame:
+    """Per-call cache of points and visibility, so each measure reads what it needs."""
+
+    def __init__(self, landmarks: np.ndarray, aspect: float, min_visibility: float) -> None:
+        self.pts = to_points(landmarks, aspect)
+        vis = landmarks[..., 3]
+        self.visible = (vis >= min_visibility) & np.isfinite(vis)
+
+    def p(self, idx: int, dims: int = 3) -> np.ndarray:
+        return self.pts[:, idx, :dims]
+
+    def gate(self, values: np.ndarray, *indices: int) -> np.ndarray:
+        ok = np.all(self.visible[:, list(indices)], axis=1)
+        return np.where(ok, values, np.nan)
+
+    def mid(self, a: int, b: int, dims: int = 3) -> np.ndarray:
+        return (self.p(a, dims) + self.p(b, dims)) / 2.0
+
+
+def _joint_flexion(f: _Frame, side: str, a: str, b: str, c: str, dims: int = 3) -> np.ndarray:
+    """180 minus the angle at joint b: 0 when the limb is straight."""
+    s = _SIDE_POINTS[side]
+    angle = _angle(f.p(s[a], dims), f.p(s[b], dims), f.p(s[c], dims))
+    return f.gate(180.0 - angle, s[a], s[b], s[c])
+
+
+def _body_axes(f: _Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Trunk frame: up (hips->shoulders), lateral (right->left shoulder, orthogonal to up),
+    forward (perpendicular to both)."""
+    up = _unit(f.mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - f.mid(L.LEFT_HIP, L.RIGHT_HIP))
+    # Seated patients often hide their hips: fall back to the image vertical as the trunk axis.
+    hips_seen = f.visible[:, [L.LEFT_HIP, L.RIGHT_HIP]].all(axis=1, keepdims=True)
+    up = np.where(hips_seen, up, np.array([0.0, -1.0, 0.0]))
+    lat = f.p(L.LEFT_SHOULDER) - f.p(L.RIGHT_SHOULDER)
+    lat = _unit(lat - np.sum(lat * up, axis=-1, keepdims=True) * up)
+    fwd = np.cross(up, lat)
+    return up, lat, fwd
+
+
+def _shoulder_plane_angle(f: _Frame, side: str, plane: str) -> np.ndarray:
+    """Arm elevation projected on the body's frontal (abduction) or sagittal (flexion) plane."""
+    s = _SIDE_POINTS[side]
+    up, lat, fwd = _body_axes(f)
+    arm = f.p(s["elbow"]) - f.p(s["shoulder"])
+    drop = -np.sum(arm * up, axis=-1)  # component along "down the trunk"
+    axis = lat if plane == "frontal" else fwd
+    other = np.abs(np.sum(arm * axis, axis=-1))
+    angle = np.degrees(np.arctan2(other, drop))  # 0 arm down, 90 horizontal, 180 overhead
+    return f.gate(angle, s["shoulder"], s["elbow"], L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+
+
+def _shoulder_elevation(f: _Frame, side: str) -> np.ndarray:
+    """Angle between the trunk (pointing down) and the upper arm, in any plane."""
+    s = _SIDE_POINTS[side]
+    up, _, _ = _body_axes(f)
+    arm = f.p(s["elbow"]) - f.p(s["shoulder"])
+    return f.gate(
+        _vector_angle(-up, arm), s["shoulder"], s["elbow"], L.LEFT_SHOULDER, L.RIGHT_SHOULDER
+    )
+
+
+def _horizontal_axes(f: _Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal lateral (along the hip line, in the x-z floor plane) and forward axes."""
+    hip_line = f.p(L.LEFT_HIP) - f.p(L.RIGHT_HIP)
+    lat = np.stack([hip_line[:, 0], np.zeros(len(hip_line)), hip_line[:, 2]], axis=-1)
+    lat = _unit(lat)
+    fwd = np.stack([-lat[:, 2], np.zeros(len(lat)), lat[:, 0]], axis=-1)
+    return lat, fwd
+
+
+def _trunk_lean(f: _Frame, plane: str) -> np.ndarray:
+    trunk = f.mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - f.mid(L.LEFT_HIP, L.RIGHT_HIP)
+    up = -trunk[:, 1]  # image y points down
+    if plane == "any":
+        value = _vector_angle(trunk, np.broadcast_to(np.array([0.0, -1.0, 0.0]), trunk.shape))
+    else:
+        lat, fwd = _horizontal_axes(f)
+        axis = lat if plane == "lateral" else fwd
+        comp = np.abs(np.sum(trunk * axis, axis=-1))
+        value = np.degrees(np.arctan2(comp, up))
+    return f.gate(value, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+
+
+def _trunk_lean_side_view(f: _Frame) -> np.ndarray:
+    """Trunk angle from vertical in the image plane: forward lean as a side camera sees it."""
+    trunk = f.mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, 2) - f.mid(L.LEFT_HIP, L.RIGHT_HIP, 2)
+    value = np.degrees(np.arctan2(np.abs(trunk[:, 0]), -trunk[:, 1]))
+    return f.gate(value, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+
+
+def _knee_valgus(f: _Frame, side: str) -> np.ndarray:
+    """Frontal-plane projection angle at the knee, positive when the knee falls inward.
+
+    2-D (image plane): only meaningful from the front, which the rules that use it declare.
+    """
+    s = _SIDE_POINTS[side]
+    hip, knee, ankle = f.p(s["hip"], 2), f.p(s["knee"], 2), f.p(s["ankle"], 2)
+    fppa = 180.0 - _angle(hip, knee, ankle)
+    # Signed distance of the knee from the hip-ankle line, positive towards the body midline.
+    line = ankle - hip
+    rel = knee - hip
+    cross = line[:, 0] * rel[:, 1] - line[:, 1] * rel[:, 0]
+    midline_x = f.mid(L.LEFT_HIP, L.RIGHT_HIP, 2)[:, 0]
+    towards_mid = np.sign(midline_x - hip[:, 0])  # +1 if midline is to the +x side of this hip
+    # For a line pointing down (+y), cross < 0 means the knee is on the +x side.
+    inward = -np.sign(cross) * towards_mid
+    return f.gate(inward * fppa, s["hip"], s["knee"], s["ankle"], L.LEFT_HIP, L.RIGHT_HIP)
+
+
+def _leg_length(f: _Frame, side: str) -> np.ndarray:
+    s = _SIDE_POINTS[side]
+    return np.linalg.norm(f.p(s["hip"], 2) - f.p(s["knee"], 2), axis=-1) + np.linalg.norm(
+        f.p(s["knee"], 2) - f.p(s["ankle"], 2), axis=-1
+    )
+
+
+def _heel_lift(f: _Frame, side: str) -> np.ndarray:
+    """Heel height above the toes, in leg lengths (positive = heel raised)."""
+    s = _SIDE_POINTS[side]
+    rise = f.p(s["toe"], 2)[:, 1] - f.p(s["heel"], 2)[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = rise / _leg_length(f, side)
+    return f.gate(value, s["heel"], s["toe"], s["hip"], s["knee"], s["ankle"])
+
+
+def _foot_lift(f: _Frame, side: str) -> np.ndarray:
+    """How far this ankle is above the other one, in leg lengths (positive = foot lifted)."""
+    s, o = _SIDE_POINTS[side], _SIDE_POINTS[_other(side)]
+    rise = f.p(o["ankle"], 2)[:, 1] - f.p(s["ankle"], 2)[:, 1]
+    leg = np.fmax(_leg_length(f, side), _leg_length(f, _other(side)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = rise / leg
+    return f.gate(value, s["ankle"], o["ankle"], s["hip"], s["knee"], o["hip"], o["knee"])
+
+
+def _hip_height(f: _Frame) -> np.ndarray:
+    """Hip height above the ankles, in leg lengths (about 1 standing, less when squatting).
+
+    Uses whichever side is seen (from the side the far leg is often hidden); both averaged.
+    """
+    heights = []
+    for side in SIDES:
+        s = _SIDE_POINTS[side]
+        rise = f.p(s["ankle"], 2)[:, 1] - f.p(s["hip"], 2)[:, 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            h = rise / _leg_length(f, side)
+        heights.append(f.gate(h, s["hip"], s["knee"], s["ankle"]))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(np.stack(heights), axis=0)
+
+
+MeasureFn = Callable[[_Frame], np.ndarray]
+
+# Flexion angles: 3-D by default (view-robust, but MediaPipe's depth is noisy for the arms);
+# the *_2d variants use the image plane only and suit movements seen face-on to their plane.
+_FLEXION_JOINTS = {
+    "knee": ("hip", "knee", "ankle"),
+    "hip": ("shoulder", "hip", "knee"),
+    "elbow": ("shoulder", "elbow", "wrist"),
+}
+
+
+def _build_registry() -> dict[str, MeasureFn]:
+    reg: dict[str, MeasureFn] = {}
+    for side in SIDES:
+        for joint, (a, b, c) in _FLEXION_JOINTS.items():
+            reg[f"{joint}_flexion_{side}"] = lambda f, s=side, a=a, b=b, c=c: _joint_flexion(
+                f, s, a, b, c
+            )
+            reg[f"{joint}_flexion_2d_{side}"] = lambda f, s=side, a=a, b=b, c=c: _joint_flexion(
+                f, s, a, b, c, dims=2
+            )
+        reg[f"shoulder_flexion_{side}"] = lambda f, s=side: _shoulder_plane_angle(f, s, "sagittal")
+        reg[f"shoulder_abduction_{side}"] = lambda f, s=side: _shoulder_plane_angle(f, s, "frontal")
+        reg[f"shoulder_elevation_{side}"] = lambda f, s=side: _shoulder_elevation(f, s)
+        reg[f"knee_valgus_{side}"] = lambda f, s=side: _knee_valgus(f, s)
+        reg[f"heel_lift_{side}"] = lambda f, s=side: _heel_lift(f, s)
+        reg[f"foot_lift_{side}"] = lambda f, s=side: _foot_lift(f, s)
+    reg["trunk_lean"] = lambda f: _trunk_lean(f, "any")
+    reg["trunk_lean_forward"] = lambda f: _trunk_lean(f, "forward")
+    reg["trunk_lean_lateral"] = lambda f: _trunk_lean(f, "lateral")
+    reg["trunk_lean_image"] = _trunk_lean_side_view
+    reg["hip_height"] = _hip_height
+    return reg
+
+
+MEASURES: dict[str, MeasureFn] = _build_registry()
+SIDED_MEASURES: frozenset[str] = frozenset(
+    name[: -len("_left")] for name in MEASURES if name.endswith("_left")
+)
+
+
+def measure_names() -> list[str]:
+    """Every measure name a definition may use: sided ones with and without a side suffix."""
+    return sorted(set(MEASURES) | SIDED_MEASURES)
+
+
+def compute_measures(
+    landmarks: np.ndarray,
+    aspect: float,
+    names: list[str] | None = None,
+    min_visibility: float = DEFAULT_MIN_VISIBILITY,
+) -> dict[str, np.ndarray]:
+    """Measures for every frame: name -> (T,) float array with NaN where not visible.
+
+    `landmarks` is (T, 33, 4) or a single (33, 4) pose (then each array has length 1).
+    `names` limits the work to the measures a caller needs (default: all).
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    if lm.ndim == 2:
+        lm = lm[None]
+    if lm.ndim != 3 or lm.shape[1:] != (33, 4):
+        raise ValueError(f"landmarks must be (T, 33, 4) or (33, 4), got {landmarks.shape}")
+    if aspect <= 0:
+        raise ValueError(f"aspect must be positive, got {aspect}")
+    frame = _Frame(lm, aspect, min_visibility)
+    wanted = names if names is not None else list(MEASURES)
+    out: dict[str, np.ndarray] = {}
+    for name in wanted:
+        fn = MEASURES.get(name)
+        if fn is None:
+            raise KeyError(f"unknown measure {name!r}; known: {', '.join(sorted(MEASURES))}")
+        out[name] = fn(frame)
+    return out

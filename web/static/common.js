@@ -1,0 +1,214 @@
+// Shared by the patient page and the therapist's follow page: drawing the skeleton, filling
+// in the read-outs (same element ids on both pages, so both always show the same numbers),
+// speaking, and small helpers. Plain ES module: no build step, no network beyond our server.
+
+export const $ = (id) => document.getElementById(id);
+
+/** ws:// or wss:// URL for a path on this server. */
+export function wsUrl(path) {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${proto}//${location.host}${path}`;
+}
+
+export function show(el, visible) {
+  if (el) el.hidden = !visible;
+}
+
+export function setText(el, text) {
+  if (el && el.textContent !== text) el.textContent = text;
+}
+
+const MIN_VISIBILITY = 0.5;
+
+/**
+ * Draw bones and joints on a canvas already sized to the image. `landmarks` are
+ * [x, y, visibility] normalised to the image; joints in `faultJoints` (and their bones) are red.
+ * Hidden joints are not drawn: a guessed position must not look like a seen one.
+ */
+export function drawSkeleton(ctx, landmarks, edges, faultJoints = []) {
+  const { width: w, height: h } = ctx.canvas;
+  ctx.clearRect(0, 0, w, h);
+  if (!landmarks) return;
+  const bad = new Set(faultJoints);
+  const seen = (i) => landmarks[i] && landmarks[i][0] !== null && landmarks[i][2] >= MIN_VISIBILITY;
+  const px = (i) => [landmarks[i][0] * w, landmarks[i][1] * h];
+  const lw = Math.max(3, Math.round(Math.min(w, h) / 110));
+  ctx.lineCap = "round";
+  for (const [a, b] of edges) {
+    if (!seen(a) || !seen(b)) continue;
+    const [x1, y1] = px(a);
+    const [x2, y2] = px(b);
+    ctx.strokeStyle = bad.has(a) || bad.has(b) ? "#ff2d2d" : "rgba(255,255,255,0.9)";
+    ctx.lineWidth = lw;
+    ctx.beginPath();
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x2, y2);
+    ctx.stroke();
+  }
+  const joints = new Set(edges.flat());
+  for (const i of joints) {
+    if (!seen(i)) continue;
+    const [x, y] = px(i);
+    const fault = bad.has(i);
+    ctx.fillStyle = fault ? "#ff2d2d" : "#2fd36b";
+    ctx.beginPath();
+    ctx.arc(x, y, fault ? lw * 1.8 : lw * 1.1, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+}
+
+const MEASURE_LABELS = {
+  knee_flexion: "Knee bend",
+  hip_flexion: "Hip bend",
+  elbow_flexion: "Elbow bend",
+  shoulder_abduction: "Arm raise",
+  shoulder_flexion: "Arm raise",
+  ankle_plantarflexion: "Heel lift",
+};
+
+export function measureLabel(name) {
+  if (!name) return "Range of motion";
+  return MEASURE_LABELS[name] || name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+}
+
+/** Prepare the read-outs for an exercise (which boxes to show, labels, targets). */
+export function setupReadouts(exercise) {
+  const hold = exercise.kind === "hold";
+  show($("hold-box"), hold);
+  show($("rom-box"), !hold && exercise.measure !== null && exercise.measure !== undefined);
+  setText($("rom-label"), measureLabel(exercise.measure));
+  setText($("rep-label"), hold ? "Holds" : "Reps");
+  setText($("hold-target"), exercise.hold_s ? `of ${exercise.hold_s.toFixed(0)} s` : "");
+}
+
+export function progressText(set) {
+  if (!set) return "";
+  if (!set.per_set) return "";
+  if (set.complete) return `All ${set.sets} sets done. Well done!`;
+  const unit = set.unit === "hold" ? "holds" : "reps";
+  return `Set ${set.set} of ${set.sets}: ${set.done} of ${set.per_set} ${unit}`;
+}
+
+/** The one line the patient should read now: a pause reason, a cue, or the setup advice. */
+export function currentCue(msg) {
+  if (msg.stage === "setup") {
+    const text = (msg.setup && msg.setup.message) || msg.cue;
+    return text || "Hold still while I check your position.";
+  }
+  if (msg.paused && msg.paused_reason) return msg.paused_reason;
+  return msg.cue || "";
+}
+
+/** Fill every read-out from one frame message (server -> page). */
+export function updateReadouts(msg, exercise) {
+  const hold = exercise.kind === "hold";
+  const count = hold ? msg.holds_completed : msg.rep_count;
+  setText($("rep-count"), String(count ?? 0));
+  setText($("set-progress"), progressText(msg.set));
+  if (msg.hold) {
+    const el = $("hold-time");
+    setText(el, `${(msg.hold.elapsed_s || 0).toFixed(1)} s`);
+    el?.classList.toggle("active", !!msg.hold.active);
+  }
+  const m = msg.measure;
+  if (m && $("rom-gauge")) {
+    const target = m.target ?? exercise.target ?? 90;
+    const value = m.value;
+    const top = Math.max(target * 1.25, value ?? 0, 1);
+    const gauge = $("rom-gauge");
+    gauge.querySelector(".fill").style.width = `${Math.max(0, Math.min(100, ((value ?? 0) / top) * 100))}%`;
+    gauge.querySelector(".target").style.left = `${(target / top) * 100}%`;
+    gauge.classList.toggle("reached", value !== null && value !== undefined && value >= target);
+    gauge.setAttribute("aria-valuemax", String(Math.round(top)));
+    gauge.setAttribute("aria-valuenow", String(Math.round(value ?? 0)));
+    setText($("rom-value"), value === null || value === undefined ? "not visible" : `${Math.round(value)}° of ${Math.round(target)}°`);
+  }
+  setText($("cue"), currentCue(msg));
+  const setup = $("setup-panel");
+  if (setup) {
+    show(setup, msg.stage === "setup");
+    setText($("setup-text"), (msg.setup && msg.setup.message) || "Checking your position…");
+  }
+  const pause = $("pause-banner");
+  if (pause) {
+    show(pause, msg.stage === "active" && !!msg.paused);
+    setText(pause, msg.paused ? `Paused: ${msg.paused_reason || "I can't see you."}` : "");
+  }
+}
+
+/** One line for an event, for the therapist's log (null: not worth a line). */
+export function describeEvent(e) {
+  switch (e.kind) {
+    case "RepCompleted": {
+      const faults = e.faults && e.faults.length ? `, ${e.faults.join(", ").replaceAll("_", " ")}` : "";
+      return `Rep ${e.index}: range ${Math.round(e.rom_deg)}°, score ${Math.round(e.score)}${faults}`;
+    }
+    case "FaultDetected": return `Fault: ${e.message}`;
+    case "HoldEnded": return `Hold ended after ${e.duration_s.toFixed(1)} s`;
+    case "Cue": return `Cue: "${e.text}"`;
+    case "PoseLost": return `Paused: ${e.reason}`;
+    case "PoseFound": return "Back in view";
+    case "ViewWarning": return `View: ${e.message}`;
+    case "SetupPassed": return "Setup check passed; counting started";
+    case "PatientConnected": return e.reconnect ? "Patient reconnected" : "Patient connected";
+    case "PatientDisconnected": return "Patient disconnected";
+    case "TherapistMessage": return `Message sent: "${e.text}"`;
+    case "ClientProblem": return `Patient's page: ${e.message}`;
+    case "SessionEnded": return "Session ended";
+    default: return null;
+  }
+}
+
+/**
+ * Speech with the browser's synthesiser: one utterance at a time; a more urgent one
+ * interrupts, a less urgent one waits its turn or is skipped, and the same words are not
+ * repeated within a few seconds (cues must never become a wall of noise).
+ */
+export class Speaker {
+  constructor(toggle) {
+    this.toggle = toggle;
+    this.available = "speechSynthesis" in window;
+    this.current = 0;
+    this.lastText = "";
+    this.lastAt = 0;
+    if (toggle) {
+      const saved = localStorage.getItem("coach.speech");
+      if (saved !== null) toggle.checked = saved === "1";
+      toggle.addEventListener("change", () => {
+        localStorage.setItem("coach.speech", toggle.checked ? "1" : "0");
+        if (!toggle.checked) this.stop();
+      });
+      if (!this.available) {
+        toggle.checked = false;
+        toggle.disabled = true;
+      }
+    }
+  }
+
+  get enabled() {
+    return this.available && (!this.toggle || this.toggle.checked);
+  }
+
+  say(text, priority = 1) {
+    if (!this.enabled || !text) return;
+    const now = performance.now();
+    if (text === this.lastText && now - this.lastAt < 6000) return;
+    const synth = window.speechSynthesis;
+    if (synth.speaking) {
+      if (priority < this.current) return;
+      synth.cancel();
+    }
+    const u = new SpeechSynthesisUtterance(text);
+    u.rate = 0.95;
+    u.onend = () => { this.current = 0; };
+    this.current = priority;
+    this.lastText = text;
+    this.lastAt = now;
+    try { synth.speak(u); } catch { /* no voice available: the text is on screen */ }
+  }
+
+  stop() {
+    if (this.available) window.speechSynthesis.cancel();
+    this.current = 0;
+  }
+}

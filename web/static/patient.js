@@ -1,0 +1,456 @@
+// The patient's page: pick an exercise, turn on the camera, send frames to the coach one at a
+// time (the next only after the reply: a busy server makes us skip camera frames, never pile
+// them up), draw the returned skeleton over the live video, show and speak the coaching.
+// Protocol: docs/LIVE-PROTOCOL.md.
+import {
+  $, Speaker, describeEvent, drawSkeleton, progressText, setText, setupReadouts, show,
+  updateReadouts, wsUrl,
+} from "./common.js";
+
+const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
+const JPEG_QUALITY = 0.7;
+const REPLY_TIMEOUT_MS = 5000;
+const NON_FATAL_CODES = new Set(["server_busy", "server_stopping"]);
+
+const params = new URLSearchParams(location.search);
+const speaker = new Speaker($("speech-toggle"));
+const video = $("video");
+const overlay = $("overlay");
+const capture = document.createElement("canvas");
+
+const state = {
+  exercise: null,
+  ws: null,
+  sessionId: params.get("session"),
+  edges: [],
+  running: false, // the patient pressed Start (or autostart) and has not ended
+  stream: null,
+  inFlight: false,
+  sentAt: 0,
+  reconnectDelay: 1000,
+  reconnectTimer: null,
+  fatal: false,
+  pendingProblem: null,
+  count: 0,
+  holds: 0,
+  lastStage: null,
+  processed: 0,
+  skipped: 0,
+  latencies: [],
+};
+
+// ---- small UI helpers ------------------------------------------------------------------
+function showAlert(text) {
+  const el = $("alert");
+  setText(el, text);
+  show(el, !!text);
+}
+
+let noticeTimer = null;
+function showNotice(text, ms = 6000) {
+  showAlert(text);
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => showAlert(""), ms);
+}
+
+function setConnection(text) {
+  setText($("connection"), text);
+}
+
+function viewAdvice(ex) {
+  const body = { full: "your whole body, head to feet", lower: "your legs and hips",
+    upper: "your upper body and arms", arms: "your arms and shoulders", legs: "your legs" }[ex.body]
+    || "your whole body";
+  const view = { side: "Stand side-on to the camera (turn 90°).",
+    front: "Face the camera." }[ex.view] || "";
+  return `${view} The camera must see ${body}.`.trim();
+}
+
+function countKey() {
+  return `coach.count.${state.sessionId}`;
+}
+
+function remember(msg) {
+  if (typeof msg.rep_count === "number") state.count = msg.rep_count;
+  if (typeof msg.holds_completed === "number") state.holds = msg.holds_completed;
+  if (state.sessionId) {
+    sessionStorage.setItem(countKey(), JSON.stringify({ reps: state.count, holds: state.holds }));
+  }
+}
+
+// ---- picker ------------------------------------------------------------------------------
+async function showPicker() {
+  show($("picker"), true);
+  show($("coach"), false);
+  const list = $("exercise-list");
+  try {
+    const res = await fetch("/api/exercises");
+    if (!res.ok) throw new Error(`the server answered ${res.status}`);
+    const exercises = await res.json();
+    list.replaceChildren(...exercises.map((ex) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.className = "card";
+      a.href = `/?exercise=${encodeURIComponent(ex.id)}`;
+      a.dataset.exercise = ex.id;
+      const title = document.createElement("strong");
+      title.textContent = ex.name;
+      const meta = document.createElement("span");
+      meta.className = "muted";
+      const what = ex.kind === "hold" ? `hold ${Math.round(ex.hold_s)} s`
+        : ex.reps ? `${ex.sets} × ${ex.reps} reps` : "repetitions";
+      meta.textContent = `${what} · ${ex.view === "any" ? "any view" : `${ex.view} view`}`;
+      const text = document.createElement("p");
+      text.textContent = ex.instructions;
+      a.append(title, meta, text);
+      li.append(a);
+      return li;
+    }));
+  } catch (err) {
+    showAlert(`Could not load the exercises: ${err.message}. Is the coach server running?`);
+  }
+}
+
+// ---- coach view -----------------------------------------------------------------------------
+function showCoach(ex) {
+  state.exercise = ex;
+  document.title = `${ex.name} – Coach`;
+  setText($("exercise-name"), ex.name);
+  setText($("exercise-instructions"), ex.instructions);
+  setText($("view-advice"), viewAdvice(ex));
+  setupReadouts(ex);
+  show($("picker"), false);
+  show($("coach"), true);
+  const saved = state.sessionId && JSON.parse(sessionStorage.getItem(countKey()) || "null");
+  if (saved) {
+    state.count = saved.reps || 0;
+    state.holds = saved.holds || 0;
+    setText($("rep-count"), String(ex.kind === "hold" ? state.holds : state.count));
+  }
+}
+
+async function start() {
+  if (state.running) return;
+  state.running = true;
+  state.fatal = false;
+  showAlert("");
+  show($("start-panel"), false);
+  show($("stop"), true);
+  show($("summary"), false);
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    cameraFailed({ name: "Unsupported" });
+    return;
+  }
+  connect();
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
+      audio: false,
+    });
+  } catch (err) {
+    cameraFailed(err);
+    return;
+  }
+  video.srcObject = state.stream;
+  try {
+    await video.play();
+  } catch { /* autoplay of a muted stream is allowed; keep going */ }
+  setConnection("Camera on. Connecting to the coach…");
+  scheduleCapture();
+}
+
+function cameraFailed(err) {
+  const messages = {
+    NotAllowedError: "Camera access is blocked. Allow the camera for this page (the camera icon in the address bar), then press Start again.",
+    SecurityError: "Camera access is blocked by the browser's settings. Allow the camera for this page, then press Start again.",
+    NotFoundError: "No camera was found. Connect a camera, then press Start again.",
+    OverconstrainedError: "The camera could not provide a usable picture. Try another camera, then press Start again.",
+    NotReadableError: "The camera is in use by another program. Close that program, then press Start again.",
+    Unsupported: "This browser cannot use the camera on this page. Open it as http://127.0.0.1:8000 or over https.",
+  };
+  const text = messages[err.name] || `The camera could not start (${err.name || "error"}: ${err.message || ""}).`;
+  showAlert(text);
+  speaker.say(text, 3);
+  const code = err.name === "NotAllowedError" || err.name === "SecurityError" ? "camera_denied" : "camera_unavailable";
+  state.pendingProblem = { type: "client_error", code, message: text };
+  flushProblem();
+  state.running = false;
+  setText($("start"), "Try again");
+  show($("start-panel"), true);
+  show($("stop"), false);
+}
+
+function flushProblem() {
+  if (state.pendingProblem && state.ws && state.ws.readyState === WebSocket.OPEN) {
+    state.ws.send(JSON.stringify(state.pendingProblem));
+    state.pendingProblem = null;
+  }
+}
+
+function stopCamera() {
+  if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+  state.stream = null;
+  video.srcObject = null;
+}
+
+function endSession() {
+  state.running = false;
+  clearTimeout(state.reconnectTimer);
+  stopCamera();
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+    state.ws.send(JSON.stringify({ type: "end" }));
+  }
+  show($("stop"), false);
+  setConnection("Session ended.");
+  speaker.stop();
+}
+
+// ---- WebSocket ---------------------------------------------------------------------------
+function connect() {
+  clearTimeout(state.reconnectTimer);
+  let path = `/ws/live?exercise=${encodeURIComponent(state.exercise.id)}`;
+  if (state.sessionId) {
+    path += `&session=${encodeURIComponent(state.sessionId)}&reps=${state.count}&holds=${state.holds}`;
+  }
+  const ws = new WebSocket(wsUrl(path));
+  ws.binaryType = "arraybuffer";
+  state.ws = ws;
+  state.inFlight = false;
+  ws.onmessage = (ev) => {
+    if (typeof ev.data !== "string") return;
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    handle(msg);
+  };
+  ws.onclose = (ev) => onClose(ws, ev);
+}
+
+function onClose(ws, ev) {
+  if (ws !== state.ws) return;
+  state.inFlight = false;
+  if (!state.running || state.fatal) return;
+  const seconds = Math.round(state.reconnectDelay / 1000);
+  const why = ev.code === 1012 ? "The coach server is restarting." : "Connection to the coach lost.";
+  setConnection(`${why} Reconnecting in ${seconds} s… Your count so far (${state.count}) is kept.`);
+  showAlert(`${why} Reconnecting…`);
+  state.reconnectTimer = setTimeout(connect, state.reconnectDelay);
+  state.reconnectDelay = Math.min(state.reconnectDelay * 2, 5000);
+}
+
+function handle(msg) {
+  switch (msg.type) {
+    case "session": return onSession(msg);
+    case "frame": return onFrame(msg);
+    case "dropped": state.inFlight = false; return;
+    case "error": return onError(msg);
+    case "therapist_message": return onTherapistMessage(msg);
+    case "followers":
+      setText($("followers"), msg.count ? "Your therapist is watching (stick figure only unless you share video)." : "");
+      return;
+    case "summary": return onSummary(msg.summary);
+    default: return;
+  }
+}
+
+function onSession(msg) {
+  state.sessionId = msg.session_id;
+  state.edges = msg.skeleton_edges;
+  state.reconnectDelay = 1000;
+  state.lastStage = msg.stage;
+  const url = new URL(location.href);
+  url.searchParams.set("session", msg.session_id);
+  history.replaceState(null, "", url);
+  const link = `${location.origin}${msg.follow_path}`;
+  setText($("session-id"), msg.session_id);
+  const a = $("follow-link");
+  a.href = link;
+  setText(a, link);
+  show($("session-box"), true);
+  setText($("followers"), msg.followers ? "Your therapist is watching." : "");
+  remember(msg);
+  setText($("rep-count"), String(state.exercise.kind === "hold" ? state.holds : state.count));
+  setText($("set-progress"), progressText(msg.set));
+  if (msg.notice) showNotice(msg.notice, 10000);
+  else showAlert("");
+  setConnection(msg.how === "resumed" ? "Reconnected. Your session continues." : "Connected to the coach.");
+  flushProblem();
+  if ($("share-video").checked) sendControl({ type: "share_video", enabled: true });
+}
+
+function onFrame(msg) {
+  state.inFlight = false;
+  state.processed += 1;
+  state.latencies.push(performance.now() - state.sentAt);
+  if (overlay.width !== msg.image[0] || overlay.height !== msg.image[1]) {
+    [overlay.width, overlay.height] = msg.image;
+  }
+  drawSkeleton(overlay.getContext("2d"), msg.landmarks, state.edges, msg.fault_joints);
+  updateReadouts(msg, state.exercise);
+  if (state.lastStage === "setup" && msg.stage === "active") {
+    showNotice("You are in position. Start the exercise!", 4000);
+  }
+  state.lastStage = msg.stage;
+  for (const e of msg.events) onEvent(e, msg);
+  remember(msg);
+  trySend();
+}
+
+function onEvent(e, msg) {
+  switch (e.kind) {
+    case "RepCompleted": {
+      // The rep number within the set is spoken; a finished set is announced.
+      const set = msg.set;
+      const rest = state.exercise.rest_s ? ` Rest for ${Math.round(state.exercise.rest_s)} seconds.` : "";
+      if (!set || !set.per_set) speaker.say(String(e.index), 2);
+      else if (set.complete && e.index === set.sets * set.per_set) speaker.say(`${set.per_set}. All sets done. Well done!`, 2);
+      else if (set.complete) speaker.say(String(e.index), 2);
+      else if (set.done === 0) speaker.say(`${set.per_set}. Set ${set.set - 1} done.${rest}`, 2);
+      else speaker.say(String(set.done), 2);
+      setText($("last-rep"), describeEvent(e) || "");
+      return;
+    }
+    case "Cue": speaker.say(e.text, e.priority || 1); return;
+    case "PoseLost": speaker.say(e.reason, 3); return;
+    case "HoldEnded": speaker.say(`Hold done: ${Math.round(e.duration_s)} seconds.`, 2); return;
+    default: return;
+  }
+}
+
+function onError(msg) {
+  if (msg.seq !== undefined) state.inFlight = false;
+  if (msg.fatal) {
+    state.fatal = !NON_FATAL_CODES.has(msg.code);
+    showAlert(msg.message);
+    if (state.fatal) {
+      state.running = false;
+      stopCamera();
+      show($("stop"), false);
+      setText($("start"), "Start again");
+      show($("start-panel"), msg.code !== "taken_over");
+      if (["unknown_session", "session_ended", "exercise_mismatch", "bad_session_id"].includes(msg.code)) {
+        state.sessionId = null; // a fresh start gets a new session
+        const url = new URL(location.href);
+        url.searchParams.delete("session");
+        history.replaceState(null, "", url);
+      }
+      setConnection("Not connected.");
+    }
+    return;
+  }
+  showNotice(msg.message, 5000);
+}
+
+function onTherapistMessage(msg) {
+  const el = $("therapist-message");
+  setText(el, `Message from your therapist: ${msg.text}`);
+  show(el, true);
+  speaker.say(`Message from your therapist: ${msg.text}`, 4);
+}
+
+function onSummary(s) {
+  const el = $("summary");
+  const lines = [`Session finished: ${s.rep_count} reps.`];
+  if (s.holds_completed) lines.push(`${s.holds_completed} holds completed.`);
+  const faults = [...new Set(s.faults.map((f) => f.message))];
+  if (faults.length) lines.push(`To work on: ${faults.join("; ")}.`);
+  setText(el, lines.join(" "));
+  show(el, true);
+  setText($("start"), "Start a new session");
+  show($("start-panel"), true);
+  state.sessionId = null;
+  const url = new URL(location.href);
+  url.searchParams.delete("session");
+  url.searchParams.delete("autostart");
+  history.replaceState(null, "", url);
+}
+
+function sendControl(msg) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
+}
+
+// ---- frames ------------------------------------------------------------------------------
+function scheduleCapture() {
+  if (!state.stream) return;
+  if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback(onVideoFrame);
+  else setTimeout(onVideoFrame, 33);
+}
+
+function onVideoFrame() {
+  trySend();
+  scheduleCapture();
+}
+
+function trySend() {
+  const ws = state.ws;
+  if (!state.running || !state.stream || !ws || ws.readyState !== WebSocket.OPEN) return;
+  if (!video.videoWidth) return;
+  if (state.inFlight) {
+    if (performance.now() - state.sentAt < REPLY_TIMEOUT_MS) {
+      state.skipped += 1;
+      return;
+    }
+    state.inFlight = false; // the reply got lost; do not stall forever
+  }
+  const scale = Math.min(1, MAX_SEND_WIDTH / video.videoWidth);
+  const w = Math.round(video.videoWidth * scale);
+  const h = Math.round(video.videoHeight * scale);
+  if (capture.width !== w || capture.height !== h) {
+    capture.width = w;
+    capture.height = h;
+  }
+  capture.getContext("2d").drawImage(video, 0, 0, w, h);
+  state.inFlight = true;
+  state.sentAt = performance.now();
+  capture.toBlob((blob) => {
+    if (blob && ws.readyState === WebSocket.OPEN && ws === state.ws) ws.send(blob);
+    else state.inFlight = false;
+  }, "image/jpeg", JPEG_QUALITY);
+}
+
+// Connection read-out once a second: what the patient needs to know if it feels slow.
+setInterval(() => {
+  if (!state.running || !state.ws || state.ws.readyState !== WebSocket.OPEN || !state.processed) return;
+  const lat = state.latencies.sort((a, b) => a - b);
+  const p50 = lat.length ? Math.round(lat[Math.floor(lat.length / 2)]) : 0;
+  setConnection(`Connected · ${state.processed} frames/s · ${p50} ms`);
+  state.processed = 0;
+  state.skipped = 0;
+  state.latencies = [];
+  trySend(); // in case the video callback stalled
+}, 1000);
+
+// ---- wiring ------------------------------------------------------------------------------
+$("start").addEventListener("click", start);
+$("stop").addEventListener("click", endSession);
+$("share-video").addEventListener("change", (ev) => {
+  sendControl({ type: "share_video", enabled: ev.target.checked });
+});
+$("copy-link").addEventListener("click", async () => {
+  const link = $("follow-link").href;
+  try {
+    await navigator.clipboard.writeText(link);
+    showNotice("Link copied. Send it to your therapist.", 3000);
+  } catch {
+    window.prompt("Copy this link for your therapist:", link);
+  }
+});
+
+async function main() {
+  const id = params.get("exercise");
+  if (!id) {
+    await showPicker();
+    return;
+  }
+  const res = await fetch(`/api/exercises/${encodeURIComponent(id)}`);
+  if (!res.ok) {
+    await showPicker();
+    let detail = `Unknown exercise "${id}".`;
+    try { detail = (await res.json()).detail || detail; } catch { /* keep the default */ }
+    showAlert(`${detail} Choose one below.`);
+    return;
+  }
+  showCoach(await res.json());
+  if (params.get("autostart") === "1") start();
+}
+
+main();
