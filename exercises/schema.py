@@ -184,23 +184,33 @@ class Exercise(_Strict):
             raise ValueError(f"duplicate fault ids: {', '.join(sorted(dup))}")
         return self
 
-    def measures_needed(self) -> list[str]:
-        """Every per-frame measure the engine must compute for this exercise."""
-        bases: list[tuple[str, str]] = []
+    def measures_needed(self, view: str | None = None) -> list[str]:
+        """The per-frame measures the engine must compute for this exercise.
+
+        With a `view`, leave out what that view cannot use: fault rules that need another
+        view are skipped anyway, and the reported angle is 2-D from the side, 3-D otherwise.
+        """
+        from scoring.view import view_satisfies
+
+        bases: list[str] = []
         if self.rep:
-            bases.append((self.rep.measure, self.rep.side))
+            bases.append(self.rep.measure)
             if self.rep.report:
-                bases.append((self.rep.report, "max"))
-                bases.append((f"{self.rep.report}_2d", "max"))
+                if view is None or view != "side":
+                    bases.append(self.rep.report)
+                if view is None or view == "side":
+                    bases.append(f"{self.rep.report}_2d")
         if self.hold:
-            bases.extend((c.measure, c.side) for c in self.hold.conditions)
-        bases.extend((f.measure, f.side) for f in self.faults if f.measure)
+            bases.extend(c.measure for c in self.hold.conditions)
+        bases.extend(
+            f.measure
+            for f in self.faults
+            if f.measure and (view is None or view_satisfies(view, f.view))
+        )
         names: set[str] = set()
-        for base, _side in bases:
-            if base not in MEASURES and base not in SIDED_MEASURES:
-                continue
+        for base in bases:
             if base in MEASURES:
                 names.add(base)
-            else:
+            elif base in SIDED_MEASURES:
                 names.update({f"{base}_left", f"{base}_right"})
         return sorted(names)

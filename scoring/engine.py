@@ -94,7 +94,7 @@ class ExerciseEngine:
         self.aspect = aspect
         self.require_setup = require_setup
         self.pose_lost_after_s = pose_lost_after_s
-        self._needed = exercise.measures_needed()
+        self._needed: dict[str, list[str]] = {}  # per view: what that view can use
         self._view = ViewDetector()
         self._cues = CueSelector()
         self._faults = FaultMonitor(list(exercise.faults))
@@ -166,9 +166,11 @@ class ExerciseEngine:
         self.frames_with_pose += 1
         view = self._view.update(landmarks, self.aspect)
         self.state.view = view
+        needed = self._needed.get(view)
+        if needed is None:
+            needed = self._needed[view] = self.exercise.measures_needed(view)
         values = {
-            k: float(v[0])
-            for k, v in compute_measures(landmarks, self.aspect, self._needed).items()
+            k: float(v[0]) for k, v in compute_measures(landmarks, self.aspect, needed).items()
         }
         setup = check_setup(landmarks, self.exercise.body, self.exercise.view, view)
         self.state.setup_ok = setup.ok or self._setup_passed

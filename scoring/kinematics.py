@@ -13,7 +13,6 @@ use the image plane only, and the fault rules that read them declare the front v
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -50,29 +49,23 @@ def to_points(landmarks: np.ndarray, aspect: float) -> np.ndarray:
     return pts
 
 
-def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Angle ABC in degrees for (T, k) point arrays (k = 2 or 3)."""
-    u = a - b
-    v = c - b
-    nu = np.linalg.norm(u, axis=-1)
-    nv = np.linalg.norm(v, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.sum(u * v, axis=-1) / (nu * nv)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+def _norm(v: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.sum(v * v, axis=-1))
 
 
 def _vector_angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    nu = np.linalg.norm(u, axis=-1)
-    nv = np.linalg.norm(v, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.sum(u * v, axis=-1) / (nu * nv)
+    """Angle between vectors in degrees (NaN for zero-length; callers run under errstate)."""
+    cos = np.sum(u * v, axis=-1) / (_norm(u) * _norm(v))
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
+def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle ABC in degrees for (T, k) point arrays (k = 2 or 3)."""
+    return _vector_angle(a - b, c - b)
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return v / n
+    return v / _norm(v)[..., None]
 
 
 class _Frame:
@@ -186,8 +179,8 @@ def _knee_valgus(f: _Frame, side: str) -> np.ndarray:
 
 def _leg_length(f: _Frame, side: str) -> np.ndarray:
     s = _SIDE_POINTS[side]
-    return np.linalg.norm(f.p(s["hip"], 2) - f.p(s["knee"], 2), axis=-1) + np.linalg.norm(
-        f.p(s["knee"], 2) - f.p(s["ankle"], 2), axis=-1
+    return _norm(f.p(s["hip"], 2) - f.p(s["knee"], 2)) + _norm(
+        f.p(s["knee"], 2) - f.p(s["ankle"], 2)
     )
 
 
@@ -195,8 +188,7 @@ def _heel_lift(f: _Frame, side: str) -> np.ndarray:
     """Heel height above the toes, in leg lengths (positive = heel raised)."""
     s = _SIDE_POINTS[side]
     rise = f.p(s["toe"], 2)[:, 1] - f.p(s["heel"], 2)[:, 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = rise / _leg_length(f, side)
+    value = rise / _leg_length(f, side)
     return f.gate(value, s["heel"], s["toe"], s["hip"], s["knee"], s["ankle"])
 
 
@@ -205,8 +197,7 @@ def _foot_lift(f: _Frame, side: str) -> np.ndarray:
     s, o = _SIDE_POINTS[side], _SIDE_POINTS[_other(side)]
     rise = f.p(o["ankle"], 2)[:, 1] - f.p(s["ankle"], 2)[:, 1]
     leg = np.fmax(_leg_length(f, side), _leg_length(f, _other(side)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = rise / leg
+    value = rise / leg
     return f.gate(value, s["ankle"], o["ankle"], s["hip"], s["knee"], o["hip"], o["knee"])
 
 
@@ -215,16 +206,16 @@ def _hip_height(f: _Frame) -> np.ndarray:
 
     Uses whichever side is seen (from the side the far leg is often hidden); both averaged.
     """
-    heights = []
+    total = np.zeros(len(f.pts))
+    count = np.zeros(len(f.pts))
     for side in SIDES:
         s = _SIDE_POINTS[side]
         rise = f.p(s["ankle"], 2)[:, 1] - f.p(s["hip"], 2)[:, 1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            h = rise / _leg_length(f, side)
-        heights.append(f.gate(h, s["hip"], s["knee"], s["ankle"]))
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(np.stack(heights), axis=0)
+        h = f.gate(rise / _leg_length(f, side), s["hip"], s["knee"], s["ankle"])
+        ok = np.isfinite(h)
+        total += np.where(ok, h, 0.0)
+        count += ok
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 MeasureFn = Callable[[_Frame], np.ndarray]
@@ -294,9 +285,11 @@ def compute_measures(
     frame = _Frame(lm, aspect, min_visibility)
     wanted = names if names is not None else list(MEASURES)
     out: dict[str, np.ndarray] = {}
-    for name in wanted:
-        fn = MEASURES.get(name)
-        if fn is None:
-            raise KeyError(f"unknown measure {name!r}; known: {', '.join(sorted(MEASURES))}")
-        out[name] = fn(frame)
+    # One errstate for the whole call: zero-length limbs and hidden joints give NaN, silently.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in wanted:
+            fn = MEASURES.get(name)
+            if fn is None:
+                raise KeyError(f"unknown measure {name!r}; known: {', '.join(sorted(MEASURES))}")
+            out[name] = fn(frame)
     return out

@@ -49,17 +49,19 @@ class SetupResult:
     missing: tuple[str, ...] = ()
 
 
-def _visible(lm: np.ndarray, idx: int) -> bool:
-    x, y, _, v = lm[idx]
-    return bool(v >= MIN_VIS and -0.02 <= x <= 1.02 and -0.02 <= y <= 1.02)
+def visible_mask(lm: np.ndarray) -> np.ndarray:
+    """Per landmark: seen with confidence and inside the picture (with a small margin)."""
+    x, y, v = lm[:, 0], lm[:, 1], lm[:, 3]
+    return (v >= MIN_VIS) & (x >= -0.02) & (x <= 1.02) & (y >= -0.02) & (y <= 1.02)
 
 
 def missing_parts(landmarks: np.ndarray, body: str, one_side_ok: bool) -> tuple[str, ...]:
     """Names of the body parts not seen. From the side one of each pair is enough."""
     out = []
+    mask = visible_mask(landmarks)
     for name, idxs in BODY_PARTS[body]:
-        seen = [_visible(landmarks, i) for i in idxs]
-        if not (any(seen) if one_side_ok else all(seen)):
+        seen = mask[list(idxs)]
+        if not (seen.any() if one_side_ok else seen.all()):
             out.append(name)
     return tuple(out)
 
