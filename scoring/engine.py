@@ -32,7 +32,7 @@ from scoring.kinematics import SIDED_MEASURES, compute_measures
 from scoring.periodic import GenericRepCounter
 from scoring.reps import Phase, Rep, RepCounter, RepThresholds
 from scoring.score import rep_score
-from scoring.setup import check_setup
+from scoring.setup import SetupResult, check_setup
 from scoring.signals import side_values
 from scoring.view import ViewDetector, view_satisfies
 
@@ -136,6 +136,7 @@ class ExerciseEngine:
         self._warned_view: str | None = None
         self._last_progress_s = -1.0
         self._setup_passed = not require_setup
+        self._setup_last = SetupResult(False, "", ())
         self._rep_index = 0
         self.t = 0.0
         self.state = EngineState(
@@ -164,15 +165,20 @@ class ExerciseEngine:
             self._finish_frame(t, events, hot=set())
             return events
         self.frames_with_pose += 1
-        view = self._view.update(landmarks, self.aspect)
-        self.state.view = view
+        # The view changes slowly: refresh it every few frames (it is a windowed median anyway).
+        if self.frames_with_pose % 3 == 1 or self.state.view == "unknown":
+            self.state.view = self._view.update(landmarks, self.aspect)
+        view = self.state.view
         needed = self._needed.get(view)
         if needed is None:
             needed = self._needed[view] = self.exercise.measures_needed(view)
-        values = {
-            k: float(v[0]) for k, v in compute_measures(landmarks, self.aspect, needed).items()
-        }
-        setup = check_setup(landmarks, self.exercise.body, self.exercise.view, view)
+        measured = compute_measures(landmarks, self.aspect, needed)
+        values = {k: float(v[0]) for k, v in measured.items()}
+        # The setup check matters before the set and while something is hidden; otherwise a
+        # refresh every few frames keeps the page's setup line current.
+        if not self._setup_passed or self.frames_with_pose % 5 == 1 or not self._setup_last.ok:
+            self._setup_last = check_setup(landmarks, self.exercise.body, self.exercise.view, view)
+        setup = self._setup_last
         self.state.setup_ok = setup.ok or self._setup_passed
         self.state.setup_message = setup.message
         if not self._setup_passed:
