@@ -205,9 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def quiet_native_logs() -> None:
-    """MediaPipe's C++ side logs INFO/WARNING lines to stderr; users need only our messages."""
+    """Native libraries (MediaPipe, FFmpeg) log to stderr; users need only our messages."""
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # FFmpeg (inside OpenCV) prints its own complaints about bad files; we say it in one line.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
 def main(argv: list[str] | None = None) -> int:
