@@ -18,7 +18,10 @@ def format_summary(res: AnalysisResult, exercise: Exercise) -> str:
         for r in res.reps:
             extra = ""
             if math.isfinite(r.rom_deg):
-                extra = f"  range {r.rom_deg:5.1f} deg  peak {r.peak_deg:5.1f} deg  score {r.score:5.1f}"
+                extra = (
+                    f"  range {r.rom_deg:5.1f} deg  peak {r.peak_deg:5.1f} deg"
+                    f"  score {r.score:5.1f}"
+                )
             faults = f"  faults: {', '.join(r.faults)}" if r.faults else ""
             side = f" ({r.side})" if r.side else ""
             lines.append(f"  #{r.index}{side} {r.start_s:6.2f}-{r.end_s:6.2f} s{extra}{faults}")
