@@ -10,13 +10,13 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
 from typing import Any
 
+from pose.closing import Closing
 from pose.types import Frame, Pose
 
 
-class PoseEstimator(ABC):
+class PoseEstimator(Closing, ABC):
     """Finds one person's landmarks in a frame.
 
     Use one instance per stream, fed frames in time order: backends track the person from one
@@ -32,17 +32,6 @@ class PoseEstimator(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, default no-op
         """Free the model. Idempotent; `estimate` raises afterwards."""
-
-    def __enter__(self) -> PoseEstimator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def track(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, Pose | None]]:
         """Run the estimator over a stream: yields each frame with its pose (or None)."""

@@ -16,12 +16,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import cv2
 import numpy as np
 
+from pose.closing import Closing
 from pose.types import Frame
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png"})
@@ -48,7 +48,7 @@ class VideoInfo:
     duration_s: float = 0.0
 
 
-class FrameSource(ABC):
+class FrameSource(Closing, ABC):
     """An iterable of `Frame`s with increasing `t`; closes its device/file on `close()`.
 
     Sources are context managers so that a camera is released even when the caller crashes.
@@ -62,17 +62,6 @@ class FrameSource(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, default no-op
         """Release the underlying file or device. Idempotent."""
-
-    def __enter__(self) -> FrameSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _sane_fps(fps: float) -> bool:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from types import TracebackType
 
 import cv2
 import numpy as np
+
+from pose.closing import Closing
 
 
 class VideoSinkError(OSError):
     """The output video cannot be created or written."""
 
 
-class VideoSink:
+class VideoSink(Closing):
     """Writes BGR uint8 frames of a fixed `size` (width, height) to `path` at `fps`.
 
     Uses the 'mp4v' (MPEG-4 Part 2) codec, which every OpenCV wheel can encode without extra
@@ -77,14 +78,3 @@ class VideoSink:
         if self._writer is not None:
             self._writer.release()
             self._writer = None
-
-    def __enter__(self) -> VideoSink:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

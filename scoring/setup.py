@@ -24,22 +24,14 @@ BODY_PARTS: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
         ("knees", (L.LEFT_KNEE, L.RIGHT_KNEE)),
         ("feet", (L.LEFT_ANKLE, L.RIGHT_ANKLE)),
     ),
-    "legs": (
-        ("hips", (L.LEFT_HIP, L.RIGHT_HIP)),
-        ("knees", (L.LEFT_KNEE, L.RIGHT_KNEE)),
-        ("feet", (L.LEFT_ANKLE, L.RIGHT_ANKLE)),
-    ),
     "upper": (
         ("shoulders", (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
         ("elbows", (L.LEFT_ELBOW, L.RIGHT_ELBOW)),
         ("hands", (L.LEFT_WRIST, L.RIGHT_WRIST)),
     ),
-    "arms": (
-        ("shoulders", (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
-        ("elbows", (L.LEFT_ELBOW, L.RIGHT_ELBOW)),
-        ("hands", (L.LEFT_WRIST, L.RIGHT_WRIST)),
-    ),
 }
+BODY_PARTS["legs"] = BODY_PARTS["lower"]
+BODY_PARTS["arms"] = BODY_PARTS["upper"]
 
 
 @dataclass(frozen=True)
