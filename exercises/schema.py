@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from scoring.kinematics import MEASURES, SIDED_MEASURES
 
@@ -152,7 +159,8 @@ class GenericRule(_Strict):
 
     min_period_s: float = Field(0.6, gt=0)
     max_period_s: float = Field(8.0, gt=0)
-    min_prominence: float = Field(0.35, gt=0)  # in standard deviations of the main component
+    # Hysteresis band, as a fraction of the main component's 5-95 % range.
+    min_prominence: float = Field(0.35, gt=0, lt=1)
 
 
 class Exercise(_Strict):
@@ -164,24 +172,40 @@ class Exercise(_Strict):
     view: View = "any"
     body: BodyPart = "full"  # what must be in view for the setup check
     defaults: Defaults = Defaults()
-    rep: RepRule | None = None
-    hold: HoldRule | None = None
+    rep: RepRule | None = Field(None, validate_default=True)
+    hold: HoldRule | None = Field(None, validate_default=True)
     generic: GenericRule | None = None
     faults: list[FaultRule] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _kind_matches(self) -> Exercise:
-        if self.kind == "reps" and self.rep is None:
+    # Field validators (not one model check) so that errors carry the field path: `rep`, ...
+    @field_validator("rep")
+    @classmethod
+    def _rep_for_reps(cls, v: RepRule | None, info: ValidationInfo) -> RepRule | None:
+        if v is None and info.data.get("kind") == "reps":
             raise ValueError("kind 'reps' needs a [rep] table")
-        if self.kind == "hold" and self.hold is None:
+        return v
+
+    @field_validator("hold")
+    @classmethod
+    def _hold_for_holds(cls, v: HoldRule | None, info: ValidationInfo) -> HoldRule | None:
+        if v is None and info.data.get("kind") == "hold":
             raise ValueError("kind 'hold' needs a [hold] table")
-        if self.kind == "any" and self.generic is None:
-            object.__setattr__(self, "generic", GenericRule())
-        ids = [f.id for f in self.faults]
+        return v
+
+    @field_validator("faults")
+    @classmethod
+    def _unique_fault_ids(cls, v: list[FaultRule]) -> list[FaultRule]:
+        ids = [f.id for f in v]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
             raise ValueError(f"duplicate fault ids: {', '.join(sorted(dup))}")
+        return v
+
+    @model_validator(mode="after")
+    def _generic_default(self) -> Exercise:
+        if self.kind == "any" and self.generic is None:
+            object.__setattr__(self, "generic", GenericRule())
         return self
 
     def measures_needed(self, view: str | None = None) -> list[str]:

@@ -30,6 +30,9 @@ BODY_POINTS = (
     L.NOSE,
 )
 MIN_VIS = 0.5
+# Smallest movement counted, as the 5-95 % range of the main component in image heights:
+# landmark jitter of a still person is ~0.01 there, a small arm raise already ~0.1.
+MIN_AMPLITUDE = 0.04
 
 
 @dataclass(frozen=True)
@@ -94,25 +97,8 @@ def dominant_period(x: np.ndarray, fps: float, min_s: float, max_s: float) -> fl
     return lag / fps if ac[lag] > 0.1 else None
 
 
-def count_cycles(
-    t: np.ndarray,
-    component: np.ndarray,
-    min_period_s: float,
-    max_period_s: float,
-    min_prominence: float,
-) -> list[Cycle]:
-    """Cycles of a 1-D signal: low -> high -> low crossings of +-h around the median."""
-    finite = np.isfinite(component)
-    if finite.sum() < 8:
-        return []
-    fps = (finite.sum() - 1) / max(1e-6, t[finite][-1] - t[finite][0])
-    z = _smooth(component, max(1, int(round(0.1 * fps))))
-    z = (z - np.nanmedian(z)) / (np.nanstd(z) or 1.0)
-    period = dominant_period(z, fps, min_period_s, max_period_s)
-    # Choose the polarity whose excursions are sharper (the "working" end of the movement).
-    if np.nanpercentile(z, 95) < -np.nanpercentile(z, 5):
-        z = -z
-    h = min_prominence / 2
+def _hysteresis_cycles(t: np.ndarray, z: np.ndarray, h: float) -> list[Cycle]:
+    """Cycles low -> high -> low of a centred signal, crossing -h then +h then -h."""
     cycles: list[Cycle] = []
     state, start, peak = "low", None, -np.inf
     for ti, zi in zip(t, z, strict=True):
@@ -128,20 +114,60 @@ def count_cycles(
             if zi <= -h:
                 cycles.append(Cycle(float(start), float(ti), float(peak + h)))
                 state, start = "low", ti
-    if period:
-        min_len = 0.5 * period
-        merged: list[Cycle] = []
-        for c in cycles:
-            if (
-                merged
-                and c.end_s - merged[-1].start_s < min_len * 1.5
-                and (c.end_s - c.start_s < min_len)
-            ):
-                prev = merged.pop()
-                c = Cycle(prev.start_s, c.end_s, max(prev.amplitude, c.amplitude))
-            merged.append(c)
-        cycles = merged
-    return [c for c in cycles if c.end_s - c.start_s >= min_period_s * 0.5]
+    return cycles
+
+
+def _merge_short(cycles: list[Cycle], period: float | None) -> list[Cycle]:
+    if not period:
+        return cycles
+    min_len = 0.5 * period
+    merged: list[Cycle] = []
+    for c in cycles:
+        if (
+            merged
+            and c.end_s - merged[-1].start_s < min_len * 1.5
+            and c.end_s - c.start_s < min_len
+        ):
+            prev = merged.pop()
+            c = Cycle(prev.start_s, c.end_s, max(prev.amplitude, c.amplitude))
+        merged.append(c)
+    return merged
+
+
+def count_cycles(
+    t: np.ndarray,
+    component: np.ndarray,
+    min_period_s: float,
+    max_period_s: float,
+    min_prominence: float,
+    min_amplitude: float = MIN_AMPLITUDE,
+) -> list[Cycle]:
+    """Cycles of a 1-D signal (in image heights), by hysteresis around the middle of its range.
+
+    The band is `min_prominence` of the 5-95 % range, centred between those percentiles (not
+    on the median: a patient who rests between reps spends most of the time at one end).
+    Movements smaller than `min_amplitude` are not repetitions (a person standing still).
+    Both polarities are counted and the larger count kept: which end of a symmetric movement
+    is "up" is not knowable from the trajectory alone.
+    """
+    finite = np.isfinite(component)
+    if finite.sum() < 8:
+        return []
+    fps = (finite.sum() - 1) / max(1e-6, t[finite][-1] - t[finite][0])
+    x = _smooth(component, max(1, int(round(0.1 * fps))))
+    lo, hi = np.nanpercentile(x, 5), np.nanpercentile(x, 95)
+    if not np.isfinite(hi - lo) or hi - lo < min_amplitude:
+        return []
+    z = (x - (lo + hi) / 2) / (hi - lo)
+    period = dominant_period(z, fps, min_period_s, max_period_s)
+    h = min_prominence / 2
+    best: list[Cycle] = []
+    for signal in (z, -z):
+        found = _merge_short(_hysteresis_cycles(t, signal, h), period)
+        found = [c for c in found if c.end_s - c.start_s >= min_period_s * 0.5]
+        if len(found) > len(best):
+            best = found
+    return best
 
 
 class GenericRepCounter:

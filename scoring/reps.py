@@ -61,6 +61,7 @@ class RepCounter:
         self._peak = -math.inf
         self._peak_t = 0.0
         self._partial = False
+        self._stuck = False
 
     def reset(self) -> None:
         self.__init__(self.th)  # type: ignore[misc]
@@ -84,6 +85,11 @@ class RepCounter:
                 self._rest_min, self._left_rest_t = v, t
             return None
         if self.phase is Phase.REST:
+            if self._stuck:
+                if v > exit_:
+                    return None
+                self._stuck = False
+                self._rest_min = v
             if v <= exit_:
                 self._left_rest_t = t
             self._rest_min = min(self._rest_min, v)
@@ -95,8 +101,10 @@ class RepCounter:
         if v > self._peak:
             self._peak, self._peak_t = v, t
         if t - self._start_t > self.th.max_duration_s:
-            # Stuck in the working phase (sat down, walked off): not a rep; wait for rest.
+            # Stuck in the working phase (sat down, walked off): not a rep. Nothing counts
+            # until the signal has really come back to rest.
             self.phase = Phase.REST
+            self._stuck = True
             self._rest_min, self._left_rest_t = v, t
             return None
         if v <= exit_:

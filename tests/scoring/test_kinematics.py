@@ -1,0 +1,562 @@
+"""Named measures on constructed poses whose angles are known by construction.
+
+The pose builders here are also used by the other scoring tests (view, engine, periodic): they
+draw a person in isotropic coordinates (image heights; x right, y down, z away from the camera)
+and convert to MediaPipe's normalised landmarks for a given image aspect (width / height).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+
+from pose.landmarks import NUM_LANDMARKS
+from pose.landmarks import Landmark as L
+from scoring.kinematics import (
+    MEASURES,
+    SIDED_MEASURES,
+    compute_measures,
+    measure_names,
+    to_points,
+)
+
+Point = tuple[float, float, float]
+
+LEG = 0.4  # thigh 0.2 + shin 0.2, in image heights
+FLOOR = 0.95  # ankle height in the image
+
+
+# --- pose builders (shared with the other scoring tests) ------------------------------------
+
+
+def _face(points: dict[int, Point], nose: Point, facing_x: float) -> None:
+    """Face landmarks around the nose; `facing_x` 0 for the front view, +1 facing +x."""
+    nx, ny, nz = nose
+    back = -0.03 * facing_x  # ears/eyes sit behind the nose when seen from the side
+    spread = 0.0 if facing_x else 1.0
+    for side, sign in (("LEFT", 1.0), ("RIGHT", -1.0)):
+        depth = 0.0 if not facing_x else 0.03 * sign
+        points[L[f"{side}_EYE_INNER"]] = (nx + back + sign * 0.01 * spread, ny - 0.01, nz + depth)
+        points[L[f"{side}_EYE"]] = (nx + back + sign * 0.02 * spread, ny - 0.01, nz + depth)
+        points[L[f"{side}_EYE_OUTER"]] = (nx + back + sign * 0.03 * spread, ny - 0.01, nz + depth)
+        points[L[f"{side}_EAR"]] = (nx + 2 * back + sign * 0.045 * spread, ny, nz + 2 * depth)
+        points[L[f"MOUTH_{side}"]] = (
+            nx + back + sign * 0.015 * spread,
+            ny + 0.03,
+            nz + depth,
+        )
+    points[L.NOSE] = nose
+
+
+def _hand(points: dict[int, Point], side: str, wrist: Point, elbow: Point) -> None:
+    """Pinky, index and thumb a little beyond the wrist, along the forearm."""
+    w, e = np.asarray(wrist), np.asarray(elbow)
+    d = w - e
+    n = float(np.linalg.norm(d)) or 1.0
+    tip = w + 0.03 * d / n
+    for part in ("PINKY", "INDEX", "THUMB"):
+        points[L[f"{side}_{part}"]] = (float(tip[0]), float(tip[1]), float(tip[2]))
+
+
+def _arm_points(
+    shoulder: Point, lateral: float, abduction_deg: float, elbow_flex_deg: float
+) -> tuple[Point, Point]:
+    """Elbow and wrist for an arm raised `abduction_deg` in the image plane (0 = down),
+    `lateral` +1 towards +x; the forearm bends `elbow_flex_deg` upwards in the same plane."""
+    a = math.radians(abduction_deg)
+    upper = (lateral * math.sin(a), math.cos(a))  # unit vector in the image plane
+    elbow = (shoulder[0] + 0.15 * upper[0], shoulder[1] + 0.15 * upper[1], shoulder[2])
+    # Rotate the forearm away from the upper arm's line, towards the head.
+    b = math.radians(abduction_deg + elbow_flex_deg)
+    fore = (lateral * math.sin(b), math.cos(b))
+    wrist = (elbow[0] + 0.15 * fore[0], elbow[1] + 0.15 * fore[1], elbow[2])
+    return elbow, wrist
+
+
+def front_points(
+    cx: float = 0.5,
+    *,
+    knee_flex: float = 0.0,
+    knee_dir: float = 1.0,
+    abduction: tuple[float, float] = (0.0, 0.0),
+    elbow_flex: tuple[float, float] = (0.0, 0.0),
+    lift_right: float = 0.0,
+    lateral_lean: float = 0.0,
+) -> dict[int, Point]:
+    """A person facing the camera (their left on the image right).
+
+    `knee_flex` bends both knees in the image plane, knees moving outward (`knee_dir` +1)
+    or inward (-1): hip height is then cos(knee_flex / 2) leg lengths. `abduction` and
+    `elbow_flex` are (left, right) in degrees. `lift_right` raises the right ankle by that
+    much (image heights). `lateral_lean` tilts the trunk towards the person's left.
+    """
+    pts: dict[int, Point] = {}
+    half = math.radians(knee_flex / 2)
+    hip_y = FLOOR - LEG * math.cos(half)
+    for side, sign in (("LEFT", 1.0), ("RIGHT", -1.0)):
+        x = cx + 0.05 * sign
+        ankle_y = FLOOR - (lift_right if side == "RIGHT" else 0.0)
+        knee_x = x + knee_dir * sign * 0.2 * math.sin(half)
+        knee_y = FLOOR - 0.2 * math.cos(half)
+        if side == "RIGHT" and lift_right:
+            knee_y = min(knee_y, ankle_y - 0.1)
+        pts[L[f"{side}_HIP"]] = (x, hip_y, 0.0)
+        pts[L[f"{side}_KNEE"]] = (knee_x, knee_y, 0.0)
+        pts[L[f"{side}_ANKLE"]] = (x, ankle_y, 0.0)
+        pts[L[f"{side}_HEEL"]] = (x, ankle_y + 0.02, 0.03)
+        pts[L[f"{side}_FOOT_INDEX"]] = (x, ankle_y + 0.02, -0.06)
+    lean = math.radians(lateral_lean)
+    mid_hip = (cx, hip_y)
+    sh_mid = (mid_hip[0] + 0.25 * math.sin(lean), mid_hip[1] - 0.25 * math.cos(lean))
+    for i, (side, sign) in enumerate((("LEFT", 1.0), ("RIGHT", -1.0))):
+        sh = (sh_mid[0] + 0.1 * sign * math.cos(lean), sh_mid[1] + 0.1 * sign * math.sin(lean), 0.0)
+        pts[L[f"{side}_SHOULDER"]] = sh
+        elbow, wrist = _arm_points(sh, sign, abduction[i], elbow_flex[i])
+        pts[L[f"{side}_ELBOW"]] = elbow
+        pts[L[f"{side}_WRIST"]] = wrist
+        _hand(pts, side, wrist, elbow)
+    _face(pts, (sh_mid[0], sh_mid[1] - 0.15, -0.05), 0.0)
+    return pts
+
+
+def side_points(
+    cx: float = 0.5, *, knee_flex: float = 0.0, trunk_lean: float = 0.0
+) -> dict[int, Point]:
+    """A person seen from the side, facing +x (right side nearer the camera).
+
+    `knee_flex` bends both knees forward (hip height cos(knee_flex / 2) leg lengths);
+    `trunk_lean` tilts the trunk forward from vertical, in degrees.
+    """
+    pts: dict[int, Point] = {}
+    half = math.radians(knee_flex / 2)
+    knee = (cx + 0.2 * math.sin(half), FLOOR - 0.2 * math.cos(half))
+    hip = (cx, FLOOR - LEG * math.cos(half))
+    lean = math.radians(trunk_lean)
+    sh = (hip[0] + 0.25 * math.sin(lean), hip[1] - 0.25 * math.cos(lean))
+    for side, depth in (("LEFT", 0.05), ("RIGHT", -0.05)):
+        pts[L[f"{side}_HIP"]] = (hip[0], hip[1], depth)
+        pts[L[f"{side}_KNEE"]] = (knee[0], knee[1], depth)
+        pts[L[f"{side}_ANKLE"]] = (cx, FLOOR, depth)
+        pts[L[f"{side}_HEEL"]] = (cx - 0.03, FLOOR + 0.02, depth)
+        pts[L[f"{side}_FOOT_INDEX"]] = (cx + 0.06, FLOOR + 0.02, depth)
+        shoulder = (sh[0], sh[1], depth)
+        elbow = (sh[0], sh[1] + 0.15, depth)
+        wrist = (sh[0], sh[1] + 0.3, depth)
+        pts[L[f"{side}_SHOULDER"]] = shoulder
+        pts[L[f"{side}_ELBOW"]] = elbow
+        pts[L[f"{side}_WRIST"]] = wrist
+        _hand(pts, side, wrist, elbow)
+    head = (sh[0] + 0.15 * math.sin(lean) + 0.03, sh[1] - 0.15 * math.cos(lean), 0.0)
+    _face(pts, head, 1.0)
+    return pts
+
+
+def to_landmarks(
+    points: Mapping[int, Point], aspect: float = 1.0, visibility: float = 1.0
+) -> np.ndarray:
+    """Isotropic points (image heights) -> a (33, 4) MediaPipe landmark array."""
+    assert len(points) == NUM_LANDMARKS, sorted(set(range(NUM_LANDMARKS)) - set(points))
+    lm = np.zeros((NUM_LANDMARKS, 4), dtype=np.float64)
+    for idx, (x, y, z) in points.items():
+        lm[idx] = (x / aspect, y, z / aspect, visibility)
+    return lm
+
+
+def hide(lm: np.ndarray, *indices: int, visibility: float = 0.0) -> np.ndarray:
+    """A copy with these landmarks' visibility set low (coordinates kept)."""
+    out = lm.copy()
+    out[list(indices), 3] = visibility
+    return out
+
+
+def measure(lm: np.ndarray, name: str, aspect: float = 1.0) -> float:
+    """One measure of one pose, as a float (NaN when not visible)."""
+    values = compute_measures(lm, aspect, [name])[name]
+    assert values.shape == (1,)
+    return float(values[0])
+
+
+def with_points(base: Mapping[int, Point], **changes: Point) -> dict[int, Point]:
+    out = dict(base)
+    for name, p in changes.items():
+        out[L[name.upper()]] = p
+    return out
+
+
+# --- flexion angles ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["front", "side"])
+def test_standing_straight_has_straight_joints_and_unit_hip_height(view: str) -> None:
+    lm = to_landmarks(front_points() if view == "front" else side_points())
+    values = compute_measures(lm, 1.0)
+    # From the front the shoulders are wider than the hips: the hip "flexion" there is the
+    # frontal angle of that line, so only the side view gives 0 for it.
+    joints = ("knee_flexion", "elbow_flexion") + (("hip_flexion",) if view == "side" else ())
+    for name in joints:
+        for side in ("left", "right"):
+            assert values[f"{name}_{side}"][0] == pytest.approx(0.0, abs=1e-6)
+            assert values[f"{name}_2d_{side}"][0] == pytest.approx(0.0, abs=1e-6)
+    assert values["hip_height"][0] == pytest.approx(1.0, abs=1e-9)
+    for name in ("trunk_lean", "trunk_lean_image", "shoulder_elevation_left", "heel_lift_left"):
+        assert values[name][0] == pytest.approx(0.0, abs=1e-6), name
+
+
+@pytest.mark.parametrize("flex", [30.0, 60.0, 90.0, 120.0])
+def test_knee_flexion_matches_the_constructed_angle(flex: float) -> None:
+    lm = to_landmarks(side_points(knee_flex=flex))
+    for side in ("left", "right"):
+        assert measure(lm, f"knee_flexion_{side}") == pytest.approx(flex, abs=1e-6)
+        assert measure(lm, f"knee_flexion_2d_{side}") == pytest.approx(flex, abs=1e-6)
+
+
+def test_right_angle_knee_from_explicit_coordinates() -> None:
+    pts = with_points(
+        front_points(),
+        left_hip=(0.3, 0.5, 0.0),
+        left_knee=(0.5, 0.7, 0.0),  # thigh and shin at 45 deg to the vertical: 90 at the knee
+        left_ankle=(0.3, 0.9, 0.0),
+    )
+    assert measure(to_landmarks(pts), "knee_flexion_left") == pytest.approx(90.0, abs=1e-6)
+
+
+def test_3d_flexion_sees_depth_and_2d_ignores_it() -> None:
+    # Shin pointing straight back, away from the camera: a 45 deg bend in 3-D that the image
+    # plane cannot see (the ankle projects right below the knee).
+    pts = with_points(front_points(), left_ankle=(0.55, 0.95, 0.2))
+    lm = to_landmarks(pts)
+    assert measure(lm, "knee_flexion_left") == pytest.approx(45.0, abs=1e-6)
+    assert measure(lm, "knee_flexion_2d_left") == pytest.approx(0.0, abs=1e-6)
+    # The other knee is untouched.
+    assert measure(lm, "knee_flexion_right") == pytest.approx(0.0, abs=1e-6)
+
+
+def test_hip_flexion_with_the_thigh_raised_forward() -> None:
+    # Side view (facing +x): thigh raised horizontally forward, shin hanging down.
+    pts = side_points()
+    hip = pts[L.LEFT_HIP]
+    pts = with_points(
+        pts,
+        left_knee=(hip[0] + 0.2, hip[1], hip[2]),
+        left_ankle=(hip[0] + 0.2, hip[1] + 0.2, hip[2]),
+    )
+    lm = to_landmarks(pts)
+    assert measure(lm, "hip_flexion_left") == pytest.approx(90.0, abs=1e-6)
+    assert measure(lm, "hip_flexion_2d_left") == pytest.approx(90.0, abs=1e-6)
+    assert measure(lm, "knee_flexion_left") == pytest.approx(90.0, abs=1e-6)
+    assert measure(lm, "hip_flexion_right") == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("flex", [0.0, 45.0, 90.0, 140.0])
+def test_elbow_flexion_in_the_image_plane(flex: float) -> None:
+    lm = to_landmarks(front_points(abduction=(90.0, 90.0), elbow_flex=(flex, 20.0)))
+    assert measure(lm, "elbow_flexion_left") == pytest.approx(flex, abs=1e-6)
+    assert measure(lm, "elbow_flexion_2d_left") == pytest.approx(flex, abs=1e-6)
+    assert measure(lm, "elbow_flexion_right") == pytest.approx(20.0, abs=1e-6)
+
+
+# --- shoulder -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("abduction", "expected"), [(0, 0), (45, 45), (90, 90), (180, 180)])
+def test_shoulder_abduction_down_horizontal_overhead(abduction: float, expected: float) -> None:
+    lm = to_landmarks(front_points(abduction=(abduction, abduction)))
+    for side in ("left", "right"):
+        assert measure(lm, f"shoulder_abduction_{side}") == pytest.approx(expected, abs=1e-6)
+        assert measure(lm, f"shoulder_elevation_{side}") == pytest.approx(expected, abs=1e-6)
+
+
+def test_shoulder_flexion_is_the_sagittal_component() -> None:
+    base = front_points()
+    sh = base[L.LEFT_SHOULDER]
+    # Left arm straight forward (towards the camera): flexion 90.
+    pts = with_points(base, left_elbow=(sh[0], sh[1], sh[2] - 0.15))
+    lm = to_landmarks(pts)
+    assert measure(lm, "shoulder_flexion_left") == pytest.approx(90.0, abs=1e-6)
+    assert measure(lm, "shoulder_elevation_left") == pytest.approx(90.0, abs=1e-6)
+    # Raised 45 deg forward: flexion 45, and nothing of it in the frontal plane.
+    d = 0.15 * math.sqrt(0.5)
+    pts = with_points(base, left_elbow=(sh[0], sh[1] + d, sh[2] - d))
+    lm = to_landmarks(pts)
+    assert measure(lm, "shoulder_flexion_left") == pytest.approx(45.0, abs=1e-6)
+    assert measure(lm, "shoulder_elevation_left") == pytest.approx(45.0, abs=1e-6)
+    assert measure(lm, "shoulder_abduction_left") == pytest.approx(0.0, abs=1e-6)
+    # Arm out to the side: abduction, not flexion.
+    lm = to_landmarks(front_points(abduction=(45.0, 0.0)))
+    assert measure(lm, "shoulder_abduction_left") == pytest.approx(45.0, abs=1e-6)
+    assert measure(lm, "shoulder_flexion_left") == pytest.approx(0.0, abs=1e-6)
+
+
+def test_shoulder_angles_follow_the_trunk_not_the_image() -> None:
+    # Whole body tilted 20 deg sideways with the arm hanging along the trunk: 0, not 20.
+    pts = front_points(lateral_lean=20.0)
+    sh = np.asarray(pts[L.LEFT_SHOULDER])
+    hip_mid = (np.asarray(pts[L.LEFT_HIP]) + np.asarray(pts[L.RIGHT_HIP])) / 2
+    sh_mid = (sh + np.asarray(pts[L.RIGHT_SHOULDER])) / 2
+    down = (hip_mid - sh_mid) / np.linalg.norm(hip_mid - sh_mid)
+    elbow = sh + 0.15 * down
+    pts = with_points(pts, left_elbow=(float(elbow[0]), float(elbow[1]), float(elbow[2])))
+    lm = to_landmarks(pts)
+    assert measure(lm, "shoulder_abduction_left") == pytest.approx(0.0, abs=1e-6)
+    assert measure(lm, "shoulder_elevation_left") == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("abduction", "expected"), [(0, 0), (90, 90), (180, 180)])
+def test_hidden_hips_fall_back_to_the_image_vertical(abduction: float, expected: float) -> None:
+    # Seated patient, hips hidden behind a desk: their coordinates are garbage (far off to
+    # the side, above the shoulders); the trunk axis must come from the image vertical.
+    pts = with_points(
+        front_points(abduction=(abduction, abduction)),
+        left_hip=(0.95, 0.05, 0.3),
+        right_hip=(0.9, 0.1, -0.3),
+    )
+    lm = hide(to_landmarks(pts), L.LEFT_HIP, L.RIGHT_HIP)
+    for side in ("left", "right"):
+        got = measure(lm, f"shoulder_abduction_{side}")
+        assert math.isfinite(got)
+        assert got == pytest.approx(expected, abs=1e-6)
+        assert measure(lm, f"shoulder_elevation_{side}") == pytest.approx(expected, abs=1e-6)
+    # The garbage hips would give a very different answer if they were trusted.
+    visible = to_landmarks(pts)
+    assert abs(measure(visible, "shoulder_abduction_left") - expected) > 20
+
+
+# --- trunk -----------------------------------------------------------------------------------
+
+
+def test_lateral_trunk_lean_in_the_front_view() -> None:
+    lm = to_landmarks(front_points(lateral_lean=20.0))
+    assert measure(lm, "trunk_lean") == pytest.approx(20.0, abs=1e-6)
+    assert measure(lm, "trunk_lean_lateral") == pytest.approx(20.0, abs=1e-6)
+    assert measure(lm, "trunk_lean_forward") == pytest.approx(0.0, abs=1e-6)
+    assert measure(lm, "trunk_lean_image") == pytest.approx(20.0, abs=1e-6)
+
+
+def test_forward_trunk_lean_in_depth_is_invisible_to_the_image_measure() -> None:
+    # Facing the camera and bending towards it by 30 deg: the shoulders move in z only.
+    pts = front_points()
+    shift = 0.25 * math.tan(math.radians(30.0))
+    moved = {}
+    for idx in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        x, y, z = pts[idx]
+        moved[idx] = (x, y, z - shift)
+    lm = to_landmarks({**pts, **moved})
+    assert measure(lm, "trunk_lean") == pytest.approx(30.0, abs=1e-6)
+    assert measure(lm, "trunk_lean_forward") == pytest.approx(30.0, abs=1e-6)
+    assert measure(lm, "trunk_lean_lateral") == pytest.approx(0.0, abs=1e-6)
+    assert measure(lm, "trunk_lean_image") == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("lean", [0.0, 15.0, 45.0, 60.0])
+def test_forward_trunk_lean_seen_from_the_side(lean: float) -> None:
+    lm = to_landmarks(side_points(trunk_lean=lean))
+    assert measure(lm, "trunk_lean_image") == pytest.approx(lean, abs=1e-6)
+    assert measure(lm, "trunk_lean") == pytest.approx(lean, abs=1e-6)
+
+
+# --- knee valgus --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_knee_valgus_is_positive_inward_and_negative_outward(side: str) -> None:
+    inward = to_landmarks(front_points(knee_flex=30.0, knee_dir=-1.0))
+    outward = to_landmarks(front_points(knee_flex=30.0, knee_dir=1.0))
+    assert measure(inward, f"knee_valgus_{side}") == pytest.approx(30.0, abs=1e-6)
+    assert measure(outward, f"knee_valgus_{side}") == pytest.approx(-30.0, abs=1e-6)
+    straight = to_landmarks(front_points())
+    assert measure(straight, f"knee_valgus_{side}") == pytest.approx(0.0, abs=1e-6)
+
+
+def test_knee_valgus_sign_does_not_depend_on_which_way_the_image_is_mirrored() -> None:
+    pts = front_points(knee_flex=30.0, knee_dir=-1.0)
+    mirrored = {idx: (1.0 - x, y, z) for idx, (x, y, z) in pts.items()}
+    lm = to_landmarks(mirrored)
+    assert measure(lm, "knee_valgus_left") == pytest.approx(30.0, abs=1e-6)
+    assert measure(lm, "knee_valgus_right") == pytest.approx(30.0, abs=1e-6)
+
+
+# --- feet and hips ------------------------------------------------------------------------
+
+
+def test_heel_lift_in_leg_lengths() -> None:
+    base = front_points()
+    assert measure(to_landmarks(base), "heel_lift_left") == pytest.approx(0.0, abs=1e-9)
+    x, y, z = base[L.LEFT_HEEL]
+    raised = with_points(base, left_heel=(x, y - 0.04, z))
+    lm = to_landmarks(raised)
+    assert measure(lm, "heel_lift_left") == pytest.approx(0.04 / LEG, abs=1e-9)
+    assert measure(lm, "heel_lift_right") == pytest.approx(0.0, abs=1e-9)
+    x, y, z = base[L.LEFT_FOOT_INDEX]
+    toes_up = with_points(base, left_foot_index=(x, y - 0.02, z))
+    assert measure(to_landmarks(toes_up), "heel_lift_left") < 0
+
+
+def test_foot_lift_is_positive_for_the_lifted_foot_only() -> None:
+    lm = to_landmarks(front_points(lift_right=0.1))
+    assert measure(lm, "foot_lift_right") == pytest.approx(0.1 / LEG, abs=1e-9)
+    assert measure(lm, "foot_lift_left") == pytest.approx(-0.1 / LEG, abs=1e-9)
+    both_down = to_landmarks(front_points())
+    assert measure(both_down, "foot_lift_left") == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("flex", [0.0, 60.0, 90.0, 120.0])
+def test_hip_height_drops_with_the_hips(flex: float) -> None:
+    expected = math.cos(math.radians(flex / 2))
+    for pts in (side_points(knee_flex=flex), front_points(knee_flex=flex)):
+        assert measure(to_landmarks(pts), "hip_height") == pytest.approx(expected, abs=1e-9)
+
+
+def test_hip_height_uses_the_visible_side() -> None:
+    # The far leg is hidden and its (garbage) coordinates would say "squatting deep".
+    pts = with_points(
+        side_points(knee_flex=60.0),
+        right_hip=(0.5, 0.9, 0.0),
+        right_knee=(0.7, 0.92, 0.0),
+        right_ankle=(0.5, 0.95, 0.0),
+    )
+    lm = to_landmarks(pts)
+    both = measure(lm, "hip_height")
+    assert both < math.cos(math.radians(30.0)) - 0.1  # the garbage counts when "visible"
+    one_side = hide(lm, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE)
+    assert measure(one_side, "hip_height") == pytest.approx(math.cos(math.radians(30)), abs=1e-9)
+    nothing = hide(lm, L.LEFT_KNEE, L.RIGHT_KNEE)
+    assert math.isnan(measure(nothing, "hip_height"))
+
+
+# --- aspect ratio ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("aspect", [16 / 9, 9 / 16, 4 / 3])
+def test_true_angle_only_with_the_right_aspect(aspect: float) -> None:
+    # A 90 deg knee with the thigh and the shin at 45 deg, drawn in a non-square image.
+    cx = aspect / 2
+    pts = with_points(
+        front_points(cx),
+        left_hip=(cx - 0.1, 0.5, 0.0),
+        left_knee=(cx + 0.1, 0.7, 0.0),
+        left_ankle=(cx - 0.1, 0.9, 0.0),
+    )
+    lm = to_landmarks(pts, aspect=aspect)
+    assert measure(lm, "knee_flexion_left", aspect) == pytest.approx(90.0, abs=1e-6)
+    assert measure(lm, "knee_flexion_2d_left", aspect) == pytest.approx(90.0, abs=1e-6)
+    wrong = measure(lm, "knee_flexion_2d_left", 1.0)
+    assert abs(wrong - 90.0) > 10.0
+
+
+def test_shoulder_abduction_with_the_right_aspect_in_a_wide_image() -> None:
+    aspect = 16 / 9
+    cx = aspect / 2
+    lm = to_landmarks(front_points(cx, abduction=(45.0, 45.0)), aspect=aspect)
+    assert measure(lm, "shoulder_abduction_left", aspect) == pytest.approx(45.0, abs=1e-6)
+    assert abs(measure(lm, "shoulder_abduction_left", 1.0) - 45.0) > 5.0
+
+
+def test_to_points_scales_x_and_z_by_the_aspect() -> None:
+    lm = np.zeros((2, NUM_LANDMARKS, 4))
+    lm[..., 0], lm[..., 1], lm[..., 2] = 0.5, 0.25, 0.1
+    pts = to_points(lm, 2.0)
+    assert pts.shape == (2, NUM_LANDMARKS, 3)
+    np.testing.assert_allclose(pts[0, 0], [1.0, 0.25, 0.2])
+    assert lm[0, 0, 0] == 0.5  # the input is not modified
+
+
+# --- visibility gating ----------------------------------------------------------------------
+
+
+def test_a_hidden_joint_gives_nan_never_a_number() -> None:
+    lm = hide(to_landmarks(side_points(knee_flex=90.0)), L.LEFT_KNEE)
+    values = compute_measures(lm, 1.0)
+    for name in (
+        "knee_flexion_left",
+        "knee_flexion_2d_left",
+        "hip_flexion_left",
+        "knee_valgus_left",
+        "heel_lift_left",
+        "foot_lift_left",
+        "foot_lift_right",
+    ):
+        assert math.isnan(values[name][0]), name
+    assert values["knee_flexion_right"][0] == pytest.approx(90.0, abs=1e-6)
+    assert values["elbow_flexion_left"][0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_visibility_threshold_and_nan_visibility() -> None:
+    lm = to_landmarks(side_points(knee_flex=90.0))
+    just_below = hide(lm, L.LEFT_ANKLE, visibility=0.49)
+    at_threshold = hide(lm, L.LEFT_ANKLE, visibility=0.5)
+    assert math.isnan(measure(just_below, "knee_flexion_left"))
+    assert measure(at_threshold, "knee_flexion_left") == pytest.approx(90.0, abs=1e-6)
+    nan_vis = hide(lm, L.LEFT_ANKLE, visibility=float("nan"))
+    assert math.isnan(measure(nan_vis, "knee_flexion_left"))
+    strict = compute_measures(at_threshold, 1.0, ["knee_flexion_left"], min_visibility=0.9)
+    assert math.isnan(strict["knee_flexion_left"][0])
+
+
+def test_hidden_shoulder_hides_the_trunk_measures() -> None:
+    lm = hide(to_landmarks(front_points(lateral_lean=10.0)), L.RIGHT_SHOULDER)
+    for name in ("trunk_lean", "trunk_lean_lateral", "trunk_lean_image", "shoulder_abduction_left"):
+        assert math.isnan(measure(lm, name)), name
+
+
+def test_every_measure_is_nan_when_nothing_is_visible() -> None:
+    lm = to_landmarks(front_points(), visibility=0.0)
+    values = compute_measures(lm, 1.0)
+    assert set(values) == set(MEASURES)
+    assert all(math.isnan(v[0]) for v in values.values())
+
+
+# --- batch, names, errors -----------------------------------------------------------------
+
+
+def test_batch_matches_single_frames() -> None:
+    poses = [
+        to_landmarks(side_points(knee_flex=k, trunk_lean=k / 3)) for k in (0.0, 40.0, 80.0, 120.0)
+    ]
+    poses.append(hide(poses[1], L.LEFT_KNEE))
+    batch = compute_measures(np.stack(poses), 1.0)
+    for name, series in batch.items():
+        assert series.shape == (len(poses),)
+        for i, lm in enumerate(poses):
+            single = compute_measures(lm, 1.0, [name])[name]
+            np.testing.assert_allclose(series[i], single[0], equal_nan=True, err_msg=name)
+    np.testing.assert_allclose(batch["knee_flexion_right"][:4], [0.0, 40.0, 80.0, 120.0], atol=1e-6)
+
+
+def test_names_limit_the_output() -> None:
+    lm = to_landmarks(front_points())
+    out = compute_measures(lm, 1.0, ["hip_height", "knee_flexion_left"])
+    assert list(out) == ["hip_height", "knee_flexion_left"]
+
+
+def test_measure_names_include_sided_bases_and_both_sides() -> None:
+    names = measure_names()
+    for base in ("knee_flexion", "shoulder_abduction", "heel_lift", "foot_lift", "knee_valgus"):
+        assert base in SIDED_MEASURES
+        assert {base, f"{base}_left", f"{base}_right"} <= set(names)
+    assert "hip_height" in names and "hip_height" not in SIDED_MEASURES
+    assert names == sorted(names)
+
+
+@pytest.mark.parametrize(
+    "shape", [(33, 3), (32, 4), (5, 33), (4,), (2, 3, 33, 4), (5, 32, 4), (0, 33)]
+)
+def test_bad_shapes_raise_value_error(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="33, 4"):
+        compute_measures(np.zeros(shape), 1.0)
+
+
+@pytest.mark.parametrize("aspect", [0.0, -1.0])
+def test_non_positive_aspect_raises(aspect: float) -> None:
+    with pytest.raises(ValueError, match="aspect"):
+        compute_measures(to_landmarks(front_points()), aspect)
+
+
+def test_unknown_measure_name_raises_key_error_naming_it() -> None:
+    with pytest.raises(KeyError, match="knee_flexoin_left"):
+        compute_measures(to_landmarks(front_points()), 1.0, ["knee_flexoin_left"])
+    # An unsided base is a schema-level name, not a per-frame measure.
+    with pytest.raises(KeyError, match="'knee_flexion'"):
+        compute_measures(to_landmarks(front_points()), 1.0, ["knee_flexion"])
