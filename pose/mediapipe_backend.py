@@ -133,7 +133,7 @@ class MediaPipePoseEstimator(PoseEstimator):
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,
             )
-        self._started = False
+        self._quiet_frames_left = 3
 
     @property
     def closed(self) -> bool:
@@ -149,12 +149,15 @@ class MediaPipePoseEstimator(PoseEstimator):
             )
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False  # lets MediaPipe wrap the buffer without copying
-        if self._started:
+        if self._quiet_frames_left <= 0:
             result = self._pose.process(rgb)
-        else:  # the first inference builds the native graph and logs: keep that quiet
+        else:
+            # The native graph starts its models lazily (the landmark model only once someone
+            # is found) and logs as it does: keep quiet until a few frames with a pose are done.
             with _native_stderr_silenced():
                 result = self._pose.process(rgb)
-            self._started = True
+            if result.pose_landmarks is not None:
+                self._quiet_frames_left -= 1
         if result.pose_landmarks is None:
             return None
         landmarks = np.array(
