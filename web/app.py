@@ -54,6 +54,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry.warm_up()
         yield
         await registry.close_all()
 

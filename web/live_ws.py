@@ -28,6 +28,7 @@ MESSAGE_INTERVAL_S = 1.0  # a therapist's messages, at most one a second
 # Close codes (4000-4999 are the application's own).
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNKNOWN_SESSION = 4404
+CLOSE_TAKEN = 4409
 CLOSE_ENDED = 4410
 CLOSE_BUSY = 4503
 _CLOSE_FOR = {
@@ -37,6 +38,7 @@ _CLOSE_FOR = {
     "exercise_mismatch": CLOSE_BAD_REQUEST,
     "unknown_session": CLOSE_UNKNOWN_SESSION,
     "session_ended": CLOSE_ENDED,
+    "session_starting": CLOSE_TAKEN,
     "server_busy": CLOSE_BUSY,
 }
 
@@ -132,7 +134,11 @@ async def patient_socket(ws: WebSocket, registry: SessionRegistry) -> None:
         hello["notice"] = (
             f"The coach server restarted; your count continues from {session.rep_count}."
         )
-    await ws.send_text(json.dumps(hello))
+    try:
+        await ws.send_text(json.dumps(hello))
+    except (WebSocketDisconnect, RuntimeError, OSError):  # gone while the model was loading
+        await session.detach_patient(outbox)
+        return
     pump = asyncio.create_task(_pump(ws, outbox))
     try:
         await _patient_loop(ws, session, outbox)
@@ -196,7 +202,11 @@ async def follower_socket(ws: WebSocket, registry: SessionRegistry, session_id: 
         "last_frame": session.last_message,
         "recent_events": session.events[-50:],
     }
-    await ws.send_text(json.dumps(hello))
+    try:
+        await ws.send_text(json.dumps(hello))
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        session.remove_follower(outbox)
+        return
     pump = asyncio.create_task(_pump(ws, outbox))
     try:
         await _follower_loop(ws, session, outbox)

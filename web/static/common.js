@@ -58,6 +58,8 @@ export function drawSkeleton(ctx, landmarks, edges, faultJoints = []) {
 }
 
 const MEASURE_LABELS = {
+  hip_height: "Depth",
+  heel_lift: "Heel lift",
   knee_flexion: "Knee bend",
   hip_flexion: "Hip bend",
   elbow_flexion: "Elbow bend",
@@ -68,6 +70,7 @@ const MEASURE_LABELS = {
 
 export function measureLabel(name) {
   if (!name) return "Range of motion";
+  name = name.replace(/_2d$/, "");
   return MEASURE_LABELS[name] || name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 }
 
@@ -112,16 +115,19 @@ export function updateReadouts(msg, exercise) {
   }
   const m = msg.measure;
   if (m && $("rom-gauge")) {
-    const target = m.target ?? exercise.target ?? 90;
+    // Share of the way from the resting value to the target: unit- and direction-free.
+    const target = m.target ?? exercise.target;
+    const rest = exercise.rest;
     const value = m.value;
-    const top = Math.max(target * 1.25, value ?? 0, 1);
+    const known = value !== null && value !== undefined && target !== null && rest !== null
+      && target !== rest;
+    const share = known ? Math.max(0, Math.min(1.25, (value - rest) / (target - rest))) : 0;
     const gauge = $("rom-gauge");
-    gauge.querySelector(".fill").style.width = `${Math.max(0, Math.min(100, ((value ?? 0) / top) * 100))}%`;
-    gauge.querySelector(".target").style.left = `${(target / top) * 100}%`;
-    gauge.classList.toggle("reached", value !== null && value !== undefined && value >= target);
-    gauge.setAttribute("aria-valuemax", String(Math.round(top)));
-    gauge.setAttribute("aria-valuenow", String(Math.round(value ?? 0)));
-    setText($("rom-value"), value === null || value === undefined ? "not visible" : `${Math.round(value)}° of ${Math.round(target)}°`);
+    gauge.querySelector(".fill").style.width = `${(share / 1.25) * 100}%`;
+    gauge.querySelector(".target").style.left = `${100 / 1.25}%`;
+    gauge.classList.toggle("reached", known && share >= 1);
+    gauge.setAttribute("aria-valuenow", String(Math.round(share * 100)));
+    setText($("rom-value"), known ? `${Math.round(share * 100)}% of the target range` : "not visible");
   }
   setText($("cue"), currentCue(msg));
   const setup = $("setup-panel");
@@ -169,6 +175,7 @@ export class Speaker {
     this.toggle = toggle;
     this.available = "speechSynthesis" in window;
     this.current = 0;
+    this.busyUntil = 0;
     this.lastText = "";
     this.lastAt = 0;
     if (toggle) {
@@ -194,14 +201,16 @@ export class Speaker {
     const now = performance.now();
     if (text === this.lastText && now - this.lastAt < 6000) return;
     const synth = window.speechSynthesis;
-    if (synth.speaking) {
-      if (priority < this.current) return;
-      synth.cancel();
-    }
+    // Some systems never report the end of an utterance (no voice, no audio device): after
+    // its expected length the speaker counts as free again.
+    const busy = synth.speaking && now < this.busyUntil;
+    if (busy && priority < this.current) return;
+    if (synth.speaking || synth.pending) synth.cancel();
     const u = new SpeechSynthesisUtterance(text);
     u.rate = 0.95;
-    u.onend = () => { this.current = 0; };
+    u.onend = () => { this.current = 0; this.busyUntil = 0; };
     this.current = priority;
+    this.busyUntil = now + 600 + 70 * text.length;
     this.lastText = text;
     this.lastAt = now;
     try { synth.speak(u); } catch { /* no voice available: the text is on screen */ }

@@ -33,6 +33,7 @@ const state = {
   pendingProblem: null,
   count: 0,
   holds: 0,
+  stored: null, // the session whose count is in sessionStorage
   lastStage: null,
   processed: 0,
   skipped: 0,
@@ -70,11 +71,16 @@ function countKey() {
   return `coach.count.${state.sessionId}`;
 }
 
+// The page's own copy of the count: sent back on reconnect, so a server restart loses nothing.
 function remember(msg) {
-  if (typeof msg.rep_count === "number") state.count = msg.rep_count;
-  if (typeof msg.holds_completed === "number") state.holds = msg.holds_completed;
+  const reps = typeof msg.rep_count === "number" ? msg.rep_count : state.count;
+  const holds = typeof msg.holds_completed === "number" ? msg.holds_completed : state.holds;
+  if (reps === state.count && holds === state.holds && state.stored === state.sessionId) return;
+  state.count = reps;
+  state.holds = holds;
   if (state.sessionId) {
-    sessionStorage.setItem(countKey(), JSON.stringify({ reps: state.count, holds: state.holds }));
+    sessionStorage.setItem(countKey(), JSON.stringify({ reps, holds }));
+    state.stored = state.sessionId;
   }
 }
 
@@ -141,7 +147,13 @@ async function start() {
     cameraFailed({ name: "Unsupported" });
     return;
   }
+  show($("setup-panel"), true);
+  setText($("setup-text"), "Starting the camera and the coach…");
   connect();
+  // The browser may be waiting for the patient to answer its camera prompt.
+  const hint = setTimeout(() => {
+    setConnection("Waiting for the camera: if the browser asks, click Allow.");
+  }, 3000);
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({
       video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
@@ -150,8 +162,17 @@ async function start() {
   } catch (err) {
     cameraFailed(err);
     return;
+  } finally {
+    clearTimeout(hint);
   }
   video.srcObject = state.stream;
+  show($("media"), true);
+  video.addEventListener("loadedmetadata", () => {
+    // The stage keeps the camera's aspect ratio, so the skeleton overlay fits it exactly.
+    if (video.videoWidth && video.videoHeight) {
+      video.parentElement.style.setProperty("--aspect", String(video.videoWidth / video.videoHeight));
+    }
+  }, { once: true });
   try {
     await video.play();
   } catch { /* autoplay of a muted stream is allowed; keep going */ }
@@ -175,6 +196,7 @@ function cameraFailed(err) {
   state.pendingProblem = { type: "client_error", code, message: text };
   flushProblem();
   state.running = false;
+  show($("setup-panel"), false);
   setText($("start"), "Try again");
   show($("start-panel"), true);
   show($("stop"), false);
@@ -191,6 +213,9 @@ function stopCamera() {
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   state.stream = null;
   video.srcObject = null;
+  show($("media"), false);
+  show($("setup-panel"), false);
+  show($("pause-banner"), false);
 }
 
 function endSession() {

@@ -1,0 +1,42 @@
+"""Live coaching sessions: one pose pipeline per patient connection, followed by therapists.
+
+The web layer (web/live_ws.py) only moves bytes and JSON between WebSockets and the objects
+here; what a live session *means* lives in this package:
+
+- `registry.SessionRegistry`: the sessions of one server; new, resumed after a reconnect,
+  restored under the same id after a server restart (counting on from the page's count),
+  expired `retain_s` after the patient left.
+- `session.LiveSession`: one patient's set. At most one frame is processed at a time, never
+  a stale one; the engine's setup check must pass before counting starts; counts survive a
+  new pipeline; every event goes to an in-memory log and to an optional `recorder(session_id,
+  event)` callback, the seam for the session store; followers (the therapist's page) get the
+  same frame messages (landmarks, no video unless the patient opts in).
+- `worker.PipelineWorker`: where a session's `FrameProcessor` runs: its own process by
+  default (MediaPipe holds the GIL, so threads would share one core), freed on disconnect.
+- `outbox.Outbox`: per-socket queues that drop old frames, never events, for slow readers.
+- `readouts`: set progress and the other derived numbers the pages show.
+"""
+
+from coach.live.outbox import Closing, Outbox
+from coach.live.readouts import exercise_info, percentile, set_progress
+from coach.live.registry import SESSION_ID_RE, SessionRegistry, default_processor
+from coach.live.session import LiveSession, Recorder, SessionError
+from coach.live.worker import FrameDecoder, Isolation, PipelineWorker, Processor
+
+__all__ = [
+    "SESSION_ID_RE",
+    "Closing",
+    "FrameDecoder",
+    "Isolation",
+    "LiveSession",
+    "Outbox",
+    "PipelineWorker",
+    "Processor",
+    "Recorder",
+    "SessionError",
+    "SessionRegistry",
+    "default_processor",
+    "exercise_info",
+    "percentile",
+    "set_progress",
+]

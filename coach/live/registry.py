@@ -1,0 +1,248 @@
+"""All live sessions of one server: creating, finding, resuming, restoring, expiring."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from coach.live.session import LiveSession, Recorder, SessionError
+from coach.live.worker import (
+    FrameDecoder,
+    Isolation,
+    PipelineWorker,
+    Processor,
+    ProcessorFactory,
+)
+
+if TYPE_CHECKING:
+    from exercises import Exercise
+
+log = logging.getLogger(__name__)
+
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+ExerciseLoader = Callable[[str], "Exercise"]
+
+
+def default_processor(exercise: Exercise) -> Processor:
+    """The real pipeline, with the setup check the live page needs before counting."""
+    from coach.pipeline import FrameProcessor
+
+    return FrameProcessor(exercise, require_setup=True)
+
+
+def _default_loader(exercise_id: str) -> Exercise:
+    from exercises import load_exercise
+
+    return load_exercise(exercise_id)
+
+
+class SessionRegistry:
+    """The live sessions of one server, by id.
+
+    `max_active` bounds the sessions with a running pose model (each takes about one CPU
+    core and a few hundred MB); sessions whose patient left stay readable for `retain_s`
+    (at most `max_retained` of them), then are forgotten.
+    """
+
+    def __init__(
+        self,
+        *,
+        decode: FrameDecoder,
+        exercise_loader: ExerciseLoader | None = None,
+        processor_factory: ProcessorFactory | None = None,
+        isolation: Isolation = "process",
+        recorder: Recorder | None = None,
+        max_active: int = 4,
+        retain_s: float = 1800.0,
+        max_retained: int = 200,
+        setup_hold_s: float = 0.5,
+        max_frame_age_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_active < 1:
+            raise ValueError(f"max_active must be >= 1, got {max_active}")
+        self._decode = decode
+        self._load = exercise_loader or _default_loader
+        self._factory = processor_factory or default_processor
+        self.isolation = isolation
+        self.recorder = recorder
+        self.max_active = max_active
+        self.retain_s = retain_s
+        self.max_retained = max_retained
+        self.setup_hold_s = setup_hold_s
+        self.max_frame_age_s = max_frame_age_s
+        self._clock = clock
+        self._sessions: dict[str, LiveSession] = {}
+        self._spare: PipelineWorker | None = None
+
+    def _take_worker(self, fallback: bool = False) -> PipelineWorker:
+        """A worker for a session's pipeline; keeps one warmed-up spare process ready, so a
+        patient waits for the model to load, not for Python and MediaPipe to import.
+
+        `fallback`: a worker process failed to start (typically a script embedding the server
+        without an `if __name__ == "__main__":` guard, which the spawn start method needs):
+        from then on sessions run in threads.
+        """
+        if fallback and self.isolation == "process":
+            log.warning(
+                "live sessions: worker processes cannot start; running pose models in threads "
+                "(a script that starts the server needs an `if __name__ == '__main__':` guard)"
+            )
+            self.isolation = "thread"
+            if self._spare is not None:
+                self._spare.shutdown(kill=True)
+                self._spare = None
+        worker, self._spare = self._spare, None
+        if worker is None or worker.closed or worker.isolation != self.isolation:
+            worker = PipelineWorker(self.isolation)
+        if self.isolation == "process":
+            self._spare = PipelineWorker(self.isolation)
+            self._spare.warm_up()
+        return worker
+
+    def warm_up(self) -> None:
+        """Prepare the first worker at server start, so the first patient does not wait."""
+        if self.isolation == "process" and self._spare is None:
+            self._spare = PipelineWorker(self.isolation)
+            self._spare.warm_up()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def sessions(self) -> list[LiveSession]:
+        return list(self._sessions.values())
+
+    def get(self, session_id: str) -> LiveSession | None:
+        self.sweep()
+        return self._sessions.get(session_id)
+
+    def active_count(self) -> int:
+        return sum(s.connected or s.attaching for s in self._sessions.values())
+
+    def discard(self, session_id: str) -> None:
+        """Forget a session that never got going (its pipeline could not start)."""
+        session = self._sessions.get(session_id)
+        if session is not None and not session.connected:
+            del self._sessions[session_id]
+
+    def load_exercise(self, exercise_id: str) -> Exercise:
+        """The exercise, or SessionError("unknown_exercise") listing the known ids."""
+        try:
+            return self._load(exercise_id)
+        except KeyError as exc:
+            # exercises.UnknownExercise lists the known ids in its str(); a bare KeyError quotes.
+            text = str(exc) if type(exc).__str__ is not KeyError.__str__ else ""
+            text = text or f"unknown exercise {exercise_id!r}"
+            raise SessionError("unknown_exercise", text[:1].upper() + text[1:]) from exc
+
+    def open(
+        self,
+        exercise_id: str,
+        *,
+        session_id: str | None = None,
+        carry_reps: int = 0,
+        carry_holds: int = 0,
+    ) -> tuple[LiveSession, str]:
+        """The session a patient's page should attach to, and how it was found.
+
+        Without `session_id`: a new session ("new"). With the id of a known session: that
+        session ("resumed"; the carried counts are ignored, the server's are right). With an
+        unknown but well-formed id (the server restarted): a new session under the same id,
+        so the therapist's follow link keeps working, counting on from the page's own count
+        ("restored").
+        """
+        self.sweep()
+        if session_id is not None:
+            if not SESSION_ID_RE.match(session_id):
+                raise SessionError("bad_session_id", "That session id is not valid.")
+            known = self._sessions.get(session_id)
+            if known is not None:
+                if known.info["id"] != exercise_id:
+                    raise SessionError(
+                        "exercise_mismatch",
+                        f"Session {session_id} is for {known.info['name']}, not {exercise_id}.",
+                    )
+                if known.ended:
+                    raise SessionError("session_ended", "This session has ended; start a new one.")
+                if not known.connected and self.active_count() >= self.max_active:
+                    raise self._full()
+                return known, "resumed"
+        if self.active_count() >= self.max_active:
+            raise self._full()
+        exercise = self.load_exercise(exercise_id)
+        restored = session_id is not None
+        new_id = session_id if session_id is not None else self._new_id()
+        session = LiveSession(
+            new_id,
+            exercise,
+            decode=self._decode,
+            processor_factory=self._factory,
+            new_worker=self._take_worker,
+            recorder=self.recorder,
+            carry_reps=carry_reps if restored else 0,
+            carry_holds=carry_holds if restored else 0,
+            restored=restored,
+            setup_hold_s=self.setup_hold_s,
+            max_frame_age_s=self.max_frame_age_s,
+            clock=self._clock,
+        )
+        self._sessions[new_id] = session
+        session.log_event(
+            "SessionStarted", exercise=exercise_id, restored=restored, carried_reps=carry_reps
+        )
+        return session, "restored" if restored else "new"
+
+    def _full(self) -> SessionError:
+        return SessionError(
+            "server_busy",
+            f"The coach is already running {self.max_active} live sessions; try again shortly.",
+        )
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = secrets.token_urlsafe(9)
+            if candidate not in self._sessions:
+                return candidate
+
+    def sweep(self) -> None:
+        """Forget sessions whose patient left more than `retain_s` ago (and the oldest beyond
+        `max_retained`); their followers are told and closed."""
+        now = self._clock()
+        idle = [s for s in self._sessions.values() if not s.connected and not s.attaching]
+        expired = {
+            s.id for s in idle if s.detached_at is not None and now - s.detached_at > self.retain_s
+        }
+        keep = sorted((s for s in idle if s.id not in expired), key=lambda s: s.detached_at or 0)
+        excess = len(keep) - self.max_retained
+        if excess > 0:
+            expired.update(s.id for s in keep[:excess])
+        for sid in expired:
+            session = self._sessions.pop(sid)
+            session._broadcast(
+                {"type": "status", "patient": "expired", "message": "Session closed."}
+            )
+            session.close_followers(1000, "session expired")
+
+    async def close_all(self) -> None:
+        """Server shutdown: free every pipeline and close every socket."""
+        for session in list(self._sessions.values()):
+            patient = session._patient
+            if patient is not None:
+                patient.put(
+                    {
+                        "type": "error",
+                        "code": "server_stopping",
+                        "message": "The coach server is stopping; your count so far is kept.",
+                        "fatal": False,
+                    }
+                )
+                patient.close(1012, "server restart")
+                await session.detach_patient(patient)
+            session.close_followers(1012, "server restart")
+        if self._spare is not None:
+            self._spare.shutdown(kill=True)
+            self._spare = None

@@ -1,0 +1,612 @@
+"""One patient's live set: frames in, coaching out, counts kept, therapists following."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from coach.live.outbox import Outbox
+from coach.live.readouts import exercise_info, json_safe, percentile, set_progress
+from coach.live.worker import BrokenExecutor, FrameDecoder, PipelineWorker, ProcessorFactory
+from pose.landmarks import SKELETON_EDGES
+
+if TYPE_CHECKING:
+    from exercises import Exercise
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+Recorder = Callable[[str, Message], None]
+"""Called as recorder(session_id, event) for every event the session logs, on the event loop:
+keep it quick (a store should hand slow writes to its own thread). Errors are logged, never
+raised into the session."""
+
+MAX_MESSAGE_CHARS = 200
+
+
+class SessionError(Exception):
+    """A request the server refuses; `code` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class _PendingFrame:
+    data: bytes
+    seq: int
+    received: float  # monotonic
+
+
+class LiveSession:
+    """One patient's live set. All methods run on the event loop; the model never does.
+
+    - Frames: at most one is processed at a time (on the session's `PipelineWorker`); one
+      that arrives meanwhile waits in a single slot and is replaced, with a "dropped" reply,
+      by the next; one that waited longer than `max_frame_age_s` is dropped as stale.
+    - Stages: "setup" until the engine's setup check (body in view, distance, camera view)
+      has passed for `setup_hold_s`, then "active": reps count from then on.
+    - Counts survive a new pipeline (reconnect, worker crash, server restart via
+      `carry_reps`): the engine's count is added to an offset of earlier reps.
+    - Events are logged in memory and handed to `recorder`; the summary is built from the log.
+
+    `new_worker(fallback)` makes the worker for each pipeline (default: a worker process;
+    with fallback=True, after a worker process failed to start: a thread).
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        exercise: Exercise,
+        *,
+        decode: FrameDecoder,
+        processor_factory: ProcessorFactory,
+        new_worker: Callable[[bool], PipelineWorker] | None = None,
+        recorder: Recorder | None = None,
+        carry_reps: int = 0,
+        carry_holds: int = 0,
+        restored: bool = False,
+        setup_hold_s: float = 0.5,
+        max_frame_age_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.id = session_id
+        self.exercise = exercise
+        self.info = exercise_info(exercise)
+        self.restored = restored
+        self._decode = decode
+        self._factory = processor_factory
+        self._new_worker = new_worker or _default_worker
+        self._recorder = recorder
+        self._setup_hold_s = setup_hold_s
+        self._max_age = max_frame_age_s
+        self._clock = clock
+        self._t0 = clock()
+        self.created_at = datetime.now(timezone.utc)
+        self.detached_at: float | None = clock()  # no patient yet
+        self.ended = False
+        self.attaching = False  # a pipeline is being started for this session
+
+        self.events: list[Message] = []
+        self.stage = "setup"
+        self._setup_ok_since: float | None = None
+        self._rep_offset = max(0, carry_reps)  # reps from earlier pipelines / a lost server
+        self._hold_offset = max(0, carry_holds)
+        self._engine_base = 0  # engine count when counting started (reps before are setup)
+        self._engine_reps = 0
+        self._holds_done = 0
+        self.last_message: Message | None = None
+
+        self._pipeline: PipelineWorker | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._pending: _PendingFrame | None = None
+        self._wake = asyncio.Event()
+        self._patient: Outbox | None = None
+        self._followers: set[Outbox] = set()
+        self._share_video = False
+        self._video_sent_at = 0.0
+        self._undelivered: list[Message] = []  # therapist messages sent while disconnected
+        self._seq = 0
+
+        self.frames_received = 0
+        self.frames_processed = 0
+        self.frames_dropped = 0
+        self.frames_rejected = 0
+        self._latency_ms: deque[float] = deque(maxlen=2000)
+
+    # ---- time and counts -------------------------------------------------------------
+    def now(self) -> float:
+        """Session time in seconds (the stream time the engine sees)."""
+        return self._clock() - self._t0
+
+    @property
+    def rep_count(self) -> int:
+        """Reps completed in this session, across reconnects."""
+        if self.stage != "active":
+            return self._rep_offset
+        return self._rep_offset + max(0, self._engine_reps - self._engine_base)
+
+    @property
+    def holds_done(self) -> int:
+        return self._hold_offset + self._holds_done
+
+    @property
+    def connected(self) -> bool:
+        return self._patient is not None
+
+    @property
+    def pipeline_alive(self) -> bool:
+        """A pose model and engine are allocated (only while the patient is connected)."""
+        return self._pipeline is not None
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The process running this session's model (None: none, or a thread)."""
+        return self._pipeline.pid if self._pipeline is not None else None
+
+    def progress(self) -> Message:
+        return set_progress(
+            self.info["kind"], self.rep_count, self.holds_done, self.info["sets"], self.info["reps"]
+        )
+
+    def _carry_counts(self) -> None:
+        """The pipeline is going away: its count becomes the offset for the next one."""
+        self._rep_offset = self.rep_count
+        self._hold_offset += self._holds_done
+        self._holds_done = 0
+        self._engine_base = self._engine_reps = 0
+        self.stage = "setup"
+        self._setup_ok_since = None
+
+    # ---- event log ---------------------------------------------------------------------
+    def _log(self, event: Message) -> None:
+        event = json_safe(event)
+        self.events.append(event)
+        if self._recorder is not None:
+            try:
+                self._recorder(self.id, event)
+            except Exception:  # a broken store must not end the patient's set
+                log.exception("session %s: recorder failed on %s", self.id, event.get("kind"))
+
+    def log_event(self, kind: str, **fields: Any) -> Message:
+        """Log a session-level event (connections, messages, problems) at the current time."""
+        event = {"kind": kind, "t": round(self.now(), 3), **fields}
+        self._log(event)
+        return event
+
+    # ---- the pipeline --------------------------------------------------------------------
+    async def _start_pipeline(self) -> PipelineWorker:
+        worker = self._new_worker(False)
+        try:
+            await worker.start(self._factory, self.exercise, self._decode)
+        except BrokenExecutor:
+            # The worker process could not even start: run in a thread rather than not at all.
+            worker.shutdown(kill=True)
+            worker = self._new_worker(True)
+            try:
+                await worker.start(self._factory, self.exercise, self._decode)
+            except Exception as exc:
+                raise self._start_failed(worker, exc) from exc
+        except Exception as exc:
+            raise self._start_failed(worker, exc) from exc
+        return worker
+
+    def _start_failed(self, worker: PipelineWorker, exc: Exception) -> SessionError:
+        worker.shutdown(kill=True)
+        log.error("session %s: cannot start the pose pipeline", self.id, exc_info=exc)
+        return SessionError("pipeline_failed", f"The coach could not start its pose model: {exc}")
+
+    async def _stop_pipeline(self) -> None:
+        """Finish (closing open holds), count what it decided, free it."""
+        worker, self._pipeline = self._pipeline, None
+        if worker is None:
+            return
+        counting = self.stage == "active"
+        try:
+            events = await worker.finish()
+        except Exception:
+            log.exception("session %s: finishing the pipeline failed", self.id)
+            worker.shutdown(kill=True)
+            events = []
+        for event in events:
+            kept = self._handle_event(event, counting=counting)
+            if kept is not None and kept["kind"] == "RepCompleted":
+                self._engine_reps = max(self._engine_reps, int(event.get("index", 0)))
+        self._carry_counts()
+
+    async def _restart_pipeline(self) -> bool:
+        """The worker died (native crash, killed): start a new one, keep the count."""
+        old, self._pipeline = self._pipeline, None
+        if old is not None:
+            old.shutdown(kill=True)
+        self._carry_counts()
+        self.log_event("PipelineRestarted", rep_count=self.rep_count)
+        try:
+            self._pipeline = await self._start_pipeline()
+        except SessionError as exc:
+            if self._patient is not None:
+                self._patient.put({**_error(exc.code, exc.message), "fatal": True})
+                self._patient.close(1011, "pipeline failed")
+            return False
+        return True
+
+    # ---- patient connection --------------------------------------------------------------
+    async def attach_patient(self) -> Outbox:
+        """Connect the patient: start a fresh pipeline (the model loads off the loop).
+
+        A second patient connection (another tab) takes over: the first is told and closed.
+        """
+        if self.ended:
+            raise SessionError("session_ended", "This session has ended; start a new one.")
+        if self.attaching:
+            raise SessionError(
+                "session_starting", "This session is starting in another window; use that one."
+            )
+        if self._patient is not None:
+            old = self._patient
+            old.put(
+                {
+                    **_error("taken_over", "This session was opened in another window."),
+                    "fatal": True,
+                }
+            )
+            old.close(4409, "taken over")
+            await self.detach_patient(old)
+        self.attaching = True
+        try:
+            self._pipeline = await self._start_pipeline()
+        finally:
+            self.attaching = False
+        outbox = Outbox(max_frames=4)
+        self._patient = outbox
+        self.detached_at = None
+        self._carry_counts()
+        self._loop_task = asyncio.create_task(self._frame_loop(), name=f"live-{self.id}")
+        first = not any(e["kind"] == "PatientConnected" for e in self.events)
+        self.log_event("PatientConnected", reconnect=not first, restored=self.restored)
+        self._broadcast({"type": "status", "patient": "connected", "message": "Patient connected"})
+        for msg in self._undelivered:
+            outbox.put(msg)
+        self._undelivered.clear()
+        return outbox
+
+    async def detach_patient(self, outbox: Outbox) -> None:
+        """The patient's socket is gone: free the pipeline; the session and its log stay."""
+        if outbox is not self._patient:
+            return
+        self._patient = None
+        if self._pending is not None:
+            self._pending = None
+            self.frames_dropped += 1
+        task, self._loop_task = self._loop_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._stop_pipeline()
+        self.detached_at = self._clock()
+        self.log_event("PatientDisconnected", rep_count=self.rep_count)
+        self._broadcast(
+            {
+                "type": "status",
+                "patient": "disconnected",
+                "message": "The patient's page disconnected; the session waits for them.",
+                "rep_count": self.rep_count,
+            }
+        )
+
+    def end(self) -> None:
+        """The patient ended the set on purpose (after detaching): no reconnects, tell followers."""
+        self.ended = True
+        self.log_event("SessionEnded", rep_count=self.rep_count)
+        self._broadcast({"type": "status", "patient": "ended", "message": "The session has ended."})
+        self._broadcast({"type": "summary", "summary": self.summary()})
+
+    # ---- frames ------------------------------------------------------------------------
+    def offer_frame(self, data: bytes) -> int:
+        """Take one encoded frame from the patient; returns its sequence number.
+
+        Never queues more than one: a waiting frame is replaced by a newer one and answered
+        with a "dropped" reply, so the client's one-in-flight loop never stalls.
+        """
+        self._seq += 1
+        self.frames_received += 1
+        if self._patient is None:
+            return self._seq
+        if self._pending is not None:
+            self._reply_dropped(self._pending.seq, "superseded")
+        self._pending = _PendingFrame(data, self._seq, self._clock())
+        self._wake.set()
+        return self._seq
+
+    def _reply_dropped(self, seq: int, reason: str) -> None:
+        self.frames_dropped += 1
+        if self._patient is not None:
+            self._patient.put({"type": "dropped", "seq": seq, "reason": reason})
+
+    def _reply_error(self, seq: int, code: str, text: str) -> None:
+        if self._patient is not None:
+            self._patient.put({**_error(code, text), "seq": seq})
+
+    async def _frame_loop(self) -> None:
+        while True:
+            while self._pending is None:
+                self._wake.clear()
+                await self._wake.wait()
+            item, self._pending = self._pending, None
+            if self._clock() - item.received > self._max_age:
+                self._reply_dropped(item.seq, "stale")
+                continue
+            worker = self._pipeline
+            if worker is None:
+                return
+            try:
+                result = await worker.process(item.data, self.now())
+            except asyncio.CancelledError:
+                raise
+            except BrokenExecutor:
+                log.error("session %s: the pose worker died; starting a new one", self.id)
+                if not await self._restart_pipeline():
+                    return
+                # Answered once the new model is ready, so the page's next frame is fresh.
+                self._reply_error(
+                    item.seq,
+                    "pipeline_restarted",
+                    "The coach's pose model stopped unexpectedly and was restarted; "
+                    "your count is kept. Stand still for a moment.",
+                )
+                continue
+            except Exception as exc:  # the model or engine failed on this frame only
+                log.exception("session %s: processing frame %d failed", self.id, item.seq)
+                self._reply_error(item.seq, "processing_failed", f"This frame failed: {exc}")
+                continue
+            if isinstance(result, str):
+                self.frames_rejected += 1
+                self._reply_error(item.seq, "bad_frame", result)
+                continue
+            message, size = result
+            server_ms = (self._clock() - item.received) * 1000.0
+            self._latency_ms.append(server_ms)
+            self.frames_processed += 1
+            self._publish(message, item.seq, server_ms, size)
+
+    # ---- engine output -> session messages --------------------------------------------
+    def _publish(self, message: Message, seq: int, server_ms: float, size: list[int]) -> None:
+        setup = message.get("setup") or {}
+        t = float(message.get("t", self.now()))
+        engine_reps = int(message.get("rep_count") or 0)
+        was_active = self.stage == "active"
+        if not was_active:
+            if setup.get("ok"):
+                if self._setup_ok_since is None:
+                    self._setup_ok_since = t
+                if t - self._setup_ok_since >= self._setup_hold_s:
+                    self.stage = "active"
+                    self._engine_base = engine_reps
+                    self.log_event("SetupPassed", rep_count=self.rep_count)
+            else:
+                self._setup_ok_since = None
+        self._engine_reps = engine_reps
+        events = []
+        for event in message.get("events") or []:
+            kept = self._handle_event(event, counting=was_active)
+            if kept is not None:
+                events.append(kept)
+        message.update(
+            {
+                "events": events,
+                "rep_count": self.rep_count,
+                "holds_completed": self.holds_done,
+                "stage": self.stage,
+                "set": self.progress(),
+                "seq": seq,
+                "server_ms": round(server_ms, 1),
+                "image": size,
+            }
+        )
+        self.last_message = message
+        if self._patient is not None:
+            self._patient.put(message)
+        self._broadcast(message)
+
+    def _handle_event(self, event: Message, *, counting: bool) -> Message | None:
+        """Renumber an engine event into session terms and log it; None drops it.
+
+        Reps and faults decided before counting started belong to the setup, not the set.
+        """
+        kind = event.get("kind")
+        if kind in ("RepCompleted", "FaultDetected") and not counting:
+            return None
+        event = dict(event)
+        if kind == "RepCompleted":
+            event["index"] = self._rep_offset + int(event.get("index", 0)) - self._engine_base
+        elif kind == "FaultDetected" and event.get("rep") is not None:
+            event["rep"] = self._rep_offset + int(event["rep"]) - self._engine_base
+        elif kind == "HoldEnded":
+            target = self.info["hold_s"]
+            if counting and (target <= 0 or float(event.get("duration_s", 0.0)) >= target - 0.05):
+                self._holds_done += 1
+        if kind != "HoldProgress":  # progress ticks are in every frame message already
+            self._log(event)
+        return event
+
+    # ---- followers and messages ----------------------------------------------------------
+    def add_follower(self) -> Outbox:
+        outbox = Outbox(max_frames=8)
+        self._followers.add(outbox)
+        self._notify_patient_followers()
+        return outbox
+
+    def remove_follower(self, outbox: Outbox) -> None:
+        if outbox in self._followers:
+            self._followers.discard(outbox)
+            self._notify_patient_followers()
+
+    def close_followers(self, code: int, reason: str) -> None:
+        for outbox in list(self._followers):
+            outbox.close(code, reason)
+
+    @property
+    def follower_count(self) -> int:
+        return len(self._followers)
+
+    def _notify_patient_followers(self) -> None:
+        if self._patient is not None:
+            self._patient.put({"type": "followers", "count": len(self._followers)})
+
+    def _broadcast(self, message: Message | bytes) -> None:
+        for outbox in self._followers:
+            outbox.put(message)
+
+    def share_video(self, enabled: bool) -> None:
+        """The patient chose whether their (downscaled) frames go to followers."""
+        if enabled != self._share_video:
+            self._share_video = enabled
+            self.log_event("VideoSharing", enabled=enabled)
+            self._broadcast({"type": "status", "video": enabled})
+
+    def forward_video(self, data: bytes, max_fps: float = 10.0) -> None:
+        """Pass a patient frame on to followers, if the patient shares video (rate-limited)."""
+        if not (self._share_video and self._followers):
+            return
+        now = self._clock()
+        if now - self._video_sent_at >= 1.0 / max_fps:
+            self._video_sent_at = now
+            self._broadcast(data)
+
+    def therapist_message(self, text: str) -> Message:
+        """A short message from a follower to the patient; returns the logged event.
+
+        Raises ValueError when the text is empty. Messages sent while the patient is away
+        are delivered when they reconnect.
+        """
+        clean = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+        if not clean:
+            raise ValueError("The message is empty.")
+        clean = clean[:MAX_MESSAGE_CHARS]
+        event = self.log_event("TherapistMessage", text=clean)
+        message = {"type": "therapist_message", "text": clean, "t": event["t"]}
+        if self._patient is not None:
+            self._patient.put(message)
+        else:
+            self._undelivered.append(message)
+        self._broadcast({**message, "delivered": self._patient is not None})
+        return event
+
+    def client_problem(self, code: str, text: str) -> None:
+        """The patient's page hit a problem the server cannot see (camera blocked, ...)."""
+        code = re.sub(r"[^a-z0-9_]", "", code.lower())[:40] or "client_error"
+        text = " ".join(text.split())[:MAX_MESSAGE_CHARS]
+        self.log_event("ClientProblem", code=code, message=text)
+        self._broadcast({"type": "status", "patient": "problem", "code": code, "message": text})
+
+    # ---- read-outs -----------------------------------------------------------------------
+    def hello(self) -> Message:
+        """What a page needs to draw and label the session (first message on any socket)."""
+        return {
+            "session_id": self.id,
+            "follow_path": f"/follow/{self.id}",
+            "exercise": self.info,
+            "skeleton_edges": [[int(a), int(b)] for a, b in SKELETON_EDGES],
+            "stage": self.stage,
+            "rep_count": self.rep_count,
+            "holds_completed": self.holds_done,
+            "set": self.progress(),
+            "connected": self.connected,
+            "ended": self.ended,
+            "followers": len(self._followers),
+            "restored": self.restored,
+        }
+
+    def stats(self) -> Message:
+        latencies = list(self._latency_ms)
+        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+        return {
+            "frames_received": self.frames_received,
+            "frames_processed": self.frames_processed,
+            "frames_dropped": self.frames_dropped,
+            "frames_rejected": self.frames_rejected,
+            "server_ms_p50": None if p50 is None else round(p50, 1),
+            "server_ms_p95": None if p95 is None else round(p95, 1),
+        }
+
+    def summary(self) -> Message:
+        """The session so far, in the shape of `coach analyze --json` plus live fields."""
+        of = self.events
+        reps = [
+            {k: e.get(k) for k in ("index", "start_s", "end_s", "rom_deg", "peak_deg", "score")}
+            | {"faults": list(e.get("faults") or []), "side": e.get("side", "")}
+            for e in of
+            if e["kind"] == "RepCompleted"
+        ]
+        holds = [
+            {k: e.get(k) for k in ("start_s", "end_s", "duration_s", "sway", "touch_downs")}
+            for e in of
+            if e["kind"] == "HoldEnded"
+        ]
+        faults = [
+            {"id": e.get("id"), "t_s": e.get("t"), "rep": e.get("rep"), "message": e.get("message")}
+            for e in of
+            if e["kind"] == "FaultDetected"
+        ]
+        warnings = list(
+            dict.fromkeys(
+                e.get("message") or "" for e in of if e["kind"] in ("ViewWarning", "ClientProblem")
+            )
+        )
+        if self.restored:
+            warnings.append(
+                "The server restarted during this session; reps before the restart are counted "
+                "but their details were lost."
+            )
+        state = "ended" if self.ended else (self.stage if self.connected else "disconnected")
+        return json_safe(
+            {
+                "id": self.id,
+                "exercise": self.info["id"],
+                "exercise_name": self.info["name"],
+                "state": state,
+                "created_at": self.created_at.isoformat(timespec="seconds"),
+                "duration_s": round(
+                    (
+                        self.now()
+                        if self.connected or self.detached_at is None
+                        else self.detached_at - self._t0
+                    ),
+                    2,
+                ),
+                "rep_count": self.rep_count,
+                "holds_completed": self.holds_done,
+                "set": self.progress(),
+                "reps": reps,
+                "holds": holds,
+                "faults": faults,
+                "warnings": [w for w in warnings if w],
+                "messages": [
+                    {"t_s": e["t"], "text": e["text"]}
+                    for e in of
+                    if e["kind"] == "TherapistMessage"
+                ],
+                "followers": len(self._followers),
+                "events": len(of),
+                "stats": self.stats(),
+            }
+        )
+
+
+def _default_worker(fallback: bool) -> PipelineWorker:
+    return PipelineWorker("thread" if fallback else "process")
+
+
+def _error(code: str, message: str) -> Message:
+    return {"type": "error", "code": code, "message": message, "fatal": False}

@@ -1,0 +1,54 @@
+"""Fixtures for the live web app: a real uvicorn server with the real pipeline, and clips."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+
+from coach.serve import BackgroundServer
+from web.app import create_app
+
+CLIP_ID = "medflex/squat"  # side view, 2 slow squats, 10 s: the page's reference clip
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[BackgroundServer]:
+    """The app on a free loopback port, shared by the protocol and browser tests."""
+    with BackgroundServer(create_app(max_active=6, retain_s=600)) as server:
+        yield server
+
+
+def manifest_entry(shared_data: Path, clip_id: str) -> dict[str, Any]:
+    for entry in json.loads((shared_data / "MANIFEST.json").read_text())["videos"]:
+        if entry["id"] == clip_id:
+            return entry
+    raise LookupError(f"{clip_id} not in MANIFEST.json")
+
+
+@pytest.fixture(scope="session")
+def squat_clip(shared_data: Path) -> tuple[Path, dict[str, Any]]:
+    entry = manifest_entry(shared_data, CLIP_ID)
+    return shared_data / entry["video"], entry
+
+
+@pytest.fixture(scope="session")
+def squat_jpegs(squat_clip: tuple[Path, dict[str, Any]]) -> tuple[list[bytes], float]:
+    """The squat clip as the JPEG frames a browser would send (480 px wide), and its fps."""
+    path, _ = squat_clip
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        h, w = image.shape[:2]
+        small = cv2.resize(image, (480, round(h * 480 / w)), interpolation=cv2.INTER_AREA)
+        frames.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes())
+    cap.release()
+    return frames, fps

@@ -1,0 +1,228 @@
+"""The live page in real headless Chromium, its webcam faked by a real squat recording.
+
+Everything is real: uvicorn, the WebSocket, MediaPipe, the exercise engine, the page's own
+JavaScript (getUserMedia, JPEG capture, skeleton drawing). Chromium loops the fake camera
+file, so the count is checked within the first loop of the clip.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach.serve import BackgroundServer
+from tests.web.y4m import write_y4m
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+BASE_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+]
+LEAD_IN_S = 3.0  # the patient stands still while the setup check runs
+# Records what the page asks the browser to say (and still says it).
+SPEECH_SPY = """
+window.__spoken = [];
+const realSpeak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); realSpeak(u); };
+"""
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Any:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (./run test installs it)")
+    with playwright_api.sync_playwright() as p:
+        yield p
+
+
+def _launch(playwright: Any, extra: list[str]) -> Any:
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=BASE_FLAGS + extra
+    )
+
+
+def _text(page: Any, selector: str) -> str:
+    return (page.text_content(selector) or "").strip()
+
+
+def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
+    playwright: Any,
+    live_server: BackgroundServer,
+    squat_clip: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    clip, entry = squat_clip
+    truth = entry["ground_truth"]["reps"]
+    y4m = tmp_path / "squat.y4m"
+    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
+    browser = _launch(
+        playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
+    )
+    try:
+        errors: list[str] = []
+        patient = browser.new_page()
+        patient.on("pageerror", lambda exc: errors.append(f"patient: {exc}"))
+        patient.add_init_script(SPEECH_SPY)
+        started = time.monotonic()
+        patient.goto(f"{live_server.url}/?exercise=squat&autostart=1")
+        patient.wait_for_function(
+            "document.getElementById('session-id').textContent.length > 0", timeout=20_000
+        )
+        session_id = _text(patient, "#session-id")
+        follow_href = patient.get_attribute("#follow-link", "href") or ""
+        assert follow_href.endswith(f"/follow/{session_id}")
+
+        therapist = browser.new_page()
+        therapist.on("pageerror", lambda exc: errors.append(f"therapist: {exc}"))
+        therapist.goto(follow_href)
+        therapist.wait_for_function(
+            "document.getElementById('exercise-name').textContent === 'Squat'", timeout=10_000
+        )
+
+        # Count until the ground truth is reached or the clip has played once (+ start-up).
+        deadline = started + loop_s + 6.0
+        count = 0
+        while time.monotonic() < deadline:
+            count = int(_text(patient, "#rep-count") or 0)
+            if count >= truth:
+                break
+            time.sleep(0.2)
+        assert count == truth, f"page counted {count} reps in one play of the clip, truth {truth}"
+
+        therapist.wait_for_function(
+            f"document.getElementById('rep-count').textContent === '{truth}'", timeout=5_000
+        )
+        log = _text(therapist, "#event-log")
+        assert "Rep 1" in log and f"Rep {truth}" in log
+
+        # The skeleton was drawn over the patient's video.
+        painted = patient.evaluate(
+            """() => { const c = document.getElementById('overlay');
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+        )
+        assert painted > 100
+
+        # A therapist's message appears (and is spoken) on the patient's page.
+        therapist.fill("#message-text", "Nice depth, keep going")
+        therapist.click("#message-form button[type=submit]")
+        patient.wait_for_function(
+            "document.getElementById('therapist-message').textContent.includes('Nice depth')",
+            timeout=5_000,
+        )
+
+        # Rep numbers and the therapist's message were spoken.
+        spoken = patient.evaluate("window.__spoken")
+        assert [str(n) for n in range(1, truth + 1)] == [t for t in spoken if t.isdigit()]
+        assert "Message from your therapist: Nice depth, keep going" in spoken
+
+        # The server's summary agrees with what both pages show.
+        import httpx
+
+        summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+        assert summary["rep_count"] >= truth
+        assert [r["index"] for r in summary["reps"]][:truth] == list(range(1, truth + 1))
+        assert summary["messages"][0]["text"] == "Nice depth, keep going"
+        assert not errors, errors
+    finally:
+        browser.close()
+
+
+def test_blocked_camera_is_explained_to_the_patient_and_reported(
+    playwright: Any, live_server: BackgroundServer
+) -> None:
+    # The patient clicks "Block" on the camera prompt (Chromium denies it for us).
+    browser = _launch(playwright, ["--deny-permission-prompts"])
+    try:
+        page = browser.new_page()
+        page.goto(f"{live_server.url}/?exercise=squat&autostart=1")
+        page.wait_for_function("!document.getElementById('alert').hidden", timeout=15_000)
+        assert "Camera access is blocked" in _text(page, "#alert")
+        assert page.is_visible("#start")  # the patient can try again
+        page.wait_for_function(
+            "document.getElementById('session-id').textContent.length > 0", timeout=10_000
+        )
+        session_id = _text(page, "#session-id")
+        import httpx
+
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+            if summary["warnings"]:
+                break
+            time.sleep(0.1)
+        assert any("Camera access is blocked" in w for w in summary["warnings"])
+    finally:
+        browser.close()
+
+
+def test_picker_lists_the_library_and_unknown_ids_are_explained(
+    playwright: Any, live_server: BackgroundServer
+) -> None:
+    browser = _launch(playwright, [])
+    try:
+        page = browser.new_page()
+        page.goto(f"{live_server.url}/")
+        page.wait_for_selector("#exercise-list a[data-exercise=squat]", timeout=10_000)
+        page.goto(f"{live_server.url}/?exercise=no_such_thing")
+        page.wait_for_function("!document.getElementById('alert').hidden", timeout=10_000)
+        assert "no_such_thing" in _text(page, "#alert")
+        assert page.is_visible("#exercise-list a[data-exercise=squat]")
+    finally:
+        browser.close()
+
+
+def test_the_page_survives_a_server_restart_and_keeps_its_count(
+    playwright: Any,
+    squat_clip: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    from web.app import create_app
+
+    clip, _ = squat_clip
+    y4m = tmp_path / "squat.y4m"
+    write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
+    browser = _launch(
+        playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
+    )
+    server = BackgroundServer(create_app()).start()
+    port = server.port
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/?exercise=squat&autostart=1")
+        page.wait_for_function(
+            "document.getElementById('rep-count').textContent === '1'", timeout=30_000
+        )
+        session_id = _text(page, "#session-id")
+        server.stop()
+        page.wait_for_function(
+            "document.getElementById('connection').textContent.includes('kept')", timeout=10_000
+        )
+        assert _text(page, "#rep-count") == "1"
+
+        server = BackgroundServer(create_app(), port=port).start()
+        page.wait_for_function(
+            "document.getElementById('alert').textContent.includes('restarted')", timeout=15_000
+        )
+        assert _text(page, "#session-id") == session_id
+        assert _text(page, "#rep-count") == "1"
+        import httpx
+
+        summary = httpx.get(f"{server.url}/api/sessions/{session_id}").json()
+        assert summary["rep_count"] >= 1
+    finally:
+        browser.close()
+        server.stop()
