@@ -26,31 +26,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import websockets
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from web.frames import clip_as_jpegs  # noqa: E402
+
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "videos" / "medflex" / "squat.MP4"
 
 
 def encode_clip(path: Path, width: int) -> tuple[list[bytes], float]:
     """The clip as the page would send it: JPEG, quality ~0.7, `width` px wide."""
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise SystemExit(f"cannot open {path}")
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        h, w = image.shape[:2]
-        small = cv2.resize(image, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
-        frames.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 70])[1].tobytes())
-    cap.release()
+    frames, fps = clip_as_jpegs(path, width, quality=70)
     if not frames:
-        raise SystemExit(f"no frames in {path}")
+        raise SystemExit(f"cannot read any frame of {path}")
     return frames, fps
 
 

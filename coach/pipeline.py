@@ -10,8 +10,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from exercises.schema import Exercise
 from pose.estimator import PoseEstimator, create_estimator
 from pose.filters import LandmarkFilter
@@ -28,7 +26,6 @@ def _clean(value: float | None) -> float | None:
 class FrameResult:
     t: float
     pose: Pose | None
-    measures: dict[str, float]
     events: list[Event]
     state: EngineState
 
@@ -114,7 +111,7 @@ class FrameProcessor:
         pose = self._filter(raw) if self.smooth else raw
         landmarks = pose.landmarks if pose is not None else None
         events = self._engine.update(t, landmarks)
-        return FrameResult(t, pose, {}, events, self._engine.state)
+        return FrameResult(t, pose, events, self._engine.state)
 
     def finish(self) -> list[Event]:
         return self._engine.finish() if self._engine is not None else []
@@ -123,7 +120,3 @@ class FrameProcessor:
         if self._owns_estimator and self.estimator is not None:
             self.estimator.close()
             self.estimator = None
-
-
-def landmarks_or_none(pose: Pose | None) -> np.ndarray | None:
-    return None if pose is None else pose.landmarks

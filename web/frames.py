@@ -9,6 +9,7 @@ refused before it is decoded into memory.
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -91,3 +92,30 @@ def decode_frame(
     if image is None:
         raise BadFrame("Corrupt image: it could not be decoded (truncated or damaged).")
     return image
+
+
+def read_clip_scaled(path: str | Path, width: int) -> tuple[list[np.ndarray], float]:
+    """Every frame of a video resized to `width` px (aspect kept), and the clip's fps.
+
+    For tests and benchmarks that play a recording as the browser would (empty list when the
+    file cannot be read)."""
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames: list[np.ndarray] = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        h, w = image.shape[:2]
+        frames.append(
+            cv2.resize(image, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
+        )
+    cap.release()
+    return frames, fps
+
+
+def clip_as_jpegs(path: str | Path, width: int, quality: int = 70) -> tuple[list[bytes], float]:
+    """The clip as the JPEG frames the page sends (`width` px wide), and its fps."""
+    frames, fps = read_clip_scaled(path, width)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality]
+    return [cv2.imencode(".jpg", f, params)[1].tobytes() for f in frames], fps

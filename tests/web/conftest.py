@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import pytest
 
 from coach.serve import BackgroundServer
 from web.app import create_app
+from web.frames import clip_as_jpegs
 
 CLIP_ID = "medflex/squat"  # side view, 2 slow squats, 10 s: the page's reference clip
 
@@ -40,15 +40,4 @@ def squat_clip(shared_data: Path) -> tuple[Path, dict[str, Any]]:
 def squat_jpegs(squat_clip: tuple[Path, dict[str, Any]]) -> tuple[list[bytes], float]:
     """The squat clip as the JPEG frames a browser would send (480 px wide), and its fps."""
     path, _ = squat_clip
-    cap = cv2.VideoCapture(str(path))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        h, w = image.shape[:2]
-        small = cv2.resize(image, (480, round(h * 480 / w)), interpolation=cv2.INTER_AREA)
-        frames.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes())
-    cap.release()
-    return frames, fps
+    return clip_as_jpegs(path, 480, quality=75)

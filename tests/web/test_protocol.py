@@ -24,7 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 from coach.live import SessionRegistry
 from coach.serve import BackgroundServer
 from web.app import create_app
-from web.frames import decode_frame
+from web.frames import decode_frame, read_clip_scaled
 
 pytestmark = pytest.mark.slow
 
@@ -442,16 +442,7 @@ def test_a_second_person_walking_through_does_not_change_the_count(
 
 
 def _read_frames(path: Path, width: int) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        h, w = image.shape[:2]
-        frames.append(cv2.resize(image, (width, round(h * width / w))))
-    cap.release()
-    return frames
+    return read_clip_scaled(path, width)[0]
 
 
 def test_a_balance_hold_is_timed_live_and_closed_when_the_patient_leaves(
