@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,6 +23,14 @@ from scoring.events import FaultDetected, HoldEnded, RepCompleted
 
 # Below this share of frames with a person, the clip is reported as "person not detectable".
 DETECTABLE_MIN_SHARE = 0.5
+
+
+class ResultSink(Protocol):
+    """Receives the analysis as it happens (e.g. a store's SessionWriter)."""
+
+    def frame(self, t: float, landmarks: np.ndarray | None) -> None: ...
+
+    def event(self, event: dict[str, Any]) -> None: ...
 
 
 class NoPersonFound(Exception):
@@ -159,9 +167,11 @@ def analyze_video(
     estimator: PoseEstimator | None = None,
     annotate: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    sink: ResultSink | None = None,
 ) -> AnalysisResult:
     """Analyse one video file. Raises pose.sources.SourceError for unreadable input and
-    NoPersonFound when no frame has a person."""
+    NoPersonFound when no frame has a person. `sink` gets each frame's pose and each event
+    as soon as they are known (a rep when it completes), so a crash loses little."""
     from coach.annotate import Annotator
     from coach.pipeline import FrameProcessor
     from pose.sources import VideoFileSource
@@ -179,11 +189,17 @@ def analyze_video(
             for frame in source:
                 result = proc.process(frame)
                 last_t = frame.t
+                if sink is not None:
+                    sink.frame(frame.t, None if result.pose is None else result.pose.landmarks)
+                    for event in result.events:
+                        sink.event(event.to_dict())
                 if annotator is not None:
                     annotator.write(frame, result)
                 if progress is not None:
                     progress(frame.index + 1, info.frame_count)
-            proc.finish()
+            for event in proc.finish():
+                if sink is not None:
+                    sink.event(event.to_dict())
         finally:
             proc.close()
             if annotator is not None:

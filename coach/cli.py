@@ -1,4 +1,4 @@
-"""The `coach` command: analyze, eval, serve, live, exercises.
+"""The `coach` command: analyze, eval, serve, live, exercises, admin.
 
 Bad input gets a one-line reason on stderr and a non-zero exit, never a traceback.
 Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 no person found in the video.
@@ -54,19 +54,44 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file: {path}")
     if path.is_dir():
         raise UsageError(f"{path} is a folder, not a video file")
+    if args.save and args.annotate:
+        raise UsageError("--save and --annotate can't be combined; run twice")
+    store = None
     try:
-        result = analyze_video(
-            path,
-            exercise,
-            annotate=args.annotate,
-            progress=None if args.quiet else progress_bar(),
-        )
+        if args.save:
+            from coach.recording import record_video
+            from coach.store import StoreError, open_store
+
+            try:
+                store = open_store()
+            except StoreError as exc:
+                raise UsageError(str(exc)) from None
+            if args.patient is not None and store.patient(args.patient) is None:
+                raise UsageError(f"no patient with id {args.patient}")
+            session_id, result = record_video(
+                store,
+                path,
+                exercise,
+                patient_id=args.patient,
+                progress=None if args.quiet else progress_bar(),
+            )
+            print(f"coach: saved as session {session_id}", file=sys.stderr)
+        else:
+            result = analyze_video(
+                path,
+                exercise,
+                annotate=args.annotate,
+                progress=None if args.quiet else progress_bar(),
+            )
     except SourceError as exc:
         raise UsageError(str(exc)) from None
     except NoPersonFound as exc:
         if args.json:
             print(json.dumps({"exercise": exercise.id, "error": "no_person", "message": str(exc)}))
         return _fail(f"{exc}: check that the person is in view and well lit", EXIT_NO_PERSON)
+    finally:
+        if store is not None:
+            store.close()
     if args.json:
         print(json.dumps(result.to_json(), indent=None if args.compact else 2))
     else:
@@ -170,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--compact", action="store_true", help="with --json: on one line")
     a.add_argument("--annotate", metavar="OUT.mp4", help="also write an annotated video")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    a.add_argument(
+        "--save",
+        action="store_true",
+        help="also store the session (written as it runs) in the database",
+    )
+    a.add_argument("--patient", type=int, help="with --save: the patient id it belongs to")
     a.set_defaults(func=cmd_analyze)
 
     e = sub.add_parser("eval", help="run every clip of a manifest against its ground truth")
@@ -201,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--video", help="play a video file as if it were the camera")
     live.add_argument("--no-window", action="store_true", help="print events instead of a window")
     live.set_defaults(func=cmd_live)
+
+    from coach.admin import add_parser as add_admin_parser
+
+    add_admin_parser(sub)
     return p
 
 

@@ -36,8 +36,8 @@ class FrameResult:
         if self.pose is not None:
             lm = self.pose.landmarks
             landmarks = [
-                [round(float(x), 4), round(float(y), 4), round(float(v), 3)]
-                for x, y, v in lm[:, [0, 1, 3]]
+                [round(float(x), 4), round(float(y), 4), round(float(v), 3), round(float(z), 4)]
+                for x, y, v, z in lm[:, [0, 1, 3, 2]]
             ]
         return {
             "type": "frame",

@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, WebSocket
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import FastAPI, HTTPException, Request, WebSocket
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from coach.live import (
@@ -23,6 +23,8 @@ from coach.live import (
     SessionRegistry,
     exercise_info,
 )
+from coach.store import Store
+from web import access
 from web.frames import decode_frame
 from web.live_ws import follower_socket, patient_socket
 
@@ -44,8 +46,20 @@ def create_app(
     max_active: int = 4,
     retain_s: float = 1800.0,
     exercise_list: Callable[[], Iterable[Any]] | None = None,
+    store: Store | None = None,
 ) -> FastAPI:
-    """Build the app. Without `registry`, one is made with the real pipeline and `recorder`."""
+    """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
+
+    With a `store`, every live session is recorded into it (unless another `recorder` is
+    given) and the sign-in, review, export and upload pages are served (web/review.py)."""
+    jobs = None
+    if store is not None:
+        from coach.store.live_recorder import LiveRecorder
+        from web.uploads import AnalysisJobs
+
+        if recorder is None:
+            recorder = LiveRecorder(store.factory)
+        jobs = AnalysisJobs(store)
     if registry is None:
         registry = SessionRegistry(
             decode=decode_frame, recorder=recorder, max_active=max_active, retain_s=retain_s
@@ -54,13 +68,36 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if store is not None:
+            store.mark_interrupted()  # left "recording" by a crash: their reps are kept
         registry.warm_up()
         yield
         await registry.close_all()
+        if jobs is not None:
+            jobs.close()
+        close = getattr(registry.recorder, "close", None)
+        if close is not None:
+            close()
 
     app = FastAPI(title="Coach", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.registry = registry
+    app.state.store = store
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(access.NotSignedIn)
+    async def not_signed_in(request: Request, _exc: access.NotSignedIn) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv")):
+            return JSONResponse({"detail": "Sign in first."}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    def may_see(conn: Request | WebSocket, session: Any) -> bool:
+        """Anonymous try-out sessions are reachable by their unguessable id; a patient's
+        session only by that patient and their therapist."""
+        if session.patient_id is None:
+            return True
+        who = access.identity_of(store, conn)
+        return store is not None and store.patient_visible_to(who, session.patient_id) is not None
 
     def page(name: str) -> FileResponse:
         return FileResponse(PAGES_DIR / name, headers={"Cache-Control": "no-cache"})
@@ -91,26 +128,39 @@ def create_app(
         except SessionError as exc:
             raise HTTPException(404, exc.message) from None
 
-    @app.get("/api/sessions/{session_id}")
-    async def session_summary(session_id: str) -> dict[str, Any]:
+    def live_session(request: Request, session_id: str) -> Any:
         session = registry.get(session_id)
-        if session is None:
+        if session is None or not may_see(request, session):
             raise HTTPException(404, "No such session (never started, or expired).")
-        return session.summary()
+        return session
+
+    @app.get("/api/sessions/{session_id}")
+    def session_summary(request: Request, session_id: str) -> dict[str, Any]:
+        return live_session(request, session_id).summary()
 
     @app.get("/api/sessions/{session_id}/events")
-    async def session_events(session_id: str) -> list[dict[str, Any]]:
-        session = registry.get(session_id)
-        if session is None:
-            raise HTTPException(404, "No such session (never started, or expired).")
-        return list(session.events)
+    def session_events(request: Request, session_id: str) -> list[dict[str, Any]]:
+        return list(live_session(request, session_id).events)
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:
-        await patient_socket(ws, registry)
+        who = access.identity_of(store, ws)
+        patient_id = who.patient_id if who is not None else None
+        resume = ws.query_params.get("session")
+        if store is not None and resume and registry.get(resume) is None:
+            stored = store.session(resume)  # resuming after a restart: only one's own session
+            if stored is not None and stored.patient_id != patient_id:
+                await ws.accept()
+                await ws.close(4404, "unknown_session")
+                return
+        await patient_socket(ws, registry, patient_id)
 
     @app.websocket("/ws/follow/{session_id}")
     async def follow_ws(ws: WebSocket, session_id: str) -> None:
-        await follower_socket(ws, registry, session_id)
+        await follower_socket(ws, registry, session_id, may_follow=lambda s: may_see(ws, s))
 
+    if store is not None and jobs is not None:
+        from web.review import build_router
+
+        app.include_router(build_router(store, jobs))
     return app

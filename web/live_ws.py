@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import WebSocket
@@ -101,8 +102,12 @@ def _int_param(ws: WebSocket, name: str) -> int:
         raise SessionError("bad_request", f"Query parameter {name} must be a number.") from None
 
 
-async def patient_socket(ws: WebSocket, registry: SessionRegistry) -> None:
-    """/ws/live?exercise=ID[&session=ID&reps=N&holds=N]: one patient's live set."""
+async def patient_socket(
+    ws: WebSocket, registry: SessionRegistry, patient_id: int | None = None
+) -> None:
+    """/ws/live?exercise=ID[&session=ID&reps=N&holds=N]: one patient's live set.
+
+    `patient_id` is the signed-in patient (None: an anonymous try-out session)."""
     await ws.accept()
     exercise_id = ws.query_params.get("exercise", "").strip()
     session_id = ws.query_params.get("session") or None
@@ -112,7 +117,11 @@ async def patient_socket(ws: WebSocket, registry: SessionRegistry) -> None:
     try:
         reps, holds = _int_param(ws, "reps"), _int_param(ws, "holds")
         session, how = registry.open(
-            exercise_id, session_id=session_id, carry_reps=reps, carry_holds=holds
+            exercise_id,
+            session_id=session_id,
+            carry_reps=reps,
+            carry_holds=holds,
+            patient_id=patient_id,
         )
     except SessionError as exc:
         await _refuse(ws, exc.code, exc.message)
@@ -183,11 +192,18 @@ async def _patient_loop(ws: WebSocket, session: LiveSession, outbox: Outbox) -> 
             outbox.put(_error("bad_message", f"Unknown message type {kind!r}."))
 
 
-async def follower_socket(ws: WebSocket, registry: SessionRegistry, session_id: str) -> None:
-    """/ws/follow/{id}: a therapist watching a session (landmarks, counts, cues, faults)."""
+async def follower_socket(
+    ws: WebSocket,
+    registry: SessionRegistry,
+    session_id: str,
+    may_follow: Callable[[LiveSession], bool] | None = None,
+) -> None:
+    """/ws/follow/{id}: a therapist watching a session (landmarks, counts, cues, faults).
+
+    `may_follow` decides access to a patient's session; refusals look like unknown ids."""
     await ws.accept()
     session = registry.get(session_id)
-    if session is None:
+    if session is None or (may_follow is not None and not may_follow(session)):
         await _refuse(
             ws,
             "unknown_session",

@@ -146,6 +146,7 @@ class SessionRegistry:
         session_id: str | None = None,
         carry_reps: int = 0,
         carry_holds: int = 0,
+        patient_id: int | None = None,
     ) -> tuple[LiveSession, str]:
         """The session a patient's page should attach to, and how it was found.
 
@@ -166,6 +167,8 @@ class SessionRegistry:
                         "exercise_mismatch",
                         f"Session {session_id} is for {known.info['name']}, not {exercise_id}.",
                     )
+                if known.patient_id != patient_id:
+                    raise SessionError("unknown_session", "No such session for you.")
                 if known.ended:
                     raise SessionError("session_ended", "This session has ended; start a new one.")
                 if not known.connected and self.active_count() >= self.max_active:
@@ -183,6 +186,7 @@ class SessionRegistry:
             processor_factory=self._factory,
             new_worker=self._take_worker,
             recorder=self.recorder,
+            patient_id=patient_id,
             carry_reps=carry_reps if restored else 0,
             carry_holds=carry_holds if restored else 0,
             restored=restored,
@@ -192,7 +196,11 @@ class SessionRegistry:
         )
         self._sessions[new_id] = session
         session.log_event(
-            "SessionStarted", exercise=exercise_id, restored=restored, carried_reps=carry_reps
+            "SessionStarted",
+            exercise=exercise_id,
+            restored=restored,
+            carried_reps=carry_reps,
+            patient_id=patient_id,
         )
         return session, "restored" if restored else "new"
 

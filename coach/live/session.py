@@ -27,7 +27,8 @@ Message = dict[str, Any]
 Recorder = Callable[[str, Message], None]
 """Called as recorder(session_id, event) for every event the session logs, on the event loop:
 keep it quick (a store should hand slow writes to its own thread). Errors are logged, never
-raised into the session."""
+raised into the session. A recorder that also has a `frame(session_id, message)` method gets
+every processed frame message too (per-frame poses for plots and replay)."""
 
 MAX_MESSAGE_CHARS = 200
 
@@ -73,6 +74,7 @@ class LiveSession:
         processor_factory: ProcessorFactory,
         new_worker: Callable[[bool], PipelineWorker] | None = None,
         recorder: Recorder | None = None,
+        patient_id: int | None = None,
         carry_reps: int = 0,
         carry_holds: int = 0,
         restored: bool = False,
@@ -88,6 +90,10 @@ class LiveSession:
         self._factory = processor_factory
         self._new_worker = new_worker or _default_worker
         self._recorder = recorder
+        self._record_frame: Callable[[str, Message], None] | None = getattr(
+            recorder, "frame", None
+        )
+        self.patient_id = patient_id  # None: an anonymous session, reachable by its id only
         self._setup_hold_s = setup_hold_s
         self._max_age = max_frame_age_s
         self._clock = clock
@@ -415,6 +421,11 @@ class LiveSession:
             }
         )
         self.last_message = message
+        if self._record_frame is not None:
+            try:
+                self._record_frame(self.id, message)
+            except Exception:
+                log.exception("session %s: recording a frame failed", self.id)
         if self._patient is not None:
             self._patient.put(message)
         self._broadcast(message)

@@ -1,0 +1,119 @@
+"""A stored session as CSV (reps, per-frame measures) and JSON, for records and other tools.
+
+The JSON keeps the shape of `coach analyze --json` (`reps`, `holds`, `faults`) plus the
+session's identity (patient, source, times), so one reader handles both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+import numpy as np
+
+from coach.store.store import SessionFrames, aware
+
+REP_COLUMNS = [
+    "index",
+    "side",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "rom_deg",
+    "peak_deg",
+    "score",
+    "up_s",
+    "down_s",
+    "sparc",
+    "faults",
+]
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float):
+        return round(v, 3) if math.isfinite(v) else None
+    return v
+
+
+def rep_rows(session: Any) -> list[dict[str, Any]]:
+    rows = []
+    for r in session.reps:
+        extra = r.extra or {}
+        rows.append(
+            {
+                "index": r.index,
+                "side": r.side,
+                "start_s": _clean(r.start_s),
+                "end_s": _clean(r.end_s),
+                "duration_s": _clean(r.end_s - r.start_s),
+                "rom_deg": _clean(r.rom_deg),
+                "peak_deg": _clean(r.peak_deg),
+                "score": _clean(r.score),
+                "up_s": _clean(extra.get("up_s")),
+                "down_s": _clean(extra.get("down_s")),
+                "sparc": _clean(extra.get("sparc")),
+                "faults": list(r.faults or []),
+            }
+        )
+    return rows
+
+
+def reps_csv(session: Any) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=REP_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for row in rep_rows(session):
+        w.writerow(row | {"faults": ";".join(row["faults"])})
+    return buf.getvalue()
+
+
+def frames_csv(frames: SessionFrames) -> str:
+    """One row per frame: time, then each stored measure (empty where not visible)."""
+    names = sorted(frames.measures)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["t_s", "pose_found", *names])
+    found = np.isfinite(frames.landmarks[:, :, 0]).all(axis=1) if len(frames.t) else []
+    for i, t in enumerate(frames.t):
+        vals = [frames.measures[n][i] for n in names]
+        w.writerow(
+            [f"{t:.3f}", int(bool(found[i]))]
+            + ["" if not np.isfinite(v) else f"{v:.2f}" for v in vals]
+        )
+    return buf.getvalue()
+
+
+def session_json(session: Any, patient_name: str | None = None) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "patient_id": session.patient_id,
+        "patient": patient_name,
+        "exercise": session.exercise_id,
+        "source": session.source,
+        "status": session.status,
+        "started_at": aware(session.started_at).isoformat(timespec="seconds"),
+        "ended_at": aware(session.ended_at).isoformat(timespec="seconds")
+        if session.ended_at
+        else None,
+        "duration_s": _clean(session.duration_s),
+        "video": session.video_name,
+        "rep_count": len(session.reps),
+        "reps": rep_rows(session),
+        "holds": [
+            {
+                "start_s": _clean(h.start_s),
+                "end_s": _clean(h.end_s),
+                "duration_s": _clean(h.duration_s),
+                "sway": _clean(h.sway),
+                "touch_downs": h.touch_downs,
+            }
+            for h in session.holds
+        ],
+        "faults": [
+            {"id": f.fault_id, "t_s": _clean(f.t_s), "rep": f.rep, "message": f.message}
+            for f in session.faults
+        ],
+        "warnings": list((session.summary or {}).get("warnings") or []),
+    }

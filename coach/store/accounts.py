@@ -1,0 +1,82 @@
+"""Passwords and tokens: Argon2id hashes (argon2-cffi) and random tokens stored as SHA-256.
+
+Nothing here is hand-rolled cryptography: passwords go through argon2-cffi's
+`PasswordHasher` (memory-hard, salted, self-describing hashes that can be upgraded), and
+session cookies / personal links are 256-bit random tokens of which only a hash is stored,
+so a copy of the database does not let anyone sign in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_PASSWORD_CHARS = 10
+USERNAME_RE = re.compile(r"^[A-Za-z0-9._@+-]{3,120}$")
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist takes as long as a real check, so the
+# response time does not tell an attacker which usernames exist.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+class AccountError(ValueError):
+    """Bad account input (the message is safe to show)."""
+
+
+def check_username(username: str) -> str:
+    username = username.strip()
+    if not USERNAME_RE.match(username):
+        raise AccountError(
+            "a username is 3-120 characters: letters, digits and . _ @ + - (no spaces)"
+        )
+    return username
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(check_password(password))
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher.check_needs_rehash(stored_hash)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a request comes from: a therapist (user) or a patient (by account or link)."""
+
+    role: str  # "therapist" | "patient"
+    name: str
+    user_id: int | None = None
+    patient_id: int | None = None
+    is_admin: bool = False
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == "therapist"

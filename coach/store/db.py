@@ -1,0 +1,99 @@
+"""Where the database lives, how to connect, and bringing its schema up to date.
+
+Default: an SQLite file `coach.db` in the data directory (`COACH_DATA_DIR`, else
+`$XDG_DATA_HOME/coach`, else `~/.local/share/coach`). `COACH_DATABASE_URL` (any SQLAlchemy
+URL, e.g. `postgresql+psycopg://user:pw@host/coach`) replaces it; the code is the same.
+The schema is managed by Alembic migrations shipped in the package (`migrate`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database can't be opened or brought up to date (the message says why)."""
+
+
+def data_dir() -> Path:
+    """The directory for the database, uploads and kept videos."""
+    env = os.environ.get("COACH_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "coach"
+
+
+def database_url() -> str:
+    url = os.environ.get("COACH_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / 'coach.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL: readers don't block the writer; synchronous=NORMAL is durable across a killed
+    # process (only a power loss may drop the last commits); foreign keys are off by default.
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def create_db_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise StoreError(f"not a database URL: {url!r} ({exc})") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except Exception as exc:  # e.g. the driver for that URL is not installed
+        raise StoreError(f"can't use database {parsed.render_as_string()}: {exc}") from None
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every migration not yet applied (idempotent; safe at each start-up)."""
+    from alembic import command
+
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except Exception as exc:
+        raise StoreError(f"can't bring the database schema up to date: {exc}") from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

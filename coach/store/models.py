@@ -1,0 +1,208 @@
+"""The database tables, as SQLAlchemy 2 ORM classes.
+
+One schema for SQLite and PostgreSQL: portable column types only (JSON, LargeBinary, timezone-
+aware timestamps stored as UTC). The migration in `migrations/versions` creates exactly these
+tables; change both together (`coach admin migrate` applies new revisions).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    """A login: a therapist (or admin), or a patient with a password."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # "therapist" | "patient"
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    program_items: Mapped[list[ProgramItem]] = relationship(
+        back_populates="patient", order_by="ProgramItem.position", cascade="all, delete-orphan"
+    )
+
+
+class PatientLink(Base):
+    """A revocable personal link that logs the patient in (only its hash is stored)."""
+
+    __tablename__ = "patient_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table its hash."""
+
+    __tablename__ = "login_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), nullable=True)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("patient_links.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProgramItem(Base):
+    """One prescribed exercise: dose, frequency, and per-patient limits."""
+
+    __tablename__ = "program_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    exercise_id: Mapped[str] = mapped_column(String(80))
+    sets: Mapped[int] = mapped_column(Integer, default=3)
+    reps: Mapped[int] = mapped_column(Integer, default=10)
+    hold_s: Mapped[float] = mapped_column(Float, default=0.0)
+    days_per_week: Mapped[int] = mapped_column(Integer, default=5)
+    target_rom_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_rom_deg: Mapped[float | None] = mapped_column(Float, nullable=True)  # e.g. post-surgery
+    notes: Mapped[str] = mapped_column(Text, default="")
+    patient: Mapped[Patient] = relationship(back_populates="program_items")
+
+
+class ExerciseSession(Base):
+    """One set of one exercise, live or from a video; written as it happens."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id"), nullable=True, index=True
+    )
+    exercise_id: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(20))  # "live" | "upload" | "analyze"
+    status: Mapped[str] = mapped_column(String(20), default="recording")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    image_w: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    image_h: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    video_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    video_path: Mapped[str | None] = mapped_column(String(500), nullable=True)  # only if asked
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reps: Mapped[list[Rep]] = relationship(order_by="Rep.index", cascade="all, delete-orphan")
+    holds: Mapped[list[Hold]] = relationship(order_by="Hold.start_s", cascade="all, delete-orphan")
+    faults: Mapped[list[Fault]] = relationship(order_by="Fault.t_s", cascade="all, delete-orphan")
+
+
+class Rep(Base):
+    __tablename__ = "reps"
+    __table_args__ = (UniqueConstraint("session_id", "index"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    side: Mapped[str] = mapped_column(String(10), default="")
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    rom_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    peak_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    faults: Mapped[list[Any]] = mapped_column(default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)  # tempo, smoothness, ...
+
+
+class Hold(Base):
+    __tablename__ = "holds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    sway: Mapped[float | None] = mapped_column(Float, nullable=True)
+    touch_downs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Fault(Base):
+    __tablename__ = "faults"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    fault_id: Mapped[str] = mapped_column(String(80))
+    t_s: Mapped[float] = mapped_column(Float)
+    rep: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class FrameChunk(Base):
+    """About a second of per-frame landmarks and measures, compressed (see frames.py)."""
+
+    __tablename__ = "frame_chunks"
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    t_start: Mapped[float] = mapped_column(Float)
+    t_end: Mapped[float] = mapped_column(Float)
+    frames: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ProtocolResult(Base):
+    """A clinical test result (chair stand, balance, range of motion) for the record."""
+
+    __tablename__ = "protocol_results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id"), nullable=True, index=True
+    )
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True)
+    protocol: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AnalysisJob(Base):
+    """An uploaded video being analysed in the background; the page polls its progress."""
+
+    __tablename__ = "analysis_jobs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    session_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    exercise_id: Mapped[str] = mapped_column(String(80))
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,221 @@
+"""Writing exercise sessions as they happen, so a crash loses at most the rep in progress.
+
+`SessionWriter` is fed the engine's events (as dicts, the live protocol's shape) and per-frame
+poses. Each completed rep, hold and fault is committed at once; frames are buffered and
+committed as a compressed chunk about every second (see frames.py). Used directly by
+`coach analyze --save` and video uploads, and from the live server through `LiveRecorder`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from coach.store.frames import encode_chunk
+from coach.store.models import ExerciseSession, Fault, FrameChunk, Hold, Rep
+
+log = logging.getLogger(__name__)
+
+SessionFactory = sessionmaker[Session]
+_REP_KEYS = ("index", "start_s", "end_s", "rom_deg", "peak_deg", "score", "side", "faults")
+
+
+def _num(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def stored_measure_names(exercise: Any) -> list[str]:
+    """The measures kept per frame: what the exercise scores, from any camera view."""
+    from scoring.kinematics import MEASURES
+
+    names = [n for n in exercise.measures_needed(None) if n in MEASURES]
+    return sorted(set(names))
+
+
+class SessionWriter:
+    """One session's rows. Not thread-safe: call it from one thread (or one event loop)."""
+
+    def __init__(
+        self,
+        factory: SessionFactory,
+        session_id: str,
+        *,
+        exercise: Any,
+        patient_id: int | None,
+        source: str,
+        video_name: str | None = None,
+        chunk_s: float = 1.0,
+    ) -> None:
+        self._factory = factory
+        self.id = session_id
+        self.exercise = exercise
+        self.patient_id = patient_id
+        self.source = source
+        self.video_name = video_name
+        self.chunk_s = chunk_s
+        self.measure_names = stored_measure_names(exercise)
+        self.t_offset = 0.0  # a session resumed after a restart continues its own clock
+        self._seq = 0
+        self._aspect = 1.0
+        self._t: list[float] = []
+        self._lm: list[np.ndarray] = []
+        self.last_t = 0.0
+        self.reps_written = 0
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def start(self, image_size: tuple[int, int] | None = None, fps: float | None = None) -> None:
+        """Create the session row, or reopen it (same id after a server restart)."""
+        with self._factory.begin() as db:
+            row = db.get(ExerciseSession, self.id)
+            if row is None:
+                db.add(
+                    ExerciseSession(
+                        id=self.id,
+                        patient_id=self.patient_id,
+                        exercise_id=self.exercise.id,
+                        source=self.source,
+                        status="recording",
+                        video_name=self.video_name,
+                        fps=fps,
+                        image_w=image_size[0] if image_size else None,
+                        image_h=image_size[1] if image_size else None,
+                    )
+                )
+            else:
+                row.status = "recording"
+                row.ended_at = None
+                self.t_offset = row.duration_s or 0.0
+                last = db.scalar(
+                    select(func.max(FrameChunk.seq)).where(FrameChunk.session_id == self.id)
+                )
+                self._seq = 0 if last is None else last + 1
+                self.reps_written = len(row.reps)
+        if image_size:
+            self.set_image_size(image_size)
+
+    def set_image_size(self, image_size: tuple[int, int]) -> None:
+        w, h = image_size
+        if w > 0 and h > 0:
+            self._aspect = w / h
+
+    def finish(self, status: str = "completed", summary: dict[str, Any] | None = None) -> None:
+        self.flush_frames()
+        with self._factory.begin() as db:
+            values: dict[str, Any] = {
+                "status": status,
+                "ended_at": datetime.now(timezone.utc),
+                "duration_s": round(self.t_offset + self.last_t, 3),
+            }
+            if summary is not None:
+                values["summary"] = summary
+            db.execute(update(ExerciseSession).where(ExerciseSession.id == self.id).values(values))
+
+    # ---- events ------------------------------------------------------------------------
+    def event(self, event: dict[str, Any]) -> None:
+        kind = event.get("kind")
+        off = self.t_offset
+        if kind == "RepCompleted":
+            extra = {
+                k: v
+                for k, v in event.items()
+                if k not in _REP_KEYS and k not in ("kind", "t") and _num(v) is not None
+            }
+            rep = Rep(
+                session_id=self.id,
+                index=int(event.get("index") or self.reps_written + 1),
+                side=str(event.get("side") or ""),
+                start_s=(_num(event.get("start_s")) or 0.0) + off,
+                end_s=(_num(event.get("end_s")) or 0.0) + off,
+                rom_deg=_num(event.get("rom_deg")),
+                peak_deg=_num(event.get("peak_deg")),
+                score=_num(event.get("score")),
+                faults=list(event.get("faults") or []),
+                extra=extra,
+            )
+            self._commit(rep, duration=rep.end_s)
+            self.reps_written += 1
+        elif kind == "HoldEnded":
+            hold = Hold(
+                session_id=self.id,
+                start_s=(_num(event.get("start_s")) or 0.0) + off,
+                end_s=(_num(event.get("end_s")) or 0.0) + off,
+                duration_s=_num(event.get("duration_s")) or 0.0,
+                sway=_num(event.get("sway")),
+                touch_downs=int(event.get("touch_downs") or 0),
+            )
+            self._commit(hold, duration=hold.end_s)
+        elif kind == "FaultDetected":
+            rep = event.get("rep")
+            fault = Fault(
+                session_id=self.id,
+                fault_id=str(event.get("id") or ""),
+                t_s=(_num(event.get("t")) or 0.0) + off,
+                rep=int(rep) if rep is not None else None,
+                message=str(event.get("message") or ""),
+            )
+            self._commit(fault, duration=fault.t_s)
+
+    def _commit(self, row: Any, duration: float) -> None:
+        with self._factory.begin() as db:
+            db.add(row)
+            db.execute(
+                update(ExerciseSession)
+                .where(ExerciseSession.id == self.id, ExerciseSession.duration_s < duration)
+                .values(duration_s=round(duration, 3))
+            )
+
+    # ---- frames ------------------------------------------------------------------------
+    def frame(self, t: float, landmarks: np.ndarray | None) -> None:
+        """Buffer one frame's pose ((33, 4) x, y, z, visibility, or None: no person)."""
+        row = np.full((33, 4), np.nan, np.float32) if landmarks is None else landmarks
+        self._t.append(float(t))
+        self._lm.append(np.asarray(row, np.float32))
+        self.last_t = float(t)
+        if self._t[-1] - self._t[0] >= self.chunk_s:
+            self.flush_frames()
+
+    def flush_frames(self) -> None:
+        if not self._t:
+            return
+        from scoring.kinematics import compute_measures
+
+        t = np.asarray(self._t) + self.t_offset
+        lm = np.stack(self._lm)
+        measures = compute_measures(lm, self._aspect, self.measure_names) if len(lm) else {}
+        data = encode_chunk(t, lm, measures)
+        chunk = FrameChunk(
+            session_id=self.id,
+            seq=self._seq,
+            t_start=float(t[0]),
+            t_end=float(t[-1]),
+            frames=len(t),
+            data=data,
+        )
+        self._t, self._lm = [], []
+        self._seq += 1
+        self._commit(chunk, duration=float(t[-1]))
+
+
+def mark_interrupted(factory: SessionFactory, keep: Callable[[str], bool] | None = None) -> int:
+    """Sessions left "recording" by a crash become "interrupted" (their reps stay)."""
+    with factory.begin() as db:
+        ids = db.scalars(select(ExerciseSession.id).where(ExerciseSession.status == "recording"))
+        stale = [i for i in ids if keep is None or not keep(i)]
+        if stale:
+            db.execute(
+                update(ExerciseSession)
+                .where(ExerciseSession.id.in_(stale))
+                .values(status="interrupted")
+            )
+    return len(stale)
