@@ -120,8 +120,10 @@ def score_track(
     poses: list[tuple[float, Pose | None]],
     image_size: tuple[int, int],
     smooth: bool = True,
+    sink: ResultSink | None = None,
 ) -> ExerciseEngine:
-    """Run the engine over an already-estimated track (used by analysis, eval and tests)."""
+    """Run the engine over an already-estimated track (used by analysis, eval and tests);
+    `sink` gets each frame's (filtered) pose and each event, as in `analyze_video`."""
     from pose.filters import LandmarkFilter
 
     w, h = image_size
@@ -129,8 +131,14 @@ def score_track(
     lf = LandmarkFilter() if smooth else None
     for t, pose in poses:
         p = lf(pose) if lf is not None else pose
-        engine.update(t, p.landmarks if p is not None else None)
-    engine.finish()
+        events = engine.update(t, p.landmarks if p is not None else None)
+        if sink is not None:
+            sink.frame(t, None if p is None else p.landmarks)
+            for event in events:
+                sink.event(event.to_dict())
+    for event in engine.finish():
+        if sink is not None:
+            sink.event(event.to_dict())
     return engine
 
 

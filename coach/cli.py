@@ -163,7 +163,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from coach.serve import serve
 
-    return serve(host=args.host, port=args.port) or EXIT_OK
+    return serve(host=args.host, port=args.port, database_url=args.database_url) or EXIT_OK
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -223,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="start the live coaching web app")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL of the store (default: COACH_DATABASE_URL, else the SQLite file "
+        "coach.db in COACH_DATA_DIR or ~/.local/share/coach)",
+    )
     s.set_defaults(func=cmd_serve)
 
     live = sub.add_parser("live", help="coach live from a camera or a video, on this machine")

@@ -52,3 +52,29 @@ def record_video(
         raise
     writer.finish("completed", result.to_json())
     return session_id, result
+
+
+def record_landmarks(
+    store: Store,
+    landmarks: Any,
+    fps: float,
+    image_size: tuple[int, int],
+    exercise: Any,
+    *,
+    patient_id: int | None,
+    source: str = "analyze",
+    name: str | None = None,
+) -> tuple[str, Any]:
+    """Score an already-estimated (T, 33, 4) landmark track into the store, as if analysed."""
+    from coach.analysis import landmarks_track, score_track
+
+    session_id = store.new_session_id()
+    writer = store.writer(
+        session_id, exercise, patient_id=patient_id, source=source, video_name=name
+    )
+    writer.start(image_size, fps)
+    engine = score_track(
+        exercise, landmarks_track(landmarks, fps, image_size), image_size, sink=writer
+    )
+    writer.finish("completed", {"rep_count": len(engine.reps)})
+    return session_id, engine

@@ -68,26 +68,41 @@ def serve(
     max_active: int = 4,
     retain_s: float = 1800.0,
     log_level: str = "warning",
+    database_url: str | None = None,
 ) -> int:
-    """Serve the live coaching page until Ctrl+C; returns the exit status.
+    """Serve the app until Ctrl+C; returns the exit status.
 
-    `recorder` receives every session event (the seam for the session store); `max_active`
-    caps concurrent live sessions (each runs a pose model on roughly one CPU core).
+    Sessions are recorded in the store at `database_url` (default: `COACH_DATABASE_URL`, else
+    the SQLite file in the data directory), migrated to the current schema at start-up.
+    `max_active` caps concurrent live sessions (each runs a pose model on about one CPU core).
     """
     _quiet_native_logs()
     import uvicorn
 
+    from coach.store import StoreError, open_store
+    from coach.store.db import database_url as default_url
     from web.app import create_app
+
+    url = database_url or default_url()
+    try:
+        store = open_store(url)
+    except StoreError as exc:
+        print(f"coach serve: {exc}", file=sys.stderr)
+        return 2
 
     try:
         sock = _bind(host, port)
     except OSError as exc:
         print(f"coach serve: {exc}", file=sys.stderr)
         return 1
-    app = create_app(recorder=recorder, max_active=max_active, retain_s=retain_s)
+    app = create_app(recorder=recorder, max_active=max_active, retain_s=retain_s, store=store)
     server = uvicorn.Server(_uvicorn_config(app, host, port, log_level))
     shown = f"[{host}]" if ":" in host else host
     print(f"Coach is running: open http://{shown}:{port}/ in your browser. Ctrl+C stops it.")
+    print(
+        f"Data: {url}"
+        + ("" if store.users() else " (no accounts yet: coach admin create-therapist)")
+    )
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(
             "Note: browsers allow the camera only on http://127.0.0.1/localhost or over https; "
@@ -100,6 +115,7 @@ def serve(
         pass
     finally:
         sock.close()
+        store.close()
     print("Coach stopped.")
     return 0
 

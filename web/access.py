@@ -104,6 +104,10 @@ class LoginLimiter:
                     wait = max(wait, self.window_s - (now - q[0]))
             return wait
 
+    def reset(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
         with self._lock:

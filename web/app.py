@@ -162,5 +162,6 @@ def create_app(
     if store is not None and jobs is not None:
         from web.review import build_router
 
-        app.include_router(build_router(store, jobs))
+        app.state.login_limiter = access.LoginLimiter()
+        app.include_router(build_router(store, jobs, app.state.login_limiter))
     return app

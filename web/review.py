@@ -86,9 +86,8 @@ def _int(value: str, name: str, lo: float, hi: float, *, optional: bool = False)
     return number
 
 
-def build_router(store: Store, jobs: AnalysisJobs) -> APIRouter:
+def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter) -> APIRouter:
     r = APIRouter()
-    limiter = access.LoginLimiter()
 
     def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(request, name, {"who": who, **ctx})

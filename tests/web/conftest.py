@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from coach.serve import BackgroundServer
@@ -41,3 +43,61 @@ def squat_jpegs(squat_clip: tuple[Path, dict[str, Any]]) -> tuple[list[bytes], f
     """The squat clip as the JPEG frames a browser would send (480 px wide), and its fps."""
     path, _ = squat_clip
     return clip_as_jpegs(path, 480, quality=75)
+
+
+# ---- the stored side: a real SQLite file behind the real app ---------------------------------
+class Review:
+    """A running app with a store, two therapists each with one patient, and sign-in helpers."""
+
+    PASSWORD = "correct horse battery"
+
+    def __init__(self, server: BackgroundServer, store: Any) -> None:
+        self.server = server
+        self.store = store
+        self.url = server.url
+        self.ther_a = store.create_user("ther.a", "Dr A", self.PASSWORD)
+        self.ther_b = store.create_user("ther.b", "Dr B", self.PASSWORD)
+        self.pat_a = store.create_patient(self.ther_a.id, "Alice Patient", birth_year=1952)
+        self.pat_b = store.create_patient(self.ther_b.id, "Bob Patient", birth_year=1948)
+
+    @contextmanager
+    def client(self, who: str | None = None) -> Iterator[httpx.Client]:
+        """An HTTP client signed in as "ther.a", "ther.b", "pat.a", "pat.b" or nobody."""
+        with httpx.Client(base_url=self.url, timeout=60, follow_redirects=False) as c:
+            self._sign_in(c, who)
+            yield c
+
+    def _sign_in(self, c: httpx.Client, who: str | None) -> None:
+        if who in ("ther.a", "ther.b"):
+            r = c.post("/login", data={"username": who, "password": self.PASSWORD})
+            assert r.status_code == 303, r.text
+        elif who in ("pat.a", "pat.b"):
+            patient = self.pat_a if who == "pat.a" else self.pat_b
+            _, token = self.store.create_link(patient.id)
+            r = c.get(f"/p/{token}")
+            assert r.status_code == 303 and r.headers["location"] == "/me"
+
+    def cookie(self, who: str) -> str:
+        with self.client(who) as c:
+            return c.cookies["coach_session"]
+
+
+@pytest.fixture(scope="session")
+def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
+    import os
+
+    from coach.store import open_store
+
+    root = tmp_path_factory.mktemp("review")
+    old = os.environ.get("COACH_DATA_DIR")
+    os.environ["COACH_DATA_DIR"] = str(root)
+    store = open_store(f"sqlite:///{root / 'coach.db'}")
+    try:
+        with BackgroundServer(create_app(store=store, max_active=4, retain_s=600)) as server:
+            yield Review(server, store)
+    finally:
+        store.close()
+        if old is None:
+            os.environ.pop("COACH_DATA_DIR", None)
+        else:
+            os.environ["COACH_DATA_DIR"] = old

@@ -1,0 +1,169 @@
+"""The store on a real SQLite file: schema by migration, accounts, links, sessions as written."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.store import open_store
+from coach.store.accounts import AccountError
+from coach.store.db import current_revision
+from coach.store.store import Store
+from exercises import load_exercise
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    s = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
+    yield s
+    s.close()
+
+
+def test_migrations_create_every_table_and_are_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    first = open_store(url)
+    assert current_revision(first.engine) == "0001"
+    first.close()
+    again = open_store(url)  # a second start-up applies nothing and loses nothing
+    again.close()
+    tables = {
+        r[0]
+        for r in sqlite3.connect(tmp_path / "c.db").execute(
+            "select name from sqlite_master where type='table'"
+        )
+    }
+    assert {
+        "users",
+        "patients",
+        "program_items",
+        "sessions",
+        "reps",
+        "holds",
+        "faults",
+        "frame_chunks",
+        "protocol_results",
+        "patient_links",
+        "login_sessions",
+        "analysis_jobs",
+        "alembic_version",
+    } <= tables
+
+
+def test_passwords_are_stored_as_argon2_hashes_and_checked(store: Store, tmp_path: Path) -> None:
+    user = store.create_user("dr.ada", "Ada", "a long secret pw")
+    raw = (
+        sqlite3.connect(tmp_path / "coach.db").execute("select password_hash from users").fetchone()
+    )
+    assert raw[0].startswith("$argon2id$") and "a long secret pw" not in raw[0]
+    assert store.authenticate("dr.ada", "a long secret pw").id == user.id
+    assert store.authenticate("dr.ada", "a long secret PW") is None
+    assert store.authenticate("nobody", "a long secret pw") is None
+    with pytest.raises(AccountError, match="taken"):
+        store.create_user("dr.ada", "Other", "another long pw")
+    with pytest.raises(AccountError, match="at least 10"):
+        store.create_user("dr.bob", "Bob", "short")
+    with pytest.raises(AccountError, match="username"):
+        store.create_user("has space", "Bob", "a long secret pw")
+
+
+def test_login_tokens_and_revoked_personal_links(store: Store) -> None:
+    ther = store.create_user("ther1", "T One", "a long secret pw")
+    patient = store.create_patient(ther.id, "Pat", birth_year=1950, sex="female")
+    who = store.identity(store.start_login(user_id=ther.id))
+    assert who is not None and who.is_therapist and who.user_id == ther.id
+    link, token = store.create_link(patient.id)
+    assert store.resolve_link(token).id == link.id
+    cookie = store.start_login(patient_id=patient.id, link_id=link.id)
+    assert store.identity(cookie).patient_id == patient.id
+    assert store.revoke_link(patient.id, link.id)
+    assert store.resolve_link(token) is None
+    assert store.identity(cookie) is None  # revoking the link ends the sign-ins it made
+    assert store.identity("not-a-token") is None
+    with pytest.raises(AccountError):
+        store.create_patient(ther.id, "X", sex="other")
+
+
+def _track(shared_data: Path) -> tuple[np.ndarray, float]:
+    import json
+
+    manifest = json.loads((shared_data / "MANIFEST.json").read_text())
+    entry = next(e for e in manifest["videos"] if e["id"] == "medflex/squat")
+    lm = np.load(shared_data / entry["landmarks"])["lm"]
+    return lm, float(entry.get("fps") or 30.0)
+
+
+def test_a_rep_is_on_disk_as_soon_as_it_completes(store: Store, tmp_path: Path) -> None:
+    squat = load_exercise("squat")
+    writer = store.writer("sessA0001", squat, patient_id=None, source="analyze")
+    writer.start((640, 480), 30.0)
+    rng = np.random.default_rng(0)
+    for i in range(45):  # half a chunk and more
+        writer.frame(i / 30, rng.random((33, 4)).astype(np.float32))
+    writer.event(
+        {
+            "kind": "RepCompleted",
+            "t": 1.4,
+            "index": 1,
+            "start_s": 0.2,
+            "end_s": 1.4,
+            "rom_deg": 85.0,
+            "peak_deg": 95.0,
+            "score": 90.0,
+            "faults": ["too_fast"],
+            "up_s": 0.5,
+        }
+    )
+    # Another connection (as after a crash: the writer never finished) sees the rep.
+    db = sqlite3.connect(tmp_path / "coach.db")
+    rows = db.execute(
+        'select idx, rom_deg, faults from (select "index" as idx, rom_deg, faults'
+        " from reps where session_id='sessA0001')"
+    ).fetchall()
+    assert rows == [(1, 85.0, '["too_fast"]')]
+    assert db.execute("select count(*) from frame_chunks").fetchone()[0] >= 1
+    assert db.execute("select status from sessions").fetchone()[0] == "recording"
+    assert store.mark_interrupted() == 1
+    assert store.session("sessA0001").status == "interrupted"
+
+
+def test_a_session_resumed_after_a_restart_continues_its_clock_and_keeps_its_reps(
+    store: Store,
+) -> None:
+    squat = load_exercise("squat")
+    first = store.writer("sessB0001", squat, patient_id=None, source="live")
+    first.start((640, 480))
+    for i in range(40):
+        first.frame(i / 20, None)
+    first.event({"kind": "RepCompleted", "index": 1, "start_s": 0.5, "end_s": 1.9, "score": 80})
+    # the server dies here; a new one reopens the session under the same id
+    second = store.writer("sessB0001", squat, patient_id=None, source="live")
+    second.start((640, 480))
+    assert second.t_offset >= 1.9
+    second.event({"kind": "RepCompleted", "index": 2, "start_s": 0.3, "end_s": 1.5, "score": 70})
+    second.finish()
+    row = store.session("sessB0001")
+    assert [r.index for r in row.reps] == [1, 2]
+    assert row.reps[1].start_s > row.reps[0].end_s
+    assert row.status == "completed"
+
+
+def test_stored_frames_round_trip_with_the_exercise_measures(
+    store: Store, shared_data: Path
+) -> None:
+    lm, fps = _track(shared_data)
+    squat = load_exercise("squat")
+    writer = store.writer("sessC0001", squat, patient_id=None, source="analyze")
+    writer.start((1920, 1080), fps)
+    for i, row in enumerate(lm):
+        writer.frame(i / fps, row if np.isfinite(row).all() else None)
+    writer.finish()
+    frames = store.session_frames("sessC0001")
+    assert len(frames.t) == len(lm)
+    found = np.isfinite(lm[:, :, 0]).all(axis=1)
+    assert np.allclose(frames.landmarks[found][:, :, :2], lm[found][:, :, :2], atol=2e-3)
+    assert "hip_height" in frames.measures and "knee_flexion_left" in frames.measures
+    hh = frames.measures["hip_height"]
+    assert np.nanmax(hh) - np.nanmin(hh) > 0.2  # the squats are in the stored measure

@@ -1,0 +1,230 @@
+"""The therapist's review, the patient's pages, exports and uploads: real app, real SQLite.
+
+Sessions are recorded from the shared data's stored landmark track of the squat clip (the
+same path as `coach analyze --save`, minus the model), except the upload test, which runs the
+real model on the real clip.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from coach.recording import record_landmarks
+from exercises import load_exercise
+from tests.web.conftest import Review, manifest_entry
+
+
+@pytest.fixture(scope="module")
+def squat_session(review: Review, shared_data: Path) -> str:
+    entry = manifest_entry(shared_data, "medflex/squat")
+    lm = np.load(shared_data / entry["landmarks"])["lm"]
+    session_id, engine = record_landmarks(
+        review.store,
+        lm,
+        float(entry.get("fps") or 30.0),
+        (1280, 720),
+        load_exercise("squat"),
+        patient_id=review.pat_a.id,
+    )
+    assert len(engine.reps) == entry["ground_truth"]["reps"]
+    return session_id
+
+
+def test_sign_in_rate_limit_and_cookie_settings(review: Review) -> None:
+    with review.client() as c:
+        r = c.get("/therapist")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/therapist")
+        r = c.post("/login", data={"username": "ther.a", "password": Review.PASSWORD})
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+    with review.client() as c:
+        # Failed attempts from one address: the sixth is refused without checking the password.
+        codes = [
+            c.post("/login", data={"username": "ther.b", "password": f"wrong {i}"}).status_code
+            for i in range(6)
+        ]
+        assert codes == [401] * 5 + [429]
+        r = c.post("/login", data={"username": "ther.b", "password": Review.PASSWORD})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert "Too many failed attempts" in r.text
+    # The limit is the app's state and all tests sign in from 127.0.0.1: clear it for them.
+    review.server.server.config.app.state.login_limiter.reset()
+
+
+def test_therapist_creates_a_patient_and_prescribes_a_program(review: Review) -> None:
+    with review.client("ther.a") as c:
+        r = c.post("/therapist/patients", data={"name": "Carol New", "birth_year": "1960"})
+        assert r.status_code == 303
+        page = r.headers["location"]
+        pid = int(page.rsplit("/", 1)[1])
+        r = c.post(
+            f"{page}/program",
+            data={
+                "rows": "2",
+                "exercise_0": "squat",
+                "sets_0": "3",
+                "reps_0": "12",
+                "days_per_week_0": "4",
+                "max_rom_deg_0": "90",
+                "exercise_1": "single_leg_stance",
+                "sets_1": "2",
+                "hold_s_1": "20",
+            },
+        )
+        assert r.status_code == 303
+        program = review.store.program(pid)
+        assert [(p.exercise_id, p.sets, p.reps, p.max_rom_deg) for p in program][0] == (
+            "squat",
+            3,
+            12,
+            90.0,
+        )
+        assert program[1].hold_s == 20.0
+        # Impossible input is refused with a reason, and the program is unchanged.
+        bad = c.post(
+            f"{page}/program",
+            data={
+                "rows": "1",
+                "exercise_0": "squat",
+                "target_rom_deg_0": "120",
+                "max_rom_deg_0": "90",
+            },
+        )
+        assert bad.status_code == 400 and "above the limit" in bad.json()["detail"]
+        bad = c.post(f"{page}/program", data={"rows": "1", "exercise_0": "no_such_thing"})
+        assert bad.status_code == 400 and "Unknown exercise" in bad.json()["detail"]
+        assert len(review.store.program(pid)) == 2
+        html = c.get(page).text
+        assert "Carol New" in html and "Progress over weeks" in html
+        assert c.get("/therapist").text.count("Carol New") == 1
+
+
+def test_session_page_plot_exports_and_report(review: Review, squat_session: str) -> None:
+    with review.client("ther.a") as c:
+        html = c.get(f"/sessions/{squat_session}").text
+        assert 'data-testid="rep-total">2<' in html
+        assert html.count('class="rep-span"') == 2  # rep boundaries on the angle plot
+        assert "Left / right" in html and "Symmetry index" in html
+        reps = list(csv.DictReader(io.StringIO(c.get(f"/sessions/{squat_session}/reps.csv").text)))
+        assert [r["index"] for r in reps] == ["1", "2"]
+        assert all(float(r["rom_deg"]) > 40 for r in reps)
+        frames = c.get(f"/sessions/{squat_session}/frames.csv")
+        assert frames.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(frames.text)))
+        assert rows[0][:2] == ["t_s", "pose_found"] and "knee_flexion_left" in rows[0]
+        assert len(rows) - 1 == len(review.store.session_frames(squat_session).t) > 200
+        data = c.get(f"/sessions/{squat_session}/session.json").json()
+        assert data["rep_count"] == 2 and data["patient"] == "Alice Patient"
+        assert set(data["reps"][0]) >= {"index", "start_s", "end_s", "rom_deg", "score", "faults"}
+        report = c.get(f"/sessions/{squat_session}/report").text
+        assert "Alice Patient" in report and "@page" in report and "2 reps" in report
+        replay = c.get(f"/sessions/{squat_session}/replay.json").json()
+        assert 80 < len(replay["frames"]) <= 160  # thinned to 15 fps
+        assert sum(f is not None for f in replay["frames"]) > 100
+
+
+def test_patient_sees_own_program_and_progress(review: Review, squat_session: str) -> None:
+    review.store.set_program(
+        review.pat_a.id, [{"exercise_id": "squat", "sets": 2, "reps": 8, "max_rom_deg": 95}]
+    )
+    with review.client("pat.a") as c:
+        html = c.get("/me").text
+        assert "Hello Alice Patient" in html
+        assert "/?exercise=squat&amp;autostart=1" in html and "do not go past 95°" in html
+        assert "done today" in html  # the recorded session counts for today
+        assert 'data-series="both"' in html  # a point on the range-of-motion chart
+        assert c.get(f"/sessions/{squat_session}").status_code == 200
+        assert c.get("/therapist").status_code == 403
+
+
+def test_revoked_personal_link_stops_working(review: Review) -> None:
+    link, token = review.store.create_link(review.pat_b.id)
+    with review.client() as c:
+        assert c.get(f"/p/{token}").status_code == 303
+        assert c.get("/me").status_code == 200
+        with review.client("ther.b") as t:
+            assert t.post(f"/patients/{review.pat_b.id}/links/{link.id}/revoke").status_code == 303
+        assert c.get("/me").status_code == 303  # signed out: back to the login page
+    with review.client() as c:
+        assert c.get(f"/p/{token}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("notes.txt", b"hello", "not a video file"),
+        ("clip.mp4", b"", "empty"),
+        ("clip.mp4", b"\x00\x01 this is not a video" * 100, "can't be read as a video"),
+    ],
+)
+def test_malformed_uploads_are_refused_with_a_reason(
+    review: Review, name: str, content: bytes, reason: str
+) -> None:
+    with review.client("ther.a") as c:
+        r = c.post(
+            f"/patients/{review.pat_a.id}/uploads",
+            data={"exercise_id": "squat"},
+            files={"video": (name, content, "application/octet-stream")},
+        )
+    assert r.status_code == 400 and reason in r.json()["message"]
+    assert not list((Path(review.store.engine.url.database).parent / "uploads").glob("*"))
+
+
+def test_upload_without_exercise_or_too_large_is_refused(
+    review: Review, squat_clip: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = squat_clip
+    with review.client("ther.a") as c:
+        r = c.post(
+            f"/patients/{review.pat_a.id}/uploads",
+            data={"exercise_id": "juggling"},
+            files={"video": ("clip.mp4", b"x", "video/mp4")},
+        )
+        assert r.status_code == 400 and "Choose an exercise" in r.json()["message"]
+        monkeypatch.setenv("COACH_MAX_UPLOAD_MB", "0.5")
+        r = c.post(
+            f"/patients/{review.pat_a.id}/uploads",
+            data={"exercise_id": "squat"},
+            files={"video": ("clip.mp4", path.read_bytes(), "video/mp4")},
+        )
+        assert r.status_code == 400 and "larger than" in r.json()["message"]
+
+
+@pytest.mark.slow
+def test_uploaded_video_is_analysed_in_the_background_with_progress(
+    review: Review, squat_clip: tuple[Path, dict[str, Any]]
+) -> None:
+    path, entry = squat_clip
+    with review.client("ther.a") as c:
+        r = c.post(
+            f"/patients/{review.pat_a.id}/uploads",
+            data={"exercise_id": "squat"},
+            files={"video": (path.name, path.read_bytes(), "video/mp4")},
+            headers={"Accept": "application/json"},
+        )
+        assert r.status_code == 202, r.text
+        job = r.json()["job"]
+        seen: list[float] = []
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            status = c.get(f"/api/jobs/{job}").json()
+            seen.append(status["progress"])
+            if status["status"] in ("done", "failed"):
+                break
+            time.sleep(0.3)
+        assert status["status"] == "done", status
+        assert any(0 < p < 1 for p in seen) and seen == sorted(seen)  # progress was visible
+        stored = review.store.session(status["session"])
+        assert stored.source == "upload" and stored.video_name == path.name
+        assert len(stored.reps) == entry["ground_truth"]["reps"]
+        assert stored.video_path is None  # not kept unless asked
+        summary = json.loads(json.dumps(stored.summary))
+        assert summary["rep_count"] == len(stored.reps)
