@@ -123,14 +123,10 @@ def _protocol_runner(name: str, args: argparse.Namespace):  # type: ignore[no-un
             load_norms("chair_stand_30s").band(age, sex)  # says which of age/sex is missing
             return lambda tracks: p.run_chair_stand(tracks[0], age=age, sex=sex)
         if name == "five-times-sit-to-stand":
-            if age is not None:
-                load_norms("five_times_sit_to_stand").band(age)
             return lambda tracks: p.run_five_times_sit_to_stand(tracks[0], age=age)
         if name == "single-leg-stance":
             if args.side is None:
                 raise UsageError("single-leg-stance needs --side left|right (the leg stood on)")
-            if age is not None:
-                load_norms("single_leg_stance").band(age)
             return lambda tracks: p.run_single_leg_stance(tracks[0], side=args.side, age=age)
         if name == "four-stage-balance":
             return p.run_four_stage_balance

@@ -247,6 +247,22 @@ def run_rom(track: Track, *, joint: str, movement: str = "flexion") -> ProtocolR
 
 
 # -- text for the record ---------------------------------------------------------------------
+def _reference_text(key: str, value: object) -> str:
+    """`normal_range: [10, 15]` -> "normal range 10-15"; `mean_s: 12.6` -> "mean 12.6 s"."""
+    words = key.replace("_", " ")
+    unit = ""
+    for suffix, u in ((" s", " s"), (" deg", " deg")):
+        if words.endswith(suffix):
+            words, unit = words[: -len(suffix)], u
+    if isinstance(value, list):
+        text = "-".join(f"{v:g}" for v in value)
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = str(value)
+    return f"{words} {text}{unit}"
+
+
 def format_result(result: ProtocolResult) -> str:
     """A few lines a therapist can paste into a clinical record."""
     v, unit = result.value, result.unit
@@ -272,7 +288,7 @@ def format_result(result: ProtocolResult) -> str:
             lines.append(f"  stage {s['stage']} {s['id']}: {s['status']}{held}")
     if "touch_downs" in m:
         lines.append(f"  {m['side']} leg, touch-downs in the hold: {m['touch_downs']}")
-    ref = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.to_json()["reference"].items())
+    ref = "; ".join(_reference_text(k, v) for k, v in result.to_json()["reference"].items())
     lines.append(f"Interpretation: {result.interpretation}")
     lines.append(f"Reference: {ref}")
     lines.append(f"Source: {result.source}")

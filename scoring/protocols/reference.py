@@ -63,6 +63,17 @@ class Reference:
         hi = max(b.age_max for b in self.bands)
         raise NormError(f"{self.name} norms cover ages {lo}-{hi}, not {age}")
 
+    def optional_band(self, age: int | None, warnings: list[str]) -> Band | None:
+        """The age band when the norms cover this age; otherwise None and a warning (for tests
+        whose age comparison is a bonus, not the result)."""
+        if age is None:
+            return None
+        try:
+            return self.band(age)
+        except NormError as exc:
+            warnings.append(f"{exc}: not compared with age norms")
+            return None
+
     def constant(self, key: str, default: float | None = None) -> float:
         if key in self.constants:
             return float(self.constants[key])

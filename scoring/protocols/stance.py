@@ -124,12 +124,12 @@ def single_leg_stance(
     touch-downs within that hold, compared with the age group's mean if an age is given."""
     if side not in ("left", "right"):
         raise ValueError(f"side must be left or right, got {side!r}")
-    band = reference.band(age) if age is not None else None
     max_s = reference.constant("max_s", 45.0)
     t = np.asarray(t, float)
     stances = timed_stances(t, condition, rule, max_s)
     best = best_stance(stances)
     warnings = lost_warnings(t, np.isfinite(condition), "legs")
+    band = reference.optional_band(age, warnings)
     measured: dict[str, object] = {
         "side": side,
         "attempts": len(stances),

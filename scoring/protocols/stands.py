@@ -194,13 +194,13 @@ def five_times_sit_to_stand(
 ) -> ProtocolResult:
     """Seconds from the first movement to the fifth stand; compared with the age mean (if an
     age is given) and the fall-risk cut-off."""
-    band = reference.band(age) if age is not None else None
     t = np.asarray(t, float)
     h = np.asarray(hip_height, float)
     n = int(reference.constant("stands", 5))
     cutoff = reference.constant("fall_risk_s", 15.0)
     stands = detect_stands(t, h, enter, exit)
     warnings = lost_warnings(t, np.isfinite(h), "hips, knees or ankles")
+    band = reference.optional_band(age, warnings)
     measured: dict[str, object] = {"stands_detected": len(stands)}
     ref: dict[str, object] = {"fall_risk_cutoff_s": cutoff}
     if band is not None:

@@ -388,3 +388,12 @@ def test_rom_unseen_side_is_said() -> None:
     assert any("right side not seen" in w for w in res.warnings)
     assert res.value == pytest.approx(120.0)
     assert json.loads(json.dumps(res.to_json(), allow_nan=False))["protocol"] == "rom_knee_flexion"
+
+
+def test_an_age_outside_optional_norms_is_a_warning_not_an_error() -> None:
+    t, h = sts_signal(6, 2.5)
+    ref = load_norms("five_times_sit_to_stand")
+    res = five_times_sit_to_stand(t, h, enter=ENTER, exit=EXIT, reference=ref, age=45)
+    assert res.value == pytest.approx(10.42, abs=0.1)
+    assert "mean_s" not in res.reference
+    assert any("not 45: not compared with age norms" in w for w in res.warnings)
