@@ -130,3 +130,26 @@ def test_protocol_json_on_the_real_single_leg_stance_video(shared_data: Path) ->
     assert 7.3 <= out["value"] <= 8.1
     assert out["reference"] == {"max_s": 45.0, "band": "adults 70-79", "mean_s": 15.0}
     assert out["measured"]["touch_downs"] == 0
+
+
+def test_stand_detector_on_real_squat_tracks(shared_data: Path) -> None:
+    """No sit-to-stand clip is in the shared data; squats end each rep in a stand, so the
+    stand detector (sit_to_stand thresholds on hip height) should count one per squat."""
+    from exercises import load_exercise
+    from scoring.protocols import detect_stands
+
+    rule = load_exercise("sit_to_stand").rep
+    assert rule is not None
+    manifest = json.loads((shared_data / "MANIFEST.json").read_text())
+    clips = [
+        c for c in manifest["videos"] if c["exercise"] == "squat" and "reps" in c["ground_truth"]
+    ]
+    hits = []
+    for clip in clips:
+        track, _ = stored_track(shared_data, clip["id"])
+        h = track.measures(["hip_height"])["hip_height"]
+        n = len(detect_stands(track.t, h, rule.enter, rule.exit))
+        lo, hi = clip["ground_truth"]["accept"]
+        hits.append(lo <= n <= hi)
+    # 6 of 7 today (postop_cv/squat: 5 stands for 4 squats).
+    assert len(clips) >= 7 and sum(hits) >= len(clips) - 1, hits
