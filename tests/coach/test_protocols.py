@@ -151,5 +151,6 @@ def test_stand_detector_on_real_squat_tracks(shared_data: Path) -> None:
         n = len(detect_stands(track.t, h, rule.enter, rule.exit))
         lo, hi = clip["ground_truth"]["accept"]
         hits.append(lo <= n <= hi)
-    # 6 of 7 today (postop_cv/squat: 5 stands for 4 squats).
+    # 6 of 7 today. postop_cv/squat: 5 stands for 4 squats, its track starts with the hips low
+    # (0.34 leg lengths), so the first rise counts as a stand.
     assert len(clips) >= 7 and sum(hits) >= len(clips) - 1, hits
