@@ -1,4 +1,4 @@
-"""The `coach` command: analyze, eval, serve, live, exercises, admin.
+"""The `coach` command: analyze, protocol, eval, serve, live, exercises, admin.
 
 Bad input gets a one-line reason on stderr and a non-zero exit, never a traceback.
 Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 no person found in the video.
@@ -97,6 +97,93 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result, exercise))
     return EXIT_OK
+
+
+# -- protocol ---------------------------------------------------------------------------
+def cmd_protocol(args: argparse.Namespace) -> int:
+    """Clinical tests (coach/protocols.py): one video in, one result for the record out."""
+    from coach.analysis import progress_bar
+    from coach.protocols import PROTOCOLS, NoPoseInTrack, format_result
+    from scoring.protocols import NormError
+
+    name = args.name
+    if name == "list":
+        for pid, what in PROTOCOLS.items():
+            print(f"{pid:24s} {what}")
+        return EXIT_OK
+    if name not in PROTOCOLS:
+        raise UsageError(f"unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}")
+    runner = _protocol_runner(name, args)  # checks the options before the slow part
+    if not args.videos:
+        raise UsageError(f"protocol {name} needs a video")
+    if name != "four-stage-balance" and len(args.videos) > 1:
+        raise UsageError(f"protocol {name} takes one video, got {len(args.videos)}")
+    if len(args.videos) > 4:
+        raise UsageError("four-stage-balance takes 1-4 videos, one per stage in order")
+    tracks = []
+    for video in args.videos:
+        tracks.append(_protocol_track(video, None if args.quiet else progress_bar()))
+    try:
+        result = runner(tracks)
+    except (NormError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    except NoPoseInTrack as exc:  # pragma: no cover - raised while reading, above
+        return _fail(str(exc), EXIT_NO_PERSON)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(format_result(result))
+    return EXIT_OK
+
+
+def _protocol_runner(name: str, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The run function for `name` with its options bound; UsageError for missing ones."""
+    from coach import protocols as p
+    from exercises.norms import load_norms
+    from scoring.protocols import NormError
+
+    age, sex = args.age, args.sex
+    try:
+        if name == "chair-stand":
+            load_norms("chair_stand_30s").band(age, sex)  # says which of age/sex is missing
+            return lambda tracks: p.run_chair_stand(tracks[0], age=age, sex=sex)
+        if name == "five-times-sit-to-stand":
+            return lambda tracks: p.run_five_times_sit_to_stand(tracks[0], age=age)
+        if name == "single-leg-stance":
+            if args.side is None:
+                raise UsageError("single-leg-stance needs --side left|right (the leg stood on)")
+            return lambda tracks: p.run_single_leg_stance(tracks[0], side=args.side, age=age)
+        if name == "four-stage-balance":
+            return p.run_four_stage_balance
+        if args.joint is None:
+            raise UsageError("rom needs --joint shoulder|knee")
+        movement = args.movement or "flexion"
+        if (args.joint, movement) not in p.ROM_MOVEMENTS:
+            raise UsageError(f"no range-of-motion test for {args.joint} {movement}")
+        return lambda tracks: p.run_rom(tracks[0], joint=args.joint, movement=movement)
+    except NormError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _protocol_track(video: str, progress):  # type: ignore[no-untyped-def]
+    from coach.protocols import NoPoseInTrack, track_from_video
+    from pose.sources import SourceError
+
+    path = Path(video)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder, not a video file")
+    try:
+        return track_from_video(path, progress=progress)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    except NoPoseInTrack as exc:
+        raise _NoPerson(f"{exc}: check that the person is in view and well lit") from None
+
+
+class _NoPerson(Exception):
+    """No person in a protocol's video: exit status 3, as for `coach analyze`."""
 
 
 # -- eval -------------------------------------------------------------------------------
@@ -203,6 +290,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--patient", type=int, help="with --save: the patient id it belongs to")
     a.set_defaults(func=cmd_analyze)
 
+    pr = sub.add_parser(
+        "protocol",
+        help="run a clinical test on a video: chair stand, sit-to-stand, balance, range of motion",
+        description="Clinical tests scored from video, with reference values and their source. "
+        "`coach protocol list` shows the tests.",
+    )
+    pr.add_argument("name", help="protocol id, or `list`")
+    pr.add_argument("videos", nargs="*", metavar="VIDEO", help="four-stage-balance: one per stage")
+    pr.add_argument("--age", type=int, help="patient's age in years (norms)")
+    pr.add_argument("--sex", choices=["female", "male"], help="patient's sex (norms)")
+    pr.add_argument("--side", choices=["left", "right"], help="single-leg-stance: leg stood on")
+    pr.add_argument("--joint", choices=["shoulder", "knee"], help="rom: the joint")
+    pr.add_argument("--movement", choices=["flexion", "abduction"], help="rom (default flexion)")
+    pr.add_argument("--json", action="store_true", help="print the result as JSON")
+    pr.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    pr.set_defaults(func=cmd_protocol)
+
     e = sub.add_parser("eval", help="run every clip of a manifest against its ground truth")
     e.add_argument("manifest", help="MANIFEST.json (format of ../shared/data/MANIFEST.json)")
     e.add_argument(
@@ -264,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except UsageError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
+    except _NoPerson as exc:
+        return _fail(str(exc), EXIT_NO_PERSON)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except Exception as exc:  # last resort: one line, never a traceback

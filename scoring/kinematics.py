@@ -218,6 +218,19 @@ def _hip_height(f: _Frame) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def _feet_separation(f: _Frame) -> np.ndarray:
+    """Side-to-side distance between the ankles over the distance between the hips (image x).
+
+    About 1 in a relaxed stance, about 0.5 with the feet together, near 0 in tandem stance.
+    A front-view measure: from the side the hips overlap, and it is NaN when they do (their
+    distance below 0.02 image heights), rather than a huge ratio.
+    """
+    hips = np.abs(f.p(L.LEFT_HIP, 2)[:, 0] - f.p(L.RIGHT_HIP, 2)[:, 0])
+    feet = np.abs(f.p(L.LEFT_ANKLE, 2)[:, 0] - f.p(L.RIGHT_ANKLE, 2)[:, 0])
+    value = np.where(hips >= 0.02, feet / hips, np.nan)
+    return f.gate(value, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+
+
 MeasureFn = Callable[[_Frame], np.ndarray]
 
 # Flexion angles: 3-D by default (view-robust, but MediaPipe's depth is noisy for the arms);
@@ -250,6 +263,8 @@ def _build_registry() -> dict[str, MeasureFn]:
     reg["trunk_lean_lateral"] = lambda f: _trunk_lean(f, "lateral")
     reg["trunk_lean_image"] = _trunk_lean_side_view
     reg["hip_height"] = _hip_height
+    # Balance stances (four-stage balance test): how narrow the base of support is.
+    reg["feet_separation"] = _feet_separation
     return reg
 
 

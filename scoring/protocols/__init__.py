@@ -1,0 +1,33 @@
+"""Standard clinical tests computed from a pose track: pure functions, typed results.
+
+Each protocol takes per-frame signals (from scoring.kinematics) and timestamps plus its
+reference values (scoring.protocols.reference.Reference, loaded from exercises/norms/ by the
+caller) and returns a ProtocolResult with a `to_json()` dict for the record.
+"""
+
+from scoring.protocols.reference import Band, NormError, ProtocolResult, Reference
+from scoring.protocols.rom import range_of_motion
+from scoring.protocols.stance import (
+    StageTrack,
+    four_stage_balance,
+    hold_condition,
+    single_leg_stance,
+    timed_stances,
+)
+from scoring.protocols.stands import chair_stand_30s, detect_stands, five_times_sit_to_stand
+
+__all__ = [
+    "Band",
+    "NormError",
+    "ProtocolResult",
+    "Reference",
+    "StageTrack",
+    "chair_stand_30s",
+    "detect_stands",
+    "five_times_sit_to_stand",
+    "four_stage_balance",
+    "hold_condition",
+    "range_of_motion",
+    "single_leg_stance",
+    "timed_stances",
+]

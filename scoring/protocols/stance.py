@@ -1,0 +1,260 @@
+"""Timed balance stances: single-leg stance per side and the four-stage balance test.
+
+A stance is an exercise definition's hold (its conditions, e.g. `foot_lift` of the lifted
+foot above 0.1 leg lengths), run through the engine's HoldTracker. The clinical clock differs
+from the coaching one: the tracker lets a short touch-down pass (the hold goes on, the
+touch-down is counted), but a clinical stance ends at the first touch-down. So the stance time
+is from the start of the hold to its first lapse (or its end), capped at the test's maximum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from exercises.schema import HoldRule
+from scoring.holds import HoldSettings, HoldTracker
+from scoring.protocols.reference import ProtocolResult, Reference
+from scoring.protocols.tracking import lost_warnings
+
+
+@dataclass(frozen=True)
+class StanceTime:
+    start_s: float
+    stance_s: float  # until the first touch-down, the end of the hold or the cap
+    hold_s: float  # the whole hold, short touch-downs included
+    touch_downs: int
+    capped: bool  # reached the test's maximum
+
+
+def _combine(values: Mapping[str, np.ndarray], base: str, side: str) -> np.ndarray:
+    """Vectorised scoring.signals.side_values for one rule (no "each")."""
+    if base in values:
+        return np.asarray(values[base], float)
+    left = np.asarray(values.get(f"{base}_left"), float)
+    right = np.asarray(values.get(f"{base}_right"), float)
+    if side == "left":
+        return left
+    if side == "right":
+        return right
+    with np.errstate(invalid="ignore"):
+        if side == "max":
+            return np.fmax(left, right)
+        both = np.stack([left, right])
+        count = np.isfinite(both).sum(axis=0)
+        return np.where(count > 0, np.nansum(both, axis=0) / np.maximum(count, 1), np.nan)
+
+
+def hold_condition(values: Mapping[str, np.ndarray], rule: HoldRule) -> np.ndarray:
+    """Per frame: 1.0 all conditions true, 0.0 one is false, NaN one cannot be seen.
+
+    The same test as the engine's hold (scoring.engine), over whole arrays.
+    """
+    ok: np.ndarray | None = None
+    unseen: np.ndarray | None = None
+    for cond in rule.conditions:
+        v = _combine(values, cond.measure, cond.side)
+        good = np.isfinite(v)
+        with np.errstate(invalid="ignore"):
+            if cond.above is not None:
+                good &= v > cond.above
+            if cond.below is not None:
+                good &= v < cond.below
+        ok = good if ok is None else ok & good
+        unseen = ~np.isfinite(v) if unseen is None else unseen | ~np.isfinite(v)
+    assert ok is not None and unseen is not None
+    return np.where(unseen, np.nan, ok.astype(float))
+
+
+def timed_stances(
+    t: np.ndarray, condition: np.ndarray, rule: HoldRule, max_s: float
+) -> list[StanceTime]:
+    """Every hold in the track with its clinical stance time (see the module docstring)."""
+    tracker = HoldTracker(HoldSettings(rule.min_start_s, rule.touchdown_max_s, rule.min_hold_s))
+    out: list[StanceTime] = []
+    first_lapse: float | None = None
+
+    def close(hold) -> None:  # type: ignore[no-untyped-def]
+        end = hold.end_s if first_lapse is None else min(first_lapse, hold.end_s)
+        stance = end - hold.start_s
+        out.append(
+            StanceTime(
+                start_s=hold.start_s,
+                stance_s=min(stance, max_s),
+                hold_s=hold.duration_s,
+                touch_downs=hold.touch_downs,
+                capped=stance >= max_s,
+            )
+        )
+
+    for ti, c in zip(np.asarray(t, float), np.asarray(condition, float), strict=True):
+        ok = None if not math.isfinite(c) else bool(c)
+        was_active = tracker.active
+        hold = tracker.update(float(ti), ok)
+        if hold is not None:
+            close(hold)
+            first_lapse = None
+        elif was_active and ok is False and first_lapse is None:
+            first_lapse = float(ti)
+        if not tracker.active and hold is None:
+            first_lapse = None
+    hold = tracker.finish(float(t[-1])) if len(t) else None
+    if hold is not None:
+        close(hold)
+    return out
+
+
+def best_stance(stances: Sequence[StanceTime]) -> StanceTime | None:
+    return max(stances, key=lambda s: s.stance_s, default=None)
+
+
+def single_leg_stance(
+    t: np.ndarray,
+    condition: np.ndarray,
+    rule: HoldRule,
+    *,
+    side: str,
+    reference: Reference,
+    age: int | None = None,
+) -> ProtocolResult:
+    """Standing on `side`: the best stance time of the track (capped at the norms' `max_s`),
+    touch-downs within that hold, compared with the age group's mean if an age is given."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be left or right, got {side!r}")
+    max_s = reference.constant("max_s", 45.0)
+    t = np.asarray(t, float)
+    stances = timed_stances(t, condition, rule, max_s)
+    best = best_stance(stances)
+    warnings = lost_warnings(t, np.isfinite(condition), "legs")
+    band = reference.optional_band(age, warnings)
+    measured: dict[str, object] = {
+        "side": side,
+        "attempts": len(stances),
+        "max_s": max_s,
+    }
+    ref: dict[str, object] = {"max_s": max_s}
+    if band is not None:
+        ref.update({"band": band.label(), "mean_s": band.values["mean"]})
+    if best is None:
+        warnings.append(f"no stance on the {side} leg found (the other foot never lifted)")
+        return ProtocolResult(
+            protocol=reference.protocol,
+            name=reference.name,
+            value=None,
+            unit=reference.unit,
+            measured=measured,
+            reference=ref,
+            source=reference.source,
+            interpretation=f"no single-leg stance on the {side} leg detected",
+            warnings=warnings,
+            patient={"age": age, "side": side},
+        )
+    measured.update(
+        {
+            "stance_s": best.stance_s,
+            "start_s": best.start_s,
+            "hold_s": best.hold_s,
+            "touch_downs": best.touch_downs,
+            "reached_max": best.capped,
+        }
+    )
+    if band is not None:
+        mean = band.values["mean"]
+        relation = "below" if best.stance_s < mean else "at or above"
+        verdict = f"{relation} the mean for {band.label()} ({mean:g} s)"
+    else:
+        verdict = "no age given: not compared with norms"
+    if best.capped:
+        verdict = f"held the full {max_s:g} s; " + verdict
+    return ProtocolResult(
+        protocol=reference.protocol,
+        name=reference.name,
+        value=best.stance_s,
+        unit=reference.unit,
+        measured=measured,
+        reference=ref,
+        source=reference.source,
+        interpretation=verdict,
+        warnings=warnings,
+        patient={"age": age, "side": side},
+    )
+
+
+@dataclass(frozen=True)
+class StageTrack:
+    """One stage's recording: its stance rule and the per-frame condition (see hold_condition)."""
+
+    stage: str  # id from the norms file: feet_together, semi_tandem, tandem, single_leg
+    t: np.ndarray
+    condition: np.ndarray
+    rule: HoldRule
+
+
+def four_stage_balance(stages: Sequence[StageTrack], *, reference: Reference) -> ProtocolResult:
+    """Each stage passes if its stance is held `hold_s` (10 s); the test stops at the first
+    stage that fails. The result is the last stage passed (0-4)."""
+    hold_s = reference.constant("hold_s", 10.0)
+    risk_below = int(reference.constant("fall_risk_below_stage", 3))
+    order = [s["id"] for s in reference.extra.get("stages", [])]
+    names = {s["id"]: s["name"] for s in reference.extra.get("stages", [])}
+    given = {s.stage: s for s in stages}
+    unknown = [s for s in given if s not in order]
+    if unknown:
+        raise ValueError(f"unknown stage {unknown[0]!r}; stages: {', '.join(order)}")
+    passed = 0
+    per_stage: list[dict[str, object]] = []
+    warnings: list[str] = []
+    stopped = False
+    for i, sid in enumerate(order, start=1):
+        track = given.get(sid)
+        if stopped or track is None:
+            per_stage.append({"stage": i, "id": sid, "status": "not tested"})
+            stopped = True
+            continue
+        # Frames are discrete: allow half a frame interval short of the full time.
+        dt = float(np.median(np.diff(track.t))) if len(track.t) > 1 else 0.0
+        best = best_stance(timed_stances(track.t, track.condition, track.rule, hold_s))
+        held = best.stance_s if best else 0.0
+        ok = held >= hold_s - dt / 2
+        seen = np.isfinite(track.condition)
+        warnings += [f"stage {i}: {w}" for w in lost_warnings(track.t, seen, "feet")]
+        if seen.mean() < 0.5:
+            warnings.append(
+                f"stage {i}: feet judged in only {seen.mean():.0%} of frames; "
+                "the stances need a front view with the feet in the picture"
+            )
+        per_stage.append(
+            {"stage": i, "id": sid, "held_s": held, "status": "passed" if ok else "failed"}
+        )
+        if ok:
+            passed = i
+        else:
+            stopped = True
+    if passed == len(order):
+        verdict = f"held all {len(order)} stances {hold_s:g} s"
+    elif passed == 0:
+        verdict = f"could not hold stage 1 ({names.get(order[0], order[0])}) {hold_s:g} s"
+    else:
+        verdict = f"last stage held {hold_s:g} s: {passed} ({names.get(order[passed - 1])})"
+    failed = any(p["status"] == "failed" for p in per_stage)
+    if failed and passed < risk_below:
+        verdict += (
+            f"; stage {risk_below} ({order[risk_below - 1]}) not held {hold_s:g} s: "
+            "increased fall risk"
+        )
+    if not failed and passed < len(order):
+        warnings.append(f"stages {passed + 1}-{len(order)} not recorded: result is incomplete")
+    return ProtocolResult(
+        protocol=reference.protocol,
+        name=reference.name,
+        value=float(passed),
+        unit=reference.unit,
+        measured={"stages": per_stage, "last_stage_passed": passed},
+        reference={"hold_s": hold_s, "fall_risk_if_below_stage": risk_below},
+        source=reference.source,
+        interpretation=verdict,
+        warnings=warnings,
+    )

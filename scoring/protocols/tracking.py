@@ -1,0 +1,46 @@
+"""Where a protocol's signal was not seen: the "pose lost for 3 s" warnings of a result."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lost_spans(t: np.ndarray, seen: np.ndarray, min_s: float = 0.5) -> list[tuple[float, float]]:
+    """(start_s, end_s) of each run of unseen samples lasting at least `min_s`.
+
+    A run's length is measured from the last seen sample before it to the first seen after
+    it (or the end of the track), so one dropped frame at 30 fps is not a lost second.
+    """
+    t = np.asarray(t, dtype=float)
+    seen = np.asarray(seen, dtype=bool)
+    spans: list[tuple[float, float]] = []
+    i, n = 0, len(t)
+    while i < n:
+        if seen[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not seen[j]:
+            j += 1
+        start = t[i - 1] if i > 0 else t[0]
+        end = t[j] if j < n else t[-1]
+        if end - start >= min_s:
+            spans.append((float(start), float(end)))
+        i = j
+    return spans
+
+
+def lost_warnings(
+    t: np.ndarray, seen: np.ndarray, what: str, min_s: float = 0.5, max_lines: int = 3
+) -> list[str]:
+    """One line per lost span, e.g. "hips not seen for 3.0 s (from 12.1 s)"; more than
+    `max_lines` spans become one summary line (a record needs the gist, not a log)."""
+    spans = lost_spans(t, seen, min_s)
+    if len(spans) > max_lines:
+        total = sum(end - start for start, end in spans)
+        start, end = max(spans, key=lambda s: s[1] - s[0])
+        return [
+            f"{what} not seen for {total:.1f} s in all, in {len(spans)} gaps "
+            f"(longest {end - start:.1f} s from {start:.1f} s)"
+        ]
+    return [f"{what} not seen for {end - start:.1f} s (from {start:.1f} s)" for start, end in spans]
