@@ -113,6 +113,7 @@ def cmd_protocol(args: argparse.Namespace) -> int:
         return EXIT_OK
     if name not in PROTOCOLS:
         raise UsageError(f"unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}")
+    store = _protocol_store(args)  # with --save: the patient's age and sex fill in the norms
     runner = _protocol_runner(name, args)  # checks the options before the slow part
     if not args.videos:
         raise UsageError(f"protocol {name} needs a video")
@@ -129,11 +130,45 @@ def cmd_protocol(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except NoPoseInTrack as exc:  # pragma: no cover - raised while reading, above
         return _fail(str(exc), EXIT_NO_PERSON)
+    if store is not None:
+        row = store.add_protocol_result(args.patient, name, result.to_json())
+        store.close()
+        print(
+            f"coach: saved as clinical test result {row.id} of patient {args.patient}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(format_result(result))
     return EXIT_OK
+
+
+def _protocol_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """With --save, the store and the patient (whose record supplies age and sex if not given)."""
+    if not args.save:
+        if args.patient is not None:
+            raise UsageError("--patient goes with --save")
+        return None
+    if args.patient is None:
+        raise UsageError("--save needs --patient ID (the patient the result belongs to)")
+    from datetime import date
+
+    from coach.store import StoreError, open_store
+
+    try:
+        store = open_store()
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    patient = store.patient(args.patient)
+    if patient is None:
+        store.close()
+        raise UsageError(f"no patient with id {args.patient}")
+    if args.age is None and patient.birth_year:
+        args.age = date.today().year - patient.birth_year
+    if args.sex is None and patient.sex:
+        args.sex = patient.sex
+    return store
 
 
 def _protocol_runner(name: str, args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -305,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--movement", choices=["flexion", "abduction"], help="rom (default flexion)")
     pr.add_argument("--json", action="store_true", help="print the result as JSON")
     pr.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    pr.add_argument("--save", action="store_true", help="store the result in the patient's record")
+    pr.add_argument("--patient", type=int, help="with --save: the patient id")
     pr.set_defaults(func=cmd_protocol)
 
     e = sub.add_parser("eval", help="run every clip of a manifest against its ground truth")

@@ -59,6 +59,10 @@ class Review:
         self.ther_b = store.create_user("ther.b", "Dr B", self.PASSWORD)
         self.pat_a = store.create_patient(self.ther_a.id, "Alice Patient", birth_year=1952)
         self.pat_b = store.create_patient(self.ther_b.id, "Bob Patient", birth_year=1948)
+        self.link_tokens = {
+            "pat.a": store.create_link(self.pat_a.id)[1],
+            "pat.b": store.create_link(self.pat_b.id)[1],
+        }
 
     @contextmanager
     def client(self, who: str | None = None) -> Iterator[httpx.Client]:
@@ -72,9 +76,7 @@ class Review:
             r = c.post("/login", data={"username": who, "password": self.PASSWORD})
             assert r.status_code == 303, r.text
         elif who in ("pat.a", "pat.b"):
-            patient = self.pat_a if who == "pat.a" else self.pat_b
-            _, token = self.store.create_link(patient.id)
-            r = c.get(f"/p/{token}")
+            r = c.get(f"/p/{self.link_tokens[who]}")
             assert r.status_code == 303 and r.headers["location"] == "/me"
 
     def cookie(self, who: str) -> str:
