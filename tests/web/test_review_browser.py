@@ -1,0 +1,124 @@
+"""The whole loop in real headless Chromium: the patient opens their personal link, starts the
+prescribed exercise (a real squat clip as the fake camera), and the therapist signs in, finds
+the recorded session, reads its reps, plot and replay, exports it, and uploads a video whose
+analysis progress the page shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Review
+from tests.web.test_browser import LEAD_IN_S, _launch, _text, playwright  # noqa: F401
+from tests.web.y4m import write_y4m
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _sign_in(page: Any, review: Review, username: str) -> None:
+    page.goto(f"{review.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", Review.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/therapist")
+
+
+def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
+    playwright: Any,  # noqa: F811
+    review: Review,
+    squat_clip: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    clip, entry = squat_clip
+    truth = entry["ground_truth"]["reps"]
+    review.store.set_program(review.pat_a.id, [{"exercise_id": "squat", "sets": 1, "reps": 2}])
+    y4m = tmp_path / "squat.y4m"
+    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
+    browser = _launch(
+        playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
+    )
+    errors: list[str] = []
+    try:
+        patient = browser.new_context().new_page()
+        patient.on("pageerror", lambda exc: errors.append(f"patient: {exc}"))
+        patient.goto(f"{review.url}/p/{review.link_tokens['pat.a']}")
+        assert "Hello Alice Patient" in _text(patient, "h1")
+        patient.click("[data-testid=today] a.big")
+        started = time.monotonic()
+        patient.wait_for_function(
+            "document.getElementById('session-id').textContent.length > 0", timeout=20_000
+        )
+        session_id = _text(patient, "#session-id")
+        count = 0
+        while time.monotonic() < started + loop_s + 6.0 and count < truth:
+            count = int(_text(patient, "#rep-count") or 0)
+            time.sleep(0.2)
+        assert count == truth
+        review.server.server.config.app.state.registry.recorder.flush()
+
+        therapist = browser.new_context().new_page()
+        therapist.on("pageerror", lambda exc: errors.append(f"therapist: {exc}"))
+        _sign_in(therapist, review, "ther.a")
+        therapist.click("text=Alice Patient")
+        therapist.wait_for_selector("[data-testid=progress-charts] svg")
+        therapist.click(f"a[href='/sessions/{session_id}']")
+        assert _text(therapist, "[data-testid=rep-total]") == str(truth)
+        assert therapist.locator("[data-testid=angle-plot] rect.rep-span").count() == truth
+        therapist.wait_for_function(
+            "Number(document.getElementById('replay').dataset.loaded || 0) > 20", timeout=10_000
+        )
+        therapist.click("#replay-play")
+        therapist.wait_for_function(
+            "Number(document.getElementById('replay-pos').value) > 3", timeout=10_000
+        )
+        reps_csv = therapist.request.get(f"{review.url}/sessions/{session_id}/reps.csv").text()
+        assert len(list(csv.DictReader(io.StringIO(reps_csv)))) == truth
+        therapist.click("[data-testid=report-link]")
+        assert "Alice Patient" in _text(therapist, "[data-testid=report-patient]")
+        assert not errors, errors
+    finally:
+        browser.close()
+
+
+def test_therapist_uploads_a_video_and_watches_the_analysis_progress(
+    playwright: Any,  # noqa: F811
+    review: Review,
+    squat_clip: tuple[Path, dict[str, Any]],
+) -> None:
+    clip, entry = squat_clip
+    browser = _launch(playwright, [])
+    try:
+        page = browser.new_page()
+        _sign_in(page, review, "ther.b")
+        page.goto(f"{review.url}/patients/{review.pat_b.id}")
+        page.select_option("select[name=exercise_id]", "squat")
+        page.set_input_files("input[name=video]", str(clip))
+        page.click("#upload-form button[type=submit]")
+        statuses = set()
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            text = _text(page, "#jobs tr .status") if page.locator("#jobs tr").count() else ""
+            statuses.add(text.split(" ")[0])
+            if page.locator("#jobs tr[data-status=done] a").count():
+                break
+            time.sleep(0.1)
+        assert "analysing" in statuses, statuses  # the progress was shown while it ran
+        page.click("#jobs tr[data-status=done] a")
+        assert _text(page, "[data-testid=rep-total]") == str(entry["ground_truth"]["reps"])
+        # A wrong file type is explained on the page, not as a raw error.
+        page.goto(f"{review.url}/patients/{review.pat_b.id}")
+        page.set_input_files(
+            "input[name=video]",
+            files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}],
+        )
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_selector("#upload-error:not([hidden])")
+        assert "not a video file" in _text(page, "#upload-error")
+    finally:
+        browser.close()
