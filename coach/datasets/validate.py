@@ -254,12 +254,20 @@ def format_table(results: Sequence[SetResult]) -> str:
     reps = [r for r in results if r.one_rep_share is not None]
     if reps:
         lines.append("")
-        lines.append("| dataset | correct files counted as exactly one rep |")
-        lines.append("| --- | --- |")
+        lines.append(
+            "| dataset | correct files counted as exactly one rep "
+            "| incorrect files not counted as a rep |"
+        )
+        lines.append("| --- | --- | --- |")
         for r in reps:
             assert r.one_rep_share is not None
             n = sum(not v.faulty for v in r.verdicts)
-            lines.append(f"| {r.dataset} | {r.one_rep_share:.2f} (n = {n}) |")
+            bad = [v for v in r.verdicts if v.faulty]
+            uncounted = sum(v.reps == 0 for v in bad)
+            lines.append(
+                f"| {r.dataset} | {r.one_rep_share:.2f} (n = {n}) "
+                f"| {uncounted / len(bad) if bad else math.nan:.2f} (n = {len(bad)}) |"
+            )
     return "\n".join(lines)
 
 
