@@ -229,6 +229,46 @@ def _feet_separation(f: _Frame) -> np.ndarray:
     feet = np.abs(f.p(L.LEFT_ANKLE, 2)[:, 0] - f.p(L.RIGHT_ANKLE, 2)[:, 0])
     value = np.where(hips >= 0.02, feet / hips, np.nan)
     return f.gate(value, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+# -- Measures added for the fault rules validated on labelled data (docs/BENCHMARKS.md) --
+def _arm_trunk_angle_2d(f: _Frame, side: str) -> np.ndarray:
+    """Image-plane angle at the shoulder between the trunk (towards the same-side hip) and the
+    upper arm: 0 with the elbow by the side. From the side it is how far the upper arm swings
+    forward or back (Pose Trainer's "upper arm vs torso" angle, Chen & Yang 2018); it needs
+    no depth and no far-side landmark, which a side camera often loses."""
+    s = _SIDE_POINTS[side]
+    angle = _angle(f.p(s["hip"], 2), f.p(s["shoulder"], 2), f.p(s["elbow"], 2))
+    return f.gate(angle, s["hip"], s["shoulder"], s["elbow"])
+
+
+def _front_knee_past_toe(f: _Frame) -> np.ndarray:
+    """How far the front knee is ahead of its toes, along the way the feet point, in shank
+    lengths (image plane; positive = knee past the toes). The front leg is the one whose ankle
+    is further forward; the back knee of a lunge is always ahead of its own toes, so it is
+    left out. Needs a side view: from the front, "ahead" is depth."""
+    n = len(f.pts)
+    facing = np.zeros(n)
+    for side in SIDES:
+        s = _SIDE_POINTS[side]
+        dx = f.p(s["toe"], 2)[:, 0] - f.p(s["ankle"], 2)[:, 0]
+        facing += np.where(f.visible[:, s["toe"]] & f.visible[:, s["ankle"]], dx, 0.0)
+    sign = np.sign(facing)
+    left, right = _SIDE_POINTS["left"], _SIDE_POINTS["right"]
+    ahead = sign * (f.p(left["ankle"], 2)[:, 0] - f.p(right["ankle"], 2)[:, 0])
+    values = np.full(n, np.nan)
+    for side, chosen in (("left", ahead >= 0), ("right", ahead < 0)):
+        s = _SIDE_POINTS[side]
+        shank = _norm(f.p(s["knee"], 2) - f.p(s["ankle"], 2))
+        past = sign * (f.p(s["knee"], 2)[:, 0] - f.p(s["toe"], 2)[:, 0]) / shank
+        past = f.gate(past, s["knee"], s["ankle"], s["toe"])
+        values = np.where(chosen, past, values)
+    ok = (sign != 0) & f.visible[:, [left["ankle"], right["ankle"]]].all(axis=1)
+    return np.where(ok, values, np.nan)
+
+
+def _register_validated(reg: dict[str, MeasureFn]) -> None:
+    for side in SIDES:
+        reg[f"arm_trunk_angle_2d_{side}"] = lambda f, s=side: _arm_trunk_angle_2d(f, s)
+    reg["front_knee_past_toe"] = _front_knee_past_toe
 
 
 MeasureFn = Callable[[_Frame], np.ndarray]
@@ -265,6 +305,7 @@ def _build_registry() -> dict[str, MeasureFn]:
     reg["hip_height"] = _hip_height
     # Balance stances (four-stage balance test): how narrow the base of support is.
     reg["feet_separation"] = _feet_separation
+    _register_validated(reg)
     return reg
 
 

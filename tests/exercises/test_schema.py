@@ -117,6 +117,7 @@ def test_measures_needed_expands_sides_and_report_variants() -> None:
         "knee_valgus_left",
         "knee_valgus_right",
         "trunk_lean_image",
+        "trunk_lean_lateral",
     ]
     sls = load_file(LIBRARY_DIR / "single_leg_stance.toml")
     assert sls.measures_needed() == ["foot_lift_left", "foot_lift_right", "trunk_lean"]

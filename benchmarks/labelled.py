@@ -1,0 +1,49 @@
+"""Fault rules against labelled real data: prints a Markdown table, optionally writes JSON.
+
+  python benchmarks/labelled.py [--data ../shared/data] [--json out.json] [--limit N]
+
+Datasets (read in place under DATA/labelled, never copied): UI-PRMD Kinect (deep squat m01,
+sit-to-stand m05, standing shoulder abduction m07: correct vs incorrect, one rep per file),
+Pose Trainer OpenPose (good vs bad bicep curls and front raises), Exercise-Correction
+MediaPipe (single frames: curl leaning back, lunge knee over toe). The rules are the exercise
+library's own; see docs/BENCHMARKS.md for the method. `--limit N` keeps N files (rows) of
+each label, for a quick check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from coach.datasets.validate import evaluate_all, format_table  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    default = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=default, help="the shared data folder")
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ap.add_argument("--limit", type=int, help="at most N files (rows) of each label")
+    args = ap.parse_args(argv)
+    labelled = args.data / "labelled"
+    if not labelled.is_dir():
+        print(f"no labelled data at {labelled}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    results = evaluate_all(labelled, args.limit)
+    print(format_table(results))
+    print(f"\n({time.perf_counter() - start:.1f} s)")
+    if args.json:
+        args.json.write_text(json.dumps([r.to_json() for r in results], indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
