@@ -69,7 +69,8 @@ def test_passwords_are_stored_as_argon2_hashes_and_checked(store: Store, tmp_pat
         store.create_user("has space", "Bob", "a long secret pw")
 
 
-def test_login_tokens_and_revoked_personal_links(store: Store) -> None:
+def test_login_tokens_and_revoked_personal_links(any_store: Store) -> None:
+    store = any_store
     ther = store.create_user("ther1", "T One", "a long secret pw")
     patient = store.create_patient(ther.id, "Pat", birth_year=1950, sex="female")
     who = store.identity(store.start_login(user_id=ther.id))
@@ -130,8 +131,9 @@ def test_a_rep_is_on_disk_as_soon_as_it_completes(store: Store, tmp_path: Path) 
 
 
 def test_a_session_resumed_after_a_restart_continues_its_clock_and_keeps_its_reps(
-    store: Store,
+    any_store: Store,
 ) -> None:
+    store = any_store
     squat = load_exercise("squat")
     first = store.writer("sessB0001", squat, patient_id=None, source="live")
     first.start((640, 480))
@@ -151,8 +153,9 @@ def test_a_session_resumed_after_a_restart_continues_its_clock_and_keeps_its_rep
 
 
 def test_stored_frames_round_trip_with_the_exercise_measures(
-    store: Store, shared_data: Path
+    any_store: Store, shared_data: Path
 ) -> None:
+    store = any_store
     lm, fps = _track(shared_data)
     squat = load_exercise("squat")
     writer = store.writer("sessC0001", squat, patient_id=None, source="analyze")
