@@ -180,6 +180,8 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
         birth_year: str = Form(""),
         sex: str = Form(""),
         notes: str = Form(""),
+        username: str = Form(""),
+        password: str = Form(""),
     ) -> RedirectResponse:
         who = access.require_therapist(store, request)
         year = _int(birth_year, "Birth year", 1900, datetime.now(timezone.utc).year, optional=True)
@@ -190,6 +192,8 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
                 birth_year=int(year) if year is not None else None,
                 sex=sex or None,
                 notes=notes,
+                username=username.strip() or None,
+                password=password,
             )
         except AccountError as exc:
             raise HTTPException(400, str(exc)) from None

@@ -145,6 +145,25 @@ def test_patient_sees_own_program_and_progress(review: Review, squat_session: st
         assert c.get("/therapist").status_code == 403
 
 
+def test_patient_with_an_account_signs_in_with_a_password(review: Review) -> None:
+    with review.client("ther.a") as c:
+        r = c.post(
+            "/therapist/patients",
+            data={"name": "Erin Account", "username": "erin.p", "password": "short"},
+        )
+        assert r.status_code == 400 and "at least 10" in r.json()["detail"]
+        r = c.post(
+            "/therapist/patients",
+            data={"name": "Erin Account", "username": "erin.p", "password": "erin's long pw"},
+        )
+        assert r.status_code == 303
+    with review.client() as c:
+        r = c.post("/login", data={"username": "erin.p", "password": "erin's long pw"})
+        assert r.status_code == 303 and r.headers["location"] == "/me"
+        assert "Hello Erin Account" in c.get("/me").text
+        assert c.get(f"/patients/{review.pat_a.id}").status_code == 403
+
+
 def test_revoked_personal_link_stops_working(review: Review) -> None:
     link, token = review.store.create_link(review.pat_b.id)
     with review.client() as c:
