@@ -119,7 +119,9 @@ class LiveRecorder:
             writer.finish("completed", {"rep_count": event.get("rep_count")})
             del self._writers[sid]
         elif kind == "PatientDisconnected":
-            writer.flush_frames()
+            writer.set_status("paused")
+        elif kind == "PatientConnected":
+            writer.set_status("recording")
         else:
             writer.event(event)
 

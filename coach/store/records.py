@@ -109,6 +109,17 @@ class SessionWriter:
         if w > 0 and h > 0:
             self._aspect = w / h
 
+    def set_status(self, status: str) -> None:
+        """"paused" when the patient's page went away (it may come back), "recording" again
+        when it does; frames so far are flushed first."""
+        self.flush_frames()
+        with self._factory.begin() as db:
+            db.execute(
+                update(ExerciseSession)
+                .where(ExerciseSession.id == self.id)
+                .values(status=status, duration_s=round(self.t_offset + self.last_t, 3))
+            )
+
     def finish(self, status: str = "completed", summary: dict[str, Any] | None = None) -> None:
         self.flush_frames()
         with self._factory.begin() as db:
@@ -208,8 +219,14 @@ class SessionWriter:
 
 
 def mark_interrupted(factory: SessionFactory, keep: Callable[[str], bool] | None = None) -> int:
-    """Sessions left "recording" by a crash become "interrupted" (their reps stay)."""
+    """Sessions left "recording" by a crash become "interrupted" (their reps stay); those whose
+    patient had left ("paused") when the server stopped are simply "completed"."""
     with factory.begin() as db:
+        db.execute(
+            update(ExerciseSession)
+            .where(ExerciseSession.status == "paused")
+            .values(status="completed")
+        )
         ids = db.scalars(select(ExerciseSession.id).where(ExerciseSession.status == "recording"))
         stale = [i for i in ids if keep is None or not keep(i)]
         if stale:

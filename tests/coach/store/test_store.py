@@ -126,8 +126,12 @@ def test_a_rep_is_on_disk_as_soon_as_it_completes(store: Store, tmp_path: Path) 
     assert rows == [(1, 85.0, '["too_fast"]')]
     assert db.execute("select count(*) from frame_chunks").fetchone()[0] >= 1
     assert db.execute("select status from sessions").fetchone()[0] == "recording"
+    left = store.writer("sessA0002", squat, patient_id=None, source="live")
+    left.start((640, 480))
+    left.set_status("paused")  # the patient's page closed before the server stopped
     assert store.mark_interrupted() == 1
     assert store.session("sessA0001").status == "interrupted"
+    assert store.session("sessA0002").status == "completed"
 
 
 def test_a_session_resumed_after_a_restart_continues_its_clock_and_keeps_its_reps(
