@@ -218,6 +218,55 @@ def _hip_height(f: _Frame) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def _hip_abduction(f: _Frame, side: str) -> np.ndarray:
+    """Thigh angle out from the pelvis's downward perpendicular, in the image plane (degrees).
+
+    0 with the thigh hanging square to the hip line, positive when the knee moves outward,
+    negative across the midline. Frontal plane: only meaningful from the front.
+    """
+    s, o = _SIDE_POINTS[side], _SIDE_POINTS[_other(side)]
+    out = _unit(f.p(s["hip"], 2) - f.p(o["hip"], 2))  # this side's outward direction
+    down = np.stack([-out[:, 1], out[:, 0]], axis=-1)
+    down = down * np.where(down[:, 1] < 0, -1.0, 1.0)[:, None]  # image y points down
+    thigh = f.p(s["knee"], 2) - f.p(s["hip"], 2)
+    value = np.degrees(np.arctan2(np.sum(thigh * out, axis=-1), np.sum(thigh * down, axis=-1)))
+    return f.gate(value, s["hip"], s["knee"], o["hip"])
+
+
+def _knee_lift(f: _Frame, side: str) -> np.ndarray:
+    """How far this knee is above the other knee, in leg lengths of the standing leg.
+
+    About 0 standing, 0.5 with the thigh horizontal (thigh = half a leg); image heights only,
+    so the same from the front and the side.
+    """
+    s, o = _SIDE_POINTS[side], _SIDE_POINTS[_other(side)]
+    rise = f.p(o["knee"], 2)[:, 1] - f.p(s["knee"], 2)[:, 1]
+    value = rise / _leg_length(f, _other(side))
+    return f.gate(value, s["knee"], o["hip"], o["knee"], o["ankle"])
+
+
+def _reach(f: _Frame, side: str) -> np.ndarray:
+    """Horizontal distance from this side's ankle to its wrist, in leg lengths (image plane).
+
+    From the side: about 0 with the arm hanging, 0.6-0.7 with the arm held forward at
+    shoulder height, more when leaning into a reach (functional reach, Duncan et al. 1990).
+    """
+    s = _SIDE_POINTS[side]
+    dx = np.abs(f.p(s["wrist"], 2)[:, 0] - f.p(s["ankle"], 2)[:, 0])
+    value = dx / _leg_length(f, side)
+    return f.gate(value, s["wrist"], s["hip"], s["knee"], s["ankle"])
+
+
+def _stance_width(f: _Frame) -> np.ndarray:
+    """Distance between the ankles over the distance between the hips (image plane).
+
+    About 1 with the feet under the hips, 2-3 in a jumping jack; from the front only.
+    """
+    feet = _norm(f.p(L.LEFT_ANKLE, 2) - f.p(L.RIGHT_ANKLE, 2))
+    hips = _norm(f.p(L.LEFT_HIP, 2) - f.p(L.RIGHT_HIP, 2))
+    return f.gate(feet / hips, L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HIP, L.RIGHT_HIP)
+
+
 MeasureFn = Callable[[_Frame], np.ndarray]
 
 # Flexion angles: 3-D by default (view-robust, but MediaPipe's depth is noisy for the arms);
@@ -245,11 +294,15 @@ def _build_registry() -> dict[str, MeasureFn]:
         reg[f"knee_valgus_{side}"] = lambda f, s=side: _knee_valgus(f, s)
         reg[f"heel_lift_{side}"] = lambda f, s=side: _heel_lift(f, s)
         reg[f"foot_lift_{side}"] = lambda f, s=side: _foot_lift(f, s)
+        reg[f"hip_abduction_{side}"] = lambda f, s=side: _hip_abduction(f, s)
+        reg[f"knee_lift_{side}"] = lambda f, s=side: _knee_lift(f, s)
+        reg[f"reach_{side}"] = lambda f, s=side: _reach(f, s)
     reg["trunk_lean"] = lambda f: _trunk_lean(f, "any")
     reg["trunk_lean_forward"] = lambda f: _trunk_lean(f, "forward")
     reg["trunk_lean_lateral"] = lambda f: _trunk_lean(f, "lateral")
     reg["trunk_lean_image"] = _trunk_lean_side_view
     reg["hip_height"] = _hip_height
+    reg["stance_width"] = _stance_width
     return reg
 
 
