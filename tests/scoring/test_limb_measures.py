@@ -107,9 +107,7 @@ def test_reach_is_zero_with_the_arm_down_and_grows_forward() -> None:
     assert measure(held, "reach_right") == pytest.approx(0.75, abs=1e-6)
     leaning = _reaching(0.3, lean=20.0)  # leaning in carries the shoulder forward too
     shoulder_ahead = 0.25 * math.sin(math.radians(20.0))
-    assert measure(leaning, "reach_right") == pytest.approx(
-        (0.3 + shoulder_ahead) / LEG, abs=1e-6
-    )
+    assert measure(leaning, "reach_right") == pytest.approx((0.3 + shoulder_ahead) / LEG, abs=1e-6)
 
 
 def test_reach_is_nan_when_the_wrist_is_hidden() -> None:
