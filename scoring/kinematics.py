@@ -267,6 +267,24 @@ def _stance_width(f: _Frame) -> np.ndarray:
     return f.gate(feet / hips, L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HIP, L.RIGHT_HIP)
 
 
+def _head_forward(f: _Frame) -> np.ndarray:
+    """Angle of the shoulder-to-ear line from vertical in the image plane (degrees).
+
+    The posture plumb line runs through the ear and the shoulder (acromion): about 0 upright,
+    growing as the head juts forward (forward head posture). From the side only. Uses the
+    sides that are seen, averaged, like hip height.
+    """
+    total = np.zeros(len(f.pts))
+    count = np.zeros(len(f.pts))
+    for shoulder, ear in ((L.LEFT_SHOULDER, L.LEFT_EAR), (L.RIGHT_SHOULDER, L.RIGHT_EAR)):
+        d = f.p(ear, 2) - f.p(shoulder, 2)
+        angle = f.gate(np.degrees(np.arctan2(np.abs(d[:, 0]), -d[:, 1])), shoulder, ear)
+        ok = np.isfinite(angle)
+        total += np.where(ok, angle, 0.0)
+        count += ok
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 MeasureFn = Callable[[_Frame], np.ndarray]
 
 # Flexion angles: 3-D by default (view-robust, but MediaPipe's depth is noisy for the arms);
@@ -303,6 +321,7 @@ def _build_registry() -> dict[str, MeasureFn]:
     reg["trunk_lean_image"] = _trunk_lean_side_view
     reg["hip_height"] = _hip_height
     reg["stance_width"] = _stance_width
+    reg["head_forward"] = _head_forward
     return reg
 
 

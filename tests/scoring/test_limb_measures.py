@@ -134,3 +134,18 @@ def test_new_measures_do_not_depend_on_the_image_aspect(aspect: float) -> None:
     pts = {i: (pts_lm[i, 0], pts_lm[i, 1], pts_lm[i, 2]) for i in range(len(pts_lm))}
     lm = to_landmarks(pts, aspect)
     assert measure(lm, "hip_abduction_left", aspect) == pytest.approx(30.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("angle", [0.0, 20.0, 35.0])
+def test_head_forward_is_the_ear_angle_ahead_of_the_shoulder(angle: float) -> None:
+    pts = side_points()
+    changes = {}
+    for side in ("left", "right"):
+        sh = pts[L[f"{side.upper()}_SHOULDER"]]
+        a = math.radians(angle)
+        changes[f"{side}_ear"] = (sh[0] + 0.12 * math.sin(a), sh[1] - 0.12 * math.cos(a), sh[2])
+    lm = to_landmarks(with_points(pts, **changes))
+    assert measure(lm, "head_forward") == pytest.approx(angle, abs=1e-6)
+    # The far ear hidden: the near side alone gives the same angle; both hidden: NaN.
+    assert measure(hide(lm, L.LEFT_EAR), "head_forward") == pytest.approx(angle, abs=1e-6)
+    assert math.isnan(measure(hide(lm, L.LEFT_EAR, L.RIGHT_EAR), "head_forward"))
