@@ -237,11 +237,12 @@ def _knee_lift(f: _Frame, side: str) -> np.ndarray:
     """How far this knee is above the other knee, in leg lengths of the standing leg.
 
     About 0 standing, 0.5 with the thigh horizontal (thigh = half a leg); image heights only,
-    so the same from the front and the side.
+    so the same from the front and the side. Never negative: a knee below the other one is
+    not lifted (the other one is), so alternating legs do not swing each other's range.
     """
     s, o = _SIDE_POINTS[side], _SIDE_POINTS[_other(side)]
     rise = f.p(o["knee"], 2)[:, 1] - f.p(s["knee"], 2)[:, 1]
-    value = rise / _leg_length(f, _other(side))
+    value = np.maximum(rise / _leg_length(f, _other(side)), 0.0)
     return f.gate(value, s["knee"], o["hip"], o["knee"], o["ankle"])
 
 
