@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from pose.landmarks import Landmark
 from scoring.kinematics import MEASURES, SIDED_MEASURES
 
 View = Literal["front", "side", "any"]
@@ -136,6 +137,17 @@ class FaultRule(_Strict):
     def _known(cls, v: str | None) -> str | None:
         return None if v is None else _check_measure(v)
 
+    @field_validator("joints")
+    @classmethod
+    def _known_joints(cls, v: list[str]) -> list[str]:
+        bad = [name for name in v if name.upper() not in Landmark.__members__]
+        if bad:
+            raise ValueError(
+                f"unknown landmark {bad[0]!r}; known: "
+                f"{', '.join(n.lower() for n in Landmark.__members__)}"
+            )
+        return v
+
     @model_validator(mode="after")
     def _complete(self) -> FaultRule:
         if self.kind in ("threshold", "side_difference"):
@@ -238,3 +250,15 @@ class Exercise(_Strict):
             elif base in SIDED_MEASURES:
                 names.update({f"{base}_left", f"{base}_right"})
         return sorted(names)
+
+
+# Fields a definition *file* must state although the Python model has a default: the camera
+# view decides where the patient puts the laptop, so a therapist's file must choose it.
+FILE_REQUIRED_FIELDS = ("view",)
+
+
+def definition_json_schema() -> dict[str, object]:
+    """The JSON Schema of a definition file (`coach exercises schema`)."""
+    schema = Exercise.model_json_schema()
+    schema["required"] = sorted({*schema.get("required", []), *FILE_REQUIRED_FIELDS})
+    return schema
