@@ -112,7 +112,11 @@ class ExerciseEngine:
                 max_duration_s=r.max_duration_s,
                 increasing=r.direction == "increase",
             )
-            labels = ("left", "right") if r.side == "each" else ("",)
+            # One counter per side for "each"; a one-sided exercise labels its reps with its
+            # side; "both" and "max" combine the sides into one unlabelled signal.
+            labels = {"each": ("left", "right"), "left": ("left",), "right": ("right",)}.get(
+                r.side, ("",)
+            )
             self._counters = {label: RepCounter(th) for label in labels}
         self._hold = (
             HoldTracker(
@@ -385,7 +389,7 @@ class ExerciseEngine:
         name = rule.report
         if self.state.view == "side" and f"{name}_2d" in SIDED_MEASURES:
             name = f"{name}_2d"
-        return side_values(values, name, side if side == "each" else "max")
+        return side_values(values, name, side if side in ("each", "left", "right") else "max")
 
     def _update_generic(self, t: float, landmarks: np.ndarray | None, events: list[Event]) -> None:
         assert self._generic is not None
