@@ -68,13 +68,6 @@ def load_file(path: str | Path) -> Exercise:
     except tomllib.TOMLDecodeError as exc:
         where = _syntax_error_field(raw.decode("utf-8"), str(exc))
         raise DefinitionError(path, where, f"TOML syntax error: {exc}") from None
-    try:
-        ex = Exercise.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        reason = err["msg"].removeprefix("Value error, ")
-        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise DefinitionError(path, _field_path(tuple(err["loc"])), reason + more) from None
     for name in FILE_REQUIRED_FIELDS:
         if name not in data:
             raise DefinitionError(
@@ -83,7 +76,13 @@ def load_file(path: str | Path) -> Exercise:
                 "Field required: say which camera view the exercise needs "
                 "('front', 'side' or 'any')",
             )
-    return ex
+    try:
+        return Exercise.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        reason = err["msg"].removeprefix("Value error, ")
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise DefinitionError(path, _field_path(tuple(err["loc"])), reason + more) from None
 
 
 _TABLE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")

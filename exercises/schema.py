@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from pose.landmarks import Landmark
-from scoring.kinematics import MEASURES, SIDED_MEASURES
+from scoring.kinematics import MEASURES, SIDED_MEASURES, measure_view
 
 View = Literal["front", "side", "any"]
 SideMode = Literal["both", "max", "left", "right", "each"]
@@ -205,6 +205,27 @@ class Exercise(_Strict):
             raise ValueError("kind 'hold' needs a [hold] table")
         return v
 
+    @field_validator("rep", "hold")
+    @classmethod
+    def _measured_from_this_view(
+        cls, v: RepRule | HoldRule | None, info: ValidationInfo
+    ) -> RepRule | HoldRule | None:
+        view = info.data.get("view", "any")
+        if isinstance(v, RepRule):
+            measures = [v.measure]
+        elif isinstance(v, HoldRule):
+            measures = [c.measure for c in v.conditions]
+        else:
+            measures = []
+        for name in measures:
+            needed = measure_view(name)
+            if needed != "any" and view != needed:
+                raise ValueError(
+                    f"{name!r} is only measured from the {needed}, but the exercise's view is "
+                    f"{view!r}: set view = \"{needed}\""
+                )
+        return v
+
     @field_validator("faults")
     @classmethod
     def _unique_fault_ids(cls, v: list[FaultRule]) -> list[FaultRule]:
@@ -212,6 +233,13 @@ class Exercise(_Strict):
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
             raise ValueError(f"duplicate fault ids: {', '.join(sorted(dup))}")
+        for f in v:
+            needed = measure_view(f.measure) if f.measure else "any"
+            if needed not in ("any", f.view):
+                raise ValueError(
+                    f"fault {f.id!r}: {f.measure!r} is only measured from the {needed}: "
+                    f'set its view = "{needed}"'
+                )
         return v
 
     @model_validator(mode="after")

@@ -332,6 +332,24 @@ SIDED_MEASURES: frozenset[str] = frozenset(
 )
 
 
+# Measures that only mean something from one camera view (image-plane projections of a
+# frontal- or sagittal-plane movement). Rules that read them must declare that view.
+MEASURE_VIEWS: dict[str, str] = {
+    "knee_valgus": "front",
+    "hip_abduction": "front",
+    "stance_width": "front",
+    "trunk_lean_image": "side",
+    "reach": "side",
+    "head_forward": "side",
+}
+
+
+def measure_view(name: str) -> str:
+    """The camera view a measure needs ("front", "side" or "any"), with or without its side."""
+    base = name.removesuffix("_left").removesuffix("_right")
+    return MEASURE_VIEWS.get(base, "any")
+
+
 def measure_names() -> list[str]:
     """Every measure name a definition may use: sided ones with and without a side suffix."""
     return sorted(set(MEASURES) | SIDED_MEASURES)

@@ -121,3 +121,34 @@ def test_json_schema_requires_the_view() -> None:
     schema = definition_json_schema()
     assert {"id", "name", "kind", "category", "instructions", "view"} <= set(schema["required"])
     assert schema["properties"]["view"]["enum"] == ["front", "side", "any"]
+
+
+def test_a_front_only_measure_counted_from_the_side(tmp_path: Path) -> None:
+    # Hip abduction is an image-plane angle of the frontal plane: a side view cannot see it.
+    err = only_error(*folder_with(tmp_path, "hip.toml", edited(HIP, '"front"', '"side"')))
+    assert err.field_path == "rep"
+    assert err.reason == (
+        "'hip_abduction' is only measured from the front, but the exercise's view is 'side': "
+        'set view = "front"'
+    )
+
+
+def test_a_side_only_measure_held_from_the_front(tmp_path: Path) -> None:
+    posture = (LIBRARY_DIR / "posture_hold.toml").read_text(encoding="utf-8")
+    text = edited(posture, 'view = "side"\nbody', 'view = "front"\nbody')
+    err = only_error(*folder_with(tmp_path, "posture.toml", text))
+    assert err.field_path == "hold"
+    assert "'trunk_lean_image' is only measured from the side" in err.reason
+
+
+def test_a_fault_on_a_front_only_measure_must_declare_the_front_view(tmp_path: Path) -> None:
+    mini = (LIBRARY_DIR / "mini_squat.toml").read_text(encoding="utf-8")
+    text = edited(mini, 'measure = "knee_valgus"\nside = "each"\nabove = 12\nview = "front"', (
+        'measure = "knee_valgus"\nside = "each"\nabove = 12\nview = "any"'
+    ))  # fmt: skip
+    err = only_error(*folder_with(tmp_path, "mini.toml", text))
+    assert err.field_path == "faults"
+    assert err.reason == (
+        "fault 'knee_valgus': 'knee_valgus' is only measured from the front: "
+        'set its view = "front"'
+    )
