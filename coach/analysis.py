@@ -20,6 +20,7 @@ from pose.estimator import PoseEstimator
 from pose.types import Pose
 from scoring.engine import ExerciseEngine
 from scoring.events import FaultDetected, HoldEnded, RepCompleted
+from scoring.symmetry import Symmetry
 
 # Below this share of frames with a person, the clip is reported as "person not detectable".
 DETECTABLE_MIN_SHARE = 0.5
@@ -49,6 +50,7 @@ class AnalysisResult:
     faults: list[FaultDetected] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    symmetry: Symmetry | None = None  # left/right symmetry index of the session
 
     @property
     def rep_count(self) -> int:
@@ -87,6 +89,7 @@ class AnalysisResult:
                     "duration_s": num(r.duration_s),
                     "up_s": num(r.up_s),
                     "down_s": num(r.down_s),
+                    "sparc": num(r.sparc),
                 }
                 for r in self.reps
             ],
@@ -112,6 +115,7 @@ class AnalysisResult:
                 for f in self.faults
             ],
             "warnings": list(self.warnings),
+            "symmetry": self.symmetry.to_dict() if self.symmetry is not None else None,
         }
 
 
@@ -155,6 +159,7 @@ def result_from_engine(
         holds=list(engine.holds),
         faults=list(engine.faults),
         warnings=list(extra_warnings),
+        symmetry=engine.symmetry(),
     )
     if res.frames and res.frames_with_pose < res.frames:
         share = res.pose_share

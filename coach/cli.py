@@ -251,7 +251,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         for ex in list_exercises():
-            print(f"{ex.id:20s} {ex.kind:5s} {ex.view:6s} {ex.category:16s} {ex.name}")
+            print(f"{ex.id:28s} {ex.kind:5s} {ex.view:6s} {ex.category:16s} {ex.name}")
         for err in default_library().errors:
             print(f"coach: skipped {err}", file=sys.stderr)
         return EXIT_OK
@@ -274,9 +274,9 @@ def cmd_exercises(args: argparse.Namespace) -> int:
         print(f"{args.target}: ok ({ex.id}, {ex.kind})")
         return EXIT_OK
     if args.action == "schema":
-        from exercises.schema import Exercise
+        from exercises.schema import definition_json_schema
 
-        print(json.dumps(Exercise.model_json_schema(), indent=2))
+        print(json.dumps(definition_json_schema(), indent=2))
         return EXIT_OK
     raise UsageError(f"unknown action {args.action!r}")
 

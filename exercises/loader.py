@@ -7,6 +7,7 @@ the library from loading: `load_library` collects errors beside the good definit
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from exercises.schema import Exercise
+from exercises.schema import FILE_REQUIRED_FIELDS, Exercise
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,7 +66,16 @@ def load_file(path: str | Path) -> Exercise:
     except UnicodeDecodeError:
         raise DefinitionError(path, "", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise DefinitionError(path, "", f"TOML syntax error: {exc}") from None
+        where = _syntax_error_field(raw.decode("utf-8"), str(exc))
+        raise DefinitionError(path, where, f"TOML syntax error: {exc}") from None
+    for name in FILE_REQUIRED_FIELDS:
+        if name not in data:
+            raise DefinitionError(
+                path,
+                name,
+                "Field required: say which camera view the exercise needs "
+                "('front', 'side' or 'any')",
+            )
     try:
         return Exercise.model_validate(data)
     except ValidationError as exc:
@@ -73,6 +83,37 @@ def load_file(path: str | Path) -> Exercise:
         reason = err["msg"].removeprefix("Value error, ")
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise DefinitionError(path, _field_path(tuple(err["loc"])), reason + more) from None
+
+
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
+_HEADER_START = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-]+)")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+
+
+def _syntax_error_field(text: str, message: str) -> str:
+    """The field a TOML syntax error sits in (table path and key), from its line number."""
+    match = re.search(r"line (\d+)", message)
+    if match is None:
+        return ""
+    lineno = int(match.group(1))
+    lines = text.splitlines()
+    table = ""
+    counts: dict[str, int] = {}
+    for line in lines[: lineno - 1]:
+        m = _TABLE.match(line)
+        if m:
+            name = m.group(2)
+            if m.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                table = f"{name}[{counts[name]}]"
+            else:
+                table = name
+    m = _HEADER_START.match(lines[lineno - 1]) if lineno <= len(lines) else None
+    if m:  # a broken table header: the table it names
+        return m.group(1)
+    m = _KEY.match(lines[lineno - 1]) if lineno <= len(lines) else None
+    key = m.group(1) if m else ""
+    return ".".join(p for p in (table, key) if p)
 
 
 @dataclass

@@ -18,7 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from scoring.kinematics import MEASURES, SIDED_MEASURES
+from pose.landmarks import Landmark
+from scoring.kinematics import MEASURES, SIDED_MEASURES, measure_view
 
 View = Literal["front", "side", "any"]
 SideMode = Literal["both", "max", "left", "right", "each"]
@@ -136,6 +137,17 @@ class FaultRule(_Strict):
     def _known(cls, v: str | None) -> str | None:
         return None if v is None else _check_measure(v)
 
+    @field_validator("joints")
+    @classmethod
+    def _known_joints(cls, v: list[str]) -> list[str]:
+        bad = [name for name in v if name.upper() not in Landmark.__members__]
+        if bad:
+            raise ValueError(
+                f"unknown landmark {bad[0]!r}; known: "
+                f"{', '.join(n.lower() for n in Landmark.__members__)}"
+            )
+        return v
+
     @model_validator(mode="after")
     def _complete(self) -> FaultRule:
         if self.kind in ("threshold", "side_difference"):
@@ -193,6 +205,27 @@ class Exercise(_Strict):
             raise ValueError("kind 'hold' needs a [hold] table")
         return v
 
+    @field_validator("rep", "hold")
+    @classmethod
+    def _measured_from_this_view(
+        cls, v: RepRule | HoldRule | None, info: ValidationInfo
+    ) -> RepRule | HoldRule | None:
+        view = info.data.get("view", "any")
+        if isinstance(v, RepRule):
+            measures = [v.measure]
+        elif isinstance(v, HoldRule):
+            measures = [c.measure for c in v.conditions]
+        else:
+            measures = []
+        for name in measures:
+            needed = measure_view(name)
+            if needed != "any" and view != needed:
+                raise ValueError(
+                    f"{name!r} is only measured from the {needed}, but the exercise's view is "
+                    f"{view!r}: set view = \"{needed}\""
+                )
+        return v
+
     @field_validator("faults")
     @classmethod
     def _unique_fault_ids(cls, v: list[FaultRule]) -> list[FaultRule]:
@@ -200,6 +233,13 @@ class Exercise(_Strict):
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
             raise ValueError(f"duplicate fault ids: {', '.join(sorted(dup))}")
+        for f in v:
+            needed = measure_view(f.measure) if f.measure else "any"
+            if needed not in ("any", f.view):
+                raise ValueError(
+                    f"fault {f.id!r}: {f.measure!r} is only measured from the {needed}: "
+                    f'set its view = "{needed}"'
+                )
         return v
 
     @model_validator(mode="after")
@@ -238,3 +278,15 @@ class Exercise(_Strict):
             elif base in SIDED_MEASURES:
                 names.update({f"{base}_left", f"{base}_right"})
         return sorted(names)
+
+
+# Fields a definition *file* must state although the Python model has a default: the camera
+# view decides where the patient puts the laptop, so a therapist's file must choose it.
+FILE_REQUIRED_FIELDS = ("view",)
+
+
+def definition_json_schema() -> dict[str, object]:
+    """The JSON Schema of a definition file (`coach exercises schema`)."""
+    schema = Exercise.model_json_schema()
+    schema["required"] = sorted({*schema.get("required", []), *FILE_REQUIRED_FIELDS})
+    return schema

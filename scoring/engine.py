@@ -8,6 +8,7 @@ what was decided as events. Missing landmarks pause counting and say what is not
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,8 @@ from scoring.reps import Phase, Rep, RepCounter, RepThresholds
 from scoring.score import rep_score
 from scoring.setup import SetupResult, check_setup
 from scoring.signals import side_values
+from scoring.smoothness import signal_sparc
+from scoring.symmetry import Symmetry, session_symmetry
 from scoring.view import ViewDetector, view_satisfies
 
 NAN = float("nan")
@@ -109,7 +112,11 @@ class ExerciseEngine:
                 max_duration_s=r.max_duration_s,
                 increasing=r.direction == "increase",
             )
-            labels = ("left", "right") if r.side == "each" else ("",)
+            # One counter per side for "each"; a one-sided exercise labels its reps with its
+            # side; "both" and "max" combine the sides into one unlabelled signal.
+            labels = {"each": ("left", "right"), "left": ("left",), "right": ("right",)}.get(
+                r.side, ("",)
+            )
             self._counters = {label: RepCounter(th) for label in labels}
         self._hold = (
             HoldTracker(
@@ -129,6 +136,12 @@ class ExerciseEngine:
             else None
         )
         self._current: dict[str, _RepInProgress] = {}
+        # Recent samples per counter (t, counted value, left, right): a completed rep's
+        # smoothness and per-side range are read from the window it spans.
+        self._trace: dict[str, deque[tuple[float, float, float, float]]] = {
+            label: deque() for label in self._counters
+        }
+        self._last_end: dict[str, float] = {}
         self._rest_report: dict[str, float] = {}
         self._last_seen_t: float | None = None
         self._lost = False
@@ -242,6 +255,8 @@ class ExerciseEngine:
         rule = self.exercise.rep
         assert rule is not None
         signals = side_values(values, rule.measure, rule.side)
+        sided = rule.measure in SIDED_MEASURES
+        each = side_values(values, rule.measure, "each") if sided else {}
         reported = self._report_values(values, rule.side)
         phase = Phase.REST
         shown: list[float] = []
@@ -250,6 +265,11 @@ class ExerciseEngine:
             if math.isfinite(value):
                 shown.append(value)
             was_working = counter.phase is Phase.WORKING
+            if label:  # a one-sided counter measures only its own side
+                left, right = (value, NAN) if label == "left" else (NAN, value)
+            else:
+                left, right = each.get("left", NAN), each.get("right", NAN)
+            self._remember(label, t, value, left, right, rule.max_duration_s)
             rep = counter.update(t, value)
             now = reported.get(label, NAN)
             if counter.phase is Phase.WORKING or rep is not None:
@@ -299,6 +319,7 @@ class ExerciseEngine:
                 cur.penalties[f.id] = f.penalty
                 events.append(self._fault_event(rep.end_s, f, self._rep_index, (), label))
         score = rep_score(rep.rom, target_rom, cur.penalties.values())
+        sparc, rom_left, rom_right = self._rep_control(label, rep.start_s, rep.end_s)
         if rule.report is not None and math.isfinite(cur.report_max):
             rom_deg, peak_deg = cur.report_max - cur.report_min, cur.report_max
         else:
@@ -316,10 +337,48 @@ class ExerciseEngine:
             duration_s=round(duration, 3),
             up_s=round(rep.peak_t - rep.start_s, 3),
             down_s=round(rep.end_s - rep.peak_t, 3),
+            sparc=round(sparc, 3),
+            rom_left=rom_left,
+            rom_right=rom_right,
         )
         self.reps.append(done)
         self.state.rep_count = self._rep_index
         return [done, *events]
+
+    def _remember(
+        self, label: str, t: float, value: float, left: float, right: float, span_s: float
+    ) -> None:
+        trace = self._trace[label]
+        trace.append((t, value, left, right))
+        # A rep lasts at most max_duration_s; keep that and a little rest before it.
+        while trace and trace[0][0] < t - span_s - 2.0:
+            trace.popleft()
+
+    def _rep_control(self, label: str, start_s: float, end_s: float) -> tuple[float, ...]:
+        """SPARC of the counted signal and each side's range, over the rep's window."""
+        trace = np.array(self._trace.get(label, ()), dtype=np.float64).reshape(-1, 4)
+        rep = trace[(trace[:, 0] >= start_s) & (trace[:, 0] <= end_s)]
+        if len(rep) == 0:
+            return NAN, NAN, NAN
+        sparc = signal_sparc(rep[:, 0], rep[:, 1])
+        # A rep starts where the signal leaves the exit threshold; each side's range starts
+        # from its resting value, so look back up to 1 s (not into the previous rep).
+        since = max(start_s - 1.0, self._last_end.get(label, -math.inf))
+        around = trace[(trace[:, 0] >= since) & (trace[:, 0] <= end_s)]
+        self._last_end[label] = end_s
+        ranges = []
+        for col in (2, 3):
+            seen = around[np.isfinite(around[:, col]), col]
+            ranges.append(float(seen.max() - seen.min()) if len(seen) >= 2 else NAN)
+        return sparc, ranges[0], ranges[1]
+
+    def symmetry(self) -> Symmetry | None:
+        """Left/right symmetry index of the session so far (None when not applicable: the
+        counted measure has no sides, or one side was never measured)."""
+        rule = self.exercise.rep
+        if rule is None or rule.measure not in SIDED_MEASURES:
+            return None
+        return session_symmetry(self.reps, rule.measure)
 
     def _report_values(self, values: dict[str, float], side: str) -> dict[str, float]:
         """The reported angle per counter label. From the side, the image plane is the
@@ -330,7 +389,7 @@ class ExerciseEngine:
         name = rule.report
         if self.state.view == "side" and f"{name}_2d" in SIDED_MEASURES:
             name = f"{name}_2d"
-        return side_values(values, name, side if side == "each" else "max")
+        return side_values(values, name, side if side in ("each", "left", "right") else "max")
 
     def _update_generic(self, t: float, landmarks: np.ndarray | None, events: list[Event]) -> None:
         assert self._generic is not None

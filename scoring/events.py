@@ -33,6 +33,11 @@ class RepCompleted(Event):
     duration_s: float = 0.0
     up_s: float = 0.0  # time from start to peak (concentric or eccentric, by exercise)
     down_s: float = 0.0  # time from peak back to rest
+    sparc: float = float("nan")  # smoothness of the counted measure (scoring.smoothness)
+    # Range of the counted measure on each side within the rep (its own units); NaN for a side
+    # not measured. They feed the session's symmetry index (scoring.symmetry).
+    rom_left: float = float("nan")
+    rom_right: float = float("nan")
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,8 @@ def _feet_separation(f: _Frame) -> np.ndarray:
     feet = np.abs(f.p(L.LEFT_ANKLE, 2)[:, 0] - f.p(L.RIGHT_ANKLE, 2)[:, 0])
     value = np.where(hips >= 0.02, feet / hips, np.nan)
     return f.gate(value, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+
+
 # -- Measures added for the fault rules validated on labelled data (docs/BENCHMARKS.md) --
 def _arm_trunk_angle_2d(f: _Frame, side: str) -> np.ndarray:
     """Image-plane angle at the shoulder between the trunk (towards the same-side hip) and the
@@ -271,6 +273,74 @@ def _register_validated(reg: dict[str, MeasureFn]) -> None:
     reg["front_knee_past_toe"] = _front_knee_past_toe
 
 
+def _hip_abduction(f: _Frame, side: str) -> np.ndarray:
+    """Thigh angle out from the pelvis's downward perpendicular, in the image plane (degrees).
+
+    0 with the thigh hanging square to the hip line, positive when the knee moves outward,
+    negative across the midline. Frontal plane: only meaningful from the front.
+    """
+    s, o = _SIDE_POINTS[side], _SIDE_POINTS[_other(side)]
+    out = _unit(f.p(s["hip"], 2) - f.p(o["hip"], 2))  # this side's outward direction
+    down = np.stack([-out[:, 1], out[:, 0]], axis=-1)
+    down = down * np.where(down[:, 1] < 0, -1.0, 1.0)[:, None]  # image y points down
+    thigh = f.p(s["knee"], 2) - f.p(s["hip"], 2)
+    value = np.degrees(np.arctan2(np.sum(thigh * out, axis=-1), np.sum(thigh * down, axis=-1)))
+    return f.gate(value, s["hip"], s["knee"], o["hip"])
+
+
+def _knee_lift(f: _Frame, side: str) -> np.ndarray:
+    """How far this knee is above the other knee, in leg lengths of the standing leg.
+
+    About 0 standing, 0.5 with the thigh horizontal (thigh = half a leg); image heights only,
+    so the same from the front and the side. Never negative: a knee below the other one is
+    not lifted (the other one is), so alternating legs do not swing each other's range.
+    """
+    s, o = _SIDE_POINTS[side], _SIDE_POINTS[_other(side)]
+    rise = f.p(o["knee"], 2)[:, 1] - f.p(s["knee"], 2)[:, 1]
+    value = np.maximum(rise / _leg_length(f, _other(side)), 0.0)
+    return f.gate(value, s["knee"], o["hip"], o["knee"], o["ankle"])
+
+
+def _reach(f: _Frame, side: str) -> np.ndarray:
+    """Horizontal distance from this side's ankle to its wrist, in leg lengths (image plane).
+
+    From the side: about 0 with the arm hanging, 0.6-0.7 with the arm held forward at
+    shoulder height, more when leaning into a reach (functional reach, Duncan et al. 1990).
+    """
+    s = _SIDE_POINTS[side]
+    dx = np.abs(f.p(s["wrist"], 2)[:, 0] - f.p(s["ankle"], 2)[:, 0])
+    value = dx / _leg_length(f, side)
+    return f.gate(value, s["wrist"], s["hip"], s["knee"], s["ankle"])
+
+
+def _stance_width(f: _Frame) -> np.ndarray:
+    """Distance between the ankles over the distance between the hips (image plane).
+
+    About 1 with the feet under the hips, 2-3 in a jumping jack; from the front only.
+    """
+    feet = _norm(f.p(L.LEFT_ANKLE, 2) - f.p(L.RIGHT_ANKLE, 2))
+    hips = _norm(f.p(L.LEFT_HIP, 2) - f.p(L.RIGHT_HIP, 2))
+    return f.gate(feet / hips, L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HIP, L.RIGHT_HIP)
+
+
+def _head_forward(f: _Frame) -> np.ndarray:
+    """Angle of the shoulder-to-ear line from vertical in the image plane (degrees).
+
+    The posture plumb line runs through the ear and the shoulder (acromion): about 0 upright,
+    growing as the head juts forward (forward head posture). From the side only. Uses the
+    sides that are seen, averaged, like hip height.
+    """
+    total = np.zeros(len(f.pts))
+    count = np.zeros(len(f.pts))
+    for shoulder, ear in ((L.LEFT_SHOULDER, L.LEFT_EAR), (L.RIGHT_SHOULDER, L.RIGHT_EAR)):
+        d = f.p(ear, 2) - f.p(shoulder, 2)
+        angle = f.gate(np.degrees(np.arctan2(np.abs(d[:, 0]), -d[:, 1])), shoulder, ear)
+        ok = np.isfinite(angle)
+        total += np.where(ok, angle, 0.0)
+        count += ok
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 MeasureFn = Callable[[_Frame], np.ndarray]
 
 # Flexion angles: 3-D by default (view-robust, but MediaPipe's depth is noisy for the arms);
@@ -298,6 +368,9 @@ def _build_registry() -> dict[str, MeasureFn]:
         reg[f"knee_valgus_{side}"] = lambda f, s=side: _knee_valgus(f, s)
         reg[f"heel_lift_{side}"] = lambda f, s=side: _heel_lift(f, s)
         reg[f"foot_lift_{side}"] = lambda f, s=side: _foot_lift(f, s)
+        reg[f"hip_abduction_{side}"] = lambda f, s=side: _hip_abduction(f, s)
+        reg[f"knee_lift_{side}"] = lambda f, s=side: _knee_lift(f, s)
+        reg[f"reach_{side}"] = lambda f, s=side: _reach(f, s)
     reg["trunk_lean"] = lambda f: _trunk_lean(f, "any")
     reg["trunk_lean_forward"] = lambda f: _trunk_lean(f, "forward")
     reg["trunk_lean_lateral"] = lambda f: _trunk_lean(f, "lateral")
@@ -306,6 +379,8 @@ def _build_registry() -> dict[str, MeasureFn]:
     # Balance stances (four-stage balance test): how narrow the base of support is.
     reg["feet_separation"] = _feet_separation
     _register_validated(reg)
+    reg["stance_width"] = _stance_width
+    reg["head_forward"] = _head_forward
     return reg
 
 
@@ -313,6 +388,24 @@ MEASURES: dict[str, MeasureFn] = _build_registry()
 SIDED_MEASURES: frozenset[str] = frozenset(
     name[: -len("_left")] for name in MEASURES if name.endswith("_left")
 )
+
+
+# Measures that only mean something from one camera view (image-plane projections of a
+# frontal- or sagittal-plane movement). Rules that read them must declare that view.
+MEASURE_VIEWS: dict[str, str] = {
+    "knee_valgus": "front",
+    "hip_abduction": "front",
+    "stance_width": "front",
+    "trunk_lean_image": "side",
+    "reach": "side",
+    "head_forward": "side",
+}
+
+
+def measure_view(name: str) -> str:
+    """The camera view a measure needs ("front", "side" or "any"), with or without its side."""
+    base = name.removesuffix("_left").removesuffix("_right")
+    return MEASURE_VIEWS.get(base, "any")
 
 
 def measure_names() -> list[str]:

@@ -177,7 +177,7 @@ def test_invalid_definition_names_field_and_reason(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
         'id = "bad"\nname = "Bad"\nkind = "reps"\ncategory = "strength"\ninstructions = "x"\n'
-        '[rep]\nmeasure = "knee_flexion"\nenter = 40\nexit = 60\ntarget = 90\n'
+        'view = "any"\n[rep]\nmeasure = "knee_flexion"\nenter = 40\nexit = 60\ntarget = 90\n'
     )
     proc = run_coach("analyze", str(tmp_path / "x.mp4"), "-e", str(bad))
     assert proc.returncode == 2

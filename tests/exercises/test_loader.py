@@ -30,6 +30,7 @@ id = "{id}"
 name = "{name}"
 kind = "reps"
 category = "range_of_motion"
+view = "any"
 instructions = "Bend and straighten your knee."
 
 [rep]
