@@ -26,7 +26,7 @@ from scoring.events import (
     RepCompleted,
     ViewWarning,
 )
-from scoring.faults import FaultMonitor
+from scoring.faults import FaultMonitor, rep_peak_short
 from scoring.holds import HoldSettings, HoldTracker
 from scoring.kinematics import SIDED_MEASURES, compute_measures
 from scoring.periodic import GenericRepCounter
@@ -291,9 +291,8 @@ class ExerciseEngine:
         target_rom = abs(rule.target - rule.exit)
         duration = rep.end_s - rep.start_s
         for f in self._faults.rules:
-            hit = (f.kind == "rep_peak_short" and rep.rom < (f.below or 0) * target_rom) or (
-                f.kind == "rep_too_fast" and duration < (f.below or 0)
-            )
+            short = f.kind == "rep_peak_short" and rep_peak_short(rep, rule.target, f.below or 0)
+            hit = short or (f.kind == "rep_too_fast" and duration < (f.below or 0))
             if hit and view_satisfies(self.state.view, f.view) and f.id not in cur.faults:
                 cur.faults.append(f.id)
                 cur.penalties[f.id] = f.penalty

@@ -45,6 +45,7 @@ class Rep:
     peak: float  # signal value at the extreme of the working phase (original units)
     rom: float  # distance between the rest value and the peak
     partial_start: bool = False  # the stream began inside this rep
+    rest: float = math.nan  # the resting value the rom is measured from (original units)
 
 
 class RepCounter:
@@ -133,4 +134,5 @@ class RepCounter:
             peak=self._sign * self._peak,
             rom=rom,
             partial_start=self._partial,
+            rest=self._sign * base,
         )

@@ -249,6 +249,7 @@ def test_decreasing_direction_counts_dips() -> None:
     for rep in reps:
         assert rep.peak == pytest.approx(0.5, abs=0.01)  # original units: the lowest value
         assert rep.rom == pytest.approx(0.5, abs=0.01)  # always positive
+        assert rep.rest == pytest.approx(1.0, abs=0.01)  # standing: where the rom starts
     # An increasing counter with the same (valid) numbers sees nothing in this signal.
     up = RepThresholds(enter=1.2, exit=1.1, min_rom=0.05)
     assert run(RepCounter(up), t, v) == []
