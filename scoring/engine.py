@@ -251,6 +251,8 @@ class ExerciseEngine:
                 shown.append(value)
             was_working = counter.phase is Phase.WORKING
             rep = counter.update(t, value)
+            if counter.attempt is not None:
+                events.extend(self._short_attempt(label, counter.attempt))
             now = reported.get(label, NAN)
             if counter.phase is Phase.WORKING or rep is not None:
                 phase = Phase.WORKING if counter.phase is Phase.WORKING else phase
@@ -319,6 +321,19 @@ class ExerciseEngine:
         self.reps.append(done)
         self.state.rep_count = self._rep_index
         return [done, *events]
+
+    def _short_attempt(self, label: str, attempt: Rep) -> list[Event]:
+        """A movement that turned back before the counting threshold is no rep, but the range
+        rules (`rep_peak_short`) say why nothing counted."""
+        rule = self.exercise.rep
+        assert rule is not None
+        return [
+            self._fault_event(attempt.end_s, f, None, (), label)
+            for f in self._faults.rules
+            if f.kind == "rep_peak_short"
+            and view_satisfies(self.state.view, f.view)
+            and rep_peak_short(attempt, rule.target, f.below or 0)
+        ]
 
     def _report_values(self, values: dict[str, float], side: str) -> dict[str, float]:
         """The reported angle per counter label. From the side, the image plane is the

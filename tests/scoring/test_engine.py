@@ -499,3 +499,15 @@ def test_sit_to_stand_counts_each_rise_from_either_starting_posture(start_s: flo
     for rep, sit in zip(reps, sits, strict=True):
         # Counted on the way up, before the knees are straight again.
         assert sit.start + sit.period / 2 < rep.end_s < sit.start + sit.period
+
+
+def test_a_squat_that_turns_back_before_counting_is_told_why() -> None:
+    """Hips to 0.84 leg lengths (knees 65 degrees): short of the counting threshold 0.8, so no
+    rep, but the range rule fires once, outside any rep. A small bob (knees 30) stays silent."""
+    engine = ExerciseEngine(load_exercise("squat"), 1.0)
+    dips = [Dip(1.0, depth=65.0), Dip(4.5, depth=30.0), Dip(8.0)]
+    events = run(engine, side_squats(dips), 11.5)
+    assert len(of(events, RepCompleted)) == 1
+    (short,) = of(events, FaultDetected)
+    assert (short.id, short.rep) == ("incomplete_range", None)
+    assert dips[0].start + dips[0].period / 2 < short.t < dips[0].start + dips[0].period
