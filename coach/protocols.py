@@ -164,9 +164,10 @@ def _with_track_warnings(result: ProtocolResult, *tracks: Track) -> ProtocolResu
 
 # -- the protocols ---------------------------------------------------------------------------
 def _stand_thresholds() -> tuple[float, float]:
+    """(stand, sit) hip heights of the sit_to_stand definition, whichever phase it counts."""
     rule = load_exercise("sit_to_stand").rep
     assert rule is not None
-    return rule.enter, rule.exit
+    return max(rule.enter, rule.exit), min(rule.enter, rule.exit)
 
 
 def run_chair_stand(track: Track, *, age: int, sex: str) -> ProtocolResult:

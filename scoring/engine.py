@@ -27,7 +27,7 @@ from scoring.events import (
     RepCompleted,
     ViewWarning,
 )
-from scoring.faults import FaultMonitor
+from scoring.faults import FaultMonitor, rep_peak_short
 from scoring.holds import HoldSettings, HoldTracker
 from scoring.kinematics import SIDED_MEASURES, compute_measures
 from scoring.periodic import GenericRepCounter
@@ -271,6 +271,8 @@ class ExerciseEngine:
                 left, right = each.get("left", NAN), each.get("right", NAN)
             self._remember(label, t, value, left, right, rule.max_duration_s)
             rep = counter.update(t, value)
+            if counter.attempt is not None:
+                events.extend(self._short_attempt(label, counter.attempt))
             now = reported.get(label, NAN)
             if counter.phase is Phase.WORKING or rep is not None:
                 phase = Phase.WORKING if counter.phase is Phase.WORKING else phase
@@ -311,9 +313,8 @@ class ExerciseEngine:
         target_rom = abs(rule.target - rule.exit)
         duration = rep.end_s - rep.start_s
         for f in self._faults.rules:
-            hit = (f.kind == "rep_peak_short" and rep.rom < (f.below or 0) * target_rom) or (
-                f.kind == "rep_too_fast" and duration < (f.below or 0)
-            )
+            short = f.kind == "rep_peak_short" and rep_peak_short(rep, rule.target, f.below or 0)
+            hit = short or (f.kind == "rep_too_fast" and duration < (f.below or 0))
             if hit and view_satisfies(self.state.view, f.view) and f.id not in cur.faults:
                 cur.faults.append(f.id)
                 cur.penalties[f.id] = f.penalty
@@ -379,6 +380,19 @@ class ExerciseEngine:
         if rule is None or rule.measure not in SIDED_MEASURES:
             return None
         return session_symmetry(self.reps, rule.measure)
+
+    def _short_attempt(self, label: str, attempt: Rep) -> list[Event]:
+        """A movement that turned back before the counting threshold is no rep, but the range
+        rules (`rep_peak_short`) say why nothing counted."""
+        rule = self.exercise.rep
+        assert rule is not None
+        return [
+            self._fault_event(attempt.end_s, f, None, (), label)
+            for f in self._faults.rules
+            if f.kind == "rep_peak_short"
+            and view_satisfies(self.state.view, f.view)
+            and rep_peak_short(attempt, rule.target, f.below or 0)
+        ]
 
     def _report_values(self, values: dict[str, float], side: str) -> dict[str, float]:
         """The reported angle per counter label. From the side, the image plane is the

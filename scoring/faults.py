@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from exercises.schema import FaultRule
 from pose.landmarks import Landmark
+from scoring.reps import Rep
 from scoring.signals import side_difference, side_values
 from scoring.view import view_satisfies
 
@@ -116,3 +117,12 @@ def _violates(rule: FaultRule, value: float) -> bool:
     if rule.above is not None and value > rule.above:
         return True
     return rule.below is not None and value < rule.below
+
+
+def rep_peak_short(rep: Rep, target: float, share: float) -> bool:
+    """Did the rep cover less than `share` of the way from its own resting value to the
+    target? Both ends are the rep's own: its range is measured from where it started, so the
+    range it should have covered is too (measuring that from the counting threshold `exit`
+    instead would credit the stretch between rest and `exit` twice and let a shallow rep pass)."""
+    span = abs(target - rep.rest) if math.isfinite(rep.rest) else math.nan
+    return math.isfinite(span) and rep.rom < share * span

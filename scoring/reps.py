@@ -4,7 +4,9 @@ A rep enters its working phase when the signal passes `enter` and completes only
 comes back past `exit`; it must also cover `min_rom` and last `min_duration_s`. A single
 threshold double-counts on jitter; the band between the two thresholds absorbs it.
 A stream that starts inside the working phase counts that rep when it returns (the clip or
-the camera started mid-rep).
+the camera started mid-rep). A movement towards the target that turns back before `enter`
+but covered `min_rom` for `min_duration_s` is not counted; it is reported once as
+`attempt` (a Rep that did not count), so the range rules can say why nothing counted.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Rep:
     peak: float  # signal value at the extreme of the working phase (original units)
     rom: float  # distance between the rest value and the peak
     partial_start: bool = False  # the stream began inside this rep
+    rest: float = math.nan  # the resting value the rom is measured from (original units)
 
 
 class RepCounter:
@@ -62,6 +65,9 @@ class RepCounter:
         self._peak_t = 0.0
         self._partial = False
         self._stuck = False
+        self._try_peak = -math.inf  # furthest value since leaving exit without entering
+        self._try_peak_t = 0.0
+        self.attempt: Rep | None = None  # set on the sample where a short attempt ended
 
     def reset(self) -> None:
         self.__init__(self.th)  # type: ignore[misc]
@@ -71,6 +77,7 @@ class RepCounter:
         return self._start_t if self.phase is Phase.WORKING else None
 
     def update(self, t: float, value: float) -> Rep | None:
+        self.attempt = None
         if value is None or not math.isfinite(value):
             return None
         v = self._sign * value
@@ -91,9 +98,15 @@ class RepCounter:
                 self._stuck = False
                 self._rest_min = v
             if v <= exit_:
+                if self._try_peak > exit_:
+                    self.attempt = self._short_attempt(t, v)
+                self._try_peak = -math.inf
                 self._left_rest_t = t
+            elif v > self._try_peak:
+                self._try_peak, self._try_peak_t = v, t
             self._rest_min = min(self._rest_min, v)
             if v >= enter:
+                self._try_peak = -math.inf
                 self._begin(self._left_rest_t, t, partial=False)
                 self._peak, self._peak_t = v, t
             return None
@@ -119,6 +132,20 @@ class RepCounter:
         self._start_t = start_t
         self._partial = partial
 
+    def _short_attempt(self, t: float, v_end: float) -> Rep | None:
+        base = min(self._rest_min, v_end)
+        rom = self._try_peak - base
+        if rom < self.th.min_rom or t - self._left_rest_t < self.th.min_duration_s:
+            return None
+        return Rep(
+            start_s=self._left_rest_t,
+            end_s=t,
+            peak_t=self._try_peak_t,
+            peak=self._sign * self._try_peak,
+            rom=rom,
+            rest=self._sign * base,
+        )
+
     def _finish(self, t: float, v_end: float) -> Rep | None:
         base = min(self._rest_min, v_end)
         rom = self._peak - base
@@ -133,4 +160,5 @@ class RepCounter:
             peak=self._sign * self._peak,
             rom=rom,
             partial_start=self._partial,
+            rest=self._sign * base,
         )

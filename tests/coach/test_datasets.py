@@ -103,6 +103,9 @@ def test_benchmark_on_a_small_subset(labelled: Path, tmp_path: Path) -> None:
             assert ba == pytest.approx((s.sensitivity + s.specificity) / 2)
     squat = next(r for r in results if "m01" in r.dataset)
     assert squat.one_rep_share == 1.0
+    # UI-PRMD's sit-to-stand files go stand -> sit -> stand: one rise, one rep.
+    rises = next(r for r in results if "m05" in r.dataset)
+    assert rises.one_rep_share == 1.0
     curl = next(r for r in results if r.dataset.startswith("Exercise-Correction bicep"))
     assert curl.scores[0].balanced_accuracy == 1.0  # strong leaning back vs upright frames
     table = format_table(results)

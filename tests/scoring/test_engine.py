@@ -477,3 +477,37 @@ def test_wall_sit_hold_and_its_depth_fault() -> None:
     (too_deep,) = of(events, FaultDetected)
     assert too_deep.id == "too_deep" and too_deep.rep is None
     assert too_deep.t == pytest.approx(5.5, abs=2 * DT)
+
+
+def test_a_shallow_squat_is_judged_from_its_own_rest() -> None:
+    """Hips to 0.77 leg lengths (knees 80 degrees): counted, but it covered about half of the
+    way from standing (1.0) to the target (0.55), under the definition's 0.6 share. (Judged
+    from the counting threshold 0.9 instead, 0.23 of 0.35 would have passed.)"""
+    engine = ExerciseEngine(load_exercise("squat"), 1.0)
+    reps = of(run(engine, side_squats([Dip(1.0, depth=80.0), Dip(4.5)]), 8.0), RepCompleted)
+    assert [r.faults for r in reps] == [("incomplete_range",), ()]
+
+
+@pytest.mark.parametrize("start_s", [0.0, 3.0])
+def test_sit_to_stand_counts_each_rise_from_either_starting_posture(start_s: float) -> None:
+    """Standing first (stand -> sit -> stand, as UI-PRMD's files) or seated first (the stream
+    starts at the bottom of the first sit): one rep per rise, counted on standing up."""
+    sits = [Dip(0.0, period=6.0), Dip(7.0), Dip(11.0)]  # knees to 120 degrees: hips at 0.5
+    engine = ExerciseEngine(load_exercise("sit_to_stand"), 1.0)
+    reps = of(run(engine, side_squats(sits), 15.0, start_s=start_s), RepCompleted)
+    assert len(reps) == 3
+    for rep, sit in zip(reps, sits, strict=True):
+        # Counted on the way up, before the knees are straight again.
+        assert sit.start + sit.period / 2 < rep.end_s < sit.start + sit.period
+
+
+def test_a_squat_that_turns_back_before_counting_is_told_why() -> None:
+    """Hips to 0.84 leg lengths (knees 65 degrees): short of the counting threshold 0.8, so no
+    rep, but the range rule fires once, outside any rep. A small bob (knees 30) stays silent."""
+    engine = ExerciseEngine(load_exercise("squat"), 1.0)
+    dips = [Dip(1.0, depth=65.0), Dip(4.5, depth=30.0), Dip(8.0)]
+    events = run(engine, side_squats(dips), 11.5)
+    assert len(of(events, RepCompleted)) == 1
+    (short,) = of(events, FaultDetected)
+    assert (short.id, short.rep) == ("incomplete_range", None)
+    assert dips[0].start + dips[0].period / 2 < short.t < dips[0].start + dips[0].period

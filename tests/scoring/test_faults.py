@@ -8,7 +8,8 @@ import pytest
 
 from exercises.schema import FaultRule
 from pose.landmarks import Landmark as L
-from scoring.faults import FaultHit, FaultMonitor, fault_joints
+from scoring.faults import FaultHit, FaultMonitor, fault_joints, rep_peak_short
+from scoring.reps import Rep
 
 DT = 1.0 / 30
 
@@ -207,3 +208,16 @@ def test_fault_joints_explicit_or_from_the_measure() -> None:
     assert fault_joints(explicit, "left") == (L.LEFT_WRIST.value, L.RIGHT_WRIST.value)
     per_rep = rule(id="short", kind="rep_peak_short", measure=None, above=None, below=0.6)
     assert fault_joints(per_rep, "") == ()
+
+
+def test_rep_peak_short_measures_the_way_from_the_reps_own_rest() -> None:
+    # A squat on hip height (decreasing): standing at 1.0, target 0.55, share 0.6.
+    shallow = Rep(start_s=0.0, end_s=2.0, peak_t=1.0, peak=0.78, rom=0.22, rest=1.0)
+    assert rep_peak_short(shallow, target=0.55, share=0.6)  # 0.22 < 0.6 * 0.45
+    deep = Rep(start_s=0.0, end_s=2.0, peak_t=1.0, peak=0.6, rom=0.4, rest=1.0)
+    assert not rep_peak_short(deep, target=0.55, share=0.6)
+    # Increasing (shoulder abduction from 20 to 110, target 160): 90 < 0.7 * 140.
+    arm = Rep(start_s=0.0, end_s=2.0, peak_t=1.0, peak=110.0, rom=90.0, rest=20.0)
+    assert rep_peak_short(arm, target=160.0, share=0.7)
+    unknown = Rep(start_s=0.0, end_s=2.0, peak_t=1.0, peak=0.78, rom=0.22)
+    assert not rep_peak_short(unknown, target=0.55, share=0.6)

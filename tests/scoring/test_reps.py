@@ -249,6 +249,7 @@ def test_decreasing_direction_counts_dips() -> None:
     for rep in reps:
         assert rep.peak == pytest.approx(0.5, abs=0.01)  # original units: the lowest value
         assert rep.rom == pytest.approx(0.5, abs=0.01)  # always positive
+        assert rep.rest == pytest.approx(1.0, abs=0.01)  # standing: where the rom starts
     # An increasing counter with the same (valid) numbers sees nothing in this signal.
     up = RepThresholds(enter=1.2, exit=1.1, min_rom=0.05)
     assert run(RepCounter(up), t, v) == []
@@ -283,3 +284,34 @@ def test_reset_forgets_everything() -> None:
     assert counter.count == 2 and counter.phase is Phase.WORKING
     counter.reset()
     assert counter.count == 0 and counter.phase is Phase.IDLE and counter.th is KNEE
+
+
+def test_a_movement_that_turns_back_before_enter_is_an_attempt_not_a_rep() -> None:
+    # Peaks at 50 (enter 60, exit 30): covers min_rom, never enters. Then a real rep.
+    def signal(t: np.ndarray) -> np.ndarray:
+        return np.where(
+            t < 2.0, raised_cosine(t, 2.0, 0.0, 50.0), raised_cosine(t, 2.0, 0.0, 100.0)
+        )
+
+    t, v = sampled(signal, 4.0)
+    counter = RepCounter(KNEE)
+    attempts = []
+    reps = []
+    for ti, vi in zip(t, v, strict=True):
+        rep = counter.update(float(ti), float(vi))
+        if counter.attempt is not None:
+            attempts.append(counter.attempt)
+        if rep is not None:
+            reps.append(rep)
+    assert len(reps) == 1 and counter.count == 1
+    (attempt,) = attempts
+    assert attempt.peak == pytest.approx(50.0, abs=0.5)
+    assert attempt.rest == pytest.approx(0.0, abs=0.5)
+    assert attempt.rom == pytest.approx(50.0, abs=0.5)
+    assert 0.0 < attempt.start_s < attempt.peak_t < attempt.end_s < 2.0
+    # A smaller wobble (peak 35: rom under min_rom) is nothing at all.
+    t, v = sampled(lambda t: raised_cosine(t, 2.0, 0.0, 35.0), 2.0)
+    quiet = RepCounter(KNEE)
+    for ti, vi in zip(t, v, strict=True):
+        quiet.update(float(ti), float(vi))
+        assert quiet.attempt is None
