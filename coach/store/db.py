@@ -85,7 +85,8 @@ def migrate(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except Exception as exc:
-        raise StoreError(f"can't bring the database schema up to date: {exc}") from exc
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StoreError(f"can't bring the database schema up to date: {reason}") from exc
 
 
 def current_revision(engine: Engine) -> str | None:
