@@ -140,6 +140,18 @@ class ProtocolResult:
     warnings: list[str] = field(default_factory=list)
     patient: dict[str, Any] = field(default_factory=dict)  # age, sex, side as given
 
+    @classmethod
+    def of(cls, norms: Reference, value: float | None, /, **rest: Any) -> ProtocolResult:
+        """A result of the test that `norms` describes (its id, name, unit and source)."""
+        return cls(
+            protocol=norms.protocol,
+            name=norms.name,
+            value=value,
+            unit=norms.unit,
+            source=norms.source,
+            **rest,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "protocol": self.protocol,

@@ -140,14 +140,11 @@ def single_leg_stance(
         ref.update({"band": band.label(), "mean_s": band.values["mean"]})
     if best is None:
         warnings.append(f"no stance on the {side} leg found (the other foot never lifted)")
-        return ProtocolResult(
-            protocol=reference.protocol,
-            name=reference.name,
-            value=None,
-            unit=reference.unit,
+        return ProtocolResult.of(
+            reference,
+            None,
             measured=measured,
             reference=ref,
-            source=reference.source,
             interpretation=f"no single-leg stance on the {side} leg detected",
             warnings=warnings,
             patient={"age": age, "side": side},
@@ -169,14 +166,11 @@ def single_leg_stance(
         verdict = "no age given: not compared with norms"
     if best.capped:
         verdict = f"held the full {max_s:g} s; " + verdict
-    return ProtocolResult(
-        protocol=reference.protocol,
-        name=reference.name,
-        value=best.stance_s,
-        unit=reference.unit,
+    return ProtocolResult.of(
+        reference,
+        best.stance_s,
         measured=measured,
         reference=ref,
-        source=reference.source,
         interpretation=verdict,
         warnings=warnings,
         patient={"age": age, "side": side},
@@ -247,14 +241,11 @@ def four_stage_balance(stages: Sequence[StageTrack], *, reference: Reference) ->
         )
     if not failed and passed < len(order):
         warnings.append(f"stages {passed + 1}-{len(order)} not recorded: result is incomplete")
-    return ProtocolResult(
-        protocol=reference.protocol,
-        name=reference.name,
-        value=float(passed),
-        unit=reference.unit,
+    return ProtocolResult.of(
+        reference,
+        float(passed),
         measured={"stages": per_stage, "last_stage_passed": passed},
         reference={"hold_s": hold_s, "fall_risk_if_below_stage": risk_below},
-        source=reference.source,
         interpretation=verdict,
         warnings=warnings,
     )

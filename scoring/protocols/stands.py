@@ -163,14 +163,11 @@ def chair_stand_30s(
         verdict = f"above average for {band.label()} (> {high:g})"
     else:
         verdict = f"average for {band.label()} ({low:g}-{high:g})"
-    return ProtocolResult(
-        protocol=reference.protocol,
-        name=reference.name,
-        value=float(count),
-        unit=reference.unit,
+    return ProtocolResult.of(
+        reference,
+        float(count),
         measured=measured,
         reference={"band": band.label(), "normal_range": [low, high], "below_average": low},
-        source=reference.source,
         interpretation=verdict,
         warnings=warnings,
         patient={"age": age, "sex": sex},
@@ -207,14 +204,11 @@ def five_times_sit_to_stand(
         ref.update({"band": band.label(), "mean_s": band.values["mean"]})
     if len(stands) < n:
         warnings.append(f"only {len(stands)} of {n} stands detected: no time")
-        return ProtocolResult(
-            protocol=reference.protocol,
-            name=reference.name,
-            value=None,
-            unit=reference.unit,
+        return ProtocolResult.of(
+            reference,
+            None,
             measured=measured,
             reference=ref,
-            source=reference.source,
             interpretation=f"test not completed ({len(stands)} of {n} stands)",
             warnings=warnings,
             patient={"age": age},
@@ -238,14 +232,11 @@ def five_times_sit_to_stand(
         parts.append(f"at or above the {cutoff:g} s fall-risk cut-off: increased risk of falls")
     else:
         parts.append(f"below the {cutoff:g} s fall-risk cut-off")
-    return ProtocolResult(
-        protocol=reference.protocol,
-        name=reference.name,
-        value=seconds,
-        unit=reference.unit,
+    return ProtocolResult.of(
+        reference,
+        seconds,
         measured=measured,
         reference=ref,
-        source=reference.source,
         interpretation="; ".join(parts),
         warnings=warnings,
         patient={"age": age},
