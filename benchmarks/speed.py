@@ -102,8 +102,10 @@ def main() -> None:
     t0 = time.perf_counter()
     res = analyze_video(args.video, exercise)
     wall = time.perf_counter() - t0
-    print(f"analyze_video end to end: {res.frames / wall:6.1f} fps incl. decoding and start-up "
-          f"({wall:.2f} s, {res.rep_count} reps)")
+    print(
+        f"analyze_video end to end: {res.frames / wall:6.1f} fps incl. decoding and start-up "
+        f"({wall:.2f} s, {res.rep_count} reps)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS):  {peak:6.0f} MiB (includes {n} decoded frames held for timing)")
 

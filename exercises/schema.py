@@ -222,7 +222,7 @@ class Exercise(_Strict):
             if needed != "any" and view != needed:
                 raise ValueError(
                     f"{name!r} is only measured from the {needed}, but the exercise's view is "
-                    f"{view!r}: set view = \"{needed}\""
+                    f'{view!r}: set view = "{needed}"'
                 )
         return v
 

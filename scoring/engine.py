@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from scoring.faults import FaultMonitor, rep_peak_short
 from scoring.holds import HoldSettings, HoldTracker
 from scoring.kinematics import SIDED_MEASURES, compute_measures
 from scoring.periodic import GenericRepCounter
+from scoring.reference import PersonalReference, features, frame_features, rep_profile
 from scoring.reps import Phase, Rep, RepCounter, RepThresholds
 from scoring.score import rep_score
 from scoring.setup import SetupResult, check_setup
@@ -81,6 +82,8 @@ class ExerciseEngine:
 
     `aspect` is the image width over height. `require_setup` holds counting until the setup
     check passes once (the live page); offline analysis counts from the first frame.
+    `reference`, the patient's own good reps (scoring.reference), adds a fault whenever a rep
+    differs from them in the fault's direction, on top of the definition's fixed bounds.
     """
 
     def __init__(
@@ -90,10 +93,17 @@ class ExerciseEngine:
         *,
         require_setup: bool = False,
         pose_lost_after_s: float = 0.7,
+        reference: PersonalReference | None = None,
     ) -> None:
         if aspect <= 0:
             raise ValueError("aspect must be positive")
+        if reference is not None and reference.exercise_id != exercise.id:
+            raise ValueError(f"the reference is for {reference.exercise_id!r}, not {exercise.id!r}")
         self.exercise = exercise
+        self.reference = reference
+        self._features = features(exercise)
+        # Per-frame fault features over the last rep or so: a completed rep's profile.
+        self._feature_trace: deque[tuple[float, dict[str, float]]] = deque()
         self.aspect = aspect
         self.require_setup = require_setup
         self.pose_lost_after_s = pose_lost_after_s
@@ -258,6 +268,9 @@ class ExerciseEngine:
         sided = rule.measure in SIDED_MEASURES
         each = side_values(values, rule.measure, "each") if sided else {}
         reported = self._report_values(values, rule.side)
+        self._feature_trace.append((t, frame_features(self._features, values, view)))
+        while self._feature_trace and self._feature_trace[0][0] < t - rule.max_duration_s - 2.0:
+            self._feature_trace.popleft()
         phase = Phase.REST
         shown: list[float] = []
         for label, counter in self._counters.items():
@@ -319,6 +332,19 @@ class ExerciseEngine:
                 cur.faults.append(f.id)
                 cur.penalties[f.id] = f.penalty
                 events.append(self._fault_event(rep.end_s, f, self._rep_index, (), label))
+        profile = self._rep_profile(rep)
+        if self.reference is not None:
+            rules = {f.id: f for f in self._faults.rules}
+            for dev in self.reference.deviations(profile):
+                f = rules.get(dev.id)
+                if f is None or dev.id in cur.faults:
+                    continue
+                cur.faults.append(f.id)
+                cur.penalties[f.id] = f.penalty
+                ev = self._fault_event(rep.end_s, f, self._rep_index, (), label)
+                ev = replace(ev, message=f"{f.message} (compared with your reference reps)")
+                self.faults[-1] = ev
+                events.append(ev)
         score = rep_score(rep.rom, target_rom, cur.penalties.values())
         sparc, rom_left, rom_right = self._rep_control(label, rep.start_s, rep.end_s)
         if rule.report is not None and math.isfinite(cur.report_max):
@@ -341,10 +367,20 @@ class ExerciseEngine:
             sparc=round(sparc, 3),
             rom_left=rom_left,
             rom_right=rom_right,
+            profile={k: round(v, 3) for k, v in profile.items()},
         )
         self.reps.append(done)
         self.state.rep_count = self._rep_index
         return [done, *events]
+
+    def _rep_profile(self, rep: Rep) -> dict[str, float]:
+        trace = list(self._feature_trace)
+        t = np.array([x[0] for x in trace], dtype=np.float64)
+        series = {
+            f.id: np.array([x[1].get(f.id, NAN) for x in trace], dtype=np.float64)
+            for f in self._features
+        }
+        return rep_profile(self._features, t, series, rep.start_s, rep.end_s, rep.rom)
 
     def _remember(
         self, label: str, t: float, value: float, left: float, right: float, span_s: float

@@ -38,6 +38,9 @@ class RepCompleted(Event):
     # not measured. They feed the session's symmetry index (scoring.symmetry).
     rom_left: float = float("nan")
     rom_right: float = float("nan")
+    # One number per fault rule (scoring.reference): what a personal reference is made of and
+    # compared on. Only the features that could be measured.
+    profile: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -118,11 +118,22 @@ def score(
 ) -> list[FaultScore]:
     """Per-fault and "any" scores of a list of verdicts."""
     wanted = list(faults)
+    rows = [(fid, {fid}) for fid in wanted] + [(ANY, set(wanted))]
+    return score_rows(dataset, exercise, verdicts, rows)
+
+
+def score_rows(
+    dataset: str,
+    exercise: str,
+    verdicts: Sequence[Verdict],
+    rows: Sequence[tuple[str, set[str]]],
+) -> list[FaultScore]:
+    """One score per (row name, fault ids): a verdict is flagged if any of the ids fired."""
     out: list[FaultScore] = []
-    for fid in [*wanted, ANY]:
-        s = FaultScore(dataset, exercise, fid)
+    for name, ids in rows:
+        s = FaultScore(dataset, exercise, name)
         for v in verdicts:
-            flagged = bool(v.faults & set(wanted)) if fid == ANY else fid in v.faults
+            flagged = bool(v.faults & ids)
             if v.faulty:
                 s.n_incorrect += 1
                 s.true_pos += flagged

@@ -90,9 +90,7 @@ class LiveSession:
         self._factory = processor_factory
         self._new_worker = new_worker or _default_worker
         self._recorder = recorder
-        self._record_frame: Callable[[str, Message], None] | None = getattr(
-            recorder, "frame", None
-        )
+        self._record_frame: Callable[[str, Message], None] | None = getattr(recorder, "frame", None)
         self.patient_id = patient_id  # None: an anonymous session, reachable by its id only
         self._setup_hold_s = setup_hold_s
         self._max_age = max_frame_age_s

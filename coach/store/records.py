@@ -110,7 +110,7 @@ class SessionWriter:
             self._aspect = w / h
 
     def set_status(self, status: str) -> None:
-        """"paused" when the patient's page went away (it may come back), "recording" again
+        """ "paused" when the patient's page went away (it may come back), "recording" again
         when it does; frames so far are flushed first."""
         self.flush_frames()
         with self._factory.begin() as db:

@@ -1,0 +1,186 @@
+"""Personal references (scoring.reference) against UI-PRMD's labels, leave one out.
+
+UI-PRMD has ten subjects, each with ten correct and ten incorrect reps of every movement. For
+each file, the subject's reference is made of their *other* correct reps (the nine whose
+repetition number differs from the file's), exactly as a therapist would record a patient's
+good reps first; the file is then judged against it. No label of the judged file, and no
+incorrect file, ever enters a reference, and the limits are the module's fixed ones (3 SD,
+measurement floors): nothing is fitted.
+
+The verdict reported as "rules + reference" is what the engine says with a reference loaded:
+the definition's fixed rules (as in `validate`) or a deviation from the reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach.datasets import uiprmd
+from coach.datasets.common import LabelledTrack
+from coach.datasets.validate import (
+    ANY,
+    UIPRMD_EXERCISES,
+    UIPRMD_NOT_APPLICABLE,
+    FaultScore,
+    SetResult,
+    Verdict,
+    score_rows,
+    uiprmd_verdict,
+)
+from exercises import Exercise, load_exercise
+from scoring.engine import ExerciseEngine
+from scoring.events import RepCompleted
+from scoring.kinematics import compute_measures
+from scoring.reference import (
+    PersonalReference,
+    ReferenceError,
+    features,
+    frame_features,
+    rep_profile,
+)
+
+REF = "ref:"  # prefix of a reference deviation in a verdict's faults
+ANY_REF = "any (reference)"
+ANY_BOTH = "any (rules + reference)"
+_FILE = re.compile(r"^(m\d+)_s(\d+)_e(\d+)$")
+
+
+@dataclass(frozen=True)
+class FileProfiles:
+    """One file: who, which repetition, its label, and the profile of each counted rep."""
+
+    id: str
+    subject: str
+    repetition: str
+    faulty: bool
+    profiles: list[dict[str, float]]
+    rule_verdict: Verdict
+
+
+def two_view_profiles(
+    exercise: Exercise, front: LabelledTrack, side: LabelledTrack
+) -> list[dict[str, float]]:
+    """Each counted rep's features, every feature read from the view its rule needs.
+
+    The rep is counted from the view the exercise asks for; the features of rules for the
+    other view are read from that view's picture of the same frames (two synchronised
+    cameras), over the same rep window."""
+    declared = exercise.view if exercise.view in ("front", "side") else "front"
+    tracks = {"front": front, "side": side}
+    main = tracks[declared]
+    engine = ExerciseEngine(exercise, main.aspect)
+    reps: list[RepCompleted] = []
+    for t, frame in zip(main.t, main.landmarks, strict=True):
+        reps += [e for e in engine.update(float(t), frame) if isinstance(e, RepCompleted)]
+    reps += [e for e in engine.finish() if isinstance(e, RepCompleted)]
+    if not reps:
+        return []
+    feats = features(exercise)
+    other = "side" if declared == "front" else "front"
+    wanted = [f for f in feats if f.rule.view == other]
+    series: dict[str, list[float]] = defaultdict(list)
+    if wanted:
+        track = tracks[other]
+        measured = compute_measures(track.landmarks, track.aspect, exercise.measures_needed(other))
+        for i in range(track.frames):
+            values = {k: float(v[i]) for k, v in measured.items()}
+            for k, v in frame_features(wanted, values, other).items():
+                series[k].append(v)
+    out = []
+    for rep in reps:
+        profile = dict(rep.profile)
+        if wanted:
+            extra = rep_profile(wanted, main.t, series, rep.start_s, rep.end_s, rep.rom_deg)
+            profile.update(extra)
+        out.append(profile)
+    return out
+
+
+def judge(reference: PersonalReference | None, profiles: list[dict[str, float]]) -> set[str]:
+    """The features on which any of the file's reps deviates (none without a reference)."""
+    if reference is None:
+        return set()
+    return {d.id for p in profiles for d in reference.deviations(p)}
+
+
+def leave_one_out(
+    exercise: Exercise, files: list[FileProfiles]
+) -> dict[str, PersonalReference | None]:
+    """Per file id: the reference from the same subject's correct files of other repetitions."""
+    correct: Mapping[str, list[FileProfiles]] = defaultdict(list)
+    for f in files:
+        if not f.faulty:
+            correct[f.subject].append(f)  # type: ignore[attr-defined]
+    out: dict[str, PersonalReference | None] = {}
+    for f in files:
+        reps = [
+            p
+            for other in correct.get(f.subject, [])
+            if other.repetition != f.repetition
+            for p in other.profiles
+        ]
+        try:
+            out[f.id] = PersonalReference.from_profiles(exercise, reps)
+        except ReferenceError:
+            out[f.id] = None
+    return out
+
+
+def evaluate_uiprmd_reference(root: Path, limit: int | None = None) -> list[SetResult]:
+    results: list[SetResult] = []
+    for movement, exercise_id in UIPRMD_EXERCISES.items():
+        exercise = load_exercise(exercise_id)
+        skip = set(UIPRMD_NOT_APPLICABLE.get(movement, ()))
+        rule_ids = [r.id for r in exercise.faults if r.id not in skip]
+        files: list[FileProfiles] = []
+        for label in uiprmd.LABELS:
+            fronts = uiprmd.load(root, movement, label, "front", limit)
+            sides = uiprmd.load(root, movement, label, "side", limit)
+            for front, side in zip(fronts, sides, strict=True):
+                m = _FILE.match(front.id)
+                if m is None:
+                    raise ValueError(f"unexpected UI-PRMD file name {front.id!r}")
+                files.append(
+                    FileProfiles(
+                        front.id,
+                        m.group(2),
+                        m.group(3),
+                        label != "correct",
+                        two_view_profiles(exercise, front, side),
+                        uiprmd_verdict(exercise, front, side),
+                    )
+                )
+        references = leave_one_out(exercise, files)
+        verdicts = []
+        for f in files:
+            deviating = judge(references[f.id], f.profiles) - skip
+            rules = f.rule_verdict.faults & set(rule_ids)
+            verdicts.append(
+                Verdict(
+                    f.id,
+                    f.rule_verdict.label,
+                    f.faulty,
+                    f.rule_verdict.reps,
+                    frozenset(rules | {REF + d for d in deviating}),
+                )
+            )
+        name = f"UI-PRMD {movement} ({uiprmd.MOVEMENTS[movement]})"
+        results.append(
+            SetResult(name, exercise_id, score_reference(name, exercise_id, verdicts, rule_ids))
+        )
+    return results
+
+
+def score_reference(
+    dataset: str, exercise: str, verdicts: list[Verdict], rule_ids: list[str]
+) -> list[FaultScore]:
+    """Per fault: the reference deviation alone; then any deviation, and rules or reference."""
+    rows: list[tuple[str, set[str]]] = [(REF + r, {REF + r}) for r in rule_ids]
+    rows.append((ANY_REF, {REF + r for r in rule_ids}))
+    rows.append((ANY_BOTH, {REF + r for r in rule_ids} | set(rule_ids)))
+    rows.append((ANY + " (rules alone)", set(rule_ids)))
+    return score_rows(dataset, exercise, verdicts, rows)
