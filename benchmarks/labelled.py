@@ -6,7 +6,9 @@ Datasets (read in place under DATA/labelled, never copied): UI-PRMD Kinect (deep
 sit-to-stand m05, standing shoulder abduction m07: correct vs incorrect, one rep per file),
 Pose Trainer OpenPose (good vs bad bicep curls and front raises), Exercise-Correction
 MediaPipe (single frames: curl leaning back, lunge knee over toe). The rules are the exercise
-library's own; see docs/BENCHMARKS.md for the method. `--limit N` keeps N files (rows) of
+library's own; a second table judges the same files against a reference of correct reps
+(scoring.reference; UI-PRMD: the subject's other correct reps, Pose Trainer: the other good
+files). See docs/BENCHMARKS.md for the method. `--limit N` keeps N files (rows) of
 each label, for a quick check.
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from coach.datasets.reference_validation import evaluate_references  # noqa: E402
 from coach.datasets.validate import evaluate_all, format_table  # noqa: E402
 
 
@@ -38,10 +41,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     results = evaluate_all(labelled, args.limit)
+    print("## The definitions' fixed rules\n")
     print(format_table(results))
+    with_reference = evaluate_references(labelled, args.limit, results)
+    print("\n## With a reference of correct reps (leave one out)\n")
+    print(format_table(with_reference))
     print(f"\n({time.perf_counter() - start:.1f} s)")
     if args.json:
-        args.json.write_text(json.dumps([r.to_json() for r in results], indent=2) + "\n")
+        rows = [r.to_json() for r in results]
+        rows += [{**r.to_json(), "reference": True} for r in with_reference]
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
 
 

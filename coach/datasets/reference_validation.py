@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.datasets import uiprmd
+from coach.datasets import pose_trainer, uiprmd
 from coach.datasets.common import LabelledTrack
 from coach.datasets.validate import (
     ANY,
+    POSE_TRAINER_EXERCISES,
     UIPRMD_EXERCISES,
     UIPRMD_NOT_APPLICABLE,
     FaultScore,
     SetResult,
     Verdict,
+    run_engine,
     score_rows,
     uiprmd_verdict,
 )
@@ -130,7 +132,12 @@ def leave_one_out(
     return out
 
 
-def evaluate_uiprmd_reference(root: Path, limit: int | None = None) -> list[SetResult]:
+def evaluate_uiprmd_reference(
+    root: Path, limit: int | None = None, known: Mapping[tuple[str, str], Verdict] | None = None
+) -> list[SetResult]:
+    """`known`: the rules' verdicts per (file id, label) (UI-PRMD names a correct and an
+    incorrect file alike), when `validate` has already judged them."""
+    known = known or {}
     results: list[SetResult] = []
     for movement, exercise_id in UIPRMD_EXERCISES.items():
         exercise = load_exercise(exercise_id)
@@ -151,7 +158,7 @@ def evaluate_uiprmd_reference(root: Path, limit: int | None = None) -> list[SetR
                         m.group(3),
                         label != "correct",
                         two_view_profiles(exercise, front, side),
-                        uiprmd_verdict(exercise, front, side),
+                        known.get((front.id, label)) or uiprmd_verdict(exercise, front, side),
                     )
                 )
         references = leave_one_out(exercise, files)
@@ -175,6 +182,53 @@ def evaluate_uiprmd_reference(root: Path, limit: int | None = None) -> list[SetR
     return results
 
 
+def evaluate_pose_trainer_reference(
+    root: Path, limit: int | None = None, known: Mapping[tuple[str, str], Verdict] | None = None
+) -> list[SetResult]:
+    """Pose Trainer names no subjects: each file is judged against a reference made of the
+    *other* good files (other people's, or other takes'), like a reference recorded from a
+    therapist's demonstration rather than from the patient."""
+    known = known or {}
+    results: list[SetResult] = []
+    for folder, exercise_id in POSE_TRAINER_EXERCISES.items():
+        exercise = load_exercise(exercise_id)
+        rule_ids = [r.id for r in exercise.faults]
+        files: list[FileProfiles] = []
+        for track in pose_trainer.load(root, folder, limit):
+            faulty = track.label == "bad"
+            verdict = known.get((track.id, track.label))
+            if verdict is None:
+                reps, faults, _ = run_engine(exercise, track)
+                verdict = Verdict(track.id, track.label, faulty, reps, frozenset(faults))
+            profiles = single_view_profiles(exercise, track)
+            files.append(FileProfiles(track.id, "all", track.id, faulty, profiles, verdict))
+        references = leave_one_out(exercise, files)
+        verdicts = [
+            Verdict(
+                f.id,
+                f.rule_verdict.label,
+                f.faulty,
+                f.rule_verdict.reps,
+                f.rule_verdict.faults | {REF + d for d in judge(references[f.id], f.profiles)},
+            )
+            for f in files
+        ]
+        name = f"Pose Trainer {folder} (others' good reps)"
+        results.append(
+            SetResult(name, exercise_id, score_reference(name, exercise_id, verdicts, rule_ids))
+        )
+    return results
+
+
+def single_view_profiles(exercise: Exercise, track: LabelledTrack) -> list[dict[str, float]]:
+    """Each counted rep's features, from the one camera the track was filmed with."""
+    engine = ExerciseEngine(exercise, track.aspect)
+    for t, frame in zip(track.t, track.landmarks, strict=True):
+        engine.update(float(t), frame)
+    engine.finish()
+    return [dict(r.profile) for r in engine.reps]
+
+
 def score_reference(
     dataset: str, exercise: str, verdicts: list[Verdict], rule_ids: list[str]
 ) -> list[FaultScore]:
@@ -184,3 +238,15 @@ def score_reference(
     rows.append((ANY_BOTH, {REF + r for r in rule_ids} | set(rule_ids)))
     rows.append((ANY + " (rules alone)", set(rule_ids)))
     return score_rows(dataset, exercise, verdicts, rows)
+
+
+def evaluate_references(
+    labelled: Path, limit: int | None = None, rules: Sequence[SetResult] = ()
+) -> list[SetResult]:
+    """Both datasets with references; `rules` (from `validate.evaluate_all`) saves judging
+    the files by the fixed rules a second time."""
+    known = {(v.id, v.label): v for r in rules for v in r.verdicts}
+    return [
+        *evaluate_uiprmd_reference(labelled / "ui_prmd_kinect", limit, known),
+        *evaluate_pose_trainer_reference(labelled / "pose_trainer_openpose", limit, known),
+    ]
