@@ -205,9 +205,15 @@ class PersonalReference:
 
     @classmethod
     def from_profiles(
-        cls, exercise: Exercise, profiles: Sequence[Mapping[str, float]]
+        cls,
+        exercise: Exercise,
+        profiles: Sequence[Mapping[str, float]],
+        *,
+        sd_limit: float = CONTROL_LIMIT_SD,
+        floor_scale: float = 1.0,
     ) -> PersonalReference:
-        """Limits from the reference reps' features: mean, sample SD, Shewhart limit."""
+        """Limits from the reference reps' features: mean, sample SD, Shewhart limit.
+        (`sd_limit` and `floor_scale` exist for the benchmark's robustness check only.)"""
         if len(profiles) < MIN_REFERENCE_REPS:
             raise ReferenceError(
                 f"a reference needs at least {MIN_REFERENCE_REPS} reps, got {len(profiles)}"
@@ -221,7 +227,7 @@ class PersonalReference:
             if len(vals) < MIN_REFERENCE_REPS:
                 continue  # never seen in enough reps (e.g. a view the reference lacked)
             mean, sd = float(vals.mean()), float(vals.std(ddof=1))
-            margin = max(CONTROL_LIMIT_SD * sd, f.floor)
+            margin = max(sd_limit * sd, floor_scale * f.floor)
             limit = mean + margin if f.worse == "above" else mean - margin
             limits[f.id] = FeatureLimit(mean, sd, len(vals), f.worse, limit)
         if not limits:

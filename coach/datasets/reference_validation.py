@@ -110,9 +110,11 @@ def judge(reference: PersonalReference | None, profiles: list[dict[str, float]])
 
 
 def leave_one_out(
-    exercise: Exercise, files: list[FileProfiles]
+    exercise: Exercise, files: list[FileProfiles], **limits: float
 ) -> dict[str, PersonalReference | None]:
-    """Per file id: the reference from the same subject's correct files of other repetitions."""
+    """Per file id: the reference from the same subject's correct files of other repetitions
+    (UI-PRMD names a correct and an incorrect file alike: both get the same reference).
+    `limits` go to `PersonalReference.from_profiles` (the robustness check)."""
     correct: Mapping[str, list[FileProfiles]] = defaultdict(list)
     for f in files:
         if not f.faulty:
@@ -126,60 +128,106 @@ def leave_one_out(
             for p in other.profiles
         ]
         try:
-            out[f.id] = PersonalReference.from_profiles(exercise, reps)
+            out[f.id] = PersonalReference.from_profiles(exercise, reps, **limits)
         except ReferenceError:
             out[f.id] = None
     return out
 
 
+def uiprmd_files(
+    root: Path,
+    movement: str,
+    exercise: Exercise,
+    limit: int | None = None,
+    known: Mapping[tuple[str, str], Verdict] | None = None,
+) -> list[FileProfiles]:
+    """Every file of one movement with its reps' profiles and the fixed rules' verdict.
+    `known`: the rules' verdicts per (file id, label), when `validate` has judged them."""
+    known = known or {}
+    files: list[FileProfiles] = []
+    for label in uiprmd.LABELS:
+        fronts = uiprmd.load(root, movement, label, "front", limit)
+        sides = uiprmd.load(root, movement, label, "side", limit)
+        for front, side in zip(fronts, sides, strict=True):
+            m = _FILE.match(front.id)
+            if m is None:
+                raise ValueError(f"unexpected UI-PRMD file name {front.id!r}")
+            files.append(
+                FileProfiles(
+                    front.id,
+                    m.group(2),
+                    m.group(3),
+                    label != "correct",
+                    two_view_profiles(exercise, front, side),
+                    known.get((front.id, label)) or uiprmd_verdict(exercise, front, side),
+                )
+            )
+    return files
+
+
+def judge_files(
+    exercise: Exercise,
+    files: list[FileProfiles],
+    skip: frozenset[str] | set[str] = frozenset(),
+    **limits: float,
+) -> list[Verdict]:
+    """Each file's verdict: the fixed rules' faults plus `REF`-prefixed deviations from its
+    leave-one-out reference."""
+    references = leave_one_out(exercise, files, **limits)
+    rule_ids = {r.id for r in exercise.faults} - skip
+    return [
+        Verdict(
+            f.id,
+            f.rule_verdict.label,
+            f.faulty,
+            f.rule_verdict.reps,
+            frozenset(
+                (f.rule_verdict.faults & rule_ids)
+                | {REF + d for d in judge(references[f.id], f.profiles) - skip}
+            ),
+        )
+        for f in files
+    ]
+
+
 def evaluate_uiprmd_reference(
     root: Path, limit: int | None = None, known: Mapping[tuple[str, str], Verdict] | None = None
 ) -> list[SetResult]:
-    """`known`: the rules' verdicts per (file id, label) (UI-PRMD names a correct and an
-    incorrect file alike), when `validate` has already judged them."""
-    known = known or {}
     results: list[SetResult] = []
     for movement, exercise_id in UIPRMD_EXERCISES.items():
         exercise = load_exercise(exercise_id)
         skip = set(UIPRMD_NOT_APPLICABLE.get(movement, ()))
         rule_ids = [r.id for r in exercise.faults if r.id not in skip]
-        files: list[FileProfiles] = []
-        for label in uiprmd.LABELS:
-            fronts = uiprmd.load(root, movement, label, "front", limit)
-            sides = uiprmd.load(root, movement, label, "side", limit)
-            for front, side in zip(fronts, sides, strict=True):
-                m = _FILE.match(front.id)
-                if m is None:
-                    raise ValueError(f"unexpected UI-PRMD file name {front.id!r}")
-                files.append(
-                    FileProfiles(
-                        front.id,
-                        m.group(2),
-                        m.group(3),
-                        label != "correct",
-                        two_view_profiles(exercise, front, side),
-                        known.get((front.id, label)) or uiprmd_verdict(exercise, front, side),
-                    )
-                )
-        references = leave_one_out(exercise, files)
-        verdicts = []
-        for f in files:
-            deviating = judge(references[f.id], f.profiles) - skip
-            rules = f.rule_verdict.faults & set(rule_ids)
-            verdicts.append(
-                Verdict(
-                    f.id,
-                    f.rule_verdict.label,
-                    f.faulty,
-                    f.rule_verdict.reps,
-                    frozenset(rules | {REF + d for d in deviating}),
-                )
-            )
+        verdicts = judge_files(exercise, uiprmd_files(root, movement, exercise, limit, known), skip)
         name = f"UI-PRMD {movement} ({uiprmd.MOVEMENTS[movement]})"
         results.append(
             SetResult(name, exercise_id, score_reference(name, exercise_id, verdicts, rule_ids))
         )
     return results
+
+
+def robustness(
+    root: Path,
+    grid: Sequence[tuple[float, float]],
+    limit: int | None = None,
+    known: Mapping[tuple[str, str], Verdict] | None = None,
+) -> list[tuple[str, float, float, FaultScore]]:
+    """ "Rules + reference" on UI-PRMD for other limits than the fixed ones: (SD multiple,
+    floor scale) pairs. A check that the fixed limits are not a lucky pick, never a tuning."""
+    out = []
+    for movement, exercise_id in UIPRMD_EXERCISES.items():
+        exercise = load_exercise(exercise_id)
+        skip = set(UIPRMD_NOT_APPLICABLE.get(movement, ()))
+        rule_ids = [r.id for r in exercise.faults if r.id not in skip]
+        files = uiprmd_files(root, movement, exercise, limit, known)
+        for sd_limit, floor_scale in grid:
+            verdicts = judge_files(
+                exercise, files, skip, sd_limit=sd_limit, floor_scale=floor_scale
+            )
+            both = score_reference(movement, exercise_id, verdicts, rule_ids)
+            row = next(s for s in both if s.fault == ANY_BOTH)
+            out.append((movement, sd_limit, floor_scale, row))
+    return out
 
 
 def evaluate_pose_trainer_reference(
@@ -202,17 +250,7 @@ def evaluate_pose_trainer_reference(
                 verdict = Verdict(track.id, track.label, faulty, reps, frozenset(faults))
             profiles = single_view_profiles(exercise, track)
             files.append(FileProfiles(track.id, "all", track.id, faulty, profiles, verdict))
-        references = leave_one_out(exercise, files)
-        verdicts = [
-            Verdict(
-                f.id,
-                f.rule_verdict.label,
-                f.faulty,
-                f.rule_verdict.reps,
-                f.rule_verdict.faults | {REF + d for d in judge(references[f.id], f.profiles)},
-            )
-            for f in files
-        ]
+        verdicts = judge_files(exercise, files)
         name = f"Pose Trainer {folder} (others' good reps)"
         results.append(
             SetResult(name, exercise_id, score_reference(name, exercise_id, verdicts, rule_ids))
