@@ -10,6 +10,7 @@ from coach.datasets.reference_validation import (
     FileProfiles,
     evaluate_uiprmd_reference,
     leave_one_out,
+    robustness,
 )
 from coach.datasets.validate import Verdict
 from exercises import load_exercise
@@ -43,3 +44,13 @@ def test_references_separate_one_subjects_reps(shared_data: Path) -> None:
         assert rows[ANY_REF].n_correct == 10 and rows[ANY_REF].n_incorrect == 10
         assert rows[ANY_REF].balanced_accuracy >= 0.9, r.dataset
         assert rows[ANY_BOTH].sensitivity >= rows[ANY_REF].sensitivity
+    # The robustness check at the adopted limits gives the same figures; looser limits
+    # cannot flag fewer incorrect files.
+    grid = robustness(root, [(3.0, 1.0), (2.0, 0.5)], limit=10)
+    for r in results:
+        movement = r.dataset.split()[1]
+        same = next(s for m, k, f, s in grid if m == movement and k == 3.0)
+        loose = next(s for m, k, f, s in grid if m == movement and k == 2.0)
+        both = next(s for s in r.scores if s.fault == ANY_BOTH)
+        assert same.balanced_accuracy == both.balanced_accuracy
+        assert loose.sensitivity >= same.sensitivity
