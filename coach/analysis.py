@@ -20,6 +20,7 @@ from pose.estimator import PoseEstimator
 from pose.types import Pose
 from scoring.engine import ExerciseEngine
 from scoring.events import FaultDetected, HoldEnded, RepCompleted
+from scoring.reference import PersonalReference
 from scoring.symmetry import Symmetry
 
 # Below this share of frames with a person, the clip is reported as "person not detectable".
@@ -125,13 +126,15 @@ def score_track(
     image_size: tuple[int, int],
     smooth: bool = True,
     sink: ResultSink | None = None,
+    reference: PersonalReference | None = None,
 ) -> ExerciseEngine:
     """Run the engine over an already-estimated track (used by analysis, eval and tests);
-    `sink` gets each frame's (filtered) pose and each event, as in `analyze_video`."""
+    `sink` gets each frame's (filtered) pose and each event, as in `analyze_video`;
+    `reference`, the patient's own good reps, judges each rep against them too."""
     from pose.filters import LandmarkFilter
 
     w, h = image_size
-    engine = ExerciseEngine(exercise, w / h if h else 1.0)
+    engine = ExerciseEngine(exercise, w / h if h else 1.0, reference=reference)
     lf = LandmarkFilter() if smooth else None
     for t, pose in poses:
         p = lf(pose) if lf is not None else pose
@@ -181,10 +184,13 @@ def analyze_video(
     annotate: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     sink: ResultSink | None = None,
+    reference: PersonalReference | None = None,
 ) -> AnalysisResult:
     """Analyse one video file. Raises pose.sources.SourceError for unreadable input and
     NoPersonFound when no frame has a person. `sink` gets each frame's pose and each event
-    as soon as they are known (a rep when it completes), so a crash loses little."""
+    as soon as they are known (a rep when it completes), so a crash loses little.
+    `reference` (the patient's own good reps, scoring.reference) judges each rep against
+    them as well as against the definition's bounds."""
     from coach.annotate import Annotator
     from coach.pipeline import FrameProcessor
     from pose.sources import VideoFileSource
@@ -193,7 +199,7 @@ def analyze_video(
     warnings: list[str] = []
     with VideoFileSource(path) as source:
         info = source.info
-        proc = FrameProcessor(exercise, estimator)
+        proc = FrameProcessor(exercise, estimator, reference=reference)
         annotator = (
             Annotator(annotate, info.fps, (info.width, info.height), exercise) if annotate else None
         )

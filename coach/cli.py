@@ -1,4 +1,4 @@
-"""The `coach` command: analyze, protocol, eval, serve, live, exercises, admin.
+"""The `coach` command: analyze, protocol, eval, serve, live, exercises, reference, admin.
 
 Bad input gets a one-line reason on stderr and a non-zero exit, never a traceback.
 Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 no person found in the video.
@@ -56,6 +56,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is a folder, not a video file")
     if args.save and args.annotate:
         raise UsageError("--save and --annotate can't be combined; run twice")
+    reference = None
+    if args.reference is not None:
+        from coach.references import BadReferenceFile, read_reference_file
+
+        try:
+            reference = read_reference_file(args.reference, exercise)
+        except BadReferenceFile as exc:
+            raise UsageError(str(exc)) from None
     store = None
     try:
         if args.save:
@@ -74,6 +82,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 exercise,
                 patient_id=args.patient,
                 progress=None if args.quiet else progress_bar(),
+                reference=reference,  # None: the patient's own, if they have one
             )
             print(f"coach: saved as session {session_id}", file=sys.stderr)
         else:
@@ -82,6 +91,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 exercise,
                 annotate=args.annotate,
                 progress=None if args.quiet else progress_bar(),
+                reference=reference,
             )
     except SourceError as exc:
         raise UsageError(str(exc)) from None
@@ -322,7 +332,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also store the session (written as it runs) in the database",
     )
-    a.add_argument("--patient", type=int, help="with --save: the patient id it belongs to")
+    a.add_argument(
+        "--patient",
+        type=int,
+        help="with --save: the patient id it belongs to (their reference, if any, is used)",
+    )
+    a.add_argument(
+        "--reference",
+        metavar="FILE.json",
+        help="also compare each rep with this personal reference (coach reference export)",
+    )
     a.set_defaults(func=cmd_analyze)
 
     pr = sub.add_parser(
@@ -380,7 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.set_defaults(func=cmd_live)
 
     from coach.admin import add_parser as add_admin_parser
+    from coach.references import add_parser as add_reference_parser
 
+    add_reference_parser(sub)
     add_admin_parser(sub)
     return p
 
@@ -414,4 +435,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m coach.cli` runs this file as `__main__`, a second copy of the module: run the
+    # importable one, whose UsageError is the class coach.admin and coach.references raise.
+    from coach.cli import main as _main
+
+    sys.exit(_main())

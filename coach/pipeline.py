@@ -16,6 +16,7 @@ from pose.filters import LandmarkFilter
 from pose.types import Frame, Pose
 from scoring.engine import EngineState, ExerciseEngine
 from scoring.events import Event
+from scoring.reference import PersonalReference
 
 
 def _clean(value: float | None) -> float | None:
@@ -77,12 +78,15 @@ def _event_json(event: Event) -> dict[str, Any]:
 
 @dataclass
 class FrameProcessor:
-    """Estimator + landmark filter + engine for one stream. Not thread-safe: one per stream."""
+    """Estimator + landmark filter + engine for one stream. Not thread-safe: one per stream.
+
+    `reference`: the patient's own good reps (scoring.reference), when the stream is theirs."""
 
     exercise: Exercise
     estimator: PoseEstimator | None = None
     require_setup: bool = False
     smooth: bool = True
+    reference: PersonalReference | None = None
     _engine: ExerciseEngine | None = field(default=None, init=False, repr=False)
     _filter: LandmarkFilter = field(default_factory=LandmarkFilter, init=False, repr=False)
     _owns_estimator: bool = field(default=False, init=False, repr=False)
@@ -106,7 +110,10 @@ class FrameProcessor:
         if self._engine is None:
             w, h = image_size
             self._engine = ExerciseEngine(
-                self.exercise, w / h if h else 1.0, require_setup=self.require_setup
+                self.exercise,
+                w / h if h else 1.0,
+                require_setup=self.require_setup,
+                reference=self.reference,
             )
         pose = self._filter(raw) if self.smooth else raw
         landmarks = pose.landmarks if pose is not None else None

@@ -62,7 +62,11 @@ def create_app(
         jobs = AnalysisJobs(store)
     if registry is None:
         registry = SessionRegistry(
-            decode=decode_frame, recorder=recorder, max_active=max_active, retain_s=retain_s
+            decode=decode_frame,
+            recorder=recorder,
+            reference_for=store.reference if store is not None else None,
+            max_active=max_active,
+            retain_s=retain_s,
         )
     list_all = exercise_list or _default_exercise_list
 

@@ -29,7 +29,8 @@ from fastapi.templating import Jinja2Templates
 
 from coach import exports
 from coach.progress import adherence, symmetry_index, weekly_progress
-from coach.store import Store
+from coach.references import limit_lines
+from coach.store import ReferenceRefused, Store
 from coach.store.accounts import AccountError, Identity
 from coach.store.store import LINK_LOGIN_TTL, LOGIN_TTL, aware
 from web import access
@@ -230,6 +231,16 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
             "tests": line_chart("Clinical test results", test_labels, test_series),
         }
 
+    def references_of(patient_id: int) -> list[dict[str, Any]]:
+        """The patient's references with their limits in words, for the patient page."""
+        from scoring.reference import PersonalReference
+
+        out = []
+        for row in store.references_of(patient_id):
+            ref = PersonalReference.from_json(row.reference)
+            out.append({"row": row, "lines": limit_lines(ref, _load_exercise(row.exercise_id))})
+        return out
+
     def patient_context(patient: Any) -> dict[str, Any]:
         sessions = store.sessions_of(patient.id)
         program = store.program(patient.id)
@@ -257,6 +268,7 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
             links=store.links_of(patient.id),
             new_link=new_link,
             jobs=store.jobs_of(patient.id),
+            references=references_of(patient.id),
             base_url=str(request.base_url).rstrip("/"),
         )
 
@@ -313,6 +325,14 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
         if not store.revoke_link(patient_id, link_id):
             raise HTTPException(404, "No such link.")
         return RedirectResponse(f"/patients/{patient_id}#links", status_code=303)
+
+    @r.post("/patients/{patient_id}/references/{exercise_id}/remove", include_in_schema=False)
+    def remove_reference(request: Request, patient_id: int, exercise_id: str) -> RedirectResponse:
+        who = access.require_therapist(store, request)
+        access.patient_for(store, who, patient_id)
+        if not store.remove_reference(patient_id, exercise_id):
+            raise HTTPException(404, "No such reference.")
+        return RedirectResponse(f"/patients/{patient_id}#references", status_code=303)
 
     # ---- uploads -------------------------------------------------------------------------
     @r.post("/patients/{patient_id}/uploads", include_in_schema=False, response_model=None)
@@ -392,8 +412,24 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
             out.append({"index": rep.index, "left": lp, "right": rp, "si": symmetry_index(lp, rp)})
         return out
 
+    @r.post("/sessions/{session_id}/reference", include_in_schema=False)
+    def use_as_reference(request: Request, session_id: str) -> RedirectResponse:
+        """The therapist makes this session's reps the patient's reference for its exercise;
+        back to the session page, saying so or why not."""
+        who = access.require_therapist(store, request)
+        row = session_for(who, session_id)
+        try:
+            store.set_reference(row.patient_id, session_id, created_by=who.user_id)
+        except ReferenceRefused as exc:
+            query = f"reference_error={quote(str(exc))}"
+        else:
+            query = "reference=set"
+        return RedirectResponse(f"/sessions/{session_id}?{query}#reference", status_code=303)
+
     @r.get("/sessions/{session_id}", include_in_schema=False)
-    def session_page(request: Request, session_id: str) -> HTMLResponse:
+    def session_page(
+        request: Request, session_id: str, reference: str = "", reference_error: str = ""
+    ) -> HTMLResponse:
         who = access.require_identity(store, request)
         row = session_for(who, session_id)
         patient = store.patient(row.patient_id)
@@ -437,6 +473,10 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
             comparison=comp,
             overall_si=overall_si,
             frames=len(frames.t),
+            current_reference=store.reference_row(row.patient_id, row.exercise_id),
+            reference_set=reference == "set",
+            reference_error=reference_error[:300],
+            measured_reps=sum(1 for rep in row.reps if rep.profile),
         )
 
     @r.get("/sessions/{session_id}/report", include_in_schema=False)

@@ -20,18 +20,22 @@ from coach.live.worker import (
 
 if TYPE_CHECKING:
     from exercises import Exercise
+    from scoring.reference import PersonalReference
 
 log = logging.getLogger(__name__)
 
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 ExerciseLoader = Callable[[str], "Exercise"]
+ReferenceLookup = Callable[[int, str], "PersonalReference | None"]
+"""(patient id, exercise id) -> the patient's personal reference for it, or None."""
 
 
-def default_processor(exercise: Exercise) -> Processor:
-    """The real pipeline, with the setup check the live page needs before counting."""
+def default_processor(exercise: Exercise, reference: PersonalReference | None = None) -> Processor:
+    """The real pipeline, with the setup check the live page needs before counting (and the
+    patient's reference, when they have one)."""
     from coach.pipeline import FrameProcessor
 
-    return FrameProcessor(exercise, require_setup=True)
+    return FrameProcessor(exercise, require_setup=True, reference=reference)
 
 
 def _default_loader(exercise_id: str) -> Exercise:
@@ -45,7 +49,9 @@ class SessionRegistry:
 
     `max_active` bounds the sessions with a running pose model (each takes about one CPU
     core and a few hundred MB); sessions whose patient left stay readable for `retain_s`
-    (at most `max_retained` of them), then are forgotten.
+    (at most `max_retained` of them), then are forgotten. `reference_for(patient_id,
+    exercise_id)` gives a signed-in patient's personal reference (e.g. `Store.reference`);
+    anonymous sessions have none.
     """
 
     def __init__(
@@ -56,6 +62,7 @@ class SessionRegistry:
         processor_factory: ProcessorFactory | None = None,
         isolation: Isolation = "process",
         recorder: Recorder | None = None,
+        reference_for: ReferenceLookup | None = None,
         max_active: int = 4,
         retain_s: float = 1800.0,
         max_retained: int = 200,
@@ -70,6 +77,7 @@ class SessionRegistry:
         self._factory = processor_factory or default_processor
         self.isolation = isolation
         self.recorder = recorder
+        self.reference_for = reference_for
         self.max_active = max_active
         self.retain_s = retain_s
         self.max_retained = max_retained
@@ -177,6 +185,7 @@ class SessionRegistry:
         if self.active_count() >= self.max_active:
             raise self._full()
         exercise = self.load_exercise(exercise_id)
+        reference = self._reference(patient_id, exercise)
         restored = session_id is not None
         new_id = session_id if session_id is not None else self._new_id()
         session = LiveSession(
@@ -187,6 +196,7 @@ class SessionRegistry:
             new_worker=self._take_worker,
             recorder=self.recorder,
             patient_id=patient_id,
+            reference=reference,
             carry_reps=carry_reps if restored else 0,
             carry_holds=carry_holds if restored else 0,
             restored=restored,
@@ -201,8 +211,21 @@ class SessionRegistry:
             restored=restored,
             carried_reps=carry_reps,
             patient_id=patient_id,
+            reference=reference is not None,
         )
         return session, "restored" if restored else "new"
+
+    def _reference(self, patient_id: int | None, exercise: Exercise) -> PersonalReference | None:
+        """The patient's reference for the exercise; a failing lookup (the database is away)
+        costs the comparison, never the patient's session."""
+        if patient_id is None or self.reference_for is None:
+            return None
+        try:
+            reference = self.reference_for(patient_id, exercise.id)
+        except Exception:
+            log.exception("no personal reference for patient %s: lookup failed", patient_id)
+            return None
+        return reference if reference is not None and reference.exercise_id == exercise.id else None
 
     def _full(self) -> SessionError:
         return SessionError(

@@ -20,6 +20,7 @@ from pose.landmarks import SKELETON_EDGES
 
 if TYPE_CHECKING:
     from exercises import Exercise
+    from scoring.reference import PersonalReference
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class LiveSession:
 
     `new_worker(fallback)` makes the worker for each pipeline (default: a worker process;
     with fallback=True, after a worker process failed to start: a thread).
+    `reference`: the patient's own good reps for this exercise (scoring.reference); every
+    pipeline's engine judges the reps against them too.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class LiveSession:
         new_worker: Callable[[bool], PipelineWorker] | None = None,
         recorder: Recorder | None = None,
         patient_id: int | None = None,
+        reference: PersonalReference | None = None,
         carry_reps: int = 0,
         carry_holds: int = 0,
         restored: bool = False,
@@ -92,6 +96,7 @@ class LiveSession:
         self._recorder = recorder
         self._record_frame: Callable[[str, Message], None] | None = getattr(recorder, "frame", None)
         self.patient_id = patient_id  # None: an anonymous session, reachable by its id only
+        self.reference = reference
         self._setup_hold_s = setup_hold_s
         self._max_age = max_frame_age_s
         self._clock = clock
@@ -192,13 +197,13 @@ class LiveSession:
     async def _start_pipeline(self) -> PipelineWorker:
         worker = self._new_worker(False)
         try:
-            await worker.start(self._factory, self.exercise, self._decode)
+            await worker.start(self._factory, self.exercise, self._decode, self.reference)
         except BrokenExecutor:
             # The worker process could not even start: run in a thread rather than not at all.
             worker.shutdown(kill=True)
             worker = self._new_worker(True)
             try:
-                await worker.start(self._factory, self.exercise, self._decode)
+                await worker.start(self._factory, self.exercise, self._decode, self.reference)
             except Exception as exc:
                 raise self._start_failed(worker, exc) from exc
         except Exception as exc:

@@ -30,6 +30,7 @@ from pose.types import Frame
 
 if TYPE_CHECKING:
     from exercises import Exercise
+    from scoring.reference import PersonalReference
 
 Message = dict[str, Any]
 Isolation = Literal["process", "thread"]
@@ -50,7 +51,9 @@ class Processor(Protocol):
     def close(self) -> None: ...
 
 
-ProcessorFactory = Callable[["Exercise"], Processor]
+ProcessorFactory = Callable[..., Processor]
+"""Makes a session's processor: called as factory(exercise), or factory(exercise, reference)
+when the session's patient has a personal reference (scoring.reference) for the exercise."""
 
 
 def event_dict(event: Any) -> Message:
@@ -60,8 +63,14 @@ def event_dict(event: Any) -> Message:
 class _PipelineHost:
     """Decoder + processor for one session, living inside that session's worker."""
 
-    def __init__(self, factory: ProcessorFactory, exercise: Exercise, decode: FrameDecoder):
-        self._processor = factory(exercise)
+    def __init__(
+        self,
+        factory: ProcessorFactory,
+        exercise: Exercise,
+        decode: FrameDecoder,
+        reference: PersonalReference | None = None,
+    ):
+        self._processor = factory(exercise) if reference is None else factory(exercise, reference)
         self._decode = decode
         self._index = 0
 
@@ -96,9 +105,14 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _host_start(factory: ProcessorFactory, exercise: Exercise, decode: FrameDecoder) -> int:
+def _host_start(
+    factory: ProcessorFactory,
+    exercise: Exercise,
+    decode: FrameDecoder,
+    reference: PersonalReference | None = None,
+) -> int:
     global _HOST
-    _HOST = _PipelineHost(factory, exercise, decode)
+    _HOST = _PipelineHost(factory, exercise, decode, reference)
     return os.getpid()
 
 
@@ -143,13 +157,17 @@ class PipelineWorker:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def start(
-        self, factory: ProcessorFactory, exercise: Exercise, decode: FrameDecoder
+        self,
+        factory: ProcessorFactory,
+        exercise: Exercise,
+        decode: FrameDecoder,
+        reference: PersonalReference | None = None,
     ) -> None:
         """Create the processor (loads the model: about a second) in the worker."""
         if self.isolation == "process":
-            self.pid = await self._call(_host_start, factory, exercise, decode)
+            self.pid = await self._call(_host_start, factory, exercise, decode, reference)
         else:
-            self._host = await self._call(_PipelineHost, factory, exercise, decode)
+            self._host = await self._call(_PipelineHost, factory, exercise, decode, reference)
 
     async def process(self, data: bytes, t: float) -> tuple[Message, list[int]] | str:
         if self._host is not None:

@@ -142,6 +142,9 @@ class Rep(Base):
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     faults: Mapped[list[Any]] = mapped_column(default=list)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)  # tempo, smoothness, ...
+    # One number per fault rule (scoring.reference): what a personal reference is made of.
+    # None for reps stored before it existed.
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Hold(Base):
@@ -191,6 +194,22 @@ class ProtocolResult(Base):
     protocol: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PersonalReferenceRow(Base):
+    """A patient's reference for one exercise: the limits made from a session's good reps
+    (scoring.reference.PersonalReference as JSON). One per patient and exercise."""
+
+    __tablename__ = "personal_references"
+    __table_args__ = (UniqueConstraint("patient_id", "exercise_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    exercise_id: Mapped[str] = mapped_column(String(80))
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    reference: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class AnalysisJob(Base):

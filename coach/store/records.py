@@ -24,7 +24,17 @@ from coach.store.models import ExerciseSession, Fault, FrameChunk, Hold, Rep
 log = logging.getLogger(__name__)
 
 SessionFactory = sessionmaker[Session]
-_REP_KEYS = ("index", "start_s", "end_s", "rom_deg", "peak_deg", "score", "side", "faults")
+_REP_KEYS = (
+    "index",
+    "start_s",
+    "end_s",
+    "rom_deg",
+    "peak_deg",
+    "score",
+    "side",
+    "faults",
+    "profile",
+)
 
 
 def _num(value: Any) -> float | None:
@@ -33,6 +43,14 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+def _profile(value: Any) -> dict[str, float] | None:
+    """A rep's features (scoring.reference), finite numbers only; None when there are none."""
+    if not isinstance(value, dict):
+        return None
+    out = {str(k): f for k, v in value.items() if (f := _num(v)) is not None}
+    return out or None
 
 
 def stored_measure_names(exercise: Any) -> list[str]:
@@ -153,6 +171,7 @@ class SessionWriter:
                 score=_num(event.get("score")),
                 faults=list(event.get("faults") or []),
                 extra=extra,
+                profile=_profile(event.get("profile")),
             )
             self._commit(rep, duration=rep.end_s)
             self.reps_written += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine, delete, desc, select
@@ -27,12 +27,16 @@ from coach.store.models import (
     LoginSession,
     Patient,
     PatientLink,
+    PersonalReferenceRow,
     ProgramItem,
     ProtocolResult,
     User,
     utcnow,
 )
 from coach.store.records import SessionWriter, mark_interrupted
+
+if TYPE_CHECKING:
+    from scoring.reference import PersonalReference
 
 LOGIN_TTL = timedelta(hours=12)
 LINK_LOGIN_TTL = timedelta(days=30)
@@ -51,6 +55,10 @@ PROGRAM_FIELDS = (
 def aware(dt: datetime) -> datetime:
     """SQLite returns naive datetimes; everything stored is UTC."""
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+
+
+class ReferenceRefused(ValueError):
+    """A reference can't be made from that session; the message says why, for the user."""
 
 
 @dataclass
@@ -370,6 +378,99 @@ class Store:
         with self.factory() as db:
             q = select(ProtocolResult).where(ProtocolResult.patient_id == patient_id)
             return list(db.scalars(q.order_by(ProtocolResult.created_at)))
+
+    # ---- personal references (scoring.reference) ----------------------------------------
+    def set_reference(
+        self,
+        patient_id: int,
+        session_id: str,
+        *,
+        exercise_id: str | None = None,
+        created_by: int | None = None,
+    ) -> PersonalReferenceRow:
+        """Make the reps of a stored session the patient's reference for its exercise,
+        replacing any earlier one. `exercise_id`, when given, must be the session's.
+
+        Raises ReferenceRefused: unknown patient or session, a session of another patient or
+        exercise, an exercise no longer in the library, or too few reps with measurements
+        (the reason from scoring.reference.ReferenceError)."""
+        from exercises import load_exercise
+        from scoring.reference import PersonalReference, ReferenceError
+
+        if self.patient(patient_id) is None:
+            raise ReferenceRefused(f"no patient with id {patient_id}")
+        row = self.session(session_id)
+        if row is None:
+            raise ReferenceRefused(f"no session {session_id!r}")
+        if row.patient_id != patient_id:
+            raise ReferenceRefused(f"session {session_id} is not one of this patient's sessions")
+        if exercise_id is not None and row.exercise_id != exercise_id:
+            raise ReferenceRefused(
+                f"session {session_id} is of {row.exercise_id}, not {exercise_id}"
+            )
+        try:
+            exercise = load_exercise(row.exercise_id)
+        except KeyError:
+            raise ReferenceRefused(f"unknown exercise {row.exercise_id!r}") from None
+        profiles = [rep.profile for rep in row.reps if rep.profile]
+        try:
+            ref = PersonalReference.from_profiles(exercise, profiles)
+        except ReferenceError as exc:
+            raise ReferenceRefused(
+                f"session {session_id} can't be a reference: {exc} "
+                f"({len(profiles)} of its {len(row.reps)} reps were measured)"
+            ) from None
+        with self.factory.begin() as db:
+            db.execute(
+                delete(PersonalReferenceRow).where(
+                    PersonalReferenceRow.patient_id == patient_id,
+                    PersonalReferenceRow.exercise_id == exercise.id,
+                )
+            )
+            db.flush()
+            saved = PersonalReferenceRow(
+                patient_id=patient_id,
+                exercise_id=exercise.id,
+                session_id=session_id,
+                created_by=created_by,
+                reps=ref.reps,
+                reference=ref.to_json(),
+            )
+            db.add(saved)
+        return saved
+
+    def reference(self, patient_id: int, exercise_id: str) -> PersonalReference | None:
+        """The patient's reference for this exercise, ready for the engine; None if unset."""
+        from scoring.reference import PersonalReference
+
+        row = self.reference_row(patient_id, exercise_id)
+        return PersonalReference.from_json(row.reference) if row is not None else None
+
+    def reference_row(self, patient_id: int, exercise_id: str) -> PersonalReferenceRow | None:
+        with self.factory() as db:
+            return db.scalar(
+                select(PersonalReferenceRow).where(
+                    PersonalReferenceRow.patient_id == patient_id,
+                    PersonalReferenceRow.exercise_id == exercise_id,
+                )
+            )
+
+    def references_of(self, patient_id: int) -> list[PersonalReferenceRow]:
+        """The patient's references, one per exercise, by exercise id."""
+        with self.factory() as db:
+            q = select(PersonalReferenceRow).where(PersonalReferenceRow.patient_id == patient_id)
+            return list(db.scalars(q.order_by(PersonalReferenceRow.exercise_id)))
+
+    def remove_reference(self, patient_id: int, exercise_id: str) -> bool:
+        """Forget the patient's reference for this exercise; False if there was none."""
+        with self.factory.begin() as db:
+            result = db.execute(
+                delete(PersonalReferenceRow).where(
+                    PersonalReferenceRow.patient_id == patient_id,
+                    PersonalReferenceRow.exercise_id == exercise_id,
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # ---- background analysis jobs ----------------------------------------------------------
     def create_job(self, patient_id: int, exercise_id: str, filename: str) -> AnalysisJob:

@@ -18,12 +18,14 @@ from websockets.sync.client import connect
 
 from coach.recording import record_landmarks
 from exercises import load_exercise
+from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
 from tests.web.conftest import Review, manifest_entry
 
 
 @pytest.fixture(scope="module")
 def owned(review: Review, shared_data: Path) -> dict[str, str]:
-    """Ids of patient A's data: a stored session, a link, an analysis job."""
+    """Ids of patient A's data: a stored session, a link, an analysis job, a reference (from
+    a session whose reps could be one)."""
     entry = manifest_entry(shared_data, "medflex/squat")
     lm = np.load(shared_data / entry["landmarks"])["lm"][:90]
     sid, _ = record_landmarks(
@@ -32,7 +34,17 @@ def owned(review: Review, shared_data: Path) -> dict[str, str]:
     link, _ = review.store.create_link(review.pat_a.id)
     job = review.store.create_job(review.pat_a.id, "squat", "clip.mp4")
     review.store.update_job(job.id, status="failed", error="test job")
-    return {"pid": str(review.pat_a.id), "sid": sid, "lid": str(link.id), "jid": job.id}
+    good, aspect = subject_track(shared_data, "correct", 9)
+    ref_sid = write_session(review.store, review.pat_a.id, good, aspect)
+    review.store.set_reference(review.pat_a.id, ref_sid)
+    return {
+        "pid": str(review.pat_a.id),
+        "sid": sid,
+        "lid": str(link.id),
+        "jid": job.id,
+        "rsid": ref_sid,
+        "ex": EXERCISE,
+    }
 
 
 READS = [
@@ -50,6 +62,8 @@ WRITES = [
     ("/patients/{pid}/links", {}),
     ("/patients/{pid}/links/{lid}/revoke", {}),
     ("/patients/{pid}/uploads", {"exercise_id": "squat"}),
+    ("/sessions/{rsid}/reference", {}),
+    ("/patients/{pid}/references/{ex}/remove", {}),
 ]
 
 
@@ -84,6 +98,7 @@ def test_writes_are_refused_to_everyone_but_the_therapist(
     before = (
         len(review.store.program(review.pat_a.id)),
         len(review.store.links_of(review.pat_a.id)),
+        [(r.id, r.session_id) for r in review.store.references_of(review.pat_a.id)],
     )
     for who, codes in (("ther.b", {404}), ("pat.a", {403}), ("pat.b", {403}), (None, {303, 401})):
         with review.client(who) as c:
@@ -93,8 +108,9 @@ def test_writes_are_refused_to_everyone_but_the_therapist(
     after = (
         len(review.store.program(review.pat_a.id)),
         len(review.store.links_of(review.pat_a.id)),
+        [(r.id, r.session_id) for r in review.store.references_of(review.pat_a.id)],
     )
-    assert after == before
+    assert after == before and before[2]  # the reference is still there, unchanged
     assert review.store.links_of(review.pat_a.id)[0].revoked_at is None
 
 
