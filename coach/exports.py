@@ -100,7 +100,11 @@ def session_json(session: Any, patient_name: str | None = None) -> dict[str, Any
         "duration_s": _clean(session.duration_s),
         "video": session.video_name,
         "rep_count": len(session.reps),
-        "reps": rep_rows(session),
+        # Each rep's features (scoring.reference), what a personal reference is made of.
+        "reps": [
+            row | {"features": dict(r.profile or {})}
+            for row, r in zip(rep_rows(session), session.reps, strict=True)
+        ],
         "holds": [
             {
                 "start_s": _clean(h.start_s),

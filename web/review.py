@@ -392,7 +392,9 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
         ctx = patient_context(patient)
         today = datetime.now(timezone.utc).date()
         done_today = {s.exercise_id for s in ctx["sessions"] if aware(s.started_at).date() == today}
-        return render(request, "me.html", who, **ctx, done_today=done_today)
+        # The patient should know when their reps are compared with their own good ones.
+        referenced = {row.exercise_id: row for row in store.references_of(patient.id)}
+        return render(request, "me.html", who, **ctx, done_today=done_today, referenced=referenced)
 
     # ---- sessions ----------------------------------------------------------------------------
     def comparison(row: Any, frames: Any, base: str | None) -> list[dict[str, Any]]:

@@ -65,3 +65,21 @@ def test_a_refused_reference_says_why_and_the_patient_sees_no_button(
     with review.client("pat.a") as c:
         page = c.get(f"/sessions/{sid}").text
         assert "Use these reps as the reference" not in page and 'id="reference"' not in page
+
+
+def test_the_patient_is_told_which_exercises_are_compared_with_their_reference(
+    review: Review, shared_data: Path
+) -> None:
+    store = review.store
+    pid = review.pat_b.id
+    store.set_program(
+        pid, [{"exercise_id": EXERCISE, "sets": 1, "reps": 5}, {"exercise_id": "squat"}]
+    )
+    with review.client("pat.b") as c:
+        assert 'data-testid="reference-note"' not in c.get("/me").text
+    good, aspect = subject_track(shared_data, "correct", 9)
+    store.set_reference(pid, write_session(store, pid, good, aspect))
+    with review.client("pat.b") as c:
+        page = c.get("/me").text
+        assert page.count('data-testid="reference-note"') == 1  # sit-to-stand only, not squat
+        assert "Compared with your own good reps of" in page

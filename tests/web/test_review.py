@@ -124,6 +124,8 @@ def test_session_page_plot_exports_and_report(review: Review, squat_session: str
         data = c.get(f"/sessions/{squat_session}/session.json").json()
         assert data["rep_count"] == 2 and data["patient"] == "Alice Patient"
         assert set(data["reps"][0]) >= {"index", "start_s", "end_s", "rom_deg", "score", "faults"}
+        # The rep's features (what a personal reference is made of): side-view squat rules.
+        assert {"trunk_lean", "incomplete_range", "too_fast"} <= set(data["reps"][0]["features"])
         report = c.get(f"/sessions/{squat_session}/report").text
         assert "Alice Patient" in report and "@page" in report and "2 reps" in report
         replay = c.get(f"/sessions/{squat_session}/replay.json").json()
