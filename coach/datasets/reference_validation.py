@@ -74,11 +74,7 @@ def two_view_profiles(
     declared = exercise.view if exercise.view in ("front", "side") else "front"
     tracks = {"front": front, "side": side}
     main = tracks[declared]
-    engine = ExerciseEngine(exercise, main.aspect)
-    reps: list[RepCompleted] = []
-    for t, frame in zip(main.t, main.landmarks, strict=True):
-        reps += [e for e in engine.update(float(t), frame) if isinstance(e, RepCompleted)]
-    reps += [e for e in engine.finish() if isinstance(e, RepCompleted)]
+    reps = counted_reps(exercise, main)
     if not reps:
         return []
     feats = features(exercise)
@@ -260,11 +256,16 @@ def evaluate_pose_trainer_reference(
 
 def single_view_profiles(exercise: Exercise, track: LabelledTrack) -> list[dict[str, float]]:
     """Each counted rep's features, from the one camera the track was filmed with."""
+    return [dict(r.profile) for r in counted_reps(exercise, track)]
+
+
+def counted_reps(exercise: Exercise, track: LabelledTrack) -> list[RepCompleted]:
+    """The reps the engine counts on a track fed frame by frame, as a patient's would be."""
     engine = ExerciseEngine(exercise, track.aspect)
     for t, frame in zip(track.t, track.landmarks, strict=True):
         engine.update(float(t), frame)
     engine.finish()
-    return [dict(r.profile) for r in engine.reps]
+    return list(engine.reps)
 
 
 def score_reference(

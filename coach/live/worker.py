@@ -51,9 +51,9 @@ class Processor(Protocol):
     def close(self) -> None: ...
 
 
-ProcessorFactory = Callable[..., Processor]
-"""Makes a session's processor: called as factory(exercise), or factory(exercise, reference)
-when the session's patient has a personal reference (scoring.reference) for the exercise."""
+ProcessorFactory = Callable[["Exercise", "PersonalReference | None"], Processor]
+"""Makes a session's processor: factory(exercise, reference), the reference being the
+session's patient's personal reference for the exercise (scoring.reference), or None."""
 
 
 def event_dict(event: Any) -> Message:
@@ -70,7 +70,7 @@ class _PipelineHost:
         decode: FrameDecoder,
         reference: PersonalReference | None = None,
     ):
-        self._processor = factory(exercise) if reference is None else factory(exercise, reference)
+        self._processor = factory(exercise, reference)
         self._decode = decode
         self._index = 0
 
