@@ -21,11 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from labelled_data.reference_validation import evaluate_references, robustness
+from labelled_data.validate import evaluate_all, format_table
 
-from coach.datasets.reference_validation import evaluate_references, robustness  # noqa: E402
-from coach.datasets.validate import evaluate_all, format_table  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+
 
 
 def main(argv: list[str] | None = None) -> int:

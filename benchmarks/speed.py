@@ -16,24 +16,21 @@ import argparse
 import os
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+from coach.offline.analysis import analyze_video, landmarks_track
+from coach.pipeline import FrameProcessor
+from exercises import load_exercise
+from pose.filters import LandmarkFilter
+from pose.mediapipe_backend import MediaPipePoseEstimator
+from pose.native_logs import quiet_native_logs
+from pose.sources import VideoFileSource
+from scoring.engine import ExerciseEngine
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("GLOG_minloglevel", "2")
-
-import numpy as np  # noqa: E402
-
-from coach.analysis import analyze_video, landmarks_track  # noqa: E402
-from coach.pipeline import FrameProcessor  # noqa: E402
-from exercises import load_exercise  # noqa: E402
-from pose.filters import LandmarkFilter  # noqa: E402
-from pose.mediapipe_backend import MediaPipePoseEstimator  # noqa: E402
-from pose.sources import VideoFileSource  # noqa: E402
-from scoring.engine import ExerciseEngine  # noqa: E402
-
 DATA = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
 DEFAULT_CLIP = DATA / "videos" / "medflex" / "squat.MP4"
 DEFAULT_TRACK = DATA / "landmarks" / "medflex__squat.MP4.mp_landmarks.npz"
@@ -74,6 +71,7 @@ def scoring_cost_ms(track_path: Path, exercise, fps: float, size: tuple[int, int
 
 
 def main() -> None:
+    quiet_native_logs()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("video", nargs="?", default=str(DEFAULT_CLIP))
     ap.add_argument("--track", default=str(DEFAULT_TRACK), help="stored landmarks of the clip")

@@ -12,17 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from coach.store import open_store  # noqa: E402
-from exercises import load_exercise  # noqa: E402
+from coach.store import open_store
+from exercises import load_exercise
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

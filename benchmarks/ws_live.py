@@ -3,7 +3,7 @@
 Each simulated page has a 30 fps "camera" playing a real recording (../shared/data by
 default) and follows the page's rule: at most one frame in flight; a camera frame that comes
 while waiting for a reply is skipped (dropped), and the newest frame goes as soon as the
-reply arrives. The server runs in its own process (`coach.serve.serve`), as in real use.
+reply arrives. The server runs in its own process (`web.server.serve`), as in real use.
 
     .venv/bin/python benchmarks/ws_live.py                 # 1, 2, 4 sessions, 20 s each
     .venv/bin/python benchmarks/ws_live.py --sessions 1 --seconds 10
@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import websockets
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from web.frames import clip_as_jpegs
 
-from web.frames import clip_as_jpegs  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+
 
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "videos" / "medflex" / "squat.MP4"
 
@@ -176,7 +176,7 @@ def free_port() -> int:
 def start_server(max_active: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     code = (
-        "import sys; from coach.serve import serve; "
+        "import sys; from web.server import serve; "
         f"sys.exit(serve('127.0.0.1', {port}, max_active={max_active}))"
     )
     env = {**os.environ, "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}

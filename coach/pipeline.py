@@ -10,10 +10,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from exercises.schema import Exercise
 from pose.estimator import PoseEstimator, create_estimator
 from pose.filters import LandmarkFilter
 from pose.types import Frame, Pose
+from scoring.definition import Exercise
 from scoring.engine import EngineState, ExerciseEngine
 from scoring.events import Event
 from scoring.reference import PersonalReference

@@ -9,7 +9,7 @@ from exercises.loader import (
     load_file,
     load_library,
 )
-from exercises.schema import Condition, Exercise, FaultRule, HoldRule, RepRule
+from scoring.definition import Condition, Exercise, FaultRule, HoldRule, RepRule
 
 __all__ = [
     "Condition",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from exercises.schema import FILE_REQUIRED_FIELDS, Exercise
+from scoring.definition import FILE_REQUIRED_FIELDS, Exercise
 
 if sys.version_info >= (3, 11):
     import tomllib

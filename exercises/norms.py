@@ -1,7 +1,7 @@
 """Loads the reference (normative) values of the clinical tests: exercises/norms/*.toml.
 
 Each file is one protocol's table with its source citation; the scoring core gets them as
-typed scoring.protocols.Reference objects and never reads files itself.
+typed scoring.protocols.Norms objects and never reads files itself.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from scoring.protocols.reference import Reference, reference_from_dict
+from scoring.protocols.norms import Norms, norms_from_dict
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,18 +30,18 @@ def norm_ids() -> list[str]:
     return sorted(p.stem for p in NORMS_DIR.glob("*.toml"))
 
 
-def load_norms_file(path: str | Path) -> Reference:
+def load_norms_file(path: str | Path) -> Norms:
     """Parse one norms file; ValueError names the file and the problem."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return reference_from_dict(data)
+        return norms_from_dict(data)
     except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: {exc}") from None
 
 
 @cache
-def load_norms(protocol: str) -> Reference:
+def load_norms(protocol: str) -> Norms:
     """The reference values of one protocol by id (the file name without .toml)."""
     path = NORMS_DIR / f"{protocol}.toml"
     if not path.is_file():

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from exercises.schema import Exercise
 from pose.landmarks import Landmark as L
 from scoring.cues import CueSelector
+from scoring.definition import Exercise
 from scoring.events import (
     Cue,
     Event,

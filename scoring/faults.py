@@ -11,8 +11,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from exercises.schema import FaultRule
 from pose.landmarks import Landmark
+from scoring.definition import FaultRule
 from scoring.reps import Rep
 from scoring.signals import side_difference, side_values
 from scoring.view import view_satisfies
@@ -86,7 +86,7 @@ class FaultMonitor:
                 signals = side_values(values, rule.measure, rule.side)
             for side, value in signals.items():
                 track = self._tracks.setdefault((rule.id, side), _Track())
-                if not _violates(rule, value):
+                if not violates(rule, value):
                     track.since = None
                     continue
                 if track.since is None:
@@ -111,7 +111,7 @@ class FaultMonitor:
                 track.since = None
 
 
-def _violates(rule: FaultRule, value: float) -> bool:
+def violates(rule: FaultRule, value: float) -> bool:
     if not math.isfinite(value):
         return False
     if rule.above is not None and value > rule.above:

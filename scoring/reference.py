@@ -34,7 +34,7 @@ from typing import Literal
 
 import numpy as np
 
-from exercises.schema import Exercise, FaultRule
+from scoring.definition import Exercise, FaultRule
 from scoring.signals import side_difference, side_values
 from scoring.view import view_satisfies
 

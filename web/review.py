@@ -27,9 +27,9 @@ from fastapi.responses import (
 )
 from fastapi.templating import Jinja2Templates
 
-from coach import exports
-from coach.progress import adherence, symmetry_index, weekly_progress
-from coach.references import limit_lines
+from coach.review import exports
+from coach.review.progress import adherence, symmetry_index, weekly_progress
+from coach.review.references import limit_lines
 from coach.store import ReferenceRefused, Store
 from coach.store.accounts import AccountError, Identity
 from coach.store.store import LINK_LOGIN_TTL, LOGIN_TTL, aware

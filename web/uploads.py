@@ -98,8 +98,8 @@ class AnalysisJobs:
     def _run(
         self, job_id: str, patient_id: int, exercise: Any, filename: str, path: Path, keep: bool
     ) -> None:
-        from coach.analysis import NoPersonFound
-        from coach.recording import record_video
+        from coach.offline.analysis import NoPersonFound
+        from coach.offline.recording import record_video
         from pose.sources import SourceError
 
         store = self.store

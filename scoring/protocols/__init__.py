@@ -1,11 +1,11 @@
 """Standard clinical tests computed from a pose track: pure functions, typed results.
 
 Each protocol takes per-frame signals (from scoring.kinematics) and timestamps plus its
-reference values (scoring.protocols.reference.Reference, loaded from exercises/norms/ by the
+reference values (scoring.protocols.norms.Norms, loaded from exercises/norms/ by the
 caller) and returns a ProtocolResult with a `to_json()` dict for the record.
 """
 
-from scoring.protocols.reference import Band, NormError, ProtocolResult, Reference
+from scoring.protocols.norms import Band, NormError, Norms, ProtocolResult
 from scoring.protocols.rom import range_of_motion
 from scoring.protocols.stance import (
     StageTrack,
@@ -20,7 +20,7 @@ __all__ = [
     "Band",
     "NormError",
     "ProtocolResult",
-    "Reference",
+    "Norms",
     "StageTrack",
     "chair_stand_30s",
     "detect_stands",

@@ -11,16 +11,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from scoring.protocols.reference import ProtocolResult, Reference
+from scoring.protocols.norms import Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
 
-def movement(reference: Reference, movement_id: str) -> dict[str, object]:
+def movement(norms: Norms, movement_id: str) -> dict[str, object]:
     """The norms entry of one movement (shoulder_flexion, shoulder_abduction, knee_flexion)."""
-    for m in reference.extra.get("movements", []):
+    for m in norms.extra.get("movements", []):
         if m["id"] == movement_id:
             return dict(m)
-    known = ", ".join(m["id"] for m in reference.extra.get("movements", []))
+    known = ", ".join(m["id"] for m in norms.extra.get("movements", []))
     raise ValueError(f"unknown movement {movement_id!r}; known: {known}")
 
 
@@ -48,14 +48,14 @@ def range_of_motion(
     angles: Mapping[str, np.ndarray],
     *,
     movement_id: str,
-    reference: Reference,
+    norms: Norms,
     window_s: float = 0.2,
 ) -> ProtocolResult:
     """`angles` maps "left"/"right" to the movement's angle per frame (degrees, NaN unseen)."""
-    m = movement(reference, movement_id)
+    m = movement(norms, movement_id)
     normal = float(m["normal_deg"])  # type: ignore[arg-type]
-    tol = reference.constant("tolerance_deg", 10.0)
-    asym = reference.constant("asymmetry_deg", 10.0)
+    tol = norms.constant("tolerance_deg", 10.0)
+    asym = norms.constant("asymmetry_deg", 10.0)
     t = np.asarray(t, float)
     sides: dict[str, dict[str, object]] = {}
     warnings: list[str] = []
@@ -93,16 +93,16 @@ def range_of_motion(
     best = max((float(p) for p in peaks), default=None)  # type: ignore[arg-type]
     return ProtocolResult(
         protocol=f"rom_{movement_id}",
-        name=f"{reference.name}: {label}",
+        name=f"{norms.name}: {label}",
         value=best,
-        unit=reference.unit,
+        unit=norms.unit,
         measured={"movement": movement_id, "sides": sides, "left_right_difference_deg": diff},
         reference={
             "normal_deg": normal,
             "tolerance_deg": tol,
             "asymmetry_deg": asym,
         },
-        source=reference.source,
+        source=norms.source,
         interpretation="; ".join(verdicts) if verdicts else f"no {label} measured",
         warnings=warnings,
     )

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exercises.schema import HoldRule
+from scoring.definition import HoldRule
 from scoring.holds import HoldSettings, HoldTracker
-from scoring.protocols.reference import ProtocolResult, Reference
+from scoring.protocols.norms import Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
 
@@ -117,19 +117,19 @@ def single_leg_stance(
     rule: HoldRule,
     *,
     side: str,
-    reference: Reference,
+    norms: Norms,
     age: int | None = None,
 ) -> ProtocolResult:
     """Standing on `side`: the best stance time of the track (capped at the norms' `max_s`),
     touch-downs within that hold, compared with the age group's mean if an age is given."""
     if side not in ("left", "right"):
         raise ValueError(f"side must be left or right, got {side!r}")
-    max_s = reference.constant("max_s", 45.0)
+    max_s = norms.constant("max_s", 45.0)
     t = np.asarray(t, float)
     stances = timed_stances(t, condition, rule, max_s)
     best = best_stance(stances)
     warnings = lost_warnings(t, np.isfinite(condition), "legs")
-    band = reference.optional_band(age, warnings)
+    band = norms.optional_band(age, warnings)
     measured: dict[str, object] = {
         "side": side,
         "attempts": len(stances),
@@ -141,7 +141,7 @@ def single_leg_stance(
     if best is None:
         warnings.append(f"no stance on the {side} leg found (the other foot never lifted)")
         return ProtocolResult.of(
-            reference,
+            norms,
             None,
             measured=measured,
             reference=ref,
@@ -167,7 +167,7 @@ def single_leg_stance(
     if best.capped:
         verdict = f"held the full {max_s:g} s; " + verdict
     return ProtocolResult.of(
-        reference,
+        norms,
         best.stance_s,
         measured=measured,
         reference=ref,
@@ -187,13 +187,13 @@ class StageTrack:
     rule: HoldRule
 
 
-def four_stage_balance(stages: Sequence[StageTrack], *, reference: Reference) -> ProtocolResult:
+def four_stage_balance(stages: Sequence[StageTrack], *, norms: Norms) -> ProtocolResult:
     """Each stage passes if its stance is held `hold_s` (10 s); the test stops at the first
     stage that fails. The result is the last stage passed (0-4)."""
-    hold_s = reference.constant("hold_s", 10.0)
-    risk_below = int(reference.constant("fall_risk_below_stage", 3))
-    order = [s["id"] for s in reference.extra.get("stages", [])]
-    names = {s["id"]: s["name"] for s in reference.extra.get("stages", [])}
+    hold_s = norms.constant("hold_s", 10.0)
+    risk_below = int(norms.constant("fall_risk_below_stage", 3))
+    order = [s["id"] for s in norms.extra.get("stages", [])]
+    names = {s["id"]: s["name"] for s in norms.extra.get("stages", [])}
     given = {s.stage: s for s in stages}
     unknown = [s for s in given if s not in order]
     if unknown:
@@ -242,7 +242,7 @@ def four_stage_balance(stages: Sequence[StageTrack], *, reference: Reference) ->
     if not failed and passed < len(order):
         warnings.append(f"stages {passed + 1}-{len(order)} not recorded: result is incomplete")
     return ProtocolResult.of(
-        reference,
+        norms,
         float(passed),
         measured={"stages": per_stage, "last_stage_passed": passed},
         reference={"hold_s": hold_s, "fall_risk_if_below_stage": risk_below},

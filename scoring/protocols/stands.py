@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.protocols.reference import ProtocolResult, Reference
+from scoring.protocols.norms import Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
 
@@ -105,7 +105,7 @@ def chair_stand_30s(
     *,
     enter: float,
     exit: float,
-    reference: Reference,
+    norms: Norms,
     age: int,
     sex: str,
     standing_level: float | None = None,
@@ -115,10 +115,10 @@ def chair_stand_30s(
     Halfway is between the seated level and the standing level (the median peak of the
     stands seen, else `standing_level`, else `enter`).
     """
-    band = reference.band(age, sex)  # fail early on bad age/sex
+    band = norms.band(age, sex)  # fail early on bad age/sex
     t = np.asarray(t, float)
     h = np.asarray(hip_height, float)
-    duration = reference.constant("duration_s", 30.0)
+    duration = norms.constant("duration_s", 30.0)
     stands = detect_stands(t, h, enter, exit)
     warnings = lost_warnings(t, np.isfinite(h), "hips, knees or ankles")
     measured: dict[str, object] = {"stands_detected": len(stands)}
@@ -164,7 +164,7 @@ def chair_stand_30s(
     else:
         verdict = f"average for {band.label()} ({low:g}-{high:g})"
     return ProtocolResult.of(
-        reference,
+        norms,
         float(count),
         measured=measured,
         reference={"band": band.label(), "normal_range": [low, high], "below_average": low},
@@ -186,18 +186,18 @@ def five_times_sit_to_stand(
     *,
     enter: float,
     exit: float,
-    reference: Reference,
+    norms: Norms,
     age: int | None = None,
 ) -> ProtocolResult:
     """Seconds from the first movement to the fifth stand; compared with the age mean (if an
     age is given) and the fall-risk cut-off."""
     t = np.asarray(t, float)
     h = np.asarray(hip_height, float)
-    n = int(reference.constant("stands", 5))
-    cutoff = reference.constant("fall_risk_s", 15.0)
+    n = int(norms.constant("stands", 5))
+    cutoff = norms.constant("fall_risk_s", 15.0)
     stands = detect_stands(t, h, enter, exit)
     warnings = lost_warnings(t, np.isfinite(h), "hips, knees or ankles")
-    band = reference.optional_band(age, warnings)
+    band = norms.optional_band(age, warnings)
     measured: dict[str, object] = {"stands_detected": len(stands)}
     ref: dict[str, object] = {"fall_risk_cutoff_s": cutoff}
     if band is not None:
@@ -205,7 +205,7 @@ def five_times_sit_to_stand(
     if len(stands) < n:
         warnings.append(f"only {len(stands)} of {n} stands detected: no time")
         return ProtocolResult.of(
-            reference,
+            norms,
             None,
             measured=measured,
             reference=ref,
@@ -233,7 +233,7 @@ def five_times_sit_to_stand(
     else:
         parts.append(f"below the {cutoff:g} s fall-risk cut-off")
     return ProtocolResult.of(
-        reference,
+        norms,
         seconds,
         measured=measured,
         reference=ref,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from exercises.loader import LIBRARY_DIR, DefinitionError, load_file, load_library
-from exercises.schema import definition_json_schema
+from scoring.definition import definition_json_schema
 from tests.exercises.test_loader import MINIMAL, edited, write
 
 GOOD = {"a_knee.toml": ("knee_bend", "Knee bend"), "z_knee.toml": ("knee_bend_2", "Knee bend 2")}

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.analysis import landmarks_track, result_from_engine, score_track
+from coach.offline.analysis import landmarks_track, result_from_engine, score_track
 from exercises.loader import load_exercise
 from tests.scoring.test_real_tracks import landmarks, manifest, video_info
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from exercises.loader import LIBRARY_DIR, load_file
-from exercises.schema import (
+from scoring.definition import (
     Condition,
     Exercise,
     FaultRule,

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from exercises.loader import load_exercise
-from exercises.schema import Exercise
 from pose.landmarks import Landmark as L
+from scoring.definition import Exercise
 from scoring.engine import ExerciseEngine
 from scoring.events import (
     Cue,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from exercises.schema import FaultRule
 from pose.landmarks import Landmark as L
+from scoring.definition import FaultRule
 from scoring.faults import FaultHit, FaultMonitor, fault_joints, rep_peak_short
 from scoring.reps import Rep
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from coach.analysis import DETECTABLE_MIN_SHARE, landmarks_track, score_track
+from coach.offline.analysis import DETECTABLE_MIN_SHARE, landmarks_track, score_track
 from exercises.loader import load_exercise
 from scoring.engine import ExerciseEngine
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.datasets import uiprmd
 from exercises import load_exercise
+from labelled_data import uiprmd
 from scoring.engine import ExerciseEngine
 from scoring.events import FaultDetected, RepCompleted
 from scoring.reference import (

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from coach.serve import BackgroundServer
 from web.app import create_app
 from web.frames import clip_as_jpegs
+from web.server import BackgroundServer
 
 CLIP_ID = "medflex/squat"  # side view, 2 slow squats, 10 s: the page's reference clip
 

@@ -16,7 +16,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from coach.recording import record_landmarks
+from coach.offline.recording import record_landmarks
 from exercises import load_exercise
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
 from tests.web.conftest import Review, manifest_entry

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from coach.serve import BackgroundServer
 from tests.web.y4m import write_y4m
+from web.server import BackgroundServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -22,9 +22,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from coach.live import SessionRegistry
-from coach.serve import BackgroundServer
 from web.app import create_app
 from web.frames import decode_frame, read_clip_scaled
+from web.server import BackgroundServer
 
 pytestmark = pytest.mark.slow
 

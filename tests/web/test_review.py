@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from coach.recording import record_landmarks
+from coach.offline.recording import record_landmarks
 from exercises import load_exercise
 from tests.web.conftest import Review, manifest_entry
 

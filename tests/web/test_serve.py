@@ -16,7 +16,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from coach.serve import serve
+from web.server import serve
 
 REPO = Path(__file__).resolve().parents[2]
 

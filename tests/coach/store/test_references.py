@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from coach.recording import record_landmarks
+from coach.offline.recording import record_landmarks
 from coach.store import ReferenceRefused, open_store
 from coach.store.db import _alembic_config, create_db_engine, current_revision
 from coach.store.store import Store

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from coach.datasets import uiprmd
 from coach.store.store import Store
 from exercises import load_exercise
+from labelled_data import uiprmd
 from scoring.engine import ExerciseEngine
 from scoring.reference import PersonalReference
 

@@ -1,0 +1,60 @@
+"""The `coach` command: analyze, protocol, eval, exercises, serve, live, reference, admin.
+
+One module per command, each with `add_parser(sub)` and `run(args)`. Bad input gets a one-line
+reason on stderr and a non-zero exit, never a traceback; the exit codes live in coach.errors
+(0 ok, 1 unexpected error, 2 bad input, 3 no person found in the video).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from coach.cli import admin, analyze, evaluate, exercises, live, protocol, reference, serve
+from coach.cli.common import fail
+from coach.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NO_PERSON,
+    NoPersonFound,
+    UsageError,
+)
+from pose.native_logs import quiet_native_logs
+
+COMMANDS = (analyze, protocol, evaluate, exercises, serve, live, reference, admin)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="coach",
+        description="Camera-based exercise coach for home rehabilitation: counts reps, times "
+        "balance holds, measures range of motion and flags faulty movement.",
+        epilog="Examples:\n  coach exercises list\n  coach analyze clip.mp4 --exercise squat\n"
+        "  coach analyze clip.mp4 --exercise squat --json --annotate out.mp4\n"
+        "  coach serve            # live coaching page on http://127.0.0.1:8000\n"
+        "  coach live --exercise squat --video clip.mp4 --no-window",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_native_logs()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
+    except NoPersonFound as exc:
+        return fail(str(exc), EXIT_NO_PERSON)
+    except KeyboardInterrupt:
+        return fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:  # last resort: one line, never a traceback
+        return fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_ERROR)

@@ -1,0 +1,84 @@
+"""`coach admin`: database and account chores that come before anyone can sign in.
+
+    coach admin migrate                       create or upgrade the database schema
+    coach admin create-therapist USER --name "Dr Ada Lovelace" [--admin]
+    coach admin set-password USER
+    coach admin users
+
+Passwords are read from the terminal (twice), or from standard input with
+`--password-stdin` (one line; for scripts), never from the command line where `ps` shows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from coach.cli.common import store_or_usage_error
+from coach.errors import EXIT_OK, UsageError
+from coach.store import database_url
+from coach.store.accounts import AccountError
+from coach.store.db import current_revision
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise UsageError("no password on standard input")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to ask for the password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise UsageError("the two passwords differ")
+    return first
+
+
+def run(args: argparse.Namespace) -> int:
+    action = args.admin_action
+    if action is None:
+        raise UsageError("say what to do: migrate, create-therapist, set-password or users")
+    store = store_or_usage_error()
+    try:
+        if action == "migrate":
+            print(f"database {database_url()} is at revision {current_revision(store.engine)}")
+        elif action == "create-therapist":
+            password = _read_password(args)
+            user = store.create_user(
+                args.username, args.name or args.username, password, is_admin=args.admin
+            )
+            print(f"created therapist {user.username} (id {user.id}); sign in at /login")
+        elif action == "set-password":
+            match = [u for u in store.users() if u.username == args.username]
+            if not match:
+                raise UsageError(f"no user {args.username!r}")
+            store.set_password(match[0].id, _read_password(args))
+            print(f"password of {args.username} changed; their open sign-ins were ended")
+        elif action == "users":
+            for u in store.users():
+                flags = " admin" if u.is_admin else ""
+                print(f"{u.id:4d} {u.role:9s} {u.username:30s} {u.name}{flags}")
+    except AccountError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def add_parser(sub: Any) -> None:
+    a = sub.add_parser("admin", help="database and accounts: migrate, create-therapist, ...")
+    asub = a.add_subparsers(dest="admin_action", metavar="ACTION")
+    asub.add_parser("migrate", help="create or upgrade the database schema")
+    c = asub.add_parser("create-therapist", help="create a therapist account")
+    c.add_argument("username")
+    c.add_argument("--name", help="full name shown on the pages")
+    c.add_argument("--admin", action="store_true", help="may also manage other accounts")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    s = asub.add_parser("set-password", help="set a user's password (ends their sign-ins)")
+    s.add_argument("username")
+    s.add_argument("--password-stdin", action="store_true")
+    asub.add_parser("users", help="list the accounts")
+    a.set_defaults(func=run)

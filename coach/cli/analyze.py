@@ -1,0 +1,94 @@
+"""`coach analyze VIDEO --exercise ID`: reps, holds and faults of a recorded video.
+
+`--json` prints the stable contract (docs/ARCHITECTURE.md); `--save` stores the session as it
+runs; `--reference` compares every rep with a patient's exported good reps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from coach.cli.common import fail, resolve_exercise, store_or_usage_error, video_path
+from coach.errors import EXIT_NO_PERSON, EXIT_OK, NoPersonFound, UsageError
+from coach.offline.analysis import analyze_video, progress_bar
+from coach.offline.recording import record_video
+from coach.offline.report import format_summary
+from coach.review.references import BadReferenceFile, read_reference_file
+from pose.sources import SourceError
+from scoring.reference import PersonalReference
+
+
+def run(args: argparse.Namespace) -> int:
+    exercise = resolve_exercise(args.exercise)
+    path = video_path(args.video)
+    if args.save and args.annotate:
+        raise UsageError("--save and --annotate can't be combined; run twice")
+    reference: PersonalReference | None = None
+    if args.reference is not None:
+        try:
+            reference = read_reference_file(args.reference, exercise)
+        except BadReferenceFile as exc:
+            raise UsageError(str(exc)) from None
+    progress = None if args.quiet else progress_bar()
+    store = None
+    try:
+        if args.save:
+            store = store_or_usage_error()
+            if args.patient is not None and store.patient(args.patient) is None:
+                raise UsageError(f"no patient with id {args.patient}")
+            session_id, result = record_video(
+                store,
+                path,
+                exercise,
+                patient_id=args.patient,
+                progress=progress,
+                reference=reference,  # None: the patient's own, if they have one
+            )
+            print(f"coach: saved as session {session_id}", file=sys.stderr)
+        else:
+            result = analyze_video(
+                path, exercise, annotate=args.annotate, progress=progress, reference=reference
+            )
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    except NoPersonFound as exc:
+        if args.json:
+            print(json.dumps({"exercise": exercise.id, "error": "no_person", "message": str(exc)}))
+        return fail(f"{exc}: check that the person is in view and well lit", EXIT_NO_PERSON)
+    finally:
+        if store is not None:
+            store.close()
+    if args.json:
+        print(json.dumps(result.to_json(), indent=None if args.compact else 2))
+    else:
+        print(format_summary(result, exercise))
+    return EXIT_OK
+
+
+def add_parser(sub: Any) -> None:
+    a = sub.add_parser("analyze", help="score a recorded video: reps, holds, faults")
+    a.add_argument("video", help="video file (mp4, mov, avi, ...)")
+    a.add_argument("--exercise", "-e", required=True, help="exercise id or definition file (.toml)")
+    a.add_argument("--json", action="store_true", help="print the result as JSON")
+    a.add_argument("--compact", action="store_true", help="with --json: on one line")
+    a.add_argument("--annotate", metavar="OUT.mp4", help="also write an annotated video")
+    a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    a.add_argument(
+        "--save",
+        action="store_true",
+        help="also store the session (written as it runs) in the database",
+    )
+    a.add_argument(
+        "--patient",
+        type=int,
+        help="with --save: the patient id it belongs to (their reference, if any, is used)",
+    )
+    a.add_argument(
+        "--reference",
+        metavar="FILE.json",
+        help="also compare each rep with this personal reference (coach reference export)",
+    )
+    a.set_defaults(func=run)

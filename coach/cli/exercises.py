@@ -1,0 +1,51 @@
+"""`coach exercises list|show|validate|schema`: the library of definitions, and checking a
+therapist's own file before it is used."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from coach.cli.common import fail
+from coach.errors import EXIT_BAD_INPUT, EXIT_OK, UsageError
+from exercises import DefinitionError, UnknownExercise, list_exercises, load_exercise, load_file
+from exercises.loader import default_library
+from scoring.definition import definition_json_schema
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for ex in list_exercises():
+            print(f"{ex.id:28s} {ex.kind:5s} {ex.view:6s} {ex.category:16s} {ex.name}")
+        for err in default_library().errors:
+            print(f"coach: skipped {err}", file=sys.stderr)
+        return EXIT_OK
+    if args.action == "show":
+        if not args.target:
+            raise UsageError("exercises show needs an exercise id")
+        try:
+            ex = load_exercise(args.target)
+        except UnknownExercise as exc:
+            raise UsageError(str(exc)) from None
+        print(json.dumps(ex.model_dump(mode="json", exclude_none=True), indent=2))
+        return EXIT_OK
+    if args.action == "validate":
+        if not args.target:
+            raise UsageError("exercises validate needs a file")
+        try:
+            ex = load_file(args.target)
+        except DefinitionError as exc:
+            return fail(str(exc), EXIT_BAD_INPUT)
+        print(f"{args.target}: ok ({ex.id}, {ex.kind})")
+        return EXIT_OK
+    print(json.dumps(definition_json_schema(), indent=2))  # argparse allows only "schema" here
+    return EXIT_OK
+
+
+def add_parser(sub: Any) -> None:
+    x = sub.add_parser("exercises", help="list, show or validate exercise definitions")
+    x.add_argument("action", choices=["list", "show", "validate", "schema"])
+    x.add_argument("target", nargs="?", help="exercise id (show) or file (validate)")
+    x.set_defaults(func=run)

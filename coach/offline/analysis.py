@@ -1,0 +1,268 @@
+"""Offline analysis of a recorded video: the result object behind `coach analyze`.
+
+The JSON shape is a contract other tools read (DESIGN-NOTES.md): keep field names stable.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from coach.errors import NoPersonFound
+from pose.estimator import PoseEstimator
+from pose.types import Pose
+from scoring.definition import Exercise
+from scoring.engine import ExerciseEngine
+from scoring.events import FaultDetected, HoldEnded, RepCompleted
+from scoring.reference import PersonalReference
+from scoring.symmetry import Symmetry
+
+# Below this share of frames with a person, the clip is reported as "person not detectable".
+DETECTABLE_MIN_SHARE = 0.5
+
+
+class ResultSink(Protocol):
+    """Receives the analysis as it happens (e.g. a store's SessionWriter)."""
+
+    def frame(self, t: float, landmarks: np.ndarray | None) -> None: ...
+
+    def event(self, event: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class AnalysisResult:
+    exercise: str
+    frames: int
+    frames_with_pose: int
+    fps: float
+    duration_s: float
+    reps: list[RepCompleted] = field(default_factory=list)
+    holds: list[HoldEnded] = field(default_factory=list)
+    faults: list[FaultDetected] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    symmetry: Symmetry | None = None  # left/right symmetry index of the session
+
+    @property
+    def rep_count(self) -> int:
+        return len(self.reps)
+
+    @property
+    def pose_share(self) -> float:
+        return self.frames_with_pose / self.frames if self.frames else 0.0
+
+    @property
+    def pose_detectable(self) -> bool:
+        return self.pose_share >= DETECTABLE_MIN_SHARE
+
+    def to_json(self) -> dict[str, Any]:
+        def num(v: float) -> float | None:
+            return None if v is None or not math.isfinite(v) else round(float(v), 3)
+
+        return {
+            "exercise": self.exercise,
+            "frames": self.frames,
+            "frames_with_pose": self.frames_with_pose,
+            "fps": round(self.fps, 3),
+            "duration_s": round(self.duration_s, 3),
+            "pose_detectable": self.pose_detectable,
+            "rep_count": self.rep_count,
+            "reps": [
+                {
+                    "index": r.index,
+                    "start_s": num(r.start_s),
+                    "end_s": num(r.end_s),
+                    "rom_deg": num(r.rom_deg),
+                    "peak_deg": num(r.peak_deg),
+                    "score": num(r.score),
+                    "faults": list(r.faults),
+                    "side": r.side,
+                    "duration_s": num(r.duration_s),
+                    "up_s": num(r.up_s),
+                    "down_s": num(r.down_s),
+                    "sparc": num(r.sparc),
+                }
+                for r in self.reps
+            ],
+            "holds": [
+                {
+                    "start_s": num(h.start_s),
+                    "end_s": num(h.end_s),
+                    "duration_s": num(h.duration_s),
+                    "sway": num(h.sway),
+                    "touch_downs": h.touch_downs,
+                }
+                for h in self.holds
+            ],
+            "faults": [
+                {
+                    "id": f.id,
+                    "t_s": num(f.t),
+                    "rep": f.rep,
+                    "message": f.message,
+                    "cue": f.cue,
+                    "side": f.side,
+                }
+                for f in self.faults
+            ],
+            "warnings": list(self.warnings),
+            "symmetry": self.symmetry.to_dict() if self.symmetry is not None else None,
+        }
+
+
+def score_track(
+    exercise: Exercise,
+    poses: list[tuple[float, Pose | None]],
+    image_size: tuple[int, int],
+    smooth: bool = True,
+    sink: ResultSink | None = None,
+    reference: PersonalReference | None = None,
+) -> ExerciseEngine:
+    """Run the engine over an already-estimated track (used by analysis, eval and tests);
+    `sink` gets each frame's (filtered) pose and each event, as in `analyze_video`;
+    `reference`, the patient's own good reps, judges each rep against them too."""
+    from pose.filters import LandmarkFilter
+
+    w, h = image_size
+    engine = ExerciseEngine(exercise, w / h if h else 1.0, reference=reference)
+    lf = LandmarkFilter() if smooth else None
+    for t, pose in poses:
+        p = lf(pose) if lf is not None else pose
+        events = engine.update(t, p.landmarks if p is not None else None)
+        if sink is not None:
+            sink.frame(t, None if p is None else p.landmarks)
+            for event in events:
+                sink.event(event.to_dict())
+    for event in engine.finish():
+        if sink is not None:
+            sink.event(event.to_dict())
+    return engine
+
+
+def result_from_engine(
+    engine: ExerciseEngine, fps: float, duration_s: float, extra_warnings: list[str]
+) -> AnalysisResult:
+    res = AnalysisResult(
+        exercise=engine.exercise.id,
+        frames=engine.frames,
+        frames_with_pose=engine.frames_with_pose,
+        fps=fps,
+        duration_s=duration_s,
+        reps=list(engine.reps),
+        holds=list(engine.holds),
+        faults=list(engine.faults),
+        warnings=list(extra_warnings),
+        symmetry=engine.symmetry(),
+    )
+    if res.frames and res.frames_with_pose < res.frames:
+        share = res.pose_share
+        msg = f"person found in only {share:.0%} of frames ({res.frames_with_pose}/{res.frames})"
+        if not res.pose_detectable:
+            msg += ": too few to score reliably (lighting, distance or framing?)"
+        if res.frames_with_pose > 0:
+            res.warnings.append(msg)
+    for vw in engine.view_warnings:
+        res.warnings.append(f"camera view: {vw.message}")
+    return res
+
+
+def analyze_video(
+    path: str | Path,
+    exercise: Exercise,
+    *,
+    estimator: PoseEstimator | None = None,
+    annotate: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    sink: ResultSink | None = None,
+    reference: PersonalReference | None = None,
+) -> AnalysisResult:
+    """Analyse one video file. Raises pose.sources.SourceError for unreadable input and
+    NoPersonFound when no frame has a person. `sink` gets each frame's pose and each event
+    as soon as they are known (a rep when it completes), so a crash loses little.
+    `reference` (the patient's own good reps, scoring.reference) judges each rep against
+    them as well as against the definition's bounds."""
+    from coach.offline.annotate import Annotator
+    from coach.pipeline import FrameProcessor
+    from pose.sources import VideoFileSource
+
+    started = time.perf_counter()
+    warnings: list[str] = []
+    with VideoFileSource(path) as source:
+        info = source.info
+        proc = FrameProcessor(exercise, estimator, reference=reference)
+        annotator = (
+            Annotator(annotate, info.fps, (info.width, info.height), exercise) if annotate else None
+        )
+        last_t = 0.0
+        try:
+            for frame in source:
+                result = proc.process(frame)
+                last_t = frame.t
+                if sink is not None:
+                    sink.frame(frame.t, None if result.pose is None else result.pose.landmarks)
+                    for event in result.events:
+                        sink.event(event.to_dict())
+                if annotator is not None:
+                    annotator.write(frame, result)
+                if progress is not None:
+                    progress(frame.index + 1, info.frame_count)
+            for event in proc.finish():
+                if sink is not None:
+                    sink.event(event.to_dict())
+        finally:
+            proc.close()
+            if annotator is not None:
+                annotator.close()
+        if source.truncated:
+            warnings.append(
+                f"video ended early: read {source.frames_read} of {info.frame_count} frames "
+                "(truncated or damaged file); analysed what could be read"
+            )
+    engine = proc.engine
+    if engine is None or engine.frames == 0:
+        raise NoPersonFound("the video has no readable frames")
+    if engine.frames_with_pose == 0:
+        raise NoPersonFound(f"no person found in any of the {engine.frames} frames")
+    res = result_from_engine(engine, info.fps, last_t, warnings)
+    res.elapsed_s = time.perf_counter() - started
+    return res
+
+
+def progress_bar(stream=sys.stderr) -> Callable[[int, int], None] | None:  # type: ignore[no-untyped-def]
+    """A one-line progress bar on a terminal; None when stderr is not one (logs, pipes)."""
+    if not stream.isatty():
+        return None
+    t0 = time.perf_counter()
+
+    def show(done: int, total: int) -> None:
+        if total <= 0 or (done % 5 and done != total):
+            return
+        frac = min(1.0, done / total)
+        rate = done / max(1e-6, time.perf_counter() - t0)
+        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+        eta = (total - done) / rate if rate > 0 else 0
+        stream.write(f"\ranalysing [{bar}] {frac:5.1%} {rate:5.1f} fps, {eta:4.0f} s left ")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def landmarks_track(
+    lm: np.ndarray, fps: float, image_size: tuple[int, int]
+) -> list[tuple[float, Pose | None]]:
+    """(T, 33, 4) array with NaN rows for "no pose" -> [(t, Pose | None)]."""
+    out: list[tuple[float, Pose | None]] = []
+    for i, row in enumerate(lm):
+        t = i / fps
+        ok = np.isfinite(row[:, :2]).all()
+        out.append((t, Pose(row.astype(np.float32), t, image_size) if ok else None))
+    return out

@@ -1,0 +1,296 @@
+"""Clinical test protocols on a recording: video -> pose track -> scoring.protocols -> result.
+
+The scoring of each test is pure (scoring/protocols/); this module does the I/O around it:
+runs the pose model over a video once (or takes a stored landmark track), smooths it with the
+same One Euro filter as live coaching, loads the exercise definitions and reference values,
+and formats the result for a clinical record. Results are ProtocolResult objects; their
+`to_json()` dict is what a store should keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from coach.errors import NoPersonFound
+from exercises import load_exercise
+from exercises.norms import load_norms
+from pose.estimator import PoseEstimator
+from scoring.kinematics import compute_measures
+from scoring.protocols import (
+    ProtocolResult,
+    StageTrack,
+    chair_stand_30s,
+    five_times_sit_to_stand,
+    four_stage_balance,
+    hold_condition,
+    range_of_motion,
+    single_leg_stance,
+)
+
+# id -> (what it measures, the inputs it needs); `coach protocol list` prints this.
+PROTOCOLS: dict[str, str] = {
+    "chair-stand": "30-second chair stand: full stands in 30 s (VIDEO --age --sex)",
+    "five-times-sit-to-stand": "time to the fifth full stand (VIDEO [--age])",
+    "single-leg-stance": "time on one leg until touch-down, max 45 s (VIDEO --side [--age])",
+    "four-stage-balance": "feet together, semi-tandem, tandem, one leg: 10 s each "
+    "(one VIDEO per stage, in order; 1-4 videos)",
+    "rom": "peak shoulder or knee angle per side vs normal (VIDEO --joint [--movement])",
+}
+
+ROM_MOVEMENTS = {
+    ("shoulder", "flexion"): "shoulder_flexion",
+    ("shoulder", "abduction"): "shoulder_abduction",
+    ("knee", "flexion"): "knee_flexion",
+}
+
+
+@dataclass
+class Track:
+    """A smoothed pose track: times, (T, 33, 4) landmarks (NaN rows = no person), aspect."""
+
+    t: np.ndarray
+    landmarks: np.ndarray
+    aspect: float
+    source: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def measures(self, names: Sequence[str]) -> dict[str, np.ndarray]:
+        return compute_measures(self.landmarks, self.aspect, list(names))
+
+
+def track_from_landmarks(
+    lm: np.ndarray,
+    fps: float,
+    image_size: tuple[int, int],
+    *,
+    smooth: bool = True,
+    source: str = "",
+) -> Track:
+    """A stored (T, 33, 4) track (NaN rows where no pose), smoothed as the live path does."""
+    from pose.filters import LandmarkFilter
+    from pose.types import Pose
+
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    lm = np.asarray(lm, dtype=np.float64)
+    if lm.ndim != 3 or lm.shape[1:] != (33, 4):
+        raise ValueError(f"landmarks must be (T, 33, 4), got {lm.shape}")
+    t = np.arange(len(lm)) / fps
+    out = np.full_like(lm, np.nan)
+    lf = LandmarkFilter() if smooth else None
+    for i, row in enumerate(lm):
+        pose = (
+            Pose(row.astype(np.float32), float(t[i]), image_size)
+            if np.isfinite(row[:, :2]).all()
+            else None
+        )
+        if lf is not None:
+            pose = lf(pose)
+        if pose is not None:
+            out[i] = pose.landmarks
+    w, h = image_size
+    track = Track(t=t, landmarks=out, aspect=w / h if h else 1.0, source=source)
+    _check_pose(track)
+    return track
+
+
+def track_from_video(
+    path: str | Path,
+    *,
+    estimator: PoseEstimator | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Track:
+    """Run the pose model over a video once. Raises pose.sources.SourceError for unreadable
+    input and NoPersonFound when no frame has a person."""
+    from pose.estimator import create_estimator
+    from pose.filters import LandmarkFilter
+    from pose.sources import VideoFileSource
+
+    times: list[float] = []
+    rows: list[np.ndarray] = []
+    warnings: list[str] = []
+    with VideoFileSource(path) as source:  # opens (and rejects bad files) before the model
+        info = source.info
+        own = estimator is None
+        est = estimator or create_estimator("mediapipe")
+        try:
+            lf = LandmarkFilter()
+            for frame in source:
+                pose = lf(est.estimate(frame))
+                times.append(frame.t)
+                rows.append(pose.landmarks if pose is not None else np.full((33, 4), np.nan))
+                if progress is not None:
+                    progress(frame.index + 1, info.frame_count)
+        finally:
+            if own:
+                est.close()
+        if source.truncated:
+            warnings.append(
+                f"video ended early: read {source.frames_read} of {info.frame_count} frames"
+            )
+    if not rows:
+        raise NoPersonFound(f"{path}: the video has no readable frames")
+    track = Track(
+        t=np.asarray(times, float),
+        landmarks=np.asarray(rows, float),
+        aspect=info.width / info.height if info.height else 1.0,
+        source=str(path),
+        warnings=warnings,
+    )
+    _check_pose(track)
+    return track
+
+
+def _check_pose(track: Track) -> None:
+    seen = np.isfinite(track.landmarks[:, :, :2]).all(axis=(1, 2))
+    if not seen.any():
+        raise NoPersonFound(f"no person found in any of the {len(seen)} frames")
+    if seen.mean() < 0.5:
+        track.warnings.append(f"person found in only {seen.mean():.0%} of frames")
+
+
+def _with_track_warnings(result: ProtocolResult, *tracks: Track) -> ProtocolResult:
+    for tr in tracks:
+        result.warnings = list(tr.warnings) + result.warnings
+    return result
+
+
+# -- the protocols ---------------------------------------------------------------------------
+def _stand_thresholds() -> tuple[float, float]:
+    """(stand, sit) hip heights of the sit_to_stand definition, whichever phase it counts."""
+    rule = load_exercise("sit_to_stand").rep
+    assert rule is not None
+    return max(rule.enter, rule.exit), min(rule.enter, rule.exit)
+
+
+def run_chair_stand(track: Track, *, age: int, sex: str) -> ProtocolResult:
+    enter, exit_ = _stand_thresholds()
+    h = track.measures(["hip_height"])["hip_height"]
+    res = chair_stand_30s(
+        track.t,
+        h,
+        enter=enter,
+        exit=exit_,
+        norms=load_norms("chair_stand_30s"),
+        age=age,
+        sex=sex,
+    )
+    return _with_track_warnings(res, track)
+
+
+def run_five_times_sit_to_stand(track: Track, *, age: int | None = None) -> ProtocolResult:
+    enter, exit_ = _stand_thresholds()
+    h = track.measures(["hip_height"])["hip_height"]
+    res = five_times_sit_to_stand(
+        track.t,
+        h,
+        enter=enter,
+        exit=exit_,
+        norms=load_norms("five_times_sit_to_stand"),
+        age=age,
+    )
+    return _with_track_warnings(res, track)
+
+
+def _stance_condition(track: Track, exercise_id: str):  # type: ignore[no-untyped-def]
+    ex = load_exercise(exercise_id)
+    assert ex.hold is not None
+    values = track.measures(ex.measures_needed())
+    return hold_condition(values, ex.hold), ex.hold
+
+
+def run_single_leg_stance(track: Track, *, side: str, age: int | None = None) -> ProtocolResult:
+    """`side` is the leg stood on."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be left or right, got {side!r}")
+    cond, rule = _stance_condition(track, f"single_leg_stance_{side}")
+    res = single_leg_stance(
+        track.t, cond, rule, side=side, norms=load_norms("single_leg_stance"), age=age
+    )
+    return _with_track_warnings(res, track)
+
+
+def run_four_stage_balance(tracks: Sequence[Track]) -> ProtocolResult:
+    """One track per stage, in the test's order (fewer than four: the rest not recorded)."""
+    ref = load_norms("four_stage_balance")
+    stages = ref.extra["stages"]
+    if not 1 <= len(tracks) <= len(stages):
+        raise ValueError(f"four-stage balance takes 1-{len(stages)} recordings, one per stage")
+    stage_tracks = []
+    for stage, track in zip(stages, tracks, strict=False):
+        cond, rule = _stance_condition(track, stage["exercise"])
+        stage_tracks.append(StageTrack(stage["id"], track.t, cond, rule))
+    res = four_stage_balance(stage_tracks, norms=ref)
+    return _with_track_warnings(res, *tracks)
+
+
+def run_rom(track: Track, *, joint: str, movement: str = "flexion") -> ProtocolResult:
+    key = ROM_MOVEMENTS.get((joint, movement))
+    if key is None:
+        known = ", ".join(f"{j} {m}" for j, m in ROM_MOVEMENTS)
+        raise ValueError(f"no range-of-motion test for {joint} {movement}; known: {known}")
+    names = [f"{key}_left", f"{key}_right"]
+    values = track.measures(names)
+    res = range_of_motion(
+        track.t,
+        {"left": values[names[0]], "right": values[names[1]]},
+        movement_id=key,
+        norms=load_norms("range_of_motion"),
+    )
+    return _with_track_warnings(res, track)
+
+
+# -- text for the record ---------------------------------------------------------------------
+def _reference_text(key: str, value: object) -> str:
+    """`normal_range: [10, 15]` -> "normal range 10-15"; `mean_s: 12.6` -> "mean 12.6 s"."""
+    words = key.replace("_", " ")
+    unit = ""
+    for suffix, u in ((" s", " s"), (" deg", " deg")):
+        if words.endswith(suffix):
+            words, unit = words[: -len(suffix)], u
+    if isinstance(value, list):
+        text = "-".join(f"{v:g}" for v in value)
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = str(value)
+    return f"{words} {text}{unit}"
+
+
+def format_result(result: ProtocolResult) -> str:
+    """A few lines a therapist can paste into a clinical record."""
+    v, unit = result.value, result.unit
+    if v is None:
+        value = "not completed"
+    elif unit == "stage":
+        value = f"last stage passed {v:.0f} of 4"
+    elif unit == "s":
+        value = f"{v:.1f} s"
+    else:
+        value = f"{v:.0f} {unit}"
+    lines = [f"{result.name}: {value}"]
+    m = result.measured
+    if "sides" in m:
+        for side, s in m["sides"].items():
+            if s.get("peak_deg") is not None:
+                lines.append(f"  {side}: peak {s['peak_deg']:.0f} deg ({s['status']})")
+            else:
+                lines.append(f"  {side}: not seen")
+    if "stages" in m:
+        for s in m["stages"]:
+            held = f", held {s['held_s']:.1f} s" if "held_s" in s else ""
+            lines.append(f"  stage {s['stage']} {s['id']}: {s['status']}{held}")
+    if "touch_downs" in m:
+        lines.append(f"  {m['side']} leg, touch-downs in the hold: {m['touch_downs']}")
+    ref = "; ".join(_reference_text(k, v) for k, v in result.to_json()["reference"].items())
+    lines.append(f"Interpretation: {result.interpretation}")
+    lines.append(f"Reference: {ref}")
+    lines.append(f"Source: {result.source}")
+    for w in result.warnings:
+        lines.append(f"Warning: {w}")
+    lines.append("Measured from video by Coach (pose estimation); confirm clinically.")
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""Analyse a video into the store: the session is written while the analysis runs.
+
+Shared by `coach analyze --save` and the therapist's video upload (a background job).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from coach.offline.analysis import AnalysisResult, NoPersonFound, analyze_video
+from coach.store import Store
+from scoring.reference import PersonalReference
+
+
+def patient_reference(
+    store: Store, patient_id: int | None, exercise: Any, reference: PersonalReference | None
+) -> PersonalReference | None:
+    """The reference to judge a session by: the one given, else the patient's stored one for
+    this exercise (none for an anonymous session)."""
+    if reference is not None or patient_id is None:
+        return reference
+    return store.reference(patient_id, exercise.id)
+
+
+def record_video(
+    store: Store,
+    path: str | Path,
+    exercise: Any,
+    *,
+    patient_id: int | None,
+    source: str = "analyze",
+    video_name: str | None = None,
+    session_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    reference: PersonalReference | None = None,
+) -> tuple[str, AnalysisResult]:
+    """Analyse `path` and store it as a session; returns (session id, result).
+
+    Each rep is judged against `reference`, or, without one, against the patient's stored
+    reference for the exercise (see `patient_reference`).
+
+    Raises what `analyze_video` raises (SourceError, NoPersonFound); the session row then
+    stays with status "failed" and the reason, so the therapist sees what happened.
+    """
+    from pose.sources import VideoFileSource
+
+    with VideoFileSource(path) as probe:
+        info = probe.info
+    session_id = session_id or store.new_session_id()
+    writer = store.writer(
+        session_id,
+        exercise,
+        patient_id=patient_id,
+        source=source,
+        video_name=video_name or Path(path).name,
+    )
+    reference = patient_reference(store, patient_id, exercise, reference)
+    writer.start((info.width, info.height), info.fps)
+    try:
+        result = analyze_video(path, exercise, progress=progress, sink=writer, reference=reference)
+    except NoPersonFound as exc:
+        writer.finish("failed", {"error": "no_person", "message": str(exc)})
+        raise
+    except BaseException as exc:
+        writer.finish("failed", {"error": type(exc).__name__, "message": str(exc)})
+        raise
+    writer.finish("completed", result.to_json())
+    return session_id, result
+
+
+def record_landmarks(
+    store: Store,
+    landmarks: Any,
+    fps: float,
+    image_size: tuple[int, int],
+    exercise: Any,
+    *,
+    patient_id: int | None,
+    source: str = "analyze",
+    name: str | None = None,
+    reference: PersonalReference | None = None,
+) -> tuple[str, Any]:
+    """Score an already-estimated (T, 33, 4) landmark track into the store, as if analysed
+    (with the patient's reference, as `record_video`)."""
+    from coach.offline.analysis import landmarks_track, score_track
+
+    session_id = store.new_session_id()
+    writer = store.writer(
+        session_id, exercise, patient_id=patient_id, source=source, video_name=name
+    )
+    reference = patient_reference(store, patient_id, exercise, reference)
+    writer.start(image_size, fps)
+    engine = score_track(
+        exercise,
+        landmarks_track(landmarks, fps, image_size),
+        image_size,
+        sink=writer,
+        reference=reference,
+    )
+    writer.finish("completed", {"rep_count": len(engine.reps)})
+    return session_id, engine

@@ -1,0 +1,291 @@
+"""The exercise definition format: what a data file may say, validated with field paths.
+
+A definition names the measures it scores (see scoring.kinematics), how reps are counted
+(two thresholds with hysteresis), how holds start and end, which faults to flag from which
+camera view, and what to tell the patient. Adding an exercise is adding a file, not code.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from pose.landmarks import Landmark
+from scoring.kinematics import MEASURES, SIDED_MEASURES, measure_view
+from scoring.view import view_satisfies
+
+View = Literal["front", "side", "any"]
+SideMode = Literal["both", "max", "left", "right", "each"]
+BodyPart = Literal["full", "lower", "upper", "arms", "legs"]
+
+
+def _check_measure(name: str) -> str:
+    if name in MEASURES or name in SIDED_MEASURES:
+        return name
+    unsided = {m for m in MEASURES if not m.endswith(("_left", "_right"))}
+    raise ValueError(
+        f"unknown measure {name!r}; known: {', '.join(sorted(SIDED_MEASURES | unsided))}"
+    )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Defaults(_Strict):
+    sets: int = Field(3, ge=1, le=20)
+    reps: int = Field(10, ge=0, le=200)
+    hold_s: float = Field(0.0, ge=0, le=600)
+    rest_s: float = Field(60.0, ge=0, le=600)
+
+
+class RepRule(_Strict):
+    """Count a rep when `measure` passes `enter` and comes back past `exit` (hysteresis)."""
+
+    measure: str
+    side: SideMode = "both"
+    direction: Literal["increase", "decrease"] = "increase"
+    enter: float  # the working phase starts past this value
+    exit: float  # ... and the rep completes when the value returns past this one
+    target: float  # the value a full-range rep reaches (score, range gauge)
+    min_rom: float = Field(20.0, gt=0)  # smaller movements are not reps
+    min_duration_s: float = Field(0.4, ge=0)
+    max_duration_s: float = Field(20.0, gt=0)
+    # The angle reported as the rep's range of motion and peak, when the counted signal is
+    # not an angle (e.g. count squats on hip height, report knee flexion in degrees).
+    report: str | None = None
+
+    @field_validator("measure", "report")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        return None if v is None else _check_measure(v)
+
+    @model_validator(mode="after")
+    def _order(self) -> RepRule:
+        sign = 1 if self.direction == "increase" else -1
+        if sign * (self.enter - self.exit) <= 0:
+            raise ValueError(
+                f"enter ({self.enter}) must be beyond exit ({self.exit}) in the {self.direction} "
+                "direction: the two thresholds make the hysteresis band"
+            )
+        if sign * (self.target - self.enter) < 0:
+            raise ValueError(f"target ({self.target}) must be at or beyond enter ({self.enter})")
+        if self.max_duration_s <= self.min_duration_s:
+            raise ValueError("max_duration_s must be greater than min_duration_s")
+        return self
+
+
+class Condition(_Strict):
+    """`measure` (side-combined) lies between `above` and `below` (either may be omitted)."""
+
+    measure: str
+    side: SideMode = "both"
+    above: float | None = None
+    below: float | None = None
+
+    @field_validator("measure")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return _check_measure(v)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Condition:
+        if self.above is None and self.below is None:
+            raise ValueError("a condition needs `above`, `below` or both")
+        if self.above is not None and self.below is not None and self.below <= self.above:
+            raise ValueError(f"below ({self.below}) must be greater than above ({self.above})")
+        return self
+
+
+class HoldRule(_Strict):
+    """A hold lasts while every condition is true; short lapses are touch-downs."""
+
+    conditions: list[Condition] = Field(min_length=1)
+    min_start_s: float = Field(0.3, ge=0)  # conditions must hold this long to start
+    touchdown_max_s: float = Field(1.0, ge=0)  # a lapse shorter than this is a touch-down
+    min_hold_s: float = Field(1.0, ge=0)  # shorter holds are not reported
+    target_s: float = Field(10.0, gt=0)
+
+
+class FaultRule(_Strict):
+    """A movement fault: a sustained threshold, or a per-rep check."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["threshold", "rep_peak_short", "rep_too_fast", "side_difference"] = "threshold"
+    measure: str | None = None
+    side: SideMode = "each"
+    above: float | None = None
+    below: float | None = None
+    view: View = "any"
+    phase: Literal["working", "rest", "any", "hold"] = "working"
+    min_duration_s: float = Field(0.2, ge=0)
+    message: str = Field(min_length=3)
+    cue: str = Field(min_length=3)
+    priority: int = Field(2, ge=1, le=5)
+    penalty: float = Field(15.0, ge=0, le=100)
+    joints: list[str] = Field(default_factory=list)  # landmark names to draw in red
+
+    @field_validator("measure")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        return None if v is None else _check_measure(v)
+
+    @field_validator("joints")
+    @classmethod
+    def _known_joints(cls, v: list[str]) -> list[str]:
+        bad = [name for name in v if name.upper() not in Landmark.__members__]
+        if bad:
+            raise ValueError(
+                f"unknown landmark {bad[0]!r}; known: "
+                f"{', '.join(n.lower() for n in Landmark.__members__)}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> FaultRule:
+        if self.kind in ("threshold", "side_difference"):
+            if self.measure is None:
+                raise ValueError(f"a {self.kind} fault needs `measure`")
+            if self.above is None and self.below is None:
+                raise ValueError(f"a {self.kind} fault needs `above` or `below`")
+        if self.kind == "rep_peak_short" and self.below is None:
+            raise ValueError(
+                "a rep_peak_short fault needs `below` (a fraction of the target range)"
+            )
+        if self.kind == "rep_too_fast" and self.below is None:
+            raise ValueError("a rep_too_fast fault needs `below` (seconds)")
+        if self.above is not None and self.below is not None and self.kind == "threshold":
+            raise ValueError("a threshold fault takes `above` or `below`, not both")
+        return self
+
+
+class GenericRule(_Strict):
+    """Counting by periodicity of the landmark trajectories, for movements with no definition."""
+
+    min_period_s: float = Field(0.6, gt=0)
+    max_period_s: float = Field(8.0, gt=0)
+    # Hysteresis band, as a fraction of the main component's 5-95 % range.
+    min_prominence: float = Field(0.35, gt=0, lt=1)
+
+
+class Exercise(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    kind: Literal["reps", "hold", "any"]
+    category: Literal["strength", "range_of_motion", "balance", "posture", "coordination"]
+    instructions: str = Field(min_length=1)
+    view: View = "any"
+    body: BodyPart = "full"  # what must be in view for the setup check
+    defaults: Defaults = Defaults()
+    rep: RepRule | None = Field(None, validate_default=True)
+    hold: HoldRule | None = Field(None, validate_default=True)
+    generic: GenericRule | None = None
+    faults: list[FaultRule] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+    # Field validators (not one model check) so that errors carry the field path: `rep`, ...
+    @field_validator("rep")
+    @classmethod
+    def _rep_for_reps(cls, v: RepRule | None, info: ValidationInfo) -> RepRule | None:
+        if v is None and info.data.get("kind") == "reps":
+            raise ValueError("kind 'reps' needs a [rep] table")
+        return v
+
+    @field_validator("hold")
+    @classmethod
+    def _hold_for_holds(cls, v: HoldRule | None, info: ValidationInfo) -> HoldRule | None:
+        if v is None and info.data.get("kind") == "hold":
+            raise ValueError("kind 'hold' needs a [hold] table")
+        return v
+
+    @field_validator("rep", "hold")
+    @classmethod
+    def _measured_from_this_view(
+        cls, v: RepRule | HoldRule | None, info: ValidationInfo
+    ) -> RepRule | HoldRule | None:
+        view = info.data.get("view", "any")
+        if isinstance(v, RepRule):
+            measures = [v.measure]
+        elif isinstance(v, HoldRule):
+            measures = [c.measure for c in v.conditions]
+        else:
+            measures = []
+        for name in measures:
+            needed = measure_view(name)
+            if needed != "any" and view != needed:
+                raise ValueError(
+                    f"{name!r} is only measured from the {needed}, but the exercise's view is "
+                    f'{view!r}: set view = "{needed}"'
+                )
+        return v
+
+    @field_validator("faults")
+    @classmethod
+    def _unique_fault_ids(cls, v: list[FaultRule]) -> list[FaultRule]:
+        ids = [f.id for f in v]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate fault ids: {', '.join(sorted(dup))}")
+        for f in v:
+            needed = measure_view(f.measure) if f.measure else "any"
+            if needed not in ("any", f.view):
+                raise ValueError(
+                    f"fault {f.id!r}: {f.measure!r} is only measured from the {needed}: "
+                    f'set its view = "{needed}"'
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _generic_default(self) -> Exercise:
+        if self.kind == "any" and self.generic is None:
+            object.__setattr__(self, "generic", GenericRule())
+        return self
+
+    def measures_needed(self, view: str | None = None) -> list[str]:
+        """The per-frame measures the engine must compute for this exercise.
+
+        With a `view`, leave out what that view cannot use: fault rules that need another
+        view are skipped anyway, and the reported angle is 2-D from the side, 3-D otherwise.
+        """
+        bases: list[str] = []
+        if self.rep:
+            bases.append(self.rep.measure)
+            if self.rep.report:
+                if view is None or view != "side":
+                    bases.append(self.rep.report)
+                if view is None or view == "side":
+                    bases.append(f"{self.rep.report}_2d")
+        if self.hold:
+            bases.extend(c.measure for c in self.hold.conditions)
+        bases.extend(
+            f.measure
+            for f in self.faults
+            if f.measure and (view is None or view_satisfies(view, f.view))
+        )
+        names: set[str] = set()
+        for base in bases:
+            if base in MEASURES:
+                names.add(base)
+            elif base in SIDED_MEASURES:
+                names.update({f"{base}_left", f"{base}_right"})
+        return sorted(names)
+
+
+# Fields a definition *file* must state although the Python model has a default: the camera
+# view decides where the patient puts the laptop, so a therapist's file must choose it.
+FILE_REQUIRED_FIELDS = ("view",)
+
+
+def definition_json_schema() -> dict[str, object]:
+    """The JSON Schema of a definition file (`coach exercises schema`)."""
+    schema = Exercise.model_json_schema()
+    schema["required"] = sorted({*schema.get("required", []), *FILE_REQUIRED_FIELDS})
+    return schema

@@ -1,0 +1,240 @@
+"""`coach` end to end: real clips through the real model, and every kind of bad input.
+
+Each run starts the real MediaPipe model in a subprocess, exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def run_coach(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "coach.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO,
+    )
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("coach: ")
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_analyze_json_contract_on_real_squat(shared_data: Path) -> None:
+    proc = run_coach(
+        "analyze", str(shared_data / "videos/medflex/squat.MP4"), "--exercise", "squat", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "W0000" not in proc.stderr and "INFO:" not in proc.stderr  # native logs hidden
+    out = json.loads(proc.stdout)
+    for key in (
+        "exercise",
+        "frames",
+        "frames_with_pose",
+        "fps",
+        "rep_count",
+        "reps",
+        "holds",
+        "faults",
+        "warnings",
+    ):
+        assert key in out
+    assert out["exercise"] == "squat"
+    assert out["frames"] == 240 and out["frames_with_pose"] == 240
+    assert out["rep_count"] == 2  # ground truth: 2 slow squats
+    for i, rep in enumerate(out["reps"], start=1):
+        assert rep["index"] == i
+        assert 0 <= rep["start_s"] < rep["end_s"] <= 10.1
+        assert 70 <= rep["rom_deg"] <= 130  # knee range from standing to a deep squat
+        assert 0 <= rep["score"] <= 100
+        assert isinstance(rep["faults"], list)
+
+
+@pytest.mark.slow
+def test_analyze_hold_and_annotate(shared_data: Path, tmp_path: Path) -> None:
+    out_video = tmp_path / "annotated.mp4"
+    proc = run_coach(
+        "analyze",
+        str(shared_data / "videos/medflex/sls.MP4"),
+        "--exercise",
+        "single_leg_stance",
+        "--json",
+        "--annotate",
+        str(out_video),
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert len(out["holds"]) == 1
+    hold = out["holds"][0]
+    assert 7.3 <= hold["duration_s"] <= 8.1  # ground truth accept range
+    assert hold["touch_downs"] == 0
+    cap = cv2.VideoCapture(str(out_video))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == out["frames"]
+    ok, frame = cap.read()
+    assert ok and frame.shape[:2] == (720, 1280)
+
+
+@pytest.mark.slow
+def test_human_summary(shared_data: Path) -> None:
+    proc = run_coach(
+        "analyze",
+        str(shared_data / "videos/pose_trainer/sample_bicep_curl.mp4"),
+        "-e",
+        "bicep_curl",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Repetitions: 1" in proc.stdout
+
+
+@pytest.mark.slow
+def test_no_person_is_said_plainly(shared_data: Path) -> None:
+    proc = run_coach("analyze", str(shared_data / "videos/quva/028_bar_lift.mp4"), "-e", "any")
+    assert proc.returncode == 3
+    assert "no person found" in _one_line_error(proc)
+
+
+@pytest.mark.slow
+def test_partial_detection_is_warned(shared_data: Path) -> None:
+    proc = run_coach(
+        "analyze", str(shared_data / "videos/quva/029_bar_lift.mp4"), "-e", "any", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["pose_detectable"] is False
+    assert any("person found in only" in w for w in out["warnings"])
+
+
+def test_missing_file() -> None:
+    proc = run_coach("analyze", "/no/such/clip.mp4", "-e", "squat")
+    assert proc.returncode == 2
+    assert "no such file" in _one_line_error(proc)
+
+
+def test_not_a_video(tmp_path: Path) -> None:
+    fake = tmp_path / "clip.mp4"
+    fake.write_text("this is not a video\n" * 100)
+    proc = run_coach("analyze", str(fake), "-e", "squat")
+    assert proc.returncode == 2
+    _one_line_error(proc)
+
+
+def test_empty_video(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    proc = run_coach("analyze", str(empty), "-e", "squat")
+    assert proc.returncode == 2
+    _one_line_error(proc)
+
+
+@pytest.mark.slow
+def test_truncated_video_is_analysed_with_a_warning(shared_data: Path, tmp_path: Path) -> None:
+    """An AVI cut in half: read what can be read, warn, still answer."""
+    cap = cv2.VideoCapture(str(shared_data / "videos/medflex/squat.MP4"))
+    path = tmp_path / "cut.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 24, (640, 360))
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        writer.write(cv2.resize(frame, (640, 360)))
+    writer.release()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    proc = run_coach("analyze", str(path), "-e", "squat", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert 0 < out["frames"] < 240
+    assert any("ended early" in w for w in out["warnings"])
+
+
+def test_unknown_exercise_lists_known_ones(tmp_path: Path) -> None:
+    proc = run_coach("analyze", str(tmp_path / "x.mp4"), "-e", "jumping_on_one_ear")
+    assert proc.returncode == 2
+    line = _one_line_error(proc)
+    assert "unknown exercise" in line and "squat" in line and "single_leg_stance" in line
+
+
+def test_invalid_definition_names_field_and_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'id = "bad"\nname = "Bad"\nkind = "reps"\ncategory = "strength"\ninstructions = "x"\n'
+        'view = "any"\n[rep]\nmeasure = "knee_flexion"\nenter = 40\nexit = 60\ntarget = 90\n'
+    )
+    proc = run_coach("analyze", str(tmp_path / "x.mp4"), "-e", str(bad))
+    assert proc.returncode == 2
+    line = _one_line_error(proc)
+    assert "bad.toml" in line and "rep" in line and "enter" in line
+
+
+def test_exercises_list_and_validate(tmp_path: Path) -> None:
+    proc = run_coach("exercises", "list")
+    assert proc.returncode == 0
+    ids = {line.split()[0] for line in proc.stdout.splitlines()}
+    assert {
+        "squat",
+        "lunge",
+        "bicep_curl",
+        "elbow_flexion",
+        "shoulder_abduction",
+        "heel_raise",
+        "sit_to_stand",
+        "single_leg_stance",
+        "wall_sit",
+        "any",
+    } <= ids
+    bad = tmp_path / "typo.toml"
+    bad.write_text('id = "typo"\nname = "T"\nkind = "reps"\n[rep\n')
+    proc = run_coach("exercises", "validate", str(bad))
+    assert proc.returncode == 2
+    assert "TOML syntax error" in _one_line_error(proc)
+
+
+def test_help_is_a_tour() -> None:
+    proc = run_coach("--help")
+    assert proc.returncode == 0
+    for word in ("analyze", "eval", "serve", "live", "exercises"):
+        assert word in proc.stdout
+
+
+def test_eval_on_stored_landmarks(shared_data: Path) -> None:
+    """The evaluation table on the stored tracks (fast): the accuracy target holds."""
+    proc = run_coach("eval", str(shared_data / "MANIFEST.json"), "--landmarks", "--json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    by_id = {r["clip"]: r for r in rows}
+    assert by_id["quva/028_bar_lift"]["result"].startswith("not detectable")
+    assert by_id["quva/028_bar_lift"]["verdict"] == "ok"
+    reps = [r for r in rows if "reps" in r["truth"] and r["truth"] != "not detectable"]
+    ok = sum(r["verdict"] == "ok" for r in reps)
+    assert ok / len(reps) >= 0.9, [r for r in reps if r["verdict"] != "ok"]
+    assert by_id["medflex/sls"]["verdict"] == "ok"
+
+
+def test_synthetic_blank_video_has_no_person(tmp_path: Path) -> None:
+    path = tmp_path / "blank.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for _ in range(10):
+        writer.write(np.zeros((240, 320, 3), np.uint8))
+    writer.release()
+    proc = run_coach("analyze", str(path), "-e", "squat")
+    assert proc.returncode == 3
+    assert "no person" in _one_line_error(proc)

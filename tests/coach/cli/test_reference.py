@@ -1,0 +1,203 @@
+"""`coach reference` and `coach analyze --reference` end to end: a real SQLite file, the real
+command in a subprocess, sessions from real recordings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from coach.offline.recording import record_landmarks
+from coach.store import open_store
+from coach.store.store import Store
+from exercises import load_exercise
+from scoring.reference import PersonalReference
+from tests.coach.cli.test_cli import REPO, _one_line_error
+from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
+from tests.web.conftest import manifest_entry
+
+MARK = "(compared with your reference reps)"
+
+
+def coach(db: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COACH_DATABASE_URL": f"sqlite:///{db}"}
+    return subprocess.run(
+        [sys.executable, "-m", "coach.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO,
+    )
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> tuple[Path, Store]:
+    path = tmp_path / "coach.db"
+    store = open_store(f"sqlite:///{path}")
+    yield path, store
+    store.close()
+
+
+def test_set_show_export_and_clear_a_reference(
+    db: tuple[Path, Store], shared_data: Path, tmp_path: Path
+) -> None:
+    path, store = db
+    ther = store.create_user("ther1", "T One", "a long secret pw")
+    pid = store.create_patient(ther.id, "Pat").id
+    lm, aspect = subject_track(shared_data, "correct", 9)
+    sid = write_session(store, pid, lm, aspect)
+
+    proc = coach(path, "reference", "show", "--patient", str(pid))
+    assert proc.returncode == 0 and "has no references" in proc.stdout
+    proc = coach(path, "reference", "set", "--patient", str(pid), "--session", sid)
+    assert proc.returncode == 0, proc.stderr
+    assert f"reference for {EXERCISE} of patient {pid}" in proc.stdout and "9 reps" in proc.stdout
+    ref = store.reference(pid, EXERCISE)
+    assert ref is not None
+
+    proc = coach(path, "reference", "show", "--patient", str(pid), "--exercise", EXERCISE)
+    assert proc.returncode == 0, proc.stderr
+    lim = ref.limits["trunk_lean"]
+    row = next(ln for ln in proc.stdout.splitlines() if ln.strip().startswith("trunk_lean"))
+    assert row.split() == [
+        "trunk_lean",
+        f"{lim.mean:.1f}°",
+        f"{lim.sd:.1f}°",
+        "above",
+        f"{lim.limit:.1f}°",
+    ]
+    assert f"session {sid}" in proc.stdout
+
+    out = tmp_path / "ref.json"
+    proc = coach(
+        path, "reference", "export", "--patient", str(pid), "--exercise", EXERCISE, "-o", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert PersonalReference.from_json(json.loads(out.read_text())) == ref
+
+    proc = coach(path, "reference", "clear", "--patient", str(pid), "--exercise", EXERCISE)
+    assert proc.returncode == 0, proc.stderr
+    assert store.reference(pid, EXERCISE) is None
+    proc = coach(path, "reference", "show", "--patient", str(pid), "--exercise", EXERCISE)
+    assert proc.returncode == 2
+    assert _one_line_error(proc) == f"coach: patient {pid} has no reference for {EXERCISE}"
+
+
+def test_refusals_are_one_line_with_exit_status_2(
+    db: tuple[Path, Store], shared_data: Path, tmp_path: Path
+) -> None:
+    path, store = db
+    ther = store.create_user("ther1", "T One", "a long secret pw")
+    pid = store.create_patient(ther.id, "Pat").id
+    other = store.create_patient(ther.id, "Other").id
+    lm, aspect = subject_track(shared_data, "correct", 2)
+    two = write_session(store, pid, lm, aspect)
+    lm, _ = subject_track(shared_data, "correct", 4)
+    theirs = write_session(store, other, lm, aspect)
+    cases = [
+        (("set", "--patient", "999", "--session", two), "no patient with id 999"),
+        (("set", "--patient", str(pid), "--session", "nosuch"), "no session 'nosuch'"),
+        (("set", "--patient", str(pid), "--session", theirs), "not one of this patient's"),
+        (
+            ("set", "--patient", str(other), "--session", theirs, "--exercise", "squat"),
+            "is of sit_to_stand, not squat",
+        ),
+        (("set", "--patient", str(pid), "--session", two), "at least 3 reps, got 2"),
+        (("clear", "--patient", str(pid), "--exercise", EXERCISE), "has no reference for"),
+        (
+            ("export", "--patient", str(pid), "--exercise", EXERCISE, "-o", "x.json"),
+            "has no reference for",
+        ),
+    ]
+    for args, reason in cases:
+        proc = coach(path, "reference", *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert reason in _one_line_error(proc), args
+    assert store.references_of(pid) == [] and store.references_of(other) == []
+
+    # analyze --reference: checked before the video is read.
+    video = str(shared_data / "videos/medflex/squat.MP4")
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(
+        json.dumps(
+            PersonalReference.from_profiles(
+                load_exercise(EXERCISE), [{"trunk_lean": 30.0}] * 3
+            ).to_json()
+        )
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"exercise": "squat"')
+    for ref_file, reason in (
+        (tmp_path / "none.json", "no such reference file"),
+        (broken, "is not a reference file"),
+        (wrong, "is a reference for sit_to_stand, not squat"),
+    ):
+        proc = coach(path, "analyze", video, "-e", "squat", "--reference", str(ref_file), "-q")
+        assert proc.returncode == 2
+        assert reason in _one_line_error(proc)
+
+
+def _record_clip(store: Store, shared_data: Path, clip_id: str, patient_id: int) -> str:
+    """A stored session of a clip's stored landmark track (the model's output on it)."""
+    entry = manifest_entry(shared_data, clip_id)
+    cap = cv2.VideoCapture(str(shared_data / entry["video"]))
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    lm = np.load(shared_data / entry["landmarks"])["lm"]
+    sid, _ = record_landmarks(store, lm, fps, size, load_exercise("squat"), patient_id=patient_id)
+    return sid
+
+
+@pytest.mark.slow
+def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
+    db: tuple[Path, Store], shared_data: Path, tmp_path: Path
+) -> None:
+    """A reference from postop_cv's four deep squats; medflex's two squats go less deep than
+    its limit, so each rep gets the definition's range cue "compared with your reference"."""
+    path, store = db
+    ther = store.create_user("ther1", "T One", "a long secret pw")
+    pid = store.create_patient(ther.id, "Pat").id
+    store.set_reference(pid, _record_clip(store, shared_data, "postop_cv/squat", pid))
+    out = tmp_path / "squat-ref.json"
+    assert (
+        coach(
+            path,
+            "reference",
+            "export",
+            "--patient",
+            str(pid),
+            "--exercise",
+            "squat",
+            "-o",
+            str(out),
+        ).returncode
+        == 0
+    )
+    video = str(shared_data / "videos/medflex/squat.MP4")
+
+    proc = coach(path, "analyze", video, "-e", "squat", "--reference", str(out), "--json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    marked = [f for f in result["faults"] if MARK in f["message"]]
+    assert result["rep_count"] == 2
+    assert [f["id"] for f in marked] == ["incomplete_range", "incomplete_range"]
+    assert all("incomplete_range" in r["faults"] for r in result["reps"])
+
+    proc = coach(path, "analyze", video, "-e", "squat", "--save", "--patient", str(pid), "-q")
+    assert proc.returncode == 0, proc.stderr
+    sid = proc.stderr.strip().splitlines()[-1].rsplit(" ", 1)[-1]
+    saved = store.session(sid)
+    assert saved.patient_id == pid
+    assert [f.fault_id for f in saved.faults if MARK in f.message] == [
+        "incomplete_range",
+        "incomplete_range",
+    ]
+    assert all(r.profile and "incomplete_range" in r.profile for r in saved.reps)

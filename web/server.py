@@ -1,0 +1,167 @@
+"""`coach serve`: run the live coaching web app with uvicorn.
+
+Also `BackgroundServer`, the same server on a thread, for tests, benchmarks and embedding:
+the real uvicorn stack (HTTP, WebSockets, message size limits), not a test client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from coach.live import Recorder
+from pose.native_logs import quiet_native_logs
+
+# Frames are checked against web.frames.MAX_FRAME_BYTES with a readable error; anything far
+# beyond is cut off by uvicorn itself (close code 1009) before it fills memory.
+WS_MAX_BYTES = 4 * 1024 * 1024
+
+
+def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ws_max_size=WS_MAX_BYTES,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves: a busy port becomes one clear sentence."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(is another Coach already running? try --port with another number)"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    recorder: Recorder | None = None,
+    max_active: int = 4,
+    retain_s: float = 1800.0,
+    log_level: str = "warning",
+    database_url: str | None = None,
+) -> int:
+    """Serve the app until Ctrl+C; returns the exit status.
+
+    Sessions are recorded in the store at `database_url` (default: `COACH_DATABASE_URL`, else
+    the SQLite file in the data directory), migrated to the current schema at start-up.
+    `max_active` caps concurrent live sessions (each runs a pose model on about one CPU core).
+    """
+    quiet_native_logs()
+    import uvicorn
+
+    from coach.store import StoreError, open_store
+    from coach.store.db import database_url as default_url
+    from web.app import create_app
+
+    url = database_url or default_url()
+    try:
+        store = open_store(url)
+    except StoreError as exc:
+        print(f"coach serve: {exc}", file=sys.stderr)
+        return 2
+
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:
+        print(f"coach serve: {exc}", file=sys.stderr)
+        return 1
+    app = create_app(recorder=recorder, max_active=max_active, retain_s=retain_s, store=store)
+    server = uvicorn.Server(_uvicorn_config(app, host, port, log_level))
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Coach is running: open http://{shown}:{port}/ in your browser. Ctrl+C stops it.")
+    print(
+        f"Data: {url}"
+        + ("" if store.users() else " (no accounts yet: coach admin create-therapist)")
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            "Note: browsers allow the camera only on http://127.0.0.1/localhost or over https; "
+            "other machines can follow sessions but a patient needs https (e.g. a reverse proxy).",
+            file=sys.stderr,
+        )
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl+C
+        pass
+    finally:
+        sock.close()
+        store.close()
+    print("Coach stopped.")
+    return 0
+
+
+class BackgroundServer:
+    """The app under a real uvicorn server on a background thread, on a free loopback port.
+
+    Use as a context manager; `url` is the base URL. `stop()` shuts down gracefully (open
+    sockets get close code 1012, like a real restart).
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        import uvicorn
+
+        quiet_native_logs()
+        self._sock = _bind(host, port)
+        self.host = host
+        self.port = int(self._sock.getsockname()[1])
+        self.server = uvicorn.Server(_uvicorn_config(app, host, self.port, "warning"))
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(target=self._run, name="coach-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        self.server.run(sockets=[self._sock])
+
+    def start(self, timeout: float = 20.0) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the coach server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
