@@ -97,8 +97,7 @@ def program_json(patient: Any, items: list[Any]) -> dict[str, Any]:
         "patient_id": patient.id,
         "patient": patient.name,
         "program": [
-            {"position": it.position, **{k: getattr(it, k) for k in PROGRAM_FIELDS}}
-            for it in items
+            {"position": it.position, **{k: getattr(it, k) for k in PROGRAM_FIELDS}} for it in items
         ],
     }
 
