@@ -9,10 +9,10 @@ What it does, all in a throw-away SQLite database in a temporary folder (deleted
      form), including the example definition samples/exercises/chair_squat_partial.toml, found
      through COACH_EXERCISES_DIR as a therapist's own folder would be;
   3. records the stored squat track (samples/tracks/formfit_squat.npz) as that patient's
-     session with `coach.recording.record_landmarks` (what `coach analyze --save` stores,
+     session with `coach.offline.recording.record_landmarks` (what `coach analyze --save` stores,
      minus the model: the landmarks are already estimated);
   4. exports the program as read back by `Store.program`, and the session with
-     `coach.exports.session_json` (the web app's /sessions/<id>/session.json download).
+     `coach.review.exports.session_json` (the web app's /sessions/<id>/session.json download).
 Session ids and times differ on each run; the numbers do not.
 """
 
@@ -39,8 +39,8 @@ os.environ["COACH_EXERCISES_DIR"] = os.pathsep.join(
 )
 
 # Coach's modules used here, in one place: fix these lines if a module moves.
-from coach.exports import session_json  # noqa: E402
-from coach.recording import record_landmarks  # noqa: E402
+from coach.offline.recording import record_landmarks  # noqa: E402
+from coach.review.exports import session_json  # noqa: E402
 from coach.store import open_store  # noqa: E402
 from coach.store.store import PROGRAM_FIELDS  # noqa: E402
 from exercises import load_exercise  # noqa: E402

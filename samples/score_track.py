@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's code, not another installed copy
 
 # Coach's modules used here, in one place: fix these lines if a module moves.
-from coach.analysis import score_track  # noqa: E402  (runs filter + engine over a track)
+from coach.offline.analysis import score_track  # noqa: E402  (runs filter + engine over a track)
 from exercises import Exercise, load_exercise, load_file  # noqa: E402
 from pose.types import Pose  # noqa: E402
 from scoring.engine import ExerciseEngine  # noqa: E402
