@@ -93,7 +93,7 @@ class FrameProcessor:
 
     def __post_init__(self) -> None:
         if self.estimator is None:
-            self.estimator = create_estimator("mediapipe")
+            self.estimator = create_estimator()
             self._owns_estimator = True
 
     @property

@@ -8,6 +8,7 @@ strings and imported only when created, so importing `pose` never loads a model 
 from __future__ import annotations
 
 import importlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -41,9 +42,12 @@ class PoseEstimator(Closing, ABC):
 
 EstimatorFactory = Callable[..., PoseEstimator]
 
+DEFAULT_BACKEND = "mediapipe"
+BACKEND_ENV = "COACH_POSE_BACKEND"  # configuration: which registered backend to create
+
 # name -> factory, or "module:attribute" imported on first use (keeps heavy runtimes lazy).
 _BACKENDS: dict[str, EstimatorFactory | str] = {
-    "mediapipe": "pose.mediapipe_backend:MediaPipePoseEstimator",
+    DEFAULT_BACKEND: "pose.mediapipe_backend:MediaPipePoseEstimator",
 }
 
 
@@ -57,8 +61,15 @@ def available_backends() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def create_estimator(name: str = "mediapipe", **kwargs: Any) -> PoseEstimator:
-    """Build the backend called `name` (case-insensitive) with its keyword options."""
+def configured_backend() -> str:
+    """The backend named by configuration ($COACH_POSE_BACKEND), else the default."""
+    return os.environ.get(BACKEND_ENV, "").strip() or DEFAULT_BACKEND
+
+
+def create_estimator(name: str | None = None, **kwargs: Any) -> PoseEstimator:
+    """Build the backend called `name` (case-insensitive; None: the configured one) with its
+    keyword options."""
+    name = configured_backend() if name is None else name
     key = name.lower()
     try:
         factory = _BACKENDS[key]

@@ -116,7 +116,7 @@ def track_from_video(
     with VideoFileSource(path) as source:  # opens (and rejects bad files) before the model
         info = source.info
         own = estimator is None
-        est = estimator or create_estimator("mediapipe")
+        est = estimator or create_estimator()
         try:
             lf = LandmarkFilter()
             for frame in source:

@@ -11,8 +11,10 @@ import pytest
 
 import pose
 from pose.estimator import (
+    DEFAULT_BACKEND,
     PoseEstimator,
     available_backends,
+    configured_backend,
     create_estimator,
     register_backend,
 )
@@ -48,6 +50,21 @@ def test_register_and_create_custom_backend() -> None:
     with create_estimator("centre", visibility=0.7) as estimator:
         assert isinstance(estimator, CentreEstimator) and estimator.visibility == 0.7
     assert estimator.closed  # context manager closed it
+
+
+def test_the_backend_is_chosen_by_name_from_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    register_backend("centre", CentreEstimator)
+    monkeypatch.setenv("COACH_POSE_BACKEND", "Centre")
+    assert configured_backend() == "Centre"
+    with create_estimator(visibility=0.3) as estimator:  # no name: the configured backend
+        assert isinstance(estimator, CentreEstimator) and estimator.visibility == 0.3
+    monkeypatch.setenv("COACH_POSE_BACKEND", "openpose")
+    with pytest.raises(ValueError, match="unknown pose backend 'openpose'"):
+        create_estimator()
+    monkeypatch.delenv("COACH_POSE_BACKEND")
+    assert configured_backend() == DEFAULT_BACKEND == "mediapipe"
 
 
 def test_unknown_backend_lists_the_available_ones() -> None:
