@@ -19,3 +19,7 @@ class UsageError(Exception):
 
 class NoPersonFound(Exception):
     """Not one frame had a person in it: there is nothing to score (exit status 3)."""
+
+
+class ReferenceRefused(ValueError):
+    """A session can't become a patient's reference; the message says why, for the user."""

@@ -27,10 +27,11 @@ from fastapi.responses import (
 )
 from fastapi.templating import Jinja2Templates
 
+from coach.errors import ReferenceRefused
 from coach.review import exports
 from coach.review.progress import adherence, symmetry_index, weekly_progress
-from coach.review.references import limit_lines
-from coach.store import ReferenceRefused, Store
+from coach.review.references import limit_lines, set_reference_from_session
+from coach.store import Store
 from coach.store.accounts import AccountError, Identity
 from coach.store.store import LINK_LOGIN_TTL, LOGIN_TTL, aware
 from web import access
@@ -421,7 +422,9 @@ def build_router(store: Store, jobs: AnalysisJobs, limiter: access.LoginLimiter)
         who = access.require_therapist(store, request)
         row = session_for(who, session_id)
         try:
-            store.set_reference(row.patient_id, session_id, created_by=who.user_id)
+            set_reference_from_session(
+                store, row.patient_id, session_id, created_by=who.user_id
+            )
         except ReferenceRefused as exc:
             query = f"reference_error={quote(str(exc))}"
         else:

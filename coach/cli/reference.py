@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from coach.cli.common import store_or_usage_error
-from coach.errors import EXIT_OK, UsageError
-from coach.review.references import limit_lines
-from coach.store import ReferenceRefused
+from coach.errors import EXIT_OK, ReferenceRefused, UsageError
+from coach.review.references import limit_lines, set_reference_from_session
 from coach.store.store import aware
 from exercises import load_exercise
 from scoring.definition import Exercise
@@ -44,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no patient with id {args.patient}")
         if action == "set":
             try:
-                row = store.set_reference(args.patient, args.session, exercise_id=args.exercise)
+                row = set_reference_from_session(
+                    store, args.patient, args.session, exercise_id=args.exercise
+                )
             except ReferenceRefused as exc:
                 raise UsageError(str(exc)) from None
             print(

@@ -1,5 +1,5 @@
-"""Personal references for people: reading an exported one and saying its limits in words
-(the patient and session pages, `coach reference show`).
+"""Personal references outside the engine: made from a reviewed session's reps, read from an
+exported file, and said in words (the patient and session pages, `coach reference show`).
 
 A reference (scoring.reference.PersonalReference) holds, per fault rule of the exercise, the
 mean of the patient's good reps and the limit beyond which a later rep gets that rule's cue.
@@ -12,6 +12,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from coach.errors import ReferenceRefused
+from coach.store import Store
+from coach.store.models import PersonalReferenceRow
+from exercises import load_exercise
 from scoring.definition import Exercise
 from scoring.reference import (
     RATIO_FLOOR,
@@ -21,6 +25,46 @@ from scoring.reference import (
     ReferenceError,
     features,
 )
+
+
+def set_reference_from_session(
+    store: Store,
+    patient_id: int,
+    session_id: str,
+    *,
+    exercise_id: str | None = None,
+    created_by: int | None = None,
+) -> PersonalReferenceRow:
+    """Make the reps of a stored session the patient's reference for its exercise, replacing
+    any earlier one. `exercise_id`, when given, must be the session's.
+
+    Raises ReferenceRefused: unknown patient or session, a session of another patient or
+    exercise, an exercise no longer in the library, or too few reps with measurements (the
+    reason from scoring.reference.ReferenceError)."""
+    if store.patient(patient_id) is None:
+        raise ReferenceRefused(f"no patient with id {patient_id}")
+    row = store.session(session_id)
+    if row is None:
+        raise ReferenceRefused(f"no session {session_id!r}")
+    if row.patient_id != patient_id:
+        raise ReferenceRefused(f"session {session_id} is not one of this patient's sessions")
+    if exercise_id is not None and row.exercise_id != exercise_id:
+        raise ReferenceRefused(f"session {session_id} is of {row.exercise_id}, not {exercise_id}")
+    try:
+        exercise = load_exercise(row.exercise_id)
+    except KeyError:
+        raise ReferenceRefused(f"unknown exercise {row.exercise_id!r}") from None
+    profiles = [rep.profile for rep in row.reps if rep.profile]
+    try:
+        ref = PersonalReference.from_profiles(exercise, profiles)
+    except ReferenceError as exc:
+        raise ReferenceRefused(
+            f"session {session_id} can't be a reference: {exc} "
+            f"({len(profiles)} of its {len(row.reps)} reps were measured)"
+        ) from None
+    return store.save_reference(
+        patient_id, exercise.id, session_id, ref.to_json(), ref.reps, created_by=created_by
+    )
 
 
 class BadReferenceFile(ValueError):

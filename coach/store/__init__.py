@@ -4,6 +4,6 @@
 """
 
 from coach.store.db import StoreError, data_dir, database_url
-from coach.store.store import ReferenceRefused, Store, open_store
+from coach.store.store import Store, open_store
 
-__all__ = ["ReferenceRefused", "Store", "StoreError", "data_dir", "database_url", "open_store"]
+__all__ = ["Store", "StoreError", "data_dir", "database_url", "open_store"]

@@ -57,10 +57,6 @@ def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
 
 
-class ReferenceRefused(ValueError):
-    """A reference can't be made from that session; the message says why, for the user."""
-
-
 @dataclass
 class SessionFrames:
     t: np.ndarray
@@ -380,61 +376,34 @@ class Store:
             return list(db.scalars(q.order_by(ProtocolResult.created_at)))
 
     # ---- personal references (scoring.reference) ----------------------------------------
-    def set_reference(
+    def save_reference(
         self,
         patient_id: int,
+        exercise_id: str,
         session_id: str,
+        reference: dict[str, Any],
+        reps: int,
         *,
-        exercise_id: str | None = None,
         created_by: int | None = None,
     ) -> PersonalReferenceRow:
-        """Make the reps of a stored session the patient's reference for its exercise,
-        replacing any earlier one. `exercise_id`, when given, must be the session's.
-
-        Raises ReferenceRefused: unknown patient or session, a session of another patient or
-        exercise, an exercise no longer in the library, or too few reps with measurements
-        (the reason from scoring.reference.ReferenceError)."""
-        from exercises import load_exercise
-        from scoring.reference import PersonalReference, ReferenceError
-
-        if self.patient(patient_id) is None:
-            raise ReferenceRefused(f"no patient with id {patient_id}")
-        row = self.session(session_id)
-        if row is None:
-            raise ReferenceRefused(f"no session {session_id!r}")
-        if row.patient_id != patient_id:
-            raise ReferenceRefused(f"session {session_id} is not one of this patient's sessions")
-        if exercise_id is not None and row.exercise_id != exercise_id:
-            raise ReferenceRefused(
-                f"session {session_id} is of {row.exercise_id}, not {exercise_id}"
-            )
-        try:
-            exercise = load_exercise(row.exercise_id)
-        except KeyError:
-            raise ReferenceRefused(f"unknown exercise {row.exercise_id!r}") from None
-        profiles = [rep.profile for rep in row.reps if rep.profile]
-        try:
-            ref = PersonalReference.from_profiles(exercise, profiles)
-        except ReferenceError as exc:
-            raise ReferenceRefused(
-                f"session {session_id} can't be a reference: {exc} "
-                f"({len(profiles)} of its {len(row.reps)} reps were measured)"
-            ) from None
+        """Keep `reference` (PersonalReference.to_json()) as the patient's one reference for
+        the exercise, replacing any earlier one. Storage only: coach.review.references decides
+        whether a session can be a reference and builds it."""
         with self.factory.begin() as db:
             db.execute(
                 delete(PersonalReferenceRow).where(
                     PersonalReferenceRow.patient_id == patient_id,
-                    PersonalReferenceRow.exercise_id == exercise.id,
+                    PersonalReferenceRow.exercise_id == exercise_id,
                 )
             )
             db.flush()
             saved = PersonalReferenceRow(
                 patient_id=patient_id,
-                exercise_id=exercise.id,
+                exercise_id=exercise_id,
                 session_id=session_id,
                 created_by=created_by,
-                reps=ref.reps,
-                reference=ref.to_json(),
+                reps=reps,
+                reference=reference,
             )
             db.add(saved)
         return saved

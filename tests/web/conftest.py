@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,11 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import CLIP_ID, manifest_entry  # noqa: F401 (used by the web tests)
 from web.app import create_app
 from web.frames import clip_as_jpegs
 from web.server import BackgroundServer
-
-CLIP_ID = "medflex/squat"  # side view, 2 slow squats, 10 s: the page's reference clip
 
 
 @pytest.fixture(scope="session")
@@ -23,19 +21,6 @@ def live_server() -> Iterator[BackgroundServer]:
     """The app on a free loopback port, shared by the protocol and browser tests."""
     with BackgroundServer(create_app(max_active=6, retain_s=600)) as server:
         yield server
-
-
-def manifest_entry(shared_data: Path, clip_id: str) -> dict[str, Any]:
-    for entry in json.loads((shared_data / "MANIFEST.json").read_text())["videos"]:
-        if entry["id"] == clip_id:
-            return entry
-    raise LookupError(f"{clip_id} not in MANIFEST.json")
-
-
-@pytest.fixture(scope="session")
-def squat_clip(shared_data: Path) -> tuple[Path, dict[str, Any]]:
-    entry = manifest_entry(shared_data, CLIP_ID)
-    return shared_data / entry["video"], entry
 
 
 @pytest.fixture(scope="session")

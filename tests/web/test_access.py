@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from coach.offline.recording import record_landmarks
+from coach.review.references import set_reference_from_session
 from exercises import load_exercise
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
 from tests.web.conftest import Review, manifest_entry
@@ -36,7 +37,7 @@ def owned(review: Review, shared_data: Path) -> dict[str, str]:
     review.store.update_job(job.id, status="failed", error="test job")
     good, aspect = subject_track(shared_data, "correct", 9)
     ref_sid = write_session(review.store, review.pat_a.id, good, aspect)
-    review.store.set_reference(review.pat_a.id, ref_sid)
+    set_reference_from_session(review.store, review.pat_a.id, ref_sid)
     return {
         "pid": str(review.pat_a.id),
         "sid": sid,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from coach.review.references import set_reference_from_session
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
 from tests.web.conftest import Review
 
@@ -78,7 +79,7 @@ def test_the_patient_is_told_which_exercises_are_compared_with_their_reference(
     with review.client("pat.b") as c:
         assert 'data-testid="reference-note"' not in c.get("/me").text
     good, aspect = subject_track(shared_data, "correct", 9)
-    store.set_reference(pid, write_session(store, pid, good, aspect))
+    set_reference_from_session(store, pid, write_session(store, pid, good, aspect))
     with review.client("pat.b") as c:
         page = c.get("/me").text
         assert page.count('data-testid="reference-note"') == 1  # sit-to-stand only, not squat

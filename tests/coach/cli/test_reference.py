@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 from coach.offline.recording import record_landmarks
+from coach.review.references import set_reference_from_session
 from coach.store import open_store
 from coach.store.store import Store
 from exercises import load_exercise
 from scoring.reference import PersonalReference
 from tests.coach.cli.test_cli import REPO, _one_line_error
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
-from tests.web.conftest import manifest_entry
+from tests.conftest import manifest_entry
 
 MARK = "(compared with your reference reps)"
 
@@ -165,7 +166,7 @@ def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
     path, store = db
     ther = store.create_user("ther1", "T One", "a long secret pw")
     pid = store.create_patient(ther.id, "Pat").id
-    store.set_reference(pid, _record_clip(store, shared_data, "postop_cv/squat", pid))
+    set_reference_from_session(store, pid, _record_clip(store, shared_data, "postop_cv/squat", pid))
     out = tmp_path / "squat-ref.json"
     assert (
         coach(

@@ -18,6 +18,7 @@ import numpy as np
 
 from coach.live import Outbox, SessionRegistry
 from coach.pipeline import FrameProcessor
+from coach.review.references import set_reference_from_session
 from coach.store import open_store
 from exercises import Exercise
 from pose.estimator import PoseEstimator
@@ -85,7 +86,7 @@ def test_a_live_session_is_judged_by_the_patients_reference(
         with_ref = store.create_patient(ther.id, "Has a reference").id
         without = store.create_patient(ther.id, "Has none").id
         good, aspect = subject_track(shared_data, "correct", 9)
-        store.set_reference(with_ref, write_session(store, with_ref, good, aspect))
+        set_reference_from_session(store, with_ref, write_session(store, with_ref, good, aspect))
         bad, _ = subject_track(shared_data, "incorrect", 10)
         height = 480
         image = np.zeros((height, round(height * aspect), 3), np.uint8)

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 
+from coach.errors import ReferenceRefused
 from coach.offline.recording import record_landmarks
-from coach.store import ReferenceRefused, open_store
+from coach.review.references import set_reference_from_session
+from coach.store import open_store
 from coach.store.db import _alembic_config, create_db_engine, current_revision
 from coach.store.store import Store
 from exercises import load_exercise
@@ -39,7 +41,7 @@ def test_a_sessions_reps_become_the_patients_reference(
     reps = store.session(sid).reps
     assert len(reps) == 9 and all("trunk_lean" in (r.profile or {}) for r in reps)
 
-    row = store.set_reference(pid, sid, created_by=None)
+    row = set_reference_from_session(store, pid, sid, created_by=None)
     assert (row.exercise_id, row.session_id, row.reps) == (EXERCISE, sid, 9)
     ref = store.reference(pid, EXERCISE)
     expected = PersonalReference.from_profiles(load_exercise(EXERCISE), [r.profile for r in reps])
@@ -50,7 +52,7 @@ def test_a_sessions_reps_become_the_patients_reference(
     # A new reference for the same exercise replaces the old one.
     lm5, _ = subject_track(shared_data, "correct", 5)
     sid5 = write_session(store, pid, lm5, aspect)
-    store.set_reference(pid, sid5)
+    set_reference_from_session(store, pid, sid5)
     rows = store.references_of(pid)
     assert len(rows) == 1 and rows[0].session_id == sid5 and rows[0].reps == 5
 
@@ -66,17 +68,17 @@ def test_a_reference_is_refused_with_the_reason(
     lm, aspect = subject_track(shared_data, "correct", 2)
     two = write_session(store, pid, lm, aspect)
     with pytest.raises(ReferenceRefused, match="at least 3 reps, got 2"):
-        store.set_reference(pid, two)
+        set_reference_from_session(store, pid, two)
     lm, _ = subject_track(shared_data, "correct", 4)
     theirs = write_session(store, other, lm, aspect)
     with pytest.raises(ReferenceRefused, match="not one of this patient's sessions"):
-        store.set_reference(pid, theirs)
+        set_reference_from_session(store, pid, theirs)
     with pytest.raises(ReferenceRefused, match="is of sit_to_stand, not squat"):
-        store.set_reference(other, theirs, exercise_id="squat")
+        set_reference_from_session(store, other, theirs, exercise_id="squat")
     with pytest.raises(ReferenceRefused, match="no session"):
-        store.set_reference(pid, "nosuchsession")
+        set_reference_from_session(store, pid, "nosuchsession")
     with pytest.raises(ReferenceRefused, match="no patient with id 999"):
-        store.set_reference(999, theirs)
+        set_reference_from_session(store, 999, theirs)
     assert store.references_of(pid) == [] and store.references_of(other) == []
 
 
@@ -88,7 +90,7 @@ def test_a_patients_later_sessions_are_judged_by_their_reference(
     patient's (no reference) the fixed bound's only."""
     store, pid, other = people
     lm, aspect = subject_track(shared_data, "correct", 9)
-    store.set_reference(pid, write_session(store, pid, lm, aspect))
+    set_reference_from_session(store, pid, write_session(store, pid, lm, aspect))
     bad, _ = subject_track(shared_data, "incorrect", 10)
     size = (round(1000 * aspect), 1000)
     exercise = load_exercise(EXERCISE)
