@@ -1,0 +1,1 @@
+"""How a seen frame is counted, one mode per kind of exercise: reps, holds, any movement."""

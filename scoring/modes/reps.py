@@ -1,0 +1,256 @@
+"""Rep mode: count reps on the definition's signal, judge each one, and say why not.
+
+A rep is counted by a hysteresis counter (scoring.reps), one per side for "each". Its faults
+come from the frame rules while it lasts, the per-rep rules when it ends (range, speed) and
+the patient's own reference; its score, reported range, tempo, smoothness and per-side range
+come from the samples kept over the rep's window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scoring.definition import Exercise
+from scoring.events import Event, RepCompleted
+from scoring.faults import rep_peak_short
+from scoring.kinematics import SIDED_MEASURES
+from scoring.modes.base import Frame, Mode, Shared, Step
+from scoring.reference import PersonalReference, features, frame_features, rep_profile
+from scoring.reps import Phase, Rep, RepCounter, RepThresholds
+from scoring.score import rep_score
+from scoring.signals import side_values
+from scoring.smoothness import signal_sparc
+from scoring.view import view_satisfies
+
+NAN = float("nan")
+
+
+@dataclass
+class _RepInProgress:
+    """A rep being made: its faults so far and the range of the reported angle."""
+
+    faults: list[str] = field(default_factory=list)
+    penalties: dict[str, float] = field(default_factory=dict)
+    report_min: float = math.inf
+    report_max: float = -math.inf
+
+    def see(self, value: float) -> None:
+        if math.isfinite(value):
+            self.report_min = min(self.report_min, value)
+            self.report_max = max(self.report_max, value)
+
+
+class RepMode(Mode):
+    """Counts and scores reps of `exercise.rep`; `reference` adds the patient's own limits."""
+
+    def __init__(
+        self, exercise: Exercise, shared: Shared, reference: PersonalReference | None = None
+    ) -> None:
+        if exercise.rep is None:
+            raise ValueError(f"{exercise.id!r} has no [rep] table")
+        self.rule = exercise.rep
+        self.reference = reference
+        self.shared = shared
+        self._features = features(exercise)
+        # Per-frame fault features over the last rep or so: a completed rep's profile.
+        self._feature_trace: deque[tuple[float, dict[str, float]]] = deque()
+        r = self.rule
+        th = RepThresholds(
+            enter=r.enter,
+            exit=r.exit,
+            min_rom=r.min_rom,
+            min_duration_s=r.min_duration_s,
+            max_duration_s=r.max_duration_s,
+            increasing=r.direction == "increase",
+        )
+        # One counter per side for "each"; a one-sided exercise labels its reps with its
+        # side; "both" and "max" combine the sides into one unlabelled signal.
+        labels = {"each": ("left", "right"), "left": ("left",), "right": ("right",)}.get(
+            r.side, ("",)
+        )
+        self._counters: dict[str, RepCounter] = {label: RepCounter(th) for label in labels}
+        self._current: dict[str, _RepInProgress] = {}
+        # Recent samples per counter (t, counted value, left, right): a completed rep's
+        # smoothness and per-side range are read from the window it spans.
+        self._trace: dict[str, deque[tuple[float, float, float, float]]] = {
+            label: deque() for label in self._counters
+        }
+        self._last_end: dict[str, float] = {}
+        self._rest_report: dict[str, float] = {}
+        self._rep_index = 0
+
+    def visible(self, values: Mapping[str, float]) -> bool:
+        """The counted signal is seen on at least one side."""
+        sig = side_values(values, self.rule.measure, self.rule.side)
+        return any(math.isfinite(v) for v in sig.values())
+
+    def update(self, frame: Frame) -> Step:
+        rule, state, step = self.rule, self.shared.state, Step()
+        t, values, view = frame.t, frame.values, frame.view
+        signals = side_values(values, rule.measure, rule.side)
+        sided = rule.measure in SIDED_MEASURES
+        each = side_values(values, rule.measure, "each") if sided else {}
+        reported = self._report_values(values, view)
+        self._feature_trace.append((t, frame_features(self._features, values, view)))
+        while self._feature_trace and self._feature_trace[0][0] < t - rule.max_duration_s - 2.0:
+            self._feature_trace.popleft()
+        phase = Phase.REST
+        shown: list[float] = []
+        for label, counter in self._counters.items():
+            value = signals.get(label, NAN)
+            if math.isfinite(value):
+                shown.append(value)
+            was_working = counter.phase is Phase.WORKING
+            if label:  # a one-sided counter measures only its own side
+                left, right = (value, NAN) if label == "left" else (NAN, value)
+            else:
+                left, right = each.get("left", NAN), each.get("right", NAN)
+            self._remember(label, t, value, left, right)
+            rep = counter.update(t, value)
+            if counter.attempt is not None:
+                step.events.extend(self._short_attempt(label, counter.attempt, view))
+            now = reported.get(label, NAN)
+            if counter.phase is Phase.WORKING or rep is not None:
+                phase = Phase.WORKING if counter.phase is Phase.WORKING else phase
+                cur = self._current.setdefault(label, _RepInProgress())
+                if not was_working:
+                    cur.see(self._rest_report.get(label, NAN))  # the resting value before it
+                cur.see(now)
+                self._rest_report[label] = now if rep is not None else NAN
+            elif math.isfinite(now):
+                # Lowest reported angle while resting: the start of the next rep's range.
+                prev = self._rest_report.get(label, NAN)
+                self._rest_report[label] = now if not math.isfinite(prev) else min(prev, now)
+            if rep is not None:
+                step.events.extend(self._complete_rep(label, rep, view))
+            elif counter.phase is not Phase.WORKING:
+                self._current.pop(label, None)
+        state.phase = phase.value
+        state.rep_value = (
+            (max(shown) if rule.direction == "increase" else min(shown)) if shown else None
+        )
+        rep_no = self._rep_index + 1 if phase is Phase.WORKING else None
+        hits, step.hot = self.shared.monitor.update(t, values, phase.value, view, rep_no)
+        for hit in hits:
+            for label in self._current or {"": None}:
+                cur = self._current.get(label)
+                if cur is not None and hit.rule.id not in cur.faults:
+                    cur.faults.append(hit.rule.id)
+                    cur.penalties[hit.rule.id] = hit.rule.penalty
+            step.events.append(self.shared.fault(t, hit.rule, rep_no, hit.joints, hit.side))
+        return step
+
+    # -- a rep ends ---------------------------------------------------------------------------
+    def _complete_rep(self, label: str, rep: Rep, view: str) -> list[Event]:
+        rule, shared = self.rule, self.shared
+        cur = self._current.pop(label, _RepInProgress())
+        self._rep_index += 1
+        events: list[Event] = []
+        target_rom = abs(rule.target - rule.exit)
+        duration = rep.end_s - rep.start_s
+        for f in shared.monitor.rules:
+            short = f.kind == "rep_peak_short" and rep_peak_short(rep, rule.target, f.below or 0)
+            hit = short or (f.kind == "rep_too_fast" and duration < (f.below or 0))
+            if hit and view_satisfies(view, f.view) and f.id not in cur.faults:
+                cur.faults.append(f.id)
+                cur.penalties[f.id] = f.penalty
+                events.append(shared.fault(rep.end_s, f, self._rep_index, (), label))
+        profile = self._rep_profile(rep)
+        if self.reference is not None:
+            rules = {f.id: f for f in shared.monitor.rules}
+            for dev in self.reference.deviations(profile):
+                f = rules.get(dev.id)
+                if f is None or dev.id in cur.faults:
+                    continue
+                cur.faults.append(f.id)
+                cur.penalties[f.id] = f.penalty
+                message = f"{f.message} (compared with your reference reps)"
+                events.append(shared.fault(rep.end_s, f, self._rep_index, (), label, message))
+        score = rep_score(rep.rom, target_rom, cur.penalties.values())
+        sparc, rom_left, rom_right = self._rep_control(label, rep.start_s, rep.end_s)
+        if rule.report is not None and math.isfinite(cur.report_max):
+            rom_deg, peak_deg = cur.report_max - cur.report_min, cur.report_max
+        else:
+            rom_deg, peak_deg = rep.rom, rep.peak
+        done = RepCompleted(
+            t=rep.end_s,
+            index=self._rep_index,
+            start_s=round(rep.start_s, 3),
+            end_s=round(rep.end_s, 3),
+            rom_deg=round(rom_deg, 1),
+            peak_deg=round(peak_deg, 1),
+            score=score,
+            faults=tuple(cur.faults),
+            side=label,
+            duration_s=round(duration, 3),
+            up_s=round(rep.peak_t - rep.start_s, 3),
+            down_s=round(rep.end_s - rep.peak_t, 3),
+            sparc=round(sparc, 3),
+            rom_left=rom_left,
+            rom_right=rom_right,
+            profile={k: round(v, 3) for k, v in profile.items()},
+        )
+        shared.reps.append(done)
+        shared.state.rep_count = self._rep_index
+        return [done, *events]
+
+    def _rep_profile(self, rep: Rep) -> dict[str, float]:
+        trace = list(self._feature_trace)
+        t = np.array([x[0] for x in trace], dtype=np.float64)
+        series = {
+            f.id: np.array([x[1].get(f.id, NAN) for x in trace], dtype=np.float64)
+            for f in self._features
+        }
+        return rep_profile(self._features, t, series, rep.start_s, rep.end_s, rep.rom)
+
+    def _remember(self, label: str, t: float, value: float, left: float, right: float) -> None:
+        trace = self._trace[label]
+        trace.append((t, value, left, right))
+        # A rep lasts at most max_duration_s; keep that and a little rest before it.
+        while trace and trace[0][0] < t - self.rule.max_duration_s - 2.0:
+            trace.popleft()
+
+    def _rep_control(self, label: str, start_s: float, end_s: float) -> tuple[float, ...]:
+        """SPARC of the counted signal and each side's range, over the rep's window."""
+        trace = np.array(self._trace.get(label, ()), dtype=np.float64).reshape(-1, 4)
+        rep = trace[(trace[:, 0] >= start_s) & (trace[:, 0] <= end_s)]
+        if len(rep) == 0:
+            return NAN, NAN, NAN
+        sparc = signal_sparc(rep[:, 0], rep[:, 1])
+        # A rep starts where the signal leaves the exit threshold; each side's range starts
+        # from its resting value, so look back up to 1 s (not into the previous rep).
+        since = max(start_s - 1.0, self._last_end.get(label, -math.inf))
+        around = trace[(trace[:, 0] >= since) & (trace[:, 0] <= end_s)]
+        self._last_end[label] = end_s
+        ranges = []
+        for col in (2, 3):
+            seen = around[np.isfinite(around[:, col]), col]
+            ranges.append(float(seen.max() - seen.min()) if len(seen) >= 2 else NAN)
+        return sparc, ranges[0], ranges[1]
+
+    def _short_attempt(self, label: str, attempt: Rep, view: str) -> list[Event]:
+        """A movement that turned back before the counting threshold is no rep, but the range
+        rules (`rep_peak_short`) say why nothing counted."""
+        return [
+            self.shared.fault(attempt.end_s, f, None, (), label)
+            for f in self.shared.monitor.rules
+            if f.kind == "rep_peak_short"
+            and view_satisfies(view, f.view)
+            and rep_peak_short(attempt, self.rule.target, f.below or 0)
+        ]
+
+    def _report_values(self, values: Mapping[str, float], view: str) -> dict[str, float]:
+        """The reported angle per counter label. From the side, the image plane is the
+        movement plane: the 2-D angle is exact there and free of MediaPipe's depth noise."""
+        if self.rule.report is None:
+            return {}
+        name = self.rule.report
+        if view == "side" and f"{name}_2d" in SIDED_MEASURES:
+            name = f"{name}_2d"
+        side = self.rule.side
+        return side_values(values, name, side if side in ("each", "left", "right") else "max")
