@@ -60,8 +60,8 @@ def require_identity(store: Store, request: Request) -> Identity:
     return who
 
 
-def require_therapist(store: Store, request: Request) -> Identity:
-    who = require_identity(store, request)
+def therapist_only(who: Identity) -> Identity:
+    """A signed-in patient on a therapist's page is refused (403), not sent to sign in."""
     if not who.is_therapist:
         raise HTTPException(403, "This page is for therapists.")
     return who

@@ -51,7 +51,7 @@ def create_app(
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
     With a `store`, every live session is recorded into it (unless another `recorder` is
-    given) and the sign-in, review, export and upload pages are served (web/review.py)."""
+    given) and the sign-in, review, export and upload pages are served (web/routes/)."""
     jobs = None
     if store is not None:
         from coach.store.live_recorder import LiveRecorder
@@ -164,8 +164,13 @@ def create_app(
         await follower_socket(ws, registry, session_id, may_follow=lambda s: may_see(ws, s))
 
     if store is not None and jobs is not None:
-        from web.review import build_router
+        from web.routes import auth, patient, sessions, therapist, uploads
+        from web.routes.pages import review_templates
 
+        # The routers' dependencies (web/routes/deps.py) read these.
+        app.state.jobs = jobs
         app.state.login_limiter = access.LoginLimiter()
-        app.include_router(build_router(store, jobs, app.state.login_limiter))
+        app.state.templates = review_templates()
+        for area in (auth, therapist, patient, sessions, uploads):
+            app.include_router(area.router)
     return app

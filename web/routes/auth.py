@@ -1,0 +1,66 @@
+"""Sign-in and sign-out with a password, behind the per-address and per-username rate limit."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from coach.store.store import LOGIN_TTL
+from web import access
+from web.routes.deps import LimiterDep, StoreDep
+from web.routes.pages import render
+
+router = APIRouter()
+
+
+@router.get("/login", include_in_schema=False)
+def login_page(request: Request, next: str = "") -> HTMLResponse:
+    return render(request, "login.html", None, error=None, next=next)
+
+
+@router.post("/login", include_in_schema=False, response_model=None)
+def login(
+    request: Request,
+    store: StoreDep,
+    limiter: LimiterDep,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form(""),
+) -> Response:
+    keys = (f"ip:{request.client.host if request.client else '?'}", f"user:{username}")
+    wait = limiter.retry_after(*keys)
+    if wait > 0:
+        resp = render(
+            request,
+            "login.html",
+            None,
+            error=f"Too many failed attempts. Try again in {math.ceil(wait / 60)} min.",
+            next=next,
+        )
+        resp.status_code = 429
+        resp.headers["Retry-After"] = str(math.ceil(wait))
+        return resp
+    user = store.authenticate(username, password)
+    if user is None:
+        limiter.failed(*keys)
+        resp = render(request, "login.html", None, error="Wrong username or password.", next=next)
+        resp.status_code = 401
+        return resp
+    token = store.start_login(user_id=user.id)
+    home = "/therapist" if user.role == "therapist" else "/me"
+    target = next if next.startswith("/") and not next.startswith("//") else home
+    resp = RedirectResponse(target, status_code=303)
+    access.set_login_cookie(resp, request, token, int(LOGIN_TTL.total_seconds()))
+    return resp
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, store: StoreDep) -> RedirectResponse:
+    token = request.cookies.get(access.COOKIE)
+    if token:
+        store.end_login(token)
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(access.COOKIE, path="/")
+    return resp

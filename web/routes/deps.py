@@ -1,0 +1,75 @@
+"""FastAPI dependencies of the stored side: the app's store, upload jobs and login limiter, and
+who is asking (web/access.py does the checking).
+
+The routers capture nothing: `create_app` puts the objects on `app.state` and each route asks
+for what it needs, so a test can swap one with `app.dependency_overrides`. FastAPI caches a
+dependency per request, so a route asking for the therapist and their patient signs in once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from coach.store import Store
+from coach.store.accounts import Identity
+from coach.store.models import ExerciseSession, Patient
+from web import access
+from web.uploads import AnalysisJobs
+
+
+def get_store(request: Request) -> Store:
+    """The app's store (set on `app.state` by `create_app`)."""
+    return request.app.state.store
+
+
+def get_jobs(request: Request) -> AnalysisJobs:
+    """The app's background analysis of uploaded videos."""
+    return request.app.state.jobs
+
+
+def get_limiter(request: Request) -> access.LoginLimiter:
+    """The app's sign-in rate limit: app state, so every request shares one."""
+    return request.app.state.login_limiter
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+JobsDep = Annotated[AnalysisJobs, Depends(get_jobs)]
+LimiterDep = Annotated[access.LoginLimiter, Depends(get_limiter)]
+
+
+def current_identity(request: Request, store: StoreDep) -> Identity:
+    """Whoever is signed in; nobody raises `access.NotSignedIn` (the app redirects to /login)."""
+    return access.require_identity(store, request)
+
+
+IdentityDep = Annotated[Identity, Depends(current_identity)]
+
+
+def current_therapist(who: IdentityDep) -> Identity:
+    return access.therapist_only(who)
+
+
+TherapistDep = Annotated[Identity, Depends(current_therapist)]
+
+
+def therapists_patient(patient_id: int, who: TherapistDep, store: StoreDep) -> Patient:
+    """The path's patient, if they are the signed-in therapist's (404 otherwise)."""
+    return access.patient_for(store, who, patient_id)
+
+
+TherapistsPatientDep = Annotated[Patient, Depends(therapists_patient)]
+
+
+def visible_session(session_id: str, who: IdentityDep, store: StoreDep) -> ExerciseSession:
+    """The path's stored session, if its patient is visible to whoever is signed in (404
+    otherwise, and for anonymous try-out sessions, which have no review pages)."""
+    row = store.session(session_id)
+    if row is None or row.patient_id is None:
+        raise HTTPException(404, "No such session.")
+    access.patient_for(store, who, row.patient_id)
+    return row
+
+
+VisibleSessionDep = Annotated[ExerciseSession, Depends(visible_session)]

@@ -1,0 +1,212 @@
+"""A stored session: its page (plot, per-rep table, left/right comparison), the printable
+report, the CSV and JSON exports, the replay skeleton, and "use these reps" as the patient's
+reference."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+
+from coach.errors import ReferenceRefused
+from coach.review import exports
+from coach.review.progress import symmetry_index
+from coach.review.references import set_reference_from_session
+from coach.store.models import ExerciseSession
+from coach.store.store import SessionFrames
+from web.charts import time_plot
+from web.routes.deps import (
+    IdentityDep,
+    StoreDep,
+    TherapistDep,
+    VisibleSessionDep,
+    visible_session,
+)
+from web.routes.pages import load_exercise, render
+
+router = APIRouter()
+
+
+def _comparison(
+    row: ExerciseSession, frames: SessionFrames, base: str | None
+) -> list[dict[str, Any]]:
+    """Per rep: the peak of the reported measure on each side (from the stored frames)."""
+    if base is None:
+        return []
+    left = frames.measures.get(f"{base}_left")
+    right = frames.measures.get(f"{base}_right")
+    if left is None or right is None or not len(frames.t):
+        return []
+    out = []
+    for rep in row.reps:
+        sel = (frames.t >= rep.start_s) & (frames.t <= rep.end_s)
+        lv, rv = left[sel], right[sel]
+        lp = float(np.nanmax(lv)) if np.isfinite(lv).any() else None
+        rp = float(np.nanmax(rv)) if np.isfinite(rv).any() else None
+        out.append({"index": rep.index, "left": lp, "right": rp, "si": symmetry_index(lp, rp)})
+    return out
+
+
+def _csv(text: str, filename: str) -> PlainTextResponse:
+    return PlainTextResponse(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/sessions/{session_id}/reference", include_in_schema=False)
+def use_as_reference(
+    session_id: str, who: TherapistDep, row: VisibleSessionDep, store: StoreDep
+) -> RedirectResponse:
+    """The therapist makes this session's reps the patient's reference for its exercise;
+    back to the session page, saying so or why not."""
+    try:
+        set_reference_from_session(store, row.patient_id, session_id, created_by=who.user_id)
+    except ReferenceRefused as exc:
+        query = f"reference_error={quote(str(exc))}"
+    else:
+        query = "reference=set"
+    return RedirectResponse(f"/sessions/{session_id}?{query}#reference", status_code=303)
+
+
+@router.get("/sessions/{session_id}", include_in_schema=False)
+def session_page(
+    request: Request,
+    session_id: str,
+    who: IdentityDep,
+    row: VisibleSessionDep,
+    store: StoreDep,
+    reference: str = "",
+    reference_error: str = "",
+) -> HTMLResponse:
+    patient = store.patient(row.patient_id)
+    exercise = load_exercise(row.exercise_id)
+    frames = store.session_frames(session_id)
+    base = None
+    if exercise is not None and exercise.rep is not None:
+        base = exercise.rep.report or exercise.rep.measure
+    elif exercise is not None and exercise.hold is not None:
+        base = exercise.hold.conditions[0].measure if exercise.hold.conditions else None
+    series = {
+        side: frames.measures[f"{base}_{side}"]
+        for side in ("left", "right")
+        if base and f"{base}_{side}" in frames.measures
+    }
+    if not series and base in frames.measures:
+        series = {base: frames.measures[base]}
+    plot = time_plot(
+        f"{(base or 'measure').replace('_', ' ')} over time",
+        frames.t,
+        series,
+        spans=[(rep.start_s, rep.end_s, str(rep.index)) for rep in row.reps],
+        marks=[(f.t_s, f.message or f.fault_id) for f in row.faults],
+        unit="°" if base and "height" not in base and "lift" not in base else "",
+    )
+    comp = _comparison(row, frames, base)
+    lefts = [c["left"] for c in comp if c["left"] is not None]
+    rights = [c["right"] for c in comp if c["right"] is not None]
+    overall_si = symmetry_index(
+        float(np.mean(lefts)) if lefts else None, float(np.mean(rights)) if rights else None
+    )
+    return render(
+        request,
+        "session.html",
+        who,
+        s=row,
+        patient=patient,
+        exercise_name=exercise.name if exercise else row.exercise_id,
+        reps=exports.rep_rows(row),
+        plot=plot,
+        comparison=comp,
+        overall_si=overall_si,
+        frames=len(frames.t),
+        current_reference=store.reference_row(row.patient_id, row.exercise_id),
+        reference_set=reference == "set",
+        reference_error=reference_error[:300],
+        measured_reps=sum(1 for rep in row.reps if rep.profile),
+    )
+
+
+@router.get("/sessions/{session_id}/report", include_in_schema=False)
+def session_report(
+    request: Request, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
+) -> HTMLResponse:
+    patient = store.patient(row.patient_id)
+    exercise = load_exercise(row.exercise_id)
+    program = [p for p in store.program(row.patient_id) if p.exercise_id == row.exercise_id]
+    scores = [r.score for r in row.reps if r.score is not None]
+    roms = [r.rom_deg for r in row.reps if r.rom_deg is not None]
+    return render(
+        request,
+        "report.html",
+        who,
+        s=row,
+        patient=patient,
+        exercise_name=exercise.name if exercise else row.exercise_id,
+        reps=exports.rep_rows(row),
+        prescribed=program[0] if program else None,
+        mean_score=sum(scores) / len(scores) if scores else None,
+        best_rom=max(roms) if roms else None,
+        printed=datetime.now(timezone.utc),
+    )
+
+
+@router.get("/sessions/{session_id}/reps.csv", include_in_schema=False)
+def reps_csv(session_id: str, row: VisibleSessionDep) -> PlainTextResponse:
+    return _csv(exports.reps_csv(row), f"session-{session_id}-reps.csv")
+
+
+@router.get(
+    "/sessions/{session_id}/frames.csv",
+    include_in_schema=False,
+    dependencies=[Depends(visible_session)],
+)
+def frames_csv(session_id: str, store: StoreDep) -> PlainTextResponse:
+    return _csv(
+        exports.frames_csv(store.session_frames(session_id)), f"session-{session_id}-frames.csv"
+    )
+
+
+@router.get("/sessions/{session_id}/session.json")
+def session_json(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JSONResponse:
+    patient = store.patient(row.patient_id)
+    return JSONResponse(
+        exports.session_json(row, patient.name if patient else None),
+        headers={"Content-Disposition": f'attachment; filename="session-{session_id}.json"'},
+    )
+
+
+@router.get("/sessions/{session_id}/replay.json")
+def replay(
+    session_id: str, row: VisibleSessionDep, store: StoreDep, max_fps: float = 15.0
+) -> dict[str, Any]:
+    """The stored skeleton, thinned to `max_fps`, for the replay canvas."""
+    frames = store.session_frames(session_id)
+    t, lm = frames.t, frames.landmarks
+    keep: list[int] = []
+    last = -1e9
+    for i, ti in enumerate(t):
+        if ti - last >= 1.0 / max(1.0, max_fps) - 1e-6:
+            keep.append(i)
+            last = ti
+    out_frames = []
+    for i in keep:
+        row_lm = lm[i]
+        if not np.isfinite(row_lm[:, :2]).all():
+            out_frames.append(None)
+            continue
+        out_frames.append(
+            [[round(float(x), 4), round(float(y), 4), round(float(v), 2)] for x, y, _, v in row_lm]
+        )
+    return {
+        "session": session_id,
+        "aspect": (row.image_w / row.image_h) if row.image_w and row.image_h else 4 / 3,
+        "t": [round(float(t[i]), 3) for i in keep],
+        "frames": out_frames,
+        "reps": [[rep.start_s, rep.end_s, rep.index] for rep in row.reps],
+    }

@@ -1,0 +1,168 @@
+"""The therapist's pages: their patients (and the patients' accounts), each patient's
+programme, personal links and references."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from coach.review.references import limit_lines
+from coach.store import Store
+from coach.store.accounts import AccountError
+from web.routes.deps import StoreDep, TherapistDep, TherapistsPatientDep
+from web.routes.pages import exercise_names, load_exercise, patient_context, render
+
+router = APIRouter()
+
+
+def _int(value: str, name: str, lo: float, hi: float, *, optional: bool = False) -> Any:
+    value = (value or "").strip()
+    if not value:
+        if optional:
+            return None
+        raise HTTPException(400, f"{name} is required.")
+    try:
+        number = float(value)
+    except ValueError:
+        raise HTTPException(400, f"{name} must be a number, not {value!r}.") from None
+    if not lo <= number <= hi:
+        raise HTTPException(400, f"{name} must be between {lo:g} and {hi:g}.")
+    return number
+
+
+def _references_of(store: Store, patient_id: int) -> list[dict[str, Any]]:
+    """The patient's references with their limits in words, for the patient page."""
+    from scoring.reference import PersonalReference
+
+    out = []
+    for row in store.references_of(patient_id):
+        ref = PersonalReference.from_json(row.reference)
+        out.append({"row": row, "lines": limit_lines(ref, load_exercise(row.exercise_id))})
+    return out
+
+
+@router.get("/therapist", include_in_schema=False)
+def therapist_home(request: Request, who: TherapistDep, store: StoreDep) -> HTMLResponse:
+    patients = store.patients_of(who.user_id or -1)
+    rows = []
+    for p in patients:
+        sessions = store.sessions_of(p.id, limit=50)
+        last = sessions[0].started_at if sessions else None
+        rows.append({"patient": p, "sessions": len(sessions), "last": last})
+    return render(request, "therapist.html", who, rows=rows, error=None)
+
+
+@router.post("/therapist/patients", include_in_schema=False)
+def add_patient(
+    who: TherapistDep,
+    store: StoreDep,
+    name: str = Form(""),
+    birth_year: str = Form(""),
+    sex: str = Form(""),
+    notes: str = Form(""),
+    username: str = Form(""),
+    password: str = Form(""),
+) -> RedirectResponse:
+    year = _int(birth_year, "Birth year", 1900, datetime.now(timezone.utc).year, optional=True)
+    try:
+        patient = store.create_patient(
+            who.user_id or -1,
+            name,
+            birth_year=int(year) if year is not None else None,
+            sex=sex or None,
+            notes=notes,
+            username=username.strip() or None,
+            password=password,
+        )
+    except AccountError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+@router.get("/patients/{patient_id}", include_in_schema=False)
+def patient_page(
+    request: Request,
+    who: TherapistDep,
+    patient: TherapistsPatientDep,
+    store: StoreDep,
+    new_link: str = "",
+) -> HTMLResponse:
+    ctx = patient_context(store, patient)
+    return render(
+        request,
+        "patient.html",
+        who,
+        **ctx,
+        links=store.links_of(patient.id),
+        new_link=new_link,
+        jobs=store.jobs_of(patient.id),
+        references=_references_of(store, patient.id),
+        base_url=str(request.base_url).rstrip("/"),
+    )
+
+
+@router.post("/patients/{patient_id}/program", include_in_schema=False)
+async def edit_program(
+    request: Request, patient: TherapistsPatientDep, store: StoreDep
+) -> RedirectResponse:
+    patient_id = patient.id
+    form = await request.form()
+    known = exercise_names()
+    items = []
+    for i in range(int(_int(str(form.get("rows", "0")), "rows", 0, 100))):
+        ex = str(form.get(f"exercise_{i}", "")).strip()
+        if not ex or form.get(f"delete_{i}"):
+            continue
+        if ex not in known:
+            raise HTTPException(400, f"Unknown exercise {ex!r}.")
+
+        def field(name: str, label: str, lo: float, hi: float, default: str, i: int = i) -> Any:
+            raw = str(form.get(f"{name}_{i}", default))
+            return _int(raw, f"{label} (row {i + 1})", lo, hi, optional=True)
+
+        target = field("target_rom_deg", "Target range", 0, 360, "")
+        limit = field("max_rom_deg", "Range limit", 0, 360, "")
+        if target is not None and limit is not None and target > limit:
+            raise HTTPException(400, f"Row {i + 1}: the target range is above the limit.")
+        items.append(
+            {
+                "exercise_id": ex,
+                "sets": int(field("sets", "Sets", 1, 20, "3") or 3),
+                "reps": int(field("reps", "Reps", 0, 200, "10") or 0),
+                "hold_s": float(field("hold_s", "Hold", 0, 600, "0") or 0),
+                "days_per_week": int(field("days_per_week", "Days a week", 1, 7, "5") or 5),
+                "target_rom_deg": target,
+                "max_rom_deg": limit,
+                "notes": str(form.get(f"notes_{i}", ""))[:1000],
+            }
+        )
+    store.set_program(patient_id, items)
+    return RedirectResponse(f"/patients/{patient_id}#program", status_code=303)
+
+
+@router.post("/patients/{patient_id}/links", include_in_schema=False)
+def new_link(patient: TherapistsPatientDep, store: StoreDep) -> RedirectResponse:
+    _, token = store.create_link(patient.id)
+    return RedirectResponse(
+        f"/patients/{patient.id}?new_link={quote(token)}#links", status_code=303
+    )
+
+
+@router.post("/patients/{patient_id}/links/{link_id}/revoke", include_in_schema=False)
+def revoke_link(patient: TherapistsPatientDep, link_id: int, store: StoreDep) -> RedirectResponse:
+    if not store.revoke_link(patient.id, link_id):
+        raise HTTPException(404, "No such link.")
+    return RedirectResponse(f"/patients/{patient.id}#links", status_code=303)
+
+
+@router.post("/patients/{patient_id}/references/{exercise_id}/remove", include_in_schema=False)
+def remove_reference(
+    patient: TherapistsPatientDep, exercise_id: str, store: StoreDep
+) -> RedirectResponse:
+    if not store.remove_reference(patient.id, exercise_id):
+        raise HTTPException(404, "No such reference.")
+    return RedirectResponse(f"/patients/{patient.id}#references", status_code=303)
