@@ -84,11 +84,12 @@ def read_stamp(folder: Path) -> dict[str, Any] | None:
     return stamp
 
 
-def verify(folder: Path, integrity: str = INTEGRITY, *, hashes: bool = True) -> bool:
-    """True when `folder` holds a complete unpack of the tarball with `integrity`: the stamp
-    says so and every file it lists is there with its size (and, with `hashes`, its sha256)."""
+def verify(folder: Path, integrity: str | None = INTEGRITY, *, hashes: bool = True) -> bool:
+    """True when `folder` holds a complete unpack of the tarball with `integrity` (None: any
+    that was checked when fetched): the stamp says so and every file it lists is there with
+    its size (and, with `hashes`, its sha256)."""
     stamp = read_stamp(folder)
-    if stamp is None or stamp.get("integrity") != integrity:
+    if stamp is None or (integrity is not None and stamp.get("integrity") != integrity):
         return False
     for name, info in stamp["files"].items():
         path = folder / name
@@ -103,17 +104,24 @@ def verify(folder: Path, integrity: str = INTEGRITY, *, hashes: bool = True) -> 
 
 
 def status(folder: Path | None = None) -> dict[str, Any]:
-    """What the web page needs to know: are the assets there, which version, which files."""
+    """What the web page needs to know: are the assets there, which version, which files.
+    Sizes are checked, not hashes (cheap enough for every request; fetch checks hashes)."""
     folder = folder if folder is not None else pose_dir()
     stamp = read_stamp(folder)
-    ok = stamp is not None and stamp.get("integrity") == INTEGRITY and verify(folder, hashes=False)
-    out: dict[str, Any] = {"package": PACKAGE, "version": VERSION, "available": ok}
-    if ok:
-        assert stamp is not None
-        out["files"] = sorted(stamp["files"])
-    else:
-        out["hint"] = "not installed: run `coach assets fetch` on the server"
-    return out
+    if stamp is None or not verify(folder, None, hashes=False):
+        return {
+            "package": PACKAGE,
+            "version": VERSION,
+            "available": False,
+            "hint": "not installed: run `coach assets fetch` on the server",
+        }
+    return {
+        "package": stamp.get("package", PACKAGE),
+        "version": stamp.get("version"),
+        "pinned": stamp.get("integrity") == INTEGRITY,
+        "available": True,
+        "files": sorted(stamp["files"]),
+    }
 
 
 def _parse_integrity(integrity: str) -> tuple[str, bytes]:
@@ -258,7 +266,7 @@ def install_pose_models(folder: Path | None = None) -> dict[str, str]:
     from pose.mediapipe_backend import install_model_files
 
     folder = folder if folder is not None else pose_dir()
-    if not verify(folder, hashes=False):
+    if not verify(folder):
         raise AssetError(f"{folder} is not a complete {PACKAGE} {VERSION}: run coach assets fetch")
     return install_model_files(folder)
 
