@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
+from pose.mediapipe_backend import sha256_file
+
 PACKAGE = "@mediapipe/pose"
 VERSION = "0.5.1675469404"
 URL = f"https://registry.npmjs.org/{PACKAGE}/-/pose-{VERSION}.tgz"
@@ -65,14 +67,6 @@ def pose_dir(root: Path | None = None) -> Path:
     return (root if root is not None else vendor_root()) / FOLDER
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_stamp(folder: Path) -> dict[str, Any] | None:
     """The stamp of a complete unpack, or None (no stamp, or not readable as one)."""
     try:
@@ -96,7 +90,7 @@ def verify(folder: Path, integrity: str | None = INTEGRITY, *, hashes: bool = Tr
         try:
             if path.stat().st_size != info["size"]:
                 return False
-            if hashes and _sha256(path) != info["sha256"]:
+            if hashes and sha256_file(path) != info["sha256"]:
                 return False
         except (OSError, KeyError, TypeError):
             return False

@@ -78,7 +78,8 @@ def check_model_available(model_complexity: int) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -99,7 +100,7 @@ def install_model_files(source_dir: Path) -> dict[str, str]:
     if full is None or not full.is_file():
         raise ModelUnavailableError("mediapipe (with its full pose model) is not installed")
     offered = source_dir / _MODEL_FILES[1]
-    if not offered.is_file() or _sha256(offered) != _sha256(full):
+    if not offered.is_file() or sha256_file(offered) != sha256_file(full):
         raise ModelUnavailableError(
             f"{offered} is not the full model installed at {full}: the lite and heavy models "
             "beside it belong to another MediaPipe release, so they are not installed"
@@ -110,7 +111,7 @@ def install_model_files(source_dir: Path) -> dict[str, str]:
         src, dest = source_dir / name, full.parent / name
         if not src.is_file():
             done[name] = "missing from source"
-        elif dest.is_file() and _sha256(dest) == _sha256(src):
+        elif dest.is_file() and sha256_file(dest) == sha256_file(src):
             done[name] = "already installed"
         else:
             tmp = dest.with_name(f".{name}.{os.getpid()}.tmp")
