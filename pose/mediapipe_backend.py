@@ -4,7 +4,8 @@ mediapipe==0.10.21 ships the "full" landmark model (model_complexity=1) inside i
 runs with no network and no GPU (about 20 ms a frame on two cores in tracking mode). The "lite"
 (0) and "heavy" (2) models are downloaded by MediaPipe at run time; offline that fails deep inside
 MediaPipe with an opaque URL error, so we refuse them up front unless the model file is already
-installed next to the full one.
+installed next to the full one. `install_model_files` puts them there from a folder that has them
+(the @mediapipe/pose npm package, which `coach assets fetch` downloads and verifies).
 
 One person only: MediaPipe Pose detects a person once, then tracks that one person from frame to
 frame (it re-detects only when tracking is lost). With several people in view it follows whoever
@@ -15,8 +16,10 @@ created, not when this module is imported.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +38,8 @@ _MODEL_FILES: dict[int, str] = {
     2: "pose_landmark_heavy.tflite",
 }
 _MODEL_NAMES: dict[int, str] = {0: "lite", 1: "full", 2: "heavy"}
+# The names users pick (`coach analyze --model lite`) -> model_complexity.
+MODEL_COMPLEXITY: dict[str, int] = {name: c for c, name in _MODEL_NAMES.items()}
 
 
 class ModelUnavailableError(RuntimeError):
@@ -67,10 +72,59 @@ def check_model_available(model_complexity: int) -> Path:
         raise ModelUnavailableError(
             f"model_complexity={model_complexity} needs the '{name}' pose model, which mediapipe "
             f"downloads at run time and which is not installed at {path}. Coach runs offline: "
-            "use model_complexity=1 (the 'full' model shipped with mediapipe==0.10.21), or copy "
-            f"{path.name} there yourself."
+            "use model_complexity=1 (the 'full' model shipped with mediapipe==0.10.21), or run "
+            "`coach assets fetch`, which installs it there."
         )
     return path
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def install_model_files(source_dir: Path) -> dict[str, str]:
+    """Copy the lite and heavy landmark models from `source_dir` into the installed mediapipe
+    package, next to the full model it ships, so model_complexity 0 and 2 run offline.
+
+    Only when `source_dir`'s full model is byte-identical to the installed one (same model
+    release, so the other two fit the same graph). Returns {file name: what happened}:
+    "installed", "already installed" or "missing from source". Raises ModelUnavailableError
+    when mediapipe is missing, the full models differ, or the package folder is read-only.
+    """
+    full = mediapipe_model_path(1)
+    if full is None or not full.is_file():
+        raise ModelUnavailableError("mediapipe (with its full pose model) is not installed")
+    offered = source_dir / _MODEL_FILES[1]
+    if not offered.is_file() or sha256_file(offered) != sha256_file(full):
+        raise ModelUnavailableError(
+            f"{offered} is not the full model installed at {full}: the lite and heavy models "
+            "beside it belong to another MediaPipe release, so they are not installed"
+        )
+    done: dict[str, str] = {}
+    for complexity in (0, 2):
+        name = _MODEL_FILES[complexity]
+        src, dest = source_dir / name, full.parent / name
+        if not src.is_file():
+            done[name] = "missing from source"
+        elif dest.is_file() and sha256_file(dest) == sha256_file(src):
+            done[name] = "already installed"
+        else:
+            tmp = dest.with_name(f".{name}.{os.getpid()}.tmp")
+            try:
+                shutil.copyfile(src, tmp)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, dest)  # atomic: a reader never sees half a model
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise ModelUnavailableError(f"cannot write {dest}: {exc.strerror or exc}") from None
+            done[name] = "installed"
+    return done
 
 
 @contextlib.contextmanager
@@ -133,6 +187,9 @@ class MediaPipePoseEstimator(PoseEstimator):
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,
             )
+            # The graph starts on a thread that logs after the constructor returns (seen with
+            # the lite and heavy models): one empty frame waits for it while fd 2 is hidden.
+            self._pose.process(np.zeros((64, 64, 3), np.uint8))
         self._quiet_frames_left = 3
 
     @property

@@ -27,6 +27,7 @@ from coach.store import Store
 from web import access
 from web.frames import decode_frame
 from web.live_ws import follower_socket, patient_socket
+from web.vendor import mount_vendor
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -87,6 +88,7 @@ def create_app(
     app.state.registry = registry
     app.state.store = store
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    mount_vendor(app)  # /vendor/mediapipe-pose/: the pose web build, when fetched
 
     @app.exception_handler(access.NotSignedIn)
     async def not_signed_in(request: Request, _exc: access.NotSignedIn) -> Response:

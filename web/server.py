@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -22,13 +23,22 @@ from pose.native_logs import quiet_native_logs
 WS_MAX_BYTES = 4 * 1024 * 1024
 
 
-def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> Any:
+def _uvicorn_config(
+    app: Any,
+    host: str,
+    port: int,
+    log_level: str,
+    certfile: str | Path | None = None,
+    keyfile: str | Path | None = None,
+) -> Any:
     import uvicorn
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
         ws_max_size=WS_MAX_BYTES,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
@@ -63,8 +73,14 @@ def serve(
     retain_s: float = 1800.0,
     log_level: str = "warning",
     database_url: str | None = None,
+    certfile: str | Path | None = None,
+    keyfile: str | Path | None = None,
+    self_signed: bool = False,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
+
+    Over https with `certfile` (and `keyfile`, unless the key is in the certificate file), or
+    with `self_signed`, a certificate made once and kept in the data folder (web/tls.py).
 
     Sessions are recorded in the store at `database_url` (default: `COACH_DATABASE_URL`, else
     the SQLite file in the data directory), migrated to the current schema at start-up.
@@ -74,9 +90,24 @@ def serve(
     import uvicorn
 
     from coach.store import StoreError, open_store
+    from coach.store.db import data_dir
     from coach.store.db import database_url as default_url
     from web.app import create_app
+    from web.tls import CertificateError, check_cert_files, make_self_signed
 
+    if self_signed and certfile is None:
+        try:
+            certfile, keyfile = make_self_signed(data_dir() / "tls")
+        except OSError as exc:
+            print(f"coach serve: cannot make a certificate: {exc}", file=sys.stderr)
+            return 2
+        print(f"https: self-signed certificate {certfile} (browsers warn until it is trusted)")
+    if certfile is not None:
+        try:
+            check_cert_files(certfile, keyfile)
+        except CertificateError as exc:
+            print(f"coach serve: {exc}", file=sys.stderr)
+            return 2
     url = database_url or default_url()
     try:
         store = open_store(url)
@@ -90,14 +121,17 @@ def serve(
         print(f"coach serve: {exc}", file=sys.stderr)
         return 1
     app = create_app(recorder=recorder, max_active=max_active, retain_s=retain_s, store=store)
-    server = uvicorn.Server(_uvicorn_config(app, host, port, log_level))
+    server = uvicorn.Server(_uvicorn_config(app, host, port, log_level, certfile, keyfile))
+    scheme = "https" if certfile is not None else "http"
     shown = f"[{host}]" if ":" in host else host
-    print(f"Coach is running: open http://{shown}:{port}/ in your browser. Ctrl+C stops it.")
+    if host in ("0.0.0.0", "::"):
+        shown = socket.gethostname() or shown
+    print(f"Coach is running: open {scheme}://{shown}:{port}/ in your browser. Ctrl+C stops it.")
     print(
         f"Data: {url}"
         + ("" if store.users() else " (no accounts yet: coach admin create-therapist)")
     )
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in ("127.0.0.1", "localhost", "::1") and certfile is None:
         print(
             "Note: browsers allow the camera only on http://127.0.0.1/localhost or over https; "
             "other machines can follow sessions but a patient needs https (e.g. a reverse proxy).",
@@ -121,20 +155,31 @@ class BackgroundServer:
     sockets get close code 1012, like a real restart).
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        certfile: str | Path | None = None,
+        keyfile: str | Path | None = None,
+    ) -> None:
         import uvicorn
 
         quiet_native_logs()
         self._sock = _bind(host, port)
         self.host = host
         self.port = int(self._sock.getsockname()[1])
-        self.server = uvicorn.Server(_uvicorn_config(app, host, self.port, "warning"))
+        self.scheme = "https" if certfile is not None else "http"
+        self.server = uvicorn.Server(
+            _uvicorn_config(app, host, self.port, "warning", certfile, keyfile)
+        )
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._run, name="coach-server", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def _run(self) -> None:
         self.server.run(sockets=[self._sock])

@@ -1,4 +1,4 @@
-"""The `coach` command: analyze, protocol, eval, exercises, serve, live, reference, admin.
+"""The `coach` command: analyze, protocol, eval, exercises, serve, live, reference, admin, assets.
 
 One module per command, each with `add_parser(sub)` and `run(args)`. Bad input gets a one-line
 reason on stderr and a non-zero exit, never a traceback; the exit codes live in coach.errors
@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import argparse
 
-from coach.cli import admin, analyze, evaluate, exercises, live, protocol, reference, serve
+from coach.cli import (
+    admin,
+    analyze,
+    assets,
+    evaluate,
+    exercises,
+    live,
+    protocol,
+    reference,
+    serve,
+)
 from coach.cli.common import fail
 from coach.errors import (
     EXIT_BAD_INPUT,
@@ -21,7 +31,7 @@ from coach.errors import (
 )
 from pose.native_logs import quiet_native_logs
 
-COMMANDS = (analyze, protocol, evaluate, exercises, serve, live, reference, admin)
+COMMANDS = (analyze, protocol, evaluate, exercises, serve, live, reference, admin, assets)
 
 
 def build_parser() -> argparse.ArgumentParser:

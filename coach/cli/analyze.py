@@ -11,7 +11,14 @@ import json
 import sys
 from typing import Any
 
-from coach.cli.common import fail, resolve_exercise, store_or_usage_error, video_path
+from coach.cli.common import (
+    add_model_option,
+    fail,
+    model_estimator,
+    resolve_exercise,
+    store_or_usage_error,
+    video_path,
+)
 from coach.errors import EXIT_NO_PERSON, EXIT_OK, NoPersonFound, UsageError
 from coach.offline.analysis import analyze_video, progress_bar
 from coach.offline.recording import record_video
@@ -32,8 +39,10 @@ def run(args: argparse.Namespace) -> int:
             reference = read_reference_file(args.reference, exercise)
         except BadReferenceFile as exc:
             raise UsageError(str(exc)) from None
+    make_estimator = model_estimator(args.model)  # refuses a missing model before the work
     progress = None if args.quiet else progress_bar()
     store = None
+    estimator = make_estimator()
     try:
         if args.save:
             store = store_or_usage_error()
@@ -46,11 +55,17 @@ def run(args: argparse.Namespace) -> int:
                 patient_id=args.patient,
                 progress=progress,
                 reference=reference,  # None: the patient's own, if they have one
+                estimator=estimator,
             )
             print(f"coach: saved as session {session_id}", file=sys.stderr)
         else:
             result = analyze_video(
-                path, exercise, annotate=args.annotate, progress=progress, reference=reference
+                path,
+                exercise,
+                estimator=estimator,
+                annotate=args.annotate,
+                progress=progress,
+                reference=reference,
             )
     except SourceError as exc:
         raise UsageError(str(exc)) from None
@@ -61,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+        if estimator is not None:
+            estimator.close()
     if args.json:
         print(json.dumps(result.to_json(), indent=None if args.compact else 2))
     else:
@@ -76,6 +93,7 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--compact", action="store_true", help="with --json: on one line")
     a.add_argument("--annotate", metavar="OUT.mp4", help="also write an annotated video")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_model_option(a)
     a.add_argument(
         "--save",
         action="store_true",

@@ -1,15 +1,17 @@
 """What several `coach` commands share: reading the exercise, checking a video path,
-opening the store, and the one-line failure message."""
+opening the store, picking the pose model, and the one-line failure message."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from coach.errors import UsageError
 from coach.store import Store, StoreError, open_store
 from exercises import DefinitionError, UnknownExercise, load_exercise, load_file
+from pose.estimator import PoseEstimator
 from scoring.definition import Exercise
 
 
@@ -55,3 +57,41 @@ def progress_printer(quiet: bool) -> Callable[[str], None] | None:
     if quiet:
         return None
     return lambda msg: print(msg, file=sys.stderr, flush=True)
+
+
+MODELS = ("lite", "full", "heavy")
+
+
+def add_model_option(parser: Any) -> None:
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default="full",
+        help="pose model: lite (fastest), full (default, ships with mediapipe) or heavy (most "
+        "accurate, slowest); lite and heavy come with `coach assets fetch`",
+    )
+
+
+def model_estimator(model: str) -> Callable[[], PoseEstimator | None]:
+    """A maker of one estimator per video for `--model` (None: the default one). Checks up front
+    that the model is installed: UsageError, one line, when it is not."""
+    if model == "full":
+        return lambda: None
+    from pose.estimator import configured_backend, create_estimator
+    from pose.mediapipe_backend import (
+        MODEL_COMPLEXITY,
+        ModelUnavailableError,
+        check_model_available,
+    )
+
+    if configured_backend() != "mediapipe":
+        raise UsageError(f"--model {model} is for the mediapipe pose backend")
+    complexity = MODEL_COMPLEXITY[model]
+    try:
+        check_model_available(complexity)
+    except ModelUnavailableError:
+        raise UsageError(
+            f"the {model} pose model is not installed: run `coach assets fetch` (it installs "
+            "the lite and heavy models), or use --model full"
+        ) from None
+    return lambda: create_estimator("mediapipe", model_complexity=complexity)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from coach.cli.common import progress_printer
+from coach.cli.common import add_model_option, model_estimator, progress_printer
 from coach.errors import EXIT_OK, UsageError
 from coach.offline.evaluate import evaluate_manifest, format_table
 
@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
             use_landmarks=args.landmarks,
             only=args.only,
             progress=progress_printer(args.quiet),
+            make_estimator=None if args.landmarks else model_estimator(args.model),
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -43,4 +44,5 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--only", help="only clips whose id contains this text")
     e.add_argument("--json", action="store_true")
     e.add_argument("--quiet", "-q", action="store_true")
+    add_model_option(e)
     e.set_defaults(func=run)

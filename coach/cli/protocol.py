@@ -10,12 +10,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from coach.cli.common import store_or_usage_error, video_path
+from coach.cli.common import add_model_option, model_estimator, store_or_usage_error, video_path
 from coach.errors import EXIT_OK, NoPersonFound, UsageError
 from coach.offline import protocols as p
 from coach.offline.analysis import progress_bar
 from coach.store import Store
 from exercises.norms import load_norms
+from pose.estimator import PoseEstimator
 from pose.sources import SourceError
 from scoring.protocols import NormError, ProtocolResult
 
@@ -38,7 +39,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"protocol {name} takes one video, got {len(args.videos)}")
     if len(args.videos) > 4:
         raise UsageError("four-stage-balance takes 1-4 videos, one per stage in order")
-    tracks = [_track(video, None if args.quiet else progress_bar()) for video in args.videos]
+    make_estimator = model_estimator(args.model)
+    tracks = [
+        _track(video, None if args.quiet else progress_bar(), make_estimator)
+        for video in args.videos
+    ]
     try:
         result = runner(tracks)
     except (NormError, ValueError) as exc:
@@ -102,14 +107,22 @@ def _runner(name: str, args: argparse.Namespace) -> Runner:
         raise UsageError(str(exc)) from None
 
 
-def _track(video: str, progress: Callable[[int, int], None] | None) -> Any:
+def _track(
+    video: str,
+    progress: Callable[[int, int], None] | None,
+    make_estimator: Callable[[], PoseEstimator | None],
+) -> Any:
     path = video_path(video)
+    estimator = make_estimator()  # one per video: the model tracks one stream
     try:
-        return p.track_from_video(path, progress=progress)
+        return p.track_from_video(path, estimator=estimator, progress=progress)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
     except NoPersonFound as exc:
         raise NoPersonFound(f"{exc}: check that the person is in view and well lit") from None
+    finally:
+        if estimator is not None:
+            estimator.close()
 
 
 def add_parser(sub: Any) -> None:
@@ -128,6 +141,7 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--movement", choices=["flexion", "abduction"], help="rom (default flexion)")
     pr.add_argument("--json", action="store_true", help="print the result as JSON")
     pr.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_model_option(pr)
     pr.add_argument("--save", action="store_true", help="store the result in the patient's record")
     pr.add_argument("--patient", type=int, help="with --save: the patient id")
     pr.set_defaults(func=run)

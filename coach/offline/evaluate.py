@@ -25,6 +25,7 @@ from coach.offline.analysis import (
     score_track,
 )
 from exercises import load_exercise
+from pose.estimator import PoseEstimator
 
 
 @dataclass
@@ -101,7 +102,9 @@ def evaluate_manifest(
     use_landmarks: bool = False,
     only: str | None = None,
     progress: Callable[[str], None] | None = None,
+    make_estimator: Callable[[], PoseEstimator | None] | None = None,
 ) -> list[EvalRow]:
+    """`make_estimator` gives each clip its own estimator (e.g. another model; None: default)."""
     try:
         data = json.loads(manifest.read_text())
         clips = data["videos"]
@@ -120,11 +123,15 @@ def evaluate_manifest(
         if use_landmarks:
             res, seconds = _from_landmarks(root, clip, exercise)
         else:
+            estimator = make_estimator() if make_estimator is not None else None
             try:
-                res = analyze_video(root / clip["video"], exercise)
+                res = analyze_video(root / clip["video"], exercise, estimator=estimator)
                 seconds = res.elapsed_s
             except NoPersonFound:
                 res, seconds = None, 0.0
+            finally:
+                if estimator is not None:
+                    estimator.close()
         text, verdict, detail = judge(gt, res)
         fps = res.frames / seconds if res and seconds else 0.0
         rows.append(

@@ -11,6 +11,7 @@ from typing import Any
 
 from coach.offline.analysis import AnalysisResult, NoPersonFound, analyze_video
 from coach.store import Store
+from pose.estimator import PoseEstimator
 from scoring.reference import PersonalReference
 
 
@@ -35,6 +36,7 @@ def record_video(
     session_id: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     reference: PersonalReference | None = None,
+    estimator: PoseEstimator | None = None,
 ) -> tuple[str, AnalysisResult]:
     """Analyse `path` and store it as a session; returns (session id, result).
 
@@ -59,7 +61,9 @@ def record_video(
     reference = patient_reference(store, patient_id, exercise, reference)
     writer.start((info.width, info.height), info.fps)
     try:
-        result = analyze_video(path, exercise, progress=progress, sink=writer, reference=reference)
+        result = analyze_video(
+            path, exercise, estimator=estimator, progress=progress, sink=writer, reference=reference
+        )
     except NoPersonFound as exc:
         writer.finish("failed", {"error": "no_person", "message": str(exc)})
         raise
