@@ -1,7 +1,8 @@
 """One stream's pipeline: frame -> pose -> landmark filter -> exercise engine -> events.
 
-The same `FrameProcessor` serves a video file (`coach analyze`), the webcam (`coach live`)
-and the browser page (one per WebSocket session), so all three count the same way.
+The same `FrameProcessor` serves a video file (`coach analyze`), the webcam (`coach live`),
+the browser page (one per WebSocket session) and stored landmark tracks (`score_track`), so
+all count the same way. Given a `sink` (coach.sinks), it feeds it every event and frame.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from coach.sinks import EventSink, FrameInfo
 from pose.estimator import PoseEstimator, create_estimator
 from pose.filters import LandmarkFilter
 from pose.types import Frame, Pose
 from scoring.definition import Exercise
 from scoring.engine import EngineState, ExerciseEngine
-from scoring.events import Event
+from scoring.events import Event, to_json
 from scoring.reference import PersonalReference
 
 
@@ -62,31 +66,33 @@ class FrameResult:
             "paused": s.paused,
             "paused_reason": s.paused_reason,
             "cue": s.cue,
-            "events": [_event_json(e) for e in self.events],
+            "events": [to_json(e) for e in self.events],
         }
 
 
-def _event_json(event: Event) -> dict[str, Any]:
-    out = event.to_dict()
-    for k, v in out.items():
-        if isinstance(v, float) and not math.isfinite(v):
-            out[k] = None
-        elif isinstance(v, tuple):
-            out[k] = list(v)
-    return out
+class LandmarksOnly(PoseEstimator):
+    """The estimator of a processor fed landmarks (`process_pose`): there is no model."""
+
+    name = "landmarks"
+
+    def estimate(self, frame: Frame) -> Pose | None:
+        raise RuntimeError("this processor is fed landmarks: call process_pose")
 
 
 @dataclass
 class FrameProcessor:
     """Estimator + landmark filter + engine for one stream. Not thread-safe: one per stream.
 
-    `reference`: the patient's own good reps (scoring.reference), when the stream is theirs."""
+    `reference`: the patient's own good reps (scoring.reference), when the stream is theirs.
+    `sink` (coach.sinks.EventSink) gets each frame's events (JSON), then the frame, and the
+    events `finish` returns."""
 
     exercise: Exercise
     estimator: PoseEstimator | None = None
     require_setup: bool = False
     smooth: bool = True
     reference: PersonalReference | None = None
+    sink: EventSink | None = None
     _engine: ExerciseEngine | None = field(default=None, init=False, repr=False)
     _filter: LandmarkFilter = field(default_factory=LandmarkFilter, init=False, repr=False)
     _owns_estimator: bool = field(default=False, init=False, repr=False)
@@ -103,10 +109,14 @@ class FrameProcessor:
     def process(self, frame: Frame) -> FrameResult:
         assert self.estimator is not None
         raw = self.estimator.estimate(frame)
-        return self.process_pose(frame.t, raw, frame.size)
+        return self._step(frame.t, raw, frame.size, frame.image)
 
     def process_pose(self, t: float, raw: Pose | None, image_size: tuple[int, int]) -> FrameResult:
         """The rest of the pipeline, for callers that already have landmarks."""
+        return self._step(t, raw, image_size, None)
+
+    def engine_for(self, image_size: tuple[int, int]) -> ExerciseEngine:
+        """The stream's engine, made for frames of `image_size` (width, height) on first use."""
         if self._engine is None:
             w, h = image_size
             self._engine = ExerciseEngine(
@@ -115,13 +125,29 @@ class FrameProcessor:
                 require_setup=self.require_setup,
                 reference=self.reference,
             )
+        return self._engine
+
+    def _step(
+        self, t: float, raw: Pose | None, image_size: tuple[int, int], image: np.ndarray | None
+    ) -> FrameResult:
+        engine = self.engine_for(image_size)
         pose = self._filter(raw) if self.smooth else raw
         landmarks = pose.landmarks if pose is not None else None
-        events = self._engine.update(t, landmarks)
-        return FrameResult(t, pose, events, self._engine.state)
+        events = engine.update(t, landmarks)
+        result = FrameResult(t, pose, events, engine.state)
+        if self.sink is not None:
+            for event in events:
+                self.sink.event(to_json(event))
+            info = FrameInfo(image_size=image_size, pose=pose, state=engine.state, image=image)
+            self.sink.frame(t, landmarks, info)
+        return result
 
     def finish(self) -> list[Event]:
-        return self._engine.finish() if self._engine is not None else []
+        events = self._engine.finish() if self._engine is not None else []
+        if self.sink is not None:
+            for event in events:
+                self.sink.event(to_json(event))
+        return events
 
     def close(self) -> None:
         if self._owns_estimator and self.estimator is not None:

@@ -1,9 +1,17 @@
-"""Typed events the exercise engine emits; every consumer (page, recorder, CLI) reads these."""
+"""Typed events the exercise engine emits; every consumer (page, recorder, CLI) reads these.
+
+`to_json` is the one place an event becomes JSON (the live protocol's events, the store's
+input, the event sinks); `report_item` takes the reps, holds and faults of a session report
+(`coach analyze --json`, the live summary) from that JSON. `from_json` reads it back.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -94,3 +102,113 @@ class ViewWarning(Event):
     detected: str  # "front", "side" or "oblique"
     message: str
     skipped_faults: tuple[str, ...] = ()
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        RepCompleted,
+        FaultDetected,
+        HoldProgress,
+        HoldEnded,
+        Cue,
+        PoseLost,
+        PoseFound,
+        ViewWarning,
+    )
+}
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities are not JSON (browsers reject them): null instead; tuples become
+    lists and numpy scalars plain numbers, at any depth."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return json_safe(value.item())
+    return value
+
+
+def to_json(event: Event) -> dict[str, Any]:
+    """The event as JSON: {"kind": class name, every field}; a number not measured is null."""
+    return json_safe(event.to_dict())
+
+
+def from_json(data: dict[str, Any]) -> Event:
+    """The event `to_json` gave (null numbers come back as NaN, lists as tuples)."""
+    cls = EVENT_TYPES[data["kind"]]
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if value is None and f.type == "float":
+            value = math.nan
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, dict):
+            value = {k: math.nan if v is None else v for k, v in value.items()}
+        values[f.name] = value
+    return cls(**values)
+
+
+# A session report's reps, holds and faults (`coach analyze --json`, docs/ARCHITECTURE.md):
+# the fields, in order, taken from the event's JSON; `t_s` is the event's `t`.
+REP_REPORT = (
+    "index",
+    "start_s",
+    "end_s",
+    "rom_deg",
+    "peak_deg",
+    "score",
+    "faults",
+    "side",
+    "duration_s",
+    "up_s",
+    "down_s",
+    "sparc",
+)
+HOLD_REPORT = ("start_s", "end_s", "duration_s", "sway", "touch_downs")
+FAULT_REPORT = ("id", "t_s", "rep", "message", "cue", "side")
+_MEASURED = frozenset(
+    {
+        "start_s",
+        "end_s",
+        "rom_deg",
+        "peak_deg",
+        "score",
+        "duration_s",
+        "up_s",
+        "down_s",
+        "sparc",
+        "sway",
+        "t_s",
+    }
+)
+
+
+def report_item(
+    event: dict[str, Any], keys: tuple[str, ...], digits: int | None = None
+) -> dict[str, Any]:
+    """One rep, hold or fault of a report: `keys` of the event's JSON (`to_json`), measured
+    numbers rounded to `digits` (None: as they are)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key == "faults":
+            value: Any = list(event.get("faults") or [])
+        elif key == "side":
+            value = event.get("side", "")
+        else:
+            value = event.get("t" if key == "t_s" else key)
+            if digits is not None and key in _MEASURED:
+                value = (
+                    None
+                    if value is None or not math.isfinite(value)
+                    else round(float(value), digits)
+                )
+        out[key] = value
+    return out

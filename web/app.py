@@ -80,9 +80,8 @@ def create_app(
         await registry.close_all()
         if jobs is not None:
             jobs.close()
-        close = getattr(registry.recorder, "close", None)
-        if close is not None:
-            close()
+        if registry.recorder is not None:
+            registry.recorder.close()
 
     app = FastAPI(title="Coach", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.registry = registry

@@ -8,9 +8,10 @@ here; what a live session *means* lives in this package:
   expired `retain_s` after the patient left.
 - `session.LiveSession`: one patient's set. At most one frame is processed at a time, never
   a stale one; the engine's setup check must pass before counting starts; counts survive a
-  new pipeline; every event goes to an in-memory log and to an optional `recorder(session_id,
-  event)` callback, the seam for the session store; followers (the therapist's page) get the
-  same frame messages (landmarks, no video unless the patient opts in).
+  new pipeline; every event and frame goes to the session's event sinks (coach.sinks): an
+  in-memory log, an optional `recorder`'s sink for the session (the seam for the session
+  store) and the pages' outboxes; followers (the therapist's page) get the same frame
+  messages (landmarks, no video unless the patient opts in).
 - `worker.PipelineWorker`: where a session's `FrameProcessor` runs: its own process by
   default (MediaPipe holds the GIL, so threads would share one core), freed on disconnect.
 - `outbox.Outbox`: per-socket queues that drop old frames, never events, for slow readers.

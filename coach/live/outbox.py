@@ -7,6 +7,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from coach.sinks import NO_INFO, FrameInfo
+
 Message = dict[str, Any]
 
 
@@ -24,6 +28,9 @@ class Outbox:
     Frames (and shared video) are perishable: beyond `max_frames` the oldest is dropped, and
     the events it carried move to the next frame, so a slow reader loses animation, never a
     rep or a fault. Other messages (status, therapist messages, errors) are never dropped.
+
+    As a session's event sink (coach.sinks) it takes each frame's message; events need no
+    message of their own, they travel inside the frame messages.
     """
 
     def __init__(self, max_frames: int = 30) -> None:
@@ -52,6 +59,13 @@ class Outbox:
             if isinstance(oldest, dict) and oldest.get("events"):
                 self._carry.extend(oldest["events"])
         self._ready.set()
+
+    def frame(self, t: float, landmarks: np.ndarray | None, info: FrameInfo = NO_INFO) -> None:
+        if info.message is not None:
+            self.put(info.message)
+
+    def event(self, event: Message) -> None:
+        pass
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Send what is queued, then close the socket."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from scoring.events import json_safe
 
 if TYPE_CHECKING:
     from exercises import Exercise
 
 Message = dict[str, Any]
+
+__all__ = ["exercise_info", "json_safe", "percentile", "set_progress"]
 
 
 def exercise_info(exercise: Exercise) -> Message:
@@ -71,16 +74,3 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     return float(np.percentile(np.asarray(values, dtype=np.float64), q))
-
-
-def json_safe(value: Any) -> Any:
-    """NaN and infinities are not JSON (browsers reject them): send null instead."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return json_safe(value.item())
-    return value

@@ -11,12 +11,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from coach.live.outbox import Outbox
 from coach.live.readouts import exercise_info, json_safe, percentile, set_progress
 from coach.live.worker import BrokenExecutor, FrameDecoder, PipelineWorker, ProcessorFactory
+from coach.sinks import EventLog, EventSink, FrameInfo, Sinks, frame_landmarks
 from pose.landmarks import SKELETON_EDGES
+from scoring.events import FAULT_REPORT, HOLD_REPORT, REP_REPORT, report_item
 
 if TYPE_CHECKING:
     from exercises import Exercise
@@ -25,11 +27,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
-Recorder = Callable[[str, Message], None]
-"""Called as recorder(session_id, event) for every event the session logs, on the event loop:
-keep it quick (a store should hand slow writes to its own thread). Errors are logged, never
-raised into the session. A recorder that also has a `frame(session_id, message)` method gets
-every processed frame message too (per-frame poses for plots and replay)."""
+
+
+class Recorder(Protocol):
+    """Records live sessions (e.g. coach.store.live_recorder.LiveRecorder)."""
+
+    def sink(self, session_id: str) -> EventSink:
+        """One session's sink: fed every event the session logs and every processed frame
+        (per-frame poses for plots and replay), on the event loop: keep it quick (a store
+        should hand slow writes to its own thread). Its errors are logged, never raised into
+        the session."""
+        ...
+
+    def close(self) -> None:
+        """The server stops: write out what is queued."""
+        ...
+
 
 MAX_MESSAGE_CHARS = 200
 
@@ -60,7 +73,9 @@ class LiveSession:
       has passed for `setup_hold_s`, then "active": reps count from then on.
     - Counts survive a new pipeline (reconnect, worker crash, server restart via
       `carry_reps`): the engine's count is added to an offset of earlier reps.
-    - Events are logged in memory and handed to `recorder`; the summary is built from the log.
+    - Events and frames go to the session's sinks (coach.sinks): its in-memory log, the
+      `recorder`'s sink for the session, the patient's and the followers' outboxes (frames
+      only: events travel inside the frame messages); the summary is built from the log.
 
     `new_worker(fallback)` makes the worker for each pipeline (default: a worker process;
     with fallback=True, after a worker process failed to start: a thread).
@@ -93,8 +108,7 @@ class LiveSession:
         self._decode = decode
         self._factory = processor_factory
         self._new_worker = new_worker or _default_worker
-        self._recorder = recorder
-        self._record_frame: Callable[[str, Message], None] | None = getattr(recorder, "frame", None)
+        self._record: EventSink | None = recorder.sink(session_id) if recorder is not None else None
         self.patient_id = patient_id  # None: an anonymous session, reachable by its id only
         self.reference = reference
         self._setup_hold_s = setup_hold_s
@@ -106,7 +120,8 @@ class LiveSession:
         self.ended = False
         self.attaching = False  # a pipeline is being started for this session
 
-        self.events: list[Message] = []
+        self._log_sink = EventLog()
+        self.events: list[Message] = self._log_sink.events
         self.stage = "setup"
         self._setup_ok_since: float | None = None
         self._rep_offset = max(0, carry_reps)  # reps from earlier pipelines / a lost server
@@ -177,15 +192,20 @@ class LiveSession:
         self.stage = "setup"
         self._setup_ok_since = None
 
-    # ---- event log ---------------------------------------------------------------------
+    # ---- event log and sinks ---------------------------------------------------------------
+    def _sinks(self) -> Sinks:
+        """Where events and frames go, in this order: the log, the recorder, the patient's
+        page, the followers' pages. A failing sink (a broken store) must not end the set."""
+        return Sinks(
+            [self._log_sink, self._record, self._patient, *self._followers],
+            on_error=self._sink_failed,
+        )
+
+    def _sink_failed(self, sink: EventSink, exc: Exception) -> None:
+        log.error("session %s: %s failed", self.id, type(sink).__name__, exc_info=exc)
+
     def _log(self, event: Message) -> None:
-        event = json_safe(event)
-        self.events.append(event)
-        if self._recorder is not None:
-            try:
-                self._recorder(self.id, event)
-            except Exception:  # a broken store must not end the patient's set
-                log.exception("session %s: recorder failed on %s", self.id, event.get("kind"))
+        self._sinks().event(json_safe(event))
 
     def log_event(self, kind: str, **fields: Any) -> Message:
         """Log a session-level event (connections, messages, problems) at the current time."""
@@ -424,14 +444,9 @@ class LiveSession:
             }
         )
         self.last_message = message
-        if self._record_frame is not None:
-            try:
-                self._record_frame(self.id, message)
-            except Exception:
-                log.exception("session %s: recording a frame failed", self.id)
-        if self._patient is not None:
-            self._patient.put(message)
-        self._broadcast(message)
+        image_size = (int(size[0]), int(size[1])) if size and len(size) == 2 else None
+        info = FrameInfo(image_size=image_size, message=message)
+        self._sinks().frame(t, frame_landmarks(message), info)
 
     def _handle_event(self, event: Message, *, counting: bool) -> Message | None:
         """Renumber an engine event into session terms and log it; None drops it.
@@ -557,22 +572,10 @@ class LiveSession:
     def summary(self) -> Message:
         """The session so far, in the shape of `coach analyze --json` plus live fields."""
         of = self.events
-        reps = [
-            {k: e.get(k) for k in ("index", "start_s", "end_s", "rom_deg", "peak_deg", "score")}
-            | {"faults": list(e.get("faults") or []), "side": e.get("side", "")}
-            for e in of
-            if e["kind"] == "RepCompleted"
-        ]
-        holds = [
-            {k: e.get(k) for k in ("start_s", "end_s", "duration_s", "sway", "touch_downs")}
-            for e in of
-            if e["kind"] == "HoldEnded"
-        ]
-        faults = [
-            {"id": e.get("id"), "t_s": e.get("t"), "rep": e.get("rep"), "message": e.get("message")}
-            for e in of
-            if e["kind"] == "FaultDetected"
-        ]
+        # The report's items (scoring.events) as logged: the first fields, not rounded.
+        reps = [report_item(e, REP_REPORT[:8]) for e in of if e["kind"] == "RepCompleted"]
+        holds = [report_item(e, HOLD_REPORT) for e in of if e["kind"] == "HoldEnded"]
+        faults = [report_item(e, FAULT_REPORT[:4]) for e in of if e["kind"] == "FaultDetected"]
         warnings = list(
             dict.fromkeys(
                 e.get("message") or "" for e in of if e["kind"] in ("ViewWarning", "ClientProblem")

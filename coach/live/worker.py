@@ -27,6 +27,7 @@ import numpy as np
 
 from coach.live.readouts import json_safe
 from pose.types import Frame
+from scoring.events import Event, to_json
 
 if TYPE_CHECKING:
     from exercises import Exercise
@@ -57,7 +58,8 @@ session's patient's personal reference for the exercise (scoring.reference), or 
 
 
 def event_dict(event: Any) -> Message:
-    return json_safe(event.to_dict() if hasattr(event, "to_dict") else dict(event))
+    """An engine event (or a processor's own dict event) as JSON."""
+    return to_json(event) if isinstance(event, Event) else json_safe(dict(event))
 
 
 class _PipelineHost:

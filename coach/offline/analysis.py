@@ -5,35 +5,36 @@ The JSON shape is a contract other tools read (DESIGN-NOTES.md): keep field name
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from coach.errors import NoPersonFound
+from coach.sinks import EventSink, Sinks
 from pose.estimator import PoseEstimator
 from pose.types import Pose
 from scoring.definition import Exercise
 from scoring.engine import ExerciseEngine
-from scoring.events import FaultDetected, HoldEnded, RepCompleted
+from scoring.events import (
+    FAULT_REPORT,
+    HOLD_REPORT,
+    REP_REPORT,
+    FaultDetected,
+    HoldEnded,
+    RepCompleted,
+    report_item,
+    to_json,
+)
 from scoring.reference import PersonalReference
 from scoring.symmetry import Symmetry
 
 # Below this share of frames with a person, the clip is reported as "person not detectable".
 DETECTABLE_MIN_SHARE = 0.5
-
-
-class ResultSink(Protocol):
-    """Receives the analysis as it happens (e.g. a store's SessionWriter)."""
-
-    def frame(self, t: float, landmarks: np.ndarray | None) -> None: ...
-
-    def event(self, event: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -63,9 +64,6 @@ class AnalysisResult:
         return self.pose_share >= DETECTABLE_MIN_SHARE
 
     def to_json(self) -> dict[str, Any]:
-        def num(v: float) -> float | None:
-            return None if v is None or not math.isfinite(v) else round(float(v), 3)
-
         return {
             "exercise": self.exercise,
             "frames": self.frames,
@@ -74,44 +72,9 @@ class AnalysisResult:
             "duration_s": round(self.duration_s, 3),
             "pose_detectable": self.pose_detectable,
             "rep_count": self.rep_count,
-            "reps": [
-                {
-                    "index": r.index,
-                    "start_s": num(r.start_s),
-                    "end_s": num(r.end_s),
-                    "rom_deg": num(r.rom_deg),
-                    "peak_deg": num(r.peak_deg),
-                    "score": num(r.score),
-                    "faults": list(r.faults),
-                    "side": r.side,
-                    "duration_s": num(r.duration_s),
-                    "up_s": num(r.up_s),
-                    "down_s": num(r.down_s),
-                    "sparc": num(r.sparc),
-                }
-                for r in self.reps
-            ],
-            "holds": [
-                {
-                    "start_s": num(h.start_s),
-                    "end_s": num(h.end_s),
-                    "duration_s": num(h.duration_s),
-                    "sway": num(h.sway),
-                    "touch_downs": h.touch_downs,
-                }
-                for h in self.holds
-            ],
-            "faults": [
-                {
-                    "id": f.id,
-                    "t_s": num(f.t),
-                    "rep": f.rep,
-                    "message": f.message,
-                    "cue": f.cue,
-                    "side": f.side,
-                }
-                for f in self.faults
-            ],
+            "reps": [report_item(to_json(r), REP_REPORT, 3) for r in self.reps],
+            "holds": [report_item(to_json(h), HOLD_REPORT, 3) for h in self.holds],
+            "faults": [report_item(to_json(f), FAULT_REPORT, 3) for f in self.faults],
             "warnings": list(self.warnings),
             "symmetry": self.symmetry.to_dict() if self.symmetry is not None else None,
         }
@@ -122,27 +85,20 @@ def score_track(
     poses: list[tuple[float, Pose | None]],
     image_size: tuple[int, int],
     smooth: bool = True,
-    sink: ResultSink | None = None,
+    sink: EventSink | None = None,
     reference: PersonalReference | None = None,
 ) -> ExerciseEngine:
-    """Run the engine over an already-estimated track (used by analysis, eval and tests);
-    `sink` gets each frame's (filtered) pose and each event, as in `analyze_video`;
-    `reference`, the patient's own good reps, judges each rep against them too."""
-    from pose.filters import LandmarkFilter
+    """Run the pipeline after the model (`FrameProcessor.process_pose`) over an
+    already-estimated track (used by analysis, eval and tests); `sink` gets each frame's
+    (filtered) pose and each event, as in `analyze_video`; `reference`, the patient's own
+    good reps, judges each rep against them too."""
+    from coach.pipeline import FrameProcessor, LandmarksOnly
 
-    w, h = image_size
-    engine = ExerciseEngine(exercise, w / h if h else 1.0, reference=reference)
-    lf = LandmarkFilter() if smooth else None
+    proc = FrameProcessor(exercise, LandmarksOnly(), smooth=smooth, reference=reference, sink=sink)
+    engine = proc.engine_for(image_size)
     for t, pose in poses:
-        p = lf(pose) if lf is not None else pose
-        events = engine.update(t, p.landmarks if p is not None else None)
-        if sink is not None:
-            sink.frame(t, None if p is None else p.landmarks)
-            for event in events:
-                sink.event(event.to_dict())
-    for event in engine.finish():
-        if sink is not None:
-            sink.event(event.to_dict())
+        proc.process_pose(t, pose, image_size)
+    proc.finish()
     return engine
 
 
@@ -180,7 +136,7 @@ def analyze_video(
     estimator: PoseEstimator | None = None,
     annotate: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
-    sink: ResultSink | None = None,
+    sink: EventSink | None = None,
     reference: PersonalReference | None = None,
 ) -> AnalysisResult:
     """Analyse one video file. Raises pose.sources.SourceError for unreadable input and
@@ -196,26 +152,21 @@ def analyze_video(
     warnings: list[str] = []
     with VideoFileSource(path) as source:
         info = source.info
-        proc = FrameProcessor(exercise, estimator, reference=reference)
         annotator = (
             Annotator(annotate, info.fps, (info.width, info.height), exercise) if annotate else None
+        )
+        sinks = Sinks([sink, annotator])
+        proc = FrameProcessor(
+            exercise, estimator, reference=reference, sink=sinks if sinks.sinks else None
         )
         last_t = 0.0
         try:
             for frame in source:
-                result = proc.process(frame)
+                proc.process(frame)
                 last_t = frame.t
-                if sink is not None:
-                    sink.frame(frame.t, None if result.pose is None else result.pose.landmarks)
-                    for event in result.events:
-                        sink.event(event.to_dict())
-                if annotator is not None:
-                    annotator.write(frame, result)
                 if progress is not None:
                     progress(frame.index + 1, info.frame_count)
-            for event in proc.finish():
-                if sink is not None:
-                    sink.event(event.to_dict())
+            proc.finish()
         finally:
             proc.close()
             if annotator is not None:

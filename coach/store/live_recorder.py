@@ -1,9 +1,9 @@
 """Records live sessions into the store from the server's event loop, without blocking it.
 
-The live session calls `recorder(session_id, event)` for every event and
-`recorder.frame(session_id, message)` for every processed frame, on the event loop. Both only
-enqueue; one writer thread owns the `SessionWriter`s and commits (a rep as soon as it
-completes, frames about every second). A killed server loses what was still queued: at most
+Each live session feeds its own sink (`recorder.sink(session_id)`, a coach.sinks.EventSink)
+every event and every processed frame, on the event loop. The sink only enqueues; one writer
+thread owns the `SessionWriter`s and commits (a rep as soon as it completes, frames about
+every second). A killed server loses what was still queued: at most
 a few milliseconds of events and the last second of frames.
 """
 
@@ -17,26 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from coach.sinks import NO_INFO, FrameInfo
 from coach.store.records import SessionFactory, SessionWriter
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
-
-
-def frame_landmarks(message: dict[str, Any]) -> np.ndarray | None:
-    """The live frame message's landmarks ([x, y, visibility, z] rows) as (33, 4) x, y, z, v."""
-    rows = message.get("landmarks")
-    if not rows:
-        return None
-    arr = np.asarray(rows, dtype=np.float32)
-    if arr.ndim != 2 or arr.shape[0] != 33 or arr.shape[1] < 3:
-        return None
-    out = np.zeros((33, 4), np.float32)
-    out[:, 0], out[:, 1], out[:, 3] = arr[:, 0], arr[:, 1], arr[:, 2]
-    if arr.shape[1] >= 4:
-        out[:, 2] = arr[:, 3]
-    return out
 
 
 class LiveRecorder:
@@ -53,11 +39,9 @@ class LiveRecorder:
         self._thread.start()
 
     # ---- called on the event loop: enqueue only -------------------------------------------
-    def __call__(self, session_id: str, event: dict[str, Any]) -> None:
-        self._queue.put(("event", session_id, event))
-
-    def frame(self, session_id: str, message: dict[str, Any]) -> None:
-        self._queue.put(("frame", session_id, message))
+    def sink(self, session_id: str) -> _SessionSink:
+        """Where one live session's events and frames go (coach.sinks.EventSink)."""
+        return _SessionSink(self._queue, session_id)
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything queued so far is written (tests, shutdown)."""
@@ -125,11 +109,27 @@ class LiveRecorder:
         else:
             writer.event(event)
 
-    def _on_frame(self, sid: str, message: dict[str, Any]) -> None:
+    def _on_frame(self, sid: str, frame: tuple[float, np.ndarray | None, FrameInfo]) -> None:
         writer = self._writers.get(sid)
         if writer is None:
             return
-        size = message.get("image")
-        if size and len(size) == 2:
-            writer.set_image_size((int(size[0]), int(size[1])))
-        writer.frame(float(message.get("t") or 0.0), frame_landmarks(message))
+        writer.frame(*frame)
+
+
+class _SessionSink:
+    """One live session's way into the recorder: enqueues, never waits (coach.sinks.EventSink).
+
+    The session's end is its "SessionEnded" event, so `close` has nothing to do."""
+
+    def __init__(self, queue_: queue.Queue[Any], session_id: str) -> None:
+        self._queue = queue_
+        self.session_id = session_id
+
+    def event(self, event: dict[str, Any]) -> None:
+        self._queue.put(("event", self.session_id, event))
+
+    def frame(self, t: float, landmarks: np.ndarray | None, info: FrameInfo = NO_INFO) -> None:
+        self._queue.put(("frame", self.session_id, (t, landmarks, FrameInfo(info.image_size))))
+
+    def close(self) -> None:
+        pass

@@ -1,9 +1,10 @@
 """Writing exercise sessions as they happen, so a crash loses at most the rep in progress.
 
-`SessionWriter` is fed the engine's events (as dicts, the live protocol's shape) and per-frame
-poses. Each completed rep, hold and fault is committed at once; frames are buffered and
-committed as a compressed chunk about every second (see frames.py). Used directly by
-`coach analyze --save` and video uploads, and from the live server through `LiveRecorder`.
+`SessionWriter` is an event sink (coach.sinks): fed the engine's events (as JSON,
+`scoring.events.to_json`, the live protocol's shape) and per-frame poses. Each completed rep,
+hold and fault is committed at once; frames are buffered and committed as a compressed chunk
+about every second (see frames.py). Used directly by `coach analyze --save` and video
+uploads, and from the live server through `LiveRecorder`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from coach.sinks import NO_INFO, FrameInfo
 from coach.store.frames import encode_chunk
 from coach.store.models import ExerciseSession, Fault, FrameChunk, Hold, Rep
 
@@ -206,14 +208,20 @@ class SessionWriter:
             )
 
     # ---- frames ------------------------------------------------------------------------
-    def frame(self, t: float, landmarks: np.ndarray | None) -> None:
+    def frame(self, t: float, landmarks: np.ndarray | None, info: FrameInfo = NO_INFO) -> None:
         """Buffer one frame's pose ((33, 4) x, y, z, visibility, or None: no person)."""
+        if info.image_size:
+            self.set_image_size(info.image_size)
         row = np.full((33, 4), np.nan, np.float32) if landmarks is None else landmarks
         self._t.append(float(t))
         self._lm.append(np.asarray(row, np.float32))
         self.last_t = float(t)
         if self._t[-1] - self._t[0] >= self.chunk_s:
             self.flush_frames()
+
+    def close(self) -> None:
+        """Commit the frames buffered so far (`finish` ends the session)."""
+        self.flush_frames()
 
     def flush_frames(self) -> None:
         if not self._t:
