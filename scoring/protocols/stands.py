@@ -190,16 +190,18 @@ def five_times_sit_to_stand(
     age: int | None = None,
 ) -> ProtocolResult:
     """Seconds from the first movement to the fifth stand; compared with the age mean (if an
-    age is given) and the fall-risk cut-off."""
+    age is given) and the fall-risk cut-off (studied only from `fall_risk_min_age` on: younger
+    patients are not judged by it, and an unknown age is said to need it)."""
     t = np.asarray(t, float)
     h = np.asarray(hip_height, float)
     n = int(norms.constant("stands", 5))
     cutoff = norms.constant("fall_risk_s", 15.0)
+    min_age = int(norms.constant("fall_risk_min_age", 65))
     stands = detect_stands(t, h, enter, exit)
     warnings = lost_warnings(t, np.isfinite(h), "hips, knees or ankles")
     band = norms.optional_band(age, warnings)
     measured: dict[str, object] = {"stands_detected": len(stands)}
-    ref: dict[str, object] = {"fall_risk_cutoff_s": cutoff}
+    ref: dict[str, object] = {"fall_risk_cutoff_s": cutoff, "fall_risk_min_age": min_age}
     if band is not None:
         ref.update({"band": band.label(), "mean_s": band.values["mean"]})
     if len(stands) < n:
@@ -228,10 +230,14 @@ def five_times_sit_to_stand(
         mean = band.values["mean"]
         relation = "slower than" if seconds > mean else "at or faster than"
         parts.append(f"{relation} the mean for {band.label()} ({mean:g} s)")
-    if seconds >= cutoff:
+    if age is not None and age < min_age:
+        parts.append(f"the {cutoff:g} s fall-risk cut-off applies from age {min_age}: not judged")
+    elif seconds >= cutoff:
         parts.append(f"at or above the {cutoff:g} s fall-risk cut-off: increased risk of falls")
     else:
         parts.append(f"below the {cutoff:g} s fall-risk cut-off")
+    if age is None:
+        parts.append(f"the cut-off is for ages {min_age} and older: give the age")
     return ProtocolResult.of(
         norms,
         seconds,

@@ -38,7 +38,7 @@ def test_single_leg_stance_on_the_real_medflex_clip(shared_data: Path) -> None:
     res = run_single_leg_stance(track, side="right", age=72)
     assert lo <= res.value <= hi  # type: ignore[operator]
     assert res.measured["touch_downs"] == gt["touch_downs"]
-    assert res.interpretation == "below the mean for adults 70-79 (15 s)"
+    assert res.interpretation == "below the mean for adults 70-79 (21.5 s)"
     other = run_single_leg_stance(track, side="left")
     assert other.value is None  # the right foot never leaves the floor
     text = format_result(res)
@@ -128,7 +128,7 @@ def test_protocol_json_on_the_real_single_leg_stance_video(shared_data: Path) ->
     out = json.loads(proc.stdout)
     assert out["protocol"] == "single_leg_stance" and out["unit"] == "s"
     assert 7.3 <= out["value"] <= 8.1
-    assert out["reference"] == {"max_s": 45.0, "band": "adults 70-79", "mean_s": 15.0}
+    assert out["reference"] == {"max_s": 45.0, "band": "adults 70-79", "mean_s": 21.5}
     assert out["measured"]["touch_downs"] == 0
 
 

@@ -170,6 +170,34 @@ def test_five_times_sit_to_stand_slow_is_a_fall_risk() -> None:
     assert "increased risk of falls" in res.interpretation
 
 
+def test_five_times_sit_to_stand_cut_off_is_judged_from_65_only() -> None:
+    """Buatois 2008 studied people aged 65 and older: younger patients are not judged by the
+    15 s cut-off, and without an age the result says the cut-off needs one."""
+    t, h = sts_signal(5, 4.0)  # 16.4 s: over the cut-off
+    ref = load_norms("five_times_sit_to_stand")
+    young = five_times_sit_to_stand(t, h, enter=ENTER, exit=EXIT, norms=ref, age=60)
+    assert "applies from age 65: not judged" in young.interpretation
+    assert "increased risk of falls" not in young.interpretation
+    assert young.reference["fall_risk_min_age"] == 65
+    at_65 = five_times_sit_to_stand(t, h, enter=ENTER, exit=EXIT, norms=ref, age=65)
+    assert "increased risk of falls" in at_65.interpretation
+    unknown = five_times_sit_to_stand(t, h, enter=ENTER, exit=EXIT, norms=ref)
+    assert "the cut-off is for ages 65 and older: give the age" in unknown.interpretation
+
+
+def test_single_leg_stance_norms_are_the_best_of_3_column() -> None:
+    """Springer 2007 Table 1, best of 3 trials, sexes pooled (../shared/CLINICAL-NORMS.md)."""
+    norms = load_norms("single_leg_stance")
+    means = [norms.band(age).values["mean"] for age in (30, 45, 55, 65, 75, 85)]
+    assert means == [44.7, 41.9, 41.2, 32.1, 21.5, 9.4]
+    t, c = stance_condition(40.0, (1.0, 31.0))
+    rule = load_exercise("single_leg_stance_left").hold
+    assert rule is not None
+    res = single_leg_stance(t, c, rule, side="left", norms=norms, age=65)
+    assert res.reference["mean_s"] == 32.1
+    assert res.interpretation == "below the mean for adults 60-69 (32.1 s)"
+
+
 def test_five_times_sit_to_stand_incomplete_has_no_time() -> None:
     t, h = sts_signal(4, 2.5)
     ref = load_norms("five_times_sit_to_stand")
@@ -224,8 +252,8 @@ def test_chair_stand_protocol_needs_age_and_sex() -> None:
 
 
 def test_age_only_norms_do_not_need_sex() -> None:
-    assert load_norms("single_leg_stance").band(69).values["mean"] == 26.9
-    assert load_norms("single_leg_stance").band(70).values["mean"] == 15.0
+    assert load_norms("single_leg_stance").band(69).values["mean"] == 32.1
+    assert load_norms("single_leg_stance").band(70).values["mean"] == 21.5
     assert load_norms("five_times_sit_to_stand").band(80).values["mean"] == 14.8
 
 
@@ -250,7 +278,7 @@ def test_single_leg_stance_ends_at_the_first_touch_down() -> None:
     assert res.value == pytest.approx(5.0, abs=0.05)  # 3.0 -> first touch-down at 8.0
     assert res.measured["hold_s"] == pytest.approx(12.0, abs=0.05)
     assert res.measured["touch_downs"] == 1
-    assert res.interpretation == "below the mean for adults 70-79 (15 s)"
+    assert res.interpretation == "below the mean for adults 70-79 (21.5 s)"
     assert "Springer" in res.source
 
 
