@@ -1,16 +1,25 @@
-// The patient's page: pick an exercise, turn on the camera, send frames to the coach one at a
-// time (the next only after the reply: a busy server makes us skip camera frames, never pile
-// them up), draw the returned skeleton over the live video, show and speak the coaching.
-// Protocol: docs/LIVE-PROTOCOL.md.
+// The patient's page: pick an exercise, turn on the camera, find the pose, show and speak the
+// coaching. Two ways to find the pose (docs/LIVE-PROTOCOL.md, "Where the pose is found"):
+// - on this device (the default where the browser can): MediaPipe runs in the page
+//   (device_pose.js), the page draws its own skeleton at once and sends only the landmarks;
+// - on the server (the fallback, or ?pose=server): the page sends JPEG frames one at a time
+//   (the next only after the reply: a busy server makes us skip camera frames, never pile
+//   them up) and draws the skeleton the server returns.
+// Either way counts, cues and faults come from the server's `frame` replies.
 import {
   $, Speaker, describeEvent, drawSkeleton, progressText, setText, setupReadouts, show,
   updateReadouts, wsUrl,
 } from "./common.js";
+import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
 
 const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
 const JPEG_QUALITY = 0.7;
 const REPLY_TIMEOUT_MS = 5000;
 const NON_FATAL_CODES = new Set(["server_busy", "server_stopping"]);
+const MAX_LANDMARK_RATE = 30; // landmark messages a second, at most (the protocol allows 60)
+const MAX_UNANSWERED = 3; // landmark messages on their way before we skip sending
+const SHARE_VIDEO_FPS = 10; // JPEGs a second for the therapist when the patient shares video
+const DEVICE_FAILURES_TO_FALL_BACK = 5; // model errors in a row before the server takes over
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"));
@@ -38,6 +47,19 @@ const state = {
   processed: 0,
   skipped: 0,
   latencies: [],
+  // Where the pose is found: "device" or "server"; decided once per page (choosePoseMode).
+  poseMode: null,
+  poseModeReady: null, // the promise of that decision
+  device: null, // the on-device model (device_pose.js), in device mode
+  detecting: false,
+  lastDetectAt: 0,
+  deviceFailures: 0,
+  seq: 0,
+  unanswered: 0,
+  faultJoints: [],
+  sharing: false,
+  lastJpegAt: 0,
+  encoding: false,
 };
 
 // ---- small UI helpers ------------------------------------------------------------------
@@ -149,7 +171,8 @@ async function start() {
   }
   show($("setup-panel"), true);
   setText($("setup-text"), "Starting the camera and the coach…");
-  connect();
+  // The model loads while the camera starts; the coach is connected once we know which way.
+  choosePoseMode().then(() => { if (!state.ws || state.ws.readyState > WebSocket.OPEN) connect(); });
   // The browser may be waiting for the patient to answer its camera prompt.
   const hint = setTimeout(() => {
     setConnection("Waiting for the camera: if the browser asks, click Allow.");
@@ -176,8 +199,77 @@ async function start() {
   try {
     await video.play();
   } catch { /* autoplay of a muted stream is allowed; keep going */ }
-  setConnection("Camera on. Connecting to the coach…");
+  setConnection(state.poseMode ? "Camera on. Connecting to the coach…"
+    : "Camera on. Getting the pose model ready…");
   scheduleCapture();
+}
+
+// ---- where the pose is found -----------------------------------------------------------
+function poseModeLine(text) {
+  setText($("pose-mode"), text);
+  show($("pose-mode"), !!text);
+}
+
+function useServer(reason) {
+  state.poseMode = "server";
+  poseModeLine(reason ? `Using the server to see you: ${reason}.`
+    : "Using the server to see you: your camera picture is sent to the coach server.");
+}
+
+/** Decide once per page: on this device where it works, else the server (and say why). */
+function choosePoseMode() {
+  if (state.poseModeReady) return state.poseModeReady;
+  const wanted = params.get("pose");
+  state.poseModeReady = (async () => {
+    if (wanted === "server") {
+      useServer("");
+      return;
+    }
+    const seconds = Number(params.get("pose_timeout"));
+    const timeoutMs = seconds > 0 ? seconds * 1000 : INIT_TIMEOUT_MS;
+    try {
+      state.device = await loadDevicePose({
+        timeoutMs,
+        onProgress: (text) => { if (state.running) setText($("setup-text"), text); },
+      });
+      state.poseMode = "device";
+      if (state.running) setText($("setup-text"), "Checking your position…");
+      poseModeLine("Your pose is found on this device: your camera picture stays here"
+        + " (unless you share your video).");
+    } catch (err) {
+      const reason = err instanceof DevicePoseError ? err.message : `the on-device model failed (${err})`;
+      if (wanted === "device") {
+        // Forced: no quiet fallback, say what went wrong.
+        state.poseMode = "device-failed";
+        poseModeLine(`The on-device model could not start: ${reason}.`);
+        showAlert(`The on-device model could not start: ${reason}. Open the page without`
+          + " pose=device to let the server see you.");
+        if (state.running) {
+          state.running = false;
+          stopCamera();
+          show($("stop"), false);
+          setConnection("Not connected.");
+        }
+        return;
+      }
+      useServer(reason);
+    }
+  })();
+  return state.poseModeReady;
+}
+
+/** The on-device model failed during the session: let the server see the patient instead. */
+function fallBackToServer(reason) {
+  if (state.device) state.device.close();
+  state.device = null;
+  useServer(reason);
+  showNotice(`Using the server to see you from now on: ${reason}.`, 8000);
+  if (state.ws) {
+    const old = state.ws;
+    state.ws = null; // its close must not schedule a reconnect of its own
+    old.close(1000, "switching to server pose");
+  }
+  connect();
 }
 
 function cameraFailed(err) {
@@ -233,7 +325,9 @@ function endSession() {
 // ---- WebSocket ---------------------------------------------------------------------------
 function connect() {
   clearTimeout(state.reconnectTimer);
+  if (state.poseMode === "device-failed") return;
   let path = `/ws/live?exercise=${encodeURIComponent(state.exercise.id)}`;
+  if (state.poseMode === "device") path += "&pose=device";
   if (state.sessionId) {
     path += `&session=${encodeURIComponent(state.sessionId)}&reps=${state.count}&holds=${state.holds}`;
   }
@@ -241,6 +335,7 @@ function connect() {
   ws.binaryType = "arraybuffer";
   state.ws = ws;
   state.inFlight = false;
+  state.unanswered = 0;
   ws.onmessage = (ev) => {
     if (typeof ev.data !== "string") return;
     let msg;
@@ -253,6 +348,7 @@ function connect() {
 function onClose(ws, ev) {
   if (ws !== state.ws) return;
   state.inFlight = false;
+  state.unanswered = 0;
   if (!state.running || state.fatal) return;
   const seconds = Math.round(state.reconnectDelay / 1000);
   const why = ev.code === 1012 ? "The coach server is restarting." : "Connection to the coach lost.";
@@ -266,7 +362,7 @@ function handle(msg) {
   switch (msg.type) {
     case "session": return onSession(msg);
     case "frame": return onFrame(msg);
-    case "dropped": state.inFlight = false; return;
+    case "dropped": answered(); return;
     case "error": return onError(msg);
     case "therapist_message": return onTherapistMessage(msg);
     case "followers":
@@ -302,14 +398,26 @@ function onSession(msg) {
   if ($("share-video").checked) sendControl({ type: "share_video", enabled: true });
 }
 
-function onFrame(msg) {
+/** A reply (frame, dropped, error) for one of our frames or landmark messages. */
+function answered() {
   state.inFlight = false;
-  state.processed += 1;
-  state.latencies.push(performance.now() - state.sentAt);
-  if (overlay.width !== msg.image[0] || overlay.height !== msg.image[1]) {
-    [overlay.width, overlay.height] = msg.image;
+  state.unanswered = Math.max(0, state.unanswered - 1);
+}
+
+function onFrame(msg) {
+  answered();
+  if (state.poseMode === "device") {
+    // The skeleton is drawn from the page's own results (onDeviceResult); the server adds
+    // which joints to draw red.
+    state.faultJoints = msg.fault_joints || [];
+  } else {
+    state.processed += 1;
+    state.latencies.push(performance.now() - state.sentAt);
+    if (overlay.width !== msg.image[0] || overlay.height !== msg.image[1]) {
+      [overlay.width, overlay.height] = msg.image;
+    }
+    drawSkeleton(overlay.getContext("2d"), msg.landmarks, state.edges, msg.fault_joints);
   }
-  drawSkeleton(overlay.getContext("2d"), msg.landmarks, state.edges, msg.fault_joints);
   updateReadouts(msg, state.exercise);
   if (state.lastStage === "setup" && msg.stage === "active") {
     showNotice("You are in position. Start the exercise!", 4000);
@@ -342,7 +450,8 @@ function onEvent(e, msg) {
 }
 
 function onError(msg) {
-  if (msg.seq !== undefined) state.inFlight = false;
+  if (msg.seq !== undefined) answered();
+  if (msg.code === "bad_landmarks") return; // one message the server could not use; go on
   if (msg.fatal) {
     state.fatal = !NON_FATAL_CODES.has(msg.code);
     showAlert(msg.message);
@@ -400,13 +509,96 @@ function scheduleCapture() {
   else setTimeout(onVideoFrame, 33);
 }
 
-function onVideoFrame() {
-  trySend();
+function onVideoFrame(now, metadata) {
+  if (state.poseMode === "device" && state.device) {
+    // Capture time on the performance.now() clock: the camera's when the browser knows it.
+    const at = metadata && metadata.captureTime ? metadata.captureTime
+      : (typeof now === "number" ? now : performance.now());
+    detectOnDevice(at);
+    shareVideo();
+  } else if (state.poseMode === "server") {
+    trySend();
+  }
   scheduleCapture();
+}
+
+// ---- on-device frames --------------------------------------------------------------------
+async function detectOnDevice(capturedAt) {
+  if (state.detecting || !state.running || !state.stream || !video.videoWidth) return;
+  if (performance.now() - state.lastDetectAt < 1000 / MAX_LANDMARK_RATE) return;
+  state.detecting = true;
+  state.lastDetectAt = performance.now();
+  const size = [video.videoWidth, video.videoHeight];
+  let result;
+  try {
+    result = await state.device.detect(video);
+    state.deviceFailures = 0;
+  } catch (err) {
+    state.detecting = false;
+    state.deviceFailures += 1;
+    if (state.deviceFailures >= DEVICE_FAILURES_TO_FALL_BACK && state.device) {
+      fallBackToServer(`the on-device model stopped working (${err.message || err})`);
+    }
+    return;
+  }
+  state.detecting = false;
+  if (!state.running || state.poseMode !== "device") return;
+  state.processed += 1;
+  state.latencies.push(result.ms);
+  onDeviceResult(result.landmarks, size, capturedAt / 1000);
+}
+
+function onDeviceResult(landmarks, size, t) {
+  // Draw at once, at camera rate: the server's reply is not needed for the skeleton.
+  if (overlay.width !== size[0] || overlay.height !== size[1]) [overlay.width, overlay.height] = size;
+  drawSkeleton(overlay.getContext("2d"), forDrawing(landmarks), state.edges,
+    landmarks ? state.faultJoints : []);
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  if (state.unanswered >= MAX_UNANSWERED) {
+    if (performance.now() - state.sentAt < REPLY_TIMEOUT_MS) {
+      state.skipped += 1;
+      return;
+    }
+    state.unanswered = 0; // replies got lost; do not stall forever
+  }
+  state.seq += 1;
+  state.unanswered += 1;
+  state.sentAt = performance.now();
+  ws.send(JSON.stringify({ type: "landmarks", seq: state.seq, t, image: size, landmarks }));
+}
+
+/** In device mode JPEGs go to the server only while the patient shares their video. */
+function shareVideo() {
+  const ws = state.ws;
+  if (!$("share-video").checked || state.encoding || !ws || ws.readyState !== WebSocket.OPEN) return;
+  if (performance.now() - state.lastJpegAt < 1000 / SHARE_VIDEO_FPS || !video.videoWidth) return;
+  state.lastJpegAt = performance.now();
+  state.encoding = true;
+  encodeFrame((blob) => {
+    state.encoding = false;
+    if (blob && ws === state.ws && ws.readyState === WebSocket.OPEN && $("share-video").checked) {
+      ws.send(blob);
+    }
+  });
+}
+
+// ---- server frames -----------------------------------------------------------------------
+function encodeFrame(done) {
+  const scale = Math.min(1, MAX_SEND_WIDTH / video.videoWidth);
+  const w = Math.round(video.videoWidth * scale);
+  const h = Math.round(video.videoHeight * scale);
+  if (capture.width !== w || capture.height !== h) {
+    capture.width = w;
+    capture.height = h;
+  }
+  capture.getContext("2d").drawImage(video, 0, 0, w, h);
+  capture.toBlob(done, "image/jpeg", JPEG_QUALITY);
 }
 
 function trySend() {
   const ws = state.ws;
+  if (state.poseMode !== "server") return;
   if (!state.running || !state.stream || !ws || ws.readyState !== WebSocket.OPEN) return;
   if (!video.videoWidth) return;
   if (state.inFlight) {
@@ -416,20 +608,12 @@ function trySend() {
     }
     state.inFlight = false; // the reply got lost; do not stall forever
   }
-  const scale = Math.min(1, MAX_SEND_WIDTH / video.videoWidth);
-  const w = Math.round(video.videoWidth * scale);
-  const h = Math.round(video.videoHeight * scale);
-  if (capture.width !== w || capture.height !== h) {
-    capture.width = w;
-    capture.height = h;
-  }
-  capture.getContext("2d").drawImage(video, 0, 0, w, h);
   state.inFlight = true;
   state.sentAt = performance.now();
-  capture.toBlob((blob) => {
+  encodeFrame((blob) => {
     if (blob && ws.readyState === WebSocket.OPEN && ws === state.ws) ws.send(blob);
     else state.inFlight = false;
-  }, "image/jpeg", JPEG_QUALITY);
+  });
 }
 
 // Connection read-out once a second: what the patient needs to know if it feels slow.
@@ -437,7 +621,9 @@ setInterval(() => {
   if (!state.running || !state.ws || state.ws.readyState !== WebSocket.OPEN || !state.processed) return;
   const lat = state.latencies.sort((a, b) => a - b);
   const p50 = lat.length ? Math.round(lat[Math.floor(lat.length / 2)]) : 0;
-  setConnection(`Connected · ${state.processed} frames/s · ${p50} ms`);
+  setConnection(state.poseMode === "device"
+    ? `Connected · pose on this device · ${state.processed} frames/s · ${p50} ms a frame`
+    : `Connected · ${state.processed} frames/s · ${p50} ms`);
   state.processed = 0;
   state.skipped = 0;
   state.latencies = [];
