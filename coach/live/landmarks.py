@@ -46,6 +46,9 @@ class LandmarkMessage:
     landmarks: np.ndarray | None  # (33, 4) float32 x, y, z, visibility; None: no person
 
 
+_NUM = frozenset((int, float))
+
+
 def _is_number(value: Any) -> bool:
     return type(value) is float or type(value) is int  # not bool, not str, not None
 
@@ -90,7 +93,10 @@ def check_landmarks(data: dict[str, Any], last_t: float | None = None) -> Landma
             seq,
         )
     for i, row in enumerate(rows):
-        if type(row) is not list or len(row) != 4 or not all(_is_number(v) for v in row):
+        if type(row) is not list or len(row) != 4:
+            raise BadLandmarks(f"Landmark {i} must be four numbers [x, y, z, visibility].", seq)
+        a, b, c, d = row
+        if not (type(a) in _NUM and type(b) in _NUM and type(c) in _NUM and type(d) in _NUM):
             raise BadLandmarks(f"Landmark {i} must be four numbers [x, y, z, visibility].", seq)
     try:
         arr = np.array(rows, dtype=np.float64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 
@@ -27,7 +28,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_FAST = json.JSONDecoder(parse_constant=_refuse_constant)
+# Only a number with a 3-digit exponent or 309+ digits can overflow to inf: those messages
+# take the decoder that checks every float (slower), the rest the plain C one.
+_MAY_OVERFLOW = re.compile(r"[eE][+]?0*\d{3}|\d{309}")
 
 
 def parse_message(text: str, max_chars: int) -> dict[str, Any] | str:
@@ -35,7 +40,7 @@ def parse_message(text: str, max_chars: int) -> dict[str, Any] | str:
     if len(text) > max_chars:
         return f"Message too long ({len(text)} characters; limit {max_chars})."
     try:
-        data = _DECODER.decode(text)
+        data = (_STRICT if _MAY_OVERFLOW.search(text) else _FAST).decode(text)
     except _NotFinite:
         return "Numbers must be finite: NaN, Infinity and overflowing numbers are refused."
     except RecursionError:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from coach.live.landmarks import LandmarkMessage
 from coach.live.outbox import Outbox
 from coach.live.readouts import exercise_info, json_safe, percentile, set_progress
@@ -430,7 +432,12 @@ class LiveSession:
         pose = None if msg.landmarks is None else Pose(msg.landmarks, t, msg.image)
         try:
             result = device.process_pose(t, pose, msg.image)
-            message = json_safe(result.to_message())
+            message = result.to_message()
+            rows = message.pop("landmarks")  # checked finite: json_safe need not walk them
+            message = json_safe(message)
+            pose_out = result.pose
+            finite = pose_out is None or bool(np.isfinite(pose_out.landmarks).all())
+            message["landmarks"] = rows if finite else json_safe(rows)
         except Exception as exc:  # the engine failed on this frame only
             log.exception("session %s: landmark message %d failed", self.id, msg.seq)
             self._reply_error(msg.seq, "processing_failed", f"This frame failed: {exc}")
