@@ -21,17 +21,22 @@ export class DevicePoseError extends Error {
   }
 }
 
-/** Why this browser cannot run the model (a sentence), or null when WebGL is there. */
-export function webglProblem() {
+const NO_WEBGL = "this browser or device has no WebGL, which the on-device model needs";
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
+
+/** {problem: a sentence or null, software: true when WebGL is drawn by the CPU, renderer}. */
+export function webglInfo() {
   try {
     const canvas = document.createElement("canvas");
     const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
-    if (!gl) return "this browser or device has no WebGL, which the on-device model needs";
+    if (!gl) return { problem: NO_WEBGL, software: false, renderer: "" };
+    const debug = gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
     const lose = gl.getExtension("WEBGL_lose_context");
     if (lose) lose.loseContext(); // give the context back; MediaPipe makes its own
-    return null;
+    return { problem: null, software: SOFTWARE_GL.test(renderer), renderer };
   } catch {
-    return "this browser or device has no WebGL, which the on-device model needs";
+    return { problem: NO_WEBGL, software: false, renderer: "" };
   }
 }
 
@@ -120,16 +125,24 @@ class DevicePose {
 }
 
 /**
- * Check WebGL and the server's assets, load pose.js and start the model: the "full" model
+ * Check the server's assets and WebGL, load pose.js and start the model: the "full" model
  * (as the server's), smoothing off (the server filters), tracking from frame to frame.
  * Resolves once the model has processed one blank frame, so a model that cannot start
- * (WebGL too weak, wasm refused) is found here, not during the exercise.
+ * (WebGL too weak, wasm refused) is found here, not during the exercise. WebGL drawn by the
+ * CPU (SwiftShader, llvmpipe: no usable graphics chip) runs the model at a frame or two a
+ * second, too slow to coach: refused unless `allowSoftware`.
  */
-export async function loadDevicePose({ timeoutMs = INIT_TIMEOUT_MS, onProgress = () => {}, options = {} } = {}) {
-  const noGl = webglProblem();
-  if (noGl) throw new DevicePoseError(noGl, "no_webgl");
+export async function loadDevicePose({
+  timeoutMs = INIT_TIMEOUT_MS, onProgress = () => {}, options = {}, allowSoftware = false,
+} = {}) {
   onProgress("Checking for the on-device model…");
   await assetsStatus();
+  const gl = webglInfo();
+  if (gl.problem) throw new DevicePoseError(gl.problem, "no_webgl");
+  if (gl.software && !allowSoftware) {
+    throw new DevicePoseError("this device has no graphics acceleration for the on-device"
+      + " model (it would see you only a frame or two a second)", "software_webgl");
+  }
   const deadline = performance.now() + timeoutMs;
   const left = () => Math.max(0, deadline - performance.now());
   onProgress("Loading the pose model onto this device…");

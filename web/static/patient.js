@@ -18,8 +18,10 @@ const REPLY_TIMEOUT_MS = 5000;
 const NON_FATAL_CODES = new Set(["server_busy", "server_stopping"]);
 const MAX_LANDMARK_RATE = 30; // landmark messages a second, at most (the protocol allows 60)
 const MAX_UNANSWERED = 3; // landmark messages on their way before we skip sending
-const SHARE_VIDEO_FPS = 10; // JPEGs a second for the therapist when the patient shares video
 const DEVICE_FAILURES_TO_FALL_BACK = 5; // model errors in a row before the server takes over
+const MIN_DEVICE_FPS = 5; // slower than this on this device (after warming up): use the server
+const DEVICE_WARMUP_FRAMES = 3;
+const DEVICE_SPEED_FRAMES = 8;
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"));
@@ -49,17 +51,16 @@ const state = {
   latencies: [],
   // Where the pose is found: "device" or "server"; decided once per page (choosePoseMode).
   poseMode: null,
+  wsPose: null, // the pose mode of the current connection, as its `session` message says
   poseModeReady: null, // the promise of that decision
   device: null, // the on-device model (device_pose.js), in device mode
   detecting: false,
   lastDetectAt: 0,
   deviceFailures: 0,
+  deviceTimes: [], // ms a frame of the first detections, to check the device is fast enough
   seq: 0,
   unanswered: 0,
   faultJoints: [],
-  sharing: false,
-  lastJpegAt: 0,
-  encoding: false,
 };
 
 // ---- small UI helpers ------------------------------------------------------------------
@@ -210,6 +211,24 @@ function poseModeLine(text) {
   show($("pose-mode"), !!text);
 }
 
+/** The mode to ask the server for. The server takes no video on a device-mode connection,
+ * so while the patient shares their video (it goes to the server anyway) the server sees them. */
+function wantedPose() {
+  return state.poseMode === "device" && state.device && !$("share-video").checked
+    ? "device" : "server";
+}
+
+function describeConnectionPose() {
+  if (state.wsPose === "device") {
+    poseModeLine("Your pose is found on this device: your camera picture stays here.");
+  } else if (state.poseMode === "device" && state.device) {
+    poseModeLine("While you share your video, the server sees you: your camera picture is sent"
+      + " to the coach server.");
+  } else if (state.wsPose === "server" && state.poseMode === "device") {
+    useServer("this coach server does not take poses found on the device");
+  }
+}
+
 function useServer(reason) {
   state.poseMode = "server";
   poseModeLine(reason ? `Using the server to see you: ${reason}.`
@@ -230,12 +249,12 @@ function choosePoseMode() {
     try {
       state.device = await loadDevicePose({
         timeoutMs,
+        allowSoftware: wanted === "device",
         onProgress: (text) => { if (state.running) setText($("setup-text"), text); },
       });
       state.poseMode = "device";
       if (state.running) setText($("setup-text"), "Checking your position…");
-      poseModeLine("Your pose is found on this device: your camera picture stays here"
-        + " (unless you share your video).");
+      poseModeLine("Your pose is found on this device: your camera picture stays here.");
     } catch (err) {
       const reason = err instanceof DevicePoseError ? err.message : `the on-device model failed (${err})`;
       if (wanted === "device") {
@@ -258,18 +277,23 @@ function choosePoseMode() {
   return state.poseModeReady;
 }
 
+/** Open a new connection for the same session in the mode now wanted (the server lets a
+ * resumed session change mode: `pose` is per connection). */
+function reconnectForPose() {
+  if (!state.running || !state.ws) return;
+  const old = state.ws;
+  state.ws = null; // its close must not schedule a reconnect of its own
+  if (old.readyState <= WebSocket.OPEN) old.close(1000, "changing pose mode");
+  connect();
+}
+
 /** The on-device model failed during the session: let the server see the patient instead. */
 function fallBackToServer(reason) {
   if (state.device) state.device.close();
   state.device = null;
   useServer(reason);
   showNotice(`Using the server to see you from now on: ${reason}.`, 8000);
-  if (state.ws) {
-    const old = state.ws;
-    state.ws = null; // its close must not schedule a reconnect of its own
-    old.close(1000, "switching to server pose");
-  }
-  connect();
+  if (state.wsPose === "device") reconnectForPose();
 }
 
 function cameraFailed(err) {
@@ -327,17 +351,18 @@ function connect() {
   clearTimeout(state.reconnectTimer);
   if (state.poseMode === "device-failed") return;
   let path = `/ws/live?exercise=${encodeURIComponent(state.exercise.id)}`;
-  if (state.poseMode === "device") path += "&pose=device";
+  path += `&pose=${wantedPose()}`;
   if (state.sessionId) {
     path += `&session=${encodeURIComponent(state.sessionId)}&reps=${state.count}&holds=${state.holds}`;
   }
   const ws = new WebSocket(wsUrl(path));
   ws.binaryType = "arraybuffer";
   state.ws = ws;
+  state.wsPose = null;
   state.inFlight = false;
   state.unanswered = 0;
   ws.onmessage = (ev) => {
-    if (typeof ev.data !== "string") return;
+    if (ws !== state.ws || typeof ev.data !== "string") return;
     let msg;
     try { msg = JSON.parse(ev.data); } catch { return; }
     handle(msg);
@@ -395,6 +420,8 @@ function onSession(msg) {
   else showAlert("");
   setConnection(msg.how === "resumed" ? "Reconnected. Your session continues." : "Connected to the coach.");
   flushProblem();
+  state.wsPose = msg.pose || "server"; // a server without on-device support says nothing
+  describeConnectionPose();
   if ($("share-video").checked) sendControl({ type: "share_video", enabled: true });
 }
 
@@ -406,7 +433,7 @@ function answered() {
 
 function onFrame(msg) {
   answered();
-  if (state.poseMode === "device") {
+  if (state.wsPose === "device") {
     // The skeleton is drawn from the page's own results (onDeviceResult); the server adds
     // which joints to draw red.
     state.faultJoints = msg.fault_joints || [];
@@ -510,13 +537,12 @@ function scheduleCapture() {
 }
 
 function onVideoFrame(now, metadata) {
-  if (state.poseMode === "device" && state.device) {
+  if (state.wsPose === "device" && state.device) {
     // Capture time on the performance.now() clock: the camera's when the browser knows it.
     const at = metadata && metadata.captureTime ? metadata.captureTime
       : (typeof now === "number" ? now : performance.now());
     detectOnDevice(at);
-    shareVideo();
-  } else if (state.poseMode === "server") {
+  } else if (state.wsPose === "server") {
     trySend();
   }
   scheduleCapture();
@@ -542,10 +568,27 @@ async function detectOnDevice(capturedAt) {
     return;
   }
   state.detecting = false;
-  if (!state.running || state.poseMode !== "device") return;
+  if (!state.running || state.wsPose !== "device") return;
   state.processed += 1;
   state.latencies.push(result.ms);
   onDeviceResult(result.landmarks, size, capturedAt / 1000);
+  checkDeviceSpeed(result.ms);
+}
+
+/** Once, after a few frames: a device too slow to coach hands over to the server (unless
+ * ?pose=device forces it). */
+function checkDeviceSpeed(ms) {
+  const times = state.deviceTimes;
+  if (params.get("pose") === "device" || times.length >= DEVICE_WARMUP_FRAMES + DEVICE_SPEED_FRAMES) return;
+  times.push(ms);
+  if (times.length < DEVICE_WARMUP_FRAMES + DEVICE_SPEED_FRAMES) return;
+  const steady = times.slice(DEVICE_WARMUP_FRAMES).sort((a, b) => a - b);
+  const median = steady[Math.floor(steady.length / 2)];
+  if (median > 1000 / MIN_DEVICE_FPS) {
+    const fps = Math.round(1000 / median);
+    const rate = fps <= 1 ? "about a frame a second or less" : `about ${fps} frames a second`;
+    fallBackToServer(`this device finds your pose too slowly (${rate})`);
+  }
 }
 
 function onDeviceResult(landmarks, size, t) {
@@ -568,21 +611,6 @@ function onDeviceResult(landmarks, size, t) {
   ws.send(JSON.stringify({ type: "landmarks", seq: state.seq, t, image: size, landmarks }));
 }
 
-/** In device mode JPEGs go to the server only while the patient shares their video. */
-function shareVideo() {
-  const ws = state.ws;
-  if (!$("share-video").checked || state.encoding || !ws || ws.readyState !== WebSocket.OPEN) return;
-  if (performance.now() - state.lastJpegAt < 1000 / SHARE_VIDEO_FPS || !video.videoWidth) return;
-  state.lastJpegAt = performance.now();
-  state.encoding = true;
-  encodeFrame((blob) => {
-    state.encoding = false;
-    if (blob && ws === state.ws && ws.readyState === WebSocket.OPEN && $("share-video").checked) {
-      ws.send(blob);
-    }
-  });
-}
-
 // ---- server frames -----------------------------------------------------------------------
 function encodeFrame(done) {
   const scale = Math.min(1, MAX_SEND_WIDTH / video.videoWidth);
@@ -598,7 +626,7 @@ function encodeFrame(done) {
 
 function trySend() {
   const ws = state.ws;
-  if (state.poseMode !== "server") return;
+  if (state.wsPose !== "server") return;
   if (!state.running || !state.stream || !ws || ws.readyState !== WebSocket.OPEN) return;
   if (!video.videoWidth) return;
   if (state.inFlight) {
@@ -621,7 +649,7 @@ setInterval(() => {
   if (!state.running || !state.ws || state.ws.readyState !== WebSocket.OPEN || !state.processed) return;
   const lat = state.latencies.sort((a, b) => a - b);
   const p50 = lat.length ? Math.round(lat[Math.floor(lat.length / 2)]) : 0;
-  setConnection(state.poseMode === "device"
+  setConnection(state.wsPose === "device"
     ? `Connected · pose on this device · ${state.processed} frames/s · ${p50} ms a frame`
     : `Connected · ${state.processed} frames/s · ${p50} ms`);
   state.processed = 0;
@@ -635,6 +663,8 @@ $("start").addEventListener("click", start);
 $("stop").addEventListener("click", endSession);
 $("share-video").addEventListener("change", (ev) => {
   sendControl({ type: "share_video", enabled: ev.target.checked });
+  // On-device mode sends no pictures: sharing needs a connection in server mode, and back.
+  if (state.ws && state.wsPose && state.wsPose !== wantedPose()) reconnectForPose();
 });
 $("copy-link").addEventListener("click", async () => {
   const link = $("follow-link").href;
