@@ -17,34 +17,14 @@ from typing import Any
 import pytest
 
 from coach import assets
+from tests.web.test_browser import _launch, _text, playwright  # noqa: F401
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-BASE_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
 DEVICE_TIMEOUT_S = 180  # model start (~20 s) plus a few frames at 1-3 s each in SwiftShader
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Any:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (./run test installs it)")
-    with playwright_api.sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +38,11 @@ def camera(
 
 
 @pytest.fixture()
-def browser(playwright: Any, camera: Path, request: pytest.FixtureRequest) -> Any:
+def browser(playwright: Any, camera: Path, request: pytest.FixtureRequest) -> Any:  # noqa: F811
     extra = getattr(request, "param", [])
-    b = playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[*BASE_FLAGS, f"--use-file-for-fake-video-capture={camera}", *extra],
+    b = _launch(
+        playwright,
+        ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera}", *extra],
     )
     yield b
     b.close()
@@ -124,10 +103,6 @@ def _wait(page: Any, what: Any, timeout_s: float, message: str) -> None:
             return
         page.wait_for_timeout(250)
     raise AssertionError(message)
-
-
-def _text(page: Any, selector: str) -> str:
-    return (page.text_content(selector) or "").strip()
 
 
 def _plausible(row_of: Any) -> bool:
