@@ -39,11 +39,10 @@ class FrameResult:
         s = self.state
         landmarks = None
         if self.pose is not None:
-            lm = self.pose.landmarks
-            landmarks = [
-                [round(float(x), 4), round(float(y), 4), round(float(v), 3), round(float(z), 4)]
-                for x, y, v, z in lm[:, [0, 1, 3, 2]]
-            ]
+            lm = self.pose.landmarks.astype(np.float64)[:, [0, 1, 3, 2]]  # x, y, v, z
+            lm = np.round(lm, 4)
+            lm[:, 2] = np.round(lm[:, 2], 3)
+            landmarks = lm.tolist()
         return {
             "type": "frame",
             "t": round(self.t, 3),

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from coach.live import (
     SESSION_ID_RE,
+    LiveLimits,
     Recorder,
     SessionError,
     SessionRegistry,
@@ -26,7 +27,7 @@ from coach.live import (
 from coach.store import Store
 from web import access
 from web.frames import decode_frame
-from web.live_ws import follower_socket, patient_socket
+from web.live_ws import follower_socket, patient_socket, refuse_cross_origin
 from web.vendor import mount_vendor
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +49,7 @@ def create_app(
     retain_s: float = 1800.0,
     exercise_list: Callable[[], Iterable[Any]] | None = None,
     store: Store | None = None,
+    live_limits: LiveLimits | None = None,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
@@ -68,6 +70,7 @@ def create_app(
             reference_for=store.reference if store is not None else None,
             max_active=max_active,
             retain_s=retain_s,
+            limits=live_limits,
         )
     list_all = exercise_list or _default_exercise_list
 
@@ -149,6 +152,8 @@ def create_app(
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:
+        if await refuse_cross_origin(ws, registry.limits):
+            return
         who = access.identity_of(store, ws)
         patient_id = who.patient_id if who is not None else None
         resume = ws.query_params.get("session")

@@ -3,6 +3,12 @@
 Transport only: each handler reads messages and hands them to the `LiveSession`, and a pump
 task writes the session's outbox back to the socket, so sends never interleave and a slow
 socket never blocks the session. The protocol is documented in docs/LIVE-PROTOCOL.md.
+
+The sockets face the internet (docs/SECURITY.md, "Live WebSocket"): upgrades from another
+site's pages are refused; every message is parsed strictly (no NaN/Infinity, bounded size
+and nesting) and handled on its own, so a bad one gets an error and never ends the session;
+each socket's message rate is bounded and a flood closes it; a patient socket that sends no
+frame in time is closed; the session's pipeline is freed in a `finally`, whatever happened.
 """
 
 from __future__ import annotations
@@ -14,24 +20,42 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from coach.live import Closing, LiveSession, Outbox, SessionError, SessionRegistry
+from coach.live import (
+    MAX_LANDMARK_CHARS,
+    BadLandmarks,
+    Closing,
+    LiveLimits,
+    LiveSession,
+    Outbox,
+    SessionError,
+    SessionRegistry,
+    TokenBucket,
+    check_landmarks,
+    echo_number,
+    parse_message,
+)
+from coach.live.landmarks import seq_hint
 from web.frames import MAX_FRAME_BYTES, MAX_SIDE_PX
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT_CHARS = 4096
+MAX_TEXT_CHARS = 4096  # control messages; landmark messages may take MAX_LANDMARK_CHARS
 MESSAGE_INTERVAL_S = 1.0  # a therapist's messages, at most one a second
 
 # Close codes (4000-4999 are the application's own).
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNKNOWN_SESSION = 4404
+CLOSE_IDLE = 4408
 CLOSE_TAKEN = 4409
 CLOSE_ENDED = 4410
+CLOSE_TOO_MANY = 4429
 CLOSE_BUSY = 4503
+CLOSE_POLICY = 1008
 _CLOSE_FOR = {
     "unknown_exercise": CLOSE_BAD_REQUEST,
     "bad_session_id": CLOSE_BAD_REQUEST,
@@ -41,6 +65,7 @@ _CLOSE_FOR = {
     "session_ended": CLOSE_ENDED,
     "session_starting": CLOSE_TAKEN,
     "server_busy": CLOSE_BUSY,
+    "too_many": CLOSE_TOO_MANY,
 }
 
 
@@ -55,8 +80,58 @@ async def _refuse(ws: WebSocket, code: str, message: str) -> None:
         await ws.close(_CLOSE_FOR.get(code, 1011), code)
 
 
+# ---- origin ------------------------------------------------------------------------------
+_DEFAULT_PORT = {"http": 80, "https": 443}
+
+
+def _origin_key(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORT.get(scheme, 0)
+
+
+def origin_allowed(ws: WebSocket, allowed: tuple[str, ...] = ()) -> bool:
+    """A browser's upgrade from a page of this server (same scheme, host and port), or from
+    one of `allowed`. No Origin header (not a browser: scripts, tests) is allowed: the check
+    stops other sites' pages from using a visitor's browser, cookies and address."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https"):
+        return False
+    theirs = _origin_key(parts.scheme, parts.netloc)
+    scheme = "https" if ws.url.scheme in ("wss", "https") else "http"
+    ours = _origin_key(scheme, ws.headers.get("host", ""))
+    if theirs is not None and theirs == ours:
+        return True
+    for other in allowed:
+        p = urlsplit(other)
+        if theirs is not None and theirs == _origin_key(p.scheme, p.netloc):
+            return True
+    return False
+
+
+async def refuse_cross_origin(ws: WebSocket, limits: LiveLimits) -> bool:
+    """Close an upgrade from another site before accepting it (the client sees HTTP 403);
+    True when it was refused."""
+    if origin_allowed(ws, limits.allowed_origins):
+        return False
+    log.warning("refused a WebSocket upgrade from origin %r", ws.headers.get("origin"))
+    with contextlib.suppress(Exception):
+        await ws.close(CLOSE_POLICY)
+    return True
+
+
+# ---- sending -----------------------------------------------------------------------------
 async def _pump(ws: WebSocket, outbox: Outbox) -> None:
-    """Write the outbox to the socket until it is closed or the socket fails."""
+    """Write the outbox to the socket until it is closed or the socket fails. Never raises:
+    a message that cannot be sent is logged and skipped."""
     try:
         while True:
             item = await outbox.get()
@@ -65,52 +140,108 @@ async def _pump(ws: WebSocket, outbox: Outbox) -> None:
                 return
             if isinstance(item, bytes):
                 await ws.send_bytes(item)
-            else:
-                await ws.send_text(json.dumps(item, separators=(",", ":"), allow_nan=False))
+                continue
+            try:
+                text = json.dumps(item, separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError):
+                log.error("live socket: a %r message is not JSON; not sent", item.get("type"))
+                continue
+            await ws.send_text(text)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return  # the client is gone; the receive loop notices too
+    except Exception:
+        log.exception("live socket: sending failed")
 
 
 async def _stop_pump(pump: asyncio.Task[None], outbox: Outbox) -> None:
-    """Let a closing outbox finish sending (a summary, a reason); otherwise stop at once."""
-    if outbox.closed is not None:
+    """Let a closing outbox finish sending (a summary, a reason); otherwise stop at once.
+    Never raises (the caller frees the session's pipeline next)."""
+    if outbox.closed is not None and not pump.done():
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(pump), timeout=2.0)
     pump.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
+    with contextlib.suppress(asyncio.CancelledError, Exception):
         await pump
 
 
-def _parse_json(text: str) -> dict[str, Any] | str:
-    """The control message as a dict, or the reason it is not one."""
-    if len(text) > MAX_TEXT_CHARS:
-        return f"Control message too long ({len(text)} characters; limit {MAX_TEXT_CHARS})."
+# ---- receiving ---------------------------------------------------------------------------
+class _Throttle:
+    """One socket's message budgets (coach.live.limits.LiveLimits)."""
+
+    def __init__(self, limits: LiveLimits) -> None:
+        self.limits = limits
+        self.all = TokenBucket(limits.max_messages_per_s, limits.message_burst)
+        self.control = TokenBucket(limits.max_control_per_s, limits.control_burst)
+        self.landmarks = TokenBucket(limits.max_landmarks_per_s, limits.landmark_burst)
+        self.discarded = 0
+        self._told_at = -1e9
+
+    def flooded(self, outbox: Outbox) -> bool:
+        """Count one message; True when the socket must close for sending too many."""
+        if self.all.allow():
+            return False
+        self.discarded += 1
+        if self.discarded <= self.limits.flood_close_after:
+            return False
+        outbox.put(
+            _error("too_many_messages", "Too many messages; the connection is closed.", fatal=True)
+        )
+        outbox.close(CLOSE_POLICY, "too many messages")
+        return True
+
+    def over(self, outbox: Outbox) -> bool:
+        """A control message over its budget: True (it is ignored; told once a second)."""
+        if self.control.allow():
+            return False
+        now = time.monotonic()
+        if now - self._told_at >= 1.0:
+            self._told_at = now
+            outbox.put(_error("too_fast", "Too many messages; some were ignored."))
+        return True
+
+
+async def _receive(ws: WebSocket, timeout: float | None) -> dict[str, Any] | None:
+    """The next message; None when the socket is gone. TimeoutError after `timeout`."""
     try:
-        data = json.loads(text)
-    except ValueError:
-        return 'Text messages must be JSON objects like {"type": "ping"}; frames go as binary.'
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        return 'A control message needs a string "type" field.'
-    return data
+        if timeout is None:
+            message = await ws.receive()
+        else:
+            message = await asyncio.wait_for(ws.receive(), timeout=max(0.0, timeout))
+    except (WebSocketDisconnect, RuntimeError):
+        return None
+    if message["type"] == "websocket.disconnect":
+        return None
+    # Yield between messages: a client's backlog must not keep the loop from everyone else.
+    await asyncio.sleep(0)
+    return message
 
 
 def _int_param(ws: WebSocket, name: str) -> int:
     raw = ws.query_params.get(name, "0") or "0"
     try:
-        return max(0, min(int(raw), 10_000))
+        return max(0, min(int(raw[:12]), 10_000))
     except ValueError:
         raise SessionError("bad_request", f"Query parameter {name} must be a number.") from None
+
+
+def _address(ws: WebSocket) -> str | None:
+    return ws.client.host if ws.client is not None else None
 
 
 async def patient_socket(
     ws: WebSocket, registry: SessionRegistry, patient_id: int | None = None
 ) -> None:
-    """/ws/live?exercise=ID[&session=ID&reps=N&holds=N]: one patient's live set.
+    """/ws/live?exercise=ID[&pose=device|server&session=ID&reps=N&holds=N]: one patient's set.
 
     `patient_id` is the signed-in patient (None: an anonymous try-out session)."""
+    limits = registry.limits
+    if await refuse_cross_origin(ws, limits):
+        return
     await ws.accept()
     exercise_id = ws.query_params.get("exercise", "").strip()
     session_id = ws.query_params.get("session") or None
+    pose = ws.query_params.get("pose") or "server"
+    address = _address(ws)
     if not exercise_id:
         await _refuse(ws, "bad_request", "Choose an exercise first (?exercise=ID).")
         return
@@ -122,12 +253,16 @@ async def patient_socket(
             carry_reps=reps,
             carry_holds=holds,
             patient_id=patient_id,
+            pose=pose,
+            address=address,
         )
     except SessionError as exc:
         await _refuse(ws, exc.code, exc.message)
         return
     try:
-        outbox = await session.attach_patient()
+        outbox = await session.attach_patient(
+            pose, address=address, max_backlog=limits.outbox_backlog
+        )
     except SessionError as exc:
         if how != "resumed":
             registry.discard(session.id)
@@ -137,59 +272,137 @@ async def patient_socket(
         "type": "session",
         **session.hello(),
         "how": how,
-        "limits": {"max_frame_bytes": MAX_FRAME_BYTES, "max_side_px": MAX_SIDE_PX},
+        "limits": {
+            "max_frame_bytes": MAX_FRAME_BYTES,
+            "max_side_px": MAX_SIDE_PX,
+            "max_landmark_chars": MAX_LANDMARK_CHARS,
+            "max_landmarks_per_s": limits.max_landmarks_per_s,
+            "first_frame_timeout_s": limits.first_frame_timeout_s,
+            "idle_timeout_s": limits.idle_timeout_s,
+        },
     }
     if how == "restored":
         hello["notice"] = (
             f"The coach server restarted; your count continues from {session.rep_count}."
         )
+    pump: asyncio.Task[None] | None = None
     try:
         await ws.send_text(json.dumps(hello))
-    except (WebSocketDisconnect, RuntimeError, OSError):  # gone while the model was loading
-        await session.detach_patient(outbox)
-        return
-    pump = asyncio.create_task(_pump(ws, outbox))
-    try:
-        await _patient_loop(ws, session, outbox)
+        pump = asyncio.create_task(_pump(ws, outbox))
+        await _patient_loop(ws, session, outbox, limits)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # gone (while the model was loading, or mid-set)
+    except Exception:
+        log.exception("session %s: the patient socket failed", session.id)
     finally:
-        await _stop_pump(pump, outbox)
-        await session.detach_patient(outbox)
-
-
-async def _patient_loop(ws: WebSocket, session: LiveSession, outbox: Outbox) -> None:
-    while outbox.closed is None:
         try:
-            message = await ws.receive()
-        except (WebSocketDisconnect, RuntimeError):
+            if pump is not None:
+                await _stop_pump(pump, outbox)
+        finally:
+            # Whatever happened above, the worker (a few hundred MB) is freed.
+            await session.detach_patient(outbox)
+
+
+async def _patient_loop(
+    ws: WebSocket, session: LiveSession, outbox: Outbox, limits: LiveLimits
+) -> None:
+    throttle = _Throttle(limits)
+    opened = time.monotonic()
+    last_frame: float | None = None
+    while outbox.closed is None:
+        if last_frame is None:
+            deadline = opened + limits.first_frame_timeout_s
+        else:
+            deadline = last_frame + limits.idle_timeout_s
+        try:
+            message = await _receive(ws, deadline - time.monotonic())
+        except TimeoutError:
+            if last_frame is None:
+                code, text = "no_frames", "No camera frames arrived; the connection is closed."
+            else:
+                code, text = "idle_timeout", "No camera frames for a while; the set is paused."
+            outbox.put(_error(code, text + " Your count is kept.", fatal=True))
+            outbox.close(CLOSE_IDLE, code)
             return
-        if message["type"] == "websocket.disconnect":
+        if message is None:
+            return
+        if throttle.flooded(outbox):
             return
         data, text = message.get("bytes"), message.get("text")
         if data is not None:
+            if session.pose == "device":
+                if not throttle.over(outbox):
+                    outbox.put(_error("bad_message", "This session sends landmarks, not images."))
+                continue
+            last_frame = time.monotonic()
             session.offer_frame(data)
             session.forward_video(data)
             continue
         if text is None:
             continue
-        control = _parse_json(text)
-        if isinstance(control, str):
-            outbox.put(_error("bad_message", control))
+        try:
+            outcome = _patient_text(text, session, outbox, throttle)
+        except Exception:  # one message's failure, never the session's
+            log.exception("session %s: a text message failed", session.id)
+            outbox.put(_error("server_error", "The server could not handle that message."))
             continue
-        kind = control["type"]
-        if kind == "ping":
-            outbox.put({"type": "pong", "t": control.get("t")})
-        elif kind == "share_video":
-            session.share_video(bool(control.get("enabled")))
-        elif kind == "client_error":
-            session.client_problem(str(control.get("code", "")), str(control.get("message", "")))
-        elif kind == "end":
+        if outcome == "frame":
+            last_frame = time.monotonic()
+        elif outcome == "end":
             await session.detach_patient(outbox)
             session.end()
             outbox.put({"type": "summary", "summary": session.summary()})
             outbox.close(1000, "session ended")
             return
-        else:
-            outbox.put(_error("bad_message", f"Unknown message type {kind!r}."))
+
+
+def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Throttle) -> str:
+    """Handle one text message; "frame" (landmarks taken), "end", or "" (anything else)."""
+    control = parse_message(text, MAX_LANDMARK_CHARS)
+    if isinstance(control, str):
+        if '"landmarks"' in text[:400] and session.pose == "device":
+            if not throttle.landmarks.allow():
+                return ""
+            session.refuse_landmarks(seq_hint(text), control)
+        elif not throttle.over(outbox):
+            outbox.put(_error("bad_message", control))
+        return ""
+    kind = control["type"]
+    if kind == "landmarks":
+        seq = control.get("seq")
+        seq = seq if type(seq) is int else None
+        if session.pose != "device":
+            if not throttle.over(outbox):
+                outbox.put({**_error("bad_message", "Landmarks need ?pose=device."), "seq": seq})
+            return ""
+        if not throttle.landmarks.allow():
+            if seq is not None:
+                session.drop_landmarks(seq, "rate")
+            return ""
+        try:
+            checked = check_landmarks(control, session.last_landmark_t)
+        except BadLandmarks as exc:
+            session.refuse_landmarks(exc.seq, str(exc))
+            return ""
+        session.offer_landmarks(checked)
+        return "frame"
+    if throttle.over(outbox):
+        return ""
+    if len(text) > MAX_TEXT_CHARS:
+        outbox.put(_error("bad_message", f"Message too long (limit {MAX_TEXT_CHARS})."))
+    elif kind == "ping":
+        outbox.put({"type": "pong", "t": echo_number(control.get("t"))})
+    elif kind == "share_video":
+        session.share_video(control.get("enabled") is True)
+    elif kind == "client_error":
+        session.client_problem(
+            str(control.get("code", ""))[:200], str(control.get("message", ""))[:1000]
+        )
+    elif kind == "end":
+        return "end"
+    else:
+        outbox.put(_error("bad_message", f"Unknown message type {kind[:40]!r}."))
+    return ""
 
 
 async def follower_socket(
@@ -201,6 +414,9 @@ async def follower_socket(
     """/ws/follow/{id}: a therapist watching a session (landmarks, counts, cues, faults).
 
     `may_follow` decides access to a patient's session; refusals look like unknown ids."""
+    limits = registry.limits
+    if await refuse_cross_origin(ws, limits):
+        return
     await ws.accept()
     session = registry.get(session_id)
     if session is None or (may_follow is not None and not may_follow(session)):
@@ -210,7 +426,11 @@ async def follower_socket(
             "No live session with this id. It may not have started yet, or it has expired.",
         )
         return
-    outbox = session.add_follower()
+    try:
+        outbox = session.add_follower(max_backlog=limits.outbox_backlog)
+    except SessionError as exc:
+        await _refuse(ws, exc.code, exc.message)
+        return
     hello = {
         "type": "follow",
         **session.hello(),
@@ -218,48 +438,64 @@ async def follower_socket(
         "last_frame": session.last_message,
         "recent_events": session.events[-50:],
     }
+    pump: asyncio.Task[None] | None = None
     try:
         await ws.send_text(json.dumps(hello))
+        pump = asyncio.create_task(_pump(ws, outbox))
+        await _follower_loop(ws, session, outbox, limits)
     except (WebSocketDisconnect, RuntimeError, OSError):
-        session.remove_follower(outbox)
-        return
-    pump = asyncio.create_task(_pump(ws, outbox))
-    try:
-        await _follower_loop(ws, session, outbox)
+        pass
+    except Exception:
+        log.exception("session %s: a follower socket failed", session.id)
     finally:
-        await _stop_pump(pump, outbox)
-        session.remove_follower(outbox)
-
-
-async def _follower_loop(ws: WebSocket, session: LiveSession, outbox: Outbox) -> None:
-    last_sent = 0.0
-    while outbox.closed is None:
         try:
-            message = await ws.receive()
-        except (WebSocketDisconnect, RuntimeError):
+            if pump is not None:
+                await _stop_pump(pump, outbox)
+        finally:
+            session.remove_follower(outbox)
+
+
+async def _follower_loop(
+    ws: WebSocket, session: LiveSession, outbox: Outbox, limits: LiveLimits
+) -> None:
+    throttle = _Throttle(limits)
+    last_sent = [0.0]
+    while outbox.closed is None:
+        message = await _receive(ws, None)
+        if message is None:
             return
-        if message["type"] == "websocket.disconnect":
+        if throttle.flooded(outbox):
             return
+        if throttle.over(outbox):
+            continue
         if message.get("bytes") is not None:
             outbox.put(_error("bad_message", "A follower sends no frames, only JSON messages."))
             continue
-        control = _parse_json(message.get("text") or "")
-        if isinstance(control, str):
-            outbox.put(_error("bad_message", control))
-            continue
-        kind = control["type"]
-        if kind == "ping":
-            outbox.put({"type": "pong", "t": control.get("t")})
-        elif kind == "message":
-            now = time.monotonic()
-            if now - last_sent < MESSAGE_INTERVAL_S:
-                outbox.put(_error("too_fast", "Wait a moment before sending another message."))
-                continue
-            try:
-                session.therapist_message(str(control.get("text", "")))
-            except ValueError as exc:
-                outbox.put(_error("bad_message", str(exc)))
-                continue
-            last_sent = now
-        else:
-            outbox.put(_error("bad_message", f"Unknown message type {kind!r}."))
+        try:
+            _follower_text(message.get("text") or "", session, outbox, last_sent)
+        except Exception:
+            log.exception("session %s: a follower message failed", session.id)
+            outbox.put(_error("server_error", "The server could not handle that message."))
+
+
+def _follower_text(text: str, session: LiveSession, outbox: Outbox, last_sent: list[float]) -> None:
+    control = parse_message(text, MAX_TEXT_CHARS)
+    if isinstance(control, str):
+        outbox.put(_error("bad_message", control))
+        return
+    kind = control["type"]
+    if kind == "ping":
+        outbox.put({"type": "pong", "t": echo_number(control.get("t"))})
+    elif kind == "message":
+        now = time.monotonic()
+        if now - last_sent[0] < MESSAGE_INTERVAL_S:
+            outbox.put(_error("too_fast", "Wait a moment before sending another message."))
+            return
+        try:
+            session.therapist_message(str(control.get("text", ""))[:1000])
+        except ValueError as exc:
+            outbox.put(_error("bad_message", str(exc)))
+            return
+        last_sent[0] = now
+    else:
+        outbox.put(_error("bad_message", f"Unknown message type {kind[:40]!r}."))

@@ -15,9 +15,15 @@ here; what a live session *means* lives in this package:
 - `worker.PipelineWorker`: where a session's `FrameProcessor` runs: its own process by
   default (MediaPipe holds the GIL, so threads would share one core), freed on disconnect.
 - `outbox.Outbox`: per-socket queues that drop old frames, never events, for slow readers.
+- `landmarks`: checks a `pose=device` page's landmark messages (hostile input until checked);
+  `messages`: strict JSON for every text message; `limits.LiveLimits`: the caps, rates and
+  timeouts of the live sockets (docs/SECURITY.md, "Live WebSocket").
 - `readouts`: set progress and the other derived numbers the pages show.
 """
 
+from coach.live.landmarks import MAX_LANDMARK_CHARS, BadLandmarks, LandmarkMessage, check_landmarks
+from coach.live.limits import LiveLimits, TokenBucket
+from coach.live.messages import echo_number, parse_message
 from coach.live.outbox import Closing, Outbox
 from coach.live.readouts import exercise_info, percentile, set_progress
 from coach.live.registry import SESSION_ID_RE, SessionRegistry, default_processor
@@ -25,7 +31,15 @@ from coach.live.session import LiveSession, Recorder, SessionError
 from coach.live.worker import FrameDecoder, Isolation, PipelineWorker, Processor
 
 __all__ = [
+    "MAX_LANDMARK_CHARS",
     "SESSION_ID_RE",
+    "BadLandmarks",
+    "LandmarkMessage",
+    "LiveLimits",
+    "TokenBucket",
+    "check_landmarks",
+    "echo_number",
+    "parse_message",
     "Closing",
     "FrameDecoder",
     "Isolation",

@@ -22,20 +22,35 @@ class Closing:
     reason: str
 
 
+class _Slot:
+    """A perishable item in the queue; emptied (item=None) when dropped, skipped by `get`."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Message | bytes | None) -> None:
+        self.item = item
+
+
 class Outbox:
     """Messages waiting to go out on one WebSocket (one writer task drains it).
 
     Frames (and shared video) are perishable: beyond `max_frames` the oldest is dropped, and
     the events it carried move to the next frame, so a slow reader loses animation, never a
-    rep or a fault. Other messages (status, therapist messages, errors) are never dropped.
+    rep or a fault. Other messages (status, therapist messages, errors) are never dropped,
+    but at most `max_backlog` of them wait: a socket that stops reading while they pile up
+    is closed (1008, `too_slow`) rather than filling the server's memory. Every `put` and
+    `get` is O(1).
 
     As a session's event sink (coach.sinks) it takes each frame's message; events need no
     message of their own, they travel inside the frame messages.
     """
 
-    def __init__(self, max_frames: int = 30) -> None:
+    def __init__(self, max_frames: int = 30, max_backlog: int = 500) -> None:
         self.max_frames = max_frames
-        self._items: deque[Message | bytes | Closing] = deque()
+        self.max_backlog = max_backlog
+        self._items: deque[Message | Closing | _Slot] = deque()
+        self._frames: deque[_Slot] = deque()  # the live perishable slots, oldest first
+        self._others = 0  # non-perishable messages queued
         self._ready = asyncio.Event()
         self._carry: list[Message] = []
         self.dropped = 0
@@ -45,20 +60,48 @@ class Outbox:
     def _perishable(item: Message | bytes | Closing) -> bool:
         return isinstance(item, bytes) or (isinstance(item, dict) and item.get("type") == "frame")
 
+    def __len__(self) -> int:
+        return len(self._frames) + self._others + (self.closed is not None)
+
     def put(self, item: Message | bytes) -> None:
         if self.closed is not None:
             return
-        if isinstance(item, dict) and item.get("type") == "frame" and self._carry:
+        if not self._perishable(item):
+            if self._others >= self.max_backlog:
+                self._overflow()
+                return
+            self._others += 1
+            self._items.append(item)  # type: ignore[arg-type]
+            self._ready.set()
+            return
+        if isinstance(item, dict) and self._carry:
             item = {**item, "events": self._carry + list(item.get("events") or [])}
             self._carry = []
-        self._items.append(item)
-        while sum(self._perishable(i) for i in self._items) > self.max_frames:
-            oldest = next(i for i in self._items if self._perishable(i))
-            self._items.remove(oldest)
+        slot = _Slot(item)
+        self._items.append(slot)
+        self._frames.append(slot)
+        if len(self._frames) > self.max_frames:
+            oldest = self._frames.popleft()
+            dropped, oldest.item = oldest.item, None
             self.dropped += 1
-            if isinstance(oldest, dict) and oldest.get("events"):
-                self._carry.extend(oldest["events"])
+            if isinstance(dropped, dict) and dropped.get("events"):
+                self._carry.extend(dropped["events"])
         self._ready.set()
+
+    def _overflow(self) -> None:
+        """The reader stopped reading: forget the queue, say why, close."""
+        self._items.clear()
+        self._frames.clear()
+        self._others = 1
+        self._items.append(
+            {
+                "type": "error",
+                "code": "too_slow",
+                "message": "Too many messages are waiting for this connection; it is closed.",
+                "fatal": True,
+            }
+        )
+        self.close(1008, "too slow")
 
     def frame(self, t: float, landmarks: np.ndarray | None, info: FrameInfo = NO_INFO) -> None:
         if info.message is not None:
@@ -75,7 +118,16 @@ class Outbox:
             self._ready.set()
 
     async def get(self) -> Message | bytes | Closing:
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
-        return self._items.popleft()
+        while True:
+            while not self._items:
+                self._ready.clear()
+                await self._ready.wait()
+            head = self._items.popleft()
+            if isinstance(head, _Slot):
+                if head.item is None:
+                    continue  # dropped while it waited
+                self._frames.popleft()  # the oldest live slot is this one
+                return head.item
+            if not isinstance(head, Closing):
+                self._others -= 1
+            return head

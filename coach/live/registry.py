@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from coach.live.session import LiveSession, Recorder, SessionError
+from coach.live.limits import LiveLimits
+from coach.live.session import LandmarkProcessorFactory, LiveSession, Recorder, SessionError
 from coach.live.worker import (
     FrameDecoder,
     Isolation,
@@ -52,6 +53,10 @@ class SessionRegistry:
     (at most `max_retained` of them), then are forgotten. `reference_for(patient_id,
     exercise_id)` gives a signed-in patient's personal reference (e.g. `Store.reference`);
     anonymous sessions have none.
+
+    `limits` (coach.live.limits.LiveLimits) bounds the rest: sessions whose page runs the
+    pose model (`pose="device"`, no worker: `limits.max_device`), sessions per client
+    address, and what each socket may send.
     """
 
     def __init__(
@@ -69,6 +74,8 @@ class SessionRegistry:
         setup_hold_s: float = 0.5,
         max_frame_age_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        limits: LiveLimits | None = None,
+        landmark_processor: LandmarkProcessorFactory | None = None,
     ) -> None:
         if max_active < 1:
             raise ValueError(f"max_active must be >= 1, got {max_active}")
@@ -84,6 +91,8 @@ class SessionRegistry:
         self.setup_hold_s = setup_hold_s
         self.max_frame_age_s = max_frame_age_s
         self._clock = clock
+        self.limits = limits or LiveLimits()
+        self._landmark_processor = landmark_processor
         self._sessions: dict[str, LiveSession] = {}
         self._spare: PipelineWorker | None = None
 
@@ -128,8 +137,31 @@ class SessionRegistry:
         self.sweep()
         return self._sessions.get(session_id)
 
-    def active_count(self) -> int:
-        return sum(s.connected or s.attaching for s in self._sessions.values())
+    def active_count(self, pose: str | None = None) -> int:
+        """Sessions with a patient connected (or connecting); of one `pose` mode if given."""
+        return sum(
+            (s.connected or s.attaching) and (pose is None or s.pose == pose)
+            for s in self._sessions.values()
+        )
+
+    def _check_room(self, pose: str, address: str | None, resuming: LiveSession | None) -> None:
+        """Refuse a connection beyond the caps: per mode (`server_busy`), per address
+        (`too_many`). A resumed session's own previous connection does not count."""
+        live = [
+            s for s in self._sessions.values() if (s.connected or s.attaching) and s is not resuming
+        ]
+        if pose == "device":
+            if sum(s.pose == "device" for s in live) >= self.limits.max_device:
+                raise self._full(self.limits.max_device)
+        elif sum(s.pose == "server" for s in live) >= self.max_active:
+            raise self._full(self.max_active)
+        if address is not None and self.limits.max_per_address > 0:
+            mine = sum(s.address == address for s in live)
+            if mine >= self.limits.max_per_address:
+                raise SessionError(
+                    "too_many",
+                    f"This address already has {mine} live sessions open; close one first.",
+                )
 
     def discard(self, session_id: str) -> None:
         """Forget a session that never got going (its pipeline could not start)."""
@@ -155,6 +187,8 @@ class SessionRegistry:
         carry_reps: int = 0,
         carry_holds: int = 0,
         patient_id: int | None = None,
+        pose: str = "server",
+        address: str | None = None,
     ) -> tuple[LiveSession, str]:
         """The session a patient's page should attach to, and how it was found.
 
@@ -163,7 +197,12 @@ class SessionRegistry:
         unknown but well-formed id (the server restarted): a new session under the same id,
         so the therapist's follow link keeps working, counting on from the page's own count
         ("restored").
+
+        `pose` ("server": JPEG frames, a model in a worker; "device": the page sends
+        landmarks) and the client `address` are checked against the caps.
         """
+        if pose not in ("server", "device"):
+            raise SessionError("bad_request", "pose must be 'server' or 'device'.")
         self.sweep()
         if session_id is not None:
             if not SESSION_ID_RE.match(session_id):
@@ -179,11 +218,9 @@ class SessionRegistry:
                     raise SessionError("unknown_session", "No such session for you.")
                 if known.ended:
                     raise SessionError("session_ended", "This session has ended; start a new one.")
-                if not known.connected and self.active_count() >= self.max_active:
-                    raise self._full()
+                self._check_room(pose, address, known)
                 return known, "resumed"
-        if self.active_count() >= self.max_active:
-            raise self._full()
+        self._check_room(pose, address, None)
         exercise = self.load_exercise(exercise_id)
         reference = self._reference(patient_id, exercise)
         restored = session_id is not None
@@ -203,6 +240,9 @@ class SessionRegistry:
             setup_hold_s=self.setup_hold_s,
             max_frame_age_s=self.max_frame_age_s,
             clock=self._clock,
+            landmark_processor=self._landmark_processor,
+            max_client_problems=self.limits.max_client_problems,
+            max_followers=self.limits.max_followers,
         )
         self._sessions[new_id] = session
         session.log_event(
@@ -227,10 +267,10 @@ class SessionRegistry:
             return None
         return reference if reference is not None and reference.exercise_id == exercise.id else None
 
-    def _full(self) -> SessionError:
+    def _full(self, limit: int) -> SessionError:
         return SessionError(
             "server_busy",
-            f"The coach is already running {self.max_active} live sessions; try again shortly.",
+            f"The coach is already running {limit} live sessions; try again shortly.",
         )
 
     def _new_id(self) -> str:

@@ -13,11 +13,21 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
+from coach.live.landmarks import LandmarkMessage
 from coach.live.outbox import Outbox
 from coach.live.readouts import exercise_info, json_safe, percentile, set_progress
-from coach.live.worker import BrokenExecutor, FrameDecoder, PipelineWorker, ProcessorFactory
+from coach.live.worker import (
+    BrokenExecutor,
+    FrameDecoder,
+    PipelineWorker,
+    ProcessorFactory,
+    event_dict,
+)
 from coach.sinks import EventLog, EventSink, FrameInfo, Sinks, frame_landmarks
 from pose.landmarks import SKELETON_EDGES
+from pose.types import Pose
 from scoring.events import FAULT_REPORT, HOLD_REPORT, REP_REPORT, report_item
 
 if TYPE_CHECKING:
@@ -45,6 +55,18 @@ class Recorder(Protocol):
 
 
 MAX_MESSAGE_CHARS = 200
+MAX_CLIENT_PROBLEMS = 20
+
+
+class LandmarkProcessor(Protocol):
+    """What a `pose=device` session needs: coach.pipeline.FrameProcessor without a model."""
+
+    def process_pose(self, t: float, raw: Pose | None, image_size: tuple[int, int]) -> Any: ...
+
+    def finish(self) -> list[Any]: ...
+
+
+LandmarkProcessorFactory = Callable[["Exercise", "PersonalReference | None"], LandmarkProcessor]
 
 
 class SessionError(Exception):
@@ -81,6 +103,10 @@ class LiveSession:
     with fallback=True, after a worker process failed to start: a thread).
     `reference`: the patient's own good reps for this exercise (scoring.reference); every
     pipeline's engine judges the reps against them too.
+
+    `pose="device"` (per connection, `attach_patient`): the page runs the pose model and
+    sends landmarks (`offer_landmarks`); no worker starts, the filter and engine run here on
+    the event loop (well under a millisecond a frame), made by `landmark_processor`.
     """
 
     def __init__(
@@ -100,6 +126,9 @@ class LiveSession:
         setup_hold_s: float = 0.5,
         max_frame_age_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        landmark_processor: LandmarkProcessorFactory | None = None,
+        max_client_problems: int = MAX_CLIENT_PROBLEMS,
+        max_followers: int = 10,
     ) -> None:
         self.id = session_id
         self.exercise = exercise
@@ -132,6 +161,15 @@ class LiveSession:
         self.last_message: Message | None = None
 
         self._pipeline: PipelineWorker | None = None
+        self._device_factory = landmark_processor or _default_landmark_processor
+        self._device: LandmarkProcessor | None = None  # pose=device: the filter + engine
+        self._device_t0: tuple[float, float] | None = None  # (page t, session t) at the start
+        self.last_landmark_t: float | None = None
+        self.pose = "server"  # where the current (or last) connection runs the pose model
+        self.address: str | None = None  # the patient's client address, while connected
+        self._max_client_problems = max_client_problems
+        self._client_problems = 0
+        self._max_followers = max_followers
         self._loop_task: asyncio.Task[None] | None = None
         self._pending: _PendingFrame | None = None
         self._wake = asyncio.Event()
@@ -171,7 +209,7 @@ class LiveSession:
     @property
     def pipeline_alive(self) -> bool:
         """A pose model and engine are allocated (only while the patient is connected)."""
-        return self._pipeline is not None
+        return self._pipeline is not None or self._device is not None
 
     @property
     def worker_pid(self) -> int | None:
@@ -238,14 +276,20 @@ class LiveSession:
     async def _stop_pipeline(self) -> None:
         """Finish (closing open holds), count what it decided, free it."""
         worker, self._pipeline = self._pipeline, None
-        if worker is None:
+        device, self._device = self._device, None
+        if worker is None and device is None:
             return
         counting = self.stage == "active"
+        events: list[Message] = []
         try:
-            events = await worker.finish()
+            if worker is not None:
+                events = await worker.finish()
+            elif device is not None:
+                events = [event_dict(e) for e in device.finish()]
         except Exception:
             log.exception("session %s: finishing the pipeline failed", self.id)
-            worker.shutdown(kill=True)
+            if worker is not None:
+                worker.shutdown(kill=True)
             events = []
         for event in events:
             kept = self._handle_event(event, counting=counting)
@@ -270,11 +314,16 @@ class LiveSession:
         return True
 
     # ---- patient connection --------------------------------------------------------------
-    async def attach_patient(self) -> Outbox:
-        """Connect the patient: start a fresh pipeline (the model loads off the loop).
+    async def attach_patient(
+        self, pose: str = "server", *, address: str | None = None, max_backlog: int = 500
+    ) -> Outbox:
+        """Connect the patient: start a fresh pipeline (the model loads off the loop), or with
+        `pose="device"` a filter and engine for the page's landmarks (no model, no worker).
 
         A second patient connection (another tab) takes over: the first is told and closed.
         """
+        if pose not in ("server", "device"):
+            raise SessionError("bad_request", "pose must be 'server' or 'device'.")
         if self.ended:
             raise SessionError("session_ended", "This session has ended; start a new one.")
         if self.attaching:
@@ -292,15 +341,21 @@ class LiveSession:
             old.close(4409, "taken over")
             await self.detach_patient(old)
         self.attaching = True
+        self.pose, self.address = pose, address
         try:
-            self._pipeline = await self._start_pipeline()
+            if pose == "device":
+                self._device = self._device_factory(self.exercise, self.reference)
+                self._device_t0 = self.last_landmark_t = None
+            else:
+                self._pipeline = await self._start_pipeline()
         finally:
             self.attaching = False
-        outbox = Outbox(max_frames=4)
+        outbox = Outbox(max_frames=4, max_backlog=max_backlog)
         self._patient = outbox
         self.detached_at = None
         self._carry_counts()
-        self._loop_task = asyncio.create_task(self._frame_loop(), name=f"live-{self.id}")
+        if pose == "server":
+            self._loop_task = asyncio.create_task(self._frame_loop(), name=f"live-{self.id}")
         first = not any(e["kind"] == "PatientConnected" for e in self.events)
         self.log_event("PatientConnected", reconnect=not first, restored=self.restored)
         self._broadcast({"type": "status", "patient": "connected", "message": "Patient connected"})
@@ -314,6 +369,7 @@ class LiveSession:
         if outbox is not self._patient:
             return
         self._patient = None
+        self.address = None
         if self._pending is not None:
             self._pending = None
             self.frames_dropped += 1
@@ -357,6 +413,51 @@ class LiveSession:
         self._pending = _PendingFrame(data, self._seq, self._clock())
         self._wake.set()
         return self._seq
+
+    def offer_landmarks(self, msg: LandmarkMessage) -> None:
+        """One checked landmark message from a `pose=device` page: filter + engine, here and
+        now (no queue: it costs well under a millisecond), then the same `frame` reply and
+        sinks as a JPEG's. Replies carry the page's own `seq`."""
+        self.frames_received += 1
+        device = self._device
+        if self._patient is None or device is None:
+            self._reply_error(msg.seq, "bad_landmarks", "This session expects JPEG frames.")
+            return
+        started = self._clock()
+        if self._device_t0 is None:
+            self._device_t0 = (msg.t, self.now())
+        self.last_landmark_t = msg.t
+        page_t0, session_t0 = self._device_t0
+        t = session_t0 + (msg.t - page_t0)  # the page's capture clock, in session time
+        pose = None if msg.landmarks is None else Pose(msg.landmarks, t, msg.image)
+        try:
+            result = device.process_pose(t, pose, msg.image)
+            message = result.to_message()
+            rows = message.pop("landmarks")  # checked finite: json_safe need not walk them
+            message = json_safe(message)
+            pose_out = result.pose
+            finite = pose_out is None or bool(np.isfinite(pose_out.landmarks).all())
+            message["landmarks"] = rows if finite else json_safe(rows)
+        except Exception as exc:  # the engine failed on this frame only
+            log.exception("session %s: landmark message %d failed", self.id, msg.seq)
+            self._reply_error(msg.seq, "processing_failed", f"This frame failed: {exc}")
+            return
+        server_ms = (self._clock() - started) * 1000.0
+        self._latency_ms.append(server_ms)
+        self.frames_processed += 1
+        self._publish(message, msg.seq, server_ms, [msg.image[0], msg.image[1]])
+
+    def refuse_landmarks(self, seq: int | None, reason: str) -> None:
+        """A landmark message that failed its checks (coach.live.landmarks)."""
+        self.frames_received += 1
+        self.frames_rejected += 1
+        if self._patient is not None:
+            self._patient.put({**_error("bad_landmarks", reason), "seq": seq})
+
+    def drop_landmarks(self, seq: int, reason: str = "rate") -> None:
+        """A landmark message not processed (over the rate limit)."""
+        self.frames_received += 1
+        self._reply_dropped(seq, reason)
 
     def _reply_dropped(self, seq: int, reason: str) -> None:
         self.frames_dropped += 1
@@ -470,8 +571,12 @@ class LiveSession:
         return event
 
     # ---- followers and messages ----------------------------------------------------------
-    def add_follower(self) -> Outbox:
-        outbox = Outbox(max_frames=8)
+    def add_follower(self, max_backlog: int = 500) -> Outbox:
+        if len(self._followers) >= self._max_followers:
+            raise SessionError(
+                "too_many", f"This session already has {self._max_followers} followers."
+            )
+        outbox = Outbox(max_frames=8, max_backlog=max_backlog)
         self._followers.add(outbox)
         self._notify_patient_followers()
         return outbox
@@ -534,8 +639,11 @@ class LiveSession:
 
     def client_problem(self, code: str, text: str) -> None:
         """The patient's page hit a problem the server cannot see (camera blocked, ...)."""
-        code = re.sub(r"[^a-z0-9_]", "", code.lower())[:40] or "client_error"
-        text = " ".join(text.split())[:MAX_MESSAGE_CHARS]
+        self._client_problems += 1
+        if self._client_problems > self._max_client_problems:
+            return  # counted (stats), not logged: a page cannot fill the log
+        code = re.sub(r"[^a-z0-9_]", "", code[:200].lower())[:40] or "client_error"
+        text = " ".join(text[: MAX_MESSAGE_CHARS * 4].split())[:MAX_MESSAGE_CHARS]
         self.log_event("ClientProblem", code=code, message=text)
         self._broadcast({"type": "status", "patient": "problem", "code": code, "message": text})
 
@@ -555,6 +663,7 @@ class LiveSession:
             "ended": self.ended,
             "followers": len(self._followers),
             "restored": self.restored,
+            "pose": self.pose,
         }
 
     def stats(self) -> Message:
@@ -565,6 +674,7 @@ class LiveSession:
             "frames_processed": self.frames_processed,
             "frames_dropped": self.frames_dropped,
             "frames_rejected": self.frames_rejected,
+            "client_problems": self._client_problems,
             "server_ms_p50": None if p50 is None else round(p50, 1),
             "server_ms_p95": None if p95 is None else round(p95, 1),
         }
@@ -619,6 +729,14 @@ class LiveSession:
                 "stats": self.stats(),
             }
         )
+
+
+def _default_landmark_processor(
+    exercise: Exercise, reference: PersonalReference | None = None
+) -> LandmarkProcessor:
+    from coach.pipeline import FrameProcessor, LandmarksOnly
+
+    return FrameProcessor(exercise, LandmarksOnly(), require_setup=True, reference=reference)
 
 
 def _default_worker(fallback: bool) -> PipelineWorker:

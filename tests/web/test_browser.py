@@ -77,7 +77,7 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
         patient.on("pageerror", lambda exc: errors.append(f"patient: {exc}"))
         patient.add_init_script(SPEECH_SPY)
         started = time.monotonic()
-        patient.goto(f"{live_server.url}/?exercise=squat&autostart=1")
+        patient.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
         patient.wait_for_function(
             "document.getElementById('session-id').textContent.length > 0", timeout=20_000
         )
@@ -148,7 +148,7 @@ def test_blocked_camera_is_explained_to_the_patient_and_reported(
     browser = _launch(playwright, ["--deny-permission-prompts"])
     try:
         page = browser.new_page()
-        page.goto(f"{live_server.url}/?exercise=squat&autostart=1")
+        page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
         page.wait_for_function("!document.getElementById('alert').hidden", timeout=15_000)
         assert "Camera access is blocked" in _text(page, "#alert")
         assert page.is_visible("#start")  # the patient can try again
@@ -202,7 +202,7 @@ def test_the_page_survives_a_server_restart_and_keeps_its_count(
     port = server.port
     try:
         page = browser.new_page()
-        page.goto(f"{server.url}/?exercise=squat&autostart=1")
+        page.goto(f"{server.url}/?exercise=squat&autostart=1&pose=server")
         page.wait_for_function(
             "document.getElementById('rep-count').textContent === '1'", timeout=30_000
         )

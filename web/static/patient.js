@@ -1,16 +1,27 @@
-// The patient's page: pick an exercise, turn on the camera, send frames to the coach one at a
-// time (the next only after the reply: a busy server makes us skip camera frames, never pile
-// them up), draw the returned skeleton over the live video, show and speak the coaching.
-// Protocol: docs/LIVE-PROTOCOL.md.
+// The patient's page: pick an exercise, turn on the camera, find the pose, show and speak the
+// coaching. Two ways to find the pose (docs/LIVE-PROTOCOL.md, "Where the pose is found"):
+// - on this device (the default where the browser can): MediaPipe runs in the page
+//   (device_pose.js), the page draws its own skeleton at once and sends only the landmarks;
+// - on the server (the fallback, or ?pose=server): the page sends JPEG frames one at a time
+//   (the next only after the reply: a busy server makes us skip camera frames, never pile
+//   them up) and draws the skeleton the server returns.
+// Either way counts, cues and faults come from the server's `frame` replies.
 import {
   $, Speaker, describeEvent, drawSkeleton, progressText, setText, setupReadouts, show,
   updateReadouts, wsUrl,
 } from "./common.js";
+import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
 
 const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
 const JPEG_QUALITY = 0.7;
 const REPLY_TIMEOUT_MS = 5000;
 const NON_FATAL_CODES = new Set(["server_busy", "server_stopping"]);
+const MAX_LANDMARK_RATE = 30; // landmark messages a second, at most (the protocol allows 60)
+const MAX_UNANSWERED = 3; // landmark messages on their way before we skip sending
+const DEVICE_FAILURES_TO_FALL_BACK = 5; // model errors in a row before the server takes over
+const MIN_DEVICE_FPS = 5; // slower than this on this device (after warming up): use the server
+const DEVICE_WARMUP_FRAMES = 3;
+const DEVICE_SPEED_FRAMES = 8;
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"));
@@ -38,6 +49,18 @@ const state = {
   processed: 0,
   skipped: 0,
   latencies: [],
+  // Where the pose is found: "device" or "server"; decided once per page (choosePoseMode).
+  poseMode: null,
+  wsPose: null, // the pose mode of the current connection, as its `session` message says
+  poseModeReady: null, // the promise of that decision
+  device: null, // the on-device model (device_pose.js), in device mode
+  detecting: false,
+  lastDetectAt: 0,
+  deviceFailures: 0,
+  deviceTimes: [], // ms a frame of the first detections, to check the device is fast enough
+  seq: 0,
+  unanswered: 0,
+  faultJoints: [],
 };
 
 // ---- small UI helpers ------------------------------------------------------------------
@@ -149,7 +172,8 @@ async function start() {
   }
   show($("setup-panel"), true);
   setText($("setup-text"), "Starting the camera and the coach…");
-  connect();
+  // The model loads while the camera starts; the coach is connected once we know which way.
+  choosePoseMode().then(() => { if (!state.ws || state.ws.readyState > WebSocket.OPEN) connect(); });
   // The browser may be waiting for the patient to answer its camera prompt.
   const hint = setTimeout(() => {
     setConnection("Waiting for the camera: if the browser asks, click Allow.");
@@ -176,8 +200,100 @@ async function start() {
   try {
     await video.play();
   } catch { /* autoplay of a muted stream is allowed; keep going */ }
-  setConnection("Camera on. Connecting to the coach…");
+  setConnection(state.poseMode ? "Camera on. Connecting to the coach…"
+    : "Camera on. Getting the pose model ready…");
   scheduleCapture();
+}
+
+// ---- where the pose is found -----------------------------------------------------------
+function poseModeLine(text) {
+  setText($("pose-mode"), text);
+  show($("pose-mode"), !!text);
+}
+
+/** The mode to ask the server for. The server takes no video on a device-mode connection,
+ * so while the patient shares their video (it goes to the server anyway) the server sees them. */
+function wantedPose() {
+  return state.poseMode === "device" && state.device && !$("share-video").checked
+    ? "device" : "server";
+}
+
+function describeConnectionPose() {
+  if (state.wsPose === "device") {
+    poseModeLine("Your pose is found on this device: your camera picture stays here.");
+  } else if (state.poseMode === "device" && state.device) {
+    poseModeLine("While you share your video, the server sees you: your camera picture is sent"
+      + " to the coach server.");
+  } else if (state.wsPose === "server" && state.poseMode === "device") {
+    useServer("this coach server does not take poses found on the device");
+  }
+}
+
+function useServer(reason) {
+  state.poseMode = "server";
+  poseModeLine(reason ? `Using the server to see you: ${reason}.`
+    : "Using the server to see you: your camera picture is sent to the coach server.");
+}
+
+/** Decide once per page: on this device where it works, else the server (and say why). */
+function choosePoseMode() {
+  if (state.poseModeReady) return state.poseModeReady;
+  const wanted = params.get("pose");
+  state.poseModeReady = (async () => {
+    if (wanted === "server") {
+      useServer("");
+      return;
+    }
+    const seconds = Number(params.get("pose_timeout"));
+    const timeoutMs = seconds > 0 ? seconds * 1000 : INIT_TIMEOUT_MS;
+    try {
+      state.device = await loadDevicePose({
+        timeoutMs,
+        allowSoftware: wanted === "device",
+        onProgress: (text) => { if (state.running) setText($("setup-text"), text); },
+      });
+      state.poseMode = "device";
+      if (state.running) setText($("setup-text"), "Checking your position…");
+      poseModeLine("Your pose is found on this device: your camera picture stays here.");
+    } catch (err) {
+      const reason = err instanceof DevicePoseError ? err.message : `the on-device model failed (${err})`;
+      if (wanted === "device") {
+        // Forced: no quiet fallback, say what went wrong.
+        state.poseMode = "device-failed";
+        poseModeLine(`The on-device model could not start: ${reason}.`);
+        showAlert(`The on-device model could not start: ${reason}. Open the page without`
+          + " pose=device to let the server see you.");
+        if (state.running) {
+          state.running = false;
+          stopCamera();
+          show($("stop"), false);
+          setConnection("Not connected.");
+        }
+        return;
+      }
+      useServer(reason);
+    }
+  })();
+  return state.poseModeReady;
+}
+
+/** Open a new connection for the same session in the mode now wanted (the server lets a
+ * resumed session change mode: `pose` is per connection). */
+function reconnectForPose() {
+  if (!state.running || !state.ws) return;
+  const old = state.ws;
+  state.ws = null; // its close must not schedule a reconnect of its own
+  if (old.readyState <= WebSocket.OPEN) old.close(1000, "changing pose mode");
+  connect();
+}
+
+/** The on-device model failed during the session: let the server see the patient instead. */
+function fallBackToServer(reason) {
+  if (state.device) state.device.close();
+  state.device = null;
+  useServer(reason);
+  showNotice(`Using the server to see you from now on: ${reason}.`, 8000);
+  if (state.wsPose === "device") reconnectForPose();
 }
 
 function cameraFailed(err) {
@@ -233,16 +349,20 @@ function endSession() {
 // ---- WebSocket ---------------------------------------------------------------------------
 function connect() {
   clearTimeout(state.reconnectTimer);
+  if (state.poseMode === "device-failed") return;
   let path = `/ws/live?exercise=${encodeURIComponent(state.exercise.id)}`;
+  path += `&pose=${wantedPose()}`;
   if (state.sessionId) {
     path += `&session=${encodeURIComponent(state.sessionId)}&reps=${state.count}&holds=${state.holds}`;
   }
   const ws = new WebSocket(wsUrl(path));
   ws.binaryType = "arraybuffer";
   state.ws = ws;
+  state.wsPose = null;
   state.inFlight = false;
+  state.unanswered = 0;
   ws.onmessage = (ev) => {
-    if (typeof ev.data !== "string") return;
+    if (ws !== state.ws || typeof ev.data !== "string") return;
     let msg;
     try { msg = JSON.parse(ev.data); } catch { return; }
     handle(msg);
@@ -253,6 +373,7 @@ function connect() {
 function onClose(ws, ev) {
   if (ws !== state.ws) return;
   state.inFlight = false;
+  state.unanswered = 0;
   if (!state.running || state.fatal) return;
   const seconds = Math.round(state.reconnectDelay / 1000);
   const why = ev.code === 1012 ? "The coach server is restarting." : "Connection to the coach lost.";
@@ -266,7 +387,7 @@ function handle(msg) {
   switch (msg.type) {
     case "session": return onSession(msg);
     case "frame": return onFrame(msg);
-    case "dropped": state.inFlight = false; return;
+    case "dropped": answered(); return;
     case "error": return onError(msg);
     case "therapist_message": return onTherapistMessage(msg);
     case "followers":
@@ -299,17 +420,31 @@ function onSession(msg) {
   else showAlert("");
   setConnection(msg.how === "resumed" ? "Reconnected. Your session continues." : "Connected to the coach.");
   flushProblem();
+  state.wsPose = msg.pose || "server"; // a server without on-device support says nothing
+  describeConnectionPose();
   if ($("share-video").checked) sendControl({ type: "share_video", enabled: true });
 }
 
-function onFrame(msg) {
+/** A reply (frame, dropped, error) for one of our frames or landmark messages. */
+function answered() {
   state.inFlight = false;
-  state.processed += 1;
-  state.latencies.push(performance.now() - state.sentAt);
-  if (overlay.width !== msg.image[0] || overlay.height !== msg.image[1]) {
-    [overlay.width, overlay.height] = msg.image;
+  state.unanswered = Math.max(0, state.unanswered - 1);
+}
+
+function onFrame(msg) {
+  answered();
+  if (state.wsPose === "device") {
+    // The skeleton is drawn from the page's own results (onDeviceResult); the server adds
+    // which joints to draw red.
+    state.faultJoints = msg.fault_joints || [];
+  } else {
+    state.processed += 1;
+    state.latencies.push(performance.now() - state.sentAt);
+    if (overlay.width !== msg.image[0] || overlay.height !== msg.image[1]) {
+      [overlay.width, overlay.height] = msg.image;
+    }
+    drawSkeleton(overlay.getContext("2d"), msg.landmarks, state.edges, msg.fault_joints);
   }
-  drawSkeleton(overlay.getContext("2d"), msg.landmarks, state.edges, msg.fault_joints);
   updateReadouts(msg, state.exercise);
   if (state.lastStage === "setup" && msg.stage === "active") {
     showNotice("You are in position. Start the exercise!", 4000);
@@ -342,7 +477,8 @@ function onEvent(e, msg) {
 }
 
 function onError(msg) {
-  if (msg.seq !== undefined) state.inFlight = false;
+  if (msg.seq !== undefined) answered();
+  if (msg.code === "bad_landmarks") return; // one message the server could not use; go on
   if (msg.fatal) {
     state.fatal = !NON_FATAL_CODES.has(msg.code);
     showAlert(msg.message);
@@ -400,13 +536,97 @@ function scheduleCapture() {
   else setTimeout(onVideoFrame, 33);
 }
 
-function onVideoFrame() {
-  trySend();
+function onVideoFrame(now, metadata) {
+  if (state.wsPose === "device" && state.device) {
+    // Capture time on the performance.now() clock: the camera's when the browser knows it.
+    const at = metadata && metadata.captureTime ? metadata.captureTime
+      : (typeof now === "number" ? now : performance.now());
+    detectOnDevice(at);
+  } else if (state.wsPose === "server") {
+    trySend();
+  }
   scheduleCapture();
+}
+
+// ---- on-device frames --------------------------------------------------------------------
+async function detectOnDevice(capturedAt) {
+  if (state.detecting || !state.running || !state.stream || !video.videoWidth) return;
+  if (performance.now() - state.lastDetectAt < 1000 / MAX_LANDMARK_RATE) return;
+  state.detecting = true;
+  state.lastDetectAt = performance.now();
+  const size = [video.videoWidth, video.videoHeight];
+  let result;
+  try {
+    result = await state.device.detect(video);
+    state.deviceFailures = 0;
+  } catch (err) {
+    state.detecting = false;
+    state.deviceFailures += 1;
+    if (state.deviceFailures >= DEVICE_FAILURES_TO_FALL_BACK && state.device) {
+      fallBackToServer(`the on-device model stopped working (${err.message || err})`);
+    }
+    return;
+  }
+  state.detecting = false;
+  if (!state.running || state.wsPose !== "device") return;
+  state.processed += 1;
+  state.latencies.push(result.ms);
+  onDeviceResult(result.landmarks, size, capturedAt / 1000);
+  checkDeviceSpeed(result.ms);
+}
+
+/** Once, after a few frames: a device too slow to coach hands over to the server (unless
+ * ?pose=device forces it). */
+function checkDeviceSpeed(ms) {
+  const times = state.deviceTimes;
+  if (params.get("pose") === "device" || times.length >= DEVICE_WARMUP_FRAMES + DEVICE_SPEED_FRAMES) return;
+  times.push(ms);
+  if (times.length < DEVICE_WARMUP_FRAMES + DEVICE_SPEED_FRAMES) return;
+  const steady = times.slice(DEVICE_WARMUP_FRAMES).sort((a, b) => a - b);
+  const median = steady[Math.floor(steady.length / 2)];
+  if (median > 1000 / MIN_DEVICE_FPS) {
+    const fps = Math.round(1000 / median);
+    const rate = fps <= 1 ? "about a frame a second or less" : `about ${fps} frames a second`;
+    fallBackToServer(`this device finds your pose too slowly (${rate})`);
+  }
+}
+
+function onDeviceResult(landmarks, size, t) {
+  // Draw at once, at camera rate: the server's reply is not needed for the skeleton.
+  if (overlay.width !== size[0] || overlay.height !== size[1]) [overlay.width, overlay.height] = size;
+  drawSkeleton(overlay.getContext("2d"), forDrawing(landmarks), state.edges,
+    landmarks ? state.faultJoints : []);
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  if (state.unanswered >= MAX_UNANSWERED) {
+    if (performance.now() - state.sentAt < REPLY_TIMEOUT_MS) {
+      state.skipped += 1;
+      return;
+    }
+    state.unanswered = 0; // replies got lost; do not stall forever
+  }
+  state.seq += 1;
+  state.unanswered += 1;
+  state.sentAt = performance.now();
+  ws.send(JSON.stringify({ type: "landmarks", seq: state.seq, t, image: size, landmarks }));
+}
+
+// ---- server frames -----------------------------------------------------------------------
+function encodeFrame(done) {
+  const scale = Math.min(1, MAX_SEND_WIDTH / video.videoWidth);
+  const w = Math.round(video.videoWidth * scale);
+  const h = Math.round(video.videoHeight * scale);
+  if (capture.width !== w || capture.height !== h) {
+    capture.width = w;
+    capture.height = h;
+  }
+  capture.getContext("2d").drawImage(video, 0, 0, w, h);
+  capture.toBlob(done, "image/jpeg", JPEG_QUALITY);
 }
 
 function trySend() {
   const ws = state.ws;
+  if (state.wsPose !== "server") return;
   if (!state.running || !state.stream || !ws || ws.readyState !== WebSocket.OPEN) return;
   if (!video.videoWidth) return;
   if (state.inFlight) {
@@ -416,20 +636,12 @@ function trySend() {
     }
     state.inFlight = false; // the reply got lost; do not stall forever
   }
-  const scale = Math.min(1, MAX_SEND_WIDTH / video.videoWidth);
-  const w = Math.round(video.videoWidth * scale);
-  const h = Math.round(video.videoHeight * scale);
-  if (capture.width !== w || capture.height !== h) {
-    capture.width = w;
-    capture.height = h;
-  }
-  capture.getContext("2d").drawImage(video, 0, 0, w, h);
   state.inFlight = true;
   state.sentAt = performance.now();
-  capture.toBlob((blob) => {
+  encodeFrame((blob) => {
     if (blob && ws.readyState === WebSocket.OPEN && ws === state.ws) ws.send(blob);
     else state.inFlight = false;
-  }, "image/jpeg", JPEG_QUALITY);
+  });
 }
 
 // Connection read-out once a second: what the patient needs to know if it feels slow.
@@ -437,7 +649,9 @@ setInterval(() => {
   if (!state.running || !state.ws || state.ws.readyState !== WebSocket.OPEN || !state.processed) return;
   const lat = state.latencies.sort((a, b) => a - b);
   const p50 = lat.length ? Math.round(lat[Math.floor(lat.length / 2)]) : 0;
-  setConnection(`Connected · ${state.processed} frames/s · ${p50} ms`);
+  setConnection(state.wsPose === "device"
+    ? `Connected · pose on this device · ${state.processed} frames/s · ${p50} ms a frame`
+    : `Connected · ${state.processed} frames/s · ${p50} ms`);
   state.processed = 0;
   state.skipped = 0;
   state.latencies = [];
@@ -449,6 +663,8 @@ $("start").addEventListener("click", start);
 $("stop").addEventListener("click", endSession);
 $("share-video").addEventListener("change", (ev) => {
   sendControl({ type: "share_video", enabled: ev.target.checked });
+  // On-device mode sends no pictures: sharing needs a connection in server mode, and back.
+  if (state.ws && state.wsPose && state.wsPose !== wantedPose()) reconnectForPose();
 });
 $("copy-link").addEventListener("click", async () => {
   const link = $("follow-link").href;

@@ -1,0 +1,147 @@
+"""Landmark messages from a page that runs the pose model itself (`pose=device`).
+
+Such a page sends `{"type": "landmarks", "seq", "t", "image": [w, h], "landmarks"}` instead
+of JPEGs (docs/LIVE-PROTOCOL.md). Everything in it is hostile until checked here: the exact
+shape, finite numbers only, every value in its range, time never going back. Pure: no I/O,
+no session state beyond the previous `t` the caller passes in.
+
+Parse the text with `coach.live.messages.parse_message` first: it already refuses NaN,
+Infinity and overflowing numbers such as 1e999.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pose.landmarks import NUM_LANDMARKS
+
+MAX_LANDMARK_CHARS = 16 * 1024
+MIN_SIDE, MAX_SIDE = 16, 4096
+X_RANGE = (-1.0, 2.0)  # normalised to the image; joints out of frame fall a little outside
+Z_RANGE = (-10.0, 10.0)
+MAX_SEQ = 2**53
+MAX_T = 1e7  # seconds since the page started: about 115 days
+
+_SEQ_RE = re.compile(r'"seq"\s*:\s*(\d{1,16})\b')
+
+
+class BadLandmarks(ValueError):
+    """The message is not a usable landmark message; str() says why, for a person."""
+
+    def __init__(self, message: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
+@dataclass(frozen=True)
+class LandmarkMessage:
+    seq: int
+    t: float  # capture time, seconds since the page's start (client monotonic clock)
+    image: tuple[int, int]  # width, height in pixels
+    landmarks: np.ndarray | None  # (33, 4) float32 x, y, z, visibility; None: no person
+
+
+_NUM = frozenset((int, float))
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is float or type(value) is int  # not bool, not str, not None
+
+
+def seq_hint(text: str) -> int | None:
+    """The `seq` of a message too large to parse, if it shows near the start (for the reply)."""
+    match = _SEQ_RE.search(text[:400])
+    return int(match.group(1)) if match else None
+
+
+def check_landmarks(data: dict[str, Any], last_t: float | None = None) -> LandmarkMessage:
+    """The checked message, or BadLandmarks saying what is wrong (with the `seq` when it is
+    readable). `last_t`: the `t` of the previous accepted message; `t` may not go back."""
+    seq = data.get("seq")
+    if type(seq) is not int or not 0 <= seq <= MAX_SEQ:
+        raise BadLandmarks("A landmark message needs a whole-number seq (0 or more).")
+    t = data.get("t")
+    if not _is_number(t) or not (0.0 <= t <= MAX_T) or not math.isfinite(t):
+        raise BadLandmarks(
+            "A landmark message needs t: capture time in seconds since the page started.", seq
+        )
+    t = float(t)
+    if last_t is not None and t < last_t:
+        raise BadLandmarks(f"Time went back: t={t:.3f} after t={last_t:.3f}.", seq)
+    image = data.get("image")
+    if (
+        type(image) is not list
+        or len(image) != 2
+        or not all(type(v) is int and MIN_SIDE <= v <= MAX_SIDE for v in image)
+    ):
+        raise BadLandmarks(
+            f"image must be [width, height] in whole pixels, each {MIN_SIDE} to {MAX_SIDE}.",
+            seq,
+        )
+    rows = data.get("landmarks", ())
+    if rows is None:
+        return LandmarkMessage(seq, t, (image[0], image[1]), None)
+    if type(rows) is not list or len(rows) != NUM_LANDMARKS:
+        raise BadLandmarks(
+            f"landmarks must be null (no person) or a list of {NUM_LANDMARKS} "
+            "[x, y, z, visibility] rows.",
+            seq,
+        )
+    for i, row in enumerate(rows):
+        if type(row) is not list or len(row) != 4:
+            raise BadLandmarks(f"Landmark {i} must be four numbers [x, y, z, visibility].", seq)
+        a, b, c, d = row
+        if not (type(a) in _NUM and type(b) in _NUM and type(c) in _NUM and type(d) in _NUM):
+            raise BadLandmarks(f"Landmark {i} must be four numbers [x, y, z, visibility].", seq)
+    try:
+        arr = np.array(rows, dtype=np.float64)
+    except (OverflowError, ValueError):  # an integer too big for a float
+        raise BadLandmarks("Landmark values must be ordinary numbers.", seq) from None
+    x, y, z, v = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+    lo, hi = X_RANGE
+    if not (np.isfinite(arr).all()):
+        raise BadLandmarks("Landmark values must be finite numbers.", seq)
+    if (x < lo).any() or (x > hi).any() or (y < lo).any() or (y > hi).any():
+        raise BadLandmarks(f"Landmark x and y must be within {lo:g} to {hi:g}.", seq)
+    if (z < Z_RANGE[0]).any() or (z > Z_RANGE[1]).any():
+        raise BadLandmarks(f"Landmark z must be within {Z_RANGE[0]:g} to {Z_RANGE[1]:g}.", seq)
+    if (v < 0.0).any() or (v > 1.0).any():
+        raise BadLandmarks("Landmark visibility must be within 0 to 1.", seq)
+    return LandmarkMessage(seq, t, (image[0], image[1]), arr.astype(np.float32))
+
+
+def track_messages(
+    lm: np.ndarray, fps: float, image: tuple[int, int], lead_s: float = 1.0
+) -> list[dict[str, Any]]:
+    """A stored (T, 33, 4) track (NaN rows: no person) as the landmark messages a
+    `pose=device` page would send (for tests and benchmarks replaying real tracks).
+
+    `lead_s`: the first pose held still this long first, as a patient stands before starting:
+    the live setup check must pass before reps count."""
+    rows: list[list[list[float]] | None] = []
+    for row in lm:
+        if not np.isfinite(row[:, :2]).all():
+            rows.append(None)
+            continue
+        clean = np.nan_to_num(row.astype(np.float64), nan=0.0)
+        clean[:, 0:2] = np.clip(clean[:, 0:2], *X_RANGE)
+        clean[:, 2] = np.clip(clean[:, 2], *Z_RANGE)
+        clean[:, 3] = np.clip(clean[:, 3], 0.0, 1.0)
+        rows.append(clean.round(5).tolist())
+    first = next((r for r in rows if r is not None), None)
+    lead = [first] * round(lead_s * fps) if first is not None else []
+    return [
+        {
+            "type": "landmarks",
+            "seq": i,
+            "t": round(i / fps, 4),
+            "image": list(image),
+            "landmarks": r,
+        }
+        for i, r in enumerate(lead + rows)
+    ]

@@ -1,0 +1,266 @@
+"""The patient page's on-device pose mode in real headless Chromium.
+
+The fake camera plays a real squat recording; MediaPipe's web build (fetched by `coach assets
+fetch`, served at /vendor/mediapipe-pose/) runs in the page on WebGL, which headless Chromium
+draws in software (SwiftShader: a frame every 1-3 s on two cores), so these tests check what
+happens, not how fast. Also: ?pose=server keeps sending JPEGs, and a page that cannot run the
+model on the device falls back to the server and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach import assets
+from tests.web.test_browser import _launch, _text, playwright  # noqa: F401
+from tests.web.y4m import write_y4m
+from web.server import BackgroundServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DEVICE_TIMEOUT_S = 180  # model start (~20 s) plus a few frames at 1-3 s each in SwiftShader
+L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
+
+
+@pytest.fixture(scope="module")
+def camera(
+    squat_clip: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    clip, _ = squat_clip
+    y4m = tmp_path_factory.mktemp("camera") / "squat.y4m"
+    write_y4m(clip, y4m, width=480, lead_in_s=2.0)
+    return y4m
+
+
+@pytest.fixture()
+def browser(playwright: Any, camera: Path, request: pytest.FixtureRequest) -> Any:  # noqa: F811
+    extra = getattr(request, "param", [])
+    b = _launch(
+        playwright,
+        ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera}", *extra],
+    )
+    yield b
+    b.close()
+
+
+# Chromium does not report binary frames sent as a Blob to Playwright: the page counts them.
+COUNT_BINARY_SENDS = """
+window.__binarySent = 0;
+const realSend = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  if (typeof data !== "string") window.__binarySent += 1;
+  return realSend.call(this, data);
+};
+"""
+
+
+class Wire:
+    """What the page sent and received on /ws/live."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.urls: list[str] = []
+        self.sent_text: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []
+        page.add_init_script(COUNT_BINARY_SENDS)
+        page.on("websocket", self._on_socket)
+
+    @property
+    def sent_binary(self) -> int:
+        return int(self.page.evaluate("window.__binarySent || 0"))
+
+    def _on_socket(self, ws: Any) -> None:
+        if "/ws/live" not in ws.url:
+            return
+        self.urls.append(ws.url)
+        ws.on("framesent", self._sent)
+        ws.on("framereceived", self._received)
+
+    def _sent(self, payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            self.sent_text.append(json.loads(payload))
+
+    def _received(self, payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            self.received.append(json.loads(payload))
+
+    def landmark_messages(self) -> list[dict[str, Any]]:
+        return [m for m in self.sent_text if m.get("type") == "landmarks"]
+
+    def frames(self) -> list[dict[str, Any]]:
+        return [m for m in self.received if m.get("type") == "frame"]
+
+
+def _wait(page: Any, what: Any, timeout_s: float, message: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if what():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(message)
+
+
+def _plausible(row_of: Any) -> bool:
+    """A standing or squatting person: hips below shoulders, both seen."""
+    shoulders_y = (row_of(L_SHOULDER)[1] + row_of(R_SHOULDER)[1]) / 2
+    hips_y = (row_of(L_HIP)[1] + row_of(R_HIP)[1]) / 2
+    return hips_y > shoulders_y + 0.05
+
+
+def _painted_pixels(page: Any) -> int:
+    return int(
+        page.evaluate(
+            """() => { const c = document.getElementById('overlay');
+                 if (!c.width) return 0;
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+        )
+    )
+
+
+@pytest.fixture()
+def with_assets() -> None:
+    if not assets.status()["available"]:
+        pytest.skip("the MediaPipe Pose web build is not fetched (coach assets fetch)")
+
+
+def test_device_mode_finds_the_person_and_sends_only_landmarks(
+    with_assets: None, browser: Any, live_server: BackgroundServer
+) -> None:
+    errors: list[str] = []
+    page = browser.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    wire = Wire(page)
+    # ?pose=device: SwiftShader is slow enough that the page would otherwise hand over to
+    # the server (see test_software_webgl_hands_over_to_the_server).
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device")
+
+    def person_found() -> bool:
+        return any(
+            m["landmarks"] is not None and _plausible(lambda i, m=m: m["landmarks"][i])
+            for m in wire.frames()
+        )
+
+    _wait(page, person_found, DEVICE_TIMEOUT_S, "no frame reply with a plausible pose")
+    assert wire.urls and all("pose=device" in u for u in wire.urls)
+    session = next(m for m in wire.received if m["type"] == "session")
+    assert session["pose"] == "device"
+    assert wire.sent_binary == 0, "no image may leave the device"
+
+    sent = [m for m in wire.landmark_messages() if m["landmarks"] is not None]
+    assert sent, "the page sent no landmarks"
+    for m in sent:
+        assert set(m) == {"type", "seq", "t", "image", "landmarks"}
+        assert m["image"] == [480, 270]
+        assert len(m["landmarks"]) == 33 and all(len(r) == 4 for r in m["landmarks"])
+    seqs = [m["seq"] for m in wire.landmark_messages()]
+    ts = [m["t"] for m in wire.landmark_messages()]
+    assert seqs == sorted(set(seqs)) and ts == sorted(ts)
+    best = max(sent, key=lambda m: min(m["landmarks"][i][3] for i in (L_SHOULDER, L_HIP)))
+    rows = best["landmarks"]
+    assert _plausible(lambda i: rows[i])
+    # Side view: the near side's shoulder and hip are seen with confidence.
+    near = max(min(rows[L_SHOULDER][3], rows[L_HIP][3]), min(rows[R_SHOULDER][3], rows[R_HIP][3]))
+    assert near > 0.8, rows
+    assert all(-0.2 < r[0] < 1.2 and -0.2 < r[1] < 1.2 for r in rows[:25])
+
+    # The page drew its own skeleton and tells the patient where the pose is found.
+    assert _painted_pixels(page) > 100
+    assert "stays here" in _text(page, "#pose-mode")
+    page.wait_for_function(
+        "document.getElementById('connection').textContent.includes('pose on this device')",
+        timeout=15_000,
+    )
+
+    # Sharing the video: the page moves to a server-mode connection of the same session,
+    # which sends JPEGs (the server takes no images on a device-mode connection).
+    before = len(wire.urls)
+    page.evaluate("document.getElementById('share-video').click()")  # the page is busy
+    _wait(page, lambda: wire.sent_binary > 0, 60, "no JPEG sent while sharing the video")
+    assert "pose=server" in wire.urls[-1] and len(wire.urls) == before + 1
+    assert f"session={session['session_id']}" in wire.urls[-1]
+    assert "While you share your video" in _text(page, "#pose-mode")
+    assert not errors, errors
+
+
+def test_pose_server_sends_jpegs(browser: Any, live_server: BackgroundServer) -> None:
+    page = browser.new_page()
+    wire = Wire(page)
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
+    _wait(page, lambda: bool(wire.frames()), 60, "no frame reply")
+    assert wire.sent_binary > 0 and not wire.landmark_messages()
+    assert all("pose=server" in u for u in wire.urls)
+    assert _text(page, "#pose-mode").startswith("Using the server to see you")
+
+
+def _falls_back(page: Any, wire: Wire, url: str, reason: str) -> None:
+    page.goto(url)
+    _wait(page, lambda: bool(wire.frames()), 90, "no frame reply in the fallback")
+    assert wire.sent_binary > 0 and not wire.landmark_messages()
+    assert all("pose=server" in u for u in wire.urls)
+    line = _text(page, "#pose-mode")
+    assert line.startswith("Using the server to see you: ") and reason in line, line
+    assert page.is_visible("#pose-mode")
+
+
+def test_without_the_assets_the_page_uses_the_server_and_says_so(
+    browser: Any, live_server: BackgroundServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(assets.VENDOR_ENV, str(tmp_path / "empty-vendor"))
+    page = browser.new_page()
+    _falls_back(
+        page,
+        Wire(page),
+        f"{live_server.url}/?exercise=squat&autostart=1",
+        "the on-device model is not installed on the server",
+    )
+
+
+@pytest.mark.parametrize("browser", [["--disable-3d-apis"]], indirect=True)
+def test_without_webgl_the_page_uses_the_server_and_says_so(
+    with_assets: None, browser: Any, live_server: BackgroundServer
+) -> None:
+    page = browser.new_page()
+    _falls_back(page, Wire(page), f"{live_server.url}/?exercise=squat&autostart=1", "no WebGL")
+
+
+def test_software_webgl_hands_over_to_the_server(
+    with_assets: None, browser: Any, live_server: BackgroundServer
+) -> None:
+    # Headless Chromium's WebGL is SwiftShader, like a computer without a usable graphics chip.
+    page = browser.new_page()
+    _falls_back(
+        page,
+        Wire(page),
+        f"{live_server.url}/?exercise=squat&autostart=1",
+        "no graphics acceleration",
+    )
+
+
+def test_forced_device_mode_explains_a_model_that_cannot_load(
+    with_assets: None, browser: Any, live_server: BackgroundServer
+) -> None:
+    page = browser.new_page()
+    page.route("**/vendor/mediapipe-pose/pose.js", lambda route: route.abort())
+    wire = Wire(page)
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device")
+    page.wait_for_function("!document.getElementById('alert').hidden", timeout=30_000)
+    assert "could not be loaded" in _text(page, "#alert")
+    assert "without pose=device" in _text(page, "#alert")
+    assert wire.sent_binary == 0 and not wire.landmark_messages()
+
+
+def test_a_model_that_starts_too_slowly_is_given_up(
+    with_assets: None, browser: Any, live_server: BackgroundServer
+) -> None:
+    page = browser.new_page()
+    wire = Wire(page)
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device&pose_timeout=0.2")
+    page.wait_for_function("!document.getElementById('alert').hidden", timeout=30_000)
+    assert "took too long" in _text(page, "#alert")
+    assert not wire.landmark_messages()

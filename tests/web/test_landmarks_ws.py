@@ -1,0 +1,221 @@
+"""`pose=device`: the page runs the pose model and sends landmarks; real tracks over a real
+socket count the same reps as `coach eval --landmarks`, and bad landmark messages get clear
+errors while the session goes on. See docs/LIVE-PROTOCOL.md, "On-device pose"."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from coach.live import LiveLimits
+from coach.live.landmarks import track_messages
+from coach.offline.evaluate import evaluate_manifest
+from pose.sources import VideoFileSource
+from web.app import create_app
+from web.server import BackgroundServer
+
+# Clips whose live count equals the offline one. (Others differ for a known reason: the live
+# setup check must pass before counting, e.g. postop_cv/squat never shows the whole body.)
+CLIPS = [
+    "medflex/squat",
+    "rehab_bme410/elbow_flexion",
+    "rehab_bme410/squat",
+    "aitrainer_vengaza/squats",
+    "pose_trainer/sample_bicep_curl",
+]
+UNLIMITED = LiveLimits(
+    max_landmarks_per_s=1e6, landmark_burst=10**6, max_messages_per_s=1e6, message_burst=10**6
+)
+
+
+@pytest.fixture(scope="module")
+def fast_server() -> Iterator[BackgroundServer]:
+    """No message-rate limit: the replays go as fast as the socket answers."""
+    with BackgroundServer(create_app(max_active=1, live_limits=UNLIMITED)) as server:
+        yield server
+
+
+def open_device(server: BackgroundServer, exercise: str = "squat") -> ClientConnection:
+    url = server.url.replace("http://", "ws://") + f"/ws/live?exercise={exercise}&pose=device"
+    return connect(url, max_size=None, open_timeout=20)
+
+
+def reply(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
+    """The next frame/dropped/error message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if msg["type"] in ("frame", "dropped", "error"):
+            return msg
+
+
+def clip_messages(shared_data: Path, clip_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    manifest = json.loads((shared_data / "MANIFEST.json").read_text())["videos"]
+    (clip,) = [c for c in manifest if c["id"] == clip_id]
+    with VideoFileSource(shared_data / clip["video"]) as src:
+        info = src.info
+    lm = np.load(shared_data / clip["landmarks"])["lm"]
+    return clip, track_messages(lm, info.fps, (info.width, info.height))
+
+
+def eval_reps(shared_data: Path, clip_id: str) -> int:
+    """What `coach eval --landmarks` reports for the clip."""
+    (row,) = [
+        r
+        for r in evaluate_manifest(shared_data / "MANIFEST.json", use_landmarks=True, only=clip_id)
+        if r.clip == clip_id
+    ]
+    return int(row.result.split()[0])
+
+
+@pytest.mark.parametrize("clip_id", CLIPS)
+def test_a_stored_track_sent_as_landmarks_counts_like_coach_eval(
+    fast_server: BackgroundServer, shared_data: Path, clip_id: str
+) -> None:
+    clip, messages = clip_messages(shared_data, clip_id)
+    expected = eval_reps(shared_data, clip_id)
+    with open_device(fast_server, clip["exercise"]) as ws:
+        hello = json.loads(ws.recv(timeout=20))
+        assert hello["type"] == "session" and hello["pose"] == "device"
+        session_id = hello["session_id"]
+        # No worker process and no model for this session.
+        registry = fast_server.server.config.app.state.registry
+        assert registry.get(session_id).worker_pid is None
+        replies = []
+        for m in messages:
+            ws.send(json.dumps(m))
+            replies.append(reply(ws))
+    assert [r["type"] for r in replies] == ["frame"] * len(messages)
+    assert [r["seq"] for r in replies] == [m["seq"] for m in messages]
+    last = replies[-1]
+    assert last["stage"] == "active"
+    assert last["rep_count"] == expected
+    reps = [e for r in replies for e in r["events"] if e["kind"] == "RepCompleted"]
+    assert [e["index"] for e in reps] == list(range(1, expected + 1))
+    with_person = next(r for r in replies if r["landmarks"])
+    assert len(with_person["landmarks"]) == 33 and len(with_person["landmarks"][0]) == 4
+    time.sleep(0.2)
+    summary = httpx.get(f"{fast_server.url}/api/sessions/{session_id}").json()
+    assert summary["rep_count"] == expected and len(summary["reps"]) == expected
+
+
+def test_followers_get_the_same_frames(fast_server: BackgroundServer, shared_data: Path) -> None:
+    _, messages = clip_messages(shared_data, "medflex/squat")
+    with open_device(fast_server) as ws:
+        hello = json.loads(ws.recv(timeout=20))
+        url = fast_server.url.replace("http://", "ws://") + f"/ws/follow/{hello['session_id']}"
+        with connect(url, max_size=None) as follower:
+            assert json.loads(follower.recv(timeout=10))["type"] == "follow"
+            for m in messages[:40]:
+                ws.send(json.dumps(m))
+                reply(ws)
+            seen = []
+            while len(seen) < 40:
+                msg = json.loads(follower.recv(timeout=10))
+                if msg["type"] == "frame":
+                    seen.append(msg)
+    assert [f["seq"] for f in seen[-5:]] == [m["seq"] for m in messages[35:40]]
+    assert seen[-1]["landmarks"] is not None
+
+
+# ---- hostile landmark messages ------------------------------------------------------------
+def good(seq: int, t: float) -> dict[str, Any]:
+    rows = [[0.5, 0.3 + i * 0.01, 0.0, 0.9] for i in range(33)]
+    return {"type": "landmarks", "seq": seq, "t": t, "image": [640, 480], "landmarks": rows}
+
+
+def bad_cases() -> list[tuple[str, str]]:
+    base = good(5, 1.0)
+    cases: list[tuple[str, Any]] = [
+        ("32 rows", {**base, "landmarks": base["landmarks"][:32]}),
+        ("3 numbers", {**base, "landmarks": [[0.5, 0.5, 0.0]] * 33}),
+        ("a string", {**base, "landmarks": [["0.5", 0.5, 0.0, 0.9]] * 33}),
+        ("x out of range", {**base, "landmarks": [[5.0, 0.5, 0.0, 0.9]] * 33}),
+        ("z out of range", {**base, "landmarks": [[0.5, 0.5, 11.0, 0.9]] * 33}),
+        ("visibility > 1", {**base, "landmarks": [[0.5, 0.5, 0.0, 1.5]] * 33}),
+        ("image too small", {**base, "image": [8, 8]}),
+        ("image floats", {**base, "image": [640.0, 480.0]}),
+        ("no seq", {k: v for k, v in base.items() if k != "seq"}),
+        ("negative t", {**base, "t": -1}),
+        ("bool seq", {**base, "seq": True}),
+    ]
+    out = [(name, json.dumps(value)) for name, value in cases]
+    text = json.dumps(base)
+    out.append(("NaN", text.replace("0.9]", "NaN]", 1)))
+    out.append(("Infinity", text.replace('"t": 1.0', '"t": Infinity')))
+    out.append(("1e999", text.replace("0.5,", "1e999,", 1)))
+    out.append(("too large", text[:-1] + ', "pad": "' + "x" * 17000 + '"}'))
+    return out
+
+
+@pytest.mark.parametrize(("name", "text"), bad_cases(), ids=[n for n, _ in bad_cases()])
+def test_a_bad_landmark_message_gets_a_clear_error_and_the_session_goes_on(
+    fast_server: BackgroundServer, name: str, text: str
+) -> None:
+    with open_device(fast_server) as ws:
+        json.loads(ws.recv(timeout=20))
+        ws.send(json.dumps(good(1, 0.5)))
+        assert reply(ws)["type"] == "frame"
+        ws.send(text)
+        err = reply(ws)
+        assert err["type"] == "error" and err["fatal"] is False, err
+        assert err["code"] == "bad_landmarks"
+        assert err["message"] and len(err["message"]) < 200
+        if name not in ("no seq", "bool seq"):
+            assert err["seq"] == 5
+        ws.send(json.dumps(good(6, 1.1)))
+        ok = reply(ws)
+        assert ok["type"] == "frame" and ok["seq"] == 6
+
+
+def test_time_going_back_is_refused(fast_server: BackgroundServer) -> None:
+    with open_device(fast_server) as ws:
+        json.loads(ws.recv(timeout=20))
+        ws.send(json.dumps(good(1, 2.0)))
+        assert reply(ws)["type"] == "frame"
+        ws.send(json.dumps(good(2, 1.0)))
+        err = reply(ws)
+        assert err["code"] == "bad_landmarks" and err["seq"] == 2 and "back" in err["message"]
+        ws.send(json.dumps(good(3, 2.0)))  # the same t again is fine
+        assert reply(ws)["type"] == "frame"
+
+
+def test_more_than_60_a_second_are_dropped_for_rate(live_server: BackgroundServer) -> None:
+    url = live_server.url.replace("http://", "ws://") + "/ws/live?exercise=squat&pose=device"
+    with connect(url, max_size=None, open_timeout=20) as ws:
+        json.loads(ws.recv(timeout=20))
+        for i in range(100):  # at once: far more than 60 a second
+            ws.send(json.dumps(good(i, i / 1000)))
+        replies = [reply(ws) for _ in range(100)]
+        kinds = [r["type"] for r in replies]
+        assert "frame" in kinds
+        dropped = [r for r in replies if r["type"] == "dropped"]
+        assert len(dropped) >= 30 and all(r["reason"] == "rate" for r in dropped)
+        time.sleep(1.1)  # the budget comes back
+        ws.send(json.dumps(good(500, 5.0)))
+        assert reply(ws)["type"] == "frame"
+
+
+def test_no_person_is_a_frame_without_landmarks(fast_server: BackgroundServer) -> None:
+    with open_device(fast_server) as ws:
+        json.loads(ws.recv(timeout=20))
+        ws.send(json.dumps({**good(1, 0.1), "landmarks": None}))
+        msg = reply(ws)
+        assert msg["type"] == "frame" and msg["landmarks"] is None and math.isfinite(msg["t"])
+
+
+def test_modes_do_not_mix(fast_server: BackgroundServer) -> None:
+    with open_device(fast_server) as ws:
+        json.loads(ws.recv(timeout=20))
+        ws.send(b"\xff\xd8\xff\xe0 not really a jpeg")
+        err = reply(ws)
+        assert err["code"] == "bad_message" and "landmarks" in err["message"]
