@@ -1,8 +1,9 @@
 """Who is asking, and may they: sign-in cookies, the login rate limit, per-patient checks.
 
 - The cookie holds a random token (the database keeps its SHA-256): HttpOnly (no script can
-  read it), SameSite=Lax (other sites can't post forms with it: our CSRF defence), Secure when
-  `COACH_SECURE_COOKIES=1` or the request came over https.
+  read it), SameSite=Lax, Secure when `COACH_SECURE_COOKIES=1` or the request came over
+  https. SameSite alone is no CSRF defence (another port of the same host is the same site):
+  web/security.py refuses state-changing requests from any other origin.
 - Refusals for another user's data are 404, the same as for missing data, so ids can't be
   probed.
 """
@@ -12,13 +13,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request, WebSocket
 
 from coach.store import Store
-from coach.store.accounts import Identity
+from coach.store.accounts import Identity, login_key
 from coach.store.models import Patient
 
 COOKIE = "coach_session"
@@ -74,42 +75,95 @@ def patient_for(store: Store, who: Identity, patient_id: int) -> Patient:
     return patient
 
 
-class LoginLimiter:
-    """At most `attempts` failed sign-ins per `window_s`, per client address and per username.
+def client_address(conn: Request | WebSocket) -> str:
+    """The client's address as uvicorn reports it: the peer, or what a *trusted* proxy says
+    (X-Forwarded-For is honoured only from `COACH_TRUSTED_PROXIES`, see web/server.py)."""
+    return conn.client.host if conn.client else "?"
 
-    In memory: one server process (uvicorn, as `coach serve` runs it). Successful sign-ins
-    don't count. Refused attempts are not checked against the password at all.
+
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
+
+
+class LoginLimiter:
+    """Growing delays after failed sign-ins, instead of a lockout.
+
+    Two counts: one per (username, address) pair, where the username is normalised like
+    `Store.authenticate` looks it up (stripped, and case-folded: `accounts.login_key`), and
+    one per address over all usernames (password spraying). Each allows `free` failures, then
+    every further attempt waits `base_s`, 2x, 4x, ... (at most `max_s`) after the last failure;
+    refused attempts are not checked against the password at all and don't add to the count.
+
+    Nothing is keyed on the username alone: an attacker's guesses slow down their address,
+    never the real user signing in from theirs. A success clears its pair. In memory: one
+    server process (uvicorn, as `coach serve` runs it); counts are forgotten after `forget_s`
+    without failures.
     """
 
-    def __init__(self, attempts: int = 5, window_s: float = 300.0) -> None:
-        self.attempts = attempts
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
+    def __init__(
+        self,
+        free: int = 5,
+        base_s: float = 15.0,
+        max_s: float = 3600.0,
+        *,
+        free_per_address: int = 20,
+        forget_s: float = 86400.0,
+        max_entries: int = 100_000,
+    ) -> None:
+        self.free = free
+        self.free_per_address = free_per_address
+        self.base_s = base_s
+        self.max_s = max_s
+        self.forget_s = forget_s
+        self.max_entries = max_entries
+        self._failures: dict[tuple[str, ...], _Failures] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] > self.window_s:
-            q.popleft()
-        return q
+    @staticmethod
+    def _keys(username: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return ("pair", login_key(username), address), ("address", address)
 
-    def retry_after(self, *keys: str) -> float:
-        """Seconds until another attempt is allowed (0: allowed now)."""
+    def _wait(self, key: tuple[str, ...], free: int, now: float) -> float:
+        entry = self._failures.get(key)
+        if entry is None or entry.count < free:
+            return 0.0
+        delay = min(self.max_s, self.base_s * 2 ** (entry.count - free))
+        return max(0.0, entry.last + delay - now)
+
+    def retry_after(self, username: str, address: str) -> float:
+        """Seconds until this username may be tried from this address (0: now)."""
+        pair, addr = self._keys(username, address)
         now = time.monotonic()
         with self._lock:
-            wait = 0.0
-            for key in keys:
-                q = self._recent(key, now)
-                if len(q) >= self.attempts:
-                    wait = max(wait, self.window_s - (now - q[0]))
-            return wait
+            return max(
+                self._wait(pair, self.free, now), self._wait(addr, self.free_per_address, now)
+            )
+
+    def failed(self, username: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) >= self.max_entries:
+                self._forget(now)
+            for key in self._keys(username, address):
+                entry = self._failures.setdefault(key, _Failures())
+                entry.count += 1
+                entry.last = now
+
+    def succeeded(self, username: str, address: str) -> None:
+        with self._lock:
+            self._failures.pop(self._keys(username, address)[0], None)
+
+    def _forget(self, now: float) -> None:
+        old = [k for k, e in self._failures.items() if now - e.last > self.forget_s]
+        for key in old:
+            del self._failures[key]
+        excess = len(self._failures) - int(self.max_entries * 0.9)
+        if excess > 0:  # still full: drop the oldest
+            for key in sorted(self._failures, key=lambda k: self._failures[k].last)[:excess]:
+                del self._failures[key]
 
     def reset(self) -> None:
         with self._lock:
             self._failures.clear()
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)

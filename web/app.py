@@ -25,7 +25,7 @@ from coach.live import (
     exercise_info,
 )
 from coach.store import Store
-from web import access
+from web import access, security
 from web.frames import decode_frame
 from web.live_ws import follower_socket, patient_socket, refuse_cross_origin
 from web.vendor import mount_vendor
@@ -78,6 +78,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if store is not None:
             store.mark_interrupted()  # left "recording" by a crash: their reps are kept
+        if jobs is not None:
+            jobs.clean_up_orphans()  # videos of jobs a crash interrupted, partial uploads
         registry.warm_up()
         yield
         await registry.close_all()
@@ -86,7 +88,15 @@ def create_app(
         if registry.recorder is not None:
             registry.recorder.close()
 
-    app = FastAPI(title="Coach", docs_url=None, redoc_url=None, lifespan=lifespan)
+    docs = security.openapi_enabled()  # off unless COACH_OPENAPI=1
+    app = FastAPI(
+        title="Coach",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        lifespan=lifespan,
+    )
+    security.protect(app)  # same-origin writes and security headers on every HTTP request
     app.state.registry = registry
     app.state.store = store
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -23,6 +23,17 @@ from pose.native_logs import quiet_native_logs
 WS_MAX_BYTES = 4 * 1024 * 1024
 
 
+def trusted_proxies() -> list[str]:
+    """`COACH_TRUSTED_PROXIES`: comma-separated addresses (or networks) of reverse proxies whose
+    X-Forwarded-For / X-Forwarded-Proto are believed. Default none: the peer's address is the
+    client's (uvicorn would otherwise trust 127.0.0.1, so anything local could pose as any
+    address to the sign-in limit)."""
+    import os
+
+    raw = os.environ.get("COACH_TRUSTED_PROXIES", "")
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
 def _uvicorn_config(
     app: Any,
     host: str,
@@ -33,12 +44,16 @@ def _uvicorn_config(
 ) -> Any:
     import uvicorn
 
+    proxies = trusted_proxies()
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
+        # X-Forwarded-For/-Proto only from COACH_TRUSTED_PROXIES (default: from nobody).
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
         ws_max_size=WS_MAX_BYTES,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,

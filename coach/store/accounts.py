@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_PASSWORD_CHARS = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 (too guessable) .. 4 (very unguessable)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@+-]{3,120}$")
 
 _hasher = PasswordHasher()
@@ -38,14 +40,44 @@ def check_username(username: str) -> str:
     return username
 
 
-def check_password(password: str) -> str:
+def login_key(username: str) -> str:
+    """The username as sign-in limits count it: stripped (as `Store.authenticate` looks it up)
+    and case-folded, so " Carol", "carol " and "CAROL" share one bucket."""
+    return username.strip().casefold()
+
+
+def check_password(password: str, user_inputs: Sequence[str] = ()) -> str:
+    """Refuse a password that is short or easy to guess, saying why in plain words.
+
+    The strength is zxcvbn's estimate (a maintained library: dictionaries, common passwords,
+    names, keyboard patterns, dates, repeats); `user_inputs` (username, name) count as known
+    to an attacker."""
     if len(password) < MIN_PASSWORD_CHARS:
         raise AccountError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+    from zxcvbn import zxcvbn
+
+    # zxcvbn's cost grows with the length; the first 100 characters decide the estimate.
+    result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result.get("feedback") or {}
+        why = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+        words = " ".join(w.strip() for w in why if w and w.strip())
+        raise AccountError(
+            "this password is too easy to guess"
+            + (f": {words}" if words else "; use a few uncommon words or a longer phrase.")
+        )
     return password
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(check_password(password))
+def hash_password(password: str, user_inputs: Sequence[str] = ()) -> str:
+    """The Argon2id hash of a new password, once it passed `check_password`."""
+    return _hasher.hash(check_password(password, user_inputs))
+
+
+def rehash_password(password: str) -> str:
+    """A fresh hash of an existing password (parameters upgraded): no strength check, so an
+    older weak password still signs in (it is replaced when the user sets a new one)."""
+    return _hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:

@@ -87,7 +87,7 @@ class Store:
             raise AccountError(f"unknown role {role!r}")
         if not name.strip():
             raise AccountError("a name is required")
-        pw_hash = accounts.hash_password(password)
+        pw_hash = accounts.hash_password(password, (username, name))
         with self.factory.begin() as db:
             if db.scalar(select(User).where(User.username == username)) is not None:
                 raise AccountError(f"the username {username!r} is taken")
@@ -115,16 +115,15 @@ class Store:
             if not ok or user is None or not user.active:
                 return None
             if user.password_hash and accounts.needs_rehash(user.password_hash):
-                user.password_hash = accounts.hash_password(password)
+                user.password_hash = accounts.rehash_password(password)
             return user
 
     def set_password(self, user_id: int, password: str) -> None:
-        pw_hash = accounts.hash_password(password)
         with self.factory.begin() as db:
             user = db.get(User, user_id)
             if user is None:
                 raise AccountError("no such user")
-            user.password_hash = pw_hash
+            user.password_hash = accounts.hash_password(password, (user.username, user.name))
             db.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
 
     def start_login(

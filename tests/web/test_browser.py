@@ -58,6 +58,17 @@ def _text(page: Any, selector: str) -> str:
     return (page.text_content(selector) or "").strip()
 
 
+def _wait_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Like `page.wait_for_function`, which compiles its predicate with eval inside the page:
+    the pages' Content-Security-Policy forbids that. `page.evaluate` goes through DevTools,
+    which the policy does not govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout / 1000:g} s for {expression}")
+        page.wait_for_timeout(100)
+
+
 def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
     playwright: Any,
     live_server: BackgroundServer,
@@ -78,8 +89,8 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
         patient.add_init_script(SPEECH_SPY)
         started = time.monotonic()
         patient.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        patient.wait_for_function(
-            "document.getElementById('session-id').textContent.length > 0", timeout=20_000
+        _wait_js(
+            patient, "document.getElementById('session-id').textContent.length > 0", timeout=20_000
         )
         session_id = _text(patient, "#session-id")
         follow_href = patient.get_attribute("#follow-link", "href") or ""
@@ -88,8 +99,10 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
         therapist = browser.new_page()
         therapist.on("pageerror", lambda exc: errors.append(f"therapist: {exc}"))
         therapist.goto(follow_href)
-        therapist.wait_for_function(
-            "document.getElementById('exercise-name').textContent === 'Squat'", timeout=10_000
+        _wait_js(
+            therapist,
+            "document.getElementById('exercise-name').textContent === 'Squat'",
+            timeout=10_000,
         )
 
         # Count until the ground truth is reached or the clip has played once (+ start-up).
@@ -102,8 +115,10 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
             time.sleep(0.2)
         assert count == truth, f"page counted {count} reps in one play of the clip, truth {truth}"
 
-        therapist.wait_for_function(
-            f"document.getElementById('rep-count').textContent === '{truth}'", timeout=5_000
+        _wait_js(
+            therapist,
+            f"document.getElementById('rep-count').textContent === '{truth}'",
+            timeout=5_000,
         )
         log = _text(therapist, "#event-log")
         assert "Rep 1" in log and f"Rep {truth}" in log
@@ -119,7 +134,8 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
         # A therapist's message appears (and is spoken) on the patient's page.
         therapist.fill("#message-text", "Nice depth, keep going")
         therapist.click("#message-form button[type=submit]")
-        patient.wait_for_function(
+        _wait_js(
+            patient,
             "document.getElementById('therapist-message').textContent.includes('Nice depth')",
             timeout=5_000,
         )
@@ -149,11 +165,11 @@ def test_blocked_camera_is_explained_to_the_patient_and_reported(
     try:
         page = browser.new_page()
         page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        page.wait_for_function("!document.getElementById('alert').hidden", timeout=15_000)
+        _wait_js(page, "!document.getElementById('alert').hidden", timeout=15_000)
         assert "Camera access is blocked" in _text(page, "#alert")
         assert page.is_visible("#start")  # the patient can try again
-        page.wait_for_function(
-            "document.getElementById('session-id').textContent.length > 0", timeout=10_000
+        _wait_js(
+            page, "document.getElementById('session-id').textContent.length > 0", timeout=10_000
         )
         session_id = _text(page, "#session-id")
         import httpx
@@ -178,7 +194,7 @@ def test_picker_lists_the_library_and_unknown_ids_are_explained(
         page.goto(f"{live_server.url}/")
         page.wait_for_selector("#exercise-list a[data-exercise=squat]", timeout=10_000)
         page.goto(f"{live_server.url}/?exercise=no_such_thing")
-        page.wait_for_function("!document.getElementById('alert').hidden", timeout=10_000)
+        _wait_js(page, "!document.getElementById('alert').hidden", timeout=10_000)
         assert "no_such_thing" in _text(page, "#alert")
         assert page.is_visible("#exercise-list a[data-exercise=squat]")
     finally:
@@ -203,19 +219,21 @@ def test_the_page_survives_a_server_restart_and_keeps_its_count(
     try:
         page = browser.new_page()
         page.goto(f"{server.url}/?exercise=squat&autostart=1&pose=server")
-        page.wait_for_function(
-            "document.getElementById('rep-count').textContent === '1'", timeout=30_000
-        )
+        _wait_js(page, "document.getElementById('rep-count').textContent === '1'", timeout=30_000)
         session_id = _text(page, "#session-id")
         server.stop()
-        page.wait_for_function(
-            "document.getElementById('connection').textContent.includes('kept')", timeout=10_000
+        _wait_js(
+            page,
+            "document.getElementById('connection').textContent.includes('kept')",
+            timeout=10_000,
         )
         assert _text(page, "#rep-count") == "1"
 
         server = BackgroundServer(create_app(), port=port).start()
-        page.wait_for_function(
-            "document.getElementById('alert').textContent.includes('restarted')", timeout=15_000
+        _wait_js(
+            page,
+            "document.getElementById('alert').textContent.includes('restarted')",
+            timeout=15_000,
         )
         assert _text(page, "#session-id") == session_id
         assert _text(page, "#rep-count") == "1"

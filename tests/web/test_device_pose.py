@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from coach import assets
-from tests.web.test_browser import _launch, _text, playwright  # noqa: F401
+from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
 
@@ -172,7 +172,8 @@ def test_device_mode_finds_the_person_and_sends_only_landmarks(
     # The page drew its own skeleton and tells the patient where the pose is found.
     assert _painted_pixels(page) > 100
     assert "stays here" in _text(page, "#pose-mode")
-    page.wait_for_function(
+    _wait_js(
+        page,
         "document.getElementById('connection').textContent.includes('pose on this device')",
         timeout=15_000,
     )
@@ -249,7 +250,7 @@ def test_forced_device_mode_explains_a_model_that_cannot_load(
     page.route("**/vendor/mediapipe-pose/pose.js", lambda route: route.abort())
     wire = Wire(page)
     page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device")
-    page.wait_for_function("!document.getElementById('alert').hidden", timeout=30_000)
+    _wait_js(page, "!document.getElementById('alert').hidden", timeout=30_000)
     assert "could not be loaded" in _text(page, "#alert")
     assert "without pose=device" in _text(page, "#alert")
     assert wire.sent_binary == 0 and not wire.landmark_messages()
@@ -261,6 +262,6 @@ def test_a_model_that_starts_too_slowly_is_given_up(
     page = browser.new_page()
     wire = Wire(page)
     page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device&pose_timeout=0.2")
-    page.wait_for_function("!document.getElementById('alert').hidden", timeout=30_000)
+    _wait_js(page, "!document.getElementById('alert').hidden", timeout=30_000)
     assert "took too long" in _text(page, "#alert")
     assert not wire.landmark_messages()

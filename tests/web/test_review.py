@@ -127,7 +127,7 @@ def test_session_page_plot_exports_and_report(review: Review, squat_session: str
         # The rep's features (what a personal reference is made of): side-view squat rules.
         assert {"trunk_lean", "incomplete_range", "too_fast"} <= set(data["reps"][0]["features"])
         report = c.get(f"/sessions/{squat_session}/report").text
-        assert "Alice Patient" in report and "@page" in report and "2 reps" in report
+        assert "Alice Patient" in report and "/static/report.css" in report and "2 reps" in report
         replay = c.get(f"/sessions/{squat_session}/replay.json").json()
         assert 80 < len(replay["frames"]) <= 160  # thinned to 15 fps
         assert sum(f is not None for f in replay["frames"]) > 100
@@ -216,7 +216,7 @@ def test_upload_without_exercise_or_too_large_is_refused(
             data={"exercise_id": "squat"},
             files={"video": ("clip.mp4", path.read_bytes(), "video/mp4")},
         )
-        assert r.status_code == 400 and "larger than" in r.json()["message"]
+        assert r.status_code == 413 and "larger than" in r.json()["message"]
 
 
 @pytest.mark.slow

@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import Review
-from tests.web.test_browser import LEAD_IN_S, _launch, _text, playwright  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    LEAD_IN_S,
+    _launch,
+    _text,
+    _wait_js,
+    playwright,
+)
 from tests.web.y4m import write_y4m
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,8 +57,8 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         assert "Hello Alice Patient" in _text(patient, "h1")
         patient.click("[data-testid=today] a.big")
         started = time.monotonic()
-        patient.wait_for_function(
-            "document.getElementById('session-id').textContent.length > 0", timeout=20_000
+        _wait_js(
+            patient, "document.getElementById('session-id').textContent.length > 0", timeout=20_000
         )
         session_id = _text(patient, "#session-id")
         count = 0
@@ -70,12 +76,14 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         therapist.click(f"a[href='/sessions/{session_id}']")
         assert _text(therapist, "[data-testid=rep-total]") == str(truth)
         assert therapist.locator("[data-testid=angle-plot] rect.rep-span").count() == truth
-        therapist.wait_for_function(
-            "Number(document.getElementById('replay').dataset.loaded || 0) > 20", timeout=10_000
+        _wait_js(
+            therapist,
+            "Number(document.getElementById('replay').dataset.loaded || 0) > 20",
+            timeout=10_000,
         )
         therapist.click("#replay-play")
-        therapist.wait_for_function(
-            "Number(document.getElementById('replay-pos').value) > 3", timeout=10_000
+        _wait_js(
+            therapist, "Number(document.getElementById('replay-pos').value) > 3", timeout=10_000
         )
         reps_csv = therapist.request.get(f"{review.url}/sessions/{session_id}/reps.csv").text()
         assert len(list(csv.DictReader(io.StringIO(reps_csv)))) == truth

@@ -1,4 +1,5 @@
-"""Sign-in and sign-out with a password, behind the per-address and per-username rate limit."""
+"""Sign-in and sign-out with a password, behind growing delays per (username, address) and per
+address (web/access.py `LoginLimiter`)."""
 
 from __future__ import annotations
 
@@ -29,14 +30,15 @@ def login(
     password: str = Form(""),
     next: str = Form(""),
 ) -> Response:
-    keys = (f"ip:{request.client.host if request.client else '?'}", f"user:{username}")
-    wait = limiter.retry_after(*keys)
+    address = access.client_address(request)
+    wait = limiter.retry_after(username, address)
     if wait > 0:
+        when = f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
         resp = render(
             request,
             "login.html",
             None,
-            error=f"Too many failed attempts. Try again in {math.ceil(wait / 60)} min.",
+            error=f"Too many failed attempts. Try again in {when}.",
             next=next,
         )
         resp.status_code = 429
@@ -44,10 +46,11 @@ def login(
         return resp
     user = store.authenticate(username, password)
     if user is None:
-        limiter.failed(*keys)
+        limiter.failed(username, address)
         resp = render(request, "login.html", None, error="Wrong username or password.", next=next)
         resp.status_code = 401
         return resp
+    limiter.succeeded(username, address)
     token = store.start_login(user_id=user.id)
     home = "/therapist" if user.role == "therapist" else "/me"
     target = next if next.startswith("/") and not next.startswith("//") else home

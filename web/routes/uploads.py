@@ -1,50 +1,77 @@
 """Video uploads for a patient: checked on arrival and queued for analysis; the job's progress
-is polled as JSON (by the patient page, and by whoever may see the patient)."""
+is polled as JSON (by the patient page, and by whoever may see the patient).
+
+The upload route takes no form parameters on purpose: FastAPI would parse (and spool to disk)
+the whole body before the sign-in dependency runs. Here the therapist and their patient are
+checked first, then `web.uploads.receive_upload` streams the body under its limits."""
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.requests import ClientDisconnect
 
-from web import access
 from web.routes.deps import IdentityDep, JobsDep, StoreDep, TherapistsPatientDep
 from web.routes.pages import load_exercise
-from web.uploads import UploadRefused, check_decodable, check_name, max_upload_bytes, save_stream
+from web.uploads import (
+    UploadRefused,
+    check_decodable,
+    check_name,
+    max_upload_bytes,
+    receive_upload,
+)
 
 router = APIRouter()
 
 
+def _refused(exc: UploadRefused) -> JSONResponse:
+    headers = {"Connection": "close"} if exc.status in (408, 413) else None
+    return JSONResponse(
+        {"error": exc.error, "message": str(exc)}, status_code=exc.status, headers=headers
+    )
+
+
 @router.post("/patients/{patient_id}/uploads", include_in_schema=False, response_model=None)
-def upload(
-    request: Request,
-    patient: TherapistsPatientDep,
-    jobs: JobsDep,
-    exercise_id: str = Form(""),
-    keep_video: str = Form(""),
-    video: Annotated[UploadFile | None, File()] = None,
-) -> Response:
+async def upload(request: Request, patient: TherapistsPatientDep, jobs: JobsDep) -> Response:
     patient_id = patient.id
     try:
+        received = await receive_upload(
+            request.stream(),
+            request.headers.get("content-type", ""),
+            request.headers.get("content-length"),
+            jobs.upload_dir,
+            max_upload_bytes(),
+        )
+    except UploadRefused as exc:
+        return _refused(exc)
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is listening; the partial file is gone
+    dest = received.path
+    try:
+        exercise_id = received.fields.get("exercise_id", "")
         exercise = load_exercise(exercise_id)
         if exercise is None:
-            raise UploadRefused(f"Choose an exercise (unknown: {exercise_id!r}).")
-        if video is None:
+            raise UploadRefused(f"Choose an exercise (unknown: {exercise_id[:80]!r}).")
+        if received.refused is not None:
+            raise received.refused
+        if dest is None or received.filename is None:
             raise UploadRefused("Choose a video file to upload.")
-        name = check_name(video.filename)
-        dest = jobs.upload_dir / f"{secrets.token_hex(8)}{Path(name).suffix.lower()}"
-        save_stream(video.file, dest, max_upload_bytes())
-        try:
-            check_decodable(dest)
-        except UploadRefused:
-            dest.unlink(missing_ok=True)
-            raise
+        name = check_name(received.filename)
+        await run_in_threadpool(check_decodable, dest, name)
+        job_id = await run_in_threadpool(
+            jobs.submit, patient_id, exercise, name, dest, bool(received.fields.get("keep_video"))
+        )
     except UploadRefused as exc:
-        return JSONResponse({"error": "upload_refused", "message": str(exc)}, 400)
-    job_id = jobs.submit(patient_id, exercise, name, dest, keep=bool(keep_video))
+        if dest is not None:
+            dest.unlink(missing_ok=True)
+        return _refused(exc)
+    except BaseException:
+        if dest is not None:
+            dest.unlink(missing_ok=True)
+        raise
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"job": job_id}, 202)
     return RedirectResponse(f"/patients/{patient_id}?job={job_id}#uploads", status_code=303)
@@ -53,9 +80,8 @@ def upload(
 @router.get("/api/jobs/{job_id}")
 def job_status(job_id: str, who: IdentityDep, store: StoreDep) -> dict[str, Any]:
     job = store.job(job_id)
-    if job is None:
-        raise HTTPException(404, "No such job.")
-    access.patient_for(store, who, job.patient_id)
+    if job is None or store.patient_visible_to(who, job.patient_id) is None:
+        raise HTTPException(404, "No such job.")  # the same words for someone else's job
     return {
         "id": job.id,
         "status": job.status,
