@@ -8,6 +8,8 @@ events. Missing landmarks pause counting and say what is not seen.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from scoring.cues import CueSelector
@@ -27,13 +29,13 @@ from scoring.kinematics import SIDED_MEASURES, compute_measures
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
-from scoring.modes.reps import RepMode
+from scoring.modes.reps import RepMode, limit_applies
 from scoring.reference import PersonalReference
 from scoring.setup import SetupResult, check_setup
 from scoring.symmetry import Symmetry, session_symmetry
 from scoring.view import ViewDetector, view_satisfies
 
-__all__ = ["EngineState", "ExerciseEngine"]
+__all__ = ["EngineState", "ExerciseEngine", "check_limit"]
 
 
 class ExerciseEngine:
@@ -43,6 +45,9 @@ class ExerciseEngine:
     check passes once (the live page); offline analysis counts from the first frame.
     `reference`, the patient's own good reps (scoring.reference), adds a fault whenever a rep
     differs from them in the fault's direction, on top of the definition's fixed bounds.
+    `limit_deg`, the patient's prescribed range limit (degrees, 0-180): a safety rule on the
+    rep's reported angle (scoring.modes.reps: a `range_limit` fault as it is crossed, reps
+    marked `over_limit`); `limit_note` says why when the exercise cannot apply it.
     """
 
     def __init__(
@@ -53,9 +58,11 @@ class ExerciseEngine:
         require_setup: bool = False,
         pose_lost_after_s: float = 0.7,
         reference: PersonalReference | None = None,
+        limit_deg: float | None = None,
     ) -> None:
         if aspect <= 0:
             raise ValueError("aspect must be positive")
+        check_limit(limit_deg)
         if reference is not None and reference.exercise_id != exercise.id:
             raise ValueError(f"the reference is for {reference.exercise_id!r}, not {exercise.id!r}")
         self.exercise = exercise
@@ -63,6 +70,14 @@ class ExerciseEngine:
         self.aspect = aspect
         self.require_setup = require_setup
         self.pose_lost_after_s = pose_lost_after_s
+        self.limit_deg = limit_deg
+        self.limit_note = ""
+        if limit_deg is not None and not limit_applies(exercise):
+            what = "reps" if exercise.rep is None else "reported angle"
+            self.limit_note = (
+                f"range limit {limit_deg:g}° not applied: {exercise.name} has no {what} "
+                "in degrees that grows over a rep"
+            )
         self._needed: dict[str, list[str]] = {}  # per view: what that view can use
         self._view = ViewDetector()
         self._cues = CueSelector()
@@ -74,7 +89,7 @@ class ExerciseEngine:
         )
         self._faults = FaultMonitor(list(exercise.faults))
         self._shared = Shared(self.state, self._cues, self._faults)
-        self._modes = _modes_for(exercise, aspect, self._shared, reference)
+        self._modes = _modes_for(exercise, aspect, self._shared, reference, limit_deg)
         self._last_seen_t: float | None = None
         self._lost = False
         self._lost_reason = ""
@@ -240,8 +255,18 @@ def _other_view(view: str) -> str:
     return "front" if view == "side" else "side"
 
 
+def check_limit(limit_deg: float | None) -> None:
+    """A range limit is None (none prescribed) or an angle from 0 to 180 degrees."""
+    if limit_deg is not None and not (math.isfinite(limit_deg) and 0 <= limit_deg <= 180):
+        raise ValueError(f"a range limit must be between 0 and 180 degrees, not {limit_deg:g}")
+
+
 def _modes_for(
-    exercise: Exercise, aspect: float, shared: Shared, reference: PersonalReference | None
+    exercise: Exercise,
+    aspect: float,
+    shared: Shared,
+    reference: PersonalReference | None,
+    limit_deg: float | None,
 ) -> list[Mode]:
     """The exercise's mode: generic counting for `any`, else its rep and/or hold rule (a
     definition may carry both tables; both then run, the rep rule deciding visibility)."""
@@ -249,7 +274,7 @@ def _modes_for(
         return [GenericMode(exercise.generic, aspect, shared)]
     modes: list[Mode] = []
     if exercise.rep is not None:
-        modes.append(RepMode(exercise, shared, reference))
+        modes.append(RepMode(exercise, shared, reference, limit_deg))
     if exercise.hold is not None:
         modes.append(HoldMode(exercise.hold, aspect, shared))
     return modes
