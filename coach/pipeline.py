@@ -61,7 +61,7 @@ class FrameResult:
                 "elapsed_s": s.hold_elapsed_s,
                 "target_s": s.hold_target_s,
             },
-            "setup": {"ok": s.setup_ok, "message": s.setup_message},
+            "setup": {"ok": s.setup_ok, "message": s.setup_message, "tip": s.setup_tip},
             "view": s.view,
             "paused": s.paused,
             "paused_reason": s.paused_reason,

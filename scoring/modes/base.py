@@ -37,6 +37,7 @@ class EngineState:
     view: str = "unknown"
     setup_ok: bool = False
     setup_message: str = ""
+    setup_tip: str = ""  # a better listed view for the checks (never a gate)
     paused: bool = False
     paused_reason: str = ""
     cue: str | None = None
