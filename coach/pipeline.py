@@ -60,7 +60,7 @@ class FrameResult:
                 "elapsed_s": s.hold_elapsed_s,
                 "target_s": s.hold_target_s,
             },
-            "setup": {"ok": s.setup_ok, "message": s.setup_message},
+            "setup": {"ok": s.setup_ok, "message": s.setup_message, "tip": s.setup_tip},
             "view": s.view,
             "paused": s.paused,
             "paused_reason": s.paused_reason,
@@ -82,7 +82,8 @@ class LandmarksOnly(PoseEstimator):
 class FrameProcessor:
     """Estimator + landmark filter + engine for one stream. Not thread-safe: one per stream.
 
-    `reference`: the patient's own good reps (scoring.reference), when the stream is theirs.
+    `reference`: the patient's own good reps (scoring.reference), when the stream is theirs;
+    `limit_deg`: their prescribed range limit in degrees (a safety rule, see ExerciseEngine).
     `sink` (coach.sinks.EventSink) gets each frame's events (JSON), then the frame, and the
     events `finish` returns."""
 
@@ -92,6 +93,7 @@ class FrameProcessor:
     smooth: bool = True
     reference: PersonalReference | None = None
     sink: EventSink | None = None
+    limit_deg: float | None = None
     _engine: ExerciseEngine | None = field(default=None, init=False, repr=False)
     _filter: LandmarkFilter = field(default_factory=LandmarkFilter, init=False, repr=False)
     _owns_estimator: bool = field(default=False, init=False, repr=False)
@@ -123,6 +125,7 @@ class FrameProcessor:
                 w / h if h else 1.0,
                 require_setup=self.require_setup,
                 reference=self.reference,
+                limit_deg=self.limit_deg,
             )
         return self._engine
 

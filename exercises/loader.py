@@ -68,13 +68,14 @@ def load_file(path: str | Path) -> Exercise:
     except tomllib.TOMLDecodeError as exc:
         where = _syntax_error_field(raw.decode("utf-8"), str(exc))
         raise DefinitionError(path, where, f"TOML syntax error: {exc}") from None
-    for name in FILE_REQUIRED_FIELDS:
-        if name not in data:
+    for group in FILE_REQUIRED_FIELDS:
+        if not any(name in data for name in group):
             raise DefinitionError(
                 path,
-                name,
+                group[0],
                 "Field required: say which camera view the exercise needs "
-                "('front', 'side' or 'any')",
+                "('front', 'side' or 'any'), or the views it is counted in "
+                '(views = ["front", "side"])',
             )
     try:
         return Exercise.model_validate(data)

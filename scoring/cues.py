@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from scoring.events import Cue
 
+# Cue priorities run 1 (a tip) to 5 (pose lost). A safety cue (the prescribed range limit)
+# outranks them all and is never held back by the cooldown or the repeat rule: it is offered
+# once per rep, when the limit is crossed.
+SAFETY_PRIORITY = 6
+
 
 @dataclass(frozen=True)
 class CueCandidate:
@@ -18,8 +23,8 @@ class CueSelector:
     """Collects candidates each frame; releases at most one Cue per `cooldown_s`.
 
     The same text is not repeated within `repeat_s`, so a patient who cannot fix something at
-    once is not nagged every few seconds; a higher-priority cue (safety, pose lost) may cut the
-    cooldown short after `urgent_after_s`.
+    once is not nagged every few seconds; a higher-priority cue (pose lost) may cut the
+    cooldown short after `urgent_after_s`, and a safety cue (`SAFETY_PRIORITY`) is said at once.
     """
 
     def __init__(
@@ -39,13 +44,17 @@ class CueSelector:
 
     def select(self, t: float) -> Cue | None:
         pending, self._pending = self._pending, []
-        fresh = [c for c in pending if t - self._said.get(c.text, -1e9) >= self.repeat_s]
+        fresh = [
+            c
+            for c in pending
+            if c.priority >= SAFETY_PRIORITY or t - self._said.get(c.text, -1e9) >= self.repeat_s
+        ]
         if not fresh:
             return None
         best = max(fresh, key=lambda c: c.priority)
         since = t - self._last_t
         urgent = best.priority > self._last_priority and since >= self.urgent_after_s
-        if since < self.cooldown_s and not urgent:
+        if since < self.cooldown_s and not urgent and best.priority < SAFETY_PRIORITY:
             return None
         self._last_t = t
         self._last_priority = best.priority

@@ -182,7 +182,10 @@ class Exercise(_Strict):
     kind: Literal["reps", "hold", "any"]
     category: Literal["strength", "range_of_motion", "balance", "posture", "coordination"]
     instructions: str = Field(min_length=1)
+    # The camera views counting works in; `view` is the first (the preferred one) and a file
+    # may give either: `view = "side"` stands for `views = ["side"]`.
     view: View = "any"
+    views: list[View] = Field(default_factory=lambda: ["any"], min_length=1)
     body: BodyPart = "full"  # what must be in view for the setup check
     defaults: Defaults = Defaults()
     rep: RepRule | None = Field(None, validate_default=True)
@@ -190,6 +193,31 @@ class Exercise(_Strict):
     generic: GenericRule | None = None
     faults: list[FaultRule] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_view_or_a_list(cls, data: object) -> object:
+        """`view` alone -> `views = [view]`; `views` alone -> `view = views[0]`."""
+        if not isinstance(data, dict):
+            return data
+        has_view, has_views = "view" in data, "views" in data
+        if has_view and not has_views:
+            return {**data, "views": [data["view"]]}
+        if has_views and not has_view and isinstance(data["views"], list) and data["views"]:
+            return {**data, "view": data["views"][0]}
+        return data
+
+    @field_validator("views")
+    @classmethod
+    def _views_list(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("a view is listed twice")
+        if "any" in v and len(v) > 1:
+            raise ValueError('"any" already means every view: list it alone')
+        view = info.data.get("view")
+        if view is not None and view not in v:
+            raise ValueError(f"view {view!r} is not among views {v}: give one or the other")
+        return v
 
     # Field validators (not one model check) so that errors carry the field path: `rep`, ...
     @field_validator("rep")
@@ -211,7 +239,7 @@ class Exercise(_Strict):
     def _measured_from_this_view(
         cls, v: RepRule | HoldRule | None, info: ValidationInfo
     ) -> RepRule | HoldRule | None:
-        view = info.data.get("view", "any")
+        views = info.data.get("views") or [info.data.get("view", "any")]
         if isinstance(v, RepRule):
             measures = [v.measure]
         elif isinstance(v, HoldRule):
@@ -220,10 +248,16 @@ class Exercise(_Strict):
             measures = []
         for name in measures:
             needed = measure_view(name)
-            if needed != "any" and view != needed:
+            wrong = [view for view in views if needed != "any" and view != needed]
+            if wrong and len(views) == 1:
                 raise ValueError(
                     f"{name!r} is only measured from the {needed}, but the exercise's view is "
-                    f'{view!r}: set view = "{needed}"'
+                    f'{wrong[0]!r}: set view = "{needed}"'
+                )
+            if wrong:
+                raise ValueError(
+                    f"{name!r} is only measured from the {needed}, but the exercise's views "
+                    f'include {wrong[0]!r}: set views = ["{needed}"]'
                 )
         return v
 
@@ -248,6 +282,10 @@ class Exercise(_Strict):
         if self.kind == "any" and self.generic is None:
             object.__setattr__(self, "generic", GenericRule())
         return self
+
+    def counts_in(self, detected: str) -> bool:
+        """Whether counting works in the `detected` view (oblique and unknown never block)."""
+        return any(view_satisfies(detected, v) for v in self.views)
 
     def measures_needed(self, view: str | None = None) -> list[str]:
         """The per-frame measures the engine must compute for this exercise.
@@ -280,12 +318,15 @@ class Exercise(_Strict):
 
 
 # Fields a definition *file* must state although the Python model has a default: the camera
-# view decides where the patient puts the laptop, so a therapist's file must choose it.
-FILE_REQUIRED_FIELDS = ("view",)
+# view decides where the patient puts the laptop, so a therapist's file must choose it, as
+# `view` (one) or `views` (those counting works in): one of each group.
+FILE_REQUIRED_FIELDS = (("view", "views"),)
 
 
 def definition_json_schema() -> dict[str, object]:
     """The JSON Schema of a definition file (`coach exercises schema`)."""
     schema = Exercise.model_json_schema()
-    schema["required"] = sorted({*schema.get("required", []), *FILE_REQUIRED_FIELDS})
+    schema["allOf"] = [
+        {"anyOf": [{"required": [name]} for name in group]} for group in FILE_REQUIRED_FIELDS
+    ]
     return schema

@@ -8,6 +8,8 @@ events. Missing landmarks pause counting and say what is not seen.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from scoring.cues import CueSelector
@@ -27,13 +29,13 @@ from scoring.kinematics import SIDED_MEASURES, compute_measures
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
-from scoring.modes.reps import RepMode
+from scoring.modes.reps import RepMode, limit_applies
 from scoring.reference import PersonalReference
-from scoring.setup import SetupResult, check_setup
+from scoring.setup import SetupResult, check_setup, view_tip
 from scoring.symmetry import Symmetry, session_symmetry
-from scoring.view import ViewDetector, view_satisfies
+from scoring.view import ViewDetector
 
-__all__ = ["EngineState", "ExerciseEngine"]
+__all__ = ["EngineState", "ExerciseEngine", "check_limit"]
 
 
 class ExerciseEngine:
@@ -43,6 +45,9 @@ class ExerciseEngine:
     check passes once (the live page); offline analysis counts from the first frame.
     `reference`, the patient's own good reps (scoring.reference), adds a fault whenever a rep
     differs from them in the fault's direction, on top of the definition's fixed bounds.
+    `limit_deg`, the patient's prescribed range limit (degrees, 0-180): a safety rule on the
+    rep's reported angle (scoring.modes.reps: a `range_limit` fault as it is crossed, reps
+    marked `over_limit`); `limit_note` says why when the exercise cannot apply it.
     """
 
     def __init__(
@@ -53,9 +58,11 @@ class ExerciseEngine:
         require_setup: bool = False,
         pose_lost_after_s: float = 0.7,
         reference: PersonalReference | None = None,
+        limit_deg: float | None = None,
     ) -> None:
         if aspect <= 0:
             raise ValueError("aspect must be positive")
+        check_limit(limit_deg)
         if reference is not None and reference.exercise_id != exercise.id:
             raise ValueError(f"the reference is for {reference.exercise_id!r}, not {exercise.id!r}")
         self.exercise = exercise
@@ -63,6 +70,14 @@ class ExerciseEngine:
         self.aspect = aspect
         self.require_setup = require_setup
         self.pose_lost_after_s = pose_lost_after_s
+        self.limit_deg = limit_deg
+        self.limit_note = ""
+        if limit_deg is not None and not limit_applies(exercise):
+            what = "reps" if exercise.rep is None else "reported angle"
+            self.limit_note = (
+                f"range limit {limit_deg:g}° not applied: {exercise.name} has no {what} "
+                "in degrees that grows over a rep"
+            )
         self._needed: dict[str, list[str]] = {}  # per view: what that view can use
         self._view = ViewDetector()
         self._cues = CueSelector()
@@ -74,11 +89,14 @@ class ExerciseEngine:
         )
         self._faults = FaultMonitor(list(exercise.faults))
         self._shared = Shared(self.state, self._cues, self._faults)
-        self._modes = _modes_for(exercise, aspect, self._shared, reference)
+        self._modes = _modes_for(exercise, aspect, self._shared, reference, limit_deg)
         self._last_seen_t: float | None = None
         self._lost = False
         self._lost_reason = ""
         self._warned_view: str | None = None
+        self._view_since: tuple[str, float] = ("unknown", 0.0)  # the view, and since when
+        self._tips: dict[str, str] = {}  # per view: the better-view tip (scoring.setup)
+        self._tip_said: str | None = None  # the view whose tip was said
         self._setup_passed = not require_setup
         self._setup_last = SetupResult(False, "", ())
         self.t = 0.0
@@ -122,10 +140,17 @@ class ExerciseEngine:
         # The setup check matters before the set and while something is hidden; otherwise a
         # refresh every few frames keeps the page's setup line current.
         if not self._setup_passed or self.frames_with_pose % 5 == 1 or not self._setup_last.ok:
-            self._setup_last = check_setup(landmarks, self.exercise.body, self.exercise.view, view)
+            tip = self._tips.get(view)
+            if tip is None:
+                tip = self._tips[view] = view_tip(self.exercise.views, self.exercise.faults, view)
+            self._setup_last = check_setup(
+                landmarks, self.exercise.body, self.exercise.views, view, tip
+            )
         setup = self._setup_last
         self.state.setup_ok = setup.ok or self._setup_passed
         self.state.setup_message = setup.message
+        self.state.setup_tip = setup.tip
+        self._check_view(t, view, events)
         if not self._setup_passed:
             if setup.ok:
                 self._setup_passed = True
@@ -135,7 +160,8 @@ class ExerciseEngine:
                 self.state.paused, self.state.paused_reason = True, setup.message
                 self._finish_frame(t, events, hot=set())
                 return events
-        self._check_view(t, view, events)
+        if setup.tip and self._tip_said != view:
+            self._cues.offer(setup.tip, 1, "tip")  # until said, once per view
         hot: set[int] = set()
         frame = Frame(t, landmarks, values, view)
         if any(mode.whole_body for mode in self._modes):
@@ -177,19 +203,29 @@ class ExerciseEngine:
             hot |= step.hot
 
     def _check_view(self, t: float, view: str, events: list[Event]) -> None:
-        """Warn once per view change: wrong view for the exercise (a cue too), or some fault
-        checks skipped because they need another view (a warning for the record only)."""
+        """Warn once per view change: some fault checks skipped because they need another
+        view (at once, for the record only), or, after `WRONG_VIEW_AFTER_S` in a view the
+        exercise does not count in, why and how to stand (a cue too)."""
+        if view != self._view_since[0]:
+            self._view_since = (view, t)
         if view == "unknown" or view == self._warned_view:
             return
         skipped = self._faults.skipped(view)
-        wrong_view = self.exercise.view != "any" and not view_satisfies(view, self.exercise.view)
+        wrong_view = not self.exercise.counts_in(view)
+        if wrong_view and t - self._view_since[1] < WRONG_VIEW_AFTER_S:
+            return
         if not skipped and not wrong_view:
             return
         self._warned_view = view
         if wrong_view:
             wanted = self.exercise.view
             how = "Turn sideways to the camera" if wanted == "side" else "Face the camera"
-            message = f"{how}: this exercise is best seen from the {wanted}"
+            what = _counted_what(self.exercise)
+            message = (
+                f"{how}: {self.exercise.name} is counted from the "
+                f"{' or the '.join(self.exercise.views)}; from the {view} the {what} "
+                "can't be measured reliably"
+            )
             if skipped:
                 message += f" (checks skipped: {', '.join(skipped)})"
             self._cues.offer(f"{how}.", 2, "view")
@@ -231,17 +267,45 @@ class ExerciseEngine:
         cue = self._cues.select(t)
         if cue is not None:
             events.append(cue)
+            if cue.source == "tip":
+                self._tip_said = self.state.view
         active: Cue | None = self._cues.active(t)
         self.state.cue = active.text if active else None
         self.state.fault_joints = sorted(hot)
+
+
+# How long in a view the exercise does not count in before saying why and how to stand: a
+# patient turning round, or walking to the start, is not nagged.
+WRONG_VIEW_AFTER_S = 10.0
+
+
+def _counted_what(exercise: Exercise) -> str:
+    """What the exercise counts, in words: "elbow flexion", "hip height"."""
+    if exercise.rep is not None:
+        name = exercise.rep.measure
+    elif exercise.hold is not None:
+        name = exercise.hold.conditions[0].measure
+    else:
+        return "movement"
+    return name.removesuffix("_2d").replace("_", " ")
 
 
 def _other_view(view: str) -> str:
     return "front" if view == "side" else "side"
 
 
+def check_limit(limit_deg: float | None) -> None:
+    """A range limit is None (none prescribed) or an angle from 0 to 180 degrees."""
+    if limit_deg is not None and not (math.isfinite(limit_deg) and 0 <= limit_deg <= 180):
+        raise ValueError(f"a range limit must be between 0 and 180 degrees, not {limit_deg:g}")
+
+
 def _modes_for(
-    exercise: Exercise, aspect: float, shared: Shared, reference: PersonalReference | None
+    exercise: Exercise,
+    aspect: float,
+    shared: Shared,
+    reference: PersonalReference | None,
+    limit_deg: float | None,
 ) -> list[Mode]:
     """The exercise's mode: generic counting for `any`, else its rep and/or hold rule (a
     definition may carry both tables; both then run, the rep rule deciding visibility)."""
@@ -249,7 +313,7 @@ def _modes_for(
         return [GenericMode(exercise.generic, aspect, shared)]
     modes: list[Mode] = []
     if exercise.rep is not None:
-        modes.append(RepMode(exercise, shared, reference))
+        modes.append(RepMode(exercise, shared, reference, limit_deg))
     if exercise.hold is not None:
         modes.append(HoldMode(exercise.hold, aspect, shared))
     return modes

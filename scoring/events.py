@@ -49,6 +49,8 @@ class RepCompleted(Event):
     # One number per fault rule (scoring.reference): what a personal reference is made of and
     # compared on. Only the features that could be measured.
     profile: dict[str, float] = field(default_factory=dict)
+    # The reported angle (`peak_deg`) went past the patient's prescribed range limit.
+    over_limit: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ REP_REPORT = (
     "up_s",
     "down_s",
     "sparc",
+    "over_limit",
 )
 HOLD_REPORT = ("start_s", "end_s", "duration_s", "sway", "touch_downs")
 FAULT_REPORT = ("id", "t_s", "rep", "message", "cue", "side")
@@ -202,6 +205,8 @@ def report_item(
             value: Any = list(event.get("faults") or [])
         elif key == "side":
             value = event.get("side", "")
+        elif key == "over_limit":
+            value = bool(event.get("over_limit", False))
         else:
             value = event.get("t" if key == "t_s" else key)
             if digits is not None and key in _MEASURED:

@@ -32,9 +32,14 @@ def fault_joints(rule: FaultRule, side: str) -> tuple[int, ...]:
     """Landmark indices to draw in red for this rule (explicit, else from the measure)."""
     if rule.joints:
         return tuple(Landmark[name.upper()].value for name in rule.joints)
-    if not rule.measure:
+    return measure_joints(rule.measure, side)
+
+
+def measure_joints(measure: str | None, side: str) -> tuple[int, ...]:
+    """Landmark indices of the joints a measure is about, on `side` (or both)."""
+    if not measure:
         return ()
-    parts = _JOINTS_BY_MEASURE.get(rule.measure.split("_")[0], ())
+    parts = _JOINTS_BY_MEASURE.get(measure.split("_")[0], ())
     sides = [side.upper()] if side in ("left", "right") else ["LEFT", "RIGHT"]
     return tuple(Landmark[f"{s}_{p}"].value for p in parts for s in sides)
 

@@ -402,6 +402,27 @@ MEASURE_VIEWS: dict[str, str] = {
 }
 
 
+# Measures not in degrees (leg lengths, image heights, ratios): a range limit in degrees never
+# applies to them.
+NOT_DEGREES = frozenset(
+    {
+        "feet_separation",
+        "foot_lift",
+        "front_knee_past_toe",
+        "heel_lift",
+        "hip_height",
+        "knee_lift",
+        "reach",
+        "stance_width",
+    }
+)
+
+
+def in_degrees(name: str) -> bool:
+    """Whether a measure (with or without its side) is an angle in degrees."""
+    return name.removesuffix("_left").removesuffix("_right") not in NOT_DEGREES
+
+
 def measure_view(name: str) -> str:
     """The camera view a measure needs ("front", "side" or "any"), with or without its side."""
     base = name.removesuffix("_left").removesuffix("_right")

@@ -1,13 +1,17 @@
 """The setup check before a set: is the needed body part in view, at a usable distance,
-from the right side? Answers with one instruction the patient can act on."""
+from a side the exercise counts in? Answers with one instruction the patient can act on, and,
+when another listed view would check more, a tip (never a gate)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from pose.landmarks import Landmark as L
+from scoring.view import view_satisfies
 
 MIN_VIS = 0.5
 
@@ -39,6 +43,17 @@ class SetupResult:
     ok: bool
     message: str
     missing: tuple[str, ...] = ()
+    tip: str = ""  # a better view for the checks, e.g. "For knee checks, face the camera."
+
+
+class ViewRule(Protocol):
+    """What `view_tip` reads of a fault rule (scoring.definition.FaultRule)."""
+
+    @property
+    def view(self) -> str: ...
+
+    @property
+    def measure(self) -> str | None: ...
 
 
 def visible_mask(lm: np.ndarray) -> np.ndarray:
@@ -58,12 +73,41 @@ def missing_parts(landmarks: np.ndarray, body: str, one_side_ok: bool) -> tuple[
     return tuple(out)
 
 
+def _listed(views: str | Sequence[str]) -> list[str]:
+    return [views] if isinstance(views, str) else list(views)
+
+
+def view_tip(views: str | Sequence[str], rules: Iterable[ViewRule], detected: str) -> str:
+    """A tip when the patient stands in a listed view but another listed one runs more of
+    the fault checks: "For knee checks, face the camera." Empty otherwise (or on a tie)."""
+    listed = _listed(views)
+    candidates = [v for v in ("front", "side") if "any" in listed or v in listed]
+    if detected not in candidates or len(candidates) < 2:
+        return ""
+    rules = list(rules)
+    runs = {v: [r for r in rules if view_satisfies(v, r.view)] for v in candidates}
+    best = max(candidates, key=lambda v: len(runs[v]))
+    if best == detected or len(runs[best]) == len(runs[detected]):
+        return ""
+    missed = [r for r in runs[best] if r not in runs[detected] and r.measure]
+    words = sorted({(r.measure or "").split("_")[0] for r in missed})
+    how = "face the camera" if best == "front" else "turn sideways to the camera"
+    return f"For {' and '.join(words)} checks, {how}." if words else ""
+
+
 def check_setup(
-    landmarks: np.ndarray | None, body: str, required_view: str, detected_view: str
+    landmarks: np.ndarray | None,
+    body: str,
+    required_view: str | Sequence[str],
+    detected_view: str,
+    tip: str = "",
 ) -> SetupResult:
+    """`required_view`: the views the exercise counts in (one, or a list: any of them
+    passes); `tip` rides along on a passing result."""
     if landmarks is None:
         return SetupResult(False, "I can't see you. Stand in front of the camera.", ("body",))
-    one_side_ok = detected_view in ("side", "oblique") or required_view == "side"
+    views = _listed(required_view)
+    one_side_ok = detected_view in ("side", "oblique") or views == ["side"]
     missing = missing_parts(landmarks, body, one_side_ok)
     if missing:
         lower = {"feet", "knees", "hips"} & set(missing)
@@ -80,8 +124,7 @@ def check_setup(
         height = float(seen[:, 1].max() - seen[:, 1].min())
         if body == "full" and height < 0.3:
             return SetupResult(False, "Come a little closer to the camera.", ())
-    if required_view == "side" and detected_view == "front":
-        return SetupResult(False, "Turn sideways to the camera.", ())
-    if required_view == "front" and detected_view == "side":
-        return SetupResult(False, "Face the camera.", ())
-    return SetupResult(True, "", ())
+    if not any(view_satisfies(detected_view, v) for v in views):
+        how = "Turn sideways to the camera." if "side" in views else "Face the camera."
+        return SetupResult(False, how, ())
+    return SetupResult(True, "", (), tip)

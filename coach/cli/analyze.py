@@ -25,14 +25,30 @@ from coach.offline.recording import record_video
 from coach.offline.report import format_summary
 from coach.review.references import BadReferenceFile, read_reference_file
 from pose.sources import SourceError
+from scoring.engine import check_limit
 from scoring.reference import PersonalReference
 
 
+def limit_option(raw: str | None) -> float | None:
+    """`--limit-deg`: a number of degrees from 0 to 180, else a UsageError (nothing runs)."""
+    if raw is None:
+        return None
+    try:
+        limit = float(raw)
+        check_limit(limit)
+    except ValueError as exc:
+        reason = str(exc) if "between" in str(exc) else f"not a number: {raw!r}"
+        raise UsageError(f"--limit-deg: {reason}") from None
+    return limit
+
+
 def run(args: argparse.Namespace) -> int:
+    limit_deg = limit_option(args.limit_deg)
     exercise = resolve_exercise(args.exercise)
     path = video_path(args.video)
     if args.save and args.annotate:
         raise UsageError("--save and --annotate can't be combined; run twice")
+
     reference: PersonalReference | None = None
     if args.reference is not None:
         try:
@@ -56,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
                 reference=reference,  # None: the patient's own, if they have one
                 estimator=estimator,
+                limit_deg=limit_deg,  # None: the patient's prescribed limit, if any
             )
             print(f"coach: saved as session {session_id}", file=sys.stderr)
         else:
@@ -66,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 annotate=args.annotate,
                 progress=progress,
                 reference=reference,
+                limit_deg=limit_deg,
             )
     except SourceError as exc:
         raise UsageError(str(exc)) from None
@@ -108,5 +126,11 @@ def add_parser(sub: Any) -> None:
         "--reference",
         metavar="FILE.json",
         help="also compare each rep with this personal reference (coach reference export)",
+    )
+    a.add_argument(
+        "--limit-deg",
+        metavar="DEG",
+        help="the patient's range limit in degrees (0-180): reps whose reported angle goes "
+        "past it are marked over_limit (with --save --patient: default, their program's limit)",
     )
     a.set_defaults(func=run)

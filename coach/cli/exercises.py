@@ -18,7 +18,8 @@ from scoring.definition import definition_json_schema
 def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         for ex in list_exercises():
-            print(f"{ex.id:28s} {ex.kind:5s} {ex.view:6s} {ex.category:16s} {ex.name}")
+            views = "+".join(ex.views)
+            print(f"{ex.id:28s} {ex.kind:5s} {views:10s} {ex.category:16s} {ex.name}")
         for err in default_library().errors:
             print(f"coach: skipped {err}", file=sys.stderr)
         return EXIT_OK

@@ -87,14 +87,22 @@ def score_track(
     smooth: bool = True,
     sink: EventSink | None = None,
     reference: PersonalReference | None = None,
+    limit_deg: float | None = None,
 ) -> ExerciseEngine:
     """Run the pipeline after the model (`FrameProcessor.process_pose`) over an
     already-estimated track (used by analysis, eval and tests); `sink` gets each frame's
     (filtered) pose and each event, as in `analyze_video`; `reference`, the patient's own
-    good reps, judges each rep against them too."""
+    good reps, judges each rep against them too; `limit_deg`, their range limit."""
     from coach.pipeline import FrameProcessor, LandmarksOnly
 
-    proc = FrameProcessor(exercise, LandmarksOnly(), smooth=smooth, reference=reference, sink=sink)
+    proc = FrameProcessor(
+        exercise,
+        LandmarksOnly(),
+        smooth=smooth,
+        reference=reference,
+        sink=sink,
+        limit_deg=limit_deg,
+    )
     engine = proc.engine_for(image_size)
     for t, pose in poses:
         proc.process_pose(t, pose, image_size)
@@ -126,6 +134,8 @@ def result_from_engine(
             res.warnings.append(msg)
     for vw in engine.view_warnings:
         res.warnings.append(f"camera view: {vw.message}")
+    if engine.limit_note:
+        res.warnings.append(engine.limit_note)
     return res
 
 
@@ -138,12 +148,14 @@ def analyze_video(
     progress: Callable[[int, int], None] | None = None,
     sink: EventSink | None = None,
     reference: PersonalReference | None = None,
+    limit_deg: float | None = None,
 ) -> AnalysisResult:
     """Analyse one video file. Raises pose.sources.SourceError for unreadable input and
     NoPersonFound when no frame has a person. `sink` gets each frame's pose and each event
     as soon as they are known (a rep when it completes), so a crash loses little.
     `reference` (the patient's own good reps, scoring.reference) judges each rep against
-    them as well as against the definition's bounds."""
+    them as well as against the definition's bounds; `limit_deg`, the patient's range limit
+    in degrees, marks the reps past it (a `range_limit` fault as it is crossed)."""
     from coach.offline.annotate import Annotator
     from coach.pipeline import FrameProcessor
     from pose.sources import VideoFileSource
@@ -157,7 +169,11 @@ def analyze_video(
         )
         sinks = Sinks([sink, annotator])
         proc = FrameProcessor(
-            exercise, estimator, reference=reference, sink=sinks if sinks.sinks else None
+            exercise,
+            estimator,
+            reference=reference,
+            sink=sinks if sinks.sinks else None,
+            limit_deg=limit_deg,
         )
         last_t = 0.0
         try:

@@ -25,6 +25,19 @@ def patient_reference(
     return store.reference(patient_id, exercise.id)
 
 
+def patient_limit(
+    store: Store, patient_id: int | None, exercise: Any, limit_deg: float | None
+) -> float | None:
+    """The range limit to judge a session by: the one given, else the limit the patient's
+    program prescribes for this exercise (none for an anonymous session or no limit)."""
+    if limit_deg is not None or patient_id is None:
+        return limit_deg
+    for item in store.program(patient_id):
+        if item.exercise_id == exercise.id and item.max_rom_deg is not None:
+            return float(item.max_rom_deg)
+    return None
+
+
 def record_video(
     store: Store,
     path: str | Path,
@@ -37,11 +50,13 @@ def record_video(
     progress: Callable[[int, int], None] | None = None,
     reference: PersonalReference | None = None,
     estimator: PoseEstimator | None = None,
+    limit_deg: float | None = None,
 ) -> tuple[str, AnalysisResult]:
     """Analyse `path` and store it as a session; returns (session id, result).
 
     Each rep is judged against `reference`, or, without one, against the patient's stored
-    reference for the exercise (see `patient_reference`).
+    reference for the exercise (see `patient_reference`); and against `limit_deg`, or without
+    one, the range limit of the patient's program for the exercise (`patient_limit`).
 
     Raises what `analyze_video` raises (SourceError, NoPersonFound); the session row then
     stays with status "failed" and the reason, so the therapist sees what happened.
@@ -59,10 +74,17 @@ def record_video(
         video_name=video_name or Path(path).name,
     )
     reference = patient_reference(store, patient_id, exercise, reference)
+    limit_deg = patient_limit(store, patient_id, exercise, limit_deg)
     writer.start((info.width, info.height), info.fps)
     try:
         result = analyze_video(
-            path, exercise, estimator=estimator, progress=progress, sink=writer, reference=reference
+            path,
+            exercise,
+            estimator=estimator,
+            progress=progress,
+            sink=writer,
+            reference=reference,
+            limit_deg=limit_deg,
         )
     except NoPersonFound as exc:
         writer.finish("failed", {"error": "no_person", "message": str(exc)})
@@ -85,9 +107,10 @@ def record_landmarks(
     source: str = "analyze",
     name: str | None = None,
     reference: PersonalReference | None = None,
+    limit_deg: float | None = None,
 ) -> tuple[str, Any]:
     """Score an already-estimated (T, 33, 4) landmark track into the store, as if analysed
-    (with the patient's reference, as `record_video`)."""
+    (with the patient's reference and range limit, as `record_video`)."""
     from coach.offline.analysis import landmarks_track, score_track
 
     session_id = store.new_session_id()
@@ -95,6 +118,7 @@ def record_landmarks(
         session_id, exercise, patient_id=patient_id, source=source, video_name=name
     )
     reference = patient_reference(store, patient_id, exercise, reference)
+    limit_deg = patient_limit(store, patient_id, exercise, limit_deg)
     writer.start(image_size, fps)
     engine = score_track(
         exercise,
@@ -102,6 +126,7 @@ def record_landmarks(
         image_size,
         sink=writer,
         reference=reference,
+        limit_deg=limit_deg,
     )
     writer.finish("completed", {"rep_count": len(engine.reps)})
     return session_id, engine

@@ -28,6 +28,7 @@ REP_COLUMNS = [
     "down_s",
     "sparc",
     "faults",
+    "over_limit",
 ]
 
 
@@ -55,6 +56,7 @@ def rep_rows(session: Any) -> list[dict[str, Any]]:
                 "down_s": _clean(extra.get("down_s")),
                 "sparc": _clean(extra.get("sparc")),
                 "faults": list(r.faults or []),
+                "over_limit": bool(r.over_limit),
             }
         )
     return rows
@@ -65,7 +67,7 @@ def reps_csv(session: Any) -> str:
     w = csv.DictWriter(buf, fieldnames=REP_COLUMNS, lineterminator="\n")
     w.writeheader()
     for row in rep_rows(session):
-        w.writerow(row | {"faults": ";".join(row["faults"])})
+        w.writerow(row | {"faults": ";".join(row["faults"]), "over_limit": int(row["over_limit"])})
     return buf.getvalue()
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -145,6 +146,8 @@ class Rep(Base):
     # One number per fault rule (scoring.reference): what a personal reference is made of.
     # None for reps stored before it existed.
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Went past the patient's prescribed range limit (scoring: RepCompleted.over_limit).
+    over_limit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Hold(Base):

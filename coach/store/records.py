@@ -36,6 +36,7 @@ _REP_KEYS = (
     "side",
     "faults",
     "profile",
+    "over_limit",
 )
 
 
@@ -174,6 +175,7 @@ class SessionWriter:
                 faults=list(event.get("faults") or []),
                 extra=extra,
                 profile=_profile(event.get("profile")),
+                over_limit=event.get("over_limit") is True,
             )
             self._commit(rep, duration=rep.end_s)
             self.reps_written += 1

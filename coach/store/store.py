@@ -7,6 +7,7 @@ the web layer (web/access.py), which calls `patient_visible_to` before returning
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -50,6 +51,35 @@ PROGRAM_FIELDS = (
     "max_rom_deg",
     "notes",
 )
+
+
+class ProgramError(ValueError):
+    """A program row that can't be prescribed; the program is left as it was."""
+
+
+def check_program(items: list[dict[str, Any]]) -> None:
+    """Refuse, with the row and the reason, a range limit outside 0-180 degrees (or not a
+    number), a target range above the limit, and a row without reps (none, or 0, and no hold
+    time). A row that does not state `reps` gets the default."""
+    for n, item in enumerate(items, start=1):
+        what = f"Row {n} ({item.get('exercise_id') or 'no exercise'})"
+        limit = item.get("max_rom_deg")
+        if limit is not None:
+            try:
+                limit = float(limit)
+            except (TypeError, ValueError):
+                raise ProgramError(f"{what}: the range limit must be a number.") from None
+            if not (math.isfinite(limit) and 0 <= limit <= 180):
+                raise ProgramError(
+                    f"{what}: the range limit must be between 0 and 180 degrees, not {limit:g}."
+                )
+        target = item.get("target_rom_deg")
+        if target is not None and limit is not None and float(target) > limit:
+            raise ProgramError(f"{what}: the target range is above the limit.")
+        if "reps" in item and not (item["reps"] or 0) >= 1 and not (item.get("hold_s") or 0) > 0:
+            raise ProgramError(
+                f"{what}: no reps. Prescribe at least 1 rep (or, for a hold, a hold time)."
+            )
 
 
 def aware(dt: datetime) -> datetime:
@@ -271,7 +301,9 @@ class Store:
             return list(db.scalars(q.order_by(ProgramItem.position, ProgramItem.id)))
 
     def set_program(self, patient_id: int, items: list[dict[str, Any]]) -> list[ProgramItem]:
-        """Replace the patient's program (validated by the caller, see web/forms.py)."""
+        """Replace the patient's program; a row `check_program` refuses raises ProgramError
+        and changes nothing."""
+        check_program(items)
         with self.factory.begin() as db:
             db.execute(delete(ProgramItem).where(ProgramItem.patient_id == patient_id))
             for pos, item in enumerate(items):

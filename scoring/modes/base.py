@@ -37,6 +37,7 @@ class EngineState:
     view: str = "unknown"
     setup_ok: bool = False
     setup_message: str = ""
+    setup_tip: str = ""  # a better listed view for the checks (never a gate)
     paused: bool = False
     paused_reason: str = ""
     cue: str | None = None
@@ -68,17 +69,27 @@ class Shared:
         message: str | None = None,
     ) -> FaultDetected:
         """Record one fault event (`message` overrides the rule's) and offer its cue."""
+        text = rule.message if message is None else message
+        return self.alert(t, rule.id, text, rule.cue, rule.priority, rep, joints, side)
+
+    def alert(
+        self,
+        t: float,
+        fault_id: str,
+        message: str,
+        cue: str,
+        priority: int,
+        rep: int | None,
+        joints: Iterable[int],
+        side: str,
+    ) -> FaultDetected:
+        """Record one fault event, of a definition's rule or not (the range limit), and offer
+        its cue at `priority`."""
         ev = FaultDetected(
-            t=t,
-            id=rule.id,
-            message=rule.message if message is None else message,
-            cue=rule.cue,
-            rep=rep,
-            joints=tuple(joints),
-            side=side,
+            t=t, id=fault_id, message=message, cue=cue, rep=rep, joints=tuple(joints), side=side
         )
         self.faults.append(ev)
-        self.cues.offer(rule.cue, rule.priority, rule.id)
+        self.cues.offer(cue, priority, fault_id)
         return ev
 
 

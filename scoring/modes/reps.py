@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scoring.cues import SAFETY_PRIORITY
 from scoring.definition import Exercise
-from scoring.events import Event, RepCompleted
-from scoring.faults import rep_peak_short
-from scoring.kinematics import SIDED_MEASURES
+from scoring.events import Event, FaultDetected, RepCompleted
+from scoring.faults import measure_joints, rep_peak_short
+from scoring.kinematics import SIDED_MEASURES, in_degrees
 from scoring.modes.base import Frame, Mode, Shared, Step
 from scoring.reference import PersonalReference, features, frame_features, rep_profile
 from scoring.reps import Phase, Rep, RepCounter, RepThresholds
@@ -29,6 +30,24 @@ from scoring.view import view_satisfies
 
 NAN = float("nan")
 
+# The prescribed range limit (a safety rule, not a definition's fault rule).
+RANGE_LIMIT_ID = "range_limit"
+RANGE_LIMIT_MESSAGE = "Past your range limit"
+RANGE_LIMIT_CUE = "Not so far: stay within your limit"
+RANGE_LIMIT_PENALTY = 15.0
+LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
+
+
+def limit_applies(exercise: Exercise) -> bool:
+    """Whether a range limit in degrees can judge this exercise's reps: their reported angle
+    (`report`, else the counted measure) is in degrees and grows over the rep."""
+    rule = exercise.rep
+    if rule is None:
+        return False
+    if rule.report is not None:
+        return in_degrees(rule.report)
+    return in_degrees(rule.measure) and rule.direction == "increase"
+
 
 @dataclass
 class _RepInProgress:
@@ -38,6 +57,7 @@ class _RepInProgress:
     penalties: dict[str, float] = field(default_factory=dict)
     report_min: float = math.inf
     report_max: float = -math.inf
+    over_limit: bool = False  # the range limit's fault has fired for this rep
 
     def see(self, value: float) -> None:
         if math.isfinite(value):
@@ -46,15 +66,28 @@ class _RepInProgress:
 
 
 class RepMode(Mode):
-    """Counts and scores reps of `exercise.rep`; `reference` adds the patient's own limits."""
+    """Counts and scores reps of `exercise.rep`; `reference` adds the patient's own limits.
+
+    `limit_deg`, the patient's prescribed range limit: a rep whose reported angle (the number
+    `peak_deg` reports) goes past it gets a `range_limit` fault the moment it crosses, with a
+    safety cue, and is marked `over_limit` when it completes. Ignored (None) when the exercise's
+    reported angle is not in degrees (see `limit_applies`)."""
 
     def __init__(
-        self, exercise: Exercise, shared: Shared, reference: PersonalReference | None = None
+        self,
+        exercise: Exercise,
+        shared: Shared,
+        reference: PersonalReference | None = None,
+        limit_deg: float | None = None,
     ) -> None:
         if exercise.rep is None:
             raise ValueError(f"{exercise.id!r} has no [rep] table")
         self.rule = exercise.rep
         self.reference = reference
+        self.limit_deg = limit_deg if limit_applies(exercise) else None
+        self._limit_joints = measure_joints(self.rule.report or self.rule.measure, "")
+        self._limit_said: dict[str, bool] = {}  # per counter: fired for this excursion
+        self._limit_rep: dict[str, int] = {}  # per counter: the rep it last fired for
         self.shared = shared
         self._features = features(exercise)
         # Per-frame fault features over the last rep or so: a completed rep's profile.
@@ -126,6 +159,9 @@ class RepMode(Mode):
                 # Lowest reported angle while resting: the start of the next rep's range.
                 prev = self._rest_report.get(label, NAN)
                 self._rest_report[label] = now if not math.isfinite(prev) else min(prev, now)
+            if self.limit_deg is not None:
+                angle = now if rule.report is not None else value
+                self._watch_limit(t, label, angle, counter.phase is Phase.WORKING, step)
             if rep is not None:
                 step.events.extend(self._complete_rep(label, rep, view))
             elif counter.phase is not Phase.WORKING:
@@ -135,7 +171,8 @@ class RepMode(Mode):
             (max(shown) if rule.direction == "increase" else min(shown)) if shown else None
         )
         rep_no = self._rep_index + 1 if phase is Phase.WORKING else None
-        hits, step.hot = self.shared.monitor.update(t, values, phase.value, view, rep_no)
+        hits, hot = self.shared.monitor.update(t, values, phase.value, view, rep_no)
+        step.hot |= hot
         for hit in hits:
             for label in self._current or {"": None}:
                 cur = self._current.get(label)
@@ -171,12 +208,18 @@ class RepMode(Mode):
                 cur.penalties[f.id] = f.penalty
                 message = f"{f.message} (compared with your reference reps)"
                 events.append(shared.fault(rep.end_s, f, self._rep_index, (), label, message))
-        score = rep_score(rep.rom, target_rom, cur.penalties.values())
-        sparc, rom_left, rom_right = self._rep_control(label, rep.start_s, rep.end_s)
         if rule.report is not None and math.isfinite(cur.report_max):
             rom_deg, peak_deg = cur.report_max - cur.report_min, cur.report_max
         else:
             rom_deg, peak_deg = rep.rom, rep.peak
+        over_limit = self._past_limit(peak_deg)
+        if over_limit and not cur.over_limit:  # past the limit between two frames' checks
+            self._mark_over_limit(cur)
+            if self._limit_rep.get(label) != self._rep_index:
+                self._limit_rep[label] = self._rep_index
+                events.append(self._limit_crossed(rep.end_s, label, self._rep_index))
+        score = rep_score(rep.rom, target_rom, cur.penalties.values())
+        sparc, rom_left, rom_right = self._rep_control(label, rep.start_s, rep.end_s)
         done = RepCompleted(
             t=rep.end_s,
             index=self._rep_index,
@@ -194,10 +237,56 @@ class RepMode(Mode):
             rom_left=rom_left,
             rom_right=rom_right,
             profile={k: round(v, 3) for k, v in profile.items()},
+            over_limit=over_limit,
         )
         shared.reps.append(done)
         shared.state.rep_count = self._rep_index
         return [done, *events]
+
+    def _past_limit(self, angle: float) -> bool:
+        """The reported angle, as a rep reports it (0.1 degree), is past the range limit."""
+        return (
+            self.limit_deg is not None and math.isfinite(angle) and round(angle, 1) > self.limit_deg
+        )
+
+    def _watch_limit(self, t: float, label: str, angle: float, working: bool, step: Step) -> None:
+        """Fire the range limit's fault the frame the reported angle crosses it (once per
+        excursion and rep: it re-arms when, between reps, the angle is back `LIMIT_REARM_DEG`
+        inside), and mark the rep in progress."""
+        assert self.limit_deg is not None
+        if self._past_limit(angle):
+            step.hot.update(self._limit_joints)
+            rep_no = self._rep_index + 1
+            if not self._limit_said.get(label):
+                self._limit_said[label] = True
+                if self._limit_rep.get(label) != rep_no:
+                    self._limit_rep[label] = rep_no
+                    step.events.append(self._limit_crossed(t, label, rep_no))
+            cur = self._current.get(label)
+            if cur is not None and not cur.over_limit:
+                self._mark_over_limit(cur)
+        elif not working and math.isfinite(angle) and angle <= self.limit_deg - LIMIT_REARM_DEG:
+            self._limit_said[label] = False
+
+    @staticmethod
+    def _mark_over_limit(cur: _RepInProgress) -> None:
+        cur.over_limit = True
+        if RANGE_LIMIT_ID not in cur.faults:
+            cur.faults.append(RANGE_LIMIT_ID)
+            cur.penalties[RANGE_LIMIT_ID] = RANGE_LIMIT_PENALTY
+
+    def _limit_crossed(self, t: float, label: str, rep_no: int) -> FaultDetected:
+        """The range limit's fault, with the safety cue (said at once, see scoring.cues)."""
+        return self.shared.alert(
+            t,
+            RANGE_LIMIT_ID,
+            f"{RANGE_LIMIT_MESSAGE} ({self.limit_deg:g}°)",
+            RANGE_LIMIT_CUE,
+            SAFETY_PRIORITY,
+            rep_no,
+            self._limit_joints,
+            label,
+        )
 
     def _rep_profile(self, rep: Rep) -> dict[str, float]:
         trace = list(self._feature_trace)

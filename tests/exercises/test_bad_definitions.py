@@ -114,13 +114,18 @@ def test_unknown_joint_name_in_a_fault(tmp_path: Path) -> None:
 def test_every_library_file_states_its_view() -> None:
     for path in sorted(LIBRARY_DIR.glob("*.toml")):
         assert load_file(path).id  # would raise on a missing view
-        assert "\nview = " in path.read_text(encoding="utf-8"), path.name
+        text = path.read_text(encoding="utf-8")
+        assert "\nview = " in text or "\nviews = " in text, path.name
 
 
 def test_json_schema_requires_the_view() -> None:
     schema = definition_json_schema()
-    assert {"id", "name", "kind", "category", "instructions", "view"} <= set(schema["required"])
+    assert {"id", "name", "kind", "category", "instructions"} <= set(schema["required"])
+    # One of `view` and `views` (the file loader refuses a file with neither).
+    assert schema["allOf"] == [{"anyOf": [{"required": ["view"]}, {"required": ["views"]}]}]
     assert schema["properties"]["view"]["enum"] == ["front", "side", "any"]
+    views = schema["properties"]["views"]
+    assert views["type"] == "array" and views["items"]["enum"] == ["front", "side", "any"]
 
 
 def test_a_front_only_measure_counted_from_the_side(tmp_path: Path) -> None:

@@ -66,7 +66,9 @@ def test_analysis_json_keeps_its_keys_and_adds_control_measures(
     out = result.to_json()
     rep_keys = {"index", "start_s", "end_s", "rom_deg", "peak_deg", "score", "faults", "side"}
     rep_keys |= {"duration_s", "up_s", "down_s", "sparc"}
+    rep_keys |= {"over_limit"}  # always present: false without a prescribed range limit
     assert out["reps"] and all(set(r) == rep_keys for r in out["reps"])
+    assert not any(r["over_limit"] for r in out["reps"])
     assert all(r["sparc"] is not None and r["sparc"] < 0 for r in out["reps"])
     assert "symmetry" in out
     if sided:

@@ -300,8 +300,15 @@ def _turn_sideways_after(turn_s: float) -> PoseAt:
     return at
 
 
+def side_only_squat() -> Exercise:
+    """The squat as a side-view-only exercise (the library's counts from the front too)."""
+    data = load_exercise("squat").model_dump()
+    return Exercise.model_validate(data | {"view": "side", "views": ["side"]})
+
+
 def test_require_setup_holds_counting_until_the_setup_passes() -> None:
-    engine = ExerciseEngine(load_exercise("squat"), 1.0, require_setup=True)
+    # A view the exercise does not count in holds counting (a side-only squat, faced).
+    engine = ExerciseEngine(side_only_squat(), 1.0, require_setup=True)
     pose_at = _turn_sideways_after(4.0)
     events: list[Event] = []
     for i in range(int(3.9 * FPS)):
@@ -347,16 +354,31 @@ def test_require_setup_waits_for_the_hands_to_be_in_frame() -> None:
 
 
 def test_wrong_view_warns_once_and_skips_the_side_view_faults() -> None:
-    engine = ExerciseEngine(load_exercise("squat"), 1.0)
-    events = run(engine, front_squats([Dip(1.0), Dip(4.5)]), 8.0)
+    # A side-only squat faced: counted offline all the same, but after about 10 s in a view
+    # it does not count in, a warning says why and how to stand (and a cue).
+    engine = ExerciseEngine(side_only_squat(), 1.0)
+    events = run(engine, front_squats([Dip(1.0), Dip(4.5), Dip(8.0), Dip(11.5)]), 15.0)
     (warning,) = of(events, ViewWarning)
     assert (warning.expected, warning.detected) == ("side", "front")
     assert warning.skipped_faults == ("trunk_lean",)
-    assert "best seen from the side" in warning.message
+    assert warning.message.startswith("Turn sideways to the camera: Squat is counted from the side")
+    assert "from the front the hip height can't be measured reliably" in warning.message
     assert "Turn sideways to the camera." in [c.text for c in of(events, Cue)]
     assert engine.view_warnings == [warning]
-    assert warning.t < 0.1  # decided on the first frames, not after the set
+    assert 10.0 <= warning.t < 10.2  # after about 10 s in that view, not at once
+    assert len(of(events, RepCompleted)) == 4
+
+
+def test_a_squat_counts_from_the_front_too() -> None:
+    # The library's squat lists both views: facing the camera is no wrong view, only the
+    # side-view check is skipped (noted at once, no cue) and the setup passes.
+    engine = ExerciseEngine(load_exercise("squat"), 1.0, require_setup=True)
+    events = run(engine, front_squats([Dip(1.0), Dip(4.5)]), 8.0)
     assert len(of(events, RepCompleted)) == 2
+    (warning,) = of(events, ViewWarning)
+    assert warning.skipped_faults == ("trunk_lean",) and warning.t < 0.1
+    assert not any(c.source == "view" for c in of(events, Cue))
+    assert engine.state.setup_ok and engine.state.setup_tip == ""  # front: the better view
 
 
 def test_any_view_exercise_warns_about_the_checks_it_cannot_make() -> None:

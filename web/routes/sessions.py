@@ -152,6 +152,7 @@ def session_report(
         prescribed=program[0] if program else None,
         mean_score=sum(scores) / len(scores) if scores else None,
         best_rom=max(roms) if roms else None,
+        over_limit_count=sum(1 for r in row.reps if r.over_limit),
         printed=datetime.now(timezone.utc),
     )
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
+from coach.store.store import ProgramError
 from web.routes.deps import StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
 
@@ -125,9 +126,7 @@ async def edit_program(
             return _int(raw, f"{label} (row {i + 1})", lo, hi, optional=True)
 
         target = field("target_rom_deg", "Target range", 0, 360, "")
-        limit = field("max_rom_deg", "Range limit", 0, 360, "")
-        if target is not None and limit is not None and target > limit:
-            raise HTTPException(400, f"Row {i + 1}: the target range is above the limit.")
+        limit = field("max_rom_deg", "Range limit", 0, 180, "")
         items.append(
             {
                 "exercise_id": ex,
@@ -140,7 +139,10 @@ async def edit_program(
                 "notes": str(form.get(f"notes_{i}", ""))[:1000],
             }
         )
-    store.set_program(patient_id, items)
+    try:
+        store.set_program(patient_id, items)  # the limit, target and reps checked there
+    except ProgramError as exc:
+        raise HTTPException(400, str(exc)) from None
     return RedirectResponse(f"/patients/{patient_id}#program", status_code=303)
 
 

@@ -1,0 +1,90 @@
+"""The prescribed range limit: a safety rule on each rep's reported angle (knee flexion for a
+squat), fired the moment it is crossed, once per rep, and kept on the rep as `over_limit`."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from exercises.loader import load_exercise
+from scoring.cues import SAFETY_PRIORITY
+from scoring.engine import ExerciseEngine
+from scoring.events import Cue, Event, FaultDetected, RepCompleted, from_json, to_json
+from tests.scoring.test_engine import DT, FPS, Dip, knee_angle, of, run, side_squats
+
+# Four side-view squats: two to 120 degrees of knee flexion, two to 90.
+DIPS = [Dip(1.0), Dip(4.5, depth=90.0), Dip(8.0), Dip(11.5, depth=90.0)]
+
+
+def _limited(limit: float | None) -> tuple[ExerciseEngine, list[Event]]:
+    engine = ExerciseEngine(load_exercise("squat"), 1.0, limit_deg=limit)
+    return engine, run(engine, side_squats(DIPS), 15.5)
+
+
+def test_a_rep_past_the_limit_is_told_at_once_and_marked() -> None:
+    engine, events = _limited(100.0)
+    reps = of(events, RepCompleted)
+    assert [r.index for r in reps] == [1, 2, 3, 4]
+    assert [r.over_limit for r in reps] == [True, False, True, False]
+    limit_faults = [f for f in of(events, FaultDetected) if f.id == "range_limit"]
+    assert [f.rep for f in limit_faults] == [1, 3]  # once per rep past the limit
+    for fault, dip in zip(limit_faults, (DIPS[0], DIPS[2]), strict=True):
+        # Fired the frame the knee passes 100 degrees, well before the rep ends.
+        crossing = next(
+            dip.start + i * DT
+            for i in range(int(dip.period * FPS))
+            if knee_angle(dip.start + i * DT, DIPS)[0] > 100.0
+        )
+        assert fault.t == pytest.approx(crossing, abs=2 * DT)
+        rep = reps[fault.rep - 1]
+        assert fault.t < rep.end_s - 0.5
+        assert fault.message.startswith("Past your range limit")
+        assert fault.cue == "Not so far: stay within your limit"
+        assert fault.joints  # the knees, drawn in red
+    # The safety cue is said at once, at the top priority.
+    safety = [c for c in of(events, Cue) if c.source == "range_limit"]
+    assert [round(c.t, 2) for c in safety] == [round(f.t, 2) for f in limit_faults]
+    assert all(c.priority == SAFETY_PRIORITY for c in safety)
+    # The rep over the limit carries the fault and loses points for it.
+    assert "range_limit" in reps[0].faults and reps[0].score < 100
+    assert "range_limit" not in reps[1].faults
+
+
+def test_over_limit_is_the_same_number_as_peak_deg() -> None:
+    _, events = _limited(100.0)
+    for rep in of(events, RepCompleted):
+        assert rep.over_limit == (rep.peak_deg > 100.0)
+
+
+def test_no_limit_no_fault_and_nothing_marked() -> None:
+    engine, events = _limited(None)
+    assert not any(f.id == "range_limit" for f in of(events, FaultDetected))
+    assert not any(r.over_limit for r in of(events, RepCompleted))
+    assert engine.limit_note == ""
+
+
+def test_a_limit_above_every_rep_never_fires() -> None:
+    _, events = _limited(130.0)
+    assert len(of(events, RepCompleted)) == 4
+    assert not any(f.id == "range_limit" for f in of(events, FaultDetected))
+
+
+def test_over_limit_in_the_event_json() -> None:
+    _, events = _limited(100.0)
+    rep = of(events, RepCompleted)[0]
+    data = to_json(rep)
+    assert data["over_limit"] is True
+    assert from_json(data).over_limit is True
+    assert to_json(of(events, RepCompleted)[1])["over_limit"] is False
+
+
+@pytest.mark.parametrize("bad", [-1.0, 180.5, math.nan, math.inf])
+def test_a_limit_outside_0_to_180_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="between 0 and 180"):
+        ExerciseEngine(load_exercise("squat"), 1.0, limit_deg=bad)
+
+
+def test_an_exercise_without_an_angle_says_the_limit_is_not_applied() -> None:
+    engine = ExerciseEngine(load_exercise("heel_raise"), 1.0, limit_deg=40.0)
+    assert "not applied" in engine.limit_note
