@@ -41,6 +41,7 @@ from coach.live import (
 )
 from coach.live.landmarks import seq_hint
 from web.frames import MAX_FRAME_BYTES, MAX_SIDE_PX
+from web.security import origin_key
 
 log = logging.getLogger(__name__)
 
@@ -81,20 +82,6 @@ async def _refuse(ws: WebSocket, code: str, message: str) -> None:
 
 
 # ---- origin ------------------------------------------------------------------------------
-_DEFAULT_PORT = {"http": 80, "https": 443}
-
-
-def _origin_key(scheme: str, netloc: str) -> tuple[str, str, int] | None:
-    try:
-        parts = urlsplit(f"{scheme}://{netloc}")
-        port = parts.port
-    except ValueError:
-        return None
-    if not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORT.get(scheme, 0)
-
-
 def origin_allowed(ws: WebSocket, allowed: tuple[str, ...] = ()) -> bool:
     """A browser's upgrade from a page of this server (same scheme, host and port), or from
     one of `allowed`. No Origin header (not a browser: scripts, tests) is allowed: the check
@@ -105,14 +92,14 @@ def origin_allowed(ws: WebSocket, allowed: tuple[str, ...] = ()) -> bool:
     parts = urlsplit(origin.strip())
     if parts.scheme not in ("http", "https"):
         return False
-    theirs = _origin_key(parts.scheme, parts.netloc)
+    theirs = origin_key(parts.scheme, parts.netloc)
     scheme = "https" if ws.url.scheme in ("wss", "https") else "http"
-    ours = _origin_key(scheme, ws.headers.get("host", ""))
+    ours = origin_key(scheme, ws.headers.get("host", ""))
     if theirs is not None and theirs == ours:
         return True
     for other in allowed:
         p = urlsplit(other)
-        if theirs is not None and theirs == _origin_key(p.scheme, p.netloc):
+        if theirs is not None and theirs == origin_key(p.scheme, p.netloc):
             return True
     return False
 

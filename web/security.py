@@ -83,7 +83,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return out
 
 
-def _origin(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+def origin_key(scheme: str, netloc: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) with the default port filled in; None if unparseable."""
     try:
         parts = urlsplit(f"{scheme}://{netloc}")
@@ -102,7 +102,7 @@ def own_origin(scope: Scope, headers: dict[str, str]) -> tuple[str, str, int] | 
     if not host and scope.get("server"):
         name, port = scope["server"][0], scope["server"][1]
         host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
-    return _origin(scheme, host or "")
+    return origin_key(scheme, host or "")
 
 
 def _url_origin(url: str) -> tuple[str, str, int] | None:
@@ -112,7 +112,7 @@ def _url_origin(url: str) -> tuple[str, str, int] | None:
         return None
     if not parts.scheme or not parts.netloc:
         return None
-    return _origin(parts.scheme, parts.netloc)
+    return origin_key(parts.scheme, parts.netloc)
 
 
 def foreign_reason(scope: Scope) -> str | None:
