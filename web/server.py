@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from coach.live import Recorder
+from coach.live import LiveLimits, Recorder
 from pose.native_logs import quiet_native_logs
 
 # Frames are checked against web.frames.MAX_FRAME_BYTES with a readable error; anything far
@@ -91,6 +91,7 @@ def serve(
     certfile: str | Path | None = None,
     keyfile: str | Path | None = None,
     self_signed: bool = False,
+    live_limits: LiveLimits | None = None,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
 
@@ -99,7 +100,8 @@ def serve(
 
     Sessions are recorded in the store at `database_url` (default: `COACH_DATABASE_URL`, else
     the SQLite file in the data directory), migrated to the current schema at start-up.
-    `max_active` caps concurrent live sessions (each runs a pose model on about one CPU core).
+    `max_active` caps concurrent server-mode live sessions (each runs a pose model on about one
+    CPU core); `live_limits` bounds the rest of the live sockets (coach.live.LiveLimits).
     """
     quiet_native_logs()
     import uvicorn
@@ -135,7 +137,13 @@ def serve(
     except OSError as exc:
         print(f"coach serve: {exc}", file=sys.stderr)
         return 1
-    app = create_app(recorder=recorder, max_active=max_active, retain_s=retain_s, store=store)
+    app = create_app(
+        recorder=recorder,
+        max_active=max_active,
+        retain_s=retain_s,
+        store=store,
+        live_limits=live_limits,
+    )
     server = uvicorn.Server(_uvicorn_config(app, host, port, log_level, certfile, keyfile))
     scheme = "https" if certfile is not None else "http"
     shown = f"[{host}]" if ":" in host else host

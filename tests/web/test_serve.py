@@ -167,3 +167,75 @@ def test_a_worker_whose_parent_is_already_gone_exits_at_once() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 1 and "alive" not in done.stdout
+
+
+def test_bad_live_limits_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from coach.cli import main
+
+    for argv, words in [
+        (["--max-live", "0"], "--max-live: must be at least 1, got 0"),
+        (["--max-per-address", "two"], "--max-per-address: 'two' is not a whole number"),
+        (["--idle-timeout", "nan"], "--idle-timeout: must be a number of seconds above 0"),
+        (["--first-frame-timeout", "inf"], "--first-frame-timeout: must be a number of seconds"),
+        (["--first-frame-timeout", "-5"], "must be a number of seconds above 0"),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", *argv])
+        assert exited.value.code == 2 and words in capsys.readouterr().err, argv
+
+
+def test_a_bad_live_limit_in_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coach.cli import main
+
+    monkeypatch.setenv("COACH_MAX_DEVICE", "1e3")
+    assert main(["serve", "--port", "1"]) == 2
+    assert "COACH_MAX_DEVICE=1e3: '1e3' is not a whole number" in capsys.readouterr().err
+
+
+def _refusal(ws: Any) -> tuple[int | None, str]:
+    """(close code, error code) of a socket the server refuses."""
+    from tests.web.test_protocol import close_code, recv_type
+
+    error = recv_type(ws, "error", timeout=30)["code"]
+    return close_code(ws, 30), error
+
+
+@pytest.mark.slow
+def test_coach_serve_applies_the_live_limit_flags(
+    tmp_path: Path, squat_jpegs: tuple[list[bytes], float]
+) -> None:
+    """Real `coach serve --max-live 1 --max-per-address 2 --first-frame-timeout 2`: a second
+    server-mode session is busy (4503), a third session from one address is too many (4429),
+    a socket without frames is closed after 2 s (4408). The environment sets --max-device."""
+    from tests.web.test_protocol import recv_type, send_frame
+
+    frames, _ = squat_jpegs
+    port = _free_port()
+    args = ["--port", str(port), "--max-live", "1", "--max-per-address", "2"]
+    env = {"COACH_DATA_DIR": str(tmp_path), "COACH_MAX_DEVICE": "5"}
+    proc = _coach_serve(*args, "--first-frame-timeout", "2", env=env)
+    live = f"ws://127.0.0.1:{port}/ws/live?exercise=squat"
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}", proc)
+        with connect(live, open_timeout=30) as first:
+            hello = recv_type(first, "session", timeout=30)
+            assert hello["limits"]["first_frame_timeout_s"] == 2
+            assert send_frame(first, frames[0])["type"] == "frame"
+            with connect(live, open_timeout=30) as second:
+                assert _refusal(second) == (4503, "server_busy")
+            with connect(f"{live}&pose=device", open_timeout=30) as device:
+                recv_type(device, "session", timeout=30)
+                opened = time.monotonic()
+                with connect(f"{live}&pose=device", open_timeout=30) as third:
+                    assert _refusal(third) == (4429, "too_many")
+                assert _refusal(device) == (4408, "no_frames")  # it never sent a frame
+                assert 1.5 < time.monotonic() - opened < 10
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
