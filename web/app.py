@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from coach.live import (
     Recorder,
     SessionError,
     SessionRegistry,
+    default_processor,
     exercise_info,
 )
 from coach.store import Store
@@ -50,11 +52,13 @@ def create_app(
     exercise_list: Callable[[], Iterable[Any]] | None = None,
     store: Store | None = None,
     live_limits: LiveLimits | None = None,
+    pose_model: str = "full",
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
     With a `store`, every live session is recorded into it (unless another `recorder` is
-    given) and the sign-in, review, export and upload pages are served (web/routes/)."""
+    given) and the sign-in, review, export and upload pages are served (web/routes/).
+    `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions."""
     jobs = None
     if store is not None:
         from coach.store.live_recorder import LiveRecorder
@@ -62,10 +66,11 @@ def create_app(
 
         if recorder is None:
             recorder = LiveRecorder(store.factory)
-        jobs = AnalysisJobs(store)
+        jobs = AnalysisJobs(store, pose_model=pose_model)
     if registry is None:
         registry = SessionRegistry(
             decode=decode_frame,
+            processor_factory=partial(default_processor, pose_model=pose_model),
             recorder=recorder,
             reference_for=store.reference if store is not None else None,
             max_active=max_active,

@@ -92,6 +92,7 @@ def serve(
     keyfile: str | Path | None = None,
     self_signed: bool = False,
     live_limits: LiveLimits | None = None,
+    pose_model: str = "full",
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
 
@@ -102,6 +103,7 @@ def serve(
     the SQLite file in the data directory), migrated to the current schema at start-up.
     `max_active` caps concurrent server-mode live sessions (each runs a pose model on about one
     CPU core); `live_limits` bounds the rest of the live sockets (coach.live.LiveLimits).
+    `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions.
     """
     quiet_native_logs()
     import uvicorn
@@ -143,6 +145,7 @@ def serve(
         retain_s=retain_s,
         store=store,
         live_limits=live_limits,
+        pose_model=pose_model,
     )
     server = uvicorn.Server(_uvicorn_config(app, host, port, log_level, certfile, keyfile))
     scheme = "https" if certfile is not None else "http"

@@ -365,8 +365,11 @@ def check_decodable(path: Path, shown: str | None = None) -> None:
 class AnalysisJobs:
     """Runs uploaded videos through the pipeline, one at a time, recording into the store."""
 
-    def __init__(self, store: Store, upload_dir: Path | None = None) -> None:
+    def __init__(
+        self, store: Store, upload_dir: Path | None = None, pose_model: str = "full"
+    ) -> None:
         self.store = store
+        self.pose_model = pose_model  # pose.estimator.POSE_MODELS (`coach serve --model`)
         self.upload_dir = upload_dir or data_dir() / "uploads"
         self.video_dir = data_dir() / "videos"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-analysis")
@@ -419,6 +422,7 @@ class AnalysisJobs:
     ) -> None:
         from coach.offline.analysis import NoPersonFound
         from coach.offline.recording import record_video
+        from pose.estimator import create_model_estimator
         from pose.sources import SourceError
 
         store = self.store
@@ -432,7 +436,9 @@ class AnalysisJobs:
                 last[0] = frac
                 store.update_job(job_id, progress=round(min(1.0, frac), 3))
 
+        estimator = None
         try:
+            estimator = create_model_estimator(self.pose_model)
             record_video(
                 store,
                 path,
@@ -442,6 +448,7 @@ class AnalysisJobs:
                 video_name=filename,
                 session_id=session_id,
                 progress=progress,
+                estimator=estimator,
             )
         except (SourceError, NoPersonFound) as exc:
             store.update_job(job_id, status="failed", error=without_paths(str(exc), path, filename))
@@ -452,6 +459,8 @@ class AnalysisJobs:
         else:
             store.update_job(job_id, status="done", progress=1.0)
         finally:
+            if estimator is not None:
+                estimator.close()
             if keep and path.exists():
                 kept = self.video_dir / f"{session_id}{path.suffix.lower()}"
                 kept.parent.mkdir(parents=True, exist_ok=True)

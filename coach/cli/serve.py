@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from coach.cli.common import add_model_option, model_estimator
 from coach.errors import EXIT_OK, UsageError
 from coach.live.limits import LiveLimits
 
@@ -128,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.https and args.certfile:
         raise UsageError("--https makes its own certificate; leave out --certfile or --https")
     max_active, limits = live_settings(args)
+    model_estimator(args.model)  # a model that is not installed: one line, before the server
     status = serve(
         host=args.host,
         port=args.port,
@@ -137,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         self_signed=args.https,
         max_active=max_active,
         live_limits=limits,
+        pose_model=args.model,
     )
     return status or EXIT_OK
 
@@ -163,6 +166,7 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("--certfile", metavar="CERT.pem", help="serve over https with this certificate")
     s.add_argument("--keyfile", metavar="KEY.pem", help="its private key (if not in --certfile)")
+    add_model_option(s)  # for uploads and server-mode live sessions
     live = s.add_argument_group("live sessions")
     for option in LIVE_OPTIONS:
         metavar = "N" if option.type is positive_int else "SECONDS"

@@ -42,6 +42,16 @@ def _coach_serve(
     )
 
 
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    """Ctrl+C, as a user stops it; killed if it does not stop within 20 s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _wait_until_healthy(base: str, proc: subprocess.Popen[Any], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -233,9 +243,4 @@ def test_coach_serve_applies_the_live_limit_flags(
                 assert _refusal(device) == (4408, "no_frames")  # it never sent a frame
                 assert 1.5 < time.monotonic() - opened < 10
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
