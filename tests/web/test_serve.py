@@ -244,3 +244,19 @@ def test_coach_serve_applies_the_live_limit_flags(
                 assert 1.5 < time.monotonic() - opened < 10
     finally:
         _stop(proc)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_a_worker_asks_linux_to_kill_it_with_its_parent() -> None:
+    code = (
+        "import ctypes, os\n"
+        "from coach.live.worker import _die_with_parent\n"
+        "_die_with_parent(os.getppid())\n"
+        "sig = ctypes.c_int()\n"
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG\n"
+        "print(sig.value)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == str(int(signal.SIGKILL))
