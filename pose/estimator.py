@@ -85,8 +85,9 @@ def create_estimator(name: str | None = None, **kwargs: Any) -> PoseEstimator:
 
 
 POSE_MODELS = ("lite", "full", "heavy")
-"""MediaPipe's landmark models, fastest to most accurate; "full" ships with mediapipe and is
-every backend's default, lite and heavy come with `coach assets fetch`."""
+"""MediaPipe's landmark models, fastest to most accurate (the index is its `model_complexity`);
+"full" ships with mediapipe and is every backend's default, lite and heavy come with
+`coach assets fetch`."""
 
 
 def create_model_estimator(model: str = "full") -> PoseEstimator:
@@ -96,6 +97,4 @@ def create_model_estimator(model: str = "full") -> PoseEstimator:
         raise ValueError(f"pose model must be one of {', '.join(POSE_MODELS)}, got {model!r}")
     if model == "full":
         return create_estimator()
-    from pose.mediapipe_backend import MODEL_COMPLEXITY
-
-    return create_estimator(DEFAULT_BACKEND, model_complexity=MODEL_COMPLEXITY[model])
+    return create_estimator(DEFAULT_BACKEND, model_complexity=POSE_MODELS.index(model))

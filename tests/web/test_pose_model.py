@@ -16,7 +16,7 @@ from websockets.sync.client import connect
 from coach.pipeline import FrameProcessor
 from coach.store import open_store
 from exercises import load_exercise
-from pose.estimator import create_model_estimator
+from pose.estimator import POSE_MODELS, create_model_estimator
 from pose.mediapipe_backend import MODEL_COMPLEXITY, ModelUnavailableError, check_model_available
 from pose.types import Frame
 from tests.web.test_protocol import recv_type, send_frame
@@ -52,6 +52,8 @@ def test_the_processor_makes_and_owns_the_chosen_model() -> None:
     assert processor.estimator is None  # closed with the processor
     with pytest.raises(ValueError, match="lite, full, heavy"):
         create_model_estimator("huge")
+    # pose.estimator names the models by MediaPipe's model_complexity, without importing it.
+    assert {name: i for i, name in enumerate(POSE_MODELS)} == MODEL_COMPLEXITY
 
 
 def test_coach_serve_model_lite_runs_live_sessions_on_the_lite_model(
