@@ -86,7 +86,7 @@ function draw(slot, index) {
 
 function frameAt(demo, ms) {
   const repMs = (demo.frames.length / demo.fps) * 1000;
-  const t = ms % (repMs + HOLD_END_MS);
+  const t = Math.max(0, ms) % (repMs + HOLD_END_MS); // rAF's time can precede the mount
   return Math.min(demo.frames.length - 1, Math.floor((t / 1000) * demo.fps));
 }
 
