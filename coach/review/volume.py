@@ -22,6 +22,28 @@ HOLD_TOLERANCE_S = 0.5
 
 
 @dataclass(frozen=True)
+class Prescription:
+    """A program row as the patient must do it: a hold exercise prescribed without a hold
+    time gets its definition's (the live session does the same)."""
+
+    exercise_id: str
+    sets: int
+    reps: int
+    hold_s: float
+    days_per_week: int
+
+    @classmethod
+    def of(cls, row: Any, exercise: Any | None = None) -> Prescription:
+        hold_s = float(row.hold_s or 0)
+        if hold_s <= 0 and getattr(exercise, "kind", None) == "hold":
+            defaults, rule = exercise.defaults, exercise.hold
+            hold_s = float(defaults.hold_s or (rule.target_s if rule is not None else 0))
+        return cls(
+            row.exercise_id, int(row.sets or 1), int(row.reps or 0), hold_s, row.days_per_week
+        )
+
+
+@dataclass(frozen=True)
 class Volume:
     """How much of a program row was done on one day."""
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.review.plain import amount_words, days_words, limit_words
-from coach.review.volume import day_volume, weekly_done
+from coach.review.volume import Prescription, day_volume, weekly_done
 from coach.store.store import LINK_LOGIN_TTL, aware
 from web import access
 from web.routes.deps import IdentityDep, StoreDep
@@ -45,13 +45,14 @@ def _program_rows(program: list[Any], sessions: list[Any], names: dict[str, str]
     rows = []
     for item in program:
         ex = load_exercise(item.exercise_id)
-        vol = day_volume(sessions, item, today)
+        plan = Prescription.of(item, ex)
+        vol = day_volume(sessions, plan, today)
         rows.append(
             {
                 "item": item,
                 "name": names.get(item.exercise_id, item.exercise_id),
                 "instructions": ex.instructions if ex is not None else "",
-                "amount": amount_words(item.sets, item.reps, item.hold_s),
+                "amount": amount_words(plan.sets, plan.reps, plan.hold_s),
                 "days": days_words(item.days_per_week),
                 "limit": limit_words(ex, item.max_rom_deg),
                 "today": vol,
@@ -70,7 +71,8 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> HTMLResponse:
     sessions = store.sessions_of(patient.id)
     program = store.program(patient.id)
     names = exercise_names()
-    weeks = weekly_done(sessions, program)
+    plans = [Prescription.of(item, load_exercise(item.exercise_id)) for item in program]
+    weeks = weekly_done(sessions, plans)
     this_week = weeks[-1].start
     week_sessions = [s for s in sessions if aware(s.started_at).date() >= this_week]
     # The patient should know when their reps are compared with their own good ones.
@@ -97,6 +99,9 @@ def my_program(request: Request, store: StoreDep) -> list[dict[str, Any]]:
     who = access.identity_of(store, request)
     if who is None or who.patient_id is None:
         return []
+    plans = [
+        Prescription.of(it, load_exercise(it.exercise_id)) for it in store.program(who.patient_id)
+    ]
     return [
         {
             "exercise_id": it.exercise_id,
@@ -105,5 +110,5 @@ def my_program(request: Request, store: StoreDep) -> list[dict[str, Any]]:
             "hold_s": it.hold_s,
             "amount": amount_words(it.sets, it.reps, it.hold_s),
         }
-        for it in store.program(who.patient_id)
+        for it in plans
     ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from types import SimpleNamespace as Row
 
-from coach.review.volume import day_complete, day_volume, prescribed, weekly_done
+from coach.review.volume import Prescription, day_complete, day_volume, prescribed, weekly_done
+from exercises import load_exercise
 
 DAY = date(2026, 11, 30)  # a Monday
 
@@ -66,3 +67,13 @@ def test_adherence_counts_days_with_the_whole_program_done() -> None:
     assert (this.days_done, this.days_prescribed, this.days_some) == (1, 3, 2)
     assert this.done_days[:3] == [True, False, False]
     assert day_complete(sessions, program, DAY) and not day_complete(sessions, [], DAY)
+
+
+def test_a_hold_prescribed_without_a_time_uses_the_definitions() -> None:
+    row = item("single_leg_stance", sets=2, reps=10, hold_s=0)
+    plan = Prescription.of(row, load_exercise("single_leg_stance"))
+    target = plan.hold_s
+    assert target > 0 and prescribed(plan) == 2
+    vol = day_volume([session("single_leg_stance", holds=(target, target + 1))], plan, DAY)
+    assert vol.unit == "hold" and vol.complete
+    assert Prescription.of(item("squat", hold_s=0), load_exercise("squat")).hold_s == 0
