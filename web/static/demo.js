@@ -111,10 +111,12 @@ function showStill() {
 }
 
 function label(button) {
-  const many = slots.size > 1 || button.dataset.shared === "1";
+  const many = button.dataset.shared === "1";
   const what = many ? "the demonstrations" : "the demonstration";
-  button.textContent = paused ? `Play ${what}` : `Pause ${what}`;
-  button.setAttribute("aria-pressed", String(paused));
+  const words = paused ? `Play ${what}` : `Pause ${what}`;
+  // A lone demonstration's button is short (it sits beside the figure); its name is whole.
+  button.textContent = many ? words : (paused ? "Play" : "Pause");
+  button.setAttribute("aria-label", words);
 }
 
 function setPaused(value) {
