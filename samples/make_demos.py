@@ -259,7 +259,7 @@ def body(p: dict[str, float]) -> dict[str, np.ndarray]:
         arm = _dir(g(f"{name}_arm", 0), g(f"{name}_arm_plane", 90), s)
         elbow = sh + arm * UPPER_ARM
         fore = _bend(arm, FORWARD if abs(arm[2]) < 0.95 else UP, g(f"{name}_elbow", 0))
-        hip = np.array([s * (HIP_HALF + g(f"{name}_hip_out", 0)), 0, g(f"{name}_hip_fwd", 0)])
+        hip = np.array([s * HIP_HALF, 0, g(f"{name}_hip_fwd", 0)])
         thigh = _dir(g(f"{name}_leg", 0), g(f"{name}_leg_plane", 90), s)
         knee = hip + thigh * THIGH
         shank = _bend(thigh, BACK if abs(thigh[2]) < 0.95 else -UP, g(f"{name}_knee", 0))
@@ -399,8 +399,8 @@ SYNTH: dict[str, tuple[str, str, Pose3, str]] = {
                  "slides down the wall until the thighs are nearly level, and holds"),
     "heel_raise": ("side", "rep", _between({}, {"left_heel": 0.07, "right_heel": 0.07}),
                    "rises onto the toes and lowers the heels"),
-    "marching": ("side", "rep", lambda e: _marching(e, False), "lifts one knee, then the other"),
-    "marching_arm_swing": ("side", "rep", lambda e: _marching(e, True),
+    "marching": ("side", "steps", lambda e: _marching(e, False), "lifts one knee, then the other"),
+    "marching_arm_swing": ("side", "steps", lambda e: _marching(e, True),
                            "lifts one knee, then the other, swinging the opposite arm"),
     "elbow_flexion": ("side", "rep", _between({}, {"left_elbow": 145, "right_elbow": 145}),
                       "bends the elbows as far as they go, hands to the shoulders, and "
@@ -419,10 +419,11 @@ SYNTH: dict[str, tuple[str, str, Pose3, str]] = {
                      "jumps the feet apart while raising the arms overhead, and back"),
     "wall_push_up": ("side", "rep", _wall_push_up, "leans into the wall bending the elbows, and "
                      "pushes back"),
-    "posture_hold": ("side", "hold", _between({"lean": 12, "head_forward": 0.05}, {}),
+    "posture_hold": ("side", "hold", _between({"lean": 22, "head_forward": 0.08}, {}),
                      "straightens up from a slouch, head back over the shoulders, and holds"),
-    "feet_together_stance": ("front", "hold", _between({}, {"left_hip_out": -0.04,
-                                                            "right_hip_out": -0.04}),
+    "feet_together_stance": ("front", "hold", _between({}, {"left_leg": -5.5, "right_leg": -5.5,
+                                                            "left_leg_plane": 0,
+                                                            "right_leg_plane": 0}),
                              "brings the feet together and holds still"),
     "semi_tandem_stance": ("side", "hold", _between({}, {"left_hip_fwd": 0.075}),
                            "places one foot half a step ahead of the other and holds still"),
@@ -438,6 +439,7 @@ SYNTH: dict[str, tuple[str, str, Pose3, str]] = {
 def _sided(s: str) -> dict[str, tuple[str, str, Pose3, str]]:
     """The one-sided exercises of side `s` ("left" or "right")."""
     lean_away = 5 if s == "right" else -5
+    other = "right" if s == "left" else "left"
     return {
         f"seated_knee_extension_{s}": ("side", "rep", lambda e: SEATED | {f"{s}_knee": 85 - 80 * e},
             f"sits and straightens the {s} knee, then lowers the foot"),
@@ -447,8 +449,9 @@ def _sided(s: str) -> dict[str, tuple[str, str, Pose3, str]]:
         f"standing_hip_abduction_{s}": ("front", "rep",
             _between({}, {f"{s}_leg": 32, f"{s}_leg_plane": 0, "side_lean": lean_away}),
             f"lifts the straight {s} leg out to the side and back"),
-        f"single_leg_stance_{s}": ("front", "hold", _between({}, {f"{s}_leg": 25, f"{s}_knee": 70}),
-            f"lifts the {s} foot off the floor and balances on the other"),
+        f"single_leg_stance_{s}": ("front", "hold",
+            _between({}, {f"{other}_leg": 45, f"{other}_knee": 95}),
+            f"lifts the {other} foot off the floor and balances on the {s} leg"),
         f"reach_out_{s}": ("side", "rep",
             _between({}, {f"{s}_arm": 90, "lean": 25, "left_hip_fwd": -0.02,
                           "right_hip_fwd": -0.02}),
@@ -458,13 +461,18 @@ def _sided(s: str) -> dict[str, tuple[str, str, Pose3, str]]:
 
 SYNTH |= _sided("left") | _sided("right")
 
-SYNTH_SECONDS = {"rep": 2.4, "hold": 3.2}
+# "rep": there and back; "hold": in, held, out; "steps": the pose's own cycle (time 0 to 1).
+SYNTH_SECONDS = {"rep": 2.4, "hold": 3.2, "steps": 2.4}
+CURVES = {"rep": _rep_curve, "hold": _hold_curve, "steps": lambda n: np.linspace(0, 1, n)}
 
 
 def synthesized(ex: Exercise) -> dict[str, Any]:
     view, curve, pose, does = SYNTH[ex.id]
-    n = int(SYNTH_SECONDS[curve] * FPS)
-    values = _rep_curve(n) if curve == "rep" else _hold_curve(n)
+    seconds = SYNTH_SECONDS[curve]
+    if curve == "hold" and ex.hold is not None:  # held long enough for the engine to see a hold
+        seconds = max(seconds, 2 * (ex.hold.min_start_s + ex.hold.min_hold_s + 0.5))
+    n = min(MAX_FRAMES, int(seconds * FPS))
+    values = CURVES[curve](n)
     seated = ex.id.startswith("seated_")
     frames = [body(pose(float(e))) for e in values]
     _ground(frames, "pelvis" if seated else "feet")
@@ -476,7 +484,7 @@ def synthesized(ex: Exercise) -> dict[str, Any]:
         squared,
         NAMES,
         ground,
-        FPS,
+        n / seconds,
         view,
         f"A stick figure {does}, seen from the {view}.",
         {
