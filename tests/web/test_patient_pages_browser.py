@@ -32,6 +32,15 @@ def _count_says(page: Any, words: str) -> None:
     _wait_js(page, f"document.getElementById('picker-count').textContent.includes('{words}')")
 
 
+def _tabs_to(page: Any, reached: str, limit: int = 40) -> int:
+    """Tab presses from the top of the page until `reached` (a JS expression) is true."""
+    for stops in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate(reached):
+            return stops
+    raise AssertionError(f"not reached in {limit} Tab presses: {reached}")
+
+
 def _frames_seen(page: Any, selector: str, ms: int = 1500) -> set[str]:
     seen = set()
     for _ in range(ms // 100):
@@ -91,12 +100,12 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     groups = [g.get_attribute("data-group") for g in page.query_selector_all(".group")]
     assert groups == ["legs", "arms", "balance", "posture", "whole_body", "other"]
     assert _text(page, "#picker-count") == "32 exercises."
-    # The keyboard path from the top of the page: a few stops to the search box.
-    stops = 0
-    while page.evaluate("document.activeElement.id") != "picker-search":
-        page.keyboard.press("Tab")
-        stops += 1
-        assert stops <= 4
+    # The keyboard path from the top of the page: squat a dozen stops down without typing
+    # (search, then the legs group), the search box within 4.
+    assert _tabs_to(page, "document.activeElement.dataset.exercise === 'squat'") <= 12
+    page.reload()
+    page.wait_for_selector(f"{CARDS}[data-exercise=squat]")
+    assert _tabs_to(page, "document.activeElement.id === 'picker-search'") <= 4
     page.keyboard.type("squ")
     _count_says(page, "squ")
     assert _cards(page)[0] == "squat" and "mini_squat" in _cards(page)

@@ -172,7 +172,12 @@ async function mount(el, id, withButton) {
 // Every `[data-demo=ID]` inside `root` gets its demonstration; one button in the page's
 // `[data-demo-control]` (if any) pauses them all.
 export function mountDemos(root) {
-  for (const slot of slots) if (!slot.canvas.isConnected) slots.delete(slot); // re-rendered
+  for (const slot of slots) {
+    if (!slot.canvas.isConnected) { // re-rendered away
+      slots.delete(slot);
+      observer?.unobserve(slot.canvas);
+    }
+  }
   const wanted = root.querySelectorAll("[data-demo]");
   const place = document.querySelector("[data-demo-control]");
   if (wanted.length && place && !place.querySelector("button")) place.append(makeButton(true));
