@@ -39,7 +39,9 @@ def personal_link(request: Request, token: str, store: StoreDep) -> Response:
     return resp
 
 
-def _program_rows(program: list[Any], sessions: list[Any], names: dict[str, str]) -> list[dict]:
+def _program_rows(
+    program: list[Any], sessions: list[Any], names: dict[str, str]
+) -> list[dict[str, Any]]:
     """One card per program row: what to do, in words, and how much of it is done today."""
     today = datetime.now(timezone.utc).date()
     rows = []
