@@ -21,13 +21,13 @@ def test_done_today_means_the_prescribed_volume(review: Review, shared_data: Pat
     with review.client("pat.b") as c:
         html = c.get("/me").text
         assert "Today so far: 2 of 10 reps." in html and "Done today" not in html
-        assert "This week: all your exercises on <strong>0 of 5 days</strong>" in html
+        assert "This week you did all your exercises on <strong>0 of 5 days</strong>" in html
         assert "On 1 more day you did some of them." in html
     review.store.set_program(pid, [{"exercise_id": "squat", "sets": 1, "reps": 2}])
     with review.client("pat.b") as c:
         html = c.get("/me").text
         assert "Done today ✓" in html
-        assert "This week: all your exercises on <strong>1 of 5 days</strong>" in html
+        assert "This week you did all your exercises on <strong>1 of 5 days</strong>" in html
 
 
 def test_the_program_route_for_the_picker(review: Review) -> None:

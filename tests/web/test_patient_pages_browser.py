@@ -80,7 +80,7 @@ def test_me_on_a_phone_is_large_plain_and_fits(
     assert "°" not in text
     assert "Bend your knees about three quarters of the way, no further" in text
     assert "2 sets of 5" in text and "Hold for 30 seconds, 3 times" in text
-    assert "This week: all your exercises on" in text
+    assert "This week you did all your exercises on" in text
     assert page.query_selector("svg") is None  # no clinician charts
     # The first card's figure moves.
     assert len(_frames_seen(page, "[data-testid=today] canvas.demo")) > 3
