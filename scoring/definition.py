@@ -25,6 +25,8 @@ from scoring.view import view_satisfies
 View = Literal["front", "side", "any"]
 SideMode = Literal["both", "max", "left", "right", "each"]
 BodyPart = Literal["full", "lower", "upper", "arms", "legs"]
+# Where the patient finds the exercise in the picker (one group each); "other" comes last.
+Area = Literal["legs", "arms", "balance", "posture", "whole_body", "other"]
 
 
 def _check_measure(name: str) -> str:
@@ -187,6 +189,7 @@ class Exercise(_Strict):
     view: View = "any"
     views: list[View] = Field(default_factory=lambda: ["any"], min_length=1)
     body: BodyPart = "full"  # what must be in view for the setup check
+    area: Area = "other"  # the picker's group, for the patient (not what the camera must see)
     defaults: Defaults = Defaults()
     rep: RepRule | None = Field(None, validate_default=True)
     hold: HoldRule | None = Field(None, validate_default=True)

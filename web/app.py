@@ -28,6 +28,7 @@ from coach.live import (
 )
 from coach.store import Store
 from web import access, security
+from web.demos import mount_demos
 from web.frames import decode_frame
 from web.live_ws import follower_socket, patient_socket, refuse_cross_origin
 from web.vendor import mount_vendor
@@ -106,6 +107,7 @@ def create_app(
     app.state.store = store
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     mount_vendor(app)  # /vendor/mediapipe-pose/: the pose web build, when fetched
+    mount_demos(app)  # /api/exercises/{id}/demo: the stick-figure demonstrations
 
     @app.exception_handler(access.NotSignedIn)
     async def not_signed_in(request: Request, _exc: access.NotSignedIn) -> Response:

@@ -29,6 +29,8 @@ def exercise_info(exercise: Exercise) -> Message:
         "instructions": exercise.instructions,
         "view": exercise.view,
         "body": getattr(exercise, "body", "full"),
+        "area": getattr(exercise, "area", "other"),
+        "tags": list(getattr(exercise, "tags", [])),
         "sets": getattr(defaults, "sets", 1),
         "reps": getattr(defaults, "reps", 0),
         "hold_s": float(hold_s),

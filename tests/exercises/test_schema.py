@@ -92,6 +92,9 @@ def test_every_library_definition_validates_and_is_usable(path: Any) -> None:
         assert ex.hold is not None and ex.hold.conditions
     if ex.kind == "any":
         assert ex.generic is not None
+    # Each file names its picker group; only the generic "any" sits among the others.
+    assert "\narea = " in path.read_text(encoding="utf-8")
+    assert (ex.area == "other") == (ex.kind == "any")
     for f in ex.faults:
         assert f.cue and f.message
         if f.kind == "rep_peak_short":
@@ -266,6 +269,7 @@ def test_fault_rule_defaults() -> None:
 def test_a_minimal_exercise_and_its_defaults() -> None:
     ex = Exercise.model_validate(exercise())
     assert (ex.view, ex.body, ex.defaults.sets, ex.defaults.reps) == ("any", "full", 3, 10)
+    assert ex.area == "other"
     assert ex.faults == [] and ex.hold is None and ex.generic is None
 
 
@@ -291,6 +295,7 @@ def test_duplicate_fault_ids_are_refused() -> None:
         ({"kind": "circuit"}, "kind"),
         ({"category": "cardio"}, "category"),
         ({"body": "head"}, "body"),
+        ({"area": "knees"}, "area"),
         ({"defaults": {"sets": 0}}, "defaults.sets"),
         ({"defaults": {"reps": 500}}, "defaults.reps"),
         ({"colour": "red"}, "colour"),

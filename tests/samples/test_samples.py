@@ -217,3 +217,15 @@ def test_tracks_match_their_shared_clip(shared_data: Path) -> None:
         assert meta["exercise"] == clip["exercise"] and meta["license"] == clip["license"]
         video = shared_data / clip["video"]
         assert hashlib.sha256(video.read_bytes()).hexdigest() == meta["video_sha256"], path
+
+
+def test_synthesized_demos_are_what_make_demos_makes() -> None:
+    """exercises/demos/*.json made from a definition regenerate exactly (no clip is needed)."""
+    from exercises import load_exercise
+    from exercises.demonstrations import DEMO_DIR
+
+    make_demos = _script("make_demos")
+    for ex_id in make_demos.SYNTH:
+        stored = json.loads((DEMO_DIR / f"{ex_id}.json").read_text())
+        made = json.loads(json.dumps(make_demos.synthesized(load_exercise(ex_id))))
+        assert made == stored, ex_id

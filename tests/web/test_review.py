@@ -140,9 +140,11 @@ def test_patient_sees_own_program_and_progress(review: Review, squat_session: st
     with review.client("pat.a") as c:
         html = c.get("/me").text
         assert "Hello Alice Patient" in html
-        assert "/?exercise=squat&amp;autostart=1" in html and "do not go past 95°" in html
-        assert "done today" in html  # the recorded session counts for today
-        assert 'data-series="both"' in html  # a point on the range-of-motion chart
+        assert "/?exercise=squat&amp;autostart=1" in html and "°" not in html
+        assert "Bend your knees about two thirds of the way, no further" in html  # 95 of 135
+        # The recorded session's 2 reps are not the prescribed 2 x 8: not done today.
+        assert "Done today" not in html and "Today so far: 2 of 16 reps." in html
+        assert "<svg" not in html  # no clinician charts on the patient's page
         assert c.get(f"/sessions/{squat_session}").status_code == 200
         assert c.get("/therapist").status_code == 403
 

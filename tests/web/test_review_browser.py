@@ -55,7 +55,7 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         patient.on("pageerror", lambda exc: errors.append(f"patient: {exc}"))
         patient.goto(f"{review.url}/p/{review.link_tokens['pat.a']}")
         assert "Hello Alice Patient" in _text(patient, "h1")
-        patient.click("[data-testid=today] a.big")
+        patient.click("[data-testid=today] [data-testid=start]")
         started = time.monotonic()
         _wait_js(
             patient, "document.getElementById('session-id').textContent.length > 0", timeout=20_000

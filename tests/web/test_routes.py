@@ -28,7 +28,7 @@ AREAS: dict[ModuleType, set[tuple[str, str]]] = {
         ("POST", "/patients/{patient_id}/links/{link_id}/revoke"),
         ("POST", "/patients/{patient_id}/references/{exercise_id}/remove"),
     },
-    patient: {("GET", "/p/{token}"), ("GET", "/me")},
+    patient: {("GET", "/p/{token}"), ("GET", "/me"), ("GET", "/api/me/program")},
     sessions: {
         ("GET", "/sessions/{session_id}"),
         ("POST", "/sessions/{session_id}/reference"),
@@ -69,7 +69,7 @@ def test_each_area_is_its_own_router_mounted_by_create_app(app: FastAPI) -> None
     assert len({id(r) for r in routers}) == len(AREAS)
     for area, expected in AREAS.items():
         assert _method_paths(area.router.routes) == expected, area.__name__
-    assert sum(len(paths) for paths in AREAS.values()) == 21  # no route in two areas
+    assert sum(len(paths) for paths in AREAS.values()) == 22  # no route in two areas
 
     mounted = {(r.endpoint, m, r.path) for r in _api_routes(app.routes) for m in r.methods}
     for area in AREAS:

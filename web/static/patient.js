@@ -11,6 +11,8 @@ import {
   updateReadouts, wsUrl,
 } from "./common.js";
 import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
+import { showDemo } from "./demo.js";
+import { showPicker } from "./picker.js";
 
 const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
 const JPEG_QUALITY = 0.7;
@@ -107,39 +109,6 @@ function remember(msg) {
   }
 }
 
-// ---- picker ------------------------------------------------------------------------------
-async function showPicker() {
-  show($("picker"), true);
-  show($("coach"), false);
-  const list = $("exercise-list");
-  try {
-    const res = await fetch("/api/exercises");
-    if (!res.ok) throw new Error(`the server answered ${res.status}`);
-    const exercises = await res.json();
-    list.replaceChildren(...exercises.map((ex) => {
-      const li = document.createElement("li");
-      const a = document.createElement("a");
-      a.className = "card";
-      a.href = `/?exercise=${encodeURIComponent(ex.id)}`;
-      a.dataset.exercise = ex.id;
-      const title = document.createElement("strong");
-      title.textContent = ex.name;
-      const meta = document.createElement("span");
-      meta.className = "muted";
-      const what = ex.kind === "hold" ? `hold ${Math.round(ex.hold_s)} s`
-        : ex.reps ? `${ex.sets} × ${ex.reps} reps` : "repetitions";
-      meta.textContent = `${what} · ${ex.view === "any" ? "any view" : `${ex.view} view`}`;
-      const text = document.createElement("p");
-      text.textContent = ex.instructions;
-      a.append(title, meta, text);
-      li.append(a);
-      return li;
-    }));
-  } catch (err) {
-    showAlert(`Could not load the exercises: ${err.message}. Is the coach server running?`);
-  }
-}
-
 // ---- coach view -----------------------------------------------------------------------------
 function showCoach(ex) {
   state.exercise = ex;
@@ -147,6 +116,7 @@ function showCoach(ex) {
   setText($("exercise-name"), ex.name);
   setText($("exercise-instructions"), ex.instructions);
   setText($("view-advice"), viewAdvice(ex));
+  showDemo($("start-demo"), ex.id);
   setupReadouts(ex);
   show($("picker"), false);
   show($("coach"), true);
