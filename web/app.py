@@ -50,11 +50,15 @@ def create_app(
     exercise_list: Callable[[], Iterable[Any]] | None = None,
     store: Store | None = None,
     live_limits: LiveLimits | None = None,
+    redis_url: str | None = None,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
     With a `store`, every live session is recorded into it (unless another `recorder` is
-    given) and the sign-in, review, export and upload pages are served (web/routes/)."""
+    given) and the sign-in, review, export and upload pages are served (web/routes/).
+
+    With `redis_url` (a cluster, docs/DEPLOY.md) uploads go to the task queue for `coach worker`
+    processes instead of a thread of this process."""
     jobs = None
     if store is not None:
         from coach.store.live_recorder import LiveRecorder
@@ -62,7 +66,12 @@ def create_app(
 
         if recorder is None:
             recorder = LiveRecorder(store.factory)
-        jobs = AnalysisJobs(store)
+        queue = None
+        if redis_url:
+            from coach.offline.queue import UploadQueue
+
+            queue = UploadQueue(redis_url)
+        jobs = AnalysisJobs(store, queue=queue)
     if registry is None:
         registry = SessionRegistry(
             decode=decode_frame,
@@ -76,10 +85,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if store is not None:
-            store.mark_interrupted()  # left "recording" by a crash: their reps are kept
+        if store is not None and not redis_url:
+            # Left "recording" by a crash: their reps are kept. Not in a cluster: the other
+            # servers' live sessions and the workers' jobs are not this server's to end.
+            store.mark_interrupted()
         if jobs is not None:
-            jobs.clean_up_orphans()  # videos of jobs a crash interrupted, partial uploads
+            from web.uploads import upload_total_timeout_s
+
+            # Videos of jobs a crash interrupted, partial uploads (in a cluster only stale ones:
+            # another server may be receiving one into the shared folder).
+            jobs.clean_up_orphans(upload_total_timeout_s() if redis_url else 0.0)
         registry.warm_up()
         yield
         await registry.close_all()

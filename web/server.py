@@ -91,6 +91,7 @@ def serve(
     certfile: str | Path | None = None,
     keyfile: str | Path | None = None,
     self_signed: bool = False,
+    redis_url: str | None = None,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
 
@@ -100,6 +101,8 @@ def serve(
     Sessions are recorded in the store at `database_url` (default: `COACH_DATABASE_URL`, else
     the SQLite file in the data directory), migrated to the current schema at start-up.
     `max_active` caps concurrent live sessions (each runs a pose model on about one CPU core).
+    With `redis_url` (default: `COACH_REDIS_URL`) this server is one instance of a cluster
+    (docs/DEPLOY.md): uploads go to `coach worker` processes through the task queue.
     """
     quiet_native_logs()
     import uvicorn
@@ -135,7 +138,15 @@ def serve(
     except OSError as exc:
         print(f"coach serve: {exc}", file=sys.stderr)
         return 1
-    app = create_app(recorder=recorder, max_active=max_active, retain_s=retain_s, store=store)
+    from coach.store.cluster import redis_url as configured_redis
+
+    app = create_app(
+        recorder=recorder,
+        max_active=max_active,
+        retain_s=retain_s,
+        store=store,
+        redis_url=configured_redis(redis_url),
+    )
     server = uvicorn.Server(_uvicorn_config(app, host, port, log_level, certfile, keyfile))
     scheme = "https" if certfile is not None else "http"
     shown = f"[{host}]" if ":" in host else host

@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
         certfile=args.certfile,
         keyfile=args.keyfile,
         self_signed=args.https,
+        redis_url=args.redis_url,
     )
     return status or EXIT_OK
 
@@ -39,6 +40,11 @@ def add_parser(sub: Any) -> None:
         "--database-url",
         help="SQLAlchemy URL of the store (default: COACH_DATABASE_URL, else the SQLite file "
         "coach.db in COACH_DATA_DIR or ~/.local/share/coach)",
+    )
+    s.add_argument(
+        "--redis-url",
+        help="Redis of a cluster of servers (default: COACH_REDIS_URL; none: one machine): "
+        "uploads are analysed by `coach worker` processes, see docs/DEPLOY.md",
     )
     s.add_argument(
         "--https",
