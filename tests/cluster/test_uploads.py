@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cluster.conftest import PASSWORD, Cluster
+from tests.cluster.processes import PASSWORD, Cluster
 
 pytestmark = pytest.mark.slow
 
