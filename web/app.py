@@ -72,6 +72,12 @@ def create_app(
 
             queue = UploadQueue(redis_url)
         jobs = AnalysisJobs(store, queue=queue)
+    caps = None
+    if redis_url:  # a cluster: live sessions per address counted over every instance
+        from coach.live.caps import RedisLiveCaps
+        from coach.store.cluster import redis_client
+
+        caps = RedisLiveCaps(redis_client(redis_url))
     if registry is None:
         registry = SessionRegistry(
             decode=decode_frame,
@@ -80,8 +86,14 @@ def create_app(
             max_active=max_active,
             retain_s=retain_s,
             limits=live_limits,
+            caps=caps,
         )
     list_all = exercise_list or _default_exercise_list
+    relay = None
+    if redis_url:  # a cluster: followers on other instances, sessions on other instances
+        from web.live_relay import LiveRelay
+
+        relay = LiveRelay(redis_url, registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,8 +108,14 @@ def create_app(
             # another server may be receiving one into the shared folder).
             jobs.clean_up_orphans(upload_total_timeout_s() if redis_url else 0.0)
         registry.warm_up()
+        if relay is not None:
+            await relay.start()
         yield
+        if relay is not None:
+            await relay.close()
         await registry.close_all()
+        if caps is not None:
+            caps.close()
         if jobs is not None:
             jobs.close()
         if registry.recorder is not None:
@@ -192,6 +210,17 @@ def create_app(
 
     @app.websocket("/ws/follow/{session_id}")
     async def follow_ws(ws: WebSocket, session_id: str) -> None:
+        if (
+            relay is not None
+            and registry.get(session_id) is None
+            and SESSION_ID_RE.match(session_id)
+        ):
+            # A cluster: the session may run on another instance (web/live_relay.py).
+            if await refuse_cross_origin(ws, registry.limits):
+                return
+            await ws.accept()
+            await relay.follow(ws, session_id, lambda s: may_see(ws, s))
+            return
         await follower_socket(ws, registry, session_id, may_follow=lambda s: may_see(ws, s))
 
     if store is not None and jobs is not None:
@@ -201,6 +230,11 @@ def create_app(
         # The routers' dependencies (web/routes/deps.py) read these.
         app.state.jobs = jobs
         app.state.login_limiter = access.LoginLimiter()
+        if redis_url:  # a cluster: the counts are shared by every instance
+            from coach.store.cluster import redis_client
+            from web.shared_limits import RedisLoginLimiter
+
+            app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
         app.state.templates = review_templates()
         for area in (auth, therapist, patient, sessions, uploads):
             app.include_router(area.router)
