@@ -1,12 +1,19 @@
-"""Upload throughput of a cluster with 1 and 2 `coach worker` processes.
+"""Upload throughput of a cluster with 1 and 2 `coach worker` processes; live landmark
+sessions spread over 1 and 2 instances.
 
   COACH_SHARED_DATA=... python benchmarks/cluster.py [--videos 6] [--workers 1 2] [CLIP]
+  COACH_SHARED_DATA=... python benchmarks/cluster.py --live 40 [--seconds 20]
 
 Starts what tests/cluster starts (a private PostgreSQL and Redis from Debian's packages, one
 `coach serve` instance, N workers, a shared upload folder), uploads --videos copies of the
 clip (default: the medflex squat, 10 s of 1080p video) at once over HTTP, and times from the
 first upload until every job is done. Prints, per worker count: wall time, videos per hour,
 video seconds analysed per wall second, and videos per worker-hour.
+
+`--live N`: N simulated `pose=device` pages (benchmarks/live_load.py's, 30 landmark messages a
+second each) on one instance, then spread over two instances sharing a Redis (live caps and
+the relay on, per-address cap lifted: every page comes from 127.0.0.1); prints the frame
+replies a second per session and the 95th percentile latency, as live_load.py does.
 """
 
 from __future__ import annotations
@@ -75,12 +82,85 @@ def run(pg: str, redis: str, clip: Path, workers: int, videos: int) -> float:
             cluster.stop()
 
 
+LIVE_SERVER = """
+import sys
+from coach.live import LiveLimits, SessionRegistry
+from web.app import create_app
+from web.frames import decode_frame
+from web.server import BackgroundServer
+limits = LiveLimits(max_device={n}, max_per_address=0)
+registry = SessionRegistry(decode=decode_frame, isolation="thread", limits=limits)
+with BackgroundServer(create_app(registry, redis_url={redis!r})) as server:
+    print(server.port, flush=True)
+    sys.stdin.read()  # until the benchmark closes our stdin
+"""
+
+
+def live(redis: str, sessions: int, seconds: float, instances: int) -> None:
+    import asyncio
+    import subprocess
+
+    import numpy as np
+
+    from benchmarks.live_load import PageStats, load_tracks, run_page
+
+    procs, urls = [], []
+    for _ in range(instances):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LIVE_SERVER.format(n=sessions + 10, redis=redis)],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        procs.append(proc)
+        urls.append(f"ws://127.0.0.1:{proc.stdout.readline().strip()}")  # type: ignore[union-attr]
+    tracks = load_tracks()
+    stats = [PageStats() for _ in range(sessions)]
+
+    async def pages() -> None:
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    run_page(urls[i % instances], tracks[i % len(tracks)], seconds, stats[i])
+                    for i in range(sessions)
+                )
+            ),
+            timeout=seconds + 60,
+        )
+
+    try:
+        asyncio.run(pages())
+    finally:
+        for proc in procs:
+            proc.stdin.close()  # type: ignore[union-attr]
+            proc.wait(15)
+    latency = [x for st in stats for x in st.latency_ms]
+    fps_each = sum(st.frames for st in stats) / sessions / seconds
+    print(
+        f"{instances} instance(s), {sessions} landmark sessions: {fps_each:.1f} fps each, "
+        f"latency p50 {np.percentile(latency, 50):.1f} ms, "
+        f"p95 {np.percentile(latency, 95):.1f} ms, {sum(st.errors for st in stats)} errors"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("clip", nargs="?", help="a video (default: the medflex squat)")
     p.add_argument("--videos", type=int, default=6)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--live", type=int, metavar="N", help="N live landmark sessions instead")
+    p.add_argument("--seconds", type=float, default=20.0)
     args = p.parse_args()
+    if args.live:
+        if not 1 <= args.live <= 300 or not 1 <= args.seconds <= 300:
+            raise SystemExit("--live 1..300, --seconds 1..300")
+        print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f} at start")
+        with redis_server() as redis:
+            for instances in (1, 2):
+                live(redis, args.live, args.seconds, instances)
+        return
     data = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
     clip = Path(args.clip) if args.clip else data / "videos" / "medflex" / "squat.MP4"
     seconds = clip_seconds(clip)

@@ -91,6 +91,8 @@ class LiveRelay:
         if session is None:
             return  # not here (another instance may have it)
         relay = self._relays.get(session_id)
+        if relay is None and not session.connected:
+            return  # the patient left this instance: wherever they are now answers
         if relay is None:
             try:
                 outbox = session.add_follower()
