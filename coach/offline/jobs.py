@@ -47,6 +47,7 @@ def run_job(store: Store, job_id: str, upload_dir: Path, video_dir: Path) -> str
     session_id = job.session_id or store.new_session_id()
     if job.session_id is None:
         store.update_job(job_id, session_id=session_id)
+    log.info("job %s: started", job_id)
     if store.discard_session(session_id):
         log.warning("job %s: discarded the partial session of an earlier attempt", job_id)
     keep = (upload_dir / video_name(job_id, job.filename, True)).exists()

@@ -46,11 +46,10 @@ def make_broker(url: str) -> Any:
     from coach.store.cluster import require
 
     RedisBroker = require("dramatiq.brokers.redis").RedisBroker  # noqa: N806
-    from dramatiq.middleware import Retries, ShutdownNotifications, TimeLimit
+    from dramatiq.middleware import Retries, TimeLimit
 
     middleware = [
         TimeLimit(time_limit=2 * 3600 * 1000),
-        ShutdownNotifications(),
         Retries(max_retries=3, min_backoff=5000, max_backoff=60000),
     ]
     return RedisBroker(

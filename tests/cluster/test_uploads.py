@@ -70,20 +70,22 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_one_session_is_stored(
     ther = cluster.store.create_user("ther", "Dr T", PASSWORD)
     patient = cluster.store.create_patient(ther.id, "Pat")
     a = cluster.serve("serve-a")
-    first = cluster.worker("worker-1")
+    workers = {name: cluster.worker(name) for name in ("worker-1", "worker-2")}
     with cluster.signed_in(a, "ther") as c:
         job = _upload(c, patient.id, clip)
         running = _wait(c, job, lambda s: s["progress"] >= 0.1 or _finished(s))
         assert running["status"] == "running", running
-        first.send_signal(signal.SIGKILL)  # mid-job: no acknowledgement, no clean-up
-        first.wait()
+        (busy,) = [n for n in workers if f"job {job}: started" in cluster.log(n)]
+        (idle,) = set(workers) - {busy}
+        workers[busy].send_signal(signal.SIGKILL)  # mid-job: no acknowledgement, no clean-up
+        workers[busy].wait()
         half = cluster.store.session(cluster.store.job(job).session_id)
         assert half is not None and half.status == "recording"  # a partial session was left
-        cluster.worker("worker-2")
         status = _wait(c, job, _finished)
-    assert status["status"] == "done", (status, cluster.log("worker-2"))
+    assert status["status"] == "done", (status, cluster.log(idle))
     sessions = cluster.store.sessions_of(patient.id)
     assert [s.id for s in sessions] == [status["session"]]
     assert sessions[0].status == "completed"
     assert len(sessions[0].reps) == entry["ground_truth"]["reps"]
-    assert "discarded the partial session" in cluster.log("worker-2")
+    assert f"job {job}: started" in cluster.log(idle)
+    assert "discarded the partial session" in cluster.log(idle)
