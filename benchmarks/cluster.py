@@ -42,7 +42,14 @@ def clip_seconds(path: Path) -> float:
         cap.release()
 
 
-def run(pg: str, redis: str, clip: Path, workers: int, videos: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(pg: str, redis: str, clip: Path, workers: int, videos: int) -> tuple[float, float]:
+    """(wall seconds for all the videos, the workers' CPU seconds for them)."""
     from coach.store.cluster import redis_client
 
     redis_client(redis).flushdb()
@@ -52,9 +59,9 @@ def run(pg: str, redis: str, clip: Path, workers: int, videos: int) -> float:
             ther = cluster.store.create_user("ther", "Dr T", PASSWORD)
             patient = cluster.store.create_patient(ther.id, "Pat")
             url = cluster.serve("serve")
-            for i in range(workers):
-                cluster.worker(f"worker-{i}")
+            procs = [cluster.worker(f"worker-{i}") for i in range(workers)]
             time.sleep(3)  # the workers load the pose model and connect
+            cpu0 = sum(cpu_seconds(p.pid) for p in procs)
             body = clip.read_bytes()
             with cluster.signed_in(url, "ther") as c:
                 start = time.monotonic()
@@ -77,7 +84,8 @@ def run(pg: str, redis: str, clip: Path, workers: int, videos: int) -> float:
                         if status == "done":
                             pending.discard(job)
                     time.sleep(0.2)
-                return time.monotonic() - start
+                wall = time.monotonic() - start
+                return wall, sum(cpu_seconds(p.pid) for p in procs) - cpu0
         finally:
             cluster.stop()
 
@@ -130,18 +138,23 @@ def live(redis: str, sessions: int, seconds: float, instances: int) -> None:
             timeout=seconds + 60,
         )
 
+    cpu0 = sum(cpu_seconds(p.pid) for p in procs)
     try:
         asyncio.run(pages())
+        cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu0
     finally:
         for proc in procs:
             proc.stdin.close()  # type: ignore[union-attr]
             proc.wait(15)
     latency = [x for st in stats for x in st.latency_ms]
+    frames = max(1, sum(st.frames for st in stats))
     fps_each = sum(st.frames for st in stats) / sessions / seconds
     print(
         f"{instances} instance(s), {sessions} landmark sessions: {fps_each:.1f} fps each, "
         f"latency p50 {np.percentile(latency, 50):.1f} ms, "
-        f"p95 {np.percentile(latency, 95):.1f} ms, {sum(st.errors for st in stats)} errors"
+        f"p95 {np.percentile(latency, 95):.1f} ms, {sum(st.errors for st in stats)} errors; "
+        f"servers' CPU {1000 * cpu / frames:.2f} ms per frame "
+        f"({1000 / (30 * 1000 * cpu / frames):.0f} sessions at 30 fps per core)"
     )
 
 
@@ -170,12 +183,14 @@ def main() -> None:
     )
     with postgres_server() as pg, redis_server() as redis:
         for n in args.workers:
-            wall = run(pg, redis, clip, n, args.videos)
+            wall, cpu = run(pg, redis, clip, n, args.videos)
             per_hour = args.videos / wall * 3600
             print(
                 f"{n} worker(s): {wall:6.1f} s for {args.videos} videos | "
                 f"{per_hour:6.0f} videos/h | {args.videos * seconds / wall:4.2f} video-s per s | "
-                f"{per_hour / n:6.0f} videos per worker-hour"
+                f"{per_hour / n:6.0f} videos per worker-hour | "
+                f"{cpu / args.videos:5.1f} CPU-s per video "
+                f"({3600 * args.videos / cpu:4.0f} videos per CPU-hour)"
             )
 
 

@@ -57,8 +57,10 @@ def create_app(
     With a `store`, every live session is recorded into it (unless another `recorder` is
     given) and the sign-in, review, export and upload pages are served (web/routes/).
 
-    With `redis_url` (a cluster, docs/DEPLOY.md) uploads go to the task queue for `coach worker`
-    processes instead of a thread of this process."""
+    With `redis_url` this is one instance of a cluster (docs/DEPLOY.md): uploads go to the task
+    queue for `coach worker` processes instead of a thread of this process, the sign-in delays
+    and the live sessions per address are counted in Redis, and followers reach sessions of
+    other instances through Redis pub/sub (web/live_relay.py)."""
     jobs = None
     if store is not None:
         from coach.store.live_recorder import LiveRecorder
