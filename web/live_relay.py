@@ -64,6 +64,7 @@ class LiveRelay:
         self.stale_s = stale_s
         self._relays: dict[str, tuple[Outbox, asyncio.Task[None], list[float]]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._following: dict[str, int] = {}  # this instance's followers of remote sessions
 
     # ---- the instance that has the session --------------------------------------------------
     async def start(self) -> None:
@@ -175,9 +176,13 @@ class LiveRelay:
     ) -> None:
         """Follow a session of another instance on an accepted socket; `refuse` as for a local
         one when no instance has it (or this user may not see it)."""
+        if self._following.get(session_id, 0) >= self.registry.limits.max_followers:
+            await _refuse(ws, "too_many", "This session already has the most followers.")
+            return
+        self._following[session_id] = self._following.get(session_id, 0) + 1
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(channel(session_id))
         try:
+            await pubsub.subscribe(channel(session_id))
             await self.redis.publish(WANT, session_id)
             hello = await self._hello(pubsub)
             if hello is None or not may_follow(SimpleNamespace(patient_id=hello["patient_id"])):
@@ -198,6 +203,9 @@ class LiveRelay:
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         finally:
+            left = self._following.pop(session_id, 1) - 1
+            if left > 0:
+                self._following[session_id] = left
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
 
