@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from coach.sinks import EventSink, FrameInfo
-from pose.estimator import PoseEstimator, create_estimator
+from pose.estimator import PoseEstimator, create_model_estimator
 from pose.filters import LandmarkFilter
 from pose.types import Frame, Pose
 from scoring.definition import Exercise
@@ -94,13 +94,15 @@ class FrameProcessor:
     reference: PersonalReference | None = None
     sink: EventSink | None = None
     limit_deg: float | None = None
+    pose_model: str = "full"
+    """The model of the estimator made when none is given (pose.estimator.POSE_MODELS)."""
     _engine: ExerciseEngine | None = field(default=None, init=False, repr=False)
     _filter: LandmarkFilter = field(default_factory=LandmarkFilter, init=False, repr=False)
     _owns_estimator: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.estimator is None:
-            self.estimator = create_estimator()
+            self.estimator = create_model_estimator(self.pose_model)
             self._owns_estimator = True
 
     @property

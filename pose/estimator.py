@@ -82,3 +82,19 @@ def create_estimator(name: str | None = None, **kwargs: Any) -> PoseEstimator:
         factory = getattr(importlib.import_module(module_name), attr)
         _BACKENDS[key] = factory
     return factory(**kwargs)
+
+
+POSE_MODELS = ("lite", "full", "heavy")
+"""MediaPipe's landmark models, fastest to most accurate (the index is its `model_complexity`);
+"full" ships with mediapipe and is every backend's default, lite and heavy come with
+`coach assets fetch`."""
+
+
+def create_model_estimator(model: str = "full") -> PoseEstimator:
+    """The configured estimator for "full"; MediaPipe with the lite or heavy model otherwise
+    (`coach analyze --model`, `coach serve --model`)."""
+    if model not in POSE_MODELS:
+        raise ValueError(f"pose model must be one of {', '.join(POSE_MODELS)}, got {model!r}")
+    if model == "full":
+        return create_estimator()
+    return create_estimator(DEFAULT_BACKEND, model_complexity=POSE_MODELS.index(model))

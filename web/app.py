@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from coach.live import (
     Recorder,
     SessionError,
     SessionRegistry,
+    default_processor,
     exercise_info,
 )
 from coach.store import Store
@@ -50,12 +52,14 @@ def create_app(
     exercise_list: Callable[[], Iterable[Any]] | None = None,
     store: Store | None = None,
     live_limits: LiveLimits | None = None,
+    pose_model: str = "full",
     redis_url: str | None = None,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
     With a `store`, every live session is recorded into it (unless another `recorder` is
     given) and the sign-in, review, export and upload pages are served (web/routes/).
+    `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions.
 
     With `redis_url` this is one instance of a cluster (docs/DEPLOY.md): uploads go to the task
     queue for `coach worker` processes instead of a thread of this process, the sign-in delays
@@ -73,7 +77,7 @@ def create_app(
             from coach.offline.queue import UploadQueue
 
             queue = UploadQueue(redis_url)
-        jobs = AnalysisJobs(store, queue=queue)
+        jobs = AnalysisJobs(store, queue=queue, pose_model=pose_model)
     caps = None
     if redis_url:  # a cluster: live sessions per address counted over every instance
         from coach.live.caps import RedisLiveCaps
@@ -83,6 +87,7 @@ def create_app(
     if registry is None:
         registry = SessionRegistry(
             decode=decode_frame,
+            processor_factory=partial(default_processor, pose_model=pose_model),
             recorder=recorder,
             reference_for=store.reference if store is not None else None,
             max_active=max_active,

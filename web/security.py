@@ -22,6 +22,10 @@ styles and images only; WebAssembly and blob: workers for an on-device model; We
 the live protocol; no framing), `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
 `Referrer-Policy: same-origin`, and `Cache-Control: no-store` on everything but /static/
 (signed-in pages, patient data and exports must not stay in a shared computer's cache).
+On https responses only (the request's scheme: TLS of our own with --https/--certfile, or
+X-Forwarded-Proto from a trusted proxy), `Strict-Transport-Security`: for a year the browser
+then reaches this host only over https, never sending a cookie in clear. Browsers ignore it
+over http, with an untrusted certificate or for a bare IP address: nothing breaks on a LAN.
 
 WebSocket connections pass through untouched (their Origin check lives with web/live_ws.py).
 """
@@ -68,6 +72,9 @@ HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(self), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000"
+"""One year; no includeSubDomains: other services on the clinic's domain are not ours to
+force onto https."""
 
 
 def openapi_enabled() -> bool:
@@ -182,6 +189,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         cacheable = str(scope.get("path", "")).startswith("/static/")
+        https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -189,11 +197,14 @@ class SecurityHeaders:
                     (k, v)
                     for k, v in message.get("headers") or []
                     if k.lower().decode("latin-1") not in HEADERS
+                    and k.lower() != b"strict-transport-security"
                     and (cacheable or k.lower() not in (b"cache-control", b"pragma"))
                 ]
                 raw += [(k.encode(), v.encode()) for k, v in HEADERS.items()]
                 if not cacheable:
                     raw.append((b"cache-control", b"no-store"))
+                if https:
+                    raw.append((b"strict-transport-security", HSTS.encode()))
                 message["headers"] = raw
             await send(message)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from coach.live import Recorder
+from coach.live import LiveLimits, Recorder
 from pose.native_logs import quiet_native_logs
 
 # Frames are checked against web.frames.MAX_FRAME_BYTES with a readable error; anything far
@@ -91,6 +91,8 @@ def serve(
     certfile: str | Path | None = None,
     keyfile: str | Path | None = None,
     self_signed: bool = False,
+    live_limits: LiveLimits | None = None,
+    pose_model: str = "full",
     redis_url: str | None = None,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
@@ -100,7 +102,9 @@ def serve(
 
     Sessions are recorded in the store at `database_url` (default: `COACH_DATABASE_URL`, else
     the SQLite file in the data directory), migrated to the current schema at start-up.
-    `max_active` caps concurrent live sessions (each runs a pose model on about one CPU core).
+    `max_active` caps concurrent server-mode live sessions (each runs a pose model on about one
+    CPU core); `live_limits` bounds the rest of the live sockets (coach.live.LiveLimits).
+    `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions.
     With `redis_url` (default: `COACH_REDIS_URL`) this server is one instance of a cluster
     (docs/DEPLOY.md): uploads go to `coach worker` processes through the task queue.
     """
@@ -145,6 +149,8 @@ def serve(
         max_active=max_active,
         retain_s=retain_s,
         store=store,
+        live_limits=live_limits,
+        pose_model=pose_model,
         redis_url=configured_redis(redis_url),
     )
     server = uvicorn.Server(_uvicorn_config(app, host, port, log_level, certfile, keyfile))

@@ -364,9 +364,14 @@ class AnalysisJobs:
     processes anywhere. The job itself is `coach.offline.jobs.run_job` either way."""
 
     def __init__(
-        self, store: Store, upload_dir: Path | None = None, queue: UploadQueue | None = None
+        self,
+        store: Store,
+        upload_dir: Path | None = None,
+        queue: UploadQueue | None = None,
+        pose_model: str = "full",
     ) -> None:
         self.store = store
+        self.pose_model = pose_model  # pose.estimator.POSE_MODELS (`coach serve --model`)
         self.upload_dir = upload_dir or cluster.upload_dir()
         self.video_dir = cluster.video_dir()
         self.queue = queue
@@ -385,7 +390,9 @@ class AnalysisJobs:
         if self.queue is not None:
             self.queue.send(job.id)
         else:
-            self._pool.submit(run_job, self.store, job.id, self.upload_dir, self.video_dir)
+            self._pool.submit(
+                run_job, self.store, job.id, self.upload_dir, self.video_dir, self.pose_model
+            )
         return job.id
 
     def clean_up_orphans(self, min_age_s: float = 0.0) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 from coach.errors import UsageError
 from coach.store import Store, StoreError, open_store
 from exercises import DefinitionError, UnknownExercise, load_exercise, load_file
-from pose.estimator import PoseEstimator
+from pose.estimator import POSE_MODELS, PoseEstimator
 from scoring.definition import Exercise
 
 
@@ -59,7 +59,7 @@ def progress_printer(quiet: bool) -> Callable[[str], None] | None:
     return lambda msg: print(msg, file=sys.stderr, flush=True)
 
 
-MODELS = ("lite", "full", "heavy")
+MODELS = POSE_MODELS
 
 
 def add_model_option(parser: Any) -> None:

@@ -3,14 +3,122 @@
 The one deliberate upward import of the project (coach < web): the command line is where a
 user asks for the server, so this module reaches up to `web.server`. Nothing else in coach/
 imports web/ (checked by the import contracts in pyproject.toml).
+
+The live limits (coach.live.limits.LiveLimits; docs/SECURITY.md) that a deployment may need to
+change have a flag each, with an environment variable as the default (for containers and
+service files); a bad value of either is refused with one line before anything starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+from dataclasses import dataclass
 from typing import Any
 
+from coach.cli.common import add_model_option, model_estimator
 from coach.errors import EXIT_OK, UsageError
+from coach.live.limits import LiveLimits
+
+MAX_ACTIVE = 4  # server-mode live sessions: each runs a pose model on about one CPU core
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds above 0."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class LiveOption:
+    flag: str
+    env: str
+    field: str  # LiveLimits field, or "max_active" (a SessionRegistry argument)
+    type: Any
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+LIVE_OPTIONS = (
+    LiveOption(
+        "--max-live",
+        "COACH_MAX_LIVE",
+        "max_active",
+        positive_int,
+        "live sessions whose pose model runs on this server, each on about one CPU core "
+        f"(default {MAX_ACTIVE}; beyond: 'busy, try again')",
+    ),
+    LiveOption(
+        "--max-device",
+        "COACH_MAX_DEVICE",
+        "max_device",
+        positive_int,
+        "live sessions whose pose model runs in the patient's browser "
+        f"(default {LiveLimits.max_device})",
+    ),
+    LiveOption(
+        "--max-per-address",
+        "COACH_MAX_PER_ADDRESS",
+        "max_per_address",
+        positive_int,
+        "live sessions from one client address at a time; raise it when patients share a "
+        f"clinic's network (default {LiveLimits.max_per_address})",
+    ),
+    LiveOption(
+        "--first-frame-timeout",
+        "COACH_FIRST_FRAME_TIMEOUT_S",
+        "first_frame_timeout_s",
+        positive_seconds,
+        "seconds a patient's page may stay connected before its first camera frame "
+        f"(default {LiveLimits.first_frame_timeout_s:g})",
+    ),
+    LiveOption(
+        "--idle-timeout",
+        "COACH_IDLE_TIMEOUT_S",
+        "idle_timeout_s",
+        positive_seconds,
+        "seconds without a camera frame before a live session is paused "
+        f"(default {LiveLimits.idle_timeout_s:g})",
+    ),
+)
+
+
+def live_settings(args: argparse.Namespace) -> tuple[int, LiveLimits]:
+    """`max_active` and the LiveLimits from the flags, else their environment variables, else
+    the defaults. A bad environment value is a UsageError naming the variable."""
+    values: dict[str, Any] = {}
+    for option in LIVE_OPTIONS:
+        value = getattr(args, option.dest, None)
+        raw = os.environ.get(option.env, "").strip()
+        if value is None and raw:
+            try:
+                value = option.type(raw)
+            except argparse.ArgumentTypeError as exc:
+                raise UsageError(f"{option.env}={raw}: {exc}") from None
+        if value is not None:
+            values[option.field] = value
+    max_active = values.pop("max_active", MAX_ACTIVE)
+    return max_active, LiveLimits(**values)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--keyfile goes with --certfile")
     if args.https and args.certfile:
         raise UsageError("--https makes its own certificate; leave out --certfile or --https")
+    max_active, limits = live_settings(args)
+    model_estimator(args.model)  # a model that is not installed: one line, before the server
     status = serve(
         host=args.host,
         port=args.port,
@@ -27,13 +137,21 @@ def run(args: argparse.Namespace) -> int:
         certfile=args.certfile,
         keyfile=args.keyfile,
         self_signed=args.https,
+        max_active=max_active,
+        live_limits=limits,
+        pose_model=args.model,
         redis_url=args.redis_url,
     )
     return status or EXIT_OK
 
 
 def add_parser(sub: Any) -> None:
-    s = sub.add_parser("serve", help="start the live coaching web app")
+    s = sub.add_parser(
+        "serve",
+        help="start the live coaching web app",
+        epilog="Each live-session limit may also come from the environment variable in its "
+        "brackets (the flag wins). See docs/SECURITY.md.",
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument(
@@ -54,4 +172,11 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("--certfile", metavar="CERT.pem", help="serve over https with this certificate")
     s.add_argument("--keyfile", metavar="KEY.pem", help="its private key (if not in --certfile)")
+    add_model_option(s)  # for uploads and server-mode live sessions
+    live = s.add_argument_group("live sessions")
+    for option in LIVE_OPTIONS:
+        metavar = "N" if option.type is positive_int else "SECONDS"
+        live.add_argument(
+            option.flag, type=option.type, metavar=metavar, help=f"{option.help} [{option.env}]"
+        )
     s.set_defaults(func=run)

@@ -15,6 +15,7 @@ import sys
 import threading
 from typing import Any
 
+from coach.cli.common import add_model_option, model_estimator
 from coach.errors import EXIT_OK, UsageError
 
 SETTINGS = """settings (environment; the flags win):
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     url = redis_url(args.redis_url)
     if not url:
         raise UsageError("coach worker needs the task queue: --redis-url or COACH_REDIS_URL")
+    model_estimator(args.model)  # a model that is not installed: one line, before any job
     db_url = args.database_url or database_url()
     if db_url.startswith("sqlite") and not args.database_url:
         print(
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     print(f"coach worker: taking upload jobs (uploads in {upload_dir()})", flush=True)
     try:
-        run_worker(url, job_handler(store, upload_dir(), video_dir()), stop=stop)
+        run_worker(url, job_handler(store, upload_dir(), video_dir(), args.model), stop=stop)
     finally:
         store.close()
     return EXIT_OK
@@ -75,4 +77,5 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("--redis-url", help="the task queue's Redis (default: COACH_REDIS_URL)")
     s.add_argument("--database-url", help="the shared database (default: COACH_DATABASE_URL)")
+    add_model_option(s)  # the same as the web servers' `coach serve --model`
     s.set_defaults(func=run)

@@ -33,12 +33,15 @@ ReferenceLookup = Callable[[int, str], "PersonalReference | None"]
 """(patient id, exercise id) -> the patient's personal reference for it, or None."""
 
 
-def default_processor(exercise: Exercise, reference: PersonalReference | None = None) -> Processor:
+def default_processor(
+    exercise: Exercise, reference: PersonalReference | None = None, pose_model: str = "full"
+) -> Processor:
     """The real pipeline, with the setup check the live page needs before counting (and the
-    patient's reference, when they have one)."""
+    patient's reference, when they have one). `functools.partial(default_processor,
+    pose_model="lite")` picks another model (`coach serve --model`) and still pickles."""
     from coach.pipeline import FrameProcessor
 
-    return FrameProcessor(exercise, require_setup=True, reference=reference)
+    return FrameProcessor(exercise, require_setup=True, reference=reference, pose_model=pose_model)
 
 
 def _default_loader(exercise_id: str) -> Exercise:

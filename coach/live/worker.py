@@ -9,6 +9,11 @@ frame) never compete with the event loop for the GIL (on the benchmark, p95 serv
 `spawn` method (forking a server that runs threads is unsafe); the registry keeps one spare
 warmed up so a patient waits only for the model to load.
 
+A worker process must not outlive the server (a `kill -9`, an OOM kill): each one asks Linux
+to SIGKILL it when its parent goes (`prctl(PR_SET_PDEATHSIG)`), and a watchdog thread ends it
+within a second once the parent is gone on any platform, which also covers a parent that died
+before the `prctl` call (see `_die_with_parent`).
+
 `isolation="thread"` keeps everything in-process (MediaPipe releases the GIL while it
 infers, so threads do run in parallel), for embedding and for processor factories that
 cannot be pickled.
@@ -17,8 +22,13 @@ cannot be pickled.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -96,6 +106,46 @@ class _PipelineHost:
             self._processor.close()
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_CHECK_S = 1.0
+
+
+def _parent_gone(parent_pid: int) -> bool:
+    """True once the process that started this worker has died. POSIX re-parents an orphan
+    (its parent pid changes); Windows does not, so there the parent's handle is asked."""
+    if os.getppid() != parent_pid:
+        return True
+    parent = multiprocessing.parent_process()
+    return sys.platform == "win32" and parent is not None and not parent.is_alive()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while not _parent_gone(parent_pid):
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)  # the server is gone: nobody will ever send this worker another frame
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this process when the server dies, however it dies.
+
+    On Linux the kernel SIGKILLs the worker when the thread that started it ends (the
+    server's event loop thread, which lives as long as the server). Everywhere, a daemon
+    thread polls for the parent; checking once right after `prctl` closes the race of a
+    parent killed before the call.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)  # this process: libc is loaded
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no usable libc: the watchdog below still ends the worker
+    if _parent_gone(parent_pid):
+        os._exit(1)
+    threading.Thread(
+        target=_watch_parent, args=(parent_pid,), name="coach-parent-watch", daemon=True
+    ).start()
+
+
 # In a worker process: the one pipeline this process serves.
 _HOST: _PipelineHost | None = None
 
@@ -143,7 +193,12 @@ class PipelineWorker:
         self._executor: Executor
         if isolation == "process":
             context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
         else:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._host: _PipelineHost | None = None

@@ -33,12 +33,16 @@ def without_paths(message: str, path: Path, shown: str) -> str:
     return message
 
 
-def run_job(store: Store, job_id: str, upload_dir: Path, video_dir: Path) -> str | None:
-    """Analyse job `job_id`'s video from `upload_dir` into its session; returns the job's
-    final status, or None when there was nothing to do (finished before, or unknown)."""
+def run_job(
+    store: Store, job_id: str, upload_dir: Path, video_dir: Path, pose_model: str = "full"
+) -> str | None:
+    """Analyse job `job_id`'s video from `upload_dir` into its session with `pose_model`
+    (lite, full, heavy); returns the job's final status, or None when there was nothing to
+    do (finished before, or unknown)."""
     from coach.offline.analysis import NoPersonFound
     from coach.offline.recording import record_video
     from exercises import load_exercise
+    from pose.estimator import create_model_estimator
     from pose.sources import SourceError
 
     job = store.claim_job(job_id)
@@ -61,7 +65,9 @@ def run_job(store: Store, job_id: str, upload_dir: Path, video_dir: Path) -> str
             store.update_job(job_id, progress=round(min(1.0, frac), 3))
 
     status, error = "done", None
+    estimator = None
     try:
+        estimator = create_model_estimator(pose_model)
         record_video(
             store,
             path,
@@ -71,12 +77,16 @@ def run_job(store: Store, job_id: str, upload_dir: Path, video_dir: Path) -> str
             video_name=job.filename,
             session_id=session_id,
             progress=progress,
+            estimator=estimator,
         )
     except (SourceError, NoPersonFound) as exc:
         status, error = "failed", without_paths(str(exc), path, job.filename)
     except Exception as exc:
         log.exception("analysis job %s failed", job_id)
         status, error = "failed", without_paths(f"{type(exc).__name__}: {exc}", path, job.filename)
+    finally:
+        if estimator is not None:
+            estimator.close()
     # The job's status first: a worker killed before it leaves the job "running" with its video
     # in place, and the job runs again; killed after it, the video is an orphan that the
     # start-up clean-up of the upload folder removes (or moves to the videos when kept).

@@ -109,11 +109,13 @@ def run_worker(
         broker.close()
 
 
-def job_handler(store: Any, upload_dir: Path, video_dir: Path) -> Callable[[str], object]:
+def job_handler(
+    store: Any, upload_dir: Path, video_dir: Path, pose_model: str = "full"
+) -> Callable[[str], object]:
     from coach.offline.jobs import run_job
 
     def handle(job_id: str) -> object:
-        status = run_job(store, job_id, upload_dir, video_dir)
+        status = run_job(store, job_id, upload_dir, video_dir, pose_model)
         log.info("job %s: %s", job_id, status or "already finished")
         return status
 

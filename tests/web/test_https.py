@@ -204,3 +204,27 @@ def test_chromium_loads_the_page_over_https_with_secure_cookies(site: Site) -> N
             assert session and session[0]["secure"] is True and session[0]["httpOnly"] is True
         finally:
             browser.close()
+
+
+def test_https_responses_carry_hsts(site: Site) -> None:
+    with site.client() as c:
+        for path in ("/healthz", "/login", "/static/coach.css", "/no/such/page"):
+            r = c.get(path)
+            assert r.headers["strict-transport-security"] == "max-age=31536000", path
+
+
+def test_plain_http_gets_no_hsts_unless_a_trusted_proxy_says_https(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HSTS over http is meaningless; X-Forwarded-Proto counts only from a trusted proxy."""
+    https = {"X-Forwarded-Proto": "https"}
+    monkeypatch.delenv("COACH_TRUSTED_PROXIES", raising=False)
+    with BackgroundServer(create_app(max_active=1)) as server:
+        assert "strict-transport-security" not in httpx.get(f"{server.url}/healthz").headers
+        r = httpx.get(f"{server.url}/healthz", headers=https)  # forged: nobody is trusted
+        assert "strict-transport-security" not in r.headers
+    monkeypatch.setenv("COACH_TRUSTED_PROXIES", "127.0.0.1")
+    with BackgroundServer(create_app(max_active=1)) as server:
+        assert "strict-transport-security" not in httpx.get(f"{server.url}/healthz").headers
+        r = httpx.get(f"{server.url}/login", headers=https)
+        assert r.headers["strict-transport-security"] == "max-age=31536000"

@@ -27,6 +27,43 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _coach_serve(
+    *args: str, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[str]:
+    """A real `coach serve` process (output discarded unless `stdout`/`stderr` are given)."""
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "coach.cli", "serve", *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        text=True,
+        **popen,
+    )
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    """Ctrl+C, as a user stops it; killed if it does not stop within 20 s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _wait_until_healthy(base: str, proc: subprocess.Popen[Any], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+        time.sleep(0.1)
+
+
 def test_a_busy_port_is_one_clear_sentence(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -43,29 +80,13 @@ def test_coach_serve_runs_live_sessions_in_worker_processes(
 ) -> None:
     frames, _ = squat_jpegs
     port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "coach.cli", "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _coach_serve("--port", str(port), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in banner
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
-            time.sleep(0.1)
+        _wait_until_healthy(base, proc)
         assert 'id="rep-count"' in httpx.get(f"{base}/").text
         assert 'id="message-form"' in httpx.get(f"{base}/follow/AbCdEfGh12").text
         assert httpx.get(f"{base}/static/patient.js").status_code == 200
@@ -84,3 +105,158 @@ def test_coach_serve_runs_live_sessions_in_worker_processes(
             _, err = proc.communicate()
     assert proc.returncode == 0
     assert "cannot start" not in err  # worker processes started under the real entry point
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below `pid`, read from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z":  # a zombie has exited already
+            parents[int(entry.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_worker_processes_die_with_a_killed_server(
+    tmp_path: Path, squat_jpegs: tuple[list[bytes], float]
+) -> None:
+    """kill -9 of `coach serve` mid-session: its MediaPipe workers (~270 MB each) go too."""
+    frames, _ = squat_jpegs
+    port = _free_port()
+    proc = _coach_serve("--port", str(port), env={"COACH_DATA_DIR": str(tmp_path)})
+    workers: set[int] = set()
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}", proc)
+        with connect(f"ws://127.0.0.1:{port}/ws/live?exercise=squat", open_timeout=30) as ws:
+            assert json.loads(ws.recv(timeout=30))["type"] == "session"
+            ws.send(frames[0])
+            while json.loads(ws.recv(timeout=60))["type"] != "frame":
+                pass  # the session's worker process is running the model now
+            workers = _descendants(proc.pid)
+            assert workers, "no worker process started"
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "workers outlived the server"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_whose_parent_is_already_gone_exits_at_once() -> None:
+    """The race: the server died before the worker's initializer ran."""
+    code = "from coach.live.worker import _die_with_parent; _die_with_parent(1); print('alive')"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "alive" not in done.stdout
+
+
+def test_bad_live_limits_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from coach.cli import main
+
+    for argv, words in [
+        (["--max-live", "0"], "--max-live: must be at least 1, got 0"),
+        (["--max-per-address", "two"], "--max-per-address: 'two' is not a whole number"),
+        (["--idle-timeout", "nan"], "--idle-timeout: must be a number of seconds above 0"),
+        (["--first-frame-timeout", "inf"], "--first-frame-timeout: must be a number of seconds"),
+        (["--first-frame-timeout", "-5"], "must be a number of seconds above 0"),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", *argv])
+        assert exited.value.code == 2 and words in capsys.readouterr().err, argv
+
+
+def test_a_bad_live_limit_in_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coach.cli import main
+
+    monkeypatch.setenv("COACH_MAX_DEVICE", "1e3")
+    assert main(["serve", "--port", "1"]) == 2
+    assert "COACH_MAX_DEVICE=1e3: '1e3' is not a whole number" in capsys.readouterr().err
+
+
+def _refusal(ws: Any) -> tuple[int | None, str]:
+    """(close code, error code) of a socket the server refuses."""
+    from tests.web.test_protocol import close_code, recv_type
+
+    error = recv_type(ws, "error", timeout=30)["code"]
+    return close_code(ws, 30), error
+
+
+@pytest.mark.slow
+def test_coach_serve_applies_the_live_limit_flags(
+    tmp_path: Path, squat_jpegs: tuple[list[bytes], float]
+) -> None:
+    """Real `coach serve --max-live 1 --max-per-address 2 --first-frame-timeout 2`: a second
+    server-mode session is busy (4503), a third session from one address is too many (4429),
+    a socket without frames is closed after 2 s (4408). The environment sets --max-device."""
+    from tests.web.test_protocol import recv_type, send_frame
+
+    frames, _ = squat_jpegs
+    port = _free_port()
+    args = ["--port", str(port), "--max-live", "1", "--max-per-address", "2"]
+    env = {"COACH_DATA_DIR": str(tmp_path), "COACH_MAX_DEVICE": "5"}
+    proc = _coach_serve(*args, "--first-frame-timeout", "2", env=env)
+    live = f"ws://127.0.0.1:{port}/ws/live?exercise=squat"
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}", proc)
+        with connect(live, open_timeout=30) as first:
+            hello = recv_type(first, "session", timeout=30)
+            assert hello["limits"]["first_frame_timeout_s"] == 2
+            assert send_frame(first, frames[0])["type"] == "frame"
+            with connect(live, open_timeout=30) as second:
+                assert _refusal(second) == (4503, "server_busy")
+            with connect(f"{live}&pose=device", open_timeout=30) as device:
+                recv_type(device, "session", timeout=30)
+                opened = time.monotonic()
+                with connect(f"{live}&pose=device", open_timeout=30) as third:
+                    assert _refusal(third) == (4429, "too_many")
+                assert _refusal(device) == (4408, "no_frames")  # it never sent a frame
+                assert 1.5 < time.monotonic() - opened < 10
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_a_worker_asks_linux_to_kill_it_with_its_parent() -> None:
+    code = (
+        "import ctypes, os\n"
+        "from coach.live.worker import _die_with_parent\n"
+        "_die_with_parent(os.getppid())\n"
+        "sig = ctypes.c_int()\n"
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG\n"
+        "print(sig.value)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == str(int(signal.SIGKILL))

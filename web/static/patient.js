@@ -172,8 +172,13 @@ async function start() {
   }
   show($("setup-panel"), true);
   setText($("setup-text"), "Starting the camera and the coach…");
-  // The model loads while the camera starts; the coach is connected once we know which way.
-  choosePoseMode().then(() => { if (!state.ws || state.ws.readyState > WebSocket.OPEN) connect(); });
+  // The model loads while the camera starts. The coach is connected once both are ready (or the
+  // camera failed, to report it): the server closes a connection that sends no picture within
+  // 20 s, and a patient may take longer than that to answer the browser's camera prompt.
+  choosePoseMode();
+  const connectWhenReady = () => choosePoseMode().then(() => {
+    if (!state.ws || state.ws.readyState > WebSocket.OPEN) connect();
+  });
   // The browser may be waiting for the patient to answer its camera prompt.
   const hint = setTimeout(() => {
     setConnection("Waiting for the camera: if the browser asks, click Allow.");
@@ -185,10 +190,12 @@ async function start() {
     });
   } catch (err) {
     cameraFailed(err);
+    connectWhenReady();
     return;
   } finally {
     clearTimeout(hint);
   }
+  connectWhenReady();
   video.srcObject = state.stream;
   show($("media"), true);
   video.addEventListener("loadedmetadata", () => {
@@ -309,9 +316,9 @@ function cameraFailed(err) {
   showAlert(text);
   speaker.say(text, 3);
   const code = err.name === "NotAllowedError" || err.name === "SecurityError" ? "camera_denied" : "camera_unavailable";
+  state.running = false;
   state.pendingProblem = { type: "client_error", code, message: text };
   flushProblem();
-  state.running = false;
   show($("setup-panel"), false);
   setText($("start"), "Try again");
   show($("start-panel"), true);
@@ -322,6 +329,8 @@ function flushProblem() {
   if (state.pendingProblem && state.ws && state.ws.readyState === WebSocket.OPEN) {
     state.ws.send(JSON.stringify(state.pendingProblem));
     state.pendingProblem = null;
+    // Without a camera there is nothing to send: close, rather than be timed out by the server.
+    if (!state.running) state.ws.close(1000, "no camera");
   }
 }
 
@@ -370,16 +379,82 @@ function connect() {
   ws.onclose = (ev) => onClose(ws, ev);
 }
 
+// How the server ends a connection (close codes: web/live_ws.py, docs/LIVE-PROTOCOL.md), in
+// the patient's words. A refusal stays on screen with a way on and is never retried by itself;
+// only "busy" and a lost connection are retried, with growing waits that the page shows.
+const CLOSE_BUSY = 4503;
+const BUSY_FIRST_WAIT_MS = 5000;
+const BUSY_MAX_WAIT_MS = 60000;
+const CLOSED_FOR_GOOD = {
+  4408: { button: "Try again", text: "The coach stopped waiting for your camera: no picture"
+    + " arrived for a while. Your count is kept. When your camera is ready, press Try again." },
+  4429: { button: "Try again", text: "Too many coaching sessions are open from this internet"
+    + " connection. Close the coach in your other windows or tabs, then press Try again." },
+  4410: { button: "Start again", newSession: true,
+    text: "This session has ended. Press Start again to begin a new one." },
+  4409: { button: null, text: "This session is now open in another window or tab, and it"
+    + " continues there. You can close this one." },
+};
+
+/** A refusal or an ending: stop, keep the words on screen, offer the way on (if any). */
+function closedForGood(why) {
+  clearTimeout(state.reconnectTimer);
+  clearTimeout(noticeTimer); // an earlier notice must not wipe this message away
+  state.running = false;
+  state.fatal = true;
+  stopCamera();
+  show($("stop"), false);
+  if (why.newSession) {
+    state.sessionId = null;
+    const url = new URL(location.href);
+    url.searchParams.delete("session");
+    history.replaceState(null, "", url);
+  }
+  if (why.button) setText($("start"), why.button);
+  show($("start-panel"), !!why.button);
+  showAlert(why.text);
+  speaker.say(why.text, 3);
+  setConnection("Not connected.");
+}
+
+/** Waits `ms`, counting down on screen, then connects again. */
+function retryIn(ms, why) {
+  const until = performance.now() + ms;
+  const tick = () => {
+    if (!state.running) return;
+    const left = Math.ceil((until - performance.now()) / 1000);
+    if (left <= 0) {
+      connect();
+      return;
+    }
+    setConnection(`${why} Trying again in ${left} s… Your count so far (${state.count}) is kept.`);
+    state.reconnectTimer = setTimeout(tick, Math.min(1000, until - performance.now()));
+  };
+  tick();
+}
+
 function onClose(ws, ev) {
   if (ws !== state.ws) return;
   state.inFlight = false;
   state.unanswered = 0;
+  const refusal = CLOSED_FOR_GOOD[ev.code];
+  // After a refusal the server's error message may have stopped the page already (fatal).
+  if (refusal && (state.running || state.fatal)) {
+    closedForGood(refusal);
+    return;
+  }
   if (!state.running || state.fatal) return;
-  const seconds = Math.round(state.reconnectDelay / 1000);
+  if (ev.code === CLOSE_BUSY) {
+    const wait = Math.max(state.reconnectDelay, BUSY_FIRST_WAIT_MS);
+    state.reconnectDelay = Math.min(wait * 2, BUSY_MAX_WAIT_MS);
+    const why = "The coach is busy with other patients right now.";
+    showAlert(`${why} The page will try again by itself; please wait.`);
+    retryIn(wait, why);
+    return;
+  }
   const why = ev.code === 1012 ? "The coach server is restarting." : "Connection to the coach lost.";
-  setConnection(`${why} Reconnecting in ${seconds} s… Your count so far (${state.count}) is kept.`);
   showAlert(`${why} Reconnecting…`);
-  state.reconnectTimer = setTimeout(connect, state.reconnectDelay);
+  retryIn(state.reconnectDelay, why);
   state.reconnectDelay = Math.min(state.reconnectDelay * 2, 5000);
 }
 

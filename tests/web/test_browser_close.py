@@ -1,0 +1,189 @@
+"""How the patient's page takes the server's refusals and endings, in real headless Chromium.
+
+Real uvicorn servers with small live limits, the page's own JavaScript, Chromium's fake
+camera. A refusal (4408 no pictures, 4429 too many from this address, 4409 taken over, 4410
+ended) must leave plain words on screen and never reconnect by itself; "busy" (4503) is
+retried with a wait the page shows. A patient slow to allow the camera must not be timed out
+by the server's first-frame limit (the page connects once the camera is on).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.sync.client import connect
+
+from coach.live import LiveLimits
+from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
+from tests.web.test_protocol import recv_type, send_frame
+from web.app import create_app
+from web.server import BackgroundServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Counts the sockets the page opens; drops its camera frames when window.__dropFrames is set.
+SOCKET_SPY = """
+window.__sockets = 0;
+const RealSocket = window.WebSocket;
+const realSend = RealSocket.prototype.send;
+RealSocket.prototype.send = function (data) {
+  if (window.__dropFrames && typeof data !== "string") return undefined;
+  return realSend.call(this, data);
+};
+window.WebSocket = class extends RealSocket {
+  constructor(...args) { super(...args); window.__sockets += 1; }
+};
+"""
+DROP_FRAMES = "window.__dropFrames = true;"
+# The patient takes 6 s to click "Allow" on the camera prompt.
+SLOW_PERMISSION = """
+const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = (constraints) =>
+  new Promise((resolve) => setTimeout(resolve, 6000)).then(() => realGetUserMedia(constraints));
+"""
+ALERT_SHOWN = "!document.getElementById('alert').hidden"
+HAS_SESSION = "document.getElementById('session-id').textContent.length > 0"
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:  # noqa: F811
+    b = _launch(playwright, ["--use-fake-ui-for-media-stream"])
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def _serve(max_active: int, **limits: Any) -> Iterator[BackgroundServer]:
+    app = create_app(max_active=max_active, live_limits=LiveLimits(**limits))
+    with BackgroundServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def quick_server() -> Iterator[BackgroundServer]:
+    """One server-mode session at a time; 3 s to send a first picture."""
+    yield from _serve(1, first_frame_timeout_s=3)
+
+
+def _open(browser: Any, server: BackgroundServer, query: str = "", *scripts: str) -> Any:
+    page = browser.new_page()
+    for script in (SOCKET_SPY, *scripts):
+        page.add_init_script(script)
+    page.goto(f"{server.url}/?exercise=squat&autostart=1&pose=server{query}")
+    return page
+
+
+def _ws(server: BackgroundServer, query: str) -> Any:
+    url = server.url.replace("http://", "ws://") + f"/ws/live?exercise=squat{query}"
+    return connect(url, open_timeout=30, max_size=None)
+
+
+def test_a_patient_slow_to_allow_the_camera_is_not_timed_out(
+    browser: Any, quick_server: BackgroundServer
+) -> None:
+    page = _open(browser, quick_server, "", SLOW_PERMISSION)
+    try:
+        page.wait_for_timeout(4500)  # past the server's 3 s: nothing was connected yet
+        assert page.evaluate("window.__sockets") == 0
+        assert "click Allow" in _text(page, "#connection")
+        _wait_js(page, HAS_SESSION, timeout=90_000)
+        page.wait_for_timeout(4000)  # frames flow: no first-frame timeout
+        assert page.evaluate(ALERT_SHOWN) is False, _text(page, "#alert")
+        assert page.evaluate("window.__sockets") == 1
+    finally:
+        page.close()
+
+
+def test_no_pictures_is_explained_and_not_retried(
+    browser: Any, quick_server: BackgroundServer
+) -> None:
+    page = _open(browser, quick_server, "", DROP_FRAMES)
+    try:
+        _wait_js(page, "document.getElementById('alert').textContent.includes('camera')", 90_000)
+        assert "The coach stopped waiting for your camera" in _text(page, "#alert")
+        assert page.is_visible("#start") and _text(page, "#start") == "Try again"
+        page.wait_for_timeout(4000)  # no reconnect loop; the words stay
+        assert page.evaluate("window.__sockets") == 1
+        assert "stopped waiting for your camera" in _text(page, "#alert")
+        assert _text(page, "#connection") == "Not connected."
+    finally:
+        page.close()
+
+
+def test_busy_is_retried_with_a_shown_wait(
+    browser: Any, quick_server: BackgroundServer, squat_jpegs: tuple[list[bytes], float]
+) -> None:
+    frames, _ = squat_jpegs
+    page = None
+    try:
+        with _ws(quick_server, "&pose=server") as holder:  # takes the one server-mode slot
+            recv_type(holder, "session", timeout=30)
+            assert send_frame(holder, frames[0])["type"] == "frame"
+            page = _open(browser, quick_server)
+            _wait_js(
+                page,
+                "document.getElementById('connection').textContent.includes('Trying again in')",
+                90_000,
+            )
+            assert "The coach is busy with other patients right now" in _text(page, "#alert")
+            assert page.evaluate("window.__sockets") == 1
+        # The slot frees up: the page gets in by itself.
+        _wait_js(page, HAS_SESSION, timeout=90_000)
+        assert page.evaluate("window.__sockets") == 2
+    finally:
+        if page is not None:
+            page.close()
+
+
+@pytest.fixture(scope="module")
+def one_per_address() -> Iterator[BackgroundServer]:
+    yield from _serve(2, max_per_address=1)
+
+
+def test_too_many_taken_over_and_ended_are_explained_and_not_retried(
+    browser: Any, one_per_address: BackgroundServer
+) -> None:
+    server = one_per_address
+    with _ws(server, "&pose=device") as holder:  # this address's one session
+        recv_type(holder, "session", timeout=30)
+        page = _open(browser, server)
+        _wait_js(page, ALERT_SHOWN, timeout=90_000)
+        assert "Too many coaching sessions are open from this internet connection" in _text(
+            page, "#alert"
+        )
+        assert _text(page, "#start") == "Try again"
+        page.wait_for_timeout(3000)
+        assert page.evaluate("window.__sockets") == 1
+    page.close()
+
+    page = _open(browser, server)
+    try:
+        _wait_js(page, HAS_SESSION, timeout=90_000)
+        session_id = _text(page, "#session-id")
+        with _ws(server, f"&pose=device&session={session_id}") as other:  # another tab
+            recv_type(other, "session", timeout=30)
+            _wait_js(page, ALERT_SHOWN, timeout=10_000)
+            assert "open in another window or tab" in _text(page, "#alert")
+            assert not page.is_visible("#start-panel")
+            other.send(json.dumps({"type": "end"}))
+            recv_type(other, "summary", timeout=30)
+        page.wait_for_timeout(2000)
+        assert page.evaluate("window.__sockets") == 1
+        assert "open in another window or tab" in _text(page, "#alert")
+    finally:
+        page.close()
+
+    page = _open(browser, server, f"&session={session_id}")
+    try:
+        _wait_js(page, ALERT_SHOWN, timeout=90_000)
+        assert "This session has ended" in _text(page, "#alert")
+        assert _text(page, "#start") == "Start again"
+        assert "session=" not in page.url  # Start again begins a new session
+        page.wait_for_timeout(2000)
+        assert page.evaluate("window.__sockets") == 1
+    finally:
+        page.close()
