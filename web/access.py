@@ -99,8 +99,12 @@ class LoginLimiter:
     Nothing is keyed on the username alone: an attacker's guesses slow down their address,
     never the real user signing in from theirs. A success clears its pair. In memory: one
     server process (uvicorn, as `coach serve` runs it); counts are forgotten after `forget_s`
-    without failures.
+    without failures. A cluster keeps the counts in Redis instead (web/shared_limits.py
+    overrides `_entry`, `_add_failure` and `_clear`), so every instance sees them.
     """
+
+    def clock(self) -> float:
+        return time.monotonic()
 
     def __init__(
         self,
@@ -125,8 +129,24 @@ class LoginLimiter:
     def _keys(username: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return ("pair", login_key(username), address), ("address", address)
 
+    def _entry(self, key: tuple[str, ...]) -> _Failures | None:
+        with self._lock:
+            return self._failures.get(key)
+
+    def _add_failure(self, key: tuple[str, ...], now: float) -> None:
+        with self._lock:
+            if len(self._failures) >= self.max_entries:
+                self._forget(now)
+            entry = self._failures.setdefault(key, _Failures())
+            entry.count += 1
+            entry.last = now
+
+    def _clear(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
     def _wait(self, key: tuple[str, ...], free: int, now: float) -> float:
-        entry = self._failures.get(key)
+        entry = self._entry(key)
         if entry is None or entry.count < free:
             return 0.0
         delay = min(self.max_s, self.base_s * 2 ** (entry.count - free))
@@ -135,25 +155,16 @@ class LoginLimiter:
     def retry_after(self, username: str, address: str) -> float:
         """Seconds until this username may be tried from this address (0: now)."""
         pair, addr = self._keys(username, address)
-        now = time.monotonic()
-        with self._lock:
-            return max(
-                self._wait(pair, self.free, now), self._wait(addr, self.free_per_address, now)
-            )
+        now = self.clock()
+        return max(self._wait(pair, self.free, now), self._wait(addr, self.free_per_address, now))
 
     def failed(self, username: str, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) >= self.max_entries:
-                self._forget(now)
-            for key in self._keys(username, address):
-                entry = self._failures.setdefault(key, _Failures())
-                entry.count += 1
-                entry.last = now
+        now = self.clock()
+        for key in self._keys(username, address):
+            self._add_failure(key, now)
 
     def succeeded(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop(self._keys(username, address)[0], None)
+        self._clear(self._keys(username, address)[0])
 
     def _forget(self, now: float) -> None:
         old = [k for k, e in self._failures.items() if now - e.last > self.forget_s]

@@ -54,12 +54,18 @@ def create_app(
     store: Store | None = None,
     live_limits: LiveLimits | None = None,
     pose_model: str = "full",
+    redis_url: str | None = None,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
     With a `store`, every live session is recorded into it (unless another `recorder` is
     given) and the sign-in, review, export and upload pages are served (web/routes/).
-    `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions."""
+    `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions.
+
+    With `redis_url` this is one instance of a cluster (docs/DEPLOY.md): uploads go to the task
+    queue for `coach worker` processes instead of a thread of this process, the sign-in delays
+    and the live sessions per address are counted in Redis, and followers reach sessions of
+    other instances through Redis pub/sub (web/live_relay.py)."""
     jobs = None
     if store is not None:
         from coach.store.live_recorder import LiveRecorder
@@ -67,7 +73,18 @@ def create_app(
 
         if recorder is None:
             recorder = LiveRecorder(store.factory)
-        jobs = AnalysisJobs(store, pose_model=pose_model)
+        queue = None
+        if redis_url:
+            from coach.offline.queue import UploadQueue
+
+            queue = UploadQueue(redis_url)
+        jobs = AnalysisJobs(store, queue=queue, pose_model=pose_model)
+    caps = None
+    if redis_url:  # a cluster: live sessions per address counted over every instance
+        from coach.live.caps import RedisLiveCaps
+        from coach.store.cluster import redis_client
+
+        caps = RedisLiveCaps(redis_client(redis_url))
     if registry is None:
         registry = SessionRegistry(
             decode=decode_frame,
@@ -77,18 +94,36 @@ def create_app(
             max_active=max_active,
             retain_s=retain_s,
             limits=live_limits,
+            caps=caps,
         )
     list_all = exercise_list or _default_exercise_list
+    relay = None
+    if redis_url:  # a cluster: followers on other instances, sessions on other instances
+        from web.live_relay import LiveRelay
+
+        relay = LiveRelay(redis_url, registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if store is not None:
-            store.mark_interrupted()  # left "recording" by a crash: their reps are kept
+        if store is not None and not redis_url:
+            # Left "recording" by a crash: their reps are kept. Not in a cluster: the other
+            # servers' live sessions and the workers' jobs are not this server's to end.
+            store.mark_interrupted()
         if jobs is not None:
-            jobs.clean_up_orphans()  # videos of jobs a crash interrupted, partial uploads
+            from web.uploads import upload_total_timeout_s
+
+            # Videos of jobs a crash interrupted, partial uploads (in a cluster only stale ones:
+            # another server may be receiving one into the shared folder).
+            jobs.clean_up_orphans(upload_total_timeout_s() if redis_url else 0.0)
         registry.warm_up()
+        if relay is not None:
+            await relay.start()
         yield
+        if relay is not None:
+            await relay.close()
         await registry.close_all()
+        if caps is not None:
+            caps.close()
         if jobs is not None:
             jobs.close()
         if registry.recorder is not None:
@@ -184,6 +219,17 @@ def create_app(
 
     @app.websocket("/ws/follow/{session_id}")
     async def follow_ws(ws: WebSocket, session_id: str) -> None:
+        if (
+            relay is not None
+            and registry.get(session_id) is None
+            and SESSION_ID_RE.match(session_id)
+        ):
+            # A cluster: the session may run on another instance (web/live_relay.py).
+            if await refuse_cross_origin(ws, registry.limits):
+                return
+            await ws.accept()
+            await relay.follow(ws, session_id, lambda s: may_see(ws, s))
+            return
         await follower_socket(ws, registry, session_id, may_follow=lambda s: may_see(ws, s))
 
     if store is not None and jobs is not None:
@@ -193,6 +239,11 @@ def create_app(
         # The routers' dependencies (web/routes/deps.py) read these.
         app.state.jobs = jobs
         app.state.login_limiter = access.LoginLimiter()
+        if redis_url:  # a cluster: the counts are shared by every instance
+            from coach.store.cluster import redis_client
+            from web.shared_limits import RedisLoginLimiter
+
+            app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
         app.state.templates = review_templates()
         for area in (auth, therapist, patient, sessions, uploads):
             app.include_router(area.router)

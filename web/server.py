@@ -93,6 +93,7 @@ def serve(
     self_signed: bool = False,
     live_limits: LiveLimits | None = None,
     pose_model: str = "full",
+    redis_url: str | None = None,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
 
@@ -104,6 +105,8 @@ def serve(
     `max_active` caps concurrent server-mode live sessions (each runs a pose model on about one
     CPU core); `live_limits` bounds the rest of the live sockets (coach.live.LiveLimits).
     `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions.
+    With `redis_url` (default: `COACH_REDIS_URL`) this server is one instance of a cluster
+    (docs/DEPLOY.md): uploads go to `coach worker` processes through the task queue.
     """
     quiet_native_logs()
     import uvicorn
@@ -139,6 +142,8 @@ def serve(
     except OSError as exc:
         print(f"coach serve: {exc}", file=sys.stderr)
         return 1
+    from coach.store.cluster import redis_url as configured_redis
+
     app = create_app(
         recorder=recorder,
         max_active=max_active,
@@ -146,6 +151,7 @@ def serve(
         store=store,
         live_limits=live_limits,
         pose_model=pose_model,
+        redis_url=configured_redis(redis_url),
     )
     server = uvicorn.Server(_uvicorn_config(app, host, port, log_level, certfile, keyfile))
     scheme = "https" if certfile is not None else "http"

@@ -10,9 +10,10 @@ known exercise, a video file name extension, a file OpenCV can decode. No messag
 server path.
 
 The analysis runs on one background thread (no worker process: one pose model at a time
-next to the live sessions); the job row carries its progress for the page to poll. Uploads
-are named after their job (`<job>.mp4`, `<job>.keep.mp4` when the therapist asked to keep
-the video); the upload is deleted after analysis unless kept. At start-up,
+next to the live sessions), or, in a cluster (`COACH_REDIS_URL`), on `coach worker`
+processes fed by a task queue; the job row carries its progress for any server's page to
+poll. Uploads are named after their job (`<job>.mp4`, `<job>.keep.mp4` when the therapist
+asked to keep the video); the upload is deleted after analysis unless kept. At start-up,
 `clean_up_orphans` deletes what a crash left in `uploads/` (partial uploads, videos of jobs
 that are no longer running), moving kept ones to `videos/`.
 """
@@ -25,15 +26,18 @@ import logging
 import os
 import secrets
 import shutil
-import threading
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from coach.store import Store, data_dir
+from coach.offline.jobs import KEEP, run_job, video_name, without_paths
+from coach.store import Store, cluster
+
+if TYPE_CHECKING:
+    from coach.offline.queue import UploadQueue
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,6 @@ FORM_OVERHEAD = 64 * 1024
 MAX_FIELD_BYTES = 4096
 MAX_PARTS = 16
 PARTIAL = ".part"
-KEEP = ".keep"
 
 
 class UploadRefused(ValueError):
@@ -341,13 +344,6 @@ def save_stream(src: BinaryIO, dest: Path, limit: int) -> int:
     return total
 
 
-def without_paths(message: str, path: Path, shown: str) -> str:
-    """`message` with the server's path of an upload replaced by the name the user knows."""
-    for p in (str(path), str(path.resolve()), str(path.parent), str(data_dir())):
-        message = message.replace(p, shown)
-    return message
-
-
 def check_decodable(path: Path, shown: str | None = None) -> None:
     """Can OpenCV decode a frame? Messages name the file as `shown`, never its server path."""
     from pose.sources import SourceError, VideoFileSource
@@ -363,47 +359,63 @@ def check_decodable(path: Path, shown: str | None = None) -> None:
 
 
 class AnalysisJobs:
-    """Runs uploaded videos through the pipeline, one at a time, recording into the store."""
+    """Runs uploaded videos through the pipeline into the store: one at a time on a thread of
+    this process, or, with a task queue (`queue`, coach/offline/queue.py), on `coach worker`
+    processes anywhere. The job itself is `coach.offline.jobs.run_job` either way."""
 
     def __init__(
-        self, store: Store, upload_dir: Path | None = None, pose_model: str = "full"
+        self,
+        store: Store,
+        upload_dir: Path | None = None,
+        queue: UploadQueue | None = None,
+        pose_model: str = "full",
     ) -> None:
         self.store = store
         self.pose_model = pose_model  # pose.estimator.POSE_MODELS (`coach serve --model`)
-        self.upload_dir = upload_dir or data_dir() / "uploads"
-        self.video_dir = data_dir() / "videos"
+        self.upload_dir = upload_dir or cluster.upload_dir()
+        self.video_dir = cluster.video_dir()
+        self.queue = queue
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-analysis")
-        self._lock = threading.Lock()
 
     def submit(self, patient_id: int, exercise: Any, filename: str, path: Path, keep: bool) -> str:
         """Queue the received upload at `path`; it is renamed after its job first."""
         job = self.store.create_job(patient_id, exercise.id, filename)
-        suffix = Path(filename).suffix.lower()
-        named = self.upload_dir / f"{job.id}{KEEP if keep else ''}{suffix}"
+        named = self.upload_dir / video_name(job.id, filename, keep)
         try:
             path.replace(named)
         except OSError as exc:
             path.unlink(missing_ok=True)
             self.store.update_job(job.id, status="failed", error="The server could not store it.")
             raise storage_error(exc) from None
-        self._pool.submit(self._run, job.id, patient_id, exercise, filename, named, keep)
+        if self.queue is not None:
+            self.queue.send(job.id)
+        else:
+            self._pool.submit(
+                run_job, self.store, job.id, self.upload_dir, self.video_dir, self.pose_model
+            )
         return job.id
 
-    def clean_up_orphans(self) -> list[str]:
+    def clean_up_orphans(self, min_age_s: float = 0.0) -> list[str]:
         """At start-up (after `Store.mark_interrupted`): delete the files a crash left in
         `uploads/`: partial uploads and the videos of jobs that are not running; a video the
-        therapist asked to keep goes to `videos/` instead. Returns the names removed/moved."""
+        therapist asked to keep goes to `videos/` instead. Returns the names removed/moved.
+        In a cluster (`min_age_s` > 0) another server may be receiving a partial upload into
+        the shared folder: only those older than `min_age_s` are orphans."""
         if not self.upload_dir.is_dir():
             return []
         done: list[str] = []
+        now = time.time()
         for path in sorted(self.upload_dir.iterdir()):
             if not path.is_file():
                 continue
             job_id = path.name.split(".", 1)[0]
-            job = self.store.job(job_id) if not path.name.endswith(PARTIAL) else None
+            partial = path.name.endswith(PARTIAL)
+            job = self.store.job(job_id) if not partial else None
             if job is not None and job.status in ("queued", "running"):
                 continue  # another server on this data directory is working on it
             try:
+                if partial and min_age_s > 0 and now - path.stat().st_mtime < min_age_s:
+                    continue
                 if job is not None and KEEP + "." in path.name:
                     self.video_dir.mkdir(parents=True, exist_ok=True)
                     shutil.move(str(path), self.video_dir / f"interrupted-{path.name}")
@@ -417,57 +429,7 @@ class AnalysisJobs:
             log.warning("cleaned up %d upload(s) left by an interrupted server", len(done))
         return done
 
-    def _run(
-        self, job_id: str, patient_id: int, exercise: Any, filename: str, path: Path, keep: bool
-    ) -> None:
-        from coach.offline.analysis import NoPersonFound
-        from coach.offline.recording import record_video
-        from pose.estimator import create_model_estimator
-        from pose.sources import SourceError
-
-        store = self.store
-        session_id = store.new_session_id()
-        store.update_job(job_id, status="running", session_id=session_id)
-        last = [-1.0]
-
-        def progress(done: int, total: int) -> None:
-            frac = done / total if total > 0 else 0.0
-            if frac - last[0] >= 0.02 or done == total:
-                last[0] = frac
-                store.update_job(job_id, progress=round(min(1.0, frac), 3))
-
-        estimator = None
-        try:
-            estimator = create_model_estimator(self.pose_model)
-            record_video(
-                store,
-                path,
-                exercise,
-                patient_id=patient_id,
-                source="upload",
-                video_name=filename,
-                session_id=session_id,
-                progress=progress,
-                estimator=estimator,
-            )
-        except (SourceError, NoPersonFound) as exc:
-            store.update_job(job_id, status="failed", error=without_paths(str(exc), path, filename))
-        except Exception as exc:
-            log.exception("analysis job %s failed", job_id)
-            reason = without_paths(f"{type(exc).__name__}: {exc}", path, filename)
-            store.update_job(job_id, status="failed", error=reason)
-        else:
-            store.update_job(job_id, status="done", progress=1.0)
-        finally:
-            if estimator is not None:
-                estimator.close()
-            if keep and path.exists():
-                kept = self.video_dir / f"{session_id}{path.suffix.lower()}"
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(path), kept)
-                store.set_session_video(session_id, str(kept))
-            else:
-                path.unlink(missing_ok=True)
-
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.queue is not None:
+            self.queue.close()

@@ -1,4 +1,5 @@
-"""The `coach` command: analyze, protocol, eval, exercises, serve, live, reference, admin, assets.
+"""The `coach` command: analyze, protocol, eval, exercises, serve, worker, live, reference, admin,
+assets.
 
 One module per command, each with `add_parser(sub)` and `run(args)`. Bad input gets a one-line
 reason on stderr and a non-zero exit, never a traceback; the exit codes live in coach.errors
@@ -19,6 +20,7 @@ from coach.cli import (
     protocol,
     reference,
     serve,
+    worker,
 )
 from coach.cli.common import fail
 from coach.errors import (
@@ -31,7 +33,7 @@ from coach.errors import (
 )
 from pose.native_logs import quiet_native_logs
 
-COMMANDS = (analyze, protocol, evaluate, exercises, serve, live, reference, admin, assets)
+COMMANDS = (analyze, protocol, evaluate, exercises, serve, worker, live, reference, admin, assets)
 
 
 def build_parser() -> argparse.ArgumentParser:

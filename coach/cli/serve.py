@@ -140,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         max_active=max_active,
         live_limits=limits,
         pose_model=args.model,
+        redis_url=args.redis_url,
     )
     return status or EXIT_OK
 
@@ -157,6 +158,11 @@ def add_parser(sub: Any) -> None:
         "--database-url",
         help="SQLAlchemy URL of the store (default: COACH_DATABASE_URL, else the SQLite file "
         "coach.db in COACH_DATA_DIR or ~/.local/share/coach)",
+    )
+    s.add_argument(
+        "--redis-url",
+        help="Redis of a cluster of servers (default: COACH_REDIS_URL; none: one machine): "
+        "uploads are analysed by `coach worker` processes, see docs/DEPLOY.md",
     )
     s.add_argument(
         "--https",

@@ -6,9 +6,11 @@ import logging
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from coach.live.caps import LiveCaps, LocalCaps
 from coach.live.limits import LiveLimits
 from coach.live.session import LandmarkProcessorFactory, LiveSession, Recorder, SessionError
 from coach.live.worker import (
@@ -79,6 +81,7 @@ class SessionRegistry:
         clock: Callable[[], float] = time.monotonic,
         limits: LiveLimits | None = None,
         landmark_processor: LandmarkProcessorFactory | None = None,
+        caps: LiveCaps | None = None,
     ) -> None:
         if max_active < 1:
             raise ValueError(f"max_active must be >= 1, got {max_active}")
@@ -98,6 +101,8 @@ class SessionRegistry:
         self._landmark_processor = landmark_processor
         self._sessions: dict[str, LiveSession] = {}
         self._spare: PipelineWorker | None = None
+        self.caps = caps or LocalCaps()  # a cluster: the other instances' sessions per address
+        self.caps.watch(self.address_counts)
 
     def _take_worker(self, fallback: bool = False) -> PipelineWorker:
         """A worker for a session's pipeline; keeps one warmed-up spare process ready, so a
@@ -147,6 +152,13 @@ class SessionRegistry:
             for s in self._sessions.values()
         )
 
+    def address_counts(self) -> Counter[str]:
+        """Live sessions per client address on this server (shared with the other instances;
+        called from their publishing thread: `list()` copies the sessions atomically)."""
+        return Counter(
+            s.address for s in list(self._sessions.values()) if s.connected and s.address
+        )
+
     def _check_room(self, pose: str, address: str | None, resuming: LiveSession | None) -> None:
         """Refuse a connection beyond the caps: per mode (`server_busy`), per address
         (`too_many`). A resumed session's own previous connection does not count."""
@@ -159,7 +171,7 @@ class SessionRegistry:
         elif sum(s.pose == "server" for s in live) >= self.max_active:
             raise self._full(self.max_active)
         if address is not None and self.limits.max_per_address > 0:
-            mine = sum(s.address == address for s in live)
+            mine = sum(s.address == address for s in live) + self.caps.elsewhere(address)
             if mine >= self.limits.max_per_address:
                 raise SessionError(
                     "too_many",

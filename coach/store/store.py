@@ -375,16 +375,28 @@ class Store:
             if row is not None:
                 row.video_path = path
 
-    def mark_interrupted(self) -> int:
-        """After a crash: sessions still "recording" and jobs still running are marked so."""
-        with self.factory.begin() as db:
-            jobs = db.scalars(
-                select(AnalysisJob).where(AnalysisJob.status.in_(("queued", "running")))
-            )
-            for job in jobs:
-                job.status = "failed"
-                job.error = "The server stopped during the analysis; upload the video again."
+    def mark_interrupted(self, *, jobs: bool = True) -> int:
+        """After a crash: sessions still "recording" and jobs still running are marked so.
+        `jobs=False` with a task queue: its jobs outlive a web server (workers finish them)."""
+        if jobs:
+            with self.factory.begin() as db:
+                rows = db.scalars(
+                    select(AnalysisJob).where(AnalysisJob.status.in_(("queued", "running")))
+                )
+                for job in rows:
+                    job.status = "failed"
+                    job.error = "The server stopped during the analysis; upload the video again."
         return mark_interrupted(self.factory)
+
+    def discard_session(self, session_id: str) -> bool:
+        """Delete a session and all its rows (a partial one, before its job is run again)."""
+        with self.factory.begin() as db:
+            row = db.get(ExerciseSession, session_id)
+            if row is None:
+                return False
+            db.execute(delete(FrameChunk).where(FrameChunk.session_id == session_id))
+            db.delete(row)  # reps, holds and faults go with it (cascade)
+        return True
 
     # ---- clinical test results -------------------------------------------------------------
     def add_protocol_result(
@@ -474,12 +486,15 @@ class Store:
 
     # ---- background analysis jobs ----------------------------------------------------------
     def create_job(self, patient_id: int, exercise_id: str, filename: str) -> AnalysisJob:
+        """A queued job; its session id is chosen now, so that a job run twice (a worker died,
+        the queue delivered it again) still stores one session under that id."""
         with self.factory.begin() as db:
             job = AnalysisJob(
                 id=secrets.token_urlsafe(9),
                 patient_id=patient_id,
                 exercise_id=exercise_id,
                 filename=filename,
+                session_id=self.new_session_id(),
             )
             db.add(job)
         return job
@@ -490,6 +505,16 @@ class Store:
             if job is not None:
                 for k, v in values.items():
                     setattr(job, k, v)
+
+    def claim_job(self, job_id: str) -> AnalysisJob | None:
+        """Mark the job running and return it; None when it is finished (done or failed) or
+        unknown: a delivery of a job already stored is then acknowledged without work."""
+        with self.factory.begin() as db:
+            job = db.get(AnalysisJob, job_id, with_for_update=True)
+            if job is None or job.status not in ("queued", "running"):
+                return None
+            job.status = "running"
+            return job
 
     def job(self, job_id: str) -> AnalysisJob | None:
         with self.factory() as db:

@@ -1,0 +1,122 @@
+"""The upload task queue of a cluster: Dramatiq with Redis as its broker.
+
+The web process sends one message per upload (`UploadQueue.send`); any `coach worker`
+(coach/cli/worker.py) takes it and runs `coach.offline.jobs.run_job`. Delivery is at least
+once: a worker acknowledges a message only after the job's status is stored, and the messages
+of a worker that stops sending heartbeats for `COACH_WORKER_LEASE_S` seconds (killed, machine
+lost) are handed to another worker, which runs the job again; `run_job`'s writes are
+idempotent, so the job still stores one session. Progress is in the database, so every
+instance shows it.
+
+Why Dramatiq (docs/DEPLOY.md): messages are acknowledged after the work by default and a dead
+worker's unacknowledged messages are re-queued by the others (Celery needs acks_late,
+reject_on_worker_lost and a visibility timeout set right; arq runs async code, and the
+analysis is blocking CPU work); it is small, maintained, and its Redis broker needs nothing
+else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+QUEUE = "coach-uploads"
+ACTOR = "analyse_upload"
+NAMESPACE = "coach"
+
+
+def lease_s() -> float:
+    """`COACH_WORKER_LEASE_S`: a worker silent this long is taken for dead and its job given
+    to another (60 s). Shorter re-runs a killed worker's job sooner; it must stay well above a
+    heartbeat's interval (about a second)."""
+    try:
+        return max(2.0, float(os.environ.get("COACH_WORKER_LEASE_S", "60")))
+    except ValueError:
+        return 60.0
+
+
+def make_broker(url: str) -> Any:
+    """A Dramatiq Redis broker: 2 h per job at most, up to 3 retries of a job that raised."""
+    from coach.store.cluster import require
+
+    RedisBroker = require("dramatiq.brokers.redis").RedisBroker  # noqa: N806
+    from dramatiq.middleware import Retries, TimeLimit
+
+    middleware = [
+        TimeLimit(time_limit=2 * 3600 * 1000),
+        Retries(max_retries=3, min_backoff=5000, max_backoff=60000),
+    ]
+    return RedisBroker(
+        url=url,
+        namespace=NAMESPACE,
+        middleware=middleware,
+        heartbeat_timeout=int(lease_s() * 1000),
+        # Re-queueing a dead worker's messages happens in this share of broker calls
+        # (out of a million): idle workers poll about once a second, so within ~10 s.
+        maintenance_chance=100_000,
+    )
+
+
+def declare(broker: Any, handler: Callable[[str], object]) -> Any:
+    """The upload actor on `broker`, running `handler(job_id)`."""
+    import dramatiq
+
+    def analyse_upload(job_id: str) -> None:
+        handler(job_id)
+
+    return dramatiq.actor(analyse_upload, broker=broker, actor_name=ACTOR, queue_name=QUEUE)
+
+
+class UploadQueue:
+    """The web process's side: sends a job to the workers (nothing runs here)."""
+
+    def __init__(self, url: str) -> None:
+        self.broker = make_broker(url)
+        self._actor = declare(self.broker, lambda _job_id: None)
+
+    def send(self, job_id: str) -> None:
+        self._actor.send(job_id)
+
+    def close(self) -> None:
+        self.broker.close()
+
+
+def run_worker(
+    url: str,
+    handler: Callable[[str], object],
+    *,
+    stop: threading.Event | None = None,
+) -> None:
+    """Take jobs from the queue one at a time (one pose model per process: run one worker
+    process per core) until `stop` is set."""
+    from dramatiq import Worker
+
+    broker = make_broker(url)
+    declare(broker, handler)
+    worker = Worker(broker, worker_threads=1, worker_timeout=1000)
+    worker.queue_prefetch = 1  # never hold a second job while this one runs
+    worker.start()
+    try:
+        (stop or threading.Event()).wait()
+    finally:
+        worker.stop(timeout=10_000)
+        broker.close()
+
+
+def job_handler(
+    store: Any, upload_dir: Path, video_dir: Path, pose_model: str = "full"
+) -> Callable[[str], object]:
+    from coach.offline.jobs import run_job
+
+    def handle(job_id: str) -> object:
+        status = run_job(store, job_id, upload_dir, video_dir, pose_model)
+        log.info("job %s: %s", job_id, status or "already finished")
+        return status
+
+    return handle

@@ -1,0 +1,48 @@
+"""An upload's analysis job run twice (a task queue delivers at least once) stores one session:
+on SQLite and on a real PostgreSQL server, with the real pose model on a real clip."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach.offline.jobs import run_job, video_name
+from coach.store.store import Store
+
+
+@pytest.mark.slow
+def test_a_job_delivered_again_after_a_crash_stores_one_session(
+    any_store: Store, tmp_path: Path, squat_clip: tuple[Path, dict[str, Any]]
+) -> None:
+    from exercises import load_exercise
+
+    clip, _ = squat_clip
+    ther = any_store.create_user("ther", "Dr T", "correct horse battery")
+    patient = any_store.create_patient(ther.id, "Pat")
+    job = any_store.create_job(patient.id, "squat", "squat.mp4")
+    uploads, videos = tmp_path / "uploads", tmp_path / "videos"
+    uploads.mkdir()
+    shutil.copy(clip, uploads / video_name(job.id, "squat.mp4", keep=True))
+
+    # A first worker started it and died: the job is "running" with a partial session.
+    any_store.update_job(job.id, status="running", progress=0.4)
+    writer = any_store.writer(
+        job.session_id, load_exercise("squat"), patient_id=patient.id, source="upload"
+    )
+    writer.start((640, 480), 30.0)
+
+    assert run_job(any_store, job.id, uploads, videos) == "done"
+    sessions = any_store.sessions_of(patient.id)
+    assert [s.id for s in sessions] == [job.session_id]
+    assert sessions[0].status == "completed" and len(sessions[0].reps) == 2
+    done = any_store.job(job.id)
+    assert done.status == "done" and done.progress == 1.0
+    assert sessions[0].video_path and Path(sessions[0].video_path).parent == videos
+    assert list(uploads.iterdir()) == []
+
+    # Delivered once more (acknowledgement lost): nothing to do, still one session.
+    assert run_job(any_store, job.id, uploads, videos) is None
+    assert len(any_store.sessions_of(patient.id)) == 1

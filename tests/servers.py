@@ -1,0 +1,136 @@
+"""Real PostgreSQL and Redis servers for the tests, from Debian's packages (`./run test`
+installs them): each a private server on its own port in a temporary folder, stopped after.
+
+Without the binaries the tests that need them are skipped, saying so; on CI (CI=true) that
+is a failure, never a silent skip. `COACH_TEST_POSTGRES_URL` / `COACH_TEST_REDIS_URL` point
+at other servers instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import secrets
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {what} (./run test installs it)")
+    pytest.skip(f"{what}: install it (./run test does) to run these tests")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _run_pg(*cmd: str) -> None:
+    """As the `postgres` user when root (PostgreSQL refuses to run as root)."""
+    argv = ["su", "postgres", "-c", shlex.join(cmd)] if os.geteuid() == 0 else list(cmd)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A private PostgreSQL on a loopback port; yields its SQLAlchemy URL (database postgres)."""
+    env = os.environ.get("COACH_TEST_POSTGRES_URL")
+    if env:
+        yield env
+        return
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _missing("the psycopg driver is not installed")
+    bindir = pg_bin()
+    if bindir is None:
+        _missing("PostgreSQL is not installed (/usr/lib/postgresql/*/bin)")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            _missing("there is no postgres user to run PostgreSQL as")
+    root = Path(tempfile.mkdtemp(prefix="coach-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    data = root / "data"
+    port = free_port()
+    _run_pg(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+    _run_pg(
+        str(bindir / "pg_ctl"),
+        *("-D", str(data), "-o", f"-k {root} -p {port} -h 127.0.0.1 -c max_connections=200"),
+        *("-l", str(root / "log"), "-w", "start"),
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        _run_pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def fresh_database(base_url: str) -> str:
+    """A new, empty database on the server at `base_url`; returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"coach_test_{secrets.token_hex(4)}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A private Redis on a loopback port, nothing saved to disk; yields its URL."""
+    env = os.environ.get("COACH_TEST_REDIS_URL")
+    if env:
+        yield env
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _missing("redis-server is not installed")
+    root = Path(tempfile.mkdtemp(prefix="coach-redis-"))
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(root)]
+        + ["--save", "", "--appendonly", "no", "--logfile", str(root / "log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"redis-server did not start (see {root / 'log'})")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(root, ignore_errors=True)
