@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 from websockets.asyncio.client import connect
 
 from coach.live.landmarks import track_messages
@@ -86,7 +87,9 @@ def load_tracks() -> list[Track]:
 async def run_page(url: str, track: Track, seconds: float, stats: PageStats) -> None:
     w, h = track.image
     sent_at: dict[int, float] = {}
-    async with connect(f"{url}/ws/live?exercise={track.exercise}&pose=device") as ws:
+    async with connect(
+        f"{url}/ws/live?exercise={track.exercise}&pose=device", compression=None
+    ) as ws:
         hello = json.loads(await ws.recv())
         if hello.get("type") != "session":
             raise RuntimeError(f"server refused the session: {hello}")
@@ -94,7 +97,7 @@ async def run_page(url: str, track: Track, seconds: float, stats: PageStats) -> 
         async def replies() -> None:
             async for raw in ws:
                 now = time.perf_counter()
-                msg = json.loads(raw)
+                msg = orjson.loads(raw)
                 kind = msg.get("type")
                 if kind == "frame":
                     stats.frames += 1

@@ -39,9 +39,10 @@ class FrameResult:
         s = self.state
         landmarks = None
         if self.pose is not None:
-            lm = self.pose.landmarks.astype(np.float64)[:, [0, 1, 3, 2]]  # x, y, v, z
-            lm = np.round(lm, 4)
-            lm[:, 2] = np.round(lm[:, 2], 3)
+            # x, y, v, z to 4 decimals, then v to 3 (np.round's method, without its overhead).
+            lm = np.rint(self.pose.landmarks[:, [0, 1, 3, 2]].astype(np.float64) * 1e4)
+            lm /= 1e4
+            lm[:, 2] = np.rint(lm[:, 2] * 1e3) / 1e3
             landmarks = lm.tolist()
         return {
             "type": "frame",

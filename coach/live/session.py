@@ -350,7 +350,8 @@ class LiveSession:
                 self._pipeline = await self._start_pipeline()
         finally:
             self.attaching = False
-        outbox = Outbox(max_frames=4, max_backlog=max_backlog)
+        # A device page draws its own landmarks: its replies go without them (followers' not).
+        outbox = Outbox(max_frames=4, max_backlog=max_backlog, landmarks=pose != "device")
         self._patient = outbox
         self.detached_at = None
         self._carry_counts()
