@@ -56,15 +56,19 @@ def to_points(landmarks: np.ndarray, aspect: float) -> np.ndarray:
 
 
 # Live, these run on one frame at a time, 30 times a second per patient: there numpy's Python
-# wrappers (np.sum, np.clip, np.all) cost more than the arithmetic, so the helpers below call
-# array methods and ufuncs directly (the same results).
+# wrappers (np.sum, np.clip, np.all and even the array methods) cost more than the arithmetic,
+# so the helpers below call the ufuncs they wrap directly (the same results).
+_sum = np.add.reduce
+_all = np.logical_and.reduce
+
+
 def _norm(v: np.ndarray) -> np.ndarray:
-    return np.sqrt((v * v).sum(axis=-1))
+    return np.sqrt(_sum(v * v, axis=-1))
 
 
 def _vector_angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Angle between vectors in degrees (NaN for zero-length; callers run under errstate)."""
-    cos = (u * v).sum(axis=-1) / (_norm(u) * _norm(v))
+    cos = _sum(u * v, axis=-1) / (_norm(u) * _norm(v))
     return np.degrees(np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0)))
 
 
@@ -89,7 +93,7 @@ class _Frame:
         return self.pts[:, idx, :dims]
 
     def gate(self, values: np.ndarray, *indices: int) -> np.ndarray:
-        ok = self.visible[:, list(indices)].all(axis=1)
+        ok = _all(self.visible[:, list(indices)], axis=1)
         return np.where(ok, values, np.nan)
 
     def mid(self, a: int, b: int, dims: int = 3) -> np.ndarray:

@@ -446,7 +446,8 @@ class LiveSession:
         server_ms = (self._clock() - started) * 1000.0
         self._latency_ms.append(server_ms)
         self.frames_processed += 1
-        self._publish(message, msg.seq, server_ms, [msg.image[0], msg.image[1]])
+        landmarks = None if pose_out is None else pose_out.landmarks
+        self._publish(message, msg.seq, server_ms, [msg.image[0], msg.image[1]], landmarks)
 
     def refuse_landmarks(self, seq: int | None, reason: str) -> None:
         """A landmark message that failed its checks (coach.live.landmarks)."""
@@ -512,7 +513,16 @@ class LiveSession:
             self._publish(message, item.seq, server_ms, size)
 
     # ---- engine output -> session messages --------------------------------------------
-    def _publish(self, message: Message, seq: int, server_ms: float, size: list[int]) -> None:
+    def _publish(
+        self,
+        message: Message,
+        seq: int,
+        server_ms: float,
+        size: list[int],
+        landmarks: np.ndarray | None | bool = True,
+    ) -> None:
+        """Count, log and send one processed frame. `landmarks`: the frame's (33, 4) array for
+        the sinks when the caller has it (None: no person); True: read from the message."""
         setup = message.get("setup") or {}
         t = float(message.get("t", self.now()))
         engine_reps = int(message.get("rep_count") or 0)
@@ -548,7 +558,9 @@ class LiveSession:
         self.last_message = message
         image_size = (int(size[0]), int(size[1])) if size and len(size) == 2 else None
         info = FrameInfo(image_size=image_size, message=message)
-        self._sinks().frame(t, frame_landmarks(message), info)
+        if landmarks is True:
+            landmarks = frame_landmarks(message)
+        self._sinks().frame(t, landmarks, info)
 
     def _handle_event(self, event: Message, *, counting: bool) -> Message | None:
         """Renumber an engine event into session terms and log it; None drops it.
