@@ -4,9 +4,9 @@ Each simulated page replays a stored MediaPipe track of the shared clips (../sha
 `pose=device` landmark messages at 30 a second, on its own schedule (a page sends what its
 camera produces; it does not wait for each reply, but like web/static/patient.js it skips a
 camera frame while 3 messages are unanswered: `--unanswered 0` sends every frame, so an
-overloaded server's backlog, and the latency, grow without bound). Pages talk like browsers
-with the server's settings: no per-message compression (the server offers none). The client
-is one asyncio process with pre-encoded landmark rows, to leave the cores to the server.
+overloaded server's backlog, and the latency, grow without bound). Like browsers, pages
+offer per-message compression and the server decides (it declines: web/server.py). The pages
+are one asyncio process with pre-encoded landmark rows, to leave the cores to the server.
 The server runs in its own process on
 127.0.0.1 (a real uvicorn, no worker processes: landmark sessions need none), with the
 per-address cap lifted (every simulated page comes from 127.0.0.1) and the default rate
@@ -99,9 +99,8 @@ async def run_page(
 ) -> None:
     w, h = track.image
     sent_at: dict[int, float] = {}
-    async with connect(
-        f"{url}/ws/live?exercise={track.exercise}&pose=device", compression=None
-    ) as ws:
+    # Offers per-message deflate as browsers do; the server decides (web/server.py: off).
+    async with connect(f"{url}/ws/live?exercise={track.exercise}&pose=device") as ws:
         hello = json.loads(await ws.recv())
         if hello.get("type") != "session":
             raise RuntimeError(f"server refused the session: {hello}")

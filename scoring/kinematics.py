@@ -13,6 +13,7 @@ use the image plane only, and the fault rules that read them declare the front v
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -411,14 +412,21 @@ _FLEXIONS: dict[str, tuple[int, int, int, int]] = {
 }
 
 
-def _joint_flexions(f: _Frame, names: list[str]) -> dict[str, np.ndarray]:
-    """`_joint_flexion` for several flexions (names in `_FLEXIONS`) at once."""
-    out: dict[str, np.ndarray] = {}
+@functools.lru_cache(maxsize=256)
+def _flexion_groups(names: tuple[str, ...]) -> list[tuple[int, list[str], np.ndarray]]:
+    """The flexions among `names` by dimensions, with their a, b, c landmark indices (3, k)."""
+    groups = []
     for dims in (3, 2):
-        group = [name for name in names if _FLEXIONS[name][3] == dims]
-        if not group:
-            continue
-        a, b, c = (list(idx) for idx in zip(*(_FLEXIONS[name][:3] for name in group), strict=True))
+        group = [name for name in names if name in _FLEXIONS and _FLEXIONS[name][3] == dims]
+        if group:
+            groups.append((dims, group, np.array([_FLEXIONS[name][:3] for name in group]).T))
+    return groups
+
+
+def _joint_flexions(f: _Frame, names: list[str]) -> dict[str, np.ndarray]:
+    """`_joint_flexion` for the flexions among `names` (those in `_FLEXIONS`) at once."""
+    out: dict[str, np.ndarray] = {}
+    for dims, group, (a, b, c) in _flexion_groups(tuple(names)):
         pts = f.pts[..., :dims]
         angle = _angle(pts[:, a], pts[:, b], pts[:, c])  # (T, k)
         ok = f.visible[:, a] & f.visible[:, b] & f.visible[:, c]
@@ -499,7 +507,7 @@ def compute_measures(
     out: dict[str, np.ndarray] = {}
     # One errstate for the whole call: zero-length limbs and hidden joints give NaN, silently.
     with np.errstate(invalid="ignore", divide="ignore"):
-        flexions = _joint_flexions(frame, [name for name in wanted if name in _FLEXIONS])
+        flexions = _joint_flexions(frame, wanted)
         for name in wanted:
             value = flexions.get(name)
             if value is None:

@@ -164,6 +164,7 @@ class LiveSession:
         self._device_factory = landmark_processor or _default_landmark_processor
         self._device: LandmarkProcessor | None = None  # pose=device: the filter + engine
         self._device_t0: tuple[float, float] | None = None  # (page t, session t) at the start
+        self._last_result: Any = None  # pose=device: the last frame's FrameResult
         self.last_landmark_t: float | None = None
         self.pose = "server"  # where the current (or last) connection runs the pose model
         self.address: str | None = None  # the patient's client address, while connected
@@ -433,12 +434,13 @@ class LiveSession:
         pose = None if msg.landmarks is None else Pose(msg.landmarks, t, msg.image)
         try:
             result = device.process_pose(t, pose, msg.image)
-            message = result.to_message()
-            rows = message.pop("landmarks")  # checked finite: json_safe need not walk them
-            message = json_safe(message)
+            message = json_safe(result.to_message(landmarks=False))
+            # The page has its landmarks; only followers need them as rows (those who
+            # follow later get the last frame's in `add_follower`).
+            self._last_result = result
+            if self._followers:
+                message["landmarks"] = _rows(result)
             pose_out = result.pose
-            finite = pose_out is None or bool(np.isfinite(pose_out.landmarks).all())
-            message["landmarks"] = rows if finite else json_safe(rows)
         except Exception as exc:  # the engine failed on this frame only
             log.exception("session %s: landmark message %d failed", self.id, msg.seq)
             self._reply_error(msg.seq, "processing_failed", f"This frame failed: {exc}")
@@ -589,6 +591,10 @@ class LiveSession:
             raise SessionError(
                 "too_many", f"This session already has {self._max_followers} followers."
             )
+        last = self.last_message
+        if last is not None and "landmarks" not in last and self._last_result is not None:
+            # A device session's last frame went out without rows (no one was following).
+            self.last_message = {**last, "landmarks": _rows(self._last_result)}
         outbox = Outbox(max_frames=8, max_backlog=max_backlog)
         self._followers.add(outbox)
         self._notify_patient_followers()
@@ -742,6 +748,13 @@ class LiveSession:
                 "stats": self.stats(),
             }
         )
+
+
+def _rows(result: Any) -> Any:
+    """A FrameResult's landmarks as the frame message's rows, JSON-safe."""
+    rows = result.landmark_rows()
+    finite = result.pose is None or bool(np.isfinite(result.pose.landmarks).all())
+    return rows if finite else json_safe(rows)
 
 
 def _default_landmark_processor(

@@ -137,6 +137,31 @@ def test_followers_get_the_same_frames(fast_server: BackgroundServer, shared_dat
     }
 
 
+def test_a_follower_who_joins_late_gets_the_last_frame_with_landmarks(
+    fast_server: BackgroundServer, shared_data: Path
+) -> None:
+    """Nobody follows: the frames carry no landmark rows at all (the page has its own). A
+    therapist who joins then still sees the skeleton of the last frame in the hello."""
+    _, messages = clip_messages(shared_data, "medflex/squat")
+    with open_device(fast_server) as ws:
+        hello = json.loads(ws.recv(timeout=20))
+        for m in messages[:10]:
+            ws.send(json.dumps(m))
+            assert "landmarks" not in reply(ws)
+        url = fast_server.url.replace("http://", "ws://") + f"/ws/follow/{hello['session_id']}"
+        with connect(url, max_size=None) as follower:
+            follow = json.loads(follower.recv(timeout=10))
+            assert follow["type"] == "follow" and follow["last_frame"]["seq"] == 9
+            rows = follow["last_frame"]["landmarks"]
+            assert len(rows) == 33 and len(rows[0]) == 4
+            ws.send(json.dumps(messages[10]))
+            assert "landmarks" not in reply(ws)
+            msg = json.loads(follower.recv(timeout=10))
+            while msg["type"] != "frame":
+                msg = json.loads(follower.recv(timeout=10))
+            assert msg["seq"] == 10 and len(msg["landmarks"]) == 33
+
+
 # ---- hostile landmark messages ------------------------------------------------------------
 def good(seq: int, t: float) -> dict[str, Any]:
     rows = [[0.5, 0.3 + i * 0.01, 0.0, 0.9] for i in range(33)]
