@@ -5,8 +5,10 @@ Each simulated page replays a stored MediaPipe track of the shared clips (../sha
 camera produces; it does not wait for each reply, but like web/static/patient.js it skips a
 camera frame while 3 messages are unanswered: `--unanswered 0` sends every frame, so an
 overloaded server's backlog, and the latency, grow without bound). Like browsers, pages
-offer per-message compression and the server decides (it declines: web/server.py). The pages
-are one asyncio process with pre-encoded landmark rows, to leave the cores to the server.
+offer per-message compression (permessage-deflate), which the server accepts; unlike a
+browser's native zlib, the websockets library's costs these pages a good share of their CPU.
+The pages are one asyncio process (uvloop) with pre-encoded landmark rows, to leave the
+cores to the server.
 The server runs in its own process on
 127.0.0.1 (a real uvicorn, no worker processes: landmark sessions need none), with the
 per-address cap lifted (every simulated page comes from 127.0.0.1) and the default rate
@@ -38,6 +40,12 @@ from websockets.asyncio.client import connect
 
 from coach.live.landmarks import track_messages
 from pose.sources import VideoFileSource
+
+try:  # uvloop (uvicorn[standard] brings it; the server runs on it too): the pages share the
+    # cores with the server, so they should cost little.
+    from uvloop import run as _run_loop
+except ImportError:
+    _run_loop = asyncio.run
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -99,7 +107,7 @@ async def run_page(
 ) -> None:
     w, h = track.image
     sent_at: dict[int, float] = {}
-    # Offers per-message deflate as browsers do; the server decides (web/server.py: off).
+    # Offers per-message deflate as browsers do; the server decides (uvicorn: accepts).
     async with connect(f"{url}/ws/live?exercise={track.exercise}&pose=device") as ws:
         hello = json.loads(await ws.recv())
         if hello.get("type") != "session":
@@ -217,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     server_cpu = cpu_seconds(proc.pid)
     client_cpu = time.process_time()
     try:
-        stats = asyncio.run(run(url, tracks, args.sessions, args.seconds, args.unanswered))
+        stats = _run_loop(run(url, tracks, args.sessions, args.seconds, args.unanswered))
         server_cpu = cpu_seconds(proc.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
     finally:

@@ -55,9 +55,6 @@ def _uvicorn_config(
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
         ws_max_size=WS_MAX_BYTES,
-        # No per-message deflate: compressing 30 small messages a second each way cost the
-        # server (and the pages) more CPU than all the scoring (docs/BENCHMARKS.md, live_load).
-        ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         log_level=log_level,
