@@ -2,7 +2,14 @@
 
 Each simulated page replays a stored MediaPipe track of the shared clips (../shared/data) as
 `pose=device` landmark messages at 30 a second, on its own schedule (a page sends what its
-camera produces; it does not wait for replies). The server runs in its own process on
+camera produces; it does not wait for each reply, but like web/static/patient.js it skips a
+camera frame while 3 messages are unanswered: `--unanswered 0` sends every frame, so an
+overloaded server's backlog, and the latency, grow without bound). Like browsers, pages
+offer per-message compression (permessage-deflate), which the server accepts; unlike a
+browser's native zlib, the websockets library's costs these pages a good share of their CPU.
+The pages are one asyncio process (uvloop) with pre-encoded landmark rows, to leave the
+cores to the server.
+The server runs in its own process on
 127.0.0.1 (a real uvicorn, no worker processes: landmark sessions need none), with the
 per-address cap lifted (every simulated page comes from 127.0.0.1) and the default rate
 limits. Bounded: it stops by itself after `--seconds`.
@@ -28,15 +35,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 from websockets.asyncio.client import connect
 
 from coach.live.landmarks import track_messages
 from pose.sources import VideoFileSource
 
+try:  # uvloop (uvicorn[standard] brings it; the server runs on it too): the pages share the
+    # cores with the server, so they should cost little.
+    from uvloop import run as _run_loop
+except ImportError:
+    _run_loop = asyncio.run
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
 CLIPS = ["medflex/squat", "rehab_bme410/elbow_flexion", "rehab_bme410/squat", "formfit/curl"]
 FPS = 30.0
+# The patient page's flow control (web/static/patient.js MAX_UNANSWERED, REPLY_TIMEOUT_MS):
+# with this many landmark messages unanswered it skips camera frames instead of queueing.
+MAX_UNANSWERED = 3
+REPLY_TIMEOUT_S = 5.0
 
 SERVER = """
 import sys
@@ -64,6 +82,7 @@ class PageStats:
     sent: int = 0
     frames: int = 0
     dropped: int = 0
+    skipped: int = 0
     errors: int = 0
     latency_ms: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)
@@ -83,19 +102,28 @@ def load_tracks() -> list[Track]:
     return tracks
 
 
-async def run_page(url: str, track: Track, seconds: float, stats: PageStats) -> None:
+async def run_page(
+    url: str, track: Track, seconds: float, stats: PageStats, max_unanswered: int
+) -> None:
     w, h = track.image
     sent_at: dict[int, float] = {}
+    # Offers per-message deflate as browsers do; the server decides (uvicorn: accepts).
     async with connect(f"{url}/ws/live?exercise={track.exercise}&pose=device") as ws:
         hello = json.loads(await ws.recv())
         if hello.get("type") != "session":
             raise RuntimeError(f"server refused the session: {hello}")
 
+        unanswered = 0  # as the page counts them (web/static/patient.js)
+        last_sent = 0.0
+
         async def replies() -> None:
+            nonlocal unanswered
             async for raw in ws:
                 now = time.perf_counter()
-                msg = json.loads(raw)
+                msg = orjson.loads(raw)
                 kind = msg.get("type")
+                if kind in ("frame", "dropped", "error"):
+                    unanswered = max(0, unanswered - 1)
                 if kind == "frame":
                     stats.frames += 1
                     stats.server_ms.append(float(msg["server_ms"]))
@@ -115,17 +143,33 @@ async def run_page(url: str, track: Track, seconds: float, stats: PageStats) -> 
             due = start + k / FPS
             if due > now:
                 await asyncio.sleep(due - now)
+            if max_unanswered and unanswered >= max_unanswered:
+                if time.perf_counter() - last_sent < REPLY_TIMEOUT_S:
+                    stats.skipped += 1  # the page skips this camera frame
+                    k += 1
+                    continue
+                unanswered = 0
             rows = track.texts[k % len(track.texts)]
             text = (
                 f'{{"type":"landmarks","seq":{k},"t":{k / FPS:.4f},'
                 f'"image":[{w},{h}],"landmarks":{rows}}}'
             )
-            sent_at[k] = time.perf_counter()
+            sent_at[k] = last_sent = time.perf_counter()
+            unanswered += 1
             await ws.send(text)
             stats.sent += 1
             k += 1
         await asyncio.sleep(0.5)  # the last replies
         reader.cancel()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc); -1 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(sessions: int) -> tuple[subprocess.Popen[str], str]:
@@ -146,12 +190,16 @@ def start_server(sessions: int) -> tuple[subprocess.Popen[str], str]:
     return proc, f"ws://127.0.0.1:{port}"
 
 
-async def run(url: str, sessions: int, seconds: float) -> list[PageStats]:
-    tracks = load_tracks()
+async def run(
+    url: str, tracks: list[Track], sessions: int, seconds: float, unanswered: int
+) -> list[PageStats]:
     stats = [PageStats() for _ in range(sessions)]
     await asyncio.wait_for(
         asyncio.gather(
-            *(run_page(url, tracks[i % len(tracks)], seconds, stats[i]) for i in range(sessions))
+            *(
+                run_page(url, tracks[i % len(tracks)], seconds, stats[i], unanswered)
+                for i in range(sessions)
+            )
         ),
         timeout=seconds + 60,
     )
@@ -162,12 +210,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument(
+        "--unanswered",
+        type=int,
+        default=MAX_UNANSWERED,
+        help="skip a camera frame while this many messages are unanswered, as the page "
+        f"does (default {MAX_UNANSWERED}); 0: send every frame whatever the server's backlog",
+    )
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= 500 or not 1 <= args.seconds <= 600:
         raise SystemExit("--sessions 1..500, --seconds 1..600")
+    tracks = load_tracks()
     proc, url = start_server(args.sessions)
+    server_cpu = cpu_seconds(proc.pid)
+    client_cpu = time.process_time()
     try:
-        stats = asyncio.run(run(url, args.sessions, args.seconds))
+        stats = _run_loop(run(url, tracks, args.sessions, args.seconds, args.unanswered))
+        server_cpu = cpu_seconds(proc.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         if proc.stdin is not None:
             proc.stdin.close()
@@ -181,9 +241,18 @@ def main(argv: list[str] | None = None) -> int:
     sent = sum(s.sent for s in stats)
     print(
         f"sent {sent} messages, {sum(s.frames for s in stats)} frames back, "
-        f"{sum(s.dropped for s in stats)} dropped, {sum(s.errors for s in stats)} errors; "
+        f"{sum(s.dropped for s in stats)} dropped, {sum(s.errors for s in stats)} errors, "
+        f"{sum(s.skipped for s in stats)} camera frames skipped (flow control); "
         f"latency p50 {np.percentile(latency, 50):.1f} ms"
     )
+    frames = sum(s.frames for s in stats)
+    if server_cpu >= 0 and frames:
+        # CPU time per answered message, which other load on the machine hardly changes.
+        print(
+            f"CPU per message: server {server_cpu / frames * 1000:.3f} ms, client (pages) "
+            f"{client_cpu / frames * 1000:.3f} ms; server busy "
+            f"{server_cpu / args.seconds:.0%} of a core"
+        )
     print(
         f"landmark sessions={args.sessions} fps_each={fps_each:.1f} "
         f"p95_ms={np.percentile(latency, 95):.1f} server_ms_per_frame={np.mean(server):.2f}"

@@ -13,6 +13,7 @@ use the image plane only, and the fault rules that read them declare the front v
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +38,12 @@ _SIDE_POINTS: dict[str, dict[str, int]] = {
 }
 
 
+# Left then right, for measures that take both sides at once.
+_HIPS = [L.LEFT_HIP, L.RIGHT_HIP]
+_KNEES = [L.LEFT_KNEE, L.RIGHT_KNEE]
+_ANKLES = [L.LEFT_ANKLE, L.RIGHT_ANKLE]
+
+
 def _other(side: str) -> str:
     return "right" if side == "left" else "left"
 
@@ -49,14 +56,21 @@ def to_points(landmarks: np.ndarray, aspect: float) -> np.ndarray:
     return pts
 
 
+# Live, these run on one frame at a time, 30 times a second per patient: there numpy's Python
+# wrappers (np.sum, np.clip, np.all and even the array methods) cost more than the arithmetic,
+# so the helpers below call the ufuncs they wrap directly (the same results).
+_sum = np.add.reduce
+_all = np.logical_and.reduce
+
+
 def _norm(v: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.sum(v * v, axis=-1))
+    return np.sqrt(_sum(v * v, axis=-1))
 
 
 def _vector_angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Angle between vectors in degrees (NaN for zero-length; callers run under errstate)."""
-    cos = np.sum(u * v, axis=-1) / (_norm(u) * _norm(v))
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    cos = _sum(u * v, axis=-1) / (_norm(u) * _norm(v))
+    return np.degrees(np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0)))
 
 
 def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -80,7 +94,7 @@ class _Frame:
         return self.pts[:, idx, :dims]
 
     def gate(self, values: np.ndarray, *indices: int) -> np.ndarray:
-        ok = np.all(self.visible[:, list(indices)], axis=1)
+        ok = _all(self.visible[:, list(indices)], axis=1)
         return np.where(ok, values, np.nan)
 
     def mid(self, a: int, b: int, dims: int = 3) -> np.ndarray:
@@ -206,15 +220,11 @@ def _hip_height(f: _Frame) -> np.ndarray:
 
     Uses whichever side is seen (from the side the far leg is often hidden); both averaged.
     """
-    total = np.zeros(len(f.pts))
-    count = np.zeros(len(f.pts))
-    for side in SIDES:
-        s = _SIDE_POINTS[side]
-        rise = f.p(s["ankle"], 2)[:, 1] - f.p(s["hip"], 2)[:, 1]
-        h = f.gate(rise / _leg_length(f, side), s["hip"], s["knee"], s["ankle"])
-        ok = np.isfinite(h)
-        total += np.where(ok, h, 0.0)
-        count += ok
+    hip, knee, ankle = (f.pts[:, idx, :2] for idx in (_HIPS, _KNEES, _ANKLES))  # (T, 2, 2)
+    h = (ankle[..., 1] - hip[..., 1]) / (_norm(hip - knee) + _norm(knee - ankle))
+    ok = f.visible[:, _HIPS] & f.visible[:, _KNEES] & f.visible[:, _ANKLES] & np.isfinite(h)
+    count = ok.sum(axis=1)
+    total = np.where(ok, h, 0.0).sum(axis=1)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
@@ -385,6 +395,46 @@ def _build_registry() -> dict[str, MeasureFn]:
 
 
 MEASURES: dict[str, MeasureFn] = _build_registry()
+
+# The joint flexions again as data, name -> (a, b, c, dims), so that one call computes all
+# those it is asked for in a single vectorised pass (live, one frame at a time, numpy's
+# per-call overhead is most of the cost); the same values as `_joint_flexion`.
+_FLEXIONS: dict[str, tuple[int, int, int, int]] = {
+    f"{joint}_flexion{suffix}_{side}": (
+        _SIDE_POINTS[side][a],
+        _SIDE_POINTS[side][b],
+        _SIDE_POINTS[side][c],
+        dims,
+    )
+    for side in SIDES
+    for joint, (a, b, c) in _FLEXION_JOINTS.items()
+    for suffix, dims in (("", 3), ("_2d", 2))
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _flexion_groups(names: tuple[str, ...]) -> list[tuple[int, list[str], np.ndarray]]:
+    """The flexions among `names` by dimensions, with their a, b, c landmark indices (3, k)."""
+    groups = []
+    for dims in (3, 2):
+        group = [name for name in names if name in _FLEXIONS and _FLEXIONS[name][3] == dims]
+        if group:
+            groups.append((dims, group, np.array([_FLEXIONS[name][:3] for name in group]).T))
+    return groups
+
+
+def _joint_flexions(f: _Frame, names: list[str]) -> dict[str, np.ndarray]:
+    """`_joint_flexion` for the flexions among `names` (those in `_FLEXIONS`) at once."""
+    out: dict[str, np.ndarray] = {}
+    for dims, group, (a, b, c) in _flexion_groups(tuple(names)):
+        pts = f.pts[..., :dims]
+        angle = _angle(pts[:, a], pts[:, b], pts[:, c])  # (T, k)
+        ok = f.visible[:, a] & f.visible[:, b] & f.visible[:, c]
+        values = np.where(ok, 180.0 - angle, np.nan).T.copy()  # (k, T), rows contiguous
+        out.update(zip(group, values, strict=True))
+    return out
+
+
 SIDED_MEASURES: frozenset[str] = frozenset(
     name[: -len("_left")] for name in MEASURES if name.endswith("_left")
 )
@@ -457,9 +507,14 @@ def compute_measures(
     out: dict[str, np.ndarray] = {}
     # One errstate for the whole call: zero-length limbs and hidden joints give NaN, silently.
     with np.errstate(invalid="ignore", divide="ignore"):
+        flexions = _joint_flexions(frame, wanted)
         for name in wanted:
-            fn = MEASURES.get(name)
-            if fn is None:
-                raise KeyError(f"unknown measure {name!r}; known: {', '.join(sorted(MEASURES))}")
-            out[name] = fn(frame)
+            value = flexions.get(name)
+            if value is None:
+                fn = MEASURES.get(name)
+                if fn is None:
+                    known = ", ".join(sorted(MEASURES))
+                    raise KeyError(f"unknown measure {name!r}; known: {known}")
+                value = fn(frame)
+            out[name] = value
     return out

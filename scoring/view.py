@@ -8,6 +8,7 @@ hide their hips: then the shoulder-to-ear height stands in for the trunk (scaled
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 
 import numpy as np
@@ -70,7 +71,8 @@ class ViewDetector:
     def view(self) -> str:
         if not self._ratios:
             return "unknown"
-        return classify(float(np.median(self._ratios)))
+        # statistics.median: the same value as np.median, without its overhead on 15 floats.
+        return classify(float(statistics.median(self._ratios)))
 
 
 def view_satisfies(detected: str, required: str) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
@@ -116,6 +117,13 @@ async def refuse_cross_origin(ws: WebSocket, limits: LiveLimits) -> bool:
 
 
 # ---- sending -----------------------------------------------------------------------------
+def encode(message: dict[str, Any]) -> str:
+    """A message as compact JSON text, with orjson (several times faster than `json`, and a
+    frame message goes out 30 times a second per socket): a number that is not finite becomes
+    null, numpy numbers and arrays plain JSON; anything else not JSON raises TypeError."""
+    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 async def _pump(ws: WebSocket, outbox: Outbox) -> None:
     """Write the outbox to the socket until it is closed or the socket fails. Never raises:
     a message that cannot be sent is logged and skipped."""
@@ -129,7 +137,7 @@ async def _pump(ws: WebSocket, outbox: Outbox) -> None:
                 await ws.send_bytes(item)
                 continue
             try:
-                text = json.dumps(item, separators=(",", ":"), allow_nan=False)
+                text = encode(item)
             except (TypeError, ValueError):
                 log.error("live socket: a %r message is not JSON; not sent", item.get("type"))
                 continue
@@ -187,11 +195,17 @@ class _Throttle:
         return True
 
 
+_timeout = getattr(asyncio, "timeout", None)
+
+
 async def _receive(ws: WebSocket, timeout: float | None) -> dict[str, Any] | None:
     """The next message; None when the socket is gone. TimeoutError after `timeout`."""
     try:
         if timeout is None:
             message = await ws.receive()
+        elif _timeout is not None:  # Python 3.11+: a timer, not a task per message
+            async with _timeout(max(0.0, timeout)):
+                message = await ws.receive()
         else:
             message = await asyncio.wait_for(ws.receive(), timeout=max(0.0, timeout))
     except (WebSocketDisconnect, RuntimeError):

@@ -3,6 +3,11 @@
 `json.loads` alone accepts `NaN`, `Infinity` and `1e999` (which becomes inf), and a message
 nested a few thousand levels deep makes it raise RecursionError. Here every one of those is a
 plain refusal, a sentence for the person, never an exception escaping into the socket loop.
+
+Messages are read with orjson first: strict JSON already (it refuses NaN, Infinity, numbers
+that overflow and nesting beyond 1024 levels) and about ten times faster than `json`, which
+matters at 30 landmark messages a second per patient. Whatever orjson refuses goes through
+the standard library's decoder as well, only to say why in the same words as before.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import json
 import math
 import re
 from typing import Any
+
+import orjson
 
 
 class _NotFinite(ValueError):
@@ -40,6 +47,20 @@ def parse_message(text: str, max_chars: int) -> dict[str, Any] | str:
     if len(text) > max_chars:
         return f"Message too long ({len(text)} characters; limit {max_chars})."
     try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        data = _why_not(text)
+        if isinstance(data, str):
+            return data
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return 'A message needs a string "type" field.'
+    return data
+
+
+def _why_not(text: str) -> dict[str, Any] | str:
+    """The reason orjson refused `text`, from the standard decoder; the object itself in the
+    rare case the standard decoder takes it (a lone UTF-16 surrogate in a string)."""
+    try:
         data = (_STRICT if _MAY_OVERFLOW.search(text) else _FAST).decode(text)
     except _NotFinite:
         return "Numbers must be finite: NaN, Infinity and overflowing numbers are refused."
@@ -47,9 +68,7 @@ def parse_message(text: str, max_chars: int) -> dict[str, Any] | str:
         return "Message nested too deeply."
     except ValueError:  # malformed JSON, or an integer with too many digits
         return 'Text messages must be JSON objects like {"type": "ping"}; frames go as binary.'
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        return 'A message needs a string "type" field.'
-    return data
+    return data if isinstance(data, dict) else 'A message needs a string "type" field.'
 
 
 def echo_number(value: Any) -> float | int | None:

@@ -42,12 +42,16 @@ class Outbox:
     `get` is O(1).
 
     As a session's event sink (coach.sinks) it takes each frame's message; events need no
-    message of their own, they travel inside the frame messages.
+    message of their own, they travel inside the frame messages. With `landmarks=False` (a
+    `pose=device` page, which has its own) the frame messages go without their `landmarks`.
     """
 
-    def __init__(self, max_frames: int = 30, max_backlog: int = 500) -> None:
+    def __init__(
+        self, max_frames: int = 30, max_backlog: int = 500, landmarks: bool = True
+    ) -> None:
         self.max_frames = max_frames
         self.max_backlog = max_backlog
+        self.landmarks = landmarks
         self._items: deque[Message | Closing | _Slot] = deque()
         self._frames: deque[_Slot] = deque()  # the live perishable slots, oldest first
         self._others = 0  # non-perishable messages queued
@@ -104,8 +108,12 @@ class Outbox:
         self.close(1008, "too slow")
 
     def frame(self, t: float, landmarks: np.ndarray | None, info: FrameInfo = NO_INFO) -> None:
-        if info.message is not None:
-            self.put(info.message)
+        message = info.message
+        if message is None:
+            return
+        if not self.landmarks and "landmarks" in message:
+            message = {k: v for k, v in message.items() if k != "landmarks"}
+        self.put(message)
 
     def event(self, event: Message) -> None:
         pass

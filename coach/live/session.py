@@ -164,6 +164,7 @@ class LiveSession:
         self._device_factory = landmark_processor or _default_landmark_processor
         self._device: LandmarkProcessor | None = None  # pose=device: the filter + engine
         self._device_t0: tuple[float, float] | None = None  # (page t, session t) at the start
+        self._last_result: Any = None  # pose=device: the last frame's FrameResult
         self.last_landmark_t: float | None = None
         self.pose = "server"  # where the current (or last) connection runs the pose model
         self.address: str | None = None  # the patient's client address, while connected
@@ -350,7 +351,8 @@ class LiveSession:
                 self._pipeline = await self._start_pipeline()
         finally:
             self.attaching = False
-        outbox = Outbox(max_frames=4, max_backlog=max_backlog)
+        # A device page draws its own landmarks: its replies go without them (followers' not).
+        outbox = Outbox(max_frames=4, max_backlog=max_backlog, landmarks=pose != "device")
         self._patient = outbox
         self.detached_at = None
         self._carry_counts()
@@ -432,12 +434,13 @@ class LiveSession:
         pose = None if msg.landmarks is None else Pose(msg.landmarks, t, msg.image)
         try:
             result = device.process_pose(t, pose, msg.image)
-            message = result.to_message()
-            rows = message.pop("landmarks")  # checked finite: json_safe need not walk them
-            message = json_safe(message)
+            message = json_safe(result.to_message(landmarks=False))
+            # The page has its landmarks; only followers need them as rows (those who
+            # follow later get the last frame's in `add_follower`).
+            self._last_result = result
+            if self._followers:
+                message["landmarks"] = _rows(result)
             pose_out = result.pose
-            finite = pose_out is None or bool(np.isfinite(pose_out.landmarks).all())
-            message["landmarks"] = rows if finite else json_safe(rows)
         except Exception as exc:  # the engine failed on this frame only
             log.exception("session %s: landmark message %d failed", self.id, msg.seq)
             self._reply_error(msg.seq, "processing_failed", f"This frame failed: {exc}")
@@ -445,7 +448,8 @@ class LiveSession:
         server_ms = (self._clock() - started) * 1000.0
         self._latency_ms.append(server_ms)
         self.frames_processed += 1
-        self._publish(message, msg.seq, server_ms, [msg.image[0], msg.image[1]])
+        landmarks = None if pose_out is None else pose_out.landmarks
+        self._publish(message, msg.seq, server_ms, [msg.image[0], msg.image[1]], landmarks)
 
     def refuse_landmarks(self, seq: int | None, reason: str) -> None:
         """A landmark message that failed its checks (coach.live.landmarks)."""
@@ -511,7 +515,16 @@ class LiveSession:
             self._publish(message, item.seq, server_ms, size)
 
     # ---- engine output -> session messages --------------------------------------------
-    def _publish(self, message: Message, seq: int, server_ms: float, size: list[int]) -> None:
+    def _publish(
+        self,
+        message: Message,
+        seq: int,
+        server_ms: float,
+        size: list[int],
+        landmarks: np.ndarray | None | bool = True,
+    ) -> None:
+        """Count, log and send one processed frame. `landmarks`: the frame's (33, 4) array for
+        the sinks when the caller has it (None: no person); True: read from the message."""
         setup = message.get("setup") or {}
         t = float(message.get("t", self.now()))
         engine_reps = int(message.get("rep_count") or 0)
@@ -547,7 +560,9 @@ class LiveSession:
         self.last_message = message
         image_size = (int(size[0]), int(size[1])) if size and len(size) == 2 else None
         info = FrameInfo(image_size=image_size, message=message)
-        self._sinks().frame(t, frame_landmarks(message), info)
+        if landmarks is True:
+            landmarks = frame_landmarks(message)
+        self._sinks().frame(t, landmarks, info)
 
     def _handle_event(self, event: Message, *, counting: bool) -> Message | None:
         """Renumber an engine event into session terms and log it; None drops it.
@@ -576,6 +591,10 @@ class LiveSession:
             raise SessionError(
                 "too_many", f"This session already has {self._max_followers} followers."
             )
+        last = self.last_message
+        if last is not None and "landmarks" not in last and self._last_result is not None:
+            # A device session's last frame went out without rows (no one was following).
+            self.last_message = {**last, "landmarks": _rows(self._last_result)}
         outbox = Outbox(max_frames=8, max_backlog=max_backlog)
         self._followers.add(outbox)
         self._notify_patient_followers()
@@ -729,6 +748,13 @@ class LiveSession:
                 "stats": self.stats(),
             }
         )
+
+
+def _rows(result: Any) -> Any:
+    """A FrameResult's landmarks as the frame message's rows, JSON-safe."""
+    rows = result.landmark_rows()
+    finite = result.pose is None or bool(np.isfinite(result.pose.landmarks).all())
+    return rows if finite else json_safe(rows)
 
 
 def _default_landmark_processor(

@@ -141,9 +141,13 @@ def test_device_mode_finds_the_person_and_sends_only_landmarks(
     page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device")
 
     def person_found() -> bool:
+        """A plausible pose sent, and answered (replies to the page carry no landmarks)."""
+        answered = {m.get("seq") for m in wire.frames()}
         return any(
-            m["landmarks"] is not None and _plausible(lambda i, m=m: m["landmarks"][i])
-            for m in wire.frames()
+            m["seq"] in answered
+            and m["landmarks"] is not None
+            and _plausible(lambda i, m=m: m["landmarks"][i])
+            for m in wire.landmark_messages()
         )
 
     _wait(page, person_found, DEVICE_TIMEOUT_S, "no frame reply with a plausible pose")
@@ -151,6 +155,7 @@ def test_device_mode_finds_the_person_and_sends_only_landmarks(
     session = next(m for m in wire.received if m["type"] == "session")
     assert session["pose"] == "device"
     assert wire.sent_binary == 0, "no image may leave the device"
+    assert not any("landmarks" in m for m in wire.frames()), "the page has its own landmarks"
 
     sent = [m for m in wire.landmark_messages() if m["landmarks"] is not None]
     assert sent, "the page sent no landmarks"

@@ -101,8 +101,8 @@ def test_a_stored_track_sent_as_landmarks_counts_like_coach_eval(
     assert last["rep_count"] == expected
     reps = [e for r in replies for e in r["events"] if e["kind"] == "RepCompleted"]
     assert [e["index"] for e in reps] == list(range(1, expected + 1))
-    with_person = next(r for r in replies if r["landmarks"])
-    assert len(with_person["landmarks"]) == 33 and len(with_person["landmarks"][0]) == 4
+    # The page has its own landmarks: its replies do not carry them back.
+    assert not any("landmarks" in r for r in replies)
     time.sleep(0.2)
     summary = httpx.get(f"{fast_server.url}/api/sessions/{session_id}").json()
     assert summary["rep_count"] == expected and len(summary["reps"]) == expected
@@ -115,16 +115,51 @@ def test_followers_get_the_same_frames(fast_server: BackgroundServer, shared_dat
         url = fast_server.url.replace("http://", "ws://") + f"/ws/follow/{hello['session_id']}"
         with connect(url, max_size=None) as follower:
             assert json.loads(follower.recv(timeout=10))["type"] == "follow"
+            replies = []
             for m in messages[:40]:
                 ws.send(json.dumps(m))
-                reply(ws)
+                replies.append(reply(ws))
             seen = []
             while len(seen) < 40:
                 msg = json.loads(follower.recv(timeout=10))
                 if msg["type"] == "frame":
                     seen.append(msg)
     assert [f["seq"] for f in seen[-5:]] == [m["seq"] for m in messages[35:40]]
-    assert seen[-1]["landmarks"] is not None
+    # Followers draw the skeleton from the frames: theirs carry the landmarks, the page's not.
+    assert len(seen[-1]["landmarks"]) == 33 and len(seen[-1]["landmarks"][0]) == 4
+    assert seen[-1]["landmarks"][0][:2] == pytest.approx(messages[39]["landmarks"][0][:2], abs=0.1)
+    assert not any("landmarks" in r for r in replies)
+    # Otherwise the same message (a follower's slow outbox may carry events along).
+    mine = next(r for r in replies if r["seq"] == seen[-1]["seq"])
+    skip = ("landmarks", "events")
+    assert {k: v for k, v in seen[-1].items() if k not in skip} == {
+        k: v for k, v in mine.items() if k not in skip
+    }
+
+
+def test_a_follower_who_joins_late_gets_the_last_frame_with_landmarks(
+    fast_server: BackgroundServer, shared_data: Path
+) -> None:
+    """Nobody follows: the frames carry no landmark rows at all (the page has its own). A
+    therapist who joins then still sees the skeleton of the last frame in the hello."""
+    _, messages = clip_messages(shared_data, "medflex/squat")
+    with open_device(fast_server) as ws:
+        hello = json.loads(ws.recv(timeout=20))
+        for m in messages[:10]:
+            ws.send(json.dumps(m))
+            assert "landmarks" not in reply(ws)
+        url = fast_server.url.replace("http://", "ws://") + f"/ws/follow/{hello['session_id']}"
+        with connect(url, max_size=None) as follower:
+            follow = json.loads(follower.recv(timeout=10))
+            assert follow["type"] == "follow" and follow["last_frame"]["seq"] == 9
+            rows = follow["last_frame"]["landmarks"]
+            assert len(rows) == 33 and len(rows[0]) == 4
+            ws.send(json.dumps(messages[10]))
+            assert "landmarks" not in reply(ws)
+            msg = json.loads(follower.recv(timeout=10))
+            while msg["type"] != "frame":
+                msg = json.loads(follower.recv(timeout=10))
+            assert msg["seq"] == 10 and len(msg["landmarks"]) == 33
 
 
 # ---- hostile landmark messages ------------------------------------------------------------
@@ -210,7 +245,7 @@ def test_no_person_is_a_frame_without_landmarks(fast_server: BackgroundServer) -
         json.loads(ws.recv(timeout=20))
         ws.send(json.dumps({**good(1, 0.1), "landmarks": None}))
         msg = reply(ws)
-        assert msg["type"] == "frame" and msg["landmarks"] is None and math.isfinite(msg["t"])
+        assert msg["type"] == "frame" and "landmarks" not in msg and math.isfinite(msg["t"])
 
 
 def test_modes_do_not_mix(fast_server: BackgroundServer) -> None:

@@ -80,3 +80,74 @@ def test_the_outbox_drops_old_frames_in_constant_time_and_bounds_the_rest() -> N
     assert box.closed is None
     box.put({"type": "pong", "t": 99})  # the reader stopped reading
     assert box.closed is not None and box.closed.code == 1008
+
+
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 32 + [[0.5, 0.5, 0.0]]}, "Landmark 32 must be"),
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 7 + [[0.5, "0.5", 0.0, 1.0]] * 26}, "Landmark 7"),
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 32 + [[0.5, 0.5, 0.0, False]]}, "Landmark 32"),
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 32 + [[0.5, 2.01, 0.0, 1.0]]}, "x and y"),
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 32 + [[0.5, 0.5, 10.5, 1.0]]}, "z must"),
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 32 + [[0.5, 0.5, 0.0, 1.01]]}, "visibility"),
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 32 + [[0.5, 0.5, float("nan"), 1.0]]}, "finite"),
+        ({"landmarks": [[0.5, 0.5, 0.0, 1.0]] * 32 + [[10**400, 0.5, 0.0, 1.0]]}, "ordinary"),
+    ],
+)
+def test_the_vectorised_checks_still_say_which_landmark_and_which_range(
+    over: dict[str, Any], reason: str
+) -> None:
+    """The common case is checked in a few array steps; a refusal still names the problem."""
+    with pytest.raises(BadLandmarks, match=reason) as bad:
+        check_landmarks(msg(**over))
+    assert bad.value.seq == 3
+
+
+def test_edges_of_the_ranges_are_accepted() -> None:
+    rows = [[-1.0, 2.0, -10.0, 0.0], [2.0, -1.0, 10, 1]] + [[0, 0, 0, 1]] * 31
+    checked = check_landmarks(msg(landmarks=rows))
+    assert checked.landmarks is not None
+    assert checked.landmarks[:2].tolist() == [[-1, 2, -10, 0], [2, -1, 10, 1]]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"type":"ping","t":NaN}', "finite"),
+        ('{"type":"ping","t":Infinity}', "finite"),
+        ('{"type":"ping","t":-1E400}', "finite"),
+        ('{"type":"ping"', "JSON objects"),
+        ("[1, 2]", '"type"'),
+        ('"ping"', '"type"'),
+        ('{"type": 3}', '"type"'),
+        ("[" * 1100 + "]" * 1100, "nested"),
+    ],
+)
+def test_refusals_read_the_same_with_the_fast_parser(text: str, reason: str) -> None:
+    """orjson reads messages; what it refuses is explained in the standard decoder's words."""
+    answer = parse_message(text, 100_000)
+    assert isinstance(answer, str) and reason in answer
+
+
+def test_what_only_the_standard_decoder_takes_is_still_a_message() -> None:
+    # A lone UTF-16 surrogate: orjson refuses it, JSON allows it (a page's odd string).
+    assert parse_message('{"type":"client_error","message":"\\ud800"}', 1000) == {
+        "type": "client_error",
+        "message": "\ud800",
+    }
+    assert parse_message('"\\ud800"', 1000) == 'A message needs a string "type" field.'
+    big = parse_message('{"type":"ping","t":123456789012345678901234567890}', 1000)
+    assert isinstance(big, dict) and echo_number(big["t"]) in (None, 1.2345678901234568e29)
+
+
+def test_a_device_pages_outbox_sends_frames_without_landmarks() -> None:
+    from coach.sinks import FrameInfo
+
+    frame = {"type": "frame", "seq": 1, "landmarks": [[0.5, 0.5, 1.0, 0.0]] * 33, "events": []}
+    page, follower = Outbox(landmarks=False), Outbox()
+    for box in (page, follower):
+        box.frame(0.0, None, FrameInfo(message=frame))
+    assert "landmarks" not in page._items[0].item  # type: ignore[union-attr]
+    assert follower._items[0].item is frame  # type: ignore[union-attr]
+    assert "landmarks" in frame  # the shared message itself is not changed
