@@ -59,6 +59,7 @@ function onFollow(msg) {
   setText($("exercise-name"), msg.exercise.name);
   document.title = `Following: ${msg.exercise.name} – Coach`;
   setupReadouts(msg.exercise);
+  setVideo(msg.video === true);
   showAlert("");
   setText($("rep-count"), String(msg.exercise.kind === "hold" ? msg.summary.holds_completed : msg.rep_count));
   if (msg.last_frame) render(msg.last_frame);
@@ -79,10 +80,18 @@ function onFrame(msg) {
   }
 }
 
+/** Whether the patient's video comes along: told on joining (`follow`) and on each change. */
+function setVideo(on) {
+  state.videoOn = on;
+  if (!on) videoLayer.getContext("2d").clearRect(0, 0, videoLayer.width, videoLayer.height);
+  setText($("video-note"), on
+    ? "The patient is sharing their video: you see it under the stick figure."
+    : "Stick figure only: the patient's video is not sent unless they choose to share it.");
+}
+
 function onStatus(msg) {
   if (msg.video !== undefined) {
-    state.videoOn = msg.video;
-    if (!msg.video) videoLayer.getContext("2d").clearRect(0, 0, videoLayer.width, videoLayer.height);
+    setVideo(msg.video === true);
     addLog(msg.video ? "Patient is sharing video" : "Patient stopped sharing video");
   }
   if (!msg.patient) return;
