@@ -65,7 +65,9 @@ def test_a_follower_joining_first_hears_video_is_off_until_shared(
             assert recv_type(therapist, "status")["video"] is True
 
 
-@pytest.mark.parametrize("share_first", [True, False], ids=["share-then-follow", "follow-then-share"])
+@pytest.mark.parametrize(
+    "share_first", [True, False], ids=["share-then-follow", "follow-then-share"]
+)
 def test_the_follow_page_shows_the_video_in_either_order(
     playwright: Any,  # noqa: F811
     live_server: BackgroundServer,
@@ -88,7 +90,9 @@ def test_the_follow_page_shows_the_video_in_either_order(
             recv_type(patient, "followers")
             if not share_first:
                 _share(patient)
-                _wait_js(page, "document.getElementById('video-note').textContent.includes('sharing')")
+                _wait_js(
+                    page, "document.getElementById('video-note').textContent.includes('sharing')"
+                )
             for data in frames[1:40]:
                 send_frame(patient, data)
                 if page.evaluate(VIDEO_PAINTED):
