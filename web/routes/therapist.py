@@ -10,11 +10,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from coach.live import LiveSession, SessionRegistry
+from coach.review.prescription import clinical_words
 from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
 from coach.store.store import ProgramError
-from web.routes.deps import StoreDep, TherapistDep, TherapistsPatientDep
+from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
 
 router = APIRouter()
@@ -46,15 +48,63 @@ def _references_of(store: Store, patient_id: int) -> list[dict[str, Any]]:
     return out
 
 
+def live_now(registry: SessionRegistry, patients: dict[int, Any]) -> list[dict[str, Any]]:
+    """The live sessions of these patients whose patient is connected now, newest first."""
+    out = []
+    for s in registry.sessions():
+        if s.patient_id in patients and s.connected and not s.ended:
+            out.append(
+                {
+                    "patient": patients[s.patient_id],
+                    "session_id": s.id,
+                    "exercise": s.info["name"],
+                    "since": s.created_at,
+                    "getting_ready": s.stage == "setup",
+                }
+            )
+    return sorted(out, key=lambda r: r["since"], reverse=True)
+
+
 @router.get("/therapist", include_in_schema=False)
-def therapist_home(request: Request, who: TherapistDep, store: StoreDep) -> HTMLResponse:
+def therapist_home(
+    request: Request, who: TherapistDep, store: StoreDep, registry: RegistryDep
+) -> HTMLResponse:
     patients = store.patients_of(who.user_id or -1)
     rows = []
     for p in patients:
         sessions = store.sessions_of(p.id, limit=50)
         last = sessions[0].started_at if sessions else None
         rows.append({"patient": p, "sessions": len(sessions), "last": last})
-    return render(request, "therapist.html", who, rows=rows, error=None)
+    live = live_now(registry, {p.id: p for p in patients})
+    return render(request, "therapist.html", who, rows=rows, live=live, error=None)
+
+
+def _followed(registry: SessionRegistry, store: Store, who: Any, session_id: str) -> LiveSession:
+    """A live session of one of this therapist's patients (404 otherwise, same words)."""
+    session = registry.get(session_id)
+    if (
+        session is None
+        or session.patient_id is None
+        or store.patient_visible_to(who, session.patient_id) is None
+    ):
+        raise HTTPException(404, "No such live session of your patients.")
+    return session
+
+
+@router.get("/api/live/{session_id}/patient")
+def followed_patient(
+    session_id: str, who: TherapistDep, store: StoreDep, registry: RegistryDep
+) -> dict[str, Any]:
+    """For the follow page: whose session this is and what was prescribed for it."""
+    session = _followed(registry, store, who, session_id)
+    patient = store.patient(session.patient_id or -1)
+    assert patient is not None
+    item = next((i for i in store.program(patient.id) if i.exercise_id == session.info["id"]), None)
+    return {
+        "patient": {"id": patient.id, "name": patient.name, "page": f"/patients/{patient.id}"},
+        "exercise": session.info["name"],
+        "prescription": clinical_words(item) if item is not None else None,
+    }
 
 
 @router.post("/therapist/patients", include_in_schema=False)
