@@ -11,11 +11,12 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coach.live import LiveSession, SessionRegistry
-from coach.review.prescription import clinical_words
+from coach.review.prescription import clinical_words, dose_words
 from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
 from coach.store.store import ProgramError
+from web.qr import qr_svg
 from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
 
@@ -143,6 +144,10 @@ def patient_page(
     new_link: str = "",
 ) -> HTMLResponse:
     ctx = patient_context(store, patient)
+    base_url = str(request.base_url).rstrip("/")
+    link_qr = ""
+    if new_link and _own_link(store, patient.id, new_link):
+        link_qr = qr_svg(f"{base_url}/p/{new_link}", f"QR code of {patient.name}'s personal link")
     return render(
         request,
         "patient.html",
@@ -152,7 +157,49 @@ def patient_page(
         new_link=new_link,
         jobs=store.jobs_of(patient.id),
         references=_references_of(store, patient.id),
-        base_url=str(request.base_url).rstrip("/"),
+        base_url=base_url,
+        link_qr=link_qr,
+    )
+
+
+def _own_link(store: Store, patient_id: int, token: str) -> bool:
+    link = store.resolve_link(token) if 0 < len(token) <= 200 else None
+    return link is not None and link.patient_id == patient_id
+
+
+@router.get("/patients/{patient_id}/handout", include_in_schema=False)
+def handout(
+    request: Request,
+    who: TherapistDep,
+    patient: TherapistsPatientDep,
+    store: StoreDep,
+    link: str = "",
+) -> HTMLResponse:
+    """A printable page for the patient: their link (and its QR code) and program in plain
+    words, large type. Only for a link of this patient that is still valid."""
+    if not _own_link(store, patient.id, link):
+        raise HTTPException(404, "No such personal link: create a new one on the patient's page.")
+    url = f"{str(request.base_url).rstrip('/')}/p/{link}"
+    names = exercise_names()
+    items = []
+    for item in store.program(patient.id):
+        ex = load_exercise(item.exercise_id)
+        items.append(
+            {
+                "name": names.get(item.exercise_id, item.exercise_id),
+                "dose": dose_words(item),
+                "how": getattr(ex, "instructions", "") if ex is not None else "",
+                "notes": (item.notes or "").strip(),
+            }
+        )
+    return render(
+        request,
+        "handout.html",
+        who,
+        patient=patient,
+        url=url,
+        qr=qr_svg(url, "QR code of your personal link: scan it with your phone's camera"),
+        items=items,
     )
 
 
