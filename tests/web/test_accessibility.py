@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 import pytest
-from websockets.sync.client import connect
 
 from tests.web.axe import axe_source, serious_violations
 from tests.web.conftest import Review
 from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401
+from tests.web.test_follow_page import _patient_socket
 from tests.web.test_review import squat_session  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -80,13 +80,7 @@ def test_no_serious_or_critical_violations_on_any_page(
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
 
-        ws_base = u.replace("http://", "ws://")
-        cookie = review.cookie("pat.a")
-        with connect(
-            f"{ws_base}/ws/live?exercise=squat",
-            additional_headers={"Cookie": f"coach_session={cookie}"},
-            open_timeout=30,
-        ) as live:
+        with _patient_socket(review) as live:
             live_id = json.loads(live.recv(timeout=30))["session_id"]
             found += _check(
                 ther,
