@@ -76,6 +76,8 @@ def test_no_serious_or_critical_violations_on_any_page(
         found += _check(ther, axe, f"{u}/patients/{pid}?new_link={token}")
         found += _check(ther, axe, f"{u}/patients/{pid}/handout?link={token}")
         found += _check(ther, axe, f"{u}/sessions/{sid}")
+        found += _check(ther, axe, f"{u}/protocols")
+        found += _check(ther, axe, f"{u}/patients/{pid}/protocols")
         found += _check(ther, axe, f"{u}/sessions/{sid}/report")
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
