@@ -6,17 +6,28 @@ the values and citations come from exercises/norms/*.toml, never from this modul
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coach.errors import NoPersonFound
+from coach.offline import protocols as p
 from coach.offline.protocols import PROTOCOLS
+from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
-from scoring.protocols import Norms
-from web.routes.deps import StoreDep, TherapistDep, TherapistsPatientDep
+from scoring.protocols import NormError, Norms, ProtocolResult
+from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import render
+from web.routes.uploads import _refused, checked_video, receive_video  # refused as uploads are
+from web.uploads import (
+    UploadRefused,
+    without_paths,
+)
 
 router = APIRouter()
 
@@ -62,11 +73,91 @@ def protocols_page(request: Request, who: TherapistDep) -> HTMLResponse:
     return render(request, "protocols.html", who, tests=norms_overview(), patient=None, results=[])
 
 
-@router.get("/patients/{patient_id}/protocols", include_in_schema=False)
-def patient_protocols(
-    request: Request, who: TherapistDep, patient: TherapistsPatientDep, store: StoreDep
+def _age(patient: Patient) -> int | None:
+    return date.today().year - patient.birth_year if patient.birth_year else None
+
+
+# The tests one video can score on the web (four-stage balance takes one video per stage:
+# `coach protocol four-stage-balance` on the command line).
+WEB_TESTS = ("single-leg-stance", "five-times-sit-to-stand", "chair-stand", "rom")
+
+
+def web_runner(name: str, fields: dict[str, str], patient: Patient) -> Callable[[Any], Any]:
+    """The run function for a test chosen in the form; UploadRefused says what is missing."""
+    age, sex = _age(patient), patient.sex
+    if name == "single-leg-stance":
+        side = fields.get("side", "")
+        if side not in ("left", "right"):
+            raise UploadRefused("Single-leg stance: choose the leg stood on (left or right).")
+        return lambda track: p.run_single_leg_stance(track, side=side, age=age)
+    if name == "five-times-sit-to-stand":
+        return lambda track: p.run_five_times_sit_to_stand(track, age=age)
+    if name == "chair-stand":
+        try:
+            load_norms("chair_stand_30s").band(age, sex)
+        except NormError as exc:
+            raise UploadRefused(f"{exc} (fill it in on the patient's record).") from None
+        return lambda track: p.run_chair_stand(track, age=age or 0, sex=sex or "")
+    if name == "rom":
+        joint, movement = fields.get("joint", ""), fields.get("movement", "flexion")
+        if (joint, movement) not in p.ROM_MOVEMENTS:
+            raise UploadRefused(
+                "Range of motion: choose shoulder flexion, abduction or knee flexion."
+            )
+        return lambda track: p.run_rom(track, joint=joint, movement=movement, sex=sex)
+    raise UploadRefused(f"Choose a test ({', '.join(WEB_TESTS)}).")
+
+
+def _score(path: Path, shown: str, runner: Callable[[Any], Any]) -> ProtocolResult:
+    """Pose over the whole video, then the test's scoring; the upload is removed either way."""
+    from pose.sources import SourceError
+
+    try:
+        return runner(p.track_from_video(path))
+    except (SourceError, NoPersonFound, NormError, ValueError) as exc:
+        raise UploadRefused(without_paths(str(exc), path, shown)) from None
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.post("/patients/{patient_id}/protocols/run", include_in_schema=False)
+async def run_protocol(
+    request: Request,
+    who: TherapistDep,
+    patient: TherapistsPatientDep,
+    store: StoreDep,
+    jobs: JobsDep,
+) -> Response:
+    """Run a clinical test on an uploaded video and store the result (checked like any
+    upload; scored on the analysis thread, so the page waits for the result)."""
+    received = await receive_video(request, jobs)
+    if isinstance(received, Response):
+        return received
+    dest = received.path
+    try:
+        name = received.fields.get("protocol", "")
+        runner = web_runner(name, received.fields, patient)
+        dest, shown = await checked_video(received)
+        result = await asyncio.wrap_future(jobs.run_exclusive(_score, dest, shown, runner))
+    except UploadRefused as exc:
+        if dest is not None:
+            dest.unlink(missing_ok=True)
+        if "text/html" in request.headers.get("accept", ""):
+            page = _results_page(request, who, patient, store, error=str(exc))
+            page.status_code = exc.status
+            return page
+        return _refused(exc)
+    except BaseException:
+        if dest is not None:
+            dest.unlink(missing_ok=True)
+        raise
+    row = store.add_protocol_result(patient.id, name, result.to_json())
+    return RedirectResponse(f"/patients/{patient.id}/protocols#result-{row.id}", status_code=303)
+
+
+def _results_page(
+    request: Request, who: Any, patient: Patient, store: Any, error: str | None = None
 ) -> HTMLResponse:
-    age = date.today().year - patient.birth_year if patient.birth_year else None
     results = [
         {"row": r, "result": r.result or {}}
         for r in sorted(
@@ -79,6 +170,15 @@ def patient_protocols(
         who,
         tests=norms_overview(),
         patient=patient,
-        age=age,
+        age=_age(patient),
         results=results,
+        web_tests=WEB_TESTS,
+        error=error,
     )
+
+
+@router.get("/patients/{patient_id}/protocols", include_in_schema=False)
+def patient_protocols(
+    request: Request, who: TherapistDep, patient: TherapistsPatientDep, store: StoreDep
+) -> HTMLResponse:
+    return _results_page(request, who, patient, store)
