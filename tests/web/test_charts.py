@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from web.charts import COLORS, line_chart
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -51,3 +53,16 @@ def test_sides_differ_by_shape_and_never_use_the_fault_red() -> None:
     left = {el.tag for el in root.iter() if el.get("data-series") == "left"}
     right = {el.tag for el in root.iter() if el.get("data-series") == "right"}
     assert left and right and left != right
+
+
+def test_times_are_shown_in_the_clinics_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timezone
+
+    from web.routes.pages import clinic_time
+
+    when = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+    monkeypatch.setenv("COACH_TIMEZONE", "Europe/Paris")
+    assert clinic_time(when) == "2026-07-01 14:00 CEST"
+    monkeypatch.setenv("COACH_TIMEZONE", "Not/AZone")
+    assert clinic_time(when).startswith("2026-07-01")  # the server's zone instead
+    assert clinic_time(None) == "–"

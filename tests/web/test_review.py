@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,10 @@ def test_session_page_plot_exports_and_report(review: Review, squat_session: str
         assert {"trunk_lean", "incomplete_range", "too_fast"} <= set(data["reps"][0]["features"])
         report = c.get(f"/sessions/{squat_session}/report").text
         assert "Alice Patient" in report and "/static/report.css" in report and "2 reps" in report
+        # A trend chart of this exercise, local time with its zone, no internal fault ids.
+        assert 'data-testid="report-trend"' in report and "peak range per session" in report
+        assert re.search(r"\d\d:\d\d [A-Z+\-0-9]+ · ", report)  # the time with its zone
+        assert not re.search(r"<td>[a-z]+_[a-z_]+</td>", report)
         replay = c.get(f"/sessions/{squat_session}/replay.json").json()
         assert 80 < len(replay["frames"]) <= 160  # thinned to 15 fps
         assert sum(f is not None for f in replay["frames"]) > 100

@@ -28,11 +28,28 @@ def _fmt(v: Any, digits: int = 0) -> str:
     return f"{v:.{digits}f}"
 
 
+def clinic_time(d: Any) -> str:
+    """A stored (UTC) time in the clinic's time zone with its name: `COACH_TIMEZONE` (an IANA
+    name such as Europe/Paris), else the server's own zone. Pages and the printed report show
+    local time, never bare UTC."""
+    if not d:
+        return "–"
+    import os
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = os.environ.get("COACH_TIMEZONE", "").strip()
+    try:
+        local = aware(d).astimezone(ZoneInfo(name)) if name else aware(d).astimezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        local = aware(d).astimezone()
+    return local.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
 def review_templates() -> Jinja2Templates:
     """The review pages' templates with their number and date filters (one per app)."""
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     templates.env.filters["num"] = _fmt
-    templates.env.filters["when"] = lambda d: aware(d).strftime("%Y-%m-%d %H:%M") if d else "–"
+    templates.env.filters["when"] = clinic_time
     return templates
 
 

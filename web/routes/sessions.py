@@ -16,8 +16,9 @@ from coach.errors import ReferenceRefused
 from coach.review import exports
 from coach.review.progress import symmetry_index
 from coach.review.references import set_reference_from_session
+from coach.store import Store
 from coach.store.models import ExerciseSession
-from coach.store.store import SessionFrames
+from coach.store.store import SessionFrames, aware
 from web.charts import time_plot
 from web.routes.deps import (
     IdentityDep,
@@ -26,7 +27,7 @@ from web.routes.deps import (
     VisibleSessionDep,
     visible_session,
 )
-from web.routes.pages import load_exercise, render
+from web.routes.pages import load_exercise, range_charts, render
 
 router = APIRouter()
 
@@ -154,7 +155,21 @@ def session_report(
         best_rom=max(roms) if roms else None,
         over_limit_count=sum(1 for r in row.reps if r.over_limit),
         printed=datetime.now(timezone.utc),
+        fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
+        trend=_trend(store, row),
     )
+
+
+def _trend(store: Store, row: Any) -> str:
+    """The report's chart: this exercise's peak range per session up to this one, with the
+    prescribed target and limit."""
+    sessions = [
+        s
+        for s in store.sessions_of(row.patient_id)
+        if s.exercise_id == row.exercise_id and aware(s.started_at) <= aware(row.started_at)
+    ]
+    charts = range_charts(sessions, store.program(row.patient_id))
+    return charts[0] if charts else ""
 
 
 @router.get("/sessions/{session_id}/reps.csv", include_in_schema=False)
