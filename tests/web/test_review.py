@@ -113,7 +113,12 @@ def test_session_page_plot_exports_and_report(review: Review, squat_session: str
         html = c.get(f"/sessions/{squat_session}").text
         assert 'data-testid="rep-total">2<' in html
         assert html.count('class="rep-span"') == 2  # rep boundaries on the angle plot
-        assert "Left / right" in html and "Symmetry index" in html
+        # A side view measures one side only: no Left / right table of dashes (issue 12).
+        assert "Left / right" not in html and 'data-testid="lr-table"' not in html
+        # Smoothness in words with the SPARC number on hover; no internal fault ids.
+        assert 'data-testid="smoothness-key"' in html and 'title="SPARC -' in html
+        assert re.search(r'data-sparc="[^"]+">(smoother|usual|less smooth)<', html)
+        assert not re.search(r"<td>[a-z]+_[a-z_]+</td>", html)
         reps = list(csv.DictReader(io.StringIO(c.get(f"/sessions/{squat_session}/reps.csv").text)))
         assert [r["index"] for r in reps] == ["1", "2"]
         assert all(float(r["rom_deg"]) > 40 for r in reps)

@@ -123,8 +123,10 @@ def session_page(
         exercise_name=exercise.name if exercise else row.exercise_id,
         reps=exports.rep_rows(row),
         plot=plot,
-        comparison=comp,
+        comparison=comp if lefts and rights else [],  # a one-side view: no empty table
         overall_si=overall_si,
+        smooth=_smoothness_words(exports.rep_rows(row)),
+        fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
         frames=len(frames.t),
         current_reference=store.reference_row(row.patient_id, row.exercise_id),
         reference_set=reference == "set",
@@ -158,6 +160,25 @@ def session_report(
         fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
         trend=_trend(store, row),
     )
+
+
+def _smoothness_words(reps: list[dict[str, Any]]) -> dict[int, str]:
+    """Each rep's smoothness (SPARC, negative; nearer 0 is smoother) in three steps against
+    this session's median rep: a comparison within the session, not a clinical norm."""
+    values = [float(r["sparc"]) for r in reps if r.get("sparc") is not None]
+    if len(values) < 2:
+        return {}
+    median = float(np.median(values))
+    margin = max(0.1, abs(median) * 0.1)
+    out = {}
+    for r in reps:
+        v = r.get("sparc")
+        if v is None:
+            continue
+        out[r["index"]] = (
+            "smoother" if v > median + margin else "less smooth" if v < median - margin else "usual"
+        )
+    return out
 
 
 def _trend(store: Store, row: Any) -> str:
