@@ -217,20 +217,25 @@ def fetch(
     *,
     root: Path | None = None,
     progress: Progress | None = None,
+    folder_name: str = FOLDER,
+    package: str = PACKAGE,
+    version: str = VERSION,
 ) -> FetchResult:
-    """Make `<root>/mediapipe-pose/` a verified unpack of the tarball at `url`.
+    """Make `<root>/<folder_name>/` (default mediapipe-pose) a verified unpack of the tarball
+    at `url`. Another pinned npm package goes through the same checks by naming its folder,
+    package and version (the browser tests fetch axe-core this way).
 
     Idempotent: a folder already verified against `integrity` is left alone. Otherwise the
     tarball is downloaded to a temporary file, its digest compared with `integrity` (refused on
     a mismatch, leaving nothing behind), unpacked into a temporary folder next to the target,
     stamped and only then renamed into place, so a half-done fetch is never taken as done.
     """
-    folder = pose_dir(root)
+    folder = (root if root is not None else vendor_root()) / folder_name
     algo, expected = _parse_integrity(integrity)
     if verify(folder, integrity):
         return FetchResult(folder, False, sorted(read_stamp(folder)["files"]))  # type: ignore[index]
     folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{FOLDER}.", dir=folder.parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{folder_name}.", dir=folder.parent))
     try:
         tarball = work / "package.tgz"
         with tarball.open("wb") as out:
@@ -238,13 +243,13 @@ def fetch(
         if digest != expected:
             got = f"{algo}-{base64.b64encode(digest).decode()}"
             raise AssetError(
-                f"{url} is not the pinned {PACKAGE} {VERSION}: integrity {got} != {integrity}; "
+                f"{url} is not the pinned {package} {version}: integrity {got} != {integrity}; "
                 "refused (a corrupted download, a proxy rewriting it, or a different file)"
             )
         unpacked = work / "package"
         unpacked.mkdir()
         files = _unpack(tarball, unpacked)
-        stamp = {"package": PACKAGE, "version": VERSION, "url": url, "integrity": integrity}
+        stamp = {"package": package, "version": version, "url": url, "integrity": integrity}
         (unpacked / STAMP).write_text(json.dumps({**stamp, "files": files}, indent=1))
         if folder.exists():  # an older or broken unpack: replace it
             shutil.rmtree(folder)

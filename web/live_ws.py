@@ -438,6 +438,9 @@ async def follower_socket(
         "summary": session.summary(),
         "last_frame": session.last_message,
         "recent_events": session.events[-50:],
+        # Fault ids in words, so the therapist's log says "Keep your knees over your toes",
+        # not "knee_valgus".
+        "fault_words": {f.id: f.message for f in getattr(session.exercise, "faults", [])},
     }
     pump: asyncio.Task[None] | None = None
     try:

@@ -395,6 +395,11 @@ class AnalysisJobs:
             )
         return job.id
 
+    def run_exclusive(self, fn: Any, *args: Any) -> Any:
+        """Run `fn(*args)` on the analysis thread (a Future): a clinical test on an upload
+        then waits its turn, so one pose model at a time runs next to the live sessions."""
+        return self._pool.submit(fn, *args)
+
     def clean_up_orphans(self, min_age_s: float = 0.0) -> list[str]:
         """At start-up (after `Store.mark_interrupted`): delete the files a crash left in
         `uploads/`: partial uploads and the videos of jobs that are not running; a video the

@@ -102,7 +102,7 @@ def _runner(name: str, args: argparse.Namespace) -> Runner:
         movement = args.movement or "flexion"
         if (args.joint, movement) not in p.ROM_MOVEMENTS:
             raise UsageError(f"no range-of-motion test for {args.joint} {movement}")
-        return lambda tracks: p.run_rom(tracks[0], joint=args.joint, movement=movement)
+        return lambda tracks: p.run_rom(tracks[0], joint=args.joint, movement=movement, sex=sex)
     except NormError as exc:
         raise UsageError(str(exc)) from None
 

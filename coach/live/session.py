@@ -681,6 +681,7 @@ class LiveSession:
             "connected": self.connected,
             "ended": self.ended,
             "followers": len(self._followers),
+            "video": self._share_video,  # a follower who joins later must know it is on
             "restored": self.restored,
             "pose": self.pose,
         }

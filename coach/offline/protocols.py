@@ -38,7 +38,8 @@ PROTOCOLS: dict[str, str] = {
     "single-leg-stance": "time on one leg until touch-down, max 45 s (VIDEO --side [--age])",
     "four-stage-balance": "feet together, semi-tandem, tandem, one leg: 10 s each "
     "(one VIDEO per stage, in order; 1-4 videos)",
-    "rom": "peak shoulder or knee angle per side vs normal (VIDEO --joint [--movement])",
+    "rom": "peak shoulder or knee angle per side vs published values "
+    "(VIDEO --joint [--movement] [--sex])",
 }
 
 ROM_MOVEMENTS = {
@@ -228,7 +229,9 @@ def run_four_stage_balance(tracks: Sequence[Track]) -> ProtocolResult:
     return _with_track_warnings(res, *tracks)
 
 
-def run_rom(track: Track, *, joint: str, movement: str = "flexion") -> ProtocolResult:
+def run_rom(
+    track: Track, *, joint: str, movement: str = "flexion", sex: str | None = None
+) -> ProtocolResult:
     key = ROM_MOVEMENTS.get((joint, movement))
     if key is None:
         known = ", ".join(f"{j} {m}" for j, m in ROM_MOVEMENTS)
@@ -240,6 +243,7 @@ def run_rom(track: Track, *, joint: str, movement: str = "flexion") -> ProtocolR
         {"left": values[names[0]], "right": values[names[1]]},
         movement_id=key,
         norms=load_norms("range_of_motion"),
+        sex=sex,
     )
     return _with_track_warnings(res, track)
 
@@ -247,6 +251,8 @@ def run_rom(track: Track, *, joint: str, movement: str = "flexion") -> ProtocolR
 # -- text for the record ---------------------------------------------------------------------
 def _reference_text(key: str, value: object) -> str:
     """`normal_range: [10, 15]` -> "normal range 10-15"; `mean_s: 12.6` -> "mean 12.6 s"."""
+    if isinstance(value, list) and all(isinstance(v, dict) and "cite" in v for v in value):
+        return "; ".join(f"{v['kind']} {v['deg']:g} deg ({v['cite']})" for v in value)
     words = key.replace("_", " ")
     unit = ""
     for suffix, u in ((" s", " s"), (" deg", " deg")):
@@ -277,7 +283,7 @@ def format_result(result: ProtocolResult) -> str:
     if "sides" in m:
         for side, s in m["sides"].items():
             if s.get("peak_deg") is not None:
-                lines.append(f"  {side}: peak {s['peak_deg']:.0f} deg ({s['status']})")
+                lines.append(f"  {side}: peak {s['peak_deg']:.0f} deg")
             else:
                 lines.append(f"  {side}: not seen")
     if "stages" in m:

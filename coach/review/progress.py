@@ -33,12 +33,23 @@ def _finite(values: list[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None and math.isfinite(float(v))]
 
 
-def weekly_progress(
-    sessions: list[Any], weeks: int = 12, today: date | None = None
-) -> list[WeekStats]:
-    """One row per week for the last `weeks` weeks (oldest first), empty weeks included."""
-    today = today or datetime.now(timezone.utc).date()
+def first_week(today: date, weeks: int, since: date | None) -> date:
+    """The first week to show: `weeks` back from today, but never before `since` (the patient's
+    record or first session: weeks before they existed are not zeros)."""
     first = week_start(today) - timedelta(weeks=weeks - 1)
+    if since is not None:
+        first = max(first, min(week_start(since), week_start(today)))
+    return first
+
+
+def weekly_progress(
+    sessions: list[Any], weeks: int = 12, today: date | None = None, since: date | None = None
+) -> list[WeekStats]:
+    """One row per week for the last `weeks` weeks (oldest first, from `since` at the
+    earliest), empty weeks included."""
+    today = today or datetime.now(timezone.utc).date()
+    first = first_week(today, weeks, since)
+    weeks = (week_start(today) - first).days // 7 + 1
     rows = {first + timedelta(weeks=i): WeekStats(first + timedelta(weeks=i)) for i in range(weeks)}
     scores: dict[date, list[float]] = defaultdict(list)
     for s in sessions:
@@ -77,12 +88,18 @@ class AdherenceWeek:
 
 
 def adherence(
-    sessions: list[Any], days_per_week: int, weeks: int = 6, today: date | None = None
+    sessions: list[Any],
+    days_per_week: int,
+    weeks: int = 6,
+    today: date | None = None,
+    since: date | None = None,
 ) -> list[AdherenceWeek]:
-    """Days with at least one session, per week, against the prescribed days per week."""
+    """Days with at least one session, per week, against the prescribed days per week (from
+    `since`, the patient's record, at the earliest)."""
     today = today or datetime.now(timezone.utc).date()
     done = {aware(s.started_at).date() for s in sessions if s.reps or s.holds}
-    first = week_start(today) - timedelta(weeks=weeks - 1)
+    first = first_week(today, weeks, since)
+    weeks = (week_start(today) - first).days // 7 + 1
     out = []
     for i in range(weeks):
         start = first + timedelta(weeks=i)
@@ -96,3 +113,42 @@ def symmetry_index(left: float | None, right: float | None) -> float | None:
     if left is None or right is None or left + right <= 0:
         return None
     return abs(left - right) / ((left + right) / 2.0) * 100.0
+
+
+@dataclass
+class ExerciseTrend:
+    """One exercise's peak range per session and side, with the prescribed target and limit."""
+
+    exercise_id: str
+    dates: list[date] = field(default_factory=list)  # one per session with a measured rep
+    peaks: dict[str, list[float | None]] = field(default_factory=dict)  # side -> per session
+    target_deg: float | None = None
+    limit_deg: float | None = None
+
+
+def exercise_trends(sessions: list[Any], program: list[Any] = ()) -> list[ExerciseTrend]:  # type: ignore[assignment]
+    """Peak range of motion per exercise and side, one point per session (oldest first), so
+    that exercises are never merged and a new patient's chart starts at her first session."""
+    rx = {item.exercise_id: item for item in program}
+    by_ex: dict[str, ExerciseTrend] = {}
+    for s in sorted(sessions, key=lambda s: aware(s.started_at)):
+        peaks: dict[str, float] = {}
+        for rep in s.reps:
+            if rep.rom_deg is not None and math.isfinite(float(rep.rom_deg)):
+                side = rep.side or "both"
+                peaks[side] = max(peaks.get(side, float("-inf")), float(rep.rom_deg))
+        if not peaks:
+            continue
+        trend = by_ex.get(s.exercise_id)
+        if trend is None:
+            item = rx.get(s.exercise_id)
+            trend = by_ex[s.exercise_id] = ExerciseTrend(
+                s.exercise_id,
+                target_deg=getattr(item, "target_rom_deg", None),
+                limit_deg=getattr(item, "max_rom_deg", None),
+            )
+        n = len(trend.dates)
+        trend.dates.append(aware(s.started_at).date())
+        for side in set(trend.peaks) | set(peaks):
+            trend.peaks.setdefault(side, [None] * n).append(peaks.get(side))
+    return sorted(by_ex.values(), key=lambda t: t.exercise_id)

@@ -1,4 +1,4 @@
-"""Range of motion: the peak angle per side of one movement, against its normal end range.
+"""Range of motion: the peak angle per side of one movement, against its published values.
 
 The peak is taken on a running median (`window_s`) so that a single-frame spike of the pose
 estimate does not become the patient's range. Left and right are compared with each other too.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -43,19 +44,34 @@ def robust_peak(t: np.ndarray, angle: np.ndarray, window_s: float = 0.2) -> tupl
     return float(med[i]), float(tt[i + half])
 
 
+def references(norms: Norms, movement_id: str, sex: str | None = None) -> list[dict[str, Any]]:
+    """The published values of one movement, each with its citation; with `sex`, only the
+    values for that sex (and those for both)."""
+    refs = [dict(r) for r in movement(norms, movement_id).get("references", [])]  # type: ignore[union-attr]
+    return [r for r in refs if sex is None or r.get("sex") in (None, sex)]
+
+
+def _ref_label(r: Mapping[str, Any]) -> str:
+    return f"{r['kind']} {float(r['deg']):g} deg ({r['cite']})"
+
+
 def range_of_motion(
     t: np.ndarray,
     angles: Mapping[str, np.ndarray],
     *,
     movement_id: str,
     norms: Norms,
+    sex: str | None = None,
     window_s: float = 0.2,
 ) -> ProtocolResult:
-    """`angles` maps "left"/"right" to the movement's angle per frame (degrees, NaN unseen)."""
+    """`angles` maps "left"/"right" to the movement's angle per frame (degrees, NaN unseen).
+
+    Each side's peak is stated as a share of every published value (the active mean first);
+    there is no "limited" verdict and no asymmetry flag, as no source gives a cut-off for
+    either: the therapist compares with the other side and the patient's own earlier results.
+    """
     m = movement(norms, movement_id)
-    normal = float(m["normal_deg"])  # type: ignore[arg-type]
-    tol = norms.constant("tolerance_deg", 10.0)
-    asym = norms.constant("asymmetry_deg", 10.0)
+    refs = references(norms, movement_id, sex)
     t = np.asarray(t, float)
     sides: dict[str, dict[str, object]] = {}
     warnings: list[str] = []
@@ -68,41 +84,40 @@ def range_of_motion(
             sides[side] = {"peak_deg": None, "status": "not seen"}
             warnings.append(f"{side} side not seen: no {label} measured")
             continue
-        share = peak / normal
-        within = peak >= normal - tol
-        sides[side] = {
-            "peak_deg": peak,
-            "at_s": when,
-            "percent_of_normal": 100.0 * share,
-            "status": "within normal limits" if within else "limited",
-        }
-        verdicts.append(
-            f"{side} {peak:.0f} deg ({100 * share:.0f}% of normal): "
-            + ("within normal limits" if within else "limited")
-        )
+        shares = [
+            {
+                "kind": r["kind"],
+                "sex": r.get("sex"),
+                "cite": r["cite"],
+                "percent": 100.0 * peak / float(r["deg"]),
+            }
+            for r in refs
+        ]
+        sides[side] = {"peak_deg": peak, "at_s": when, "status": "measured", "of_reference": shares}
+        verdicts.append(f"{side} {peak:.0f} deg")
         seen = np.isfinite(a)
         if seen.any():
             warnings += lost_warnings(t, seen, f"{side} {m['joint']}", min_s=1.0)
     peaks = [s["peak_deg"] for s in sides.values() if s.get("peak_deg") is not None]
     diff = abs(float(peaks[0]) - float(peaks[1])) if len(peaks) == 2 else None  # type: ignore[arg-type]
     if diff is not None:
+        verdicts.append(f"left-right difference {diff:.0f} deg")
+    if peaks and refs:
+        best = max(float(p) for p in peaks)  # type: ignore[arg-type]
         verdicts.append(
-            f"left-right difference {diff:.0f} deg"
-            + (f" (over {asym:g} deg: asymmetric)" if diff > asym else "")
+            "; ".join(f"{100 * best / float(r['deg']):.0f}% of the {_ref_label(r)}" for r in refs)
         )
-    best = max((float(p) for p in peaks), default=None)  # type: ignore[arg-type]
+    if sex is None and any(r.get("sex") for r in refs):
+        warnings.append("patient's sex not given: compared with the values for men and women")
     return ProtocolResult(
         protocol=f"rom_{movement_id}",
         name=f"{norms.name}: {label}",
-        value=best,
+        value=max((float(p) for p in peaks), default=None),  # type: ignore[arg-type]
         unit=norms.unit,
         measured={"movement": movement_id, "sides": sides, "left_right_difference_deg": diff},
-        reference={
-            "normal_deg": normal,
-            "tolerance_deg": tol,
-            "asymmetry_deg": asym,
-        },
+        reference={"values": refs},
         source=norms.source,
         interpretation="; ".join(verdicts) if verdicts else f"no {label} measured",
         warnings=warnings,
+        patient={"sex": sex} if sex else {},
     )

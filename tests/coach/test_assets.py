@@ -87,6 +87,36 @@ def test_fetch_verifies_unpacks_and_stamps(http_dir: tuple[Path, str], tmp_path:
     assert seen and seen[-1][0] == (served / "pose.tgz").stat().st_size
 
 
+def test_another_pinned_package_gets_its_own_folder_and_stamp(
+    http_dir: tuple[Path, str], tmp_path: Path
+) -> None:
+    """How the browser tests fetch axe-core: same checks, its own folder, name and version."""
+    served, base = http_dir
+    integrity = make_tarball(served / "axe.tgz", {"package/axe.min.js": b"window.axe = {};"})
+    root = tmp_path / "vendor"
+    result = assets.fetch(
+        f"{base}/axe.tgz",
+        integrity,
+        root=root,
+        folder_name="axe-core",
+        package="axe-core",
+        version="4.11.0",
+    )
+    assert result.folder == root / "axe-core" and result.files == ["axe.min.js"]
+    stamp = assets.read_stamp(result.folder)
+    assert stamp is not None and (stamp["package"], stamp["version"]) == ("axe-core", "4.11.0")
+    assert leftovers(root) == ["axe-core"]  # the pose folder untouched
+    with pytest.raises(assets.AssetError, match="not the pinned axe-core 4.11.0"):
+        assets.fetch(
+            f"{base}/axe.tgz",
+            integrity[:-4] + "AAA=",
+            root=tmp_path / "other",
+            folder_name="axe-core",
+            package="axe-core",
+            version="4.11.0",
+        )
+
+
 def test_second_run_is_a_no_op_and_a_damaged_unpack_is_redone(
     http_dir: tuple[Path, str], tmp_path: Path
 ) -> None:

@@ -51,3 +51,23 @@ def test_a_malformed_file_names_itself(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"bad\.toml: .*reversed"):
         load_norms_file(bad)
+
+
+def test_rom_values_are_the_sourced_ones_and_carry_no_unsourced_allowance() -> None:
+    """Gill 2020 active means, AAOS/AMA end ranges, Soucie 2011 passive knee
+    (../shared/CLINICAL-NORMS.md); no tolerance or asymmetry threshold (no source found)."""
+    ref = load_norms("range_of_motion")
+    assert ref.constants == {}
+    got = {
+        (m["id"], r["kind"], r.get("sex")): r["deg"]
+        for m in ref.extra["movements"]
+        for r in m["references"]
+    }
+    assert got[("shoulder_flexion", "active mean", "male")] == 161.5
+    assert got[("shoulder_flexion", "active mean", "female")] == 158.5
+    assert got[("shoulder_abduction", "active mean", "male")] == 151.5
+    assert got[("shoulder_abduction", "active mean", "female")] == 149.7
+    assert got[("shoulder_flexion", "end range", None)] == 180.0
+    assert got[("knee_flexion", "end range", None)] == 150.0
+    assert got[("knee_flexion", "passive mean", "female")] == 141.9
+    assert all(r["cite"] for m in ref.extra["movements"] for r in m["references"])

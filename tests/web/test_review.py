@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,12 @@ def test_session_page_plot_exports_and_report(review: Review, squat_session: str
         html = c.get(f"/sessions/{squat_session}").text
         assert 'data-testid="rep-total">2<' in html
         assert html.count('class="rep-span"') == 2  # rep boundaries on the angle plot
-        assert "Left / right" in html and "Symmetry index" in html
+        # A side view measures one side only: no Left / right table of dashes (issue 12).
+        assert "Left / right" not in html and 'data-testid="lr-table"' not in html
+        # Smoothness in words with the SPARC number on hover; no internal fault ids.
+        assert 'data-testid="smoothness-key"' in html and 'title="SPARC -' in html
+        assert re.search(r'data-sparc="[^"]+">(smoother|usual|less smooth)<', html)
+        assert not re.search(r"<td>[a-z]+_[a-z_]+</td>", html)
         reps = list(csv.DictReader(io.StringIO(c.get(f"/sessions/{squat_session}/reps.csv").text)))
         assert [r["index"] for r in reps] == ["1", "2"]
         assert all(float(r["rom_deg"]) > 40 for r in reps)
@@ -128,6 +134,10 @@ def test_session_page_plot_exports_and_report(review: Review, squat_session: str
         assert {"trunk_lean", "incomplete_range", "too_fast"} <= set(data["reps"][0]["features"])
         report = c.get(f"/sessions/{squat_session}/report").text
         assert "Alice Patient" in report and "/static/report.css" in report and "2 reps" in report
+        # A trend chart of this exercise, local time with its zone, no internal fault ids.
+        assert 'data-testid="report-trend"' in report and "peak range per session" in report
+        assert re.search(r"\d\d:\d\d [A-Z+\-0-9]+ · ", report)  # the time with its zone
+        assert not re.search(r"<td>[a-z]+_[a-z_]+</td>", report)
         replay = c.get(f"/sessions/{squat_session}/replay.json").json()
         assert 80 < len(replay["frames"]) <= 160  # thinned to 15 fps
         assert sum(f is not None for f in replay["frames"]) > 100

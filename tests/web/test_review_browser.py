@@ -71,7 +71,9 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         therapist = browser.new_context().new_page()
         therapist.on("pageerror", lambda exc: errors.append(f"therapist: {exc}"))
         _sign_in(therapist, review, "ther.a")
-        therapist.click("text=Alice Patient")
+        # She is still on her page: the dashboard lists her as exercising now, too.
+        assert "Alice Patient" in _text(therapist, "[data-testid=live-now]")
+        therapist.click("[data-testid=patient-list] a:has-text('Alice Patient')")
         therapist.wait_for_selector("[data-testid=progress-charts] svg")
         therapist.click(f"a[href='/sessions/{session_id}']")
         assert _text(therapist, "[data-testid=rep-total]") == str(truth)
@@ -121,6 +123,9 @@ def test_therapist_uploads_a_video_and_watches_the_analysis_progress(
         assert _text(page, "[data-testid=rep-total]") == str(entry["ground_truth"]["reps"])
         # A wrong file type is explained on the page, not as a raw error.
         page.goto(f"{review.url}/patients/{review.pat_b.id}")
+        # No exercise is preselected (issue 12): the form asks for one first.
+        assert page.input_value("select[name=exercise_id]") == ""
+        page.select_option("select[name=exercise_id]", "squat")
         page.set_input_files(
             "input[name=video]",
             files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}],

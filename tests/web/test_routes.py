@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from coach.store import open_store
 from tests.web.conftest import Review
 from web.app import create_app
-from web.routes import auth, patient, sessions, therapist, uploads
+from web.routes import auth, patient, protocols, sessions, therapist, uploads
 from web.routes.deps import get_store
 
 AREAS: dict[ModuleType, set[tuple[str, str]]] = {
@@ -27,6 +27,8 @@ AREAS: dict[ModuleType, set[tuple[str, str]]] = {
         ("POST", "/patients/{patient_id}/links"),
         ("POST", "/patients/{patient_id}/links/{link_id}/revoke"),
         ("POST", "/patients/{patient_id}/references/{exercise_id}/remove"),
+        ("GET", "/patients/{patient_id}/handout"),
+        ("GET", "/api/live/{session_id}/patient"),
     },
     patient: {("GET", "/p/{token}"), ("GET", "/me"), ("GET", "/api/me/program")},
     sessions: {
@@ -39,6 +41,11 @@ AREAS: dict[ModuleType, set[tuple[str, str]]] = {
         ("GET", "/sessions/{session_id}/replay.json"),
     },
     uploads: {("POST", "/patients/{patient_id}/uploads"), ("GET", "/api/jobs/{job_id}")},
+    protocols: {
+        ("GET", "/protocols"),
+        ("GET", "/patients/{patient_id}/protocols"),
+        ("POST", "/patients/{patient_id}/protocols/run"),
+    },
 }
 
 
@@ -69,7 +76,7 @@ def test_each_area_is_its_own_router_mounted_by_create_app(app: FastAPI) -> None
     assert len({id(r) for r in routers}) == len(AREAS)
     for area, expected in AREAS.items():
         assert _method_paths(area.router.routes) == expected, area.__name__
-    assert sum(len(paths) for paths in AREAS.values()) == 22  # no route in two areas
+    assert sum(len(paths) for paths in AREAS.values()) == 27  # no route in two areas
 
     mounted = {(r.endpoint, m, r.path) for r in _api_routes(app.routes) for m in r.methods}
     for area in AREAS:

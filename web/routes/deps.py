@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from coach.live import SessionRegistry
 from coach.store import Store
 from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
@@ -34,7 +35,14 @@ def get_limiter(request: Request) -> access.LoginLimiter:
     return request.app.state.login_limiter
 
 
+def get_registry(request: Request) -> SessionRegistry:
+    """The app's live sessions (`app.state.registry`): the dashboard lists the ones of the
+    therapist's patients."""
+    return request.app.state.registry
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
+RegistryDep = Annotated[SessionRegistry, Depends(get_registry)]
 JobsDep = Annotated[AnalysisJobs, Depends(get_jobs)]
 LimiterDep = Annotated[access.LoginLimiter, Depends(get_limiter)]
 

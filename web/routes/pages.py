@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from coach.review.progress import adherence, weekly_progress
+from coach.review.progress import adherence, exercise_trends, weekly_progress
 from coach.store import Store
 from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
@@ -28,11 +28,28 @@ def _fmt(v: Any, digits: int = 0) -> str:
     return f"{v:.{digits}f}"
 
 
+def clinic_time(d: Any) -> str:
+    """A stored (UTC) time in the clinic's time zone with its name: `COACH_TIMEZONE` (an IANA
+    name such as Europe/Paris), else the server's own zone. Pages and the printed report show
+    local time, never bare UTC."""
+    if not d:
+        return "–"
+    import os
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = os.environ.get("COACH_TIMEZONE", "").strip()
+    try:
+        local = aware(d).astimezone(ZoneInfo(name)) if name else aware(d).astimezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        local = aware(d).astimezone()
+    return local.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
 def review_templates() -> Jinja2Templates:
     """The review pages' templates with their number and date filters (one per app)."""
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     templates.env.filters["num"] = _fmt
-    templates.env.filters["when"] = lambda d: aware(d).strftime("%Y-%m-%d %H:%M") if d else "–"
+    templates.env.filters["when"] = clinic_time
     return templates
 
 
@@ -58,12 +75,39 @@ def load_exercise(exercise_id: str) -> Any | None:
         return None
 
 
+def _since(patient: Patient, sessions: list[ExerciseSession]) -> Any:
+    """The patient's first day in the record (or first session, if earlier: imported data)."""
+    days = [aware(s.started_at).date() for s in sessions]
+    if patient.created_at is not None:
+        days.append(aware(patient.created_at).date())
+    return min(days) if days else None
+
+
+def range_charts(sessions: list[ExerciseSession], program: list[Any]) -> list[str]:
+    """One chart per exercise: peak range per session and side, the prescribed target and
+    limit as lines (never mixing exercises: a shoulder session is not a squat's range)."""
+    names = exercise_names()
+    out = []
+    for trend in exercise_trends(sessions, program):
+        labels = [d.strftime("%d %b") for d in trend.dates]
+        out.append(
+            line_chart(
+                f"{names.get(trend.exercise_id, trend.exercise_id)}: peak range per session",
+                labels,
+                trend.peaks,
+                "°",
+                lines={"target": trend.target_deg, "limit": trend.limit_deg},
+            )
+        )
+    return out
+
+
 def _progress_charts(
-    store: Store, patient_id: int, sessions: list[ExerciseSession]
-) -> dict[str, str]:
-    weeks = weekly_progress(sessions)
+    store: Store, patient: Patient, sessions: list[ExerciseSession], program: list[Any]
+) -> dict[str, Any]:
+    patient_id = patient.id
+    weeks = weekly_progress(sessions, since=_since(patient, sessions))
     labels = [w.start.strftime("%d %b") for w in weeks]
-    sides = sorted({s for w in weeks for s in w.peak_rom})
     tests = store.protocol_results(patient_id)
     test_series: dict[str, list[float | None]] = {}
     test_labels: list[str] = []
@@ -75,12 +119,7 @@ def _progress_charts(
         if isinstance(value, int | float):
             test_series[res.protocol][i] = float(value)
     return {
-        "rom": line_chart(
-            "Peak range of motion per side",
-            labels,
-            {s: [w.peak_rom.get(s) for w in weeks] for s in sides} or {"both": []},
-            "°",
-        ),
+        "rom": range_charts(sessions, program),
         "reps": line_chart("Reps completed", labels, {"reps": [w.reps for w in weeks]}),
         "score": line_chart("Mean form score", labels, {"score": [w.mean_score for w in weeks]}),
         "hold": line_chart("Best hold time", labels, {"hold": [w.best_hold_s for w in weeks]}, "s"),
@@ -98,7 +137,7 @@ def patient_context(store: Store, patient: Patient) -> dict[str, Any]:
         "program": program,
         "sessions": sessions,
         "names": exercise_names(),
-        "charts": _progress_charts(store, patient.id, sessions),
-        "adherence": adherence(sessions, per_week),
+        "charts": _progress_charts(store, patient, sessions, program),
+        "adherence": adherence(sessions, per_week, since=_since(patient, sessions)),
         "tests": store.protocol_results(patient.id),
     }

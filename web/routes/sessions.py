@@ -16,8 +16,9 @@ from coach.errors import ReferenceRefused
 from coach.review import exports
 from coach.review.progress import symmetry_index
 from coach.review.references import set_reference_from_session
+from coach.store import Store
 from coach.store.models import ExerciseSession
-from coach.store.store import SessionFrames
+from coach.store.store import SessionFrames, aware
 from web.charts import time_plot
 from web.routes.deps import (
     IdentityDep,
@@ -26,7 +27,7 @@ from web.routes.deps import (
     VisibleSessionDep,
     visible_session,
 )
-from web.routes.pages import load_exercise, render
+from web.routes.pages import load_exercise, range_charts, render
 
 router = APIRouter()
 
@@ -122,8 +123,10 @@ def session_page(
         exercise_name=exercise.name if exercise else row.exercise_id,
         reps=exports.rep_rows(row),
         plot=plot,
-        comparison=comp,
+        comparison=comp if lefts and rights else [],  # a one-side view: no empty table
         overall_si=overall_si,
+        smooth=_smoothness_words(exports.rep_rows(row)),
+        fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
         frames=len(frames.t),
         current_reference=store.reference_row(row.patient_id, row.exercise_id),
         reference_set=reference == "set",
@@ -154,7 +157,40 @@ def session_report(
         best_rom=max(roms) if roms else None,
         over_limit_count=sum(1 for r in row.reps if r.over_limit),
         printed=datetime.now(timezone.utc),
+        fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
+        trend=_trend(store, row),
     )
+
+
+def _smoothness_words(reps: list[dict[str, Any]]) -> dict[int, str]:
+    """Each rep's smoothness (SPARC, negative; nearer 0 is smoother) in three steps against
+    this session's median rep: a comparison within the session, not a clinical norm."""
+    values = [float(r["sparc"]) for r in reps if r.get("sparc") is not None]
+    if len(values) < 2:
+        return {}
+    median = float(np.median(values))
+    margin = max(0.1, abs(median) * 0.1)
+    out = {}
+    for r in reps:
+        v = r.get("sparc")
+        if v is None:
+            continue
+        out[r["index"]] = (
+            "smoother" if v > median + margin else "less smooth" if v < median - margin else "usual"
+        )
+    return out
+
+
+def _trend(store: Store, row: Any) -> str:
+    """The report's chart: this exercise's peak range per session up to this one, with the
+    prescribed target and limit."""
+    sessions = [
+        s
+        for s in store.sessions_of(row.patient_id)
+        if s.exercise_id == row.exercise_id and aware(s.started_at) <= aware(row.started_at)
+    ]
+    charts = range_charts(sessions, store.program(row.patient_id))
+    return charts[0] if charts else ""
 
 
 @router.get("/sessions/{session_id}/reps.csv", include_in_schema=False)

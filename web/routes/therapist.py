@@ -10,11 +10,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from coach.live import LiveSession, SessionRegistry
+from coach.review.prescription import clinical_words, dose_words
 from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
 from coach.store.store import ProgramError
-from web.routes.deps import StoreDep, TherapistDep, TherapistsPatientDep
+from web.qr import qr_svg
+from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
 
 router = APIRouter()
@@ -46,15 +49,63 @@ def _references_of(store: Store, patient_id: int) -> list[dict[str, Any]]:
     return out
 
 
+def live_now(registry: SessionRegistry, patients: dict[int, Any]) -> list[dict[str, Any]]:
+    """The live sessions of these patients whose patient is connected now, newest first."""
+    out = []
+    for s in registry.sessions():
+        if s.patient_id in patients and s.connected and not s.ended:
+            out.append(
+                {
+                    "patient": patients[s.patient_id],
+                    "session_id": s.id,
+                    "exercise": s.info["name"],
+                    "since": s.created_at,
+                    "getting_ready": s.stage == "setup",
+                }
+            )
+    return sorted(out, key=lambda r: r["since"], reverse=True)
+
+
 @router.get("/therapist", include_in_schema=False)
-def therapist_home(request: Request, who: TherapistDep, store: StoreDep) -> HTMLResponse:
+def therapist_home(
+    request: Request, who: TherapistDep, store: StoreDep, registry: RegistryDep
+) -> HTMLResponse:
     patients = store.patients_of(who.user_id or -1)
     rows = []
     for p in patients:
         sessions = store.sessions_of(p.id, limit=50)
         last = sessions[0].started_at if sessions else None
         rows.append({"patient": p, "sessions": len(sessions), "last": last})
-    return render(request, "therapist.html", who, rows=rows, error=None)
+    live = live_now(registry, {p.id: p for p in patients})
+    return render(request, "therapist.html", who, rows=rows, live=live, error=None)
+
+
+def _followed(registry: SessionRegistry, store: Store, who: Any, session_id: str) -> LiveSession:
+    """A live session of one of this therapist's patients (404 otherwise, same words)."""
+    session = registry.get(session_id)
+    if (
+        session is None
+        or session.patient_id is None
+        or store.patient_visible_to(who, session.patient_id) is None
+    ):
+        raise HTTPException(404, "No such live session of your patients.")
+    return session
+
+
+@router.get("/api/live/{session_id}/patient")
+def followed_patient(
+    session_id: str, who: TherapistDep, store: StoreDep, registry: RegistryDep
+) -> dict[str, Any]:
+    """For the follow page: whose session this is and what was prescribed for it."""
+    session = _followed(registry, store, who, session_id)
+    patient = store.patient(session.patient_id or -1)
+    assert patient is not None
+    item = next((i for i in store.program(patient.id) if i.exercise_id == session.info["id"]), None)
+    return {
+        "patient": {"id": patient.id, "name": patient.name, "page": f"/patients/{patient.id}"},
+        "exercise": session.info["name"],
+        "prescription": clinical_words(item) if item is not None else None,
+    }
 
 
 @router.post("/therapist/patients", include_in_schema=False)
@@ -93,6 +144,10 @@ def patient_page(
     new_link: str = "",
 ) -> HTMLResponse:
     ctx = patient_context(store, patient)
+    base_url = str(request.base_url).rstrip("/")
+    link_qr = ""
+    if new_link and _own_link(store, patient.id, new_link):
+        link_qr = qr_svg(f"{base_url}/p/{new_link}", f"QR code of {patient.name}'s personal link")
     return render(
         request,
         "patient.html",
@@ -102,7 +157,49 @@ def patient_page(
         new_link=new_link,
         jobs=store.jobs_of(patient.id),
         references=_references_of(store, patient.id),
-        base_url=str(request.base_url).rstrip("/"),
+        base_url=base_url,
+        link_qr=link_qr,
+    )
+
+
+def _own_link(store: Store, patient_id: int, token: str) -> bool:
+    link = store.resolve_link(token) if 0 < len(token) <= 200 else None
+    return link is not None and link.patient_id == patient_id
+
+
+@router.get("/patients/{patient_id}/handout", include_in_schema=False)
+def handout(
+    request: Request,
+    who: TherapistDep,
+    patient: TherapistsPatientDep,
+    store: StoreDep,
+    link: str = "",
+) -> HTMLResponse:
+    """A printable page for the patient: their link (and its QR code) and program in plain
+    words, large type. Only for a link of this patient that is still valid."""
+    if not _own_link(store, patient.id, link):
+        raise HTTPException(404, "No such personal link: create a new one on the patient's page.")
+    url = f"{str(request.base_url).rstrip('/')}/p/{link}"
+    names = exercise_names()
+    items = []
+    for item in store.program(patient.id):
+        ex = load_exercise(item.exercise_id)
+        items.append(
+            {
+                "name": names.get(item.exercise_id, item.exercise_id),
+                "dose": dose_words(item),
+                "how": getattr(ex, "instructions", "") if ex is not None else "",
+                "notes": (item.notes or "").strip(),
+            }
+        )
+    return render(
+        request,
+        "handout.html",
+        who,
+        patient=patient,
+        url=url,
+        qr=qr_svg(url, "QR code of your personal link: scan it with your phone's camera"),
+        items=items,
     )
 
 

@@ -7,6 +7,7 @@ checked first, then `web.uploads.receive_upload` streams the body under its limi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,6 +18,8 @@ from starlette.requests import ClientDisconnect
 from web.routes.deps import IdentityDep, JobsDep, StoreDep, TherapistsPatientDep
 from web.routes.pages import load_exercise
 from web.uploads import (
+    AnalysisJobs,
+    ReceivedUpload,
     UploadRefused,
     check_decodable,
     check_name,
@@ -34,11 +37,10 @@ def _refused(exc: UploadRefused) -> JSONResponse:
     )
 
 
-@router.post("/patients/{patient_id}/uploads", include_in_schema=False, response_model=None)
-async def upload(request: Request, patient: TherapistsPatientDep, jobs: JobsDep) -> Response:
-    patient_id = patient.id
+async def receive_video(request: Request, jobs: AnalysisJobs) -> ReceivedUpload | Response:
+    """The streamed multipart body (under the upload limits), or the response refusing it."""
     try:
-        received = await receive_upload(
+        return await receive_upload(
             request.stream(),
             request.headers.get("content-type", ""),
             request.headers.get("content-length"),
@@ -49,18 +51,33 @@ async def upload(request: Request, patient: TherapistsPatientDep, jobs: JobsDep)
         return _refused(exc)
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is listening; the partial file is gone
+
+
+async def checked_video(received: ReceivedUpload) -> tuple[Path, str]:
+    """The received file and the name to show, once the body arrived whole and the file is
+    named like a video and decodes (UploadRefused otherwise)."""
+    if received.refused is not None:
+        raise received.refused
+    if received.path is None or received.filename is None:
+        raise UploadRefused("Choose a video file to upload.")
+    name = check_name(received.filename)
+    await run_in_threadpool(check_decodable, received.path, name)
+    return received.path, name
+
+
+@router.post("/patients/{patient_id}/uploads", include_in_schema=False, response_model=None)
+async def upload(request: Request, patient: TherapistsPatientDep, jobs: JobsDep) -> Response:
+    patient_id = patient.id
+    received = await receive_video(request, jobs)
+    if isinstance(received, Response):
+        return received
     dest = received.path
     try:
         exercise_id = received.fields.get("exercise_id", "")
         exercise = load_exercise(exercise_id)
         if exercise is None:
             raise UploadRefused(f"Choose an exercise (unknown: {exercise_id[:80]!r}).")
-        if received.refused is not None:
-            raise received.refused
-        if dest is None or received.filename is None:
-            raise UploadRefused("Choose a video file to upload.")
-        name = check_name(received.filename)
-        await run_in_threadpool(check_decodable, dest, name)
+        dest, name = await checked_video(received)
         job_id = await run_in_threadpool(
             jobs.submit, patient_id, exercise, name, dest, bool(received.fields.get("keep_video"))
         )

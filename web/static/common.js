@@ -38,8 +38,10 @@ export function drawSkeleton(ctx, landmarks, edges, faultJoints = []) {
     if (!seen(a) || !seen(b)) continue;
     const [x1, y1] = px(a);
     const [x2, y2] = px(b);
-    ctx.strokeStyle = bad.has(a) || bad.has(b) ? "#ff2d2d" : "rgba(255,255,255,0.9)";
+    const faulty = bad.has(a) || bad.has(b);
+    ctx.strokeStyle = faulty ? "#ff2d2d" : "rgba(255,255,255,0.9)";
     ctx.lineWidth = lw;
+    ctx.setLineDash(faulty ? [lw * 2, lw * 1.5] : []); // faults differ by shape, not colour alone
     ctx.beginPath();
     ctx.moveTo(x1, y1);
     ctx.lineTo(x2, y2);
@@ -52,9 +54,20 @@ export function drawSkeleton(ctx, landmarks, edges, faultJoints = []) {
     const fault = bad.has(i);
     ctx.fillStyle = fault ? "#ff2d2d" : "#2fd36b";
     ctx.beginPath();
-    ctx.arc(x, y, fault ? lw * 1.8 : lw * 1.1, 0, 2 * Math.PI);
-    ctx.fill();
+    if (fault) { // a square with a white outline: told apart from a good joint without colour
+      const r = lw * 1.9;
+      ctx.rect(x - r, y - r, 2 * r, 2 * r);
+      ctx.fill();
+      ctx.setLineDash([]);
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = Math.max(2, lw / 2);
+      ctx.stroke();
+    } else {
+      ctx.arc(x, y, lw * 1.1, 0, 2 * Math.PI);
+      ctx.fill();
+    }
   }
+  ctx.setLineDash([]);
 }
 
 const MEASURE_LABELS = {

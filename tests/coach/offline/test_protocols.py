@@ -58,7 +58,8 @@ def test_shoulder_abduction_range_on_a_real_clip(shared_data: Path) -> None:
     sides = res.measured["sides"]
     # Both arms are raised overhead together in this clip.
     assert sides["left"]["peak_deg"] > 150 and sides["right"]["peak_deg"] > 150
-    assert res.reference["normal_deg"] == 180.0
+    assert {r["deg"] for r in res.reference["values"]} >= {151.5, 149.7, 180.0}
+    assert "Gill" in format_result(res)
     json.dumps(res.to_json(), allow_nan=False)
 
 

@@ -381,7 +381,7 @@ def test_four_stage_unknown_stage_is_refused() -> None:
 # --- range of motion --------------------------------------------------------------------------
 
 
-def test_rom_peak_per_side_ignores_spikes_and_flags_asymmetry() -> None:
+def test_rom_peak_per_side_ignores_spikes_and_states_sourced_values() -> None:
     t = np.arange(0.0, 10.0, 1.0 / FPS)
     left = 85 + 90 * np.sin(np.pi * t / 5) ** 2  # peaks at 175
     left[100] = 260.0  # one-frame estimation spike
@@ -391,16 +391,36 @@ def test_rom_peak_per_side_ignores_spikes_and_flags_asymmetry() -> None:
         {"left": left, "right": right},
         movement_id="shoulder_flexion",
         norms=load_norms("range_of_motion"),
+        sex="female",
     )
     sides = res.measured["sides"]
     assert sides["left"]["peak_deg"] == pytest.approx(175.0, abs=1.0)
-    assert sides["left"]["status"] == "within normal limits"
     assert sides["right"]["peak_deg"] == pytest.approx(140.0, abs=1.0)
-    assert sides["right"]["status"] == "limited"
     assert res.measured["left_right_difference_deg"] == pytest.approx(35.0, abs=1.5)
-    assert "asymmetric" in res.interpretation
-    assert res.reference["normal_deg"] == 180.0
+    # Gill 2020 active mean for women and the AAOS end range; the men's value is left out.
+    values = {(r["kind"], r["deg"]) for r in res.reference["values"]}
+    assert values == {("active mean", 158.5), ("end range", 180.0)}
+    right_active = sides["right"]["of_reference"][0]
+    assert right_active["cite"].startswith("Gill 2020")
+    assert right_active["percent"] == pytest.approx(100 * 140 / 158.5, abs=1.0)
+    # No unsourced verdicts: no "limited", no "asymmetric", no allowance in the reference.
+    for word in ("limited", "asymmetric", "within normal"):
+        assert word not in res.interpretation
+    assert "tolerance_deg" not in res.reference and "asymmetry_deg" not in res.reference
+    assert "Gill" in res.source and "Gill 2020" in res.interpretation
     json.dumps(res.to_json(), allow_nan=False)
+
+
+def test_rom_without_sex_lists_both_and_says_so() -> None:
+    t = np.arange(0.0, 5.0, 1.0 / FPS)
+    res = range_of_motion(
+        t,
+        {"left": np.full_like(t, 150.0), "right": np.full_like(t, 150.0)},
+        movement_id="shoulder_abduction",
+        norms=load_norms("range_of_motion"),
+    )
+    assert {r["deg"] for r in res.reference["values"]} == {151.5, 149.7, 180.0}
+    assert any("sex not given" in w for w in res.warnings)
 
 
 def test_rom_unseen_side_is_said() -> None:

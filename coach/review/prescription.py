@@ -1,0 +1,49 @@
+"""A programme item in words: the therapist's version (with degrees) and the patient's (plain).
+
+Shared by the follow page, the therapist's dashboard and the printable handout, so a dose reads
+the same everywhere. Pure: takes the stored row (or anything with its fields).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _count(n: float, one: str, many: str) -> str:
+    return f"{n:g} {one if n == 1 else many}"
+
+
+def dose_words(item: Any) -> str:
+    """ "3 sets of 10 reps, 5 days a week" (holds: "3 sets of one 30-second hold")."""
+    sets = int(getattr(item, "sets", 1) or 1)
+    reps = int(getattr(item, "reps", 0) or 0)
+    hold = float(getattr(item, "hold_s", 0) or 0)
+    days = int(getattr(item, "days_per_week", 0) or 0)
+    if hold > 0 and reps <= 1:
+        each = f"one {hold:g}-second hold"
+    elif hold > 0:
+        each = f"{reps} holds of {hold:g} seconds"
+    elif reps > 0:
+        each = _count(reps, "rep", "reps")
+    else:
+        each = "as many as feel right"
+    text = f"{_count(sets, 'set', 'sets')} of {each}"
+    rest = getattr(item, "rest_s", None)
+    if rest:
+        text += f", {float(rest):g} seconds' rest between sets"
+    if days:
+        text += f", {_count(days, 'day', 'days')} a week"
+    return text
+
+
+def clinical_words(item: Any) -> str:
+    """The dose plus the target and limit in degrees and the notes (for the therapist)."""
+    parts = [dose_words(item)]
+    if getattr(item, "target_rom_deg", None) is not None:
+        parts.append(f"target range {item.target_rom_deg:g}°")
+    if getattr(item, "max_rom_deg", None) is not None:
+        parts.append(f"range limit {item.max_rom_deg:g}°")
+    notes = (getattr(item, "notes", "") or "").strip()
+    if notes:
+        parts.append(notes)
+    return "; ".join(parts)

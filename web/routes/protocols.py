@@ -1,0 +1,184 @@
+"""The clinical tests for therapists: every protocol's reference values with their sources
+(/protocols), and one patient's stored results against them (/patients/ID/protocols).
+
+Results are stored by `coach protocol NAME VIDEO --save --patient ID` (coach/cli/protocol.py);
+the values and citations come from exercises/norms/*.toml, never from this module."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from coach.errors import NoPersonFound
+from coach.offline import protocols as p
+from coach.offline.protocols import PROTOCOLS
+from coach.store.models import Patient
+from exercises.norms import load_norms, norm_ids
+from scoring.protocols import NormError, Norms, ProtocolResult
+from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
+from web.routes.pages import render
+from web.routes.uploads import _refused, checked_video, receive_video  # refused as uploads are
+from web.uploads import (
+    UploadRefused,
+    without_paths,
+)
+
+router = APIRouter()
+
+# The command-line id of each norms file's test (`coach protocol list`).
+COMMANDS = {
+    "chair_stand_30s": "chair-stand",
+    "five_times_sit_to_stand": "five-times-sit-to-stand",
+    "single_leg_stance": "single-leg-stance",
+    "four_stage_balance": "four-stage-balance",
+    "range_of_motion": "rom",
+}
+
+
+def _table(norms: Norms) -> dict[str, Any]:
+    """A norms file as rows for the page: age bands (with sex) and their values."""
+    keys = sorted({k for b in norms.bands for k in b.values})
+    rows = [{"label": b.label(), "values": [b.values.get(k) for k in keys]} for b in norms.bands]
+    return {"columns": [k.replace("_", " ") for k in keys], "rows": rows}
+
+
+def norms_overview() -> list[dict[str, Any]]:
+    out = []
+    for norm_id in norm_ids():
+        norms = load_norms(norm_id)
+        command = COMMANDS.get(norm_id, "")
+        out.append(
+            {
+                "id": norm_id,
+                "norms": norms,
+                "table": _table(norms),
+                "constants": {k.replace("_", " "): v for k, v in norms.constants.items()},
+                "stages": norms.extra.get("stages", []),
+                "movements": norms.extra.get("movements", []),
+                "command": command,
+                "what": PROTOCOLS.get(command, ""),
+            }
+        )
+    return out
+
+
+@router.get("/protocols", include_in_schema=False)
+def protocols_page(request: Request, who: TherapistDep) -> HTMLResponse:
+    return render(request, "protocols.html", who, tests=norms_overview(), patient=None, results=[])
+
+
+def _age(patient: Patient) -> int | None:
+    return date.today().year - patient.birth_year if patient.birth_year else None
+
+
+# The tests one video can score on the web (four-stage balance takes one video per stage:
+# `coach protocol four-stage-balance` on the command line).
+WEB_TESTS = ("single-leg-stance", "five-times-sit-to-stand", "chair-stand", "rom")
+
+
+def web_runner(name: str, fields: dict[str, str], patient: Patient) -> Callable[[Any], Any]:
+    """The run function for a test chosen in the form; UploadRefused says what is missing."""
+    age, sex = _age(patient), patient.sex
+    if name == "single-leg-stance":
+        side = fields.get("side", "")
+        if side not in ("left", "right"):
+            raise UploadRefused("Single-leg stance: choose the leg stood on (left or right).")
+        return lambda track: p.run_single_leg_stance(track, side=side, age=age)
+    if name == "five-times-sit-to-stand":
+        return lambda track: p.run_five_times_sit_to_stand(track, age=age)
+    if name == "chair-stand":
+        try:
+            load_norms("chair_stand_30s").band(age, sex)
+        except NormError as exc:
+            raise UploadRefused(f"{exc} (fill it in on the patient's record).") from None
+        return lambda track: p.run_chair_stand(track, age=age or 0, sex=sex or "")
+    if name == "rom":
+        joint, movement = fields.get("joint", ""), fields.get("movement", "flexion")
+        if (joint, movement) not in p.ROM_MOVEMENTS:
+            raise UploadRefused(
+                "Range of motion: choose shoulder flexion, abduction or knee flexion."
+            )
+        return lambda track: p.run_rom(track, joint=joint, movement=movement, sex=sex)
+    raise UploadRefused(f"Choose a test ({', '.join(WEB_TESTS)}).")
+
+
+def _score(path: Path, shown: str, runner: Callable[[Any], Any]) -> ProtocolResult:
+    """Pose over the whole video, then the test's scoring; the upload is removed either way."""
+    from pose.sources import SourceError
+
+    try:
+        return runner(p.track_from_video(path))
+    except (SourceError, NoPersonFound, NormError, ValueError) as exc:
+        raise UploadRefused(without_paths(str(exc), path, shown)) from None
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.post("/patients/{patient_id}/protocols/run", include_in_schema=False)
+async def run_protocol(
+    request: Request,
+    who: TherapistDep,
+    patient: TherapistsPatientDep,
+    store: StoreDep,
+    jobs: JobsDep,
+) -> Response:
+    """Run a clinical test on an uploaded video and store the result (checked like any
+    upload; scored on the analysis thread, so the page waits for the result)."""
+    received = await receive_video(request, jobs)
+    if isinstance(received, Response):
+        return received
+    dest = received.path
+    try:
+        name = received.fields.get("protocol", "")
+        runner = web_runner(name, received.fields, patient)
+        dest, shown = await checked_video(received)
+        result = await asyncio.wrap_future(jobs.run_exclusive(_score, dest, shown, runner))
+    except UploadRefused as exc:
+        if dest is not None:
+            dest.unlink(missing_ok=True)
+        if "text/html" in request.headers.get("accept", ""):
+            page = _results_page(request, who, patient, store, error=str(exc))
+            page.status_code = exc.status
+            return page
+        return _refused(exc)
+    except BaseException:
+        if dest is not None:
+            dest.unlink(missing_ok=True)
+        raise
+    row = store.add_protocol_result(patient.id, name, result.to_json())
+    return RedirectResponse(f"/patients/{patient.id}/protocols#result-{row.id}", status_code=303)
+
+
+def _results_page(
+    request: Request, who: Any, patient: Patient, store: Any, error: str | None = None
+) -> HTMLResponse:
+    results = [
+        {"row": r, "result": r.result or {}}
+        for r in sorted(
+            store.protocol_results(patient.id), key=lambda r: r.created_at, reverse=True
+        )
+    ]
+    return render(
+        request,
+        "protocols.html",
+        who,
+        tests=norms_overview(),
+        patient=patient,
+        age=_age(patient),
+        results=results,
+        web_tests=WEB_TESTS,
+        error=error,
+    )
+
+
+@router.get("/patients/{patient_id}/protocols", include_in_schema=False)
+def patient_protocols(
+    request: Request, who: TherapistDep, patient: TherapistsPatientDep, store: StoreDep
+) -> HTMLResponse:
+    return _results_page(request, who, patient, store)
