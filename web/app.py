@@ -68,6 +68,7 @@ def create_app(
             decode=decode_frame,
             recorder=recorder,
             reference_for=store.reference if store is not None else None,
+            prescription_for=store.program_item if store is not None else None,
             max_active=max_active,
             retain_s=retain_s,
             limits=live_limits,
