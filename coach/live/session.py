@@ -761,6 +761,7 @@ class LiveSession:
             "followers": len(self._followers),
             "restored": self.restored,
             "pose": self.pose,
+            "signed_in": self.patient_id is not None,  # the page offers "Back to my program"
         }
 
     def _no_count_reason(self) -> str | None:
@@ -790,7 +791,8 @@ class LiveSession:
         """The session so far, in the shape of `coach analyze --json` plus live fields."""
         of = self.events
         # The report's items (scoring.events) as logged: the first fields, not rounded.
-        reps = [report_item(e, REP_REPORT[:8]) for e in of if e["kind"] == "RepCompleted"]
+        rep_fields = (*REP_REPORT[:8], "over_limit")  # past the range limit: said and kept
+        reps = [report_item(e, rep_fields) for e in of if e["kind"] == "RepCompleted"]
         holds = [report_item(e, HOLD_REPORT) for e in of if e["kind"] == "HoldEnded"]
         faults = [report_item(e, FAULT_REPORT[:4]) for e in of if e["kind"] == "FaultDetected"]
         warnings = list(
