@@ -332,6 +332,7 @@ function cameraFailed(err) {
   };
   const text = messages[err.name] || `The camera could not start (${err.name || "error"}: ${err.message || ""}).`;
   state.cameraProblem = text;
+  $("coach").classList.remove("started"); // on a phone: the reason and "Try again" first
   showAlert(text);
   speaker.say(text, 3);
   const code = err.name === "NotAllowedError" || err.name === "SecurityError" ? "camera_denied" : "camera_unavailable";
