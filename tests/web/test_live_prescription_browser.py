@@ -248,7 +248,7 @@ def test_no_person_in_view_is_explained_and_the_end_says_nothing_counted(
         errors: list[str] = []
         page = _page(browser, PHONE, errors)
         page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        _wait_js(page, "!document.getElementById('stand-help').hidden", 25_000)
+        _wait_js(page, "!document.getElementById('stand-help').hidden", 60_000)
         assert _text(page, "#stand-why").startswith("I can't count yet: ")
         assert "Face the camera, or stand side-on to it." in _text(page, "#stand-how")
         _first_screen(page, "stand-help", "cue")
