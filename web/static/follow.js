@@ -2,7 +2,7 @@
 // sends short messages that the patient's page shows and speaks. Reconnects on its own: the
 // patient may not have started yet, or the server may restart.
 import {
-  $, Speaker, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
+  $, Speaker, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
 
 const sessionId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
@@ -60,7 +60,7 @@ function onFollow(msg) {
   document.title = `Following: ${msg.exercise.name} – Coach`;
   setupReadouts(msg.exercise);
   showAlert("");
-  setText($("rep-count"), String(msg.exercise.kind === "hold" ? msg.summary.holds_completed : msg.rep_count));
+  setText($("rep-count"), String(countInSet(msg, msg.exercise))); // as the patient sees it
   if (msg.last_frame) render(msg.last_frame);
   $("event-log").replaceChildren();
   for (const e of msg.recent_events) addLog(describeEvent(e), e.t);
