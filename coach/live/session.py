@@ -149,6 +149,7 @@ class LiveSession:
         # The pages' exercise facts, with the dose this patient was prescribed.
         self.info = {**exercise_info(exercise), **rx, "prescription": rx}
         self._flow = SetFlow(self.prescription, exercise.kind)
+        self._flow.resume(max(0, carry_holds if exercise.kind == "hold" else carry_reps))
         self._hold_counted = False  # the current hold reached its target and was counted
         self._announce: list[Message] = []  # session events for the next frame message
         self._setup_message = ""  # why the setup check last failed

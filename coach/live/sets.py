@@ -26,6 +26,15 @@ class SetFlow:
         self.sets_done = 0
         self.rest_until: float | None = None
 
+    def resume(self, done: int) -> None:
+        """Counting on from `done` reps (or holds) of an earlier life of the session (a
+        server restart): the sets they filled are done; the next set starts without a rest."""
+        per = self.per_set
+        if per > 0:
+            self.sets_done = min(max(0, done) // per, self.prescription.sets)
+            if self.sets_done >= self.prescription.sets:
+                self.phase = "done"
+
     @property
     def per_set(self) -> int:
         """Reps (or holds) in one set; 0: open-ended."""

@@ -194,3 +194,15 @@ def test_a_session_that_counted_nothing_says_why() -> None:
     summary = asyncio.run(go())
     assert summary["rep_count"] == 0
     assert summary["no_count_reason"].startswith("Counting never started: ")
+
+
+def test_a_restored_session_counts_on_in_the_right_set() -> None:
+    row = Row(sets=2, reps=2, rest_s=30.0)
+    registry = SessionRegistry(
+        decode=lambda _b: np.zeros((2, 2, 3), np.uint8), prescription_for=lambda _p, _e: row
+    )
+    session, how = registry.open("squat", session_id="restored-1", carry_reps=2, patient_id=3)
+    assert how == "restored"
+    assert session.progress()["set"] == 2 and session.hello()["stage"] == "setup"
+    done, _ = registry.open("squat", session_id="restored-2", carry_reps=4, patient_id=3)
+    assert done.hello()["stage"] == "done"
