@@ -190,9 +190,9 @@ async function start() {
   show($("setup-panel"), true);
   setText($("setup-text"), "Starting the camera and the coach…");
   // The model loads while the camera starts; the coach is connected once we know which way.
-  choosePoseMode().then(() => {
-    if (state.running && (!state.ws || state.ws.readyState > WebSocket.OPEN)) connect();
-  });
+  // Connected even if the camera then fails: the therapist sees why (client_error), and the
+  // page closes the connection once it has said so.
+  choosePoseMode().then(() => { if (!state.ws || state.ws.readyState > WebSocket.OPEN) connect(); });
   // The browser may be waiting for the patient to answer its camera prompt.
   const hint = setTimeout(() => {
     setConnection("Waiting for the camera: if the browser asks, click Allow.");
