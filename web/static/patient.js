@@ -209,8 +209,10 @@ async function start() {
   } finally {
     clearTimeout(hint);
   }
-  state.cameraProblem = "";
-  showAlert("");
+  if (state.cameraProblem) { // solved: the camera works now (other news stays)
+    state.cameraProblem = "";
+    showAlert("");
+  }
   video.srcObject = state.stream;
   show($("media"), true);
   // The stage keeps the camera's aspect ratio (also when a phone turns), so the skeleton
