@@ -91,6 +91,7 @@ def create_app(
             processor_factory=partial(default_processor, pose_model=pose_model),
             recorder=recorder,
             reference_for=store.reference if store is not None else None,
+            prescription_for=store.program_item if store is not None else None,
             max_active=max_active,
             retain_s=retain_s,
             limits=live_limits,

@@ -399,6 +399,8 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
         session.client_problem(
             str(control.get("code", ""))[:200], str(control.get("message", ""))[:1000]
         )
+    elif kind == "next_set":
+        session.next_set()  # ready before the rest is over
     elif kind == "end":
         return "end"
     else:

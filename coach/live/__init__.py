@@ -19,12 +19,16 @@ here; what a live session *means* lives in this package:
   `messages`: strict JSON for every text message; `limits.LiveLimits`: the caps, rates and
   timeouts of the live sockets (docs/SECURITY.md, "Live WebSocket").
 - `readouts`: set progress and the other derived numbers the pages show.
+- `prescription.Prescription`: the session's dose (sets, reps, hold, rest, range limit) from
+  the patient's program row, else the definition's defaults; `sets.SetFlow`: set, rest,
+  next set, done (nothing counts while resting or after the last set).
 """
 
 from coach.live.landmarks import MAX_LANDMARK_CHARS, BadLandmarks, LandmarkMessage, check_landmarks
 from coach.live.limits import LiveLimits, TokenBucket
 from coach.live.messages import echo_number, parse_message
 from coach.live.outbox import Closing, Outbox
+from coach.live.prescription import Prescription
 from coach.live.readouts import exercise_info, percentile, set_progress
 from coach.live.registry import SESSION_ID_RE, SessionRegistry, default_processor
 from coach.live.session import LiveSession, Recorder, SessionError
@@ -46,6 +50,7 @@ __all__ = [
     "LiveSession",
     "Outbox",
     "PipelineWorker",
+    "Prescription",
     "Processor",
     "Recorder",
     "SessionError",

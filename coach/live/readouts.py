@@ -28,6 +28,7 @@ def exercise_info(exercise: Exercise) -> Message:
         "kind": exercise.kind,
         "instructions": exercise.instructions,
         "view": exercise.view,
+        "views": list(getattr(exercise, "views", None) or [exercise.view]),
         "body": getattr(exercise, "body", "full"),
         "area": getattr(exercise, "area", "other"),
         "tags": list(getattr(exercise, "tags", [])),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from coach.live.caps import LiveCaps, LocalCaps
 from coach.live.limits import LiveLimits
+from coach.live.prescription import Prescription, ProgramRow
 from coach.live.session import LandmarkProcessorFactory, LiveSession, Recorder, SessionError
 from coach.live.worker import (
     FrameDecoder,
@@ -31,17 +32,30 @@ SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 ExerciseLoader = Callable[[str], "Exercise"]
 ReferenceLookup = Callable[[int, str], "PersonalReference | None"]
 """(patient id, exercise id) -> the patient's personal reference for it, or None."""
+PrescriptionLookup = Callable[[int, str], "ProgramRow | None"]
+"""(patient id, exercise id) -> the patient's program row for it (e.g. `Store.program_item`),
+or None: the definition's defaults."""
 
 
 def default_processor(
-    exercise: Exercise, reference: PersonalReference | None = None, pose_model: str = "full"
+    exercise: Exercise,
+    reference: PersonalReference | None = None,
+    limit_deg: float | None = None,
+    pose_model: str = "full",
 ) -> Processor:
     """The real pipeline, with the setup check the live page needs before counting (and the
-    patient's reference, when they have one). `functools.partial(default_processor,
-    pose_model="lite")` picks another model (`coach serve --model`) and still pickles."""
+    patient's reference and range limit, when they have them). `functools.partial(
+    default_processor, pose_model="lite")` picks another model (`coach serve --model`) and
+    still pickles."""
     from coach.pipeline import FrameProcessor
 
-    return FrameProcessor(exercise, require_setup=True, reference=reference, pose_model=pose_model)
+    return FrameProcessor(
+        exercise,
+        require_setup=True,
+        reference=reference,
+        limit_deg=limit_deg,
+        pose_model=pose_model,
+    )
 
 
 def _default_loader(exercise_id: str) -> Exercise:
@@ -56,8 +70,10 @@ class SessionRegistry:
     `max_active` bounds the sessions with a running pose model (each takes about one CPU
     core and a few hundred MB); sessions whose patient left stay readable for `retain_s`
     (at most `max_retained` of them), then are forgotten. `reference_for(patient_id,
-    exercise_id)` gives a signed-in patient's personal reference (e.g. `Store.reference`);
-    anonymous sessions have none.
+    exercise_id)` gives a signed-in patient's personal reference (e.g. `Store.reference`), and
+    `prescription_for(patient_id, exercise_id)` their program row (e.g. `Store.program_item`):
+    its sets, reps, hold, rest and range limit drive the session. Anonymous sessions have no
+    reference and follow the definition's defaults.
 
     `limits` (coach.live.limits.LiveLimits) bounds the rest: sessions whose page runs the
     pose model (`pose="device"`, no worker: `limits.max_device`), sessions per client
@@ -73,6 +89,7 @@ class SessionRegistry:
         isolation: Isolation = "process",
         recorder: Recorder | None = None,
         reference_for: ReferenceLookup | None = None,
+        prescription_for: PrescriptionLookup | None = None,
         max_active: int = 4,
         retain_s: float = 1800.0,
         max_retained: int = 200,
@@ -91,6 +108,7 @@ class SessionRegistry:
         self.isolation = isolation
         self.recorder = recorder
         self.reference_for = reference_for
+        self.prescription_for = prescription_for
         self.max_active = max_active
         self.retain_s = retain_s
         self.max_retained = max_retained
@@ -238,6 +256,7 @@ class SessionRegistry:
         self._check_room(pose, address, None)
         exercise = self.load_exercise(exercise_id)
         reference = self._reference(patient_id, exercise)
+        prescription = self._prescription(patient_id, exercise)
         restored = session_id is not None
         new_id = session_id if session_id is not None else self._new_id()
         session = LiveSession(
@@ -249,6 +268,7 @@ class SessionRegistry:
             recorder=self.recorder,
             patient_id=patient_id,
             reference=reference,
+            prescription=prescription,
             carry_reps=carry_reps if restored else 0,
             carry_holds=carry_holds if restored else 0,
             restored=restored,
@@ -267,6 +287,7 @@ class SessionRegistry:
             carried_reps=carry_reps,
             patient_id=patient_id,
             reference=reference is not None,
+            prescription=prescription.to_message(),
         )
         return session, "restored" if restored else "new"
 
@@ -281,6 +302,19 @@ class SessionRegistry:
             log.exception("no personal reference for patient %s: lookup failed", patient_id)
             return None
         return reference if reference is not None and reference.exercise_id == exercise.id else None
+
+    def _prescription(self, patient_id: int | None, exercise: Exercise) -> Prescription:
+        """The patient's program row for the exercise, else the definition's dose; a failing
+        lookup is logged and costs the patient their program's numbers, not the session."""
+        row = None
+        if patient_id is not None and self.prescription_for is not None:
+            try:
+                row = self.prescription_for(patient_id, exercise.id)
+            except Exception:
+                log.exception("no prescription for patient %s: lookup failed", patient_id)
+        if row is None:
+            return Prescription.defaults(exercise)
+        return Prescription.from_program(exercise, row)
 
     def _full(self, limit: int) -> SessionError:
         return SessionError(

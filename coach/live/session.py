@@ -17,7 +17,9 @@ import numpy as np
 
 from coach.live.landmarks import LandmarkMessage
 from coach.live.outbox import Outbox
+from coach.live.prescription import Prescription
 from coach.live.readouts import exercise_info, json_safe, percentile, set_progress
+from coach.live.sets import SetFlow
 from coach.live.worker import (
     BrokenExecutor,
     FrameDecoder,
@@ -29,6 +31,7 @@ from coach.sinks import EventLog, EventSink, FrameInfo, Sinks, frame_landmarks
 from pose.landmarks import SKELETON_EDGES
 from pose.types import Pose
 from scoring.events import FAULT_REPORT, HOLD_REPORT, REP_REPORT, report_item
+from scoring.modes.reps import RANGE_LIMIT_ID
 
 if TYPE_CHECKING:
     from exercises import Exercise
@@ -66,7 +69,10 @@ class LandmarkProcessor(Protocol):
     def finish(self) -> list[Any]: ...
 
 
-LandmarkProcessorFactory = Callable[["Exercise", "PersonalReference | None"], LandmarkProcessor]
+LandmarkProcessorFactory = Callable[
+    ["Exercise", "PersonalReference | None", "float | None"], LandmarkProcessor
+]
+"""factory(exercise, reference, limit_deg), as `ProcessorFactory` (coach.live.worker)."""
 
 
 class SessionError(Exception):
@@ -93,6 +99,11 @@ class LiveSession:
       by the next; one that waited longer than `max_frame_age_s` is dropped as stale.
     - Stages: "setup" until the engine's setup check (body in view, distance, camera view)
       has passed for `setup_hold_s`, then "active": reps count from then on.
+    - The prescription (`prescription`, default the definition's dose; coach.live.prescription)
+      sets the sets, reps (or holds), hold target, rest and range limit. A set's last rep (or
+      the hold that reaches its target) starts the rest (coach.live.sets): nothing counts
+      until it is over, then the next set; after the last set nothing counts. The pages see
+      the stage "rest" (with the seconds left) and "done".
     - Counts survive a new pipeline (reconnect, worker crash, server restart via
       `carry_reps`): the engine's count is added to an offset of earlier reps.
     - Events and frames go to the session's sinks (coach.sinks): its in-memory log, the
@@ -120,6 +131,7 @@ class LiveSession:
         recorder: Recorder | None = None,
         patient_id: int | None = None,
         reference: PersonalReference | None = None,
+        prescription: Prescription | None = None,
         carry_reps: int = 0,
         carry_holds: int = 0,
         restored: bool = False,
@@ -132,7 +144,15 @@ class LiveSession:
     ) -> None:
         self.id = session_id
         self.exercise = exercise
-        self.info = exercise_info(exercise)
+        self.prescription = prescription or Prescription.defaults(exercise)
+        rx = self.prescription.to_message()
+        # The pages' exercise facts, with the dose this patient was prescribed.
+        self.info = {**exercise_info(exercise), **rx, "prescription": rx}
+        self._flow = SetFlow(self.prescription, exercise.kind)
+        self._flow.resume(max(0, carry_holds if exercise.kind == "hold" else carry_reps))
+        self._hold_counted = False  # the current hold reached its target and was counted
+        self._announce: list[Message] = []  # session events for the next frame message
+        self._setup_message = ""  # why the setup check last failed
         self.restored = restored
         self._decode = decode
         self._factory = processor_factory
@@ -193,9 +213,19 @@ class LiveSession:
         return self._clock() - self._t0
 
     @property
+    def counting(self) -> bool:
+        """Reps and holds count now: set up, and in a set (not resting, not done)."""
+        return self.stage == "active" and self._flow.counting
+
+    @property
+    def shown_stage(self) -> str:
+        """The stage the pages see: "setup", "active", "rest" or "done"."""
+        return self._flow.phase if self._flow.phase != "set" else self.stage
+
+    @property
     def rep_count(self) -> int:
         """Reps completed in this session, across reconnects."""
-        if self.stage != "active":
+        if not self.counting:
             return self._rep_offset
         return self._rep_offset + max(0, self._engine_reps - self._engine_base)
 
@@ -219,8 +249,28 @@ class LiveSession:
 
     def progress(self) -> Message:
         return set_progress(
-            self.info["kind"], self.rep_count, self.holds_done, self.info["sets"], self.info["reps"]
+            self.info["kind"],
+            self.rep_count,
+            self.holds_done,
+            self.prescription.sets,
+            self.prescription.reps,
         )
+
+    def _advance(self, event: Message | None, before: int) -> Message | None:
+        """The set flow moved (a set finished, a rest ended): counting stops or starts
+        afresh here, from `before` (the count just before the move)."""
+        if event is not None:
+            self._rep_offset = before
+            self._engine_base = self._engine_reps
+            self._log(event)
+        return event
+
+    def next_set(self) -> None:
+        """The patient is ready before the rest is over: the next set starts now."""
+        before = self.rep_count  # before the flow moves: counting may start
+        event = self._advance(self._flow.tick(self.now(), ready=True), before)
+        if event is not None:
+            self._announce.append(event)
 
     def _carry_counts(self) -> None:
         """The pipeline is going away: its count becomes the offset for the next one."""
@@ -254,15 +304,18 @@ class LiveSession:
 
     # ---- the pipeline --------------------------------------------------------------------
     async def _start_pipeline(self) -> PipelineWorker:
+        limit = self.prescription.limit_deg
         worker = self._new_worker(False)
         try:
-            await worker.start(self._factory, self.exercise, self._decode, self.reference)
+            await worker.start(self._factory, self.exercise, self._decode, self.reference, limit)
         except BrokenExecutor:
             # The worker process could not even start: run in a thread rather than not at all.
             worker.shutdown(kill=True)
             worker = self._new_worker(True)
             try:
-                await worker.start(self._factory, self.exercise, self._decode, self.reference)
+                await worker.start(
+                    self._factory, self.exercise, self._decode, self.reference, limit
+                )
             except Exception as exc:
                 raise self._start_failed(worker, exc) from exc
         except Exception as exc:
@@ -280,7 +333,7 @@ class LiveSession:
         device, self._device = self._device, None
         if worker is None and device is None:
             return
-        counting = self.stage == "active"
+        counting = self.counting
         events: list[Message] = []
         try:
             if worker is not None:
@@ -345,7 +398,9 @@ class LiveSession:
         self.pose, self.address = pose, address
         try:
             if pose == "device":
-                self._device = self._device_factory(self.exercise, self.reference)
+                self._device = self._device_factory(
+                    self.exercise, self.reference, self.prescription.limit_deg
+                )
                 self._device_t0 = self.last_landmark_t = None
             else:
                 self._pipeline = await self._start_pipeline()
@@ -527,9 +582,19 @@ class LiveSession:
         the sinks when the caller has it (None: no person); True: read from the message."""
         setup = message.get("setup") or {}
         t = float(message.get("t", self.now()))
+        now = self.now()
+        events: list[Message] = self._announce
+        self._announce = []
+        before = self.rep_count  # before the flow moves: counting may start
+        rested = self._advance(self._flow.tick(now), before)  # the rest is over
+        if rested is not None:
+            events.append(rested)
         engine_reps = int(message.get("rep_count") or 0)
         was_active = self.stage == "active"
+        counting = self.counting
         if not was_active:
+            if not setup.get("ok") and setup.get("message"):
+                self._setup_message = str(setup["message"])[:MAX_MESSAGE_CHARS]
             if setup.get("ok"):
                 if self._setup_ok_since is None:
                     self._setup_ok_since = t
@@ -540,17 +605,23 @@ class LiveSession:
             else:
                 self._setup_ok_since = None
         self._engine_reps = engine_reps
-        events = []
         for event in message.get("events") or []:
-            kept = self._handle_event(event, counting=was_active)
+            kept = self._handle_event(event, counting=counting)
             if kept is not None:
                 events.append(kept)
+        if counting:
+            before = self.rep_count
+            done = self.holds_done if self.info["kind"] == "hold" else before
+            moved = self._advance(self._flow.after_count(done, now), before)
+            if moved is not None:
+                events.append(moved)
         message.update(
             {
                 "events": events,
                 "rep_count": self.rep_count,
                 "holds_completed": self.holds_done,
-                "stage": self.stage,
+                "stage": self.shown_stage,
+                "rest": self._flow.rest(now),
                 "set": self.progress(),
                 "seq": seq,
                 "server_ms": round(server_ms, 1),
@@ -567,19 +638,44 @@ class LiveSession:
     def _handle_event(self, event: Message, *, counting: bool) -> Message | None:
         """Renumber an engine event into session terms and log it; None drops it.
 
-        Reps and faults decided before counting started belong to the setup, not the set.
+        Reps and faults decided while not counting belong to the setup (or the rest), not
+        the set. A hold counts the moment it reaches the prescribed target: that frame's
+        HoldProgress becomes a "HoldReached" event (the patient hears they made it, and the
+        set can end); its later HoldEnded does not count it again.
         """
         kind = event.get("kind")
+        safety = kind == "FaultDetected" and event.get("id") == RANGE_LIMIT_ID
         if kind in ("RepCompleted", "FaultDetected") and not counting:
-            return None
+            if not safety:
+                return None
+            # Past the range limit is always recorded (and shown), even before counting.
+            event = {**event, "rep": None}
+            self._log(event)
+            return event
         event = dict(event)
         if kind == "RepCompleted":
             event["index"] = self._rep_offset + int(event.get("index", 0)) - self._engine_base
         elif kind == "FaultDetected" and event.get("rep") is not None:
             event["rep"] = self._rep_offset + int(event["rep"]) - self._engine_base
+        elif kind == "HoldProgress":
+            target = self.prescription.hold_s
+            held = float(event.get("elapsed_s", 0.0))
+            if counting and target > 0 and not self._hold_counted and held >= target - 0.05:
+                self._hold_counted = True
+                self._holds_done += 1
+                event = {
+                    "kind": "HoldReached",
+                    "t": event.get("t"),
+                    "target_s": target,
+                    "hold": self.holds_done,
+                }
+                self._log(event)
+            return event
         elif kind == "HoldEnded":
-            target = self.info["hold_s"]
-            if counting and (target <= 0 or float(event.get("duration_s", 0.0)) >= target - 0.05):
+            target = self.prescription.hold_s
+            if self._hold_counted:
+                self._hold_counted = False  # counted when it reached its target
+            elif counting and (target <= 0 or float(event.get("duration_s", 0.0)) >= target - 0.05):
                 self._holds_done += 1
         if kind != "HoldProgress":  # progress ticks are in every frame message already
             self._log(event)
@@ -673,8 +769,10 @@ class LiveSession:
             "session_id": self.id,
             "follow_path": f"/follow/{self.id}",
             "exercise": self.info,
+            "prescription": self.info["prescription"],
             "skeleton_edges": [[int(a), int(b)] for a, b in SKELETON_EDGES],
-            "stage": self.stage,
+            "stage": self.shown_stage,
+            "rest": self._flow.rest(self.now()),
             "rep_count": self.rep_count,
             "holds_completed": self.holds_done,
             "set": self.progress(),
@@ -684,7 +782,18 @@ class LiveSession:
             "video": self._share_video,  # a follower who joins later must know it is on
             "restored": self.restored,
             "pose": self.pose,
+            "signed_in": self.patient_id is not None,  # the page offers "Back to my program"
         }
+
+    def _no_count_reason(self) -> str | None:
+        """Why nothing was counted, for a session that counted nothing (else None)."""
+        if self.rep_count or self.holds_done:
+            return None
+        if not any(e["kind"] == "SetupPassed" for e in self.events):
+            why = self._setup_message or "I could not see you well enough"
+            return f"Counting never started: {why.rstrip('.')}."
+        what = "hold reached its target" if self.info["kind"] == "hold" else "rep was completed"
+        return f"No {what} while I was counting."
 
     def stats(self) -> Message:
         latencies = list(self._latency_ms)
@@ -703,7 +812,8 @@ class LiveSession:
         """The session so far, in the shape of `coach analyze --json` plus live fields."""
         of = self.events
         # The report's items (scoring.events) as logged: the first fields, not rounded.
-        reps = [report_item(e, REP_REPORT[:8]) for e in of if e["kind"] == "RepCompleted"]
+        rep_fields = (*REP_REPORT[:8], "over_limit")  # past the range limit: said and kept
+        reps = [report_item(e, rep_fields) for e in of if e["kind"] == "RepCompleted"]
         holds = [report_item(e, HOLD_REPORT) for e in of if e["kind"] == "HoldEnded"]
         faults = [report_item(e, FAULT_REPORT[:4]) for e in of if e["kind"] == "FaultDetected"]
         warnings = list(
@@ -716,7 +826,7 @@ class LiveSession:
                 "The server restarted during this session; reps before the restart are counted "
                 "but their details were lost."
             )
-        state = "ended" if self.ended else (self.stage if self.connected else "disconnected")
+        state = "ended" if self.ended else (self.shown_stage if self.connected else "disconnected")
         return json_safe(
             {
                 "id": self.id,
@@ -735,6 +845,8 @@ class LiveSession:
                 "rep_count": self.rep_count,
                 "holds_completed": self.holds_done,
                 "set": self.progress(),
+                "prescription": self.info["prescription"],
+                "no_count_reason": self._no_count_reason(),
                 "reps": reps,
                 "holds": holds,
                 "faults": faults,
@@ -759,11 +871,13 @@ def _rows(result: Any) -> Any:
 
 
 def _default_landmark_processor(
-    exercise: Exercise, reference: PersonalReference | None = None
+    exercise: Exercise, reference: PersonalReference | None = None, limit_deg: float | None = None
 ) -> LandmarkProcessor:
     from coach.pipeline import FrameProcessor, LandmarksOnly
 
-    return FrameProcessor(exercise, LandmarksOnly(), require_setup=True, reference=reference)
+    return FrameProcessor(
+        exercise, LandmarksOnly(), require_setup=True, reference=reference, limit_deg=limit_deg
+    )
 
 
 def _default_worker(fallback: bool) -> PipelineWorker:

@@ -62,9 +62,10 @@ class Processor(Protocol):
     def close(self) -> None: ...
 
 
-ProcessorFactory = Callable[["Exercise", "PersonalReference | None"], Processor]
-"""Makes a session's processor: factory(exercise, reference), the reference being the
-session's patient's personal reference for the exercise (scoring.reference), or None."""
+ProcessorFactory = Callable[["Exercise", "PersonalReference | None", "float | None"], Processor]
+"""Makes a session's processor: factory(exercise, reference, limit_deg), the reference being the
+session's patient's personal reference for the exercise (scoring.reference), or None, and
+limit_deg their prescribed range limit in degrees (coach.live.prescription), or None."""
 
 
 def event_dict(event: Any) -> Message:
@@ -81,8 +82,9 @@ class _PipelineHost:
         exercise: Exercise,
         decode: FrameDecoder,
         reference: PersonalReference | None = None,
+        limit_deg: float | None = None,
     ):
-        self._processor = factory(exercise, reference)
+        self._processor = factory(exercise, reference, limit_deg)
         self._decode = decode
         self._index = 0
 
@@ -162,9 +164,10 @@ def _host_start(
     exercise: Exercise,
     decode: FrameDecoder,
     reference: PersonalReference | None = None,
+    limit_deg: float | None = None,
 ) -> int:
     global _HOST
-    _HOST = _PipelineHost(factory, exercise, decode, reference)
+    _HOST = _PipelineHost(factory, exercise, decode, reference, limit_deg)
     return os.getpid()
 
 
@@ -219,12 +222,14 @@ class PipelineWorker:
         exercise: Exercise,
         decode: FrameDecoder,
         reference: PersonalReference | None = None,
+        limit_deg: float | None = None,
     ) -> None:
         """Create the processor (loads the model: about a second) in the worker."""
+        args = (factory, exercise, decode, reference, limit_deg)
         if self.isolation == "process":
-            self.pid = await self._call(_host_start, factory, exercise, decode, reference)
+            self.pid = await self._call(_host_start, *args)
         else:
-            self._host = await self._call(_PipelineHost, factory, exercise, decode, reference)
+            self._host = await self._call(_PipelineHost, *args)
 
     async def process(self, data: bytes, t: float) -> tuple[Message, list[int]] | str:
         if self._host is not None:

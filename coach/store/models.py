@@ -97,6 +97,7 @@ class ProgramItem(Base):
     sets: Mapped[int] = mapped_column(Integer, default=3)
     reps: Mapped[int] = mapped_column(Integer, default=10)
     hold_s: Mapped[float] = mapped_column(Float, default=0.0)
+    rest_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: the definition's
     days_per_week: Mapped[int] = mapped_column(Integer, default=5)
     target_rom_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_rom_deg: Mapped[float | None] = mapped_column(Float, nullable=True)  # e.g. post-surgery

@@ -46,6 +46,7 @@ PROGRAM_FIELDS = (
     "sets",
     "reps",
     "hold_s",
+    "rest_s",
     "days_per_week",
     "target_rom_deg",
     "max_rom_deg",
@@ -59,20 +60,13 @@ class ProgramError(ValueError):
 
 def check_program(items: list[dict[str, Any]]) -> None:
     """Refuse, with the row and the reason, a range limit outside 0-180 degrees (or not a
-    number), a target range above the limit, and a row without reps (none, or 0, and no hold
-    time). A row that does not state `reps` gets the default."""
+    number), a rest outside 0-600 seconds, a target range above the limit, and a row without
+    reps (none, or 0, and no hold time). A row that does not state `reps` gets the default;
+    one without `rest_s` rests as its exercise definition says."""
     for n, item in enumerate(items, start=1):
         what = f"Row {n} ({item.get('exercise_id') or 'no exercise'})"
-        limit = item.get("max_rom_deg")
-        if limit is not None:
-            try:
-                limit = float(limit)
-            except (TypeError, ValueError):
-                raise ProgramError(f"{what}: the range limit must be a number.") from None
-            if not (math.isfinite(limit) and 0 <= limit <= 180):
-                raise ProgramError(
-                    f"{what}: the range limit must be between 0 and 180 degrees, not {limit:g}."
-                )
+        limit = _bounded(item.get("max_rom_deg"), 180, f"{what}: the range limit", "degrees")
+        _bounded(item.get("rest_s"), 600, f"{what}: the rest", "seconds")
         target = item.get("target_rom_deg")
         if target is not None and limit is not None and float(target) > limit:
             raise ProgramError(f"{what}: the target range is above the limit.")
@@ -80,6 +74,19 @@ def check_program(items: list[dict[str, Any]]) -> None:
             raise ProgramError(
                 f"{what}: no reps. Prescribe at least 1 rep (or, for a hold, a hold time)."
             )
+
+
+def _bounded(value: Any, hi: float, what: str, unit: str) -> float | None:
+    """`value` as a number from 0 to `hi` (None stays None), else ProgramError saying so."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ProgramError(f"{what} must be a number of {unit}.") from None
+    if not (math.isfinite(number) and 0 <= number <= hi):
+        raise ProgramError(f"{what} must be between 0 and {hi:g} {unit}, not {number:g}.")
+    return number
 
 
 def aware(dt: datetime) -> datetime:
@@ -299,6 +306,13 @@ class Store:
         with self.factory() as db:
             q = select(ProgramItem).where(ProgramItem.patient_id == patient_id)
             return list(db.scalars(q.order_by(ProgramItem.position, ProgramItem.id)))
+
+    def program_item(self, patient_id: int, exercise_id: str) -> ProgramItem | None:
+        """The patient's prescription of one exercise (the first row for it), or None."""
+        for item in self.program(patient_id):
+            if item.exercise_id == exercise_id:
+                return item
+        return None
 
     def set_program(self, patient_id: int, items: list[dict[str, Any]]) -> list[ProgramItem]:
         """Replace the patient's program; a row `check_program` refuses raises ProgramError

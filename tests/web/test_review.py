@@ -75,6 +75,7 @@ def test_therapist_creates_a_patient_and_prescribes_a_program(review: Review) ->
                 "reps_0": "12",
                 "days_per_week_0": "4",
                 "max_rom_deg_0": "90",
+                "rest_s_0": "45",
                 "exercise_1": "single_leg_stance",
                 "sets_1": "2",
                 "hold_s_1": "20",
@@ -89,6 +90,7 @@ def test_therapist_creates_a_patient_and_prescribes_a_program(review: Review) ->
             90.0,
         )
         assert program[1].hold_s == 20.0
+        assert (program[0].rest_s, program[1].rest_s) == (45.0, None)  # empty: the default
         # Impossible input is refused with a reason, and the program is unchanged.
         bad = c.post(
             f"{page}/program",
@@ -100,6 +102,10 @@ def test_therapist_creates_a_patient_and_prescribes_a_program(review: Review) ->
             },
         )
         assert bad.status_code == 400 and "above the limit" in bad.json()["detail"]
+        bad = c.post(
+            f"{page}/program", data={"rows": "1", "exercise_0": "squat", "rest_s_0": "900"}
+        )
+        assert bad.status_code == 400 and "Rest (row 1)" in bad.json()["detail"]
         bad = c.post(f"{page}/program", data={"rows": "1", "exercise_0": "no_such_thing"})
         assert bad.status_code == 400 and "Unknown exercise" in bad.json()["detail"]
         assert len(review.store.program(pid)) == 2

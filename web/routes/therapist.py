@@ -230,6 +230,7 @@ async def edit_program(
                 "sets": int(field("sets", "Sets", 1, 20, "3") or 3),
                 "reps": int(field("reps", "Reps", 0, 200, "10") or 0),
                 "hold_s": float(field("hold_s", "Hold", 0, 600, "0") or 0),
+                "rest_s": field("rest_s", "Rest", 0, 600, ""),  # empty: the definition's
                 "days_per_week": int(field("days_per_week", "Days a week", 1, 7, "5") or 5),
                 "target_rom_deg": target,
                 "max_rom_deg": limit,

@@ -93,16 +93,29 @@ export function setupReadouts(exercise) {
   show($("hold-box"), hold);
   show($("rom-box"), !hold && exercise.measure !== null && exercise.measure !== undefined);
   setText($("rom-label"), measureLabel(exercise.measure));
-  setText($("rep-label"), hold ? "Holds" : "Reps");
+  const perSet = hold ? Math.max(1, exercise.reps || 0) : exercise.reps;
+  const unit = hold ? "Holds" : "Reps";
+  setText($("rep-label"), perSet ? `${unit} in this set` : unit);
+  setText($("rep-target"), perSet ? `of ${perSet}` : "");
   setText($("hold-target"), exercise.hold_s ? `of ${exercise.hold_s.toFixed(0)} s` : "");
 }
 
-export function progressText(set) {
-  if (!set) return "";
-  if (!set.per_set) return "";
-  if (set.complete) return `All ${set.sets} sets done. Well done!`;
-  const unit = set.unit === "hold" ? "holds" : "reps";
-  return `Set ${set.set} of ${set.sets}: ${set.done} of ${set.per_set} ${unit}`;
+/** The big number: reps (or holds) in the current set, as the voice counts them (the
+ * session's total when the prescription is open-ended). During a rest: the set just done. */
+export function countInSet(msg, exercise) {
+  const hold = exercise.kind === "hold";
+  const total = (hold ? msg.holds_completed : msg.rep_count) ?? 0;
+  const set = msg.set;
+  if (!set || !set.per_set) return total;
+  if (msg.stage === "rest") return set.per_set;
+  return set.done;
+}
+
+export function progressText(set, stage) {
+  if (!set || !set.per_set) return "";
+  if (set.complete) return set.sets > 1 ? `All ${set.sets} sets done. Well done!` : "Set done. Well done!";
+  if (stage === "rest") return `Set ${set.set - 1} of ${set.sets} done`;
+  return `Set ${set.set} of ${set.sets}`;
 }
 
 /** The one line the patient should read now: a pause reason, a cue, or the setup advice. */
@@ -118,9 +131,8 @@ export function currentCue(msg) {
 /** Fill every read-out from one frame message (server -> page). */
 export function updateReadouts(msg, exercise) {
   const hold = exercise.kind === "hold";
-  const count = hold ? msg.holds_completed : msg.rep_count;
-  setText($("rep-count"), String(count ?? 0));
-  setText($("set-progress"), progressText(msg.set));
+  setText($("rep-count"), String(countInSet(msg, exercise)));
+  setText($("set-progress"), progressText(msg.set, msg.stage));
   if (msg.hold) {
     const el = $("hold-time");
     setText(el, `${(msg.hold.elapsed_s || 0).toFixed(1)} s`);
@@ -160,7 +172,8 @@ export function describeEvent(e) {
   switch (e.kind) {
     case "RepCompleted": {
       const faults = e.faults && e.faults.length ? `, ${e.faults.join(", ").replaceAll("_", " ")}` : "";
-      return `Rep ${e.index}: range ${Math.round(e.rom_deg)}°, score ${Math.round(e.score)}${faults}`;
+      const past = e.over_limit ? " (past the range limit)" : "";
+      return `Rep ${e.index}${past}: range ${Math.round(e.rom_deg)}°, score ${Math.round(e.score)}${faults}`;
     }
     case "FaultDetected": return `Fault: ${e.message}`;
     case "HoldEnded": return `Hold ended after ${e.duration_s.toFixed(1)} s`;
@@ -174,6 +187,10 @@ export function describeEvent(e) {
     case "TherapistMessage": return `Message sent: "${e.text}"`;
     case "ClientProblem": return `Patient's page: ${e.message}`;
     case "SessionEnded": return "Session ended";
+    case "SetCompleted": return `Set ${e.set} of ${e.sets} done${e.rest_s ? `; rest ${Math.round(e.rest_s)} s` : ""}`;
+    case "RestEnded": return `Set ${e.set} started${e.early ? " (before the rest was over)" : ""}`;
+    case "AllSetsDone": return "All sets done";
+    case "HoldReached": return `Hold reached its target (${Math.round(e.target_s)} s)`;
     default: return null;
   }
 }

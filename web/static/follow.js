@@ -2,7 +2,7 @@
 // sends short messages that the patient's page shows and speaks. Reconnects on its own: the
 // patient may not have started yet, or the server may restart.
 import {
-  $, Speaker, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
+  $, Speaker, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
 
 const sessionId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
@@ -162,7 +162,7 @@ function onFollow(msg) {
   setupReadouts(msg.exercise);
   setVideo(msg.video === true);
   showAlert("");
-  setText($("rep-count"), String(msg.exercise.kind === "hold" ? msg.summary.holds_completed : msg.rep_count));
+  setText($("rep-count"), String(countInSet(msg, msg.exercise))); // as the patient sees it
   if (msg.last_frame) render(msg.last_frame);
   state.faultWords = msg.fault_words || {};
   $("event-log").replaceChildren();

@@ -7,7 +7,7 @@
 //   them up) and draws the skeleton the server returns.
 // Either way counts, cues and faults come from the server's `frame` replies.
 import {
-  $, Speaker, describeEvent, drawSkeleton, progressText, setText, setupReadouts, show,
+  $, Speaker, countInSet, describeEvent, drawSkeleton, progressText, setText, setupReadouts, show,
   updateReadouts, wsUrl,
 } from "./common.js";
 import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
@@ -24,6 +24,9 @@ const DEVICE_FAILURES_TO_FALL_BACK = 5; // model errors in a row before the serv
 const MIN_DEVICE_FPS = 5; // slower than this on this device (after warming up): use the server
 const DEVICE_WARMUP_FRAMES = 3;
 const DEVICE_SPEED_FRAMES = 8;
+const STAND_HELP_AFTER_MS = 10000; // in the setup this long: say why and show how to stand
+const END_AFTER_DONE_MS = 2500; // every set done: the last words are said, then the summary
+const LIMIT_WARNING_MS = 5000;
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"));
@@ -63,13 +66,19 @@ const state = {
   seq: 0,
   unanswered: 0,
   faultJoints: [],
+  cameraProblem: "", // a camera error stays on screen until the camera works
+  setupSince: null, // when the current stretch of the setup stage began (performance.now())
+  standHelpSaid: false,
+  endTimer: null,
 };
 
 // ---- small UI helpers ------------------------------------------------------------------
 function showAlert(text) {
   const el = $("alert");
-  setText(el, text);
-  show(el, !!text);
+  // A camera problem is not replaced by other news ("Connected to the coach.") until solved.
+  const shown = text || state.cameraProblem;
+  setText(el, shown);
+  show(el, !!shown);
 }
 
 let noticeTimer = null;
@@ -87,8 +96,15 @@ function viewAdvice(ex) {
   const body = { full: "your whole body, head to feet", lower: "your legs and hips",
     upper: "your upper body and arms", arms: "your arms and shoulders", legs: "your legs" }[ex.body]
     || "your whole body";
-  const view = { side: "Stand side-on to the camera (turn 90°).",
-    front: "Face the camera." }[ex.view] || "";
+  const views = ex.views && ex.views.length ? ex.views : [ex.view];
+  let view = "";
+  if (!views.includes("any")) {
+    const side = views.includes("side");
+    const front = views.includes("front");
+    if (side && front) view = "Face the camera, or stand side-on to it.";
+    else if (side) view = "Stand side-on to the camera (turn a quarter turn).";
+    else if (front) view = "Face the camera.";
+  }
   return `${view} The camera must see ${body}.`.trim();
 }
 
@@ -132,6 +148,7 @@ async function start() {
   if (state.running) return;
   state.running = true;
   state.fatal = false;
+  $("coach").classList.add("started"); // the count and cue matter from now on
   showAlert("");
   show($("start-panel"), false);
   show($("stop"), true);
@@ -155,7 +172,8 @@ async function start() {
   }, 3000);
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
+      // No height: a portrait camera keeps its own shape (a 4:3 request would crop it).
+      video: { width: { ideal: 640 }, facingMode: "user" },
       audio: false,
     });
   } catch (err) {
@@ -165,15 +183,22 @@ async function start() {
   } finally {
     clearTimeout(hint);
   }
+  if (state.cameraProblem) { // solved: the camera works now (other news stays)
+    state.cameraProblem = "";
+    showAlert("");
+  }
   connectWhenReady();
   video.srcObject = state.stream;
   show($("media"), true);
-  video.addEventListener("loadedmetadata", () => {
-    // The stage keeps the camera's aspect ratio, so the skeleton overlay fits it exactly.
+  // The stage keeps the camera's aspect ratio (also when a phone turns), so the skeleton
+  // overlay fits it exactly.
+  const fitAspect = () => {
     if (video.videoWidth && video.videoHeight) {
       video.parentElement.style.setProperty("--aspect", String(video.videoWidth / video.videoHeight));
     }
-  }, { once: true });
+  };
+  video.addEventListener("loadedmetadata", fitAspect);
+  video.addEventListener("resize", fitAspect);
   try {
     await video.play();
   } catch { /* autoplay of a muted stream is allowed; keep going */ }
@@ -283,6 +308,8 @@ function cameraFailed(err) {
     Unsupported: "This browser cannot use the camera on this page. Open it as http://127.0.0.1:8000 or over https.",
   };
   const text = messages[err.name] || `The camera could not start (${err.name || "error"}: ${err.message || ""}).`;
+  state.cameraProblem = text;
+  $("coach").classList.remove("started"); // on a phone: the reason and "Try again" first
   showAlert(text);
   speaker.say(text, 3);
   const code = err.name === "NotAllowedError" || err.name === "SecurityError" ? "camera_denied" : "camera_unavailable";
@@ -316,6 +343,9 @@ function stopCamera() {
 function endSession() {
   state.running = false;
   clearTimeout(state.reconnectTimer);
+  clearTimeout(state.endTimer);
+  show($("rest-panel"), false);
+  show($("stand-help"), false);
   stopCamera();
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {
     state.ws.send(JSON.stringify({ type: "end" }));
@@ -448,6 +478,13 @@ function onSession(msg) {
   state.edges = msg.skeleton_edges;
   state.reconnectDelay = 1000;
   state.lastStage = msg.stage;
+  if (msg.exercise) {
+    // The session's exercise facts carry this patient's prescription (sets, reps, rest...).
+    state.exercise = { ...state.exercise, ...msg.exercise };
+    setupReadouts(state.exercise);
+    setText($("view-advice"), viewAdvice(state.exercise));
+  }
+  show($("back-to-program"), !!msg.signed_in);
   const url = new URL(location.href);
   url.searchParams.set("session", msg.session_id);
   history.replaceState(null, "", url);
@@ -459,8 +496,9 @@ function onSession(msg) {
   show($("session-box"), true);
   setText($("followers"), msg.followers ? "Your therapist is watching." : "");
   remember(msg);
-  setText($("rep-count"), String(state.exercise.kind === "hold" ? state.holds : state.count));
-  setText($("set-progress"), progressText(msg.set));
+  setText($("rep-count"), String(countInSet(msg, state.exercise)));
+  setText($("set-progress"), progressText(msg.set, msg.stage));
+  showRest(msg);
   if (msg.notice) showNotice(msg.notice, 10000);
   else showAlert("");
   setConnection(msg.how === "resumed" ? "Reconnected. Your session continues." : "Connected to the coach.");
@@ -495,29 +533,98 @@ function onFrame(msg) {
     showNotice("You are in position. Start the exercise!", 4000);
   }
   state.lastStage = msg.stage;
-  for (const e of msg.events) onEvent(e, msg);
+  showRest(msg);
+  checkStandHelp(msg);
+  const tip = msg.stage === "active" && msg.setup && msg.setup.tip ? msg.setup.tip : "";
+  setText($("view-tip"), tip);
+  show($("view-tip"), !!tip);
+  // What this frame decided is said in one go ("5. Set 1 done. Rest for 60 seconds.").
+  const words = [];
+  for (const e of msg.events) onEvent(e, msg, words);
+  if (words.length === 1) speaker.say(words[0], 2);
+  else if (words.length) speaker.say(words.map((w) => (/[.!?]$/.test(w) ? w : `${w}.`)).join(" "), 2);
   remember(msg);
   trySend();
 }
 
-function onEvent(e, msg) {
+function onEvent(e, msg, words) {
   switch (e.kind) {
     case "RepCompleted": {
-      // The rep number within the set is spoken; a finished set is announced.
+      // The count within the set is said, the number on screen.
       const set = msg.set;
-      const rest = state.exercise.rest_s ? ` Rest for ${Math.round(state.exercise.rest_s)} seconds.` : "";
-      if (!set || !set.per_set) speaker.say(String(e.index), 2);
-      else if (set.complete && e.index === set.sets * set.per_set) speaker.say(`${set.per_set}. All sets done. Well done!`, 2);
-      else if (set.complete) speaker.say(String(e.index), 2);
-      else if (set.done === 0) speaker.say(`${set.per_set}. Set ${set.set - 1} done.${rest}`, 2);
-      else speaker.say(String(set.done), 2);
+      const ended = msg.events.some((x) => x.kind === "SetCompleted" || x.kind === "AllSetsDone");
+      words.push(String(set && set.per_set && ended ? set.per_set : countInSet(msg, state.exercise)));
       setText($("last-rep"), describeEvent(e) || "");
       return;
     }
-    case "Cue": speaker.say(e.text, e.priority || 1); return;
+    case "HoldReached": words.push(`${Math.round(e.target_s)} seconds, well done!`); return;
+    case "SetCompleted":
+      words.push(`Set ${e.set} done.${e.rest_s ? ` Rest for ${Math.round(e.rest_s)} seconds.` : ` Now set ${e.set + 1}.`}`);
+      return;
+    case "RestEnded": words.push(`Set ${e.set}. Start when you are ready.`); return;
+    case "AllSetsDone":
+      words.push(msg.set && msg.set.sets > 1 ? "All sets done. Well done!" : "Well done, that's the set!");
+      // A clear end: the last words, then the summary.
+      clearTimeout(state.endTimer);
+      state.endTimer = setTimeout(() => { if (state.running) endSession(); }, END_AFTER_DONE_MS);
+      return;
+    case "FaultDetected":
+      if (e.id === "range_limit") warnLimit(e.cue);
+      return;
+    case "Cue":
+      if (e.source === "range_limit") warnLimit(e.text);
+      else speaker.say(e.text, e.priority || 1);
+      return;
     case "PoseLost": speaker.say(e.reason, 3); return;
-    case "HoldEnded": speaker.say(`Hold done: ${Math.round(e.duration_s)} seconds.`, 2); return;
+    case "HoldEnded":
+      if (state.exercise.kind === "hold" && msg.stage === "active") {
+        speaker.say(`Hold done: ${Math.round(e.duration_s)} seconds.`, 2);
+      }
+      return;
     default: return;
+  }
+}
+
+/** Past the prescribed range limit: said at once (above everything else) and shown. */
+let limitTimer = null;
+function warnLimit(text) {
+  const words = text || "Not so far: stay within your limit";
+  speaker.say(words, 6);
+  const el = $("limit-warning");
+  setText(el, words);
+  show(el, true);
+  clearTimeout(limitTimer);
+  limitTimer = setTimeout(() => show(el, false), LIMIT_WARNING_MS);
+}
+
+/** Between sets: the rest counting down, then the next set by itself (or sooner, by button). */
+function showRest(msg) {
+  const rest = msg.stage === "rest" ? msg.rest : null;
+  show($("rest-panel"), !!rest);
+  if (!rest) return;
+  setText($("rest-left"), `${Math.ceil(rest.left_s)} s`);
+  setText($("rest-next"), `Ready for set ${rest.next_set}? It starts by itself when the rest is over.`);
+  setText($("next-set"), `Start set ${rest.next_set} now`);
+}
+
+/** Still in the setup after a while: say why counting has not started and how to stand. */
+function checkStandHelp(msg) {
+  if (msg.stage !== "setup") {
+    state.setupSince = null;
+    state.standHelpSaid = false;
+    show($("stand-help"), false);
+    return;
+  }
+  const now = performance.now();
+  if (state.setupSince === null) state.setupSince = now;
+  if (now - state.setupSince < STAND_HELP_AFTER_MS) return;
+  const why = (msg.setup && msg.setup.message) || "I can't see you well enough.";
+  setText($("stand-why"), `I can't count yet: ${why}`);
+  setText($("stand-how"), `How to stand: ${viewAdvice(state.exercise)} About 2 to 3 metres from the camera.`);
+  show($("stand-help"), true);
+  if (!state.standHelpSaid) {
+    state.standHelpSaid = true;
+    speaker.say(`I can't count yet. ${why} ${viewAdvice(state.exercise)}`, 3);
   }
 }
 
@@ -555,12 +662,27 @@ function onTherapistMessage(msg) {
 
 function onSummary(s) {
   const el = $("summary");
-  const lines = [`Session finished: ${s.rep_count} reps.`];
-  if (s.holds_completed) lines.push(`${s.holds_completed} holds completed.`);
-  const faults = [...new Set(s.faults.map((f) => f.message))];
+  const hold = state.exercise && state.exercise.kind === "hold";
+  const count = hold ? s.holds_completed : s.rep_count;
+  const unit = hold ? (count === 1 ? "hold" : "holds") : (count === 1 ? "rep" : "reps");
+  const lines = [];
+  if (s.no_count_reason) {
+    lines.push(`Nothing was counted. ${s.no_count_reason}`);
+    if (state.exercise) lines.push(`Next time: ${viewAdvice(state.exercise)}`);
+  } else if (s.set && s.set.complete) {
+    lines.push(`All done: ${s.set.sets > 1 ? `${s.set.sets} sets, ` : ""}${count} ${unit}. Well done!`);
+  } else {
+    lines.push(`Session finished: ${count} ${unit}.`);
+  }
+  const past = (s.reps || []).filter((r) => r.over_limit).length;
+  if (past) lines.push(`${past} ${past === 1 ? "rep went" : "reps went"} past your limit: next time, not so far.`);
+  const faults = [...new Set(s.faults.filter((f) => f.id !== "range_limit").map((f) => f.message))];
   if (faults.length) lines.push(`To work on: ${faults.join("; ")}.`);
   setText(el, lines.join(" "));
+  el.classList.toggle("nothing", !!s.no_count_reason);
   show(el, true);
+  show($("rest-panel"), false);
+  show($("stand-help"), false);
   setText($("start"), "Start a new session");
   show($("start-panel"), true);
   state.sessionId = null;
@@ -706,6 +828,7 @@ setInterval(() => {
 // ---- wiring ------------------------------------------------------------------------------
 $("start").addEventListener("click", start);
 $("stop").addEventListener("click", endSession);
+$("next-set").addEventListener("click", () => sendControl({ type: "next_set" }));
 $("share-video").addEventListener("change", (ev) => {
   sendControl({ type: "share_video", enabled: ev.target.checked });
   // On-device mode sends no pictures: sharing needs a connection in server mode, and back.

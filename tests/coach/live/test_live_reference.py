@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -43,9 +44,14 @@ class TrackEstimator(PoseEstimator):
 
 
 def track_processor(
-    landmarks: np.ndarray, exercise: Exercise, reference: PersonalReference | None = None
+    landmarks: np.ndarray,
+    exercise: Exercise,
+    reference: PersonalReference | None = None,
+    limit_deg: float | None = None,
 ) -> FrameProcessor:
-    return FrameProcessor(exercise, TrackEstimator(landmarks), reference=reference)
+    return FrameProcessor(
+        exercise, TrackEstimator(landmarks), reference=reference, limit_deg=limit_deg
+    )
 
 
 class StepClock:
@@ -96,6 +102,10 @@ def test_a_live_session_is_judged_by_the_patients_reference(
             processor_factory=partial(track_processor, bad),
             isolation="thread",
             reference_for=store.reference,
+            # One set longer than the recording: every rep counts (no rest between sets).
+            prescription_for=lambda _p, _e: SimpleNamespace(
+                sets=1, reps=20, hold_s=0.0, rest_s=None, max_rom_deg=None
+            ),
             clock=clock,
         )
 
