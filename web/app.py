@@ -180,13 +180,13 @@ def create_app(
         await follower_socket(ws, registry, session_id, may_follow=lambda s: may_see(ws, s))
 
     if store is not None and jobs is not None:
-        from web.routes import auth, patient, sessions, therapist, uploads
+        from web.routes import auth, patient, ratings, sessions, therapist, uploads
         from web.routes.pages import review_templates
 
         # The routers' dependencies (web/routes/deps.py) read these.
         app.state.jobs = jobs
         app.state.login_limiter = access.LoginLimiter()
         app.state.templates = review_templates()
-        for area in (auth, therapist, patient, sessions, uploads):
+        for area in (auth, therapist, patient, sessions, uploads, ratings):
             app.include_router(area.router)
     return app

@@ -17,6 +17,7 @@ from coach.review import exports
 from coach.review.progress import symmetry_index
 from coach.review.references import set_reference_from_session
 from coach.store.models import ExerciseSession
+from coach.store.ratings import session_ratings
 from coach.store.store import SessionFrames
 from web.charts import time_plot
 from web.routes.deps import (
@@ -154,6 +155,7 @@ def session_report(
         best_rom=max(roms) if roms else None,
         over_limit_count=sum(1 for r in row.reps if r.over_limit),
         printed=datetime.now(timezone.utc),
+        ratings={r.kind: r for r in session_ratings(store, row.id)},
     )
 
 
@@ -177,7 +179,11 @@ def frames_csv(session_id: str, store: StoreDep) -> PlainTextResponse:
 def session_json(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JSONResponse:
     patient = store.patient(row.patient_id)
     return JSONResponse(
-        exports.session_json(row, patient.name if patient else None),
+        exports.session_json(
+            row,
+            patient.name if patient else None,
+            [r.to_json() for r in session_ratings(store, session_id)],
+        ),
         headers={"Content-Disposition": f'attachment; filename="session-{session_id}.json"'},
     )
 
