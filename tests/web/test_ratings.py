@@ -9,20 +9,14 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-from coach.store.models import ExerciseSession
+from tests.coach.store.test_ratings import add_set
 from tests.web.conftest import Review
 
 
 def _set(review: Review, patient_id: int, sid: str, days_ago: int) -> str:
-    started = datetime.now(timezone.utc) - timedelta(days=days_ago)
-    with review.store.factory() as db, db.begin():
-        db.add(
-            ExerciseSession(
-                id=sid, patient_id=patient_id, exercise_id="squat", source="live",
-                status="completed", started_at=started,
-            )
-        )  # fmt: skip
-    return sid
+    return add_set(
+        review.store, patient_id, datetime.now(timezone.utc) - timedelta(days=days_ago), sid
+    )
 
 
 def test_the_patient_rates_their_own_sets_and_bad_values_are_refused(review: Review) -> None:
