@@ -2,7 +2,8 @@
 
 Pure functions over stored ratings (coach.store.ratings), like progress.py. A training day's
 pain "before" is its first pain-before rating, its pain "after" its last pain-after rating;
-effort is the Borg CR10 rating after each set. Days and weeks are UTC, by when the set began.
+effort is the Borg CR10 rating after each set. Days and weeks are UTC, by when the session
+began.
 
 A rise is flagged when it is clinically important by Farrar et al. (2001): on the 0-10 numeric
 rating scale a change of about 2 points or 30 % is what patients call "much" different. The

@@ -232,13 +232,13 @@ class AnalysisJob(Base):
 
 
 class Rating(Base):
-    """What the patient said of a set (coach.store.ratings): pain on the 0-10 numeric rating
-    scale before or after, or effort on the Borg CR10 scale after. One of each kind per set;
-    saying it again replaces it."""
+    """What the patient said of a session (coach.store.ratings): pain on the 0-10 numeric
+    rating scale before and after it, effort on the Borg CR10 scale after each of its sets.
+    One of each kind per session and set; saying it again replaces it."""
 
     __tablename__ = "ratings"
     __table_args__ = (
-        UniqueConstraint("session_id", "kind"),
+        UniqueConstraint("session_id", "kind", "set_number"),
         CheckConstraint("value >= 0 AND value <= 10", name="ck_ratings_value_0_10"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -246,5 +246,6 @@ class Rating(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # "pain_before" | "pain_after" | "effort"
     value: Mapped[int] = mapped_column(Integer)
+    set_number: Mapped[int] = mapped_column(Integer, default=0)  # effort: 1, 2, ...; pain: 0
     area: Mapped[str] = mapped_column(String(40), default="")  # the body area rated (pain)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

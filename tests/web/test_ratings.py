@@ -34,6 +34,12 @@ def test_the_patient_rates_their_own_sets_and_bad_values_are_refused(review: Rev
         )
         r = c.post(f"/sessions/{mine}/ratings", json={"kind": "effort", "value": "hard"})
         assert r.status_code == 422 and "Borg CR10" in r.json()["detail"]
+        r = c.post(f"/sessions/{mine}/ratings", json={"kind": "pain_after", "value": 4, "set": 2})
+        assert r.status_code == 422 and "whole session, not for one set" in r.json()["detail"]
+        r = c.post(f"/sessions/{mine}/ratings", json={"kind": "effort", "value": 4, "set": 99})
+        assert (
+            r.status_code == 422 and "set must be a whole number from 1 to 50" in r.json()["detail"]
+        )
         r = c.post(f"/sessions/{mine}/ratings", json={"kind": "effort", "value": 4, "x": 1})
         assert r.status_code == 422 and "unknown field(s): x" in r.json()["detail"]
         r = c.post(f"/sessions/{mine}/ratings", content=b"not json")
@@ -83,6 +89,10 @@ def test_ratings_in_exports_report_chart_and_flags(review: Review) -> None:
         ):
             r = c.post(f"/sessions/{sid}/ratings", json={"kind": kind, "value": value})
             assert r.status_code == 201, r.text
+        for number, value in ((2, 8), (3, 9)):  # effort after each set
+            body = {"kind": "effort", "value": value, "set": number}
+            r = c.post(f"/sessions/{later}/ratings", json=body)
+            assert r.status_code == 201, r.text
         me = c.get("/me").text
         assert 'data-testid="pain-chart"' in me and "pain before" in me
         assert 'data-testid="pain-flags"' not in me and "Farrar" not in me  # for the therapist
@@ -97,17 +107,25 @@ def test_ratings_in_exports_report_chart_and_flags(review: Review) -> None:
             ("pain_before", 3),
             ("pain_after", 6),
             ("effort", 7),
+            ("effort", 8),
+            ("effort", 9),
         ]
+        assert [r["set"] for r in data["ratings"]] == [0, 0, 1, 2, 3]
         rows = list(csv.DictReader(io.StringIO(c.get(f"/patients/{patient.id}/ratings.csv").text)))
         assert [(r["session_id"], r["kind"], r["value"]) for r in rows][:2] == [
             ("pain-1", "pain_before", "3"),
             ("pain-1", "pain_after", "3"),
         ]
-        assert len(rows) == 6 and rows[0]["exercise"] == "squat"
+        assert len(rows) == 8 and rows[0]["exercise"] == "squat"
+        assert [r["set"] for r in rows[-3:]] == ["1", "2", "3"]
         one = c.get(f"/sessions/{later}/ratings.csv").text.splitlines()
-        assert len(one) == 4 and one[0].startswith("session_id,exercise,set_started_at")
+        assert len(one) == 6 and one[0].startswith(
+            "session_id,exercise,session_started_at,kind,set"
+        )
         report = c.get(f"/sessions/{later}/report").text
         assert "pain before 3/10" in report and "pain after 6/10" in report
-        assert "effort 7/10 (Borg CR10)" in report
+        assert "effort (Borg CR10) set 1: 7/10, set 2: 8/10, set 3: 9/10" in " ".join(
+            report.split()
+        )
     with review.client("ther.b") as c:
         assert c.get(f"/patients/{patient.id}/ratings.csv").status_code == 404

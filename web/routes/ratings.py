@@ -30,7 +30,16 @@ from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep, Visible
 router = APIRouter()
 
 MAX_BODY = 1024  # a rating is a few dozen bytes of JSON
-CSV_COLUMNS = ["session_id", "exercise", "set_started_at", "kind", "value", "area", "rated_at"]
+CSV_COLUMNS = [
+    "session_id",
+    "exercise",
+    "session_started_at",
+    "kind",
+    "set",
+    "value",
+    "area",
+    "rated_at",
+]
 
 
 def _csv_text(rows: list[RatingRow]) -> str:
@@ -45,6 +54,7 @@ def _csv_text(rows: list[RatingRow]) -> str:
                 r.exercise_id,
                 started,
                 r.kind,
+                r.set_number,
                 r.value,
                 r.area,
                 r.created_at.isoformat(timespec="seconds"),
@@ -80,18 +90,24 @@ async def rate(
 ) -> dict[str, Any]:
     """Record pain (0-10 NRS) before or after the set, or effort (Borg CR10) after it.
 
-    Body: {"kind": "pain_before" | "pain_after" | "effort", "value": 0-10, "area": "knee"}.
-    A second rating of the same kind replaces the first.
+    Body: {"kind": "pain_before" | "pain_after" | "effort", "value": 0-10, "area": "knee",
+    "set": 1} (`set` for effort only, default 1). A second rating of the same kind (and set)
+    replaces the first.
     """
     if who.patient_id is None or who.patient_id != row.patient_id:
         raise HTTPException(403, "Only the patient rates their own pain and effort.")
     data = await _body(request)
-    unknown = set(data) - {"kind", "value", "area"}
+    unknown = set(data) - {"kind", "value", "area", "set"}
     if unknown:
         raise HTTPException(422, f"unknown field(s): {', '.join(sorted(unknown))}")
     try:
         saved = record_rating(
-            store, session_id, data.get("kind"), data.get("value"), data.get("area", "")
+            store,
+            session_id,
+            data.get("kind"),
+            data.get("value"),
+            data.get("area", ""),
+            data.get("set"),
         )
     except RatingError as exc:
         raise HTTPException(422, str(exc)) from None

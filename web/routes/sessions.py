@@ -155,7 +155,7 @@ def session_report(
         best_rom=max(roms) if roms else None,
         over_limit_count=sum(1 for r in row.reps if r.over_limit),
         printed=datetime.now(timezone.utc),
-        ratings={r.kind: r for r in session_ratings(store, row.id)},
+        ratings=session_ratings(store, row.id),
     )
 
 

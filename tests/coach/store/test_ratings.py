@@ -94,6 +94,8 @@ def test_one_of_each_kind_per_set_and_the_database_checks_the_range(store: Store
     first = add_set(store, pat.id, now - timedelta(days=1), "s1")
     second = add_set(store, pat.id, now, "s2")
     record_rating(store, second, "effort", 5)
+    record_rating(store, second, "effort", 8, set_number=2)
+    record_rating(store, second, "effort", 6, set_number=2)  # set 2 said again
     record_rating(store, first, "pain_after", 3, "knee")
     record_rating(store, first, "pain_before", 6, "knee")
     record_rating(store, first, "pain_before", 2, "knee")  # said again: replaces
@@ -106,7 +108,9 @@ def test_one_of_each_kind_per_set_and_the_database_checks_the_range(store: Store
         ("s1", "pain_after"),
         ("s1", "pain_before"),
         ("s2", "effort"),
+        ("s2", "effort"),
     ]
+    assert [(r.set_number, r.value) for r in session_ratings(store, second)] == [(1, 5), (2, 6)]
     assert rows[0].exercise_id == "squat" and rows[0].started_at is not None
     with pytest.raises(RatingError, match="no such session"):
         record_rating(store, "nope", "effort", 3)

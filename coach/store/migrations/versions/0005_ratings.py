@@ -1,4 +1,4 @@
-"""ratings: the patient's pain (0-10 NRS) before and after a set, and effort (Borg CR10)
+"""ratings: the patient's pain (0-10 NRS) before and after a session, effort (Borg CR10) per set
 
 Revision ID: 0005
 Revises: 0003
@@ -21,13 +21,14 @@ def upgrade() -> None:
         sa.Column("patient_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("set_number", sa.Integer(), nullable=False),
         sa.Column("area", sa.String(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("value >= 0 AND value <= 10", name="ck_ratings_value_0_10"),
         sa.ForeignKeyConstraint(["patient_id"], ["patients.id"]),
         sa.ForeignKeyConstraint(["session_id"], ["sessions.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("session_id", "kind"),
+        sa.UniqueConstraint("session_id", "kind", "set_number"),
     )
     with op.batch_alter_table("ratings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ratings_session_id"), ["session_id"], unique=False)
