@@ -11,6 +11,7 @@ import {
   updateReadouts, wsUrl,
 } from "./common.js";
 import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
+import { RatingPrompts } from "./ratings.js";
 
 const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
 const JPEG_QUALITY = 0.7;
@@ -25,6 +26,7 @@ const DEVICE_SPEED_FRAMES = 8;
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"));
+const ratingPrompts = new RatingPrompts(speaker); // pain and effort prompts (ratings.js)
 const video = $("video");
 const overlay = $("overlay");
 const capture = document.createElement("canvas");
@@ -384,6 +386,7 @@ function onClose(ws, ev) {
 }
 
 function handle(msg) {
+  ratingPrompts.onMessage(msg);
   switch (msg.type) {
     case "session": return onSession(msg);
     case "frame": return onFrame(msg);
