@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 
 from coach.store.ratings import session_ratings
+from tests.web import test_browser as tb
 from tests.web.conftest import Review
-from tests.web.test_browser import (  # noqa: F401
-    LEAD_IN_S,
-    _launch,
-    _text,
-    _wait_js,
-    playwright,
-)
+from tests.web.test_browser import playwright  # noqa: F401  (the fixture)
 from tests.web.y4m import write_y4m
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,7 +23,7 @@ PROMPT = "document.querySelector('[data-testid=rating-prompt]')"
 
 def _wait_prompt(page: Any, kind: str, title: str = "", timeout: float = 90_000) -> None:
     """Until a prompt of `kind` (whose title contains `title`) is up and not yet answered."""
-    _wait_js(
+    tb._wait_js(
         page,
         f"{PROMPT} !== null && {PROMPT}.dataset.kind === '{kind}'"
         f" && !('saved' in {PROMPT}.dataset)"
@@ -62,8 +57,8 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     token = store.create_link(patient.id)[1]
     store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1}])
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=LEAD_IN_S)
-    browser = _launch(
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=tb.LEAD_IN_S)
+    browser = tb._launch(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     errors: list[str] = []
@@ -73,22 +68,22 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         page.goto(f"{review.url}/p/{token}")
         page.click("[data-testid=today] a.big")
         _wait_prompt(page, "pain_before")
-        session_id = _text(page, "#session-id")
+        session_id = tb._text(page, "#session-id")
         # The squat is a whole-body exercise: no narrower area to name.
-        assert _text(page, "#rating-title") == "How much pain do you feel now?"
+        assert tb._text(page, "#rating-title") == "How much pain do you feel now?"
         _check_layout(page, width, height)
         page.click("[data-testid=rating-prompt] button[data-value='3']")
         _wait_prompt(page, "effort", "set 1")
-        assert _text(page, "#rating-title") == "How hard was set 1?"
+        assert tb._text(page, "#rating-title") == "How hard was set 1?"
         _check_layout(page, width, height)
         page.click("[data-testid=rating-prompt] button[data-value='5']")
         _wait_prompt(page, "effort", "set 2")
         page.keyboard.press("Escape")  # skipped
-        _wait_js(page, f"{PROMPT} === null", 5_000)
+        tb._wait_js(page, f"{PROMPT} === null", 5_000)
         page.click("#stop")
         _wait_prompt(page, "pain_after")
         page.click("[data-testid=rating-prompt] button[data-value='2']")
-        _wait_js(page, f"{PROMPT} === null", 10_000)
+        tb._wait_js(page, f"{PROMPT} === null", 10_000)
         got = [(r.kind, r.set_number, r.value, r.area) for r in session_ratings(store, session_id)]
         assert got == [
             ("pain_before", 0, 3, ""),
