@@ -409,6 +409,10 @@ class TargetTask(_Strict):
     targets: TargetRule
     tags: list[str] = Field(default_factory=list)
 
+    def measures_needed(self, view: str | None = None) -> list[str]:
+        """No per-frame measures: a task is scored on the hand's landmarks (scoring.targets)."""
+        return []
+
     def level(self, number: int) -> TargetLevel:
         """The level with this number, or a ValueError naming the levels there are."""
         for lv in self.targets.levels:

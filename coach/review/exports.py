@@ -126,4 +126,6 @@ def session_json(
         ],
         "warnings": list((session.summary or {}).get("warnings") or []),
         "ratings": list(ratings or []),
+        # A hand-eye targets session (coach.offline.targets): per-target measures.
+        "targets": (session.summary or {}).get("targets"),
     }
