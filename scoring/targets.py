@@ -162,7 +162,7 @@ class Placed:
     arm: float
     taus: np.ndarray  # seconds after shown
     centres: np.ndarray  # (len(taus), 2)
-    distance: float  # arm lengths, after any pulling in to fit the image
+    distance: float  # arm lengths, after any pulling in to fit the image (NaN: placed `at`)
 
     @property
     def radius_units(self) -> float:
@@ -201,7 +201,7 @@ def place(
     it fits inside the image; None when it cannot fit (or the shoulders are not seen)."""
     if spec.at is not None:
         centre = np.array([spec.at[0] * aspect, spec.at[1]])
-        return Placed(spec, t, centre, arm, np.zeros(1), centre[None, :], 0.0)
+        return Placed(spec, t, centre, arm, np.zeros(1), centre[None, :], math.nan)
     left = _xy(lm, int(Landmark.LEFT_SHOULDER), aspect)
     right = _xy(lm, int(Landmark.RIGHT_SHOULDER), aspect)
     if left is None or right is None:

@@ -93,3 +93,25 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         assert not errors, errors
     finally:
         browser.close()
+
+
+def test_a_try_out_session_is_not_asked(
+    playwright: Any,  # noqa: F811
+    review: Review,
+    squat_clip: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    """Nobody signed in: no stored session, so nothing to rate and nothing covers the page."""
+    y4m = tmp_path / "squat.y4m"
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=tb.LEAD_IN_S)
+    browser = tb._launch(
+        playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
+    )
+    try:
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        page.goto(f"{review.url}/?exercise=squat&autostart=1")
+        tb._wait_js(page, "document.getElementById('session-id').textContent.length > 0", 90_000)
+        page.wait_for_timeout(5_000)  # longer than the check's retries
+        assert page.evaluate(f"{PROMPT} === null")
+    finally:
+        browser.close()

@@ -2,8 +2,9 @@
 // effort (Borg CR10, 0-10) after each set. Large buttons, the question spoken, always
 // skippable, fits a 390 x 844 phone screen. Self-contained: the page hands it every server
 // message (`prompts.onMessage(msg)`), it works out when to ask and posts the answers to
-// POST /sessions/SID/ratings (web/routes/ratings.py). A session with no patient (a try-out)
-// answers 404: the prompts then stay quiet for that session.
+// POST /sessions/SID/ratings (web/routes/ratings.py). Nothing is asked until the page has
+// checked that the session is a signed-in patient's stored one (GET /sessions/SID/ratings):
+// a try-out session has no record to keep, and its page stays as it was.
 
 const PAIN = {
   title: (area) => `How much pain do you feel${area ? ` in your ${area}` : ""} now?`,
@@ -30,7 +31,7 @@ export class RatingPrompts {
     this.lastSet = null; // {set, complete} of the latest progress seen
     this.queue = [];
     this.open = null;
-    this.quiet = false;
+    this.quiet = true;
     this.asked = new Set(); // "pain_before", "effort:2", ... asked in this session
     const css = document.createElement("link");
     css.rel = "stylesheet";
@@ -42,10 +43,18 @@ export class RatingPrompts {
   onMessage(msg) {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "session") {
-      if (msg.session_id !== this.sessionId) this._reset(msg.session_id);
+      const fresh = msg.session_id !== this.sessionId;
+      if (fresh) this._reset(msg.session_id);
       this.area = AREAS[(msg.exercise && msg.exercise.body) || "full"] ?? "";
-      if (msg.how === "new") this._ask("pain_before");
       this._progress(msg.set);
+      if (fresh) {
+        const sessionId = msg.session_id;
+        this._stored(sessionId).then((ok) => {
+          if (!ok || sessionId !== this.sessionId) return;
+          this.quiet = false;
+          if (msg.how === "new") this._ask("pain_before");
+        });
+      }
     } else if (msg.type === "frame") {
       this._progress(msg.set);
     } else if (msg.type === "summary" && this.sessionId) {
@@ -58,8 +67,27 @@ export class RatingPrompts {
     this.lastSet = null;
     this.queue = [];
     this.asked = new Set();
-    this.quiet = false;
+    this.quiet = true; // until _stored says this session keeps ratings
     this._close();
+  }
+
+  /** Whether the session is stored for the signed-in patient (the store may write it a
+   *  moment after the session starts: one retry). */
+  async _stored(sessionId) {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        const r = await fetch(`/sessions/${encodeURIComponent(sessionId)}/ratings`, {
+          credentials: "same-origin",
+          redirect: "manual", // not signed in: a redirect to the sign-in page
+        });
+        if (r.ok && r.type !== "opaqueredirect") return true;
+        if (r.status !== 404) return false;
+      } catch {
+        return false;
+      }
+      await new Promise((done) => setTimeout(done, RETRY_MS));
+    }
+    return false;
   }
 
   /** A set is over when the set number moves on, or the last one completes. */
