@@ -20,6 +20,7 @@ const EFFORT = {
 };
 const AREAS = { lower: "legs", legs: "legs", upper: "arms and shoulders", arms: "arms", full: "" };
 const RETRY_MS = 1500; // the stored session may be written a moment after it starts
+const UNANSWERED_MS = 60000; // a question not answered by then is skipped: exercise goes on
 
 export class RatingPrompts {
   /** `speaker`: something with `say(text, priority)` (common.js Speaker), or null. */
@@ -159,12 +160,14 @@ export class RatingPrompts {
     box.addEventListener("keydown", (ev) => { if (ev.key === "Escape") this._done(); });
     this.root.appendChild(box);
     this.open = box;
+    this.timer = setTimeout(() => { if (this.open === box && !box.dataset.answering) this._done(); }, UNANSWERED_MS);
     grid.querySelector("button").focus({ preventScroll: true });
     if (this.speaker) this.speaker.say(`${title} ${scale.low}, ${scale.high}.`, 3);
   }
 
   async _answer(item, value) {
     const box = this.open;
+    box.dataset.answering = "1";
     for (const b of box.querySelectorAll("button")) b.disabled = true;
     const body = { kind: item.kind, value };
     if (item.kind === "effort") body.set = item.set;
@@ -172,12 +175,14 @@ export class RatingPrompts {
     const status = box.querySelector(".rating-status");
     status.textContent = "Saving…";
     const saved = await this._post(item.sessionId, body);
+    if (this.open !== box) return; // closed meanwhile (a new session)
     if (saved === "no_patient") {
       this.quiet = item.sessionId === this.sessionId; // a try-out session: no record to keep
       this.queue = [];
     } else if (!saved) {
       status.textContent = "Could not save. You can carry on.";
       for (const b of box.querySelectorAll("button")) b.disabled = false;
+      delete box.dataset.answering;
       return;
     }
     box.dataset.saved = String(value);
@@ -208,6 +213,7 @@ export class RatingPrompts {
   }
 
   _close() {
+    clearTimeout(this.timer);
     if (this.open) this.open.remove();
     this.open = null;
   }
