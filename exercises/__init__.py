@@ -5,11 +5,14 @@ from exercises.loader import (
     Library,
     UnknownExercise,
     list_exercises,
+    list_tasks,
+    load_definition,
     load_exercise,
     load_file,
     load_library,
+    load_task,
 )
-from scoring.definition import Condition, Exercise, FaultRule, HoldRule, RepRule
+from scoring.definition import Condition, Exercise, FaultRule, HoldRule, RepRule, TargetTask
 
 __all__ = [
     "Condition",
@@ -19,9 +22,13 @@ __all__ = [
     "HoldRule",
     "Library",
     "RepRule",
+    "TargetTask",
     "UnknownExercise",
     "list_exercises",
+    "list_tasks",
+    "load_definition",
     "load_exercise",
     "load_file",
     "load_library",
+    "load_task",
 ]

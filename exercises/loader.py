@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from scoring.definition import FILE_REQUIRED_FIELDS, Exercise
+from scoring.definition import FILE_REQUIRED_FIELDS, Exercise, TargetTask
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,8 +54,9 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def load_file(path: str | Path) -> Exercise:
-    """Parse and validate one definition; raises DefinitionError."""
+def load_definition(path: str | Path) -> Exercise | TargetTask:
+    """Parse and validate one file, an exercise or (kind "targets") a hand-eye task; raises
+    DefinitionError."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -68,22 +69,37 @@ def load_file(path: str | Path) -> Exercise:
     except tomllib.TOMLDecodeError as exc:
         where = _syntax_error_field(raw.decode("utf-8"), str(exc))
         raise DefinitionError(path, where, f"TOML syntax error: {exc}") from None
-    for group in FILE_REQUIRED_FIELDS:
-        if not any(name in data for name in group):
-            raise DefinitionError(
-                path,
-                group[0],
-                "Field required: say which camera view the exercise needs "
-                "('front', 'side' or 'any'), or the views it is counted in "
-                '(views = ["front", "side"])',
-            )
+    model: type[Exercise] | type[TargetTask] = Exercise
+    if data.get("kind") == "targets":
+        model = TargetTask
+    else:
+        for group in FILE_REQUIRED_FIELDS:
+            if not any(name in data for name in group):
+                raise DefinitionError(
+                    path,
+                    group[0],
+                    "Field required: say which camera view the exercise needs "
+                    "('front', 'side' or 'any'), or the views it is counted in "
+                    '(views = ["front", "side"])',
+                )
     try:
-        return Exercise.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         reason = err["msg"].removeprefix("Value error, ")
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise DefinitionError(path, _field_path(tuple(err["loc"])), reason + more) from None
+
+
+def load_file(path: str | Path) -> Exercise:
+    """Parse and validate one exercise definition; raises DefinitionError (a targets task
+    is not an exercise: it has no reps or holds to count)."""
+    definition = load_definition(path)
+    if isinstance(definition, TargetTask):
+        raise DefinitionError(
+            Path(path), "kind", "a hand-eye targets task, not an exercise to count"
+        )
+    return definition
 
 
 _TABLE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
@@ -122,6 +138,7 @@ class Library:
     exercises: dict[str, Exercise] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     errors: list[DefinitionError] = field(default_factory=list)
+    tasks: dict[str, TargetTask] = field(default_factory=dict)  # hand-eye tasks by id
 
 
 def search_dirs() -> list[Path]:
@@ -139,18 +156,21 @@ def load_library(dirs: list[Path] | None = None) -> Library:
             continue
         for path in sorted(folder.glob("*.toml")):
             try:
-                ex = load_file(path)
+                ex = load_definition(path)
             except DefinitionError as exc:
                 lib.errors.append(exc)
                 continue
-            if ex.id in lib.exercises:
+            if ex.id in lib.exercises or ex.id in lib.tasks:
                 lib.errors.append(
                     DefinitionError(
                         path, "id", f"duplicate id {ex.id!r} (also in {lib.sources[ex.id]})"
                     )
                 )
                 continue
-            lib.exercises[ex.id] = ex
+            if isinstance(ex, TargetTask):
+                lib.tasks[ex.id] = ex
+            else:
+                lib.exercises[ex.id] = ex
             lib.sources[ex.id] = path
     return lib
 
@@ -167,6 +187,20 @@ def default_library() -> Library:
 
 def list_exercises() -> list[Exercise]:
     return sorted(default_library().exercises.values(), key=lambda e: e.id)
+
+
+def list_tasks() -> list[TargetTask]:
+    """The hand-eye coordination tasks (kind "targets"), by id."""
+    return sorted(default_library().tasks.values(), key=lambda t: t.id)
+
+
+def load_task(task_id: str) -> TargetTask:
+    """The targets task with this id, or UnknownExercise listing the known task ids."""
+    lib = default_library()
+    try:
+        return lib.tasks[task_id]
+    except KeyError:
+        raise UnknownExercise(task_id, sorted(lib.tasks)) from None
 
 
 def load_exercise(exercise_id: str) -> Exercise:

@@ -47,6 +47,7 @@ CLIPS: dict[str, str] = {
     "formfit/squat": "formfit_squat.npz",
     "formfit/curl": "formfit_curl.npz",
     "medflex/sls": "medflex_single_leg_stance.npz",
+    "rehab_bme410/shoulder_abduction": "rehab_bme410_shoulder_abduction.npz",
 }
 MODEL_COMPLEXITY = 1  # the "full" model shipped in the mediapipe 0.10.21 wheel
 OUT_DIR = Path(__file__).resolve().parent / "tracks"

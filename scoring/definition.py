@@ -333,3 +333,98 @@ def definition_json_schema() -> dict[str, object]:
         {"anyOf": [{"required": [name]} for name in group]} for group in FILE_REQUIRED_FIELDS
     ]
     return schema
+
+
+# -- hand-eye coordination tasks (kind "targets") -------------------------------------------
+# Targets appear over the mirrored camera image and the patient touches them with the named
+# hand. Sizes and distances are in the patient's own arm lengths (shoulder-elbow-wrist), so a
+# level means the same reach for a tall and a short person and at any camera distance.
+
+TargetLayout = Literal["reach", "cross_body", "follow"]
+
+
+class TargetLevel(_Strict):
+    """One difficulty level: smaller targets, further away, moving faster."""
+
+    level: int = Field(ge=1, le=20)
+    radius: float = Field(gt=0.02, le=0.5)  # target radius, arm lengths
+    distance: float = Field(ge=0.2, le=1.1)  # from the reach's origin, arm lengths
+    speed: float = Field(0.0, ge=0, le=1.0)  # moving targets only, arm lengths per second
+
+
+class TargetRule(_Strict):
+    """Where targets appear, for which hand, and how long each one waits."""
+
+    layout: TargetLayout
+    hands: Literal["left", "right", "both"] = "both"  # both: left and right alternate
+    point: Literal["wrist", "index"] = "wrist"  # the landmark that touches
+    count: int = Field(6, ge=1, le=40)  # targets per hand
+    # Where around the origin targets may appear: degrees up from the horizontal, outward
+    # (reach: away from the body; cross_body: across the midline; follow: the swept arc).
+    angle_min: float = Field(-20.0, ge=-80, le=90)
+    angle_max: float = Field(60.0, ge=-80, le=90)
+    timeout_s: float = Field(6.0, ge=1, le=60)  # a target not touched by then is a miss
+    dwell_s: float = Field(0.0, ge=0, le=3)  # how long the hand must stay on the target
+    foreperiod_min_s: float = Field(1.0, ge=0.2, le=10)  # random wait before a target ...
+    foreperiod_max_s: float = Field(2.5, ge=0.2, le=10)  # ... so it cannot be anticipated
+    follow_s: float = Field(12.0, ge=3, le=120)  # how long a moving target moves
+    levels: list[TargetLevel] = Field(min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _numbered(cls, v: list[TargetLevel], info: ValidationInfo) -> list[TargetLevel]:
+        numbers = [lv.level for lv in v]
+        if numbers != list(range(1, len(v) + 1)):
+            raise ValueError(f"levels must be numbered 1, 2, 3 ... in order; got {numbers}")
+        moving = info.data.get("layout") == "follow"
+        for lv in v:
+            if moving and lv.speed <= 0:
+                raise ValueError(f"level {lv.level}: a follow task needs speed > 0")
+            if not moving and lv.speed > 0:
+                raise ValueError(f"level {lv.level}: speed applies to follow tasks only")
+        return v
+
+    @model_validator(mode="after")
+    def _ranges(self) -> TargetRule:
+        if self.angle_max <= self.angle_min:
+            raise ValueError(
+                f"angle_max ({self.angle_max}) must be greater than angle_min ({self.angle_min})"
+            )
+        if self.foreperiod_max_s < self.foreperiod_min_s:
+            raise ValueError("foreperiod_max_s must be at least foreperiod_min_s")
+        return self
+
+
+class TargetTask(_Strict):
+    """A hand-eye coordination task: data like an exercise, scored by scoring.targets."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    kind: Literal["targets"]
+    category: Literal["coordination"] = "coordination"
+    instructions: str = Field(min_length=1)
+    # Targets are drawn over a front view (the patient faces the screen).
+    view: Literal["front"] = "front"
+    views: list[Literal["front"]] = Field(default_factory=lambda: ["front"], min_length=1)
+    body: Literal["upper"] = "upper"
+    position: Literal["seated", "standing"] = "seated"
+    defaults: Defaults = Defaults(sets=2, reps=0, rest_s=30.0)
+    targets: TargetRule
+    tags: list[str] = Field(default_factory=list)
+
+    def measures_needed(self, view: str | None = None) -> list[str]:
+        """No per-frame measures: a task is scored on the hand's landmarks (scoring.targets)."""
+        return []
+
+    def level(self, number: int) -> TargetLevel:
+        """The level with this number, or a ValueError naming the levels there are."""
+        for lv in self.targets.levels:
+            if lv.level == number:
+                return lv
+        known = ", ".join(str(lv.level) for lv in self.targets.levels)
+        raise ValueError(f"level {number} is not defined for {self.id!r}; levels: {known}")
+
+
+def target_task_json_schema() -> dict[str, object]:
+    """The JSON Schema of a `kind = "targets"` file (`coach exercises schema`)."""
+    return TargetTask.model_json_schema()

@@ -106,6 +106,48 @@ class ViewWarning(Event):
     skipped_faults: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class TargetShown(Event):
+    """A hand-eye target appears (scoring.targets): where to draw it, in the camera image's
+    normalised coordinates (not mirrored), its radius in image heights."""
+
+    index: int  # 1-based
+    hand: str  # "left" or "right": the hand that should touch it
+    x: float
+    y: float
+    radius: float
+    timeout_s: float
+    # A moving target: (seconds after shown, x, y) every 0.1 s; empty for a still one.
+    path: tuple[tuple[float, float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetResult(Event):
+    """One target's measures (scoring.targets). Times in seconds, each only as good as
+    `resolution_s` (the frame interval) plus the loop's `latency_s` (NaN when not measured);
+    distances in the patient's arm lengths."""
+
+    index: int
+    hand: str
+    status: str  # "hit", "miss", "hand_not_seen", "outside_image"
+    message: str
+    shown_s: float
+    hit: bool = False
+    reaction_s: float = float("nan")  # shown -> the hand starts moving
+    movement_s: float = float("nan")  # movement start -> on the target
+    straightness: float = float("nan")  # straight distance / path length, 1 = straight
+    sparc: float = float("nan")  # smoothness of the hand's speed (scoring.smoothness)
+    overshoot: float = float("nan")  # furthest past the target centre, arm lengths
+    tracking_error: float = float("nan")  # moving target: RMS hand-target distance
+    on_target: float = float("nan")  # moving target: share of the time on it
+    distance: float = float("nan")  # target centre from the reach's origin, arm lengths
+    radius: float = float("nan")  # arm lengths
+    resolution_s: float = float("nan")
+    latency_s: float = float("nan")
+    x: float = float("nan")  # where it was drawn (normalised image coordinates)
+    y: float = float("nan")
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -117,6 +159,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PoseLost,
         PoseFound,
         ViewWarning,
+        TargetShown,
+        TargetResult,
     )
 }
 

@@ -234,7 +234,7 @@ def create_app(
         await follower_socket(ws, registry, session_id, may_follow=lambda s: may_see(ws, s))
 
     if store is not None and jobs is not None:
-        from web.routes import auth, patient, protocols, sessions, therapist, uploads
+        from web.routes import auth, patient, protocols, ratings, sessions, therapist, uploads
         from web.routes.pages import review_templates
 
         # The routers' dependencies (web/routes/deps.py) read these.
@@ -246,6 +246,6 @@ def create_app(
 
             app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
         app.state.templates = review_templates()
-        for area in (auth, therapist, patient, protocols, sessions, uploads):
+        for area in (auth, therapist, patient, protocols, sessions, uploads, ratings):
             app.include_router(area.router)
     return app

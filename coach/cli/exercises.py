@@ -10,7 +10,15 @@ from typing import Any
 
 from coach.cli.common import fail
 from coach.errors import EXIT_BAD_INPUT, EXIT_OK, UsageError
-from exercises import DefinitionError, UnknownExercise, list_exercises, load_exercise, load_file
+from exercises import (
+    DefinitionError,
+    UnknownExercise,
+    list_exercises,
+    list_tasks,
+    load_definition,
+    load_exercise,
+    load_task,
+)
 from exercises.loader import default_library
 from scoring.definition import definition_json_schema
 
@@ -20,6 +28,12 @@ def run(args: argparse.Namespace) -> int:
         for ex in list_exercises():
             views = "+".join(ex.views)
             print(f"{ex.id:28s} {ex.kind:5s} {views:10s} {ex.category:16s} {ex.name}")
+        for task in list_tasks():
+            levels = len(task.targets.levels)
+            print(
+                f"{task.id:28s} {task.kind:7s} {task.view:8s} {task.category:16s} "
+                f"{task.name} ({task.targets.layout}, {levels} levels)"
+            )
         for err in default_library().errors:
             print(f"coach: skipped {err}", file=sys.stderr)
         return EXIT_OK
@@ -29,14 +43,17 @@ def run(args: argparse.Namespace) -> int:
         try:
             ex = load_exercise(args.target)
         except UnknownExercise as exc:
-            raise UsageError(str(exc)) from None
+            try:
+                ex = load_task(args.target)
+            except UnknownExercise:
+                raise UsageError(str(exc)) from None
         print(json.dumps(ex.model_dump(mode="json", exclude_none=True), indent=2))
         return EXIT_OK
     if args.action == "validate":
         if not args.target:
             raise UsageError("exercises validate needs a file")
         try:
-            ex = load_file(args.target)
+            ex = load_definition(args.target)
         except DefinitionError as exc:
             return fail(str(exc), EXIT_BAD_INPUT)
         print(f"{args.target}: ok ({ex.id}, {ex.kind})")

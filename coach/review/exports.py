@@ -87,7 +87,10 @@ def frames_csv(frames: SessionFrames) -> str:
     return buf.getvalue()
 
 
-def session_json(session: Any, patient_name: str | None = None) -> dict[str, Any]:
+def session_json(
+    session: Any, patient_name: str | None = None, ratings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """`ratings`: the patient's pain and effort for this set (coach.store.ratings, JSON)."""
     return {
         "id": session.id,
         "patient_id": session.patient_id,
@@ -122,4 +125,7 @@ def session_json(session: Any, patient_name: str | None = None) -> dict[str, Any
             for f in session.faults
         ],
         "warnings": list((session.summary or {}).get("warnings") or []),
+        "ratings": list(ratings or []),
+        # A hand-eye targets session (coach.offline.targets): per-target measures.
+        "targets": (session.summary or {}).get("targets"),
     }

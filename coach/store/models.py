@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -228,4 +229,24 @@ class AnalysisJob(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rating(Base):
+    """What the patient said of a session (coach.store.ratings): pain on the 0-10 numeric
+    rating scale before and after it, effort on the Borg CR10 scale after each of its sets.
+    One of each kind per session and set; saying it again replaces it."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("session_id", "kind", "set_number"),
+        CheckConstraint("value >= 0 AND value <= 10", name="ck_ratings_value_0_10"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "pain_before" | "pain_after" | "effort"
+    value: Mapped[int] = mapped_column(Integer)
+    set_number: Mapped[int] = mapped_column(Integer, default=0)  # effort: 1, 2, ...; pain: 0
+    area: Mapped[str] = mapped_column(String(40), default="")  # the body area rated (pain)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -32,6 +32,8 @@ from scoring.events import (
     PoseFound,
     PoseLost,
     RepCompleted,
+    TargetResult,
+    TargetShown,
     ViewWarning,
     from_json,
     report_item,
@@ -159,6 +161,8 @@ def _one_of_each() -> list[Event]:
         PoseLost(6.0, "knees not visible", ("left knee", "right knee")),
         PoseFound(6.5),
         ViewWarning(0.5, "side", "front", "Turn sideways", ("trunk_lean",)),
+        TargetShown(7.0, 1, "left", 0.8, 0.3, 0.05, 12.0, ((0.0, 0.8, 0.3), (0.1, 0.81, 0.29))),
+        TargetResult(9.0, 1, "left", "hit", "Target 1 (left hand): touched", 7.0, True, 0.42),
     ]
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from exercises.loader import LIBRARY_DIR, DefinitionError, load_file, load_library
+from exercises.loader import (
+    LIBRARY_DIR,
+    DefinitionError,
+    load_definition,
+    load_library,
+)
 from scoring.definition import definition_json_schema
 from tests.exercises.test_loader import MINIMAL, edited, write
 
@@ -113,7 +118,7 @@ def test_unknown_joint_name_in_a_fault(tmp_path: Path) -> None:
 
 def test_every_library_file_states_its_view() -> None:
     for path in sorted(LIBRARY_DIR.glob("*.toml")):
-        assert load_file(path).id  # would raise on a missing view
+        assert load_definition(path).id  # would raise on a missing view
         text = path.read_text(encoding="utf-8")
         assert "\nview = " in text or "\nviews = " in text, path.name
 

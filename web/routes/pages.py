@@ -18,6 +18,7 @@ from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
 from coach.store.store import aware
 from web.charts import line_chart
+from web.routes.ratings import pain_context
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "review"
 
@@ -140,4 +141,5 @@ def patient_context(store: Store, patient: Patient) -> dict[str, Any]:
         "charts": _progress_charts(store, patient, sessions, program),
         "adherence": adherence(sessions, per_week, since=_since(patient, sessions)),
         "tests": store.protocol_results(patient.id),
+        "pain": pain_context(store, patient.id),
     }

@@ -21,6 +21,7 @@ from coach.store.store import LINK_LOGIN_TTL, aware
 from web import access
 from web.routes.deps import IdentityDep, StoreDep
 from web.routes.pages import exercise_names, load_exercise, render
+from web.routes.ratings import pain_context
 
 router = APIRouter()
 
@@ -91,6 +92,7 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> HTMLResponse:
         recent=sessions[:5],
         names=names,
         referenced=referenced,
+        pain=pain_context(store, patient.id),
     )
 
 

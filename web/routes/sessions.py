@@ -18,6 +18,7 @@ from coach.review.progress import symmetry_index
 from coach.review.references import set_reference_from_session
 from coach.store import Store
 from coach.store.models import ExerciseSession
+from coach.store.ratings import session_ratings
 from coach.store.store import SessionFrames, aware
 from web.charts import time_plot
 from web.routes.deps import (
@@ -159,6 +160,7 @@ def session_report(
         printed=datetime.now(timezone.utc),
         fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
         trend=_trend(store, row),
+        ratings=session_ratings(store, row.id),
     )
 
 
@@ -213,7 +215,11 @@ def frames_csv(session_id: str, store: StoreDep) -> PlainTextResponse:
 def session_json(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JSONResponse:
     patient = store.patient(row.patient_id)
     return JSONResponse(
-        exports.session_json(row, patient.name if patient else None),
+        exports.session_json(
+            row,
+            patient.name if patient else None,
+            [r.to_json() for r in session_ratings(store, session_id)],
+        ),
         headers={"Content-Disposition": f'attachment; filename="session-{session_id}.json"'},
     )
 

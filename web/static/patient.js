@@ -13,6 +13,7 @@ import {
 import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
 import { showDemo } from "./demo.js";
 import { showPicker } from "./picker.js";
+import { RatingPrompts } from "./ratings.js";
 
 const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
 const JPEG_QUALITY = 0.7;
@@ -30,6 +31,7 @@ const LIMIT_WARNING_MS = 5000;
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"));
+const ratingPrompts = new RatingPrompts(speaker); // pain and effort prompts (ratings.js)
 const video = $("video");
 const overlay = $("overlay");
 const capture = document.createElement("canvas");
@@ -459,6 +461,7 @@ function onClose(ws, ev) {
 }
 
 function handle(msg) {
+  ratingPrompts.onMessage(msg);
   switch (msg.type) {
     case "session": return onSession(msg);
     case "frame": return onFrame(msg);

@@ -36,9 +36,9 @@ def test_migration_0003_adds_over_limit_to_existing_reps(tmp_path: Path) -> None
             )
         )
     engine.dispose()
-    store = open_store(url)  # start-up applies 0003 (and every later one)
+    store = open_store(url)  # start-up applies 0003 (and every later revision)
     try:
-        assert current_revision(store.engine) == "0004"
+        assert current_revision(store.engine) == "0005"
         (rep,) = store.session("old1").reps
         assert rep.over_limit is False  # stored before any limit: not over one
     finally:

@@ -1,0 +1,117 @@
+"""Pain and effort prompts on the live page in real headless Chromium, on a phone-size and a
+laptop-size screen: the patient opens their link, starts the prescribed squat (a real clip as
+the fake camera), rates pain before, effort after set 1, skips set 2, rates pain after ending;
+the ratings are stored with the session. The buttons fit the screen and are large."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach.store.ratings import session_ratings
+from tests.web import test_browser as tb
+from tests.web.conftest import Review
+from tests.web.test_browser import playwright  # noqa: F401  (the fixture)
+from tests.web.y4m import write_y4m
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PROMPT = "document.querySelector('[data-testid=rating-prompt]')"
+
+
+def _wait_prompt(page: Any, kind: str, title: str = "", timeout: float = 90_000) -> None:
+    """Until a prompt of `kind` (whose title contains `title`) is up and not yet answered."""
+    tb._wait_js(
+        page,
+        f"{PROMPT} !== null && {PROMPT}.dataset.kind === '{kind}'"
+        f" && !('saved' in {PROMPT}.dataset)"
+        f" && document.getElementById('rating-title').textContent.includes('{title}')",
+        timeout,
+    )
+
+
+def _check_layout(page: Any, width: int, height: int) -> None:
+    """Eleven buttons 0-10 and Skip, all on screen, each at least 44 x 44 CSS pixels."""
+    buttons = page.locator("[data-testid=rating-prompt] button")
+    assert buttons.count() == 12
+    for i in range(12):
+        box = buttons.nth(i).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
+def test_pain_and_effort_prompts_are_answered_and_stored(
+    playwright: Any,  # noqa: F811
+    review: Review,
+    squat_clip: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+    width: int,
+    height: int,
+) -> None:
+    store = review.store
+    patient = store.create_patient(review.ther_a.id, f"Rita Rating {width}", birth_year=1950)
+    token = store.create_link(patient.id)[1]
+    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1}])
+    y4m = tmp_path / "squat.y4m"
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=tb.LEAD_IN_S)
+    browser = tb._launch(
+        playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
+    )
+    errors: list[str] = []
+    try:
+        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{review.url}/p/{token}")
+        page.click("[data-testid=today] a.big")
+        _wait_prompt(page, "pain_before")
+        session_id = tb._text(page, "#session-id")
+        # The squat is a whole-body exercise: no narrower area to name.
+        assert tb._text(page, "#rating-title") == "How much pain do you feel now?"
+        _check_layout(page, width, height)
+        page.click("[data-testid=rating-prompt] button[data-value='3']")
+        _wait_prompt(page, "effort", "set 1")
+        assert tb._text(page, "#rating-title") == "How hard was set 1?"
+        _check_layout(page, width, height)
+        page.click("[data-testid=rating-prompt] button[data-value='5']")
+        _wait_prompt(page, "effort", "set 2")
+        page.keyboard.press("Escape")  # skipped
+        tb._wait_js(page, f"{PROMPT} === null", 5_000)
+        page.click("#stop")
+        _wait_prompt(page, "pain_after")
+        page.click("[data-testid=rating-prompt] button[data-value='2']")
+        tb._wait_js(page, f"{PROMPT} === null", 10_000)
+        got = [(r.kind, r.set_number, r.value, r.area) for r in session_ratings(store, session_id)]
+        assert got == [
+            ("pain_before", 0, 3, ""),
+            ("pain_after", 0, 2, ""),
+            ("effort", 1, 5, ""),
+        ]
+        assert not errors, errors
+    finally:
+        browser.close()
+
+
+def test_a_try_out_session_is_not_asked(
+    playwright: Any,  # noqa: F811
+    review: Review,
+    squat_clip: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    """Nobody signed in: no stored session, so nothing to rate and nothing covers the page."""
+    y4m = tmp_path / "squat.y4m"
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=tb.LEAD_IN_S)
+    browser = tb._launch(
+        playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
+    )
+    try:
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        page.goto(f"{review.url}/?exercise=squat&autostart=1")
+        tb._wait_js(page, "document.getElementById('session-id').textContent.length > 0", 90_000)
+        page.wait_for_timeout(5_000)  # longer than the check's retries
+        assert page.evaluate(f"{PROMPT} === null")
+    finally:
+        browser.close()

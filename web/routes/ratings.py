@@ -1,0 +1,159 @@
+"""Pain and effort the patient reports about a stored set: recording them (the live page's
+prompts, web/static/ratings.js), reading them back, and the CSV exports.
+
+Only the patient rates their own pain: a therapist may read ratings but not write them. The
+set must be visible to whoever asks (web/routes/deps.visible_session: 404 otherwise).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from coach.review.pain import FARRAR_SOURCE, pain_flags, weekly_pain
+from coach.store.ratings import (
+    RatingError,
+    RatingRow,
+    patient_ratings,
+    record_rating,
+    session_ratings,
+)
+from coach.store.store import Store
+from web.charts import line_chart
+from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep, VisibleSessionDep
+
+router = APIRouter()
+
+MAX_BODY = 1024  # a rating is a few dozen bytes of JSON
+CSV_COLUMNS = [
+    "session_id",
+    "exercise",
+    "session_started_at",
+    "kind",
+    "set",
+    "value",
+    "area",
+    "rated_at",
+]
+
+
+def _csv_text(rows: list[RatingRow]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in rows:
+        started = r.started_at.isoformat(timespec="seconds") if r.started_at else ""
+        w.writerow(
+            [
+                r.session_id,
+                r.exercise_id,
+                started,
+                r.kind,
+                r.set_number,
+                r.value,
+                r.area,
+                r.created_at.isoformat(timespec="seconds"),
+            ]
+        )
+    return buf.getvalue()
+
+
+def _csv(text: str, filename: str) -> PlainTextResponse:
+    return PlainTextResponse(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HTTPException(413, "A rating is a small JSON object.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(422, 'Send JSON: {"kind": "pain_before", "value": 3}') from None
+    if not isinstance(data, dict):
+        raise HTTPException(422, "Send a JSON object with `kind` and `value`.")
+    return data
+
+
+@router.post("/sessions/{session_id}/ratings", status_code=201)
+async def rate(
+    request: Request, session_id: str, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
+) -> dict[str, Any]:
+    """Record pain (0-10 NRS) before or after the set, or effort (Borg CR10) after it.
+
+    Body: {"kind": "pain_before" | "pain_after" | "effort", "value": 0-10, "area": "knee",
+    "set": 1} (`set` for effort only, default 1). A second rating of the same kind (and set)
+    replaces the first.
+    """
+    if who.patient_id is None or who.patient_id != row.patient_id:
+        raise HTTPException(403, "Only the patient rates their own pain and effort.")
+    data = await _body(request)
+    unknown = set(data) - {"kind", "value", "area", "set"}
+    if unknown:
+        raise HTTPException(422, f"unknown field(s): {', '.join(sorted(unknown))}")
+    try:
+        saved = record_rating(
+            store,
+            session_id,
+            data.get("kind"),
+            data.get("value"),
+            data.get("area", ""),
+            data.get("set"),
+        )
+    except RatingError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return saved.to_json()
+
+
+@router.get("/sessions/{session_id}/ratings")
+def ratings_of_session(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JSONResponse:
+    return JSONResponse([r.to_json() for r in session_ratings(store, session_id)])
+
+
+@router.get("/sessions/{session_id}/ratings.csv", include_in_schema=False)
+def session_ratings_csv(
+    session_id: str, row: VisibleSessionDep, store: StoreDep
+) -> PlainTextResponse:
+    rows = [
+        RatingRow(**{**r.__dict__, "exercise_id": row.exercise_id, "started_at": row.started_at})
+        for r in session_ratings(store, session_id)
+    ]
+    return _csv(_csv_text(rows), f"session-{session_id}-ratings.csv")
+
+
+@router.get("/patients/{patient_id}/ratings.csv", include_in_schema=False)
+def patient_ratings_csv(patient: TherapistsPatientDep, store: StoreDep) -> PlainTextResponse:
+    """Every pain and effort rating of one of the therapist's patients."""
+    return _csv(_csv_text(patient_ratings(store, patient.id)), f"patient-{patient.id}-ratings.csv")
+
+
+def pain_context(store: Store, patient_id: int) -> dict[str, Any]:
+    """What the pain partial (review/_pain.html) shows: the weekly chart, the flags (for the
+    therapist) and their source."""
+    ratings = patient_ratings(store, patient_id)
+    weeks = weekly_pain(ratings)
+    labels = [w.start.strftime("%d %b") for w in weeks]
+    chart = line_chart(
+        "Pain (0-10) and effort (Borg CR10) per week",
+        labels,
+        {
+            "pain before": [w.before for w in weeks],
+            "pain after": [w.after for w in weeks],
+            "effort": [w.effort for w in weeks],
+        },
+    )
+    return {
+        "chart": chart,
+        "flags": list(reversed(pain_flags(ratings))),
+        "rated": bool(ratings),
+        "source": FARRAR_SOURCE,
+    }
