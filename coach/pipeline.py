@@ -135,7 +135,7 @@ class FrameProcessor:
         engine = self.engine_for(image_size)
         pose = self._filter(raw) if self.smooth else raw
         landmarks = pose.landmarks if pose is not None else None
-        events = engine.update(t, landmarks)
+        events = engine.update(t, landmarks, pose.world if pose is not None else None)
         result = FrameResult(t, pose, events, engine.state)
         if self.sink is not None:
             for event in events:

@@ -80,6 +80,7 @@ class ExerciseEngine:
             )
         self._needed: dict[str, list[str]] = {}  # per view: what that view can use
         self._view = ViewDetector()
+        self._stretch = 1.0  # scoring.view.sagittal_stretch, refreshed with the view
         self._cues = CueSelector()
         self.state = EngineState(
             rep_measure=exercise.rep.measure if exercise.rep else "",
@@ -118,8 +119,14 @@ class ExerciseEngine:
     def faults(self) -> list[FaultDetected]:
         return self._shared.faults
 
-    def update(self, t: float, landmarks: np.ndarray | None) -> list[Event]:
-        """Advance to time `t` (seconds) with this frame's (33, 4) landmarks or None."""
+    def update(
+        self, t: float, landmarks: np.ndarray | None, world: np.ndarray | None = None
+    ) -> list[Event]:
+        """Advance to time `t` (seconds) with this frame's (33, 4) landmarks or None, and
+        its (33, 3) world landmarks when the pose backend gives them (scoring.kinematics:
+        metric 3-D angles; scoring.view: the body's turn at three-quarter views)."""
+        if world is not None and (world.shape != (33, 3) or not np.isfinite(world).all()):
+            world = None
         self.t = t
         self.frames += 1
         events: list[Event] = []
@@ -130,12 +137,15 @@ class ExerciseEngine:
         self.frames_with_pose += 1
         # The view changes slowly: refresh it every few frames (it is a windowed median anyway).
         if self.frames_with_pose % 3 == 1 or self.state.view == "unknown":
-            self.state.view = self._view.update(landmarks, self.aspect)
+            self.state.view = self._view.update(landmarks, self.aspect, world)
+            self._stretch = self._view.stretch
         view = self.state.view
         needed = self._needed.get(view)
         if needed is None:
             needed = self._needed[view] = self.exercise.measures_needed(view)
-        measured = compute_measures(landmarks, self.aspect, needed)
+        measured = compute_measures(
+            landmarks, self.aspect, needed, world=world, sagittal_stretch=self._stretch
+        )
         values = {k: float(v[0]) for k, v in measured.items()}
         # The setup check matters before the set and while something is hidden; otherwise a
         # refresh every few frames keeps the page's setup line current.

@@ -252,9 +252,13 @@ class RepMode(Mode):
     def _watch_limit(self, t: float, label: str, angle: float, working: bool, step: Step) -> None:
         """Fire the range limit's fault the frame the reported angle crosses it (once per
         excursion and rep: it re-arms when, between reps, the angle is back `LIMIT_REARM_DEG`
-        inside), and mark the rep in progress."""
+        inside), and mark the rep in progress. When the reported angle is not the counted
+        measure (a squat counts hip height, reports knee flexion), only within a rep: between
+        reps the counted measure says no rep is under way, and a bent-knee reading there is a
+        step or the stand-up's last frames, not a rep past the limit."""
         assert self.limit_deg is not None
-        if self._past_limit(angle):
+        between_reps = not working and self.rule.report not in (None, self.rule.measure)
+        if self._past_limit(angle) and not between_reps:
             step.hot.update(self._limit_joints)
             rep_no = self._rep_index + 1
             if not self._limit_said.get(label):
