@@ -6,10 +6,13 @@ plane, in true proportions via the aspect ratio) separates the views. Seated pat
 hide their hips: then the shoulder-to-ear height stands in for the trunk (scaled by ~2.2).
 
 A three-quarter view (the body turned 30-60 degrees from side-on) still looks wide enough to
-pass for "front" by that ratio. The body's turn, from the depth of the shoulder and hip lines
-(MediaPipe's world landmarks when there are any, else its image z), tells it apart: then the
-view is "oblique", and `sagittal_stretch` says how much the image foreshortens the body's
-sagittal plane, so that image-plane flexion angles can be corrected (scoring.kinematics).
+pass for "front" by that ratio, and a barbell across the shoulders makes a side view look wide.
+The body's turn, from the depth of the shoulder and hip lines, tells them apart: with
+MediaPipe's world landmarks (metric depth) the view is read from the turn alone (under 30
+degrees side, over 60 front, oblique between); with image landmarks only, whose z is rougher,
+the ratio decides and the turn only marks a "front" that is turned three-quarters as
+oblique. `sagittal_stretch` then says how much the image foreshortens the body's sagittal
+plane, so that image-plane flexion angles can be corrected (scoring.kinematics).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ SIDE_MAX_RATIO = 0.30
 MIN_VIS = 0.5
 # The body's turn from side-on (degrees) that makes a three-quarter view.
 OBLIQUE_TURN = (30.0, 60.0)
+# Views whose image shows the body's sagittal plane (face-on, or stretched back to it).
+SAGITTAL_VIEWS = frozenset({"side", "oblique"})
 
 
 def width_ratio(landmarks: np.ndarray, aspect: float) -> float:
@@ -95,6 +100,7 @@ class ViewDetector:
     def __init__(self, window: int = 15) -> None:
         self._ratios: deque[float] = deque(maxlen=window)
         self._turns: deque[float] = deque(maxlen=window)
+        self._from_world: deque[bool] = deque(maxlen=window)
 
     def update(
         self, landmarks: np.ndarray | None, aspect: float, world: np.ndarray | None = None
@@ -106,6 +112,7 @@ class ViewDetector:
             turn = body_turn(landmarks, aspect, world)
             if np.isfinite(turn):
                 self._turns.append(turn)
+                self._from_world.append(world is not None and bool(np.isfinite(world).all()))
         return self.view
 
     @property
@@ -115,11 +122,14 @@ class ViewDetector:
 
     @property
     def view(self) -> str:
+        lo, hi = OBLIQUE_TURN
+        turn = self.turn_deg
+        if self._turns and sum(self._from_world) * 2 > len(self._from_world):
+            return "side" if turn < lo else "front" if turn > hi else "oblique"
         if not self._ratios:
             return "unknown"
         view = classify(float(np.median(self._ratios)))
-        lo, hi = OBLIQUE_TURN
-        if view == "front" and lo <= self.turn_deg <= hi:
+        if view == "front" and lo <= turn <= hi:
             return "oblique"  # wide by the ratio, but turned three-quarters
         return view
 

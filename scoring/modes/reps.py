@@ -26,7 +26,7 @@ from scoring.reps import Phase, Rep, RepCounter, RepThresholds
 from scoring.score import rep_score
 from scoring.signals import side_values
 from scoring.smoothness import signal_sparc
-from scoring.view import view_satisfies
+from scoring.view import SAGITTAL_VIEWS, view_satisfies
 
 NAN = float("nan")
 
@@ -339,11 +339,12 @@ class RepMode(Mode):
 
     def _report_values(self, values: Mapping[str, float], view: str) -> dict[str, float]:
         """The reported angle per counter label. From the side, the image plane is the
-        movement plane: the 2-D angle is exact there and free of MediaPipe's depth noise."""
+        movement plane: the 2-D angle is exact there and free of MediaPipe's depth noise;
+        three-quarters, the engine has stretched it back to that plane (scoring.view)."""
         if self.rule.report is None:
             return {}
         name = self.rule.report
-        if view == "side" and f"{name}_2d" in SIDED_MEASURES:
+        if view in SAGITTAL_VIEWS and f"{name}_2d" in SIDED_MEASURES:
             name = f"{name}_2d"
         side = self.rule.side
         return side_values(values, name, side if side in ("each", "left", "right") else "max")
