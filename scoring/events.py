@@ -106,6 +106,14 @@ class ViewWarning(Event):
     skipped_faults: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class PersonWarning(Event):
+    """Someone besides the patient came into view (pose.guard); the coach stays on the
+    patient and judges no one else."""
+
+    message: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -117,6 +125,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PoseLost,
         PoseFound,
         ViewWarning,
+        PersonWarning,
     )
 }
 

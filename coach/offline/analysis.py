@@ -134,6 +134,8 @@ def result_from_engine(
             res.warnings.append(msg)
     for vw in engine.view_warnings:
         res.warnings.append(f"camera view: {vw.message}")
+    for pw in engine.person_warnings[:1]:
+        res.warnings.append(f"at {pw.t:.1f} s: {pw.message}")
     if engine.limit_note:
         res.warnings.append(engine.limit_note)
     return res
