@@ -90,6 +90,7 @@ def pose_box(pose: Pose, core: bool = False) -> Box | None:
     return Box(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
 
 
+@dataclass
 class PersonLock:
     """Continuity of the tracked person: position, size and centre from frame to frame.
 
@@ -99,19 +100,12 @@ class PersonLock:
     `max_scale`: how much the size may grow or shrink (1.5 = by half).
     """
 
-    def __init__(
-        self,
-        max_jump: float = 0.5,
-        max_scale: float = 1.5,
-        gap_s: float = 0.5,
-        relock_after_s: float = 3.0,
-    ) -> None:
-        self.max_jump = max_jump
-        self.max_scale = max_scale
-        self.gap_s = gap_s
-        self.relock_after_s = relock_after_s
-        self.box: Box | None = None
-        self.t: float | None = None
+    max_jump: float = 0.5
+    max_scale: float = 1.5
+    gap_s: float = 0.5
+    relock_after_s: float = 3.0
+    box: Box | None = None  # the patient's head and trunk when last seen
+    t: float | None = None  # and when
 
     def same_person(self, box: Box, t: float) -> bool:
         """Whether `box` (head and trunk) at time `t` continues the locked person: mostly
