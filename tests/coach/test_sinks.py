@@ -29,6 +29,7 @@ from scoring.events import (
     FaultDetected,
     HoldEnded,
     HoldProgress,
+    PersonWarning,
     PoseFound,
     PoseLost,
     RepCompleted,
@@ -159,6 +160,7 @@ def _one_of_each() -> list[Event]:
         PoseLost(6.0, "knees not visible", ("left knee", "right knee")),
         PoseFound(6.5),
         ViewWarning(0.5, "side", "front", "Turn sideways", ("trunk_lean",)),
+        PersonWarning(7.0, "Someone else came into view"),
     ]
 
 
