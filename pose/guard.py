@@ -11,10 +11,12 @@ more than half, is someone else. `GuardedEstimator` wraps the tracking estimator
 * every `check_every` frames it looks for another person: the frame with the patient blanked
   out goes through a second estimator in single-image mode (the same MediaPipe detector, so as
   reliable as the tracking itself; about one extra model run per `check_every` frames);
-* the other person's box, once found, is blanked out of the frames the tracker sees, so it
-  cannot drift onto them;
-* a pose the lock rejects is dropped (the engine sees "no pose", never the wrong body), its
-  box blanked, and the frame tried once more for the patient.
+* another person, once seen clearly (head and trunk confident, well apart from the patient,
+  at two looks in a row: the patient's own limbs or a mirror must not count), is blanked out
+  of the frames the tracker sees, so it cannot drift onto them;
+* once someone else has been seen, a pose the lock rejects is dropped (the engine sees "no
+  pose", never the wrong body), its box blanked, and the frame tried once more for the
+  patient. Alone in view, a jump (a fast turn, a cut in a video) is taken as the patient.
 
 Each returned `Pose` carries `others_in_view`, which the pipeline hands to the engine (a
 `PersonWarning` event and the cue "Someone else is in view.").
@@ -88,6 +90,11 @@ def pose_box(pose: Pose, core: bool = False) -> Box | None:
         return None
     x, y = lm[seen, 0], lm[seen, 1]
     return Box(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+
+
+def _clear(pose: Pose) -> bool:
+    """The head and trunk all seen with confidence: a person, not a shape the model guessed."""
+    return bool((pose.landmarks[list(_CORE), 3] >= 0.8).all())
 
 
 @dataclass
@@ -167,6 +174,7 @@ class GuardedEstimator(PoseEstimator):
         self.lock = lock or PersonLock()
         self.name = f"guarded {tracker.name}"
         self._patient_box: Box | None = None  # all of the patient seen, for blanking
+        self._candidate: Box | None = None  # someone else found at the last look
         self._others: list[Box] = []
         self._others_t: float | None = None
         self._frames = 0
@@ -192,7 +200,9 @@ class GuardedEstimator(PoseEstimator):
             core = pose_box(pose, core=True) if pose is not None else None
             if pose is None or core is None:
                 return pose  # nobody, or too little seen to judge: the engine copes
-            if self.lock.same_person(core, frame.t):
+            # Alone in view, a jump is the patient (a fast turn, a cut in a video): only
+            # once someone else has been seen is a jump taken for them.
+            if self._others_t is None or self.lock.same_person(core, frame.t):
                 self.lock.accept(core, frame.t)
                 self._patient_box = pose_box(pose)
                 return pose
@@ -208,8 +218,20 @@ class GuardedEstimator(PoseEstimator):
         image = blank(frame.image, [mine])
         other = self._finder.estimate(Frame(image, frame.t, frame.index))
         box = pose_box(other) if other is not None else None
-        if box is not None and box.overlap(mine) < 0.5:
-            self._seen_other(box, frame.t)
+        core = pose_box(other, core=True) if other is not None else None
+        # Someone else only when seen clearly (trunk and head confident) and well apart from
+        # the patient: not the patient's own limbs found again beside the blanked box.
+        if box is None or core is None or other is None or not _clear(other):
+            self._candidate = None
+            return
+        (ox, oy), (px, py) = core.centre, self.lock.box.centre
+        apart = np.hypot(ox - px, oy - py) >= max(core.size, self.lock.box.size)
+        if apart and core.overlap(mine.grown(0.2)) == 0:
+            if self._candidate is not None:  # two looks in a row: not a passing false find
+                self._seen_other(box, frame.t)
+            self._candidate = box
+        else:
+            self._candidate = None
 
     def _seen_other(self, box: Box, t: float) -> None:
         self._others = [b for b in self._others if b.overlap(box) < 0.5] + [box]
