@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from coach.sinks import EventSink, FrameInfo
-from pose.estimator import PoseEstimator, create_model_estimator
+from pose.estimator import PoseEstimator, create_estimator, create_model_estimator
 from pose.filters import LandmarkFilter
+from pose.guard import GuardedEstimator
 from pose.types import Frame, Pose
 from scoring.definition import Exercise
 from scoring.engine import EngineState, ExerciseEngine
@@ -78,6 +79,25 @@ class FrameResult:
         return rows
 
 
+# A frame without a pose (the stranger's was dropped) keeps the warning this long after the
+# pose layer last said someone else was in view.
+OTHERS_HOLD_S = 1.0
+
+
+def guarded(estimator: PoseEstimator) -> PoseEstimator:
+    """The default MediaPipe estimator kept on the patient when someone else is in view
+    (pose.guard); another backend as it is."""
+    from pose.mediapipe_backend import MediaPipePoseEstimator
+
+    if not isinstance(estimator, MediaPipePoseEstimator):
+        return estimator
+    complexity = estimator.model_complexity
+    return GuardedEstimator(
+        estimator,
+        lambda: create_estimator("mediapipe", model_complexity=complexity, static_image_mode=True),
+    )
+
+
 class LandmarksOnly(PoseEstimator):
     """The estimator of a processor fed landmarks (`process_pose`): there is no model."""
 
@@ -108,10 +128,11 @@ class FrameProcessor:
     _engine: ExerciseEngine | None = field(default=None, init=False, repr=False)
     _filter: LandmarkFilter = field(default_factory=LandmarkFilter, init=False, repr=False)
     _owns_estimator: bool = field(default=False, init=False, repr=False)
+    _others_t: float | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.estimator is None:
-            self.estimator = create_model_estimator(self.pose_model)
+            self.estimator = guarded(create_model_estimator(self.pose_model))
             self._owns_estimator = True
 
     @property
@@ -146,7 +167,11 @@ class FrameProcessor:
         engine = self.engine_for(image_size)
         pose = self._filter(raw) if self.smooth else raw
         landmarks = pose.landmarks if pose is not None else None
-        events = engine.update(t, landmarks)
+        world = pose.world if pose is not None else None
+        if raw is not None and raw.others_in_view:
+            self._others_t = t
+        others = self._others_t is not None and t - self._others_t <= OTHERS_HOLD_S
+        events = engine.update(t, landmarks, world, others)
         result = FrameResult(t, pose, events, engine.state)
         if self.sink is not None:
             for event in events:

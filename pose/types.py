@@ -32,12 +32,14 @@ class Pose:
     outside when a joint is out of frame), z (MediaPipe's relative depth, roughly the scale of
     x), visibility (0..1). `world` is (33, 3) in metres, hip-centred, or None when the backend
     gives none. `image_size` is (width, height) in pixels: x and y need it to form true angles.
+    `others_in_view`: someone besides this person was seen lately (pose.guard).
     """
 
     landmarks: np.ndarray
     t: float
     image_size: tuple[int, int]
     world: np.ndarray | None = None
+    others_in_view: bool = False
 
     def __post_init__(self) -> None:
         if self.landmarks.shape != (NUM_LANDMARKS, 4):

@@ -12,6 +12,8 @@ live pipeline). The videos themselves are never copied (other people's recording
 Each .npz holds:
   lm          float32 (frames, 33, 4): x, y normalised to the image, z, visibility; NaN rows
               where no person was found
+  world       float32 (frames, 33, 3): MediaPipe's world landmarks (metres, hip-centred),
+              NaN rows where none; the 3-D joint angles at oblique views come from them
   t           float64 (frames,): each frame's presentation time in seconds (from the container)
   image_size  int32 (2,): width, height in pixels (needed to form true angles from x, y)
   fps         float64 (): the container's nominal frame rate
@@ -48,6 +50,7 @@ CLIPS: dict[str, str] = {
     "formfit/curl": "formfit_curl.npz",
     "medflex/sls": "medflex_single_leg_stance.npz",
     "rehab_bme410/shoulder_abduction": "rehab_bme410_shoulder_abduction.npz",
+    "medflex/bicep_curl": "medflex_bicep_curl.npz",
 }
 MODEL_COMPLEXITY = 1  # the "full" model shipped in the mediapipe 0.10.21 wheel
 OUT_DIR = Path(__file__).resolve().parent / "tracks"
@@ -92,9 +95,11 @@ def versions() -> dict[str, Any]:
     }
 
 
-def extract(video: Path) -> tuple[np.ndarray, np.ndarray, tuple[int, int], float]:
-    """(landmarks (T, 33, 4) float32 with NaN rows, t (T,), (width, height), nominal fps)."""
+def extract(video: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int], float]:
+    """(landmarks (T, 33, 4) float32 with NaN rows, world landmarks (T, 33, 3) likewise,
+    t (T,), (width, height), nominal fps)."""
     rows: list[np.ndarray] = []
+    worlds: list[np.ndarray] = []
     times: list[float] = []
     estimator = create_estimator("mediapipe", model_complexity=MODEL_COMPLEXITY)
     try:
@@ -106,12 +111,17 @@ def extract(video: Path) -> tuple[np.ndarray, np.ndarray, tuple[int, int], float
                     rows.append(np.full((NUM_LANDMARKS, 4), np.nan, np.float32))
                 else:
                     rows.append(pose.landmarks.astype(np.float32))
+                if pose is None or pose.world is None:
+                    worlds.append(np.full((NUM_LANDMARKS, 3), np.nan, np.float32))
+                else:
+                    worlds.append(pose.world.astype(np.float32))
             if source.truncated:
                 read = source.frames_read
                 print(f"warning: {video} ended early ({read} frames)", file=sys.stderr)
     finally:
         estimator.close()
-    return np.stack(rows), np.asarray(times, np.float64), (info.width, info.height), info.fps
+    size = (info.width, info.height)
+    return np.stack(rows), np.stack(worlds), np.asarray(times, np.float64), size, info.fps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         clip = clips[clip_id]
         video = data / clip["video"]
         started = time.perf_counter()
-        lm, t, (w, h), fps = extract(video)
+        lm, world, t, (w, h), fps = extract(video)
         found = int(np.isfinite(lm[:, :, 0]).all(axis=1).sum())
         meta = {
             "clip_id": clip_id,
@@ -166,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         np.savez_compressed(
             path,
             lm=lm,
+            world=world,
             t=t,
             image_size=np.array([w, h], np.int32),
             fps=np.float64(fps),

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's code, not another installed copy
 
 # Coach's modules used here, in one place: fix these lines if a module moves.
-from coach.offline.analysis import score_track  # noqa: E402  (runs filter + engine over a track)
+from coach.offline.analysis import landmarks_track, score_track  # noqa: E402
 from exercises import Exercise, load_exercise, load_file  # noqa: E402
 from pose.types import Pose  # noqa: E402
 from scoring.engine import ExerciseEngine  # noqa: E402
@@ -43,13 +43,17 @@ def load_track(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[int, int], dic
     return lm, t, (w, h), meta
 
 
-def poses(lm: np.ndarray, t: np.ndarray, size: tuple[int, int]) -> list[tuple[float, Pose | None]]:
+def load_world(path: Path) -> np.ndarray | None:
+    """The track's world landmarks (T, 33, 3), or None for a track made without them."""
+    with np.load(path, allow_pickle=False) as data:
+        return data.get("world")
+
+
+def poses(
+    lm: np.ndarray, t: np.ndarray, size: tuple[int, int], world: np.ndarray | None = None
+) -> list[tuple[float, Pose | None]]:
     """[(t, Pose or None)] with the frames' own timestamps (some phone videos are VFR)."""
-    out: list[tuple[float, Pose | None]] = []
-    for row, ts in zip(lm, t, strict=True):
-        ok = bool(np.isfinite(row[:, :2]).all())
-        out.append((float(ts), Pose(row.astype(np.float32), float(ts), size) if ok else None))
-    return out
+    return landmarks_track(lm, 1.0, size, world, t)
 
 
 def resolve_exercise(spec: str) -> Exercise:
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     lm, t, size, meta = load_track(args.track)
     exercise = resolve_exercise(args.exercise or meta["exercise"])
-    engine = score_track(exercise, poses(lm, t, size), size)
+    engine = score_track(exercise, poses(lm, t, size, load_world(args.track)), size)
     duration_s = float(t[-1]) if len(t) else 0.0
     print(report(engine, meta, duration_s))
     return 0

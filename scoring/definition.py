@@ -20,7 +20,7 @@ from pydantic import (
 
 from pose.landmarks import Landmark
 from scoring.kinematics import MEASURES, SIDED_MEASURES, measure_view
-from scoring.view import view_satisfies
+from scoring.view import SAGITTAL_VIEWS, view_satisfies
 
 View = Literal["front", "side", "any"]
 SideMode = Literal["both", "max", "left", "right", "each"]
@@ -294,15 +294,16 @@ class Exercise(_Strict):
         """The per-frame measures the engine must compute for this exercise.
 
         With a `view`, leave out what that view cannot use: fault rules that need another
-        view are skipped anyway, and the reported angle is 2-D from the side, 3-D otherwise.
+        view are skipped anyway, and the reported angle is 2-D from the side or three-quarters
+        (where scoring.view's stretch undoes the foreshortening), 3-D otherwise.
         """
         bases: list[str] = []
         if self.rep:
             bases.append(self.rep.measure)
             if self.rep.report:
-                if view is None or view != "side":
+                if view is None or view not in SAGITTAL_VIEWS:
                     bases.append(self.rep.report)
-                if view is None or view == "side":
+                if view is None or view in SAGITTAL_VIEWS:
                     bases.append(f"{self.rep.report}_2d")
         if self.hold:
             bases.extend(c.measure for c in self.hold.conditions)

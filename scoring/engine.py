@@ -19,6 +19,7 @@ from scoring.events import (
     Event,
     FaultDetected,
     HoldEnded,
+    PersonWarning,
     PoseFound,
     PoseLost,
     RepCompleted,
@@ -80,6 +81,7 @@ class ExerciseEngine:
             )
         self._needed: dict[str, list[str]] = {}  # per view: what that view can use
         self._view = ViewDetector()
+        self._stretch = 1.0  # scoring.view.sagittal_stretch, refreshed with the view
         self._cues = CueSelector()
         self.state = EngineState(
             rep_measure=exercise.rep.measure if exercise.rep else "",
@@ -101,6 +103,8 @@ class ExerciseEngine:
         self._setup_last = SetupResult(False, "", ())
         self.t = 0.0
         self.view_warnings: list[ViewWarning] = []
+        self.person_warnings: list[PersonWarning] = []
+        self._others = False
         self.frames = 0
         self.frames_with_pose = 0
 
@@ -118,11 +122,23 @@ class ExerciseEngine:
     def faults(self) -> list[FaultDetected]:
         return self._shared.faults
 
-    def update(self, t: float, landmarks: np.ndarray | None) -> list[Event]:
-        """Advance to time `t` (seconds) with this frame's (33, 4) landmarks or None."""
+    def update(
+        self,
+        t: float,
+        landmarks: np.ndarray | None,
+        world: np.ndarray | None = None,
+        others_in_view: bool = False,
+    ) -> list[Event]:
+        """Advance to time `t` (seconds) with this frame's (33, 4) landmarks or None, and
+        its (33, 3) world landmarks when the pose backend gives them (scoring.kinematics:
+        metric 3-D angles; scoring.view: the body's turn at three-quarter views).
+        `others_in_view`: the pose layer saw someone besides the patient (pose.guard)."""
+        if world is not None and (world.shape != (33, 3) or not np.isfinite(world).all()):
+            world = None
         self.t = t
         self.frames += 1
         events: list[Event] = []
+        self._note_others(t, others_in_view, events)
         if landmarks is None or not np.isfinite(landmarks[:, :2]).all():
             self._on_missing(t, "I can't see you. Step into the camera's view.", ("body",), events)
             self._finish_frame(t, events, hot=set())
@@ -130,12 +146,15 @@ class ExerciseEngine:
         self.frames_with_pose += 1
         # The view changes slowly: refresh it every few frames (it is a windowed median anyway).
         if self.frames_with_pose % 3 == 1 or self.state.view == "unknown":
-            self.state.view = self._view.update(landmarks, self.aspect)
+            self.state.view = self._view.update(landmarks, self.aspect, world)
+            self._stretch = self._view.stretch
         view = self.state.view
         needed = self._needed.get(view)
         if needed is None:
             needed = self._needed[view] = self.exercise.measures_needed(view)
-        measured = compute_measures(landmarks, self.aspect, needed)
+        measured = compute_measures(
+            landmarks, self.aspect, needed, world=world, sagittal_stretch=self._stretch
+        )
         values = {k: float(v[0]) for k, v in measured.items()}
         # The setup check matters before the set and while something is hidden; otherwise a
         # refresh every few frames keeps the page's setup line current.
@@ -196,6 +215,17 @@ class ExerciseEngine:
         return session_symmetry(self.reps, rule.measure)
 
     # -- the mode, view, visibility ---------------------------------------------------------
+    def _note_others(self, t: float, others: bool, events: list[Event]) -> None:
+        """Someone else in view: a warning when they appear (for the record and the page),
+        and the cue while they stay (said again at most every few seconds, scoring.cues)."""
+        if others and not self._others:
+            ev = PersonWarning(t=t, message=OTHERS_MESSAGE)
+            self.person_warnings.append(ev)
+            events.append(ev)
+        if others:
+            self._cues.offer(OTHERS_CUE, 4, "others")
+        self._others = others
+
     def _count(self, frame: Frame, events: list[Event], hot: set[int]) -> None:
         for mode in self._modes:
             step = mode.update(frame)
@@ -273,6 +303,10 @@ class ExerciseEngine:
         self.state.cue = active.text if active else None
         self.state.fault_joints = sorted(hot)
 
+
+# Someone besides the patient in view (pose.guard): the coach stays on the patient.
+OTHERS_CUE = "Someone else is in view."
+OTHERS_MESSAGE = "Someone else came into view: only the patient was followed and counted"
 
 # How long in a view the exercise does not count in before saying why and how to stand: a
 # patient turning round, or walking to the start, is not nagged.

@@ -148,6 +148,14 @@ class TargetResult(Event):
     y: float = float("nan")
 
 
+@dataclass(frozen=True)
+class PersonWarning(Event):
+    """Someone besides the patient came into view (pose.guard); the coach stays on the
+    patient and judges no one else."""
+
+    message: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -161,6 +169,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ViewWarning,
         TargetShown,
         TargetResult,
+        PersonWarning,
     )
 }
 

@@ -7,13 +7,19 @@ must treat NaN as "can't see it", not as zero.
 Coordinates: MediaPipe gives x, y normalised to the image width and height and z on roughly
 the scale of x. We convert to one isotropic unit (image heights) with the aspect ratio
 (width/height) so that angles are true angles: P = (x * aspect, y, z * aspect), y pointing down.
-Flexion angles use all three axes (robust to the camera view); frontal-plane measures (valgus)
-use the image plane only, and the fault rules that read them declare the front view.
+Flexion angles use all three axes (robust to the camera view): from MediaPipe's world landmarks
+(metres, hip-centred) when the caller has them, whose depth is far steadier than the image z;
+frontal-plane measures (valgus) use the image plane only, and the fault rules that read them
+declare the front view. The image-plane flexion angles (`*_flexion_2d`) measure a movement in
+the body's sagittal plane as a side camera sees it; when the body is turned part way towards
+the camera (a three-quarter view) the caller passes `sagittal_stretch` (scoring.view), which
+undoes the foreshortening of that plane before the angle is taken.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -21,6 +27,9 @@ import numpy as np
 from pose.landmarks import Landmark as L
 
 DEFAULT_MIN_VISIBILITY = 0.5
+# The largest horizontal stretch for a turned body: 2 undoes a 60-degree turn from the side;
+# past that the sagittal plane is too edge-on to measure in the image (scoring.view).
+MAX_STRETCH = 2.0
 SIDES = ("left", "right")
 
 _SIDE_POINTS: dict[str, dict[str, int]] = {
@@ -85,13 +94,38 @@ def _unit(v: np.ndarray) -> np.ndarray:
 class _Frame:
     """Per-call cache of points and visibility, so each measure reads what it needs."""
 
-    def __init__(self, landmarks: np.ndarray, aspect: float, min_visibility: float) -> None:
+    def __init__(
+        self,
+        landmarks: np.ndarray,
+        aspect: float,
+        min_visibility: float,
+        world: np.ndarray | None = None,
+        sagittal_stretch: float = 1.0,
+    ) -> None:
         self.pts = to_points(landmarks, aspect)
         vis = landmarks[..., 3]
         self.visible = (vis >= min_visibility) & np.isfinite(vis)
+        self.world = world
+        self.stretch = sagittal_stretch
 
     def p(self, idx: int, dims: int = 3) -> np.ndarray:
         return self.pts[:, idx, :dims]
+
+    def w(self, idx: int) -> np.ndarray:
+        """World point where the frame has one, else the image point (same units per frame
+        for every landmark, so angles stay true either way)."""
+        if self.world is None:
+            return self.p(idx)
+        world = self.world[:, idx]
+        ok = np.isfinite(self.world).all(axis=(1, 2))[:, None]
+        return np.where(ok, world, self.p(idx))
+
+    def sagittal(self, idx: int) -> np.ndarray:
+        """Image point with x stretched to undo a turned body's foreshortening (scoring.view)."""
+        pt = self.p(idx, 2)
+        if self.stretch == 1.0:
+            return pt
+        return pt * np.array([self.stretch, 1.0])
 
     def gate(self, values: np.ndarray, *indices: int) -> np.ndarray:
         ok = _all(self.visible[:, list(indices)], axis=1)
@@ -102,9 +136,11 @@ class _Frame:
 
 
 def _joint_flexion(f: _Frame, side: str, a: str, b: str, c: str, dims: int = 3) -> np.ndarray:
-    """180 minus the angle at joint b: 0 when the limb is straight."""
+    """180 minus the angle at joint b: 0 when the limb is straight. 3-D from the world
+    landmarks when given; 2-D in the (stretched, when turned) sagittal plane."""
     s = _SIDE_POINTS[side]
-    angle = _angle(f.p(s[a], dims), f.p(s[b], dims), f.p(s[c], dims))
+    point = f.w if dims == 3 else f.sagittal
+    angle = _angle(point(s[a]), point(s[b]), point(s[c]))
     return f.gate(180.0 - angle, s[a], s[b], s[c])
 
 
@@ -489,11 +525,17 @@ def compute_measures(
     aspect: float,
     names: list[str] | None = None,
     min_visibility: float = DEFAULT_MIN_VISIBILITY,
+    *,
+    world: np.ndarray | None = None,
+    sagittal_stretch: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Measures for every frame: name -> (T,) float array with NaN where not visible.
 
     `landmarks` is (T, 33, 4) or a single (33, 4) pose (then each array has length 1).
-    `names` limits the work to the measures a caller needs (default: all).
+    `names` limits the work to the measures a caller needs (default: all). `world`, the
+    matching (T, 33, 3) or (33, 3) world landmarks (NaN rows where none), makes the 3-D
+    flexion angles metric; visibility still comes from `landmarks`. `sagittal_stretch` (>= 1,
+    scoring.view.sagittal_stretch) corrects the image-plane flexion angles of a turned body.
     """
     lm = np.asarray(landmarks, dtype=np.float64)
     if lm.ndim == 2:
@@ -502,7 +544,16 @@ def compute_measures(
         raise ValueError(f"landmarks must be (T, 33, 4) or (33, 4), got {landmarks.shape}")
     if aspect <= 0:
         raise ValueError(f"aspect must be positive, got {aspect}")
-    frame = _Frame(lm, aspect, min_visibility)
+    if not (math.isfinite(sagittal_stretch) and 1.0 <= sagittal_stretch <= MAX_STRETCH):
+        raise ValueError(f"sagittal_stretch must be in [1, {MAX_STRETCH:g}]: {sagittal_stretch}")
+    wl = None
+    if world is not None:
+        wl = np.asarray(world, dtype=np.float64)
+        if wl.ndim == 2:
+            wl = wl[None]
+        if wl.shape != (len(lm), 33, 3):
+            raise ValueError(f"world must match the landmarks as (T, 33, 3), got {wl.shape}")
+    frame = _Frame(lm, aspect, min_visibility, wl, sagittal_stretch)
     wanted = names if names is not None else list(MEASURES)
     out: dict[str, np.ndarray] = {}
     # One errstate for the whole call: zero-length limbs and hidden joints give NaN, silently.

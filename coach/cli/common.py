@@ -94,4 +94,6 @@ def model_estimator(model: str) -> Callable[[], PoseEstimator | None]:
             f"the {model} pose model is not installed: run `coach assets fetch` (it installs "
             "the lite and heavy models), or use --model full"
         ) from None
-    return lambda: create_estimator("mediapipe", model_complexity=complexity)
+    from coach.pipeline import guarded
+
+    return lambda: guarded(create_estimator("mediapipe", model_complexity=complexity))

@@ -53,6 +53,8 @@ def describe_event(event: Any) -> str | None:
         return "Back in view: counting again"
     if kind == "ViewWarning":
         return f"View: {event.message}"
+    if kind == "PersonWarning":
+        return f"Someone else in view: {event.message}"
     return None
 
 

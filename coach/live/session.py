@@ -818,7 +818,9 @@ class LiveSession:
         faults = [report_item(e, FAULT_REPORT[:4]) for e in of if e["kind"] == "FaultDetected"]
         warnings = list(
             dict.fromkeys(
-                e.get("message") or "" for e in of if e["kind"] in ("ViewWarning", "ClientProblem")
+                e.get("message") or ""
+                for e in of
+                if e["kind"] in ("ViewWarning", "PersonWarning", "ClientProblem")
             )
         )
         if self.restored:

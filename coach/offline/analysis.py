@@ -134,6 +134,8 @@ def result_from_engine(
             res.warnings.append(msg)
     for vw in engine.view_warnings:
         res.warnings.append(f"camera view: {vw.message}")
+    for pw in engine.person_warnings[:1]:
+        res.warnings.append(f"at {pw.t:.1f} s: {pw.message}")
     if engine.limit_note:
         res.warnings.append(engine.limit_note)
     return res
@@ -224,12 +226,21 @@ def progress_bar(stream=sys.stderr) -> Callable[[int, int], None] | None:  # typ
 
 
 def landmarks_track(
-    lm: np.ndarray, fps: float, image_size: tuple[int, int]
+    lm: np.ndarray,
+    fps: float,
+    image_size: tuple[int, int],
+    world: np.ndarray | None = None,
+    times: np.ndarray | None = None,
 ) -> list[tuple[float, Pose | None]]:
-    """(T, 33, 4) array with NaN rows for "no pose" -> [(t, Pose | None)]."""
+    """(T, 33, 4) array with NaN rows for "no pose" -> [(t, Pose | None)], with the matching
+    (T, 33, 3) world landmarks when the track has them, and the frames' own times (default
+    i / fps)."""
     out: list[tuple[float, Pose | None]] = []
     for i, row in enumerate(lm):
-        t = i / fps
+        t = float(times[i]) if times is not None else i / fps
         ok = np.isfinite(row[:, :2]).all()
-        out.append((t, Pose(row.astype(np.float32), t, image_size) if ok else None))
+        w = None
+        if world is not None and np.isfinite(world[i]).all():
+            w = world[i].astype(np.float32)
+        out.append((t, Pose(row.astype(np.float32), t, image_size, world=w) if ok else None))
     return out

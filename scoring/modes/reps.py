@@ -26,7 +26,7 @@ from scoring.reps import Phase, Rep, RepCounter, RepThresholds
 from scoring.score import rep_score
 from scoring.signals import side_values
 from scoring.smoothness import signal_sparc
-from scoring.view import view_satisfies
+from scoring.view import SAGITTAL_VIEWS, view_satisfies
 
 NAN = float("nan")
 
@@ -252,9 +252,13 @@ class RepMode(Mode):
     def _watch_limit(self, t: float, label: str, angle: float, working: bool, step: Step) -> None:
         """Fire the range limit's fault the frame the reported angle crosses it (once per
         excursion and rep: it re-arms when, between reps, the angle is back `LIMIT_REARM_DEG`
-        inside), and mark the rep in progress."""
+        inside), and mark the rep in progress. When the reported angle is not the counted
+        measure (a squat counts hip height, reports knee flexion), only within a rep: between
+        reps the counted measure says no rep is under way, and a bent-knee reading there is a
+        step or the stand-up's last frames, not a rep past the limit."""
         assert self.limit_deg is not None
-        if self._past_limit(angle):
+        between_reps = not working and self.rule.report not in (None, self.rule.measure)
+        if self._past_limit(angle) and not between_reps:
             step.hot.update(self._limit_joints)
             rep_no = self._rep_index + 1
             if not self._limit_said.get(label):
@@ -335,11 +339,12 @@ class RepMode(Mode):
 
     def _report_values(self, values: Mapping[str, float], view: str) -> dict[str, float]:
         """The reported angle per counter label. From the side, the image plane is the
-        movement plane: the 2-D angle is exact there and free of MediaPipe's depth noise."""
+        movement plane: the 2-D angle is exact there and free of MediaPipe's depth noise;
+        three-quarters, the engine has stretched it back to that plane (scoring.view)."""
         if self.rule.report is None:
             return {}
         name = self.rule.report
-        if view == "side" and f"{name}_2d" in SIDED_MEASURES:
+        if view in SAGITTAL_VIEWS and f"{name}_2d" in SIDED_MEASURES:
             name = f"{name}_2d"
         side = self.rule.side
         return side_values(values, name, side if side in ("each", "left", "right") else "max")

@@ -29,6 +29,7 @@ from scoring.events import (
     FaultDetected,
     HoldEnded,
     HoldProgress,
+    PersonWarning,
     PoseFound,
     PoseLost,
     RepCompleted,
@@ -163,6 +164,7 @@ def _one_of_each() -> list[Event]:
         ViewWarning(0.5, "side", "front", "Turn sideways", ("trunk_lean",)),
         TargetShown(7.0, 1, "left", 0.8, 0.3, 0.05, 12.0, ((0.0, 0.8, 0.3), (0.1, 0.81, 0.29))),
         TargetResult(9.0, 1, "left", "hit", "Target 1 (left hand): touched", 7.0, True, 0.42),
+        PersonWarning(7.0, "Someone else came into view"),
     ]
 
 

@@ -181,6 +181,7 @@ export function describeEvent(e) {
     case "PoseLost": return `Paused: ${e.reason}`;
     case "PoseFound": return "Back in view";
     case "ViewWarning": return `View: ${e.message}`;
+    case "PersonWarning": return `Someone else in view: ${e.message}`;
     case "SetupPassed": return "Setup check passed; counting started";
     case "PatientConnected": return e.reconnect ? "Patient reconnected" : "Patient connected";
     case "PatientDisconnected": return "Patient disconnected";

@@ -1,0 +1,244 @@
+"""Stay on the patient when someone else is in view, and say so.
+
+MediaPipe Pose (legacy `mp.solutions.pose`) follows one person: whoever it found first, or,
+when it loses them (a fast movement, a turn), whoever its detector finds most confidently
+next, which can be a relative walking past. Judging that body would count the wrong reps.
+
+`PersonLock` (pure) remembers where the patient is and how big: a pose whose centre jumps
+further than half the patient's size from one frame to the next, or whose size changes by
+more than half, is someone else. `GuardedEstimator` wraps the tracking estimator with it:
+
+* every `check_every` frames it looks for another person: the frame with the patient blanked
+  out goes through a second estimator in single-image mode (the same MediaPipe detector, so as
+  reliable as the tracking itself; about one extra model run per `check_every` frames);
+* another person, once seen clearly (head and trunk confident, well apart from the patient,
+  at two looks in a row: the patient's own limbs or a mirror must not count), is blanked out
+  of the frames the tracker sees, so it cannot drift onto them;
+* once someone else has been seen, a pose the lock rejects is dropped (the engine sees "no
+  pose", never the wrong body), its box blanked, and the frame tried once more for the
+  patient. Alone in view, a jump (a fast turn, a cut in a video) is taken as the patient.
+
+Each returned `Pose` carries `others_in_view`, which the pipeline hands to the engine (a
+`PersonWarning` event and the cue "Someone else is in view.").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pose.estimator import PoseEstimator
+from pose.landmarks import Landmark as L
+from pose.types import Frame, Pose
+
+MIN_VIS = 0.5
+_TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+# Head and trunk: where a person is and how big, whatever the arms and legs do or whether the
+# legs are in the picture.
+_CORE = (L.NOSE, L.LEFT_EAR, L.RIGHT_EAR, *_TRUNK)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A person's extent in normalised image coordinates (0..1)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
+
+    @property
+    def size(self) -> float:
+        """The larger side: steady whether the person stands, crouches or sits."""
+        return max(self.x1 - self.x0, self.y1 - self.y0)
+
+    def grown(self, by: float) -> Box:
+        dx, dy = (self.x1 - self.x0) * by, (self.y1 - self.y0) * by
+        return Box(self.x0 - dx, self.y0 - dy, self.x1 + dx, self.y1 + dy)
+
+    def overlap(self, other: Box) -> float:
+        """Intersection over the smaller box's area (1 = one inside the other)."""
+        w = min(self.x1, other.x1) - max(self.x0, other.x0)
+        h = min(self.y1, other.y1) - max(self.y0, other.y0)
+        if w <= 0 or h <= 0:
+            return 0.0
+        areas = [(b.x1 - b.x0) * (b.y1 - b.y0) for b in (self, other)]
+        return w * h / max(min(areas), 1e-9)
+
+
+def pose_box(pose: Pose, core: bool = False) -> Box | None:
+    """The box of the landmarks seen (with confidence, inside a margin of the picture), of
+    the head and trunk only with `core`; None when no shoulder or hip is seen (too little to
+    judge)."""
+    lm = pose.landmarks
+    vis = lm[:, 3] >= MIN_VIS
+    inside = (lm[:, 0] > -0.1) & (lm[:, 0] < 1.1) & (lm[:, 1] > -0.1) & (lm[:, 1] < 1.1)
+    seen = vis & inside & np.isfinite(lm[:, :2]).all(axis=1)
+    if not seen[list(_TRUNK)].any():
+        return None
+    if core:
+        only = np.zeros_like(seen)
+        only[list(_CORE)] = True
+        seen &= only
+    if seen.sum() < 2:
+        return None
+    x, y = lm[seen, 0], lm[seen, 1]
+    return Box(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+
+
+def _clear(pose: Pose) -> bool:
+    """The head and trunk all seen with confidence: a person, not a shape the model guessed."""
+    return bool((pose.landmarks[list(_CORE), 3] >= 0.8).all())
+
+
+@dataclass
+class PersonLock:
+    """Continuity of the tracked person: position, size and centre from frame to frame.
+
+    `max_jump`: how far the centre may move between accepted frames, in the person's sizes
+    (per `gap_s` of time: a longer gap allows proportionally more, up to `relock_after_s`,
+    after which whoever is seen next is taken as the patient, who may have moved).
+    `max_scale`: how much the size may grow or shrink (1.5 = by half).
+    """
+
+    max_jump: float = 0.5
+    max_scale: float = 1.5
+    gap_s: float = 0.5
+    relock_after_s: float = 3.0
+    box: Box | None = None  # the patient's head and trunk when last seen
+    t: float | None = None  # and when
+
+    def same_person(self, box: Box, t: float) -> bool:
+        """Whether `box` (head and trunk) at time `t` continues the locked person: mostly
+        where they were, or moved and resized within the limits. True when nothing is locked
+        yet, or the lock has gone stale."""
+        if self.box is None or self.t is None or t - self.t > self.relock_after_s:
+            return True
+        if box.overlap(self.box) >= 0.5:
+            return True
+        allowed = self.max_jump * max(1.0, (t - self.t) / self.gap_s)
+        (cx, cy), (px, py) = box.centre, self.box.centre
+        jump = float(np.hypot(cx - px, cy - py)) / max(self.box.size, 1e-6)
+        scale = box.size / max(self.box.size, 1e-6)
+        return jump <= allowed and 1 / self.max_scale <= scale <= self.max_scale
+
+    def accept(self, box: Box, t: float) -> None:
+        self.box, self.t = box, t
+
+
+def blank(image: np.ndarray, boxes: list[Box], grow: float = 0.2) -> np.ndarray:
+    """A copy of `image` with each box (grown by `grow` of its size) filled with the image's
+    mean colour: a detector sees nobody there."""
+    h, w = image.shape[:2]
+    out = image.copy()
+    fill = image.reshape(-1, image.shape[2]).mean(axis=0).astype(image.dtype)
+    for box in boxes:
+        b = box.grown(grow)
+        x0, x1 = max(0, int(b.x0 * w)), min(w, int(np.ceil(b.x1 * w)))
+        y0, y1 = max(0, int(b.y0 * h)), min(h, int(np.ceil(b.y1 * h)))
+        if x1 > x0 and y1 > y0:
+            out[y0:y1, x0:x1] = fill
+    return out
+
+
+class GuardedEstimator(PoseEstimator):
+    """A tracking estimator kept on the first person it finds (see the module docstring).
+
+    `finder` makes the single-image estimator used to look for others (created on first use).
+    `check_every`: frames between looks; `remember_s`: how long another person, once seen,
+    keeps `others_in_view` set and their box blanked for the tracker.
+    """
+
+    def __init__(
+        self,
+        tracker: PoseEstimator,
+        finder: Callable[[], PoseEstimator],
+        *,
+        check_every: int = 10,
+        remember_s: float = 2.0,
+        lock: PersonLock | None = None,
+    ) -> None:
+        if check_every < 1:
+            raise ValueError("check_every must be at least 1")
+        self.tracker = tracker
+        self._make_finder = finder
+        self._finder: PoseEstimator | None = None
+        self.check_every = check_every
+        self.remember_s = remember_s
+        self.lock = lock or PersonLock()
+        self.name = f"guarded {tracker.name}"
+        self._patient_box: Box | None = None  # all of the patient seen, for blanking
+        self._candidate: Box | None = None  # someone else found at the last look
+        self._others: list[Box] = []
+        self._others_t: float | None = None
+        self._frames = 0
+        self.rejected = 0  # poses dropped as someone else's
+
+    def estimate(self, frame: Frame) -> Pose | None:
+        self._frames += 1
+        if self._others_t is not None and frame.t - self._others_t > self.remember_s:
+            self._others, self._others_t = [], None
+        pose = self._track(frame)
+        if self.lock.box is not None and self._frames % self.check_every == 0:
+            self._look_for_others(frame)
+        if pose is None:
+            return None
+        return replace(pose, others_in_view=self._others_t is not None)
+
+    def _track(self, frame: Frame) -> Pose | None:
+        """The tracker's pose when it continues the locked person; else one more try with
+        the stranger blanked out; else None."""
+        for _ in range(2):
+            image = blank(frame.image, self._others) if self._others else frame.image
+            pose = self.tracker.estimate(Frame(image, frame.t, frame.index))
+            core = pose_box(pose, core=True) if pose is not None else None
+            if pose is None or core is None:
+                return pose  # nobody, or too little seen to judge: the engine copes
+            # Alone in view, a jump is the patient (a fast turn, a cut in a video): only
+            # once someone else has been seen is a jump taken for them.
+            if self._others_t is None or self.lock.same_person(core, frame.t):
+                self.lock.accept(core, frame.t)
+                self._patient_box = pose_box(pose)
+                return pose
+            self.rejected += 1
+            self._seen_other(pose_box(pose) or core, frame.t)
+        return None
+
+    def _look_for_others(self, frame: Frame) -> None:
+        assert self.lock.box is not None
+        if self._finder is None:
+            self._finder = self._make_finder()
+        mine = self._patient_box or self.lock.box
+        image = blank(frame.image, [mine])
+        other = self._finder.estimate(Frame(image, frame.t, frame.index))
+        box = pose_box(other) if other is not None else None
+        core = pose_box(other, core=True) if other is not None else None
+        # Someone else only when seen clearly (trunk and head confident) and well apart from
+        # the patient: not the patient's own limbs found again beside the blanked box.
+        if box is None or core is None or other is None or not _clear(other):
+            self._candidate = None
+            return
+        (ox, oy), (px, py) = core.centre, self.lock.box.centre
+        apart = np.hypot(ox - px, oy - py) >= max(core.size, self.lock.box.size)
+        if apart and core.overlap(mine.grown(0.2)) == 0:
+            if self._candidate is not None:  # two looks in a row: not a passing false find
+                self._seen_other(box, frame.t)
+            self._candidate = box
+        else:
+            self._candidate = None
+
+    def _seen_other(self, box: Box, t: float) -> None:
+        self._others = [b for b in self._others if b.overlap(box) < 0.5] + [box]
+        self._others_t = t
+
+    def close(self) -> None:
+        self.tracker.close()
+        if self._finder is not None:
+            self._finder.close()
+            self._finder = None
