@@ -459,11 +459,23 @@ def _flexion_groups(names: tuple[str, ...]) -> list[tuple[int, list[str], np.nda
     return groups
 
 
+def _flexion_points(f: _Frame, dims: int) -> np.ndarray:
+    """Every landmark as `_joint_flexion` reads it: 3-D from the world landmarks where the
+    frame has them (`_Frame.w`), 2-D in the stretched sagittal plane (`_Frame.sagittal`)."""
+    if dims == 2:
+        pts = f.pts[..., :2]
+        return pts if f.stretch == 1.0 else pts * np.array([f.stretch, 1.0])
+    if f.world is None:
+        return f.pts
+    ok = np.isfinite(f.world).all(axis=(1, 2))[:, None, None]
+    return np.where(ok, f.world, f.pts)
+
+
 def _joint_flexions(f: _Frame, names: list[str]) -> dict[str, np.ndarray]:
     """`_joint_flexion` for the flexions among `names` (those in `_FLEXIONS`) at once."""
     out: dict[str, np.ndarray] = {}
     for dims, group, (a, b, c) in _flexion_groups(tuple(names)):
-        pts = f.pts[..., :dims]
+        pts = _flexion_points(f, dims)
         angle = _angle(pts[:, a], pts[:, b], pts[:, c])  # (T, k)
         ok = f.visible[:, a] & f.visible[:, b] & f.visible[:, c]
         values = np.where(ok, 180.0 - angle, np.nan).T.copy()  # (k, T), rows contiguous

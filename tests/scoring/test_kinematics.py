@@ -560,3 +560,34 @@ def test_unknown_measure_name_raises_key_error_naming_it() -> None:
     # An unsided base is a schema-level name, not a per-frame measure.
     with pytest.raises(KeyError, match="'knee_flexion'"):
         compute_measures(to_landmarks(front_points()), 1.0, ["knee_flexion"])
+
+
+@pytest.mark.parametrize("stretch", [1.0, 1.4])
+@pytest.mark.parametrize("with_world", [False, True])
+def test_the_single_pass_flexions_equal_each_measure_alone(
+    stretch: float, with_world: bool
+) -> None:
+    """compute_measures takes the joint flexions in one vectorised pass (live speed); each
+    must equal its own measure function, with world landmarks (3-D) and a turned body's
+    stretch (2-D) alike, frame by frame and on a whole track, on a real track with gaps."""
+    from pathlib import Path
+
+    from scoring.kinematics import _Frame
+
+    track = np.load(Path(__file__).parents[2] / "samples/tracks/formfit_squat.npz")
+    lm, world = track["lm"][::5].copy(), track["world"][::5].copy()
+    world[3] = np.nan  # a frame without world landmarks reads the image points
+    aspect = 16 / 9
+    names = [n for n in MEASURES if "_flexion" in n]
+    got = compute_measures(
+        lm, aspect, names, world=world if with_world else None, sagittal_stretch=stretch
+    )
+    frame = _Frame(lm, aspect, 0.5, world if with_world else None, stretch)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in names:
+            np.testing.assert_array_equal(got[name], MEASURES[name](frame), err_msg=name)
+    one = compute_measures(
+        lm[7], aspect, names, world=world[7] if with_world else None, sagittal_stretch=stretch
+    )
+    for name in names:
+        np.testing.assert_array_equal(one[name], got[name][7:8], err_msg=name)

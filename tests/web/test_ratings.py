@@ -94,7 +94,9 @@ def test_ratings_in_exports_report_chart_and_flags(review: Review) -> None:
             r = c.post(f"/sessions/{later}/ratings", json=body)
             assert r.status_code == 201, r.text
         me = c.get("/me").text
-        assert 'data-testid="pain-chart"' in me and "pain before" in me
+        # The patient reads their ratings in words, week by week; the chart is the therapist's.
+        assert 'data-testid="pain-weeks"' in me and "pain before exercising 3 out of 10" in me
+        assert "<svg" not in me
         assert 'data-testid="pain-flags"' not in me and "Farrar" not in me  # for the therapist
     with review.client("ther.a") as c:
         page = c.get(f"/patients/{patient.id}").text

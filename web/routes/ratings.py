@@ -156,4 +156,8 @@ def pain_context(store: Store, patient_id: int) -> dict[str, Any]:
         "flags": list(reversed(pain_flags(ratings))),
         "rated": bool(ratings),
         "source": FARRAR_SOURCE,
+        # The patient's page says it in words: the last weeks that have a rating, newest first.
+        "recent_weeks": [
+            w for w in reversed(weeks) if (w.before, w.after, w.effort) != (None, None, None)
+        ][:4],
     }

@@ -90,15 +90,16 @@ def kinds(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 
 def test_a_program_of_one_set_of_three_with_a_limit_runs_as_prescribed() -> None:
-    session, frames = run("formfit_squat", "squat", Row(sets=1, reps=3, max_rom_deg=100))
+    # The knee bends about 137°, 148° and 144° (scoring's 3-D flexion, side view).
+    session, frames = run("formfit_squat", "squat", Row(sets=1, reps=3, max_rom_deg=145))
     assert session.info["sets"] == 1 and session.info["reps"] == 3
-    assert session.hello()["prescription"]["limit_deg"] == 100
+    assert session.hello()["prescription"]["limit_deg"] == 145
     reps = kinds(frames, "RepCompleted")
     assert [r["index"] for r in reps] == [1, 2, 3]
-    assert [r["over_limit"] for r in reps] == [True, False, False]  # 118° past 100°
+    assert [r["over_limit"] for r in reps] == [False, True, False]  # 148° past 145°
     limit = [f for f in kinds(frames, "FaultDetected") if f["id"] == "range_limit"]
     assert len(limit) == 1 and limit[0]["cue"] == "Not so far: stay within your limit"
-    assert limit[0]["t"] < reps[0]["t"]  # said as it happens, not after the rep
+    assert reps[0]["t"] < limit[0]["t"] < reps[1]["t"]  # said as it happens, not after the rep
     assert len(kinds(frames, "AllSetsDone")) == 1
     last = frames[-1]
     assert last["stage"] == "done" and last["set"]["complete"] and last["rep_count"] == 3

@@ -15,7 +15,7 @@ from coach.errors import ReferenceRefused
 from coach.offline.recording import record_landmarks
 from coach.review.references import set_reference_from_session
 from coach.store import open_store
-from coach.store.db import _alembic_config, create_db_engine, current_revision
+from coach.store.db import _alembic_config, create_db_engine, current_revision, head_revision
 from coach.store.store import Store
 from exercises import load_exercise
 from scoring.reference import PersonalReference
@@ -124,7 +124,7 @@ def test_migration_adds_the_profile_column_and_keeps_old_reps(tmp_path: Path) ->
     con.close()
     store = open_store(url)
     try:
-        assert current_revision(store.engine) == "0003"  # open_store upgrades to the head
+        assert current_revision(store.engine) == head_revision()  # open_store upgrades to the head
         rep = store.session("s1").reps[0]
         assert rep.profile is None and rep.end_s == 2.0
         tables = {

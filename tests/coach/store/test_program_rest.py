@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from coach.store import open_store
-from coach.store.db import _alembic_config, create_db_engine, current_revision
+from coach.store.db import _alembic_config, create_db_engine, current_revision, head_revision
 from coach.store.store import ProgramError
 
 
@@ -42,7 +42,7 @@ def test_migration_0004_adds_rest_to_existing_program_rows(tmp_path: Path) -> No
     engine.dispose()
     store = open_store(url)  # start-up applies 0004
     try:
-        assert current_revision(store.engine) == "0004"
+        assert current_revision(store.engine) == head_revision()
         item = store.program_item(1, "squat")
         assert item is not None and (item.sets, item.reps, item.rest_s) == (2, 5, None)
     finally:
