@@ -28,11 +28,11 @@ from coach.live.landmarks import MAX_LANDMARK_CHARS, BadLandmarks, LandmarkMessa
 from coach.live.limits import LiveLimits, TokenBucket
 from coach.live.messages import echo_number, parse_message
 from coach.live.outbox import Closing, Outbox
-from coach.live.prescription import Prescription
 from coach.live.readouts import exercise_info, percentile, set_progress
 from coach.live.registry import SESSION_ID_RE, SessionRegistry, default_processor
 from coach.live.session import LiveSession, Recorder, SessionError
 from coach.live.worker import FrameDecoder, Isolation, PipelineWorker, Processor
+from coach.prescription import Prescription
 
 __all__ = [
     "MAX_LANDMARK_CHARS",

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from coach.live.caps import LiveCaps, LocalCaps
 from coach.live.limits import LiveLimits
-from coach.live.prescription import Prescription, ProgramRow
 from coach.live.session import LandmarkProcessorFactory, LiveSession, Recorder, SessionError
 from coach.live.worker import (
     FrameDecoder,
@@ -21,6 +20,7 @@ from coach.live.worker import (
     Processor,
     ProcessorFactory,
 )
+from coach.prescription import Prescription, ProgramRow
 
 if TYPE_CHECKING:
     from exercises import Exercise

@@ -17,7 +17,6 @@ import numpy as np
 
 from coach.live.landmarks import LandmarkMessage
 from coach.live.outbox import Outbox
-from coach.live.prescription import Prescription
 from coach.live.readouts import exercise_info, json_safe, percentile, set_progress
 from coach.live.sets import SetFlow
 from coach.live.worker import (
@@ -27,6 +26,7 @@ from coach.live.worker import (
     ProcessorFactory,
     event_dict,
 )
+from coach.prescription import Prescription
 from coach.sinks import EventLog, EventSink, FrameInfo, Sinks, frame_landmarks
 from pose.landmarks import SKELETON_EDGES
 from pose.types import Pose
@@ -99,7 +99,7 @@ class LiveSession:
       by the next; one that waited longer than `max_frame_age_s` is dropped as stale.
     - Stages: "setup" until the engine's setup check (body in view, distance, camera view)
       has passed for `setup_hold_s`, then "active": reps count from then on.
-    - The prescription (`prescription`, default the definition's dose; coach.live.prescription)
+    - The prescription (`prescription`, default the definition's dose; coach.prescription)
       sets the sets, reps (or holds), hold target, rest and range limit. A set's last rep (or
       the hold that reaches its target) starts the rest (coach.live.sets): nothing counts
       until it is over, then the next set; after the last set nothing counts. The pages see

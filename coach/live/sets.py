@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coach.live.prescription import Prescription
+from coach.prescription import Prescription
 
 Message = dict[str, Any]
 

@@ -65,7 +65,7 @@ class Processor(Protocol):
 ProcessorFactory = Callable[["Exercise", "PersonalReference | None", "float | None"], Processor]
 """Makes a session's processor: factory(exercise, reference, limit_deg), the reference being the
 session's patient's personal reference for the exercise (scoring.reference), or None, and
-limit_deg their prescribed range limit in degrees (coach.live.prescription), or None."""
+limit_deg their prescribed range limit in degrees (coach.prescription), or None."""
 
 
 def event_dict(event: Any) -> Message:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from coach.prescription import Prescription
 from coach.review.progress import week_start
 from coach.store.store import aware
 
@@ -22,9 +23,9 @@ HOLD_TOLERANCE_S = 0.5
 
 
 @dataclass(frozen=True)
-class Prescription:
-    """A program row as the patient must do it: a hold exercise prescribed without a hold
-    time gets its definition's (the live session does the same)."""
+class DailyPlan:
+    """A program row as the patient must do it each day: a hold exercise prescribed without
+    a hold time gets its definition's, as the live session does (coach.prescription)."""
 
     exercise_id: str
     sets: int
@@ -33,11 +34,10 @@ class Prescription:
     days_per_week: int
 
     @classmethod
-    def of(cls, row: Any, exercise: Any | None = None) -> Prescription:
+    def of(cls, row: Any, exercise: Any | None = None) -> DailyPlan:
         hold_s = float(row.hold_s or 0)
         if hold_s <= 0 and getattr(exercise, "kind", None) == "hold":
-            defaults, rule = exercise.defaults, exercise.hold
-            hold_s = float(defaults.hold_s or (rule.target_s if rule is not None else 0))
+            hold_s = Prescription.defaults(exercise).hold_s
         return cls(
             row.exercise_id, int(row.sets or 1), int(row.reps or 0), hold_s, row.days_per_week
         )

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.review.plain import amount_words, days_words, limit_words
-from coach.review.volume import Prescription, day_volume, weekly_done
+from coach.review.volume import DailyPlan, day_volume, weekly_done
 from coach.store.store import LINK_LOGIN_TTL, aware
 from web import access
 from web.routes.deps import IdentityDep, StoreDep
@@ -48,7 +48,7 @@ def _program_rows(
     rows = []
     for item in program:
         ex = load_exercise(item.exercise_id)
-        plan = Prescription.of(item, ex)
+        plan = DailyPlan.of(item, ex)
         vol = day_volume(sessions, plan, today)
         rows.append(
             {
@@ -74,7 +74,7 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> HTMLResponse:
     sessions = store.sessions_of(patient.id)
     program = store.program(patient.id)
     names = exercise_names()
-    plans = [Prescription.of(item, load_exercise(item.exercise_id)) for item in program]
+    plans = [DailyPlan.of(item, load_exercise(item.exercise_id)) for item in program]
     weeks = weekly_done(sessions, plans)
     this_week = weeks[-1].start
     week_sessions = [s for s in sessions if aware(s.started_at).date() >= this_week]
@@ -104,7 +104,7 @@ def my_program(request: Request, store: StoreDep) -> list[dict[str, Any]]:
     if who is None or who.patient_id is None:
         return []
     plans = [
-        Prescription.of(it, load_exercise(it.exercise_id)) for it in store.program(who.patient_id)
+        DailyPlan.of(it, load_exercise(it.exercise_id)) for it in store.program(who.patient_id)
     ]
     return [
         {

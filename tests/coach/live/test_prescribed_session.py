@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from coach.live import LandmarkMessage, SessionRegistry
-from coach.live.prescription import Prescription
+from coach.prescription import Prescription
 from exercises import load_exercise
 
 TRACKS = Path(__file__).resolve().parents[3] / "samples" / "tracks"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from types import SimpleNamespace as Row
 
-from coach.review.volume import Prescription, day_complete, day_volume, prescribed, weekly_done
+from coach.review.volume import DailyPlan, day_complete, day_volume, prescribed, weekly_done
 from exercises import load_exercise
 
 DAY = date(2026, 11, 30)  # a Monday
@@ -71,9 +71,9 @@ def test_adherence_counts_days_with_the_whole_program_done() -> None:
 
 def test_a_hold_prescribed_without_a_time_uses_the_definitions() -> None:
     row = item("single_leg_stance", sets=2, reps=10, hold_s=0)
-    plan = Prescription.of(row, load_exercise("single_leg_stance"))
+    plan = DailyPlan.of(row, load_exercise("single_leg_stance"))
     target = plan.hold_s
     assert target > 0 and prescribed(plan) == 2
     vol = day_volume([session("single_leg_stance", holds=(target, target + 1))], plan, DAY)
     assert vol.unit == "hold" and vol.complete
-    assert Prescription.of(item("squat", hold_s=0), load_exercise("squat")).hold_s == 0
+    assert DailyPlan.of(item("squat", hold_s=0), load_exercise("squat")).hold_s == 0

@@ -272,9 +272,7 @@ def test_single_leg_stance_ends_at_the_first_touch_down() -> None:
     rule = load_exercise("single_leg_stance_left").hold
     assert rule is not None
     t, c = stance_condition(20.0, (3.0, 15.0), lapses=[(8.0, 8.3)])
-    res = single_leg_stance(
-        t, c, rule, side="left", norms=load_norms("single_leg_stance"), age=72
-    )
+    res = single_leg_stance(t, c, rule, side="left", norms=load_norms("single_leg_stance"), age=72)
     assert res.value == pytest.approx(5.0, abs=0.05)  # 3.0 -> first touch-down at 8.0
     assert res.measured["hold_s"] == pytest.approx(12.0, abs=0.05)
     assert res.measured["touch_downs"] == 1
