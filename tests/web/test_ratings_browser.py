@@ -55,7 +55,7 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     store = review.store
     patient = store.create_patient(review.ther_a.id, f"Rita Rating {width}", birth_year=1950)
     token = store.create_link(patient.id)[1]
-    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1}])
+    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 2}])
     y4m = tmp_path / "squat.y4m"
     write_y4m(squat_clip[0], y4m, width=480, lead_in_s=tb.LEAD_IN_S)
     browser = tb._launch(
@@ -66,7 +66,7 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         page = browser.new_context(viewport={"width": width, "height": height}).new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{review.url}/p/{token}")
-        page.click("[data-testid=today] a.big")
+        page.click("[data-testid=today] [data-testid=start]")
         _wait_prompt(page, "pain_before")
         session_id = tb._text(page, "#session-id")
         # The squat is a whole-body exercise: no narrower area to name.
@@ -80,7 +80,10 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         _wait_prompt(page, "effort", "set 2")
         page.keyboard.press("Escape")  # skipped
         tb._wait_js(page, f"{PROMPT} === null", 5_000)
-        page.click("#stop")
+        # The last set done, the session ends by itself (or End session, if it has not yet).
+        page.evaluate(
+            "() => { const b = document.getElementById('stop'); if (!b.hidden) b.click(); }"
+        )
         _wait_prompt(page, "pain_after")
         page.click("[data-testid=rating-prompt] button[data-value='2']")
         tb._wait_js(page, f"{PROMPT} === null", 10_000)

@@ -43,7 +43,11 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
 ) -> None:
     clip, entry = squat_clip
     truth = entry["ground_truth"]["reps"]
-    review.store.set_program(review.pat_a.id, [{"exercise_id": "squat", "sets": 1, "reps": 2}])
+    # Two sets with a long rest: after the clip's 2 reps she rests, still on her page (a
+    # finished program would end the session by itself).
+    review.store.set_program(
+        review.pat_a.id, [{"exercise_id": "squat", "sets": 2, "reps": 2, "rest_s": 300}]
+    )
     y4m = tmp_path / "squat.y4m"
     loop_s = write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
     browser = _launch(
