@@ -139,6 +139,12 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
             "document.getElementById('therapist-message').textContent.includes('Nice depth')",
             timeout=5_000,
         )
+        # It stays in view until read: "Got it" (a 48 px button) puts it away, focus kept.
+        assert patient.is_visible("#therapist-message")
+        patient.focus("#therapist-ok")
+        patient.keyboard.press("Enter")
+        _wait_js(patient, "document.getElementById('therapist-message').hidden", timeout=3_000)
+        assert patient.evaluate("document.activeElement.id") == "stop"
 
         # Rep numbers and the therapist's message were spoken.
         spoken = patient.evaluate("window.__spoken")

@@ -155,6 +155,9 @@ async function start() {
   show($("start-panel"), false);
   show($("stop"), true);
   show($("summary"), false);
+  if (document.activeElement === $("start") || document.activeElement === document.body) {
+    $("stop").focus({ preventScroll: true });
+  }
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     cameraFailed({ name: "Unsupported" });
     return;
@@ -352,9 +355,11 @@ function endSession() {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {
     state.ws.send(JSON.stringify({ type: "end" }));
   }
+  const hadFocus = document.activeElement === $("stop") || document.activeElement === document.body;
   show($("stop"), false);
   setConnection("Session ended.");
   speaker.stop();
+  if (hadFocus) focusNext();
 }
 
 // ---- WebSocket ---------------------------------------------------------------------------
@@ -656,11 +661,43 @@ function onError(msg) {
   showNotice(msg.message, 5000);
 }
 
+// A therapist's message stays in view until the patient presses "Got it", or fades by itself
+// once there was time to hear and read it (it was also spoken).
+const MESSAGE_SHOWN_MS = 30000;
+
 function onTherapistMessage(msg) {
   const el = $("therapist-message");
-  setText(el, `Message from your therapist: ${msg.text}`);
+  setText($("therapist-text"), `Message from your therapist: ${msg.text}`);
+  el.classList.remove("fading");
   show(el, true);
   speaker.say(`Message from your therapist: ${msg.text}`, 4);
+  clearTimeout(state.messageTimer);
+  state.messageTimer = setTimeout(dismissMessage, MESSAGE_SHOWN_MS);
+}
+
+function dismissMessage() {
+  const el = $("therapist-message");
+  clearTimeout(state.messageTimer);
+  if (el.hidden) return;
+  const hadFocus = el.contains(document.activeElement);
+  el.classList.add("fading"); // a short fade (none with prefers-reduced-motion), then gone
+  setTimeout(() => {
+    show(el, false);
+    el.classList.remove("fading");
+    if (hadFocus) focusNext();
+  }, 600);
+}
+
+// Keyboard focus never drops to the page body when the button that had it disappears:
+// End session after Start, the summary after the end, Start (or Try again) otherwise.
+function focusNext() {
+  for (const id of ["stop", "summary", "start"]) {
+    const el = $(id);
+    if (el && !el.hidden && el.offsetParent !== null) {
+      el.focus({ preventScroll: true });
+      return;
+    }
+  }
 }
 
 function onSummary(s) {
@@ -693,6 +730,10 @@ function onSummary(s) {
   url.searchParams.delete("session");
   url.searchParams.delete("autostart");
   history.replaceState(null, "", url);
+  // The summary is what matters now: a keyboard user lands on it (then Tab: Start a new one).
+  if (!document.activeElement || document.activeElement === document.body || document.activeElement.hidden) {
+    el.focus({ preventScroll: false });
+  }
 }
 
 function sendControl(msg) {
@@ -831,6 +872,7 @@ setInterval(() => {
 // ---- wiring ------------------------------------------------------------------------------
 $("start").addEventListener("click", start);
 $("stop").addEventListener("click", endSession);
+$("therapist-ok").addEventListener("click", dismissMessage);
 $("next-set").addEventListener("click", () => sendControl({ type: "next_set" }));
 $("share-video").addEventListener("change", (ev) => {
   sendControl({ type: "share_video", enabled: ev.target.checked });
