@@ -39,7 +39,9 @@ def _check_measure(name: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity in any number of a definition: TOML has them, and a NaN threshold
+    # would pass every check and never fire (found by tests/exercises/test_loader_fuzz.py).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Defaults(_Strict):
