@@ -169,6 +169,7 @@ async function start() {
   // 20 s, and a patient may take longer than that to answer the browser's camera prompt.
   choosePoseMode();
   const connectWhenReady = () => choosePoseMode().then(() => {
+    if (state.poseMode === "device-failed") return; // forced on-device model failed: said why
     if (!state.ws || state.ws.readyState > WebSocket.OPEN) connect();
   });
   // The browser may be waiting for the patient to answer its camera prompt.
@@ -187,6 +188,10 @@ async function start() {
     return;
   } finally {
     clearTimeout(hint);
+  }
+  if (!state.running) { // ended while the camera started (End session, a failed forced model)
+    stopCamera();
+    return;
   }
   if (state.cameraProblem) { // solved: the camera works now (other news stays)
     state.cameraProblem = "";
