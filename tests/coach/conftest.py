@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from coach.store import open_store
 from coach.store.store import Store
@@ -33,3 +34,16 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
     store = open_store(url)
     yield store
     store.close()
+
+
+def database_at(tmp_path: Path, revision: str) -> tuple[str, Engine]:
+    """A SQLite database migrated only up to `revision`: one made by an older Coach, for the
+    migration tests (its URL and engine)."""
+    from alembic import command
+
+    from coach.store.db import _alembic_config, create_db_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_db_engine(url)
+    command.upgrade(_alembic_config(engine), revision)
+    return url, engine

@@ -7,19 +7,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from coach.store import open_store
 from coach.store.db import _alembic_config, create_db_engine, current_revision, head_revision
 from coach.store.store import ProgramError
+from tests.coach.conftest import database_at
 
 
 def test_migration_0004_adds_rest_to_existing_program_rows(tmp_path: Path) -> None:
-    from alembic import command
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_db_engine(url)
-    command.upgrade(_alembic_config(engine), "0003")  # a database from before the rest
+    url, engine = database_at(tmp_path, "0003")  # a database from before the rest
     with engine.begin() as conn:
         conn.execute(
             text(

@@ -7,20 +7,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from coach.store import open_store
 from coach.store.db import _alembic_config, create_db_engine, current_revision, head_revision
 from coach.store.store import ProgramError, Store
 from exercises import load_exercise
+from tests.coach.conftest import database_at
 
 
 def test_migration_0003_adds_over_limit_to_existing_reps(tmp_path: Path) -> None:
-    from alembic import command
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_db_engine(url)
-    command.upgrade(_alembic_config(engine), "0002")  # a database from before the limit
+    url, engine = database_at(tmp_path, "0002")  # a database from before the limit
     with engine.begin() as conn:
         conn.execute(
             text(

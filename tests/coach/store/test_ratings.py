@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,7 @@ from coach.store.ratings import (
     session_ratings,
 )
 from coach.store.store import Store
+from tests.coach.conftest import database_at
 
 
 @pytest.fixture()
@@ -44,11 +46,7 @@ def add_set(store: Store, patient_id: int | None, started: datetime, sid: str) -
 
 
 def test_migration_0005_adds_ratings_to_an_existing_database(tmp_path: Path) -> None:
-    from alembic import command
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_db_engine(url)
-    command.upgrade(_alembic_config(engine), "0003")  # a database from before ratings
+    url, engine = database_at(tmp_path, "0003")  # a database from before ratings
     engine.dispose()
     store = open_store(url)
     try:
