@@ -269,3 +269,73 @@ def test_followers_see_the_targets(targets_app: Review, shared_data: Path) -> No
     assert summary["no_count_reason"] is None
     assert summary["targets"]["text"].endswith(" of 12 targets touched")
     assert summary["targets"]["done"] < 12
+
+
+def test_server_pose_runs_the_schedule_in_the_worker(
+    targets_app: Review, shared_data: Path
+) -> None:
+    """`pose=server`: the page sends the real clip's JPEG frames, the model and the schedule
+    run in the session's worker process; targets are shown and scored, the patient ends
+    early, and the stored summary has what was done."""
+    from web.frames import clip_as_jpegs
+
+    frames, _ = clip_as_jpegs(shared_data / "videos" / f"{CLIP}.mp4", 480, quality=75)
+    with patient_socket(targets_app, f"exercise={TASK}&seed={SEED}") as ws:
+        hello = json.loads(ws.recv(timeout=30))
+        assert hello["pose"] == "server" and hello["targets"]["count"] == 12
+        received: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 60
+        i = 0
+        while time.monotonic() < deadline and len(events_of(received, "TargetResult")) < 2:
+            ws.send(frames[i % len(frames)])
+            i += 1
+            while True:
+                msg = json.loads(ws.recv(timeout=30))
+                received.append(msg)
+                if msg["type"] in ("frame", "dropped", "error"):
+                    break
+        ws.send(json.dumps({"type": "end"}))
+        closing = until_closed(ws)
+    session = targets_app.server.server.config.app.state.registry.get(hello["session_id"])
+    assert session is not None and session.worker_pid is None  # the worker is freed
+    shown = events_of(received, "TargetShown")
+    results = events_of(received, "TargetResult")
+    assert [e["index"] for e in shown[:2]] == [1, 2] and len(results) >= 2, [
+        (m.get("stage"), m.get("setup")) for m in received[-3:]
+    ]
+    assert all(r["status"] in ("hit", "miss") and r["resolution_s"] > 0 for r in results)
+    # A target still up when the patient ended is closed and scored too.
+    (summary,) = [m["summary"] for m in closing if m["type"] == "summary"]
+    done = summary["targets"]["done"]
+    assert done in (len(results), len(results) + 1)
+    targets_app.server.server.config.app.state.registry.recorder.flush()
+    with targets_app.client("ther.a") as c:
+        stored = c.get(f"/sessions/{hello['session_id']}/session.json").json()["targets"]
+    assert stored["seed"] == SEED and len(stored["results"]) == done
+    assert stored["frame_interval_s"] > 0
+
+
+def test_a_reconnect_goes_on_with_the_targets_left(targets_app: Review, shared_data: Path) -> None:
+    lm, fps, size = clip_track(shared_data)
+    messages = looped(track_messages(lm, fps, size), fps, 12)
+    with patient_socket(targets_app, f"exercise={TASK}&pose=device&seed={SEED}&level=3") as ws:
+        hello = json.loads(ws.recv(timeout=20))
+        before: list[dict[str, Any]] = []
+        for m in messages:  # until the first target's result, then the page goes away
+            before += send_frames(ws, [m])
+            if events_of(before, "TargetResult"):
+                break
+    query = f"exercise={TASK}&pose=device&session={hello['session_id']}"
+    with patient_socket(targets_app, query) as ws:
+        again = json.loads(ws.recv(timeout=20))
+        assert again["how"] == "resumed" and again["targets"] == hello["targets"]
+        # The target up when the page went was closed and scored then.
+        done = again["set"]["done"]
+        assert done in (1, 2)
+        later = [{**m, "t": m["t"] + 1000.0} for m in messages]
+        after = send_frames(ws, later)
+        assert after[-1]["stage"] == "done"
+        until_closed(ws)
+    indexes = [e["index"] for e in events_of(before + after, "TargetResult")]
+    assert len(indexes) + (done - len(events_of(before, "TargetResult"))) == 12
+    assert sorted(set(indexes)) == indexes and indexes[-1] == 12
