@@ -325,6 +325,17 @@ def test_a_reconnect_goes_on_with_the_targets_left(targets_app: Review, shared_d
             before += send_frames(ws, [m])
             if events_of(before, "TargetResult"):
                 break
+    # Stored at once: a patient who never comes back still leaves their targets so far.
+    recorder = targets_app.server.server.config.app.state.registry.recorder
+    stored = None
+    deadline = time.monotonic() + 10
+    while stored is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        recorder.flush()
+        with targets_app.client("ther.a") as c:
+            data = c.get(f"/sessions/{hello['session_id']}/session.json").json()
+        stored = data["targets"]
+    assert stored is not None and stored["seed"] == SEED and len(stored["results"]) >= 1
     query = f"exercise={TASK}&pose=device&session={hello['session_id']}"
     with patient_socket(targets_app, query) as ws:
         again = json.loads(ws.recv(timeout=20))
