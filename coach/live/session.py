@@ -768,6 +768,8 @@ class LiveSession:
         outbox = self._patient
         if outbox is not None:
             await self.detach_patient(outbox)
+        if self.ended:  # the page sent `end` meanwhile: it has its summary
+            return
         self.end()
         if outbox is not None:
             outbox.put({"type": "summary", "summary": self.summary()})

@@ -233,6 +233,10 @@ def test_bad_latency_gets_an_error_and_a_missing_hand_is_said(
             assert words.lower() in error["message"].lower(), (bad, error)
         received = send_frames(ws, messages)
         assert received[-1]["type"] == "frame" and received[-1]["stage"] == "done"
+        # The page ends it after its well done (before the server would): one summary.
+        ws.send(json.dumps({"type": "end"}))
+        closing = until_closed(ws)
+        assert [m["type"] for m in closing].count("summary") == 1
     results = events_of(received, "TargetResult")
     right = [r for r in results if r["hand"] == "right"]
     assert len(right) == 6
