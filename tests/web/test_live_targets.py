@@ -179,6 +179,7 @@ def test_a_targets_session_runs_ends_by_itself_and_is_stored(
         assert page.status_code == 200
         assert 'data-testid="target-table"' in page.text
         assert f"{hits} of 12 targets reached" in page.text
+        assert "the page's measured loop latency of 0.120 s" in page.text
 
 
 def test_bad_level_and_seed_are_refused_clearly(targets_app: Review) -> None:
