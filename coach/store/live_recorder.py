@@ -29,8 +29,8 @@ class LiveRecorder:
     def __init__(
         self, factory: SessionFactory, load_exercise: Callable[[str], Any] | None = None
     ) -> None:
-        if load_exercise is None:
-            from exercises import load_exercise as load_exercise
+        if load_exercise is None:  # an exercise or a hand-eye targets task
+            from exercises import load_any as load_exercise
         self._factory = factory
         self._load = load_exercise
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -100,10 +100,11 @@ class LiveRecorder:
         if writer is None:
             return
         if kind == "SessionEnded":
-            writer.finish("completed", {"rep_count": event.get("rep_count")})
+            writer.finish("completed", {"rep_count": event.get("rep_count"), **_targets(event)})
             del self._writers[sid]
         elif kind == "PatientDisconnected":
-            writer.set_status("paused")
+            # A targets session's run so far: kept even if the patient never comes back.
+            writer.set_status("paused", _targets(event) or None)
         elif kind == "PatientConnected":
             writer.set_status("recording")
         else:
@@ -114,6 +115,12 @@ class LiveRecorder:
         if writer is None:
             return
         writer.frame(*frame)
+
+
+def _targets(event: dict[str, Any]) -> dict[str, Any]:
+    """A targets session's run (stored as offline: the summary's "targets"), else {}."""
+    targets = event.get("targets")
+    return {"targets": targets} if isinstance(targets, dict) else {}
 
 
 class _SessionSink:
