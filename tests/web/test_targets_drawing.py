@@ -26,7 +26,7 @@ SETUP = """async () => {
   window.__said = [];
   const view = new m.TargetsView({ canvas: document.getElementById("targets-canvas"), media });
   window.__view = { onEvents: (events, at) => window.__said.push(...view.onEvents(events, at)) };
-  view.begin({ task: "targets_reach_seated", count: 3 });
+  view.begin({ task: "targets_reach_seated", count: 3 }, "harness");
   document.getElementById("targets-box").hidden = false;
 }"""
 PAINTED = """([fx, fy]) => { const c = document.getElementById("targets-canvas");

@@ -134,11 +134,13 @@ function remember(msg) {
 }
 
 // ---- coach view -----------------------------------------------------------------------------
-/** A targets task shows its targets and how many were touched instead of a rep count. */
+/** A targets task shows its targets and how many were touched instead of a rep count
+ * (web/static/targets.js). */
 function showKind(kind) {
   state.targets = kind === "targets";
-  show($("reps-box"), !state.targets);
-  show($("targets-box"), state.targets);
+  $("coach").classList.toggle("targets-task", state.targets);
+  show($("reps-box"), !state.targets); // the targets' box shows once a session begins
+  if (!state.targets) show($("targets-box"), false);
 }
 
 function showCoach(ex) {
@@ -514,7 +516,7 @@ function onSession(msg) {
     setText($("view-advice"), viewAdvice(state.exercise));
   }
   showKind(msg.kind || (state.exercise && state.exercise.kind));
-  if (state.targets) targets.begin(msg.targets);
+  if (state.targets) targets.begin(msg.targets, msg.session_id);
   show($("back-to-program"), !!msg.signed_in);
   const url = new URL(location.href);
   url.searchParams.set("session", msg.session_id);

@@ -97,8 +97,9 @@ export class TargetsView {
     this.frame = null;
   }
 
-  reset(info) {
+  reset(info, sessionId = null) {
     this.info = info;
+    this.sessionId = sessionId;
     this.total = info && Number.isInteger(info.count) && info.count > 0 ? info.count : 0;
     this.active = null;
     this.flash = null;
@@ -107,13 +108,16 @@ export class TargetsView {
     this.drawn = null;
   }
 
-  /** A targets session began (the `session` message's `targets` block). */
-  begin(info) {
-    const same = this.info && info && this.info.task === info.task;
-    if (!same) this.reset(info || {});
+  /** A targets session began, or its connection came back (the `session` message's
+   * `targets` block and session id): a new session starts from nothing. */
+  begin(info, sessionId) {
     show($("targets-box"), true);
+    if (this.info && sessionId === this.sessionId) return;
+    this.reset(info || {}, sessionId);
+    const box = $("target-now");
+    box.classList.remove("hit", "miss");
+    setText(box, "Sit still and watch for the first target.");
     this.progress();
-    if (!this.active) setText($("target-now"), "Sit still and watch for the first target.");
   }
 
   /** One frame's events; `shownAt` is when the frame carrying them was captured
@@ -179,12 +183,13 @@ export class TargetsView {
     setText($("targets-progress"), total ? `${hits} of ${total} touched` : `${hits} touched`);
   }
 
-  /** The session ended: nothing more to touch. */
+  /** The session ended: nothing more to touch (the end screen says how it went). */
   end() {
     this.active = null;
     this.flash = null;
     delete this.canvas.dataset.target;
     this.clear();
+    show($("targets-box"), false);
   }
 
   // ---- drawing ---------------------------------------------------------------------------
