@@ -18,10 +18,11 @@ from pose.estimator import PoseEstimator, create_estimator, create_model_estimat
 from pose.filters import LandmarkFilter
 from pose.guard import GuardedEstimator
 from pose.types import Frame, Pose
-from scoring.definition import Exercise
+from scoring.definition import Exercise, TargetTask
 from scoring.engine import EngineState, ExerciseEngine
 from scoring.events import Event, to_json
 from scoring.reference import PersonalReference
+from scoring.targets import TargetSpec
 
 
 def _clean(value: float | None) -> float | None:
@@ -113,10 +114,11 @@ class FrameProcessor:
 
     `reference`: the patient's own good reps (scoring.reference), when the stream is theirs;
     `limit_deg`: their prescribed range limit in degrees (a safety rule, see ExerciseEngine).
+    A hand-eye `TargetTask` as the `exercise` runs its `schedule` of targets (scoring.targets).
     `sink` (coach.sinks.EventSink) gets each frame's events (JSON), then the frame, and the
     events `finish` returns."""
 
-    exercise: Exercise
+    exercise: Exercise | TargetTask
     estimator: PoseEstimator | None = None
     require_setup: bool = False
     smooth: bool = True
@@ -125,6 +127,7 @@ class FrameProcessor:
     limit_deg: float | None = None
     pose_model: str = "full"
     """The model of the estimator made when none is given (pose.estimator.POSE_MODELS)."""
+    schedule: list[TargetSpec] | None = None
     _engine: ExerciseEngine | None = field(default=None, init=False, repr=False)
     _filter: LandmarkFilter = field(default_factory=LandmarkFilter, init=False, repr=False)
     _owns_estimator: bool = field(default=False, init=False, repr=False)
@@ -158,6 +161,7 @@ class FrameProcessor:
                 require_setup=self.require_setup,
                 reference=self.reference,
                 limit_deg=self.limit_deg,
+                schedule=self.schedule,
             )
         return self._engine
 

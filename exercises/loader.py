@@ -210,3 +210,13 @@ def load_exercise(exercise_id: str) -> Exercise:
         return lib.exercises[exercise_id]
     except KeyError:
         raise UnknownExercise(exercise_id, sorted(lib.exercises)) from None
+
+
+def load_any(definition_id: str) -> Exercise | TargetTask:
+    """An exercise or a hand-eye targets task by id (what a live session or a stored one
+    may be), or UnknownExercise listing both kinds of id."""
+    lib = default_library()
+    found = lib.exercises.get(definition_id) or lib.tasks.get(definition_id)
+    if found is None:
+        raise UnknownExercise(definition_id, sorted([*lib.exercises, *lib.tasks]))
+    return found

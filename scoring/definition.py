@@ -419,6 +419,28 @@ class TargetTask(_Strict):
         """No per-frame measures: a task is scored on the hand's landmarks (scoring.targets)."""
         return []
 
+    # What the engine's frame loop asks of any definition (setup, view, faults): a task has
+    # no rep, hold or generic rule and no faults, and is done facing the camera.
+    @property
+    def rep(self) -> None:
+        return None
+
+    @property
+    def hold(self) -> None:
+        return None
+
+    @property
+    def generic(self) -> None:
+        return None
+
+    @property
+    def faults(self) -> list[FaultRule]:
+        return []
+
+    def counts_in(self, detected: str) -> bool:
+        """Whether the task can be scored in the `detected` view (as Exercise.counts_in)."""
+        return any(view_satisfies(detected, v) for v in self.views)
+
     def level(self, number: int) -> TargetLevel:
         """The level with this number, or a ValueError naming the levels there are."""
         for lv in self.targets.levels:

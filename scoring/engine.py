@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from scoring.cues import CueSelector
-from scoring.definition import Exercise
+from scoring.definition import Exercise, TargetTask
 from scoring.events import (
     Cue,
     Event,
@@ -31,9 +31,11 @@ from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
 from scoring.modes.reps import RepMode, limit_applies
+from scoring.modes.targets import TargetMode
 from scoring.reference import PersonalReference
 from scoring.setup import SetupResult, check_setup, view_tip
 from scoring.symmetry import Symmetry, session_symmetry
+from scoring.targets import TargetSpec
 from scoring.view import ViewDetector
 
 __all__ = ["EngineState", "ExerciseEngine", "check_limit"]
@@ -49,17 +51,20 @@ class ExerciseEngine:
     `limit_deg`, the patient's prescribed range limit (degrees, 0-180): a safety rule on the
     rep's reported angle (scoring.modes.reps: a `range_limit` fault as it is crossed, reps
     marked `over_limit`); `limit_note` says why when the exercise cannot apply it.
+    A hand-eye `TargetTask` runs its `schedule` of targets (scoring.targets.make_schedule)
+    as the mode (scoring.modes.targets.TargetMode), after the same setup check.
     """
 
     def __init__(
         self,
-        exercise: Exercise,
+        exercise: Exercise | TargetTask,
         aspect: float = 1.0,
         *,
         require_setup: bool = False,
         pose_lost_after_s: float = 0.7,
         reference: PersonalReference | None = None,
         limit_deg: float | None = None,
+        schedule: list[TargetSpec] | None = None,
     ) -> None:
         if aspect <= 0:
             raise ValueError("aspect must be positive")
@@ -91,7 +96,7 @@ class ExerciseEngine:
         )
         self._faults = FaultMonitor(list(exercise.faults))
         self._shared = Shared(self.state, self._cues, self._faults)
-        self._modes = _modes_for(exercise, aspect, self._shared, reference, limit_deg)
+        self._modes = _modes_for(exercise, aspect, self._shared, reference, limit_deg, schedule)
         self._last_seen_t: float | None = None
         self._lost = False
         self._lost_reason = ""
@@ -335,14 +340,20 @@ def check_limit(limit_deg: float | None) -> None:
 
 
 def _modes_for(
-    exercise: Exercise,
+    exercise: Exercise | TargetTask,
     aspect: float,
     shared: Shared,
     reference: PersonalReference | None,
     limit_deg: float | None,
+    schedule: list[TargetSpec] | None = None,
 ) -> list[Mode]:
     """The exercise's mode: generic counting for `any`, else its rep and/or hold rule (a
-    definition may carry both tables; both then run, the rep rule deciding visibility)."""
+    definition may carry both tables; both then run, the rep rule deciding visibility); a
+    targets task's schedule for a hand-eye task."""
+    if isinstance(exercise, TargetTask):
+        if not schedule:
+            raise ValueError(f"the targets task {exercise.id!r} needs a schedule of targets")
+        return [TargetMode(exercise, schedule, aspect)]
     if exercise.kind == "any" and exercise.generic is not None:
         return [GenericMode(exercise.generic, aspect, shared)]
     modes: list[Mode] = []

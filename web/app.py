@@ -55,6 +55,7 @@ def create_app(
     live_limits: LiveLimits | None = None,
     pose_model: str = "full",
     redis_url: str | None = None,
+    allow_seed: bool = False,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
@@ -65,7 +66,10 @@ def create_app(
     With `redis_url` this is one instance of a cluster (docs/DEPLOY.md): uploads go to the task
     queue for `coach worker` processes instead of a thread of this process, the sign-in delays
     and the live sessions per address are counted in Redis, and followers reach sessions of
-    other instances through Redis pub/sub (web/live_relay.py)."""
+    other instances through Redis pub/sub (web/live_relay.py).
+
+    `allow_seed` (tests only) lets a patient socket fix a targets task's schedule with
+    `&seed=N` (coach.live.registry.SessionRegistry)."""
     jobs = None
     if store is not None:
         from coach.store.live_recorder import LiveRecorder
@@ -96,6 +100,7 @@ def create_app(
             retain_s=retain_s,
             limits=live_limits,
             caps=caps,
+            allow_seed=allow_seed,
         )
     list_all = exercise_list or _default_exercise_list
     relay = None

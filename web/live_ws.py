@@ -225,6 +225,17 @@ def _int_param(ws: WebSocket, name: str) -> int:
         raise SessionError("bad_request", f"Query parameter {name} must be a number.") from None
 
 
+def _optional_int(ws: WebSocket, name: str, words: str) -> int | None:
+    """An optional whole-number query parameter (`level`, `seed`); None when absent."""
+    raw = ws.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        raise SessionError("bad_request", f"Query parameter {name} must be {words}.")
+    return int(raw)
+
+
 def _address(ws: WebSocket) -> str | None:
     return ws.client.host if ws.client is not None else None
 
@@ -232,7 +243,8 @@ def _address(ws: WebSocket) -> str | None:
 async def patient_socket(
     ws: WebSocket, registry: SessionRegistry, patient_id: int | None = None
 ) -> None:
-    """/ws/live?exercise=ID[&pose=device|server&session=ID&reps=N&holds=N]: one patient's set.
+    """/ws/live?exercise=ID[&pose=device|server&session=ID&reps=N&holds=N&level=N]: one
+    patient's set (or, for a targets task, its targets at `level`).
 
     `patient_id` is the signed-in patient (None: an anonymous try-out session)."""
     limits = registry.limits
@@ -248,6 +260,8 @@ async def patient_socket(
         return
     try:
         reps, holds = _int_param(ws, "reps"), _int_param(ws, "holds")
+        level = _optional_int(ws, "level", "a level number (1, 2, 3)")
+        seed = _optional_int(ws, "seed", "a whole number")
         session, how = registry.open(
             exercise_id,
             session_id=session_id,
@@ -256,6 +270,8 @@ async def patient_socket(
             patient_id=patient_id,
             pose=pose,
             address=address,
+            level=level,
+            seed=seed,
         )
     except SessionError as exc:
         await _refuse(ws, exc.code, exc.message)
@@ -401,6 +417,10 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
         )
     elif kind == "next_set":
         session.next_set()  # ready before the rest is over
+    elif kind == "latency":
+        refused = session.offer_latency(control.get("ms"))
+        if refused is not None:
+            outbox.put(_error("bad_latency", refused))
     elif kind == "end":
         return "end"
     else:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from coach.live.caps import LiveCaps, LocalCaps
 from coach.live.limits import LiveLimits
 from coach.live.session import LandmarkProcessorFactory, LiveSession, Recorder, SessionError
+from coach.live.targets import LiveTargets
 from coach.live.worker import (
     FrameDecoder,
     Isolation,
@@ -21,10 +22,12 @@ from coach.live.worker import (
     ProcessorFactory,
 )
 from coach.prescription import Prescription, ProgramRow
+from scoring.definition import TargetTask
 
 if TYPE_CHECKING:
     from exercises import Exercise
     from scoring.reference import PersonalReference
+    from scoring.targets import TargetSpec
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +45,12 @@ def default_processor(
     reference: PersonalReference | None = None,
     limit_deg: float | None = None,
     pose_model: str = "full",
+    schedule: list[TargetSpec] | None = None,
 ) -> Processor:
     """The real pipeline, with the setup check the live page needs before counting (and the
-    patient's reference and range limit, when they have them). `functools.partial(
-    default_processor, pose_model="lite")` picks another model (`coach serve --model`) and
-    still pickles."""
+    patient's reference and range limit, when they have them; a targets task's `schedule`).
+    `functools.partial(default_processor, pose_model="lite")` picks another model (`coach
+    serve --model`) and still pickles."""
     from coach.pipeline import FrameProcessor
 
     return FrameProcessor(
@@ -55,13 +59,14 @@ def default_processor(
         reference=reference,
         limit_deg=limit_deg,
         pose_model=pose_model,
+        schedule=schedule,
     )
 
 
 def _default_loader(exercise_id: str) -> Exercise:
-    from exercises import load_exercise
+    from exercises import load_any
 
-    return load_exercise(exercise_id)
+    return load_any(exercise_id)  # type: ignore[return-value]  (a targets task too)
 
 
 class SessionRegistry:
@@ -78,6 +83,11 @@ class SessionRegistry:
     `limits` (coach.live.limits.LiveLimits) bounds the rest: sessions whose page runs the
     pose model (`pose="device"`, no worker: `limits.max_device`), sessions per client
     address, and what each socket may send.
+
+    A hand-eye targets task (`kind = "targets"`) gets its schedule here: at the `level`
+    asked for, else the patient's program row's (when it has one), else 1, drawn from a
+    random seed. `allow_seed` (tests and debugging only; never a public server) lets the
+    caller fix that seed, so a test knows the schedule.
     """
 
     def __init__(
@@ -99,6 +109,7 @@ class SessionRegistry:
         limits: LiveLimits | None = None,
         landmark_processor: LandmarkProcessorFactory | None = None,
         caps: LiveCaps | None = None,
+        allow_seed: bool = False,
     ) -> None:
         if max_active < 1:
             raise ValueError(f"max_active must be >= 1, got {max_active}")
@@ -117,6 +128,7 @@ class SessionRegistry:
         self._clock = clock
         self.limits = limits or LiveLimits()
         self._landmark_processor = landmark_processor
+        self.allow_seed = allow_seed  # tests only: `seed=` fixes a targets schedule
         self._sessions: dict[str, LiveSession] = {}
         self._spare: PipelineWorker | None = None
         self.caps = caps or LocalCaps()  # a cluster: the other instances' sessions per address
@@ -222,6 +234,8 @@ class SessionRegistry:
         patient_id: int | None = None,
         pose: str = "server",
         address: str | None = None,
+        level: int | None = None,
+        seed: int | None = None,
     ) -> tuple[LiveSession, str]:
         """The session a patient's page should attach to, and how it was found.
 
@@ -232,7 +246,8 @@ class SessionRegistry:
         ("restored").
 
         `pose` ("server": JPEG frames, a model in a worker; "device": the page sends
-        landmarks) and the client `address` are checked against the caps.
+        landmarks) and the client `address` are checked against the caps. `level` and `seed`
+        are for a new targets session (see the class); a resumed one keeps its schedule.
         """
         if pose not in ("server", "device"):
             raise SessionError("bad_request", "pose must be 'server' or 'device'.")
@@ -253,8 +268,13 @@ class SessionRegistry:
                     raise SessionError("session_ended", "This session has ended; start a new one.")
                 self._check_room(pose, address, known)
                 return known, "resumed"
+        if seed is not None and not self.allow_seed:
+            raise SessionError(
+                "bad_request", "This server does not take a seed: the coach draws the targets."
+            )
         self._check_room(pose, address, None)
         exercise = self.load_exercise(exercise_id)
+        targets = self._targets(patient_id, exercise, level, seed)
         reference = self._reference(patient_id, exercise)
         prescription = self._prescription(patient_id, exercise)
         restored = session_id is not None
@@ -278,6 +298,7 @@ class SessionRegistry:
             landmark_processor=self._landmark_processor,
             max_client_problems=self.limits.max_client_problems,
             max_followers=self.limits.max_followers,
+            targets=targets,
         )
         self._sessions[new_id] = session
         session.log_event(
@@ -288,8 +309,32 @@ class SessionRegistry:
             patient_id=patient_id,
             reference=reference is not None,
             prescription=prescription.to_message(),
+            **({} if targets is None else {"targets": targets.hello(), "seed": targets.seed}),
         )
         return session, "restored" if restored else "new"
+
+    def _targets(
+        self, patient_id: int | None, exercise: Exercise, level: int | None, seed: int | None
+    ) -> LiveTargets | None:
+        """A targets task's schedule (None for an exercise); a level the task does not have
+        is refused, naming the levels it has."""
+        if not isinstance(exercise, TargetTask):
+            if level is not None:
+                raise SessionError(
+                    "bad_request", f"{exercise.name} has no levels: level is for targets tasks."
+                )
+            return None
+        if level is None:
+            row = self._program_row(patient_id, exercise)
+            level = getattr(row, "level", None) or 1
+        try:
+            exercise.level(level)
+        except ValueError:
+            known = ", ".join(str(lv.level) for lv in exercise.targets.levels)
+            raise SessionError(
+                "bad_request", f"{exercise.name} has no level {level}; choose one of {known}."
+            ) from None
+        return LiveTargets(exercise, level, secrets.randbits(32) if seed is None else seed)
 
     def _reference(self, patient_id: int | None, exercise: Exercise) -> PersonalReference | None:
         """The patient's reference for the exercise; a failing lookup (the database is away)
@@ -303,15 +348,24 @@ class SessionRegistry:
             return None
         return reference if reference is not None and reference.exercise_id == exercise.id else None
 
+    def _program_row(self, patient_id: int | None, exercise: Exercise) -> ProgramRow | None:
+        """The patient's program row for the exercise; a failing lookup is logged and costs
+        the patient their program's numbers, not the session."""
+        if patient_id is None or self.prescription_for is None:
+            return None
+        try:
+            return self.prescription_for(patient_id, exercise.id)
+        except Exception:
+            log.exception("no prescription for patient %s: lookup failed", patient_id)
+            return None
+
     def _prescription(self, patient_id: int | None, exercise: Exercise) -> Prescription:
-        """The patient's program row for the exercise, else the definition's dose; a failing
-        lookup is logged and costs the patient their program's numbers, not the session."""
-        row = None
-        if patient_id is not None and self.prescription_for is not None:
-            try:
-                row = self.prescription_for(patient_id, exercise.id)
-            except Exception:
-                log.exception("no prescription for patient %s: lookup failed", patient_id)
+        """The patient's program row for the exercise, else the definition's dose. A targets
+        task is one set of its targets: no reps, no rest."""
+        row = self._program_row(patient_id, exercise)
+        if isinstance(exercise, TargetTask):
+            source = "default" if row is None else "program"
+            return Prescription(sets=1, reps=0, hold_s=0.0, rest_s=0.0, source=source)
         if row is None:
             return Prescription.defaults(exercise)
         return Prescription.from_program(exercise, row)

@@ -19,12 +19,14 @@ from coach.live.landmarks import LandmarkMessage
 from coach.live.outbox import Outbox
 from coach.live.readouts import exercise_info, json_safe, percentile, set_progress
 from coach.live.sets import SetFlow
+from coach.live.targets import LiveTargets
 from coach.live.worker import (
     BrokenExecutor,
     FrameDecoder,
     PipelineWorker,
     ProcessorFactory,
     event_dict,
+    make_processor,
 )
 from coach.prescription import Prescription
 from coach.sinks import EventLog, EventSink, FrameInfo, Sinks, frame_landmarks
@@ -36,6 +38,7 @@ from scoring.modes.reps import RANGE_LIMIT_ID
 if TYPE_CHECKING:
     from exercises import Exercise
     from scoring.reference import PersonalReference
+    from scoring.targets import TargetSpec
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class Recorder(Protocol):
 
 MAX_MESSAGE_CHARS = 200
 MAX_CLIENT_PROBLEMS = 20
+END_AFTER_DONE_S = 4.0  # a targets schedule done: the page ends it first (it says well done)
 
 
 class LandmarkProcessor(Protocol):
@@ -118,6 +122,11 @@ class LiveSession:
     `pose="device"` (per connection, `attach_patient`): the page runs the pose model and
     sends landmarks (`offer_landmarks`); no worker starts, the filter and engine run here on
     the event loop (well under a millisecond a frame), made by `landmark_processor`.
+
+    `targets` (coach.live.targets): a hand-eye task's schedule instead of sets and reps; the
+    engine runs it, the session passes its events on (with the page's latency and plain
+    words), and once every target has its result the session is done ("AllSetsDone") and
+    ends by itself `end_after_done_s` later if the page has not ended it.
     """
 
     def __init__(
@@ -141,8 +150,13 @@ class LiveSession:
         landmark_processor: LandmarkProcessorFactory | None = None,
         max_client_problems: int = MAX_CLIENT_PROBLEMS,
         max_followers: int = 10,
+        targets: LiveTargets | None = None,
+        end_after_done_s: float = END_AFTER_DONE_S,
     ) -> None:
         self.id = session_id
+        self.targets = targets
+        self._end_after_done_s = end_after_done_s
+        self._end_task: asyncio.Task[None] | None = None
         self.exercise = exercise
         self.prescription = prescription or Prescription.defaults(exercise)
         rx = self.prescription.to_message()
@@ -248,6 +262,16 @@ class LiveSession:
         return self._pipeline.pid if self._pipeline is not None else None
 
     def progress(self) -> Message:
+        if self.targets is not None:  # one set of targets, counted by their results
+            done, count = len(self.targets.results), self.targets.count
+            return {
+                "set": 1,
+                "sets": 1,
+                "done": done,
+                "per_set": count,
+                "unit": "target",
+                "complete": done >= count,
+            }
         return set_progress(
             self.info["kind"],
             self.rep_count,
@@ -303,19 +327,22 @@ class LiveSession:
         return event
 
     # ---- the pipeline --------------------------------------------------------------------
+    def _schedule(self) -> Any:
+        """A targets session's targets still to do (a new pipeline runs those), else None."""
+        return self.targets.remaining() if self.targets is not None else None
+
     async def _start_pipeline(self) -> PipelineWorker:
         limit = self.prescription.limit_deg
+        args = (self._factory, self.exercise, self._decode, self.reference, limit)
         worker = self._new_worker(False)
         try:
-            await worker.start(self._factory, self.exercise, self._decode, self.reference, limit)
+            await worker.start(*args, self._schedule())
         except BrokenExecutor:
             # The worker process could not even start: run in a thread rather than not at all.
             worker.shutdown(kill=True)
             worker = self._new_worker(True)
             try:
-                await worker.start(
-                    self._factory, self.exercise, self._decode, self.reference, limit
-                )
+                await worker.start(*args, self._schedule())
             except Exception as exc:
                 raise self._start_failed(worker, exc) from exc
         except Exception as exc:
@@ -349,6 +376,7 @@ class LiveSession:
             kept = self._handle_event(event, counting=counting)
             if kept is not None and kept["kind"] == "RepCompleted":
                 self._engine_reps = max(self._engine_reps, int(event.get("index", 0)))
+        self._targets_finished([])  # the last target closed as the pipeline went
         self._carry_counts()
 
     async def _restart_pipeline(self) -> bool:
@@ -378,6 +406,8 @@ class LiveSession:
         """
         if pose not in ("server", "device"):
             raise SessionError("bad_request", "pose must be 'server' or 'device'.")
+        if self.targets is not None and self.targets.done and not self.ended:
+            self.end()  # every target done: nothing to come back for
         if self.ended:
             raise SessionError("session_ended", "This session has ended; start a new one.")
         if self.attaching:
@@ -398,8 +428,12 @@ class LiveSession:
         self.pose, self.address = pose, address
         try:
             if pose == "device":
-                self._device = self._device_factory(
-                    self.exercise, self.reference, self.prescription.limit_deg
+                self._device = make_processor(
+                    self._device_factory,
+                    self.exercise,
+                    self.reference,
+                    self.prescription.limit_deg,
+                    self._schedule(),
                 )
                 self._device_t0 = self.last_landmark_t = None
             else:
@@ -448,9 +482,16 @@ class LiveSession:
         )
 
     def end(self) -> None:
-        """The patient ended the set on purpose (after detaching): no reconnects, tell followers."""
+        """The patient ended the set on purpose (after detaching), or a targets schedule is
+        done: no reconnects, tell followers. A targets session's SessionEnded carries what
+        the store keeps of it (`targets`)."""
+        if self.ended:
+            return
         self.ended = True
-        self.log_event("SessionEnded", rep_count=self.rep_count)
+        if self._end_task is not None and self._end_task is not asyncio.current_task():
+            self._end_task.cancel()
+        extra = {} if self.targets is None else {"targets": self.targets.stored()}
+        self.log_event("SessionEnded", rep_count=self.rep_count, **extra)
         self._broadcast({"type": "status", "patient": "ended", "message": "The session has ended."})
         self._broadcast({"type": "summary", "summary": self.summary()})
 
@@ -605,10 +646,13 @@ class LiveSession:
             else:
                 self._setup_ok_since = None
         self._engine_reps = engine_reps
+        if self.targets is not None:
+            self.targets.frame(t)
         for event in message.get("events") or []:
             kept = self._handle_event(event, counting=counting)
             if kept is not None:
                 events.append(kept)
+        self._targets_finished(events)
         if counting:
             before = self.rep_count
             done = self.holds_done if self.info["kind"] == "hold" else before
@@ -644,6 +688,10 @@ class LiveSession:
         set can end); its later HoldEnded does not count it again.
         """
         kind = event.get("kind")
+        if kind in ("TargetShown", "TargetResult") and self.targets is not None:
+            event = self.targets.on_event(event)
+            self._log(event)
+            return event
         safety = kind == "FaultDetected" and event.get("id") == RANGE_LIMIT_ID
         if kind in ("RepCompleted", "FaultDetected") and not counting:
             if not safety:
@@ -680,6 +728,47 @@ class LiveSession:
         if kind != "HoldProgress":  # progress ticks are in every frame message already
             self._log(event)
         return event
+
+    # ---- a targets session ------------------------------------------------------------------
+    def offer_latency(self, ms: Any) -> str | None:
+        """The page's measured camera-to-screen latency (ms): None when taken (or dropped,
+        more than two a second; ignored by sessions of other exercises), else why not."""
+        if self.targets is None:
+            return None
+        return self.targets.offer_latency(ms, self._clock())
+
+    def _targets_finished(self, events: list[Message]) -> None:
+        """Every target has its result: the session is done (an "AllSetsDone" in this frame's
+        `events`, so the page says well done and ends it), and ends by itself soon after."""
+        targets = self.targets
+        if targets is None or not targets.done or self._flow.phase == "done":
+            return
+        self._flow.phase = "done"
+        event = {
+            "kind": "AllSetsDone",
+            "t": round(self.now(), 3),
+            "sets": 1,
+            "done": len(targets.results),
+            "targets": targets.block(),
+        }
+        self._log(event)
+        events.append(event)
+        if self._end_task is None and not self.ended:
+            self._end_task = asyncio.create_task(self._end_when_done(), name=f"end-{self.id}")
+
+    async def _end_when_done(self) -> None:
+        """End a finished targets session the page did not end: the summary to the page (and
+        followers), then the patient socket closes normally."""
+        await asyncio.sleep(self._end_after_done_s)
+        if self.ended:
+            return
+        outbox = self._patient
+        if outbox is not None:
+            await self.detach_patient(outbox)
+        self.end()
+        if outbox is not None:
+            outbox.put({"type": "summary", "summary": self.summary()})
+            outbox.close(1000, "session ended")
 
     # ---- followers and messages ----------------------------------------------------------
     def add_follower(self, max_backlog: int = 500) -> Outbox:
@@ -783,11 +872,13 @@ class LiveSession:
             "restored": self.restored,
             "pose": self.pose,
             "signed_in": self.patient_id is not None,  # the page offers "Back to my program"
+            **({} if self.targets is None else {"targets": self.targets.hello()}),
         }
 
     def _no_count_reason(self) -> str | None:
-        """Why nothing was counted, for a session that counted nothing (else None)."""
-        if self.rep_count or self.holds_done:
+        """Why nothing was counted, for a session that counted nothing (else None). A targets
+        session counts no reps: its summary's "targets" says what was done."""
+        if self.rep_count or self.holds_done or self.targets is not None:
             return None
         if not any(e["kind"] == "SetupPassed" for e in self.events):
             why = self._setup_message or "I could not see you well enough"
@@ -861,6 +952,7 @@ class LiveSession:
                 "followers": len(self._followers),
                 "events": len(of),
                 "stats": self.stats(),
+                **({} if self.targets is None else {"targets": self.targets.block()}),
             }
         )
 
@@ -873,12 +965,20 @@ def _rows(result: Any) -> Any:
 
 
 def _default_landmark_processor(
-    exercise: Exercise, reference: PersonalReference | None = None, limit_deg: float | None = None
+    exercise: Exercise,
+    reference: PersonalReference | None = None,
+    limit_deg: float | None = None,
+    schedule: list[TargetSpec] | None = None,
 ) -> LandmarkProcessor:
     from coach.pipeline import FrameProcessor, LandmarksOnly
 
     return FrameProcessor(
-        exercise, LandmarksOnly(), require_setup=True, reference=reference, limit_deg=limit_deg
+        exercise,
+        LandmarksOnly(),
+        require_setup=True,
+        reference=reference,
+        limit_deg=limit_deg,
+        schedule=schedule,
     )
 
 

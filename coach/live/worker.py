@@ -42,6 +42,7 @@ from scoring.events import Event, to_json
 if TYPE_CHECKING:
     from exercises import Exercise
     from scoring.reference import PersonalReference
+    from scoring.targets import TargetSpec
 
 Message = dict[str, Any]
 Isolation = Literal["process", "thread"]
@@ -65,7 +66,23 @@ class Processor(Protocol):
 ProcessorFactory = Callable[["Exercise", "PersonalReference | None", "float | None"], Processor]
 """Makes a session's processor: factory(exercise, reference, limit_deg), the reference being the
 session's patient's personal reference for the exercise (scoring.reference), or None, and
-limit_deg their prescribed range limit in degrees (coach.prescription), or None."""
+limit_deg their prescribed range limit in degrees (coach.prescription), or None. A hand-eye
+targets session also passes `schedule=` (its targets, scoring.targets.make_schedule): only
+factories that make processors for targets tasks need to take it."""
+
+
+def make_processor(
+    factory: Callable[..., Any],
+    exercise: Exercise,
+    reference: PersonalReference | None,
+    limit_deg: float | None,
+    schedule: list[TargetSpec] | None,
+) -> Any:
+    """factory(exercise, reference, limit_deg), with `schedule=` only for a targets session
+    (so the factories of exercises keep their three arguments)."""
+    if schedule is None:
+        return factory(exercise, reference, limit_deg)
+    return factory(exercise, reference, limit_deg, schedule=schedule)
 
 
 def event_dict(event: Any) -> Message:
@@ -83,8 +100,9 @@ class _PipelineHost:
         decode: FrameDecoder,
         reference: PersonalReference | None = None,
         limit_deg: float | None = None,
+        schedule: list[TargetSpec] | None = None,
     ):
-        self._processor = factory(exercise, reference, limit_deg)
+        self._processor = make_processor(factory, exercise, reference, limit_deg, schedule)
         self._decode = decode
         self._index = 0
 
@@ -165,9 +183,10 @@ def _host_start(
     decode: FrameDecoder,
     reference: PersonalReference | None = None,
     limit_deg: float | None = None,
+    schedule: list[TargetSpec] | None = None,
 ) -> int:
     global _HOST
-    _HOST = _PipelineHost(factory, exercise, decode, reference, limit_deg)
+    _HOST = _PipelineHost(factory, exercise, decode, reference, limit_deg, schedule)
     return os.getpid()
 
 
@@ -223,9 +242,11 @@ class PipelineWorker:
         decode: FrameDecoder,
         reference: PersonalReference | None = None,
         limit_deg: float | None = None,
+        schedule: list[TargetSpec] | None = None,
     ) -> None:
-        """Create the processor (loads the model: about a second) in the worker."""
-        args = (factory, exercise, decode, reference, limit_deg)
+        """Create the processor (loads the model: about a second) in the worker; a targets
+        session's `schedule` goes with it (it is drawn once, in the server)."""
+        args = (factory, exercise, decode, reference, limit_deg, schedule)
         if self.isolation == "process":
             self.pid = await self._call(_host_start, *args)
         else:

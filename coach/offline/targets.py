@@ -16,28 +16,10 @@ import numpy as np
 from coach.sinks import FrameInfo
 from coach.store.store import Store
 from scoring.definition import TargetTask
-from scoring.events import json_safe, to_json
-from scoring.modes.targets import TargetRun, score_targets
-from scoring.targets import TargetSpec, compare_hands, make_schedule
+from scoring.modes.targets import TargetRun, score_targets, targets_summary
+from scoring.targets import TargetSpec, make_schedule
 
-
-def targets_summary(
-    task: TargetTask, run: TargetRun, level: int | None, seed: int | None, latency_s: float
-) -> dict[str, Any]:
-    """What a stored targets session keeps of its run (plain JSON)."""
-    return json_safe(
-        {
-            "task": task.id,
-            "layout": task.targets.layout,
-            "level": level,
-            "seed": seed,
-            "frame_interval_s": run.frame_interval_s,
-            "latency_s": latency_s,
-            "shown": [to_json(e) for e in run.shown],
-            "results": [to_json(e) for e in run.results],
-            "hands": compare_hands(run.results),
-        }
-    )
+__all__ = ["record_targets", "targets_summary"]
 
 
 def record_targets(

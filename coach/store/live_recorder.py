@@ -29,8 +29,8 @@ class LiveRecorder:
     def __init__(
         self, factory: SessionFactory, load_exercise: Callable[[str], Any] | None = None
     ) -> None:
-        if load_exercise is None:
-            from exercises import load_exercise as load_exercise
+        if load_exercise is None:  # an exercise or a hand-eye targets task
+            from exercises import load_any as load_exercise
         self._factory = factory
         self._load = load_exercise
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -100,7 +100,10 @@ class LiveRecorder:
         if writer is None:
             return
         if kind == "SessionEnded":
-            writer.finish("completed", {"rep_count": event.get("rep_count")})
+            summary: dict[str, Any] = {"rep_count": event.get("rep_count")}
+            if isinstance(event.get("targets"), dict):  # a targets session's run, as offline
+                summary["targets"] = event["targets"]
+            writer.finish("completed", summary)
             del self._writers[sid]
         elif kind == "PatientDisconnected":
             writer.set_status("paused")

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from scoring.definition import TargetTask
-from scoring.events import Event, TargetResult, TargetShown
+from scoring.events import Event, TargetResult, TargetShown, json_safe, to_json
 from scoring.modes.base import Frame, Mode, Step
 from scoring.targets import (
     SETTLE_S,
@@ -25,6 +26,7 @@ from scoring.targets import (
     TargetSpec,
     Track,
     arm_length,
+    compare_hands,
     hand_point,
     measure_target,
     place,
@@ -115,7 +117,10 @@ class TargetMode(Mode):
         spec = self._pending[0]
         if self._ready_at is None:
             self._ready_at = t + spec.foreperiod_s
-        arms = self._arms[spec.hand]
+        # The arm's length from the other arm when this one was never seen whole: the target
+        # is shown anyway, and its result says the hand was not seen (never a stalled task).
+        other = "right" if spec.hand == "left" else "left"
+        arms = self._arms[spec.hand] or self._arms[other]
         if t < self._ready_at or not arms:
             return
         self._pending.pop(0)
@@ -220,3 +225,25 @@ def score_targets(
             break
     mode.finish(float(t[-1]))
     return TargetRun(mode.shown, mode.results, float(np.median(np.diff(t))))
+
+
+def targets_summary(
+    task: TargetTask, run: TargetRun, level: int | None, seed: int | None, latency_s: float
+) -> dict[str, Any]:
+    """What a stored targets session keeps of its run (plain JSON), offline and live alike:
+    the task, level and seed that drew the schedule, the timing resolution, what was shown,
+    each target's result and the left/right comparison (the session page and the JSON export
+    read it as the session summary's "targets")."""
+    return json_safe(
+        {
+            "task": task.id,
+            "layout": task.targets.layout,
+            "level": level,
+            "seed": seed,
+            "frame_interval_s": run.frame_interval_s,
+            "latency_s": latency_s,
+            "shown": [to_json(e) for e in run.shown],
+            "results": [to_json(e) for e in run.results],
+            "hands": compare_hands(run.results),
+        }
+    )

@@ -69,18 +69,19 @@ class Review:
             return c.cookies["coach_session"]
 
 
-@pytest.fixture(scope="session")
-def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
+@contextmanager
+def review_app(root: Path, **app_options: Any) -> Iterator[Review]:
+    """A real app with a store in a SQLite file under `root` (its data folder too), on a
+    real server; `app_options` go to create_app."""
     import os
 
     from coach.store import open_store
 
-    root = tmp_path_factory.mktemp("review")
     old = os.environ.get("COACH_DATA_DIR")
     os.environ["COACH_DATA_DIR"] = str(root)
     store = open_store(f"sqlite:///{root / 'coach.db'}")
     try:
-        with BackgroundServer(create_app(store=store, max_active=4, retain_s=600)) as server:
+        with BackgroundServer(create_app(store=store, **app_options)) as server:
             yield Review(server, store)
     finally:
         store.close()
@@ -88,3 +89,9 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
             os.environ.pop("COACH_DATA_DIR", None)
         else:
             os.environ["COACH_DATA_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
+    with review_app(tmp_path_factory.mktemp("review"), max_active=4, retain_s=600) as app:
+        yield app
