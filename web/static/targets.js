@@ -14,7 +14,10 @@ const HANDS = {
   left: { words: "Left hand", letter: "L", colour: "#ffd60a", dash: [] },
   right: { words: "Right hand", letter: "R", colour: "#5ad1ff", dash: [14, 9] },
 };
-const GRACE_MS = 2000; // a target with no result this long after its time is taken down
+// A target stays until its result (the server judges on frame times, which a slow device
+// delivers seconds late); one whose result never came (a lost connection) goes this long
+// after its time.
+const GRACE_MS = 30000;
 const FLASH_MS = 1200; // a touched target's tick stays this long
 const MAX_PATH = 2000; // points of a moving target's path kept (0.1 s each: over 3 minutes)
 
