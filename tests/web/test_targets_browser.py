@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -104,11 +106,34 @@ def _json(payload: Any) -> dict[str, Any]:
     return msg if isinstance(msg, dict) else {}
 
 
-def _page(browser: Any, viewport: dict[str, int], errors: list[str]) -> Any:
-    page = browser.new_context(viewport=viewport).new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.add_init_script(SPEECH_SPY)
-    return page
+@contextmanager
+def _task_page(
+    playwright: Any,  # noqa: F811
+    camera: Path,
+    viewport: dict[str, int],
+) -> Iterator[tuple[Any, Wire]]:
+    """A browser whose camera plays `camera`, a page of that size, its socket's traffic; no
+    script error on the page by the end."""
+    browser = _launch(
+        playwright,
+        ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera}"],
+    )
+    try:
+        errors: list[str] = []
+        page = browser.new_context(viewport=viewport).new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.add_init_script(SPEECH_SPY)
+        yield page, Wire(page)
+        assert not errors, errors
+    finally:
+        browser.close()
+
+
+def _end_by_hand(page: Any, timeout_ms: float) -> None:
+    """The patient ends the task early: the end screen counts what was done."""
+    page.click("#stop")
+    _wait_js(page, "!document.getElementById('summary').hidden", timeout_ms)
+    assert _text(page, "#summary").startswith("Session finished: you touched ")
 
 
 def _signed_in_patient(review: Review, page: Any, name: str) -> int:
@@ -138,14 +163,7 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
     review: Review,
     arm_camera: Path,
 ) -> None:
-    browser = _launch(
-        playwright,
-        ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={arm_camera}"],
-    )
-    try:
-        errors: list[str] = []
-        page = _page(browser, DESKTOP, errors)
-        wire = Wire(page)
+    with _task_page(playwright, arm_camera, DESKTOP) as (page, wire):
         _signed_in_patient(review, page, "Targets Live")
         page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server")
         _wait_js(page, "document.getElementById('session-id').textContent.length > 0", 20_000)
@@ -181,9 +199,6 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
         assert wire.latency_ms and all(0 < ms < 5000 for ms in wire.latency_ms)
         assert _text(page, "#latency").startswith("Camera to screen: ")
         print(f"\nserver mode: the page's reported latency, median {median(wire.latency_ms)} ms")
-        assert not errors, errors
-    finally:
-        browser.close()
 
     # Stored: per-target measures on the session page and in the JSON export.
     deadline = time.monotonic() + 15
@@ -212,26 +227,14 @@ def test_a_targets_task_on_a_phone_reads_on_the_first_screen_without_violations(
     arm_camera: Path,
 ) -> None:
     axe = axe_source()
-    browser = _launch(
-        playwright,
-        ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={arm_camera}"],
-    )
-    try:
-        errors: list[str] = []
-        page = _page(browser, PHONE, errors)
-        wire = Wire(page)
+    with _task_page(playwright, arm_camera, PHONE) as (page, wire):
         page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server")
         _check_drawn(page, wire, 60)
         _first_screen(page, *READ_OUT)
         found = serious_violations(page, axe)
         assert not found, found
-        page.click("#stop")
-        _wait_js(page, "!document.getElementById('summary').hidden", 10_000)
-        assert _text(page, "#summary").startswith("Session finished: you touched ")
+        _end_by_hand(page, 10_000)
         _first_screen(page, "summary", "start")
-        assert not errors, errors
-    finally:
-        browser.close()
 
 
 def test_a_targets_task_in_device_mode_is_drawn_and_its_latency_reported(
@@ -243,14 +246,7 @@ def test_a_targets_task_in_device_mode_is_drawn_and_its_latency_reported(
     WebGL), so only the first target and result, and the latency reports, are waited for."""
     if not assets.status()["available"]:
         pytest.skip("the MediaPipe Pose web build is not fetched (coach assets fetch)")
-    browser = _launch(
-        playwright,
-        ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={arm_camera}"],
-    )
-    try:
-        errors: list[str] = []
-        page = _page(browser, DESKTOP, errors)
-        wire = Wire(page)
+    with _task_page(playwright, arm_camera, DESKTOP) as (page, wire):
         page.goto(f"{live_server.url}/?exercise={TASK}&autostart=1&pose=device")
         _check_drawn(page, wire, DEVICE_TIMEOUT_S)
         assert wire.hello["pose"] == "device"
@@ -262,9 +258,4 @@ def test_a_targets_task_in_device_mode_is_drawn_and_its_latency_reported(
         # server keeps none over 5 s); the running median falls as frames go on.
         assert wire.latency_ms and all(ms > 0 for ms in wire.latency_ms)
         print(f"\ndevice mode: the page's latency reports {wire.latency_ms} ms")
-        page.click("#stop")
-        _wait_js(page, "!document.getElementById('summary').hidden", 30_000)
-        assert _text(page, "#summary").startswith("Session finished: you touched ")
-        assert not errors, errors
-    finally:
-        browser.close()
+        _end_by_hand(page, 30_000)
