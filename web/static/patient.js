@@ -602,7 +602,7 @@ function onEvent(e, msg, words) {
       return;
     case "RestEnded": words.push(`Set ${e.set}. Start when you are ready.`); return;
     case "AllSetsDone":
-      if (state.targets) words.push("All the targets are done. Well done!");
+      if (state.targets) words.push(`All the targets are done.${e.targets && e.targets.touched ? " Well done!" : ""}`);
       else words.push(msg.set && msg.set.sets > 1 ? "All sets done. Well done!" : "Well done, that's the set!");
       // A clear end: the last words, then the summary.
       clearTimeout(state.endTimer);

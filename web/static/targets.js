@@ -83,7 +83,8 @@ export function summaryWords(block) {
     const [h, n] = perHand(hand);
     if (n) lines.push(`${HANDS[hand].words}: ${h} of ${n}.`);
   }
-  if (complete) lines.push("Well done!");
+  if (complete && touched) lines.push("Well done!");
+  else if (!touched && total) lines.push("Next time, reach until your hand is inside the circle.");
   return lines;
 }
 
