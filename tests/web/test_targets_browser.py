@@ -185,6 +185,20 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
         assert any(reaction in said for said in page.evaluate("window.__spoken"))
         assert _text(page, "#targets-progress").endswith(f"of {total} touched")
 
+        # The therapist following the session sees each target in the log.
+        therapist = page.context.browser.new_context()
+        therapist.add_cookies(
+            [{"name": "coach_session", "value": review.cookie("ther.a"), "url": review.url}]
+        )
+        follow = therapist.new_page()
+        follow.goto(f"{review.url}/follow/{session_id}")
+        first = results[0]
+        _wait_js(follow, "document.getElementById('event-log').textContent.includes('Target 1')")
+        log = _text(follow, "#event-log")
+        assert f"Target 1 shown for the {first['hand']} hand" in log
+        assert f"Target 1 ({first['hand']} hand) " in log
+        therapist.close()
+
         # The session ends by itself once every target is done: the end screen in words.
         _wait_js(page, "!document.getElementById('summary').hidden", 240_000)
         summary = _text(page, "#summary")
