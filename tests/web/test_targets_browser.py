@@ -242,8 +242,9 @@ def test_a_targets_task_on_a_phone_reads_on_the_first_screen_without_violations(
 ) -> None:
     axe = axe_source()
     with _task_page(playwright, arm_camera, PHONE) as (page, wire):
-        page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server")
+        page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3")
         _check_drawn(page, wire, 60)
+        assert wire.hello["targets"]["level"] == 3  # the page's level goes to the server
         _first_screen(page, *READ_OUT)
         found = serious_violations(page, axe)
         assert not found, found

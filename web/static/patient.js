@@ -391,6 +391,8 @@ function connect() {
   if (state.poseMode === "device-failed") return;
   let path = `/ws/live?exercise=${encodeURIComponent(state.exercise.id)}`;
   path += `&pose=${wantedPose()}`;
+  // A targets task's level (1-3: smaller targets, further away); the server checks it.
+  if (params.get("level")) path += `&level=${encodeURIComponent(params.get("level"))}`;
   if (state.sessionId) {
     path += `&session=${encodeURIComponent(state.sessionId)}&reps=${state.count}&holds=${state.holds}`;
   }
