@@ -22,6 +22,8 @@ here; what a live session *means* lives in this package:
 - `prescription.Prescription`: the session's dose (sets, reps, hold, rest, range limit) from
   the patient's program row, else the definition's defaults; `sets.SetFlow`: set, rest,
   next set, done (nothing counts while resting or after the last set).
+- `targets.LiveTargets`: a hand-eye targets task's schedule (drawn once, seeded), the page's
+  measured latency and the results so far; what the pages and the store get of it.
 """
 
 from coach.live.landmarks import MAX_LANDMARK_CHARS, BadLandmarks, LandmarkMessage, check_landmarks

@@ -471,7 +471,7 @@ class LiveSession:
                 await task
         await self._stop_pipeline()
         self.detached_at = self._clock()
-        self.log_event("PatientDisconnected", rep_count=self.rep_count)
+        self.log_event("PatientDisconnected", rep_count=self.rep_count, **self._targets_stored())
         self._broadcast(
             {
                 "type": "status",
@@ -490,8 +490,7 @@ class LiveSession:
         self.ended = True
         if self._end_task is not None and self._end_task is not asyncio.current_task():
             self._end_task.cancel()
-        extra = {} if self.targets is None else {"targets": self.targets.stored()}
-        self.log_event("SessionEnded", rep_count=self.rep_count, **extra)
+        self.log_event("SessionEnded", rep_count=self.rep_count, **self._targets_stored())
         self._broadcast({"type": "status", "patient": "ended", "message": "The session has ended."})
         self._broadcast({"type": "summary", "summary": self.summary()})
 
@@ -737,6 +736,10 @@ class LiveSession:
             return None
         return self.targets.offer_latency(ms, self._clock())
 
+    def _targets_stored(self) -> Message:
+        """What the store keeps of a targets session ({"targets": ...}), else {}."""
+        return {} if self.targets is None else {"targets": self.targets.stored()}
+
     def _targets_finished(self, events: list[Message]) -> None:
         """Every target has its result: the session is done (an "AllSetsDone" in this frame's
         `events`, so the page says well done and ends it), and ends by itself soon after."""
@@ -765,6 +768,8 @@ class LiveSession:
         outbox = self._patient
         if outbox is not None:
             await self.detach_patient(outbox)
+        if self.ended:  # the page sent `end` meanwhile: it has its summary
+            return
         self.end()
         if outbox is not None:
             outbox.put({"type": "summary", "summary": self.summary()})

@@ -100,13 +100,11 @@ class LiveRecorder:
         if writer is None:
             return
         if kind == "SessionEnded":
-            summary: dict[str, Any] = {"rep_count": event.get("rep_count")}
-            if isinstance(event.get("targets"), dict):  # a targets session's run, as offline
-                summary["targets"] = event["targets"]
-            writer.finish("completed", summary)
+            writer.finish("completed", {"rep_count": event.get("rep_count"), **_targets(event)})
             del self._writers[sid]
         elif kind == "PatientDisconnected":
-            writer.set_status("paused")
+            # A targets session's run so far: kept even if the patient never comes back.
+            writer.set_status("paused", _targets(event) or None)
         elif kind == "PatientConnected":
             writer.set_status("recording")
         else:
@@ -117,6 +115,12 @@ class LiveRecorder:
         if writer is None:
             return
         writer.frame(*frame)
+
+
+def _targets(event: dict[str, Any]) -> dict[str, Any]:
+    """A targets session's run (stored as offline: the summary's "targets"), else {}."""
+    targets = event.get("targets")
+    return {"targets": targets} if isinstance(targets, dict) else {}
 
 
 class _SessionSink:

@@ -130,16 +130,19 @@ class SessionWriter:
         if w > 0 and h > 0:
             self._aspect = w / h
 
-    def set_status(self, status: str) -> None:
+    def set_status(self, status: str, summary: dict[str, Any] | None = None) -> None:
         """ "paused" when the patient's page went away (it may come back), "recording" again
-        when it does; frames so far are flushed first."""
+        when it does; frames so far are flushed first. `summary`: the session's summary so
+        far (a targets session's, so one the patient never ends still shows its targets)."""
         self.flush_frames()
+        values: dict[str, Any] = {
+            "status": status,
+            "duration_s": round(self.t_offset + self.last_t, 3),
+        }
+        if summary is not None:
+            values["summary"] = summary
         with self._factory.begin() as db:
-            db.execute(
-                update(ExerciseSession)
-                .where(ExerciseSession.id == self.id)
-                .values(status=status, duration_s=round(self.t_offset + self.last_t, 3))
-            )
+            db.execute(update(ExerciseSession).where(ExerciseSession.id == self.id).values(values))
 
     def finish(self, status: str = "completed", summary: dict[str, Any] | None = None) -> None:
         self.flush_frames()

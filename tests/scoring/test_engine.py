@@ -533,3 +533,36 @@ def test_a_squat_that_turns_back_before_counting_is_told_why() -> None:
     (short,) = of(events, FaultDetected)
     assert (short.id, short.rep) == ("incomplete_range", None)
     assert dips[0].start + dips[0].period / 2 < short.t < dips[0].start + dips[0].period
+
+
+def test_a_targets_task_runs_its_schedule_after_the_setup_check() -> None:
+    """A hand-eye task is the engine's mode like reps or holds: the setup check first, then
+    the same targets and results as scoring it offline on the same track from then on."""
+    from pathlib import Path
+
+    from exercises import load_task
+    from scoring.events import TargetResult, TargetShown
+    from scoring.modes.targets import score_targets
+    from scoring.targets import make_schedule
+
+    track = (
+        Path(__file__).resolve().parents[2] / "samples/tracks/rehab_bme410_shoulder_abduction.npz"
+    )
+    with np.load(track) as data:
+        lm, t = data["lm"].astype(np.float64), data["t"].astype(np.float64)
+        w, h = (int(v) for v in data["image_size"])
+    task = load_task("targets_reach_seated")
+    schedule = make_schedule(task, 3, 5)[:3]
+    engine = ExerciseEngine(task, w / h, require_setup=True, schedule=schedule)
+    events: list[Event] = []
+    for ti, row in zip(t, lm, strict=True):
+        events += engine.update(float(ti), row if np.isfinite(row[:, :2]).all() else None)
+    events += engine.finish()
+    shown = [e for e in events if isinstance(e, TargetShown)]
+    results = [e for e in events if isinstance(e, TargetResult)]
+    assert [e.index for e in shown] == [e.index for e in results] == [1, 2, 3]
+    # The setup check passes on the first frame here, so offline scoring agrees exactly.
+    offline = score_targets(task, schedule, t, lm, w / h)
+    assert results == offline.results
+    with pytest.raises(ValueError, match="needs a schedule"):
+        ExerciseEngine(task, w / h)

@@ -179,6 +179,7 @@ def test_a_targets_session_runs_ends_by_itself_and_is_stored(
         assert page.status_code == 200
         assert 'data-testid="target-table"' in page.text
         assert f"{hits} of 12 targets reached" in page.text
+        assert "the page's measured loop latency of 0.120 s" in page.text
 
 
 def test_bad_level_and_seed_are_refused_clearly(targets_app: Review) -> None:
@@ -233,6 +234,10 @@ def test_bad_latency_gets_an_error_and_a_missing_hand_is_said(
             assert words.lower() in error["message"].lower(), (bad, error)
         received = send_frames(ws, messages)
         assert received[-1]["type"] == "frame" and received[-1]["stage"] == "done"
+        # The page ends it after its well done (before the server would): one summary.
+        ws.send(json.dumps({"type": "end"}))
+        closing = until_closed(ws)
+        assert [m["type"] for m in closing].count("summary") == 1
     results = events_of(received, "TargetResult")
     right = [r for r in results if r["hand"] == "right"]
     assert len(right) == 6
@@ -325,6 +330,17 @@ def test_a_reconnect_goes_on_with_the_targets_left(targets_app: Review, shared_d
             before += send_frames(ws, [m])
             if events_of(before, "TargetResult"):
                 break
+    # Stored at once: a patient who never comes back still leaves their targets so far.
+    recorder = targets_app.server.server.config.app.state.registry.recorder
+    stored = None
+    deadline = time.monotonic() + 10
+    while stored is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        recorder.flush()
+        with targets_app.client("ther.a") as c:
+            data = c.get(f"/sessions/{hello['session_id']}/session.json").json()
+        stored = data["targets"]
+    assert stored is not None and stored["seed"] == SEED and len(stored["results"]) >= 1
     query = f"exercise={TASK}&pose=device&session={hello['session_id']}"
     with patient_socket(targets_app, query) as ws:
         again = json.loads(ws.recv(timeout=20))

@@ -65,3 +65,15 @@ def test_plain_words() -> None:
     assert patient_words({"status": "hit"}, moving=True) == "Well done, you followed it"
     outside = {"status": "outside_image", "message": "Target 2 did not fit"}
     assert patient_words(outside) == "Target 2 did not fit"
+
+
+def test_a_moving_target_result_is_said_as_following() -> None:
+    live = LiveTargets(load_task("targets_follow"), 1, 3)
+    assert live.hello()["layout"] == "follow"
+    spec = live.schedule[0]
+    result = {"kind": "TargetResult", "t": 9.0, "index": spec.index, "hand": spec.hand}
+    hit = live.on_event({**result, "status": "hit", "message": "on it 80% of the time"})
+    assert hit["message"] == "Well done, you followed it"
+    assert hit["detail"] == "on it 80% of the time" and hit["latency_s"] is None
+    assert live.block()["text"].endswith("moving targets followed")
+    assert [s.index for s in live.remaining()] == [s.index for s in live.schedule[1:]]
