@@ -115,3 +115,37 @@ def test_targets_are_drawn_mirrored_labelled_and_answered(
         assert not errors, errors
     finally:
         browser.close()
+
+
+def test_the_end_screen_words_for_the_live_and_the_stored_summary(
+    playwright: Any,  # noqa: F811
+    live_server: BackgroundServer,
+) -> None:
+    browser = _launch(playwright, [])
+    try:
+        page = browser.new_page()
+        page.goto(f"{live_server.url}/?exercise=squat")
+        words = page.evaluate(
+            """async () => { const { summaryWords } = await import("/static/targets.js");
+              const live = { count: 4, done: 4, touched: 3, hands: {
+                left: { targets: 2, done: 2, touched: 2 }, right: { targets: 2, done: 2, touched: 1 } } };
+              const stored = { results: [{ hand: "left", hit: false }, { hand: "right", hit: false }] };
+              return [summaryWords(live), summaryWords({ ...live, done: 1, touched: 1 }),
+                      summaryWords(stored), summaryWords(null)]; }"""  # noqa: E501
+        )
+        assert words[0] == [
+            "All done: you touched 3 of 4 targets.",
+            "Left hand: 2 of 2.",
+            "Right hand: 1 of 2.",
+            "Well done!",
+        ]
+        assert words[1][0] == "Session finished: you touched 1 of 4 targets."
+        assert words[2] == [
+            "All done: you touched 0 of 2 targets.",
+            "Left hand: 0 of 1.",
+            "Right hand: 0 of 1.",
+            "Next time, reach until your hand is inside the circle.",
+        ]
+        assert words[3] == ["Session finished before the first target."]
+    finally:
+        browser.close()

@@ -76,7 +76,9 @@ export function summaryWords(block) {
   };
   const touched = num(b.touched, results.filter((r) => r.hit).length);
   const total = num(b.count, results.length);
-  const complete = total > 0 && num(b.done, results.length) >= total;
+  if (!total) return ["Session finished before the first target."];
+  const done = num(b.done, results.length);
+  const complete = done >= total;
   const noun = total === 1 ? "target" : "targets";
   const lines = [`${complete ? "All done" : "Session finished"}: you touched ${touched} of ${total} ${noun}.`];
   for (const hand of ["left", "right"]) {
@@ -84,7 +86,7 @@ export function summaryWords(block) {
     if (n) lines.push(`${HANDS[hand].words}: ${h} of ${n}.`);
   }
   if (complete && touched) lines.push("Well done!");
-  else if (!touched && total) lines.push("Next time, reach until your hand is inside the circle.");
+  else if (!touched && done) lines.push("Next time, reach until your hand is inside the circle.");
   return lines;
 }
 
