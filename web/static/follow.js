@@ -27,6 +27,15 @@ function listWords(ids) {
 }
 
 /** One logged event in plain words for the therapist (null: not worth a line). */
+/** A hand-eye target's result for the therapist: what happened and its times. */
+function targetLine(e) {
+  const what = e.hit ? "touched" : ({ miss: "missed", hand_not_seen: "hand not seen",
+    outside_image: "did not fit in the picture" }[e.status] || String(e.status));
+  const time = (label, v) => (Number.isFinite(v) ? `${label} ${v.toFixed(2)} s` : "");
+  const times = [time("reaction", e.reaction_s), time("movement", e.movement_s)].filter(Boolean);
+  return `Target ${e.index} (${e.hand} hand) ${what}${times.length ? `: ${times.join(", ")}` : ""}`;
+}
+
 function plainEvent(e) {
   switch (e.kind) {
     case "RepCompleted": {
@@ -56,6 +65,9 @@ function plainEvent(e) {
     case "VideoSharing": return e.enabled ? "Patient started sharing video" : "Patient stopped sharing video";
     case "PipelineRestarted": return "The coach restarted its camera analysis; the count is kept";
     case "SessionEnded": return "Patient ended the session";
+    case "TargetShown":
+      return `Target ${e.index} shown for the ${e.hand} hand${e.path && e.path.length ? " (moving)" : ""}`;
+    case "TargetResult": return targetLine(e);
     default: return null;
   }
 }
@@ -240,7 +252,8 @@ function handle(msg) {
       return;
     case "summary": {
       const s = msg.summary;
-      addLog(`Session ended: ${s.rep_count} reps, ${s.holds_completed} holds, ${s.faults.length} form points flagged`);
+      if (s.targets) addLog(`Session ended: ${s.targets.text}. ${s.targets.hands_text}`);
+      else addLog(`Session ended: ${s.rep_count} reps, ${s.holds_completed} holds, ${s.faults.length} form points flagged`);
       return;
     }
     case "error":

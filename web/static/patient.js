@@ -12,8 +12,10 @@ import {
 } from "./common.js";
 import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
 import { showDemo } from "./demo.js";
+import { LatencyMeter } from "./latency.js";
 import { showPicker } from "./picker.js";
 import { RatingPrompts } from "./ratings.js";
+import { TargetsView, summaryWords } from "./targets.js";
 
 const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
 const JPEG_QUALITY = 0.7;
@@ -35,6 +37,9 @@ const ratingPrompts = new RatingPrompts(speaker); // pain and effort prompts (ra
 const video = $("video");
 const overlay = $("overlay");
 const capture = document.createElement("canvas");
+// A hand-eye targets task (kind "targets"): targets drawn over the picture, no rep count.
+const targets = new TargetsView({ canvas: $("targets-canvas"), media: $("media") });
+const latency = new LatencyMeter(); // camera to screen, reported in a targets session
 
 const state = {
   exercise: null,
@@ -72,6 +77,7 @@ const state = {
   setupSince: null, // when the current stretch of the setup stage began (performance.now())
   standHelpSaid: false,
   endTimer: null,
+  targets: false, // this is a hand-eye targets task (the exercise's kind)
 };
 
 // ---- small UI helpers ------------------------------------------------------------------
@@ -128,6 +134,15 @@ function remember(msg) {
 }
 
 // ---- coach view -----------------------------------------------------------------------------
+/** A targets task shows its targets and how many were touched instead of a rep count
+ * (web/static/targets.js). */
+function showKind(kind) {
+  state.targets = kind === "targets";
+  $("coach").classList.toggle("targets-task", state.targets);
+  show($("reps-box"), !state.targets); // the targets' box shows once a session begins
+  if (!state.targets) show($("targets-box"), false);
+}
+
 function showCoach(ex) {
   state.exercise = ex;
   document.title = `${ex.name} – Coach`;
@@ -136,6 +151,7 @@ function showCoach(ex) {
   setText($("view-advice"), viewAdvice(ex));
   showDemo($("start-demo"), ex.id);
   setupReadouts(ex);
+  showKind(ex.kind);
   show($("picker"), false);
   show($("coach"), true);
   const saved = state.sessionId && JSON.parse(sessionStorage.getItem(countKey()) || "null");
@@ -155,6 +171,7 @@ async function start() {
   show($("start-panel"), false);
   show($("stop"), true);
   show($("summary"), false);
+  latency.reset();
   if (document.activeElement === $("start") || document.activeElement === document.body) {
     $("stop").focus({ preventScroll: true });
   }
@@ -357,6 +374,7 @@ function endSession() {
   show($("rest-panel"), false);
   show($("stand-help"), false);
   stopCamera();
+  targets.end();
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {
     state.ws.send(JSON.stringify({ type: "end" }));
   }
@@ -373,6 +391,8 @@ function connect() {
   if (state.poseMode === "device-failed") return;
   let path = `/ws/live?exercise=${encodeURIComponent(state.exercise.id)}`;
   path += `&pose=${wantedPose()}`;
+  // A targets task's level (1-3: smaller targets, further away); the server checks it.
+  if (params.get("level")) path += `&level=${encodeURIComponent(params.get("level"))}`;
   if (state.sessionId) {
     path += `&session=${encodeURIComponent(state.sessionId)}&reps=${state.count}&holds=${state.holds}`;
   }
@@ -497,6 +517,8 @@ function onSession(msg) {
     setupReadouts(state.exercise);
     setText($("view-advice"), viewAdvice(state.exercise));
   }
+  showKind(msg.kind || (state.exercise && state.exercise.kind));
+  if (state.targets) targets.begin(msg.targets, msg.session_id);
   show($("back-to-program"), !!msg.signed_in);
   const url = new URL(location.href);
   url.searchParams.set("session", msg.session_id);
@@ -529,13 +551,18 @@ function answered() {
 
 function onFrame(msg) {
   answered();
+  // When the picture this reply is about was captured: a target's time starts there.
+  let capturedAt;
   if (state.wsPose === "device") {
     // The skeleton is drawn from the page's own results (onDeviceResult); the server adds
     // which joints to draw red.
     state.faultJoints = msg.fault_joints || [];
+    capturedAt = latency.answered(msg.seq);
   } else {
     state.processed += 1;
     state.latencies.push(performance.now() - state.sentAt);
+    capturedAt = state.sentAt;
+    latency.add(performance.now() - capturedAt);
     if (overlay.width !== msg.image[0] || overlay.height !== msg.image[1]) {
       [overlay.width, overlay.height] = msg.image;
     }
@@ -543,7 +570,8 @@ function onFrame(msg) {
   }
   updateReadouts(msg, state.exercise);
   if (state.lastStage === "setup" && msg.stage === "active") {
-    showNotice("You are in position. Start the exercise!", 4000);
+    showNotice(state.targets ? "You are in position. Watch for the first target!"
+      : "You are in position. Start the exercise!", 4000);
   }
   state.lastStage = msg.stage;
   showRest(msg);
@@ -552,7 +580,7 @@ function onFrame(msg) {
   setText($("view-tip"), tip);
   show($("view-tip"), !!tip);
   // What this frame decided is said in one go ("5. Set 1 done. Rest for 60 seconds.").
-  const words = [];
+  const words = state.targets ? targets.onEvents(msg.events, capturedAt) : [];
   for (const e of msg.events) onEvent(e, msg, words);
   if (words.length === 1) speaker.say(words[0], 2);
   else if (words.length) speaker.say(words.map((w) => (/[.!?]$/.test(w) ? w : `${w}.`)).join(" "), 2);
@@ -576,7 +604,8 @@ function onEvent(e, msg, words) {
       return;
     case "RestEnded": words.push(`Set ${e.set}. Start when you are ready.`); return;
     case "AllSetsDone":
-      words.push(msg.set && msg.set.sets > 1 ? "All sets done. Well done!" : "Well done, that's the set!");
+      if (state.targets) words.push(`All the targets are done.${e.targets && e.targets.touched ? " Well done!" : ""}`);
+      else words.push(msg.set && msg.set.sets > 1 ? "All sets done. Well done!" : "Well done, that's the set!");
       // A clear end: the last words, then the summary.
       clearTimeout(state.endTimer);
       state.endTimer = setTimeout(() => { if (state.running) endSession(); }, END_AFTER_DONE_MS);
@@ -632,18 +661,20 @@ function checkStandHelp(msg) {
   if (state.setupSince === null) state.setupSince = now;
   if (now - state.setupSince < STAND_HELP_AFTER_MS) return;
   const why = (msg.setup && msg.setup.message) || "I can't see you well enough.";
-  setText($("stand-why"), `I can't count yet: ${why}`);
+  const notYet = state.targets ? "I can't start the targets yet" : "I can't count yet";
+  setText($("stand-why"), `${notYet}: ${why}`);
   setText($("stand-how"), `How to stand: ${viewAdvice(state.exercise)} About 2 to 3 metres from the camera.`);
   show($("stand-help"), true);
   if (!state.standHelpSaid) {
     state.standHelpSaid = true;
-    speaker.say(`I can't count yet. ${why} ${viewAdvice(state.exercise)}`, 3);
+    speaker.say(`${notYet}. ${why} ${viewAdvice(state.exercise)}`, 3);
   }
 }
 
 function onError(msg) {
   if (msg.seq !== undefined) answered();
-  if (msg.code === "bad_landmarks") return; // one message the server could not use; go on
+  // One message the server could not use (landmarks; a latency report): go on.
+  if (msg.code === "bad_landmarks" || msg.code === "bad_latency") return;
   if (msg.fatal) {
     state.fatal = !NON_FATAL_CODES.has(msg.code);
     showAlert(msg.message);
@@ -707,11 +738,21 @@ function focusNext() {
 
 function onSummary(s) {
   const el = $("summary");
+  if (state.running) { // the server ended it (a targets task ends when its targets are done)
+    state.running = false;
+    clearTimeout(state.endTimer);
+    stopCamera();
+    show($("stop"), false); // focus on it moves to the summary (below)
+    setConnection("Session ended.");
+  }
+  targets.end();
   const hold = state.exercise && state.exercise.kind === "hold";
   const count = hold ? s.holds_completed : s.rep_count;
   const unit = hold ? (count === 1 ? "hold" : "holds") : (count === 1 ? "rep" : "reps");
   const lines = [];
-  if (s.no_count_reason) {
+  if (state.targets) {
+    lines.push(...summaryWords(s.targets));
+  } else if (s.no_count_reason) {
     lines.push(`Nothing was counted. ${s.no_count_reason}`);
     if (state.exercise) lines.push(`Next time: ${viewAdvice(state.exercise)}`);
   } else if (s.set && s.set.complete) {
@@ -719,12 +760,12 @@ function onSummary(s) {
   } else {
     lines.push(`Session finished: ${count} ${unit}.`);
   }
-  const past = (s.reps || []).filter((r) => r.over_limit).length;
+  const past = state.targets ? 0 : (s.reps || []).filter((r) => r.over_limit).length;
   if (past) lines.push(`${past} ${past === 1 ? "rep went" : "reps went"} past your limit: next time, not so far.`);
-  const faults = [...new Set(s.faults.filter((f) => f.id !== "range_limit").map((f) => f.message))];
+  const faults = state.targets ? [] : [...new Set((s.faults || []).filter((f) => f.id !== "range_limit").map((f) => f.message))];
   if (faults.length) lines.push(`To work on: ${faults.join("; ")}.`);
   setText(el, lines.join(" "));
-  el.classList.toggle("nothing", !!s.no_count_reason);
+  el.classList.toggle("nothing", !state.targets && !!s.no_count_reason);
   show(el, true);
   show($("rest-panel"), false);
   show($("stand-help"), false);
@@ -824,6 +865,7 @@ function onDeviceResult(landmarks, size, t) {
   state.seq += 1;
   state.unanswered += 1;
   state.sentAt = performance.now();
+  latency.sent(state.seq, t * 1000);
   ws.send(JSON.stringify({ type: "landmarks", seq: state.seq, t, image: size, landmarks }));
 }
 
@@ -871,8 +913,20 @@ setInterval(() => {
   state.processed = 0;
   state.skipped = 0;
   state.latencies = [];
+  reportLatency();
   trySend(); // in case the video callback stalled
 }, 1000);
+
+/** In a targets task: the measured camera-to-screen latency, small under the video (for the
+ * therapist), and to the server, which keeps it beside the reaction times. */
+function reportLatency() {
+  const line = $("latency");
+  show(line, state.targets && !!latency.median());
+  if (!state.targets) return;
+  setText(line, latency.describe());
+  const msg = latency.report();
+  if (msg) sendControl(msg);
+}
 
 // ---- wiring ------------------------------------------------------------------------------
 $("start").addEventListener("click", start);
