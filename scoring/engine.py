@@ -26,7 +26,8 @@ from scoring.events import (
     ViewWarning,
 )
 from scoring.faults import FaultMonitor
-from scoring.kinematics import SIDED_MEASURES, compute_measures
+from scoring.frame_measures import frame_measures
+from scoring.kinematics import SIDED_MEASURES
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
@@ -152,10 +153,7 @@ class ExerciseEngine:
         needed = self._needed.get(view)
         if needed is None:
             needed = self._needed[view] = self.exercise.measures_needed(view)
-        measured = compute_measures(
-            landmarks, self.aspect, needed, world=world, sagittal_stretch=self._stretch
-        )
-        values = {k: float(v[0]) for k, v in measured.items()}
+        values = self._measure(landmarks, needed, world)
         # The setup check matters before the set and while something is hidden; otherwise a
         # refresh every few frames keeps the page's setup line current.
         if not self._setup_passed or self.frames_with_pose % 5 == 1 or not self._setup_last.ok:
@@ -215,6 +213,15 @@ class ExerciseEngine:
         return session_symmetry(self.reps, rule.measure)
 
     # -- the mode, view, visibility ---------------------------------------------------------
+    def _measure(
+        self, landmarks: np.ndarray, names: list[str], world: np.ndarray | None
+    ) -> dict[str, float]:
+        """This frame's measures (scoring.frame_measures: `compute_measures`' values for one
+        pose, without numpy's per-call overhead)."""
+        return frame_measures(
+            landmarks, self.aspect, names, world=world, sagittal_stretch=self._stretch
+        )
+
     def _note_others(self, t: float, others: bool, events: list[Event]) -> None:
         """Someone else in view: a warning when they appear (for the record and the page),
         and the cue while they stay (said again at most every few seconds, scoring.cues)."""
