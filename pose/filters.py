@@ -69,6 +69,7 @@ class OneEuroFilter:
         # elements have state. See `_steady_step`.
         self._steady: bytes | None = None
         self._steady_t = 0.0
+        self._steady_skip: np.ndarray | None = None  # ~mask, None when every element is fed
         self._all_live = False
 
     def reset(self) -> None:
@@ -83,11 +84,13 @@ class OneEuroFilter:
 
     def __call__(self, x: np.ndarray, t: float, mask: np.ndarray | None = None) -> np.ndarray:
         """Filter one sample taken at time `t` (seconds); returns a new float64 array."""
-        x = np.asarray(x, dtype=np.float64)
+        if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+            x = np.asarray(x, dtype=np.float64)  # floats are widened exactly where used
         valid = np.isfinite(x)
         if mask is not None:
             np.logical_and(valid, mask, out=valid)  # broadcasts: (33, 1) mask over (33, 6)
         if self._x is None or self._x.shape != x.shape:
+            x = x.astype(np.float64)
             self._x = np.where(valid, x, 0.0)
             self._dx = np.zeros(x.shape)
             self._t = np.full(x.shape, float(t))
@@ -107,6 +110,7 @@ class OneEuroFilter:
         n = np.count_nonzero(valid)
         self._steady = valid.tobytes() if np.count_nonzero(updated) == n else None
         self._steady_t = t
+        self._steady_skip = None if n == valid.size else ~valid
         assert self._live is not None
         self._all_live = np.count_nonzero(self._live) == self._live.size
 
@@ -118,11 +122,11 @@ class OneEuroFilter:
         of the numpy calls (on a (33, 6) array their overhead is the cost, not the maths)."""
         assert self._x is not None and self._dx is not None and self._t is not None
         diff = x - self._x
-        all_fed = self._all_live and np.count_nonzero(valid) == valid.size
-        if not all_fed:
-            np.putmask(diff, ~valid, 0.0)  # NaN/inf only where not fed
+        skip = self._steady_skip  # the same mask as last call's, so its complement too
+        if skip is not None:
+            np.putmask(diff, skip, 0.0)  # NaN/inf only where not fed
         edx = self._smooth(diff, dt)
-        if all_fed:
+        if skip is None:
             self._dx = edx
             self._t.fill(t)
         else:
@@ -249,7 +253,13 @@ class LandmarkFilter:
         self._last_t = pose.t
 
         lm = pose.landmarks
-        seen = lm[:, 3] >= self.min_visibility  # NaN visibility compares False: not seen
+        vis = lm[:, 3]
+        # NaN visibility compares False: not seen. The threshold in the array's own type, as
+        # numpy casts a Python float for the comparison, without that cast's cost.
+        floor = (
+            vis.dtype.type(self.min_visibility) if vis.dtype.kind == "f" else self.min_visibility
+        )
+        seen = vis >= floor
         seen = seen[:, None]
         out = self._image(lm[:, :3], pose.t, seen)
         landmarks = np.empty_like(lm, dtype=np.float32)

@@ -51,16 +51,13 @@ def _clip_acos_degrees(cos: float) -> float:
 
 
 def _angle(a: Sequence[float], b: Sequence[float], c: Sequence[float]) -> float:
-    """scoring.kinematics._angle: the angle ABC in degrees for 2- or 3-D points."""
-    u = [p - q for p, q in zip(a, b, strict=True)]
-    v = [p - q for p, q in zip(c, b, strict=True)]
-    dot = uu = vv = 0.0
-    first = True
-    for x, y in zip(u, v, strict=True):
-        if first:  # a reduction starts from its first term, not from 0.0 (-0.0 stays -0.0)
-            dot, uu, vv, first = x * y, x * x, y * y, False
-        else:
-            dot, uu, vv = dot + x * y, uu + x * x, vv + y * y
+    """scoring.kinematics._angle: the angle ABC in degrees for 2- or 3-D points (sums term
+    by term from the first, as numpy's reduction does)."""
+    ux, uy, vx, vy = a[0] - b[0], a[1] - b[1], c[0] - b[0], c[1] - b[1]
+    dot, uu, vv = ux * vx + uy * vy, ux * ux + uy * uy, vx * vx + vy * vy
+    if len(a) == 3:
+        uz, vz = a[2] - b[2], c[2] - b[2]
+        dot, uu, vv = dot + uz * vz, uu + uz * uz, vv + vz * vz
     return _clip_acos_degrees(_div(dot, math.sqrt(uu) * math.sqrt(vv)))
 
 
