@@ -262,9 +262,8 @@ class LandmarkFilter:
         seen = vis >= floor
         seen = seen[:, None]
         out = self._image(lm[:, :3], pose.t, seen)
-        landmarks = np.empty_like(lm, dtype=np.float32)
+        landmarks = lm.astype(np.float32)  # a copy: visibility as it came, then x, y, z
         landmarks[:, :3] = out
-        landmarks[:, 3] = lm[:, 3]
         world: np.ndarray | None = None
         if pose.world is not None:
             # Without world landmarks this frame, their filter's state is held, as for a NaN.

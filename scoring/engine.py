@@ -39,6 +39,8 @@ from scoring.view import ViewDetector
 
 __all__ = ["EngineState", "ExerciseEngine", "check_limit"]
 
+_all = np.logical_and.reduce  # ndarray.all without its Python wrapper (once a frame)
+
 
 class ExerciseEngine:
     """Scores one stream of poses against one exercise definition.
@@ -93,6 +95,7 @@ class ExerciseEngine:
         self._faults = FaultMonitor(list(exercise.faults))
         self._shared = Shared(self.state, self._cues, self._faults)
         self._modes = _modes_for(exercise, aspect, self._shared, reference, limit_deg)
+        self._whole_body = any(mode.whole_body for mode in self._modes)
         self._last_seen_t: float | None = None
         self._lost = False
         self._lost_reason = ""
@@ -140,7 +143,7 @@ class ExerciseEngine:
         self.frames += 1
         events: list[Event] = []
         self._note_others(t, others_in_view, events)
-        if landmarks is None or not np.isfinite(landmarks[:, :2]).all():
+        if landmarks is None or not _all(np.isfinite(landmarks[:, :2]), axis=None):
             self._on_missing(t, "I can't see you. Step into the camera's view.", ("body",), events)
             self._finish_frame(t, events, hot=set())
             return events
@@ -181,7 +184,7 @@ class ExerciseEngine:
             self._cues.offer(setup.tip, 1, "tip")  # until said, once per view
         hot: set[int] = set()
         frame = Frame(t, landmarks, values, view)
-        if any(mode.whole_body for mode in self._modes):
+        if self._whole_body:
             # Counted from the whole skeleton: nothing to check first, and counted as found.
             self._count(frame, events, hot)
             self._mark_seen(t, events)
