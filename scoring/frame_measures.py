@@ -278,14 +278,10 @@ def frame_measures(
             rest.append(name)
         else:
             out[name] = fn(pose)
-    if rest:
-        measured = compute_measures(
-            landmarks,
-            aspect,
-            rest,
-            min_visibility,
-            world=world,
-            sagittal_stretch=sagittal_stretch,
-        )
-        out.update((name, float(value[0])) for name, value in measured.items())
+    if not rest:
+        return out  # already in the order asked for
+    measured = compute_measures(
+        landmarks, aspect, rest, min_visibility, world=world, sagittal_stretch=sagittal_stretch
+    )
+    out.update((name, float(value[0])) for name, value in measured.items())
     return {name: out[name] for name in names}
