@@ -230,17 +230,12 @@ class LandmarkFilter:
         self.min_visibility = float(min_visibility)
         self.reset_after_s = float(reset_after_s)
         self.filter_world = filter_world
-        # Image and world landmarks in two filters: every element is filtered on its own, so
-        # this is the same as one (33, 6) filter, and a stream without world landmarks (the
-        # on-device page's) costs one (33, 3) update instead of a (33, 6) one half masked out.
-        self._image = OneEuroFilter(min_cutoff, beta, d_cutoff, reset_after_s=reset_after_s)
-        self._world = OneEuroFilter(min_cutoff, beta, d_cutoff, reset_after_s=reset_after_s)
+        self._filter = OneEuroFilter(min_cutoff, beta, d_cutoff, reset_after_s=reset_after_s)
         self._last_t: float | None = None
 
     def reset(self) -> None:
         """Forget all state (e.g. when switching to another video)."""
-        self._image.reset()
-        self._world.reset()
+        self._filter.reset()
         self._last_t = None
 
     def __call__(self, pose: Pose | None) -> Pose | None:
@@ -260,17 +255,19 @@ class LandmarkFilter:
             vis.dtype.type(self.min_visibility) if vis.dtype.kind == "f" else self.min_visibility
         )
         seen = vis >= floor
-        seen = seen[:, None]
-        out = self._image(lm[:, :3], pose.t, seen)
+        use_world = self.filter_world and pose.world is not None
+        # One (33, 6) array: image x, y, z then world x, y, z, filtered in a single update.
+        sample = np.empty((lm.shape[0], 6))
+        sample[:, :3] = lm[:, :3]
+        # NaN world: that state is held, not updated (NaN counts as masked out).
+        sample[:, 3:] = pose.world if use_world else np.nan
+        out = self._filter(sample, pose.t, seen[:, None])
+
         landmarks = lm.astype(np.float32)  # a copy: visibility as it came, then x, y, z
-        landmarks[:, :3] = out
+        landmarks[:, :3] = out[:, :3]
         world: np.ndarray | None = None
         if pose.world is not None:
-            # Without world landmarks this frame, their filter's state is held, as for a NaN.
-            if self.filter_world:
-                world = self._world(pose.world, pose.t, seen).astype(np.float32)
-            else:
-                world = pose.world.copy()
+            world = out[:, 3:].astype(np.float32) if use_world else pose.world.copy()
         return Pose(landmarks=landmarks, t=pose.t, image_size=pose.image_size, world=world)
 
     update = __call__

@@ -150,7 +150,7 @@ def filtered(track: list[tuple[float, Pose | None]]) -> list[tuple[float, Pose |
     out = []
     for t, pose in track:
         got, want = fast(pose), general(pose)
-        general._image._steady = general._world._steady = None
+        general._filter._steady = None
         if want is None:
             assert got is None
         else:
