@@ -64,10 +64,18 @@ class OneEuroFilter:
         self._dx: np.ndarray | None = None  # filtered derivative per element
         self._t: np.ndarray | None = None  # time of each element's last update
         self._live: np.ndarray | None = None  # element has state
+        # The steady state of a live stream: the elements fed last call (their mask's bytes),
+        # when every one of them was updated at that call's time `_steady_t`, and whether all
+        # elements have state. See `_steady_step`.
+        self._steady: bytes | None = None
+        self._steady_t = 0.0
+        self._steady_skip: np.ndarray | None = None  # ~mask, None when every element is fed
+        self._all_live = False
 
     def reset(self) -> None:
         """Forget all state: the next sample passes through."""
         self._x = self._dx = self._t = self._live = None
+        self._steady = None
 
     @property
     def shape(self) -> tuple[int, ...] | None:
@@ -76,17 +84,83 @@ class OneEuroFilter:
 
     def __call__(self, x: np.ndarray, t: float, mask: np.ndarray | None = None) -> np.ndarray:
         """Filter one sample taken at time `t` (seconds); returns a new float64 array."""
-        x = np.asarray(x, dtype=np.float64)
+        if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+            x = np.asarray(x, dtype=np.float64)  # floats are widened exactly where used
         valid = np.isfinite(x)
         if mask is not None:
             np.logical_and(valid, mask, out=valid)  # broadcasts: (33, 1) mask over (33, 6)
         if self._x is None or self._x.shape != x.shape:
+            x = x.astype(np.float64)
             self._x = np.where(valid, x, 0.0)
             self._dx = np.zeros(x.shape)
             self._t = np.full(x.shape, float(t))
             self._live = valid.copy()
+            self._note_steady(valid, valid, t)
             return x.copy()  # first sample passes through (unfed elements raw as well)
         assert self._dx is not None and self._t is not None and self._live is not None
+        if self._steady is not None:
+            dt = t - self._steady_t
+            steady = dt > 0.0 and (self.reset_after_s is None or dt <= self.reset_after_s)
+            if steady and valid.tobytes() == self._steady:
+                return self._steady_step(x, t, dt, valid)
+        return self._any_step(x, t, valid)
+
+    def _note_steady(self, valid: np.ndarray, updated: np.ndarray, t: float) -> None:
+        """After a call: steady if every element fed was updated (or restarted) at `t`."""
+        n = np.count_nonzero(valid)
+        self._steady = valid.tobytes() if np.count_nonzero(updated) == n else None
+        self._steady_t = t
+        self._steady_skip = None if n == valid.size else ~valid
+        assert self._live is not None
+        self._all_live = np.count_nonzero(self._live) == self._live.size
+
+    def _steady_step(self, x: np.ndarray, t: float, dt: float, valid: np.ndarray) -> np.ndarray:
+        """`_any_step` when the same elements are fed as last call, every one of them updated
+        then (so each has state and the same dt > 0, within `reset_after_s`): nothing to
+        restart, the update mask is `valid` and dt one number. The same arithmetic in the same
+        order, so the same bits; a live stream takes this path nearly every frame, with a third
+        of the numpy calls (on a (33, 6) array their overhead is the cost, not the maths)."""
+        assert self._x is not None and self._dx is not None and self._t is not None
+        diff = x - self._x
+        skip = self._steady_skip  # the same mask as last call's, so its complement too
+        if skip is not None:
+            np.putmask(diff, skip, 0.0)  # NaN/inf only where not fed
+        edx = self._smooth(diff, dt)
+        if skip is None:
+            self._dx = edx
+            self._t.fill(t)
+        else:
+            np.putmask(self._dx, valid, edx)
+            np.putmask(self._t, valid, t)
+        self._steady_t = t
+        if self._all_live:
+            return self._x.copy()
+        return np.where(self._live, self._x, x)
+
+    def _smooth(self, diff: np.ndarray, dt: np.ndarray | float) -> np.ndarray:
+        """The One Euro update itself: moves the estimate by `diff` (sample minus estimate,
+        scaled in place by alpha) over `dt` (per element, or one for all); returns the new
+        filtered derivative for the caller to keep where it updated."""
+        assert self._x is not None and self._dx is not None
+        a_d = dt / (dt + self._tau_d)
+        edx = diff / dt
+        edx -= self._dx
+        edx *= a_d
+        edx += self._dx
+        r = np.abs(edx)  # r = 2*pi*cutoff*dt, alpha = r / (1 + r)
+        r *= self.beta
+        r += self.min_cutoff
+        r *= dt
+        r *= _TWO_PI
+        diff *= r
+        diff /= r + 1.0
+        self._x += diff
+        return edx
+
+    def _any_step(self, x: np.ndarray, t: float, valid: np.ndarray) -> np.ndarray:
+        """One step for any state: per-element times, restarts and masks."""
+        assert self._x is not None and self._dx is not None and self._t is not None
+        assert self._live is not None
 
         dt = t - self._t
         fresh = ~self._live
@@ -105,19 +179,7 @@ class OneEuroFilter:
         np.putmask(dt_safe, skip, 1.0)
         diff = x - self._x  # NaN/inf only where not updated, and masked out next
         np.putmask(diff, skip, 0.0)
-        a_d = dt_safe / (dt_safe + self._tau_d)
-        edx = diff / dt_safe
-        edx -= self._dx
-        edx *= a_d
-        edx += self._dx
-        r = np.abs(edx)  # r = 2*pi*cutoff*dt, alpha = r / (1 + r)
-        r *= self.beta
-        r += self.min_cutoff
-        r *= dt_safe
-        r *= _TWO_PI
-        diff *= r
-        diff /= r + 1.0
-        self._x += diff
+        edx = self._smooth(diff, dt_safe)
         np.putmask(self._dx, update, edx)
         if np.count_nonzero(fresh):
             np.putmask(self._x, fresh, x)
@@ -125,7 +187,8 @@ class OneEuroFilter:
             self._live |= fresh
             update |= fresh
         np.putmask(self._t, update, t)
-        if np.count_nonzero(self._live) == self._live.size:
+        self._note_steady(valid, update, t)
+        if self._all_live:
             return self._x.copy()
         return np.where(self._live, self._x, x)
 
@@ -185,7 +248,13 @@ class LandmarkFilter:
         self._last_t = pose.t
 
         lm = pose.landmarks
-        seen = lm[:, 3] >= self.min_visibility  # NaN visibility compares False: not seen
+        vis = lm[:, 3]
+        # NaN visibility compares False: not seen. The threshold in the array's own type, as
+        # numpy casts a Python float for the comparison, without that cast's cost.
+        floor = (
+            vis.dtype.type(self.min_visibility) if vis.dtype.kind == "f" else self.min_visibility
+        )
+        seen = vis >= floor
         use_world = self.filter_world and pose.world is not None
         # One (33, 6) array: image x, y, z then world x, y, z, filtered in a single update.
         sample = np.empty((lm.shape[0], 6))
@@ -194,9 +263,8 @@ class LandmarkFilter:
         sample[:, 3:] = pose.world if use_world else np.nan
         out = self._filter(sample, pose.t, seen[:, None])
 
-        landmarks = np.empty_like(lm, dtype=np.float32)
+        landmarks = lm.astype(np.float32)  # a copy: visibility as it came, then x, y, z
         landmarks[:, :3] = out[:, :3]
-        landmarks[:, 3] = lm[:, 3]
         world: np.ndarray | None = None
         if pose.world is not None:
             world = out[:, 3:].astype(np.float32) if use_world else pose.world.copy()

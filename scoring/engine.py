@@ -26,7 +26,8 @@ from scoring.events import (
     ViewWarning,
 )
 from scoring.faults import FaultMonitor
-from scoring.kinematics import SIDED_MEASURES, compute_measures
+from scoring.frame_measures import frame_measures
+from scoring.kinematics import SIDED_MEASURES
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
@@ -39,6 +40,8 @@ from scoring.targets import TargetSpec
 from scoring.view import ViewDetector
 
 __all__ = ["EngineState", "ExerciseEngine", "check_limit"]
+
+_all = np.logical_and.reduce  # ndarray.all without its Python wrapper (once a frame)
 
 
 class ExerciseEngine:
@@ -97,6 +100,7 @@ class ExerciseEngine:
         self._faults = FaultMonitor(list(exercise.faults))
         self._shared = Shared(self.state, self._cues, self._faults)
         self._modes = _modes_for(exercise, aspect, self._shared, reference, limit_deg, schedule)
+        self._whole_body = any(mode.whole_body for mode in self._modes)
         self._last_seen_t: float | None = None
         self._lost = False
         self._lost_reason = ""
@@ -144,7 +148,7 @@ class ExerciseEngine:
         self.frames += 1
         events: list[Event] = []
         self._note_others(t, others_in_view, events)
-        if landmarks is None or not np.isfinite(landmarks[:, :2]).all():
+        if landmarks is None or not _all(np.isfinite(landmarks[:, :2]), axis=None):
             self._on_missing(t, "I can't see you. Step into the camera's view.", ("body",), events)
             self._finish_frame(t, events, hot=set())
             return events
@@ -157,10 +161,7 @@ class ExerciseEngine:
         needed = self._needed.get(view)
         if needed is None:
             needed = self._needed[view] = self.exercise.measures_needed(view)
-        measured = compute_measures(
-            landmarks, self.aspect, needed, world=world, sagittal_stretch=self._stretch
-        )
-        values = {k: float(v[0]) for k, v in measured.items()}
+        values = self._measure(landmarks, needed, world)
         # The setup check matters before the set and while something is hidden; otherwise a
         # refresh every few frames keeps the page's setup line current.
         if not self._setup_passed or self.frames_with_pose % 5 == 1 or not self._setup_last.ok:
@@ -188,7 +189,7 @@ class ExerciseEngine:
             self._cues.offer(setup.tip, 1, "tip")  # until said, once per view
         hot: set[int] = set()
         frame = Frame(t, landmarks, values, view)
-        if any(mode.whole_body for mode in self._modes):
+        if self._whole_body:
             # Counted from the whole skeleton: nothing to check first, and counted as found.
             self._count(frame, events, hot)
             self._mark_seen(t, events)
@@ -220,6 +221,15 @@ class ExerciseEngine:
         return session_symmetry(self.reps, rule.measure)
 
     # -- the mode, view, visibility ---------------------------------------------------------
+    def _measure(
+        self, landmarks: np.ndarray, names: list[str], world: np.ndarray | None
+    ) -> dict[str, float]:
+        """This frame's measures (scoring.frame_measures: `compute_measures`' values for one
+        pose, without numpy's per-call overhead)."""
+        return frame_measures(
+            landmarks, self.aspect, names, world=world, sagittal_stretch=self._stretch
+        )
+
     def _note_others(self, t: float, others: bool, events: list[Event]) -> None:
         """Someone else in view: a warning when they appear (for the record and the page),
         and the cue while they stay (said again at most every few seconds, scoring.cues)."""

@@ -174,9 +174,23 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def json_safe(value: Any) -> Any:
     """NaN and infinities are not JSON (browsers reject them): null instead; tuples become
     lists and numpy scalars plain numbers, at any depth."""
+    # Exact built-in types first, and a container's plain values without a call each: every
+    # live frame message passes here (a few dozen values).
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else json_safe(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else json_safe(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -90,7 +90,9 @@ class FaultMonitor:
             else:
                 signals = side_values(values, rule.measure, rule.side)
             for side, value in signals.items():
-                track = self._tracks.setdefault((rule.id, side), _Track())
+                track = self._tracks.get((rule.id, side))
+                if track is None:  # (not setdefault: that makes a _Track every frame)
+                    track = self._tracks[(rule.id, side)] = _Track()
                 if not violates(rule, value):
                     track.since = None
                     continue

@@ -4,6 +4,7 @@ when another listed view would check more, a tip (never a gate)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -62,13 +63,24 @@ def visible_mask(lm: np.ndarray) -> np.ndarray:
     return (v >= MIN_VIS) & (x >= -0.02) & (x <= 1.02) & (y >= -0.02) & (y <= 1.02)
 
 
-def missing_parts(landmarks: np.ndarray, body: str, one_side_ok: bool) -> tuple[str, ...]:
-    """Names of the body parts not seen. From the side one of each pair is enough."""
+def _in_view(row: list[float]) -> bool:
+    """`visible_mask` for one landmark's [x, y, z, visibility] row (the same comparisons:
+    the margins' nearest float32 falls on the same side of every float32 coordinate)."""
+    x, y, _, v = row
+    return v >= MIN_VIS and -0.02 <= x <= 1.02 and -0.02 <= y <= 1.02
+
+
+def missing_parts(
+    landmarks: np.ndarray, body: str, one_side_ok: bool, rows: list[list[float]] | None = None
+) -> tuple[str, ...]:
+    """Names of the body parts not seen. From the side one of each pair is enough.
+    `rows`: `landmarks.tolist()` when the caller has it (live, per-landmark numpy indexing
+    cost more than the check)."""
+    rows = landmarks.tolist() if rows is None else rows
     out = []
-    mask = visible_mask(landmarks)
     for name, idxs in BODY_PARTS[body]:
-        seen = mask[list(idxs)]
-        if not (seen.any() if one_side_ok else seen.all()):
+        seen = [_in_view(rows[i]) for i in idxs]
+        if not (any(seen) if one_side_ok else all(seen)):
             out.append(name)
     return tuple(out)
 
@@ -108,7 +120,8 @@ def check_setup(
         return SetupResult(False, "I can't see you. Stand in front of the camera.", ("body",))
     views = _listed(required_view)
     one_side_ok = detected_view in ("side", "oblique") or views == ["side"]
-    missing = missing_parts(landmarks, body, one_side_ok)
+    rows = landmarks.tolist()
+    missing = missing_parts(landmarks, body, one_side_ok, rows)
     if missing:
         lower = {"feet", "knees", "hips"} & set(missing)
         if lower and "shoulders" not in missing:
@@ -119,10 +132,16 @@ def check_setup(
         if "hands" in missing:
             return SetupResult(False, "Step back so your hands stay in view.", missing)
         return SetupResult(False, f"Step back: I can't see your {', '.join(missing)}.", missing)
-    seen = landmarks[landmarks[:, 3] >= MIN_VIS]
-    if len(seen):
-        height = float(seen[:, 1].max() - seen[:, 1].min())
-        if body == "full" and height < 0.3:
+    ys = [row[1] for row in rows if row[3] >= MIN_VIS]
+    if ys and body == "full":
+        # The seen landmarks' height in the array's own precision, as numpy's max - min.
+        scalar = landmarks.dtype.type
+        height = (
+            float(scalar(max(ys)) - scalar(min(ys)))
+            if all(math.isfinite(y) for y in ys)
+            else math.nan
+        )
+        if height < 0.3:
             return SetupResult(False, "Come a little closer to the camera.", ())
     if not any(view_satisfies(detected_view, v) for v in views):
         how = "Turn sideways to the camera." if "side" in views else "Face the camera."

@@ -17,6 +17,7 @@ plane, so that image-plane flexion angles can be corrected (scoring.kinematics).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import deque
 
@@ -33,24 +34,28 @@ OBLIQUE_TURN = (30.0, 60.0)
 SAGITTAL_VIEWS = frozenset({"side", "oblique"})
 
 
+# The landmarks the view is read from, in one small array per call: live, the view is
+# refreshed every few frames, and numpy's per-call overhead on 2-vectors was most of its cost.
+_VIEW_POINTS = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_EAR, L.RIGHT_EAR]
+
+
 def width_ratio(landmarks: np.ndarray, aspect: float) -> float:
     """Apparent shoulder width over trunk length for one (33, 4) pose; NaN if unseen."""
-    lm = landmarks
-    vis = lm[:, 3]
-    if vis[L.LEFT_SHOULDER] < MIN_VIS or vis[L.RIGHT_SHOULDER] < MIN_VIS:
+    ls, rs, lh, rh, le, re = landmarks[_VIEW_POINTS].tolist()
+    if ls[3] < MIN_VIS or rs[3] < MIN_VIS:
         # From the side the far shoulder is often hidden: that itself says "side".
-        if max(vis[L.LEFT_SHOULDER], vis[L.RIGHT_SHOULDER]) >= MIN_VIS and (
-            vis[L.LEFT_HIP] >= MIN_VIS or vis[L.RIGHT_HIP] >= MIN_VIS
-        ):
+        if max(ls[3], rs[3]) >= MIN_VIS and (lh[3] >= MIN_VIS or rh[3] >= MIN_VIS):
             return 0.0
         return float("nan")
-    xy = lm[:, :2] * np.array([aspect, 1.0])
-    width = float(np.linalg.norm(xy[L.LEFT_SHOULDER] - xy[L.RIGHT_SHOULDER]))
-    sh_mid = (xy[L.LEFT_SHOULDER] + xy[L.RIGHT_SHOULDER]) / 2
-    if vis[L.LEFT_HIP] >= MIN_VIS and vis[L.RIGHT_HIP] >= MIN_VIS:
-        trunk = float(np.linalg.norm(sh_mid - (xy[L.LEFT_HIP] + xy[L.RIGHT_HIP]) / 2))
-    elif vis[L.LEFT_EAR] >= MIN_VIS or vis[L.RIGHT_EAR] >= MIN_VIS:
-        ear_y = min(xy[e, 1] for e in (L.LEFT_EAR, L.RIGHT_EAR) if vis[e] >= MIN_VIS)
+    dx, dy = ls[0] * aspect - rs[0] * aspect, ls[1] - rs[1]
+    width = math.sqrt(dx * dx + dy * dy)
+    sh_mid = ((ls[0] * aspect + rs[0] * aspect) / 2, (ls[1] + rs[1]) / 2)
+    if lh[3] >= MIN_VIS and rh[3] >= MIN_VIS:
+        dx = sh_mid[0] - (lh[0] * aspect + rh[0] * aspect) / 2
+        dy = sh_mid[1] - (lh[1] + rh[1]) / 2
+        trunk = math.sqrt(dx * dx + dy * dy)
+    elif le[3] >= MIN_VIS or re[3] >= MIN_VIS:
+        ear_y = min(e[1] for e in (le, re) if e[3] >= MIN_VIS)
         trunk = 2.2 * abs(sh_mid[1] - ear_y)
     else:
         return float("nan")
@@ -63,14 +68,17 @@ def body_turn(landmarks: np.ndarray, aspect: float, world: np.ndarray | None = N
     across the image rather than in depth. World landmarks (33, 3) when given, else the image
     x and z of `landmarks` (33, 4). NaN when they are not finite."""
     if world is not None and np.isfinite(world).all():
-        pts = np.asarray(world, dtype=np.float64)
+        ls, rs, lh, rh = world[_VIEW_POINTS[:4]].tolist()
+        scale = (1.0, 1.0)
     else:
-        pts = np.asarray(landmarks[:, :3], dtype=np.float64) * np.array([aspect, 1.0, aspect])
-    lat = (pts[L.LEFT_SHOULDER] - pts[L.RIGHT_SHOULDER]) + (pts[L.LEFT_HIP] - pts[L.RIGHT_HIP])
-    across, depth = abs(float(lat[0])), abs(float(lat[2]))
-    if not (np.isfinite(across) and np.isfinite(depth)) or across + depth < 1e-9:
+        ls, rs, lh, rh = landmarks[_VIEW_POINTS[:4]].tolist()
+        scale = (aspect, aspect)
+    ax, az = scale
+    across = abs((ls[0] * ax - rs[0] * ax) + (lh[0] * ax - rh[0] * ax))
+    depth = abs((ls[2] * az - rs[2] * az) + (lh[2] * az - rh[2] * az))
+    if not (math.isfinite(across) and math.isfinite(depth)) or across + depth < 1e-9:
         return float("nan")
-    return float(np.degrees(np.arctan2(across, depth)))
+    return math.degrees(math.atan2(across, depth))
 
 
 def sagittal_stretch(view: str, turn_deg: float) -> float:
@@ -102,27 +110,39 @@ class ViewDetector:
         self._ratios: deque[float] = deque(maxlen=window)
         self._turns: deque[float] = deque(maxlen=window)
         self._from_world: deque[bool] = deque(maxlen=window)
+        # What the windows say, decided once per update (read several times a frame).
+        self._turn = float("nan")
+        self._view = "unknown"
+        self._stretch = 1.0
 
     def update(
         self, landmarks: np.ndarray | None, aspect: float, world: np.ndarray | None = None
     ) -> str:
         if landmarks is not None:
             r = width_ratio(landmarks, aspect)
-            if np.isfinite(r):
+            if math.isfinite(r):
                 self._ratios.append(r)
+            if world is not None and not np.isfinite(world).all():
+                world = None  # body_turn reads the image then, and so says the window
             turn = body_turn(landmarks, aspect, world)
-            if np.isfinite(turn):
+            if math.isfinite(turn):
                 self._turns.append(turn)
-                self._from_world.append(world is not None and bool(np.isfinite(world).all()))
-        return self.view
+                self._from_world.append(world is not None)
+            self._turn = float(statistics.median(self._turns)) if self._turns else float("nan")
+            self._view = self._decide()
+            self._stretch = sagittal_stretch(self._view, self._turn)
+        return self._view
 
     @property
     def turn_deg(self) -> float:
         """The body's turn from side-on (median over the window; NaN before any)."""
-        return float(statistics.median(self._turns)) if self._turns else float("nan")
+        return self._turn
 
     @property
     def view(self) -> str:
+        return self._view
+
+    def _decide(self) -> str:
         lo, hi = OBLIQUE_TURN
         turn = self.turn_deg
         if self._turns and sum(self._from_world) * 2 > len(self._from_world):
@@ -138,7 +158,7 @@ class ViewDetector:
     @property
     def stretch(self) -> float:
         """`sagittal_stretch` for the current view and turn."""
-        return sagittal_stretch(self.view, self.turn_deg)
+        return self._stretch
 
 
 def view_satisfies(detected: str, required: str) -> bool:

@@ -150,7 +150,9 @@ class RepMode(Mode):
             now = reported.get(label, NAN)
             if counter.phase is Phase.WORKING or rep is not None:
                 phase = Phase.WORKING if counter.phase is Phase.WORKING else phase
-                cur = self._current.setdefault(label, _RepInProgress())
+                cur = self._current.get(label)
+                if cur is None:  # (not setdefault: that makes one every working frame)
+                    cur = self._current[label] = _RepInProgress()
                 if not was_working:
                     cur.see(self._rest_report.get(label, NAN))  # the resting value before it
                 cur.see(now)

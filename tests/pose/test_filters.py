@@ -299,6 +299,24 @@ def test_world_landmarks_filtered_and_missing_world_tolerated() -> None:
     np.testing.assert_array_equal(out.world, w)
 
 
+def test_float32_samples_are_filtered_in_float64() -> None:
+    """float32 landmarks (MediaPipe's) give exactly what their float64 copies give, through
+    both steps: the steady one (same elements fed every frame) and the general one (a masked
+    element, a gap, a restart)."""
+    rng = np.random.default_rng(7)
+    wide, narrow = OneEuroFilter(reset_after_s=0.5), OneEuroFilter(reset_after_s=0.5)
+    t = 0.0
+    for i in range(120):
+        t += 1.0 if i == 60 else 1 / 30  # a gap: everything restarts
+        x = rng.uniform(0, 1, (33, 3)).astype(np.float32)
+        mask = np.ones((33, 1), dtype=bool)
+        mask[5] = i % 10 >= 3  # one landmark hidden now and then
+        want = wide(x.astype(np.float64), t, mask)
+        got = narrow(x, t, mask)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+
+
 def test_per_frame_cost_is_tiny() -> None:
     rng = np.random.default_rng(4)
     poses = [

@@ -1,0 +1,287 @@
+"""The measures of one live pose, in plain floats: scoring.kinematics for a single frame.
+
+Live, the engine measures one (33, 4) pose at a time, 30 times a second per patient. There
+numpy's per-call overhead on (1, 33, 3) arrays is nearly all of `compute_measures`' cost
+(about 100 us a frame for a squat), while each measure needs only a few points. So the
+measures the library's definitions read most are taken here with `math` on those points: the
+same formulas as scoring.kinematics, term by term in the same order, so the same values (bit
+for bit wherever numpy's ufuncs use the C library's maths, as on x86 without AVX-512; within
+an ulp or two elsewhere). Every other measure comes from `compute_measures` itself.
+tests/scoring/test_frame_measures.py compares the two on every stored track.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from pose.landmarks import Landmark as L
+from scoring.kinematics import _FLEXIONS, DEFAULT_MIN_VISIBILITY, MAX_STRETCH, compute_measures
+
+NAN = math.nan
+_LS, _RS, _LH, _RH = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
+_LEG = {
+    side: (getattr(L, f"{side}_HIP"), getattr(L, f"{side}_KNEE"), getattr(L, f"{side}_ANKLE"))
+    for side in ("LEFT", "RIGHT")
+}
+_SIDE = {"left": _LEG["LEFT"], "right": _LEG["RIGHT"]}
+_OTHER = {"left": "right", "right": "left"}
+_ARM = {  # hip, shoulder, elbow
+    "left": (L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW),
+    "right": (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+}
+
+
+def _div(a: float, b: float) -> float:
+    """a / b as numpy divides (inf or NaN for b == 0), where Python would raise."""
+    if b != 0.0:
+        return a / b
+    if a != a or a == 0.0:
+        return NAN
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _clip_acos_degrees(cos: float) -> float:
+    """np.degrees(np.arccos(np.minimum(np.maximum(cos, -1), 1))), NaN kept."""
+    if cos != cos:
+        return NAN
+    return math.degrees(math.acos(min(max(cos, -1.0), 1.0)))
+
+
+def _angle(a: Sequence[float], b: Sequence[float], c: Sequence[float]) -> float:
+    """scoring.kinematics._angle: the angle ABC in degrees for 2- or 3-D points (sums term
+    by term from the first, as numpy's reduction does)."""
+    ux, uy, vx, vy = a[0] - b[0], a[1] - b[1], c[0] - b[0], c[1] - b[1]
+    dot, uu, vv = ux * vx + uy * vy, ux * ux + uy * uy, vx * vx + vy * vy
+    if len(a) == 3:
+        uz, vz = a[2] - b[2], c[2] - b[2]
+        dot, uu, vv = dot + uz * vz, uu + uz * uz, vv + vz * vz
+    return _clip_acos_degrees(_div(dot, math.sqrt(uu) * math.sqrt(vv)))
+
+
+def _sign(x: float) -> float:
+    """np.sign: -1, 0 or 1, NaN for NaN."""
+    if x != x:
+        return NAN
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+class _Pose:
+    """One pose's points as `scoring.kinematics._Frame` reads them, in Python floats."""
+
+    def __init__(
+        self,
+        landmarks: np.ndarray,
+        aspect: float,
+        min_visibility: float,
+        world: np.ndarray | None,
+        stretch: float,
+    ) -> None:
+        self.rows: list[list[float]] = landmarks.tolist()
+        self.aspect = aspect
+        self.min_visibility = min_visibility
+        self.world = world
+        self.stretch = stretch
+        self._world_rows: list[list[float]] | None = None
+
+    def p(self, i: int) -> list[float]:
+        """Image point in image heights (x, y, z)."""
+        x, y, z = self.rows[i][:3]
+        return [x * self.aspect, y, z * self.aspect]
+
+    def p2(self, i: int) -> list[float]:
+        x, y = self.rows[i][:2]
+        return [x * self.aspect, y]
+
+    def w(self, i: int) -> list[float]:
+        """`_Frame.w`: the world point when the pose has finite world landmarks."""
+        if self.world is None:
+            return self.p(i)
+        if self._world_rows is None:
+            ok = bool(np.isfinite(self.world).all())
+            self._world_rows = self.world.tolist() if ok else []
+        return self._world_rows[i] if self._world_rows else self.p(i)
+
+    def sagittal(self, i: int) -> list[float]:
+        """`_Frame.sagittal`: x stretched for a turned body."""
+        pt = self.p2(i)
+        if self.stretch != 1.0:
+            pt = [pt[0] * self.stretch, pt[1] * 1.0]
+        return pt
+
+    def seen(self, *indices: int) -> bool:
+        mv = self.min_visibility
+        for i in indices:
+            v = self.rows[i][3]
+            if not (v >= mv and math.isfinite(v)):
+                return False
+        return True
+
+    def mid2(self, a: int, b: int) -> list[float]:
+        pa, pb = self.p2(a), self.p2(b)
+        return [(pa[0] + pb[0]) / 2.0, (pa[1] + pb[1]) / 2.0]
+
+    def mid3(self, a: int, b: int) -> list[float]:
+        pa, pb = self.p(a), self.p(b)
+        return [(pa[k] + pb[k]) / 2.0 for k in range(3)]
+
+    def leg_length(self, side: str) -> float:
+        """`_leg_length`: hip-knee plus knee-ankle in the image plane."""
+        hip, knee, ankle = (self.p2(i) for i in _SIDE[side])
+        return _norm2(hip, knee) + _norm2(knee, ankle)
+
+
+def _norm2(a: list[float], b: list[float]) -> float:
+    dx, dy = a[0] - b[0], a[1] - b[1]
+    return math.sqrt(dx * dx + dy * dy)
+
+
+def _flexion(f: _Pose, a: int, b: int, c: int, dims: int) -> float:
+    if not f.seen(a, b, c):
+        return NAN
+    point = f.w if dims == 3 else f.sagittal
+    return 180.0 - _angle(point(a), point(b), point(c))
+
+
+def _hip_height(f: _Pose) -> float:
+    total, count = 0.0, 0
+    first = True
+    for hip_i, knee_i, ankle_i in (_LEG["LEFT"], _LEG["RIGHT"]):
+        hip, knee, ankle = f.p2(hip_i), f.p2(knee_i), f.p2(ankle_i)
+        h = _div(ankle[1] - hip[1], _norm2(hip, knee) + _norm2(knee, ankle))
+        ok = f.seen(hip_i, knee_i, ankle_i) and math.isfinite(h)
+        term = h if ok else 0.0
+        total, first = (term if first else total + term), False
+        count += ok
+    return total / count if count > 0 else NAN
+
+
+def _trunk_lean_image(f: _Pose) -> float:
+    if not f.seen(_LS, _RS, _LH, _RH):
+        return NAN
+    sh, hp = f.mid2(_LS, _RS), f.mid2(_LH, _RH)
+    tx, ty = sh[0] - hp[0], sh[1] - hp[1]
+    return math.degrees(math.atan2(abs(tx), -ty))
+
+
+def _dot3(a: Sequence[float], b: Sequence[float]) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _trunk_lean(f: _Pose, plane: str) -> float:
+    if not f.seen(_LS, _RS, _LH, _RH):
+        return NAN
+    sh, hp = f.mid3(_LS, _RS), f.mid3(_LH, _RH)
+    trunk = [sh[k] - hp[k] for k in range(3)]
+    if plane == "any":
+        vertical = (0.0, -1.0, 0.0)
+        norms = math.sqrt(_dot3(trunk, trunk)) * math.sqrt(_dot3(vertical, vertical))
+        return _clip_acos_degrees(_div(_dot3(trunk, vertical), norms))
+    left, right = f.p(_LH), f.p(_RH)
+    line = [left[0] - right[0], 0.0, left[2] - right[2]]
+    n = math.sqrt(_dot3(line, line))
+    lat = [_div(line[0], n), _div(0.0, n), _div(line[2], n)]
+    axis = lat if plane == "lateral" else [-lat[2], 0.0, lat[0]]
+    return math.degrees(math.atan2(abs(_dot3(trunk, axis)), -trunk[1]))
+
+
+def _knee_valgus(f: _Pose, side: str) -> float:
+    hip_i, knee_i, ankle_i = _SIDE[side]
+    if not f.seen(hip_i, knee_i, ankle_i, _LH, _RH):
+        return NAN
+    hip, knee, ankle = f.p2(hip_i), f.p2(knee_i), f.p2(ankle_i)
+    fppa = 180.0 - _angle(hip, knee, ankle)
+    line = [ankle[0] - hip[0], ankle[1] - hip[1]]
+    rel = [knee[0] - hip[0], knee[1] - hip[1]]
+    cross = line[0] * rel[1] - line[1] * rel[0]
+    towards_mid = _sign(f.mid2(_LH, _RH)[0] - hip[0])
+    return -_sign(cross) * towards_mid * fppa
+
+
+def _arm_trunk_angle_2d(f: _Pose, side: str) -> float:
+    hip_i, shoulder_i, elbow_i = _ARM[side]
+    if not f.seen(hip_i, shoulder_i, elbow_i):
+        return NAN
+    return _angle(f.p2(hip_i), f.p2(shoulder_i), f.p2(elbow_i))
+
+
+def _foot_lift(f: _Pose, side: str) -> float:
+    s, o = _SIDE[side], _SIDE[_OTHER[side]]
+    if not f.seen(s[2], o[2], s[0], s[1], o[0], o[1]):
+        return NAN
+    rise = f.p2(o[2])[1] - f.p2(s[2])[1]
+    mine, other = f.leg_length(side), f.leg_length(_OTHER[side])
+    leg = other if mine != mine else mine if other != other else max(mine, other)
+    return _div(rise, leg)
+
+
+def _feet_separation(f: _Pose) -> float:
+    if not f.seen(_LH, _RH, L.LEFT_ANKLE, L.RIGHT_ANKLE):
+        return NAN
+    hips = abs(f.p2(_LH)[0] - f.p2(_RH)[0])
+    feet = abs(f.p2(L.LEFT_ANKLE)[0] - f.p2(L.RIGHT_ANKLE)[0])
+    return feet / hips if hips >= 0.02 else NAN
+
+
+_Measure = Callable[[_Pose], float]
+
+
+def _registry() -> dict[str, _Measure]:
+    reg: dict[str, _Measure] = {
+        name: lambda f, a=a, b=b, c=c, d=d: _flexion(f, a, b, c, d)
+        for name, (a, b, c, d) in _FLEXIONS.items()
+    }
+    for side in ("left", "right"):
+        reg[f"knee_valgus_{side}"] = lambda f, s=side: _knee_valgus(f, s)
+        reg[f"arm_trunk_angle_2d_{side}"] = lambda f, s=side: _arm_trunk_angle_2d(f, s)
+        reg[f"foot_lift_{side}"] = lambda f, s=side: _foot_lift(f, s)
+    reg["hip_height"] = _hip_height
+    reg["trunk_lean_image"] = _trunk_lean_image
+    for plane in ("any", "lateral", "forward"):
+        name = "trunk_lean" if plane == "any" else f"trunk_lean_{plane}"
+        reg[name] = lambda f, p=plane: _trunk_lean(f, p)
+    reg["feet_separation"] = _feet_separation
+    return reg
+
+
+FRAME_MEASURES: dict[str, _Measure] = _registry()
+"""The measures taken here; any other name is passed to `compute_measures`."""
+
+
+def frame_measures(
+    landmarks: np.ndarray,
+    aspect: float,
+    names: Sequence[str],
+    *,
+    world: np.ndarray | None = None,
+    sagittal_stretch: float = 1.0,
+    min_visibility: float = DEFAULT_MIN_VISIBILITY,
+) -> dict[str, float]:
+    """`compute_measures` for one (33, 4) pose (and its (33, 3) world landmarks): name ->
+    float, NaN where not seen."""
+    if landmarks.shape != (33, 4):
+        raise ValueError(f"landmarks must be (33, 4), got {landmarks.shape}")
+    if aspect <= 0:
+        raise ValueError(f"aspect must be positive, got {aspect}")
+    if not (math.isfinite(sagittal_stretch) and 1.0 <= sagittal_stretch <= MAX_STRETCH):
+        raise ValueError(f"sagittal_stretch must be in [1, {MAX_STRETCH:g}]: {sagittal_stretch}")
+    if world is not None and world.shape != (33, 3):
+        raise ValueError(f"world must be (33, 3), got {world.shape}")
+    pose = _Pose(landmarks, aspect, min_visibility, world, sagittal_stretch)
+    out: dict[str, float] = {}
+    rest: list[str] = []
+    for name in names:
+        fn = FRAME_MEASURES.get(name)
+        if fn is None:
+            rest.append(name)
+        else:
+            out[name] = fn(pose)
+    if not rest:
+        return out  # already in the order asked for
+    measured = compute_measures(
+        landmarks, aspect, rest, min_visibility, world=world, sagittal_stretch=sagittal_stretch
+    )
+    out.update((name, float(value[0])) for name, value in measured.items())
+    return {name: out[name] for name in names}
