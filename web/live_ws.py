@@ -40,7 +40,13 @@ from coach.live import (
     echo_number,
     parse_message,
 )
-from coach.live.landmarks import seq_hint
+from coach.live.landmarks import (
+    LandmarkMessage,
+    binary_seq,
+    check_landmark_bytes,
+    is_binary_landmarks,
+    seq_hint,
+)
 from web.frames import MAX_FRAME_BYTES, MAX_SIDE_PX
 from web.security import origin_key
 
@@ -330,21 +336,20 @@ async def _patient_loop(
         if throttle.flooded(outbox):
             return
         data, text = message.get("bytes"), message.get("text")
-        if data is not None:
-            if session.pose == "device":
-                if not throttle.over(outbox):
-                    outbox.put(_error("bad_message", "This session sends landmarks, not images."))
-                continue
+        if data is not None and session.pose != "device" and not is_binary_landmarks(data):
             last_frame = time.monotonic()
             session.offer_frame(data)
             session.forward_video(data)
             continue
-        if text is None:
-            continue
         try:
-            outcome = _patient_text(text, session, outbox, throttle)
+            if data is not None:
+                outcome = _patient_bytes(data, session, outbox, throttle)
+            elif text is not None:
+                outcome = _patient_text(text, session, outbox, throttle)
+            else:
+                continue
         except Exception:  # one message's failure, never the session's
-            log.exception("session %s: a text message failed", session.id)
+            log.exception("session %s: a message failed", session.id)
             outbox.put(_error("server_error", "The server could not handle that message."))
             continue
         if outcome == "frame":
@@ -372,21 +377,7 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
     if kind == "landmarks":
         seq = control.get("seq")
         seq = seq if type(seq) is int else None
-        if session.pose != "device":
-            if not throttle.over(outbox):
-                outbox.put({**_error("bad_message", "Landmarks need ?pose=device."), "seq": seq})
-            return ""
-        if not throttle.landmarks.allow():
-            if seq is not None:
-                session.drop_landmarks(seq, "rate")
-            return ""
-        try:
-            checked = check_landmarks(control, session.last_landmark_t)
-        except BadLandmarks as exc:
-            session.refuse_landmarks(exc.seq, str(exc))
-            return ""
-        session.offer_landmarks(checked)
-        return "frame"
+        return _landmarks(seq, control, check_landmarks, session, outbox, throttle)
     if throttle.over(outbox):
         return ""
     if len(text) > MAX_TEXT_CHARS:
@@ -406,6 +397,42 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
     else:
         outbox.put(_error("bad_message", f"Unknown message type {kind[:40]!r}."))
     return ""
+
+
+def _patient_bytes(data: bytes, session: LiveSession, outbox: Outbox, throttle: _Throttle) -> str:
+    """A binary message that is not a camera frame: a landmark message, or a refusal."""
+    if not is_binary_landmarks(data):  # a JPEG to a pose=device session
+        if not throttle.over(outbox):
+            outbox.put(_error("bad_message", "This session sends landmarks, not images."))
+        return ""
+    return _landmarks(binary_seq(data), data, check_landmark_bytes, session, outbox, throttle)
+
+
+def _landmarks(
+    seq: int | None,
+    message: Any,
+    check: Callable[[Any, float | None], LandmarkMessage],
+    session: LiveSession,
+    outbox: Outbox,
+    throttle: _Throttle,
+) -> str:
+    """A landmark message (JSON or binary) to the session, within its rate; "frame" when
+    it was taken, "" when refused or dropped (the session says so on the socket)."""
+    if session.pose != "device":
+        if not throttle.over(outbox):
+            outbox.put({**_error("bad_message", "Landmarks need ?pose=device."), "seq": seq})
+        return ""
+    if not throttle.landmarks.allow():
+        if seq is not None:
+            session.drop_landmarks(seq, "rate")
+        return ""
+    try:
+        checked = check(message, session.last_landmark_t)
+    except BadLandmarks as exc:
+        session.refuse_landmarks(exc.seq, str(exc))
+        return ""
+    session.offer_landmarks(checked)
+    return "frame"
 
 
 async def follower_socket(
