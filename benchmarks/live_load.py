@@ -14,7 +14,14 @@ The server runs in its own process on
 per-address cap lifted (every simulated page comes from 127.0.0.1) and the default rate
 limits. Bounded: it stops by itself after `--seconds`.
 
-    .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20
+    .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20 [--format binary]
+
+`--format binary`: the pages send the binary landmark message the patient page sends
+(web/static/device_pose.js), not the JSON one. To compare two checkouts with the same pages,
+`--server-tree DIR` runs the server of another one (e.g. `git archive BASE | tar -x -C DIR`);
+`--ws` and `--no-deflate` choose uvicorn's WebSocket implementation and per-message deflate;
+`--timeline` prints the latency second by second. On a busy machine run two at once, one
+against each tree, and compare their CPU per message (docs/BENCHMARKS.md).
 
 Last line: `landmark sessions=N fps_each=F p95_ms=L server_ms_per_frame=M`: F the frame
 replies a second per session (mean), L the 95th percentile of send -> reply over all

@@ -2,10 +2,10 @@
 
 Such a page sends `{"type": "landmarks", "seq", "t", "image": [w, h], "landmarks"}` instead
 of JPEGs, or the same as a binary message of fixed layout (`landmark_bytes`), which costs the
-server a tenth of the JSON to read (docs/LIVE-PROTOCOL.md). Everything in either is hostile
-until checked here: the exact shape or length, finite numbers only, every value in its range,
-time never going back. Pure: no I/O, no session state beyond the previous `t` the caller
-passes in.
+server about a third of the JSON to read and check (docs/BENCHMARKS.md). Everything in either
+is hostile until checked here: the exact shape or length, finite numbers only, every value in
+its range, time never going back. Pure: no I/O, no session state beyond the previous `t` the
+caller passes in.
 
 Parse the text with `coach.live.messages.parse_message` first: it already refuses NaN,
 Infinity and overflowing numbers such as 1e999.
@@ -61,6 +61,9 @@ _NUM = frozenset((int, float))
 # Per column (x, y, z, visibility): the lowest and highest value a landmark may have.
 _LOW = np.array([X_RANGE[0], X_RANGE[0], Z_RANGE[0], 0.0])
 _HIGH = np.array([X_RANGE[1], X_RANGE[1], Z_RANGE[1], 1.0])
+# The same bounds in float32 (each exactly representable) for the binary message's values:
+# comparing float32 with float32 spares numpy a conversion.
+_LOW32, _HIGH32 = _LOW.astype(np.float32), _HIGH.astype(np.float32)
 
 
 def _is_number(value: Any) -> bool:
@@ -178,8 +181,9 @@ def _refuse_image(seq: int) -> NoReturn:
 
 def _checked_values(arr: np.ndarray, seq: int) -> np.ndarray:
     """The (33, 4) values as a new float32 array, or BadLandmarks for one out of range."""
+    low, high = (_LOW32, _HIGH32) if arr.dtype == np.float32 else (_LOW, _HIGH)
     # NaN fails every comparison, so this also refuses what is not finite.
-    if not ((arr >= _LOW) & (arr <= _HIGH)).all():
+    if not ((arr >= low) & (arr <= high)).all():
         _refuse_values(arr, seq)
     return arr.astype(np.float32)
 
