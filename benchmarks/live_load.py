@@ -14,7 +14,14 @@ The server runs in its own process on
 per-address cap lifted (every simulated page comes from 127.0.0.1) and the default rate
 limits. Bounded: it stops by itself after `--seconds`.
 
-    .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20
+    .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20 [--format binary]
+
+`--format binary`: the pages send the binary landmark message the patient page sends
+(web/static/device_pose.js), not the JSON one. To compare two checkouts with the same pages,
+`--server-tree DIR` runs the server of another one (e.g. `git archive BASE | tar -x -C DIR`);
+`--ws` and `--no-deflate` choose uvicorn's WebSocket implementation and per-message deflate;
+`--timeline` prints the latency second by second. On a busy machine run two at once, one
+against each tree, and compare their CPU per message (docs/BENCHMARKS.md).
 
 Last line: `landmark sessions=N fps_each=F p95_ms=L server_ms_per_frame=M`: F the frame
 replies a second per session (mean), L the 95th percentile of send -> reply over all
@@ -38,7 +45,7 @@ import numpy as np
 import orjson
 from websockets.asyncio.client import connect
 
-from coach.live.landmarks import track_messages
+from coach.live.landmarks import landmark_bytes, track_messages
 from pose.sources import VideoFileSource
 
 try:  # uvloop (uvicorn[standard] brings it; the server runs on it too): the pages share the
@@ -55,6 +62,7 @@ FPS = 30.0
 # with this many landmark messages unanswered it skips camera frames instead of queueing.
 MAX_UNANSWERED = 3
 REPLY_TIMEOUT_S = 5.0
+HEADER = len(landmark_bytes(0, 0.0, (640, 480), None))  # the binary message's header
 
 SERVER = """
 import sys
@@ -64,7 +72,10 @@ from web.frames import decode_frame
 from web.server import BackgroundServer
 limits = LiveLimits(max_device={n}, max_per_address=0)
 registry = SessionRegistry(decode=decode_frame, isolation="thread", limits=limits)
-with BackgroundServer(create_app(registry)) as server:
+server = BackgroundServer(create_app(registry))
+server.server.config.ws = {ws!r}
+server.server.config.ws_per_message_deflate = {deflate!r}
+with server:
     print(server.port, flush=True)
     sys.stdin.read()  # until the benchmark closes our stdin
 """
@@ -74,6 +85,7 @@ with BackgroundServer(create_app(registry)) as server:
 class Track:
     exercise: str
     texts: list[str]  # pre-encoded landmark rows, one per frame ("null": no person)
+    rows: list[bytes]  # the same as the binary message's float32 rows (b"": no person)
     image: tuple[int, int]
 
 
@@ -85,6 +97,7 @@ class PageStats:
     skipped: int = 0
     errors: int = 0
     latency_ms: list[float] = field(default_factory=list)
+    sent_s: list[float] = field(default_factory=list)  # when each answered one was sent
     server_ms: list[float] = field(default_factory=list)
 
 
@@ -97,13 +110,20 @@ def load_tracks() -> list[Track]:
             info = src.info
         lm = np.load(SHARED / clip["landmarks"])["lm"]
         msgs = track_messages(lm, FPS, (info.width, info.height))
+        size = (info.width, info.height)
         texts = [json.dumps(m["landmarks"], separators=(",", ":")) for m in msgs]
-        tracks.append(Track(clip["exercise"], texts, (info.width, info.height)))
+        rows = [landmark_bytes(0, 0.0, size, m["landmarks"])[HEADER:] for m in msgs]
+        tracks.append(Track(clip["exercise"], texts, rows, size))
     return tracks
 
 
 async def run_page(
-    url: str, track: Track, seconds: float, stats: PageStats, max_unanswered: int
+    url: str,
+    track: Track,
+    seconds: float,
+    stats: PageStats,
+    max_unanswered: int,
+    binary: bool = False,
 ) -> None:
     w, h = track.image
     sent_at: dict[int, float] = {}
@@ -130,6 +150,7 @@ async def run_page(
                     start = sent_at.pop(msg["seq"], None)
                     if start is not None:
                         stats.latency_ms.append((now - start) * 1000.0)
+                        stats.sent_s.append(start)
                 elif kind == "dropped":
                     stats.dropped += 1
                 elif kind == "error":
@@ -149,14 +170,18 @@ async def run_page(
                     k += 1
                     continue
                 unanswered = 0
-            rows = track.texts[k % len(track.texts)]
-            text = (
-                f'{{"type":"landmarks","seq":{k},"t":{k / FPS:.4f},'
-                f'"image":[{w},{h}],"landmarks":{rows}}}'
-            )
+            message: str | bytes
+            if binary:
+                message = landmark_bytes(k, k / FPS, (w, h), None) + track.rows[k % len(track.rows)]
+            else:
+                rows = track.texts[k % len(track.texts)]
+                message = (
+                    f'{{"type":"landmarks","seq":{k},"t":{k / FPS:.4f},'
+                    f'"image":[{w},{h}],"landmarks":{rows}}}'
+                )
             sent_at[k] = last_sent = time.perf_counter()
             unanswered += 1
-            await ws.send(text)
+            await ws.send(message)
             stats.sent += 1
             k += 1
         await asyncio.sleep(0.5)  # the last replies
@@ -172,11 +197,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(sessions: int) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def start_server(
+    sessions: int, tree: Path = REPO, ws: str = "auto", deflate: bool = True
+) -> tuple[subprocess.Popen[str], str]:
+    """The server of the checkout at `tree` (another one: compare before and after with the
+    same pages), with uvicorn's WebSocket implementation `ws` and per-message deflate."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(n=sessions + 10)],
-        cwd=REPO,
+        [sys.executable, "-c", SERVER.format(n=sessions + 10, ws=ws, deflate=deflate)],
+        cwd=tree,
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -191,19 +220,41 @@ def start_server(sessions: int) -> tuple[subprocess.Popen[str], str]:
 
 
 async def run(
-    url: str, tracks: list[Track], sessions: int, seconds: float, unanswered: int
+    url: str,
+    tracks: list[Track],
+    sessions: int,
+    seconds: float,
+    unanswered: int,
+    binary: bool = False,
 ) -> list[PageStats]:
     stats = [PageStats() for _ in range(sessions)]
     await asyncio.wait_for(
         asyncio.gather(
             *(
-                run_page(url, tracks[i % len(tracks)], seconds, stats[i], unanswered)
+                run_page(url, tracks[i % len(tracks)], seconds, stats[i], unanswered, binary)
                 for i in range(sessions)
             )
         ),
         timeout=seconds + 60,
     )
     return stats
+
+
+def print_timeline(stats: list[PageStats]) -> None:
+    """Answered messages and latency second by second (by when they were sent): shows
+    whether the latency comes from the start (50 pages connecting at once) or all along."""
+    sent = np.array([t for s in stats for t in s.sent_s])
+    latency = np.array([x for s in stats for x in s.latency_ms])
+    if not len(sent):
+        return
+    second = (sent - sent.min()).astype(int)
+    for k in range(second.max() + 1):
+        here = latency[second == k]
+        if len(here):
+            print(
+                f"  second {k:3d}: {len(here):5d} answered, latency p50 "
+                f"{np.percentile(here, 50):7.1f} ms, p95 {np.percentile(here, 95):7.1f} ms"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,15 +268,51 @@ def main(argv: list[str] | None = None) -> int:
         help="skip a camera frame while this many messages are unanswered, as the page "
         f"does (default {MAX_UNANSWERED}); 0: send every frame whatever the server's backlog",
     )
+    ap.add_argument(
+        "--format",
+        choices=["json", "binary"],
+        default="json",
+        help="the pages' landmark messages: JSON text, or the binary message "
+        "(docs/LIVE-PROTOCOL.md) web/static/device_pose.js sends",
+    )
+    ap.add_argument(
+        "--server-tree",
+        type=Path,
+        default=REPO,
+        help="run the server of this checkout (default: this one), e.g. the base of a change",
+    )
+    ap.add_argument(
+        "--ws",
+        default="auto",
+        choices=["auto", "websockets", "websockets-sansio", "wsproto"],
+        help="uvicorn's WebSocket implementation for the server (auto: websockets-sansio)",
+    )
+    ap.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="the server refuses per-message deflate (the pages offer it, as browsers do)",
+    )
+    ap.add_argument(
+        "--timeline", action="store_true", help="print the latency second by second too"
+    )
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= 500 or not 1 <= args.seconds <= 600:
         raise SystemExit("--sessions 1..500, --seconds 1..600")
     tracks = load_tracks()
-    proc, url = start_server(args.sessions)
+    proc, url = start_server(args.sessions, args.server_tree, args.ws, not args.no_deflate)
     server_cpu = cpu_seconds(proc.pid)
     client_cpu = time.process_time()
     try:
-        stats = _run_loop(run(url, tracks, args.sessions, args.seconds, args.unanswered))
+        stats = _run_loop(
+            run(
+                url,
+                tracks,
+                args.sessions,
+                args.seconds,
+                args.unanswered,
+                args.format == "binary",
+            )
+        )
         server_cpu = cpu_seconds(proc.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
     finally:
@@ -236,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     latency = [x for s in stats for x in s.latency_ms]
+    if args.timeline:
+        print_timeline(stats)
     server = [x for s in stats for x in s.server_ms]
     fps_each = sum(s.frames for s in stats) / len(stats) / args.seconds
     sent = sum(s.sent for s in stats)

@@ -40,7 +40,13 @@ from coach.live import (
     echo_number,
     parse_message,
 )
-from coach.live.landmarks import seq_hint
+from coach.live.landmarks import (
+    LandmarkMessage,
+    binary_seq,
+    check_landmark_bytes,
+    is_binary_landmarks,
+    seq_hint,
+)
 from web.frames import MAX_FRAME_BYTES, MAX_SIDE_PX
 from web.security import origin_key
 
@@ -195,26 +201,73 @@ class _Throttle:
         return True
 
 
-_timeout = getattr(asyncio, "timeout", None)
+class _IdleWatch:
+    """Closes a patient socket that sends no frame in time (`first_frame_timeout_s`, then
+    `idle_timeout_s`): one timer a socket that moves itself along when it comes due early,
+    not a timer a message (a frame only stamps `last_frame`). When it fires, the socket is
+    told why and closed, and a receive that is waiting is cancelled, as a timeout would."""
 
+    def __init__(self, outbox: Outbox, limits: LiveLimits) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.outbox = outbox
+        self.limits = limits
+        self.opened = self.loop.time()
+        self.last_frame: float | None = None
+        self.receiving = False
+        self.fired = False
+        self._timer = self.loop.call_at(self._due(), self._check)
 
-async def _receive(ws: WebSocket, timeout: float | None) -> dict[str, Any] | None:
-    """The next message; None when the socket is gone. TimeoutError after `timeout`."""
-    try:
-        if timeout is None:
-            message = await ws.receive()
-        elif _timeout is not None:  # Python 3.11+: a timer, not a task per message
-            async with _timeout(max(0.0, timeout)):
-                message = await ws.receive()
+    def frame(self) -> None:
+        self.last_frame = self.loop.time()
+
+    def _due(self) -> float:
+        if self.last_frame is None:
+            return self.opened + self.limits.first_frame_timeout_s
+        return self.last_frame + self.limits.idle_timeout_s
+
+    def _check(self) -> None:
+        due = self._due()
+        if self.loop.time() < due:
+            self._timer = self.loop.call_at(due, self._check)
+            return
+        if self.last_frame is None:
+            code, text = "no_frames", "No camera frames arrived; the connection is closed."
         else:
-            message = await asyncio.wait_for(ws.receive(), timeout=max(0.0, timeout))
+            code, text = "idle_timeout", "No camera frames for a while; the set is paused."
+        self.fired = True
+        self.outbox.put(_error(code, text + " Your count is kept.", fatal=True))
+        self.outbox.close(CLOSE_IDLE, code)
+        if self.receiving and self.task is not None:
+            self.task.cancel()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+
+async def _receive(ws: WebSocket, watch: _IdleWatch | None = None) -> dict[str, Any] | None:
+    """The next message; None when the socket is gone, or when `watch` closed it."""
+    if watch is not None:
+        watch.receiving = True
+    try:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        # Yield between messages: a client's backlog must not keep the loop from everyone else.
+        await asyncio.sleep(0)
+        return message
     except (WebSocketDisconnect, RuntimeError):
         return None
-    if message["type"] == "websocket.disconnect":
+    except asyncio.CancelledError:
+        if watch is None or not watch.fired:
+            raise
+        uncancel = getattr(watch.task, "uncancel", None)  # Python 3.11+
+        if uncancel is not None and uncancel() > 0:
+            raise  # cancelled by someone else as well
         return None
-    # Yield between messages: a client's backlog must not keep the loop from everyone else.
-    await asyncio.sleep(0)
-    return message
+    finally:
+        if watch is not None:
+            watch.receiving = False
 
 
 def _int_param(ws: WebSocket, name: str) -> int:
@@ -324,48 +377,43 @@ async def _patient_loop(
     ws: WebSocket, session: LiveSession, outbox: Outbox, limits: LiveLimits
 ) -> None:
     throttle = _Throttle(limits)
-    opened = time.monotonic()
-    last_frame: float | None = None
+    watch = _IdleWatch(outbox, limits)
+    try:
+        await _patient_messages(ws, session, outbox, throttle, watch)
+    finally:
+        watch.stop()
+
+
+async def _patient_messages(
+    ws: WebSocket, session: LiveSession, outbox: Outbox, throttle: _Throttle, watch: _IdleWatch
+) -> None:
     while outbox.closed is None:
-        if last_frame is None:
-            deadline = opened + limits.first_frame_timeout_s
-        else:
-            deadline = last_frame + limits.idle_timeout_s
-        try:
-            message = await _receive(ws, deadline - time.monotonic())
-        except TimeoutError:
-            if last_frame is None:
-                code, text = "no_frames", "No camera frames arrived; the connection is closed."
-            else:
-                code, text = "idle_timeout", "No camera frames for a while; the set is paused."
-            outbox.put(_error(code, text + " Your count is kept.", fatal=True))
-            outbox.close(CLOSE_IDLE, code)
-            return
+        message = await _receive(ws, watch)
         if message is None:
             return
         if throttle.flooded(outbox):
             return
         data, text = message.get("bytes"), message.get("text")
-        if data is not None:
-            if session.pose == "device":
-                if not throttle.over(outbox):
-                    outbox.put(_error("bad_message", "This session sends landmarks, not images."))
-                continue
-            last_frame = time.monotonic()
+        if data is not None and session.pose != "device" and not is_binary_landmarks(data):
+            watch.frame()
             session.offer_frame(data)
             session.forward_video(data)
             continue
-        if text is None:
-            continue
         try:
-            outcome = _patient_text(text, session, outbox, throttle)
+            if data is not None:
+                outcome = _patient_bytes(data, session, outbox, throttle)
+            elif text is not None:
+                outcome = _patient_text(text, session, outbox, throttle)
+            else:
+                continue
         except Exception:  # one message's failure, never the session's
-            log.exception("session %s: a text message failed", session.id)
+            log.exception("session %s: a message failed", session.id)
             outbox.put(_error("server_error", "The server could not handle that message."))
             continue
         if outcome == "frame":
-            last_frame = time.monotonic()
+            watch.frame()
         elif outcome == "end":
+            watch.stop()  # the summary must not be overtaken by an idle close
             await session.detach_patient(outbox)
             session.end()
             outbox.put({"type": "summary", "summary": session.summary()})
@@ -388,21 +436,7 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
     if kind == "landmarks":
         seq = control.get("seq")
         seq = seq if type(seq) is int else None
-        if session.pose != "device":
-            if not throttle.over(outbox):
-                outbox.put({**_error("bad_message", "Landmarks need ?pose=device."), "seq": seq})
-            return ""
-        if not throttle.landmarks.allow():
-            if seq is not None:
-                session.drop_landmarks(seq, "rate")
-            return ""
-        try:
-            checked = check_landmarks(control, session.last_landmark_t)
-        except BadLandmarks as exc:
-            session.refuse_landmarks(exc.seq, str(exc))
-            return ""
-        session.offer_landmarks(checked)
-        return "frame"
+        return _landmarks(seq, control, check_landmarks, session, outbox, throttle)
     if throttle.over(outbox):
         return ""
     if len(text) > MAX_TEXT_CHARS:
@@ -426,6 +460,42 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
     else:
         outbox.put(_error("bad_message", f"Unknown message type {kind[:40]!r}."))
     return ""
+
+
+def _patient_bytes(data: bytes, session: LiveSession, outbox: Outbox, throttle: _Throttle) -> str:
+    """A binary message that is not a camera frame: a landmark message, or a refusal."""
+    if not is_binary_landmarks(data):  # a JPEG to a pose=device session
+        if not throttle.over(outbox):
+            outbox.put(_error("bad_message", "This session sends landmarks, not images."))
+        return ""
+    return _landmarks(binary_seq(data), data, check_landmark_bytes, session, outbox, throttle)
+
+
+def _landmarks(
+    seq: int | None,
+    message: Any,
+    check: Callable[[Any, float | None], LandmarkMessage],
+    session: LiveSession,
+    outbox: Outbox,
+    throttle: _Throttle,
+) -> str:
+    """A landmark message (JSON or binary) to the session, within its rate; "frame" when
+    it was taken, "" when refused or dropped (the session says so on the socket)."""
+    if session.pose != "device":
+        if not throttle.over(outbox):
+            outbox.put({**_error("bad_message", "Landmarks need ?pose=device."), "seq": seq})
+        return ""
+    if not throttle.landmarks.allow():
+        if seq is not None:
+            session.drop_landmarks(seq, "rate")
+        return ""
+    try:
+        checked = check(message, session.last_landmark_t)
+    except BadLandmarks as exc:
+        session.refuse_landmarks(exc.seq, str(exc))
+        return ""
+    session.offer_landmarks(checked)
+    return "frame"
 
 
 async def follower_socket(
@@ -487,7 +557,7 @@ async def _follower_loop(
     throttle = _Throttle(limits)
     last_sent = [0.0]
     while outbox.closed is None:
-        message = await _receive(ws, None)
+        message = await _receive(ws)
         if message is None:
             return
         if throttle.flooded(outbox):

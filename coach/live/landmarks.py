@@ -1,9 +1,11 @@
 """Landmark messages from a page that runs the pose model itself (`pose=device`).
 
 Such a page sends `{"type": "landmarks", "seq", "t", "image": [w, h], "landmarks"}` instead
-of JPEGs (docs/LIVE-PROTOCOL.md). Everything in it is hostile until checked here: the exact
-shape, finite numbers only, every value in its range, time never going back. Pure: no I/O,
-no session state beyond the previous `t` the caller passes in.
+of JPEGs, or the same as a binary message of fixed layout (`landmark_bytes`), which costs the
+server about a third of the JSON to read and check (docs/BENCHMARKS.md). Everything in either
+is hostile until checked here: the exact shape or length, finite numbers only, every value in
+its range, time never going back. Pure: no I/O, no session state beyond the previous `t` the
+caller passes in.
 
 Parse the text with `coach.live.messages.parse_message` first: it already refuses NaN,
 Infinity and overflowing numbers such as 1e999.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -26,6 +29,14 @@ X_RANGE = (-1.0, 2.0)  # normalised to the image; joints out of frame fall a lit
 Z_RANGE = (-10.0, 10.0)
 MAX_SEQ = 2**53
 MAX_T = 1e7  # seconds since the page started: about 115 days
+
+# The binary landmark message: a 20-byte little-endian header (magic, seq, t, width, height),
+# then 33 rows of x, y, z, visibility as float32, or nothing when no person was found.
+BINARY_MAGIC = b"CLM1"
+_HEADER = struct.Struct("<4sIdHH")
+BINARY_HEADER_BYTES = _HEADER.size  # 20
+BINARY_BYTES = BINARY_HEADER_BYTES + NUM_LANDMARKS * 4 * 4  # 548
+MAX_BINARY_SEQ = 2**32 - 1
 
 _SEQ_RE = re.compile(r'"seq"\s*:\s*(\d{1,16})\b')
 
@@ -50,6 +61,9 @@ _NUM = frozenset((int, float))
 # Per column (x, y, z, visibility): the lowest and highest value a landmark may have.
 _LOW = np.array([X_RANGE[0], X_RANGE[0], Z_RANGE[0], 0.0])
 _HIGH = np.array([X_RANGE[1], X_RANGE[1], Z_RANGE[1], 1.0])
+# The same bounds in float32 (each exactly representable) for the binary message's values:
+# comparing float32 with float32 spares numpy a conversion.
+_LOW32, _HIGH32 = _LOW.astype(np.float32), _HIGH.astype(np.float32)
 
 
 def _is_number(value: Any) -> bool:
@@ -68,27 +82,14 @@ def check_landmarks(data: dict[str, Any], last_t: float | None = None) -> Landma
     seq = data.get("seq")
     if type(seq) is not int or not 0 <= seq <= MAX_SEQ:
         raise BadLandmarks("A landmark message needs a whole-number seq (0 or more).")
-    t = data.get("t")
-    if not _is_number(t) or not (0.0 <= t <= MAX_T) or not math.isfinite(t):
-        raise BadLandmarks(
-            "A landmark message needs t: capture time in seconds since the page started.", seq
-        )
-    t = float(t)
-    if last_t is not None and t < last_t:
-        raise BadLandmarks(f"Time went back: t={t:.3f} after t={last_t:.3f}.", seq)
+    t = _checked_t(data.get("t"), last_t, seq)
     image = data.get("image")
-    if (
-        type(image) is not list
-        or len(image) != 2
-        or not all(type(v) is int and MIN_SIDE <= v <= MAX_SIDE for v in image)
-    ):
-        raise BadLandmarks(
-            f"image must be [width, height] in whole pixels, each {MIN_SIDE} to {MAX_SIDE}.",
-            seq,
-        )
+    if type(image) is not list or len(image) != 2 or not all(type(v) is int for v in image):
+        _refuse_image(seq)
+    size = _checked_image(image[0], image[1], seq)
     rows = data.get("landmarks", ())
     if rows is None:
-        return LandmarkMessage(seq, t, (image[0], image[1]), None)
+        return LandmarkMessage(seq, t, size, None)
     if type(rows) is not list or len(rows) != NUM_LANDMARKS:
         raise BadLandmarks(
             f"landmarks must be null (no person) or a list of {NUM_LANDMARKS} "
@@ -104,10 +105,87 @@ def check_landmarks(data: dict[str, Any], last_t: float | None = None) -> Landma
         arr = np.array(rows, dtype=np.float64)
     except (OverflowError, ValueError):  # an integer too big for a float
         raise BadLandmarks("Landmark values must be ordinary numbers.", seq) from None
+    return LandmarkMessage(seq, t, size, _checked_values(arr, seq))
+
+
+def is_binary_landmarks(data: bytes) -> bool:
+    """Whether a binary message claims to be a landmark message (not a JPEG or PNG frame)."""
+    return data[:4] == BINARY_MAGIC
+
+
+def check_landmark_bytes(data: bytes, last_t: float | None = None) -> LandmarkMessage:
+    """`check_landmarks` for the binary message: exactly BINARY_HEADER_BYTES (no person) or
+    BINARY_BYTES long, the magic first, then the same checks on every field."""
+    size = len(data)
+    if size < BINARY_HEADER_BYTES or data[:4] != BINARY_MAGIC:
+        raise BadLandmarks(
+            f"A binary landmark message starts with {BINARY_MAGIC.decode()} and a "
+            f"{BINARY_HEADER_BYTES}-byte header.",
+            binary_seq(data),
+        )
+    _, seq, t, width, height = _HEADER.unpack_from(data)
+    if size not in (BINARY_HEADER_BYTES, BINARY_BYTES):
+        raise BadLandmarks(
+            f"A binary landmark message is {BINARY_HEADER_BYTES} bytes (no person) or "
+            f"{BINARY_BYTES} ({NUM_LANDMARKS} rows of 4 float32), not {size}.",
+            seq,
+        )
+    t = _checked_t(t, last_t, seq)
+    image = _checked_image(width, height, seq)
+    if size == BINARY_HEADER_BYTES:
+        return LandmarkMessage(seq, t, image, None)
+    arr = np.frombuffer(data, "<f4", NUM_LANDMARKS * 4, BINARY_HEADER_BYTES)
+    return LandmarkMessage(seq, t, image, _checked_values(arr.reshape(NUM_LANDMARKS, 4), seq))
+
+
+def binary_seq(data: bytes) -> int | None:
+    """The `seq` of a binary landmark message too broken to check, if it is there."""
+    if len(data) < 8 or data[:4] != BINARY_MAGIC:
+        return None
+    return int.from_bytes(data[4:8], "little")
+
+
+def landmark_bytes(
+    seq: int, t: float, image: tuple[int, int], landmarks: np.ndarray | None
+) -> bytes:
+    """The binary landmark message a page sends (for tests and benchmarks; the page builds
+    it in web/static/device_pose.js). `landmarks`: (33, 4) x, y, z, visibility, or None."""
+    header = _HEADER.pack(BINARY_MAGIC, seq, t, image[0], image[1])
+    if landmarks is None:
+        return header
+    return header + np.asarray(landmarks, dtype="<f4").reshape(NUM_LANDMARKS, 4).tobytes()
+
+
+def _checked_t(t: Any, last_t: float | None, seq: int) -> float:
+    if not _is_number(t) or not (0.0 <= t <= MAX_T) or not math.isfinite(t):
+        raise BadLandmarks(
+            "A landmark message needs t: capture time in seconds since the page started.", seq
+        )
+    t = float(t)
+    if last_t is not None and t < last_t:
+        raise BadLandmarks(f"Time went back: t={t:.3f} after t={last_t:.3f}.", seq)
+    return t
+
+
+def _checked_image(width: int, height: int, seq: int) -> tuple[int, int]:
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        _refuse_image(seq)
+    return width, height
+
+
+def _refuse_image(seq: int) -> NoReturn:
+    raise BadLandmarks(
+        f"image must be [width, height] in whole pixels, each {MIN_SIDE} to {MAX_SIDE}.", seq
+    )
+
+
+def _checked_values(arr: np.ndarray, seq: int) -> np.ndarray:
+    """The (33, 4) values as a new float32 array, or BadLandmarks for one out of range."""
+    low, high = (_LOW32, _HIGH32) if arr.dtype == np.float32 else (_LOW, _HIGH)
     # NaN fails every comparison, so this also refuses what is not finite.
-    if not ((arr >= _LOW) & (arr <= _HIGH)).all():
+    if not ((arr >= low) & (arr <= high)).all():
         _refuse_values(arr, seq)
-    return LandmarkMessage(seq, t, (image[0], image[1]), arr.astype(np.float32))
+    return arr.astype(np.float32)
 
 
 def _refuse_rows(rows: list[Any], seq: int) -> NoReturn:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from coach import assets
+from coach.live.landmarks import check_landmark_bytes
 from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
@@ -48,15 +49,29 @@ def browser(playwright: Any, camera: Path, request: pytest.FixtureRequest) -> An
     b.close()
 
 
-# Chromium does not report binary frames sent as a Blob to Playwright: the page counts them.
+# Chromium does not report binary frames sent as a Blob to Playwright: the page counts them
+# (JPEGs), and keeps its binary landmark messages (ArrayBuffers starting "CLM1") as hex.
 COUNT_BINARY_SENDS = """
 window.__binarySent = 0;
+window.__landmarksSent = [];
 const realSend = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data) {
-  if (typeof data !== "string") window.__binarySent += 1;
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : null;
+  if (bytes && String.fromCharCode(...bytes.slice(0, 4)) === "CLM1") {
+    window.__landmarksSent.push(Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(""));
+  } else if (typeof data !== "string") {
+    window.__binarySent += 1;
+  }
   return realSend.call(this, data);
 };
 """
+
+
+def _landmark_dict(data: bytes) -> dict[str, Any]:
+    """A binary landmark message as the JSON one reads (it must pass the server's checks)."""
+    m = check_landmark_bytes(data)
+    rows = None if m.landmarks is None else m.landmarks.tolist()
+    return {"type": "landmarks", "seq": m.seq, "t": m.t, "image": list(m.image), "landmarks": rows}
 
 
 class Wire:
@@ -90,7 +105,9 @@ class Wire:
             self.received.append(json.loads(payload))
 
     def landmark_messages(self) -> list[dict[str, Any]]:
-        return [m for m in self.sent_text if m.get("type") == "landmarks"]
+        sent = self.page.evaluate("window.__landmarksSent || []")
+        binary = [_landmark_dict(bytes.fromhex(h)) for h in sent]
+        return binary + [m for m in self.sent_text if m.get("type") == "landmarks"]
 
     def frames(self) -> list[dict[str, Any]]:
         return [m for m in self.received if m.get("type") == "frame"]
@@ -159,6 +176,7 @@ def test_device_mode_finds_the_person_and_sends_only_landmarks(
 
     sent = [m for m in wire.landmark_messages() if m["landmarks"] is not None]
     assert sent, "the page sent no landmarks"
+    assert not any(m.get("type") == "landmarks" for m in wire.sent_text), "binary, not JSON"
     for m in sent:
         assert set(m) == {"type", "seq", "t", "image", "landmarks"}
         assert m["image"] == [480, 270]

@@ -17,7 +17,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from coach.live import LiveLimits
-from coach.live.landmarks import track_messages
+from coach.live.landmarks import BINARY_HEADER_BYTES, landmark_bytes, track_messages
 from coach.offline.evaluate import evaluate_manifest
 from pose.sources import VideoFileSource
 from web.app import create_app
@@ -254,3 +254,101 @@ def test_modes_do_not_mix(fast_server: BackgroundServer) -> None:
         ws.send(b"\xff\xd8\xff\xe0 not really a jpeg")
         err = reply(ws)
         assert err["code"] == "bad_message" and "landmarks" in err["message"]
+
+
+# ---- the binary landmark message (what web/static/device_pose.js sends) --------------------
+def good_bytes(seq: int, t: float) -> bytes:
+    return landmark_bytes(seq, t, (640, 480), np.array(good(seq, t)["landmarks"]))
+
+
+def test_a_stored_track_sent_as_binary_counts_like_its_json(
+    fast_server: BackgroundServer, shared_data: Path
+) -> None:
+    clip, messages = clip_messages(shared_data, "medflex/squat")
+    replies = {}
+    for kind in ("json", "binary"):
+        with open_device(fast_server, clip["exercise"]) as ws:
+            assert json.loads(ws.recv(timeout=20))["type"] == "session"
+            replies[kind] = []
+            for m in messages:
+                if kind == "json":
+                    ws.send(json.dumps(m))
+                else:
+                    ws.send(landmark_bytes(m["seq"], m["t"], m["image"], m["landmarks"]))
+                replies[kind].append(reply(ws))
+    assert [r["type"] for r in replies["binary"]] == ["frame"] * len(messages)
+    assert replies["binary"][-1]["rep_count"] == eval_reps(shared_data, "medflex/squat")
+
+    # float32 either way: the same frames, the same measures, the same events (the times
+    # and durations are the server's clock).
+    def same(r: dict[str, Any]) -> dict[str, Any]:
+        events = [{k: v for k, v in e.items() if k != "t" and k[-2:] != "_s"} for e in r["events"]]
+        return {**r, "server_ms": 0, "t": 0, "events": events}
+
+    for a, b in zip(replies["json"], replies["binary"], strict=True):
+        assert same(a) == same(b)
+
+
+def bad_binary_cases() -> list[tuple[str, bytes]]:
+    ok = good_bytes(5, 1.0)
+    rows = np.frombuffer(ok, "<f4", offset=BINARY_HEADER_BYTES).copy()
+
+    def body(i: int, value: float) -> bytes:
+        changed = rows.copy()
+        changed[i] = value
+        return ok[:BINARY_HEADER_BYTES] + changed.tobytes()
+
+    return [
+        ("one byte short", ok[:-1]),
+        ("one byte more", ok + b"\0"),
+        ("two messages", ok + ok),
+        ("a megabyte", ok + bytes(1024 * 1024)),
+        ("only the magic and seq", ok[:8]),
+        ("NaN", body(7, float("nan"))),
+        ("infinity", body(0, float("-inf"))),
+        ("x out of range", body(4, 5.0)),
+        ("visibility > 1", body(3, 1.5)),
+        ("image too small", landmark_bytes(5, 1.0, (8, 8), None)),
+        ("t NaN", landmark_bytes(5, float("nan"), (640, 480), None)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), bad_binary_cases(), ids=[n for n, _ in bad_binary_cases()]
+)
+def test_a_bad_binary_landmark_message_gets_a_clear_error_and_the_session_goes_on(
+    fast_server: BackgroundServer, name: str, data: bytes
+) -> None:
+    with open_device(fast_server) as ws:
+        json.loads(ws.recv(timeout=20))
+        ws.send(good_bytes(1, 0.5))
+        assert reply(ws)["type"] == "frame"
+        ws.send(data)
+        err = reply(ws)
+        assert err["type"] == "error" and err["fatal"] is False, err
+        assert err["code"] == "bad_landmarks" and err["seq"] == 5
+        assert err["message"] and len(err["message"]) < 200
+        ws.send(good_bytes(6, 1.1))
+        ok = reply(ws)
+        assert ok["type"] == "frame" and ok["seq"] == 6
+
+
+def test_binary_landmarks_are_rate_limited_and_refused_by_a_server_pose_session(
+    live_server: BackgroundServer,
+) -> None:
+    url = live_server.url.replace("http://", "ws://") + "/ws/live?exercise=squat&pose=device"
+    with connect(url, max_size=None, open_timeout=20) as ws:
+        json.loads(ws.recv(timeout=20))
+        for i in range(100):  # at once: far more than 60 a second
+            ws.send(good_bytes(i, i / 1000))
+        replies = [reply(ws) for _ in range(100)]
+        assert "frame" in [r["type"] for r in replies]
+        dropped = [r for r in replies if r["type"] == "dropped"]
+        assert len(dropped) >= 30 and all(r["reason"] == "rate" for r in dropped)
+    url = live_server.url.replace("http://", "ws://") + "/ws/live?exercise=squat"
+    with connect(url, max_size=None, open_timeout=20) as ws:
+        json.loads(ws.recv(timeout=20))
+        ws.send(good_bytes(1, 0.1))
+        err = reply(ws, timeout=30)
+        assert err["code"] == "bad_message" and "pose=device" in err["message"]
+        assert err["seq"] == 1

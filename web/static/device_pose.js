@@ -85,10 +85,33 @@ async function assetsStatus() {
   return status;
 }
 
+const BINARY_MAGIC = [0x43, 0x4c, 0x4d, 0x31]; // "CLM1"
+const BINARY_HEADER_BYTES = 20;
+const BINARY_BYTES = BINARY_HEADER_BYTES + 33 * 4 * 4;
+
 /** One frame's landmarks as the protocol wants them: [[x, y, z, visibility] x33] or null. */
 export function toProtocol(poseLandmarks) {
   if (!poseLandmarks || poseLandmarks.length !== 33) return null;
   return poseLandmarks.map((p) => [p.x, p.y, p.z, p.visibility ?? 0]);
+}
+
+/**
+ * One frame's landmark message in the binary form (docs/LIVE-PROTOCOL.md), which the server
+ * reads for a third of what the same JSON costs it: a 20-byte little-endian header ("CLM1",
+ * seq uint32, t float64 seconds, width and height uint16), then the 33 rows of x, y, z,
+ * visibility as float32, or nothing when no person was found (`landmarks` null).
+ */
+export function landmarkMessage(seq, t, size, landmarks) {
+  const view = new DataView(new ArrayBuffer(landmarks ? BINARY_BYTES : BINARY_HEADER_BYTES));
+  BINARY_MAGIC.forEach((c, i) => view.setUint8(i, c));
+  view.setUint32(4, seq, true);
+  view.setFloat64(8, t, true);
+  view.setUint16(16, size[0], true);
+  view.setUint16(18, size[1], true);
+  if (landmarks) {
+    landmarks.forEach((row, i) => row.forEach((v, j) => view.setFloat32(20 + (i * 4 + j) * 4, v, true)));
+  }
+  return view.buffer;
 }
 
 /** The same landmarks as drawSkeleton (and the server's frame message) reads them: [x, y, visibility]. */

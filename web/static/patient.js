@@ -10,7 +10,9 @@ import {
   $, Speaker, countInSet, describeEvent, drawSkeleton, progressText, setText, setupReadouts, show,
   updateReadouts, wsUrl,
 } from "./common.js";
-import { DevicePoseError, INIT_TIMEOUT_MS, forDrawing, loadDevicePose } from "./device_pose.js";
+import {
+  DevicePoseError, INIT_TIMEOUT_MS, forDrawing, landmarkMessage, loadDevicePose,
+} from "./device_pose.js";
 import { showDemo } from "./demo.js";
 import { LatencyMeter } from "./latency.js";
 import { showPicker } from "./picker.js";
@@ -866,7 +868,7 @@ function onDeviceResult(landmarks, size, t) {
   state.unanswered += 1;
   state.sentAt = performance.now();
   latency.sent(state.seq, t * 1000);
-  ws.send(JSON.stringify({ type: "landmarks", seq: state.seq, t, image: size, landmarks }));
+  ws.send(landmarkMessage(state.seq, t, size, landmarks)); // binary: cheaper for the server
 }
 
 // ---- server frames -----------------------------------------------------------------------

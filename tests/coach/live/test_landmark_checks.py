@@ -9,6 +9,12 @@ import numpy as np
 import pytest
 
 from coach.live import BadLandmarks, check_landmarks, echo_number, parse_message
+from coach.live.landmarks import (
+    BINARY_BYTES,
+    check_landmark_bytes,
+    is_binary_landmarks,
+    landmark_bytes,
+)
 from coach.live.outbox import Outbox
 
 
@@ -151,3 +157,65 @@ def test_a_device_pages_outbox_sends_frames_without_landmarks() -> None:
     assert "landmarks" not in page._items[0].item  # type: ignore[union-attr]
     assert follower._items[0].item is frame  # type: ignore[union-attr]
     assert "landmarks" in frame  # the shared message itself is not changed
+
+
+# ---- the binary landmark message ----------------------------------------------------------
+def rows32() -> np.ndarray:
+    return np.array([[0.5, 0.3 + i * 0.01, -0.2, 0.9] for i in range(33)])
+
+
+def test_a_binary_message_reads_the_same_as_its_json() -> None:
+    rows = rows32()
+    data = landmark_bytes(3, 1.25, (640, 480), rows)
+    assert len(data) == BINARY_BYTES == 548 and is_binary_landmarks(data)
+    binary = check_landmark_bytes(data, last_t=1.0)
+    text = check_landmarks(msg(landmarks=rows.tolist()), last_t=1.0)
+    assert (binary.seq, binary.t, binary.image) == (text.seq, text.t, text.image)
+    assert binary.landmarks is not None and text.landmarks is not None
+    assert binary.landmarks.dtype == np.float32 and binary.landmarks.flags.writeable
+    assert np.array_equal(binary.landmarks, text.landmarks)
+    nobody = check_landmark_bytes(landmark_bytes(4, 2.0, (640, 480), None))
+    assert nobody.landmarks is None and nobody.seq == 4
+    assert not is_binary_landmarks(b"\xff\xd8\xff\xe0")  # a JPEG frame
+
+
+def _with(values: dict[tuple[int, int], float]) -> bytes:
+    rows = rows32().astype("<f4")
+    for (i, j), v in values.items():
+        rows[i, j] = v
+    return landmark_bytes(5, 1.0, (640, 480), None) + rows.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (_with({})[:-1], "548"),
+        (_with({}) + b"\0", "548"),
+        (_with({}) * 100, "548"),
+        (landmark_bytes(5, 1.0, (640, 480), None)[:19], "header"),
+        (b"CLM2" + _with({})[4:], "CLM1"),
+        (_with({(32, 2): float("nan")}), "finite"),
+        (_with({(0, 0): float("inf")}), "finite"),
+        (_with({(3, 1): -1.01}), "x and y"),
+        (_with({(3, 2): 10.5}), "z must"),
+        (_with({(3, 3): 1.01}), "visibility"),
+        (landmark_bytes(5, 1.0, (15, 480), rows32()), "image"),
+        (landmark_bytes(5, 1.0, (640, 4097), rows32()), "image"),
+        (landmark_bytes(5, float("nan"), (640, 480), rows32()), "capture time"),
+        (landmark_bytes(5, -1.0, (640, 480), rows32()), "capture time"),
+        (landmark_bytes(5, 1e300, (640, 480), rows32()), "capture time"),
+        (landmark_bytes(5, 0.5, (640, 480), rows32()), "went back"),
+    ],
+)
+def test_a_bad_binary_message_is_refused_with_a_sentence(data: bytes, reason: str) -> None:
+    with pytest.raises(BadLandmarks, match=reason) as bad:
+        check_landmark_bytes(data, last_t=0.75)
+    if data[:4] == b"CLM1" and len(data) >= 8:
+        assert bad.value.seq == 5
+
+
+def test_the_binary_edges_of_the_ranges_are_accepted() -> None:
+    data = _with({(0, 0): -1.0, (0, 1): 2.0, (0, 2): -10.0, (0, 3): 0.0, (1, 2): 10.0})
+    checked = check_landmark_bytes(data)
+    assert checked.landmarks is not None
+    assert checked.landmarks[0].tolist() == [-1, 2, -10, 0] and checked.landmarks[1, 2] == 10
