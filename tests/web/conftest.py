@@ -93,5 +93,8 @@ def review_app(root: Path, **app_options: Any) -> Iterator[Review]:
 
 @pytest.fixture(scope="session")
 def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
-    with review_app(tmp_path_factory.mktemp("review"), max_active=4, retain_s=600) as app:
+    # allow_seed: a page may fix a targets task's schedule (`&seed=`), as only tests may.
+    with review_app(
+        tmp_path_factory.mktemp("review"), max_active=4, retain_s=600, allow_seed=True
+    ) as app:
         yield app

@@ -44,6 +44,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARM_CLIP = "rehab_bme410/shoulder_abduction"
 TASK = "targets_reach_seated"
+SEED = 20261201  # the schedule tests/web/test_live_targets.py replays (6 of 12 touched there)
 # The target drawn now: its index, where on the picture (mirrored), the paint there; or null.
 DRAWN = """() => { const c = document.getElementById('targets-canvas');
   if (c.dataset.target === undefined || c.dataset.x === undefined) return null;
@@ -165,7 +166,9 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
 ) -> None:
     with _task_page(playwright, arm_camera, DESKTOP) as (page, wire):
         _signed_in_patient(review, page, "Targets Live")
-        page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server")
+        # Level 3 and a fixed schedule: its targets lie on this clip's wrist path, so some
+        # are touched (at level 1 they sit inside the straight arm's sweep: none is).
+        page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3&seed={SEED}")
         _wait_js(page, "document.getElementById('session-id').textContent.length > 0", 20_000)
         session_id = _text(page, "#session-id")
         assert "targets" in (wire.hello.get("kind"), wire.hello["exercise"]["kind"])
@@ -204,6 +207,7 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
         summary = _text(page, "#summary")
         results = [e for e in wire.events if e["kind"] == "TargetResult"]
         touched = sum(r["hit"] for r in results)
+        assert touched >= 1, [r["status"] for r in results]  # a real hit, measured
         assert summary.startswith(f"All done: you touched {touched} of {total} targets."), summary
         assert "Left hand: " in summary and "Right hand: " in summary
         assert "Nothing was counted" not in summary

@@ -395,6 +395,8 @@ function connect() {
   path += `&pose=${wantedPose()}`;
   // A targets task's level (1-3: smaller targets, further away); the server checks it.
   if (params.get("level")) path += `&level=${encodeURIComponent(params.get("level"))}`;
+  // A fixed schedule: only a server started for tests takes it (allow_seed); others refuse.
+  if (params.get("seed")) path += `&seed=${encodeURIComponent(params.get("seed"))}`;
   if (state.sessionId) {
     path += `&session=${encodeURIComponent(state.sessionId)}&reps=${state.count}&holds=${state.holds}`;
   }
