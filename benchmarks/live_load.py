@@ -14,10 +14,11 @@ The server runs in its own process on
 per-address cap lifted (every simulated page comes from 127.0.0.1) and the default rate
 limits. Bounded: it stops by itself after `--seconds`.
 
-    .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20 [--format binary]
+    .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20 [--format json]
 
-`--format binary`: the pages send the binary landmark message the patient page sends
-(web/static/device_pose.js), not the JSON one. To compare two checkouts with the same pages,
+The pages send the binary landmark message the patient page sends (web/static/device_pose.js);
+`--format json`: the JSON one instead (a checkout older than the binary message needs it).
+To compare two checkouts with the same pages,
 `--server-tree DIR` runs the server of another one (e.g. `git archive BASE | tar -x -C DIR`);
 `--ws` and `--no-deflate` choose uvicorn's WebSocket implementation and per-message deflate;
 `--timeline` prints the latency second by second. On a busy machine run two at once, one
@@ -271,9 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--format",
         choices=["json", "binary"],
-        default="json",
-        help="the pages' landmark messages: JSON text, or the binary message "
-        "(docs/LIVE-PROTOCOL.md) web/static/device_pose.js sends",
+        default="binary",
+        help="the pages' landmark messages: the binary message web/static/device_pose.js "
+        "sends (default), or the JSON text one (docs/LIVE-PROTOCOL.md)",
     )
     ap.add_argument(
         "--server-tree",
