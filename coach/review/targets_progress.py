@@ -57,18 +57,21 @@ class TargetsTrend:
     task: str
     follow: bool
     weeks: list[TargetsWeek]
+    # The coarsest timing of its sessions: the largest frame interval, and the largest loop
+    # latency the live page measured (None: only recordings, where there is no loop).
+    frame_interval_s: float | None = None
+    latency_s: float | None = None
 
     def series(self, measure: str, scale: float = 1.0) -> dict[str, list[float | None]]:
-        """Per hand that did this task, `measure` (a HandWeek field or "share") per week."""
+        """Per hand with a value, `measure` (a HandWeek field or "share") times `scale` per
+        week (None: no value that week)."""
         out: dict[str, list[float | None]] = {}
         for hand in HANDS:
-            if not any(hand in w.hands for w in self.weeks):
-                continue
-            values = []
-            for w in self.weeks:
-                v = getattr(w.hands[hand], measure) if hand in w.hands else None
-                values.append(None if v is None else v * scale)
-            out[hand] = values
+            values = [
+                getattr(w.hands[hand], measure) if hand in w.hands else None for w in self.weeks
+            ]
+            if any(v is not None for v in values):
+                out[hand] = [None if v is None else v * scale for v in values]
         return out
 
 
@@ -81,6 +84,10 @@ def _number(v: Any) -> float | None:
 def _median(values: list[float | None]) -> float | None:
     finite = [v for v in values if v is not None]
     return statistics.median(finite) if finite else None
+
+
+def _max(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _targets(session: Any) -> dict[str, Any] | None:
@@ -100,6 +107,7 @@ def weekly_targets(
     first = first_week(today, weeks, since)
     starts = [first + timedelta(weeks=i) for i in range((week_start(today) - first).days // 7 + 1)]
     follow: dict[str, bool] = {}
+    timing: dict[str, list[float | None]] = defaultdict(lambda: [None, None])
     week_sessions: dict[tuple[str, date], int] = defaultdict(int)
     # (task, week, hand) -> the hand's sessions that week and its shown targets' results
     shown: dict[tuple[str, date, str], list[dict[str, Any]]] = defaultdict(list)
@@ -112,6 +120,8 @@ def weekly_targets(
         task = str(tg.get("task") or s.exercise_id)
         follow[task] = follow.get(task, False) or tg.get("layout") == "follow"
         week_sessions[task, wk] += 1
+        for i, key in enumerate(("frame_interval_s", "latency_s")):
+            timing[task][i] = _max(timing[task][i], _number(tg.get(key)))
         results = [r for r in tg["results"] if isinstance(r, dict) and r.get("hand") in HANDS]
         for hand in {r["hand"] for r in results}:
             hand_sessions[task, wk, hand] += 1
@@ -128,7 +138,7 @@ def weekly_targets(
                     week.hands[hand] = _hand_week(
                         results, hand_sessions[task, week.start, hand], follow[task]
                     )
-        out.append(TargetsTrend(task, follow[task], rows))
+        out.append(TargetsTrend(task, follow[task], rows, *timing[task]))
     return out
 
 
@@ -141,3 +151,12 @@ def _hand_week(results: list[dict[str, Any]], sessions: int, follow: bool) -> Ha
     else:
         row.movement_s = _median([_number(r.get("movement_s")) for r in touched])
     return row
+
+
+def touched_this_week(sessions: list[Any], today: date | None = None) -> tuple[int, int]:
+    """(targets touched, targets shown) this week over every task and hand: the patient's page
+    says it in words."""
+    rows = [
+        w.hands.values() for t in weekly_targets(sessions, weeks=1, today=today) for w in t.weeks
+    ]
+    return sum(h.touched for r in rows for h in r), sum(h.shown for r in rows for h in r)

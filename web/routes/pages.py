@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from coach.review.progress import adherence, exercise_trends, weekly_progress
+from coach.review.targets_progress import weekly_targets
 from coach.store import Store
 from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
@@ -103,6 +104,34 @@ def range_charts(sessions: list[ExerciseSession], program: list[Any]) -> list[st
     return out
 
 
+def targets_progress(sessions: list[ExerciseSession], since: Any = None) -> list[dict[str, Any]]:
+    """Per hand-eye targets task: the weekly share touched and reaction time (left and right
+    as two series), the weeks with targets as rows, and the coarsest timing for the caveat."""
+    from exercises import list_tasks
+
+    names = {task.id: task.name for task in list_tasks()}
+    out = []
+    for trend in weekly_targets(sessions, since=since):
+        name = names.get(trend.task, trend.task)
+        labels = [w.start.strftime("%d %b") for w in trend.weeks]
+        share = trend.series("share", 100.0)
+        reaction = trend.series("reaction_s", 1000.0)
+        out.append(
+            {
+                "name": name,
+                "trend": trend,
+                "charts": [
+                    line_chart(
+                        f"{name}: targets touched per week", labels, share, "%", min_span=50
+                    ),
+                    line_chart(f"{name}: reaction time per week", labels, reaction, " ms"),
+                ],
+                "rows": [w for w in reversed(trend.weeks) if w.hands][:6],
+            }
+        )
+    return out
+
+
 def _progress_charts(
     store: Store, patient: Patient, sessions: list[ExerciseSession], program: list[Any]
 ) -> dict[str, Any]:
@@ -142,4 +171,5 @@ def patient_context(store: Store, patient: Patient) -> dict[str, Any]:
         "adherence": adherence(sessions, per_week, since=_since(patient, sessions)),
         "tests": store.protocol_results(patient.id),
         "pain": pain_context(store, patient.id),
+        "targets": targets_progress(sessions, _since(patient, sessions)),
     }

@@ -73,11 +73,15 @@ def test_weeks_hands_and_tasks_from_stored_sessions(store: Store) -> None:  # no
     assert third.hands["right"].movement_s == pytest.approx(later.results[1].movement_s)
     shares = reach.series("share", 100)
     assert shares == {"left": [pytest.approx(100 / 3), None, 100.0], "right": [50.0, None, 100.0]}
+    assert list(reach.series("reaction_s")) == ["right"]  # the left hand never had one
     # follow: tracking error over every shown target (all missed here), no movement time
     fl = follow_t.weeks[2].hands["left"]
     assert (fl.shown, fl.touched, fl.movement_s, fl.reaction_s) == (1, 0, None, None)
     assert fl.tracking_error == pytest.approx(follow.results[0].tracking_error)
     assert follow_t.weeks[0].hands == {}
+    # the timing caveat: one frame of the track (27.9 fps), no loop latency (recordings)
+    assert reach.frame_interval_s == pytest.approx(1 / 27.93, abs=0.002)
+    assert reach.latency_s is None
 
 
 def test_nan_and_missing_times_are_left_out_and_other_sessions_give_nothing(
@@ -90,9 +94,11 @@ def test_nan_and_missing_times_are_left_out_and_other_sessions_give_nothing(
     a, b = store.sessions_of(pid)
     broken = copy.deepcopy(a.summary)
     broken["targets"]["results"][1]["reaction_s"] = math.nan
+    broken["targets"]["latency_s"] = 0.12  # as the live page measures it
     del broken["targets"]["results"][0]["movement_s"]
     sessions = [NS(started_at=a.started_at, exercise_id=a.exercise_id, summary=broken), b]
     (trend,) = weekly_targets(sessions, today=date(2026, 11, 4), since=date(2026, 11, 2))
+    assert trend.latency_s == 0.12
     left = trend.weeks[0].hands["left"]
     assert (left.shown, left.touched, left.sessions) == (2, 2, 2)
     kept = b.summary["targets"]["results"]
