@@ -104,28 +104,50 @@ def range_charts(sessions: list[ExerciseSession], program: list[Any]) -> list[st
     return out
 
 
-def targets_progress(sessions: list[ExerciseSession], since: Any = None) -> list[dict[str, Any]]:
+def targets_progress(
+    sessions: list[ExerciseSession], since: Any = None, today: Any = None
+) -> list[dict[str, Any]]:
     """Per hand-eye targets task: the weekly share touched and reaction time (left and right
-    as two series), the weeks with targets as rows, and the coarsest timing for the caveat."""
+    as two series; a follow task's tracking error too), the weeks with targets as rows, and
+    the coarsest timing for the caveat."""
     from exercises import list_tasks
 
     names = {task.id: task.name for task in list_tasks()}
     out = []
-    for trend in weekly_targets(sessions, since=since):
+    for trend in weekly_targets(sessions, since=since, today=today):
         name = names.get(trend.task, trend.task)
         labels = [w.start.strftime("%d %b") for w in trend.weeks]
-        share = trend.series("share", 100.0)
-        reaction = trend.series("reaction_s", 1000.0)
+        charts = [
+            line_chart(
+                f"{name}: targets touched per week",
+                labels,
+                trend.series("share", 100.0),
+                "%",
+                bounds=(0.0, 100.0),
+            ),
+            line_chart(
+                f"{name}: reaction time per week",
+                labels,
+                trend.series("reaction_s", 1000.0),
+                " ms",
+                min_span=200.0,
+            ),
+        ]
+        if trend.follow:
+            charts.append(
+                line_chart(
+                    f"{name}: tracking error per week (% of arm length)",
+                    labels,
+                    trend.series("tracking_error", 100.0),
+                    "%",
+                    min_span=20.0,
+                )
+            )
         out.append(
             {
                 "name": name,
                 "trend": trend,
-                "charts": [
-                    line_chart(
-                        f"{name}: targets touched per week", labels, share, "%", min_span=50
-                    ),
-                    line_chart(f"{name}: reaction time per week", labels, reaction, " ms"),
-                ],
+                "charts": charts,
                 "rows": [w for w in reversed(trend.weeks) if w.hands][:6],
             }
         )
