@@ -53,7 +53,7 @@ def test_no_serious_or_critical_violations_on_any_page(
         review.pat_a.id,
         [{"exercise_id": "squat", "sets": 2, "reps": 8, "target_rom_deg": 100, "max_rom_deg": 120}],
     )
-    record(review.store, review.pat_a.id, schedule=PLACED)  # the patient page's targets card
+    targets_id, _ = record(review.store, review.pat_a.id, schedule=PLACED)  # a targets card
     _, token = review.store.create_link(review.pat_a.id)
     u, pid, sid = review.url, review.pat_a.id, squat_session
     browser = _launch(playwright, [])
@@ -81,6 +81,7 @@ def test_no_serious_or_critical_violations_on_any_page(
         found += _check(ther, axe, f"{u}/protocols")
         found += _check(ther, axe, f"{u}/patients/{pid}/protocols")
         found += _check(ther, axe, f"{u}/sessions/{sid}/report")
+        found += _check(ther, axe, f"{u}/sessions/{targets_id}/report")
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
 
