@@ -17,11 +17,22 @@ COLORS = {"left": "#1f63a8", "right": "#7a3b9c", "both": "#1d7a3a"}
 _PALETTE = ["#1d7a3a", "#1f63a8", "#7a3b9c", "#8a5a00", "#0f6e76"]
 # Each series also has its own marker shape, so the key does not rest on colour alone.
 _SHAPES = ["circle", "square", "diamond", "triangle"]
+# A side keeps its shape from chart to chart (one with only the right hand's points too).
+SIDE_SHAPES = {"left": "circle", "right": "square"}
 LINE_STYLES = {"target": ("#1d7a3a", "6 4"), "limit": ("#b00020", "2 3")}
 
 
 def _color(name: str, i: int) -> str:
     return COLORS.get(name, _PALETTE[i % len(_PALETTE)])
+
+
+def _shape(name: str, i: int, names: Sequence[str]) -> str:
+    """A side's own shape; other series take the shapes no side of this chart uses."""
+    if name in SIDE_SHAPES:
+        return SIDE_SHAPES[name]
+    taken = {SIDE_SHAPES[n] for n in names if n in SIDE_SHAPES}
+    free = [shape for shape in _SHAPES if shape not in taken]
+    return free[i % len(free)]
 
 
 def _nice_range(values: Sequence[float], min_span: float = 2.0) -> tuple[float, float]:
@@ -73,11 +84,13 @@ def line_chart(
     height: int = 200,
     lines: dict[str, float | None] | None = None,
     min_span: float | None = None,
+    bounds: tuple[float, float] | None = None,
 ) -> str:
     """Points per label (weeks, sessions) for each series; gaps where a value is None.
 
     `lines` draws horizontal reference lines ("target", "limit") with their value in the key;
-    `min_span` is the smallest y range shown (default 20 for degrees, else 2)."""
+    `min_span` is the smallest y range shown (default 20 for degrees, else 2); `bounds` fixes
+    the y range instead (a share is 0-100 %, never -29 %)."""
     lines = {k: float(v) for k, v in (lines or {}).items() if v is not None}
     values = [
         float(v) for s in series.values() for v in s if v is not None and math.isfinite(float(v))
@@ -100,7 +113,7 @@ def line_chart(
         out.append("</svg>")
         return "".join(out)
     span = min_span if min_span is not None else (20.0 if unit == "°" else 2.0)
-    lo, hi = _nice_range(values + list(lines.values()), span)
+    lo, hi = bounds or _nice_range(values + list(lines.values()), span)
     n = max(1, len(labels) - 1)
 
     def xy(i: int, v: float) -> tuple[float, float]:
@@ -134,7 +147,7 @@ def line_chart(
         )
         key.append((f"{name} {value:g}{unit}", color, name if name in LINE_STYLES else "line"))
     for k, (name, vals) in enumerate(series.items()):
-        color, shape = _color(name, k), _SHAPES[k % len(_SHAPES)]
+        color, shape = _color(name, k), _shape(name, k, list(series))
         pts = [(i, float(v)) for i, v in enumerate(vals) if v is not None]
         if len(pts) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in pts))

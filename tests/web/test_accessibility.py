@@ -1,6 +1,6 @@
 """axe-core (pinned, from the npm registry) on every page in real Chromium: no serious or
-critical WCAG 2.1 A/AA violation. Real server, SQLite store, a stored squat session, a live
-session of a signed-in patient for the follow page."""
+critical WCAG 2.1 A/AA violation. Real server, SQLite store, a stored squat session and a
+hand-eye targets one, a live session of a signed-in patient for the follow page."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.coach.offline.test_targets_recording import PLACED, record
 from tests.web.axe import axe_source, serious_violations
 from tests.web.conftest import Review
 from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401
@@ -52,6 +53,7 @@ def test_no_serious_or_critical_violations_on_any_page(
         review.pat_a.id,
         [{"exercise_id": "squat", "sets": 2, "reps": 8, "target_rom_deg": 100, "max_rom_deg": 120}],
     )
+    targets_id, _ = record(review.store, review.pat_a.id, schedule=PLACED)  # a targets card
     _, token = review.store.create_link(review.pat_a.id)
     u, pid, sid = review.url, review.pat_a.id, squat_session
     browser = _launch(playwright, [])
@@ -79,6 +81,7 @@ def test_no_serious_or_critical_violations_on_any_page(
         found += _check(ther, axe, f"{u}/protocols")
         found += _check(ther, axe, f"{u}/patients/{pid}/protocols")
         found += _check(ther, axe, f"{u}/sessions/{sid}/report")
+        found += _check(ther, axe, f"{u}/sessions/{targets_id}/report")
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
 

@@ -46,6 +46,11 @@ def test_one_point_gets_a_readable_axis_and_a_name() -> None:
     assert "01 Nov 153°" in root.find(f"{NS}desc").text
 
 
+def test_bounds_fix_the_axis_of_a_share() -> None:
+    svg = line_chart("Touched", ["a", "b"], {"left": [100.0, 50.0]}, "%", bounds=(0.0, 100.0))
+    assert [float(v) for v in re.findall(r'class="axis">(-?[\d.]+)%', svg)] == [0, 50, 100]
+
+
 def test_sides_differ_by_shape_and_never_use_the_fault_red() -> None:
     svg = line_chart("Lunge", ["a", "b"], {"left": [1.0, 2.0], "right": [2.0, 3.0]})
     assert "#d62728" not in svg and COLORS["right"] != "#d62728"
@@ -53,6 +58,20 @@ def test_sides_differ_by_shape_and_never_use_the_fault_red() -> None:
     left = {el.tag for el in root.iter() if el.get("data-series") == "left"}
     right = {el.tag for el in root.iter() if el.get("data-series") == "right"}
     assert left and right and left != right
+
+
+def test_a_side_keeps_its_shape_alone_and_beside_both() -> None:
+    def shapes(series: dict[str, list[float]]) -> dict[str, set[str]]:
+        root = ET.fromstring(line_chart("x", ["a", "b"], series))
+        return {
+            name: {el.tag.removeprefix(NS) for el in root.iter() if el.get("data-series") == name}
+            for name in series
+        }
+
+    assert shapes({"right": [1.0, 2.0]}) == {"right": {"rect"}}
+    got = shapes({"both": [1.0, 2.0], "left": [1.0, 2.0], "right": [2.0, 1.0]})
+    assert got == {"both": {"polygon"}, "left": {"circle"}, "right": {"rect"}}
+    assert shapes({"pain": [1.0, 2.0]}) == {"pain": {"circle"}}  # no side: as before
 
 
 def test_times_are_shown_in_the_clinics_zone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from coach.review.progress import adherence, exercise_trends, weekly_progress
+from coach.review.targets_progress import weekly_targets
 from coach.store import Store
 from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
@@ -103,6 +104,56 @@ def range_charts(sessions: list[ExerciseSession], program: list[Any]) -> list[st
     return out
 
 
+def targets_progress(
+    sessions: list[ExerciseSession], since: Any = None, today: Any = None
+) -> list[dict[str, Any]]:
+    """Per hand-eye targets task: the weekly share touched and reaction time (left and right
+    as two series; a follow task's tracking error too), the weeks with targets as rows, and
+    the coarsest timing for the caveat."""
+    from exercises import list_tasks
+
+    names = {task.id: task.name for task in list_tasks()}
+    out = []
+    for trend in weekly_targets(sessions, since=since, today=today):
+        name = names.get(trend.task, trend.task)
+        labels = [w.start.strftime("%d %b") for w in trend.weeks]
+        charts = [
+            line_chart(
+                f"{name}: targets touched per week",
+                labels,
+                trend.series("share", 100.0),
+                "%",
+                bounds=(0.0, 100.0),
+            ),
+            line_chart(
+                f"{name}: reaction time per week",
+                labels,
+                trend.series("reaction_s", 1000.0),
+                " ms",
+                min_span=200.0,
+            ),
+        ]
+        if trend.follow:
+            charts.append(
+                line_chart(
+                    f"{name}: tracking error per week (% of arm length)",
+                    labels,
+                    trend.series("tracking_error", 100.0),
+                    "%",
+                    min_span=20.0,
+                )
+            )
+        out.append(
+            {
+                "name": name,
+                "trend": trend,
+                "charts": charts,
+                "rows": [w for w in reversed(trend.weeks) if w.hands][:6],
+            }
+        )
+    return out
+
+
 def _progress_charts(
     store: Store, patient: Patient, sessions: list[ExerciseSession], program: list[Any]
 ) -> dict[str, Any]:
@@ -142,4 +193,5 @@ def patient_context(store: Store, patient: Patient) -> dict[str, Any]:
         "adherence": adherence(sessions, per_week, since=_since(patient, sessions)),
         "tests": store.protocol_results(patient.id),
         "pain": pain_context(store, patient.id),
+        "targets": targets_progress(sessions, _since(patient, sessions)),
     }

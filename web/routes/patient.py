@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.review.plain import amount_words, days_words, limit_words
+from coach.review.targets_progress import touched_this_week
 from coach.review.volume import DailyPlan, day_volume, weekly_done
 from coach.store.store import LINK_LOGIN_TTL, aware
 from web import access
@@ -93,6 +94,7 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> HTMLResponse:
         names=names,
         referenced=referenced,
         pain=pain_context(store, patient.id),
+        targets_week=touched_this_week(sessions),
     )
 
 

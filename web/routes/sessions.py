@@ -28,7 +28,7 @@ from web.routes.deps import (
     VisibleSessionDep,
     visible_session,
 )
-from web.routes.pages import load_exercise, range_charts, render
+from web.routes.pages import load_exercise, range_charts, render, targets_progress
 
 router = APIRouter()
 
@@ -160,6 +160,7 @@ def session_report(
         printed=datetime.now(timezone.utc),
         fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
         trend=_trend(store, row),
+        targets=_targets_weeks(store, row),
         ratings=session_ratings(store, row.id),
     )
 
@@ -183,16 +184,29 @@ def _smoothness_words(reps: list[dict[str, Any]]) -> dict[int, str]:
     return out
 
 
-def _trend(store: Store, row: Any) -> str:
-    """The report's chart: this exercise's peak range per session up to this one, with the
-    prescribed target and limit."""
-    sessions = [
+def _so_far(store: Store, row: Any) -> list[Any]:
+    """The patient's sessions of this exercise (or targets task) up to this one."""
+    return [
         s
         for s in store.sessions_of(row.patient_id)
         if s.exercise_id == row.exercise_id and aware(s.started_at) <= aware(row.started_at)
     ]
-    charts = range_charts(sessions, store.program(row.patient_id))
+
+
+def _trend(store: Store, row: Any) -> str:
+    """The report's chart: this exercise's peak range per session up to this one, with the
+    prescribed target and limit."""
+    charts = range_charts(_so_far(store, row), store.program(row.patient_id))
     return charts[0] if charts else ""
+
+
+def _targets_weeks(store: Store, row: Any) -> list[dict[str, Any]]:
+    """A targets session's report: its task's weeks up to this session (none otherwise)."""
+    if not (row.summary or {}).get("targets"):
+        return []
+    sessions = _so_far(store, row)
+    first = min(aware(s.started_at).date() for s in sessions)
+    return targets_progress(sessions, first, today=aware(row.started_at).date())
 
 
 @router.get("/sessions/{session_id}/reps.csv", include_in_schema=False)
