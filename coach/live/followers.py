@@ -16,6 +16,7 @@ from typing import Any
 
 from coach.live.outbox import Outbox
 from coach.live.protocol import (
+    MAX_MESSAGE_CHARS,
     Journal,
     Message,
     SessionError,
@@ -25,7 +26,6 @@ from coach.live.protocol import (
     TherapistNote,
 )
 
-MAX_MESSAGE_CHARS = 200
 MAX_CLIENT_PROBLEMS = 20
 FOLLOWER_FRAMES = 8  # a follower's queue keeps at most this many frames (docs/LIVE-PROTOCOL.md)
 

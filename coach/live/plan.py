@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from coach.live.protocol import (
+    MAX_MESSAGE_CHARS,
     Journal,
     Message,
     Phase,
@@ -39,7 +40,6 @@ from scoring.events import EventKind
 from scoring.modes.reps import RANGE_LIMIT_ID
 from scoring.targets import TargetSpec
 
-MAX_MESSAGE_CHARS = 200
 SLACK_S = 0.05  # a hold this close to its target has reached it (frame timing)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final, Literal, Protocol, TypedDict, TypeGuard
 
 Message = dict[str, Any]
+MAX_MESSAGE_CHARS = 200  # a therapist's message, a page's problem, a setup hint: at most this
 
 PoseMode = Literal["server", "device"]
 """Where a connection runs the pose model: "server" (the page sends JPEGs, a worker runs the
