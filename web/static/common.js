@@ -18,6 +18,14 @@ export function setText(el, text) {
   if (el && el.textContent !== text) el.textContent = text;
 }
 
+/** The page's clock: performance.now() and its timers. The live page's modules take it as a
+ * parameter, so their tests can hand them a fake one and move time on at will. */
+export const pageClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
 const MIN_VISIBILITY = 0.5;
 
 /**

@@ -2,7 +2,7 @@
 // puts on the server, served at /vendor/mediapipe-pose/) runs in this browser, so no camera
 // image has to leave the device: the page sends only the 33 landmarks.
 //
-// Interface (used by patient.js):
+// Interface (used by capture.js):
 //   const pose = await loadDevicePose({ timeoutMs, onProgress });  // or throws DevicePoseError
 //   const r = await pose.detect(videoOrCanvas);  // {landmarks: [[x, y, z, visibility] x33] | null, ms}
 //   pose.close();

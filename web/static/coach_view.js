@@ -1,0 +1,464 @@
+// The live page's coach view: what the patient sees and hears. It reads the server's messages
+// (docs/LIVE-PROTOCOL.md): the `session` (the count so far, the therapist's link), each `frame`
+// reply (the count, set progress, cue, skeleton, rest, and help with standing when the setup
+// takes long), the frame's events said in one go, errors, the therapist's messages and the
+// closing `summary`; and it shows the page's own news (alerts, notices, the connection line).
+// The page's copy of the count is kept here too (sessionStorage), sent back on a reconnect.
+// The speaker, the clock, the capture and the connection are parameters: tests hand it fakes
+// (tests/web/js/coach_view.test.js).
+import {
+  $, countInSet, describeEvent, drawSkeleton, pageClock, progressText, setText, setupReadouts,
+  show, updateReadouts,
+} from "./common.js";
+import { forDrawing } from "./device_pose.js";
+import { showDemo } from "./demo.js";
+import { ONE_MESSAGE_CODES } from "./live_connection.js";
+import { summaryWords } from "./targets.js";
+
+const STAND_HELP_AFTER_MS = 10000; // in the setup this long: say why and show how to stand
+const END_AFTER_DONE_MS = 2500; // every set done: the last words are said, then the summary
+const LIMIT_WARNING_MS = 5000;
+// A therapist's message stays in view until the patient presses "Got it", or fades by itself
+// once there was time to hear and read it (it was also spoken).
+const MESSAGE_SHOWN_MS = 30000;
+const MESSAGE_FADE_MS = 600;
+// Errors after which a fresh start needs a new session.
+const SESSION_GONE_CODES = ["unknown_session", "session_ended", "exercise_mismatch", "bad_session_id"];
+
+/** How to stand for an exercise, in a sentence or two. */
+export function viewAdvice(ex) {
+  const body = { full: "your whole body, head to feet", lower: "your legs and hips",
+    upper: "your upper body and arms", arms: "your arms and shoulders", legs: "your legs" }[ex.body]
+    || "your whole body";
+  const views = ex.views && ex.views.length ? ex.views : [ex.view];
+  let view = "";
+  if (!views.includes("any")) {
+    const side = views.includes("side");
+    const front = views.includes("front");
+    if (side && front) view = "Face the camera, or stand side-on to it.";
+    else if (side) view = "Stand side-on to the camera (turn a quarter turn).";
+    else if (front) view = "Face the camera.";
+  }
+  return `${view} The camera must see ${body}.`.trim();
+}
+
+/** Takes the session id (and `more` parameters) out of the page's address. */
+function forgetInAddress(...more) {
+  const url = new URL(location.href);
+  for (const name of ["session", ...more]) url.searchParams.delete(name);
+  history.replaceState(null, "", url);
+}
+
+export class CoachView {
+  /**
+   * - `speaker`: say(text, priority), stop() (common.js Speaker); `targets`: the TargetsView;
+   *   `latency`: the LatencyMeter; `capture`: the Capture; `connection`: the LiveConnection;
+   * - `sessionId`: the session in the page's address (?session=), or null;
+   * - `page`: `isRunning()`, `halt()` (the session stops: no camera, no End button),
+   *   `endSession()`, `connected()` (a session message arrived: what waited for it may go);
+   * - `clock`: performance.now() and its timers, or a fake.
+   */
+  constructor({ speaker, targets, latency, capture, connection, sessionId = null, page, clock = pageClock }) {
+    this.speaker = speaker;
+    this.targets = targets;
+    this.latency = latency;
+    this.capture = capture;
+    this.connection = connection;
+    this.page = page;
+    this.clock = clock;
+    this.overlay = $("overlay");
+    this.exercise = null;
+    this.sessionId = sessionId;
+    this.count = 0;
+    this.holds = 0;
+    this.stored = null; // the session whose count is in sessionStorage
+    this.edges = [];
+    this.faultJoints = []; // device mode: joints the last reply called faulty, drawn red
+    this.lastStage = null;
+    this.setupSince = null; // when the current stretch of the setup stage began (clock.now())
+    this.standHelpSaid = false;
+    this.isTargets = false; // this is a hand-eye targets task (the exercise's kind)
+    this.cameraProblem = ""; // a camera error stays on screen until the camera works
+    this.noticeTimer = null;
+    this.limitTimer = null;
+    this.messageTimer = null;
+    this.endTimer = null;
+  }
+
+  // ---- the page's own news ---------------------------------------------------------------
+  showAlert(text) {
+    const el = $("alert");
+    // A camera problem is not replaced by other news ("Connected to the coach.") until solved.
+    const shown = text || this.cameraProblem;
+    setText(el, shown);
+    show(el, !!shown);
+  }
+
+  showNotice(text, ms = 6000) {
+    this.showAlert(text);
+    this.clock.clearTimeout(this.noticeTimer);
+    this.noticeTimer = this.clock.setTimeout(() => this.showAlert(""), ms);
+  }
+
+  setConnection(text) {
+    setText($("connection"), text);
+  }
+
+  /** Connection read-out once a second: what the patient needs to know if it feels slow. */
+  showSpeed({ frames, p50 }) {
+    this.setConnection(this.connection.pose === "device"
+      ? `Connected · pose on this device · ${frames} frames/s · ${p50} ms a frame`
+      : `Connected · ${frames} frames/s · ${p50} ms`);
+  }
+
+  /** In a targets task: the measured camera-to-screen latency, small under the video (for the
+   * therapist), and to the server, which keeps it beside the reaction times. */
+  reportLatency() {
+    const line = $("latency");
+    show(line, this.isTargets && !!this.latency.median());
+    if (!this.isTargets) return;
+    setText(line, this.latency.describe());
+    const msg = this.latency.report();
+    if (msg) this.connection.sendJson(msg);
+  }
+
+  // ---- the count the page keeps ----------------------------------------------------------
+  countKey() {
+    return `coach.count.${this.sessionId}`;
+  }
+
+  // The page's own copy of the count: sent back on reconnect, so a server restart loses nothing.
+  remember(msg) {
+    const reps = typeof msg.rep_count === "number" ? msg.rep_count : this.count;
+    const holds = typeof msg.holds_completed === "number" ? msg.holds_completed : this.holds;
+    if (reps === this.count && holds === this.holds && this.stored === this.sessionId) return;
+    this.count = reps;
+    this.holds = holds;
+    if (this.sessionId) {
+      sessionStorage.setItem(this.countKey(), JSON.stringify({ reps, holds }));
+      this.stored = this.sessionId;
+    }
+  }
+
+  // ---- the exercise ----------------------------------------------------------------------
+  /** A targets task shows its targets and how many were touched instead of a rep count
+   * (web/static/targets.js). */
+  showKind(kind) {
+    this.isTargets = kind === "targets";
+    $("coach").classList.toggle("targets-task", this.isTargets);
+    show($("reps-box"), !this.isTargets); // the targets' box shows once a session begins
+    if (!this.isTargets) show($("targets-box"), false);
+  }
+
+  showCoach(ex) {
+    this.exercise = ex;
+    document.title = `${ex.name} – Coach`;
+    setText($("exercise-name"), ex.name);
+    setText($("exercise-instructions"), ex.instructions);
+    setText($("view-advice"), viewAdvice(ex));
+    showDemo($("start-demo"), ex.id);
+    setupReadouts(ex);
+    this.showKind(ex.kind);
+    show($("picker"), false);
+    show($("coach"), true);
+    const saved = this.sessionId && JSON.parse(sessionStorage.getItem(this.countKey()) || "null");
+    if (saved) {
+      this.count = saved.reps || 0;
+      this.holds = saved.holds || 0;
+      setText($("rep-count"), String(ex.kind === "hold" ? this.holds : this.count));
+    }
+  }
+
+  // ---- the server's messages -------------------------------------------------------------
+  handle(msg) {
+    switch (msg.type) {
+      case "session": return this.onSession(msg);
+      case "frame": return this.onFrame(msg);
+      case "dropped": this.capture.answered(); return;
+      case "error": return this.onError(msg);
+      case "therapist_message": return this.onTherapistMessage(msg);
+      case "followers":
+        setText($("followers"), msg.count ? "Your therapist is watching (stick figure only unless you share video)." : "");
+        return;
+      case "summary": return this.onSummary(msg.summary);
+      default: return;
+    }
+  }
+
+  onSession(msg) {
+    this.sessionId = msg.session_id;
+    this.edges = msg.skeleton_edges;
+    this.lastStage = msg.stage;
+    if (msg.exercise) {
+      // The session's exercise facts carry this patient's prescription (sets, reps, rest...).
+      this.exercise = { ...this.exercise, ...msg.exercise };
+      setupReadouts(this.exercise);
+      setText($("view-advice"), viewAdvice(this.exercise));
+    }
+    this.showKind(msg.kind || (this.exercise && this.exercise.kind));
+    if (this.isTargets) this.targets.begin(msg.targets, msg.session_id);
+    show($("back-to-program"), !!msg.signed_in);
+    const url = new URL(location.href);
+    url.searchParams.set("session", msg.session_id);
+    history.replaceState(null, "", url);
+    const link = `${location.origin}${msg.follow_path}`;
+    setText($("session-id"), msg.session_id);
+    const a = $("follow-link");
+    a.href = link;
+    setText(a, link);
+    show($("session-box"), true);
+    setText($("followers"), msg.followers ? "Your therapist is watching." : "");
+    this.remember(msg);
+    setText($("rep-count"), String(countInSet(msg, this.exercise)));
+    setText($("set-progress"), progressText(msg.set, msg.stage));
+    this.showRest(msg);
+    if (msg.notice) this.showNotice(msg.notice, 10000);
+    else this.showAlert("");
+    this.setConnection(msg.how === "resumed" ? "Reconnected. Your session continues." : "Connected to the coach.");
+    this.page.connected();
+    this.capture.describeConnectionPose();
+    if ($("share-video").checked) this.connection.sendJson({ type: "share_video", enabled: true });
+  }
+
+  /** Device mode: the page's own pose, drawn at once (joints of the last reply's faults red). */
+  drawPose(landmarks, size) {
+    const overlay = this.overlay;
+    if (overlay.width !== size[0] || overlay.height !== size[1]) [overlay.width, overlay.height] = size;
+    drawSkeleton(overlay.getContext("2d"), forDrawing(landmarks), this.edges,
+      landmarks ? this.faultJoints : []);
+  }
+
+  onFrame(msg) {
+    // When the picture this reply is about was captured: a target's time starts there.
+    const capturedAt = this.capture.replied(msg);
+    if (this.connection.pose === "device") {
+      // The skeleton is drawn from the page's own results (drawPose); the server adds which
+      // joints to draw red.
+      this.faultJoints = msg.fault_joints || [];
+    } else {
+      const overlay = this.overlay;
+      if (overlay.width !== msg.image[0] || overlay.height !== msg.image[1]) {
+        [overlay.width, overlay.height] = msg.image;
+      }
+      drawSkeleton(overlay.getContext("2d"), msg.landmarks, this.edges, msg.fault_joints);
+    }
+    updateReadouts(msg, this.exercise);
+    if (this.lastStage === "setup" && msg.stage === "active") {
+      this.showNotice(this.isTargets ? "You are in position. Watch for the first target!"
+        : "You are in position. Start the exercise!", 4000);
+    }
+    this.lastStage = msg.stage;
+    this.showRest(msg);
+    this.checkStandHelp(msg);
+    const tip = msg.stage === "active" && msg.setup && msg.setup.tip ? msg.setup.tip : "";
+    setText($("view-tip"), tip);
+    show($("view-tip"), !!tip);
+    // What this frame decided is said in one go ("5. Set 1 done. Rest for 60 seconds.").
+    const words = this.isTargets ? this.targets.onEvents(msg.events, capturedAt) : [];
+    for (const e of msg.events) this.onEvent(e, msg, words);
+    if (words.length === 1) this.speaker.say(words[0], 2);
+    else if (words.length) this.speaker.say(words.map((w) => (/[.!?]$/.test(w) ? w : `${w}.`)).join(" "), 2);
+    this.remember(msg);
+    this.capture.trySend();
+  }
+
+  onEvent(e, msg, words) {
+    switch (e.kind) {
+      case "RepCompleted": {
+        // The count within the set is said, the number on screen.
+        const set = msg.set;
+        const ended = msg.events.some((x) => x.kind === "SetCompleted" || x.kind === "AllSetsDone");
+        words.push(String(set && set.per_set && ended ? set.per_set : countInSet(msg, this.exercise)));
+        setText($("last-rep"), describeEvent(e) || "");
+        return;
+      }
+      case "HoldReached": words.push(`${Math.round(e.target_s)} seconds, well done!`); return;
+      case "SetCompleted":
+        words.push(`Set ${e.set} done.${e.rest_s ? ` Rest for ${Math.round(e.rest_s)} seconds.` : ` Now set ${e.set + 1}.`}`);
+        return;
+      case "RestEnded": words.push(`Set ${e.set}. Start when you are ready.`); return;
+      case "AllSetsDone":
+        if (this.isTargets) words.push(`All the targets are done.${e.targets && e.targets.touched ? " Well done!" : ""}`);
+        else words.push(msg.set && msg.set.sets > 1 ? "All sets done. Well done!" : "Well done, that's the set!");
+        // A clear end: the last words, then the summary.
+        this.clock.clearTimeout(this.endTimer);
+        this.endTimer = this.clock.setTimeout(() => { if (this.page.isRunning()) this.page.endSession(); },
+          END_AFTER_DONE_MS);
+        return;
+      case "FaultDetected":
+        if (e.id === "range_limit") this.warnLimit(e.cue);
+        return;
+      case "Cue":
+        if (e.source === "range_limit") this.warnLimit(e.text);
+        else this.speaker.say(e.text, e.priority || 1);
+        return;
+      case "PoseLost": this.speaker.say(e.reason, 3); return;
+      case "HoldEnded":
+        if (this.exercise.kind === "hold" && msg.stage === "active") {
+          this.speaker.say(`Hold done: ${Math.round(e.duration_s)} seconds.`, 2);
+        }
+        return;
+      default: return;
+    }
+  }
+
+  /** The session is ending by itself (every set done) or was ended: no summary timer. */
+  cancelEnd() {
+    this.clock.clearTimeout(this.endTimer);
+  }
+
+  /** Past the prescribed range limit: said at once (above everything else) and shown. */
+  warnLimit(text) {
+    const words = text || "Not so far: stay within your limit";
+    this.speaker.say(words, 6);
+    const el = $("limit-warning");
+    setText(el, words);
+    show(el, true);
+    this.clock.clearTimeout(this.limitTimer);
+    this.limitTimer = this.clock.setTimeout(() => show(el, false), LIMIT_WARNING_MS);
+  }
+
+  /** Between sets: the rest counting down, then the next set by itself (or sooner, by button). */
+  showRest(msg) {
+    const rest = msg.stage === "rest" ? msg.rest : null;
+    show($("rest-panel"), !!rest);
+    if (!rest) return;
+    setText($("rest-left"), `${Math.ceil(rest.left_s)} s`);
+    setText($("rest-next"), `Ready for set ${rest.next_set}? It starts by itself when the rest is over.`);
+    setText($("next-set"), `Start set ${rest.next_set} now`);
+  }
+
+  /** Still in the setup after a while: say why counting has not started and how to stand. */
+  checkStandHelp(msg) {
+    if (msg.stage !== "setup") {
+      this.setupSince = null;
+      this.standHelpSaid = false;
+      show($("stand-help"), false);
+      return;
+    }
+    const now = this.clock.now();
+    if (this.setupSince === null) this.setupSince = now;
+    if (now - this.setupSince < STAND_HELP_AFTER_MS) return;
+    const why = (msg.setup && msg.setup.message) || "I can't see you well enough.";
+    const notYet = this.isTargets ? "I can't start the targets yet" : "I can't count yet";
+    setText($("stand-why"), `${notYet}: ${why}`);
+    setText($("stand-how"), `How to stand: ${viewAdvice(this.exercise)} About 2 to 3 metres from the camera.`);
+    show($("stand-help"), true);
+    if (!this.standHelpSaid) {
+      this.standHelpSaid = true;
+      this.speaker.say(`${notYet}. ${why} ${viewAdvice(this.exercise)}`, 3);
+    }
+  }
+
+  onError(msg) {
+    if (msg.seq !== undefined) this.capture.answered();
+    if (ONE_MESSAGE_CODES.has(msg.code)) return;
+    if (msg.fatal) {
+      this.showAlert(msg.message);
+      if (this.connection.fatal) {
+        this.page.halt();
+        setText($("start"), "Start again");
+        show($("start-panel"), msg.code !== "taken_over");
+        if (SESSION_GONE_CODES.includes(msg.code)) {
+          this.sessionId = null; // a fresh start gets a new session
+          forgetInAddress();
+        }
+        this.setConnection("Not connected.");
+      }
+      return;
+    }
+    this.showNotice(msg.message, 5000);
+  }
+
+  /** The connection was refused or ended for good (an entry of live_connection.js's
+   * CLOSED_FOR_GOOD): stop, keep the words on screen, offer the way on (if any). */
+  refused(why) {
+    this.clock.clearTimeout(this.noticeTimer); // an earlier notice must not wipe this message away
+    this.page.halt();
+    if (why.newSession) {
+      this.sessionId = null;
+      forgetInAddress();
+    }
+    if (why.button) setText($("start"), why.button);
+    show($("start-panel"), !!why.button);
+    this.showAlert(why.text);
+    this.speaker.say(why.text, 3);
+    this.setConnection("Not connected.");
+  }
+
+  onTherapistMessage(msg) {
+    const el = $("therapist-message");
+    setText($("therapist-text"), `Message from your therapist: ${msg.text}`);
+    el.classList.remove("fading");
+    show(el, true);
+    this.speaker.say(`Message from your therapist: ${msg.text}`, 4);
+    this.clock.clearTimeout(this.messageTimer);
+    this.messageTimer = this.clock.setTimeout(() => this.dismissMessage(), MESSAGE_SHOWN_MS);
+  }
+
+  dismissMessage() {
+    const el = $("therapist-message");
+    this.clock.clearTimeout(this.messageTimer);
+    if (el.hidden) return;
+    const hadFocus = el.contains(document.activeElement);
+    el.classList.add("fading"); // a short fade (none with prefers-reduced-motion), then gone
+    this.clock.setTimeout(() => {
+      show(el, false);
+      el.classList.remove("fading");
+      if (hadFocus) this.focusNext();
+    }, MESSAGE_FADE_MS);
+  }
+
+  // Keyboard focus never drops to the page body when the button that had it disappears:
+  // End session after Start, the summary after the end, Start (or Try again) otherwise.
+  focusNext() {
+    for (const id of ["stop", "summary", "start"]) {
+      const el = $(id);
+      if (el && !el.hidden && el.offsetParent !== null) {
+        el.focus({ preventScroll: true });
+        return;
+      }
+    }
+  }
+
+  onSummary(s) {
+    const el = $("summary");
+    if (this.page.isRunning()) { // the server ended it (a targets task ends when its targets are done)
+      this.cancelEnd();
+      this.page.halt(); // focus on End session moves to the summary (below)
+      this.setConnection("Session ended.");
+    }
+    this.targets.end();
+    const hold = this.exercise && this.exercise.kind === "hold";
+    const count = hold ? s.holds_completed : s.rep_count;
+    const unit = hold ? (count === 1 ? "hold" : "holds") : (count === 1 ? "rep" : "reps");
+    const lines = [];
+    if (this.isTargets) {
+      lines.push(...summaryWords(s.targets));
+    } else if (s.no_count_reason) {
+      lines.push(`Nothing was counted. ${s.no_count_reason}`);
+      if (this.exercise) lines.push(`Next time: ${viewAdvice(this.exercise)}`);
+    } else if (s.set && s.set.complete) {
+      lines.push(`All done: ${s.set.sets > 1 ? `${s.set.sets} sets, ` : ""}${count} ${unit}. Well done!`);
+    } else {
+      lines.push(`Session finished: ${count} ${unit}.`);
+    }
+    const past = this.isTargets ? 0 : (s.reps || []).filter((r) => r.over_limit).length;
+    if (past) lines.push(`${past} ${past === 1 ? "rep went" : "reps went"} past your limit: next time, not so far.`);
+    const faults = this.isTargets ? [] : [...new Set((s.faults || []).filter((f) => f.id !== "range_limit").map((f) => f.message))];
+    if (faults.length) lines.push(`To work on: ${faults.join("; ")}.`);
+    setText(el, lines.join(" "));
+    el.classList.toggle("nothing", !this.isTargets && !!s.no_count_reason);
+    show(el, true);
+    show($("rest-panel"), false);
+    show($("stand-help"), false);
+    setText($("start"), "Start a new session");
+    show($("start-panel"), true);
+    this.sessionId = null;
+    forgetInAddress("autostart");
+    // The summary is what matters now: a keyboard user lands on it (then Tab: Start a new one).
+    if (!document.activeElement || document.activeElement === document.body || document.activeElement.hidden) {
+      el.focus({ preventScroll: false });
+    }
+  }
+}
