@@ -59,7 +59,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
 CLIPS = ["medflex/squat", "rehab_bme410/elbow_flexion", "rehab_bme410/squat", "formfit/curl"]
 FPS = 30.0
-# The patient page's flow control (web/static/patient.js MAX_UNANSWERED, REPLY_TIMEOUT_MS):
+# The patient page's flow control (web/static/capture.js MAX_UNANSWERED, REPLY_TIMEOUT_MS):
 # with this many landmark messages unanswered it skips camera frames instead of queueing.
 MAX_UNANSWERED = 3
 REPLY_TIMEOUT_S = 5.0

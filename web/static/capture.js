@@ -140,7 +140,7 @@ export class Capture {
     const pose = this.connection.pose;
     if (pose === "device") {
       this.poseModeLine("Your pose is found on this device: your camera picture stays here.");
-    } else if (this.poseMode === "device" && this.device) {
+    } else if (this.poseMode === "device" && this.device && $("share-video").checked) {
       this.poseModeLine("While you share your video, the server sees you: your camera picture is sent"
         + " to the coach server.");
     } else if (pose === "server" && this.poseMode === "device") {

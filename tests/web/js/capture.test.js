@@ -132,6 +132,15 @@ test("a device-mode page on a server-mode connection (video shared): the line sa
     + " to the coach server.", "line");
 });
 
+test("a device-mode page on a server-mode connection, video not shared: the server does not take poses", () => {
+  const t = make({ pose: "server", model: fakeModel() });
+  document.getElementById("share-video").checked = false;
+  t.capture.describeConnectionPose();
+  equal(t.capture.poseMode, "server", "mode");
+  equal(text("pose-mode"), "Using the server to see you: this coach server does not take poses found on the"
+    + " device.", "line");
+});
+
 test("the speed check: a device too slow to coach hands over to the server, once", async () => {
   const model = fakeModel({ ms: 300 });
   const t = make({ model });
