@@ -2,7 +2,7 @@
 
 Each simulated page replays a stored MediaPipe track of the shared clips (../shared/data) as
 `pose=device` landmark messages at 30 a second, on its own schedule (a page sends what its
-camera produces; it does not wait for each reply, but like web/static/patient.js it skips a
+camera produces; it does not wait for each reply, but like capture.js it skips a
 camera frame while 3 messages are unanswered: `--unanswered 0` sends every frame, so an
 overloaded server's backlog, and the latency, grow without bound). Like browsers, pages
 offer per-message compression (permessage-deflate), which the server accepts; unlike a
@@ -134,7 +134,7 @@ async def run_page(
         if hello.get("type") != "session":
             raise RuntimeError(f"server refused the session: {hello}")
 
-        unanswered = 0  # as the page counts them (web/static/patient.js)
+        unanswered = 0  # as the page counts them (web/static/capture.js)
         last_sent = 0.0
 
         async def replies() -> None:
