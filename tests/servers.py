@@ -98,6 +98,62 @@ def fresh_database(base_url: str) -> str:
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
+class RedisProcess:
+    """A private redis-server on a loopback port, nothing saved to disk, that a test may stop
+    and start again on the same port (a Redis restart under a running cluster)."""
+
+    def __init__(self, binary: str, root: Path) -> None:
+        self.binary = binary
+        self.root = root
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root)]
+            + ["--save", "", "--appendonly", "no", "--logfile", str(self.root / "log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self._answers():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server did not start (see {self.root / 'log'})")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@contextmanager
+def redis_process() -> Iterator[RedisProcess]:
+    """A private Redis this test owns (never `COACH_TEST_REDIS_URL`'s: it may be restarted)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _missing("redis-server is not installed")
+    server = RedisProcess(binary, Path(tempfile.mkdtemp(prefix="coach-redis-")))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
 @contextmanager
 def redis_server() -> Iterator[str]:
     """A private Redis on a loopback port, nothing saved to disk; yields its URL."""
@@ -105,32 +161,5 @@ def redis_server() -> Iterator[str]:
     if env:
         yield env
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        _missing("redis-server is not installed")
-    root = Path(tempfile.mkdtemp(prefix="coach-redis-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(root)]
-        + ["--save", "", "--appendonly", "no", "--logfile", str(root / "log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"redis-server did not start (see {root / 'log'})")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(root, ignore_errors=True)
+    with redis_process() as server:
+        yield server.url

@@ -27,7 +27,7 @@ from coach.live import (
     exercise_info,
 )
 from coach.store import Store
-from web import access, security
+from web import access, live_relay, security
 from web.demos import mount_demos
 from web.frames import decode_frame
 from web.live_ws import follower_socket, patient_socket, refuse_cross_origin
@@ -105,9 +105,11 @@ def create_app(
     list_all = exercise_list or _default_exercise_list
     relay = None
     if redis_url:  # a cluster: followers on other instances, sessions on other instances
+        from coach.store.cluster import cluster_name
         from web.live_relay import LiveRelay
 
-        relay = LiveRelay(redis_url, registry)
+        data = store.engine.url if store is not None else None  # the cluster's name comes from it
+        relay = LiveRelay(redis_url, registry, cluster=cluster_name(data))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -181,7 +183,8 @@ def create_app(
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        return {"ok": True, "sessions": len(registry), "active": registry.active_count()}
+        health = {"ok": True, "sessions": len(registry), "active": registry.active_count()}
+        return health | live_relay.health(relay)  # a cluster: the relay's link to Redis
 
     @app.get("/api/exercises")
     async def exercises() -> list[dict[str, Any]]:

@@ -11,6 +11,19 @@ sockets subscribe to that channel and pass the messages on. Relays with no reque
 `stale_s` seconds are detached. Messages that followers send (a therapist's note to the
 patient) go back on `live-in:<session id>`.
 
+Every channel name starts with the cluster's name (`<cluster>:live:want`; COACH_CLUSTER_NAME,
+`coach.store.cluster.cluster_name`): Redis pub/sub ignores the database number, so two
+clusters on one Redis would otherwise hear each other's sessions.
+
+Redis may restart under a running cluster. The `want` subscription is then taken again with
+growing waits (`BACKOFF_FIRST_S` doubling up to `BACKOFF_MAX_S`), each loss and each return
+said once in the log, and `health()` gives /healthz the state. A connection that goes silent
+without closing (a firewall dropping it, a host lost) is noticed too: the instance sends itself
+a probe on `want` every `probe_every_s`, and one that does not come back by the next is a
+loss. A relay or a follow that loses Redis ends: the follower gets `relay_unavailable` (close
+1013, "try again later") and its page reconnects, asking again; the instance that has the
+session attaches a fresh relay.
+
 On the wire: JSON messages as `J` + JSON, binary frames (shared video) as `B` + bytes, and the
 relay's own hello as `H` + JSON with the patient id, which B checks with the store as for a
 local session (never sent to the browser).
@@ -22,8 +35,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,17 +48,12 @@ from web.live_ws import MESSAGE_INTERVAL_S, _refuse
 
 log = logging.getLogger(__name__)
 
-WANT = "live:want"
 ASK_EVERY_S = 3.0
 HELLO_WAIT_S = 2.0
-
-
-def channel(session_id: str) -> str:
-    return f"live:{session_id}"
-
-
-def inbound(session_id: str) -> str:
-    return f"live-in:{session_id}"
+BACKOFF_FIRST_S = 0.5  # the first wait before subscribing again after Redis was lost
+BACKOFF_MAX_S = 10.0  # the longest: an instance is following again within this of Redis's return
+PROBE = "~probe:"  # `want` messages that are no session id (ids never start with "~")
+CLOSE_TRY_AGAIN = 1013  # WebSocket "try again later": a follow that lost Redis
 
 
 def _encode(item: Any) -> bytes:
@@ -53,39 +62,145 @@ def _encode(item: Any) -> bytes:
     return b"J" + json.dumps(item, separators=(",", ":"), allow_nan=False).encode()
 
 
+def health(relay: LiveRelay | None) -> dict[str, Any]:
+    """The relay's part of /healthz: `{"relay": state}` in a cluster (`LiveRelay.state`),
+    nothing on one machine."""
+    return {} if relay is None else {"relay": relay.state}
+
+
 class LiveRelay:
-    """One per instance: serves the sessions it has to the others, follows theirs."""
+    """One per instance: serves the sessions it has to the others, follows theirs.
 
-    def __init__(self, url: str, registry: SessionRegistry, *, stale_s: float = 10.0) -> None:
+    `state`: "starting", "connected" (the `want` channel is subscribed: following across
+    instances works), or "reconnecting" (Redis lost; subscribing again with back-off)."""
+
+    def __init__(
+        self,
+        url: str,
+        registry: SessionRegistry,
+        *,
+        cluster: str | None = None,
+        stale_s: float = 10.0,
+        probe_every_s: float = 15.0,
+    ) -> None:
         import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
 
-        self.redis = aioredis.Redis.from_url(url)
+        from coach.store.cluster import cluster_name
+
+        # Time-outs: an unreachable or silent Redis fails a command instead of hanging it.
+        self.redis = aioredis.Redis.from_url(
+            url, socket_connect_timeout=5.0, socket_timeout=10.0, socket_keepalive=True
+        )
         self.registry = registry
+        self.cluster = cluster or cluster_name()
         self.stale_s = stale_s
+        self.probe_every_s = probe_every_s
+        self.state = "starting"
+        self._lost = RedisError  # what a lost (or restarting) Redis raises here
+        self._lost_at = 0.0
         self._relays: dict[str, tuple[Outbox, asyncio.Task[None], list[float]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._following: dict[str, int] = {}  # this instance's followers of remote sessions
+
+    # ---- channel names ---------------------------------------------------------------------
+    @property
+    def want(self) -> str:
+        return f"{self.cluster}:live:want"
+
+    def channel(self, session_id: str) -> str:
+        return f"{self.cluster}:live:{session_id}"
+
+    def inbound(self, session_id: str) -> str:
+        return f"{self.cluster}:live-in:{session_id}"
+
+    @contextlib.asynccontextmanager
+    async def _subscribed(self, name: str) -> AsyncIterator[Any]:
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.subscribe(name)
+            yield pubsub
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
 
     # ---- the instance that has the session --------------------------------------------------
     async def start(self) -> None:
         self._task = asyncio.create_task(self._serve())
 
     async def _serve(self) -> None:
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(WANT)
-        try:
-            while True:
-                msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if msg is not None:
-                    await self._wanted(msg["data"].decode("ascii", "replace")[:64])
-                self._drop_stale()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("live relay: stopped serving other instances")
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+        """Answer `want` for as long as the instance runs, subscribing again after a loss."""
+        wait = BACKOFF_FIRST_S
+        while True:
+            try:
+                async with self._subscribed(self.want) as pubsub:
+                    await self._confirmed(pubsub)
+                    self._connected()
+                    wait = BACKOFF_FIRST_S
+                    await self._answer(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except self._lost as exc:
+                self._reconnecting(exc, wait)
+            except Exception:  # a fault of ours: logged in full, and serving goes on
+                log.exception("live relay: serving other instances failed; starting again")
+                self.state, self._lost_at = "reconnecting", time.monotonic()
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, BACKOFF_MAX_S)
+
+    async def _confirmed(self, pubsub: Any) -> None:
+        """Redis's answer to the subscription: until it comes, nothing is connected."""
+        deadline = time.monotonic() + BACKOFF_MAX_S
+        while (left := deadline - time.monotonic()) > 0:
+            msg = await pubsub.get_message(timeout=left)
+            if msg is not None and msg["type"] == "subscribe":
+                return
+        raise self._lost("Redis did not confirm the subscription")
+
+    async def _answer(self, pubsub: Any) -> None:
+        """Attach relays for the sessions asked for, drop stale ones, and check that the
+        subscription still hears: a probe of this instance's own must come back."""
+        probe = PROBE + secrets.token_hex(6)
+        sent = heard = next_probe = time.monotonic()
+        while True:
+            msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if msg is not None:
+                wanted = msg["data"].decode("ascii", "replace")[:64]
+                if wanted == probe:
+                    heard = time.monotonic()
+                elif not wanted.startswith(PROBE):
+                    await self._wanted(wanted)
+            if time.monotonic() >= next_probe:
+                if heard < sent:
+                    raise self._lost(f"the subscription heard nothing in {self.probe_every_s:g} s")
+                try:
+                    await asyncio.wait_for(self.redis.publish(self.want, probe), self.probe_every_s)
+                except asyncio.TimeoutError:
+                    raise self._lost(f"no answer in {self.probe_every_s:g} s") from None
+                sent, next_probe = time.monotonic(), time.monotonic() + self.probe_every_s
+            self._drop_stale()
+
+    def _connected(self) -> None:
+        if self.state == "reconnecting":
+            log.warning(
+                "live relay: Redis is back after %.0f s; following across instances works again",
+                time.monotonic() - self._lost_at,
+            )
+        elif self.state == "starting":
+            log.info("live relay: on Redis, channels %s:live:*", self.cluster)
+        self.state = "connected"
+
+    def _reconnecting(self, exc: Exception, wait: float) -> None:
+        if self.state != "reconnecting":  # said once per loss, not at every attempt
+            self._lost_at = time.monotonic()
+            log.warning(
+                "live relay: lost Redis (%s); following across instances stops until it is "
+                "back (trying again in %.1f s, then up to every %.0f s)",
+                exc,
+                wait,
+                BACKOFF_MAX_S,
+            )
+        self.state = "reconnecting"
 
     async def _wanted(self, session_id: str) -> None:
         session = self.registry.get(session_id)
@@ -100,7 +215,7 @@ class LiveRelay:
             except Exception as exc:  # too many followers
                 log.warning("live relay: session %s refused a relay: %s", session_id, exc)
                 return
-            task = asyncio.create_task(self._publish(session, outbox))
+            task = asyncio.create_task(self._relay(session, outbox))
             relay = self._relays[session_id] = (outbox, task, [time.monotonic()])
         relay[2][0] = time.monotonic()
         hello = {
@@ -111,36 +226,40 @@ class LiveRelay:
             "recent_events": session.events[-50:],
         }
         envelope = {"patient_id": session.patient_id, "hello": hello}
-        await self.redis.publish(channel(session_id), b"H" + json.dumps(envelope).encode())
+        await self.redis.publish(self.channel(session_id), b"H" + json.dumps(envelope).encode())
 
-    async def _publish(self, session: LiveSession, outbox: Outbox) -> None:
-        """Everything a follower would get, onto the session's channel; notes come back."""
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(inbound(session.id))
-        notes = asyncio.create_task(self._notes(session, pubsub))
+    async def _relay(self, session: LiveSession, outbox: Outbox) -> None:
+        """Everything a follower would get, onto the session's channel; notes come back. Ends
+        when the session closes, when it goes stale, or when Redis is lost (the followers'
+        instance asks again and gets a new relay)."""
         try:
-            while True:
-                item = await outbox.get()
-                if isinstance(item, Closing):
-                    await self.redis.publish(
-                        channel(session.id),
-                        _encode({"type": "_closing", "code": item.code, "reason": item.reason}),
-                    )
-                    return
-                try:
-                    await self.redis.publish(channel(session.id), _encode(item))
-                except (TypeError, ValueError):
-                    continue  # not JSON: a local follower would not get it either
+            async with self._subscribed(self.inbound(session.id)) as pubsub:
+                await _first_to_end(self._publish(session, outbox), self._notes(session, pubsub))
         except asyncio.CancelledError:
             raise
+        except self._lost as exc:
+            log.warning("live relay: session %s: relay ended, Redis lost (%s)", session.id, exc)
         except Exception:
             log.exception("live relay: session %s: publishing stopped", session.id)
         finally:
-            notes.cancel()
             session.remove_follower(outbox)
-            self._relays.pop(session.id, None)
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+            if self._relays.get(session.id, (None,))[0] is outbox:  # not a newer relay
+                self._relays.pop(session.id, None)
+
+    async def _publish(self, session: LiveSession, outbox: Outbox) -> None:
+        while True:
+            item = await outbox.get()
+            if isinstance(item, Closing):
+                await self.redis.publish(
+                    self.channel(session.id),
+                    _encode({"type": "_closing", "code": item.code, "reason": item.reason}),
+                )
+                return
+            try:
+                data = _encode(item)
+            except (TypeError, ValueError):
+                continue  # not JSON: a local follower would not get it either
+            await self.redis.publish(self.channel(session.id), data)
 
     async def _notes(self, session: LiveSession, pubsub: Any) -> None:
         while True:
@@ -175,39 +294,41 @@ class LiveRelay:
         may_follow: Callable[[Any], bool],
     ) -> None:
         """Follow a session of another instance on an accepted socket; `refuse` as for a local
-        one when no instance has it (or this user may not see it)."""
+        one when no instance has it (or this user may not see it), and with
+        `relay_unavailable` when Redis is lost (the page reconnects)."""
         if self._following.get(session_id, 0) >= self.registry.limits.max_followers:
             await _refuse(ws, "too_many", "This session already has the most followers.")
             return
         self._following[session_id] = self._following.get(session_id, 0) + 1
-        pubsub = self.redis.pubsub()
         try:
-            await pubsub.subscribe(channel(session_id))
-            await self.redis.publish(WANT, session_id)
-            hello = await self._hello(pubsub)
-            if hello is None or not may_follow(SimpleNamespace(patient_id=hello["patient_id"])):
-                await _refuse(
-                    ws,
-                    "unknown_session",
-                    "No live session with this id. It may not have started yet, or it has expired.",
+            async with self._subscribed(self.channel(session_id)) as pubsub:
+                await self.redis.publish(self.want, session_id)
+                hello = await self._hello(pubsub)
+                if hello is None or not may_follow(SimpleNamespace(patient_id=hello["patient_id"])):
+                    await _refuse(
+                        ws,
+                        "unknown_session",
+                        "No live session with this id. It may not have started yet, or it has "
+                        "expired.",
+                    )
+                    return
+                await ws.send_text(json.dumps(hello["hello"]))
+                await _first_to_end(
+                    self._keep_asking(session_id),
+                    self._to_follower(ws, pubsub),
+                    self._from_follower(ws, session_id),
                 )
-                return
-            await ws.send_text(json.dumps(hello["hello"]))
-            asking = asyncio.create_task(self._keep_asking(session_id))
-            reading = asyncio.create_task(self._from_follower(ws, session_id))
-            try:
-                await self._to_follower(ws, pubsub, reading)
-            finally:
-                asking.cancel()
-                reading.cancel()
+        except self._lost as exc:
+            log.warning(
+                "live relay: a follow of session %s ended, Redis lost (%s)", session_id, exc
+            )
+            await _try_again_later(ws)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         finally:
             left = self._following.pop(session_id, 1) - 1
             if left > 0:
                 self._following[session_id] = left
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
 
     async def _hello(self, pubsub: Any) -> dict[str, Any] | None:
         deadline = time.monotonic() + HELLO_WAIT_S
@@ -220,10 +341,10 @@ class LiveRelay:
     async def _keep_asking(self, session_id: str) -> None:
         while True:
             await asyncio.sleep(ASK_EVERY_S)
-            await self.redis.publish(WANT, session_id)
+            await self.redis.publish(self.want, session_id)
 
-    async def _to_follower(self, ws: WebSocket, pubsub: Any, reading: asyncio.Task[None]) -> None:
-        while not reading.done():
+    async def _to_follower(self, ws: WebSocket, pubsub: Any) -> None:
+        while True:
             msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if msg is None:
                 continue
@@ -261,4 +382,32 @@ class LiveRelay:
                         continue
                     last = time.monotonic()
                     note = json.dumps({"text": parsed["text"][:1000]})
-                    await self.redis.publish(inbound(session_id), note)
+                    await self.redis.publish(self.inbound(session_id), note)
+
+
+async def _try_again_later(ws: WebSocket) -> None:
+    """A follow through the relay lost Redis: say so (the page shows it) and close with 1013,
+    after which the page reconnects as after any close but 4404."""
+    error = {
+        "type": "error",
+        "code": "relay_unavailable",
+        "message": "The servers lost their link to each other for a moment: reconnecting.",
+        "fatal": True,
+    }
+    with contextlib.suppress(Exception):
+        await ws.send_text(json.dumps(error))
+        await ws.close(CLOSE_TRY_AGAIN, "relay_unavailable")
+
+
+async def _first_to_end(*jobs: Coroutine[Any, Any, None]) -> None:
+    """Run `jobs` together until one of them ends; the others are cancelled, and what the
+    first raised is raised here."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        task.result()

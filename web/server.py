@@ -112,7 +112,7 @@ def serve(
     import uvicorn
 
     from coach.store import StoreError, open_store
-    from coach.store.db import data_dir
+    from coach.store.db import data_dir, shown_url
     from coach.store.db import database_url as default_url
     from web.app import create_app
     from web.tls import CertificateError, check_cert_files, make_self_signed
@@ -160,7 +160,7 @@ def serve(
         shown = socket.gethostname() or shown
     print(f"Coach is running: open {scheme}://{shown}:{port}/ in your browser. Ctrl+C stops it.")
     print(
-        f"Data: {url}"
+        f"Data: {shown_url(url)}"
         + ("" if store.users() else " (no accounts yet: coach admin create-therapist)")
     )
     if host not in ("127.0.0.1", "localhost", "::1") and certfile is None:

@@ -20,7 +20,7 @@ from coach.cli.common import store_or_usage_error
 from coach.errors import EXIT_OK, UsageError
 from coach.store import database_url
 from coach.store.accounts import AccountError
-from coach.store.db import current_revision
+from coach.store.db import current_revision, shown_url
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     store = store_or_usage_error()
     try:
         if action == "migrate":
-            print(f"database {database_url()} is at revision {current_revision(store.engine)}")
+            revision = current_revision(store.engine)
+            print(f"database {shown_url(database_url())} is at revision {revision}")
         elif action == "create-therapist":
             password = _read_password(args)
             user = store.create_user(

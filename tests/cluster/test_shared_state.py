@@ -1,6 +1,7 @@
 """What the instances of a cluster share through Redis: a therapist following on instance B a
 patient's live session on instance A (frames, counts, a note back to the patient), the live
-sessions per address, and the sign-in delays. Real `coach serve` processes, real sockets."""
+sessions per address, and the sign-in delays; and nothing shared with another cluster on the
+same Redis. Real `coach serve` processes, real sockets."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from coach.store.cluster import redis_client
 from tests.cluster.processes import PASSWORD, Cluster
+from tests.servers import fresh_database
 from tests.web.test_landmarks_ws import clip_messages
 
 
@@ -76,3 +79,26 @@ def test_sign_in_delays_are_shared_by_every_instance(cluster: Cluster) -> None:
         assert r.status_code == 401
     r = httpx.post(f"{b}/login", data={"username": "ther", "password": PASSWORD})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+
+
+def test_two_clusters_on_one_redis_do_not_see_each_others_sessions(
+    cluster: Cluster, tmp_path: Path, postgres_url: str
+) -> None:
+    """Redis pub/sub ignores the database number: the live channels carry the cluster's name
+    (by default derived from its database)."""
+    other_redis = cluster.redis_url.rsplit("/", 1)[0] + "/1"  # its own database number
+    redis_client(other_redis).flushdb()
+    (tmp_path / "other").mkdir()
+    other = Cluster(tmp_path / "other", fresh_database(postgres_url), other_redis)
+    try:
+        a, b = cluster.serve("serve-a"), cluster.serve("serve-b")
+        stranger = other.serve("other-a")
+        assert httpx.get(f"{stranger}/healthz").json()["relay"] == "connected"
+        with _ws(a, "/ws/live?exercise=squat&pose=device") as patient:
+            sid = _next(patient, "session", 20)["session_id"]
+            with _ws(stranger, f"/ws/follow/{sid}") as outsider:
+                assert _next(outsider, "error", 20)["code"] == "unknown_session"
+            with _ws(b, f"/ws/follow/{sid}") as colleague:  # the same cluster: followed
+                assert _next(colleague, "follow", 20)["session_id"] == sid
+    finally:
+        other.stop()
