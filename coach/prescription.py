@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from exercises import Exercise
+    from exercises import Exercise, TargetTask
 
 MAX_SETS, MAX_REPS, MAX_SECONDS = 20, 200, 600.0
 
@@ -44,7 +44,7 @@ class Prescription:
     source: str = "default"
 
     @classmethod
-    def defaults(cls, exercise: Exercise) -> Prescription:
+    def defaults(cls, exercise: Exercise | TargetTask) -> Prescription:
         """The definition's own dose (what an anonymous session gets)."""
         defaults = getattr(exercise, "defaults", None)
         hold = getattr(exercise, "hold", None)

@@ -284,3 +284,24 @@ def report_item(
                 )
         out[key] = value
     return out
+
+
+# ---- event kinds ------------------------------------------------------------------------
+from typing import Final  # noqa: E402  (kept with the one block that uses it)
+
+
+class EventKind:
+    """Each engine event's `kind`, as its JSON says it (the class name): readers of the JSON
+    compare with these rather than spell the names (tests check they match the classes)."""
+
+    REP_COMPLETED: Final = "RepCompleted"
+    FAULT_DETECTED: Final = "FaultDetected"
+    HOLD_PROGRESS: Final = "HoldProgress"
+    HOLD_ENDED: Final = "HoldEnded"
+    CUE: Final = "Cue"
+    POSE_LOST: Final = "PoseLost"
+    POSE_FOUND: Final = "PoseFound"
+    VIEW_WARNING: Final = "ViewWarning"
+    TARGET_SHOWN: Final = "TargetShown"
+    TARGET_RESULT: Final = "TargetResult"
+    PERSON_WARNING: Final = "PersonWarning"

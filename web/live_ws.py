@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +27,9 @@ from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from coach.live import (
+    DEVICE,
     MAX_LANDMARK_CHARS,
+    SERVER,
     BadLandmarks,
     Closing,
     LiveLimits,
@@ -123,7 +125,7 @@ async def refuse_cross_origin(ws: WebSocket, limits: LiveLimits) -> bool:
 
 
 # ---- sending -----------------------------------------------------------------------------
-def encode(message: dict[str, Any]) -> str:
+def encode(message: Mapping[str, Any]) -> str:
     """A message as compact JSON text, with orjson (several times faster than `json`, and a
     frame message goes out 30 times a second per socket): a number that is not finite becomes
     null, numpy numbers and arrays plain JSON; anything else not JSON raises TypeError."""
@@ -335,7 +337,7 @@ async def patient_socket(
     if await refuse_cross_origin(ws, limits):
         return
     await ws.accept()
-    pose = ws.query_params.get("pose") or "server"
+    pose = ws.query_params.get("pose") or SERVER
     address = _address(ws)
     opened = await _open_session(ws, registry, patient_id, pose, address)
     if opened is None:
@@ -434,7 +436,7 @@ async def _patient_messages(
         if throttle.flooded(outbox):
             return
         data, text = message.get("bytes"), message.get("text")
-        if data is not None and session.pose != "device" and not is_binary_landmarks(data):
+        if data is not None and session.pose != DEVICE and not is_binary_landmarks(data):
             watch.frame()
             session.offer_frame(data)
             session.forward_video(data)
@@ -465,7 +467,7 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
     """Handle one text message; "frame" (landmarks taken), "end", or "" (anything else)."""
     control = parse_message(text, MAX_LANDMARK_CHARS)
     if isinstance(control, str):
-        if '"landmarks"' in text[:400] and session.pose == "device":
+        if '"landmarks"' in text[:400] and session.pose == DEVICE:
             if not throttle.landmarks.allow():
                 return ""
             session.refuse_landmarks(seq_hint(text), control)
@@ -552,7 +554,7 @@ def _landmarks(
 ) -> str:
     """A landmark message (JSON or binary) to the session, within its rate; "frame" when
     it was taken, "" when refused or dropped (the session says so on the socket)."""
-    if session.pose != "device":
+    if session.pose != DEVICE:
         if not throttle.over(outbox):
             outbox.put({**_error("bad_message", "Landmarks need ?pose=device."), "seq": seq})
         return ""

@@ -20,7 +20,7 @@ from exercises import (
     load_task,
 )
 from exercises.loader import default_library
-from scoring.definition import definition_json_schema
+from scoring.definition import Exercise, TargetTask, definition_json_schema
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,23 +40,24 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "show":
         if not args.target:
             raise UsageError("exercises show needs an exercise id")
+        definition: Exercise | TargetTask
         try:
-            ex = load_exercise(args.target)
+            definition = load_exercise(args.target)
         except UnknownExercise as exc:
             try:
-                ex = load_task(args.target)
+                definition = load_task(args.target)
             except UnknownExercise:
                 raise UsageError(str(exc)) from None
-        print(json.dumps(ex.model_dump(mode="json", exclude_none=True), indent=2))
+        print(json.dumps(definition.model_dump(mode="json", exclude_none=True), indent=2))
         return EXIT_OK
     if args.action == "validate":
         if not args.target:
             raise UsageError("exercises validate needs a file")
         try:
-            ex = load_definition(args.target)
+            definition = load_definition(args.target)
         except DefinitionError as exc:
             return fail(str(exc), EXIT_BAD_INPUT)
-        print(f"{args.target}: ok ({ex.id}, {ex.kind})")
+        print(f"{args.target}: ok ({definition.id}, {definition.kind})")
         return EXIT_OK
     print(json.dumps(definition_json_schema(), indent=2))  # argparse allows only "schema" here
     return EXIT_OK

@@ -19,6 +19,7 @@ from typing import Any
 from coach.cli.common import store_or_usage_error
 from coach.errors import EXIT_OK, ReferenceRefused, UsageError
 from coach.review.references import limit_lines, set_reference_from_session
+from coach.store.models import PersonalReferenceRow
 from coach.store.store import aware
 from exercises import load_exercise
 from scoring.definition import Exercise
@@ -67,12 +68,12 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"patient {args.patient} has no reference for {args.exercise}")
             print(f"reference for {args.exercise} of patient {args.patient} removed")
         elif action == "export":
-            row = store.reference_row(args.patient, args.exercise)
-            if row is None:
+            saved = store.reference_row(args.patient, args.exercise)
+            if saved is None:
                 raise UsageError(f"patient {args.patient} has no reference for {args.exercise}")
             out = Path(args.output)
             try:
-                out.write_text(json.dumps(row.reference, indent=2) + "\n", encoding="utf-8")
+                out.write_text(json.dumps(saved.reference, indent=2) + "\n", encoding="utf-8")
             except OSError as exc:
                 raise UsageError(f"can't write {out}: {exc.strerror or exc}") from None
             print(f"reference for {args.exercise} of patient {args.patient} written to {out}")
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_reference(row: Any) -> None:
+def _print_reference(row: PersonalReferenceRow) -> None:
     ref = PersonalReference.from_json(row.reference)
     when = aware(row.created_at).strftime("%Y-%m-%d %H:%M")
     print(f"{row.exercise_id}: {ref.reps} reps from session {row.session_id}, set {when} UTC")

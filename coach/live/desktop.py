@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from scoring.events import EventKind
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -33,27 +35,27 @@ def _load_exercise(spec: str) -> Any:
 def describe_event(event: Any) -> str | None:
     """One terminal line for an engine event (None: not worth a line, e.g. hold ticks)."""
     kind = type(event).__name__
-    if kind == "RepCompleted":
+    if kind == EventKind.REP_COMPLETED:
         faults = f"  faults: {', '.join(event.faults)}" if event.faults else ""
         side = f" ({event.side})" if event.side else ""
         return (
             f"Rep {event.index}{side}: range {event.rom_deg:.0f} deg, "
             f"score {event.score:.0f}{faults}"
         )
-    if kind == "FaultDetected":
+    if kind == EventKind.FAULT_DETECTED:
         rep = f" (rep {event.rep})" if event.rep is not None else ""
         return f"Fault: {event.message}{rep}"
-    if kind == "HoldEnded":
+    if kind == EventKind.HOLD_ENDED:
         return f"Hold ended: {event.duration_s:.1f} s, sway {event.sway:.3f}"
-    if kind == "Cue":
+    if kind == EventKind.CUE:
         return f"Coach: {event.text}"
-    if kind == "PoseLost":
+    if kind == EventKind.POSE_LOST:
         return f"Paused: {event.reason}"
-    if kind == "PoseFound":
+    if kind == EventKind.POSE_FOUND:
         return "Back in view: counting again"
-    if kind == "ViewWarning":
+    if kind == EventKind.VIEW_WARNING:
         return f"View: {event.message}"
-    if kind == "PersonWarning":
+    if kind == EventKind.PERSON_WARNING:
         return f"Someone else in view: {event.message}"
     return None
 
@@ -111,6 +113,28 @@ def run_desktop(
     Ctrl+C (or q / Esc in the window) stops and prints the summary.
     """
     out = out or sys.stdout
+    opened = _open(exercise_id, camera, video, window, max_frames)
+    if isinstance(opened, int):
+        return opened
+    exercise, source = opened
+
+    from coach.pipeline import FrameProcessor
+
+    try:
+        processor = FrameProcessor(exercise, require_setup=True)
+    except Exception as exc:  # the model cannot load: say so in one line
+        source.close()
+        print(f"coach live: cannot start the pose model: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    frames, engine = _coach(processor, source, exercise, window, video is not None, out)
+    _print_summary(engine, frames, out)
+    return EXIT_OK
+
+
+def _open(
+    exercise_id: str, camera: int | None, video: str | None, window: bool, max_frames: int | None
+) -> tuple[Any, Any] | int:
+    """The exercise and the frame source, or the exit status after saying what is wrong."""
     from exercises import DefinitionError
     from pose.sources import CameraSource, SourceError, VideoFileSource
 
@@ -130,21 +154,20 @@ def run_desktop(
     except SourceError as exc:
         print(f"coach live: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    return exercise, source
 
-    from coach.pipeline import FrameProcessor
 
-    try:
-        processor = FrameProcessor(exercise, require_setup=True)
-    except Exception as exc:  # the model cannot load: say so in one line
-        source.close()
-        print(f"coach live: cannot start the pose model: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+def _coach(
+    processor: Any, source: Any, exercise: Any, window: bool, paced: bool, out: TextIO
+) -> tuple[int, Any]:
+    """Run the source through the processor, each event a line (and the window, if any);
+    returns the frames read and the engine, for the summary."""
 
     def emit(t: float, text: str) -> None:
         print(f"[{t:6.1f}s] {text}", file=out, flush=True)
 
     show = _window_shower(exercise) if window else None
-    pacer = _Pacer() if (window and video is not None) else None
+    pacer = _Pacer() if (window and paced) else None  # a video plays at its own speed
     frames = 0
     t = 0.0
     try:
@@ -172,8 +195,7 @@ def run_desktop(
         processor.close()
         if show is not None:
             _close_windows()
-    _print_summary(engine, frames, out)
-    return EXIT_OK
+    return frames, engine
 
 
 def _print_summary(engine: Any, frames: int, out: TextIO) -> None:

@@ -196,6 +196,7 @@ def _refuse_rows(rows: list[Any], seq: int) -> NoReturn:
     for i, row in enumerate(rows):
         if type(row) is not list or len(row) != 4 or not all(type(v) in _NUM for v in row):
             raise BadLandmarks(f"Landmark {i} must be four numbers [x, y, z, visibility].", seq)
+    raise BadLandmarks("Landmarks must be rows of four numbers [x, y, z, visibility].", seq)
 
 
 def _refuse_values(arr: np.ndarray, seq: int) -> NoReturn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ import numpy as np
 from coach.sinks import NO_INFO, FrameInfo
 
 Message = dict[str, Any]
+Outgoing = Mapping[str, Any]
+"""A message as the session builds it (coach.live.protocol): a dict or a TypedDict."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class _Slot:
 
     __slots__ = ("item",)
 
-    def __init__(self, item: Message | bytes | None) -> None:
+    def __init__(self, item: Outgoing | bytes | None) -> None:
         self.item = item
 
 
@@ -52,7 +55,7 @@ class Outbox:
         self.max_frames = max_frames
         self.max_backlog = max_backlog
         self.landmarks = landmarks
-        self._items: deque[Message | Closing | _Slot] = deque()
+        self._items: deque[Outgoing | Closing | _Slot] = deque()
         self._frames: deque[_Slot] = deque()  # the live perishable slots, oldest first
         self._others = 0  # non-perishable messages queued
         self._ready = asyncio.Event()
@@ -60,25 +63,22 @@ class Outbox:
         self.dropped = 0
         self.closed: Closing | None = None
 
-    @staticmethod
-    def _perishable(item: Message | bytes | Closing) -> bool:
-        return isinstance(item, bytes) or (isinstance(item, dict) and item.get("type") == "frame")
-
     def __len__(self) -> int:
         return len(self._frames) + self._others + (self.closed is not None)
 
-    def put(self, item: Message | bytes) -> None:
+    def put(self, item: Outgoing | bytes) -> None:
         if self.closed is not None:
             return
-        if not self._perishable(item):
+        # Frames (and shared video) are perishable; everything else must get through.
+        if not (isinstance(item, bytes) or item.get("type") == "frame"):
             if self._others >= self.max_backlog:
                 self._overflow()
                 return
             self._others += 1
-            self._items.append(item)  # type: ignore[arg-type]
+            self._items.append(item)
             self._ready.set()
             return
-        if isinstance(item, dict) and self._carry:
+        if not isinstance(item, bytes) and self._carry:
             item = {**item, "events": self._carry + list(item.get("events") or [])}
             self._carry = []
         slot = _Slot(item)
@@ -125,7 +125,7 @@ class Outbox:
             self._items.append(self.closed)
             self._ready.set()
 
-    async def get(self) -> Message | bytes | Closing:
+    async def get(self) -> Outgoing | bytes | Closing:
         while True:
             while not self._items:
                 self._ready.clear()

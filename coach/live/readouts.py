@@ -1,22 +1,27 @@
-"""Numbers the pages show that are derived, not measured: exercise facts, set progress."""
+"""Numbers the pages show that are derived, not measured: exercise facts, set progress, a
+session report's lists from its event log."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 
-from scoring.events import json_safe
+from coach.live.protocol import Message, SessionKind, SetProgress
+from scoring.events import FAULT_REPORT, HOLD_REPORT, REP_REPORT, EventKind, json_safe, report_item
 
 if TYPE_CHECKING:
-    from exercises import Exercise
+    from coach.live.spec import ExerciseOrTask
 
-Message = dict[str, Any]
+__all__ = ["exercise_info", "json_safe", "percentile", "report_lists", "set_progress"]
 
-__all__ = ["exercise_info", "json_safe", "percentile", "set_progress"]
+RESTORED_WARNING = (
+    "The server restarted during this session; reps before the restart are counted "
+    "but their details were lost."
+)
 
 
-def exercise_info(exercise: Exercise) -> Message:
+def exercise_info(exercise: ExerciseOrTask) -> Message:
     """The fields of an exercise the pages show (JSON-ready)."""
     defaults = getattr(exercise, "defaults", None)
     rep = getattr(exercise, "rep", None)
@@ -46,14 +51,14 @@ def exercise_info(exercise: Exercise) -> Message:
     }
 
 
-def set_progress(kind: str, reps: int, holds: int, sets: int, per_set: int) -> Message:
+def set_progress(kind: str, reps: int, holds: int, sets: int, per_set: int) -> SetProgress:
     """Which set the patient is in and how far along, from the completed reps (or holds).
 
     Counting continues past the prescription (extra reps are the patient's choice); the set
     number stops at the last set and `complete` says the prescription is met. A prescription
     of 0 reps means open-ended: one set, never complete. Holds default to one per set.
     """
-    unit = "hold" if kind == "hold" else "rep"
+    unit: Literal["hold", "rep"] = "hold" if kind == "hold" else "rep"
     done = holds if kind == "hold" else reps
     sets = max(1, sets)
     per = per_set if per_set > 0 else (1 if kind == "hold" else 0)
@@ -77,3 +82,34 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+class ReportLists(TypedDict):
+    """A session summary's lists, in the shape of `coach analyze --json`'s."""
+
+    reps: list[Message]
+    holds: list[Message]
+    faults: list[Message]
+    warnings: list[str]
+    messages: list[Message]
+
+
+def report_lists(events: list[Message], restored: bool) -> ReportLists:
+    """The report's items (scoring.events) from a session's log, as logged: the first
+    fields, not rounded; a `restored` session also says its early reps lost their details."""
+    rep_fields = (*REP_REPORT[:8], "over_limit")  # past the range limit: said and kept
+    warned = (EventKind.VIEW_WARNING, EventKind.PERSON_WARNING, SessionKind.CLIENT_PROBLEM)
+    warnings = list(dict.fromkeys(e.get("message") or "" for e in events if e["kind"] in warned))
+    if restored:
+        warnings.append(RESTORED_WARNING)
+
+    def of(kind: str) -> list[Message]:
+        return [e for e in events if e["kind"] == kind]
+
+    return {
+        "reps": [report_item(e, rep_fields) for e in of(EventKind.REP_COMPLETED)],
+        "holds": [report_item(e, HOLD_REPORT) for e in of(EventKind.HOLD_ENDED)],
+        "faults": [report_item(e, FAULT_REPORT[:4]) for e in of(EventKind.FAULT_DETECTED)],
+        "warnings": [w for w in warnings if w],
+        "messages": [{"t_s": e["t"], "text": e["text"]} for e in of(SessionKind.THERAPIST_MESSAGE)],
+    }

@@ -2,46 +2,45 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
 
 from coach.live.caps import LiveCaps, LocalCaps
 from coach.live.limits import LiveLimits
-from coach.live.session import LandmarkProcessorFactory, LiveSession, Recorder, SessionError
-from coach.live.targets import LiveTargets
-from coach.live.worker import (
-    FrameDecoder,
-    Isolation,
-    PipelineWorker,
-    Processor,
-    ProcessorFactory,
-)
-from coach.prescription import Prescription, ProgramRow
-from scoring.definition import TargetTask
+from coach.live.lookups import PatientLookups, PrescriptionLookup, ReferenceLookup
+from coach.live.options import Recorder, SessionOptions, default_landmark_processor
+from coach.live.protocol import DEVICE, SERVER, PoseMode, SessionError, SessionKind, is_pose_mode
+from coach.live.session import LiveSession
+from coach.live.spec import ExerciseOrTask, LandmarkProcessorFactory, Processor, ProcessorFactory
+from coach.live.worker import FrameDecoder, Isolation, WorkerPool
 
 if TYPE_CHECKING:
-    from exercises import Exercise
     from scoring.reference import PersonalReference
     from scoring.targets import TargetSpec
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "SESSION_ID_RE",
+    "ExerciseLoader",
+    "Opened",
+    "PrescriptionLookup",
+    "ReferenceLookup",
+    "SessionRegistry",
+    "default_processor",
+]
 
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
-ExerciseLoader = Callable[[str], "Exercise"]
-ReferenceLookup = Callable[[int, str], "PersonalReference | None"]
-"""(patient id, exercise id) -> the patient's personal reference for it, or None."""
-PrescriptionLookup = Callable[[int, str], "ProgramRow | None"]
-"""(patient id, exercise id) -> the patient's program row for it (e.g. `Store.program_item`),
-or None: the definition's defaults."""
+ExerciseLoader = Callable[[str], ExerciseOrTask]
+Opened = Literal["new", "resumed", "restored"]
+"""How `SessionRegistry.open` found the session."""
 
 
 def default_processor(
-    exercise: Exercise,
+    exercise: ExerciseOrTask,
     reference: PersonalReference | None = None,
     limit_deg: float | None = None,
     pose_model: str = "full",
@@ -63,10 +62,10 @@ def default_processor(
     )
 
 
-def _default_loader(exercise_id: str) -> Exercise:
+def _default_loader(exercise_id: str) -> ExerciseOrTask:
     from exercises import load_any
 
-    return load_any(exercise_id)  # type: ignore[return-value]  (a targets task too)
+    return load_any(exercise_id)  # an exercise or a targets task
 
 
 class SessionRegistry:
@@ -113,57 +112,36 @@ class SessionRegistry:
     ) -> None:
         if max_active < 1:
             raise ValueError(f"max_active must be >= 1, got {max_active}")
-        self._decode = decode
         self._load = exercise_loader or _default_loader
-        self._factory = processor_factory or default_processor
-        self.isolation = isolation
+        self._pool = WorkerPool(isolation)
         self.recorder = recorder
-        self.reference_for = reference_for
-        self.prescription_for = prescription_for
+        self._lookups = PatientLookups(reference_for, prescription_for)
         self.max_active = max_active
         self.retain_s = retain_s
         self.max_retained = max_retained
-        self.setup_hold_s = setup_hold_s
-        self.max_frame_age_s = max_frame_age_s
         self._clock = clock
         self.limits = limits or LiveLimits()
-        self._landmark_processor = landmark_processor
         self.allow_seed = allow_seed  # tests only: `seed=` fixes a targets schedule
+        # Every session's options; `open` adds the patient's.
+        self._options = SessionOptions(
+            decode=decode,
+            processor_factory=processor_factory or default_processor,
+            new_worker=self._pool.take,
+            landmark_processor=landmark_processor or default_landmark_processor,
+            recorder=recorder,
+            setup_hold_s=setup_hold_s,
+            max_frame_age_s=max_frame_age_s,
+            max_client_problems=self.limits.max_client_problems,
+            max_followers=self.limits.max_followers,
+            clock=clock,
+        )
         self._sessions: dict[str, LiveSession] = {}
-        self._spare: PipelineWorker | None = None
         self.caps = caps or LocalCaps()  # a cluster: the other instances' sessions per address
         self.caps.watch(self.address_counts)
 
-    def _take_worker(self, fallback: bool = False) -> PipelineWorker:
-        """A worker for a session's pipeline; keeps one warmed-up spare process ready, so a
-        patient waits for the model to load, not for Python and MediaPipe to import.
-
-        `fallback`: a worker process failed to start (typically a script embedding the server
-        without an `if __name__ == "__main__":` guard, which the spawn start method needs):
-        from then on sessions run in threads.
-        """
-        if fallback and self.isolation == "process":
-            log.warning(
-                "live sessions: worker processes cannot start; running pose models in threads "
-                "(a script that starts the server needs an `if __name__ == '__main__':` guard)"
-            )
-            self.isolation = "thread"
-            if self._spare is not None:
-                self._spare.shutdown(kill=True)
-                self._spare = None
-        worker, self._spare = self._spare, None
-        if worker is None or worker.closed or worker.isolation != self.isolation:
-            worker = PipelineWorker(self.isolation)
-        if self.isolation == "process":
-            self._spare = PipelineWorker(self.isolation)
-            self._spare.warm_up()
-        return worker
-
     def warm_up(self) -> None:
         """Prepare the first worker at server start, so the first patient does not wait."""
-        if self.isolation == "process" and self._spare is None:
-            self._spare = PipelineWorker(self.isolation)
-            self._spare.warm_up()
+        self._pool.warm_up()
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -175,10 +153,10 @@ class SessionRegistry:
         self.sweep()
         return self._sessions.get(session_id)
 
-    def active_count(self, pose: str | None = None) -> int:
+    def active_count(self, pose: PoseMode | None = None) -> int:
         """Sessions with a patient connected (or connecting); of one `pose` mode if given."""
         return sum(
-            (s.connected or s.attaching) and (pose is None or s.pose == pose)
+            (s.connected or s.patient.attaching) and (pose is None or s.pose == pose)
             for s in self._sessions.values()
         )
 
@@ -186,22 +164,28 @@ class SessionRegistry:
         """Live sessions per client address on this server (shared with the other instances;
         called from their publishing thread: `list()` copies the sessions atomically)."""
         return Counter(
-            s.address for s in list(self._sessions.values()) if s.connected and s.address
+            s.patient.address
+            for s in list(self._sessions.values())
+            if s.connected and s.patient.address
         )
 
-    def _check_room(self, pose: str, address: str | None, resuming: LiveSession | None) -> None:
+    def _check_room(
+        self, pose: PoseMode, address: str | None, resuming: LiveSession | None
+    ) -> None:
         """Refuse a connection beyond the caps: per mode (`server_busy`), per address
         (`too_many`). A resumed session's own previous connection does not count."""
         live = [
-            s for s in self._sessions.values() if (s.connected or s.attaching) and s is not resuming
+            s
+            for s in self._sessions.values()
+            if (s.connected or s.patient.attaching) and s is not resuming
         ]
-        if pose == "device":
-            if sum(s.pose == "device" for s in live) >= self.limits.max_device:
+        if pose == DEVICE:
+            if sum(s.pose == DEVICE for s in live) >= self.limits.max_device:
                 raise self._full(self.limits.max_device)
-        elif sum(s.pose == "server" for s in live) >= self.max_active:
+        elif sum(s.pose == SERVER for s in live) >= self.max_active:
             raise self._full(self.max_active)
         if address is not None and self.limits.max_per_address > 0:
-            mine = sum(s.address == address for s in live) + self.caps.elsewhere(address)
+            mine = sum(s.patient.address == address for s in live) + self.caps.elsewhere(address)
             if mine >= self.limits.max_per_address:
                 raise SessionError(
                     "too_many",
@@ -214,7 +198,7 @@ class SessionRegistry:
         if session is not None and not session.connected:
             del self._sessions[session_id]
 
-    def load_exercise(self, exercise_id: str) -> Exercise:
+    def load_exercise(self, exercise_id: str) -> ExerciseOrTask:
         """The exercise, or SessionError("unknown_exercise") listing the known ids."""
         try:
             return self._load(exercise_id)
@@ -232,11 +216,11 @@ class SessionRegistry:
         carry_reps: int = 0,
         carry_holds: int = 0,
         patient_id: int | None = None,
-        pose: str = "server",
+        pose: str = SERVER,
         address: str | None = None,
         level: int | None = None,
         seed: int | None = None,
-    ) -> tuple[LiveSession, str]:
+    ) -> tuple[LiveSession, Opened]:
         """The session a patient's page should attach to, and how it was found.
 
         Without `session_id`: a new session ("new"). With the id of a known session: that
@@ -245,11 +229,12 @@ class SessionRegistry:
         so the therapist's follow link keeps working, counting on from the page's own count
         ("restored").
 
-        `pose` ("server": JPEG frames, a model in a worker; "device": the page sends
-        landmarks) and the client `address` are checked against the caps. `level` and `seed`
-        are for a new targets session (see the class); a resumed one keeps its schedule.
+        `pose` (the page's word: "server": JPEG frames, a model in a worker; "device": the
+        page sends landmarks) and the client `address` are checked against the caps. `level`
+        and `seed` are for a new targets session (see the class); a resumed one keeps its
+        schedule.
         """
-        if pose not in ("server", "device"):
+        if not is_pose_mode(pose):
             raise SessionError("bad_request", "pose must be 'server' or 'device'.")
         self.sweep()
         if session_id is not None:
@@ -257,15 +242,7 @@ class SessionRegistry:
                 raise SessionError("bad_session_id", "That session id is not valid.")
             known = self._sessions.get(session_id)
             if known is not None:
-                if known.info["id"] != exercise_id:
-                    raise SessionError(
-                        "exercise_mismatch",
-                        f"Session {session_id} is for {known.info['name']}, not {exercise_id}.",
-                    )
-                if known.patient_id != patient_id:
-                    raise SessionError("unknown_session", "No such session for you.")
-                if known.ended:
-                    raise SessionError("session_ended", "This session has ended; start a new one.")
+                self._check_resume(known, exercise_id, patient_id)
                 self._check_room(pose, address, known)
                 return known, "resumed"
         if seed is not None and not self.allow_seed:
@@ -273,102 +250,71 @@ class SessionRegistry:
                 "bad_request", "This server does not take a seed: the coach draws the targets."
             )
         self._check_room(pose, address, None)
-        exercise = self.load_exercise(exercise_id)
-        targets = self._targets(patient_id, exercise, level, seed)
-        reference = self._reference(patient_id, exercise)
-        prescription = self._prescription(patient_id, exercise)
         restored = session_id is not None
+        session = self._create(
+            exercise_id,
+            session_id,
+            patient_id,
+            restored=restored,
+            carry=(carry_reps, carry_holds),
+            level=level,
+            seed=seed,
+        )
+        return session, "restored" if restored else "new"
+
+    def _check_resume(self, known: LiveSession, exercise_id: str, patient_id: int | None) -> None:
+        """A known session resumes only for its exercise and its patient, and not once ended."""
+        if known.info["id"] != exercise_id:
+            raise SessionError(
+                "exercise_mismatch",
+                f"Session {known.id} is for {known.info['name']}, not {exercise_id}.",
+            )
+        if known.patient_id != patient_id:
+            raise SessionError("unknown_session", "No such session for you.")
+        if known.ended:
+            raise SessionError("session_ended", "This session has ended; start a new one.")
+
+    def _create(
+        self,
+        exercise_id: str,
+        session_id: str | None,
+        patient_id: int | None,
+        *,
+        restored: bool,
+        carry: tuple[int, int],
+        level: int | None,
+        seed: int | None,
+    ) -> LiveSession:
+        """A new session, under `session_id` (None: a new id); a `restored` one counts on
+        from the page's `carry` (reps, holds)."""
+        exercise = self.load_exercise(exercise_id)
+        targets = self._lookups.targets(patient_id, exercise, level, seed)
+        reference = self._lookups.reference(patient_id, exercise)
+        prescription = self._lookups.prescription(patient_id, exercise)
         new_id = session_id if session_id is not None else self._new_id()
-        session = LiveSession(
-            new_id,
-            exercise,
-            decode=self._decode,
-            processor_factory=self._factory,
-            new_worker=self._take_worker,
-            recorder=self.recorder,
+        options = replace(
+            self._options,
             patient_id=patient_id,
             reference=reference,
             prescription=prescription,
-            carry_reps=carry_reps if restored else 0,
-            carry_holds=carry_holds if restored else 0,
-            restored=restored,
-            setup_hold_s=self.setup_hold_s,
-            max_frame_age_s=self.max_frame_age_s,
-            clock=self._clock,
-            landmark_processor=self._landmark_processor,
-            max_client_problems=self.limits.max_client_problems,
-            max_followers=self.limits.max_followers,
             targets=targets,
+            restored=restored,
+            carry_reps=carry[0] if restored else 0,
+            carry_holds=carry[1] if restored else 0,
         )
+        session = LiveSession(new_id, exercise, options)
         self._sessions[new_id] = session
         session.log_event(
-            "SessionStarted",
+            SessionKind.SESSION_STARTED,
             exercise=exercise_id,
             restored=restored,
-            carried_reps=carry_reps,
+            carried_reps=carry[0],
             patient_id=patient_id,
             reference=reference is not None,
             prescription=prescription.to_message(),
             **({} if targets is None else {"targets": targets.hello(), "seed": targets.seed}),
         )
-        return session, "restored" if restored else "new"
-
-    def _targets(
-        self, patient_id: int | None, exercise: Exercise, level: int | None, seed: int | None
-    ) -> LiveTargets | None:
-        """A targets task's schedule (None for an exercise); a level the task does not have
-        is refused, naming the levels it has."""
-        if not isinstance(exercise, TargetTask):
-            if level is not None:
-                raise SessionError(
-                    "bad_request", f"{exercise.name} has no levels: level is for targets tasks."
-                )
-            return None
-        if level is None:
-            row = self._program_row(patient_id, exercise)
-            level = getattr(row, "level", None) or 1
-        try:
-            exercise.level(level)
-        except ValueError:
-            known = ", ".join(str(lv.level) for lv in exercise.targets.levels)
-            raise SessionError(
-                "bad_request", f"{exercise.name} has no level {level}; choose one of {known}."
-            ) from None
-        return LiveTargets(exercise, level, secrets.randbits(32) if seed is None else seed)
-
-    def _reference(self, patient_id: int | None, exercise: Exercise) -> PersonalReference | None:
-        """The patient's reference for the exercise; a failing lookup (the database is away)
-        costs the comparison, never the patient's session."""
-        if patient_id is None or self.reference_for is None:
-            return None
-        try:
-            reference = self.reference_for(patient_id, exercise.id)
-        except Exception:
-            log.exception("no personal reference for patient %s: lookup failed", patient_id)
-            return None
-        return reference if reference is not None and reference.exercise_id == exercise.id else None
-
-    def _program_row(self, patient_id: int | None, exercise: Exercise) -> ProgramRow | None:
-        """The patient's program row for the exercise; a failing lookup is logged and costs
-        the patient their program's numbers, not the session."""
-        if patient_id is None or self.prescription_for is None:
-            return None
-        try:
-            return self.prescription_for(patient_id, exercise.id)
-        except Exception:
-            log.exception("no prescription for patient %s: lookup failed", patient_id)
-            return None
-
-    def _prescription(self, patient_id: int | None, exercise: Exercise) -> Prescription:
-        """The patient's program row for the exercise, else the definition's dose. A targets
-        task is one set of its targets: no reps, no rest."""
-        row = self._program_row(patient_id, exercise)
-        if isinstance(exercise, TargetTask):
-            source = "default" if row is None else "program"
-            return Prescription(sets=1, reps=0, hold_s=0.0, rest_s=0.0, source=source)
-        if row is None:
-            return Prescription.defaults(exercise)
-        return Prescription.from_program(exercise, row)
+        return session
 
     def _full(self, limit: int) -> SessionError:
         return SessionError(
@@ -386,7 +332,7 @@ class SessionRegistry:
         """Forget sessions whose patient left more than `retain_s` ago (and the oldest beyond
         `max_retained`); their followers are told and closed."""
         now = self._clock()
-        idle = [s for s in self._sessions.values() if not s.connected and not s.attaching]
+        idle = [s for s in self._sessions.values() if not s.connected and not s.patient.attaching]
         expired = {
             s.id for s in idle if s.detached_at is not None and now - s.detached_at > self.retain_s
         }
@@ -395,28 +341,10 @@ class SessionRegistry:
         if excess > 0:
             expired.update(s.id for s in keep[:excess])
         for sid in expired:
-            session = self._sessions.pop(sid)
-            session._broadcast(
-                {"type": "status", "patient": "expired", "message": "Session closed."}
-            )
-            session.close_followers(1000, "session expired")
+            self._sessions.pop(sid).followers.expire()
 
     async def close_all(self) -> None:
         """Server shutdown: free every pipeline and close every socket."""
         for session in list(self._sessions.values()):
-            patient = session._patient
-            if patient is not None:
-                patient.put(
-                    {
-                        "type": "error",
-                        "code": "server_stopping",
-                        "message": "The coach server is stopping; your count so far is kept.",
-                        "fatal": False,
-                    }
-                )
-                patient.close(1012, "server restart")
-                await session.detach_patient(patient)
-            session.close_followers(1012, "server restart")
-        if self._spare is not None:
-            self._spare.shutdown(kill=True)
-            self._spare = None
+            await session.server_stopping()
+        self._pool.close()

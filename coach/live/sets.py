@@ -9,11 +9,8 @@ resting never spill into the next set. After the last set nothing counts any mor
 
 from __future__ import annotations
 
-from typing import Any
-
+from coach.live.protocol import Message, Phase, RestState, SessionKind
 from coach.prescription import Prescription
-
-Message = dict[str, Any]
 
 
 class SetFlow:
@@ -22,7 +19,7 @@ class SetFlow:
     def __init__(self, prescription: Prescription, kind: str) -> None:
         self.prescription = prescription
         self.kind = kind
-        self.phase = "set"
+        self.phase: Phase = "set"
         self.sets_done = 0
         self.rest_until: float | None = None
 
@@ -59,13 +56,18 @@ class SetFlow:
         self.sets_done = finished
         if finished >= sets:
             self.phase = "done"
-            return {"kind": "AllSetsDone", "t": round(now, 3), "sets": sets, "done": done}
+            return {
+                "kind": SessionKind.ALL_SETS_DONE,
+                "t": round(now, 3),
+                "sets": sets,
+                "done": done,
+            }
         rest = self.prescription.rest_s
         if rest > 0:
             self.phase = "rest"
             self.rest_until = now + rest
         return {
-            "kind": "SetCompleted",
+            "kind": SessionKind.SET_COMPLETED,
             "t": round(now, 3),
             "set": finished,
             "sets": sets,
@@ -82,14 +84,14 @@ class SetFlow:
         early = now < self.rest_until
         self.phase, self.rest_until = "set", None
         return {
-            "kind": "RestEnded",
+            "kind": SessionKind.REST_ENDED,
             "t": round(now, 3),
             "set": self.sets_done + 1,
             "sets": self.prescription.sets,
             "early": early,
         }
 
-    def rest(self, now: float) -> Message | None:
+    def rest(self, now: float) -> RestState | None:
         """The rest in progress, for the pages: seconds left and the set that follows."""
         if self.phase != "rest" or self.rest_until is None:
             return None

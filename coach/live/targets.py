@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from scoring.definition import TargetTask
-from scoring.events import TargetResult, TargetShown, from_json, json_safe
+from scoring.events import EventKind, TargetResult, TargetShown, from_json, json_safe
 from scoring.modes.targets import TargetRun, targets_summary
 from scoring.targets import TargetSpec, make_schedule
 
@@ -95,10 +95,10 @@ class LiveTargets:
         """An engine event on its way to the pages: a result gets the latency and plain
         words (the engine's own sentence kept as `detail`); both kinds are kept."""
         kind = event.get("kind")
-        if kind == "TargetShown":
+        if kind == EventKind.TARGET_SHOWN:
             self.shown.append(event)
             return event
-        if kind != "TargetResult":
+        if kind != EventKind.TARGET_RESULT:
             return event
         kept = json_safe({**event, "latency_s": self.latency_s})
         self.results.append(kept)

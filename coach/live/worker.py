@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -31,61 +32,38 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from coach.live.readouts import json_safe
+from coach.live.spec import PipelineSpec, Processor, ProcessorFactory, make_processor
 from pose.types import Frame
 from scoring.events import Event, to_json
 
-if TYPE_CHECKING:
-    from exercises import Exercise
-    from scoring.reference import PersonalReference
-    from scoring.targets import TargetSpec
+log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+T = TypeVar("T")
 Isolation = Literal["process", "thread"]
 FrameDecoder = Callable[[bytes], np.ndarray]
 """Turns one client message into a BGR image, raising ValueError with a patient-readable
 reason for anything that is not a usable image (see web/frames.py)."""
+Processed = tuple[Message, list[int]] | str
+"""A frame's message and image size [w, h], or why its bytes were refused (for the page)."""
 
-__all__ = ["BrokenExecutor", "FrameDecoder", "Isolation", "PipelineWorker", "Processor"]
-
-
-class Processor(Protocol):
-    """What a session needs from coach.pipeline.FrameProcessor."""
-
-    def process(self, frame: Frame) -> Any: ...
-
-    def finish(self) -> list[Any]: ...
-
-    def close(self) -> None: ...
-
-
-ProcessorFactory = Callable[["Exercise", "PersonalReference | None", "float | None"], Processor]
-"""Makes a session's processor: factory(exercise, reference, limit_deg), the reference being the
-session's patient's personal reference for the exercise (scoring.reference), or None, and
-limit_deg their prescribed range limit in degrees (coach.prescription), or None. A hand-eye
-targets session also passes `schedule=` (its targets, scoring.targets.make_schedule): only
-factories that make processors for targets tasks need to take it."""
+__all__ = [
+    "BrokenExecutor",
+    "FrameDecoder",
+    "Isolation",
+    "PipelineWorker",
+    "Processor",
+    "ProcessorFactory",
+    "WorkerPool",
+]
 
 
-def make_processor(
-    factory: Callable[..., Any],
-    exercise: Exercise,
-    reference: PersonalReference | None,
-    limit_deg: float | None,
-    schedule: list[TargetSpec] | None,
-) -> Any:
-    """factory(exercise, reference, limit_deg), with `schedule=` only for a targets session
-    (so the factories of exercises keep their three arguments)."""
-    if schedule is None:
-        return factory(exercise, reference, limit_deg)
-    return factory(exercise, reference, limit_deg, schedule=schedule)
-
-
-def event_dict(event: Any) -> Message:
+def event_dict(event: Event | dict[str, Any]) -> Message:
     """An engine event (or a processor's own dict event) as JSON."""
     return to_json(event) if isinstance(event, Event) else json_safe(dict(event))
 
@@ -93,20 +71,12 @@ def event_dict(event: Any) -> Message:
 class _PipelineHost:
     """Decoder + processor for one session, living inside that session's worker."""
 
-    def __init__(
-        self,
-        factory: ProcessorFactory,
-        exercise: Exercise,
-        decode: FrameDecoder,
-        reference: PersonalReference | None = None,
-        limit_deg: float | None = None,
-        schedule: list[TargetSpec] | None = None,
-    ):
-        self._processor = make_processor(factory, exercise, reference, limit_deg, schedule)
+    def __init__(self, factory: ProcessorFactory, decode: FrameDecoder, spec: PipelineSpec):
+        self._processor = make_processor(factory, spec)
         self._decode = decode
         self._index = 0
 
-    def process(self, data: bytes, t: float) -> tuple[Message, list[int]] | str:
+    def process(self, data: bytes, t: float) -> Processed:
         """The frame message and image size, or a str saying why the bytes were refused."""
         try:
             image = self._decode(data)
@@ -177,20 +147,13 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _host_start(
-    factory: ProcessorFactory,
-    exercise: Exercise,
-    decode: FrameDecoder,
-    reference: PersonalReference | None = None,
-    limit_deg: float | None = None,
-    schedule: list[TargetSpec] | None = None,
-) -> int:
+def _host_start(factory: ProcessorFactory, decode: FrameDecoder, spec: PipelineSpec) -> int:
     global _HOST
-    _HOST = _PipelineHost(factory, exercise, decode, reference, limit_deg, schedule)
+    _HOST = _PipelineHost(factory, decode, spec)
     return os.getpid()
 
 
-def _host_process(data: bytes, t: float) -> tuple[Message, list[int]] | str:
+def _host_process(data: bytes, t: float) -> Processed:
     if _HOST is None:
         raise RuntimeError("this worker has no pipeline")
     return _HOST.process(data, t)
@@ -232,27 +195,20 @@ class PipelineWorker:
         if self.isolation == "process" and not self.closed:
             self._executor.submit(_warm_up)
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def start(
-        self,
-        factory: ProcessorFactory,
-        exercise: Exercise,
-        decode: FrameDecoder,
-        reference: PersonalReference | None = None,
-        limit_deg: float | None = None,
-        schedule: list[TargetSpec] | None = None,
+        self, factory: ProcessorFactory, decode: FrameDecoder, spec: PipelineSpec
     ) -> None:
-        """Create the processor (loads the model: about a second) in the worker; a targets
-        session's `schedule` goes with it (it is drawn once, in the server)."""
-        args = (factory, exercise, decode, reference, limit_deg, schedule)
+        """Create the processor `spec` asks for (loads the model: about a second) in the
+        worker; a targets session's schedule goes with it (it is drawn once, in the server)."""
         if self.isolation == "process":
-            self.pid = await self._call(_host_start, *args)
+            self.pid = await self._call(_host_start, factory, decode, spec)
         else:
-            self._host = await self._call(_PipelineHost, *args)
+            self._host = await self._call(_PipelineHost, factory, decode, spec)
 
-    async def process(self, data: bytes, t: float) -> tuple[Message, list[int]] | str:
+    async def process(self, data: bytes, t: float) -> Processed:
         if self._host is not None:
             return await self._call(self._host.process, data, t)
         return await self._call(_host_process, data, t)
@@ -276,3 +232,46 @@ class PipelineWorker:
         for process in processes:
             if process.is_alive():
                 process.terminate()
+
+
+class WorkerPool:
+    """Workers for the sessions' pipelines. With processes it keeps one spare warmed up, so
+    a patient waits for the model to load, not for Python and MediaPipe to import."""
+
+    def __init__(self, isolation: Isolation = "process") -> None:
+        self.isolation = isolation
+        self._spare: PipelineWorker | None = None
+
+    def take(self, fallback: bool = False) -> PipelineWorker:
+        """A worker for one pipeline (and a new spare behind it).
+
+        `fallback`: a worker process failed to start (typically a script embedding the server
+        without an `if __name__ == "__main__":` guard, which the spawn start method needs):
+        from then on sessions run in threads.
+        """
+        if fallback and self.isolation == "process":
+            log.warning(
+                "live sessions: worker processes cannot start; running pose models in threads "
+                "(a script that starts the server needs an `if __name__ == '__main__':` guard)"
+            )
+            self.isolation = "thread"
+            self.close()
+        worker, self._spare = self._spare, None
+        if worker is None or worker.closed or worker.isolation != self.isolation:
+            worker = PipelineWorker(self.isolation)
+        if self.isolation == "process":
+            self._spare = PipelineWorker(self.isolation)
+            self._spare.warm_up()
+        return worker
+
+    def warm_up(self) -> None:
+        """Prepare the first worker at server start, so the first patient does not wait."""
+        if self.isolation == "process" and self._spare is None:
+            self._spare = PipelineWorker(self.isolation)
+            self._spare.warm_up()
+
+    def close(self) -> None:
+        """Stop the spare (server shutdown)."""
+        if self._spare is not None:
+            self._spare.shutdown(kill=True)
+            self._spare = None

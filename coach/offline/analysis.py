@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -32,6 +32,10 @@ from scoring.events import (
 )
 from scoring.reference import PersonalReference
 from scoring.symmetry import Symmetry
+
+if TYPE_CHECKING:
+    from coach.pipeline import FrameProcessor
+    from pose.sources import VideoFileSource
 
 # Below this share of frames with a person, the clip is reported as "person not detectable".
 DETECTABLE_MIN_SHARE = 0.5
@@ -177,16 +181,9 @@ def analyze_video(
             sink=sinks if sinks.sinks else None,
             limit_deg=limit_deg,
         )
-        last_t = 0.0
         try:
-            for frame in source:
-                proc.process(frame)
-                last_t = frame.t
-                if progress is not None:
-                    progress(frame.index + 1, info.frame_count)
-            proc.finish()
+            last_t = _feed(proc, source, progress)
         finally:
-            proc.close()
             if annotator is not None:
                 annotator.close()
         if source.truncated:
@@ -204,7 +201,27 @@ def analyze_video(
     return res
 
 
-def progress_bar(stream=sys.stderr) -> Callable[[int, int], None] | None:  # type: ignore[no-untyped-def]
+def _feed(
+    proc: FrameProcessor,
+    source: VideoFileSource,
+    progress: Callable[[int, int], None] | None,
+) -> float:
+    """Every frame of `source` through `proc`, then its end (`finish`, `close`); returns the
+    last frame's time."""
+    last_t = 0.0
+    try:
+        for frame in source:
+            proc.process(frame)
+            last_t = frame.t
+            if progress is not None:
+                progress(frame.index + 1, source.info.frame_count)
+        proc.finish()
+    finally:
+        proc.close()
+    return last_t
+
+
+def progress_bar(stream: TextIO = sys.stderr) -> Callable[[int, int], None] | None:
     """A one-line progress bar on a terminal; None when stderr is not one (logs, pipes)."""
     if not stream.isatty():
         return None

@@ -26,6 +26,7 @@ from coach.offline.analysis import (
 )
 from exercises import load_exercise
 from pose.estimator import PoseEstimator
+from scoring.definition import Exercise
 
 
 @dataclass
@@ -150,8 +151,8 @@ def evaluate_manifest(
 
 
 def _from_landmarks(
-    root: Path, clip: dict[str, Any], exercise
-) -> tuple[AnalysisResult | None, float]:  # type: ignore[no-untyped-def]
+    root: Path, clip: dict[str, Any], exercise: Exercise
+) -> tuple[AnalysisResult | None, float]:
     import time
 
     from pose.sources import VideoFileSource

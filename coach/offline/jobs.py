@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coach.store import Store, data_dir
+
+if TYPE_CHECKING:
+    from coach.store.models import AnalysisJob
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +44,53 @@ def run_job(
     """Analyse job `job_id`'s video from `upload_dir` into its session with `pose_model`
     (lite, full, heavy); returns the job's final status, or None when there was nothing to
     do (finished before, or unknown)."""
+    job = store.claim_job(job_id)
+    if job is None:
+        return None
+    session_id = _clean_session(store, job)
+    keep = (upload_dir / video_name(job_id, job.filename, True)).exists()
+    path = upload_dir / video_name(job_id, job.filename, keep)
+    error = _analyse(store, job, session_id, path, pose_model)
+    # The job's status first: a worker killed before it leaves the job "running" with its video
+    # in place, and the job runs again; killed after it, the video is an orphan that the
+    # start-up clean-up of the upload folder removes (or moves to the videos when kept).
+    if error is None:
+        store.update_job(job_id, status="done", progress=1.0)
+    else:
+        store.update_job(job_id, status="failed", error=error)
+    if keep and path.exists():
+        kept = video_dir / f"{session_id}{path.suffix.lower()}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), kept)
+        store.set_session_video(session_id, str(kept))
+    else:
+        path.unlink(missing_ok=True)
+    return "done" if error is None else "failed"
+
+
+def _clean_session(store: Store, job: AnalysisJob) -> str:
+    """The job's session id (fixed now if an older job has none), with no rows left in it
+    by an earlier attempt."""
+    session_id = job.session_id or store.new_session_id()
+    if job.session_id is None:
+        store.update_job(job.id, session_id=session_id)
+    log.info("job %s: started", job.id)
+    if store.discard_session(session_id):
+        log.warning("job %s: discarded the partial session of an earlier attempt", job.id)
+    return session_id
+
+
+def _analyse(
+    store: Store, job: AnalysisJob, session_id: str, path: Path, pose_model: str
+) -> str | None:
+    """Record the video at `path` into the job's session; None when it went well, else the
+    reason for the user (without the server's paths)."""
     from coach.offline.analysis import NoPersonFound
     from coach.offline.recording import record_video
     from exercises import load_exercise
     from pose.estimator import create_model_estimator
     from pose.sources import SourceError
 
-    job = store.claim_job(job_id)
-    if job is None:
-        return None
-    session_id = job.session_id or store.new_session_id()
-    if job.session_id is None:
-        store.update_job(job_id, session_id=session_id)
-    log.info("job %s: started", job_id)
-    if store.discard_session(session_id):
-        log.warning("job %s: discarded the partial session of an earlier attempt", job_id)
-    keep = (upload_dir / video_name(job_id, job.filename, True)).exists()
-    path = upload_dir / video_name(job_id, job.filename, keep)
-    last = [-1.0]
-
-    def progress(done: int, total: int) -> None:
-        frac = done / total if total > 0 else 0.0
-        if frac - last[0] >= 0.02 or done == total:
-            last[0] = frac
-            store.update_job(job_id, progress=round(min(1.0, frac), 3))
-
-    status, error = "done", None
     estimator = None
     try:
         estimator = create_model_estimator(pose_model)
@@ -76,29 +102,28 @@ def run_job(
             source="upload",
             video_name=job.filename,
             session_id=session_id,
-            progress=progress,
+            progress=_progress_to(store, job.id),
             estimator=estimator,
         )
     except (SourceError, NoPersonFound) as exc:
-        status, error = "failed", without_paths(str(exc), path, job.filename)
+        return without_paths(str(exc), path, job.filename)
     except Exception as exc:
-        log.exception("analysis job %s failed", job_id)
-        status, error = "failed", without_paths(f"{type(exc).__name__}: {exc}", path, job.filename)
+        log.exception("analysis job %s failed", job.id)
+        return without_paths(f"{type(exc).__name__}: {exc}", path, job.filename)
     finally:
         if estimator is not None:
             estimator.close()
-    # The job's status first: a worker killed before it leaves the job "running" with its video
-    # in place, and the job runs again; killed after it, the video is an orphan that the
-    # start-up clean-up of the upload folder removes (or moves to the videos when kept).
-    if status == "done":
-        store.update_job(job_id, status="done", progress=1.0)
-    else:
-        store.update_job(job_id, status="failed", error=error)
-    if keep and path.exists():
-        kept = video_dir / f"{session_id}{path.suffix.lower()}"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), kept)
-        store.set_session_video(session_id, str(kept))
-    else:
-        path.unlink(missing_ok=True)
-    return status
+    return None
+
+
+def _progress_to(store: Store, job_id: str) -> Callable[[int, int], None]:
+    """A progress callback that stores the job's progress at every 2% (and at the end)."""
+    last = [-1.0]
+
+    def progress(done: int, total: int) -> None:
+        frac = done / total if total > 0 else 0.0
+        if frac - last[0] >= 0.02 or done == total:
+            last[0] = frac
+            store.update_job(job_id, progress=round(min(1.0, frac), 3))
+
+    return progress

@@ -19,6 +19,7 @@ from coach.errors import NoPersonFound
 from exercises import load_exercise
 from exercises.norms import load_norms
 from pose.estimator import PoseEstimator
+from scoring.definition import HoldRule
 from scoring.kinematics import compute_measures
 from scoring.protocols import (
     ProtocolResult,
@@ -197,7 +198,7 @@ def run_five_times_sit_to_stand(track: Track, *, age: int | None = None) -> Prot
     return _with_track_warnings(res, track)
 
 
-def _stance_condition(track: Track, exercise_id: str):  # type: ignore[no-untyped-def]
+def _stance_condition(track: Track, exercise_id: str) -> tuple[np.ndarray, HoldRule]:
     ex = load_exercise(exercise_id)
     assert ex.hold is not None
     values = track.measures(ex.measures_needed())

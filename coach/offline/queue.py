@@ -70,7 +70,7 @@ def declare(broker: Any, handler: Callable[[str], object]) -> Any:
     def analyse_upload(job_id: str) -> None:
         handler(job_id)
 
-    return dramatiq.actor(analyse_upload, broker=broker, actor_name=ACTOR, queue_name=QUEUE)
+    return dramatiq.actor(broker=broker, actor_name=ACTOR, queue_name=QUEUE)(analyse_upload)
 
 
 class UploadQueue:

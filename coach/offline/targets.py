@@ -30,8 +30,8 @@ def record_targets(
     image_size: tuple[int, int],
     *,
     patient_id: int | None,
-    level: int | None = 1,
-    seed: int | None = 0,
+    level: int = 1,
+    seed: int = 0,
     schedule: list[TargetSpec] | None = None,
     latency_s: float = math.nan,
     source: str = "analyze",
@@ -39,8 +39,8 @@ def record_targets(
     """Score `task` (the seeded schedule at `level`, or a given `schedule`) on a track of
     `times` and (T, 33, 4) `landmarks`, and store it as a session; (session id, run)."""
     if schedule is None:
-        schedule = make_schedule(task, level, seed)  # type: ignore[arg-type]
-        how = (level, seed)
+        schedule = make_schedule(task, level, seed)
+        how: tuple[int | None, int | None] = (level, seed)
     else:
         how = (None, None)
     w, h = image_size

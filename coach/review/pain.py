@@ -102,11 +102,18 @@ def daily_pain(ratings: list[Any]) -> list[PainDay]:
     return sorted(days.values(), key=lambda d: d.day)
 
 
-def _important(old: int | None, new: int | None) -> bool:
-    if old is None or new is None or new <= old:
+def _important(old: int, new: int) -> bool:
+    if new <= old:
         return False
     rise = new - old
     return rise >= FARRAR_POINTS or (old > 0 and 100.0 * rise / old >= FARRAR_PERCENT)
+
+
+def _flag(day: date, where: str, old: int | None, new: int | None) -> PainFlag | None:
+    """The flag of a rise from `old` to `new` when both were rated and it is important."""
+    if old is None or new is None or not _important(old, new):
+        return None
+    return PainFlag(day, where, old, new)
 
 
 def pain_flags(ratings: list[Any]) -> list[PainFlag]:
@@ -115,10 +122,9 @@ def pain_flags(ratings: list[Any]) -> list[PainFlag]:
     flags: list[PainFlag] = []
     previous: int | None = None
     for d in daily_pain(ratings):
-        if _important(previous, d.before):
-            flags.append(PainFlag(d.day, "between", previous, d.before))  # type: ignore[arg-type]
-        if _important(d.before, d.after):
-            flags.append(PainFlag(d.day, "within", d.before, d.after))  # type: ignore[arg-type]
+        between = _flag(d.day, "between", previous, d.before)
+        within = _flag(d.day, "within", d.before, d.after)
+        flags.extend(f for f in (between, within) if f is not None)
         if d.before is not None:
             previous = d.before
     return flags

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -126,7 +127,7 @@ class ExerciseTrend:
     limit_deg: float | None = None
 
 
-def exercise_trends(sessions: list[Any], program: list[Any] = ()) -> list[ExerciseTrend]:  # type: ignore[assignment]
+def exercise_trends(sessions: list[Any], program: Sequence[Any] = ()) -> list[ExerciseTrend]:
     """Peak range of motion per exercise and side, one point per session (oldest first), so
     that exercises are never merged and a new patient's chart starts at her first session."""
     rx = {item.exercise_id: item for item in program}

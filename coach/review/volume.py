@@ -36,7 +36,7 @@ class DailyPlan:
     @classmethod
     def of(cls, row: Any, exercise: Any | None = None) -> DailyPlan:
         hold_s = float(row.hold_s or 0)
-        if hold_s <= 0 and getattr(exercise, "kind", None) == "hold":
+        if hold_s <= 0 and exercise is not None and getattr(exercise, "kind", None) == "hold":
             hold_s = Prescription.defaults(exercise).hold_s
         return cls(
             row.exercise_id, int(row.sets or 1), int(row.reps or 0), hold_s, row.days_per_week

@@ -69,7 +69,7 @@ def create_db_engine(url: str | None = None) -> Engine:
         raise StoreError(f"can't use database {parsed.render_as_string()}: {exc}") from None
 
 
-def _alembic_config(engine: Engine) -> Any:
+def _alembic_config(engine: Engine | None) -> Any:
     from alembic.config import Config
 
     cfg = Config()
@@ -100,7 +100,7 @@ def head_revision() -> str:
     """The newest migration: what `migrate` brings a database to."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
     assert head is not None
     return head
 

@@ -30,7 +30,9 @@ class LiveRecorder:
         self, factory: SessionFactory, load_exercise: Callable[[str], Any] | None = None
     ) -> None:
         if load_exercise is None:  # an exercise or a hand-eye targets task
-            from exercises import load_any as load_exercise
+            from exercises import load_any
+
+            load_exercise = load_any
         self._factory = factory
         self._load = load_exercise
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -86,15 +88,15 @@ class LiveRecorder:
         kind = event.get("kind")
         if kind == "SessionStarted":
             exercise = self._load(str(event.get("exercise")))
-            writer = SessionWriter(
+            started = SessionWriter(
                 self._factory,
                 sid,
                 exercise=exercise,
                 patient_id=event.get("patient_id"),
                 source="live",
             )
-            writer.start()
-            self._writers[sid] = writer
+            started.start()
+            self._writers[sid] = started
             return
         writer = self._writers.get(sid)
         if writer is None:

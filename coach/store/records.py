@@ -193,12 +193,12 @@ class SessionWriter:
             )
             self._commit(hold, duration=hold.end_s)
         elif kind == "FaultDetected":
-            rep = event.get("rep")
+            rep_index = event.get("rep")
             fault = Fault(
                 session_id=self.id,
                 fault_id=str(event.get("id") or ""),
                 t_s=(_num(event.get("t")) or 0.0) + off,
-                rep=int(rep) if rep is not None else None,
+                rep=int(rep_index) if rep_index is not None else None,
                 message=str(event.get("message") or ""),
             )
             self._commit(fault, duration=fault.t_s)

@@ -390,7 +390,7 @@ def test_a_crashed_model_process_is_replaced_and_the_count_kept(
         send_frame(ws, frames[0])
         session = registry.get(session_id)
         assert session is not None and session.worker_pid is not None
-        session._rep_offset = 3  # as if three reps were done before the crash
+        session.plan._rep_offset = 3  # as if three reps were done before the crash
         crashed = session.worker_pid
         os.kill(crashed, signal.SIGKILL)  # a native crash inside MediaPipe, say
         reply = send_frame(ws, frames[1])

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from coach.live import Outbox, SessionRegistry
+from coach.live.spec import ExerciseOrTask
 from coach.pipeline import FrameProcessor
 from coach.review.references import set_reference_from_session
 from coach.store import open_store
-from exercises import Exercise
 from pose.estimator import PoseEstimator
 from pose.types import Frame, Pose
 from scoring.reference import PersonalReference
@@ -45,7 +45,7 @@ class TrackEstimator(PoseEstimator):
 
 def track_processor(
     landmarks: np.ndarray,
-    exercise: Exercise,
+    exercise: ExerciseOrTask,
     reference: PersonalReference | None = None,
     limit_deg: float | None = None,
 ) -> FrameProcessor:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,8 +19,8 @@ import pytest
 from coach.live import LandmarkMessage, SessionRegistry
 from coach.prescription import Prescription
 from exercises import load_exercise
-
-TRACKS = Path(__file__).resolve().parents[3] / "samples" / "tracks"
+from tests.coach.live.helpers import StepClock
+from tests.coach.live.helpers import load_track as _track
 
 
 @dataclass
@@ -33,20 +32,6 @@ class Row:
     hold_s: float = 0.0
     rest_s: float | None = None
     max_rom_deg: float | None = None
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _track(name: str) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    with np.load(TRACKS / f"{name}.npz", allow_pickle=False) as data:
-        w, h = (int(v) for v in data["image_size"])
-        return data["lm"].astype(np.float32), data["t"].astype(np.float64), (w, h)
 
 
 def run(
@@ -190,7 +175,7 @@ def test_a_session_that_counted_nothing_says_why() -> None:
             clock.now = float(t)
             session.offer_landmarks(LandmarkMessage(i + 1, float(t), size, pose))
         await session.detach_patient(outbox)
-        return session.summary()
+        return dict(session.summary())
 
     summary = asyncio.run(go())
     assert summary["rep_count"] == 0

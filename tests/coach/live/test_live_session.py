@@ -1,12 +1,16 @@
-"""Pure parts of coach.live: set progress and the outbox that protects the patient's stream."""
+"""Pure parts of coach.live: set progress, the outbox that protects the patient's stream, the
+session's own event kinds."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from coach.live import SESSION_ID_RE, Closing, Outbox, percentile, set_progress
+from coach.live.protocol import SessionKind
+from scoring.events import EVENT_TYPES
 
 
 @pytest.mark.parametrize(
@@ -74,3 +78,11 @@ def test_percentile_and_ids() -> None:
     assert percentile([1.0, 2.0, 3.0], 50) == 2.0
     assert SESSION_ID_RE.match("Ab3_-xyz12")
     assert not SESSION_ID_RE.match("../etc/passwd")
+
+
+def test_the_sessions_own_event_kinds_are_documented_and_not_the_engines() -> None:
+    protocol = (Path(__file__).resolve().parents[3] / "docs" / "LIVE-PROTOCOL.md").read_text()
+    kinds = [value for name, value in vars(SessionKind).items() if name.isupper()]
+    assert len(set(kinds)) == len(kinds) == 13
+    assert not set(kinds) & set(EVENT_TYPES)
+    assert [k for k in kinds if f"`{k}`" not in protocol] == []

@@ -1,0 +1,125 @@
+"""The Store's accounts and sign-ins: therapists' and patients' logins, the browser sessions
+they open (a cookie token, stored hashed) and who a token signs in as."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from coach.store import accounts
+from coach.store.accounts import AccountError, Identity
+from coach.store.models import LoginSession, Patient, PatientLink, User, aware, utcnow
+from coach.store.part import StorePart
+
+LOGIN_TTL = timedelta(hours=12)
+LINK_LOGIN_TTL = timedelta(days=30)
+
+
+class UserStore(StorePart):
+    def create_user(
+        self,
+        username: str,
+        name: str,
+        password: str,
+        *,
+        role: str = "therapist",
+        is_admin: bool = False,
+    ) -> User:
+        username = accounts.check_username(username)
+        if role not in ("therapist", "patient"):
+            raise AccountError(f"unknown role {role!r}")
+        if not name.strip():
+            raise AccountError("a name is required")
+        pw_hash = accounts.hash_password(password, (username, name))
+        with self.factory.begin() as db:
+            if db.scalar(select(User).where(User.username == username)) is not None:
+                raise AccountError(f"the username {username!r} is taken")
+            user = User(
+                username=username,
+                name=name.strip(),
+                role=role,
+                is_admin=is_admin,
+                password_hash=pw_hash,
+            )
+            db.add(user)
+        return user
+
+    def users(self, role: str | None = None) -> list[User]:
+        with self.factory() as db:
+            q = select(User).order_by(User.id)
+            if role:
+                q = q.where(User.role == role)
+            return list(db.scalars(q))
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        with self.factory.begin() as db:
+            user = db.scalar(select(User).where(User.username == username.strip()))
+            ok = accounts.verify_password(user.password_hash if user else None, password)
+            if not ok or user is None or not user.active:
+                return None
+            if user.password_hash and accounts.needs_rehash(user.password_hash):
+                user.password_hash = accounts.rehash_password(password)
+            return user
+
+    def set_password(self, user_id: int, password: str) -> None:
+        with self.factory.begin() as db:
+            user = db.get(User, user_id)
+            if user is None:
+                raise AccountError("no such user")
+            user.password_hash = accounts.hash_password(password, (user.username, user.name))
+            db.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+    def start_login(
+        self,
+        *,
+        user_id: int | None = None,
+        patient_id: int | None = None,
+        link_id: int | None = None,
+    ) -> str:
+        token = accounts.new_token()
+        ttl = LINK_LOGIN_TTL if link_id is not None else LOGIN_TTL
+        with self.factory.begin() as db:
+            db.add(
+                LoginSession(
+                    token_hash=accounts.token_hash(token),
+                    user_id=user_id,
+                    patient_id=patient_id,
+                    link_id=link_id,
+                    expires_at=utcnow() + ttl,
+                )
+            )
+        return token
+
+    def identity(self, token: str | None) -> Identity | None:
+        """The signed-in identity of a cookie token, or None (unknown, expired, revoked)."""
+        if not token:
+            return None
+        with self.factory() as db:
+            login = db.get(LoginSession, accounts.token_hash(token))
+            if login is None or aware(login.expires_at) < utcnow():
+                return None
+            if login.link_id is not None:
+                link = db.get(PatientLink, login.link_id)
+                if link is None or link.revoked_at is not None:
+                    return None
+            if login.patient_id is not None:
+                patient = db.get(Patient, login.patient_id)
+                if patient is None:
+                    return None
+                return Identity("patient", patient.name, patient_id=patient.id)
+            user = db.get(User, login.user_id) if login.user_id is not None else None
+            if user is None or not user.active:
+                return None
+            if user.role == "patient":
+                patient = db.scalar(select(Patient).where(Patient.user_id == user.id))
+                if patient is None:
+                    return None
+                return Identity("patient", patient.name, user_id=user.id, patient_id=patient.id)
+            return Identity("therapist", user.name, user_id=user.id, is_admin=user.is_admin)
+
+    def end_login(self, token: str) -> None:
+        with self.factory.begin() as db:
+            db.execute(
+                delete(LoginSession).where(LoginSession.token_hash == accounts.token_hash(token))
+            )
