@@ -2,8 +2,9 @@
 
 A signed-in patient's session follows the therapist's program row for the exercise; an
 anonymous one (or an exercise not in the program) follows the definition's defaults. The
-program's values were checked when it was saved (coach.store.check_program), but a session
-must not trust a database either: every value is clamped to what a set can mean here.
+program's values were checked when it was saved (`check_program`, below: the store calls it
+before it writes a program), but a session must not trust a database either: every value is
+clamped to what a set can mean here.
 """
 
 from __future__ import annotations
@@ -98,3 +99,38 @@ def _seconds(value: Any, default: float) -> float:
     except (TypeError, ValueError):
         return default
     return max(0.0, min(MAX_SECONDS, number)) if math.isfinite(number) else default
+
+
+class ProgramError(ValueError):
+    """A program row that can't be prescribed; the program is left as it was."""
+
+
+def check_program(items: list[dict[str, Any]]) -> None:
+    """Refuse, with the row and the reason, a range limit outside 0-180 degrees (or not a
+    number), a rest outside 0-600 seconds, a target range above the limit, and a row without
+    reps (none, or 0, and no hold time). A row that does not state `reps` gets the default;
+    one without `rest_s` rests as its exercise definition says."""
+    for n, item in enumerate(items, start=1):
+        what = f"Row {n} ({item.get('exercise_id') or 'no exercise'})"
+        limit = _bounded(item.get("max_rom_deg"), 180, f"{what}: the range limit", "degrees")
+        _bounded(item.get("rest_s"), 600, f"{what}: the rest", "seconds")
+        target = item.get("target_rom_deg")
+        if target is not None and limit is not None and float(target) > limit:
+            raise ProgramError(f"{what}: the target range is above the limit.")
+        if "reps" in item and not (item["reps"] or 0) >= 1 and not (item.get("hold_s") or 0) > 0:
+            raise ProgramError(
+                f"{what}: no reps. Prescribe at least 1 rep (or, for a hold, a hold time)."
+            )
+
+
+def _bounded(value: Any, hi: float, what: str, unit: str) -> float | None:
+    """`value` as a number from 0 to `hi` (None stays None), else ProgramError saying so."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ProgramError(f"{what} must be a number of {unit}.") from None
+    if not (math.isfinite(number) and 0 <= number <= hi):
+        raise ProgramError(f"{what} must be between 0 and {hi:g} {unit}, not {number:g}.")
+    return number

@@ -40,6 +40,7 @@ os.environ["COACH_EXERCISES_DIR"] = os.pathsep.join(
 
 # Coach's modules used here, in one place: fix these lines if a module moves.
 from coach.offline.recording import record_landmarks  # noqa: E402
+from coach.prescription import check_program  # noqa: E402
 from coach.review.exports import session_json  # noqa: E402
 from coach.store import open_store  # noqa: E402
 from coach.store.store import PROGRAM_FIELDS  # noqa: E402
@@ -83,13 +84,12 @@ PROGRAM: list[dict[str, Any]] = [
 ]
 
 
-def check_program(items: list[dict[str, Any]]) -> None:
-    """The checks the web form makes: known exercise, target range within the limit."""
-    for i, item in enumerate(items, start=1):
+def check_examples(items: list[dict[str, Any]]) -> None:
+    """The checks the web form makes before saving: known exercises, then the program's own
+    checks (coach.prescription.check_program, the one `Store.set_program` runs)."""
+    for item in items:
         load_exercise(item["exercise_id"])  # raises UnknownExercise
-        target, limit = item["target_rom_deg"], item["max_rom_deg"]
-        if target is not None and limit is not None and target > limit:
-            raise ValueError(f"row {i}: the target range is above the limit")
+    check_program(items)
 
 
 def program_json(patient: Any, items: list[Any]) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         lm, fps = data["lm"], float(data["fps"])
         w, h = (int(v) for v in data["image_size"])
         meta = json.loads(str(data["meta"]))
-    check_program(PROGRAM)
+    check_examples(PROGRAM)
 
     with tempfile.TemporaryDirectory(prefix="coach-samples-") as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'coach.db'}")

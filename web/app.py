@@ -1,47 +1,58 @@
-"""The FastAPI app: pages, the small JSON API, static assets and the live WebSockets.
+"""The FastAPI app: its parts, its routers, its middleware, and their start and stop.
 
 Pages are plain HTML files with JavaScript modules (no build step, no CDN: the app must work
-offline on a patient's laptop). Sessions live in a `coach.live.SessionRegistry`, created here
-unless one is passed in (tests and `coach serve` may configure it).
+offline on a patient's laptop). The live side (web/routes/live.py) is always served; the
+stored side (the other routers of web/routes/) with a store. Sessions live in a
+`coach.live.SessionRegistry`, created here unless one is passed in (tests and `coach serve`
+may configure it).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, HTTPException, Request, WebSocket
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from coach.live import (
-    SESSION_ID_RE,
-    LiveLimits,
-    Recorder,
-    SessionError,
-    SessionRegistry,
-    default_processor,
-    exercise_info,
-)
+from coach.live import LiveLimits, Recorder, SessionRegistry, default_processor
 from coach.store import Store
-from web import access, live_relay, security
+from web import access, security
 from web.demos import mount_demos
 from web.frames import decode_frame
-from web.live_ws import follower_socket, patient_socket, refuse_cross_origin
+from web.routes import live
 from web.vendor import mount_vendor
+
+if TYPE_CHECKING:
+    from coach.live.caps import LiveCaps
+    from web.live_relay import LiveRelay
+    from web.uploads.jobs import AnalysisJobs
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
-PAGES_DIR = HERE / "templates"  # whole pages; they read their parameters from the URL
 
 
 def _default_exercise_list() -> Iterable[Any]:
     from exercises import list_exercises
 
     return list_exercises()
+
+
+@dataclass
+class _Parts:
+    """What one app holds, made once by `create_app` and closed by its lifespan."""
+
+    registry: SessionRegistry
+    store: Store | None
+    jobs: AnalysisJobs | None
+    caps: LiveCaps | None
+    relay: LiveRelay | None
+    redis_url: str | None
 
 
 def create_app(
@@ -70,25 +81,12 @@ def create_app(
 
     `allow_seed` (tests only) lets a patient socket fix a targets task's schedule with
     `&seed=N` (coach.live.registry.SessionRegistry)."""
-    jobs = None
-    if store is not None:
+    if store is not None and recorder is None:
         from coach.store.live_recorder import LiveRecorder
-        from web.uploads import AnalysisJobs
 
-        if recorder is None:
-            recorder = LiveRecorder(store.factory)
-        queue = None
-        if redis_url:
-            from coach.offline.queue import UploadQueue
-
-            queue = UploadQueue(redis_url)
-        jobs = AnalysisJobs(store, queue=queue, pose_model=pose_model)
-    caps = None
-    if redis_url:  # a cluster: live sessions per address counted over every instance
-        from coach.live.caps import RedisLiveCaps
-        from coach.store.cluster import redis_client
-
-        caps = RedisLiveCaps(redis_client(redis_url))
+        recorder = LiveRecorder(store.factory)
+    jobs = _analysis_jobs(store, redis_url, pose_model)
+    caps = _live_caps(redis_url)
     if registry is None:
         registry = SessionRegistry(
             decode=decode_frame,
@@ -102,158 +100,140 @@ def create_app(
             caps=caps,
             allow_seed=allow_seed,
         )
-    list_all = exercise_list or _default_exercise_list
-    relay = None
-    if redis_url:  # a cluster: followers on other instances, sessions on other instances
-        from coach.store.cluster import cluster_name
-        from web.live_relay import LiveRelay
+    parts = _Parts(registry, store, jobs, caps, _relay(redis_url, registry, store), redis_url)
+    app = _new_app(parts)
+    app.state.exercise_list = exercise_list or _default_exercise_list
+    _add_live_side(app, parts)
+    if store is not None and jobs is not None:
+        _add_stored_side(app, jobs, redis_url)
+    return app
 
-        data = store.engine.url if store is not None else None  # the cluster's name comes from it
-        relay = LiveRelay(redis_url, registry, cluster=cluster_name(data))
+
+# ---- the parts -----------------------------------------------------------------------------
+def _analysis_jobs(
+    store: Store | None, redis_url: str | None, pose_model: str
+) -> AnalysisJobs | None:
+    """Uploads' analysis (with a store): on a thread here, or on a cluster's task queue."""
+    if store is None:
+        return None
+    from web.uploads.jobs import AnalysisJobs
+
+    queue = None
+    if redis_url:
+        from coach.offline.queue import UploadQueue
+
+        queue = UploadQueue(redis_url)
+    return AnalysisJobs(store, queue=queue, pose_model=pose_model)
+
+
+def _live_caps(redis_url: str | None) -> LiveCaps | None:
+    """A cluster's live sessions per address, counted over every instance (None: here only)."""
+    if not redis_url:
+        return None
+    from coach.live.caps import RedisLiveCaps
+    from coach.store.cluster import redis_client
+
+    return RedisLiveCaps(redis_client(redis_url))
+
+
+def _relay(
+    redis_url: str | None, registry: SessionRegistry, store: Store | None
+) -> LiveRelay | None:
+    """A cluster's followers on other instances, sessions on other instances; the cluster's
+    name (its channels' prefix) comes from the store's database."""
+    if not redis_url:
+        return None
+    from coach.store.cluster import cluster_name
+    from web.live_relay import LiveRelay
+
+    data = store.engine.url if store is not None else None
+    return LiveRelay(redis_url, registry, cluster=cluster_name(data))
+
+
+# ---- start and stop ------------------------------------------------------------------------
+async def _start(parts: _Parts) -> None:
+    store, jobs, clustered = parts.store, parts.jobs, bool(parts.redis_url)
+    if store is not None and not clustered:
+        # Left "recording" by a crash: their reps are kept. Not in a cluster: the other
+        # servers' live sessions and the workers' jobs are not this server's to end.
+        store.mark_interrupted()
+    if jobs is not None:
+        from web.uploads.receiving import upload_total_timeout_s
+
+        # Videos of jobs a crash interrupted, partial uploads (in a cluster only stale ones:
+        # another server may be receiving one into the shared folder).
+        jobs.clean_up_orphans(upload_total_timeout_s() if clustered else 0.0)
+    parts.registry.warm_up()
+    if parts.relay is not None:
+        await parts.relay.start()
+
+
+async def _stop(parts: _Parts) -> None:
+    if parts.relay is not None:
+        await parts.relay.close()
+    await parts.registry.close_all()
+    if parts.caps is not None:
+        parts.caps.close()
+    if parts.jobs is not None:
+        parts.jobs.close()
+    if parts.registry.recorder is not None:
+        parts.registry.recorder.close()
+
+
+def _new_app(parts: _Parts) -> FastAPI:
+    """The FastAPI app with its lifespan, API docs only when asked for (COACH_OPENAPI=1)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if store is not None and not redis_url:
-            # Left "recording" by a crash: their reps are kept. Not in a cluster: the other
-            # servers' live sessions and the workers' jobs are not this server's to end.
-            store.mark_interrupted()
-        if jobs is not None:
-            from web.uploads import upload_total_timeout_s
-
-            # Videos of jobs a crash interrupted, partial uploads (in a cluster only stale ones:
-            # another server may be receiving one into the shared folder).
-            jobs.clean_up_orphans(upload_total_timeout_s() if redis_url else 0.0)
-        registry.warm_up()
-        if relay is not None:
-            await relay.start()
+        await _start(parts)
         yield
-        if relay is not None:
-            await relay.close()
-        await registry.close_all()
-        if caps is not None:
-            caps.close()
-        if jobs is not None:
-            jobs.close()
-        if registry.recorder is not None:
-            registry.recorder.close()
+        await _stop(parts)
 
-    docs = security.openapi_enabled()  # off unless COACH_OPENAPI=1
-    app = FastAPI(
+    docs = security.openapi_enabled()
+    return FastAPI(
         title="Coach",
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
         lifespan=lifespan,
     )
+
+
+# ---- routers and middleware ----------------------------------------------------------------
+async def _not_signed_in(request: Request, _exc: access.NotSignedIn) -> Response:
+    """JSON and CSV get 401; a page redirects to /login, then back."""
+    if request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv")):
+        return JSONResponse({"detail": "Sign in first."}, status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={target}", status_code=303)
+
+
+def _add_live_side(app: FastAPI, parts: _Parts) -> None:
+    """What every app serves: security, static assets, the live pages, API and sockets."""
     security.protect(app)  # same-origin writes and security headers on every HTTP request
-    app.state.registry = registry
-    app.state.store = store
+    # The dependencies (web/routes/deps.py, web/routes/live.py) read these.
+    app.state.registry = parts.registry
+    app.state.store = parts.store
+    app.state.relay = parts.relay
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     mount_vendor(app)  # /vendor/mediapipe-pose/: the pose web build, when fetched
     mount_demos(app)  # /api/exercises/{id}/demo: the stick-figure demonstrations
+    app.add_exception_handler(access.NotSignedIn, _not_signed_in)  # type: ignore[arg-type]
+    app.include_router(live.router)
 
-    @app.exception_handler(access.NotSignedIn)
-    async def not_signed_in(request: Request, _exc: access.NotSignedIn) -> Response:
-        if request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv")):
-            return JSONResponse({"detail": "Sign in first."}, status_code=401)
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
 
-    def may_see(conn: Request | WebSocket, session: Any) -> bool:
-        """Anonymous try-out sessions are reachable by their unguessable id; a patient's
-        session only by that patient and their therapist."""
-        if session.patient_id is None:
-            return True
-        who = access.identity_of(store, conn)
-        return store is not None and store.patient_visible_to(who, session.patient_id) is not None
+def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
+    """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
+    from web.routes import auth, patient, protocols, ratings, sessions, therapist, uploads
+    from web.routes.pages import review_templates
 
-    def page(name: str) -> FileResponse:
-        return FileResponse(PAGES_DIR / name, headers={"Cache-Control": "no-cache"})
+    app.state.jobs = jobs
+    app.state.login_limiter = access.LoginLimiter()
+    if redis_url:  # a cluster: the counts are shared by every instance
+        from coach.store.cluster import redis_client
+        from web.shared_limits import RedisLoginLimiter
 
-    @app.get("/", include_in_schema=False)
-    async def index() -> FileResponse:
-        """Picker and patient page in one (?exercise=ID opens the exercise, &autostart=1)."""
-        return page("index.html")
-
-    @app.get("/follow/{session_id}", include_in_schema=False, response_model=None)
-    async def follow(session_id: str) -> FileResponse | HTMLResponse:
-        if not SESSION_ID_RE.match(session_id):
-            return HTMLResponse("<h1>Not a session link</h1>", status_code=404)
-        return page("follow.html")
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        health = {"ok": True, "sessions": len(registry), "active": registry.active_count()}
-        return health | live_relay.health(relay)  # a cluster: the relay's link to Redis
-
-    @app.get("/api/exercises")
-    async def exercises() -> list[dict[str, Any]]:
-        return [exercise_info(e) for e in list_all()]
-
-    @app.get("/api/exercises/{exercise_id}")
-    async def exercise(exercise_id: str) -> dict[str, Any]:
-        try:
-            return exercise_info(registry.load_exercise(exercise_id))
-        except SessionError as exc:
-            raise HTTPException(404, exc.message) from None
-
-    def live_session(request: Request, session_id: str) -> Any:
-        session = registry.get(session_id)
-        if session is None or not may_see(request, session):
-            raise HTTPException(404, "No such session (never started, or expired).")
-        return session
-
-    @app.get("/api/sessions/{session_id}")
-    def session_summary(request: Request, session_id: str) -> dict[str, Any]:
-        return live_session(request, session_id).summary()
-
-    @app.get("/api/sessions/{session_id}/events")
-    def session_events(request: Request, session_id: str) -> list[dict[str, Any]]:
-        return list(live_session(request, session_id).events)
-
-    @app.websocket("/ws/live")
-    async def live(ws: WebSocket) -> None:
-        if await refuse_cross_origin(ws, registry.limits):
-            return
-        who = access.identity_of(store, ws)
-        patient_id = who.patient_id if who is not None else None
-        resume = ws.query_params.get("session")
-        if store is not None and resume and registry.get(resume) is None:
-            stored = store.session(resume)  # resuming after a restart: only one's own session
-            if stored is not None and stored.patient_id != patient_id:
-                await ws.accept()
-                await ws.close(4404, "unknown_session")
-                return
-        await patient_socket(ws, registry, patient_id)
-
-    @app.websocket("/ws/follow/{session_id}")
-    async def follow_ws(ws: WebSocket, session_id: str) -> None:
-        if (
-            relay is not None
-            and registry.get(session_id) is None
-            and SESSION_ID_RE.match(session_id)
-        ):
-            # A cluster: the session may run on another instance (web/live_relay.py).
-            if await refuse_cross_origin(ws, registry.limits):
-                return
-            await ws.accept()
-            await relay.follow(ws, session_id, lambda s: may_see(ws, s))
-            return
-        await follower_socket(ws, registry, session_id, may_follow=lambda s: may_see(ws, s))
-
-    if store is not None and jobs is not None:
-        from web.routes import auth, patient, protocols, ratings, sessions, therapist, uploads
-        from web.routes.pages import review_templates
-
-        # The routers' dependencies (web/routes/deps.py) read these.
-        app.state.jobs = jobs
-        app.state.login_limiter = access.LoginLimiter()
-        if redis_url:  # a cluster: the counts are shared by every instance
-            from coach.store.cluster import redis_client
-            from web.shared_limits import RedisLoginLimiter
-
-            app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
-        app.state.templates = review_templates()
-        for area in (auth, therapist, patient, protocols, sessions, uploads, ratings):
-            app.include_router(area.router)
-    return app
+        app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
+    app.state.templates = review_templates()
+    for area in (auth, therapist, patient, protocols, sessions, uploads, ratings):
+        app.include_router(area.router)

@@ -1,13 +1,16 @@
 """Small server-side SVG charts: progress over weeks and a measure over time.
 
 SVG made on the server: no JavaScript chart library to vendor (the app works offline), the
-charts print, and tests can read the numbers back from the markup.
+charts print, and tests can read the numbers back from the markup. Value axes are a round grid
+(`_scale`): every grid line where its label says, every point where its value is
+(docs/ARCHITECTURE.md, "Charts").
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
 
 import numpy as np
@@ -35,15 +38,91 @@ def _shape(name: str, i: int, names: Sequence[str]) -> str:
     return free[i % len(free)]
 
 
-def _nice_range(values: Sequence[float], min_span: float = 2.0) -> tuple[float, float]:
-    """A padded range over `values`, at least `min_span` wide (one point or a flat line gets
-    a readable axis around it, not 152-154)."""
+MAX_INTERVALS = 5
+_STEPS = (1, 2, 5)  # a grid step is one of these times a power of ten
+
+
+def _padded_range(values: Sequence[float], min_span: float) -> tuple[float, float]:
+    """The values' range, at least `min_span` wide around its middle (one point or a flat
+    line gets a readable axis around it, not 152-154)."""
     lo, hi = min(values), max(values)
     if hi - lo < min_span:
         mid = (hi + lo) / 2
         lo, hi = mid - min_span / 2, mid + min_span / 2
-    pad = (hi - lo) * 0.08
-    return lo - pad, hi + pad
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """A value axis: `lo` at pixel `bottom`, `hi` at pixel `top`, grid lines at `ticks`
+    (round numbers: a step of 1, 2 or 5 times a power of ten), labelled with `decimals`."""
+
+    lo: float
+    hi: float
+    top: float
+    bottom: float
+    ticks: tuple[float, ...]
+    decimals: int
+
+    def y(self, v: float) -> float:
+        return self.bottom - (self.bottom - self.top) * (v - self.lo) / (self.hi - self.lo)
+
+    def label(self, v: float, unit: str = "") -> str:
+        return f"{v:.{self.decimals}f}{unit}"
+
+
+def _grid(
+    lo: float, hi: float, inside: tuple[float, float] | None, fixed: bool
+) -> tuple[int, int, int, int]:
+    """The finest round grid over `lo`-`hi` with at most MAX_INTERVALS intervals, as
+    (exponent, m, first, last): the step is m (1, 2 or 5) x 10^exponent and the grid lines
+    are its multiples `first` to `last`. Without `fixed` the grid reaches past lo-hi, a step
+    further where a value of `inside` (the data's min and max) would sit on its end (never
+    below 0 for data that are not negative); with `fixed` it falls inside lo-hi."""
+    power = math.floor(math.log10((hi - lo) / MAX_INTERVALS))
+    for exponent in (power, power + 1, power + 2):
+        for m in _STEPS:
+            step = m * 10.0**exponent
+            if fixed:
+                first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+            else:
+                first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+            if inside is not None and not fixed:
+                low, high = inside
+                if low - first * step < step / 8 and (low < 0 or first > 0):
+                    first -= 1
+                if last * step - high < step / 8:
+                    last += 1
+            if first < last <= first + MAX_INTERVALS:
+                return exponent, m, first, last
+    raise AssertionError("unreachable: a step of 10^(power+2) spans the range in one interval")
+
+
+def _scale(
+    lo: float,
+    hi: float,
+    top: float,
+    bottom: float,
+    *,
+    fixed: bool = False,
+    inside: tuple[float, float] | None = None,
+) -> _Scale:
+    """The value axis over `lo`-`hi` (at least), on a round grid (`_grid`); with `fixed`
+    (a share is 0-100 %) the ends stay where they are and the grid lines fall inside."""
+    if not hi > lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    exponent, m, first, last = _grid(lo, hi, inside, fixed)
+    decimals = max(0, -exponent)
+    ticks = tuple(round(k * m * 10.0**exponent, decimals) for k in range(first, last + 1))
+    if not fixed:
+        lo, hi = ticks[0], ticks[-1]
+    return _Scale(lo, hi, top, bottom, ticks, decimals)
+
+
+def _number(v: float) -> str:
+    """A stored value in words: to one decimal, without a trailing .0 (pain 2.5, range 153)."""
+    text = f"{v:.1f}".removesuffix(".0")
+    return "0" if text == "-0" else text
 
 
 def _marker(shape: str, x: float, y: float, color: str, attrs: str, tip: str = "") -> str:
@@ -58,7 +137,7 @@ def _marker(shape: str, x: float, y: float, color: str, attrs: str, tip: str = "
         corners = (
             [(0, -4.5), (4.5, 0), (0, 4.5), (-4.5, 0)]
             if shape == "diamond"
-            else [(0, -4.5), (4.5, 3.5), (-4.5, 3.5)]
+            else [(0, -4.0), (4.5, 4.0), (-4.5, 4.0)]  # centred on the point, like the rest
         )
         pts = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in corners)
         return f'<polygon points="{pts}" fill="{color}" {attrs}>{inner}</polygon>'
@@ -73,6 +152,44 @@ def _svg_open(title: str, width: int, height: int, summary: str) -> list[str]:
         f'data-title="{escape(title)}"><title>{escape(title)}</title>'
         f"<desc>{escape(summary)}</desc>",
     ]
+
+
+def _no_data(out: list[str], text: str, x: int, y: float) -> str:
+    out.append(f'<text x="{x}" y="{y}" class="chart-empty">{text}</text></svg>')
+    return "".join(out)
+
+
+def _y_axis(scale: _Scale, left: int, right: float, unit: str, grid: bool = True) -> list[str]:
+    """The value axis: a grid line (if `grid`) and a label at each of the scale's ticks."""
+    out = []
+    for v in scale.ticks:
+        y = scale.y(v)
+        if grid:
+            out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        out.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
+            f"{escape(scale.label(v, unit))}</text>"
+        )
+    return out
+
+
+def _described(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    lines: dict[str, float],
+    unit: str,
+) -> str:
+    """Every value in words, series by series (the chart's <desc>, for a screen reader)."""
+    text = "; ".join(
+        f"{name}: "
+        + ", ".join(
+            f"{labels[i]} {_number(float(v))}{unit}" for i, v in enumerate(vals) if v is not None
+        )
+        for name, vals in series.items()
+    )
+    if lines:
+        text += "; " + "; ".join(f"{k} {v:g}{unit}" for k, v in lines.items())
+    return text
 
 
 def line_chart(
@@ -90,76 +207,76 @@ def line_chart(
 
     `lines` draws horizontal reference lines ("target", "limit") with their value in the key;
     `min_span` is the smallest y range shown (default 20 for degrees, else 2); `bounds` fixes
-    the y range instead (a share is 0-100 %, never -29 %)."""
+    the y range instead (a share is 0-100 %, never -29 %). The grid lines sit at round values
+    (1, 2 or 5 times a power of ten) and the axis ends on them, a step beyond the values."""
     lines = {k: float(v) for k, v in (lines or {}).items() if v is not None}
     values = [
         float(v) for s in series.values() for v in s if v is not None and math.isfinite(float(v))
     ]
     left, right, top, bottom = 48, 12, 42, 34  # the title, then the key, above the plot
     pw, ph = width - left - right, height - top - bottom
-    described = "; ".join(
-        f"{name}: "
-        + ", ".join(
-            f"{labels[i]} {float(v):.0f}{unit}" for i, v in enumerate(vals) if v is not None
-        )
-        for name, vals in series.items()
-    )
-    if lines:
-        described += "; " + "; ".join(f"{k} {v:g}{unit}" for k, v in lines.items())
+    described = _described(labels, series, lines, unit)
     out = _svg_open(title, width, height, described if values else "No data yet")
     out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
     if not values:
-        out.append(f'<text x="{left}" y="{top + ph / 2}" class="chart-empty">No data yet</text>')
-        out.append("</svg>")
-        return "".join(out)
+        return _no_data(out, "No data yet", left, top + ph / 2)
     span = min_span if min_span is not None else (20.0 if unit == "°" else 2.0)
-    lo, hi = bounds or _nice_range(values + list(lines.values()), span)
+    shown = values + list(lines.values())
+    lo, hi = bounds or _padded_range(shown, span)
+    scale = _scale(lo, hi, top, top + ph, fixed=bounds is not None, inside=(min(shown), max(shown)))
     n = max(1, len(labels) - 1)
 
-    def xy(i: int, v: float) -> tuple[float, float]:
-        x = left + pw * i / n if len(labels) > 1 else left + pw / 2
-        return x, top + ph * (1 - (v - lo) / (hi - lo))
+    def x_of(i: int) -> float:
+        return left + pw * i / n if len(labels) > 1 else left + pw / 2
 
-    for frac in (0.0, 0.5, 1.0):
-        v = lo + (hi - lo) * frac
-        _, y = xy(0, v)
+    out += _y_axis(scale, left, left + pw, unit)
+    for i in range(0, len(labels), max(1, len(labels) // 6)):
         out.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
-            f"{v:.0f}{escape(unit)}</text>"
-        )
-    step = max(1, len(labels) // 6)
-    for i in range(0, len(labels), step):
-        x, _ = xy(i, lo)
-        out.append(
-            f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
+            f'<text x="{x_of(i):.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
             f"{escape(labels[i])}</text>"
         )
-    key: list[tuple[str, str, str]] = []  # (text, colour, shape or dash)
+    key = _reference_lines(out, lines, scale, left, left + pw, unit)
+    for k, (name, vals) in enumerate(series.items()):
+        color, shape = _color(name, k), _shape(name, k, list(series))
+        pts = [
+            (x_of(i), scale.y(float(v)), i, float(v)) for i, v in enumerate(vals) if v is not None
+        ]
+        if len(pts) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in pts)
+            out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for x, y, i, v in pts:
+            attrs = f'data-series="{escape(name)}" data-value="{v:.1f}"'
+            tip = f"{escape(name)} {escape(labels[i])}: {v:.1f}{escape(unit)}"
+            out.append(_marker(shape, x, y, color, attrs, tip))
+        key.append((name, color, shape))
+    out += _key(key, left)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _reference_lines(
+    out: list[str], lines: dict[str, float], scale: _Scale, x1: int, x2: int, unit: str
+) -> list[tuple[str, str, str]]:
+    """Draw the dashed target and limit lines; their entries of the key (text, colour, dash)."""
+    key = []
     for name, value in lines.items():
         color, dash = LINE_STYLES.get(name, ("#5d6b78", "4 4"))
-        _, y = xy(0, value)
+        y = scale.y(value)
         out.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="{color}" '
+            f'<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{color}" '
             f'stroke-width="1.6" stroke-dasharray="{dash}" class="ref-line" '
             f'data-line="{escape(name)}" data-value="{value:g}">'
             f"<title>{escape(name)} {value:g}{escape(unit)}</title></line>"
         )
         key.append((f"{name} {value:g}{unit}", color, name if name in LINE_STYLES else "line"))
-    for k, (name, vals) in enumerate(series.items()):
-        color, shape = _color(name, k), _shape(name, k, list(series))
-        pts = [(i, float(v)) for i, v in enumerate(vals) if v is not None]
-        if len(pts) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in pts))
-            out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for i, v in pts:
-            x, y = xy(i, v)
-            attrs = f'data-series="{escape(name)}" data-value="{v:.1f}"'
-            tip = f"{escape(name)} {escape(labels[i])}: {v:.1f}{escape(unit)}"
-            out.append(_marker(shape, x, y, color, attrs, tip))
-        key.append((name, color, shape))
+    return key
+
+
+def _key(entries: list[tuple[str, str, str]], left: int) -> list[str]:
+    """The key above the plot: each series' marker shape (or line's dash) and its name."""
+    out = []
     x = float(left)
-    for text, color, shape in key:
+    for text, color, shape in entries:
         if shape in LINE_STYLES:
             out.append(
                 f'<line x1="{x:.1f}" x2="{x + 14:.1f}" y1="28" y2="28" stroke="{color}" '
@@ -171,8 +288,7 @@ def line_chart(
             f'<text x="{x + 18:.1f}" y="32" fill="#17202a" class="legend">{escape(text)}</text>'
         )
         x += 26 + len(text) * 6.5
-    out.append("</svg>")
-    return "".join(out)
+    return out
 
 
 def time_plot(
@@ -185,7 +301,8 @@ def time_plot(
     width: int = 760,
     height: int = 240,
 ) -> str:
-    """Measures over time with shaded rep spans (start, end, label) and fault marks."""
+    """Measures over time with shaded rep spans (start, end, label) and fault marks; the
+    value labels sit at round values, like line_chart's."""
     left, right, top, bottom = 48, 12, 26, 30
     pw, ph = width - left - right, height - top - bottom
     finite = [v[np.isfinite(v)] for v in series.values()]
@@ -193,19 +310,13 @@ def time_plot(
     out = _svg_open(title, width, height, f"{', '.join(series)} over time; shaded: reps")
     out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
     if len(t) < 2 or allv.size == 0:
-        out.append(
-            f'<text x="{left}" y="{top + ph / 2}" class="chart-empty">No frames stored</text>'
-        )
-        out.append("</svg>")
-        return "".join(out)
-    lo, hi = _nice_range(allv.tolist())
+        return _no_data(out, "No frames stored", left, top + ph / 2)
+    lo, hi = float(allv.min()), float(allv.max())
+    scale = _scale(*_padded_range([lo, hi], 2.0), top, top + ph, inside=(lo, hi))
     t0, t1 = float(t[0]), float(max(t[-1], t[0] + 1e-3))
 
     def x_of(tt: float) -> float:
         return left + pw * (tt - t0) / (t1 - t0)
-
-    def y_of(v: float) -> float:
-        return top + ph * (1 - (v - lo) / (hi - lo))
 
     for start, end, label in spans:
         xa, xb = x_of(start), x_of(end)
@@ -215,36 +326,13 @@ def time_plot(
             f'<text x="{(xa + xb) / 2:.1f}" y="{top + 12}" text-anchor="middle" class="axis">'
             f"{escape(label)}</text>"
         )
-    for frac in (0.0, 0.5, 1.0):
-        v = lo + (hi - lo) * frac
-        out.append(
-            f'<text x="{left - 4}" y="{y_of(v) + 4:.1f}" text-anchor="end" class="axis">'
-            f"{v:.0f}{escape(unit)}</text>"
-        )
+    out += _y_axis(scale, left, left + pw, unit, grid=False)
     for sec in range(int(math.ceil(t0)), int(t1) + 1, max(1, int((t1 - t0) / 8) or 1)):
         out.append(
             f'<text x="{x_of(sec):.1f}" y="{height - 10}" text-anchor="middle" class="axis">'
             f"{sec}s</text>"
         )
-    step = max(1, len(t) // 600)  # at most ~600 points a line
-    for k, (name, values) in enumerate(series.items()):
-        segs: list[list[str]] = [[]]
-        for i in range(0, len(t), step):
-            v = values[i]
-            if np.isfinite(v):
-                segs[-1].append(f"{x_of(float(t[i])):.1f},{y_of(float(v)):.1f}")
-            elif segs[-1]:
-                segs.append([])
-        for seg in segs:
-            if len(seg) > 1:
-                out.append(
-                    f'<polyline points="{" ".join(seg)}" fill="none" stroke="{_color(name, k)}" '
-                    f'stroke-width="1.6" data-series="{escape(name)}"/>'
-                )
-        out.append(
-            f'<text x="{left + pw - 110 * (len(series) - k)}" y="16" fill="{_color(name, k)}" '
-            f'class="legend">{escape(name)}</text>'
-        )
+    out += _time_lines(t, series, x_of, scale, left + pw)
     for tt, label in marks:
         x = x_of(tt)
         out.append(
@@ -254,3 +342,34 @@ def time_plot(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _time_lines(
+    t: np.ndarray,
+    series: dict[str, np.ndarray],
+    x_of: Callable[[float], float],
+    scale: _Scale,
+    right: float,
+) -> list[str]:
+    """Each series as lines (broken where a value is missing) and its name in the key."""
+    out = []
+    step = max(1, len(t) // 600)  # at most ~600 points a line
+    for k, (name, values) in enumerate(series.items()):
+        segs: list[list[str]] = [[]]
+        for i in range(0, len(t), step):
+            v = values[i]
+            if np.isfinite(v):
+                segs[-1].append(f"{x_of(float(t[i])):.1f},{scale.y(float(v)):.1f}")
+            elif segs[-1]:
+                segs.append([])
+        for seg in segs:
+            if len(seg) > 1:
+                out.append(
+                    f'<polyline points="{" ".join(seg)}" fill="none" stroke="{_color(name, k)}" '
+                    f'stroke-width="1.6" data-series="{escape(name)}"/>'
+                )
+        out.append(
+            f'<text x="{right - 110 * (len(series) - k)}" y="16" fill="{_color(name, k)}" '
+            f'class="legend">{escape(name)}</text>'
+        )
+    return out

@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -295,6 +295,37 @@ def _address(ws: WebSocket) -> str | None:
     return ws.client.host if ws.client is not None else None
 
 
+async def _serve(
+    ws: WebSocket,
+    session: LiveSession,
+    outbox: Outbox,
+    hello: dict[str, Any],
+    receive_loop: Callable[[], Awaitable[None]],
+    leave: Callable[[], Awaitable[None] | None],
+    what: str,
+) -> None:
+    """A socket's life once it is attached to its session (a patient's or a follower's): the
+    hello, then a pump writing the outbox while `receive_loop` reads. Whatever ends it, the
+    pump is stopped and `leave()` detaches the socket from the session, in a `finally`."""
+    pump: asyncio.Task[None] | None = None
+    try:
+        await ws.send_text(json.dumps(hello))
+        pump = asyncio.create_task(_pump(ws, outbox))
+        await receive_loop()
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # gone (while the model was loading, or mid-set)
+    except Exception:
+        log.exception("session %s: %s failed", session.id, what)
+    finally:
+        try:
+            if pump is not None:
+                await _stop_pump(pump, outbox)
+        finally:
+            left = leave()
+            if left is not None:
+                await left
+
+
 async def patient_socket(
     ws: WebSocket, registry: SessionRegistry, patient_id: int | None = None
 ) -> None:
@@ -306,31 +337,12 @@ async def patient_socket(
     if await refuse_cross_origin(ws, limits):
         return
     await ws.accept()
-    exercise_id = ws.query_params.get("exercise", "").strip()
-    session_id = ws.query_params.get("session") or None
     pose = ws.query_params.get("pose") or SERVER
     address = _address(ws)
-    if not exercise_id:
-        await _refuse(ws, "bad_request", "Choose an exercise first (?exercise=ID).")
+    opened = await _open_session(ws, registry, patient_id, pose, address)
+    if opened is None:
         return
-    try:
-        reps, holds = _int_param(ws, "reps"), _int_param(ws, "holds")
-        level = _optional_int(ws, "level", "a level number (1, 2, 3)")
-        seed = _optional_int(ws, "seed", "a whole number")
-        session, how = registry.open(
-            exercise_id,
-            session_id=session_id,
-            carry_reps=reps,
-            carry_holds=holds,
-            patient_id=patient_id,
-            pose=pose,
-            address=address,
-            level=level,
-            seed=seed,
-        )
-    except SessionError as exc:
-        await _refuse(ws, exc.code, exc.message)
-        return
+    session, how = opened
     try:
         outbox = await session.attach_patient(
             pose, address=address, max_backlog=limits.outbox_backlog
@@ -340,6 +352,49 @@ async def patient_socket(
             registry.discard(session.id)
         await _refuse(ws, exc.code, exc.message)
         return
+    await _serve(
+        ws,
+        session,
+        outbox,
+        _patient_hello(session, how, limits),
+        lambda: _patient_loop(ws, session, outbox, limits),
+        lambda: session.detach_patient(outbox),  # the worker (a few hundred MB) is freed
+        "the patient socket",
+    )
+
+
+async def _open_session(
+    ws: WebSocket,
+    registry: SessionRegistry,
+    patient_id: int | None,
+    pose: str,
+    address: str | None,
+) -> tuple[LiveSession, str] | None:
+    """The session the query asks for (new, resumed or restored) and how it was opened; None
+    when it was refused (the socket is told why and closed)."""
+    exercise_id = ws.query_params.get("exercise", "").strip()
+    if not exercise_id:
+        await _refuse(ws, "bad_request", "Choose an exercise first (?exercise=ID).")
+        return None
+    try:
+        return registry.open(
+            exercise_id,
+            session_id=ws.query_params.get("session") or None,
+            carry_reps=_int_param(ws, "reps"),
+            carry_holds=_int_param(ws, "holds"),
+            patient_id=patient_id,
+            pose=pose,
+            address=address,
+            level=_optional_int(ws, "level", "a level number (1, 2, 3)"),
+            seed=_optional_int(ws, "seed", "a whole number"),
+        )
+    except SessionError as exc:
+        await _refuse(ws, exc.code, exc.message)
+        return None
+
+
+def _patient_hello(session: LiveSession, how: str, limits: LiveLimits) -> dict[str, Any]:
+    """The first message to the patient's page: the session, how it was opened, the limits."""
     hello = {
         "type": "session",
         **session.hello(),
@@ -357,22 +412,7 @@ async def patient_socket(
         hello["notice"] = (
             f"The coach server restarted; your count continues from {session.rep_count}."
         )
-    pump: asyncio.Task[None] | None = None
-    try:
-        await ws.send_text(json.dumps(hello))
-        pump = asyncio.create_task(_pump(ws, outbox))
-        await _patient_loop(ws, session, outbox, limits)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass  # gone (while the model was loading, or mid-set)
-    except Exception:
-        log.exception("session %s: the patient socket failed", session.id)
-    finally:
-        try:
-            if pump is not None:
-                await _stop_pump(pump, outbox)
-        finally:
-            # Whatever happened above, the worker (a few hundred MB) is freed.
-            await session.detach_patient(outbox)
+    return hello
 
 
 async def _patient_loop(
@@ -443,25 +483,56 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
         return ""
     if len(text) > MAX_TEXT_CHARS:
         outbox.put(_error("bad_message", f"Message too long (limit {MAX_TEXT_CHARS})."))
-    elif kind == "ping":
-        outbox.put({"type": "pong", "t": echo_number(control.get("t"))})
-    elif kind == "share_video":
-        session.share_video(control.get("enabled") is True)
-    elif kind == "client_error":
-        session.client_problem(
-            str(control.get("code", ""))[:200], str(control.get("message", ""))[:1000]
-        )
-    elif kind == "next_set":
-        session.next_set()  # ready before the rest is over
-    elif kind == "latency":
-        refused = session.offer_latency(control.get("ms"))
-        if refused is not None:
-            outbox.put(_error("bad_latency", refused))
-    elif kind == "end":
-        return "end"
-    else:
+        return ""
+    handle = _PATIENT_CONTROLS.get(kind)
+    if handle is None:
         outbox.put(_error("bad_message", f"Unknown message type {kind[:40]!r}."))
+        return ""
+    return handle(control, session, outbox)
+
+
+# ---- the patient's control messages: one handler a type, each returning "end" or "" ----------
+def _ping(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+    outbox.put({"type": "pong", "t": echo_number(control.get("t"))})
     return ""
+
+
+def _share_video(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+    session.share_video(control.get("enabled") is True)
+    return ""
+
+
+def _client_error(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+    session.client_problem(
+        str(control.get("code", ""))[:200], str(control.get("message", ""))[:1000]
+    )
+    return ""
+
+
+def _next_set(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+    session.next_set()  # ready before the rest is over
+    return ""
+
+
+def _latency(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+    refused = session.offer_latency(control.get("ms"))
+    if refused is not None:
+        outbox.put(_error("bad_latency", refused))
+    return ""
+
+
+def _end(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+    return "end"
+
+
+_PATIENT_CONTROLS: dict[str, Callable[[dict[str, Any], LiveSession, Outbox], str]] = {
+    "ping": _ping,
+    "share_video": _share_video,
+    "client_error": _client_error,
+    "next_set": _next_set,
+    "latency": _latency,
+    "end": _end,
+}
 
 
 def _patient_bytes(data: bytes, session: LiveSession, outbox: Outbox, throttle: _Throttle) -> str:
@@ -526,7 +597,20 @@ async def follower_socket(
     except SessionError as exc:
         await _refuse(ws, exc.code, exc.message)
         return
-    hello = {
+    await _serve(
+        ws,
+        session,
+        outbox,
+        _follower_hello(session),
+        lambda: _follower_loop(ws, session, outbox, limits),
+        lambda: session.remove_follower(outbox),
+        "a follower socket",
+    )
+
+
+def _follower_hello(session: LiveSession) -> dict[str, Any]:
+    """The first message to a follower: the session, its summary and recent events."""
+    return {
         "type": "follow",
         **session.hello(),
         "summary": session.summary(),
@@ -536,21 +620,6 @@ async def follower_socket(
         # not "knee_valgus".
         "fault_words": {f.id: f.message for f in getattr(session.exercise, "faults", [])},
     }
-    pump: asyncio.Task[None] | None = None
-    try:
-        await ws.send_text(json.dumps(hello))
-        pump = asyncio.create_task(_pump(ws, outbox))
-        await _follower_loop(ws, session, outbox, limits)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
-    except Exception:
-        log.exception("session %s: a follower socket failed", session.id)
-    finally:
-        try:
-            if pump is not None:
-                await _stop_pump(pump, outbox)
-        finally:
-            session.remove_follower(outbox)
 
 
 async def _follower_loop(
@@ -583,7 +652,7 @@ def _follower_text(text: str, session: LiveSession, outbox: Outbox, last_sent: l
         return
     kind = control["type"]
     if kind == "ping":
-        outbox.put({"type": "pong", "t": echo_number(control.get("t"))})
+        _ping(control, session, outbox)
     elif kind == "message":
         now = time.monotonic()
         if now - last_sent[0] < MESSAGE_INTERVAL_S:

@@ -79,6 +79,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _CannotStart(Exception):
+    """`coach serve` cannot start: one sentence for stderr, and the exit status."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -109,41 +117,18 @@ def serve(
     (docs/DEPLOY.md): uploads go to `coach worker` processes through the task queue.
     """
     quiet_native_logs()
-    import uvicorn
-
-    from coach.store import StoreError, open_store
-    from coach.store.db import data_dir, shown_url
+    from coach.store.cluster import redis_url as configured_redis
     from coach.store.db import database_url as default_url
     from web.app import create_app
-    from web.tls import CertificateError, check_cert_files, make_self_signed
-
-    if self_signed and certfile is None:
-        try:
-            certfile, keyfile = make_self_signed(data_dir() / "tls")
-        except OSError as exc:
-            print(f"coach serve: cannot make a certificate: {exc}", file=sys.stderr)
-            return 2
-        print(f"https: self-signed certificate {certfile} (browsers warn until it is trusted)")
-    if certfile is not None:
-        try:
-            check_cert_files(certfile, keyfile)
-        except CertificateError as exc:
-            print(f"coach serve: {exc}", file=sys.stderr)
-            return 2
-    url = database_url or default_url()
-    try:
-        store = open_store(url)
-    except StoreError as exc:
-        print(f"coach serve: {exc}", file=sys.stderr)
-        return 2
 
     try:
-        sock = _bind(host, port)
-    except OSError as exc:
+        certfile, keyfile = _certificate(certfile, keyfile, self_signed)
+        url = database_url or default_url()
+        store = _open_store(url)
+        sock = _listen(host, port, store)
+    except _CannotStart as exc:
         print(f"coach serve: {exc}", file=sys.stderr)
-        return 1
-    from coach.store.cluster import redis_url as configured_redis
-
+        return exc.status
     app = create_app(
         recorder=recorder,
         max_active=max_active,
@@ -153,8 +138,54 @@ def serve(
         pose_model=pose_model,
         redis_url=configured_redis(redis_url),
     )
-    server = uvicorn.Server(_uvicorn_config(app, host, port, log_level, certfile, keyfile))
-    scheme = "https" if certfile is not None else "http"
+    _announce(host, port, certfile is not None, url, store)
+    return _run(_uvicorn_config(app, host, port, log_level, certfile, keyfile), sock, store)
+
+
+def _certificate(
+    certfile: str | Path | None, keyfile: str | Path | None, self_signed: bool
+) -> tuple[str | Path | None, str | Path | None]:
+    """The certificate and key to serve https with (None, None: plain http), checked; a
+    self-signed pair is made once in the data folder."""
+    from coach.store.db import data_dir
+    from web.tls import CertificateError, check_cert_files, make_self_signed
+
+    if self_signed and certfile is None:
+        try:
+            certfile, keyfile = make_self_signed(data_dir() / "tls")
+        except OSError as exc:
+            raise _CannotStart(f"cannot make a certificate: {exc}") from None
+        print(f"https: self-signed certificate {certfile} (browsers warn until it is trusted)")
+    if certfile is not None:
+        try:
+            check_cert_files(certfile, keyfile)
+        except CertificateError as exc:
+            raise _CannotStart(str(exc)) from None
+    return certfile, keyfile
+
+
+def _open_store(url: str) -> Any:
+    from coach.store import StoreError, open_store
+
+    try:
+        return open_store(url)
+    except StoreError as exc:
+        raise _CannotStart(str(exc)) from None
+
+
+def _listen(host: str, port: int, store: Any) -> socket.socket:
+    try:
+        return _bind(host, port)
+    except OSError as exc:
+        store.close()
+        raise _CannotStart(str(exc), status=1) from None
+
+
+def _announce(host: str, port: int, https: bool, url: str, store: Any) -> None:
+    """Say where to open the app and where its data is (and why a patient may need https)."""
+    from coach.store.db import shown_url
+
+    scheme = "https" if https else "http"
     shown = f"[{host}]" if ":" in host else host
     if host in ("0.0.0.0", "::"):
         shown = socket.gethostname() or shown
@@ -163,14 +194,20 @@ def serve(
         f"Data: {shown_url(url)}"
         + ("" if store.users() else " (no accounts yet: coach admin create-therapist)")
     )
-    if host not in ("127.0.0.1", "localhost", "::1") and certfile is None:
+    if host not in ("127.0.0.1", "localhost", "::1") and not https:
         print(
             "Note: browsers allow the camera only on http://127.0.0.1/localhost or over https; "
             "other machines can follow sessions but a patient needs https (e.g. a reverse proxy).",
             file=sys.stderr,
         )
+
+
+def _run(config: Any, sock: socket.socket, store: Any) -> int:
+    """Serve until Ctrl+C, then close the socket and the store."""
+    import uvicorn
+
     try:
-        server.run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl+C
         pass
     finally:

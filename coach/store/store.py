@@ -7,11 +7,11 @@ the web layer (web/access.py), which calls `patient_visible_to` before returning
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
+from coach.prescription import ProgramError, check_program
 from coach.store.analysis_jobs import AnalysisJobStore
 from coach.store.db import create_db_engine, migrate, session_factory
 from coach.store.models import ProgramItem, aware
@@ -45,41 +45,6 @@ PROGRAM_FIELDS = (
     "max_rom_deg",
     "notes",
 )
-
-
-class ProgramError(ValueError):
-    """A program row that can't be prescribed; the program is left as it was."""
-
-
-def check_program(items: list[dict[str, Any]]) -> None:
-    """Refuse, with the row and the reason, a range limit outside 0-180 degrees (or not a
-    number), a rest outside 0-600 seconds, a target range above the limit, and a row without
-    reps (none, or 0, and no hold time). A row that does not state `reps` gets the default;
-    one without `rest_s` rests as its exercise definition says."""
-    for n, item in enumerate(items, start=1):
-        what = f"Row {n} ({item.get('exercise_id') or 'no exercise'})"
-        limit = _bounded(item.get("max_rom_deg"), 180, f"{what}: the range limit", "degrees")
-        _bounded(item.get("rest_s"), 600, f"{what}: the rest", "seconds")
-        target = item.get("target_rom_deg")
-        if target is not None and limit is not None and float(target) > limit:
-            raise ProgramError(f"{what}: the target range is above the limit.")
-        if "reps" in item and not (item["reps"] or 0) >= 1 and not (item.get("hold_s") or 0) > 0:
-            raise ProgramError(
-                f"{what}: no reps. Prescribe at least 1 rep (or, for a hold, a hold time)."
-            )
-
-
-def _bounded(value: Any, hi: float, what: str, unit: str) -> float | None:
-    """`value` as a number from 0 to `hi` (None stays None), else ProgramError saying so."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ProgramError(f"{what} must be a number of {unit}.") from None
-    if not (math.isfinite(number) and 0 <= number <= hi):
-        raise ProgramError(f"{what} must be between 0 and {hi:g} {unit}, not {number:g}.")
-    return number
 
 
 class Store(

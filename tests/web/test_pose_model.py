@@ -22,7 +22,7 @@ from pose.types import Frame
 from tests.web.test_protocol import recv_type, send_frame
 from tests.web.test_serve import _coach_serve, _free_port, _stop, _wait_until_healthy
 from web.frames import decode_frame
-from web.uploads import AnalysisJobs
+from web.uploads.jobs import AnalysisJobs
 
 pytestmark = pytest.mark.slow
 

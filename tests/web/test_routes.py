@@ -9,13 +9,13 @@ from types import ModuleType
 
 import pytest
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from coach.store import open_store
 from tests.web.conftest import Review
 from web.app import create_app
-from web.routes import auth, patient, protocols, sessions, therapist, uploads
-from web.routes.deps import get_store
+from web.routes import auth, live, patient, protocols, sessions, therapist, uploads
+from web.routes.deps import get_registry, get_store
 
 AREAS: dict[ModuleType, set[tuple[str, str]]] = {
     auth: {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")},
@@ -89,6 +89,57 @@ def test_without_a_store_the_stored_side_is_not_mounted() -> None:
     paths = _method_paths(create_app().routes)
     assert ("GET", "/healthz") in paths
     assert not paths & set().union(*AREAS.values())
+
+
+LIVE_HTTP = {
+    ("GET", "/"),
+    ("GET", "/follow/{session_id}"),
+    ("GET", "/healthz"),
+    ("GET", "/api/exercises"),
+    ("GET", "/api/exercises/{exercise_id}"),
+    ("GET", "/api/sessions/{session_id}"),
+    ("GET", "/api/sessions/{session_id}/events"),
+}
+LIVE_SOCKETS = {"/ws/live", "/ws/follow/{session_id}"}
+
+
+def _socket_paths(routes: Iterable[object]) -> set[str]:
+    out: set[str] = set()
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            out |= _socket_paths(inner.routes)
+        elif isinstance(route, APIWebSocketRoute):
+            out.add(route.path)
+    return out
+
+
+def test_the_live_side_is_one_router_mounted_with_or_without_a_store(app: FastAPI) -> None:
+    assert _method_paths(live.router.routes) == LIVE_HTTP
+    assert _socket_paths(live.router.routes) == LIVE_SOCKETS
+    assert not LIVE_HTTP & set().union(*AREAS.values())
+    for mounted in (create_app(), app):  # without a store, and the review app with one
+        assert _method_paths(mounted.routes) >= LIVE_HTTP
+        assert _socket_paths(mounted.routes) == LIVE_SOCKETS
+
+
+def test_live_routes_take_the_registry_from_the_dependency(review: Review, app: FastAPI) -> None:
+    """/healthz counts the sessions of whatever registry the dependency gives."""
+
+    class Busy:
+        def __len__(self) -> int:
+            return 7
+
+        def active_count(self) -> int:
+            return 3
+
+    with review.client() as c:
+        assert c.get("/healthz").json()["sessions"] != 7
+        app.dependency_overrides[get_registry] = lambda: Busy()
+        try:
+            assert c.get("/healthz").json() == {"ok": True, "sessions": 7, "active": 3}
+        finally:
+            app.dependency_overrides.clear()
 
 
 def test_routes_take_the_store_from_the_dependency(

@@ -229,9 +229,9 @@ class _DiskFills:
 def test_a_full_disk_is_answered_in_words_and_leaves_nothing_behind(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import web.uploads
+    import web.uploads.receiving
 
-    monkeypatch.setattr(web.uploads, "open_for_writing", _DiskFills)
+    monkeypatch.setattr(web.uploads.receiving, "open_for_writing", _DiskFills)
     with site.client("sec.ther") as c:
         r = c.post(
             f"/patients/{site.patient}/uploads",
@@ -493,7 +493,7 @@ def test_templates_have_no_inline_scripts_or_styles() -> None:
     """The CSP allows no inline code: a template with some would break under it."""
     import re
 
-    from web.app import PAGES_DIR
+    from web.routes.live import PAGES_DIR
 
     for page in PAGES_DIR.rglob("*.html"):
         text = page.read_text()
@@ -578,7 +578,7 @@ def test_the_analysis_runs_on_threads_not_processes(site: Site) -> None:
     """No upload worker process can outlive the server: the analysis has none."""
     import multiprocessing
 
-    from web.uploads import AnalysisJobs
+    from web.uploads.jobs import AnalysisJobs
 
     jobs = site.server.server.config.app.state.jobs
     assert isinstance(jobs, AnalysisJobs)

@@ -49,10 +49,12 @@ def test_the_therapist_sees_targets_charted_per_week(review: Review) -> None:
     assert 'data-testid="targets-progress"' in html and "<h2>Hand–eye targets per week</h2>" in html
     touched = "Reach to targets (seated): targets touched per week"
     assert f"<title>{touched}</title>" in html
-    assert f"<desc>left: {old} 100%, {this} 33%; right: {old} 100%, {this} 50%</desc>" in html
+    # The description gives each value to one decimal, as the hover does (a third is 33.3 %).
+    assert f"<desc>left: {old} 100%, {this} 33.3%; right: {old} 100%, {this} 50%</desc>" in html
     assert "<title>Reach to targets (seated): reaction time per week</title>" in html
     rt = placed.results[1].reaction_s  # the right hand's; the left one set off early (no time)
-    assert f"<desc>right: {old} {1000 * rt:.0f} ms, {this} {1000 * rt:.0f} ms</desc>" in html
+    ms = f"{1000 * rt:.1f}".removesuffix(".0")
+    assert f"<desc>right: {old} {ms} ms, {this} {ms} ms</desc>" in html
     assert f"<td>{this}</td><td>left</td><td>2</td><td>1 of 3</td><td>–</td>" in html
     assert f"<td>{this}</td><td>right</td><td>2</td><td>1 of 2</td><td>{rt:.2f}</td>" in html
     assert "± 0.036 s (one frame)" in html and "loop latency not measured" in html
@@ -60,7 +62,8 @@ def test_the_therapist_sees_targets_charted_per_week(review: Review) -> None:
     te = [f"{100 * r.tracking_error:.0f}%" for r in follow.results]
     follow_title = "Follow the moving target: tracking error per week (% of arm length)"
     assert f"<title>{follow_title}</title>" in html
-    assert f"<desc>left: {old} {te[0]}; right: {old} {te[1]}</desc>" in html
+    said = [f"{100 * r.tracking_error:.1f}".removesuffix(".0") + "%" for r in follow.results]
+    assert f"<desc>left: {old} {said[0]}; right: {old} {said[1]}</desc>" in html
     row = f"<td>{old}</td><td>left</td><td>1</td><td>0 of 1</td><td>–</td><td>{te[0]}</td>"
     assert row in html
     assert 'stroke="#b00020"' not in html.split('id="targets-progress"')[1].split("</section>")[0]

@@ -1,5 +1,5 @@
-"""FastAPI dependencies of the stored side: the app's store, upload jobs and login limiter, and
-who is asking (web/access.py does the checking).
+"""FastAPI dependencies: the app's store, live sessions, upload jobs and login limiter, and who
+is asking (web/access.py does the checking).
 
 The routers capture nothing: `create_app` puts the objects on `app.state` and each route asks
 for what it needs, so a test can swap one with `app.dependency_overrides`. FastAPI caches a
@@ -11,18 +11,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.requests import HTTPConnection
 
 from coach.live import SessionRegistry
 from coach.store import Store
 from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
 from web import access
-from web.uploads import AnalysisJobs
+from web.uploads.jobs import AnalysisJobs
 
 
-def get_store(request: Request) -> Store:
-    """The app's store (set on `app.state` by `create_app`)."""
-    return request.app.state.store
+def get_store(conn: HTTPConnection) -> Store:
+    """The app's store (set on `app.state` by `create_app`; None there without one, which
+    only the live side, web/routes/live.py, is mounted for). A WebSocket may ask too."""
+    return conn.app.state.store
 
 
 def get_jobs(request: Request) -> AnalysisJobs:
@@ -35,10 +37,10 @@ def get_limiter(request: Request) -> access.LoginLimiter:
     return request.app.state.login_limiter
 
 
-def get_registry(request: Request) -> SessionRegistry:
-    """The app's live sessions (`app.state.registry`): the dashboard lists the ones of the
-    therapist's patients."""
-    return request.app.state.registry
+def get_registry(conn: HTTPConnection) -> SessionRegistry:
+    """The app's live sessions (`app.state.registry`): the live routes and sockets run them,
+    the dashboard lists the ones of the therapist's patients."""
+    return conn.app.state.registry
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.errors import NoPersonFound
 from coach.offline import protocols as p
+from coach.offline.jobs import without_paths
 from coach.offline.protocols import PROTOCOLS
 from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
@@ -24,10 +25,7 @@ from scoring.protocols import NormError, Norms, ProtocolResult
 from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import render
 from web.routes.uploads import _refused, checked_video, receive_video  # refused as uploads are
-from web.uploads import (
-    UploadRefused,
-    without_paths,
-)
+from web.uploads.receiving import UploadRefused
 
 router = APIRouter()
 

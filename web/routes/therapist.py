@@ -11,11 +11,11 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coach.live import LiveSession, SessionRegistry
+from coach.prescription import ProgramError
 from coach.review.prescription import clinical_words, dose_words
 from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
-from coach.store.store import ProgramError
 from web.qr import qr_svg
 from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render

@@ -3,7 +3,7 @@ is polled as JSON (by the patient page, and by whoever may see the patient).
 
 The upload route takes no form parameters on purpose: FastAPI would parse (and spool to disk)
 the whole body before the sign-in dependency runs. Here the therapist and their patient are
-checked first, then `web.uploads.receive_upload` streams the body under its limits."""
+checked first, then `web.uploads.receiving.receive_upload` streams the body under its limits."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from starlette.requests import ClientDisconnect
 
 from web.routes.deps import IdentityDep, JobsDep, StoreDep, TherapistsPatientDep
 from web.routes.pages import load_exercise
-from web.uploads import (
-    AnalysisJobs,
+from web.uploads.jobs import AnalysisJobs
+from web.uploads.receiving import (
     ReceivedUpload,
     UploadRefused,
     check_decodable,

@@ -1,4 +1,4 @@
-"""Therapist video uploads: checked on arrival, analysed in the background with progress.
+"""A therapist's video upload, received: checked before and while its body is read.
 
 The route (web/routes/uploads.py) checks who is asking before a byte of the body is read;
 then `receive_upload` streams the multipart body itself (no spooling by a form parser):
@@ -6,16 +6,8 @@ a declared `Content-Length` over the limit is refused at once (413), the size is
 while streaming (cut off past the limit), a body that stalls for `COACH_UPLOAD_IDLE_S`
 seconds (or takes longer than `COACH_UPLOAD_TIMEOUT_S` in all) is aborted (408), a full disk
 is answered in words (507), and whatever went wrong, the partial file is removed. Then: a
-known exercise, a video file name extension, a file OpenCV can decode. No message shows a
-server path.
-
-The analysis runs on one background thread (no worker process: one pose model at a time
-next to the live sessions), or, in a cluster (`COACH_REDIS_URL`), on `coach worker`
-processes fed by a task queue; the job row carries its progress for any server's page to
-poll. Uploads are named after their job (`<job>.mp4`, `<job>.keep.mp4` when the therapist
-asked to keep the video); the upload is deleted after analysis unless kept. At start-up,
-`clean_up_orphans` deletes what a crash left in `uploads/` (partial uploads, videos of jobs
-that are no longer running), moving kept ones to `videos/`.
+known exercise, a video file name extension, a file OpenCV can decode (`check_name`,
+`check_decodable`). No message shows a server path. What happens next is web/uploads/jobs.py.
 """
 
 from __future__ import annotations
@@ -25,24 +17,17 @@ import errno
 import logging
 import os
 import secrets
-import shutil
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
-from coach.offline.jobs import KEEP, run_job, video_name, without_paths
-from coach.store import Store, cluster
-
-if TYPE_CHECKING:
-    from coach.offline.queue import UploadQueue
+from coach.offline.jobs import without_paths
 
 log = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
-CHUNK = 1 << 20
 
 
 def max_upload_bytes() -> int:
@@ -252,6 +237,54 @@ async def _chunks(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _boundary(content_type: str, content_length: str | None, limit: int) -> bytes:
+    """The multipart boundary, once the headers announce a body that may be read: an upload
+    form, and no declared length over the limit (refused before a byte is read)."""
+    from python_multipart.multipart import parse_options_header
+
+    mime, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if mime != b"multipart/form-data" or not boundary:
+        raise UploadRefused("Send the video with the upload form (multipart/form-data).")
+    if content_length is not None:
+        try:
+            declared = int(content_length)
+        except ValueError:
+            raise UploadRefused("The request's Content-Length is not a number.") from None
+        if declared > limit + FORM_OVERHEAD:
+            raise too_large(limit)
+    return boundary
+
+
+async def _parse_body(
+    stream: AsyncIterator[bytes], parser: Any, receiver: _FormReceiver, limit: int
+) -> None:
+    """Feed the body to the parser, cutting it off once it (or the video in it) is too large."""
+    received = 0
+    async for chunk in _chunks(stream):
+        received += len(chunk)
+        if received > limit + FORM_OVERHEAD:
+            raise too_large(limit)
+        parser.write(chunk)
+        if receiver.result.size > limit:
+            raise too_large(limit)
+    parser.finalize()
+
+
+def _refusal(exc: BaseException) -> UploadRefused | None:
+    """What a failure while receiving tells the therapist; None: raise it as it is (already a
+    refusal, or the client went away, or the server is stopping)."""
+    if isinstance(exc, UploadRefused):
+        return None
+    if isinstance(exc, OSError):
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            log.warning("upload not stored: %s", exc)
+        return storage_error(exc)
+    if isinstance(exc, ValueError):  # python-multipart: a malformed body
+        return UploadRefused(f"The upload form arrived malformed ({type(exc).__name__}).")
+    return None
+
+
 async def receive_upload(
     stream: AsyncIterator[bytes],
     content_type: str,
@@ -265,83 +298,29 @@ async def receive_upload(
     `upload_dir`, the other (small) fields to memory. On any failure (too large, stalled,
     disconnected, disk full, malformed) the partial file is removed and `UploadRefused` (or
     the disconnect) raised; nothing is read when the declared length is already too large."""
-    from python_multipart.multipart import MultipartParser, parse_options_header
+    from python_multipart.multipart import MultipartParser
 
-    mime, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if mime != b"multipart/form-data" or not boundary:
-        raise UploadRefused("Send the video with the upload form (multipart/form-data).")
-    budget = limit + FORM_OVERHEAD
-    if content_length is not None:
-        try:
-            declared = int(content_length)
-        except ValueError:
-            raise UploadRefused("The request's Content-Length is not a number.") from None
-        if declared > budget:
-            raise too_large(limit)
+    boundary = _boundary(content_type, content_length, limit)
     dest = upload_dir / f"{secrets.token_hex(8)}{PARTIAL}"
     receiver = _FormReceiver(dest, file_field)
     parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
-    received = 0
     try:
         upload_dir.mkdir(parents=True, exist_ok=True)
-        async for chunk in _chunks(stream):
-            received += len(chunk)
-            if received > budget:
-                raise too_large(limit)
-            parser.write(chunk)
-            if receiver.result.size > limit:
-                raise too_large(limit)
-        parser.finalize()
+        await _parse_body(stream, parser, receiver, limit)
         receiver.close()
-    except UploadRefused:
+    except BaseException as exc:
         receiver.close()
         dest.unlink(missing_ok=True)
-        raise
-    except OSError as exc:
-        receiver.close()
-        dest.unlink(missing_ok=True)
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            log.warning("upload not stored: %s", exc)
-        raise storage_error(exc) from None
-    except ValueError as exc:  # python-multipart: a malformed body
-        receiver.close()
-        dest.unlink(missing_ok=True)
-        raise UploadRefused(f"The upload form arrived malformed ({type(exc).__name__}).") from None
-    except BaseException:  # the client went away, or the server is stopping
-        receiver.close()
-        dest.unlink(missing_ok=True)
-        raise
+        refusal = _refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     result = receiver.result
     if result.refused is None and result.path is not None and result.size == 0:
         dest.unlink(missing_ok=True)
         result.path = None
         result.refused = UploadRefused("The uploaded file is empty.")
     return result
-
-
-def save_stream(src: BinaryIO, dest: Path, limit: int) -> int:
-    """Copy to `dest`, refusing (and deleting) once more than `limit` bytes arrived."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    total = 0
-    with open(dest, "wb") as out:
-        while True:
-            block = src.read(CHUNK)
-            if not block:
-                break
-            total += len(block)
-            if total > limit:
-                out.close()
-                dest.unlink(missing_ok=True)
-                raise UploadRefused(
-                    f"The video is larger than the {limit // (1024 * 1024)} MB limit; "
-                    "trim it or lower its resolution."
-                )
-            out.write(block)
-    if total == 0:
-        dest.unlink(missing_ok=True)
-        raise UploadRefused("The uploaded file is empty.")
-    return total
 
 
 def check_decodable(path: Path, shown: str | None = None) -> None:
@@ -356,85 +335,3 @@ def check_decodable(path: Path, shown: str | None = None) -> None:
         raise UploadRefused(f"This file can't be read as a video: {reason}") from None
     if first is None:
         raise UploadRefused("This file has no readable video frames.")
-
-
-class AnalysisJobs:
-    """Runs uploaded videos through the pipeline into the store: one at a time on a thread of
-    this process, or, with a task queue (`queue`, coach/offline/queue.py), on `coach worker`
-    processes anywhere. The job itself is `coach.offline.jobs.run_job` either way."""
-
-    def __init__(
-        self,
-        store: Store,
-        upload_dir: Path | None = None,
-        queue: UploadQueue | None = None,
-        pose_model: str = "full",
-    ) -> None:
-        self.store = store
-        self.pose_model = pose_model  # pose.estimator.POSE_MODELS (`coach serve --model`)
-        self.upload_dir = upload_dir or cluster.upload_dir()
-        self.video_dir = cluster.video_dir()
-        self.queue = queue
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-analysis")
-
-    def submit(self, patient_id: int, exercise: Any, filename: str, path: Path, keep: bool) -> str:
-        """Queue the received upload at `path`; it is renamed after its job first."""
-        job = self.store.create_job(patient_id, exercise.id, filename)
-        named = self.upload_dir / video_name(job.id, filename, keep)
-        try:
-            path.replace(named)
-        except OSError as exc:
-            path.unlink(missing_ok=True)
-            self.store.update_job(job.id, status="failed", error="The server could not store it.")
-            raise storage_error(exc) from None
-        if self.queue is not None:
-            self.queue.send(job.id)
-        else:
-            self._pool.submit(
-                run_job, self.store, job.id, self.upload_dir, self.video_dir, self.pose_model
-            )
-        return job.id
-
-    def run_exclusive(self, fn: Any, *args: Any) -> Any:
-        """Run `fn(*args)` on the analysis thread (a Future): a clinical test on an upload
-        then waits its turn, so one pose model at a time runs next to the live sessions."""
-        return self._pool.submit(fn, *args)
-
-    def clean_up_orphans(self, min_age_s: float = 0.0) -> list[str]:
-        """At start-up (after `Store.mark_interrupted`): delete the files a crash left in
-        `uploads/`: partial uploads and the videos of jobs that are not running; a video the
-        therapist asked to keep goes to `videos/` instead. Returns the names removed/moved.
-        In a cluster (`min_age_s` > 0) another server may be receiving a partial upload into
-        the shared folder: only those older than `min_age_s` are orphans."""
-        if not self.upload_dir.is_dir():
-            return []
-        done: list[str] = []
-        now = time.time()
-        for path in sorted(self.upload_dir.iterdir()):
-            if not path.is_file():
-                continue
-            job_id = path.name.split(".", 1)[0]
-            partial = path.name.endswith(PARTIAL)
-            job = self.store.job(job_id) if not partial else None
-            if job is not None and job.status in ("queued", "running"):
-                continue  # another server on this data directory is working on it
-            try:
-                if partial and min_age_s > 0 and now - path.stat().st_mtime < min_age_s:
-                    continue
-                if job is not None and KEEP + "." in path.name:
-                    self.video_dir.mkdir(parents=True, exist_ok=True)
-                    shutil.move(str(path), self.video_dir / f"interrupted-{path.name}")
-                else:
-                    path.unlink()
-            except OSError as exc:
-                log.warning("could not clean up upload %s: %s", path.name, exc)
-                continue
-            done.append(path.name)
-        if done:
-            log.warning("cleaned up %d upload(s) left by an interrupted server", len(done))
-        return done
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        if self.queue is not None:
-            self.queue.close()
