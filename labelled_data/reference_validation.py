@@ -36,7 +36,7 @@ from labelled_data.validate import (
 )
 from scoring.engine import ExerciseEngine
 from scoring.events import RepCompleted
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 from scoring.reference import (
     PersonalReference,
     ReferenceError,

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from pose.landmarks import NUM_LANDMARKS
+
+# numpy arrays in annotations (shapes and units are in the docstrings): any dtype, or float64.
+Array = npt.NDArray[Any]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

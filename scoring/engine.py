@@ -26,8 +26,7 @@ from scoring.events import (
     ViewWarning,
 )
 from scoring.faults import FaultMonitor
-from scoring.frame_measures import frame_measures
-from scoring.kinematics import SIDED_MEASURES
+from scoring.measures import frame_measures, is_sided
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
@@ -139,7 +138,7 @@ class ExerciseEngine:
         others_in_view: bool = False,
     ) -> list[Event]:
         """Advance to time `t` (seconds) with this frame's (33, 4) landmarks or None, and
-        its (33, 3) world landmarks when the pose backend gives them (scoring.kinematics:
+        its (33, 3) world landmarks when the pose backend gives them (scoring.measures:
         metric 3-D angles; scoring.view: the body's turn at three-quarter views).
         `others_in_view`: the pose layer saw someone besides the patient (pose.guard)."""
         if world is not None and (world.shape != (33, 3) or not np.isfinite(world).all()):
@@ -216,7 +215,7 @@ class ExerciseEngine:
         """Left/right symmetry index of the session so far (None when not applicable: the
         counted measure has no sides, or one side was never measured)."""
         rule = self.exercise.rep
-        if rule is None or rule.measure not in SIDED_MEASURES:
+        if rule is None or not is_sided(rule.measure):
             return None
         return session_symmetry(self.reps, rule.measure)
 
@@ -224,8 +223,8 @@ class ExerciseEngine:
     def _measure(
         self, landmarks: np.ndarray, names: list[str], world: np.ndarray | None
     ) -> dict[str, float]:
-        """This frame's measures (scoring.frame_measures: `compute_measures`' values for one
-        pose, without numpy's per-call overhead)."""
+        """This frame's measures (scoring.measures.frame_measures: `compute_measures`' values
+        for one pose, without numpy's per-call overhead)."""
         return frame_measures(
             landmarks, self.aspect, names, world=world, sagittal_stretch=self._stretch
         )

@@ -35,6 +35,7 @@ from typing import Literal
 import numpy as np
 
 from scoring.definition import Exercise, FaultRule
+from scoring.measures import in_degrees
 from scoring.signals import side_difference, side_values
 from scoring.view import view_satisfies
 
@@ -45,19 +46,6 @@ MIN_REFERENCE_REPS = 3
 ANGLE_FLOOR_DEG = 5.0
 RATIO_FLOOR = 0.05
 DURATION_FLOOR_S = 0.25
-# Measures in body-length ratios, not degrees (see scoring.kinematics).
-RATIO_MEASURES = frozenset(
-    {
-        "hip_height",
-        "heel_lift",
-        "foot_lift",
-        "knee_lift",
-        "reach",
-        "feet_separation",
-        "stance_width",
-        "front_knee_past_toe",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -71,8 +59,8 @@ class Feature:
 
 
 def _floor(measure: str | None) -> float:
-    base = (measure or "").removesuffix("_left").removesuffix("_right")
-    return RATIO_FLOOR if base in RATIO_MEASURES else ANGLE_FLOOR_DEG
+    """Angles in degrees, the rest in body-length ratios (scoring.measures' units)."""
+    return ANGLE_FLOOR_DEG if in_degrees(measure or "") else RATIO_FLOOR
 
 
 def features(exercise: Exercise) -> list[Feature]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from scoring.kinematics import MEASURES
+from scoring.measures import is_frame_name
 
 NAN = float("nan")
 
@@ -16,7 +16,7 @@ def side_values(values: Mapping[str, float], base: str, side: str) -> dict[str, 
     "both" averages the sides that are visible (one hidden side does not hide the signal);
     "max" takes the larger (whichever limb is moving in alternating exercises).
     """
-    if base in MEASURES:
+    if is_frame_name(base):
         return {"": values.get(base, NAN)}
     left = values.get(f"{base}_left", NAN)
     right = values.get(f"{base}_right", NAN)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from typing import Literal
 
 import numpy as np
 
@@ -32,6 +33,8 @@ MIN_VIS = 0.5
 OBLIQUE_TURN = (30.0, 60.0)
 # Views whose image shows the body's sagittal plane (face-on, or stretched back to it).
 SAGITTAL_VIEWS = frozenset({"side", "oblique"})
+# The view a definition, a fault rule or a measure needs ("any": every view will do).
+View = Literal["front", "side", "any"]
 
 
 # The landmarks the view is read from, in one small array per call: live, the view is

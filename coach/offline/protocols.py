@@ -19,7 +19,7 @@ from coach.errors import NoPersonFound
 from exercises import load_exercise
 from exercises.norms import load_norms
 from pose.estimator import PoseEstimator
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 from scoring.protocols import (
     ProtocolResult,
     StageTrack,

@@ -58,9 +58,9 @@ def _profile(value: Any) -> dict[str, float] | None:
 
 def stored_measure_names(exercise: Any) -> list[str]:
     """The measures kept per frame: what the exercise scores, from any camera view."""
-    from scoring.kinematics import MEASURES
+    from scoring.measures import is_frame_name
 
-    names = [n for n in exercise.measures_needed(None) if n in MEASURES]
+    names = [n for n in exercise.measures_needed(None) if is_frame_name(n)]
     return sorted(set(names))
 
 
@@ -231,7 +231,7 @@ class SessionWriter:
     def flush_frames(self) -> None:
         if not self._t:
             return
-        from scoring.kinematics import compute_measures
+        from scoring.measures import compute_measures
 
         t = np.asarray(self._t) + self.t_offset
         lm = np.stack(self._lm)

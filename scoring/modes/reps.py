@@ -19,14 +19,14 @@ from scoring.cues import SAFETY_PRIORITY
 from scoring.definition import Exercise
 from scoring.events import Event, FaultDetected, RepCompleted
 from scoring.faults import measure_joints, rep_peak_short
-from scoring.kinematics import SIDED_MEASURES, in_degrees
+from scoring.measures import in_degrees, is_sided, reported_measure
 from scoring.modes.base import Frame, Mode, Shared, Step
 from scoring.reference import PersonalReference, features, frame_features, rep_profile
 from scoring.reps import Phase, Rep, RepCounter, RepThresholds
 from scoring.score import rep_score
 from scoring.signals import side_values
 from scoring.smoothness import signal_sparc
-from scoring.view import SAGITTAL_VIEWS, view_satisfies
+from scoring.view import view_satisfies
 
 NAN = float("nan")
 
@@ -126,7 +126,7 @@ class RepMode(Mode):
         rule, state, step = self.rule, self.shared.state, Step()
         t, values, view = frame.t, frame.values, frame.view
         signals = side_values(values, rule.measure, rule.side)
-        sided = rule.measure in SIDED_MEASURES
+        sided = is_sided(rule.measure)
         each = side_values(values, rule.measure, "each") if sided else {}
         reported = self._report_values(values, view)
         self._feature_trace.append((t, frame_features(self._features, values, view)))
@@ -340,13 +340,11 @@ class RepMode(Mode):
         ]
 
     def _report_values(self, values: Mapping[str, float], view: str) -> dict[str, float]:
-        """The reported angle per counter label. From the side, the image plane is the
-        movement plane: the 2-D angle is exact there and free of MediaPipe's depth noise;
-        three-quarters, the engine has stretched it back to that plane (scoring.view)."""
+        """The reported angle per counter label, in the variant reported from this view
+        (scoring.measures: from the side the 2-D angle, exact there and free of MediaPipe's
+        depth noise; three-quarters, stretched back to that plane by the engine)."""
         if self.rule.report is None:
             return {}
-        name = self.rule.report
-        if view in SAGITTAL_VIEWS and f"{name}_2d" in SIDED_MEASURES:
-            name = f"{name}_2d"
+        name = reported_measure(self.rule.report, view)
         side = self.rule.side
         return side_values(values, name, side if side in ("each", "left", "right") else "max")

@@ -1,6 +1,6 @@
 """Sit-to-stand tests: the 30-second chair stand (count) and the five-times sit-to-stand (time).
 
-Both read hip height above the ankles in leg lengths (scoring.kinematics `hip_height`: about
+Both read hip height above the ankles in leg lengths (scoring.measures `hip_height`: about
 0.5 seated, 1 standing), with the two thresholds of the `sit_to_stand` definition: a stand is
 reached when the signal rises past `enter` from below `exit`. The engine's RepCounter counts a
 repetition when the patient sits back down; these tests count *stands* (the fifth stand stops
