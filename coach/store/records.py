@@ -22,22 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from coach.sinks import NO_INFO, FrameInfo
 from coach.store.frames import encode_chunk
 from coach.store.models import ExerciseSession, Fault, FrameChunk, Hold, Rep
+from scoring.events import REP_FIELDS
 
 log = logging.getLogger(__name__)
 
 SessionFactory = sessionmaker[Session]
-_REP_KEYS = (
-    "index",
-    "start_s",
-    "end_s",
-    "rom_deg",
-    "peak_deg",
-    "score",
-    "side",
-    "faults",
-    "profile",
-    "over_limit",
-)
+# A rep's fields (scoring.events) with a column of their own; its other numbers go to `extra`.
+_REP_COLUMNS = frozenset(name for name in REP_FIELDS if name in Rep.__table__.columns)
 
 
 def _num(value: Any) -> float | None:
@@ -164,7 +155,7 @@ class SessionWriter:
             extra = {
                 k: v
                 for k, v in event.items()
-                if k not in _REP_KEYS and k not in ("kind", "t") and _num(v) is not None
+                if k not in _REP_COLUMNS and k not in ("kind", "t") and _num(v) is not None
             }
             rep = Rep(
                 session_id=self.id,
