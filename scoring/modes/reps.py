@@ -138,51 +138,71 @@ class RepMode(Mode):
             value = signals.get(label, NAN)
             if math.isfinite(value):
                 shown.append(value)
-            was_working = counter.phase is Phase.WORKING
             if label:  # a one-sided counter measures only its own side
-                left, right = (value, NAN) if label == "left" else (NAN, value)
+                sides = (value, NAN) if label == "left" else (NAN, value)
             else:
-                left, right = each.get("left", NAN), each.get("right", NAN)
-            self._remember(label, t, value, left, right)
-            rep = counter.update(t, value)
-            if counter.attempt is not None:
-                step.events.extend(self._short_attempt(label, counter.attempt, view))
-            now = reported.get(label, NAN)
-            if counter.phase is Phase.WORKING or rep is not None:
-                phase = Phase.WORKING if counter.phase is Phase.WORKING else phase
-                cur = self._current.get(label)
-                if cur is None:  # (not setdefault: that makes one every working frame)
-                    cur = self._current[label] = _RepInProgress()
-                if not was_working:
-                    cur.see(self._rest_report.get(label, NAN))  # the resting value before it
-                cur.see(now)
-                self._rest_report[label] = now if rep is not None else NAN
-            elif math.isfinite(now):
-                # Lowest reported angle while resting: the start of the next rep's range.
-                prev = self._rest_report.get(label, NAN)
-                self._rest_report[label] = now if not math.isfinite(prev) else min(prev, now)
-            if self.limit_deg is not None:
-                angle = now if rule.report is not None else value
-                self._watch_limit(t, label, angle, counter.phase is Phase.WORKING, step)
-            if rep is not None:
-                step.events.extend(self._complete_rep(label, rep, view))
-            elif counter.phase is not Phase.WORKING:
-                self._current.pop(label, None)
+                sides = (each.get("left", NAN), each.get("right", NAN))
+            self._remember(label, t, value, *sides)
+            self._update_counter(label, counter, t, value, reported.get(label, NAN), view, step)
+            if counter.phase is Phase.WORKING:
+                phase = Phase.WORKING
         state.phase = phase.value
         state.rep_value = (
             (max(shown) if rule.direction == "increase" else min(shown)) if shown else None
         )
+        self._frame_faults(t, values, phase, view, step)
+        return step
+
+    def _update_counter(
+        self,
+        label: str,
+        counter: RepCounter,
+        t: float,
+        value: float,
+        now: float,
+        view: str,
+        step: Step,
+    ) -> None:
+        """One counter's frame: the counted `value`, the reported angle `now`; the rep in
+        progress, the range limit, and a completed rep."""
+        was_working = counter.phase is Phase.WORKING
+        rep = counter.update(t, value)
+        if counter.attempt is not None:
+            step.events.extend(self._short_attempt(label, counter.attempt, view))
+        if counter.phase is Phase.WORKING or rep is not None:
+            cur = self._current.get(label)
+            if cur is None:  # (not setdefault: that makes one every working frame)
+                cur = self._current[label] = _RepInProgress()
+            if not was_working:
+                cur.see(self._rest_report.get(label, NAN))  # the resting value before it
+            cur.see(now)
+            self._rest_report[label] = now if rep is not None else NAN
+        elif math.isfinite(now):
+            # Lowest reported angle while resting: the start of the next rep's range.
+            prev = self._rest_report.get(label, NAN)
+            self._rest_report[label] = now if not math.isfinite(prev) else min(prev, now)
+        if self.limit_deg is not None:
+            angle = now if self.rule.report is not None else value
+            self._watch_limit(t, label, angle, counter.phase is Phase.WORKING, step)
+        if rep is not None:
+            step.events.extend(self._complete_rep(label, rep, view))
+        elif counter.phase is not Phase.WORKING:
+            self._current.pop(label, None)
+
+    def _frame_faults(
+        self, t: float, values: Mapping[str, float], phase: Phase, view: str, step: Step
+    ) -> None:
+        """The frame's fault rules: each hit joins the faults of the reps in progress."""
         rep_no = self._rep_index + 1 if phase is Phase.WORKING else None
         hits, hot = self.shared.monitor.update(t, values, phase.value, view, rep_no)
         step.hot |= hot
         for hit in hits:
-            for label in self._current or {"": None}:
+            for label in self._current or ("",):
                 cur = self._current.get(label)
                 if cur is not None and hit.rule.id not in cur.faults:
                     cur.faults.append(hit.rule.id)
                     cur.penalties[hit.rule.id] = hit.rule.penalty
             step.events.append(self.shared.fault(t, hit.rule, rep_no, hit.joints, hit.side))
-        return step
 
     # -- a rep ends ---------------------------------------------------------------------------
     def _complete_rep(self, label: str, rep: Rep, view: str) -> list[Event]:

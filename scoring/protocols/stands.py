@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.protocols.norms import Norms, ProtocolResult
+from scoring.protocols.norms import Band, Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
 
@@ -129,24 +129,14 @@ def chair_stand_30s(
     else:
         start = stands[0].onset_s
         end = start + duration
-        full = [s for s in stands if s.stand_s <= end]
-        count = len(full)
-        peaks = [s.peak for s in stands if math.isfinite(s.peak)]
-        stand_level = (
-            float(np.median(peaks)) if peaks else (standing_level if standing_level else enter)
-        )
-        halfway_credit = False
-        if end <= t[-1] and _state_at(stands, t, h, exit, end) == "sit":
-            seated = stands[count].seated if count < len(stands) else _seated_since(t, h, full, end)
-            h_end = _value_at(t, h, end)
-            if math.isfinite(h_end) and h_end > seated + 0.5 * (stand_level - seated):
-                count += 1
-                halfway_credit = True
+        level = standing_level if standing_level else enter
+        count, halfway_credit = _stands_by(stands, t, h, exit, end, level)
         if t[-1] < end:
             warnings.append(
                 f"the recording ends {end - t[-1]:.1f} s before the {duration:.0f} s were up: "
                 "the count may be low"
             )
+        full = [s for s in stands if s.stand_s <= end]
         measured["stand_times_s"] = [round(s.stand_s - start, 2) for s in full]
     measured.update(
         {
@@ -157,21 +147,43 @@ def chair_stand_30s(
         }
     )
     low, high = band.values["low"], band.values["high"]
-    if count < low:
-        verdict = f"below average for {band.label()} (< {low:g}): increased fall risk (STEADI)"
-    elif count > high:
-        verdict = f"above average for {band.label()} (> {high:g})"
-    else:
-        verdict = f"average for {band.label()} ({low:g}-{high:g})"
     return ProtocolResult.of(
         norms,
         float(count),
         measured=measured,
         reference={"band": band.label(), "normal_range": [low, high], "below_average": low},
-        interpretation=verdict,
+        interpretation=_count_verdict(count, band),
         warnings=warnings,
         patient={"age": age, "sex": sex},
     )
+
+
+def _count_verdict(count: int, band: Band) -> str:
+    """The count against the age and sex band's normal range, in words."""
+    low, high = band.values["low"], band.values["high"]
+    if count < low:
+        return f"below average for {band.label()} (< {low:g}): increased fall risk (STEADI)"
+    if count > high:
+        return f"above average for {band.label()} (> {high:g})"
+    return f"average for {band.label()} ({low:g}-{high:g})"
+
+
+def _stands_by(
+    stands: list[Stand], t: np.ndarray, h: np.ndarray, exit: float, end: float, level: float
+) -> tuple[int, bool]:
+    """The full stands by `end`, and whether one in progress then counts too: the patient is
+    rising and past halfway between the seated level and the standing level (the median peak
+    of the stands seen, else `level`)."""
+    full = [s for s in stands if s.stand_s <= end]
+    count = len(full)
+    peaks = [s.peak for s in stands if math.isfinite(s.peak)]
+    stand_level = float(np.median(peaks)) if peaks else level
+    if end <= t[-1] and _state_at(stands, t, h, exit, end) == "sit":
+        seated = stands[count].seated if count < len(stands) else _seated_since(t, h, full, end)
+        h_end = _value_at(t, h, end)
+        if math.isfinite(h_end) and h_end > seated + 0.5 * (stand_level - seated):
+            return count + 1, True
+    return count, False
 
 
 def _seated_since(t: np.ndarray, h: np.ndarray, full: list[Stand], when: float) -> float:
@@ -225,6 +237,22 @@ def five_times_sit_to_stand(
             "stand_times_s": [round(s.stand_s - start, 2) for s in stands[:n]],
         }
     )
+    verdict = _time_verdict(seconds, band, age, cutoff, min_age)
+    return ProtocolResult.of(
+        norms,
+        seconds,
+        measured=measured,
+        reference=ref,
+        interpretation=verdict,
+        warnings=warnings,
+        patient={"age": age},
+    )
+
+
+def _time_verdict(
+    seconds: float, band: Band | None, age: int | None, cutoff: float, min_age: int
+) -> str:
+    """The time against the age band's mean and the fall-risk cut-off, in words."""
     parts = []
     if band is not None:
         mean = band.values["mean"]
@@ -238,12 +266,4 @@ def five_times_sit_to_stand(
         parts.append(f"below the {cutoff:g} s fall-risk cut-off")
     if age is None:
         parts.append(f"the cut-off is for ages {min_age} and older: give the age")
-    return ProtocolResult.of(
-        norms,
-        seconds,
-        measured=measured,
-        reference=ref,
-        interpretation="; ".join(parts),
-        warnings=warnings,
-        patient={"age": age},
-    )
+    return "; ".join(parts)
