@@ -38,6 +38,14 @@ Area = Literal["legs", "arms", "balance", "posture", "whole_body", "other"]
 _KNOWN = frozenset(measure_names())
 
 
+def _any_view() -> list[View]:
+    return ["any"]
+
+
+def _front_view() -> list[Literal["front"]]:
+    return ["front"]
+
+
 def _check_measure(name: str) -> str:
     if name in _KNOWN:
         return name
@@ -195,7 +203,7 @@ class Exercise(_Strict):
     # The camera views counting works in; `view` is the first (the preferred one) and a file
     # may give either: `view = "side"` stands for `views = ["side"]`.
     view: View = "any"
-    views: list[View] = Field(default_factory=lambda: ["any"], min_length=1)
+    views: list[View] = Field(default_factory=_any_view, min_length=1)
     body: BodyPart = "full"  # what must be in view for the setup check
     area: Area = "other"  # the picker's group, for the patient (not what the camera must see)
     defaults: Defaults = Defaults()
@@ -410,7 +418,7 @@ class TargetTask(_Strict):
     instructions: str = Field(min_length=1)
     # Targets are drawn over a front view (the patient faces the screen).
     view: Literal["front"] = "front"
-    views: list[Literal["front"]] = Field(default_factory=lambda: ["front"], min_length=1)
+    views: list[Literal["front"]] = Field(default_factory=_front_view, min_length=1)
     body: Literal["upper"] = "upper"
     position: Literal["seated", "standing"] = "seated"
     defaults: Defaults = Defaults(sets=2, reps=0, rest_s=30.0)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from pose.types import Array
 from scoring.cues import CueSelector
 from scoring.definition import Exercise, TargetTask
 from scoring.events import (
@@ -133,8 +134,8 @@ class ExerciseEngine:
     def update(
         self,
         t: float,
-        landmarks: np.ndarray | None,
-        world: np.ndarray | None = None,
+        landmarks: Array | None,
+        world: Array | None = None,
         others_in_view: bool = False,
     ) -> list[Event]:
         """Advance to time `t` (seconds) with this frame's (33, 4) landmarks or None, and
@@ -186,7 +187,7 @@ class ExerciseEngine:
         return session_symmetry(self.reps, rule.measure)
 
     # -- the mode, view, setup, visibility ----------------------------------------------------
-    def _refresh_view(self, landmarks: np.ndarray, world: np.ndarray | None) -> str:
+    def _refresh_view(self, landmarks: Array, world: Array | None) -> str:
         """The view changes slowly: refresh it every few frames (it is a windowed median
         anyway), and the stretch of a turned body with it."""
         if self.frames_with_pose % 3 == 1 or self.state.view == "unknown":
@@ -194,7 +195,7 @@ class ExerciseEngine:
             self._stretch = self._view.stretch
         return self.state.view
 
-    def _check_setup(self, landmarks: np.ndarray, view: str) -> SetupResult:
+    def _check_setup(self, landmarks: Array, view: str) -> SetupResult:
         """The setup check, which matters before the set and while something is hidden;
         otherwise a refresh every few frames keeps the page's setup line current."""
         if not self._setup_passed or self.frames_with_pose % 5 == 1 or not self._setup_last.ok:
@@ -240,9 +241,7 @@ class ExerciseEngine:
             self._count(frame, events, hot)
         return hot
 
-    def _measure(
-        self, landmarks: np.ndarray, names: list[str], world: np.ndarray | None
-    ) -> dict[str, float]:
+    def _measure(self, landmarks: Array, names: list[str], world: Array | None) -> dict[str, float]:
         """This frame's measures (scoring.measures.frame_measures: `compute_measures`' values
         for one pose, without numpy's per-call overhead)."""
         return frame_measures(
@@ -282,7 +281,7 @@ class ExerciseEngine:
             return
         self._warned_view = view
         if wrong_view:
-            wanted = self.exercise.view
+            wanted: str = self.exercise.view
             how = "Turn sideways to the camera" if wanted == "side" else "Face the camera"
             what = _counted_what(self.exercise)
             message = (
@@ -347,7 +346,7 @@ OTHERS_MESSAGE = "Someone else came into view: only the patient was followed and
 WRONG_VIEW_AFTER_S = 10.0
 
 
-def _counted_what(exercise: Exercise) -> str:
+def _counted_what(exercise: Exercise | TargetTask) -> str:
     """What the exercise counts, in words: "elbow flexion", "hip height"."""
     if exercise.rep is not None:
         name = exercise.rep.measure

@@ -204,7 +204,8 @@ def json_safe(value: Any) -> Any:
 
 def to_json(event: Event) -> dict[str, Any]:
     """The event as JSON: {"kind": class name, every field}; a number not measured is null."""
-    return json_safe(event.to_dict())
+    out: dict[str, Any] = json_safe(event.to_dict())
+    return out
 
 
 def from_json(data: dict[str, Any]) -> Event:

@@ -21,6 +21,8 @@ undoes the foreshortening of that plane before the angle is taken.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from pose.landmarks import Landmark as L
@@ -70,8 +72,8 @@ def to_points(landmarks: Array, aspect: float) -> FloatArray:
 # Live, these run on one frame at a time, 30 times a second per patient: there numpy's Python
 # wrappers (np.sum, np.clip, np.all and even the array methods) cost more than the arithmetic,
 # so the helpers below call the ufuncs they wrap directly (the same results).
-_sum = np.add.reduce
-_all = np.logical_and.reduce
+_sum: Callable[..., Array] = np.add.reduce
+_all: Callable[..., Array] = np.logical_and.reduce
 
 
 def _norm(v: Array) -> Array:
@@ -81,7 +83,8 @@ def _norm(v: Array) -> Array:
 def _vector_angle(u: Array, v: Array) -> Array:
     """Angle between vectors in degrees (NaN for zero-length; callers run under errstate)."""
     cos = _sum(u * v, axis=-1) / (_norm(u) * _norm(v))
-    return np.degrees(np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0)))
+    degrees: Array = np.degrees(np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0)))
+    return degrees
 
 
 def _angle(a: Array, b: Array, c: Array) -> Array:
@@ -90,7 +93,8 @@ def _angle(a: Array, b: Array, c: Array) -> Array:
 
 
 def _unit(v: Array) -> Array:
-    return v / _norm(v)[..., None]
+    unit: Array = v / _norm(v)[..., None]
+    return unit
 
 
 class Frames:
@@ -128,7 +132,8 @@ class Frames:
         pt = self.p(idx, 2)
         if self.stretch == 1.0:
             return pt
-        return pt * np.array([self.stretch, 1.0])
+        stretched: Array = pt * np.array([self.stretch, 1.0])
+        return stretched
 
     def gate(self, values: Array, *indices: int) -> Array:
         ok = _all(self.visible[:, list(indices)], axis=1)

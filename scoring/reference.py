@@ -34,6 +34,7 @@ from typing import Literal
 
 import numpy as np
 
+from pose.types import Array
 from scoring.definition import Exercise, FaultRule
 from scoring.measures import in_degrees
 from scoring.signals import side_difference, side_values
@@ -104,7 +105,7 @@ def frame_features(
     return out
 
 
-def sustained_extreme(t: np.ndarray, v: np.ndarray, worse: Worse, min_duration_s: float) -> float:
+def sustained_extreme(t: Array, v: Array, worse: Worse, min_duration_s: float) -> float:
     """The most extreme level the signal kept for at least `min_duration_s` (the same
     persistence the rule itself asks for); a lone frame's spike does not count. NaN-safe."""
     t = np.asarray(t, dtype=np.float64)
@@ -130,8 +131,8 @@ def sustained_extreme(t: np.ndarray, v: np.ndarray, worse: Worse, min_duration_s
 
 def rep_profile(
     feats: Sequence[Feature],
-    t: np.ndarray,
-    series: Mapping[str, np.ndarray],
+    t: Array,
+    series: Mapping[str, Array | Sequence[float]],
     start_s: float,
     end_s: float,
     rom: float,
@@ -253,4 +254,7 @@ class PersonalReference:
             limits[str(k)] = FeatureLimit(
                 float(v["mean"]), float(v["sd"]), int(v["n"]), v["worse"], float(v["limit"])
             )
-        return cls(str(data["exercise"]), limits, int(data.get("reps", 0)))  # type: ignore[call-overload]
+        reps = data.get("reps", 0)
+        if not isinstance(reps, (int, float, str)):
+            raise ReferenceError("`reps` must be a number")
+        return cls(str(data["exercise"]), limits, int(reps))

@@ -23,6 +23,7 @@ from typing import Literal, TypedDict
 import numpy as np
 
 from pose.landmarks import Landmark
+from pose.types import Array
 from scoring.definition import TargetLevel, TargetTask
 from scoring.events import TargetResult, TargetShown
 from scoring.smoothness import sparc
@@ -131,24 +132,23 @@ def _spec(
 
 
 # -- geometry: isotropic image units (x * width / height, y), y down ---------------------------
-def _xy(lm: np.ndarray, index: int, aspect: float) -> np.ndarray | None:
+def _xy(lm: Array, index: int, aspect: float) -> Array | None:
     row = lm[index]
     if not (np.isfinite(row[:2]).all() and row[3] >= MIN_VISIBILITY):
         return None
     return np.array([row[0] * aspect, row[1]], dtype=np.float64)
 
 
-def hand_point(lm: np.ndarray, hand: Hand, point: str, aspect: float) -> np.ndarray | None:
+def hand_point(lm: Array, hand: Hand, point: str, aspect: float) -> Array | None:
     """The touching landmark in isotropic units, or None when it is not seen."""
     return _xy(lm, int(_POINTS[(hand, point)]), aspect)
 
 
-def arm_length(lm: np.ndarray, hand: Hand, aspect: float) -> float | None:
+def arm_length(lm: Array, hand: Hand, aspect: float) -> float | None:
     """Shoulder-elbow plus elbow-wrist of one arm in this frame, or None when not seen."""
-    pts = [_xy(lm, int(j), aspect) for j in _ARM[hand]]
-    if any(p is None for p in pts):
+    s, e, w = (_xy(lm, int(j), aspect) for j in _ARM[hand])
+    if s is None or e is None or w is None:
         return None
-    s, e, w = pts  # type: ignore[misc]
     return float(np.linalg.norm(e - s) + np.linalg.norm(w - e))
 
 
@@ -158,17 +158,17 @@ class Placed:
 
     spec: TargetSpec
     shown_s: float
-    origin: np.ndarray
+    origin: Array
     arm: float
-    taus: np.ndarray  # seconds after shown
-    centres: np.ndarray  # (len(taus), 2)
+    taus: Array  # seconds after shown
+    centres: Array  # (len(taus), 2)
     distance: float  # arm lengths, after any pulling in to fit the image (NaN: placed `at`)
 
     @property
     def radius_units(self) -> float:
         return self.spec.radius * self.arm
 
-    def centre_at(self, t: float | np.ndarray) -> np.ndarray:
+    def centre_at(self, t: float | Array) -> Array:
         tau = np.clip(np.asarray(t, dtype=np.float64) - self.shown_s, 0, self.taus[-1])
         x = np.interp(tau, self.taus, self.centres[:, 0])
         y = np.interp(tau, self.taus, self.centres[:, 1])
@@ -195,7 +195,7 @@ class Placed:
 
 
 def place(
-    spec: TargetSpec, layout: str, lm: np.ndarray, arm: float, t: float, aspect: float
+    spec: TargetSpec, layout: str, lm: Array, arm: float, t: float, aspect: float
 ) -> Placed | None:
     """Put `spec` on the image around the body in `lm`; pull it toward the shoulder until
     it fits inside the image; None when it cannot fit (or the shoulders are not seen)."""
@@ -226,7 +226,7 @@ def place(
     return None
 
 
-def _angles(spec: TargetSpec, distance: float, taus: np.ndarray) -> np.ndarray:
+def _angles(spec: TargetSpec, distance: float, taus: Array) -> Array:
     """Degrees along a moving target's arc (a triangle wave at `speed`), else the angle."""
     if spec.speed <= 0:
         return np.full(len(taus), spec.angle_deg)
@@ -238,7 +238,7 @@ def _angles(spec: TargetSpec, distance: float, taus: np.ndarray) -> np.ndarray:
     return a + math.copysign(1.0, b - a) * along
 
 
-def _inside(centres: np.ndarray, r: float, aspect: float) -> bool:
+def _inside(centres: Array, r: float, aspect: float) -> bool:
     x, y = centres[:, 0], centres[:, 1]
     return bool(np.all((x - r >= 0) & (x + r <= aspect) & (y - r >= 0) & (y + r <= 1)))
 
@@ -251,7 +251,7 @@ class Track:
     t: list[float] = field(default_factory=list)
     xy: list[tuple[float, float]] = field(default_factory=list)
 
-    def add(self, t: float, p: np.ndarray | None) -> None:
+    def add(self, t: float, p: Array | None) -> None:
         self.t.append(t)
         self.xy.append((math.nan, math.nan) if p is None else (float(p[0]), float(p[1])))
 
@@ -288,9 +288,9 @@ class _HandPath:
     """The hand's seen positions resampled on an even grid of times (interval `dt`), lightly
     smoothed, in arm lengths, and its speed."""
 
-    grid: np.ndarray
-    xy: np.ndarray
-    speed: np.ndarray
+    grid: Array
+    xy: Array
+    speed: Array
     dt: float
 
 
@@ -399,7 +399,7 @@ def _result_message(spec: TargetSpec, hit: bool, on_target: float, early: bool) 
     return message
 
 
-def _smooth(xy: np.ndarray, n: int) -> np.ndarray:
+def _smooth(xy: Array, n: int) -> Array:
     if len(xy) < n:
         return xy
     pad = n // 2
@@ -408,9 +408,7 @@ def _smooth(xy: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in (0, 1)], axis=-1)
 
 
-def _overshoot(
-    placed: Placed, start: np.ndarray, grid: np.ndarray, xy: np.ndarray, t_hit: float
-) -> float:
+def _overshoot(placed: Placed, start: Array, grid: Array, xy: Array, t_hit: float) -> float:
     """Furthest the hand went past the target's centre along the start-centre line, in arm
     lengths, from the hit until the hand settles (0 when it stopped short of the centre)."""
     centre = placed.centres[0] / placed.arm
@@ -425,7 +423,7 @@ def _overshoot(
     return float(max(0.0, beyond.max()))
 
 
-def _tracking(placed: Placed, grid: np.ndarray, xy: np.ndarray) -> _Measures:
+def _tracking(placed: Placed, grid: Array, xy: Array) -> _Measures:
     scored = grid >= placed.shown_s + TRACK_GRACE_S
     if not scored.any():
         return _Measures()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scoring.cues import SAFETY_PRIORITY
-from scoring.definition import Exercise
+from scoring.definition import Exercise, TargetTask
 from scoring.events import Event, FaultDetected, RepCompleted
 from scoring.faults import measure_joints, rep_peak_short
 from scoring.measures import in_degrees, is_sided, reported_measure
@@ -38,7 +38,7 @@ RANGE_LIMIT_PENALTY = 15.0
 LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
 
 
-def limit_applies(exercise: Exercise) -> bool:
+def limit_applies(exercise: Exercise | TargetTask) -> bool:
     """Whether a range limit in degrees can judge this exercise's reps: their reported angle
     (`report`, else the counted measure) is in degrees and grows over the rep."""
     rule = exercise.rep
@@ -223,13 +223,13 @@ class RepMode(Mode):
         if self.reference is not None:
             rules = {f.id: f for f in shared.monitor.rules}
             for dev in self.reference.deviations(profile):
-                f = rules.get(dev.id)
-                if f is None or dev.id in cur.faults:
+                rule_of = rules.get(dev.id)
+                if rule_of is None or dev.id in cur.faults:
                     continue
-                cur.faults.append(f.id)
-                cur.penalties[f.id] = f.penalty
-                message = f"{f.message} (compared with your reference reps)"
-                events.append(shared.fault(rep.end_s, f, self._rep_index, (), label, message))
+                cur.faults.append(rule_of.id)
+                cur.penalties[rule_of.id] = rule_of.penalty
+                message = f"{rule_of.message} (compared with your reference reps)"
+                events.append(shared.fault(rep.end_s, rule_of, self._rep_index, (), label, message))
         if rule.report is not None and math.isfinite(cur.report_max):
             rom_deg, peak_deg = cur.report_max - cur.report_min, cur.report_max
         else:

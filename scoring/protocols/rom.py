@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pose.types import Array
 from scoring.protocols.norms import Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
@@ -25,7 +26,7 @@ def movement(norms: Norms, movement_id: str) -> dict[str, Any]:
     raise ValueError(f"unknown movement {movement_id!r}; known: {known}")
 
 
-def robust_peak(t: np.ndarray, angle: np.ndarray, window_s: float = 0.2) -> tuple[float, float]:
+def robust_peak(t: Array, angle: Array, window_s: float = 0.2) -> tuple[float, float]:
     """(peak, time of peak) of the running median over `window_s`; NaN samples are ignored."""
     t = np.asarray(t, float)
     a = np.asarray(angle, float)
@@ -56,8 +57,8 @@ def _ref_label(r: Mapping[str, Any]) -> str:
 
 
 def range_of_motion(
-    t: np.ndarray,
-    angles: Mapping[str, np.ndarray],
+    t: Array,
+    angles: Mapping[str, Array],
     *,
     movement_id: str,
     norms: Norms,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose.types import Array
 from scoring.definition import HoldRule
 from scoring.holds import Hold, HoldSettings, HoldTracker
 from scoring.protocols.norms import Band, Norms, ProtocolResult
@@ -30,7 +31,7 @@ class StanceTime:
     capped: bool  # reached the test's maximum
 
 
-def _combine(values: Mapping[str, np.ndarray], base: str, side: str) -> np.ndarray:
+def _combine(values: Mapping[str, Array], base: str, side: str) -> Array:
     """Vectorised scoring.signals.side_values for one rule (no "each")."""
     if base in values:
         return np.asarray(values[base], float)
@@ -48,13 +49,13 @@ def _combine(values: Mapping[str, np.ndarray], base: str, side: str) -> np.ndarr
         return np.where(count > 0, np.nansum(both, axis=0) / np.maximum(count, 1), np.nan)
 
 
-def hold_condition(values: Mapping[str, np.ndarray], rule: HoldRule) -> np.ndarray:
+def hold_condition(values: Mapping[str, Array], rule: HoldRule) -> Array:
     """Per frame: 1.0 all conditions true, 0.0 one is false, NaN one cannot be seen.
 
     The same test as the engine's hold (scoring.engine), over whole arrays.
     """
-    ok: np.ndarray | None = None
-    unseen: np.ndarray | None = None
+    ok: Array | None = None
+    unseen: Array | None = None
     for cond in rule.conditions:
         v = _combine(values, cond.measure, cond.side)
         good = np.isfinite(v)
@@ -69,9 +70,7 @@ def hold_condition(values: Mapping[str, np.ndarray], rule: HoldRule) -> np.ndarr
     return np.where(unseen, np.nan, ok.astype(float))
 
 
-def timed_stances(
-    t: np.ndarray, condition: np.ndarray, rule: HoldRule, max_s: float
-) -> list[StanceTime]:
+def timed_stances(t: Array, condition: Array, rule: HoldRule, max_s: float) -> list[StanceTime]:
     """Every hold in the track with its clinical stance time (see the module docstring)."""
     tracker = HoldTracker(HoldSettings(rule.min_start_s, rule.touchdown_max_s, rule.min_hold_s))
     out: list[StanceTime] = []
@@ -112,8 +111,8 @@ def best_stance(stances: Sequence[StanceTime]) -> StanceTime | None:
 
 
 def single_leg_stance(
-    t: np.ndarray,
-    condition: np.ndarray,
+    t: Array,
+    condition: Array,
     rule: HoldRule,
     *,
     side: str,
@@ -187,8 +186,8 @@ class StageTrack:
     """One stage's recording: its stance rule and the per-frame condition (see hold_condition)."""
 
     stage: str  # id from the norms file: feet_together, semi_tandem, tandem, single_leg
-    t: np.ndarray
-    condition: np.ndarray
+    t: Array
+    condition: Array
     rule: HoldRule
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose.types import Array
 from scoring.protocols.norms import Band, Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
@@ -31,8 +32,8 @@ class Stand:
 
 
 def detect_stands(
-    t: np.ndarray,
-    hip_height: np.ndarray,
+    t: Array,
+    hip_height: Array,
     enter: float,
     exit: float,
     onset_margin: float = 0.03,
@@ -82,14 +83,14 @@ def detect_stands(
     return stands
 
 
-def _value_at(t: np.ndarray, x: np.ndarray, when: float) -> float:
+def _value_at(t: Array, x: Array, when: float) -> float:
     """The last seen value at or before `when` (NaN if none)."""
     ok = (t <= when) & np.isfinite(x)
     idx = np.flatnonzero(ok)
     return float(x[idx[-1]]) if len(idx) else math.nan
 
 
-def _state_at(stands: list[Stand], t: np.ndarray, h: np.ndarray, exit: float, when: float) -> str:
+def _state_at(stands: list[Stand], t: Array, h: Array, exit: float, when: float) -> str:
     """ "stand" if a counted stand has not yet returned below `exit` at `when`, else "sit"."""
     before = [s for s in stands if s.stand_s <= when]
     if not before:
@@ -100,8 +101,8 @@ def _state_at(stands: list[Stand], t: np.ndarray, h: np.ndarray, exit: float, wh
 
 
 def chair_stand_30s(
-    t: np.ndarray,
-    hip_height: np.ndarray,
+    t: Array,
+    hip_height: Array,
     *,
     enter: float,
     exit: float,
@@ -169,7 +170,7 @@ def _count_verdict(count: int, band: Band) -> str:
 
 
 def _stands_by(
-    stands: list[Stand], t: np.ndarray, h: np.ndarray, exit: float, end: float, level: float
+    stands: list[Stand], t: Array, h: Array, exit: float, end: float, level: float
 ) -> tuple[int, bool]:
     """The full stands by `end`, and whether one in progress then counts too: the patient is
     rising and past halfway between the seated level and the standing level (the median peak
@@ -186,15 +187,15 @@ def _stands_by(
     return count, False
 
 
-def _seated_since(t: np.ndarray, h: np.ndarray, full: list[Stand], when: float) -> float:
+def _seated_since(t: Array, h: Array, full: list[Stand], when: float) -> float:
     """Lowest hip height between the last counted stand and `when` (the current sit)."""
     after = (t > full[-1].stand_s) & (t <= when) & np.isfinite(h)
     return float(np.min(h[after])) if np.any(after) else math.nan
 
 
 def five_times_sit_to_stand(
-    t: np.ndarray,
-    hip_height: np.ndarray,
+    t: Array,
+    hip_height: Array,
     *,
     enter: float,
     exit: float,
