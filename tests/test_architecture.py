@@ -44,16 +44,20 @@ def test_a_broken_layer_would_be_caught(tmp_path: Path) -> None:
     assert "scoring.score -> coach.errors" in proc.stdout
 
 
-def test_the_lower_layers_type_check_strictly() -> None:
-    """mypy with pyproject.toml's settings: strict on pose, scoring, exercises, labelled_data."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy"],
-        cwd=REPO,
+def mypy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
+
+
+def test_the_lower_layers_type_check_strictly() -> None:
+    """mypy with pyproject.toml's settings: strict on pose, scoring, exercises, labelled_data."""
+    proc = mypy(cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert "Success: no issues found" in proc.stdout
 
@@ -63,15 +67,8 @@ def test_the_type_checks_are_strict(tmp_path: Path) -> None:
     (tmp_path / "scoring").mkdir()
     (tmp_path / "scoring" / "__init__.py").write_text("")
     (tmp_path / "scoring" / "loose.py").write_text("def same(x):\n    return x\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml")]
-        + ["--cache-dir", str(tmp_path / "cache"), "scoring"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    config = ["--config-file", str(REPO / "pyproject.toml")]
+    proc = mypy(*config, "--cache-dir", str(tmp_path / "cache"), "scoring", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "loose.py:1: error: Function is missing a type annotation" in proc.stdout
 
