@@ -290,7 +290,8 @@ def compute_measures(
         raise ValueError(f"landmarks must be (T, 33, 4) or (33, 4), got {landmarks.shape}")
     if aspect <= 0:
         raise ValueError(f"aspect must be positive, got {aspect}")
-    _check_stretch(sagittal_stretch)
+    if not (math.isfinite(sagittal_stretch) and 1.0 <= sagittal_stretch <= MAX_STRETCH):
+        raise ValueError(f"sagittal_stretch must be in [1, {MAX_STRETCH:g}]: {sagittal_stretch}")
     wl = None
     if world is not None:
         wl = np.asarray(world, dtype=np.float64)
@@ -314,11 +315,6 @@ def compute_measures(
                 value = entry[0].formula(frames, entry[1])
             out[name] = value
     return out
-
-
-def _check_stretch(sagittal_stretch: float) -> None:
-    if not (math.isfinite(sagittal_stretch) and 1.0 <= sagittal_stretch <= MAX_STRETCH):
-        raise ValueError(f"sagittal_stretch must be in [1, {MAX_STRETCH:g}]: {sagittal_stretch}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -357,7 +353,8 @@ def frame_measures(
         raise ValueError(f"landmarks must be (33, 4), got {landmarks.shape}")
     if aspect <= 0:
         raise ValueError(f"aspect must be positive, got {aspect}")
-    _check_stretch(sagittal_stretch)
+    if not (math.isfinite(sagittal_stretch) and 1.0 <= sagittal_stretch <= MAX_STRETCH):
+        raise ValueError(f"sagittal_stretch must be in [1, {MAX_STRETCH:g}]: {sagittal_stretch}")
     if world is not None and world.shape != (33, 3):
         raise ValueError(f"world must be (33, 3), got {world.shape}")
     pose = PosePoints(landmarks, aspect, min_visibility, world, sagittal_stretch)

@@ -83,6 +83,7 @@ class RepMode(Mode):
         if exercise.rep is None:
             raise ValueError(f"{exercise.id!r} has no [rep] table")
         self.rule = exercise.rep
+        self._sided = is_sided(self.rule.measure)
         self.reference = reference
         self.limit_deg = limit_deg if limit_applies(exercise) else None
         self._limit_joints = measure_joints(self.rule.report or self.rule.measure, "")
@@ -126,8 +127,7 @@ class RepMode(Mode):
         rule, state, step = self.rule, self.shared.state, Step()
         t, values, view = frame.t, frame.values, frame.view
         signals = side_values(values, rule.measure, rule.side)
-        sided = is_sided(rule.measure)
-        each = side_values(values, rule.measure, "each") if sided else {}
+        each = side_values(values, rule.measure, "each") if self._sided else {}
         reported = self._report_values(values, view)
         self._feature_trace.append((t, frame_features(self._features, values, view)))
         while self._feature_trace and self._feature_trace[0][0] < t - rule.max_duration_s - 2.0:
