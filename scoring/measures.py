@@ -179,13 +179,15 @@ TABLE: tuple[Measure, ...] = (
 
 REGISTRY: Mapping[str, Measure] = {m.name: m for m in TABLE}
 
+
+def _sides(m: Measure) -> list[tuple[str, str]]:
+    """(per-frame name, side) of a measure: one per side, or its name alone."""
+    return [(f"{m.name}_{side}", side) for side in SIDES] if m.sided else [(m.name, "")]
+
+
 # Every per-frame name (a sided measure once per side) -> its measure and side.
 _PER_FRAME: dict[str, tuple[Measure, str]] = {
-    name: entry
-    for m in TABLE
-    for name, entry in (
-        ((f"{m.name}_{side}", (m, side)) for side in SIDES) if m.sided else ((m.name, (m, "")),)
-    )
+    name: (m, side) for m in TABLE for name, side in _sides(m)
 }
 
 # The same, for the two ways of taking them: the joint angles (their dimensions and landmark
@@ -226,7 +228,7 @@ def per_frame(name: str) -> tuple[str, ...]:
     if name in _PER_FRAME:
         return (name,)
     m = REGISTRY.get(name)
-    return tuple(f"{name}_{side}" for side in SIDES) if m is not None and m.sided else ()
+    return tuple(frame_name for frame_name, _ in _sides(m)) if m is not None else ()
 
 
 def frame_names() -> tuple[str, ...]:
