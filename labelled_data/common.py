@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pose.landmarks import NUM_LANDMARKS
+from pose.types import Array
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,8 @@ class LabelledTrack:
     """
 
     id: str
-    landmarks: np.ndarray
-    t: np.ndarray
+    landmarks: Array
+    t: Array
     aspect: float
     label: str
     meta: dict[str, str] = field(default_factory=dict)
@@ -31,12 +32,12 @@ class LabelledTrack:
         return int(self.landmarks.shape[0])
 
 
-def empty_landmarks(frames: int) -> np.ndarray:
+def empty_landmarks(frames: int) -> Array:
     """(T, 33, 4) of zeros: every joint at the origin and invisible until an adapter fills it."""
     return np.zeros((frames, NUM_LANDMARKS, 4), dtype=np.float64)
 
 
-def project_3d(points: np.ndarray, view: str, margin: float = 0.1) -> tuple[np.ndarray, float]:
+def project_3d(points: Array, view: str, margin: float = 0.1) -> tuple[Array, float]:
     """Orthographic picture of 3-D joints (T, J, 3; x right, y up, z towards the camera).
 
     `view="front"` keeps the sensor's own view (the subject faces it); `view="side"` puts a

@@ -42,9 +42,9 @@ def load(root: Path, name: str, limit: int | None = None) -> list[LabelledTrack]
     header, body = rows[0], rows[1:]
     columns: list[tuple[int, int, int]] = []  # (landmark, axis, column)
     for col, key in enumerate(header):
-        stem, _, axis = key.rpartition("_")
-        if axis in ("x", "y", "z", "v") and stem.upper() in Landmark.__members__:
-            columns.append((Landmark[stem.upper()].value, "xyzv".index(axis), col))
+        stem, _, coordinate = key.rpartition("_")
+        if coordinate in ("x", "y", "z", "v") and stem.upper() in Landmark.__members__:
+            columns.append((Landmark[stem.upper()].value, "xyzv".index(coordinate), col))
     counts: dict[str, int] = {}
     tracks: list[LabelledTrack] = []
     for i, row in enumerate(body):

@@ -22,6 +22,7 @@ import numpy as np
 
 from labelled_data.common import LabelledTrack, empty_landmarks
 from pose.landmarks import Landmark as L
+from pose.types import Array
 
 FPS = 30.0
 MIN_CONFIDENCE = 0.05
@@ -50,7 +51,7 @@ COCO_TO_MEDIAPIPE: dict[int, L] = {
 _NAME = re.compile(r"^(?P<exercise>[a-z]+)_(?P<label>good|bad)_(?P<n>\d+)\.npy$")
 
 
-def to_landmarks(keypoints: np.ndarray) -> tuple[np.ndarray, float]:
+def to_landmarks(keypoints: Array) -> tuple[Array, float]:
     """(T, 18, 3) OpenPose keypoints in pixels -> ((T, 33, 4) landmarks, aspect 1.0)."""
     kp = np.asarray(keypoints, dtype=np.float64)
     if kp.ndim != 3 or kp.shape[1:] != (18, 3):

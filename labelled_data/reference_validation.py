@@ -36,7 +36,7 @@ from labelled_data.validate import (
 )
 from scoring.engine import ExerciseEngine
 from scoring.events import RepCompleted
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 from scoring.reference import (
     PersonalReference,
     ReferenceError,
@@ -114,7 +114,7 @@ def leave_one_out(
     correct: Mapping[str, list[FileProfiles]] = defaultdict(list)
     for f in files:
         if not f.faulty:
-            correct[f.subject].append(f)  # type: ignore[attr-defined]
+            correct[f.subject].append(f)
     out: dict[str, PersonalReference | None] = {}
     for f in files:
         reps = [

@@ -18,6 +18,7 @@ import numpy as np
 
 from labelled_data.common import LabelledTrack, empty_landmarks, project_3d
 from pose.landmarks import Landmark as L
+from pose.types import Array
 
 FPS = 30.0
 MOVEMENTS = {"m01": "deep squat", "m05": "sit to stand", "m07": "standing shoulder abduction"}
@@ -42,7 +43,7 @@ KINECT_TO_MEDIAPIPE: dict[int, L] = {
 }
 
 
-def to_landmarks(joints: np.ndarray, view: str = "front") -> tuple[np.ndarray, float]:
+def to_landmarks(joints: Array, view: str = "front") -> tuple[Array, float]:
     """(T, 22, 3) Kinect joints -> ((T, 33, 4) landmarks seen from `view`, aspect)."""
     joints = np.asarray(joints, dtype=np.float64)
     if joints.ndim != 3 or joints.shape[1:] != (22, 3):

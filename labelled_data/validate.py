@@ -21,7 +21,7 @@ from scoring.definition import FaultRule
 from scoring.engine import ExerciseEngine
 from scoring.events import FaultDetected, RepCompleted
 from scoring.faults import violates
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 from scoring.signals import side_difference, side_values
 
 ANY = "any"

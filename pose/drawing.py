@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from pose.landmarks import SKELETON_EDGES, Landmark
-from pose.types import Pose
+from pose.types import Array, Pose
 
 # BGR colours.
 GREEN = (0, 200, 0)
@@ -32,7 +32,7 @@ _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _ASCII_FALLBACKS = {"°": " deg", "±": "+/-", "×": "x", "–": "-", "—": "-", "…": "...", "µ": "u"}
 
 
-def _pixel_points(image: np.ndarray, pose: Pose) -> list[tuple[int, int]]:
+def _pixel_points(image: Array, pose: Pose) -> list[tuple[int, int]]:
     """Pixel coordinates of the 33 landmarks in this image (its own size, in case it was
     resized), as plain ints because OpenCV rejects numpy scalars in some builds."""
     h, w = image.shape[:2]
@@ -43,11 +43,11 @@ def _pixel_points(image: np.ndarray, pose: Pose) -> list[tuple[int, int]]:
 
 
 def draw_skeleton(
-    image: np.ndarray,
+    image: Array,
     pose: Pose,
     highlight: Iterable[int] = (),
     min_visibility: float = 0.5,
-) -> np.ndarray:
+) -> Array:
     """Draw bones (white) and joints (green) of `pose` on a BGR `image`, in place.
 
     Joints in `highlight` (landmark indices, e.g. the knee a fault refers to) are drawn red and
@@ -86,7 +86,7 @@ def _ascii(text: str) -> str:
 
 
 def draw_text_panel(
-    image: np.ndarray,
+    image: Array,
     lines: Sequence[str],
     origin: tuple[int, int] = (10, 30),
     *,

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from pose.types import Pose
+from pose.types import Array, Pose
 
 _TWO_PI = 2.0 * math.pi
 
@@ -60,16 +60,16 @@ class OneEuroFilter:
         self.d_cutoff = float(d_cutoff)
         self.reset_after_s = reset_after_s
         self._tau_d = 1.0 / (_TWO_PI * self.d_cutoff)
-        self._x: np.ndarray | None = None  # filtered value per element
-        self._dx: np.ndarray | None = None  # filtered derivative per element
-        self._t: np.ndarray | None = None  # time of each element's last update
-        self._live: np.ndarray | None = None  # element has state
+        self._x: Array | None = None  # filtered value per element
+        self._dx: Array | None = None  # filtered derivative per element
+        self._t: Array | None = None  # time of each element's last update
+        self._live: Array | None = None  # element has state
         # The steady state of a live stream: the elements fed last call (their mask's bytes),
         # when every one of them was updated at that call's time `_steady_t`, and whether all
         # elements have state. See `_steady_step`.
         self._steady: bytes | None = None
         self._steady_t = 0.0
-        self._steady_skip: np.ndarray | None = None  # ~mask, None when every element is fed
+        self._steady_skip: Array | None = None  # ~mask, None when every element is fed
         self._all_live = False
 
     def reset(self) -> None:
@@ -82,7 +82,7 @@ class OneEuroFilter:
         """Shape of the filtered arrays, or None before the first sample."""
         return None if self._x is None else self._x.shape
 
-    def __call__(self, x: np.ndarray, t: float, mask: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, x: Array, t: float, mask: Array | None = None) -> Array:
         """Filter one sample taken at time `t` (seconds); returns a new float64 array."""
         if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
             x = np.asarray(x, dtype=np.float64)  # floats are widened exactly where used
@@ -105,7 +105,7 @@ class OneEuroFilter:
                 return self._steady_step(x, t, dt, valid)
         return self._any_step(x, t, valid)
 
-    def _note_steady(self, valid: np.ndarray, updated: np.ndarray, t: float) -> None:
+    def _note_steady(self, valid: Array, updated: Array, t: float) -> None:
         """After a call: steady if every element fed was updated (or restarted) at `t`."""
         n = np.count_nonzero(valid)
         self._steady = valid.tobytes() if np.count_nonzero(updated) == n else None
@@ -114,13 +114,14 @@ class OneEuroFilter:
         assert self._live is not None
         self._all_live = np.count_nonzero(self._live) == self._live.size
 
-    def _steady_step(self, x: np.ndarray, t: float, dt: float, valid: np.ndarray) -> np.ndarray:
+    def _steady_step(self, x: Array, t: float, dt: float, valid: Array) -> Array:
         """`_any_step` when the same elements are fed as last call, every one of them updated
         then (so each has state and the same dt > 0, within `reset_after_s`): nothing to
         restart, the update mask is `valid` and dt one number. The same arithmetic in the same
         order, so the same bits; a live stream takes this path nearly every frame, with a third
         of the numpy calls (on a (33, 6) array their overhead is the cost, not the maths)."""
         assert self._x is not None and self._dx is not None and self._t is not None
+        assert self._live is not None
         diff = x - self._x
         skip = self._steady_skip  # the same mask as last call's, so its complement too
         if skip is not None:
@@ -137,7 +138,7 @@ class OneEuroFilter:
             return self._x.copy()
         return np.where(self._live, self._x, x)
 
-    def _smooth(self, diff: np.ndarray, dt: np.ndarray | float) -> np.ndarray:
+    def _smooth(self, diff: Array, dt: Array | float) -> Array:
         """The One Euro update itself: moves the estimate by `diff` (sample minus estimate,
         scaled in place by alpha) over `dt` (per element, or one for all); returns the new
         filtered derivative for the caller to keep where it updated."""
@@ -157,7 +158,7 @@ class OneEuroFilter:
         self._x += diff
         return edx
 
-    def _any_step(self, x: np.ndarray, t: float, valid: np.ndarray) -> np.ndarray:
+    def _any_step(self, x: Array, t: float, valid: Array) -> Array:
         """One step for any state: per-element times, restarts and masks."""
         assert self._x is not None and self._dx is not None and self._t is not None
         assert self._live is not None
@@ -265,7 +266,7 @@ class LandmarkFilter:
 
         landmarks = lm.astype(np.float32)  # a copy: visibility as it came, then x, y, z
         landmarks[:, :3] = out[:, :3]
-        world: np.ndarray | None = None
+        world: Array | None = None
         if pose.world is not None:
             world = out[:, 3:].astype(np.float32) if use_world else pose.world.copy()
         return Pose(landmarks=landmarks, t=pose.t, image_size=pose.image_size, world=world)

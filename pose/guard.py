@@ -31,7 +31,7 @@ import numpy as np
 
 from pose.estimator import PoseEstimator
 from pose.landmarks import Landmark as L
-from pose.types import Frame, Pose
+from pose.types import Array, Frame, Pose
 
 MIN_VIS = 0.5
 _TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
@@ -132,7 +132,7 @@ class PersonLock:
         self.box, self.t = box, t
 
 
-def blank(image: np.ndarray, boxes: list[Box], grow: float = 0.2) -> np.ndarray:
+def blank(image: Array, boxes: list[Box], grow: float = 0.2) -> Array:
     """A copy of `image` with each box (grown by `grow` of its size) filled with the image's
     mean colour: a detector sees nobody there."""
     h, w = image.shape[:2]

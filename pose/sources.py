@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 from pose.closing import Closing
-from pose.types import Frame
+from pose.types import Array, Frame
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png"})
 DEFAULT_FPS = 30.0
@@ -103,7 +102,7 @@ class VideoFileSource(FrameSource):
         self._reached_end = False
         self._closed = False
         self._cap: cv2.VideoCapture | None = None
-        self._first: np.ndarray | None = None
+        self._first: Array | None = None
         self._first_msec = 0.0
         self._open()
         assert self._cap is not None
@@ -303,7 +302,7 @@ class ImageFolderSource(FrameSource):
         self.info = VideoInfo(width, height, float(fps), n, n / fps)
 
     @staticmethod
-    def _load(path: Path) -> np.ndarray:
+    def _load(path: Path) -> Array:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             raise SourceError(f"cannot read image {path}: not an image or corrupt")

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from pose.landmarks import NUM_LANDMARKS
+
+# numpy arrays in annotations (shapes and units are in the docstrings): any dtype, or float64.
+Array = npt.NDArray[Any]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Frame:
     """One image from a source, with its presentation time in seconds from the stream start."""
 
-    image: np.ndarray  # H x W x 3, BGR, uint8 (OpenCV convention)
+    image: Array  # H x W x 3, BGR, uint8 (OpenCV convention)
     t: float
     index: int
 
@@ -35,10 +41,10 @@ class Pose:
     `others_in_view`: someone besides this person was seen lately (pose.guard).
     """
 
-    landmarks: np.ndarray
+    landmarks: Array
     t: float
     image_size: tuple[int, int]
-    world: np.ndarray | None = None
+    world: Array | None = None
     others_in_view: bool = False
 
     def __post_init__(self) -> None:
@@ -56,5 +62,5 @@ class Pose:
         return w / h if h else 1.0
 
     @property
-    def visibility(self) -> np.ndarray:
+    def visibility(self) -> Array:
         return self.landmarks[:, 3]

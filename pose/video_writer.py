@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from pose.closing import Closing
+from pose.types import Array
 
 
 class VideoSinkError(OSError):
@@ -46,7 +47,7 @@ class VideoSink(Closing):
         self.size = (width, height)
         self.frames_written = 0
         writer = cv2.VideoWriter(
-            str(self.path), cv2.VideoWriter_fourcc(*fourcc), self.fps, self.size
+            str(self.path), cv2.VideoWriter.fourcc(*fourcc), self.fps, self.size
         )
         if not writer.isOpened():
             writer.release()
@@ -60,7 +61,7 @@ class VideoSink(Closing):
     def closed(self) -> bool:
         return self._writer is None
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, image: Array) -> None:
         """Append one frame; it must be HxWx3 uint8 with (W, H) == `size`."""
         if self._writer is None:
             raise VideoSinkError(f"{self.path} is closed")

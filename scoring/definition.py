@@ -1,6 +1,6 @@
 """The exercise definition format: what a data file may say, validated with field paths.
 
-A definition names the measures it scores (see scoring.kinematics), how reps are counted
+A definition names the measures it scores (see scoring.measures), how reps are counted
 (two thresholds with hysteresis), how holds start and end, which faults to flag from which
 camera view, and what to tell the patient. Adding an exercise is adding a file, not code.
 """
@@ -19,23 +19,37 @@ from pydantic import (
 )
 
 from pose.landmarks import Landmark
-from scoring.kinematics import MEASURES, SIDED_MEASURES, measure_view
-from scoring.view import SAGITTAL_VIEWS, view_satisfies
+from scoring.measures import (
+    REGISTRY,
+    measure_names,
+    measure_view,
+    per_frame,
+    reported_measure,
+    reported_variants,
+)
+from scoring.view import View, view_satisfies
 
-View = Literal["front", "side", "any"]
 SideMode = Literal["both", "max", "left", "right", "each"]
 BodyPart = Literal["full", "lower", "upper", "arms", "legs"]
 # Where the patient finds the exercise in the picker (one group each); "other" comes last.
 Area = Literal["legs", "arms", "balance", "posture", "whole_body", "other"]
 
 
+_KNOWN = frozenset(measure_names())
+
+
+def _any_view() -> list[View]:
+    return ["any"]
+
+
+def _front_view() -> list[Literal["front"]]:
+    return ["front"]
+
+
 def _check_measure(name: str) -> str:
-    if name in MEASURES or name in SIDED_MEASURES:
+    if name in _KNOWN:
         return name
-    unsided = {m for m in MEASURES if not m.endswith(("_left", "_right"))}
-    raise ValueError(
-        f"unknown measure {name!r}; known: {', '.join(sorted(SIDED_MEASURES | unsided))}"
-    )
+    raise ValueError(f"unknown measure {name!r}; known: {', '.join(sorted(REGISTRY))}")
 
 
 class _Strict(BaseModel):
@@ -189,7 +203,7 @@ class Exercise(_Strict):
     # The camera views counting works in; `view` is the first (the preferred one) and a file
     # may give either: `view = "side"` stands for `views = ["side"]`.
     view: View = "any"
-    views: list[View] = Field(default_factory=lambda: ["any"], min_length=1)
+    views: list[View] = Field(default_factory=_any_view, min_length=1)
     body: BodyPart = "full"  # what must be in view for the setup check
     area: Area = "other"  # the picker's group, for the patient (not what the camera must see)
     defaults: Defaults = Defaults()
@@ -296,17 +310,19 @@ class Exercise(_Strict):
         """The per-frame measures the engine must compute for this exercise.
 
         With a `view`, leave out what that view cannot use: fault rules that need another
-        view are skipped anyway, and the reported angle is 2-D from the side or three-quarters
-        (where scoring.view's stretch undoes the foreshortening), 3-D otherwise.
+        view are skipped anyway, and the reported angle is the variant reported from that
+        view (scoring.measures: 2-D from the side or three-quarters, 3-D otherwise); without
+        one, every variant.
         """
         bases: list[str] = []
         if self.rep:
             bases.append(self.rep.measure)
             if self.rep.report:
-                if view is None or view not in SAGITTAL_VIEWS:
-                    bases.append(self.rep.report)
-                if view is None or view in SAGITTAL_VIEWS:
-                    bases.append(f"{self.rep.report}_2d")
+                report = self.rep.report
+                if view is None:
+                    bases.extend(reported_variants(report))
+                else:
+                    bases.append(reported_measure(report, view))
         if self.hold:
             bases.extend(c.measure for c in self.hold.conditions)
         bases.extend(
@@ -314,13 +330,7 @@ class Exercise(_Strict):
             for f in self.faults
             if f.measure and (view is None or view_satisfies(view, f.view))
         )
-        names: set[str] = set()
-        for base in bases:
-            if base in MEASURES:
-                names.add(base)
-            elif base in SIDED_MEASURES:
-                names.update({f"{base}_left", f"{base}_right"})
-        return sorted(names)
+        return sorted({name for base in bases for name in per_frame(base)})
 
 
 # Fields a definition *file* must state although the Python model has a default: the camera
@@ -408,7 +418,7 @@ class TargetTask(_Strict):
     instructions: str = Field(min_length=1)
     # Targets are drawn over a front view (the patient faces the screen).
     view: Literal["front"] = "front"
-    views: list[Literal["front"]] = Field(default_factory=lambda: ["front"], min_length=1)
+    views: list[Literal["front"]] = Field(default_factory=_front_view, min_length=1)
     body: Literal["upper"] = "upper"
     position: Literal["seated", "standing"] = "seated"
     defaults: Defaults = Defaults(sets=2, reps=0, rest_s=30.0)

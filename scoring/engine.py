@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from pose.types import Array
 from scoring.cues import CueSelector
 from scoring.definition import Exercise, TargetTask
 from scoring.events import (
@@ -26,8 +27,7 @@ from scoring.events import (
     ViewWarning,
 )
 from scoring.faults import FaultMonitor
-from scoring.frame_measures import frame_measures
-from scoring.kinematics import SIDED_MEASURES
+from scoring.measures import frame_measures, is_sided
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
@@ -134,12 +134,12 @@ class ExerciseEngine:
     def update(
         self,
         t: float,
-        landmarks: np.ndarray | None,
-        world: np.ndarray | None = None,
+        landmarks: Array | None,
+        world: Array | None = None,
         others_in_view: bool = False,
     ) -> list[Event]:
         """Advance to time `t` (seconds) with this frame's (33, 4) landmarks or None, and
-        its (33, 3) world landmarks when the pose backend gives them (scoring.kinematics:
+        its (33, 3) world landmarks when the pose backend gives them (scoring.measures:
         metric 3-D angles; scoring.view: the body's turn at three-quarter views).
         `others_in_view`: the pose layer saw someone besides the patient (pose.guard)."""
         if world is not None and (world.shape != (33, 3) or not np.isfinite(world).all()):
@@ -153,53 +153,19 @@ class ExerciseEngine:
             self._finish_frame(t, events, hot=set())
             return events
         self.frames_with_pose += 1
-        # The view changes slowly: refresh it every few frames (it is a windowed median anyway).
-        if self.frames_with_pose % 3 == 1 or self.state.view == "unknown":
-            self.state.view = self._view.update(landmarks, self.aspect, world)
-            self._stretch = self._view.stretch
-        view = self.state.view
+        view = self._refresh_view(landmarks, world)
         needed = self._needed.get(view)
         if needed is None:
             needed = self._needed[view] = self.exercise.measures_needed(view)
         values = self._measure(landmarks, needed, world)
-        # The setup check matters before the set and while something is hidden; otherwise a
-        # refresh every few frames keeps the page's setup line current.
-        if not self._setup_passed or self.frames_with_pose % 5 == 1 or not self._setup_last.ok:
-            tip = self._tips.get(view)
-            if tip is None:
-                tip = self._tips[view] = view_tip(self.exercise.views, self.exercise.faults, view)
-            self._setup_last = check_setup(
-                landmarks, self.exercise.body, self.exercise.views, view, tip
-            )
-        setup = self._setup_last
-        self.state.setup_ok = setup.ok or self._setup_passed
-        self.state.setup_message = setup.message
-        self.state.setup_tip = setup.tip
+        setup = self._check_setup(landmarks, view)
         self._check_view(t, view, events)
-        if not self._setup_passed:
-            if setup.ok:
-                self._setup_passed = True
-                self._cues.offer("Ready. Start when you are.", 3, "setup")
-            else:
-                self._cues.offer(setup.message, 4, "setup")
-                self.state.paused, self.state.paused_reason = True, setup.message
-                self._finish_frame(t, events, hot=set())
-                return events
+        if not self._setup_gate(setup):
+            self._finish_frame(t, events, hot=set())
+            return events
         if setup.tip and self._tip_said != view:
             self._cues.offer(setup.tip, 1, "tip")  # until said, once per view
-        hot: set[int] = set()
-        frame = Frame(t, landmarks, values, view)
-        if self._whole_body:
-            # Counted from the whole skeleton: nothing to check first, and counted as found.
-            self._count(frame, events, hot)
-            self._mark_seen(t, events)
-        elif self._modes and not self._modes[0].visible(values):
-            missing = setup.missing or ("the joints this exercise needs",)
-            reason = f"I can't see your {', '.join(missing)}. Step back a little."
-            self._on_missing(t, reason, missing, events)
-        else:
-            self._mark_seen(t, events)
-            self._count(frame, events, hot)
+        hot = self._seen(Frame(t, landmarks, values, view), setup, events)
         self._finish_frame(t, events, hot)
         return events
 
@@ -216,16 +182,68 @@ class ExerciseEngine:
         """Left/right symmetry index of the session so far (None when not applicable: the
         counted measure has no sides, or one side was never measured)."""
         rule = self.exercise.rep
-        if rule is None or rule.measure not in SIDED_MEASURES:
+        if rule is None or not is_sided(rule.measure):
             return None
         return session_symmetry(self.reps, rule.measure)
 
-    # -- the mode, view, visibility ---------------------------------------------------------
-    def _measure(
-        self, landmarks: np.ndarray, names: list[str], world: np.ndarray | None
-    ) -> dict[str, float]:
-        """This frame's measures (scoring.frame_measures: `compute_measures`' values for one
-        pose, without numpy's per-call overhead)."""
+    # -- the mode, view, setup, visibility ----------------------------------------------------
+    def _refresh_view(self, landmarks: Array, world: Array | None) -> str:
+        """The view changes slowly: refresh it every few frames (it is a windowed median
+        anyway), and the stretch of a turned body with it."""
+        if self.frames_with_pose % 3 == 1 or self.state.view == "unknown":
+            self.state.view = self._view.update(landmarks, self.aspect, world)
+            self._stretch = self._view.stretch
+        return self.state.view
+
+    def _check_setup(self, landmarks: Array, view: str) -> SetupResult:
+        """The setup check, which matters before the set and while something is hidden;
+        otherwise a refresh every few frames keeps the page's setup line current."""
+        if not self._setup_passed or self.frames_with_pose % 5 == 1 or not self._setup_last.ok:
+            tip = self._tips.get(view)
+            if tip is None:
+                tip = self._tips[view] = view_tip(self.exercise.views, self.exercise.faults, view)
+            self._setup_last = check_setup(
+                landmarks, self.exercise.body, self.exercise.views, view, tip
+            )
+        setup = self._setup_last
+        self.state.setup_ok = setup.ok or self._setup_passed
+        self.state.setup_message = setup.message
+        self.state.setup_tip = setup.tip
+        return setup
+
+    def _setup_gate(self, setup: SetupResult) -> bool:
+        """Whether counting goes on: once the setup check has passed (the first time, say
+        so); until then, say what to fix and pause."""
+        if self._setup_passed:
+            return True
+        if setup.ok:
+            self._setup_passed = True
+            self._cues.offer("Ready. Start when you are.", 3, "setup")
+            return True
+        self._cues.offer(setup.message, 4, "setup")
+        self.state.paused, self.state.paused_reason = True, setup.message
+        return False
+
+    def _seen(self, frame: Frame, setup: SetupResult, events: list[Event]) -> set[int]:
+        """Count a frame whose pose is seen, unless what is counted is hidden (then say
+        what); the landmarks to mark in red."""
+        hot: set[int] = set()
+        if self._whole_body:
+            # Counted from the whole skeleton: nothing to check first, and counted as found.
+            self._count(frame, events, hot)
+            self._mark_seen(frame.t, events)
+        elif self._modes and not self._modes[0].visible(frame.values):
+            missing = setup.missing or ("the joints this exercise needs",)
+            reason = f"I can't see your {', '.join(missing)}. Step back a little."
+            self._on_missing(frame.t, reason, missing, events)
+        else:
+            self._mark_seen(frame.t, events)
+            self._count(frame, events, hot)
+        return hot
+
+    def _measure(self, landmarks: Array, names: list[str], world: Array | None) -> dict[str, float]:
+        """This frame's measures (scoring.measures.frame_measures: `compute_measures`' values
+        for one pose, without numpy's per-call overhead)."""
         return frame_measures(
             landmarks, self.aspect, names, world=world, sagittal_stretch=self._stretch
         )
@@ -263,7 +281,7 @@ class ExerciseEngine:
             return
         self._warned_view = view
         if wrong_view:
-            wanted = self.exercise.view
+            wanted: str = self.exercise.view
             how = "Turn sideways to the camera" if wanted == "side" else "Face the camera"
             what = _counted_what(self.exercise)
             message = (
@@ -328,7 +346,7 @@ OTHERS_MESSAGE = "Someone else came into view: only the patient was followed and
 WRONG_VIEW_AFTER_S = 10.0
 
 
-def _counted_what(exercise: Exercise) -> str:
+def _counted_what(exercise: Exercise | TargetTask) -> str:
     """What the exercise counts, in words: "elbow flexion", "hip height"."""
     if exercise.rep is not None:
         name = exercise.rep.measure

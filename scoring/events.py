@@ -204,7 +204,8 @@ def json_safe(value: Any) -> Any:
 
 def to_json(event: Event) -> dict[str, Any]:
     """The event as JSON: {"kind": class name, every field}; a number not measured is null."""
-    return json_safe(event.to_dict())
+    out: dict[str, Any] = json_safe(event.to_dict())
+    return out
 
 
 def from_json(data: dict[str, Any]) -> Event:
@@ -225,23 +226,13 @@ def from_json(data: dict[str, Any]) -> Event:
     return cls(**values)
 
 
+# A rep's fields: RepCompleted's, in order, without the event's `t`. The one list of them:
+# the store keeps each (coach.store.records), a report those below.
+REP_FIELDS = tuple(f.name for f in fields(RepCompleted) if f.name != "t")
 # A session report's reps, holds and faults (`coach analyze --json`, docs/ARCHITECTURE.md):
-# the fields, in order, taken from the event's JSON; `t_s` is the event's `t`.
-REP_REPORT = (
-    "index",
-    "start_s",
-    "end_s",
-    "rom_deg",
-    "peak_deg",
-    "score",
-    "faults",
-    "side",
-    "duration_s",
-    "up_s",
-    "down_s",
-    "sparc",
-    "over_limit",
-)
+# the fields, in order, taken from the event's JSON; `t_s` is the event's `t`. A rep's are
+# all but what feeds the session's symmetry and a personal reference.
+REP_REPORT = tuple(name for name in REP_FIELDS if name not in ("rom_left", "rom_right", "profile"))
 HOLD_REPORT = ("start_s", "end_s", "duration_s", "sway", "touch_downs")
 FAULT_REPORT = ("id", "t_s", "rep", "message", "cue", "side")
 _MEASURED = frozenset(

@@ -13,19 +13,10 @@ from dataclasses import dataclass, field
 
 from pose.landmarks import Landmark
 from scoring.definition import FaultRule
+from scoring.measures import find
 from scoring.reps import Rep
 from scoring.signals import side_difference, side_values
 from scoring.view import view_satisfies
-
-_JOINTS_BY_MEASURE = {
-    "knee": ("KNEE",),
-    "hip": ("HIP",),
-    "elbow": ("ELBOW",),
-    "shoulder": ("SHOULDER", "ELBOW"),
-    "heel": ("HEEL", "ANKLE"),
-    "foot": ("ANKLE", "FOOT_INDEX"),
-    "trunk": ("SHOULDER", "HIP"),
-}
 
 
 def fault_joints(rule: FaultRule, side: str) -> tuple[int, ...]:
@@ -36,10 +27,10 @@ def fault_joints(rule: FaultRule, side: str) -> tuple[int, ...]:
 
 
 def measure_joints(measure: str | None, side: str) -> tuple[int, ...]:
-    """Landmark indices of the joints a measure is about, on `side` (or both)."""
-    if not measure:
-        return ()
-    parts = _JOINTS_BY_MEASURE.get(measure.split("_")[0], ())
+    """Landmark indices of the joints a measure is about (its `parts`, scoring.measures), on
+    `side` (or both)."""
+    m = find(measure) if measure else None
+    parts = m.parts if m is not None else ()
     sides = [side.upper()] if side in ("left", "right") else ["LEFT", "RIGHT"]
     return tuple(Landmark[f"{s}_{p}"].value for p in parts for s in sides)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pose.landmarks import Landmark as L
+from pose.types import Array
 
 BODY_POINTS = (
     L.LEFT_SHOULDER,
@@ -42,15 +43,16 @@ class Cycle:
     amplitude: float  # peak-to-peak of the main component, in standard deviations
 
 
-def trajectory_matrix(landmarks: np.ndarray, aspect: float) -> np.ndarray:
+def trajectory_matrix(landmarks: Array, aspect: float) -> Array:
     """(T, 2k) body-point coordinates relative to the body centre; NaN where unseen."""
     pts = landmarks[:, BODY_POINTS, :2].astype(float) * np.array([aspect, 1.0])
     vis = landmarks[:, BODY_POINTS, 3]
     pts[vis < MIN_VIS] = np.nan
-    return pts.reshape(len(landmarks), -1)
+    matrix: Array = pts.reshape(len(landmarks), -1)
+    return matrix
 
 
-def main_component(x: np.ndarray) -> np.ndarray:
+def main_component(x: Array) -> Array:
     """First principal component over frames; columns mostly missing are dropped."""
     keep = np.mean(np.isfinite(x), axis=0) >= 0.8
     if not keep.any():
@@ -63,12 +65,12 @@ def main_component(x: np.ndarray) -> np.ndarray:
     if row_ok.sum() < 3:
         return np.full(len(x), np.nan)
     _, _, vt = np.linalg.svd(centred[row_ok], full_matrices=False)
-    comp = centred @ vt[0]
+    comp: Array = centred @ vt[0]
     comp[~row_ok] = np.nan
     return comp
 
 
-def _smooth(x: np.ndarray, n: int) -> np.ndarray:
+def _smooth(x: Array, n: int) -> Array:
     if n <= 1:
         return x
     finite = np.isfinite(x)
@@ -80,7 +82,7 @@ def _smooth(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def dominant_period(x: np.ndarray, fps: float, min_s: float, max_s: float) -> float | None:
+def dominant_period(x: Array, fps: float, min_s: float, max_s: float) -> float | None:
     finite = np.isfinite(x)
     if finite.sum() < 8:
         return None
@@ -97,7 +99,7 @@ def dominant_period(x: np.ndarray, fps: float, min_s: float, max_s: float) -> fl
     return lag / fps if ac[lag] > 0.1 else None
 
 
-def _hysteresis_cycles(t: np.ndarray, z: np.ndarray, h: float) -> list[Cycle]:
+def _hysteresis_cycles(t: Array, z: Array, h: float) -> list[Cycle]:
     """Cycles low -> high -> low of a centred signal, crossing -h then +h then -h."""
     cycles: list[Cycle] = []
     state, start, peak = "low", None, -np.inf
@@ -112,6 +114,7 @@ def _hysteresis_cycles(t: np.ndarray, z: np.ndarray, h: float) -> list[Cycle]:
         else:
             peak = max(peak, zi)
             if zi <= -h:
+                assert start is not None  # (set before the signal went high)
                 cycles.append(Cycle(float(start), float(ti), float(peak + h)))
                 state, start = "low", ti
     return cycles
@@ -135,8 +138,8 @@ def _merge_short(cycles: list[Cycle], period: float | None) -> list[Cycle]:
 
 
 def count_cycles(
-    t: np.ndarray,
-    component: np.ndarray,
+    t: Array,
+    component: Array,
     min_period_s: float,
     max_period_s: float,
     min_prominence: float,
@@ -185,11 +188,11 @@ class GenericRepCounter:
         self.params = (min_period_s, max_period_s, min_prominence)
         self.every_s = every_s
         self._t: list[float] = []
-        self._rows: list[np.ndarray] = []
+        self._rows: list[Array] = []
         self._last_count_t = -1e9
         self.cycles: list[Cycle] = []
 
-    def update(self, t: float, landmarks: np.ndarray | None) -> list[Cycle]:
+    def update(self, t: float, landmarks: Array | None) -> list[Cycle]:
         """New cycles completed since the last call (only ever adds)."""
         row = (
             trajectory_matrix(landmarks[None], self.aspect)[0]

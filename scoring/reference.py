@@ -34,7 +34,9 @@ from typing import Literal
 
 import numpy as np
 
+from pose.types import Array
 from scoring.definition import Exercise, FaultRule
+from scoring.measures import in_degrees
 from scoring.signals import side_difference, side_values
 from scoring.view import view_satisfies
 
@@ -45,19 +47,6 @@ MIN_REFERENCE_REPS = 3
 ANGLE_FLOOR_DEG = 5.0
 RATIO_FLOOR = 0.05
 DURATION_FLOOR_S = 0.25
-# Measures in body-length ratios, not degrees (see scoring.kinematics).
-RATIO_MEASURES = frozenset(
-    {
-        "hip_height",
-        "heel_lift",
-        "foot_lift",
-        "knee_lift",
-        "reach",
-        "feet_separation",
-        "stance_width",
-        "front_knee_past_toe",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -71,8 +60,8 @@ class Feature:
 
 
 def _floor(measure: str | None) -> float:
-    base = (measure or "").removesuffix("_left").removesuffix("_right")
-    return RATIO_FLOOR if base in RATIO_MEASURES else ANGLE_FLOOR_DEG
+    """Angles in degrees, the rest in body-length ratios (scoring.measures' units)."""
+    return ANGLE_FLOOR_DEG if in_degrees(measure or "") else RATIO_FLOOR
 
 
 def features(exercise: Exercise) -> list[Feature]:
@@ -116,7 +105,7 @@ def frame_features(
     return out
 
 
-def sustained_extreme(t: np.ndarray, v: np.ndarray, worse: Worse, min_duration_s: float) -> float:
+def sustained_extreme(t: Array, v: Array, worse: Worse, min_duration_s: float) -> float:
     """The most extreme level the signal kept for at least `min_duration_s` (the same
     persistence the rule itself asks for); a lone frame's spike does not count. NaN-safe."""
     t = np.asarray(t, dtype=np.float64)
@@ -142,8 +131,8 @@ def sustained_extreme(t: np.ndarray, v: np.ndarray, worse: Worse, min_duration_s
 
 def rep_profile(
     feats: Sequence[Feature],
-    t: np.ndarray,
-    series: Mapping[str, np.ndarray],
+    t: Array,
+    series: Mapping[str, Array | Sequence[float]],
     start_s: float,
     end_s: float,
     rom: float,
@@ -265,4 +254,7 @@ class PersonalReference:
             limits[str(k)] = FeatureLimit(
                 float(v["mean"]), float(v["sd"]), int(v["n"]), v["worse"], float(v["limit"])
             )
-        return cls(str(data["exercise"]), limits, int(data.get("reps", 0)))  # type: ignore[call-overload]
+        reps = data.get("reps", 0)
+        if not isinstance(reps, (int, float, str)):
+            raise ReferenceError("`reps` must be a number")
+        return cls(str(data["exercise"]), limits, int(reps))

@@ -56,6 +56,10 @@ class RepCounter:
     def __init__(self, thresholds: RepThresholds) -> None:
         self.th = thresholds
         self._sign = 1.0 if thresholds.increasing else -1.0
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to before the first sample: no reps, nothing seen."""
         self.phase = Phase.IDLE
         self.count = 0
         self._rest_min = math.inf  # lowest (direction-normalised) value since the last rep
@@ -68,9 +72,6 @@ class RepCounter:
         self._try_peak = -math.inf  # furthest value since leaving exit without entering
         self._try_peak_t = 0.0
         self.attempt: Rep | None = None  # set on the sample where a short attempt ended
-
-    def reset(self) -> None:
-        self.__init__(self.th)  # type: ignore[misc]
 
     @property
     def working_since(self) -> float | None:

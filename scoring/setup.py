@@ -9,9 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
 from pose.landmarks import Landmark as L
+from pose.types import Array
 from scoring.view import view_satisfies
 
 MIN_VIS = 0.5
@@ -57,7 +56,7 @@ class ViewRule(Protocol):
     def measure(self) -> str | None: ...
 
 
-def visible_mask(lm: np.ndarray) -> np.ndarray:
+def visible_mask(lm: Array) -> Array:
     """Per landmark: seen with confidence and inside the picture (with a small margin)."""
     x, y, v = lm[:, 0], lm[:, 1], lm[:, 3]
     return (v >= MIN_VIS) & (x >= -0.02) & (x <= 1.02) & (y >= -0.02) & (y <= 1.02)
@@ -71,7 +70,7 @@ def _in_view(row: list[float]) -> bool:
 
 
 def missing_parts(
-    landmarks: np.ndarray, body: str, one_side_ok: bool, rows: list[list[float]] | None = None
+    landmarks: Array, body: str, one_side_ok: bool, rows: list[list[float]] | None = None
 ) -> tuple[str, ...]:
     """Names of the body parts not seen. From the side one of each pair is enough.
     `rows`: `landmarks.tolist()` when the caller has it (live, per-landmark numpy indexing
@@ -108,7 +107,7 @@ def view_tip(views: str | Sequence[str], rules: Iterable[ViewRule], detected: st
 
 
 def check_setup(
-    landmarks: np.ndarray | None,
+    landmarks: Array | None,
     body: str,
     required_view: str | Sequence[str],
     detected_view: str,

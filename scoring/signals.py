@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from scoring.kinematics import MEASURES
+from scoring.measures import frame_names
 
 NAN = float("nan")
+# The names with one value per frame (scoring.measures), as a set: read many times a frame.
+_FRAME_NAMES = frozenset(frame_names())
 
 
 def side_values(values: Mapping[str, float], base: str, side: str) -> dict[str, float]:
@@ -16,7 +18,7 @@ def side_values(values: Mapping[str, float], base: str, side: str) -> dict[str, 
     "both" averages the sides that are visible (one hidden side does not hide the signal);
     "max" takes the larger (whichever limb is moving in alternating exercises).
     """
-    if base in MEASURES:
+    if base in _FRAME_NAMES:
         return {"": values.get(base, NAN)}
     left = values.get(f"{base}_left", NAN)
     right = values.get(f"{base}_right", NAN)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pose.types import Array
+
 FC_HZ = 10.0  # cut-off frequency of the spectrum considered
 AMP_THRESHOLD = 0.05  # the spectrum is cut where it last rises above this (normalised)
 PAD_LEVEL = 4  # zero-padding: FFT length 2^(ceil(log2 N) + PAD_LEVEL)
@@ -25,7 +27,7 @@ MIN_SAMPLES = 8  # fewer samples than this cannot describe a movement's spectrum
 
 
 def sparc(
-    speed: Sequence[float] | np.ndarray,
+    speed: Sequence[float] | Array,
     fs: float,
     padlevel: int = PAD_LEVEL,
     fc: float = FC_HZ,
@@ -57,30 +59,30 @@ def sparc(
 
 
 def speed_profile(
-    t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray
-) -> tuple[np.ndarray, float]:
+    t: Sequence[float] | Array, values: Sequence[float] | Array
+) -> tuple[Array, float]:
     """(speed, fs) of a signal sampled at times `t` (seconds), NaN samples left out.
 
     Frames from a camera are not exactly evenly spaced: resample on the median frame interval
     before differentiating, as SPARC needs a uniform sampling rate.
     """
-    t = np.asarray(t, dtype=np.float64)
+    times = np.asarray(t, dtype=np.float64)
     x = np.asarray(values, dtype=np.float64)
-    ok = np.isfinite(t) & np.isfinite(x)
-    t, x = t[ok], x[ok]
-    if len(t) < 2:
+    ok = np.isfinite(times) & np.isfinite(x)
+    times, x = times[ok], x[ok]
+    if len(times) < 2:
         return np.zeros(0), 0.0
-    order = np.argsort(t, kind="stable")
-    t, x = t[order], x[order]
-    dt = float(np.median(np.diff(t)))
+    order = np.argsort(times, kind="stable")
+    times, x = times[order], x[order]
+    dt = float(np.median(np.diff(times)))
     if dt <= 0:
         return np.zeros(0), 0.0
-    grid = np.arange(t[0], t[-1] + dt / 2, dt)
-    xs = np.interp(grid, t, x)
+    grid = np.arange(times[0], times[-1] + dt / 2, dt)
+    xs = np.interp(grid, times, x)
     return np.abs(np.gradient(xs, dt)), 1.0 / dt
 
 
-def signal_sparc(t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray) -> float:
+def signal_sparc(t: Sequence[float] | Array, values: Sequence[float] | Array) -> float:
     """SPARC of the movement described by one signal over one rep; NaN if too short."""
     speed, fs = speed_profile(t, values)
     if len(speed) < MIN_SAMPLES:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 
 from pose.landmarks import Landmark
+from pose.types import Array
 from scoring.definition import TargetLevel, TargetTask
 from scoring.events import TargetResult, TargetShown
 from scoring.smoothness import sparc
@@ -131,24 +132,23 @@ def _spec(
 
 
 # -- geometry: isotropic image units (x * width / height, y), y down ---------------------------
-def _xy(lm: np.ndarray, index: int, aspect: float) -> np.ndarray | None:
+def _xy(lm: Array, index: int, aspect: float) -> Array | None:
     row = lm[index]
     if not (np.isfinite(row[:2]).all() and row[3] >= MIN_VISIBILITY):
         return None
     return np.array([row[0] * aspect, row[1]], dtype=np.float64)
 
 
-def hand_point(lm: np.ndarray, hand: Hand, point: str, aspect: float) -> np.ndarray | None:
+def hand_point(lm: Array, hand: Hand, point: str, aspect: float) -> Array | None:
     """The touching landmark in isotropic units, or None when it is not seen."""
     return _xy(lm, int(_POINTS[(hand, point)]), aspect)
 
 
-def arm_length(lm: np.ndarray, hand: Hand, aspect: float) -> float | None:
+def arm_length(lm: Array, hand: Hand, aspect: float) -> float | None:
     """Shoulder-elbow plus elbow-wrist of one arm in this frame, or None when not seen."""
-    pts = [_xy(lm, int(j), aspect) for j in _ARM[hand]]
-    if any(p is None for p in pts):
+    s, e, w = (_xy(lm, int(j), aspect) for j in _ARM[hand])
+    if s is None or e is None or w is None:
         return None
-    s, e, w = pts  # type: ignore[misc]
     return float(np.linalg.norm(e - s) + np.linalg.norm(w - e))
 
 
@@ -158,17 +158,17 @@ class Placed:
 
     spec: TargetSpec
     shown_s: float
-    origin: np.ndarray
+    origin: Array
     arm: float
-    taus: np.ndarray  # seconds after shown
-    centres: np.ndarray  # (len(taus), 2)
+    taus: Array  # seconds after shown
+    centres: Array  # (len(taus), 2)
     distance: float  # arm lengths, after any pulling in to fit the image (NaN: placed `at`)
 
     @property
     def radius_units(self) -> float:
         return self.spec.radius * self.arm
 
-    def centre_at(self, t: float | np.ndarray) -> np.ndarray:
+    def centre_at(self, t: float | Array) -> Array:
         tau = np.clip(np.asarray(t, dtype=np.float64) - self.shown_s, 0, self.taus[-1])
         x = np.interp(tau, self.taus, self.centres[:, 0])
         y = np.interp(tau, self.taus, self.centres[:, 1])
@@ -195,7 +195,7 @@ class Placed:
 
 
 def place(
-    spec: TargetSpec, layout: str, lm: np.ndarray, arm: float, t: float, aspect: float
+    spec: TargetSpec, layout: str, lm: Array, arm: float, t: float, aspect: float
 ) -> Placed | None:
     """Put `spec` on the image around the body in `lm`; pull it toward the shoulder until
     it fits inside the image; None when it cannot fit (or the shoulders are not seen)."""
@@ -226,7 +226,7 @@ def place(
     return None
 
 
-def _angles(spec: TargetSpec, distance: float, taus: np.ndarray) -> np.ndarray:
+def _angles(spec: TargetSpec, distance: float, taus: Array) -> Array:
     """Degrees along a moving target's arc (a triangle wave at `speed`), else the angle."""
     if spec.speed <= 0:
         return np.full(len(taus), spec.angle_deg)
@@ -238,7 +238,7 @@ def _angles(spec: TargetSpec, distance: float, taus: np.ndarray) -> np.ndarray:
     return a + math.copysign(1.0, b - a) * along
 
 
-def _inside(centres: np.ndarray, r: float, aspect: float) -> bool:
+def _inside(centres: Array, r: float, aspect: float) -> bool:
     x, y = centres[:, 0], centres[:, 1]
     return bool(np.all((x - r >= 0) & (x + r <= aspect) & (y - r >= 0) & (y + r <= 1)))
 
@@ -251,9 +251,47 @@ class Track:
     t: list[float] = field(default_factory=list)
     xy: list[tuple[float, float]] = field(default_factory=list)
 
-    def add(self, t: float, p: np.ndarray | None) -> None:
+    def add(self, t: float, p: Array | None) -> None:
         self.t.append(t)
         self.xy.append((math.nan, math.nan) if p is None else (float(p[0]), float(p[1])))
+
+
+class _Shown(TypedDict):
+    """What a target's result says of the target itself, whatever the hand did."""
+
+    t: float
+    index: int
+    hand: str
+    shown_s: float
+    distance: float
+    radius: float
+    latency_s: float
+    x: float
+    y: float
+
+
+class _Measures(TypedDict, total=False):
+    """The measures of the hand's movement to one target (only those that could be taken)."""
+
+    resolution_s: float
+    reaction_s: float
+    movement_s: float
+    straightness: float
+    sparc: float
+    overshoot: float
+    tracking_error: float
+    on_target: float
+
+
+@dataclass(frozen=True)
+class _HandPath:
+    """The hand's seen positions resampled on an even grid of times (interval `dt`), lightly
+    smoothed, in arm lengths, and its speed."""
+
+    grid: Array
+    xy: Array
+    speed: Array
+    dt: float
 
 
 def measure_target(
@@ -267,77 +305,101 @@ def measure_target(
     """The measures of one target from the hand's track between its showing and `end_s`."""
     spec = placed.spec
     cx, cy = placed.centres[0]
-    base = {
-        "t": end_s,
-        "index": spec.index,
-        "hand": spec.hand,
-        "shown_s": placed.shown_s,
-        "distance": placed.distance,
-        "radius": spec.radius,
-        "latency_s": latency_s,
-        "x": float(cx / aspect),
-        "y": float(cy),
-    }
+    shown = _Shown(
+        t=end_s,
+        index=spec.index,
+        hand=spec.hand,
+        shown_s=placed.shown_s,
+        distance=placed.distance,
+        radius=spec.radius,
+        latency_s=latency_s,
+        x=float(cx / aspect),
+        y=float(cy),
+    )
+    path = _hand_path(placed, track)
+    if path is None:
+        return TargetResult(
+            status="hand_not_seen",
+            message=f"The {spec.hand} hand was not seen while target {spec.index} was up",
+            **shown,
+        )
+    measures = _reach_measures(placed, path, t_hit)
+    hit = t_hit is not None
+    if spec.speed > 0:
+        measures.update(_tracking(placed, path.grid, path.xy))
+        hit = measures.get("on_target", 0.0) >= 0.5
+    early = measures.get("reaction_s", math.inf) < ANTICIPATION_S
+    if early:  # the hand was on its way before the target appeared: not a reaction
+        measures["reaction_s"] = math.nan
+    message = _result_message(spec, hit, measures.get("on_target", 0.0), early)
+    return TargetResult(status="hit" if hit else "miss", message=message, hit=hit, **shown,
+                        **measures)  # fmt: skip
+
+
+def _hand_path(placed: Placed, track: Track) -> _HandPath | None:
+    """The hand's path, or None when it was seen in fewer than half the frames (or 3)."""
     t = np.asarray(track.t, dtype=np.float64)
     p = np.asarray(track.xy, dtype=np.float64).reshape(-1, 2) / placed.arm
     ok = np.isfinite(p).all(axis=1)
     if ok.sum() < max(3, 0.5 * len(t)):
-        return TargetResult(
-            status="hand_not_seen",
-            message=f"The {spec.hand} hand was not seen while target {spec.index} was up",
-            **base,
-        )
+        return None
     t, p = t[ok], p[ok]
     dt = float(np.median(np.diff(t)))
     grid = np.arange(t[0], t[-1] + dt / 2, dt)
     xy = np.stack([np.interp(grid, t, p[:, 0]), np.interp(grid, t, p[:, 1])], axis=-1)
     xy = _smooth(xy, SMOOTH_FRAMES)
     speed = np.hypot(*np.gradient(xy, dt, axis=0).T)
-    hit = t_hit is not None
-    measures: dict[str, float] = {"resolution_s": dt}
-    upto = grid <= (t_hit if hit else grid[-1])
+    return _HandPath(grid, xy, speed, dt)
+
+
+def _reach_measures(placed: Placed, path: _HandPath, t_hit: float | None) -> _Measures:
+    """Reaction and movement time, straightness, SPARC and overshoot of the reach: the
+    movement around the fastest moment up to the hit (or the end), from where its speed rises
+    past the onset threshold until it falls back below it after the hit."""
+    grid, xy, speed, dt = path.grid, path.xy, path.speed, path.dt
+    measures = _Measures(resolution_s=dt)
+    upto = grid <= (t_hit if t_hit is not None else grid[-1])
     k_peak = int(np.argmax(np.where(upto, speed, -1.0)))
     threshold = max(ONSET_FRACTION * speed[k_peak], ONSET_FLOOR)
-    if speed[k_peak] >= threshold:
-        k_on = k_peak
-        while k_on > 0 and speed[k_on - 1] >= threshold:
-            k_on -= 1
-        k_end = k_peak
-        after_hit = grid >= (t_hit if hit else grid[k_peak])
-        while k_end < len(grid) - 1 and (speed[k_end] >= threshold or not after_hit[k_end]):
-            k_end += 1
-        measures["reaction_s"] = max(0.0, grid[k_on] - placed.shown_s)
-        if hit:
-            measures["movement_s"] = max(0.0, t_hit - grid[k_on])  # type: ignore[operator]
-        k_to = int(np.searchsorted(grid, t_hit)) if hit else k_end
-        k_to = min(max(k_to, k_on + 1), len(grid) - 1)
-        seg = np.diff(xy[k_on : k_to + 1], axis=0)
-        path = float(np.hypot(*seg.T).sum())
-        if path > 1e-6:
-            measures["straightness"] = float(np.linalg.norm(xy[k_to] - xy[k_on]) / path)
-        measures["sparc"] = sparc(speed[k_on : k_end + 1], 1.0 / dt)
-        if hit and spec.speed <= 0:
-            measures["overshoot"] = _overshoot(placed, xy[k_on], grid, xy, t_hit)  # type: ignore[arg-type]
-    if spec.speed > 0:
-        measures.update(_tracking(placed, grid, xy))
-        hit = measures.get("on_target", 0.0) >= 0.5
-    status = "hit" if hit else "miss"
-    early = measures.get("reaction_s", math.inf) < ANTICIPATION_S
-    if early:  # the hand was on its way before the target appeared: not a reaction
-        measures["reaction_s"] = math.nan
-    message = (
-        f"Target {spec.index} ({spec.hand} hand): "
-        + ("touched" if status == "hit" else "not reached in time")
-        if spec.speed <= 0
-        else f"Moving target {spec.index} ({spec.hand} hand): "
-        f"on it {100 * measures.get('on_target', 0.0):.0f}% of the time"
-    )
+    if not speed[k_peak] >= threshold:  # (NaN too)
+        return measures
+    k_on = k_peak
+    while k_on > 0 and speed[k_on - 1] >= threshold:
+        k_on -= 1
+    k_end = k_peak
+    after_hit = grid >= (t_hit if t_hit is not None else grid[k_peak])
+    while k_end < len(grid) - 1 and (speed[k_end] >= threshold or not after_hit[k_end]):
+        k_end += 1
+    measures["reaction_s"] = max(0.0, grid[k_on] - placed.shown_s)
+    if t_hit is not None:
+        measures["movement_s"] = max(0.0, t_hit - grid[k_on])
+    k_to = int(np.searchsorted(grid, t_hit)) if t_hit is not None else k_end
+    k_to = min(max(k_to, k_on + 1), len(grid) - 1)
+    seg = np.diff(xy[k_on : k_to + 1], axis=0)
+    length = float(np.hypot(*seg.T).sum())
+    if length > 1e-6:
+        measures["straightness"] = float(np.linalg.norm(xy[k_to] - xy[k_on]) / length)
+    measures["sparc"] = sparc(speed[k_on : k_end + 1], 1.0 / dt)
+    if t_hit is not None and placed.spec.speed <= 0:
+        measures["overshoot"] = _overshoot(placed, xy[k_on], grid, xy, t_hit)
+    return measures
+
+
+def _result_message(spec: TargetSpec, hit: bool, on_target: float, early: bool) -> str:
+    if spec.speed <= 0:
+        what = "touched" if hit else "not reached in time"
+        message = f"Target {spec.index} ({spec.hand} hand): {what}"
+    else:
+        message = (
+            f"Moving target {spec.index} ({spec.hand} hand): "
+            f"on it {100 * on_target:.0f}% of the time"
+        )
     if early:
         message += " (the hand was already moving when it appeared: no reaction time)"
-    return TargetResult(status=status, message=message, hit=hit, **base, **measures)
+    return message
 
 
-def _smooth(xy: np.ndarray, n: int) -> np.ndarray:
+def _smooth(xy: Array, n: int) -> Array:
     if len(xy) < n:
         return xy
     pad = n // 2
@@ -346,9 +408,7 @@ def _smooth(xy: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in (0, 1)], axis=-1)
 
 
-def _overshoot(
-    placed: Placed, start: np.ndarray, grid: np.ndarray, xy: np.ndarray, t_hit: float
-) -> float:
+def _overshoot(placed: Placed, start: Array, grid: Array, xy: Array, t_hit: float) -> float:
     """Furthest the hand went past the target's centre along the start-centre line, in arm
     lengths, from the hit until the hand settles (0 when it stopped short of the centre)."""
     centre = placed.centres[0] / placed.arm
@@ -363,16 +423,16 @@ def _overshoot(
     return float(max(0.0, beyond.max()))
 
 
-def _tracking(placed: Placed, grid: np.ndarray, xy: np.ndarray) -> dict[str, float]:
+def _tracking(placed: Placed, grid: Array, xy: Array) -> _Measures:
     scored = grid >= placed.shown_s + TRACK_GRACE_S
     if not scored.any():
-        return {}
+        return _Measures()
     target = placed.centre_at(grid[scored]) / placed.arm
     dist = np.linalg.norm(xy[scored] - target, axis=1)
-    return {
-        "tracking_error": float(np.sqrt(np.mean(dist**2))),
-        "on_target": float(np.mean(dist <= placed.spec.radius)),
-    }
+    return _Measures(
+        tracking_error=float(np.sqrt(np.mean(dist**2))),
+        on_target=float(np.mean(dist <= placed.spec.radius)),
+    )
 
 
 # -- left against right ---------------------------------------------------------------------

@@ -20,10 +20,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from typing import Literal
 
 import numpy as np
 
 from pose.landmarks import Landmark as L
+from pose.types import Array
 
 FRONT_MIN_RATIO = 0.55
 SIDE_MAX_RATIO = 0.30
@@ -32,6 +34,8 @@ MIN_VIS = 0.5
 OBLIQUE_TURN = (30.0, 60.0)
 # Views whose image shows the body's sagittal plane (face-on, or stretched back to it).
 SAGITTAL_VIEWS = frozenset({"side", "oblique"})
+# The view a definition, a fault rule or a measure needs ("any": every view will do).
+View = Literal["front", "side", "any"]
 
 
 # The landmarks the view is read from, in one small array per call: live, the view is
@@ -39,7 +43,7 @@ SAGITTAL_VIEWS = frozenset({"side", "oblique"})
 _VIEW_POINTS = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_EAR, L.RIGHT_EAR]
 
 
-def width_ratio(landmarks: np.ndarray, aspect: float) -> float:
+def width_ratio(landmarks: Array, aspect: float) -> float:
     """Apparent shoulder width over trunk length for one (33, 4) pose; NaN if unseen."""
     ls, rs, lh, rh, le, re = landmarks[_VIEW_POINTS].tolist()
     if ls[3] < MIN_VIS or rs[3] < MIN_VIS:
@@ -62,7 +66,7 @@ def width_ratio(landmarks: np.ndarray, aspect: float) -> float:
     return width / trunk if trunk > 1e-6 else float("nan")
 
 
-def body_turn(landmarks: np.ndarray, aspect: float, world: np.ndarray | None = None) -> float:
+def body_turn(landmarks: Array, aspect: float, world: Array | None = None) -> float:
     """How far the body is turned from side-on to the camera, in degrees: 0 side-on, 90
     facing it (or its back). From the shoulder and hip lines: how much of their length lies
     across the image rather than in depth. World landmarks (33, 3) when given, else the image
@@ -115,9 +119,7 @@ class ViewDetector:
         self._view = "unknown"
         self._stretch = 1.0
 
-    def update(
-        self, landmarks: np.ndarray | None, aspect: float, world: np.ndarray | None = None
-    ) -> str:
+    def update(self, landmarks: Array | None, aspect: float, world: Array | None = None) -> str:
         if landmarks is not None:
             r = width_ratio(landmarks, aspect)
             if math.isfinite(r):

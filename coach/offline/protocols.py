@@ -20,7 +20,7 @@ from exercises import load_exercise
 from exercises.norms import load_norms
 from pose.estimator import PoseEstimator
 from scoring.definition import HoldRule
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 from scoring.protocols import (
     ProtocolResult,
     StageTrack,

@@ -22,22 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from coach.sinks import NO_INFO, FrameInfo
 from coach.store.frames import encode_chunk
 from coach.store.models import ExerciseSession, Fault, FrameChunk, Hold, Rep
+from scoring.events import REP_FIELDS
 
 log = logging.getLogger(__name__)
 
 SessionFactory = sessionmaker[Session]
-_REP_KEYS = (
-    "index",
-    "start_s",
-    "end_s",
-    "rom_deg",
-    "peak_deg",
-    "score",
-    "side",
-    "faults",
-    "profile",
-    "over_limit",
-)
+# A rep's fields (scoring.events) with a column of their own; its other numbers go to `extra`.
+_REP_COLUMNS = frozenset(name for name in REP_FIELDS if name in Rep.__table__.columns)
 
 
 def _num(value: Any) -> float | None:
@@ -58,9 +49,9 @@ def _profile(value: Any) -> dict[str, float] | None:
 
 def stored_measure_names(exercise: Any) -> list[str]:
     """The measures kept per frame: what the exercise scores, from any camera view."""
-    from scoring.kinematics import MEASURES
+    from scoring.measures import is_frame_name
 
-    names = [n for n in exercise.measures_needed(None) if n in MEASURES]
+    names = [n for n in exercise.measures_needed(None) if is_frame_name(n)]
     return sorted(set(names))
 
 
@@ -164,7 +155,7 @@ class SessionWriter:
             extra = {
                 k: v
                 for k, v in event.items()
-                if k not in _REP_KEYS and k not in ("kind", "t") and _num(v) is not None
+                if k not in _REP_COLUMNS and k not in ("kind", "t") and _num(v) is not None
             }
             rep = Rep(
                 session_id=self.id,
@@ -231,7 +222,7 @@ class SessionWriter:
     def flush_frames(self) -> None:
         if not self._t:
             return
-        from scoring.kinematics import compute_measures
+        from scoring.measures import compute_measures
 
         t = np.asarray(self._t) + self.t_offset
         lm = np.stack(self._lm)

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-import numpy as np
-
+from pose.types import Array
 from scoring.cues import CueSelector
 from scoring.definition import FaultRule
 from scoring.events import Event, FaultDetected, HoldEnded, RepCompleted
@@ -98,7 +97,7 @@ class Frame:
     """One frame in which the person is seen, as the loop measured it."""
 
     t: float
-    landmarks: np.ndarray  # (33, 4)
+    landmarks: Array  # (33, 4)
     values: Mapping[str, float]  # the measures this view can use; NaN when not visible
     view: str
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from pose.landmarks import Landmark as L
+from pose.types import Array
 from scoring.definition import HoldRule
 from scoring.events import Event, HoldEnded, HoldProgress
 from scoring.holds import Hold, HoldSettings, HoldTracker
@@ -103,7 +104,7 @@ class HoldMode(Mode):
 
 
 def centre_and_height(
-    landmarks: np.ndarray, aspect: float
+    landmarks: Array, aspect: float
 ) -> tuple[tuple[float, float] | None, float | None]:
     """Mid-hip position and shoulder-to-ankle height (image heights), for sway."""
     vis = landmarks[:, 3]

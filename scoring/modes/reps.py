@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scoring.cues import SAFETY_PRIORITY
-from scoring.definition import Exercise
+from scoring.definition import Exercise, TargetTask
 from scoring.events import Event, FaultDetected, RepCompleted
 from scoring.faults import measure_joints, rep_peak_short
-from scoring.kinematics import SIDED_MEASURES, in_degrees
+from scoring.measures import in_degrees, is_sided, reported_measure
 from scoring.modes.base import Frame, Mode, Shared, Step
 from scoring.reference import PersonalReference, features, frame_features, rep_profile
 from scoring.reps import Phase, Rep, RepCounter, RepThresholds
 from scoring.score import rep_score
 from scoring.signals import side_values
 from scoring.smoothness import signal_sparc
-from scoring.view import SAGITTAL_VIEWS, view_satisfies
+from scoring.view import view_satisfies
 
 NAN = float("nan")
 
@@ -38,7 +38,7 @@ RANGE_LIMIT_PENALTY = 15.0
 LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
 
 
-def limit_applies(exercise: Exercise) -> bool:
+def limit_applies(exercise: Exercise | TargetTask) -> bool:
     """Whether a range limit in degrees can judge this exercise's reps: their reported angle
     (`report`, else the counted measure) is in degrees and grows over the rep."""
     rule = exercise.rep
@@ -83,6 +83,7 @@ class RepMode(Mode):
         if exercise.rep is None:
             raise ValueError(f"{exercise.id!r} has no [rep] table")
         self.rule = exercise.rep
+        self._sided = is_sided(self.rule.measure)
         self.reference = reference
         self.limit_deg = limit_deg if limit_applies(exercise) else None
         self._limit_joints = measure_joints(self.rule.report or self.rule.measure, "")
@@ -126,8 +127,7 @@ class RepMode(Mode):
         rule, state, step = self.rule, self.shared.state, Step()
         t, values, view = frame.t, frame.values, frame.view
         signals = side_values(values, rule.measure, rule.side)
-        sided = rule.measure in SIDED_MEASURES
-        each = side_values(values, rule.measure, "each") if sided else {}
+        each = side_values(values, rule.measure, "each") if self._sided else {}
         reported = self._report_values(values, view)
         self._feature_trace.append((t, frame_features(self._features, values, view)))
         while self._feature_trace and self._feature_trace[0][0] < t - rule.max_duration_s - 2.0:
@@ -138,51 +138,71 @@ class RepMode(Mode):
             value = signals.get(label, NAN)
             if math.isfinite(value):
                 shown.append(value)
-            was_working = counter.phase is Phase.WORKING
             if label:  # a one-sided counter measures only its own side
-                left, right = (value, NAN) if label == "left" else (NAN, value)
+                sides = (value, NAN) if label == "left" else (NAN, value)
             else:
-                left, right = each.get("left", NAN), each.get("right", NAN)
-            self._remember(label, t, value, left, right)
-            rep = counter.update(t, value)
-            if counter.attempt is not None:
-                step.events.extend(self._short_attempt(label, counter.attempt, view))
-            now = reported.get(label, NAN)
-            if counter.phase is Phase.WORKING or rep is not None:
-                phase = Phase.WORKING if counter.phase is Phase.WORKING else phase
-                cur = self._current.get(label)
-                if cur is None:  # (not setdefault: that makes one every working frame)
-                    cur = self._current[label] = _RepInProgress()
-                if not was_working:
-                    cur.see(self._rest_report.get(label, NAN))  # the resting value before it
-                cur.see(now)
-                self._rest_report[label] = now if rep is not None else NAN
-            elif math.isfinite(now):
-                # Lowest reported angle while resting: the start of the next rep's range.
-                prev = self._rest_report.get(label, NAN)
-                self._rest_report[label] = now if not math.isfinite(prev) else min(prev, now)
-            if self.limit_deg is not None:
-                angle = now if rule.report is not None else value
-                self._watch_limit(t, label, angle, counter.phase is Phase.WORKING, step)
-            if rep is not None:
-                step.events.extend(self._complete_rep(label, rep, view))
-            elif counter.phase is not Phase.WORKING:
-                self._current.pop(label, None)
+                sides = (each.get("left", NAN), each.get("right", NAN))
+            self._remember(label, t, value, *sides)
+            self._update_counter(label, counter, t, value, reported.get(label, NAN), view, step)
+            if counter.phase is Phase.WORKING:
+                phase = Phase.WORKING
         state.phase = phase.value
         state.rep_value = (
             (max(shown) if rule.direction == "increase" else min(shown)) if shown else None
         )
+        self._frame_faults(t, values, phase, view, step)
+        return step
+
+    def _update_counter(
+        self,
+        label: str,
+        counter: RepCounter,
+        t: float,
+        value: float,
+        now: float,
+        view: str,
+        step: Step,
+    ) -> None:
+        """One counter's frame: the counted `value`, the reported angle `now`; the rep in
+        progress, the range limit, and a completed rep."""
+        was_working = counter.phase is Phase.WORKING
+        rep = counter.update(t, value)
+        if counter.attempt is not None:
+            step.events.extend(self._short_attempt(label, counter.attempt, view))
+        if counter.phase is Phase.WORKING or rep is not None:
+            cur = self._current.get(label)
+            if cur is None:  # (not setdefault: that makes one every working frame)
+                cur = self._current[label] = _RepInProgress()
+            if not was_working:
+                cur.see(self._rest_report.get(label, NAN))  # the resting value before it
+            cur.see(now)
+            self._rest_report[label] = now if rep is not None else NAN
+        elif math.isfinite(now):
+            # Lowest reported angle while resting: the start of the next rep's range.
+            prev = self._rest_report.get(label, NAN)
+            self._rest_report[label] = now if not math.isfinite(prev) else min(prev, now)
+        if self.limit_deg is not None:
+            angle = now if self.rule.report is not None else value
+            self._watch_limit(t, label, angle, counter.phase is Phase.WORKING, step)
+        if rep is not None:
+            step.events.extend(self._complete_rep(label, rep, view))
+        elif counter.phase is not Phase.WORKING:
+            self._current.pop(label, None)
+
+    def _frame_faults(
+        self, t: float, values: Mapping[str, float], phase: Phase, view: str, step: Step
+    ) -> None:
+        """The frame's fault rules: each hit joins the faults of the reps in progress."""
         rep_no = self._rep_index + 1 if phase is Phase.WORKING else None
         hits, hot = self.shared.monitor.update(t, values, phase.value, view, rep_no)
         step.hot |= hot
         for hit in hits:
-            for label in self._current or {"": None}:
+            for label in self._current or ("",):
                 cur = self._current.get(label)
                 if cur is not None and hit.rule.id not in cur.faults:
                     cur.faults.append(hit.rule.id)
                     cur.penalties[hit.rule.id] = hit.rule.penalty
             step.events.append(self.shared.fault(t, hit.rule, rep_no, hit.joints, hit.side))
-        return step
 
     # -- a rep ends ---------------------------------------------------------------------------
     def _complete_rep(self, label: str, rep: Rep, view: str) -> list[Event]:
@@ -203,13 +223,13 @@ class RepMode(Mode):
         if self.reference is not None:
             rules = {f.id: f for f in shared.monitor.rules}
             for dev in self.reference.deviations(profile):
-                f = rules.get(dev.id)
-                if f is None or dev.id in cur.faults:
+                rule_of = rules.get(dev.id)
+                if rule_of is None or dev.id in cur.faults:
                     continue
-                cur.faults.append(f.id)
-                cur.penalties[f.id] = f.penalty
-                message = f"{f.message} (compared with your reference reps)"
-                events.append(shared.fault(rep.end_s, f, self._rep_index, (), label, message))
+                cur.faults.append(rule_of.id)
+                cur.penalties[rule_of.id] = rule_of.penalty
+                message = f"{rule_of.message} (compared with your reference reps)"
+                events.append(shared.fault(rep.end_s, rule_of, self._rep_index, (), label, message))
         if rule.report is not None and math.isfinite(cur.report_max):
             rom_deg, peak_deg = cur.report_max - cur.report_min, cur.report_max
         else:
@@ -340,13 +360,11 @@ class RepMode(Mode):
         ]
 
     def _report_values(self, values: Mapping[str, float], view: str) -> dict[str, float]:
-        """The reported angle per counter label. From the side, the image plane is the
-        movement plane: the 2-D angle is exact there and free of MediaPipe's depth noise;
-        three-quarters, the engine has stretched it back to that plane (scoring.view)."""
+        """The reported angle per counter label, in the variant reported from this view
+        (scoring.measures: from the side the 2-D angle, exact there and free of MediaPipe's
+        depth noise; three-quarters, stretched back to that plane by the engine)."""
         if self.rule.report is None:
             return {}
-        name = self.rule.report
-        if view in SAGITTAL_VIEWS and f"{name}_2d" in SIDED_MEASURES:
-            name = f"{name}_2d"
+        name = reported_measure(self.rule.report, view)
         side = self.rule.side
         return side_values(values, name, side if side in ("each", "left", "right") else "max")

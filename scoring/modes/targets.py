@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from pose.types import Array
 from scoring.definition import TargetTask
 from scoring.events import Event, TargetResult, TargetShown, json_safe, to_json
 from scoring.modes.base import Frame, Mode, Step
@@ -83,7 +84,7 @@ class TargetMode(Mode):
         step = Step()
         lm = np.asarray(frame.landmarks, dtype=np.float64)
         for hand in ("left", "right"):
-            arm = arm_length(lm, hand, self.aspect)  # type: ignore[arg-type]
+            arm = arm_length(lm, hand, self.aspect)
             if arm is not None and arm > 1e-3:
                 self._arms[hand] = (self._arms[hand] + [arm])[-ARM_FRAMES:]
         if self._active is None:
@@ -111,7 +112,7 @@ class TargetMode(Mode):
         return events
 
     # -- inside ----------------------------------------------------------------------------
-    def _maybe_show(self, t: float, lm: np.ndarray, events: list[Event]) -> None:
+    def _maybe_show(self, t: float, lm: Array, events: list[Event]) -> None:
         if not self._pending:
             return
         spec = self._pending[0]
@@ -126,20 +127,19 @@ class TargetMode(Mode):
         self._pending.pop(0)
         placed = place(spec, self.task.targets.layout, lm, float(np.median(arms)), t, self.aspect)
         if placed is None:
-            events.append(
-                TargetResult(
-                    t=t,
-                    index=spec.index,
-                    hand=spec.hand,
-                    status="outside_image",
-                    message=(
-                        f"Target {spec.index} did not fit inside the camera image: "
-                        "sit a little further from the camera, in the middle of the picture"
-                    ),
-                    shown_s=t,
-                )
+            result = TargetResult(
+                t=t,
+                index=spec.index,
+                hand=spec.hand,
+                status="outside_image",
+                message=(
+                    f"Target {spec.index} did not fit inside the camera image: "
+                    "sit a little further from the camera, in the middle of the picture"
+                ),
+                shown_s=t,
             )
-            self.results.append(events[-1])  # type: ignore[arg-type]
+            events.append(result)
+            self.results.append(result)
             self._ready_at = None
             return
         self._active, self._track = placed, Track()
@@ -148,7 +148,7 @@ class TargetMode(Mode):
         self.shown.append(shown)
         events.append(shown)
 
-    def _check_hit(self, t: float, p: np.ndarray | None) -> None:
+    def _check_hit(self, t: float, p: Array | None) -> None:
         placed = self._active
         if placed is None or self._hit is not None or p is None:
             if p is None:
@@ -200,8 +200,8 @@ class TargetRun:
 def score_targets(
     task: TargetTask,
     schedule: list[TargetSpec],
-    times: np.ndarray,
-    landmarks: np.ndarray,
+    times: Array,
+    landmarks: Array,
     aspect: float,
     latency_s: float = math.nan,
 ) -> TargetRun:
@@ -234,7 +234,7 @@ def targets_summary(
     the task, level and seed that drew the schedule, the timing resolution, what was shown,
     each target's result and the left/right comparison (the session page and the JSON export
     read it as the session summary's "targets")."""
-    return json_safe(
+    summary: dict[str, Any] = json_safe(
         {
             "task": task.id,
             "layout": task.targets.layout,
@@ -247,3 +247,4 @@ def targets_summary(
             "hands": compare_hands(run.results),
         }
     )
+    return summary

@@ -1,6 +1,6 @@
 """Standard clinical tests computed from a pose track: pure functions, typed results.
 
-Each protocol takes per-frame signals (from scoring.kinematics) and timestamps plus its
+Each protocol takes per-frame signals (from scoring.measures) and timestamps plus its
 reference values (scoring.protocols.norms.Norms, loaded from exercises/norms/ by the
 caller) and returns a ProtocolResult with a `to_json()` dict for the record.
 """

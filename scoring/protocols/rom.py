@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from pose.types import Array
 from scoring.protocols.norms import Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
 
-def movement(norms: Norms, movement_id: str) -> dict[str, object]:
+def movement(norms: Norms, movement_id: str) -> dict[str, Any]:
     """The norms entry of one movement (shoulder_flexion, shoulder_abduction, knee_flexion)."""
     for m in norms.extra.get("movements", []):
         if m["id"] == movement_id:
@@ -25,7 +26,7 @@ def movement(norms: Norms, movement_id: str) -> dict[str, object]:
     raise ValueError(f"unknown movement {movement_id!r}; known: {known}")
 
 
-def robust_peak(t: np.ndarray, angle: np.ndarray, window_s: float = 0.2) -> tuple[float, float]:
+def robust_peak(t: Array, angle: Array, window_s: float = 0.2) -> tuple[float, float]:
     """(peak, time of peak) of the running median over `window_s`; NaN samples are ignored."""
     t = np.asarray(t, float)
     a = np.asarray(angle, float)
@@ -47,7 +48,7 @@ def robust_peak(t: np.ndarray, angle: np.ndarray, window_s: float = 0.2) -> tupl
 def references(norms: Norms, movement_id: str, sex: str | None = None) -> list[dict[str, Any]]:
     """The published values of one movement, each with its citation; with `sex`, only the
     values for that sex (and those for both)."""
-    refs = [dict(r) for r in movement(norms, movement_id).get("references", [])]  # type: ignore[union-attr]
+    refs = [dict(r) for r in movement(norms, movement_id).get("references", [])]
     return [r for r in refs if sex is None or r.get("sex") in (None, sex)]
 
 
@@ -56,8 +57,8 @@ def _ref_label(r: Mapping[str, Any]) -> str:
 
 
 def range_of_motion(
-    t: np.ndarray,
-    angles: Mapping[str, np.ndarray],
+    t: Array,
+    angles: Mapping[str, Array],
     *,
     movement_id: str,
     norms: Norms,
@@ -74,6 +75,7 @@ def range_of_motion(
     refs = references(norms, movement_id, sex)
     t = np.asarray(t, float)
     sides: dict[str, dict[str, object]] = {}
+    peaks: list[float] = []  # of the sides seen, left first
     warnings: list[str] = []
     verdicts: list[str] = []
     label = movement_id.replace("_", " ")
@@ -84,35 +86,25 @@ def range_of_motion(
             sides[side] = {"peak_deg": None, "status": "not seen"}
             warnings.append(f"{side} side not seen: no {label} measured")
             continue
-        shares = [
-            {
-                "kind": r["kind"],
-                "sex": r.get("sex"),
-                "cite": r["cite"],
-                "percent": 100.0 * peak / float(r["deg"]),
-            }
-            for r in refs
-        ]
-        sides[side] = {"peak_deg": peak, "at_s": when, "status": "measured", "of_reference": shares}
+        sides[side] = {
+            "peak_deg": peak,
+            "at_s": when,
+            "status": "measured",
+            "of_reference": _shares(peak, refs),
+        }
+        peaks.append(peak)
         verdicts.append(f"{side} {peak:.0f} deg")
         seen = np.isfinite(a)
         if seen.any():
             warnings += lost_warnings(t, seen, f"{side} {m['joint']}", min_s=1.0)
-    peaks = [s["peak_deg"] for s in sides.values() if s.get("peak_deg") is not None]
-    diff = abs(float(peaks[0]) - float(peaks[1])) if len(peaks) == 2 else None  # type: ignore[arg-type]
-    if diff is not None:
-        verdicts.append(f"left-right difference {diff:.0f} deg")
-    if peaks and refs:
-        best = max(float(p) for p in peaks)  # type: ignore[arg-type]
-        verdicts.append(
-            "; ".join(f"{100 * best / float(r['deg']):.0f}% of the {_ref_label(r)}" for r in refs)
-        )
+    diff = abs(peaks[0] - peaks[1]) if len(peaks) == 2 else None
+    verdicts += _compared(peaks, diff, refs)
     if sex is None and any(r.get("sex") for r in refs):
         warnings.append("patient's sex not given: compared with the values for men and women")
     return ProtocolResult(
         protocol=f"rom_{movement_id}",
         name=f"{norms.name}: {label}",
-        value=max((float(p) for p in peaks), default=None),  # type: ignore[arg-type]
+        value=max(peaks, default=None),
         unit=norms.unit,
         measured={"movement": movement_id, "sides": sides, "left_right_difference_deg": diff},
         reference={"values": refs},
@@ -121,3 +113,29 @@ def range_of_motion(
         warnings=warnings,
         patient={"sex": sex} if sex else {},
     )
+
+
+def _shares(peak: float, refs: list[dict[str, Any]]) -> list[dict[str, object]]:
+    """A side's peak as a share of each published value."""
+    return [
+        {
+            "kind": r["kind"],
+            "sex": r.get("sex"),
+            "cite": r["cite"],
+            "percent": 100.0 * peak / float(r["deg"]),
+        }
+        for r in refs
+    ]
+
+
+def _compared(peaks: list[float], diff: float | None, refs: list[dict[str, Any]]) -> list[str]:
+    """The sides against each other and the better side against each published value."""
+    verdicts = []
+    if diff is not None:
+        verdicts.append(f"left-right difference {diff:.0f} deg")
+    if peaks and refs:
+        best = max(peaks)
+        verdicts.append(
+            "; ".join(f"{100 * best / float(r['deg']):.0f}% of the {_ref_label(r)}" for r in refs)
+        )
+    return verdicts

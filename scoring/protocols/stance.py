@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose.types import Array
 from scoring.definition import HoldRule
-from scoring.holds import HoldSettings, HoldTracker
-from scoring.protocols.norms import Norms, ProtocolResult
+from scoring.holds import Hold, HoldSettings, HoldTracker
+from scoring.protocols.norms import Band, Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
 
@@ -30,7 +31,7 @@ class StanceTime:
     capped: bool  # reached the test's maximum
 
 
-def _combine(values: Mapping[str, np.ndarray], base: str, side: str) -> np.ndarray:
+def _combine(values: Mapping[str, Array], base: str, side: str) -> Array:
     """Vectorised scoring.signals.side_values for one rule (no "each")."""
     if base in values:
         return np.asarray(values[base], float)
@@ -48,13 +49,13 @@ def _combine(values: Mapping[str, np.ndarray], base: str, side: str) -> np.ndarr
         return np.where(count > 0, np.nansum(both, axis=0) / np.maximum(count, 1), np.nan)
 
 
-def hold_condition(values: Mapping[str, np.ndarray], rule: HoldRule) -> np.ndarray:
+def hold_condition(values: Mapping[str, Array], rule: HoldRule) -> Array:
     """Per frame: 1.0 all conditions true, 0.0 one is false, NaN one cannot be seen.
 
     The same test as the engine's hold (scoring.engine), over whole arrays.
     """
-    ok: np.ndarray | None = None
-    unseen: np.ndarray | None = None
+    ok: Array | None = None
+    unseen: Array | None = None
     for cond in rule.conditions:
         v = _combine(values, cond.measure, cond.side)
         good = np.isfinite(v)
@@ -69,15 +70,13 @@ def hold_condition(values: Mapping[str, np.ndarray], rule: HoldRule) -> np.ndarr
     return np.where(unseen, np.nan, ok.astype(float))
 
 
-def timed_stances(
-    t: np.ndarray, condition: np.ndarray, rule: HoldRule, max_s: float
-) -> list[StanceTime]:
+def timed_stances(t: Array, condition: Array, rule: HoldRule, max_s: float) -> list[StanceTime]:
     """Every hold in the track with its clinical stance time (see the module docstring)."""
     tracker = HoldTracker(HoldSettings(rule.min_start_s, rule.touchdown_max_s, rule.min_hold_s))
     out: list[StanceTime] = []
     first_lapse: float | None = None
 
-    def close(hold) -> None:  # type: ignore[no-untyped-def]
+    def close(hold: Hold) -> None:
         end = hold.end_s if first_lapse is None else min(first_lapse, hold.end_s)
         stance = end - hold.start_s
         out.append(
@@ -112,8 +111,8 @@ def best_stance(stances: Sequence[StanceTime]) -> StanceTime | None:
 
 
 def single_leg_stance(
-    t: np.ndarray,
-    condition: np.ndarray,
+    t: Array,
+    condition: Array,
     rule: HoldRule,
     *,
     side: str,
@@ -158,6 +157,19 @@ def single_leg_stance(
             "reached_max": best.capped,
         }
     )
+    return ProtocolResult.of(
+        norms,
+        best.stance_s,
+        measured=measured,
+        reference=ref,
+        interpretation=_stance_verdict(best, band, max_s),
+        warnings=warnings,
+        patient={"age": age, "side": side},
+    )
+
+
+def _stance_verdict(best: StanceTime, band: Band | None, max_s: float) -> str:
+    """The best stance time against the age group's mean, in words."""
     if band is not None:
         mean = band.values["mean"]
         relation = "below" if best.stance_s < mean else "at or above"
@@ -166,15 +178,7 @@ def single_leg_stance(
         verdict = "no age given: not compared with norms"
     if best.capped:
         verdict = f"held the full {max_s:g} s; " + verdict
-    return ProtocolResult.of(
-        norms,
-        best.stance_s,
-        measured=measured,
-        reference=ref,
-        interpretation=verdict,
-        warnings=warnings,
-        patient={"age": age, "side": side},
-    )
+    return verdict
 
 
 @dataclass(frozen=True)
@@ -182,8 +186,8 @@ class StageTrack:
     """One stage's recording: its stance rule and the per-frame condition (see hold_condition)."""
 
     stage: str  # id from the norms file: feet_together, semi_tandem, tandem, single_leg
-    t: np.ndarray
-    condition: np.ndarray
+    t: Array
+    condition: Array
     rule: HoldRule
 
 
@@ -208,18 +212,8 @@ def four_stage_balance(stages: Sequence[StageTrack], *, norms: Norms) -> Protoco
             per_stage.append({"stage": i, "id": sid, "status": "not tested"})
             stopped = True
             continue
-        # Frames are discrete: allow half a frame interval short of the full time.
-        dt = float(np.median(np.diff(track.t))) if len(track.t) > 1 else 0.0
-        best = best_stance(timed_stances(track.t, track.condition, track.rule, hold_s))
-        held = best.stance_s if best else 0.0
-        ok = held >= hold_s - dt / 2
-        seen = np.isfinite(track.condition)
-        warnings += [f"stage {i}: {w}" for w in lost_warnings(track.t, seen, "feet")]
-        if seen.mean() < 0.5:
-            warnings.append(
-                f"stage {i}: feet judged in only {seen.mean():.0%} of frames; "
-                "the stances need a front view with the feet in the picture"
-            )
+        ok, held = _stage_held(track, hold_s)
+        warnings += _stage_warnings(i, track)
         per_stage.append(
             {"stage": i, "id": sid, "held_s": held, "status": "passed" if ok else "failed"}
         )
@@ -227,18 +221,7 @@ def four_stage_balance(stages: Sequence[StageTrack], *, norms: Norms) -> Protoco
             passed = i
         else:
             stopped = True
-    if passed == len(order):
-        verdict = f"held all {len(order)} stances {hold_s:g} s"
-    elif passed == 0:
-        verdict = f"could not hold stage 1 ({names.get(order[0], order[0])}) {hold_s:g} s"
-    else:
-        verdict = f"last stage held {hold_s:g} s: {passed} ({names.get(order[passed - 1])})"
     failed = any(p["status"] == "failed" for p in per_stage)
-    if failed and passed < risk_below:
-        verdict += (
-            f"; stage {risk_below} ({order[risk_below - 1]}) not held {hold_s:g} s: "
-            "increased fall risk"
-        )
     if not failed and passed < len(order):
         warnings.append(f"stages {passed + 1}-{len(order)} not recorded: result is incomplete")
     return ProtocolResult.of(
@@ -246,6 +229,50 @@ def four_stage_balance(stages: Sequence[StageTrack], *, norms: Norms) -> Protoco
         float(passed),
         measured={"stages": per_stage, "last_stage_passed": passed},
         reference={"hold_s": hold_s, "fall_risk_if_below_stage": risk_below},
-        interpretation=verdict,
+        interpretation=_balance_verdict(passed, failed, order, names, hold_s, risk_below),
         warnings=warnings,
     )
+
+
+def _stage_held(track: StageTrack, hold_s: float) -> tuple[bool, float]:
+    """Whether the stage's best stance lasted `hold_s`, and how long it lasted. Frames are
+    discrete: half a frame interval short of the full time is allowed."""
+    dt = float(np.median(np.diff(track.t))) if len(track.t) > 1 else 0.0
+    best = best_stance(timed_stances(track.t, track.condition, track.rule, hold_s))
+    held = best.stance_s if best else 0.0
+    return held >= hold_s - dt / 2, held
+
+
+def _stage_warnings(i: int, track: StageTrack) -> list[str]:
+    """Where stage `i`'s feet were lost, and a word when they were judged too rarely."""
+    seen = np.isfinite(track.condition)
+    warnings = [f"stage {i}: {w}" for w in lost_warnings(track.t, seen, "feet")]
+    if seen.mean() < 0.5:
+        warnings.append(
+            f"stage {i}: feet judged in only {seen.mean():.0%} of frames; "
+            "the stances need a front view with the feet in the picture"
+        )
+    return warnings
+
+
+def _balance_verdict(
+    passed: int,
+    failed: bool,
+    order: list[str],
+    names: dict[str, str],
+    hold_s: float,
+    risk_below: int,
+) -> str:
+    """The last stage held, and the fall risk when a stage below `risk_below` failed."""
+    if passed == len(order):
+        verdict = f"held all {len(order)} stances {hold_s:g} s"
+    elif passed == 0:
+        verdict = f"could not hold stage 1 ({names.get(order[0], order[0])}) {hold_s:g} s"
+    else:
+        verdict = f"last stage held {hold_s:g} s: {passed} ({names.get(order[passed - 1])})"
+    if failed and passed < risk_below:
+        verdict += (
+            f"; stage {risk_below} ({order[risk_below - 1]}) not held {hold_s:g} s: "
+            "increased fall risk"
+        )
+    return verdict

@@ -1,6 +1,6 @@
 """Sit-to-stand tests: the 30-second chair stand (count) and the five-times sit-to-stand (time).
 
-Both read hip height above the ankles in leg lengths (scoring.kinematics `hip_height`: about
+Both read hip height above the ankles in leg lengths (scoring.measures `hip_height`: about
 0.5 seated, 1 standing), with the two thresholds of the `sit_to_stand` definition: a stand is
 reached when the signal rises past `enter` from below `exit`. The engine's RepCounter counts a
 repetition when the patient sits back down; these tests count *stands* (the fifth stand stops
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.protocols.norms import Norms, ProtocolResult
+from pose.types import Array
+from scoring.protocols.norms import Band, Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
 
 
@@ -31,8 +32,8 @@ class Stand:
 
 
 def detect_stands(
-    t: np.ndarray,
-    hip_height: np.ndarray,
+    t: Array,
+    hip_height: Array,
     enter: float,
     exit: float,
     onset_margin: float = 0.03,
@@ -82,14 +83,14 @@ def detect_stands(
     return stands
 
 
-def _value_at(t: np.ndarray, x: np.ndarray, when: float) -> float:
+def _value_at(t: Array, x: Array, when: float) -> float:
     """The last seen value at or before `when` (NaN if none)."""
     ok = (t <= when) & np.isfinite(x)
     idx = np.flatnonzero(ok)
     return float(x[idx[-1]]) if len(idx) else math.nan
 
 
-def _state_at(stands: list[Stand], t: np.ndarray, h: np.ndarray, exit: float, when: float) -> str:
+def _state_at(stands: list[Stand], t: Array, h: Array, exit: float, when: float) -> str:
     """ "stand" if a counted stand has not yet returned below `exit` at `when`, else "sit"."""
     before = [s for s in stands if s.stand_s <= when]
     if not before:
@@ -100,8 +101,8 @@ def _state_at(stands: list[Stand], t: np.ndarray, h: np.ndarray, exit: float, wh
 
 
 def chair_stand_30s(
-    t: np.ndarray,
-    hip_height: np.ndarray,
+    t: Array,
+    hip_height: Array,
     *,
     enter: float,
     exit: float,
@@ -129,24 +130,14 @@ def chair_stand_30s(
     else:
         start = stands[0].onset_s
         end = start + duration
-        full = [s for s in stands if s.stand_s <= end]
-        count = len(full)
-        peaks = [s.peak for s in stands if math.isfinite(s.peak)]
-        stand_level = (
-            float(np.median(peaks)) if peaks else (standing_level if standing_level else enter)
-        )
-        halfway_credit = False
-        if end <= t[-1] and _state_at(stands, t, h, exit, end) == "sit":
-            seated = stands[count].seated if count < len(stands) else _seated_since(t, h, full, end)
-            h_end = _value_at(t, h, end)
-            if math.isfinite(h_end) and h_end > seated + 0.5 * (stand_level - seated):
-                count += 1
-                halfway_credit = True
+        level = standing_level if standing_level else enter
+        count, halfway_credit = _stands_by(stands, t, h, exit, end, level)
         if t[-1] < end:
             warnings.append(
                 f"the recording ends {end - t[-1]:.1f} s before the {duration:.0f} s were up: "
                 "the count may be low"
             )
+        full = [s for s in stands if s.stand_s <= end]
         measured["stand_times_s"] = [round(s.stand_s - start, 2) for s in full]
     measured.update(
         {
@@ -157,32 +148,54 @@ def chair_stand_30s(
         }
     )
     low, high = band.values["low"], band.values["high"]
-    if count < low:
-        verdict = f"below average for {band.label()} (< {low:g}): increased fall risk (STEADI)"
-    elif count > high:
-        verdict = f"above average for {band.label()} (> {high:g})"
-    else:
-        verdict = f"average for {band.label()} ({low:g}-{high:g})"
     return ProtocolResult.of(
         norms,
         float(count),
         measured=measured,
         reference={"band": band.label(), "normal_range": [low, high], "below_average": low},
-        interpretation=verdict,
+        interpretation=_count_verdict(count, band),
         warnings=warnings,
         patient={"age": age, "sex": sex},
     )
 
 
-def _seated_since(t: np.ndarray, h: np.ndarray, full: list[Stand], when: float) -> float:
+def _count_verdict(count: int, band: Band) -> str:
+    """The count against the age and sex band's normal range, in words."""
+    low, high = band.values["low"], band.values["high"]
+    if count < low:
+        return f"below average for {band.label()} (< {low:g}): increased fall risk (STEADI)"
+    if count > high:
+        return f"above average for {band.label()} (> {high:g})"
+    return f"average for {band.label()} ({low:g}-{high:g})"
+
+
+def _stands_by(
+    stands: list[Stand], t: Array, h: Array, exit: float, end: float, level: float
+) -> tuple[int, bool]:
+    """The full stands by `end`, and whether one in progress then counts too: the patient is
+    rising and past halfway between the seated level and the standing level (the median peak
+    of the stands seen, else `level`)."""
+    full = [s for s in stands if s.stand_s <= end]
+    count = len(full)
+    peaks = [s.peak for s in stands if math.isfinite(s.peak)]
+    stand_level = float(np.median(peaks)) if peaks else level
+    if end <= t[-1] and _state_at(stands, t, h, exit, end) == "sit":
+        seated = stands[count].seated if count < len(stands) else _seated_since(t, h, full, end)
+        h_end = _value_at(t, h, end)
+        if math.isfinite(h_end) and h_end > seated + 0.5 * (stand_level - seated):
+            return count + 1, True
+    return count, False
+
+
+def _seated_since(t: Array, h: Array, full: list[Stand], when: float) -> float:
     """Lowest hip height between the last counted stand and `when` (the current sit)."""
     after = (t > full[-1].stand_s) & (t <= when) & np.isfinite(h)
     return float(np.min(h[after])) if np.any(after) else math.nan
 
 
 def five_times_sit_to_stand(
-    t: np.ndarray,
-    hip_height: np.ndarray,
+    t: Array,
+    hip_height: Array,
     *,
     enter: float,
     exit: float,
@@ -225,6 +238,22 @@ def five_times_sit_to_stand(
             "stand_times_s": [round(s.stand_s - start, 2) for s in stands[:n]],
         }
     )
+    verdict = _time_verdict(seconds, band, age, cutoff, min_age)
+    return ProtocolResult.of(
+        norms,
+        seconds,
+        measured=measured,
+        reference=ref,
+        interpretation=verdict,
+        warnings=warnings,
+        patient={"age": age},
+    )
+
+
+def _time_verdict(
+    seconds: float, band: Band | None, age: int | None, cutoff: float, min_age: int
+) -> str:
+    """The time against the age band's mean and the fall-risk cut-off, in words."""
     parts = []
     if band is not None:
         mean = band.values["mean"]
@@ -238,12 +267,4 @@ def five_times_sit_to_stand(
         parts.append(f"below the {cutoff:g} s fall-risk cut-off")
     if age is None:
         parts.append(f"the cut-off is for ages {min_age} and older: give the age")
-    return ProtocolResult.of(
-        norms,
-        seconds,
-        measured=measured,
-        reference=ref,
-        interpretation="; ".join(parts),
-        warnings=warnings,
-        patient={"age": age},
-    )
+    return "; ".join(parts)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pose.types import Array
 
-def lost_spans(t: np.ndarray, seen: np.ndarray, min_s: float = 0.5) -> list[tuple[float, float]]:
+
+def lost_spans(t: Array, seen: Array, min_s: float = 0.5) -> list[tuple[float, float]]:
     """(start_s, end_s) of each run of unseen samples lasting at least `min_s`.
 
     A run's length is measured from the last seen sample before it to the first seen after
@@ -31,7 +33,7 @@ def lost_spans(t: np.ndarray, seen: np.ndarray, min_s: float = 0.5) -> list[tupl
 
 
 def lost_warnings(
-    t: np.ndarray, seen: np.ndarray, what: str, min_s: float = 0.5, max_lines: int = 3
+    t: Array, seen: Array, what: str, min_s: float = 0.5, max_lines: int = 3
 ) -> list[str]:
     """One line per lost span, e.g. "hips not seen for 3.0 s (from 12.1 s)"; more than
     `max_lines` spans become one summary line (a record needs the gist, not a log)."""

@@ -18,7 +18,7 @@ from scoring.definition import (
     RepRule,
 )
 from scoring.engine import ExerciseEngine
-from scoring.kinematics import MEASURES, SIDED_MEASURES
+from scoring.measures import frame_names, measure_names
 
 REQUIRED_IDS = {
     "squat",
@@ -87,9 +87,9 @@ def test_every_library_definition_validates_and_is_usable(path: Any) -> None:
     assert isinstance(ex, Exercise)
     # Every per-frame measure it needs exists, so the engine can compute it.
     needed = ex.measures_needed()
-    assert set(needed) <= set(MEASURES)
+    assert set(needed) <= set(frame_names())
     if ex.kind == "reps":
-        assert ex.rep is not None and ex.rep.measure in set(MEASURES) | SIDED_MEASURES
+        assert ex.rep is not None and ex.rep.measure in measure_names()
         assert ex.rep.target != ex.rep.exit
     if ex.kind == "hold":
         assert ex.hold is not None and ex.hold.conditions

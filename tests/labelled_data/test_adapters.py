@@ -16,7 +16,7 @@ from labelled_data import exercise_correction, pose_trainer, uiprmd
 from labelled_data.common import project_3d
 from labelled_data.validate import evaluate_all, format_table, run_engine
 from pose.landmarks import Landmark as L
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 from scoring.view import classify, width_ratio
 
 REPO = Path(__file__).resolve().parents[2]

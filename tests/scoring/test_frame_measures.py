@@ -1,9 +1,9 @@
 """The live per-frame path gives the reference computation's results on every stored track.
 
-scoring.frame_measures takes the common measures of one pose with `math`, and
-pose.filters.OneEuroFilter takes a steady stream's step with fewer numpy calls; both exist
-for speed only (docs/BENCHMARKS.md, "Many on-device sessions"). Replayed over every stored
-landmark track (samples/tracks and the shared clips), they must give what
+scoring.measures.frame_measures takes the common measures of one pose with `math`
+(scoring.scalar_kinematics), and pose.filters.OneEuroFilter takes a steady stream's step with
+fewer numpy calls; both exist for speed only (docs/BENCHMARKS.md, "Many on-device sessions").
+Replayed over every stored landmark track (samples/tracks and the shared clips), they must give what
 `compute_measures` and the filter's general step give: the same measures, the same filtered
 poses bit for bit, the same events and display state frame by frame.
 """
@@ -25,8 +25,10 @@ from pose.filters import LandmarkFilter
 from pose.types import Pose
 from scoring.engine import ExerciseEngine
 from scoring.events import to_json
-from scoring.frame_measures import FRAME_MEASURES, frame_measures
-from scoring.kinematics import MEASURES, compute_measures
+from scoring.measures import TABLE, compute_measures, frame_measures, frame_names, per_frame
+
+# The per-frame names taken with a form for one pose (scoring.scalar_kinematics).
+SCALAR = [name for m in TABLE if m.scalar is not None for name in per_frame(m.name)]
 
 TRACKS = Path(__file__).resolve().parents[2] / "samples" / "tracks"
 
@@ -67,7 +69,7 @@ def same(a: float, b: float) -> bool:
 @pytest.mark.parametrize("world_too", [False, True])
 @pytest.mark.parametrize("stretch", [1.0, 1.37])
 def test_each_frame_measure_equals_compute_measures(world_too: bool, stretch: float) -> None:
-    names = list(MEASURES)
+    names = list(frame_names())
     compared = 0
     for _, lm, world, _, (w, h) in stored_tracks():
         wl = world if world_too else None
@@ -88,7 +90,7 @@ def test_each_frame_measure_equals_compute_measures(world_too: bool, stretch: fl
                 assert same(got[name], want), (name, i, got[name], want)
             compared += 1
     assert compared > 1000
-    assert len(FRAME_MEASURES) >= 20  # the common measures are taken per frame
+    assert len(SCALAR) >= 20  # the common measures are taken per frame
 
 
 def test_frame_measures_checks_its_input() -> None:
@@ -107,7 +109,7 @@ def test_degenerate_poses_give_what_numpy_gives() -> None:
     """Zero-length limbs and coincident hips: numpy's NaN and infinities, never an error."""
     lm = np.zeros((33, 4), dtype=np.float32)
     lm[:, 3] = 1.0
-    names = list(FRAME_MEASURES)
+    names = SCALAR
     got = frame_measures(lm, 1.0, names)
     with np.errstate(invalid="ignore", divide="ignore"):
         want = compute_measures(lm, 1.0, names)

@@ -22,7 +22,7 @@ from coach.pipeline import FrameProcessor, LandmarksOnly
 from exercises.loader import load_exercise
 from pose.landmarks import Landmark as L
 from scoring.engine import ExerciseEngine
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 from scoring.setup import visible_mask
 from scoring.view import ViewDetector, body_turn, sagittal_stretch
 

@@ -49,7 +49,7 @@ def test_feet_separation_is_missing_from_the_side_and_when_unseen() -> None:
 
 
 def _condition(exercise_id: str, lm: np.ndarray) -> float:
-    from scoring.kinematics import compute_measures
+    from scoring.measures import compute_measures
 
     ex = load_exercise(exercise_id)
     assert ex.hold is not None

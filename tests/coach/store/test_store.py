@@ -13,6 +13,7 @@ from coach.store.accounts import AccountError
 from coach.store.db import current_revision
 from coach.store.store import Store
 from exercises import load_exercise
+from scoring.events import REP_FIELDS, RepCompleted, to_json
 
 
 @pytest.fixture()
@@ -175,3 +176,24 @@ def test_stored_frames_round_trip_with_the_exercise_measures(
     assert "hip_height" in frames.measures and "knee_flexion_left" in frames.measures
     hh = frames.measures["hip_height"]
     assert np.nanmax(hh) - np.nanmin(hh) > 0.2  # the squats are in the stored measure
+
+
+def test_every_field_of_a_completed_rep_is_kept(store: Store) -> None:
+    """The store reads a rep's fields from scoring.events.REP_FIELDS: each is in its own
+    column or, a number without one, in `extra`; nothing a rep carries is dropped."""
+    rep = RepCompleted(
+        t=2.0, index=1, start_s=0.5, end_s=2.0, rom_deg=80.0, peak_deg=95.0, score=88.0,
+        faults=("too_fast",), side="left", duration_s=1.5, up_s=0.7, down_s=0.8, sparc=-2.5,
+        rom_left=0.4, rom_right=0.38, profile={"too_fast": 1.5}, over_limit=True,
+    )  # fmt: skip
+    writer = store.writer("sessD0001", load_exercise("squat"), patient_id=None, source="live")
+    writer.start((640, 480))
+    writer.event(to_json(rep))
+    writer.finish()
+    row = store.session("sessD0001")
+    assert row is not None
+    kept = row.reps[0]
+    for name in REP_FIELDS:
+        value = getattr(kept, name) if hasattr(kept, name) else kept.extra[name]
+        want = getattr(rep, name)
+        assert value == (list(want) if isinstance(want, tuple) else want), name

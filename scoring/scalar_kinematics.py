@@ -1,37 +1,34 @@
-"""The measures of one live pose, in plain floats: scoring.kinematics for a single frame.
+"""The measures' formulas for one pose, in plain floats: scoring.kinematics for a single frame.
 
 Live, the engine measures one (33, 4) pose at a time, 30 times a second per patient. There
-numpy's per-call overhead on (1, 33, 3) arrays is nearly all of `compute_measures`' cost
+numpy's per-call overhead on (1, 33, 3) arrays is nearly all of the vectorised formulas' cost
 (about 100 us a frame for a squat), while each measure needs only a few points. So the
-measures the library's definitions read most are taken here with `math` on those points: the
-same formulas as scoring.kinematics, term by term in the same order, so the same values (bit
-for bit wherever numpy's ufuncs use the C library's maths, as on x86 without AVX-512; within
-an ulp or two elsewhere). Every other measure comes from `compute_measures` itself.
-tests/scoring/test_frame_measures.py compares the two on every stored track.
+measures the library's definitions read most have a second form here, with `math` on those
+points: the same formulas as scoring.kinematics, term by term in the same order, so the same
+values (bit for bit wherever numpy's ufuncs use the C library's maths, as on x86 without
+AVX-512; within an ulp or two elsewhere). scoring.measures' registry pairs each with its
+vectorised formula (`Measure.scalar`), and `frame_measures` there takes every other measure
+from the vectorised one. tests/scoring/test_frame_measures.py compares the two on every
+stored track.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from pose.landmarks import Landmark as L
-from scoring.kinematics import _FLEXIONS, DEFAULT_MIN_VISIBILITY, MAX_STRETCH, compute_measures
+from pose.types import Array
+from scoring.kinematics import SIDE_POINTS
 
 NAN = math.nan
 _LS, _RS, _LH, _RH = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
-_LEG = {
-    side: (getattr(L, f"{side}_HIP"), getattr(L, f"{side}_KNEE"), getattr(L, f"{side}_ANKLE"))
-    for side in ("LEFT", "RIGHT")
-}
-_SIDE = {"left": _LEG["LEFT"], "right": _LEG["RIGHT"]}
+# Each side's (hip, knee, ankle) and (hip, shoulder, elbow) landmark indices.
+_LEG = {side: (pts["hip"], pts["knee"], pts["ankle"]) for side, pts in SIDE_POINTS.items()}
+_ARM = {side: (pts["hip"], pts["shoulder"], pts["elbow"]) for side, pts in SIDE_POINTS.items()}
 _OTHER = {"left": "right", "right": "left"}
-_ARM = {  # hip, shoulder, elbow
-    "left": (L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW),
-    "right": (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
-}
 
 
 def _div(a: float, b: float) -> float:
@@ -68,15 +65,15 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
-class _Pose:
-    """One pose's points as `scoring.kinematics._Frame` reads them, in Python floats."""
+class PosePoints:
+    """One pose's points as `scoring.kinematics.Frames` reads them, in Python floats."""
 
     def __init__(
         self,
-        landmarks: np.ndarray,
+        landmarks: Array,
         aspect: float,
         min_visibility: float,
-        world: np.ndarray | None,
+        world: Array | None,
         stretch: float,
     ) -> None:
         self.rows: list[list[float]] = landmarks.tolist()
@@ -96,7 +93,7 @@ class _Pose:
         return [x * self.aspect, y]
 
     def w(self, i: int) -> list[float]:
-        """`_Frame.w`: the world point when the pose has finite world landmarks."""
+        """`Frames.w`: the world point when the pose has finite world landmarks."""
         if self.world is None:
             return self.p(i)
         if self._world_rows is None:
@@ -105,7 +102,7 @@ class _Pose:
         return self._world_rows[i] if self._world_rows else self.p(i)
 
     def sagittal(self, i: int) -> list[float]:
-        """`_Frame.sagittal`: x stretched for a turned body."""
+        """`Frames.sagittal`: x stretched for a turned body."""
         pt = self.p2(i)
         if self.stretch != 1.0:
             pt = [pt[0] * self.stretch, pt[1] * 1.0]
@@ -128,8 +125,8 @@ class _Pose:
         return [(pa[k] + pb[k]) / 2.0 for k in range(3)]
 
     def leg_length(self, side: str) -> float:
-        """`_leg_length`: hip-knee plus knee-ankle in the image plane."""
-        hip, knee, ankle = (self.p2(i) for i in _SIDE[side])
+        """`kinematics._leg_length`: hip-knee plus knee-ankle in the image plane."""
+        hip, knee, ankle = (self.p2(i) for i in _LEG[side])
         return _norm2(hip, knee) + _norm2(knee, ankle)
 
 
@@ -138,17 +135,18 @@ def _norm2(a: list[float], b: list[float]) -> float:
     return math.sqrt(dx * dx + dy * dy)
 
 
-def _flexion(f: _Pose, a: int, b: int, c: int, dims: int) -> float:
+def joint_flexion(f: PosePoints, a: int, b: int, c: int, dims: int) -> float:
+    """`kinematics.joint_flexion` of the joint at b (landmark indices a, b, c)."""
     if not f.seen(a, b, c):
         return NAN
     point = f.w if dims == 3 else f.sagittal
     return 180.0 - _angle(point(a), point(b), point(c))
 
 
-def _hip_height(f: _Pose) -> float:
+def hip_height(f: PosePoints, _side: str = "") -> float:
     total, count = 0.0, 0
     first = True
-    for hip_i, knee_i, ankle_i in (_LEG["LEFT"], _LEG["RIGHT"]):
+    for hip_i, knee_i, ankle_i in (_LEG["left"], _LEG["right"]):
         hip, knee, ankle = f.p2(hip_i), f.p2(knee_i), f.p2(ankle_i)
         h = _div(ankle[1] - hip[1], _norm2(hip, knee) + _norm2(knee, ankle))
         ok = f.seen(hip_i, knee_i, ankle_i) and math.isfinite(h)
@@ -158,7 +156,7 @@ def _hip_height(f: _Pose) -> float:
     return total / count if count > 0 else NAN
 
 
-def _trunk_lean_image(f: _Pose) -> float:
+def trunk_lean_image(f: PosePoints, _side: str = "") -> float:
     if not f.seen(_LS, _RS, _LH, _RH):
         return NAN
     sh, hp = f.mid2(_LS, _RS), f.mid2(_LH, _RH)
@@ -170,7 +168,7 @@ def _dot3(a: Sequence[float], b: Sequence[float]) -> float:
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
-def _trunk_lean(f: _Pose, plane: str) -> float:
+def trunk_lean(f: PosePoints, _side: str = "", plane: str = "any") -> float:
     if not f.seen(_LS, _RS, _LH, _RH):
         return NAN
     sh, hp = f.mid3(_LS, _RS), f.mid3(_LH, _RH)
@@ -187,8 +185,8 @@ def _trunk_lean(f: _Pose, plane: str) -> float:
     return math.degrees(math.atan2(abs(_dot3(trunk, axis)), -trunk[1]))
 
 
-def _knee_valgus(f: _Pose, side: str) -> float:
-    hip_i, knee_i, ankle_i = _SIDE[side]
+def knee_valgus(f: PosePoints, side: str) -> float:
+    hip_i, knee_i, ankle_i = _LEG[side]
     if not f.seen(hip_i, knee_i, ankle_i, _LH, _RH):
         return NAN
     hip, knee, ankle = f.p2(hip_i), f.p2(knee_i), f.p2(ankle_i)
@@ -200,15 +198,15 @@ def _knee_valgus(f: _Pose, side: str) -> float:
     return -_sign(cross) * towards_mid * fppa
 
 
-def _arm_trunk_angle_2d(f: _Pose, side: str) -> float:
+def arm_trunk_angle_2d(f: PosePoints, side: str) -> float:
     hip_i, shoulder_i, elbow_i = _ARM[side]
     if not f.seen(hip_i, shoulder_i, elbow_i):
         return NAN
     return _angle(f.p2(hip_i), f.p2(shoulder_i), f.p2(elbow_i))
 
 
-def _foot_lift(f: _Pose, side: str) -> float:
-    s, o = _SIDE[side], _SIDE[_OTHER[side]]
+def foot_lift(f: PosePoints, side: str) -> float:
+    s, o = _LEG[side], _LEG[_OTHER[side]]
     if not f.seen(s[2], o[2], s[0], s[1], o[0], o[1]):
         return NAN
     rise = f.p2(o[2])[1] - f.p2(s[2])[1]
@@ -217,71 +215,9 @@ def _foot_lift(f: _Pose, side: str) -> float:
     return _div(rise, leg)
 
 
-def _feet_separation(f: _Pose) -> float:
+def feet_separation(f: PosePoints, _side: str = "") -> float:
     if not f.seen(_LH, _RH, L.LEFT_ANKLE, L.RIGHT_ANKLE):
         return NAN
     hips = abs(f.p2(_LH)[0] - f.p2(_RH)[0])
     feet = abs(f.p2(L.LEFT_ANKLE)[0] - f.p2(L.RIGHT_ANKLE)[0])
     return feet / hips if hips >= 0.02 else NAN
-
-
-_Measure = Callable[[_Pose], float]
-
-
-def _registry() -> dict[str, _Measure]:
-    reg: dict[str, _Measure] = {
-        name: lambda f, a=a, b=b, c=c, d=d: _flexion(f, a, b, c, d)
-        for name, (a, b, c, d) in _FLEXIONS.items()
-    }
-    for side in ("left", "right"):
-        reg[f"knee_valgus_{side}"] = lambda f, s=side: _knee_valgus(f, s)
-        reg[f"arm_trunk_angle_2d_{side}"] = lambda f, s=side: _arm_trunk_angle_2d(f, s)
-        reg[f"foot_lift_{side}"] = lambda f, s=side: _foot_lift(f, s)
-    reg["hip_height"] = _hip_height
-    reg["trunk_lean_image"] = _trunk_lean_image
-    for plane in ("any", "lateral", "forward"):
-        name = "trunk_lean" if plane == "any" else f"trunk_lean_{plane}"
-        reg[name] = lambda f, p=plane: _trunk_lean(f, p)
-    reg["feet_separation"] = _feet_separation
-    return reg
-
-
-FRAME_MEASURES: dict[str, _Measure] = _registry()
-"""The measures taken here; any other name is passed to `compute_measures`."""
-
-
-def frame_measures(
-    landmarks: np.ndarray,
-    aspect: float,
-    names: Sequence[str],
-    *,
-    world: np.ndarray | None = None,
-    sagittal_stretch: float = 1.0,
-    min_visibility: float = DEFAULT_MIN_VISIBILITY,
-) -> dict[str, float]:
-    """`compute_measures` for one (33, 4) pose (and its (33, 3) world landmarks): name ->
-    float, NaN where not seen."""
-    if landmarks.shape != (33, 4):
-        raise ValueError(f"landmarks must be (33, 4), got {landmarks.shape}")
-    if aspect <= 0:
-        raise ValueError(f"aspect must be positive, got {aspect}")
-    if not (math.isfinite(sagittal_stretch) and 1.0 <= sagittal_stretch <= MAX_STRETCH):
-        raise ValueError(f"sagittal_stretch must be in [1, {MAX_STRETCH:g}]: {sagittal_stretch}")
-    if world is not None and world.shape != (33, 3):
-        raise ValueError(f"world must be (33, 3), got {world.shape}")
-    pose = _Pose(landmarks, aspect, min_visibility, world, sagittal_stretch)
-    out: dict[str, float] = {}
-    rest: list[str] = []
-    for name in names:
-        fn = FRAME_MEASURES.get(name)
-        if fn is None:
-            rest.append(name)
-        else:
-            out[name] = fn(pose)
-    if not rest:
-        return out  # already in the order asked for
-    measured = compute_measures(
-        landmarks, aspect, rest, min_visibility, world=world, sagittal_stretch=sagittal_stretch
-    )
-    out.update((name, float(value[0])) for name, value in measured.items())
-    return {name: out[name] for name in names}
