@@ -209,10 +209,16 @@ def reference_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
             for c in cams
         }
         for model in models:
+            confusion: dict[str, int] = defaultdict(int)
             for cam, track in zip(
                 cams, _camera_tracks(folder, trial, names, model, cache), strict=True
             ):
                 pt = product_track(track)
+                for true, seen in zip(views[cam.name], pt.view, strict=True):
+                    confusion[f"{true}->{seen}"] += 1
+                diag = trial_out.setdefault("true_depth_diagnostic", {}).setdefault(model, {})
+                shift = _OFFSETS["px"][cams.index(cam)]  # type: ignore[index]
+                diag[cam.name] = true_depth_errors(cam, shift, track, points, reference)
                 for name, fn in cand.CANDIDATES.items():
                     for (j, s), r in reference.items():
                         err = fn(pt, j, s) - r
@@ -230,7 +236,31 @@ def reference_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
                                 trial_out["rows"].append(
                                     {**base, "view": v, **agreement(err[mask])}
                                 )
+            trial_out.setdefault("view_detection", {})[model] = dict(confusion)
         out["trials"][trial] = trial_out
+    return out
+
+
+def true_depth_errors(
+    cam: ref.Camera,
+    shift: np.ndarray,
+    track: Track,
+    points: np.ndarray,
+    reference: dict[tuple[str, str], np.ndarray],
+) -> dict[str, float]:
+    """MAE of the knee and hip angles from this camera's own 2-D landmarks (shifted by its
+    pixel offset) given each landmark's true depth (from the reference): what is left when
+    depth is no longer guessed."""
+    depth = cam.to_camera(points)[..., 2:3]
+    rays = np.stack(
+        [ref.undistort(cam, f[:, :2] * np.array(track.size) + shift) for f in track.landmarks]
+    )
+    pts = np.concatenate([rays * depth, depth], axis=-1)
+    out = {}
+    for j in ("knee", "hip"):
+        for s in cand.SIDES:
+            err = cand.flexion(pts, j, s) - reference[(j, s)]
+            out[f"{j}_{s}"] = float(np.nanmean(np.abs(err)))
     return out
 
 
@@ -255,6 +285,7 @@ def noise_floor(cams, folder, trial, names, cfg, tracks, points, cache) -> dict[
             out[f"{j}_{s}"] = rows
     other = "full" if cfg["reference_model"] != "full" else "heavy"
     tri = _triangulate(cams, _camera_tracks(folder, trial, names, other, cache))
+    out[f"{other} model: left/right mix-ups undone per camera"] = tri.mirrored.sum(axis=0).tolist()
     for j in ("knee", "hip", "elbow"):
         for s in cand.SIDES:
             out[f"{j}_{s}"][f"{other} model triangulated"] = agreement(
@@ -364,6 +395,7 @@ def near_side_values(pt: cand.PoseTrack, fn: cand.Candidate, joint: str) -> np.n
 
 def side_view_section(data: Path, cfg: dict[str, Any], models: list[str], cache: Path) -> list:  # type: ignore[type-arg]
     rows = []
+    plane_angles: dict[tuple[str, str, str], np.ndarray] = {}
     for entry, model, track, pt in clip_tracks(cfg["side_views"], data, models, cache):
         keep = np.ones(len(track.t), bool)
         for a, b in entry.get("exclude", []):
@@ -371,6 +403,7 @@ def side_view_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
         detected = {v: float(np.mean(pt.view[keep] == v)) for v in (*VIEWS, "unknown")}
         for j in entry["joints"]:
             reference = near_side_values(pt, cand.image2d, j)
+            plane_angles[(entry["clip"], j, model)] = np.where(keep, reference, np.nan)
             for name, fn in cand.CANDIDATES.items():
                 if name == "image2d":
                     continue
@@ -390,23 +423,33 @@ def side_view_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
                         **agreement(err),
                     }
                 )
+    rows += model_agreement(plane_angles, models)
+    return rows
+
+
+def model_agreement(angles: dict[tuple[str, str, str], np.ndarray], models: list[str]) -> list:  # type: ignore[type-arg]
+    """The image-plane angle of each model against the heavy model's on the same frames: how
+    much the 2-D keypoints alone move the reference of (c) (a floor under its error)."""
+    if "heavy" not in models:
+        return []
+    rows = []
+    for (clip, joint, model), values in angles.items():
+        if model == "heavy":
+            continue
+        rows.append(
+            {
+                "clip": clip,
+                "joint": joint,
+                "model": model,
+                "candidate": "image2d, against heavy's",
+                "plane": "between models",
+                **agreement(values - angles[(clip, joint, "heavy")]),
+            }
+        )
     return rows
 
 
 # --- printing --------------------------------------------------------------------------------
-
-
-def pooled(rows: list[dict[str, Any]], key: str, errors_key: str = "mae") -> dict:  # type: ignore[type-arg]
-    """Frame-weighted mean of a figure over rows grouped by `key` fields (tuple of names)."""
-    groups: dict[tuple, list] = defaultdict(list)  # type: ignore[type-arg]
-    for r in rows:
-        if r.get("n"):
-            groups[tuple(r[k] for k in key.split(","))].append(r)
-    out = {}
-    for k, rs in groups.items():
-        n = sum(r["n"] for r in rs)
-        out[k] = {"n": n, errors_key: sum(r[errors_key] * r["n"] for r in rs) / n}
-    return out
 
 
 def print_reference(section: dict[str, Any], models: list[str]) -> None:
@@ -422,9 +465,22 @@ def print_reference(section: dict[str, Any], models: list[str]) -> None:
             f"{c}: turn {v['turn_median']:.0f} deg {v['views']}"
             for c, v in t["camera_views"].items()
         )
-        print(f"True view per camera: {views}\n")
+        print(f"True view per camera: {views}")
+        for model, confusion in t.get("view_detection", {}).items():
+            print(f"Detected views ({model}, true->detected: frames): {confusion}")
+        print()
+        for model, per_cam in t.get("true_depth_diagnostic", {}).items():
+            cells = "; ".join(
+                f"{c} " + " ".join(f"{k} {v:.1f}" for k, v in errs.items())
+                for c, errs in per_cam.items()
+            )
+            print(f"With the reference's depth, {model} 2-D landmarks give MAE: {cells}")
+        print()
         print("Noise floor (reference against other references: MAE (bias; 95% LoA)):\n")
         for jk, refs in t["noise_floor"].items():
+            if not isinstance(refs, dict):
+                print(f"- {jk}: {refs}")
+                continue
             cells = "; ".join(f"{k} {fmt_agreement(a)}" for k, a in refs.items())
             print(f"- {jk}: {cells}")
         print()
@@ -457,7 +513,8 @@ def print_reference(section: dict[str, Any], models: list[str]) -> None:
                     cells = []
                     for v in VIEWS:
                         rs = by_view.get((model, name, j, v), [])
-                        cells.append(fmt_agreement(merge(rs)) if rs else "-")
+                        m = merge(rs)
+                        cells.append(f"{fmt_agreement(m)} n={m['n']}" if m.get("n") else "-")
                     print(f"| {model} | {j} | {name} | " + " | ".join(cells) + " |")
         print()
 
@@ -530,50 +587,145 @@ def print_side(rows: list[dict[str, Any]], models: list[str]) -> None:
             cells = [fmt_agreement(index[(clip, model, n, j)]) for n in names]
             print(f"| {clip} | {j} | {lo:.0f}-{hi:.0f} | {views} | " + " | ".join(cells) + " |")
         print()
+    between = [r for r in rows if r["plane"] == "between models"]
+    if between:
+        print("### The image-plane angle of each model against the heavy model's\n")
+        others = [m for m in models if m != "heavy"]
+        print("| clip | joint | " + " | ".join(others) + " |")
+        print("| --- | --- |" + " --- |" * len(others))
+        for clip, j in clips:
+            cells = [fmt_agreement(index[(clip, m, "image2d, against heavy's", j)]) for m in others]
+            print(f"| {clip} | {j} | " + " | ".join(cells) + " |")
+        print(
+            "\nAll clips pooled: "
+            + "; ".join(
+                f"{m} {fmt_agreement(merge([r for r in between if r['model'] == m]))}"
+                for m in others
+            )
+            + "\n"
+        )
 
 
 # --- the summary for docs/ACCURACY.md -------------------------------------------------------
 
 
-def summary(result: dict[str, Any], models: list[str]) -> dict[str, Any]:
-    """Per joint, view and candidate: the pooled figures of each reference (the 'full' model
-    first: the product's default), and the recommendation with its measured error."""
-    out: dict[str, Any] = {"recommended": RECOMMENDED, "by_model": {}}
-    for model in models:
-        per: dict[str, Any] = {}
-        bal = result["reference"]["trials"].get("balancing", {"rows": []})["rows"]
-        for j in cand.JOINTS:
-            for v in VIEWS:
-                for name in cand.CANDIDATES:
-                    rows = [
-                        r
-                        for r in bal
-                        if r["model"] == model
-                        and r["joint"] == j
-                        and r["candidate"] == name
-                        and r["view"] == v
-                    ]
-                    per.setdefault(j, {}).setdefault(v, {}).setdefault(name, {})["four_camera"] = (
-                        merge(rows)
-                    )
-        standing = [r for r in result["standing"] if r["model"] == model]
-        for r in standing:
-            if r["joint"] not in per or r["view"] not in per[r["joint"]]:
-                continue
-            slot = per[r["joint"]][r["view"]].setdefault(r["candidate"], {})
-            slot.setdefault("standing", []).append(
-                {k: r.get(k) for k in ("clip", "side", "n", "median", "p95", "in_band")}
-            )
-        side = [r for r in result["side_views"] if r["model"] == model]
-        for r in side:
-            slot = (
-                per.setdefault(r["joint"], {}).setdefault("side", {}).setdefault(r["candidate"], {})
-            )
-            slot.setdefault("side_view_vs_image_plane", []).append(
-                {k: r.get(k) for k in ("clip", "plane", "n", "mae", "bias", "loa_low", "loa_high")}
-            )
-        out["by_model"][model] = per
+PRODUCT_MODEL = "full"
+# Fewer 4-camera frames than this in a view say nothing about a formula there.
+MIN_FRAMES = 30
+
+
+def _figures(result: dict[str, Any], model: str, joint: str, view: str, name: str) -> dict:  # type: ignore[type-arg]
+    """One candidate's figures in one view against each reference."""
+    bal = result["reference"]["trials"].get("balancing", {"rows": []})["rows"]
+    four = merge(
+        [
+            r
+            for r in bal
+            if (r["model"], r["joint"], r["candidate"], r["view"]) == (model, joint, name, view)
+        ]
+    )
+    medians = {
+        f"{r['clip']} {r['side']}": round(r["median"], 1)
+        for r in result["standing"]
+        if (r["model"], r["joint"], r["candidate"], r["view"]) == (model, joint, name, view)
+        and r.get("n")
+    }
+    plane_view = {"sagittal": "side", "frontal": "front", "between models": None}
+    face_on = merge(
+        [
+            r
+            for r in result["side_views"]
+            if (r["model"], r["joint"], r["candidate"]) == (model, joint, name)
+            and plane_view[r["plane"]] == view
+        ]
+    )
+    out: dict[str, Any] = {"four_camera": four}
+    if medians:
+        out["standing"] = {
+            "clips": len(medians),
+            "worst_median": max(medians.values()),
+            "within_0_10": sum(v <= STANDING_BAND[1] for v in medians.values()),
+            "medians": medians,
+        }
+    if face_on.get("n") or name == "image2d":
+        out["face_on_vs_image_plane"] = face_on if name != "image2d" else "the reference itself"
     return out
+
+
+def noise_floor_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The spread of the 4-camera reference: leaving one camera out, and other references."""
+    floor = result["reference"]["trials"].get("balancing", {}).get("noise_floor", {})
+    out: dict[str, Any] = {}
+    for joint_side, refs in floor.items():
+        if not isinstance(refs, dict):
+            out[joint_side] = refs
+            continue
+        loo = [a["mae"] for k, a in refs.items() if k.startswith("without") and a.get("n")]
+        other = {k: round(a["mae"], 1) for k, a in refs.items() if not k.startswith("without")}
+        out[joint_side] = {"leave_one_camera_out_mae": [round(min(loo), 1), round(max(loo), 1)]}
+        out[joint_side]["other_references_mae"] = other
+    return out
+
+
+def summary(result: dict[str, Any], models: list[str]) -> dict[str, Any]:
+    """For a docs/ACCURACY.md generator: the recommendation per joint and view with the
+    measured figures of its formula (the product's model), the best formula where nothing is
+    good enough, the noise floor, and every candidate's figures per model."""
+    figures = {
+        model: {
+            j: {v: {n: _figures(result, model, j, v, n) for n in cand.CANDIDATES} for v in VIEWS}
+            for j in cand.JOINTS
+        }
+        for model in models
+    }
+    model = PRODUCT_MODEL if PRODUCT_MODEL in models else models[0]
+    recommended: dict[str, Any] = {}
+    for j, views in RECOMMENDED.items():
+        for v, formula in views.items():
+            entry: dict[str, Any] = {
+                "formula": formula,
+                "shown_as": "number" if formula else "not measured",
+                "model": model,
+            }
+            if formula:
+                entry["figures"] = figures[model][j][v][formula]
+            by_mae = [
+                (f["four_camera"]["mae"], n)
+                for n, f in figures[model][j][v].items()
+                if f["four_camera"].get("n", 0) >= MIN_FRAMES and n != formula
+            ]
+            if by_mae:
+                best = min(by_mae)[1]
+                entry["best_other"] = {"formula": best, **figures[model][j][v][best]}
+            recommended.setdefault(j, {})[v] = entry
+    bal = result["reference"]["trials"].get("balancing", {"rows": []})["rows"]
+    per_camera = {
+        m: {
+            n: {
+                f"{r['camera']} {r['side']}": round(r["mae"], 1)
+                for r in bal
+                if (r["model"], r["candidate"], r["joint"], r["view"]) == (m, n, "knee", "all")
+                and r.get("n")
+            }
+            for n in cand.CANDIDATES
+        }
+        for m in models
+    }
+    return {
+        "command": "python benchmarks/angles.py --json FILE",
+        "views": "side: the movement's plane faces the camera (a side view for the sagittal "
+        "flexions; the front view for an elbow bending in the frontal plane); oblique: the body "
+        "turned 30-60 degrees from that; front: turned more than 60 degrees (the plane edge-on)",
+        "date": time.strftime("%Y-%m-%d"),
+        "targets": {"mae": 5.0, "abs_bias": 2.0, "loa": 10.0, "standing_median": 10.0},
+        "reference": "MediaPipe heavy 2-D landmarks of the Pose2Sim demo's 4 calibrated cameras, "
+        "undistorted and triangulated (weighted DLT), per-camera pixel offsets from the static "
+        "trial; views by the body's turn from each camera (side < 30 deg < oblique < 60 < front)",
+        "noise_floor": noise_floor_summary(result),
+        "recommended": recommended,
+        "balancing_knee_mae_per_camera": per_camera,
+        "figures": figures,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -610,8 +762,8 @@ def main(argv: list[str] | None = None) -> int:
         result["side_views"] = side_view_section(args.data, cfg, models, args.cache)
         print_side(result["side_views"], models)
     result["summary"] = summary(result, models)
-    print("## Summary (JSON)\n")
-    print(json.dumps(result["summary"]["recommended"], indent=1))
+    print("## Summary (JSON, for docs/ACCURACY.md)\n")
+    print(json.dumps({k: v for k, v in result["summary"].items() if k != "figures"}, indent=1))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=float) + "\n")
