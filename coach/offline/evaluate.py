@@ -122,7 +122,7 @@ def evaluate_manifest(
             progress(f"eval: {clip['id']} ({clip['exercise']})")
         res: AnalysisResult | None
         if use_landmarks:
-            res, seconds = _from_landmarks(root, clip, exercise)
+            res, seconds = result_from_landmarks(root, clip, exercise)
         else:
             estimator = make_estimator() if make_estimator is not None else None
             try:
@@ -150,9 +150,11 @@ def evaluate_manifest(
     return rows
 
 
-def _from_landmarks(
+def result_from_landmarks(
     root: Path, clip: dict[str, Any], exercise: Exercise
 ) -> tuple[AnalysisResult | None, float]:
+    """A manifest clip scored from its stored landmark track (the video is opened for its fps
+    and size only): the result (None: no pose in any frame) and the seconds scoring took."""
     import time
 
     from pose.sources import VideoFileSource

@@ -19,6 +19,7 @@ from coach.errors import NoPersonFound
 from coach.offline import protocols as p
 from coach.offline.jobs import without_paths
 from coach.offline.protocols import PROTOCOLS
+from coach.review.accuracy import protocol_lines
 from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
 from scoring.protocols import NormError, Norms, ProtocolResult
@@ -61,6 +62,7 @@ def norms_overview() -> list[dict[str, Any]]:
                 "movements": norms.extra.get("movements", []),
                 "command": command,
                 "what": PROTOCOLS.get(command, ""),
+                "accuracy": protocol_lines(command),
             }
         )
     return out

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 
 from coach.errors import ReferenceRefused
-from coach.review import exports
+from coach.review import accuracy, exports
 from coach.review.progress import symmetry_index
 from coach.review.references import set_reference_from_session
 from coach.store import Store
@@ -133,7 +133,15 @@ def session_page(
         reference_set=reference == "set",
         reference_error=reference_error[:300],
         measured_reps=sum(1 for rep in row.reps if rep.profile),
+        accuracy=_accuracy(row, exercise, frames),
     )
+
+
+def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[str]:
+    """The accuracy card's lines for this session's exercise and camera view."""
+    name = exercise.name if exercise else row.exercise_id
+    size = (row.image_w or 0, row.image_h or 0)
+    return accuracy.session_lines(exercise, row.exercise_id, name, frames.landmarks, size)
 
 
 @router.get("/sessions/{session_id}/report", include_in_schema=False)
@@ -162,6 +170,7 @@ def session_report(
         trend=_trend(store, row),
         targets=_targets_weeks(store, row),
         ratings=session_ratings(store, row.id),
+        accuracy=_accuracy(row, exercise, store.session_frames(row.id)),
     )
 
 

@@ -1,0 +1,243 @@
+"""The accuracy card's generator (benchmarks/accuracy_card.py) on a small fake data folder.
+
+No model runs: the manifest's clips are the stored sample tracks of samples/tracks (the
+`coach eval --landmarks` path), the clinical clip is a synthetic sit-to-stand track placed in
+the generator's track cache, and the angle table comes from a small file in the angle
+benchmark's format. Each video is a two-frame file that only gives the clip's fps and size.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks import accuracy_card
+from pose.landmarks import Landmark as L
+from pose.mediapipe_backend import sha256_file
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "samples" / "tracks"
+STAND_TIMES = [1.7, 5.7, 9.7]  # when the synthetic hips pass the standing threshold (0.85)
+
+
+def _video(path: Path, fps: float, size: tuple[int, int]) -> None:
+    """Two black frames: the clip's fps and size for the stored-track path."""
+    w, h = size
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for _ in range(2):
+        out.write(np.zeros((h, w, 3), np.uint8))
+    out.release()
+
+
+def _sample_clip(root: Path, name: str, clip_id: str, fps: float) -> dict[str, Any]:
+    """A manifest entry for a samples/tracks track (its meta has the ground truth)."""
+    with np.load(SAMPLES / f"{name}.npz") as d:
+        lm, size, meta = d["lm"], tuple(int(v) for v in d["image_size"]), json.loads(str(d["meta"]))
+    np.savez(root / f"{name}.npz", lm=lm)
+    _video(root / f"{name}.avi", fps, size)  # type: ignore[arg-type]
+    return {
+        "id": clip_id,
+        "video": f"{name}.avi",
+        "exercise": meta["exercise"],
+        "view": meta["view"],
+        "ground_truth": meta["ground_truth"],
+        "landmarks": f"{name}.npz",
+    }
+
+
+def sit_to_stand_track(fps: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+    """(t, landmarks) of three rises from a chair: hips at 0.5 leg lengths above the ankles
+    seated, 1.0 standing, each rise taking a second from t = 1, 5 and 9 s."""
+    t = np.arange(0, 12.0, 1 / fps)
+    phase = t % 4.0
+    h = np.interp(phase, [0, 1, 2, 3, 4], [0.5, 0.5, 1.0, 1.0, 0.5])
+    lm = np.zeros((len(t), 33, 4))
+    lm[:, :, 0], lm[:, :, 1], lm[:, :, 3] = 0.5, 0.3, 1.0
+    leg = 0.2  # thigh and shank, in image heights (square image)
+    for hip, knee, ankle in (
+        (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
+        (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
+    ):
+        span = 2 * leg * h  # hip straight above the ankle
+        lm[:, ankle, 1] = 0.9
+        lm[:, hip, 1] = 0.9 - span
+        lm[:, knee, 0] = 0.5 + np.sqrt(leg**2 - (span / 2) ** 2)
+        lm[:, knee, 1] = 0.9 - span / 2
+    return t, lm
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> dict[str, Path]:
+    root = tmp_path / "data"
+    root.mkdir()
+    clips = [
+        _sample_clip(root, "formfit_squat", "fake/squat", 30.0),
+        _sample_clip(root, "formfit_curl", "fake/curl", 30.0),
+        _sample_clip(root, "medflex_single_leg_stance", "fake/sls", 24.0),
+    ]
+    clips[1]["ground_truth"] = {"reps": 7, "accept": [7, 7]}  # a count the engine will miss
+    np.savez(root / "nobody.npz", lm=np.full((40, 33, 4), np.nan))
+    _video(root / "nobody.avi", 30.0, (320, 240))
+    clips.append(
+        {
+            "id": "fake/nobody",
+            "video": "nobody.avi",
+            "exercise": "any",
+            "ground_truth": {"reps": 7, "accept": [7, 7], "pose_detectable": False},
+            "landmarks": "nobody.npz",
+        }
+    )
+    (root / "MANIFEST.json").write_text(json.dumps({"videos": clips}))
+    # The clinical clip: any bytes for the "video"; its track waits in the cache.
+    (root / "chair.webm").write_bytes(b"not decoded: the track is in the cache")
+    labels = {
+        "reps": 3,
+        "rise_onset_s": 0.95,
+        "reps_detail": [{"seat_off_s": s - 0.6, "standing_s": s} for s in STAND_TIMES],
+    }
+    (root / "clinical_clips.json").write_text(
+        json.dumps(
+            [
+                {
+                    "id": "fake/chair",
+                    "video": "chair.webm",
+                    "kind": "sit_to_stand",
+                    "view": "side",
+                    "ground_truth": labels,
+                },
+                {"id": "fake/walk", "video": "walk.mp4", "kind": "walk", "ground_truth": {}},
+            ]
+        )
+    )
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    t, lm = sit_to_stand_track()
+    key = f"chair-full-{sha256_file(root / 'chair.webm')[:16]}.npz"
+    np.savez(cache / key, t=t, landmarks=lm, aspect=1.0)
+    return {"root": root, "cache": cache, "out": tmp_path}
+
+
+def _generate(data: dict[str, Path], angles: Path) -> tuple[str, dict[str, Any]]:
+    out = data["out"]
+    argv = [
+        "--data",
+        str(data["root"]),
+        "--cache",
+        str(data["cache"]),
+        "--angles",
+        str(angles),
+        "--markdown",
+        str(out / "ACCURACY.md"),
+        "--product",
+        str(out / "accuracy.json"),
+        "-q",
+    ]
+    assert accuracy_card.main(argv) == 0
+    return (out / "ACCURACY.md").read_text(), json.loads((out / "accuracy.json").read_text())
+
+
+ANGLES = {
+    "summary": {
+        "date": "2026-12-01",
+        "command": "python benchmarks/angles.py --json FILE",
+        "reference": "a triangulated reference",
+        "targets": {"mae": 5.0, "abs_bias": 2.0, "loa": 10.0, "standing_median": 10.0},
+        "noise_floor": {"knee_left": {"leave_one_camera_out_mae": [1.3, 2.2]}},
+        "recommended": {
+            "knee": {
+                "side": {
+                    "formula": "image2d",
+                    "model": "full",
+                    "figures": {
+                        "four_camera": {
+                            "n": 120,
+                            "mae": 4.2,
+                            "bias": -1.5,
+                            "loa_low": -9.0,
+                            "loa_high": 6.0,
+                        },
+                        "face_on_vs_image_plane": "the reference itself",
+                        "standing": {"clips": 3, "worst_median": 6.0, "within_0_10": 3},
+                    },
+                },
+                "front": {"formula": None, "shown_as": "not measured", "model": "full"},
+            },
+            "hip": {
+                "side": {
+                    "formula": "image2d",
+                    "figures": {
+                        "four_camera": {
+                            "n": 4,
+                            "mae": 15.0,
+                            "bias": -15.0,
+                            "loa_low": -20.0,
+                            "loa_high": -10.0,
+                        }
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def test_card_from_stored_tracks_and_a_cached_clinical_track(data: dict[str, Path]) -> None:
+    text, product = _generate(data, data["out"] / "absent.json")
+    # Generated, dated, with the command that made it.
+    assert text.startswith("<!-- Generated by `python benchmarks/accuracy_card.py --data ")
+    assert "Do not edit by hand" in text.splitlines()[0]
+    assert "python benchmarks/accuracy_card.py --data" in text and "from commit `" in text
+    gen = product["generated"]
+    assert (
+        gen["command"].startswith("python benchmarks/accuracy_card.py") and len(gen["date"]) == 10
+    )
+    # Counts per exercise: the squat exact, the curl (truth changed to 7) missed by 2.
+    assert product["counting"]["squat"] == {
+        "recordings": 1,
+        "exact": 1,
+        "within_one": 1,
+        "mae_reps": 0.0,
+    }
+    assert product["counting"]["bicep_curl"] == {
+        "recordings": 1,
+        "exact": 0,
+        "within_one": 0,
+        "mae_reps": 2.0,
+    }
+    assert "| **all** | 2 | 1/2 (50%) | 1/2 (50%) | 1.00 |" in text
+    assert '1 of 1 reported as "not detectable"' in text
+    # The hold against its label (8.06 s, accepted 7.3-8.1).
+    hold = product["holds"]["single_leg_stance"]
+    assert hold["recordings"] == 1 and hold["mae_s"] <= 0.2, hold
+    # Chair stands and their times, from the timestamps of the cached track.
+    assert product["protocols"]["chair-stand"] == {"recordings": 1, "exact": 1, "within_one": 1}
+    stands = product["protocols"]["five-times-sit-to-stand"]["stands"]
+    assert stands["n"] == 3 and stands["missed"] == 0 and stands["mae_s"] <= 0.05
+    # Three stands: no five-times time to compare with a label.
+    assert "recordings" not in product["protocols"]["five-times-sit-to-stand"]
+    # No angle benchmark yet: said so, and nothing for the pages.
+    assert "**Not yet measured.**" in text and product["angles"] == {}
+    # The published anchors with their sources, or "source not verified".
+    assert "doi:10.1007/s13755-023-00258-3" in text and "source not verified" in text
+
+
+def test_angle_table_from_the_benchmark_file(data: dict[str, Path]) -> None:
+    angles = data["out"] / "angles.json"
+    angles.write_text(json.dumps(ANGLES))
+    text, product = _generate(data, angles)
+    assert "Not yet measured" not in text
+    assert (
+        "| knee | side | `image2d` | 4-camera triangulated reference | 120 | 4.2 | -1.5 |" in text
+    )
+    knee = product["angles"]["knee_flexion"]
+    assert knee["side"]["within_deg"] == 5 and knee["side"]["frames"] == 120
+    assert knee["front"] == {"status": "not_measured"}
+    # Four frames against the reference: in the table, never quoted to a therapist.
+    assert "hip_flexion" not in product["angles"]
+    assert "| hip | side | `image2d` | 4-camera triangulated reference | 4 |" in text
+    assert "nothing (too few frames)" in text
