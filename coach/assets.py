@@ -232,8 +232,8 @@ def fetch(
     """
     folder = (root if root is not None else vendor_root()) / folder_name
     algo, expected = _parse_integrity(integrity)
-    if verify(folder, integrity):
-        return FetchResult(folder, False, sorted(read_stamp(folder)["files"]))  # type: ignore[index]
+    if verify(folder, integrity) and (stamp := read_stamp(folder)) is not None:
+        return FetchResult(folder, False, sorted(stamp["files"]))
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder_name}.", dir=folder.parent))
     try:

@@ -1,7 +1,8 @@
 """The layers hold: pose < scoring < exercises < coach < web, no import cycles, errors in a
 leaf (the import-linter contracts in pyproject.toml, checked on the real source tree); the
-lower layers type-check strictly (mypy, [tool.mypy] in pyproject.toml); no function in
-scoring/ or pose/ is longer than 60 lines."""
+product type-checks (mypy, [tool.mypy] in pyproject.toml: strict on the lower layers, every
+function annotated in coach/ and web/); no class in the product is longer than 300 lines and no
+function longer than 60 (migrations aside)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+PRODUCT = ("pose", "scoring", "exercises", "coach", "web", "labelled_data")
 
 
 def test_the_import_contracts_are_kept() -> None:
@@ -55,32 +57,77 @@ def mypy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_lower_layers_type_check_strictly() -> None:
-    """mypy with pyproject.toml's settings: strict on pose, scoring, exercises, labelled_data."""
+def test_the_product_type_checks() -> None:
+    """mypy with pyproject.toml's settings on every product package (its `files`)."""
     proc = mypy(cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert "Success: no issues found" in proc.stdout
+    checked = int(proc.stdout.split("no issues found in ")[1].split()[0])
+    assert checked >= sum(len(list((REPO / p).rglob("*.py"))) for p in PRODUCT)
 
 
-def test_the_type_checks_are_strict(tmp_path: Path) -> None:
-    """Not vacuous: under the same settings an unannotated function in scoring/ is an error."""
-    (tmp_path / "scoring").mkdir()
-    (tmp_path / "scoring" / "__init__.py").write_text("")
-    (tmp_path / "scoring" / "loose.py").write_text("def same(x):\n    return x\n")
+# Not vacuous: each of these is an error under the settings for its package.
+LOOSE = {
+    "scoring/untyped.py": ("def same(x):\n    return x\n", "Function is missing a type"),
+    "web/untyped.py": ("def same(x):\n    return x\n", "Function is missing a type"),
+    "coach/ignored.py": ("def same(x: int) -> int:\n    return x  # type: ignore\n", "Unused"),
+    "web/unchecked.py": ("def first(x: list[int] | None) -> int:\n    return x[0]\n", "index"),
+}
+
+
+def test_the_type_checks_bite(tmp_path: Path) -> None:
+    for name, (source, _) in LOOSE.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).parent.joinpath("__init__.py").write_text("")
+        (tmp_path / name).write_text(source)
     config = ["--config-file", str(REPO / "pyproject.toml")]
-    proc = mypy(*config, "--cache-dir", str(tmp_path / "cache"), "scoring", cwd=tmp_path)
+    packages = sorted({name.split("/")[0] for name in LOOSE})
+    proc = mypy(*config, "--cache-dir", str(tmp_path / "cache"), *packages, cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "loose.py:1: error: Function is missing a type annotation" in proc.stdout
+    errors = proc.stdout.splitlines()
+    for name, (_, error) in LOOSE.items():
+        assert any(line.startswith(f"{name}:") and error in line for line in errors), proc.stdout
 
 
-def test_no_function_in_scoring_or_pose_is_over_60_lines() -> None:
-    """Counted from `def` to the last line, docstring included."""
-    long = []
-    for package in ("scoring", "pose"):
+FUNCTION_LINES, CLASS_LINES = 60, 300
+# Known exceptions, each to be split: (path, name).
+TOO_LONG_FOR_NOW = {
+    ("scoring/modes/reps.py", "RepMode"),  # (split after the one-angle merge)
+}
+
+
+def _too_long(tree: ast.AST) -> list[tuple[str, int, int]]:
+    """(name, first line, lines) of each class over CLASS_LINES and each function over
+    FUNCTION_LINES, counted from `def`/`class` to the last line, docstring included."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            limit = CLASS_LINES if isinstance(node, ast.ClassDef) else FUNCTION_LINES
+            lines = (node.end_lineno or node.lineno) - node.lineno + 1
+            if lines > limit:
+                found.append((node.name, node.lineno, lines))
+    return found
+
+
+def test_no_class_over_300_lines_and_no_function_over_60_in_the_product() -> None:
+    long, known = [], set()
+    for package in PRODUCT:
         for path in sorted((REPO / package).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    lines = (node.end_lineno or node.lineno) - node.lineno + 1
-                    if lines > 60:
-                        long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} {lines}")
+            where = path.relative_to(REPO).as_posix()
+            if "migrations" in path.relative_to(REPO).parts:
+                continue  # generated revisions: their upgrade() is as long as its tables
+            for name, line, lines in _too_long(ast.parse(path.read_text(), where)):
+                if (where, name) in TOO_LONG_FOR_NOW:
+                    known.add((where, name))
+                else:
+                    long.append(f"{where}:{line} {name} {lines} lines")
     assert not long, long
+    assert known == TOO_LONG_FOR_NOW, f"split already, drop: {TOO_LONG_FOR_NOW - known}"
+
+
+def test_the_size_rule_counts_classes_and_functions() -> None:
+    """Not vacuous: a 61-line function and a 301-line class are found, 60 and 300 are not."""
+    body = "    x = 1\n"
+    parts = [("def fits():\n", 59), ("def long():\n", 60), ("class Fits:\n", 299)]
+    source = "".join(head + body * n for head, n in [*parts, ("class Long:\n", 300)])
+    assert _too_long(ast.parse(source)) == [("long", 61, 61), ("Long", 422, 301)]

@@ -29,7 +29,7 @@ from web.routes import live
 from web.vendor import mount_vendor
 
 if TYPE_CHECKING:
-    from coach.live.caps import LiveCaps
+    from coach.live.caps import RedisLiveCaps
     from web.live_relay import LiveRelay
     from web.uploads.jobs import AnalysisJobs
 
@@ -50,7 +50,7 @@ class _Parts:
     registry: SessionRegistry
     store: Store | None
     jobs: AnalysisJobs | None
-    caps: LiveCaps | None
+    caps: RedisLiveCaps | None
     relay: LiveRelay | None
     redis_url: str | None
 
@@ -126,7 +126,7 @@ def _analysis_jobs(
     return AnalysisJobs(store, queue=queue, pose_model=pose_model)
 
 
-def _live_caps(redis_url: str | None) -> LiveCaps | None:
+def _live_caps(redis_url: str | None) -> RedisLiveCaps | None:
     """A cluster's live sessions per address, counted over every instance (None: here only)."""
     if not redis_url:
         return None
@@ -200,7 +200,7 @@ def _new_app(parts: _Parts) -> FastAPI:
 
 
 # ---- routers and middleware ----------------------------------------------------------------
-async def _not_signed_in(request: Request, _exc: access.NotSignedIn) -> Response:
+async def _not_signed_in(request: Request, _exc: Exception) -> Response:
     """JSON and CSV get 401; a page redirects to /login, then back."""
     if request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv")):
         return JSONResponse({"detail": "Sign in first."}, status_code=401)
@@ -218,7 +218,7 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     mount_vendor(app)  # /vendor/mediapipe-pose/: the pose web build, when fetched
     mount_demos(app)  # /api/exercises/{id}/demo: the stick-figure demonstrations
-    app.add_exception_handler(access.NotSignedIn, _not_signed_in)  # type: ignore[arg-type]
+    app.add_exception_handler(access.NotSignedIn, _not_signed_in)
     app.include_router(live.router)
 
 

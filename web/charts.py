@@ -9,7 +9,7 @@ charts print, and tests can read the numbers back from the markup. Value axes ar
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -175,7 +175,7 @@ def _y_axis(scale: _Scale, left: int, right: float, unit: str, grid: bool = True
 
 def _described(
     labels: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     lines: dict[str, float],
     unit: str,
 ) -> str:
@@ -195,11 +195,11 @@ def _described(
 def line_chart(
     title: str,
     labels: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     unit: str = "",
     width: int = 560,
     height: int = 200,
-    lines: dict[str, float | None] | None = None,
+    lines: Mapping[str, float | None] | None = None,
     min_span: float | None = None,
     bounds: tuple[float, float] | None = None,
 ) -> str:
@@ -209,19 +209,19 @@ def line_chart(
     `min_span` is the smallest y range shown (default 20 for degrees, else 2); `bounds` fixes
     the y range instead (a share is 0-100 %, never -29 %). The grid lines sit at round values
     (1, 2 or 5 times a power of ten) and the axis ends on them, a step beyond the values."""
-    lines = {k: float(v) for k, v in (lines or {}).items() if v is not None}
+    drawn = {k: float(v) for k, v in (lines or {}).items() if v is not None}
     values = [
         float(v) for s in series.values() for v in s if v is not None and math.isfinite(float(v))
     ]
     left, right, top, bottom = 48, 12, 42, 34  # the title, then the key, above the plot
     pw, ph = width - left - right, height - top - bottom
-    described = _described(labels, series, lines, unit)
+    described = _described(labels, series, drawn, unit)
     out = _svg_open(title, width, height, described if values else "No data yet")
     out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
     if not values:
         return _no_data(out, "No data yet", left, top + ph / 2)
     span = min_span if min_span is not None else (20.0 if unit == "°" else 2.0)
-    shown = values + list(lines.values())
+    shown = values + list(drawn.values())
     lo, hi = bounds or _padded_range(shown, span)
     scale = _scale(lo, hi, top, top + ph, fixed=bounds is not None, inside=(min(shown), max(shown)))
     n = max(1, len(labels) - 1)
@@ -235,7 +235,7 @@ def line_chart(
             f'<text x="{x_of(i):.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
             f"{escape(labels[i])}</text>"
         )
-    key = _reference_lines(out, lines, scale, left, left + pw, unit)
+    key = _reference_lines(out, drawn, scale, left, left + pw, unit)
     for k, (name, vals) in enumerate(series.items()):
         color, shape = _color(name, k), _shape(name, k, list(series))
         pts = [

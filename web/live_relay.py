@@ -11,18 +11,11 @@ sockets subscribe to that channel and pass the messages on. Relays with no reque
 `stale_s` seconds are detached. Messages that followers send (a therapist's note to the
 patient) go back on `live-in:<session id>`.
 
-Every channel name starts with the cluster's name (`<cluster>:live:want`; COACH_CLUSTER_NAME,
-`coach.store.cluster.cluster_name`): Redis pub/sub ignores the database number, so two
-clusters on one Redis would otherwise hear each other's sessions.
-
-Redis may restart under a running cluster. The `want` subscription is then taken again with
-growing waits (`BACKOFF_FIRST_S` doubling up to `BACKOFF_MAX_S`), each loss and each return
-said once in the log, and `health()` gives /healthz the state. A connection that goes silent
-without closing (a firewall dropping it, a host lost) is noticed too: the instance sends itself
-a probe on `want` every `probe_every_s`, and one that does not come back by the next is a
-loss. A relay or a follow that loses Redis ends: the follower gets `relay_unavailable` (close
-1013, "try again later") and its page reconnects, asking again; the instance that has the
-session attaches a fresh relay.
+The link to Redis (web/relay_link.py, `RedisLink`): channels named after the cluster, the
+`want` subscription taken again after Redis restarts and checked by a probe. A relay or a
+follow that loses Redis ends: the follower gets `relay_unavailable` (close 1013, "try again
+later") and its page reconnects, asking again; the instance that has the session attaches a
+fresh relay.
 
 On the wire: JSON messages as `J` + JSON, binary frames (shared video) as `B` + bytes, and the
 relay's own hello as `H` + JSON with the patient id, which B checks with the store as for a
@@ -35,9 +28,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,14 +37,12 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from coach.live import Closing, LiveSession, Outbox, SessionRegistry, echo_number
 from web.live_ws import MESSAGE_INTERVAL_S, _refuse
+from web.relay_link import LinkState, RedisLink
 
 log = logging.getLogger(__name__)
 
 ASK_EVERY_S = 3.0
 HELLO_WAIT_S = 2.0
-BACKOFF_FIRST_S = 0.5  # the first wait before subscribing again after Redis was lost
-BACKOFF_MAX_S = 10.0  # the longest: an instance is following again within this of Redis's return
-PROBE = "~probe:"  # `want` messages that are no session id (ids never start with "~")
 CLOSE_TRY_AGAIN = 1013  # WebSocket "try again later": a follow that lost Redis
 
 
@@ -69,7 +59,8 @@ def health(relay: LiveRelay | None) -> dict[str, Any]:
 
 
 class LiveRelay:
-    """One per instance: serves the sessions it has to the others, follows theirs.
+    """One per instance: serves the sessions it has to the others (`SessionRelays`) and
+    follows theirs (`RemoteFollows`), over one `RedisLink`.
 
     `state`: "starting", "connected" (the `want` channel is subscribed: following across
     instances works), or "reconnecting" (Redis lost; subscribing again with back-off)."""
@@ -83,126 +74,48 @@ class LiveRelay:
         stale_s: float = 10.0,
         probe_every_s: float = 15.0,
     ) -> None:
-        import redis.asyncio as aioredis
-        from redis.exceptions import RedisError
-
         from coach.store.cluster import cluster_name
 
-        # Time-outs: an unreachable or silent Redis fails a command instead of hanging it.
-        self.redis = aioredis.Redis.from_url(
-            url, socket_connect_timeout=5.0, socket_timeout=10.0, socket_keepalive=True
-        )
-        self.registry = registry
-        self.cluster = cluster or cluster_name()
-        self.stale_s = stale_s
-        self.probe_every_s = probe_every_s
-        self.state = "starting"
-        self._lost = RedisError  # what a lost (or restarting) Redis raises here
-        self._lost_at = 0.0
-        self._relays: dict[str, tuple[Outbox, asyncio.Task[None], list[float]]] = {}
+        self.link = RedisLink(url, cluster=cluster or cluster_name(), probe_every_s=probe_every_s)
+        self.sessions = SessionRelays(self.link, registry, stale_s)
+        self.follows = RemoteFollows(self.link, registry)
         self._task: asyncio.Task[None] | None = None
-        self._following: dict[str, int] = {}  # this instance's followers of remote sessions
 
-    # ---- channel names ---------------------------------------------------------------------
     @property
-    def want(self) -> str:
-        return f"{self.cluster}:live:want"
+    def state(self) -> LinkState:
+        return self.link.state
 
-    def channel(self, session_id: str) -> str:
-        return f"{self.cluster}:live:{session_id}"
-
-    def inbound(self, session_id: str) -> str:
-        return f"{self.cluster}:live-in:{session_id}"
-
-    @contextlib.asynccontextmanager
-    async def _subscribed(self, name: str) -> AsyncIterator[Any]:
-        pubsub = self.redis.pubsub()
-        try:
-            await pubsub.subscribe(name)
-            yield pubsub
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
-
-    # ---- the instance that has the session --------------------------------------------------
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._serve())
+        self._task = asyncio.create_task(
+            self.link.serve(self.sessions.wanted, self.sessions.drop_stale)
+        )
 
-    async def _serve(self) -> None:
-        """Answer `want` for as long as the instance runs, subscribing again after a loss."""
-        wait = BACKOFF_FIRST_S
-        while True:
-            try:
-                async with self._subscribed(self.want) as pubsub:
-                    await self._confirmed(pubsub)
-                    self._connected()
-                    wait = BACKOFF_FIRST_S
-                    await self._answer(pubsub)
-            except asyncio.CancelledError:
-                raise
-            except self._lost as exc:
-                self._reconnecting(exc, wait)
-            except Exception:  # a fault of ours: logged in full, and serving goes on
-                log.exception("live relay: serving other instances failed; starting again")
-                self.state, self._lost_at = "reconnecting", time.monotonic()
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, BACKOFF_MAX_S)
+    async def follow(
+        self, ws: WebSocket, session_id: str, may_follow: Callable[[Any], bool]
+    ) -> None:
+        """`RemoteFollows.follow`: a session of another instance, on an accepted socket."""
+        await self.follows.follow(ws, session_id, may_follow)
 
-    async def _confirmed(self, pubsub: Any) -> None:
-        """Redis's answer to the subscription: until it comes, nothing is connected."""
-        deadline = time.monotonic() + BACKOFF_MAX_S
-        while (left := deadline - time.monotonic()) > 0:
-            msg = await pubsub.get_message(timeout=left)
-            if msg is not None and msg["type"] == "subscribe":
-                return
-        raise self._lost("Redis did not confirm the subscription")
+    async def close(self) -> None:
+        self.sessions.cancel_all()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.link.close()
 
-    async def _answer(self, pubsub: Any) -> None:
-        """Attach relays for the sessions asked for, drop stale ones, and check that the
-        subscription still hears: a probe of this instance's own must come back."""
-        probe = PROBE + secrets.token_hex(6)
-        sent = heard = next_probe = time.monotonic()
-        while True:
-            msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            if msg is not None:
-                wanted = msg["data"].decode("ascii", "replace")[:64]
-                if wanted == probe:
-                    heard = time.monotonic()
-                elif not wanted.startswith(PROBE):
-                    await self._wanted(wanted)
-            if time.monotonic() >= next_probe:
-                if heard < sent:
-                    raise self._lost(f"the subscription heard nothing in {self.probe_every_s:g} s")
-                try:
-                    await asyncio.wait_for(self.redis.publish(self.want, probe), self.probe_every_s)
-                except asyncio.TimeoutError:
-                    raise self._lost(f"no answer in {self.probe_every_s:g} s") from None
-                sent, next_probe = time.monotonic(), time.monotonic() + self.probe_every_s
-            self._drop_stale()
 
-    def _connected(self) -> None:
-        if self.state == "reconnecting":
-            log.warning(
-                "live relay: Redis is back after %.0f s; following across instances works again",
-                time.monotonic() - self._lost_at,
-            )
-        elif self.state == "starting":
-            log.info("live relay: on Redis, channels %s:live:*", self.cluster)
-        self.state = "connected"
+class SessionRelays:
+    """The instance that has a session: one relay follower per session another instance asks
+    for, publishing on the session's channel; relays with no request for `stale_s` end."""
 
-    def _reconnecting(self, exc: Exception, wait: float) -> None:
-        if self.state != "reconnecting":  # said once per loss, not at every attempt
-            self._lost_at = time.monotonic()
-            log.warning(
-                "live relay: lost Redis (%s); following across instances stops until it is "
-                "back (trying again in %.1f s, then up to every %.0f s)",
-                exc,
-                wait,
-                BACKOFF_MAX_S,
-            )
-        self.state = "reconnecting"
+    def __init__(self, link: RedisLink, registry: SessionRegistry, stale_s: float) -> None:
+        self.link = link
+        self.registry = registry
+        self.stale_s = stale_s
+        self._relays: dict[str, tuple[Outbox, asyncio.Task[None], list[float]]] = {}
 
-    async def _wanted(self, session_id: str) -> None:
+    async def wanted(self, session_id: str) -> None:
         session = self.registry.get(session_id)
         if session is None:
             return  # not here (another instance may have it)
@@ -226,18 +139,18 @@ class LiveRelay:
             "recent_events": session.events[-50:],
         }
         envelope = {"patient_id": session.patient_id, "hello": hello}
-        await self.redis.publish(self.channel(session_id), b"H" + json.dumps(envelope).encode())
+        await self.link.publish(self.link.channel(session_id), b"H" + json.dumps(envelope).encode())
 
     async def _relay(self, session: LiveSession, outbox: Outbox) -> None:
         """Everything a follower would get, onto the session's channel; notes come back. Ends
         when the session closes, when it goes stale, or when Redis is lost (the followers'
         instance asks again and gets a new relay)."""
         try:
-            async with self._subscribed(self.inbound(session.id)) as pubsub:
+            async with self.link.subscribed(self.link.inbound(session.id)) as pubsub:
                 await _first_to_end(self._publish(session, outbox), self._notes(session, pubsub))
         except asyncio.CancelledError:
             raise
-        except self._lost as exc:
+        except self.link.lost as exc:
             log.warning("live relay: session %s: relay ended, Redis lost (%s)", session.id, exc)
         except Exception:
             log.exception("live relay: session %s: publishing stopped", session.id)
@@ -247,19 +160,18 @@ class LiveRelay:
                 self._relays.pop(session.id, None)
 
     async def _publish(self, session: LiveSession, outbox: Outbox) -> None:
+        channel = self.link.channel(session.id)
         while True:
             item = await outbox.get()
             if isinstance(item, Closing):
-                await self.redis.publish(
-                    self.channel(session.id),
-                    _encode({"type": "_closing", "code": item.code, "reason": item.reason}),
-                )
+                closing = {"type": "_closing", "code": item.code, "reason": item.reason}
+                await self.link.publish(channel, _encode(closing))
                 return
             try:
                 data = _encode(item)
             except (TypeError, ValueError):
                 continue  # not JSON: a local follower would not get it either
-            await self.redis.publish(self.channel(session.id), data)
+            await self.link.publish(channel, data)
 
     async def _notes(self, session: LiveSession, pubsub: Any) -> None:
         while True:
@@ -269,24 +181,28 @@ class LiveRelay:
             with contextlib.suppress(ValueError, TypeError):
                 session.therapist_message(str(json.loads(msg["data"])["text"]))
 
-    def _drop_stale(self) -> None:
+    def drop_stale(self) -> None:
         now = time.monotonic()
         for sid, (_outbox, task, last) in list(self._relays.items()):
             if now - last[0] > self.stale_s:
                 task.cancel()
                 self._relays.pop(sid, None)
 
-    async def close(self) -> None:
+    def cancel_all(self) -> None:
         for _outbox, task, _last in list(self._relays.values()):
             task.cancel()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        with contextlib.suppress(Exception):
-            await self.redis.aclose()
 
-    # ---- an instance whose follower wants a session it does not have -------------------------
+
+class RemoteFollows:
+    """An instance whose follower wants a session it does not have: asks on `want` (again
+    every `ASK_EVERY_S` while it follows), passes the session's channel on to the socket and
+    the therapist's notes back."""
+
+    def __init__(self, link: RedisLink, registry: SessionRegistry) -> None:
+        self.link = link
+        self.registry = registry
+        self._following: dict[str, int] = {}  # this instance's followers of remote sessions
+
     async def follow(
         self,
         ws: WebSocket,
@@ -301,8 +217,8 @@ class LiveRelay:
             return
         self._following[session_id] = self._following.get(session_id, 0) + 1
         try:
-            async with self._subscribed(self.channel(session_id)) as pubsub:
-                await self.redis.publish(self.want, session_id)
+            async with self.link.subscribed(self.link.channel(session_id)) as pubsub:
+                await self.link.publish(self.link.want, session_id)
                 hello = await self._hello(pubsub)
                 if hello is None or not may_follow(SimpleNamespace(patient_id=hello["patient_id"])):
                     await _refuse(
@@ -318,7 +234,7 @@ class LiveRelay:
                     self._to_follower(ws, pubsub),
                     self._from_follower(ws, session_id),
                 )
-        except self._lost as exc:
+        except self.link.lost as exc:
             log.warning(
                 "live relay: a follow of session %s ended, Redis lost (%s)", session_id, exc
             )
@@ -341,7 +257,7 @@ class LiveRelay:
     async def _keep_asking(self, session_id: str) -> None:
         while True:
             await asyncio.sleep(ASK_EVERY_S)
-            await self.redis.publish(self.want, session_id)
+            await self.link.publish(self.link.want, session_id)
 
     async def _to_follower(self, ws: WebSocket, pubsub: Any) -> None:
         while True:
@@ -382,7 +298,7 @@ class LiveRelay:
                         continue
                     last = time.monotonic()
                     note = json.dumps({"text": parsed["text"][:1000]})
-                    await self.redis.publish(self.inbound(session_id), note)
+                    await self.link.publish(self.link.inbound(session_id), note)
 
 
 async def _try_again_later(ws: WebSocket) -> None:

@@ -19,11 +19,12 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import orjson
 from fastapi import WebSocket
+from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
 from coach.live import (
@@ -247,7 +248,7 @@ class _IdleWatch:
         self._timer.cancel()
 
 
-async def _receive(ws: WebSocket, watch: _IdleWatch | None = None) -> dict[str, Any] | None:
+async def _receive(ws: WebSocket, watch: _IdleWatch | None = None) -> Message | None:
     """The next message; None when the socket is gone, or when `watch` closed it."""
     if watch is not None:
         watch.receiving = True
@@ -415,6 +416,11 @@ def _patient_hello(session: LiveSession, how: str, limits: LiveLimits) -> dict[s
     return hello
 
 
+# What one of the patient's messages came to: landmarks taken ("frame": the idle watch is fed),
+# the session ended ("end"), or nothing more for the loop to do ("").
+Outcome = Literal["frame", "end", ""]
+
+
 async def _patient_loop(
     ws: WebSocket, session: LiveSession, outbox: Outbox, limits: LiveLimits
 ) -> None:
@@ -463,7 +469,7 @@ async def _patient_messages(
             return
 
 
-def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Throttle) -> str:
+def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Throttle) -> Outcome:
     """Handle one text message; "frame" (landmarks taken), "end", or "" (anything else)."""
     control = parse_message(text, MAX_LANDMARK_CHARS)
     if isinstance(control, str):
@@ -492,40 +498,40 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
 
 
 # ---- the patient's control messages: one handler a type, each returning "end" or "" ----------
-def _ping(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+def _ping(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
     outbox.put({"type": "pong", "t": echo_number(control.get("t"))})
     return ""
 
 
-def _share_video(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+def _share_video(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
     session.share_video(control.get("enabled") is True)
     return ""
 
 
-def _client_error(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+def _client_error(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
     session.client_problem(
         str(control.get("code", ""))[:200], str(control.get("message", ""))[:1000]
     )
     return ""
 
 
-def _next_set(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+def _next_set(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
     session.next_set()  # ready before the rest is over
     return ""
 
 
-def _latency(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+def _latency(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
     refused = session.offer_latency(control.get("ms"))
     if refused is not None:
         outbox.put(_error("bad_latency", refused))
     return ""
 
 
-def _end(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> str:
+def _end(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
     return "end"
 
 
-_PATIENT_CONTROLS: dict[str, Callable[[dict[str, Any], LiveSession, Outbox], str]] = {
+_PATIENT_CONTROLS: dict[str, Callable[[dict[str, Any], LiveSession, Outbox], Outcome]] = {
     "ping": _ping,
     "share_video": _share_video,
     "client_error": _client_error,
@@ -535,7 +541,9 @@ _PATIENT_CONTROLS: dict[str, Callable[[dict[str, Any], LiveSession, Outbox], str
 }
 
 
-def _patient_bytes(data: bytes, session: LiveSession, outbox: Outbox, throttle: _Throttle) -> str:
+def _patient_bytes(
+    data: bytes, session: LiveSession, outbox: Outbox, throttle: _Throttle
+) -> Outcome:
     """A binary message that is not a camera frame: a landmark message, or a refusal."""
     if not is_binary_landmarks(data):  # a JPEG to a pose=device session
         if not throttle.over(outbox):
@@ -551,7 +559,7 @@ def _landmarks(
     session: LiveSession,
     outbox: Outbox,
     throttle: _Throttle,
-) -> str:
+) -> Outcome:
     """A landmark message (JSON or binary) to the session, within its rate; "frame" when
     it was taken, "" when refused or dropped (the session says so on the socket)."""
     if session.pose != DEVICE:

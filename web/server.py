@@ -243,7 +243,7 @@ class BackgroundServer:
         self.server = uvicorn.Server(
             _uvicorn_config(app, host, self.port, "warning", certfile, keyfile)
         )
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # No signal handlers to turn off: uvicorn (>= 0.29) installs none off the main thread.
         self._thread = threading.Thread(target=self._run, name="coach-server", daemon=True)
 
     @property

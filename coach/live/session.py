@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 from coach.live.followers import Followers
 from coach.live.frames import ProcessedFrame, Rows
@@ -103,7 +103,7 @@ class LiveSession:
         return self.now() if self.connected or detached is None else detached - self._t0
 
     @property
-    def stage(self) -> str:
+    def stage(self) -> Literal["setup", "active"]:
         """"setup" until the setup check has passed, then "active" (per pipeline)."""
         return self.plan.stage
 

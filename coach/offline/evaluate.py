@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from coach.errors import NoPersonFound
 from coach.offline.analysis import (
     AnalysisResult,
-    NoPersonFound,
     analyze_video,
     landmarks_track,
     result_from_engine,

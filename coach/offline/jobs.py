@@ -14,7 +14,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from coach.store import Store, data_dir
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEEP = ".keep"
+
+JobEnd = Literal["done", "failed"]  # a job's final status, as `run_job` leaves it in the store
 
 
 def video_name(job_id: str, filename: str, keep: bool) -> str:
@@ -40,7 +42,7 @@ def without_paths(message: str, path: Path, shown: str) -> str:
 
 def run_job(
     store: Store, job_id: str, upload_dir: Path, video_dir: Path, pose_model: str = "full"
-) -> str | None:
+) -> JobEnd | None:
     """Analyse job `job_id`'s video from `upload_dir` into its session with `pose_model`
     (lite, full, heavy); returns the job's final status, or None when there was nothing to
     do (finished before, or unknown)."""
@@ -85,7 +87,7 @@ def _analyse(
 ) -> str | None:
     """Record the video at `path` into the job's session; None when it went well, else the
     reason for the user (without the server's paths)."""
-    from coach.offline.analysis import NoPersonFound
+    from coach.errors import NoPersonFound
     from coach.offline.recording import record_video
     from exercises import load_exercise
     from pose.estimator import create_model_estimator

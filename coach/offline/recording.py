@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from coach.offline.analysis import AnalysisResult, NoPersonFound, analyze_video
+from coach.errors import NoPersonFound
+from coach.offline.analysis import AnalysisResult, analyze_video
 from coach.store import Store
 from pose.estimator import PoseEstimator
 from scoring.reference import PersonalReference

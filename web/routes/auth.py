@@ -34,7 +34,7 @@ def login(
     wait = limiter.retry_after(username, address)
     if wait > 0:
         when = f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
-        resp = render(
+        resp: Response = render(
             request,
             "login.html",
             None,

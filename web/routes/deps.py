@@ -76,11 +76,19 @@ def visible_session(session_id: str, who: IdentityDep, store: StoreDep) -> Exerc
     """The path's stored session, if its patient is visible to whoever is signed in (404
     otherwise, and for anonymous try-out sessions, which have no review pages)."""
     row = store.session(session_id)
-    if row is None or row.patient_id is None:
+    if row is None:
         raise HTTPException(404, "No such session.")
-    if store.patient_visible_to(who, row.patient_id) is None:
+    if store.patient_visible_to(who, patient_of(row)) is None:
         raise HTTPException(404, "No such session.")  # the same words: ids can't be probed
     return row
+
+
+def patient_of(row: ExerciseSession) -> int:
+    """The session's patient: every session `visible_session` lets through has one (an
+    anonymous try-out session has none and no review pages: 404)."""
+    if row.patient_id is None:
+        raise HTTPException(404, "No such session.")
+    return row.patient_id
 
 
 VisibleSessionDep = Annotated[ExerciseSession, Depends(visible_session)]

@@ -107,7 +107,7 @@ LiveSessionDep = Annotated[LiveSession, Depends(live_session)]
 
 @router.get("/api/sessions/{session_id}")
 def session_summary(session: LiveSessionDep) -> dict[str, Any]:
-    return session.summary()
+    return dict(session.summary())
 
 
 @router.get("/api/sessions/{session_id}/events")

@@ -64,7 +64,7 @@ def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTM
 def exercise_names() -> dict[str, str]:
     from exercises import list_exercises, list_tasks
 
-    return {e.id: e.name for e in [*list_exercises(), *list_tasks()]}
+    return {e.id: e.name for e in list_exercises()} | {t.id: t.name for t in list_tasks()}
 
 
 def load_exercise(exercise_id: str) -> Any | None:

@@ -68,9 +68,9 @@ def _program_rows(
 
 
 @router.get("/me", include_in_schema=False)
-def me(request: Request, who: IdentityDep, store: StoreDep) -> HTMLResponse:
+def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
     if who.patient_id is None:
-        return RedirectResponse("/therapist", status_code=303)  # type: ignore[return-value]
+        return RedirectResponse("/therapist", status_code=303)
     patient = access.patient_for(store, who, who.patient_id)
     sessions = store.sessions_of(patient.id)
     program = store.program(patient.id)

@@ -26,6 +26,7 @@ from web.routes.deps import (
     StoreDep,
     TherapistDep,
     VisibleSessionDep,
+    patient_of,
     visible_session,
 )
 from web.routes.pages import load_exercise, range_charts, render, targets_progress
@@ -68,7 +69,7 @@ def use_as_reference(
     """The therapist makes this session's reps the patient's reference for its exercise;
     back to the session page, saying so or why not."""
     try:
-        set_reference_from_session(store, row.patient_id, session_id, created_by=who.user_id)
+        set_reference_from_session(store, patient_of(row), session_id, created_by=who.user_id)
     except ReferenceRefused as exc:
         query = f"reference_error={quote(str(exc))}"
     else:
@@ -86,7 +87,7 @@ def session_page(
     reference: str = "",
     reference_error: str = "",
 ) -> HTMLResponse:
-    patient = store.patient(row.patient_id)
+    patient = store.patient(patient_of(row))
     exercise = load_exercise(row.exercise_id)
     frames = store.session_frames(session_id)
     base = None
@@ -129,7 +130,7 @@ def session_page(
         smooth=_smoothness_words(exports.rep_rows(row)),
         fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
         frames=len(frames.t),
-        current_reference=store.reference_row(row.patient_id, row.exercise_id),
+        current_reference=store.reference_row(patient_of(row), row.exercise_id),
         reference_set=reference == "set",
         reference_error=reference_error[:300],
         measured_reps=sum(1 for rep in row.reps if rep.profile),
@@ -148,9 +149,9 @@ def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> lis
 def session_report(
     request: Request, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
 ) -> HTMLResponse:
-    patient = store.patient(row.patient_id)
+    patient = store.patient(patient_of(row))
     exercise = load_exercise(row.exercise_id)
-    program = [p for p in store.program(row.patient_id) if p.exercise_id == row.exercise_id]
+    program = [p for p in store.program(patient_of(row)) if p.exercise_id == row.exercise_id]
     scores = [r.score for r in row.reps if r.score is not None]
     roms = [r.rom_deg for r in row.reps if r.rom_deg is not None]
     return render(
@@ -236,7 +237,7 @@ def frames_csv(session_id: str, store: StoreDep) -> PlainTextResponse:
 
 @router.get("/sessions/{session_id}/session.json")
 def session_json(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JSONResponse:
-    patient = store.patient(row.patient_id)
+    patient = store.patient(patient_of(row))
     return JSONResponse(
         exports.session_json(
             row,
@@ -260,7 +261,7 @@ def replay(
         if ti - last >= 1.0 / max(1.0, max_fps) - 1e-6:
             keep.append(i)
             last = ti
-    out_frames = []
+    out_frames: list[list[list[float]] | None] = []
     for i in keep:
         row_lm = lm[i]
         if not np.isfinite(row_lm[:, :2]).all():

@@ -21,9 +21,12 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from coach.offline.jobs import without_paths
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +148,7 @@ class _FormReceiver:
         self._out: BinaryIO | None = None
         self._to_file = False
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": self.header_field,
@@ -303,7 +306,7 @@ async def receive_upload(
     boundary = _boundary(content_type, content_length, limit)
     dest = upload_dir / f"{secrets.token_hex(8)}{PARTIAL}"
     receiver = _FormReceiver(dest, file_field)
-    parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
+    parser = MultipartParser(boundary, receiver.callbacks())
     try:
         upload_dir.mkdir(parents=True, exist_ok=True)
         await _parse_body(stream, parser, receiver, limit)
