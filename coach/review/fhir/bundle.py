@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -32,7 +33,8 @@ from coach.review.fhir.sessions import (
 )
 from coach.review.fhir.targets import target_entries
 from coach.review.fhir.terms import code_systems
-from coach.store.models import ExerciseSession
+from coach.store.frames import join_chunks
+from coach.store.models import ExerciseSession, FrameChunk
 from coach.store.ratings import patient_ratings
 from coach.store.store import Store
 
@@ -60,15 +62,34 @@ def _sessions(store: Store, patient_id: int) -> list[ExerciseSession]:
         return list(db.scalars(q))
 
 
+VIEW_CHUNKS = 20  # one-second chunks of stored poses read for a session's view, at most
+
+
+def _sampled_poses(store: Store, session_id: str) -> np.ndarray:
+    """Up to VIEW_CHUNKS of the session's stored chunks, spread evenly over it: the view is
+    a majority over seconds, and reading every chunk of a long record would take minutes
+    (docs/FHIR.md)."""
+    with store.factory() as db:
+        where = FrameChunk.session_id == session_id
+        seqs = list(db.scalars(select(FrameChunk.seq).where(where).order_by(FrameChunk.seq)))
+        if len(seqs) > VIEW_CHUNKS:
+            step = (len(seqs) - 1) / (VIEW_CHUNKS - 1)
+            seqs = sorted({seqs[round(i * step)] for i in range(VIEW_CHUNKS)})
+        q = select(FrameChunk.data).where(where, FrameChunk.seq.in_(seqs))
+        chunks = list(db.scalars(q.order_by(FrameChunk.seq)))
+    return join_chunks(chunks)[1]
+
+
 def _view(store: Store, session: ExerciseSession) -> str | None:
-    """The view most of the session's stored frames show; for an imported session (no frames)
-    the one its bundle said; None when not known."""
-    frames = store.session_frames(session.id)
-    if not len(frames.t):
+    """The view most of the session's stored poses show (coach.review.camera_view, as the
+    session page reads it); for an imported session (no poses) the one its bundle said; None
+    when not known."""
+    landmarks = _sampled_poses(store, session.id)
+    if not len(landmarks):
         summary = session.summary if isinstance(session.summary, dict) else {}
         return summary.get("filmed_from")
     w, h = session.image_w or 0, session.image_h or 0
-    view = filmed_from(frames.landmarks, w / h if w and h else 1.0)
+    view = filmed_from(landmarks, w / h if w and h else 1.0)
     return None if view == "unknown" else view
 
 
