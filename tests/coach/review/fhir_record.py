@@ -288,7 +288,9 @@ def page_data(store: Store, pid: int) -> dict[str, Any]:
             for t in store.protocol_results(pid)
         ],
         "progress": weekly_progress(sessions, since=since),
-        "adherence": adherence(sessions, max(i.days_per_week for i in program), since=since),
+        "adherence": adherence(
+            sessions, max((i.days_per_week for i in program), default=0), since=since
+        ),
         "trends": exercise_trends(sessions, program),
         "targets": weekly_targets(sessions, since=since),
         "pain": (pain_flags(ratings), weekly_pain(ratings)),

@@ -317,6 +317,25 @@ def test_round_trip_gives_the_same_patient_page(two_stores: tuple[Store, Store])
     assert _normalized(again) == _normalized(exported)
 
 
+def test_a_new_patient_with_nothing_yet_round_trips(tmp_path: Path) -> None:
+    source = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    target = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    ther = source.create_user("dr.t", "Dr T", PASSWORD)
+    pid = source.create_patient(ther.id, "Zoë Nobody").id  # no sex, year, notes or program
+    exported = json.loads(json.dumps(patient_bundle(source, source.patient(pid))))
+    validate(exported)
+    assert {e["resource"]["resourceType"] for e in exported["entry"]} == {
+        "CodeSystem",
+        "Device",
+        "Practitioner",
+        "Patient",
+    }
+    new = import_bundle(target, exported, target.create_user("dr.u", "Dr U", PASSWORD).id)
+    assert page_data(target, new) == page_data(source, pid)
+    source.close()
+    target.close()
+
+
 def test_an_import_that_cannot_be_read_whole_writes_nothing(
     bundle: dict[str, Any], tmp_path: Path
 ) -> None:
