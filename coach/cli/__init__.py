@@ -1,5 +1,5 @@
 """The `coach` command: analyze, protocol, eval, exercises, serve, worker, live, reference, admin,
-assets.
+assets, export and import (records as FHIR).
 
 One module per command, each with `add_parser(sub)` and `run(args)`. Bad input gets a one-line
 reason on stderr and a non-zero exit, never a traceback; the exit codes live in coach.errors
@@ -18,6 +18,7 @@ from coach.cli import (
     exercises,
     live,
     protocol,
+    records,
     reference,
     serve,
     worker,
@@ -33,7 +34,19 @@ from coach.errors import (
 )
 from pose.native_logs import quiet_native_logs
 
-COMMANDS = (analyze, protocol, evaluate, exercises, serve, worker, live, reference, admin, assets)
+COMMANDS = (
+    analyze,
+    protocol,
+    evaluate,
+    exercises,
+    serve,
+    worker,
+    live,
+    reference,
+    admin,
+    assets,
+    records,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
