@@ -57,7 +57,7 @@ READS = [
     "/sessions/{sid}/replay.json",
     "/api/jobs/{jid}",
 ]
-THERAPIST_ONLY_READS = ["/patients/{pid}"]
+THERAPIST_ONLY_READS = ["/patients/{pid}", "/patients/{pid}/fhir"]
 WRITES = [
     ("/patients/{pid}/program", {"rows": "1", "exercise_0": "squat"}),
     ("/patients/{pid}/links", {}),

@@ -43,7 +43,8 @@ def _exercises() -> dict[str, Any]:
     """The library's exercises and targets tasks by id."""
     from exercises import list_exercises, list_tasks
 
-    return {e.id: e for e in [*list_exercises(), *list_tasks()]}
+    found: dict[str, Any] = {e.id: e for e in list_exercises()}
+    return found | {t.id: t for t in list_tasks()}
 
 
 def _sessions(store: Store, patient_id: int) -> list[ExerciseSession]:

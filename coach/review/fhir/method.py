@@ -55,7 +55,7 @@ def device() -> dict[str, Any]:
 
 
 def _accuracy(statement: str, **numbers: Any) -> dict[str, Any]:
-    parts = [{"url": "statement", "valueString": statement}]
+    parts: list[dict[str, Any]] = [{"url": "statement", "valueString": statement}]
     for name, value in numbers.items():
         if value is None:
             continue

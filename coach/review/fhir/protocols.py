@@ -37,7 +37,8 @@ _JSON = {"measured": "test-measured", "reference": "test-reference", "patient": 
 def _side_peaks(result: dict[str, Any]) -> list[dict[str, Any]]:
     """A range-of-motion test's peak per side (coded in LOINC where a checked code names its
     joint, movement and side)."""
-    measured = result.get("measured") if isinstance(result.get("measured"), dict) else {}
+    found = result.get("measured")
+    measured: dict[str, Any] = found if isinstance(found, dict) else {}
     joint = joint_of(str(measured.get("movement") or ""))
     out = []
     for side, data in (measured.get("sides") or {}).items():

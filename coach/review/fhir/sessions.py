@@ -281,7 +281,7 @@ def read_procedure(proc: dict[str, Any]) -> dict[str, Any]:
     """The session's columns (and summary) from its Procedure."""
     ext = extension_values(proc)
     reason = our_code(proc.get("statusReason"))
-    status = _STATUS_BACK.get((proc.get("status"), reason), "completed")
+    status = _STATUS_BACK.get((str(proc.get("status")), reason), "completed")
     summary: dict[str, Any] = {}
     if status == "failed":
         summary = {"error": ext.get("failure-kind"), "message": proc["statusReason"].get("text")}

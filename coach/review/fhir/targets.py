@@ -135,7 +135,7 @@ def read_run(run: dict[str, Any], targets: list[dict[str, Any]], task: str) -> d
         results.append(r)
     names = [f.name for f in dataclasses.fields(TargetResult)]
     events = [
-        TargetResult(**{n: float("nan") if r.get(n) is None else r[n] for n in names})
+        TargetResult(**_fields(r, names))
         for r in results
     ]
     order = ["task", "layout", "level", "seed", "frame_interval_s", "latency_s"]
@@ -144,3 +144,8 @@ def read_run(run: dict[str, Any], targets: list[dict[str, Any]], task: str) -> d
         "results": results,
         "hands": json_safe(compare_hands(events)),
     }
+
+
+def _fields(read: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """A result's dataclass fields as read back: a missing number is NaN, as when measured."""
+    return {n: float("nan") if read.get(n) is None else read[n] for n in names}
