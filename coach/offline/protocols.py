@@ -43,12 +43,12 @@ PROTOCOLS: dict[str, str] = {
     "single-leg-stance": "time on one leg until touch-down, max 45 s (VIDEO --side [--age])",
     "four-stage-balance": "feet together, semi-tandem, tandem, one leg: 10 s each "
     "(one continuous VIDEO, or one VIDEO per stage in order)",
+    "rom": "peak shoulder or knee angle per side vs published values "
+    "(VIDEO --joint [--movement] [--sex])",
     "tug": "Timed Up and Go: seconds from rising to sitting again, its phases and steps "
     "(VIDEO [--age])",
     "gait": "cadence, step time and its asymmetry, stride-time variability, speed "
     "(VIDEO [--height-cm] [--sex])",
-    "rom": "peak shoulder or knee angle per side vs published values "
-    "(VIDEO --joint [--movement] [--sex])",
 }
 
 ROM_MOVEMENTS = {

@@ -137,6 +137,12 @@ def four_stages_in_one(
     the per-stage form's result, with each stage's placement times."""
     found, used = stage_tracks(t, values, rules)
     result = four_stage_balance(found, norms=norms)
+    judged = float(np.isfinite(hold_condition(values, rules[0][1])).mean()) if len(t) else 0.0
+    if judged < 0.5:
+        result.warnings.append(
+            f"feet judged in only {judged:.0%} of frames; the stances need a front view with "
+            "the feet in the picture"
+        )
     for stage, placement in zip(result.measured["stages"], used, strict=False):
         stage["start_s"] = placement.start_s
         stage["end_s"] = placement.end_s

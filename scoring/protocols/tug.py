@@ -219,7 +219,10 @@ def tug_events(t: FloatArray, values: Mapping[str, Array]) -> TugEvents:
     mid = (seated + standing) / 2
     first = np.flatnonzero(np.isfinite(thighs))[0]
     if thighs[first] >= mid:
-        ev.warnings.append("the patient was not seated when the recording started")
+        ev.warnings.append(
+            "the patient was not seated when the recording started: start it seated"
+        )
+        return ev
     period = stand_period(t, thighs, mid)
     if period is None:
         ev.warnings.append("no rise from the chair followed by sitting down again was found")
