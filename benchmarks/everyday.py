@@ -384,6 +384,15 @@ def report(result: dict[str, Any]) -> None:
         )
 
 
+def _command(argv: list[str]) -> str:
+    """The command as it can be run again from the repository's root."""
+    words = ["python", "benchmarks/everyday.py", *map(shlex.quote, argv)]
+    env = os.environ.get("COACH_SHARED_DATA")
+    if env and not any(a == "--data" or a.startswith("--data=") for a in argv):
+        words.insert(0, f"COACH_SHARED_DATA={shlex.quote(env)}")
+    return " ".join(words)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     default_data = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -401,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     result["generated"] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "commit": git_commit(),
-        "command": " ".join(["python", "benchmarks/everyday.py", *map(shlex.quote, argv)]),
+        "command": _command(argv),
         "model": "stored tracks (samples/tracks/clinical)" if args.stored else "real model",
     }
     report(result)
