@@ -121,6 +121,19 @@ def _summary(card: dict[str, Any]) -> str:
             ],
         ]
     rows.append(["Knee angle, MAE", _knee_summary(card["angles"]), knee["figure"], _short(knee)])
+    everyday = card.get("everyday", {})
+    if everyday.get("measured") and everyday["tug"]["figures"].get("n"):
+        tug = anchors["Timed Up and Go from one ordinary video camera"]
+        f = everyday["tug"]["figures"]
+        rows.append(
+            [
+                "Timed Up and Go total, MAE",
+                f"{_num(f['mae'])} s (largest {_num(f['max_abs'])} s, {f['n']} clips; "
+                f"target <= {everyday['tug']['target_s']:g} s)",
+                tug["figure"],
+                _short(tug),
+            ]
+        )
     rows.append(
         [
             "Agreement with therapists",
