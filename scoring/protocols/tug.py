@@ -9,14 +9,14 @@ at the side reads the same. The patient must be seated when the recording starts
 
 Events (each on a zero-phase smoothed signal, scoring.protocols.motion):
 - seat-off: the thighs pass half-way from the seated to the standing level;
-- rise onset (the clock starts): the last moment before seat-off at which the shoulders were
-  still within `ONSET_TRUNK` trunk lengths of where they rested while seated (the first
-  movement of the trunk, as an examiner's stopwatch starts on the first movement);
+- rise onset (the clock starts): the end of the last rest before seat-off (the shoulders
+  within `ONSET_TRUNK` trunk lengths of where they rested while seated for at least `REST_S`):
+  the first movement of the trunk, as an examiner's stopwatch starts on the first movement;
 - seat contact (the clock stops): the thighs pass half-way back down at the end;
 - upright and the start of the sit: the thighs within `UPRIGHT` of the standing level.
 Between upright and the sit, the walk: `progress` is how far the pelvis is from where the
-patient stood up, across the picture (in leg lengths) and in depth (from the change of the
-leg's length in the picture). The far turn is where progress stops growing, around its peak
+patient stood up, across the picture (in trunk lengths) and in depth (from the change of the
+trunk's length in the picture). The far turn is where progress stops growing, around its peak
 (or, if the patient was out of view there, the time unseen); the walk back ends where the
 approach to the chair slows; turning and sitting make the last phase.
 
@@ -55,9 +55,10 @@ SIGMA_S = 0.06  # smoothing of the thighs and shoulders: keeps events to a frame
 MIN_SEPARATION = 0.3  # shank lengths between seated and standing thighs, or no sitting seen
 UPRIGHT = 0.15  # of the seated-to-standing range: within it of the standing level is upright
 ONSET_TRUNK = 0.1  # trunk lengths the shoulders move from rest: the rise has begun
+REST_S = 0.3  # the shoulders within ONSET_TRUNK of rest this long: still at rest
 REST_WINDOW = (2.0, 0.8)  # seconds before seat-off: where the shoulders rest while seated
 MIN_STAND_S = 2.0  # a rise shorter than this is not the test's walk
-DEPTH_WEIGHT = 4.0  # leg lengths of progress per unit log change of the leg's length
+DEPTH_WEIGHT = 8.0  # trunk lengths of progress per unit log change of the trunk's length
 TURN_SPEED = 0.35  # of the walking speed: slower than this near the far end is turning
 FAR_END = 0.6  # of the peak progress: an unseen stretch beyond it is the far turn
 TOTAL_S_ERROR = 0.3  # seconds: the largest error of the total on the labelled clips
@@ -104,8 +105,9 @@ def stand_period(t: FloatArray, thighs: FloatArray, mid: float) -> tuple[float, 
 def rise_onset(
     t: FloatArray, shoulders: FloatArray, trunk: FloatArray, seat_off: float
 ) -> tuple[float, str | None]:
-    """The last moment before `seat_off` the shoulders were within ONSET_TRUNK trunk lengths
-    of their seated rest; with a warning when the recording has no rest before the rise."""
+    """The end of the last rest (the shoulders within ONSET_TRUNK trunk lengths of their seated
+    position for REST_S) before `seat_off`; with a warning when the recording has no rest
+    before the rise."""
     early, late = REST_WINDOW
     rest = (t >= seat_off - early) & (t <= seat_off - late) & np.isfinite(shoulders).all(axis=1)
     if rest.sum() < 3:
@@ -115,10 +117,13 @@ def rise_onset(
     home = np.median(shoulders[rest], axis=0)
     size = float(np.nanmedian(trunk[rest]))
     moved = np.hypot(*(shoulders - home).T) / size
-    i = int(np.searchsorted(t, seat_off))
-    while i > 0 and not (moved[i] <= ONSET_TRUNK):
-        i -= 1
-    return float(t[i]), None
+    before = t <= seat_off
+    with np.errstate(invalid="ignore"):
+        still = before & (moved <= ONSET_TRUNK)
+    rests = [(a, b) for a, b in runs(still) if t[b - 1] - t[a] >= REST_S]
+    if not rests:
+        return float(t[np.flatnonzero(still)[-1]]) if still.any() else seat_off, None
+    return float(t[rests[-1][1] - 1]), None
 
 
 def _xy(values: Mapping[str, Array], part: str) -> FloatArray:
@@ -129,16 +134,18 @@ def progress(
     t: FloatArray, values: Mapping[str, Array], start: float, upright: float
 ) -> FloatArray:
     """How far the patient is from where they stood up: the pelvis's distance across the
-    picture in leg lengths plus DEPTH_WEIGHT times the log change of the leg's length (depth),
-    smoothed; NaN where not seen."""
+    picture plus DEPTH_WEIGHT times the log change of the trunk's length in the picture
+    (depth), in trunk lengths, smoothed; NaN where not seen. Across only: sitting moves the
+    pelvis down, not across; the trunk, not the legs: a seated thigh looks short from the
+    front."""
     pelvis = _xy(values, "pelvis")
-    leg = np.asarray(values["leg_length"], float)
-    chair = np.array([at(t, pelvis[:, 0], start), at(t, pelvis[:, 1], start)])
-    standing = (t >= upright) & (t <= upright + 1.0) & np.isfinite(leg)
-    leg0 = float(np.median(leg[standing])) if standing.any() else float(np.nanmedian(leg))
-    across = np.hypot(*(pelvis - chair).T) / leg0
+    trunk = np.hypot(*(_xy(values, "shoulders") - pelvis).T)
+    chair_x = at(t, pelvis[:, 0], start)
+    standing = (t >= upright) & (t <= upright + 1.0) & np.isfinite(trunk)
+    trunk0 = float(np.median(trunk[standing])) if standing.any() else float(np.nanmedian(trunk))
+    across = np.abs(pelvis[:, 0] - chair_x) / trunk0
     with np.errstate(invalid="ignore", divide="ignore"):
-        depth = DEPTH_WEIGHT * np.abs(np.log(smooth(t, leg, 0.3) / leg0))
+        depth = DEPTH_WEIGHT * np.abs(np.log(smooth(t, trunk, 0.3) / trunk0))
     return smooth(t, across + depth, 0.15)
 
 
@@ -219,9 +226,7 @@ def tug_events(t: FloatArray, values: Mapping[str, Array]) -> TugEvents:
     mid = (seated + standing) / 2
     first = np.flatnonzero(np.isfinite(thighs))[0]
     if thighs[first] >= mid:
-        ev.warnings.append(
-            "the patient was not seated when the recording started: start it seated"
-        )
+        ev.warnings.append("the patient was not seated when the recording started: start it seated")
         return ev
     period = stand_period(t, thighs, mid)
     if period is None:

@@ -324,3 +324,45 @@ def test_placements_are_cut_where_a_foot_moves() -> None:
     for p, made in zip(found, meta["ground_truth"]["stances"], strict=True):
         assert abs(p.start_s - made["start_s"]) < 0.7 and abs(p.end_s - made["end_s"]) < 0.5
     assert not math.isnan(found[-1].end_s)
+
+
+def _tug_facing_the_camera() -> tuple[np.ndarray, dict[str, Any]]:
+    """A made timed up-and-go filmed from in front (pinhole camera 1 m up, focal length one
+    image height): seated 6 m away, the trunk leans from 2.0 s, rises 2.6-3.2 s (the thighs
+    half-way up at 2.9 s); walks to 3 m (3.5-6.5 s), turns (6.5-8.0 s), walks back (8.0-11.0
+    s), turns at the chair (11.0-12.0 s) and sits, the thighs half-way down at 12.4 s."""
+    t = np.arange(0, 14.0, 1 / 30)
+    d = np.interp(t, [0, 3.5, 6.5, 8.0, 11.0, 14.0], [6.0, 6.0, 3.0, 3.0, 6.0, 6.0])
+    up = np.interp(t, [0, 2.6, 3.2, 12.0, 12.8, 14], [0, 0, 1, 1, 0, 0])  # 0 seated, 1 up
+    lean = np.interp(t, [0, 2.0, 2.6, 3.2, 14], [0, 0, 0.25, 0, 0])  # metres, shoulders down
+
+    def image_y(height: np.ndarray) -> np.ndarray:
+        return 0.5 + (1.0 - height) / d
+
+    feet = image_y(0 * t)
+    return t, {
+        "thigh_drop": 0.15 + 0.85 * up,
+        "leg_length": 0.85 / d,
+        "pelvis_x": 0.9 + 0 * t,
+        "pelvis_y": image_y(0.5 + 0.4 * up),
+        "shoulders_x": 0.9 + 0 * t,
+        "shoulders_y": image_y(1.0 + 0.4 * up - lean),
+        "heel_x_left": 0.9 - 0.1 / d,
+        "heel_y_left": feet,
+        "heel_x_right": 0.9 + 0.1 / d,
+        "heel_y_right": feet,
+    }
+
+
+def test_tug_phases_facing_the_camera() -> None:
+    t, values = _tug_facing_the_camera()
+    res = timed_up_and_go(t, values, norms=load_norms("timed_up_and_go"), age=72)
+    events = res.measured["events_s"]
+    # The clock starts once the shoulders have moved a tenth of the trunk (2.12 s here).
+    assert events["rise_onset"] == pytest.approx(2.12, abs=0.1), events
+    assert events["seat_contact"] == pytest.approx(12.4, abs=0.1), events
+    ends = {p["phase"]: (p["start_s"], p["end_s"]) for p in res.measured["phases"]}
+    assert ends["walk_out"][1] == pytest.approx(6.5, abs=0.4)
+    assert ends["turn"] == pytest.approx((6.5, 8.0), abs=0.4)
+    assert ends["walk_back"][1] == pytest.approx(11.0, abs=0.4)
+    assert all(p["seen"] for p in res.measured["phases"])
