@@ -2,6 +2,7 @@
 
     python benchmarks/accuracy_card.py [--data ../shared/data]
                                        [--angles benchmarks/results/angles.json]
+                                       [--everyday benchmarks/results/everyday.json]
                                        [--cache ~/.cache/coach/accuracy-card] [--real-model]
 
 Rep counts and hold times of MANIFEST.json's clips (their stored landmark tracks, about ten
@@ -9,7 +10,9 @@ seconds; `--real-model` runs MediaPipe on every video instead), chair-stand coun
 sit-to-stand times of clinical_clips.json's clips (the real model, tracks cached under
 --cache, a minute or two the first time), the angle table from the angle benchmark's JSON
 (`python benchmarks/angles.py --json benchmarks/results/angles.json`; "not yet measured" while
-that file is absent), and published figures beside ours (benchmarks/card/anchors.py).
+that file is absent), the everyday tasks (timed up-and-go, gait, the four balance stages) from
+`python benchmarks/everyday.py` (its JSON; "not yet measured" while absent), and published
+figures beside ours (benchmarks/card/anchors.py).
 
 A script, not a `coach` subcommand: it writes this repository's own files (a document and the
 package's data file) and records this checkout's git commit, which an installed `coach` has
@@ -28,9 +31,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's code, not another installed copy
 
-from benchmarks.card import angles, build, clinical, counts, markdown, product  # noqa: E402
+from benchmarks.card import (  # noqa: E402
+    angles,
+    build,
+    clinical,
+    counts,
+    everyday,
+    markdown,
+    product,
+)
 
 DEFAULT_ANGLES = REPO / "benchmarks" / "results" / "angles.json"
+DEFAULT_EVERYDAY = REPO / "benchmarks" / "results" / "everyday.json"
 DEFAULT_MARKDOWN = REPO / "docs" / "ACCURACY.md"
 DEFAULT_PRODUCT = REPO / "coach" / "accuracy.json"
 DEFAULT_CACHE = (
@@ -61,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=default_data, help="the shared data folder")
     ap.add_argument("--angles", type=Path, default=DEFAULT_ANGLES, help="angle benchmark JSON")
+    ap.add_argument(
+        "--everyday", type=Path, default=DEFAULT_EVERYDAY, help="everyday-tasks benchmark JSON"
+    )
     ap.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN, help="card for people")
     ap.add_argument("--product", type=Path, default=DEFAULT_PRODUCT, help="card for the pages")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="real-model track cache")
@@ -91,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         command=command_line(argv),
         commit=build.git_commit(REPO, [args.markdown, args.product]),
         angles_file=_relative(args.angles),
+        everyday_results=everyday.read(args.everyday),
+        everyday_file=_relative(args.everyday),
     )
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(markdown.render(card))

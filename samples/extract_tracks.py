@@ -3,6 +3,12 @@
     python samples/extract_tracks.py                    # the clips in CLIPS, from ../shared/data
     python samples/extract_tracks.py --data DIR         # or $COACH_SHARED_DATA
     python samples/extract_tracks.py --clip formfit/squat --out /tmp/tracks
+    python samples/extract_tracks.py --clinical         # CLINICAL: timed up-and-go and walks
+
+`--clinical` takes its clips from ../shared/data/clinical_clips.json (hand-labelled times) and
+runs the estimator the clinical protocols use for them, `coach.pipeline.guarded` (it stays on
+the patient when an examiner is in view); it writes samples/tracks/clinical/, lighter: float16
+landmarks and no world landmarks (the protocols read image landmarks only).
 
 Only numbers leave the shared folder: per-frame landmarks estimated by `pose.sources.
 VideoFileSource` + `pose.estimator.create_estimator("mediapipe")` (the same source and estimator
@@ -52,8 +58,17 @@ CLIPS: dict[str, str] = {
     "rehab_bme410/shoulder_abduction": "rehab_bme410_shoulder_abduction.npz",
     "medflex/bicep_curl": "medflex_bicep_curl.npz",
 }
+# clinical_clips.json id -> file name in samples/tracks/clinical/.
+CLINICAL: dict[str, str] = {
+    "tug_moeed/trial_1": "tug_moeed_trial_1.npz",
+    "tug_moeed/trial_2": "tug_moeed_trial_2.npz",
+    "gaitvision_koa/normal2": "gaitvision_koa_normal2.npz",
+    "sports2d/demo4_walk": "sports2d_demo4_walk.npz",
+    "frailty_vision/five_sts": "frailty_vision_five_sts.npz",
+}
 MODEL_COMPLEXITY = 1  # the "full" model shipped in the mediapipe 0.10.21 wheel
 OUT_DIR = Path(__file__).resolve().parent / "tracks"
+CLINICAL_DIR = OUT_DIR / "clinical"
 
 
 def default_data_dir() -> Path:
@@ -95,13 +110,20 @@ def versions() -> dict[str, Any]:
     }
 
 
-def extract(video: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int], float]:
+def extract(
+    video: Path, *, guard: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int], float]:
     """(landmarks (T, 33, 4) float32 with NaN rows, world landmarks (T, 33, 3) likewise,
-    t (T,), (width, height), nominal fps)."""
+    t (T,), (width, height), nominal fps). `guard`: keep to the patient when someone else
+    is in view (coach.pipeline.guarded), as the clinical protocols run the model."""
     rows: list[np.ndarray] = []
     worlds: list[np.ndarray] = []
     times: list[float] = []
     estimator = create_estimator("mediapipe", model_complexity=MODEL_COMPLEXITY)
+    if guard:
+        from coach.pipeline import guarded
+
+        estimator = guarded(estimator)
     try:
         with VideoFileSource(video) as source:
             info = source.info
@@ -124,59 +146,85 @@ def extract(video: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int,
     return np.stack(rows), np.stack(worlds), np.asarray(times, np.float64), size, info.fps
 
 
+def _manifest_clip(clip: dict[str, Any]) -> dict[str, Any]:
+    """The meta fields of a MANIFEST.json clip."""
+    return {
+        "exercise": clip["exercise"],
+        "source": clip["source"],
+        "license": clip["license"],
+    }
+
+
+def _clinical_clip(clip: dict[str, Any]) -> dict[str, Any]:
+    """The meta fields of a clinical_clips.json clip (its protocol is its kind)."""
+    return {
+        "kind": clip["kind"],
+        "source": f"{clip['repo']}@{clip['rev'][:8]}:{clip['source_path']}",
+        "license": clip["licence"],
+        "how_labelled": clip.get("how_labelled", ""),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=None, help="shared data folder (MANIFEST.json)")
     ap.add_argument("--clip", action="append", help="clip id (repeatable; default: all of CLIPS)")
-    ap.add_argument("--out", type=Path, default=OUT_DIR, help="output folder")
+    ap.add_argument("--out", type=Path, default=None, help="output folder")
+    ap.add_argument(
+        "--clinical", action="store_true", help="the clinical clips (CLINICAL), guarded"
+    )
     args = ap.parse_args(argv)
 
     data = args.data or default_data_dir()
-    manifest_path = data / "MANIFEST.json"
-    if not manifest_path.is_file():
-        print(f"no MANIFEST.json in {data} (use --data or COACH_SHARED_DATA)", file=sys.stderr)
+    listing = data / ("clinical_clips.json" if args.clinical else "MANIFEST.json")
+    if not listing.is_file():
+        print(f"no {listing.name} in {data} (use --data or COACH_SHARED_DATA)", file=sys.stderr)
         return 2
-    clips = {c["id"]: c for c in json.loads(manifest_path.read_text())["videos"]}
-    wanted = args.clip or list(CLIPS)
+    rows = json.loads(listing.read_text())
+    clips = {c["id"]: c for c in (rows if args.clinical else rows["videos"])}
+    names = CLINICAL if args.clinical else CLIPS
+    wanted = args.clip or list(names)
     unknown = [c for c in wanted if c not in clips]
     if unknown:
-        print(f"not in the manifest: {', '.join(unknown)}", file=sys.stderr)
+        print(f"not in {listing.name}: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out or (CLINICAL_DIR if args.clinical else OUT_DIR)
+    out.mkdir(parents=True, exist_ok=True)
     tools = versions()
     for clip_id in wanted:
         clip = clips[clip_id]
         video = data / clip["video"]
         started = time.perf_counter()
-        lm, world, t, (w, h), fps = extract(video)
+        lm, world, t, (w, h), fps = extract(video, guard=args.clinical)
         found = int(np.isfinite(lm[:, :, 0]).all(axis=1).sum())
         meta = {
             "clip_id": clip_id,
             "video": Path(clip["video"]).name,
             "video_sha256": sha256(video),
-            "exercise": clip["exercise"],
             "view": clip["view"],
             "ground_truth": clip["ground_truth"],
             "note": clip.get("note", ""),
-            "source": clip["source"],
-            "license": clip["license"],
+            **(_clinical_clip(clip) if args.clinical else _manifest_clip(clip)),
             "frames": int(len(lm)),
             "frames_with_pose": found,
             "extractor": {
-                "script": "samples/extract_tracks.py",
+                "script": "samples/extract_tracks.py" + (" --clinical" if args.clinical else ""),
                 "source": "pose.sources.VideoFileSource",
-                "estimator": "pose.mediapipe_backend.MediaPipePoseEstimator",
+                "estimator": ("coach.pipeline.guarded(" if args.clinical else "")
+                + "pose.mediapipe_backend.MediaPipePoseEstimator"
+                + (")" if args.clinical else ""),
                 "model_complexity": MODEL_COMPLEXITY,
                 "filtered": False,
                 **tools,
             },
         }
-        name = CLIPS.get(clip_id, clip_id.replace("/", "_") + ".npz")
-        path = args.out / name
+        path = out / names.get(clip_id, clip_id.replace("/", "_") + ".npz")
+        arrays: dict[str, np.ndarray] = {"lm": lm.astype(np.float16) if args.clinical else lm}
+        if not args.clinical:
+            arrays["world"] = world
         np.savez_compressed(
             path,
-            lm=lm,
-            world=world,
+            **arrays,
             t=t,
             image_size=np.array([w, h], np.int32),
             fps=np.float64(fps),

@@ -411,3 +411,57 @@ def head_forward(f: Frames, _side: str = "") -> FloatArray:
         total += np.where(ok, angle, 0.0)
         count += ok
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+# -- Everyday tasks (timed up-and-go, gait): sitting, and where the body is in the picture ---
+def _sides_mean(values: list[Array], seen: list[Array]) -> FloatArray:
+    """The mean of the sides seen in each frame (NaN where neither is)."""
+    total = np.zeros(len(values[0]))
+    count = np.zeros(len(values[0]))
+    for v, ok in zip(values, seen, strict=True):
+        ok = ok & np.isfinite(v)
+        total += np.where(ok, v, 0.0)
+        count += ok
+    mean: FloatArray = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return mean
+
+
+def thigh_drop(f: Frames, _side: str = "") -> FloatArray:
+    """How far the knee is below the hip in the image, in shank lengths (knee to ankle).
+
+    About 1 standing (the thigh hangs as long as the shank), near 0 seated seen from the side
+    (the thigh is level) and small seated seen from the front (the thigh points at the camera
+    and looks short). Unlike `hip_height`, whose leg length shrinks with the foreshortened
+    thigh, a seated patient seen from a high front camera still reads low (0.1-0.3 where
+    `hip_height` read 0.78). The sides seen, averaged."""
+    values, seen = [], []
+    for side in SIDES:
+        s = SIDE_POINTS[side]
+        hip, knee, ankle = f.p(s["hip"], 2), f.p(s["knee"], 2), f.p(s["ankle"], 2)
+        values.append((knee[:, 1] - hip[:, 1]) / _norm(knee - ankle))
+        seen.append(_all(f.visible[:, [s["hip"], s["knee"], s["ankle"]]], axis=1))
+    return _sides_mean(values, seen)
+
+
+def leg_length(f: Frames, _side: str = "") -> FloatArray:
+    """Hip to knee plus knee to ankle in the image, in image heights (the sides seen,
+    averaged): the person's scale in the picture, growing as they come closer."""
+    values, seen = [], []
+    for side in SIDES:
+        s = SIDE_POINTS[side]
+        values.append(_leg_length(f, side))
+        seen.append(_all(f.visible[:, [s["hip"], s["knee"], s["ankle"]]], axis=1))
+    return _sides_mean(values, seen)
+
+
+def body_point(f: Frames, _side: str = "", *, part: str, axis: int) -> FloatArray:
+    """The midpoint of both sides' `part` ("hip": the pelvis, "shoulder"), x (axis 0) or y
+    (axis 1, pointing down), in image heights from the picture's left or top edge."""
+    left, right = SIDE_POINTS["left"][part], SIDE_POINTS["right"][part]
+    return f.gate(f.mid(left, right, 2)[:, axis], left, right)
+
+
+def heel_point(f: Frames, side: str, *, axis: int) -> FloatArray:
+    """This heel's x (axis 0) or y (axis 1), in image heights from the left or top edge."""
+    heel = SIDE_POINTS[side]["heel"]
+    return f.gate(f.p(heel, 2)[:, axis], heel)

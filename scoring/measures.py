@@ -57,7 +57,8 @@ PoseFormula = Callable[[PosePoints, str], float]
 # "deg", or a length ratio: in leg lengths (hip-knee-ankle), hip widths (hips apart) or shank
 # lengths (knee-ankle). A range limit in degrees never applies to a ratio, and a personal
 # reference's smallest deviation is 5 degrees or 0.05 of a length (scoring.reference).
-Unit = Literal["deg", "leg lengths", "hip widths", "shank lengths"]
+# "image heights": a position or size in the picture (timed up-and-go, gait: where the body is).
+Unit = Literal["deg", "leg lengths", "hip widths", "shank lengths", "image heights"]
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,20 @@ TABLE: tuple[Measure, ...] = (
     Measure("feet_separation", kin.feet_separation, "hip widths", scalar=one.feet_separation),
     Measure("stance_width", kin.stance_width, "hip widths", view="front"),
     Measure("head_forward", kin.head_forward, view="side"),
+    # Everyday tasks (scoring.protocols: timed up-and-go, gait): sitting from the thighs,
+    # and where the body is in the picture (its path, its steps, its scale).
+    Measure("thigh_drop", kin.thigh_drop, "shank lengths"),
+    Measure("leg_length", kin.leg_length, "image heights"),
+    Measure("pelvis_x", functools.partial(kin.body_point, part="hip", axis=0), "image heights"),
+    Measure("pelvis_y", functools.partial(kin.body_point, part="hip", axis=1), "image heights"),
+    Measure("shoulders_x", functools.partial(kin.body_point, part="shoulder", axis=0),
+            "image heights"),
+    Measure("shoulders_y", functools.partial(kin.body_point, part="shoulder", axis=1),
+            "image heights"),
+    Measure("heel_x", functools.partial(kin.heel_point, axis=0), "image heights", sided=True,
+            parts=("HEEL", "ANKLE")),
+    Measure("heel_y", functools.partial(kin.heel_point, axis=1), "image heights", sided=True,
+            parts=("HEEL", "ANKLE")),
 )
 # fmt: on
 

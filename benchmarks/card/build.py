@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.card import anchors, angles
+from benchmarks.card import anchors, angles, everyday
 from benchmarks.card.clinical import StandRow, seated_threshold
 from benchmarks.card.counts import (
     ManifestRows,
@@ -59,6 +59,8 @@ def build(
     commit: str,
     angles_file: str,
     date: str | None = None,
+    everyday_results: dict[str, Any] | None = None,
+    everyday_file: str = "benchmarks/results/everyday.json",
 ) -> dict[str, Any]:
     counts = manifest_rows.counts
     return {
@@ -84,6 +86,7 @@ def build(
         "chair_stands": _chair_stands(stand_rows),
         "sit_to_stand": _sit_to_stand(stand_rows),
         "angles": _angles(angle_summary, angles_file),
+        "everyday": everyday.section(everyday_results, everyday_file),
         "anchors": [asdict(a) for a in anchors.ALL],
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.card import everyday
 from benchmarks.card.counts import error_figures
 
 FORMAT = 1
@@ -71,4 +72,5 @@ def _protocols(card: dict[str, Any]) -> dict[str, Any]:
     holds = _holds(card["holds"]["rows"])
     if "single_leg_stance" in holds:
         out["single-leg-stance"] = holds["single_leg_stance"]
+    out.update(everyday.product(card.get("everyday", {})))
     return out

@@ -21,6 +21,9 @@ from pose.sources import SourceError
 from scoring.protocols import NormError, ProtocolResult
 
 Runner = Callable[[list[Any]], ProtocolResult]
+# Tests walked across a room, where an examiner is often in view: the model is kept on the
+# patient (coach.pipeline.guarded; --model lite and heavy are guarded for every test).
+GUARDED = ("tug", "gait")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,10 +41,13 @@ def run(args: argparse.Namespace) -> int:
     if name != "four-stage-balance" and len(args.videos) > 1:
         raise UsageError(f"protocol {name} takes one video, got {len(args.videos)}")
     if len(args.videos) > 4:
-        raise UsageError("four-stage-balance takes 1-4 videos, one per stage in order")
+        raise UsageError(
+            "four-stage-balance takes one continuous video, or 2-4 videos, one per stage in order"
+        )
     make_estimator = model_estimator(args.model)
+    guard = name in GUARDED  # walked in a room: stay on the patient if an examiner is in view
     tracks = [
-        _track(video, None if args.quiet else progress_bar(), make_estimator)
+        _track(video, None if args.quiet else progress_bar(), make_estimator, guard=guard)
         for video in args.videos
     ]
     try:
@@ -97,6 +103,13 @@ def _runner(name: str, args: argparse.Namespace) -> Runner:
             return lambda tracks: p.run_single_leg_stance(tracks[0], side=args.side, age=age)
         if name == "four-stage-balance":
             return p.run_four_stage_balance
+        if name == "tug":
+            return lambda tracks: p.run_tug(tracks[0], age=age)
+        if name == "gait":
+            height = args.height_cm
+            if height is not None and not 50 <= height <= 250:
+                raise UsageError(f"--height-cm must be 50-250, got {height:g}")
+            return lambda tracks: p.run_gait(tracks[0], height_cm=height, sex=sex)
         if args.joint is None:
             raise UsageError("rom needs --joint shoulder|knee")
         movement = args.movement or "flexion"
@@ -111,11 +124,13 @@ def _track(
     video: str,
     progress: Callable[[int, int], None] | None,
     make_estimator: Callable[[], PoseEstimator | None],
+    *,
+    guard: bool = False,
 ) -> Any:
     path = video_path(video)
     estimator = make_estimator()  # one per video: the model tracks one stream
     try:
-        return p.track_from_video(path, estimator=estimator, progress=progress)
+        return p.track_from_video(path, estimator=estimator, progress=progress, guard=guard)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
     except NoPersonFound as exc:
@@ -128,16 +143,25 @@ def _track(
 def add_parser(sub: Any) -> None:
     pr = sub.add_parser(
         "protocol",
-        help="run a clinical test on a video: chair stand, sit-to-stand, balance, range of motion",
+        help="run a clinical test on a video: chair stand, sit-to-stand, balance, range of "
+        "motion, timed up-and-go, gait",
         description="Clinical tests scored from video, with reference values and their source. "
         "`coach protocol list` shows the tests.",
     )
     pr.add_argument("name", help="protocol id, or `list`")
-    pr.add_argument("videos", nargs="*", metavar="VIDEO", help="four-stage-balance: one per stage")
+    pr.add_argument(
+        "videos",
+        nargs="*",
+        metavar="VIDEO",
+        help="four-stage-balance: one continuous video, or one per stage in order",
+    )
     pr.add_argument("--age", type=int, help="patient's age in years (norms)")
     pr.add_argument("--sex", choices=["female", "male"], help="patient's sex (norms)")
     pr.add_argument("--side", choices=["left", "right"], help="single-leg-stance: leg stood on")
     pr.add_argument("--joint", choices=["shoulder", "knee"], help="rom: the joint")
+    pr.add_argument(
+        "--height-cm", type=float, help="gait: the patient's height, for walking speed in m/s"
+    )
     pr.add_argument("--movement", choices=["flexion", "abduction"], help="rom (default flexion)")
     pr.add_argument("--json", action="store_true", help="print the result as JSON")
     pr.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

@@ -20,8 +20,9 @@ from exercises import load_exercise
 from exercises.norms import load_norms
 from pose.estimator import PoseEstimator
 from scoring.definition import HoldRule
-from scoring.measures import compute_measures
+from scoring.measures import compute_measures, per_frame
 from scoring.protocols import (
+    Norms,
     ProtocolResult,
     StageTrack,
     chair_stand_30s,
@@ -31,6 +32,9 @@ from scoring.protocols import (
     range_of_motion,
     single_leg_stance,
 )
+from scoring.protocols.balance_stages import FEET_MEASURES, four_stages_in_one
+from scoring.protocols.gait import GAIT_MEASURES, gait
+from scoring.protocols.tug import TUG_MEASURES, timed_up_and_go
 
 # id -> (what it measures, the inputs it needs); `coach protocol list` prints this.
 PROTOCOLS: dict[str, str] = {
@@ -38,9 +42,13 @@ PROTOCOLS: dict[str, str] = {
     "five-times-sit-to-stand": "time to the fifth full stand (VIDEO [--age])",
     "single-leg-stance": "time on one leg until touch-down, max 45 s (VIDEO --side [--age])",
     "four-stage-balance": "feet together, semi-tandem, tandem, one leg: 10 s each "
-    "(one VIDEO per stage, in order; 1-4 videos)",
+    "(one continuous VIDEO, or one VIDEO per stage in order)",
     "rom": "peak shoulder or knee angle per side vs published values "
     "(VIDEO --joint [--movement] [--sex])",
+    "tug": "Timed Up and Go: seconds from rising to sitting again, its phases and steps "
+    "(VIDEO [--age])",
+    "gait": "cadence, step time and its asymmetry, stride-time variability, speed "
+    "(VIDEO [--height-cm] [--sex])",
 }
 
 ROM_MOVEMENTS = {
@@ -52,16 +60,22 @@ ROM_MOVEMENTS = {
 
 @dataclass
 class Track:
-    """A smoothed pose track: times, (T, 33, 4) landmarks (NaN rows = no person), aspect."""
+    """A smoothed pose track: times, (T, 33, 4) landmarks (NaN rows = no person), aspect;
+    `raw`: the same landmarks before the live path's One Euro filter, for the tests that time
+    events and smooth without lag themselves (timed up-and-go, gait; None when not kept)."""
 
     t: np.ndarray
     landmarks: np.ndarray
     aspect: float
     source: str = ""
     warnings: list[str] = field(default_factory=list)
+    raw: np.ndarray | None = None
 
-    def measures(self, names: Sequence[str]) -> dict[str, np.ndarray]:
-        return compute_measures(self.landmarks, self.aspect, list(names))
+    def measures(self, names: Sequence[str], *, raw: bool = False) -> dict[str, np.ndarray]:
+        """Measures of the smoothed landmarks, or with `raw` of the unfiltered ones (where
+        the track kept them)."""
+        lm = self.raw if raw and self.raw is not None else self.landmarks
+        return compute_measures(lm, self.aspect, list(names))
 
 
 def track_from_landmarks(
@@ -95,7 +109,7 @@ def track_from_landmarks(
         if pose is not None:
             out[i] = pose.landmarks
     w, h = image_size
-    track = Track(t=t, landmarks=out, aspect=w / h if h else 1.0, source=source)
+    track = Track(t=t, landmarks=out, aspect=w / h if h else 1.0, source=source, raw=lm)
     _check_pose(track)
     return track
 
@@ -105,26 +119,31 @@ def track_from_video(
     *,
     estimator: PoseEstimator | None = None,
     progress: Callable[[int, int], None] | None = None,
+    guard: bool = False,
 ) -> Track:
     """Run the pose model over a video once. Raises pose.sources.SourceError for unreadable
-    input and NoPersonFound when no frame has a person."""
-    from pose.estimator import create_estimator
+    input and NoPersonFound when no frame has a person. `guard`: the default estimator kept on
+    the patient when someone else is in view (coach.pipeline.guarded; the tests filmed in a
+    room with an examiner: timed up-and-go, gait)."""
     from pose.filters import LandmarkFilter
     from pose.sources import VideoFileSource
 
     times: list[float] = []
     rows: list[np.ndarray] = []
+    raws: list[np.ndarray] = []
     warnings: list[str] = []
     with VideoFileSource(path) as source:  # opens (and rejects bad files) before the model
         info = source.info
         own = estimator is None
-        est = estimator or create_estimator()
+        est = estimator or _default_estimator(guard)
         try:
             lf = LandmarkFilter()
             for frame in source:
-                pose = lf(est.estimate(frame))
+                found = est.estimate(frame)
+                pose = lf(found)
                 times.append(frame.t)
                 rows.append(pose.landmarks if pose is not None else np.full((33, 4), np.nan))
+                raws.append(found.landmarks if found is not None else np.full((33, 4), np.nan))
                 if progress is not None:
                     progress(frame.index + 1, info.frame_count)
         finally:
@@ -142,9 +161,20 @@ def track_from_video(
         aspect=info.width / info.height if info.height else 1.0,
         source=str(path),
         warnings=warnings,
+        raw=np.asarray(raws, float),
     )
     _check_pose(track)
     return track
+
+
+def _default_estimator(guard: bool) -> PoseEstimator:
+    from pose.estimator import create_estimator
+
+    if not guard:
+        return create_estimator()
+    from coach.pipeline import guarded
+
+    return guarded(create_estimator())
 
 
 def _check_pose(track: Track) -> None:
@@ -217,17 +247,66 @@ def run_single_leg_stance(track: Track, *, side: str, age: int | None = None) ->
 
 
 def run_four_stage_balance(tracks: Sequence[Track]) -> ProtocolResult:
-    """One track per stage, in the test's order (fewer than four: the rest not recorded)."""
+    """One continuous recording of the four stances, or one track per stage in the test's
+    order (2-4: the rest not recorded)."""
     ref = load_norms("four_stage_balance")
     stages = ref.extra["stages"]
     if not 1 <= len(tracks) <= len(stages):
-        raise ValueError(f"four-stage balance takes 1-{len(stages)} recordings, one per stage")
+        raise ValueError(
+            f"four-stage balance takes one recording, or 2-{len(stages)}, one per stage"
+        )
+    if len(tracks) == 1:
+        return _four_stages_in_one(tracks[0], ref)
     stage_tracks = []
     for stage, track in zip(stages, tracks, strict=False):
         cond, rule = _stance_condition(track, stage["exercise"])
         stage_tracks.append(StageTrack(stage["id"], track.t, cond, rule))
     res = four_stage_balance(stage_tracks, norms=ref)
     return _with_track_warnings(res, *tracks)
+
+
+def _four_stages_in_one(track: Track, ref: Norms) -> ProtocolResult:
+    rules = []
+    names = set(_frame_names(FEET_MEASURES))
+    for stage in ref.extra["stages"]:
+        ex = load_exercise(stage["exercise"])
+        assert ex.hold is not None
+        rules.append((stage["id"], ex.hold))
+        names |= set(ex.measures_needed())
+    values = track.measures(sorted(names), raw=True)
+    res = four_stages_in_one(track.t, values, rules, norms=ref)
+    return _with_track_warnings(res, track)
+
+
+def _frame_names(measures: Sequence[str]) -> list[str]:
+    return [name for m in measures for name in per_frame(m)]
+
+
+def run_tug(track: Track, *, age: int | None = None) -> ProtocolResult:
+    """Timed Up and Go on one recording (scoring.protocols.tug)."""
+    values = track.measures(_frame_names(TUG_MEASURES), raw=True)
+    res = timed_up_and_go(
+        track.t, values, norms=load_norms("timed_up_and_go"), age=age, width=track.aspect
+    )
+    return _with_track_warnings(res, track)
+
+
+def run_gait(
+    track: Track, *, height_cm: float | None = None, sex: str | None = None
+) -> ProtocolResult:
+    """Gait on one walking recording (scoring.protocols.gait)."""
+    if height_cm is not None and not 50 <= height_cm <= 250:
+        raise ValueError(f"height must be 50-250 cm, got {height_cm:g}")
+    values = track.measures(_frame_names(GAIT_MEASURES), raw=True)
+    res = gait(
+        track.t,
+        values,
+        norms=load_norms("gait"),
+        height_cm=height_cm,
+        sex=sex,
+        width=track.aspect,
+    )
+    return _with_track_warnings(res, track)
 
 
 def run_rom(
@@ -268,6 +347,39 @@ def _reference_text(key: str, value: object) -> str:
     return f"{words} {text}{unit}"
 
 
+# Gait figures in the order a therapist reads them, with their units.
+GAIT_FIGURES = {
+    "cadence_spm": ("cadence", "steps/min", 0),
+    "step_time_s": ("step time", "s", 2),
+    "step_time_asymmetry_pct": ("step-time asymmetry", "%", 0),
+    "stride_time_cv_pct": ("stride-time variability (CV)", "%", 1),
+    "walking_speed_m_s": ("walking speed", "m/s", 2),
+}
+
+
+def _everyday_lines(m: dict[str, object]) -> list[str]:
+    """The timed up-and-go's phases and steps, the gait's figures, each on a line."""
+    lines = []
+    for ph in m.get("phases", []) or []:  # type: ignore[attr-defined]
+        seen = "" if ph["seen"] else " (out of view)"
+        lines.append(
+            f"  {ph['phase'].replace('_', ' ')}: {ph['start_s']:.1f}-{ph['end_s']:.1f} s "
+            f"({ph['duration_s']:.1f} s){seen}"
+        )
+    if "walking_aid" in m:
+        lines.append(f"  steps seen: {m['steps']}; walking aid or support: {m['walking_aid']}")
+    for key, (label, unit, digits) in GAIT_FIGURES.items():
+        fig = m.get(key)
+        if not isinstance(fig, dict):
+            continue
+        if fig["value"] is None:
+            lines.append(f"  {label}: not measured ({fig['why']})")
+        else:
+            value, pm = fig["value"], fig["plus_minus"]
+            lines.append(f"  {label}: {value:.{digits}f} {unit} (+-{pm:.{digits}f})")
+    return lines
+
+
 def format_result(result: ProtocolResult) -> str:
     """A few lines a therapist can paste into a clinical record."""
     v, unit = result.value, result.unit
@@ -277,6 +389,8 @@ def format_result(result: ProtocolResult) -> str:
         value = f"last stage passed {v:.0f} of 4"
     elif unit == "s":
         value = f"{v:.1f} s"
+    elif unit == "steps/min":
+        value = f"{v:.0f} steps/min"
     else:
         value = f"{v:.0f} {unit}"
     lines = [f"{result.name}: {value}"]
@@ -293,6 +407,7 @@ def format_result(result: ProtocolResult) -> str:
             lines.append(f"  stage {s['stage']} {s['id']}: {s['status']}{held}")
     if "touch_downs" in m:
         lines.append(f"  {m['side']} leg, touch-downs in the hold: {m['touch_downs']}")
+    lines += _everyday_lines(m)
     ref = "; ".join(_reference_text(k, v) for k, v in result.to_json()["reference"].items())
     lines.append(f"Interpretation: {result.interpretation}")
     lines.append(f"Reference: {ref}")

@@ -23,6 +23,7 @@ CARD_FILE: Path | None = None  # None: the card shipped in the package (tests po
 PROTOCOL_TIMES = {
     "five-times-sit-to-stand": "Time to the fifth stand",
     "single-leg-stance": "Time on one leg",
+    "tug": "Total time",
 }
 VIEW_WORDS = {
     "side": "from the side",
@@ -112,6 +113,11 @@ def protocol_lines(protocol_id: str) -> list[str]:
         ]
     if not f:
         return []
+    if protocol_id == "gait":
+        return [
+            f"Cadence: within about {math.ceil(f['cadence_mae_spm'])} steps a minute of "
+            f"hand-labelled heel strikes ({_recordings(f['recordings'])})."
+        ]
     if protocol_id == "chair-stand":
         n = f["recordings"]
         text = f"Stands counted exactly on {f['exact']} of {_recordings(n)}"

@@ -5,6 +5,8 @@ reference values (scoring.protocols.norms.Norms, loaded from exercises/norms/ by
 caller) and returns a ProtocolResult with a `to_json()` dict for the record.
 """
 
+from scoring.protocols.balance_stages import four_stages_in_one
+from scoring.protocols.gait import gait
 from scoring.protocols.norms import Band, NormError, Norms, ProtocolResult
 from scoring.protocols.rom import range_of_motion
 from scoring.protocols.stance import (
@@ -15,6 +17,7 @@ from scoring.protocols.stance import (
     timed_stances,
 )
 from scoring.protocols.stands import chair_stand_30s, detect_stands, five_times_sit_to_stand
+from scoring.protocols.tug import timed_up_and_go
 
 __all__ = [
     "Band",
@@ -26,8 +29,11 @@ __all__ = [
     "detect_stands",
     "five_times_sit_to_stand",
     "four_stage_balance",
+    "four_stages_in_one",
+    "gait",
     "hold_condition",
     "range_of_motion",
     "single_leg_stance",
     "timed_stances",
+    "timed_up_and_go",
 ]

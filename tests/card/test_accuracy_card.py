@@ -122,7 +122,9 @@ def data(tmp_path: Path) -> dict[str, Path]:
     return {"root": root, "cache": cache, "out": tmp_path}
 
 
-def _generate(data: dict[str, Path], angles: Path) -> tuple[str, dict[str, Any]]:
+def _generate(
+    data: dict[str, Path], angles: Path, everyday: Path | None = None
+) -> tuple[str, dict[str, Any]]:
     out = data["out"]
     argv = [
         "--data",
@@ -131,6 +133,8 @@ def _generate(data: dict[str, Path], angles: Path) -> tuple[str, dict[str, Any]]
         str(data["cache"]),
         "--angles",
         str(angles),
+        "--everyday",
+        str(everyday or out / "absent-everyday.json"),
         "--markdown",
         str(out / "ACCURACY.md"),
         "--product",
@@ -241,3 +245,98 @@ def test_angle_table_from_the_benchmark_file(data: dict[str, Path]) -> None:
     assert "hip_flexion" not in product["angles"]
     assert "| hip | side | `image2d` | 4-camera triangulated reference | 4 |" in text
     assert "nothing (too few frames)" in text
+
+
+def _everyday_results() -> dict[str, Any]:
+    """A small file in benchmarks/everyday.py's format."""
+    event = {"truth": 5.0, "measured": 5.1, "error": 0.1}
+    return {
+        "generated": {
+            "date": "2026-12-06",
+            "commit": "abc1234",
+            "command": "python benchmarks/everyday.py",
+            "model": "real model",
+        },
+        "tug": {
+            "target_s": 0.3,
+            "figures": {"n": 2, "mae": 0.185, "bias": 0.185, "max_abs": 0.27},
+            "from_seat_off": {"n": 2, "mae": 0.2, "bias": 0.15, "max_abs": 0.36},
+            "rows": [
+                {
+                    "clip": f"fake/tug_{k}",
+                    "view": "front-oblique, elevated",
+                    "truth_total_s": 10.0,
+                    "total_s": 10.0 + err,
+                    "error_s": err,
+                    "truth_from_seat_off_s": 9.0,
+                    "from_seat_off_s": 9.2,
+                    "events": {"rise_onset": event, "seat_contact": event},
+                    "phases": [],
+                    "steps": 6,
+                    "warnings": [],
+                }
+                for k, err in ((1, 0.1), (2, 0.27))
+            ],
+        },
+        "gait": {
+            "cadence": {"n": 1, "mae": 4.3, "bias": -4.3, "max_abs": 4.3},
+            "within_accept": 1,
+            "strikes": {"n": 4, "mae": 0.026, "bias": 0.0, "max_abs": 0.05},
+            "rows": [
+                {
+                    "clip": "fake/walk",
+                    "view": "side (sagittal)",
+                    "truth_cadence_spm": 111.0,
+                    "accept_cadence_spm": [104, 118],
+                    "cadence_spm": 106.7,
+                    "cadence_plus_minus": 9.0,
+                    "error_spm": -4.3,
+                    "within_accept": True,
+                    "strikes": {"labelled": 6, "matched": 4, "missed": 2, "extra": 0, "mae": 0.026},
+                    "stride_time_cv_pct": {"value": None, "status": "not measured"},
+                    "step_time_asymmetry_pct": {"value": 3.8, "plus_minus": 24.0},
+                    "walking_speed_m_s": {"value": None, "status": "not measured"},
+                }
+            ],
+        },
+        "balance": {
+            "made_with": "samples/make_balance_tracks.py",
+            "held": {"n": 1, "mae": 0.17, "bias": -0.17, "max_abs": 0.17},
+            "status_agrees": 1,
+            "stages": 1,
+            "rows": [
+                {
+                    "track": "tandem_fails",
+                    "stage": "tandem",
+                    "made_s": 6.0,
+                    "truth_held_s": 6.0,
+                    "held_s": 5.84,
+                    "error_s": -0.16,
+                    "truth_status": "failed",
+                    "status": "failed",
+                }
+            ],
+        },
+    }
+
+
+def test_everyday_section_from_the_benchmark_file(data: dict[str, Path]) -> None:
+    everyday = data["out"] / "everyday.json"
+    everyday.write_text(json.dumps(_everyday_results()))
+    text, product = _generate(data, data["out"] / "absent.json", everyday)
+    assert "## Everyday tasks: timed up-and-go, gait, the four balance stages" in text
+    assert "| fake/tug_2 | front-oblique | 10.00 | 10.27 | +0.27 |" in text
+    assert "within the target of +-0.3 s on\n2/2 (100%) clips" in text
+    assert "**No public recording of the semi-tandem and tandem stances was found**" in text
+    assert "| tandem_fails | tandem | 6.0 | 6.00 | 5.84 | -0.16 | failed (failed) |" in text
+    # The pages may quote the timed up-and-go's total and the gait's cadence; never the
+    # balance stages, which were measured on made tracks.
+    assert product["protocols"]["tug"] == {"recordings": 2, "mae_s": 0.185, "bias_s": 0.185}
+    assert product["protocols"]["gait"]["cadence_mae_spm"] == 4.3
+    assert "four-stage-balance" not in product["protocols"]
+
+
+def test_everyday_not_yet_measured_says_so(data: dict[str, Path]) -> None:
+    text, product = _generate(data, data["out"] / "absent.json")
+    assert "Everyday tasks" in text and "`python benchmarks/everyday.py` has not written" in text
+    assert "tug" not in product["protocols"]

@@ -21,14 +21,36 @@ def test_every_norms_file_loads_with_a_source(norm_id: str) -> None:
                 assert a.age_max < b.age_min or b.age_max < a.age_min, (a, b)
 
 
-def test_the_five_protocols_have_norms() -> None:
+def test_the_seven_protocols_have_norms() -> None:
     assert set(norm_ids()) == {
         "chair_stand_30s",
         "five_times_sit_to_stand",
         "four_stage_balance",
+        "gait",
         "range_of_motion",
         "single_leg_stance",
+        "timed_up_and_go",
     }
+
+
+def test_tug_norms_are_steadi_and_bohannon() -> None:
+    """STEADI: 12 s or more at risk of falling; Bohannon 2006's age means and 95% CIs
+    (checked against the abstract: 8.1 (7.1-9.0), 9.2 (8.2-10.2), 11.3 (10.0-12.7) s)."""
+    ref = load_norms("timed_up_and_go")
+    assert ref.constant("fall_risk_s") == 12.0
+    assert [(b.age_min, b.age_max, b.values) for b in ref.bands] == [
+        (60, 69, {"mean": 8.1, "ci_low": 7.1, "ci_high": 9.0}),
+        (70, 79, {"mean": 9.2, "ci_low": 8.2, "ci_high": 10.2}),
+        (80, 99, {"mean": 11.3, "ci_low": 10.0, "ci_high": 12.7}),
+    ]
+    assert "STEADI" in ref.source and "Bohannon" in ref.source
+
+
+def test_gait_norms_give_the_cadence_range_by_sex() -> None:
+    ref = load_norms("gait")
+    assert ref.band(70, "female").values == {"cadence_low": 96, "cadence_high": 138}
+    assert ref.band(70, "male").values == {"cadence_low": 81, "cadence_high": 135}
+    assert 0.45 < ref.constant("leg_share_of_height") < 0.55
 
 
 def test_four_stage_stages_name_existing_exercises() -> None:
@@ -40,7 +62,7 @@ def test_four_stage_stages_name_existing_exercises() -> None:
 
 def test_unknown_norms_list_the_known_ones() -> None:
     with pytest.raises(UnknownNorms, match="known: chair_stand_30s"):
-        load_norms("timed_up_and_go")
+        load_norms("six_minute_walk")
 
 
 def test_a_malformed_file_names_itself(tmp_path: Path) -> None:

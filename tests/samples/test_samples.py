@@ -64,12 +64,45 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+CLINICAL = sorted((SAMPLES / "tracks" / "clinical").glob("*.npz"))
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in CLINICAL if p.stem != "yoga_tree_stances"], ids=lambda p: p.stem
+)
+def test_a_clinical_track_is_the_guarded_models_numbers_of_a_labelled_clip(path: Path) -> None:
+    """samples/extract_tracks.py --clinical: float16 landmarks, no world, the clip's labels."""
+    with np.load(path, allow_pickle=False) as data:
+        lm, t = data["lm"], data["t"]
+        assert "world" not in data.files
+    meta = _meta(path)
+    assert lm.dtype == np.float16 and lm.shape[1:] == (33, 4) and len(lm) == meta["frames"]
+    assert t.shape == (len(lm),) and (np.diff(t) > 0).all()
+    assert meta["kind"] in ("tug", "walk", "sit_to_stand") and meta["ground_truth"]
+    assert re.fullmatch(r"[0-9a-f]{64}", meta["video_sha256"]) and meta["license"]
+    ex = meta["extractor"]
+    assert ex["estimator"].startswith("coach.pipeline.guarded(") and ex["filtered"] is False
+    assert path.stat().st_size < 150_000
+
+
+def test_the_four_stage_tracks_are_made_from_the_stored_real_frames() -> None:
+    script = _script("make_balance_tracks")
+    for name, tandem_s in script.MADE.items():
+        lm, t, size, meta = script.made_track(name)
+        assert lm.shape[1:] == (33, 4) and len(t) == len(lm) and size == (1280, 720)
+        stances = meta["ground_truth"]["stances"]
+        assert stances[2]["stage"] == "tandem"
+        assert stances[2]["end_s"] - stances[2]["start_s"] == pytest.approx(tandem_s, abs=0.05)
+        assert "yoga_tree" in meta["made_from"]
+
+
 def test_the_folder_holds_a_few_small_tracks() -> None:
     assert 2 <= len(TRACKS) <= 6
     for path in TRACKS:
         assert path.stat().st_size < 1_000_000, path
     total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
     assert total < 2_000_000
+    assert sum(p.stat().st_size for p in CLINICAL) < 500_000
     # Only derived numbers: no video or image of anyone is ever stored here.
     media = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".jpg", ".jpeg", ".png", ".gif"}
     assert not [p for p in SAMPLES.rglob("*") if p.suffix.lower() in media]

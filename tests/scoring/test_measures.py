@@ -37,6 +37,15 @@ NOT_DEGREES = {
     "knee_lift",
     "reach",
     "stance_width",
+    # everyday tasks: sitting from the thighs, where the body is in the picture
+    "thigh_drop",
+    "leg_length",
+    "pelvis_x",
+    "pelvis_y",
+    "shoulders_x",
+    "shoulders_y",
+    "heel_x",
+    "heel_y",
 }
 ONE_VIEW = {
     "knee_valgus": "front",

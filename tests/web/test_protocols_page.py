@@ -23,8 +23,10 @@ def test_the_protocols_page_shows_every_norm_with_its_source(review: Review) -> 
         "chair_stand_30s",
         "five_times_sit_to_stand",
         "four_stage_balance",
+        "gait",
         "range_of_motion",
         "single_leg_stance",
+        "timed_up_and_go",
     ):
         section = html.split(f'data-testid="norms-{norm_id}"')[1].split("</section>")[0]
         assert "Source:" in section and re.search(r"(19|20)\d\d", section), norm_id
@@ -32,6 +34,8 @@ def test_the_protocols_page_shows_every_norm_with_its_source(review: Review) -> 
     assert "32.1" in sls and "Springer" in sls  # best of 3, ages 60-69
     rom = html.split('data-testid="norms-range_of_motion"')[1].split("</section>")[0]
     assert "158.5°" in rom and "Gill 2020" in rom and "tolerance" not in rom
+    tug = html.split('data-testid="norms-timed_up_and_go"')[1].split("</section>")[0]
+    assert "9.2" in tug and "Bohannon" in tug and "STEADI" in tug and "coach protocol tug" in tug
     with review.client("pat.a") as c:
         assert c.get("/protocols").status_code in (403, 404)
 

@@ -37,6 +37,8 @@ COMMANDS = {
     "single_leg_stance": "single-leg-stance",
     "four_stage_balance": "four-stage-balance",
     "range_of_motion": "rom",
+    "timed_up_and_go": "tug",
+    "gait": "gait",
 }
 
 

@@ -87,13 +87,21 @@ def test_protocol_list() -> None:
         "single-leg-stance",
         "four-stage-balance",
         "rom",
+        "tug",
+        "gait",
     ]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["tug", "x.mp4"], "unknown protocol 'tug'; known: chair-stand"),
+        (["six-minute-walk", "x.mp4"], "unknown protocol 'six-minute-walk'; known: chair-stand"),
+        (["gait", "x.mp4", "--height-cm", "20"], "--height-cm must be 50-250, got 20"),
+        (["tug", "a.mp4", "b.mp4"], "takes one video"),
+        (
+            ["four-stage-balance", "1.mp4", "2.mp4", "3.mp4", "4.mp4", "5.mp4"],
+            "one continuous video, or 2-4 videos",
+        ),
         (["chair-stand", "x.mp4"], "need the patient's age"),
         (["chair-stand", "x.mp4", "--age", "72"], "need the patient's sex"),
         (["chair-stand", "x.mp4", "--age", "40", "--sex", "male"], "cover ages 60-94, not 40"),
@@ -156,3 +164,75 @@ def test_stand_detector_on_real_squat_tracks(shared_data: Path) -> None:
     # 6 of 7 today. postop_cv/squat: 5 stands for 4 squats, its track starts with the hips low
     # (0.34 leg lengths), so the first rise counts as a stand.
     assert len(clips) >= 7 and sum(hits) >= len(clips) - 1, hits
+
+
+# --- the everyday tasks on their real clips (clinical_clips.json) -----------------------------
+
+
+def _clinical(shared_data: Path, clip_id: str) -> dict[str, Any]:
+    clips = json.loads((shared_data / "clinical_clips.json").read_text())
+    return next(c for c in clips if c["id"] == clip_id)
+
+
+@pytest.mark.slow
+def test_tug_json_on_the_real_clip(shared_data: Path) -> None:
+    """The high front-oblique clip whose seated hips read above the sit-to-stand threshold:
+    the real model, guarded, then the total against the hand-labelled one."""
+    clip = _clinical(shared_data, "tug_moeed/trial_2")
+    proc = run_coach("protocol", "tug", str(shared_data / clip["video"]), "--age", "72", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["protocol"] == "timed_up_and_go" and out["unit"] == "s"
+    assert abs(out["value"] - clip["ground_truth"]["total_s"]) <= 0.3
+    m = out["measured"]
+    assert [p["phase"] for p in m["phases"]][0] == "sit_to_stand"
+    assert m["walking_aid"] == "not detectable" and m["steps"] >= 4
+    assert out["reference"]["fall_risk_s"] == 12.0 and out["reference"]["mean_s"] == 9.2
+    assert "Bohannon" in out["source"] and "STEADI" in out["source"]
+
+
+@pytest.mark.slow
+def test_gait_json_on_the_real_side_view_walk(shared_data: Path) -> None:
+    clip = _clinical(shared_data, "sports2d/demo4_walk")
+    proc = run_coach(
+        "protocol", "gait", str(shared_data / clip["video"]), "--height-cm", "160", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    lo, hi = clip["ground_truth"]["accept_cadence"]
+    assert out["protocol"] == "gait" and lo <= out["value"] <= hi
+    m = out["measured"]
+    assert m["cadence_spm"]["plus_minus"] > 0
+    assert m["walking_speed_m_s"]["status"] == "measured"
+    assert {p["view"] for p in m["passes"]} == {"across"}
+
+
+def test_four_stage_balance_on_one_made_recording_and_per_stage() -> None:
+    """One continuous recording (made from real standing: samples/make_balance_tracks.py),
+    and the same recording cut into one track per stage (the form with one video each)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_balance_tracks", Path(__file__).parents[3] / "samples" / "make_balance_tracks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    lm, t, size, meta = script.made_track("tandem_fails")
+    fps = 1 / float(np.median(np.diff(t)))
+    res = run_four_stage_balance([track_from_landmarks(lm, fps, size)])
+    assert res.value == 2 and "increased fall risk" in res.interpretation
+    assert res.measured["recording"] == "one continuous recording"
+    cuts = [
+        track_from_landmarks(lm[(t >= s["start_s"]) & (t < s["end_s"])], fps, size)
+        for s in meta["ground_truth"]["stances"]
+    ]
+    per_stage = run_four_stage_balance(cuts)
+    assert [s["status"] for s in per_stage.measured["stages"]] == [
+        "passed",
+        "passed",
+        "failed",
+        "not tested",
+    ]
+    text = format_result(res)
+    assert "stage 3 tandem: failed" in text

@@ -33,6 +33,13 @@ FAKE_CARD: dict[str, Any] = {
             "bias_s": -0.32,
             "stands": {"n": 6, "mae_s": 0.16, "bias_s": -0.16, "missed": 1},
         },
+        "tug": {"recordings": 2, "mae_s": 0.185, "bias_s": 0.185},
+        "gait": {
+            "recordings": 2,
+            "cadence_mae_spm": 2.3,
+            "within_accept": 2,
+            "strikes_mae_s": 0.04,
+        },
     },
     "angles": {
         "knee_flexion": {
@@ -110,6 +117,13 @@ def test_clinical_test_sentences(fake_card: dict[str, Any]) -> None:
     rom = accuracy.protocol_lines("rom")
     assert rom[0].startswith("Knee angle from the side: measured within about 5°")
     assert accuracy.protocol_lines("four-stage-balance") == []
+    assert accuracy.protocol_lines("tug") == [
+        "Total time: within about 0.2 s of the hand-labelled time (2 test recordings)."
+    ]
+    assert accuracy.protocol_lines("gait") == [
+        "Cadence: within about 3 steps a minute of hand-labelled heel strikes "
+        "(2 test recordings)."
+    ]
 
 
 def test_no_card_no_sentences(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
