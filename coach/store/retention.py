@@ -112,10 +112,11 @@ class RetentionRun:
 
     def total(self, dry_run: bool) -> str:
         verb = "would remove" if dry_run else "removed"
+        sessions, videos = len(self.frames), len(self.videos)
         return (
-            f"{verb} the per-frame poses of {len(self.frames)} sessions "
-            f"({_mb(sum(d.size_bytes for d in self.frames))}) and {len(self.videos)} kept "
-            f"videos ({_mb(sum(d.size_bytes for d in self.videos))})"
+            f"{verb} the per-frame poses of {sessions} session{'' if sessions == 1 else 's'} "
+            f"({_mb(sum(d.size_bytes for d in self.frames))}) and {videos} kept "
+            f"video{'' if videos == 1 else 's'} ({_mb(sum(d.size_bytes for d in self.videos))})"
         )
 
 

@@ -52,7 +52,7 @@ def test_a_link_opens_the_consent_screen_first_and_each_answer_is_kept(review: R
         page = c.get("/consent").text
         for words in (
             "What Coach keeps",
-            "Your video is never recorded",
+            "Coach never records your camera",
             "Who can see it",
             "Dr A",
             "Version 1 of this text",
