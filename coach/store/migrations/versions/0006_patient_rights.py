@@ -36,7 +36,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sessions", schema=None) as batch_op:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), never a copy of the table: other tables
+    # point at `sessions`, and SQLite, with foreign keys on, refuses to drop it for a copy.
+    with op.batch_alter_table("sessions", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("video_removed_after_days")
         batch_op.drop_column("frames_removed_after_days")
     with op.batch_alter_table("consent_answers", schema=None) as batch_op:
