@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,10 @@ def test_a_link_opens_the_consent_screen_first_and_each_answer_is_kept(review: R
         assert t.get("/consent").headers["location"] == "/therapist"
 
 
-def _device_session(review: Review, cookie: str) -> None:
-    """A live session whose page sends landmarks (no model), ended by the patient leaving."""
+@contextmanager
+def _live_now(review: Review, cookie: str, frames: int = 20) -> Iterator[str]:
+    """A live session whose page sends landmarks (no model), open while in the block (its id);
+    it ends with the patient leaving."""
     ws_url = review.url.replace("http://", "ws://") + "/ws/live?exercise=squat&pose=device"
     with connect(
         ws_url,
@@ -96,11 +99,18 @@ def _device_session(review: Review, cookie: str) -> None:
         open_timeout=30,
         max_size=None,
     ) as ws:
-        assert json.loads(ws.recv(timeout=30))["type"] == "session"
-        for seq in range(1, 21):
+        hello = json.loads(ws.recv(timeout=30))
+        assert hello["type"] == "session"
+        for seq in range(1, frames + 1):
             ws.send(json.dumps(good(seq, seq / 15)))
             while json.loads(ws.recv(timeout=10))["type"] not in ("frame", "dropped", "error"):
                 pass
+        yield hello["session_id"]
+
+
+def _device_session(review: Review, cookie: str) -> None:
+    with _live_now(review, cookie):
+        pass
 
 
 def test_nothing_new_is_recorded_for_a_patient_who_said_no(review: Review) -> None:
@@ -146,6 +156,13 @@ def test_the_therapist_erases_a_patient_after_typing_their_name(review: Review) 
         )
         assert r.status_code == 403
         assert store.patient(pid) is not None and left_in_files(root, traces)
+        with _live_now(review, store.start_login(patient_id=pid)) as session_id:
+            r = t.post(f"/patients/{pid}/erase", data={"confirm": "xanthe  wipeout"})
+            assert r.status_code == 409 and "exercising right now" in r.text
+        traces.strings.append(session_id)  # their live session was recorded: it goes too
+        registry = review.server.server.config.app.state.registry
+        _wait(lambda: not registry.get(session_id).connected)
+        registry.recorder.flush()
 
         r = t.post(f"/patients/{pid}/erase", data={"confirm": "xanthe  wipeout"})
         assert r.status_code == 303 and r.headers["location"] == "/therapist?erased=1"

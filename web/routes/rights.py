@@ -100,14 +100,19 @@ def _exercising(registry: SessionRegistry, patient_id: int) -> bool:
 
 
 def _erase_page(
-    request: Request, who: TherapistDep, store: Store, patient: Patient, error: str = ""
+    request: Request,
+    who: TherapistDep,
+    store: Store,
+    patient: Patient,
+    error: str = "",
+    status: int = 200,
 ) -> HTMLResponse:
+    """The confirmation page: what goes, the name to type; with `error`, why not (yet)."""
     plan = store.erasure_plan(patient.id)
     if plan is None:
         raise HTTPException(404, "No such patient.")
     page = render(request, "erase.html", who, patient=patient, plan=plan, error=error)
-    if error:
-        page.status_code = 409 if "exercising" in error or "analysed" in error else 400
+    page.status_code = status
     return page
 
 
@@ -129,19 +134,13 @@ def erase(
 ) -> Response:
     """Erase the patient once their name (or id) is typed; back to the patient list."""
     if not confirms(confirm, patient.id, patient.name):
-        return _erase_page(
-            request, who, store, patient, "That is not the patient's name: nothing was erased."
-        )
+        wrong = "That is not the patient's name: nothing was erased."
+        return _erase_page(request, who, store, patient, wrong, 400)
     if _exercising(registry, patient.id):
-        return _erase_page(
-            request,
-            who,
-            store,
-            patient,
-            "They are exercising right now: erase them once their session has ended.",
-        )
+        busy = "They are exercising right now: erase them once their session has ended."
+        return _erase_page(request, who, store, patient, busy, 409)
     try:
         store.erase_patient(patient.id)
     except ErasureRefused as exc:
-        return _erase_page(request, who, store, patient, str(exc))
+        return _erase_page(request, who, store, patient, str(exc), 409)
     return RedirectResponse("/therapist?erased=1", status_code=303)
