@@ -106,3 +106,36 @@ def test_admin_retention_says_what_would_go_then_removes_it(data: Path) -> None:
     assert len(store.session_frames(old).t) == 0 and len(row.reps) == 2
     assert row.video_path is None and row.video_removed_after_days == 30
     store.close()
+
+
+def _coach_any(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "coach.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**clean, "PYTHONPATH": str(REPO), "COACH_DATA_DIR": str(data)},
+        cwd=REPO,
+        check=False,
+    )
+
+
+def test_save_refuses_a_patient_who_said_no(data: Path) -> None:
+    """`coach protocol/analyze --save --patient N` store nothing new for a patient who declined
+    or withdrew consent: one line saying so, before any video is read."""
+    store = open_store()
+    ther = store.create_user("ther.save", "Dr Save", "a long secret pw")
+    pid = store.create_patient(ther.id, "Nadia Nosave", birth_year=1950, sex="female").id
+    store.record_consent(pid, "withdrawn", "1")
+    store.close()
+    video = data / "clip.mp4"
+    video.write_bytes(b"not read")
+    save = ("--save", "--patient", str(pid))
+    for args in (("protocol", "chair-stand", str(video)), ("analyze", str(video), "-e", "squat")):
+        proc = _coach_any(data, *args, *save)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip().startswith("coach: not saved: The patient withdrew consent on")
+    store = open_store()
+    assert store.sessions_of(pid) == [] and store.protocol_results(pid) == []
+    store.close()
