@@ -9,19 +9,21 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 from websockets.sync.client import connect
 
-from coach.store.models import ExerciseSession, utcnow
 from coach.store.retention import RetentionPolicy
 from coach.store.store import Store
-from tests.coach.store.traces import left_in_database, left_in_files, patient_with_everything
+from tests.coach.store.traces import (
+    aged_session,
+    left_in_database,
+    left_in_files,
+    patient_with_everything,
+)
 from tests.web.conftest import Review, review_app
 from tests.web.test_landmarks_ws import good
 
@@ -179,42 +181,9 @@ def _data_dir(store: Store) -> Path:
 
 
 # ---- retention -----------------------------------------------------------------------------
-def _aged_session(store: Store, patient_id: int, days: int) -> str:
-    import numpy as np
-
-    from exercises import load_exercise
-
-    sid = store.new_session_id()
-    writer = store.writer(sid, load_exercise("squat"), patient_id=patient_id, source="analyze")
-    writer.start((640, 480), 30.0)
-    for i in range(60):
-        writer.frame(i / 30, np.full((33, 4), 0.5, np.float32))
-    writer.event(
-        {
-            "kind": "RepCompleted",
-            "t": 1.5,
-            "index": 1,
-            "start_s": 0.2,
-            "end_s": 1.5,
-            "rom_deg": 80.0,
-            "peak_deg": 95.0,
-            "score": 90.0,
-            "faults": [],
-        }
-    )
-    writer.finish()
-    with store.factory.begin() as db:
-        db.execute(
-            update(ExerciseSession)
-            .where(ExerciseSession.id == sid)
-            .values(started_at=utcnow() - timedelta(days=days))
-        )
-    return sid
-
-
 def test_a_session_page_says_its_frames_went_with_retention(review: Review) -> None:
     store = review.store
-    sid = _aged_session(store, review.pat_a.id, days=45)
+    sid = aged_session(store, review.pat_a.id, days_ago=45)
     with review.client("ther.a") as t:
         page = t.get(f"/sessions/{sid}").text
         assert 'data-testid="angle-plot"' in page and "retention" not in page
@@ -222,7 +191,7 @@ def test_a_session_page_says_its_frames_went_with_retention(review: Review) -> N
         page = t.get(f"/sessions/{sid}").text
     assert "Per-frame data removed after 30 days (retention)" in page
     assert 'data-testid="angle-plot"' not in page and 'data-testid="replay"' not in page
-    assert 'data-testid="rep-total">1<' in page  # the per-rep results stay
+    assert 'data-testid="rep-total">2<' in page  # the per-rep results stay
     assert f"/sessions/{sid}/frames.csv" not in page
 
 
@@ -235,11 +204,11 @@ def test_the_server_applies_retention_by_itself(
     before = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
     ther = before.create_user("ther.ret", "Dr Retention", Review.PASSWORD)
     pid = before.create_patient(ther.id, "Rhea Retained").id
-    old, recent = _aged_session(before, pid, 40), _aged_session(before, pid, 2)
+    old, recent = aged_session(before, pid, 40), aged_session(before, pid, 2)
     before.close()
     with review_app(tmp_path) as app:
         _wait(lambda: app.store.session(old).frames_removed_after_days == 30)
-        assert len(app.store.session_frames(old).t) == 0 and len(app.store.session(old).reps) == 1
+        assert len(app.store.session_frames(old).t) == 0 and len(app.store.session(old).reps) == 2
         assert len(app.store.session_frames(recent).t) == 60
         with httpx.Client(base_url=app.url) as c:
             assert c.get("/healthz").status_code == 200

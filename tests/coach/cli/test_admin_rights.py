@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 from coach.store import open_store
-from tests.coach.store.test_retention import _session
-from tests.coach.store.traces import left_in_database, left_in_files, patient_with_everything
+from tests.coach.store.traces import (
+    aged_session,
+    left_in_database,
+    left_in_files,
+    patient_with_everything,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -79,7 +83,7 @@ def test_admin_retention_says_what_would_go_then_removes_it(data: Path) -> None:
     store = open_store()
     ther = store.create_user("ther.ret", "Dr Ret", "a long secret pw")
     pid = store.create_patient(ther.id, "Rita Retained").id
-    old = _session(store, pid, days_ago=40, video=True)
+    old = aged_session(store, pid, days_ago=40, video=True)
     store.close()
 
     unset = _coach(data, "retention")

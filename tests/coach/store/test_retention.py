@@ -8,50 +8,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
-from sqlalchemy import update
 
 from coach.store import cluster
-from coach.store.models import ExerciseSession, utcnow
+from coach.store.models import utcnow
 from coach.store.retention import PeriodicRetention, RetentionError, RetentionPolicy
 from coach.store.store import Store
-from exercises import load_exercise
-
-
-def _session(store: Store, patient_id: int, days_ago: float, video: bool = False) -> str:
-    """A stored session with 60 frames and two reps, started `days_ago`, with a kept video."""
-    sid = store.new_session_id()
-    writer = store.writer(sid, load_exercise("squat"), patient_id=patient_id, source="upload")
-    writer.start((640, 480), 30.0)
-    for i in range(60):
-        writer.frame(i / 30, np.full((33, 4), 0.5, np.float32))
-    for index in (1, 2):
-        writer.event(
-            {
-                "kind": "RepCompleted",
-                "t": index,
-                "index": index,
-                "start_s": index - 0.8,
-                "end_s": float(index),
-                "rom_deg": 80.0,
-                "score": 90.0,
-                "faults": [],
-            }
-        )
-    writer.finish()
-    if video:
-        path = cluster.video_dir() / f"{sid}.mp4"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"\x00" * 1000)
-        store.set_session_video(sid, str(path))
-    with store.factory.begin() as db:
-        db.execute(
-            update(ExerciseSession)
-            .where(ExerciseSession.id == sid)
-            .values(started_at=utcnow() - timedelta(days=days_ago))
-        )
-    return sid
+from tests.coach.store.traces import aged_session
 
 
 @pytest.fixture
@@ -64,9 +27,9 @@ def patient(any_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_old_frames_and_videos_go_and_the_reps_stay(any_store: Store, patient: int) -> None:
     store = any_store
-    old = _session(store, patient, days_ago=40, video=True)
-    older_video = _session(store, patient, days_ago=100, video=True)
-    recent = _session(store, patient, days_ago=5, video=True)
+    old = aged_session(store, patient, days_ago=40, video=True)
+    older_video = aged_session(store, patient, days_ago=100, video=True)
+    recent = aged_session(store, patient, days_ago=5, video=True)
     stray = cluster.video_dir() / "interrupted-job123.keep.mp4"
     stray.write_bytes(b"\x00" * 10)
     policy = RetentionPolicy(frames_days=30, videos_days=90)
@@ -117,7 +80,7 @@ def test_the_settings_are_days_per_kind(monkeypatch: pytest.MonkeyPatch) -> None
 def test_the_periodic_run_applies_it_at_start_then_on_its_timer(
     any_store: Store, patient: int
 ) -> None:
-    old = _session(any_store, patient, days_ago=40)
+    old = aged_session(any_store, patient, days_ago=40)
     periodic = PeriodicRetention(any_store, RetentionPolicy(frames_days=30), every_s=0.2).start()
     try:
         deadline = time.monotonic() + 30

@@ -1,15 +1,16 @@
-"""A patient with one of everything the store keeps, and the search for what is left of them
-after an erasure: every text column of every table, the raw bytes of every file in the data
-directory (the SQLite database, its write-ahead log, uploads, videos). Used by the store's and
-the web's erasure tests."""
+"""A patient with one of everything the store keeps (and a session started days ago, for
+retention), and the search for what is left of them after an erasure: every text column of
+every table, the raw bytes of every file in the data directory (the SQLite database, its
+write-ahead log, uploads, videos). Used by the store's, the CLI's and the web's tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, text, update
 
 from coach.offline.jobs import video_name
 from coach.review.references import set_reference_from_session
@@ -17,6 +18,7 @@ from coach.store import cluster
 from coach.store.accounts import token_hash
 from coach.store.consent import ConsentingRecorder
 from coach.store.live_recorder import LiveRecorder
+from coach.store.models import ExerciseSession, utcnow
 from coach.store.ratings import record_rating
 from coach.store.store import Store
 from exercises import load_exercise
@@ -104,6 +106,41 @@ def _live_session(store: Store, patient_id: int) -> str:
     sink.event({"kind": "SessionEnded", "t": 1.5, "rep_count": 1})
     recorder.flush()
     recorder.close()
+    return sid
+
+
+def aged_session(store: Store, patient_id: int, days_ago: float, video: bool = False) -> str:
+    """A stored session with 60 frames and two reps, started `days_ago`, with a kept video."""
+    sid = store.new_session_id()
+    writer = store.writer(sid, load_exercise("squat"), patient_id=patient_id, source="upload")
+    writer.start((640, 480), 30.0)
+    for i in range(60):
+        writer.frame(i / 30, np.full((33, 4), 0.5, np.float32))
+    for index in (1, 2):
+        writer.event(
+            {
+                "kind": "RepCompleted",
+                "t": index,
+                "index": index,
+                "start_s": index - 0.8,
+                "end_s": float(index),
+                "rom_deg": 80.0,
+                "score": 90.0,
+                "faults": [],
+            }
+        )
+    writer.finish()
+    if video:
+        path = cluster.video_dir() / f"{sid}.mp4"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x00" * 1000)
+        store.set_session_video(sid, str(path))
+    with store.factory.begin() as db:
+        db.execute(
+            update(ExerciseSession)
+            .where(ExerciseSession.id == sid)
+            .values(started_at=utcnow() - timedelta(days=days_ago))
+        )
     return sid
 
 
