@@ -127,3 +127,19 @@ def test_an_upload_of_an_erased_patient_stores_nothing(data_store: tuple[Store, 
     with pytest.raises(IntegrityError):
         writer.start((640, 480))
     assert left_in_database(store.engine, gone) == []
+
+
+def test_erasure_covers_every_table_that_points_at_a_patient() -> None:
+    """A table added later with a foreign key to a patient, their sessions or links must be
+    erased with them: listed in `_owned`, or here with the reason it is not. (A key to `users`
+    alone is a therapist's as often as a patient account's: the erasure deletes the account
+    and the test above finds what would be left.)"""
+    from coach.store.erasure import _owned
+    from coach.store.models import Base
+
+    keyed_to = {"patients", "sessions", "patient_links"}
+    erased = set(_owned(1)) | {"patients", "users"}
+    for table in Base.metadata.sorted_tables:
+        targets = {fk.column.table.name for fk in table.foreign_keys}
+        if targets & keyed_to:
+            assert table.name in erased, f"{table.name} points at {targets & keyed_to}"
