@@ -271,10 +271,10 @@ def _remove(files: list[Path]) -> tuple[list[Path], list[str]]:
     return removed, failed
 
 
-def empty_sqlite_log(engine: Engine, attempts: int = 20) -> bool:
+def empty_sqlite_log(engine: Engine, attempts: int = 3) -> bool:
     """Copy the write-ahead log into the database file and truncate it to nothing: until
-    then it holds the pages as they were before a delete. It waits for readers (the busy
-    timeout, then a few more tries); False when some reader kept it from finishing."""
+    then it holds the pages as they were before a delete. Each try waits for readers up to
+    the busy timeout (5 s, db.py); False when some reader kept it from finishing."""
     for _ in range(attempts):
         with engine.connect() as conn:
             busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()

@@ -140,7 +140,9 @@ def erase(
         busy = "They are exercising right now: erase them once their session has ended."
         return _erase_page(request, who, store, patient, busy, 409)
     try:
-        store.erase_patient(patient.id)
+        done = store.erase_patient(patient.id)
     except ErasureRefused as exc:
         return _erase_page(request, who, store, patient, str(exc), 409)
-    return RedirectResponse("/therapist?erased=1", status_code=303)
+    # Files the server could not delete (their paths are in its log): the page says how many.
+    left = f"&files_left={len(done.failed)}" if done.failed else ""
+    return RedirectResponse(f"/therapist?erased=1{left}", status_code=303)

@@ -143,3 +143,14 @@ def test_erasure_covers_every_table_that_points_at_a_patient() -> None:
         targets = {fk.column.table.name for fk in table.foreign_keys}
         if targets & keyed_to:
             assert table.name in erased, f"{table.name} points at {targets & keyed_to}"
+
+
+def test_a_file_that_cannot_be_deleted_is_reported(tmp_path: Path) -> None:
+    from coach.store.erasure import _remove
+
+    stuck, fine = tmp_path / "stuck.mp4", tmp_path / "fine.mp4"
+    stuck.mkdir()  # unlink() refuses a folder, as it would a file on a read-only mount
+    fine.write_bytes(b"x")
+    removed, failed = _remove([stuck, fine])
+    assert removed == [fine] and not fine.exists()
+    assert len(failed) == 1 and failed[0].startswith(f"{stuck}: ")
