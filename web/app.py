@@ -30,6 +30,7 @@ from web.vendor import mount_vendor
 
 if TYPE_CHECKING:
     from coach.live.caps import RedisLiveCaps
+    from coach.store.retention import PeriodicRetention
     from web.live_relay import LiveRelay
     from web.uploads.jobs import AnalysisJobs
 
@@ -53,6 +54,7 @@ class _Parts:
     caps: RedisLiveCaps | None
     relay: LiveRelay | None
     redis_url: str | None
+    retention: PeriodicRetention | None = None  # one machine's; a cluster's workers apply it
 
 
 def create_app(
@@ -82,9 +84,11 @@ def create_app(
     `allow_seed` (tests only) lets a patient socket fix a targets task's schedule with
     `&seed=N` (coach.live.registry.SessionRegistry)."""
     if store is not None and recorder is None:
+        from coach.store.consent import ConsentingRecorder
         from coach.store.live_recorder import LiveRecorder
 
-        recorder = LiveRecorder(store.factory)
+        # Nothing is stored of a patient who declined or withdrew consent (coach/store/consent).
+        recorder = ConsentingRecorder(LiveRecorder(store.factory), store.may_record)
     jobs = _analysis_jobs(store, redis_url, pose_model)
     caps = _live_caps(redis_url)
     if registry is None:
@@ -101,6 +105,7 @@ def create_app(
             allow_seed=allow_seed,
         )
     parts = _Parts(registry, store, jobs, caps, _relay(redis_url, registry, store), redis_url)
+    parts.retention = _retention(store, redis_url)
     app = _new_app(parts)
     app.state.exercise_list = exercise_list or _default_exercise_list
     _add_live_side(app, parts)
@@ -150,6 +155,17 @@ def _relay(
     return LiveRelay(redis_url, registry, cluster=cluster_name(data))
 
 
+def _retention(store: Store | None, redis_url: str | None) -> PeriodicRetention | None:
+    """One machine's retention (COACH_RETENTION_DAYS, coach/store/retention.py), started with
+    the app; none without a store or a setting, nor in a cluster (its workers apply it)."""
+    from coach.store.retention import PeriodicRetention, RetentionPolicy
+
+    policy = RetentionPolicy.from_env()  # a bad value: RetentionError, before anything runs
+    if store is None or redis_url or not policy.active:
+        return None
+    return PeriodicRetention(store, policy)
+
+
 # ---- start and stop ------------------------------------------------------------------------
 async def _start(parts: _Parts) -> None:
     store, jobs, clustered = parts.store, parts.jobs, bool(parts.redis_url)
@@ -166,9 +182,13 @@ async def _start(parts: _Parts) -> None:
     parts.registry.warm_up()
     if parts.relay is not None:
         await parts.relay.start()
+    if parts.retention is not None:
+        parts.retention.start()
 
 
 async def _stop(parts: _Parts) -> None:
+    if parts.retention is not None:
+        parts.retention.stop()
     if parts.relay is not None:
         await parts.relay.close()
     await parts.registry.close_all()
@@ -224,7 +244,17 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
 
 def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
     """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
-    from web.routes import auth, patient, protocols, ratings, records, sessions, therapist, uploads
+    from web.routes import (
+        auth,
+        patient,
+        protocols,
+        ratings,
+        records,
+        rights,
+        sessions,
+        therapist,
+        uploads,
+    )
     from web.routes.pages import review_templates
 
     app.state.jobs = jobs
@@ -235,5 +265,5 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
 
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
-    for area in (auth, therapist, patient, protocols, sessions, uploads, ratings, records):
+    for area in (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records):
         app.include_router(area.router)

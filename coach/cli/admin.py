@@ -4,6 +4,8 @@
     coach admin create-therapist USER --name "Dr Ada Lovelace" [--admin]
     coach admin set-password USER
     coach admin users
+    coach admin erase-patient ID [--yes]      a patient's right to erasure (admin_rights.py)
+    coach admin retention [--dry-run]         delete per-frame poses and videos after N days
 
 Passwords are read from the terminal (twice), or from standard input with
 `--password-stdin` (one line; for scripts), never from the command line where `ps` shows them.
@@ -16,6 +18,7 @@ import getpass
 import sys
 from typing import Any
 
+from coach.cli import admin_rights
 from coach.cli.common import store_or_usage_error
 from coach.errors import EXIT_OK, UsageError
 from coach.store import database_url
@@ -40,9 +43,14 @@ def _read_password(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     action = args.admin_action
     if action is None:
-        raise UsageError("say what to do: migrate, create-therapist, set-password or users")
+        raise UsageError(
+            "say what to do: migrate, create-therapist, set-password, users, erase-patient or "
+            "retention"
+        )
     store = store_or_usage_error()
     try:
+        if action in admin_rights.ACTIONS:
+            return admin_rights.run(action, args, store)
         if action == "migrate":
             revision = current_revision(store.engine)
             print(f"database {shown_url(database_url())} is at revision {revision}")
@@ -82,4 +90,5 @@ def add_parser(sub: Any) -> None:
     s.add_argument("username")
     s.add_argument("--password-stdin", action="store_true")
     asub.add_parser("users", help="list the accounts")
+    admin_rights.add_parsers(asub)
     a.set_defaults(func=run)

@@ -15,6 +15,7 @@ from coach.cli.common import (
     add_model_option,
     fail,
     model_estimator,
+    patient_to_record,
     resolve_exercise,
     store_or_usage_error,
     video_path,
@@ -62,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.save:
             store = store_or_usage_error()
-            if args.patient is not None and store.patient(args.patient) is None:
-                raise UsageError(f"no patient with id {args.patient}")
+            if args.patient is not None:
+                patient_to_record(store, args.patient)
             session_id, result = record_video(
                 store,
                 path,

@@ -10,6 +10,7 @@ from typing import Any
 
 from coach.errors import UsageError
 from coach.store import Store, StoreError, open_store
+from coach.store.models import Patient
 from exercises import DefinitionError, UnknownExercise, load_exercise, load_file
 from pose.estimator import POSE_MODELS, PoseEstimator
 from scoring.definition import Exercise
@@ -50,6 +51,18 @@ def store_or_usage_error() -> Store:
         return open_store()
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+
+
+def patient_to_record(store: Store, patient_id: int) -> Patient:
+    """The patient a `--save` stores a result for; UsageError when there is no such patient,
+    or when they declined or withdrew consent (coach/store/consent.py): nothing new is kept."""
+    patient = store.patient(patient_id)
+    if patient is None:
+        raise UsageError(f"no patient with id {patient_id}")
+    refusal = store.recording_refusal(patient_id)
+    if refusal is not None:
+        raise UsageError(f"not saved: {refusal}")
+    return patient
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None] | None:

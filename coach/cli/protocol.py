@@ -10,7 +10,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from coach.cli.common import add_model_option, model_estimator, store_or_usage_error, video_path
+from coach.cli.common import (
+    add_model_option,
+    model_estimator,
+    patient_to_record,
+    store_or_usage_error,
+    video_path,
+)
 from coach.errors import EXIT_OK, NoPersonFound, UsageError
 from coach.offline import protocols as p
 from coach.offline.analysis import progress_bar
@@ -77,10 +83,11 @@ def _store(args: argparse.Namespace) -> Store | None:
     if args.patient is None:
         raise UsageError("--save needs --patient ID (the patient the result belongs to)")
     store = store_or_usage_error()
-    patient = store.patient(args.patient)
-    if patient is None:
+    try:
+        patient = patient_to_record(store, args.patient)
+    except UsageError:
         store.close()
-        raise UsageError(f"no patient with id {args.patient}")
+        raise
     if args.age is None and patient.birth_year:
         args.age = date.today().year - patient.birth_year
     if args.sex is None and patient.sex:

@@ -121,6 +121,17 @@ def live_settings(args: argparse.Namespace) -> tuple[int, LiveLimits]:
     return max_active, LiveLimits(**values)
 
 
+def _check_retention() -> None:
+    """A retention setting that is not a number of days: one line, before the server starts
+    (the server applies it hourly, coach/store/retention.py)."""
+    from coach.store.retention import RetentionError, RetentionPolicy
+
+    try:
+        RetentionPolicy.from_env()
+    except RetentionError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from web.server import serve  # imported here: the other commands never load the web app
 
@@ -129,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if args.https and args.certfile:
         raise UsageError("--https makes its own certificate; leave out --certfile or --https")
     max_active, limits = live_settings(args)
+    _check_retention()
     model_estimator(args.model)  # a model that is not installed: one line, before the server
     status = serve(
         host=args.host,

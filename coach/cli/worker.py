@@ -28,6 +28,9 @@ SETTINGS = """settings (environment; the flags win):
                         COACH_DATA_DIR); the web servers must see it too
   COACH_WORKER_LEASE_S  seconds without a heartbeat before a worker is taken for dead and its
                         job given to another worker (default 60)
+  COACH_RETENTION_DAYS  delete per-frame poses and kept videos after this many days (or per
+                        kind: COACH_RETENTION_FRAMES_DAYS, COACH_RETENTION_VIDEOS_DAYS); in a
+                        cluster the workers apply it, hourly (`coach admin retention`)
 """
 
 
@@ -36,11 +39,16 @@ def run(args: argparse.Namespace) -> int:
     from coach.store import StoreError, open_store
     from coach.store.cluster import redis_url, upload_dir, video_dir
     from coach.store.db import database_url
+    from coach.store.retention import PeriodicRetention, RetentionError, RetentionPolicy
 
     url = redis_url(args.redis_url)
     if not url:
         raise UsageError("coach worker needs the task queue: --redis-url or COACH_REDIS_URL")
     model_estimator(args.model)  # a model that is not installed: one line, before any job
+    try:
+        retention = RetentionPolicy.from_env()
+    except RetentionError as exc:
+        raise UsageError(str(exc)) from None
     db_url = args.database_url or database_url()
     if db_url.startswith("sqlite") and not args.database_url:
         print(
@@ -60,9 +68,13 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     print(f"coach worker: taking upload jobs (uploads in {upload_dir()})", flush=True)
+    # The cluster's retention: every worker applies it (idempotent; the web servers don't).
+    periodic = PeriodicRetention(store, retention).start() if retention.active else None
     try:
         run_worker(url, job_handler(store, upload_dir(), video_dir(), args.model), stop=stop)
     finally:
+        if periodic is not None:
+            periodic.stop()
         store.close()
     return EXIT_OK
 

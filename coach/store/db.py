@@ -57,11 +57,14 @@ def shown_url(url: str | URL) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL: readers don't block the writer; synchronous=NORMAL is durable across a killed
-    # process (only a power loss may drop the last commits); foreign keys are off by default.
+    # process (only a power loss may drop the last commits); foreign keys are off by default;
+    # secure_delete: deleted rows are overwritten with zeros, so an erased patient's name or a
+    # retention's frames do not stay readable in the file's free space (coach/store/erasure.py).
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
 

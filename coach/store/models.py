@@ -131,6 +131,10 @@ class ExerciseSession(Base):
     video_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     video_path: Mapped[str | None] = mapped_column(String(500), nullable=True)  # only if asked
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Retention (coach.store.retention): after how many days its per-frame poses and its kept
+    # video were deleted (the reps, holds and faults stay); None while they are kept.
+    frames_removed_after_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    video_removed_after_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reps: Mapped[list[Rep]] = relationship(order_by="Rep.index", cascade="all, delete-orphan")
     holds: Mapped[list[Hold]] = relationship(order_by="Hold.start_s", cascade="all, delete-orphan")
     faults: Mapped[list[Fault]] = relationship(order_by="Fault.t_s", cascade="all, delete-orphan")
@@ -254,4 +258,17 @@ class Rating(Base):
     value: Mapped[int] = mapped_column(Integer)
     set_number: Mapped[int] = mapped_column(Integer, default=0)  # effort: 1, 2, ...; pain: 0
     area: Mapped[str] = mapped_column(String(40), default="")  # the body area rated (pain)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConsentAnswer(Base):
+    """A patient's answer on the consent screen (coach.store.consent): "given", "declined"
+    or "withdrawn", with the version of the text they read. Every answer is kept (the latest
+    counts), so the record shows what they agreed to and when."""
+
+    __tablename__ = "consent_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    answer: Mapped[str] = mapped_column(String(20))
+    text_version: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import CLIP_ID, manifest_entry  # noqa: F401 (used by the web tests)
 from web.app import create_app
 from web.frames import clip_as_jpegs
+from web.routes.rights import CONSENT_VERSION
 from web.server import BackgroundServer
 
 
@@ -44,6 +45,8 @@ class Review:
         self.ther_b = store.create_user("ther.b", "Dr B", self.PASSWORD)
         self.pat_a = store.create_patient(self.ther_a.id, "Alice Patient", birth_year=1952)
         self.pat_b = store.create_patient(self.ther_b.id, "Bob Patient", birth_year=1948)
+        for patient in (self.pat_a, self.pat_b):  # they said yes: their links open /me
+            store.record_consent(patient.id, "given", CONSENT_VERSION)
         self.link_tokens = {
             "pat.a": store.create_link(self.pat_a.id)[1],
             "pat.b": store.create_link(self.pat_b.id)[1],

@@ -77,7 +77,7 @@ def test_killing_the_server_mid_set_keeps_the_completed_reps(
 
     with coach_serve(url, tmp_path, port) as server:
         with httpx.Client(base_url=base, timeout=30) as c:
-            assert c.get(f"/p/{link}").headers["location"] == "/me"
+            assert c.get(f"/p/{link}").headers["location"] == "/consent"  # its first opening
             cookie = c.cookies["coach_session"]
         with connect(
             f"ws://127.0.0.1:{port}/ws/live?exercise=squat",

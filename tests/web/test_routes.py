@@ -14,7 +14,17 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from coach.store import open_store
 from tests.web.conftest import Review
 from web.app import create_app
-from web.routes import auth, live, patient, protocols, records, sessions, therapist, uploads
+from web.routes import (
+    auth,
+    live,
+    patient,
+    protocols,
+    records,
+    rights,
+    sessions,
+    therapist,
+    uploads,
+)
 from web.routes.deps import get_registry, get_store
 
 AREAS: dict[ModuleType, set[tuple[str, str]]] = {
@@ -31,6 +41,12 @@ AREAS: dict[ModuleType, set[tuple[str, str]]] = {
         ("GET", "/api/live/{session_id}/patient"),
     },
     patient: {("GET", "/p/{token}"), ("GET", "/me"), ("GET", "/api/me/program")},
+    rights: {
+        ("GET", "/consent"),
+        ("POST", "/consent"),
+        ("GET", "/patients/{patient_id}/erase"),
+        ("POST", "/patients/{patient_id}/erase"),
+    },
     sessions: {
         ("GET", "/sessions/{session_id}"),
         ("POST", "/sessions/{session_id}/reference"),
@@ -77,7 +93,7 @@ def test_each_area_is_its_own_router_mounted_by_create_app(app: FastAPI) -> None
     assert len({id(r) for r in routers}) == len(AREAS)
     for area, expected in AREAS.items():
         assert _method_paths(area.router.routes) == expected, area.__name__
-    assert sum(len(paths) for paths in AREAS.values()) == 28  # no route in two areas
+    assert sum(len(paths) for paths in AREAS.values()) == 32  # no route in two areas
 
     mounted = {(r.endpoint, m, r.path) for r in _api_routes(app.routes) for m in r.methods}
     for area in AREAS:

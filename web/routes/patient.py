@@ -23,6 +23,7 @@ from web import access
 from web.routes.deps import IdentityDep, StoreDep
 from web.routes.pages import exercise_names, load_exercise, render
 from web.routes.ratings import pain_context
+from web.routes.rights import after_sign_in, needs_consent
 
 router = APIRouter()
 
@@ -36,7 +37,8 @@ def personal_link(request: Request, token: str, store: StoreDep) -> Response:
             status_code=404,
         )
     login_token = store.start_login(patient_id=link.patient_id, link_id=link.id)
-    resp = RedirectResponse("/me", status_code=303)
+    # The first time (and after the consent text changed): the consent screen first.
+    resp = RedirectResponse(after_sign_in(store, link.patient_id), status_code=303)
     access.set_login_cookie(resp, request, login_token, int(LINK_LOGIN_TTL.total_seconds()))
     return resp
 
@@ -72,6 +74,7 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
     if who.patient_id is None:
         return RedirectResponse("/therapist", status_code=303)
     patient = access.patient_for(store, who, who.patient_id)
+    consent = store.consent(patient.id)  # not answered yet: /me asks first (_consent_notice)
     sessions = store.sessions_of(patient.id)
     program = store.program(patient.id)
     names = exercise_names()
@@ -95,6 +98,8 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
         referenced=referenced,
         pain=pain_context(store, patient.id),
         targets_week=touched_this_week(sessions),
+        consent=consent,
+        ask_consent=needs_consent(consent),
     )
 
 

@@ -25,6 +25,7 @@ from exercises.norms import load_norms, norm_ids
 from scoring.protocols import NormError, Norms, ProtocolResult
 from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import render
+from web.routes.rights import RecordablePatientDep
 from web.routes.uploads import _refused, checked_video, receive_video  # refused as uploads are
 from web.uploads.receiving import UploadRefused
 
@@ -126,7 +127,7 @@ def _score(path: Path, shown: str, runner: Callable[[Any], Any]) -> ProtocolResu
 async def run_protocol(
     request: Request,
     who: TherapistDep,
-    patient: TherapistsPatientDep,
+    patient: RecordablePatientDep,  # 409 when the patient declined or withdrew consent
     store: StoreDep,
     jobs: JobsDep,
 ) -> Response:

@@ -159,6 +159,7 @@ def patient_page(
         references=_references_of(store, patient.id),
         base_url=base_url,
         link_qr=link_qr,
+        consent=store.consent(patient.id),
     )
 
 

@@ -15,8 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.requests import ClientDisconnect
 
-from web.routes.deps import IdentityDep, JobsDep, StoreDep, TherapistsPatientDep
+from web.routes.deps import IdentityDep, JobsDep, StoreDep
 from web.routes.pages import load_exercise
+from web.routes.rights import RecordablePatientDep
 from web.uploads.jobs import AnalysisJobs
 from web.uploads.receiving import (
     ReceivedUpload,
@@ -66,7 +67,7 @@ async def checked_video(received: ReceivedUpload) -> tuple[Path, str]:
 
 
 @router.post("/patients/{patient_id}/uploads", include_in_schema=False, response_model=None)
-async def upload(request: Request, patient: TherapistsPatientDep, jobs: JobsDep) -> Response:
+async def upload(request: Request, patient: RecordablePatientDep, jobs: JobsDep) -> Response:
     patient_id = patient.id
     received = await receive_video(request, jobs)
     if isinstance(received, Response):

@@ -29,6 +29,7 @@ def test_worker_help_documents_the_settings(tmp_path: Path) -> None:
         "COACH_UPLOAD_DIR",
         "COACH_VIDEO_DIR",
         "COACH_WORKER_LEASE_S",
+        "COACH_RETENTION_DAYS",
         "--redis-url",
     ):
         assert setting in out.stdout

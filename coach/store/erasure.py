@@ -1,0 +1,284 @@
+"""Erasing a patient (GDPR art. 17): the patient and every row and file keyed to them, the
+rows in one transaction, then their files, then (SQLite) the write-ahead log emptied.
+
+What goes (docs/STORAGE.md, "Erasure"): their sessions with every rep, hold, fault, frame
+chunk and rating; clinical test results; personal references; analysis jobs and their uploads
+(`uploads/`); kept videos (`videos/`); program; personal links and every sign-in (by link, by
+patient, by their account); consent answers; their account; the patient row. SQLite runs with
+`secure_delete` (coach/store/db.py), so deleted rows are overwritten with zeros in the file,
+and the erasure ends with a `wal_checkpoint(TRUNCATE)`: the write-ahead log, which still holds
+the pages as they were, is emptied. `vacuum=True` also rewrites the database (SQLite `VACUUM`,
+PostgreSQL `VACUUM FULL` of the tables that held rows) for data deleted before secure_delete
+was on; it locks the database while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Engine, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from coach.store import cluster
+from coach.store.models import (
+    AnalysisJob,
+    ConsentAnswer,
+    ExerciseSession,
+    Fault,
+    FrameChunk,
+    Hold,
+    LoginSession,
+    Patient,
+    PatientLink,
+    PersonalReferenceRow,
+    ProgramItem,
+    ProtocolResult,
+    Rating,
+    Rep,
+    User,
+)
+from coach.store.part import StorePart
+
+log = logging.getLogger(__name__)
+
+# A crash's kept upload goes to the videos as `interrupted-<job>.keep.<ext>` (web/uploads).
+INTERRUPTED = "interrupted-"
+
+
+def confirms(answer: str, patient_id: int, name: str) -> bool:
+    """Whether a typed confirmation names the patient: their id, or their name (letter case
+    and runs of spaces aside)."""
+    typed = " ".join(answer.split()).casefold()
+    return bool(typed) and typed in (str(patient_id), " ".join(name.split()).casefold())
+
+
+# Each table's rows in words, for the confirmation (one, many).
+WORDS = {
+    "ratings": ("pain or effort rating", "pain and effort ratings"),
+    "frame_chunks": ("second of per-frame poses", "seconds of per-frame poses"),
+    "reps": ("rep", "reps"),
+    "holds": ("hold", "holds"),
+    "faults": ("fault mark", "fault marks"),
+    "protocol_results": ("clinical test result", "clinical test results"),
+    "personal_references": ("personal reference", "personal references"),
+    "analysis_jobs": ("video upload", "video uploads"),
+    "consent_answers": ("consent answer", "consent answers"),
+    "login_sessions": ("sign-in", "sign-ins"),
+    "patient_links": ("personal link", "personal links"),
+    "program_items": ("program row", "program rows"),
+    "sessions": ("session", "sessions"),
+    "patients": ("patient record", "patient records"),
+    "users": ("account", "accounts"),
+    "files": ("file (upload or kept video)", "files (uploads and kept videos)"),
+}
+
+
+class ErasureRefused(Exception):
+    """The patient can't be erased now (the message says why, for the page or terminal)."""
+
+
+@dataclass
+class Erasure:
+    """What an erasure removes (`erasure_plan`) or removed (`erase_patient`): rows per table,
+    and files."""
+
+    patient_id: int
+    name: str
+    rows: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # files that could not be deleted, why
+    log_emptied: bool | None = None  # SQLite: the write-ahead log emptied (None: not SQLite)
+
+    def summary(self) -> list[str]:
+        """The counts in words ("3 sessions", "1 account"), kinds with none left out."""
+        counts = [*self.rows.items(), ("files", len(self.files))]
+        out = []
+        for table, n in counts:
+            if n:
+                one, many = WORDS.get(table, (table.replace("_", " "),) * 2)
+                out.append(f"{n} {one if n == 1 else many}")
+        return out
+
+
+def _files(sessions: list[tuple[str, str | None]], jobs: list[str]) -> list[Path]:
+    """The patient's files: kept videos (the session's path, or named after the session or an
+    interrupted job) and uploads waiting for or under analysis (named after the job)."""
+    uploads, videos = cluster.upload_dir(), cluster.video_dir()
+    found: set[Path] = set()
+    for sid, video_path in sessions:
+        if video_path:
+            found.add(Path(video_path))
+        found.update(videos.glob(f"{sid}.*"))
+    for job_id in jobs:
+        found.update(uploads.glob(f"{job_id}.*"))
+        found.update(videos.glob(f"{INTERRUPTED}{job_id}.*"))
+    return sorted(p for p in found if p.is_file())
+
+
+Owned = dict[str, tuple[Any, ColumnElement[bool]]]
+
+
+def _owned(patient_id: int) -> Owned:
+    """Per table, in the order a delete must follow (children first): its model and which of
+    its rows are keyed to the patient, directly or through their sessions, links or account."""
+    sessions = select(ExerciseSession.id).where(ExerciseSession.patient_id == patient_id)
+    links = select(PatientLink.id).where(PatientLink.patient_id == patient_id)
+    account = select(Patient.user_id).where(Patient.id == patient_id)
+    return {
+        "ratings": (
+            Rating,
+            or_(Rating.patient_id == patient_id, Rating.session_id.in_(sessions)),
+        ),
+        "frame_chunks": (FrameChunk, FrameChunk.session_id.in_(sessions)),
+        "reps": (Rep, Rep.session_id.in_(sessions)),
+        "holds": (Hold, Hold.session_id.in_(sessions)),
+        "faults": (Fault, Fault.session_id.in_(sessions)),
+        "protocol_results": (
+            ProtocolResult,
+            or_(ProtocolResult.patient_id == patient_id, ProtocolResult.session_id.in_(sessions)),
+        ),
+        "personal_references": (
+            PersonalReferenceRow,
+            or_(
+                PersonalReferenceRow.patient_id == patient_id,
+                PersonalReferenceRow.session_id.in_(sessions),
+            ),
+        ),
+        "analysis_jobs": (AnalysisJob, AnalysisJob.patient_id == patient_id),
+        "consent_answers": (ConsentAnswer, ConsentAnswer.patient_id == patient_id),
+        "login_sessions": (
+            LoginSession,
+            or_(
+                LoginSession.patient_id == patient_id,
+                LoginSession.link_id.in_(links),
+                LoginSession.user_id.in_(account),
+            ),
+        ),
+        "patient_links": (PatientLink, PatientLink.patient_id == patient_id),
+        "program_items": (ProgramItem, ProgramItem.patient_id == patient_id),
+        "sessions": (ExerciseSession, ExerciseSession.patient_id == patient_id),
+    }
+
+
+class ErasureStore(StorePart):
+    engine: Engine
+
+    def erasure_plan(self, patient_id: int) -> Erasure | None:
+        """What erasing the patient would remove (None: no such patient); nothing changes."""
+        with self.factory() as db:
+            patient = db.get(Patient, patient_id)
+            if patient is None:
+                return None
+            plan = Erasure(patient_id, patient.name)
+            for table, (model, which) in _owned(patient_id).items():
+                count = select(func.count()).select_from(model).where(which)
+                plan.rows[table] = int(db.scalar(count) or 0)
+            plan.rows["patients"] = 1
+            plan.rows["users"] = 1 if patient.user_id is not None else 0
+            plan.files = _files(*self._keys(db, patient_id))
+            return plan
+
+    @staticmethod
+    def _keys(db: Session, patient_id: int) -> tuple[list[tuple[str, str | None]], list[str]]:
+        """The patient's sessions (id, kept video) and analysis jobs (id): what files are
+        named after."""
+        rows = db.execute(
+            select(ExerciseSession.id, ExerciseSession.video_path).where(
+                ExerciseSession.patient_id == patient_id
+            )
+        )
+        sessions = [(sid, path) for sid, path in rows]
+        jobs = list(db.scalars(select(AnalysisJob.id).where(AnalysisJob.patient_id == patient_id)))
+        return sessions, jobs
+
+    def erase_patient(self, patient_id: int, *, vacuum: bool = False) -> Erasure:
+        """Remove the patient and everything keyed to them (module docstring). Refused
+        (`ErasureRefused`, nothing changed) for an unknown patient, or while one of their
+        uploads is being analysed (the analysis would write into what is being erased)."""
+        with self.factory.begin() as db:
+            patient = db.get(Patient, patient_id)
+            if patient is None:
+                raise ErasureRefused(f"No patient with id {patient_id}.")
+            running = db.scalar(
+                select(AnalysisJob.id)
+                .where(AnalysisJob.patient_id == patient_id, AnalysisJob.status == "running")
+                .with_for_update()
+            )
+            if running is not None:
+                raise ErasureRefused(
+                    "One of this patient's videos is being analysed now: erase them once it "
+                    "is done (the patient page shows its progress)."
+                )
+            done = Erasure(patient_id, patient.name)
+            files = _files(*self._keys(db, patient_id))
+            account = patient.user_id
+            for table, (model, which) in _owned(patient_id).items():
+                done.rows[table] = _rowcount(db.execute(_bulk(delete(model).where(which))))
+            db.execute(_bulk(delete(Patient).where(Patient.id == patient_id)))
+            done.rows["patients"] = 1
+            done.rows["users"] = 0
+            if account is not None:
+                db.execute(
+                    update(PersonalReferenceRow)
+                    .where(PersonalReferenceRow.created_by == account)
+                    .values(created_by=None)
+                )
+                gone = db.execute(_bulk(delete(User).where(User.id == account)))
+                done.rows["users"] = _rowcount(gone)
+        done.files, done.failed = _remove(files)
+        done.log_emptied = self._after_erasure(vacuum, [t for t, n in done.rows.items() if n])
+        return done
+
+    def _after_erasure(self, vacuum: bool, tables: list[str]) -> bool | None:
+        """SQLite: empty the write-ahead log (after `VACUUM` if asked); PostgreSQL with
+        `vacuum`: `VACUUM FULL` of `tables`. Whether the log was emptied (None: no SQLite)."""
+        dialect = self.engine.dialect.name
+        if vacuum:
+            with self.engine.connect() as conn:
+                auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+                if dialect == "sqlite":
+                    auto.exec_driver_sql("VACUUM")
+                elif dialect == "postgresql":
+                    for table in tables:
+                        auto.exec_driver_sql(f'VACUUM FULL "{table}"')
+        return empty_sqlite_log(self.engine) if dialect == "sqlite" else None
+
+
+def _bulk(statement: Any) -> Any:
+    """A bulk statement that leaves the session's loaded objects alone (none are used)."""
+    return statement.execution_options(synchronize_session=False)
+
+
+def _rowcount(result: Any) -> int:
+    # A bulk DELETE returns a CursorResult, the kind of result that has a rowcount.
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+def _remove(files: list[Path]) -> tuple[list[Path], list[str]]:
+    """Delete the files; those deleted, and why the others could not be."""
+    removed, failed = [], []
+    for path in files:
+        try:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        except OSError as exc:
+            log.error("erasure: could not delete %s: %s", path, exc)
+            failed.append(f"{path}: {exc.strerror or exc}")
+    return removed, failed
+
+
+def empty_sqlite_log(engine: Engine, attempts: int = 3) -> bool:
+    """Copy the write-ahead log into the database file and truncate it to nothing: until
+    then it holds the pages as they were before a delete. Each try waits for readers up to
+    the busy timeout (5 s, db.py); False when some reader kept it from finishing."""
+    for _ in range(attempts):
+        with engine.connect() as conn:
+            busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy:
+            return True
+        time.sleep(0.1)
+    return False
