@@ -179,6 +179,16 @@ def test_a_small_rating_is_still_taken(site: Review, stored_session: str) -> Non
     assert r.status_code == 201 and r.json()["value"] == 3
 
 
+def test_a_rating_with_a_lone_surrogate_is_refused(site: Review, stored_session: str) -> None:
+    with site.client("pat.a") as c:
+        r = c.post(
+            f"/sessions/{stored_session}/ratings",
+            content=b'{"kind": "pain_before", "value": 3, "area": "knee \\ud800"}',
+            headers={"Content-Type": "application/json"},
+        )
+    assert r.status_code == 422
+
+
 def test_an_upload_is_not_held_to_the_form_limit(site: Review) -> None:
     """Uploads stream their own body (their limits: web/uploads/receiving.py)."""
     with site.client("ther.a") as c:
