@@ -218,14 +218,11 @@ def _new_app(parts: _Parts) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
         lifespan=lifespan,
-        form_limits=FORM_LIMITS,
+        # Forms parsed by FastAPI: no file parts (uploads stream their own body), at most 50
+        # fields of 16 KB each (the body as a whole: web/body_limits.py). The programme form,
+        # a row of fields per exercise, reads its form with limits of its own.
+        form_limits={"max_files": 0, "max_fields": 50, "max_part_size": 16 * 1024},
     )
-
-
-FORM_LIMITS: dict[str, int] = {"max_files": 0, "max_fields": 50, "max_part_size": 16 * 1024}
-"""Forms parsed by FastAPI: no file parts (uploads stream their own body), at most 50 fields
-of 16 KB each (the body as a whole: web/body_limits.py). The programme form, with a row of
-fields per exercise, reads its form with limits of its own (web/routes/therapist.py)."""
 
 
 class CoachApp(FastAPI):

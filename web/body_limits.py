@@ -18,7 +18,7 @@ as any other) that closes the connection. The limit is the endpoint's own (`body
 sign-in 8 KB, ratings 1 KB), else `COACH_MAX_FORM_KB` (256 KB: the programme form with 100
 rows and their notes). Endpoints marked `body_limit(STREAMED)` (video uploads) read their body
 themselves under limits of their own (web/uploads/receiving.py). The fields of a form are
-bounded by FastAPI's form limits (web/app.py `FORM_LIMITS`): no file parts where none is
+bounded by FastAPI's form limits (`form_limits` in web/app.py): no file parts where none is
 expected, few fields, small fields.
 """
 
