@@ -117,7 +117,11 @@ def live(redis: str, sessions: int, seconds: float, instances: int) -> None:
         proc = subprocess.Popen(
             [sys.executable, "-c", LIVE_SERVER.format(n=sessions + 10, redis=redis)],
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
+            env={
+                **os.environ,
+                "PYTHONPATH": str(REPO),
+                "COACH_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+            },
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

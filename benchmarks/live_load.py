@@ -203,7 +203,8 @@ def start_server(
 ) -> tuple[subprocess.Popen[str], str]:
     """The server of the checkout at `tree` (another one: compare before and after with the
     same pages), with uvicorn's WebSocket implementation `ws` and per-message deflate."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    # Every page comes from 127.0.0.1: not held to one address's share of the connections.
+    env = {**os.environ, "PYTHONPATH": str(tree), "COACH_MAX_CONNECTIONS_PER_ADDRESS": "100000"}
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(n=sessions + 10, ws=ws, deflate=deflate)],
         cwd=tree,

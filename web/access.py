@@ -96,11 +96,19 @@ class LoginLimiter:
     every further attempt waits `base_s`, 2x, 4x, ... (at most `max_s`) after the last failure;
     refused attempts are not checked against the password at all and don't add to the count.
 
+    The sign-in route calls `reserve` before it checks a password: the check of the counts and
+    the counting of this attempt (as a failure, in advance) are one atomic step, so attempts
+    sent at the same moment cannot all pass a check that none of them has counted yet: a burst
+    of 30 wrong passwords gets at most `free` password checks (argon2 work), the rest 429. A
+    success takes its attempt back (`succeeded`: the pair is cleared, the address's count
+    given one back).
+
     Nothing is keyed on the username alone: an attacker's guesses slow down their address,
-    never the real user signing in from theirs. A success clears its pair. In memory: one
-    server process (uvicorn, as `coach serve` runs it); counts are forgotten after `forget_s`
-    without failures. A cluster keeps the counts in Redis instead (web/shared_limits.py
-    overrides `_entry`, `_add_failure` and `_clear`), so every instance sees them.
+    never the real user signing in from theirs. In memory: one server process (uvicorn, as
+    `coach serve` runs it); counts are forgotten after `forget_s` without failures. A cluster
+    keeps the counts in Redis instead (web/shared_limits.py overrides `_entry`, `_reserve`,
+    `_add_failure`, `_take_back` and `_clear`, atomically there too), so every instance sees
+    them.
     """
 
     def clock(self) -> float:
@@ -123,7 +131,7 @@ class LoginLimiter:
         self.forget_s = forget_s
         self.max_entries = max_entries
         self._failures: dict[tuple[str, ...], _Failures] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @staticmethod
     def _keys(username: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -145,12 +153,33 @@ class LoginLimiter:
         with self._lock:
             self._failures.pop(key, None)
 
-    def _wait(self, key: tuple[str, ...], free: int, now: float) -> float:
-        entry = self._entry(key)
+    def _take_back(self, key: tuple[str, ...]) -> None:
+        """One failure counted in advance was a success after all."""
+        with self._lock:
+            entry = self._failures.get(key)
+            if entry is not None and entry.count > 0:
+                entry.count -= 1
+
+    def _reserve(self, keys: list[tuple[tuple[str, ...], int]], now: float) -> float:
+        """Atomically: the longest wait of `keys` (each with its free failures), or, when
+        there is none, 0.0 with a failure counted for each key."""
+        with self._lock:
+            wait = max(self._wait(key, free, now) for key, free in keys)
+            if wait > 0:
+                return wait
+            for key, _free in keys:
+                self._add_failure(key, now)
+            return 0.0
+
+    def delay(self, entry: _Failures | None, free: int, now: float) -> float:
+        """The wait `entry`'s failures impose from `now` (0: none)."""
         if entry is None or entry.count < free:
             return 0.0
-        delay = min(self.max_s, self.base_s * 2 ** (entry.count - free))
+        delay = min(self.max_s, self.base_s * 2 ** min(entry.count - free, 64))
         return max(0.0, entry.last + delay - now)
+
+    def _wait(self, key: tuple[str, ...], free: int, now: float) -> float:
+        return self.delay(self._entry(key), free, now)
 
     def retry_after(self, username: str, address: str) -> float:
         """Seconds until this username may be tried from this address (0: now)."""
@@ -158,13 +187,23 @@ class LoginLimiter:
         now = self.clock()
         return max(self._wait(pair, self.free, now), self._wait(addr, self.free_per_address, now))
 
+    def reserve(self, username: str, address: str) -> float:
+        """Before a password is checked: seconds to wait (> 0: refused, not counted), or 0.0
+        with this attempt counted as a failure already (`succeeded` takes it back)."""
+        pair, addr = self._keys(username, address)
+        return self._reserve([(pair, self.free), (addr, self.free_per_address)], self.clock())
+
     def failed(self, username: str, address: str) -> None:
+        """Count a failure (for a caller that checked `retry_after` rather than `reserve`)."""
         now = self.clock()
         for key in self._keys(username, address):
             self._add_failure(key, now)
 
     def succeeded(self, username: str, address: str) -> None:
-        self._clear(self._keys(username, address)[0])
+        """A reserved attempt succeeded: its pair is cleared, its address given one back."""
+        pair, addr = self._keys(username, address)
+        self._clear(pair)
+        self._take_back(addr)
 
     def _forget(self, now: float) -> None:
         old = [k for k, e in self._failures.items() if now - e.last > self.forget_s]

@@ -9,6 +9,8 @@ may configure it).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from coach.live import LiveLimits, Recorder, SessionRegistry, default_processor
 from coach.store import Store
 from web import access, security
+from web.body_limits import BodyLimits
 from web.demos import mount_demos
 from web.frames import decode_frame
 from web.routes import live
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from web.live_relay import LiveRelay
     from web.uploads.jobs import AnalysisJobs
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 
@@ -55,6 +59,7 @@ class _Parts:
     relay: LiveRelay | None
     redis_url: str | None
     retention: PeriodicRetention | None = None  # one machine's; a cluster's workers apply it
+    sweeper: asyncio.Task[None] | None = None
 
 
 def create_app(
@@ -167,6 +172,20 @@ def _retention(store: Store | None, redis_url: str | None) -> PeriodicRetention 
 
 
 # ---- start and stop ------------------------------------------------------------------------
+SWEEP_EVERY_S = 10.0
+"""How often sessions past their retention are forgotten (and their followers closed), even
+when no request comes to look them up."""
+
+
+async def _sweep(registry: SessionRegistry) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_S)
+        try:
+            registry.sweep()
+        except Exception:  # a fault of ours: logged, and sweeping goes on
+            log.exception("sweeping the live sessions failed")
+
+
 async def _start(parts: _Parts) -> None:
     store, jobs, clustered = parts.store, parts.jobs, bool(parts.redis_url)
     if store is not None and not clustered:
@@ -180,6 +199,7 @@ async def _start(parts: _Parts) -> None:
         # another server may be receiving one into the shared folder).
         jobs.clean_up_orphans(upload_total_timeout_s() if clustered else 0.0)
     parts.registry.warm_up()
+    parts.sweeper = asyncio.create_task(_sweep(parts.registry))
     if parts.relay is not None:
         await parts.relay.start()
     if parts.retention is not None:
@@ -189,6 +209,8 @@ async def _start(parts: _Parts) -> None:
 async def _stop(parts: _Parts) -> None:
     if parts.retention is not None:
         parts.retention.stop()
+    if parts.sweeper is not None:
+        parts.sweeper.cancel()
     if parts.relay is not None:
         await parts.relay.close()
     await parts.registry.close_all()
@@ -210,13 +232,25 @@ def _new_app(parts: _Parts) -> FastAPI:
         await _stop(parts)
 
     docs = security.openapi_enabled()
-    return FastAPI(
+    return CoachApp(
         title="Coach",
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
         lifespan=lifespan,
+        # Forms parsed by FastAPI: no file parts (uploads stream their own body), at most 50
+        # fields of 16 KB each (the body as a whole: web/body_limits.py). The programme form,
+        # a row of fields per exercise, reads its form with limits of its own.
+        form_limits={"max_files": 0, "max_fields": 50, "max_part_size": 16 * 1024},
     )
+
+
+class CoachApp(FastAPI):
+    """FastAPI with the security headers (web/security.py) around everything, Starlette's own
+    answer to an unexpected exception (500) included."""
+
+    def build_middleware_stack(self) -> Any:
+        return security.SecurityHeaders(super().build_middleware_stack())
 
 
 # ---- routers and middleware ----------------------------------------------------------------
@@ -230,7 +264,8 @@ async def _not_signed_in(request: Request, _exc: Exception) -> Response:
 
 def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     """What every app serves: security, static assets, the live pages, API and sockets."""
-    security.protect(app)  # same-origin writes and security headers on every HTTP request
+    app.add_middleware(BodyLimits)  # every body bounded before it is read ...
+    security.protect(app)  # ... and, outside, same-origin writes (headers: `CoachApp`)
     # The dependencies (web/routes/deps.py, web/routes/live.py) read these.
     app.state.registry = parts.registry
     app.state.store = parts.store

@@ -35,8 +35,15 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
-from coach.live import Closing, LiveSession, Outbox, SessionRegistry, echo_number
-from web.live_ws import MESSAGE_INTERVAL_S, _refuse
+from coach.live import (
+    Closing,
+    LiveSession,
+    Outbox,
+    SessionRegistry,
+    echo_number,
+    parse_message,
+)
+from web.live_ws import FOLLOWER_IDLE_WORDS, MAX_TEXT_CHARS, MESSAGE_INTERVAL_S, _refuse
 from web.relay_link import LinkState, RedisLink
 
 log = logging.getLogger(__name__)
@@ -277,17 +284,25 @@ class RemoteFollows:
 
     async def _from_follower(self, ws: WebSocket, session_id: str) -> None:
         """Pings are answered here; the therapist's notes go to the patient's instance (at most
-        one per `MESSAGE_INTERVAL_S`); a closed socket ends the follow."""
+        one per `MESSAGE_INTERVAL_S`); a closed socket ends the follow, and so does a socket
+        that sends nothing for `follower_idle_timeout_s`."""
         last = 0.0
+        idle_s = self.registry.limits.follower_idle_timeout_s
         while True:
-            message = await ws.receive()
+            try:
+                message = await asyncio.wait_for(ws.receive(), idle_s)
+            except asyncio.TimeoutError:  # as a local follower: the follow page pings
+                await _refuse(ws, "idle_timeout", FOLLOWER_IDLE_WORDS)
+                return
             if message["type"] == "websocket.disconnect":
                 return
             text = message.get("text")
-            if not text or len(text) > 4096:
+            if not text:
+                continue
+            parsed = parse_message(text, MAX_TEXT_CHARS)  # strict, as for a local follower
+            if isinstance(parsed, str):
                 continue
             with contextlib.suppress(ValueError, TypeError, AttributeError):
-                parsed = json.loads(text)
                 kind = parsed.get("type")
                 if kind == "ping":
                     await ws.send_text(

@@ -77,6 +77,7 @@ _CLOSE_FOR = {
     "session_starting": CLOSE_TAKEN,
     "server_busy": CLOSE_BUSY,
     "too_many": CLOSE_TOO_MANY,
+    "idle_timeout": CLOSE_IDLE,
 }
 
 
@@ -204,17 +205,35 @@ class _Throttle:
         return True
 
 
-class _IdleWatch:
-    """Closes a patient socket that sends no frame in time (`first_frame_timeout_s`, then
-    `idle_timeout_s`): one timer a socket that moves itself along when it comes due early,
-    not a timer a message (a frame only stamps `last_frame`). When it fires, the socket is
-    told why and closed, and a receive that is waiting is cancelled, as a timeout would."""
+_PATIENT_IDLE = (
+    ("no_frames", "No camera frames arrived; the connection is closed. Your count is kept."),
+    ("idle_timeout", "No camera frames for a while; the set is paused. Your count is kept."),
+)
+FOLLOWER_IDLE_WORDS = "This page sent nothing for a while; the connection is closed."
+_FOLLOWER_IDLE = (("idle_timeout", FOLLOWER_IDLE_WORDS),) * 2
 
-    def __init__(self, outbox: Outbox, limits: LiveLimits) -> None:
+
+class _IdleWatch:
+    """Closes a socket that sends nothing that counts in time: a patient's without a frame
+    (`first_s` after connecting, then `idle_s`), a follower's without any message (the follow
+    page pings). One timer a socket that moves itself along when it comes due early, not a
+    timer a message (a message only stamps `last_frame`). When it fires, the socket is told
+    why (`words`: code and text, before and after the first stamp) and closed, and a receive
+    that is waiting is cancelled, as a timeout would."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        first_s: float,
+        idle_s: float,
+        words: tuple[tuple[str, str], ...] = _PATIENT_IDLE,
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self.task = asyncio.current_task()
         self.outbox = outbox
-        self.limits = limits
+        self.first_s = first_s
+        self.idle_s = idle_s
+        self.words = words
         self.opened = self.loop.time()
         self.last_frame: float | None = None
         self.receiving = False
@@ -226,20 +245,17 @@ class _IdleWatch:
 
     def _due(self) -> float:
         if self.last_frame is None:
-            return self.opened + self.limits.first_frame_timeout_s
-        return self.last_frame + self.limits.idle_timeout_s
+            return self.opened + self.first_s
+        return self.last_frame + self.idle_s
 
     def _check(self) -> None:
         due = self._due()
         if self.loop.time() < due:
             self._timer = self.loop.call_at(due, self._check)
             return
-        if self.last_frame is None:
-            code, text = "no_frames", "No camera frames arrived; the connection is closed."
-        else:
-            code, text = "idle_timeout", "No camera frames for a while; the set is paused."
+        code, text = self.words[self.last_frame is not None]
         self.fired = True
-        self.outbox.put(_error(code, text + " Your count is kept.", fatal=True))
+        self.outbox.put(_error(code, text, fatal=True))
         self.outbox.close(CLOSE_IDLE, code)
         if self.receiving and self.task is not None:
             self.task.cancel()
@@ -425,7 +441,7 @@ async def _patient_loop(
     ws: WebSocket, session: LiveSession, outbox: Outbox, limits: LiveLimits
 ) -> None:
     throttle = _Throttle(limits)
-    watch = _IdleWatch(outbox, limits)
+    watch = _IdleWatch(outbox, limits.first_frame_timeout_s, limits.idle_timeout_s)
     try:
         await _patient_messages(ws, session, outbox, throttle, watch)
     finally:
@@ -485,7 +501,7 @@ def _patient_text(text: str, session: LiveSession, outbox: Outbox, throttle: _Th
         seq = control.get("seq")
         seq = seq if type(seq) is int else None
         return _landmarks(seq, control, check_landmarks, session, outbox, throttle)
-    if throttle.over(outbox):
+    if kind != "end" and throttle.over(outbox):  # `end` comes once: always answered
         return ""
     if len(text) > MAX_TEXT_CHARS:
         outbox.put(_error("bad_message", f"Message too long (limit {MAX_TEXT_CHARS})."))
@@ -579,6 +595,31 @@ def _landmarks(
     return "frame"
 
 
+FOLLOWER_REFUSALS = {
+    "too_many": "This address already follows {n} sessions; close one first.",
+    "server_busy": "The coach is following as many sessions as it can; try again shortly.",
+}
+
+
+async def take_follower_slot(ws: WebSocket, registry: SessionRegistry) -> str | None:
+    """Count a follower socket against its address's cap and the server's; the address to
+    give back (`registry.follower_slots.give_back`) when it ends, or None when it was
+    refused (accepted, told why and closed). An anonymous try-out session stays followable
+    by whoever holds its link: the caps count sockets, not people."""
+    limits = registry.limits
+    address = _address(ws)
+    refusal = registry.follower_slots.take(
+        address, limits.max_followers_per_address, limits.max_follower_sockets
+    )
+    if refusal is None:
+        return address or "?"
+    await ws.accept()
+    await _refuse(
+        ws, refusal, FOLLOWER_REFUSALS[refusal].format(n=limits.max_followers_per_address)
+    )
+    return None
+
+
 async def follower_socket(
     ws: WebSocket,
     registry: SessionRegistry,
@@ -633,12 +674,23 @@ def _follower_hello(session: LiveSession) -> dict[str, Any]:
 async def _follower_loop(
     ws: WebSocket, session: LiveSession, outbox: Outbox, limits: LiveLimits
 ) -> None:
-    throttle = _Throttle(limits)
+    idle_s = limits.follower_idle_timeout_s
+    watch = _IdleWatch(outbox, idle_s, idle_s, _FOLLOWER_IDLE)
+    try:
+        await _follower_messages(ws, session, outbox, _Throttle(limits), watch)
+    finally:
+        watch.stop()
+
+
+async def _follower_messages(
+    ws: WebSocket, session: LiveSession, outbox: Outbox, throttle: _Throttle, watch: _IdleWatch
+) -> None:
     last_sent = [0.0]
     while outbox.closed is None:
-        message = await _receive(ws)
+        message = await _receive(ws, watch)
         if message is None:
             return
+        watch.frame()  # any message (the page's pings) shows the follower is there
         if throttle.flooded(outbox):
             return
         if throttle.over(outbox):

@@ -77,6 +77,15 @@ HSTS = "max-age=31536000"
 force onto https."""
 
 
+def env_number(name: str, default: float) -> float:
+    """A positive number from the environment variable `name`, else `default`."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def openapi_enabled() -> bool:
     """`COACH_OPENAPI=1` serves /openapi.json, /docs and /redoc (off by default: the API's
     map is nobody's business on an internet-facing server)."""
@@ -158,24 +167,30 @@ class SameOriginWrites:
             f"Refused: {reason}. Changes are accepted only from Coach's own pages; "
             "reload the page and try again."
         )
-        if "application/json" in _headers(scope).get("accept", ""):
-            body = json.dumps({"error": "foreign_origin", "message": message}).encode()
-            content_type = b"application/json"
-        else:
-            body = message.encode("utf-8")
-            content_type = b"text/plain; charset=utf-8"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_refusal(scope, send, 403, "foreign_origin", message)
+
+
+async def send_refusal(scope: Scope, send: Send, status: int, error: str, message: str) -> None:
+    """Answer a request with `status` and `message` in words (JSON `{"error", "message"}` to a
+    client that accepts JSON) and close the connection: the rest of its body is not read."""
+    if "application/json" in _headers(scope).get("accept", ""):
+        body = json.dumps({"error": error, "message": message}).encode()
+        content_type = b"application/json"
+    else:
+        body = message.encode("utf-8")
+        content_type = b"text/plain; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:
@@ -212,7 +227,8 @@ class SecurityHeaders:
 
 
 def protect(app: Any) -> None:
-    """Install both middlewares on a Starlette/FastAPI app (headers outermost, so refusals
-    carry them too)."""
+    """Install `SameOriginWrites` on a Starlette/FastAPI app, outermost of its middlewares:
+    a foreign write is refused before anything reads its body. `SecurityHeaders` wraps the
+    whole app instead (web/app.py `CoachApp`), so that Starlette's own answer to an exception
+    (500) carries the headers too."""
     app.add_middleware(SameOriginWrites)
-    app.add_middleware(SecurityHeaders)

@@ -44,11 +44,25 @@ def _uvicorn_config(
 ) -> Any:
     import uvicorn
 
+    from web.connections import Capacity, ConnectionGuard, protocols
+
     proxies = trusted_proxies()
+    # The open-file limit sizes the connections held and the live sockets' caps (a reserve
+    # is kept for the server's own files): web/connections.py.
+    guard = ConnectionGuard(Capacity.of_this_process(), proxies)
+    http, ws = protocols(guard)
+    state = getattr(app, "state", None)
+    if state is not None:
+        state.connections = guard
+        registry = getattr(state, "registry", None)
+        if registry is not None:
+            registry.limits = guard.capacity.live_limits(registry.limits)
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=http,
+        ws=ws,
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         # X-Forwarded-For/-Proto only from COACH_TRUSTED_PROXIES (default: from nobody).
@@ -138,8 +152,10 @@ def serve(
         pose_model=pose_model,
         redis_url=configured_redis(redis_url),
     )
+    config = _uvicorn_config(app, host, port, log_level, certfile, keyfile)
     _announce(host, port, certfile is not None, url, store)
-    return _run(_uvicorn_config(app, host, port, log_level, certfile, keyfile), sock, store)
+    print(app.state.connections.capacity.words(app.state.registry.limits))
+    return _run(config, sock, store)
 
 
 def _certificate(

@@ -85,6 +85,22 @@ LIVE_OPTIONS = (
         f"clinic's network (default {LiveLimits.max_per_address})",
     ),
     LiveOption(
+        "--max-followers-per-address",
+        "COACH_MAX_FOLLOWERS_PER_ADDRESS",
+        "max_followers_per_address",
+        positive_int,
+        "sockets following live sessions from one client address at a time; raise it when "
+        f"therapists share a clinic's network (default {LiveLimits.max_followers_per_address})",
+    ),
+    LiveOption(
+        "--follower-idle-timeout",
+        "COACH_FOLLOWER_IDLE_TIMEOUT_S",
+        "follower_idle_timeout_s",
+        positive_seconds,
+        "seconds a follower's socket may send nothing (the follow page pings every 25 s) "
+        f"before it is closed (default {LiveLimits.follower_idle_timeout_s:g})",
+    ),
+    LiveOption(
         "--first-frame-timeout",
         "COACH_FIRST_FRAME_TIMEOUT_S",
         "first_frame_timeout_s",

@@ -36,7 +36,7 @@ here; what a live session *means* lives in this package:
 """
 
 from coach.live.landmarks import MAX_LANDMARK_CHARS, BadLandmarks, LandmarkMessage, check_landmarks
-from coach.live.limits import LiveLimits, TokenBucket
+from coach.live.limits import LiveLimits, SocketSlots, TokenBucket
 from coach.live.messages import echo_number, parse_message
 from coach.live.options import Recorder, SessionOptions
 from coach.live.outbox import Closing, Outbox
@@ -56,6 +56,7 @@ __all__ = [
     "BadLandmarks",
     "LandmarkMessage",
     "LiveLimits",
+    "SocketSlots",
     "TokenBucket",
     "check_landmarks",
     "echo_number",

@@ -7,6 +7,7 @@ bounds what an anonymous client can make the server hold or do.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,10 +39,49 @@ class LiveLimits:
     """`client_error` reports logged per session; later ones are counted, not logged."""
     max_followers: int = 10
     """Therapist sockets following one session."""
+    max_followers_per_address: int = 16
+    """Follower sockets from one client address at a time, over all sessions (`too_many`)."""
+    max_follower_sockets: int = 1000
+    """Follower sockets in all (`server_busy`); `coach serve` lowers it to fit the open-file
+    limit (web/connections.py)."""
+    follower_idle_timeout_s: float = 90.0
+    """A follower socket that sends nothing (the follow page pings every 25 s) is closed."""
     outbox_backlog: int = 500
     """Messages (other than frames) waiting for one socket; beyond it the socket is closed."""
     allowed_origins: tuple[str, ...] = field(default=())
     """Origins (scheme://host[:port]) allowed to open the sockets besides the server's own."""
+
+
+class SocketSlots:
+    """Sockets of one kind (followers) held per client address and in all: `take` before a
+    socket is served, `give_back` when it ends (in a `finally`)."""
+
+    def __init__(self) -> None:
+        self._by_address: Counter[str] = Counter()
+        self.total = 0
+
+    def take(self, address: str | None, per_address: int, total: int) -> str | None:
+        """None when the socket may go on (it is counted), else the refusal's code:
+        `too_many` (this address holds `per_address`), `server_busy` (`total` in all)."""
+        key = address or "?"
+        if self.total >= total:
+            return "server_busy"
+        if self._by_address[key] >= per_address:
+            return "too_many"
+        self._by_address[key] += 1
+        self.total += 1
+        return None
+
+    def give_back(self, address: str | None) -> None:
+        key = address or "?"
+        if self._by_address[key] > 0:
+            self._by_address[key] -= 1
+            self.total -= 1
+        if self._by_address[key] == 0:
+            del self._by_address[key]
+
+    def held(self, address: str | None) -> int:
+        return self._by_address.get(address or "?", 0)
 
 
 class TokenBucket:

@@ -59,7 +59,9 @@ def parse_message(text: str, max_chars: int) -> dict[str, Any] | str:
 
 def _why_not(text: str) -> dict[str, Any] | str:
     """The reason orjson refused `text`, from the standard decoder; the object itself in the
-    rare case the standard decoder takes it (a lone UTF-16 surrogate in a string)."""
+    rare case the standard decoder takes it (a whole number too large for a double), but never
+    one with a lone UTF-16 surrogate (`"\\ud800"`): such text cannot be stored or sent on, so
+    it is refused here, where it enters."""
     try:
         data = (_STRICT if _MAY_OVERFLOW.search(text) else _FAST).decode(text)
     except _NotFinite:
@@ -68,7 +70,18 @@ def _why_not(text: str) -> dict[str, Any] | str:
         return "Message nested too deeply."
     except ValueError:  # malformed JSON, or an integer with too many digits
         return 'Text messages must be JSON objects like {"type": "ping"}; frames go as binary.'
+    if not is_valid_unicode(data):
+        return "Text must be valid Unicode: a lone surrogate (\\ud800-\\udfff) is refused."
     return data if isinstance(data, dict) else 'A message needs a string "type" field.'
+
+
+def is_valid_unicode(data: Any) -> bool:
+    """Every string in `data` (keys too) encodes as UTF-8: no lone surrogate."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def echo_number(value: Any) -> float | int | None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from coach.live.caps import LiveCaps, LocalCaps
-from coach.live.limits import LiveLimits
+from coach.live.limits import LiveLimits, SocketSlots
 from coach.live.lookups import PatientLookups, PrescriptionLookup, ReferenceLookup
 from coach.live.options import Recorder, SessionOptions, default_landmark_processor
 from coach.live.protocol import DEVICE, SERVER, PoseMode, SessionError, SessionKind, is_pose_mode
@@ -72,8 +72,11 @@ class SessionRegistry:
     """The live sessions of one server, by id.
 
     `max_active` bounds the sessions with a running pose model (each takes about one CPU
-    core and a few hundred MB); sessions whose patient left stay readable for `retain_s`
-    (at most `max_retained` of them), then are forgotten. `reference_for(patient_id,
+    core and a few hundred MB); sessions whose patient left stay readable (resumable and
+    followable) for `retain_s`, then are forgotten. Two budgets bound how many wait: at most
+    `max_retained` sessions of signed-in patients and `max_retained_anonymous` try-out
+    sessions, the oldest forgotten first within each, so that anonymous sessions (anyone can
+    open them) never push out a patient's. `reference_for(patient_id,
     exercise_id)` gives a signed-in patient's personal reference (e.g. `Store.reference`), and
     `prescription_for(patient_id, exercise_id)` their program row (e.g. `Store.program_item`):
     its sets, reps, hold, rest and range limit drive the session. Anonymous sessions have no
@@ -102,6 +105,7 @@ class SessionRegistry:
         max_active: int = 4,
         retain_s: float = 1800.0,
         max_retained: int = 200,
+        max_retained_anonymous: int = 100,
         setup_hold_s: float = 0.5,
         max_frame_age_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
@@ -119,6 +123,7 @@ class SessionRegistry:
         self.max_active = max_active
         self.retain_s = retain_s
         self.max_retained = max_retained
+        self.max_retained_anonymous = max_retained_anonymous
         self._clock = clock
         self.limits = limits or LiveLimits()
         self.allow_seed = allow_seed  # tests only: `seed=` fixes a targets schedule
@@ -136,6 +141,7 @@ class SessionRegistry:
             clock=clock,
         )
         self._sessions: dict[str, LiveSession] = {}
+        self.follower_slots = SocketSlots()  # follower sockets per address and in all
         self.caps = caps or LocalCaps()  # a cluster: the other instances' sessions per address
         self.caps.watch(self.address_counts)
 
@@ -329,17 +335,26 @@ class SessionRegistry:
                 return candidate
 
     def sweep(self) -> None:
-        """Forget sessions whose patient left more than `retain_s` ago (and the oldest beyond
-        `max_retained`); their followers are told and closed."""
+        """Forget sessions whose patient left more than `retain_s` ago, and the oldest beyond
+        their budget (`max_retained` signed-in, `max_retained_anonymous` anonymous); their
+        followers are told and closed."""
         now = self._clock()
         idle = [s for s in self._sessions.values() if not s.connected and not s.patient.attaching]
         expired = {
             s.id for s in idle if s.detached_at is not None and now - s.detached_at > self.retain_s
         }
-        keep = sorted((s for s in idle if s.id not in expired), key=lambda s: s.detached_at or 0)
-        excess = len(keep) - self.max_retained
-        if excess > 0:
-            expired.update(s.id for s in keep[:excess])
+        for signed_in, budget in ((True, self.max_retained), (False, self.max_retained_anonymous)):
+            keep = sorted(
+                (
+                    s
+                    for s in idle
+                    if s.id not in expired and (s.patient_id is not None) == signed_in
+                ),
+                key=lambda s: s.detached_at or 0,
+            )
+            excess = len(keep) - budget
+            if excess > 0:
+                expired.update(s.id for s in keep[:excess])
         for sid in expired:
             self._sessions.pop(sid).followers.expire()
 

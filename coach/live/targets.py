@@ -81,14 +81,19 @@ class LiveTargets:
     def offer_latency(self, ms: Any, now: float) -> str | None:
         """The page's measured median latency in milliseconds: None when taken (or dropped:
         more than two a second), else why it was refused, in words."""
-        if type(ms) not in (int, float) or not math.isfinite(ms):
+        if type(ms) not in (int, float):
             return "latency: ms must be a number of milliseconds."
-        if not 0 < ms <= MAX_LATENCY_MS:
-            return f"latency: ms must be more than 0 and at most {MAX_LATENCY_MS:g}; got {ms:g}."
+        try:
+            value = float(ms)
+        except OverflowError:  # a whole number of hundreds of digits (JSON allows it)
+            value = math.inf if ms > 0 else -math.inf
+        if math.isnan(value) or not 0 < value <= MAX_LATENCY_MS:
+            got = f"{value:g}" if math.isfinite(value) else "a number far too large"
+            return f"latency: ms must be more than 0 and at most {MAX_LATENCY_MS:g}; got {got}."
         if now - self._latency_at < LATENCY_INTERVAL_S:
             return None  # dropped: at most two a second
         self._latency_at = now
-        self.latency_s = float(ms) / 1000.0
+        self.latency_s = value / 1000.0
         return None
 
     def on_event(self, event: Message) -> Message:

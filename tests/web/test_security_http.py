@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from coach.live import SessionRegistry
 from coach.store import Store, open_store
 from coach.store.accounts import AccountError
+from tests.web.attack_tools import read_response as _response
 from web.access import LoginLimiter
 from web.app import create_app
 from web.frames import decode_frame
@@ -119,30 +120,6 @@ def _open(site: Site, path: str, headers: dict[str, str], method: str = "POST") 
     lines += [f"{k}: {v}" for k, v in headers.items()]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     return sock
-
-
-def _response(sock: socket.socket, timeout: float) -> tuple[int, dict[str, str], bytes]:
-    """The status, headers and (Content-Length) body of the answer, within `timeout` s."""
-    sock.settimeout(timeout)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed without an answer: {data!r}")
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in header_lines:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return int(status_line.split()[1]), headers, body
 
 
 def _multipart_head(name: str = "clip.mp4") -> bytes:

@@ -1,5 +1,7 @@
 """Sign-in and sign-out with a password, behind growing delays per (username, address) and per
-address (web/access.py `LoginLimiter`)."""
+address (web/access.py `LoginLimiter`: an attempt is counted before its password is checked,
+so simultaneous attempts cannot slip past the count). The form is small and bounded before it
+is read (web/body_limits.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.store.store import LOGIN_TTL
 from web import access
+from web.body_limits import LOGIN_BYTES, body_limit
 from web.routes.deps import LimiterDep, StoreDep
 from web.routes.pages import render
 
@@ -21,7 +24,13 @@ def login_page(request: Request, next: str = "") -> HTMLResponse:
     return render(request, "login.html", None, error=None, next=next)
 
 
-@router.post("/login", include_in_schema=False, response_model=None)
+@router.post(
+    "/login",
+    include_in_schema=False,
+    response_model=None,
+    form_limits={"max_fields": 8, "max_part_size": 4096},
+)
+@body_limit(LOGIN_BYTES)
 def login(
     request: Request,
     store: StoreDep,
@@ -31,7 +40,7 @@ def login(
     next: str = Form(""),
 ) -> Response:
     address = access.client_address(request)
-    wait = limiter.retry_after(username, address)
+    wait = limiter.reserve(username, address)  # counted as a failure until it succeeds
     if wait > 0:
         when = f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
         resp: Response = render(
@@ -46,7 +55,6 @@ def login(
         return resp
     user = store.authenticate(username, password)
     if user is None:
-        limiter.failed(username, address)
         resp = render(request, "login.html", None, error="Wrong username or password.", next=next)
         resp.status_code = 401
         return resp

@@ -21,7 +21,12 @@ from coach.live import SESSION_ID_RE, LiveSession, SessionError, exercise_info
 from coach.store import Store
 from web import access, live_relay
 from web.live_relay import LiveRelay
-from web.live_ws import follower_socket, patient_socket, refuse_cross_origin
+from web.live_ws import (
+    follower_socket,
+    patient_socket,
+    refuse_cross_origin,
+    take_follower_slot,
+)
 from web.routes.deps import RegistryDep, get_store
 
 # Whole pages (no templating): they read their parameters from the URL.
@@ -139,11 +144,21 @@ async def follow_ws(
     def may_follow(session: LiveSession) -> bool:
         return may_see(store, ws, session)
 
-    if relay is not None and registry.get(session_id) is None and SESSION_ID_RE.match(session_id):
-        # A cluster: the session may run on another instance (web/live_relay.py).
-        if await refuse_cross_origin(ws, registry.limits):
-            return
-        await ws.accept()
-        await relay.follow(ws, session_id, may_follow)
+    if await refuse_cross_origin(ws, registry.limits):
         return
-    await follower_socket(ws, registry, session_id, may_follow=may_follow)
+    slot = await take_follower_slot(ws, registry)  # per address and in all, local or relayed
+    if slot is None:
+        return
+    try:
+        if (
+            relay is not None
+            and registry.get(session_id) is None
+            and SESSION_ID_RE.match(session_id)
+        ):
+            # A cluster: the session may run on another instance (web/live_relay.py).
+            await ws.accept()
+            await relay.follow(ws, session_id, may_follow)
+            return
+        await follower_socket(ws, registry, session_id, may_follow=may_follow)
+    finally:
+        registry.follower_slots.give_back(slot)

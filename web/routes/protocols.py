@@ -23,6 +23,7 @@ from coach.review.accuracy import protocol_lines
 from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
 from scoring.protocols import NormError, Norms, ProtocolResult
+from web.body_limits import STREAMED, body_limit
 from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import render
 from web.routes.rights import RecordablePatientDep
@@ -124,6 +125,7 @@ def _score(path: Path, shown: str, runner: Callable[[Any], Any]) -> ProtocolResu
 
 
 @router.post("/patients/{patient_id}/protocols/run", include_in_schema=False)
+@body_limit(STREAMED)  # an upload: receive_upload's own limits
 async def run_protocol(
     request: Request,
     who: TherapistDep,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
@@ -24,6 +24,7 @@ from coach.store.ratings import (
     session_ratings,
 )
 from coach.store.store import Store
+from web.body_limits import body_limit
 from web.charts import line_chart
 from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep, VisibleSessionDep
 
@@ -72,12 +73,12 @@ def _csv(text: str, filename: str) -> PlainTextResponse:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    raw = await request.body()  # at most MAX_BODY bytes: `rate` is marked with body_limit
     if len(raw) > MAX_BODY:
         raise HTTPException(413, "A rating is a small JSON object.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = orjson.loads(raw)  # strict: no NaN, no lone surrogate ("\ud800") to store
+    except orjson.JSONDecodeError:
         raise HTTPException(422, 'Send JSON: {"kind": "pain_before", "value": 3}') from None
     if not isinstance(data, dict):
         raise HTTPException(422, "Send a JSON object with `kind` and `value`.")
@@ -85,6 +86,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 @router.post("/sessions/{session_id}/ratings", status_code=201)
+@body_limit(MAX_BODY)
 async def rate(
     request: Request, session_id: str, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
 ) -> dict[str, Any]:

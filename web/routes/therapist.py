@@ -146,7 +146,11 @@ def patient_page(
     ctx = patient_context(store, patient)
     base_url = str(request.base_url).rstrip("/")
     link_qr = ""
-    if new_link and _own_link(store, patient.id, new_link):
+    # Shown (with Copy, QR and handout) only when it is a live link of this patient: a URL
+    # someone else made must not pass their token off as this patient's new link.
+    if not _own_link(store, patient.id, new_link):
+        new_link = ""
+    if new_link:
         link_qr = qr_svg(f"{base_url}/p/{new_link}", f"QR code of {patient.name}'s personal link")
     return render(
         request,
@@ -209,7 +213,8 @@ async def edit_program(
     request: Request, patient: TherapistsPatientDep, store: StoreDep
 ) -> RedirectResponse:
     patient_id = patient.id
-    form = await request.form()
+    # A row of 10 fields an exercise, at most 100 rows (the body: COACH_MAX_FORM_KB).
+    form = await request.form(max_files=0, max_fields=1100, max_part_size=16 * 1024)
     known = exercise_names()
     items = []
     for i in range(int(_int(str(form.get("rows", "0")), "rows", 0, 100))):

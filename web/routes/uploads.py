@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.requests import ClientDisconnect
 
+from web.body_limits import STREAMED, body_limit
 from web.routes.deps import IdentityDep, JobsDep, StoreDep
 from web.routes.pages import load_exercise
 from web.routes.rights import RecordablePatientDep
@@ -67,6 +68,7 @@ async def checked_video(received: ReceivedUpload) -> tuple[Path, str]:
 
 
 @router.post("/patients/{patient_id}/uploads", include_in_schema=False, response_model=None)
+@body_limit(STREAMED)  # receive_upload's own limits
 async def upload(request: Request, patient: RecordablePatientDep, jobs: JobsDep) -> Response:
     patient_id = patient.id
     received = await receive_video(request, jobs)

@@ -269,6 +269,14 @@ function handle(msg) {
   }
 }
 
+// The server closes a follower socket that sends nothing for 90 s (docs/SECURITY.md): ping.
+const PING_EVERY_MS = 25000;
+setInterval(() => {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+    state.ws.send(JSON.stringify({ type: "ping", t: Date.now() }));
+  }
+}, PING_EVERY_MS);
+
 function connect() {
   clearTimeout(state.retryTimer);
   const ws = new WebSocket(wsUrl(`/ws/follow/${encodeURIComponent(sessionId)}`));

@@ -162,13 +162,19 @@ def test_refusals_read_the_same_with_the_fast_parser(text: str, reason: str) -> 
     assert isinstance(answer, str) and reason in answer
 
 
-def test_what_only_the_standard_decoder_takes_is_still_a_message() -> None:
-    # A lone UTF-16 surrogate: orjson refuses it, JSON allows it (a page's odd string).
-    assert parse_message('{"type":"client_error","message":"\\ud800"}', 1000) == {
-        "type": "client_error",
-        "message": "\ud800",
-    }
-    assert parse_message('"\\ud800"', 1000) == 'A message needs a string "type" field.'
+def test_what_only_the_standard_decoder_takes_is_a_message_but_a_lone_surrogate() -> None:
+    # A lone UTF-16 surrogate: orjson refuses it, JSON allows it, but no store or socket can
+    # encode it (issue 25, attack 6): refused where it enters, keys and nested strings too.
+    for text in (
+        '{"type":"client_error","message":"\\ud800"}',
+        '{"type":"client_error","\\udfff":1}',
+        '{"type":"message","text":["ok", {"deep": "a\\ud834b"}]}',
+        '"\\ud800"',
+    ):
+        answer = parse_message(text, 1000)
+        assert isinstance(answer, str) and "lone surrogate" in answer, text
+    pair = parse_message('{"type":"message","text":"\\ud834\\udd1e"}', 1000)  # a real pair
+    assert pair == {"type": "message", "text": "\U0001d11e"}
     big = parse_message('{"type":"ping","t":123456789012345678901234567890}', 1000)
     assert isinstance(big, dict) and echo_number(big["t"]) in (None, 1.2345678901234568e29)
 
