@@ -204,8 +204,10 @@ def analyze_video(
     return res
 
 
-def progress_bar(stream=sys.stderr) -> Callable[[int, int], None] | None:  # type: ignore[no-untyped-def]
-    """A one-line progress bar on a terminal; None when stderr is not one (logs, pipes)."""
+def progress_bar(stream=None) -> Callable[[int, int], None] | None:  # type: ignore[no-untyped-def]
+    """A one-line progress bar on a terminal; None when stderr is not one (logs, pipes).
+    The default is the stderr of the moment, not of import time (a caller may redirect it)."""
+    stream = stream or sys.stderr
     if not stream.isatty():
         return None
     t0 = time.perf_counter()

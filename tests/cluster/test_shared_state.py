@@ -13,7 +13,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from tests.cluster.processes import PASSWORD, Cluster
-from tests.web.test_landmarks_ws import clip_messages
+from tests.web.sockets import clip_messages
 
 
 def _ws(url: str, path: str) -> ClientConnection:

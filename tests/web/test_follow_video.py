@@ -13,11 +13,9 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401 (fixture)
-from tests.web.test_protocol import open_patient, recv, recv_type, send_frame, ws_url
+from tests.web.pages import launch_chromium, wait_js
+from tests.web.sockets import open_patient, recv, recv_type, send_frame, ws_url
 from web.server import BackgroundServer
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 Frames = tuple[list[bytes], float]
 # Pixels the follow page painted on its video layer (the patient's picture, under the skeleton).
@@ -69,13 +67,13 @@ def test_a_follower_joining_first_hears_video_is_off_until_shared(
     "share_first", [True, False], ids=["share-then-follow", "follow-then-share"]
 )
 def test_the_follow_page_shows_the_video_in_either_order(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     live_server: BackgroundServer,
     squat_jpegs: Frames,
     share_first: bool,
 ) -> None:
     frames, _ = squat_jpegs
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         errors: list[str] = []
         page = browser.new_page()
@@ -86,18 +84,18 @@ def test_the_follow_page_shows_the_video_in_either_order(
             if share_first:
                 _share(patient)
             page.goto(f"{live_server.url}/follow/{session_id}")
-            _wait_js(page, "document.getElementById('exercise-name').textContent === 'Squat'")
+            wait_js(page, "document.getElementById('exercise-name').textContent === 'Squat'")
             recv_type(patient, "followers")
             if not share_first:
                 _share(patient)
-                _wait_js(
+                wait_js(
                     page, "document.getElementById('video-note').textContent.includes('sharing')"
                 )
             for data in frames[1:40]:
                 send_frame(patient, data)
                 if page.evaluate(VIDEO_PAINTED):
                     break
-            _wait_js(page, VIDEO_PAINTED, timeout=10_000)
+            wait_js(page, VIDEO_PAINTED, timeout=10_000)
             assert "sharing their video" in (page.text_content("#video-note") or "")
         assert not errors, errors
     finally:

@@ -17,9 +17,10 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from coach.live import LiveLimits
-from coach.live.landmarks import BINARY_HEADER_BYTES, landmark_bytes, track_messages
+from coach.live.landmarks import BINARY_HEADER_BYTES, landmark_bytes
 from coach.offline.evaluate import evaluate_manifest
-from pose.sources import VideoFileSource
+from tests.lanes import uses
+from tests.web.sockets import clip_messages
 from web.app import create_app
 from web.server import BackgroundServer
 
@@ -38,6 +39,7 @@ UNLIMITED = LiveLimits(
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def fast_server() -> Iterator[BackgroundServer]:
     """No message-rate limit: the replays go as fast as the socket answers."""
     with BackgroundServer(create_app(max_active=1, live_limits=UNLIMITED)) as server:
@@ -56,15 +58,6 @@ def reply(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
         msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
         if msg["type"] in ("frame", "dropped", "error"):
             return msg
-
-
-def clip_messages(shared_data: Path, clip_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    manifest = json.loads((shared_data / "MANIFEST.json").read_text())["videos"]
-    (clip,) = [c for c in manifest if c["id"] == clip_id]
-    with VideoFileSource(shared_data / clip["video"]) as src:
-        info = src.info
-    lm = np.load(shared_data / clip["landmarks"])["lm"]
-    return clip, track_messages(lm, info.fps, (info.width, info.height))
 
 
 def eval_reps(shared_data: Path, clip_id: str) -> int:

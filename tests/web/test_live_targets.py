@@ -23,7 +23,8 @@ from coach.live import LiveLimits
 from coach.live.landmarks import track_messages
 from pose.landmarks import Landmark
 from pose.sources import VideoFileSource
-from tests.web.conftest import Review, review_app
+from tests.lanes import uses
+from tests.web.review_app import Review, review_app
 from web.app import create_app
 from web.server import BackgroundServer
 
@@ -36,6 +37,7 @@ UNLIMITED = LiveLimits(
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def targets_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     """The app with a store, no message-rate limit (replays go as fast as the socket
     answers) and `allow_seed`, so the test knows its schedule."""
@@ -197,6 +199,7 @@ def test_bad_level_and_seed_are_refused_clearly(targets_app: Review) -> None:
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
 
 
+@pytest.mark.server
 def test_a_public_server_takes_no_seed() -> None:
     with BackgroundServer(create_app(max_active=1)) as server:
         url = server.url.replace("http://", "ws://") + f"/ws/live?exercise={TASK}&seed=3"

@@ -18,61 +18,23 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from coach.live import SessionRegistry
+from tests.web.sockets import (
+    close_code,
+    open_patient,
+    recv,
+    recv_type,
+    registry_of,
+    send_frame,
+    ws_url,
+)
 from web.app import create_app
 from web.frames import decode_frame, read_clip_scaled
 from web.server import BackgroundServer
 
-pytestmark = pytest.mark.slow
-
 Frames = tuple[list[bytes], float]
-
-
-def ws_url(server: BackgroundServer, path: str) -> str:
-    return server.url.replace("http://", "ws://") + path
-
-
-def recv(ws: ClientConnection, timeout: float = 15.0) -> dict[str, Any]:
-    data = ws.recv(timeout=timeout)
-    assert isinstance(data, str), "expected a JSON text message"
-    return json.loads(data)
-
-
-def recv_type(ws: ClientConnection, *types: str, timeout: float = 15.0) -> dict[str, Any]:
-    """The next message of one of `types`, skipping others (status, followers, ...)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        msg = recv(ws, max(0.1, deadline - time.monotonic()))
-        if msg["type"] in types:
-            return msg
-
-
-def send_frame(ws: ClientConnection, data: bytes) -> dict[str, Any]:
-    """Send one frame and wait for its reply (the page's one-in-flight loop)."""
-    ws.send(data)
-    return recv_type(ws, "frame", "dropped", "error")
-
-
-def registry_of(server: BackgroundServer) -> SessionRegistry:
-    return server.server.config.app.state.registry
-
-
-def open_patient(server: BackgroundServer, query: str = "exercise=squat") -> ClientConnection:
-    return connect(ws_url(server, f"/ws/live?{query}"), max_size=None, open_timeout=20)
-
-
-def close_code(ws: ClientConnection, timeout: float = 10.0) -> int | None:
-    """Read until the server closes; its close code."""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ws.recv(timeout=max(0.1, deadline - time.monotonic()))
-    except ConnectionClosed as exc:
-        return exc.rcvd.code if exc.rcvd else None
-    raise AssertionError("the server did not close the socket")
 
 
 def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
@@ -326,6 +288,9 @@ def test_ending_the_session_returns_the_summary(
         assert recv(ws)["code"] == "session_ended"
 
 
+@pytest.mark.server
+@pytest.mark.subprocess
+@pytest.mark.model
 def test_a_server_restart_keeps_the_count_and_the_follow_link(squat_jpegs: Frames) -> None:
     frames, _ = squat_jpegs
     first = BackgroundServer(create_app()).start()
@@ -401,6 +366,8 @@ def test_a_crashed_model_process_is_replaced_and_the_count_kept(
         assert session.worker_pid not in (None, crashed)
 
 
+@pytest.mark.server
+@pytest.mark.model
 def test_thread_isolation_runs_the_same_pipeline_in_process(squat_jpegs: Frames) -> None:
     frames, _ = squat_jpegs
     registry = SessionRegistry(decode=decode_frame, isolation="thread")
@@ -451,7 +418,7 @@ def test_a_balance_hold_is_timed_live_and_closed_when_the_patient_leaves(
     live_server: BackgroundServer, shared_data: Path
 ) -> None:
     """medflex/sls: one foot off the floor for the whole 8 s clip."""
-    from tests.web.conftest import manifest_entry
+    from tests.helpers.data import manifest_entry
 
     entry = manifest_entry(shared_data, "medflex/sls")
     lo, hi = entry["ground_truth"]["accept_hold_s"]

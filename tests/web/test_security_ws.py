@@ -23,7 +23,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from coach.live import LiveLimits, SessionRegistry
-from tests.web.test_protocol import close_code
+from tests.lanes import uses
+from tests.web.sockets import close_code
 from web.app import create_app
 from web.frames import decode_frame
 from web.server import BackgroundServer
@@ -38,6 +39,7 @@ KNOWN_TYPES = {"session", "frame", "dropped", "error", "pong", "followers", "sum
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def server() -> Iterator[BackgroundServer]:
     registry = SessionRegistry(decode=decode_frame, max_active=2, limits=LIMITS)
     with BackgroundServer(create_app(registry)) as s:
@@ -75,7 +77,7 @@ def landmarks(seq: int, t: float) -> str:
     return json.dumps(msg)
 
 
-@pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_a_non_finite_ping_leaks_no_worker(server: BackgroundServer, number: str) -> None:
     """Finding 1: the pong's json.dumps raised in the pump and the worker was never freed."""

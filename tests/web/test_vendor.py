@@ -9,12 +9,14 @@ import httpx
 import pytest
 
 from coach import assets
-from tests.coach.test_assets import FILES, make_tarball
+from tests.helpers.assets import FILES, make_tarball
+from tests.lanes import uses
 from web.app import create_app
 from web.server import BackgroundServer
 
 
 @pytest.fixture()
+@uses("server")
 def server() -> Iterator[BackgroundServer]:
     with BackgroundServer(create_app(max_active=1)) as s:
         yield s
