@@ -102,9 +102,20 @@ def _is_hypothesis(item: pytest.Item) -> bool:
     return bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--lane",
+        choices=["fast"],
+        help=f"fast: only the tests that start nothing expensive ({FAST}); with -m, both apply",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    if config.getoption("lane") == "fast":
+        given = config.option.markexpr
+        config.option.markexpr = f"({FAST}) and ({given})" if given else FAST
     _install_guards()
 
 
