@@ -17,6 +17,7 @@ import httpx
 
 from coach.store import open_store
 from coach.store.store import Store
+from tests.machine import scaled
 from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +62,7 @@ class Cluster:
         port = free_port()
         proc = self._start(name, "serve", "--host", "127.0.0.1", "--port", str(port))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + scaled(60)
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited: {self.log(name)}")

@@ -13,6 +13,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from tests.cluster.processes import PASSWORD, Cluster
+from tests.machine import wait_until
 from tests.web.sockets import clip_messages
 
 
@@ -56,6 +57,16 @@ def test_a_therapist_on_instance_b_follows_a_session_on_instance_a(
         assert _next(nobody, "error")["code"] == "unknown_session"
 
 
+def _published(redis_url: str) -> int:
+    """The most live sessions one instance has published to Redis for one address."""
+    from coach.live.caps import RedisLiveCaps
+    from coach.store.cluster import redis_client
+
+    r = redis_client(redis_url)
+    hashes = [r.hgetall(name) for name in r.scan_iter(RedisLiveCaps.PREFIX + "*")]
+    return max((int(n) for h in hashes for n in h.values()), default=0)
+
+
 def test_live_sessions_per_address_are_counted_over_every_instance(cluster: Cluster) -> None:
     a, b = cluster.serve("serve-a"), cluster.serve("serve-b")
     with (
@@ -63,7 +74,9 @@ def test_live_sessions_per_address_are_counted_over_every_instance(cluster: Clus
         _ws(a, "/ws/live?exercise=squat&pose=device") as two,
     ):
         _next(one, "session", 20), _next(two, "session", 20)
-        time.sleep(3)  # instance A publishes its counts every 2 s
+        wait_until(  # instance A publishes its counts every 2 s
+            lambda: _published(cluster.redis_url) == 2, what="instance A to publish 2 sessions"
+        )
         with _ws(b, "/ws/live?exercise=squat&pose=device") as third:
             assert _next(third, "error", 20)["code"] == "too_many"
 

@@ -279,6 +279,8 @@ def test_followers_see_the_targets(targets_app: Review, shared_data: Path) -> No
     assert summary["targets"]["done"] < 12
 
 
+@pytest.mark.model
+@pytest.mark.subprocess
 def test_server_pose_runs_the_schedule_in_the_worker(
     targets_app: Review, shared_data: Path
 ) -> None:
