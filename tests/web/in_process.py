@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import anyio
+from starlette.exceptions import StarletteDeprecationWarning
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
 from coach.live import SessionRegistry
 
 with warnings.catch_warnings():  # "install httpx2": httpx is what the project pins
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
 
@@ -82,15 +83,16 @@ class InProcessApp:
                 ws.close()
 
 
-def threaded_app(**registry_options: Any) -> Any:
+def threaded_app(store: Any = None, **registry_options: Any) -> Any:
     """The app with a registry whose pipelines run on threads: no worker process is started
     (nor kept warm), and a server-mode session would load the model here (the `model` lane).
-    `registry_options` go to SessionRegistry (limits, processor_factory, max_active, ...)."""
+    `registry_options` go to SessionRegistry (limits, processor_factory, max_active, ...);
+    with a `store`, its pages are served (its live sessions are not recorded)."""
     from web.app import create_app
     from web.frames import decode_frame
 
     options = {"decode": decode_frame, "isolation": "thread", **registry_options}
-    return create_app(SessionRegistry(**options))
+    return create_app(SessionRegistry(**options), store=store)
 
 
 @contextmanager

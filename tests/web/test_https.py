@@ -22,7 +22,7 @@ from cryptography import x509
 from coach.store import open_store
 from tests.lanes import uses
 from tests.servers import free_port
-from web.app import create_app
+from tests.web.in_process import threaded_app
 from web.server import BackgroundServer, serve
 from web.tls import make_self_signed
 
@@ -58,7 +58,7 @@ def _site(cert: tuple[Path, Path], root: Path) -> Iterator[Site]:
     therapist = store.create_user("ther.tls", "Dr TLS", "correct horse battery")
     patient = store.create_patient(therapist.id, "Pat TLS", birth_year=1950)
     link = f"/p/{store.create_link(patient.id)[1]}"
-    app = create_app(store=store, max_active=1)
+    app = threaded_app(store=store, max_active=1)
     try:
         with BackgroundServer(app, certfile=cert[0], keyfile=cert[1]) as server:
             yield Site(server, link, cert[0])
@@ -111,7 +111,7 @@ def test_cookies_over_plain_http_are_not_secure(
         therapist = store.create_user("ther.http", "Dr HTTP", "correct horse battery")
         patient = store.create_patient(therapist.id, "Pat HTTP", birth_year=1950)
         link = f"/p/{store.create_link(patient.id)[1]}"
-        with BackgroundServer(create_app(store=store, max_active=1)) as server:
+        with BackgroundServer(threaded_app(store=store, max_active=1)) as server:
             r = httpx.get(f"{server.url}{link}", follow_redirects=False, timeout=30)
         assert r.status_code == 303 and "Secure" not in r.headers["set-cookie"]
     finally:
@@ -217,12 +217,12 @@ def test_plain_http_gets_no_hsts_unless_a_trusted_proxy_says_https(
     """HSTS over http is meaningless; X-Forwarded-Proto counts only from a trusted proxy."""
     https = {"X-Forwarded-Proto": "https"}
     monkeypatch.delenv("COACH_TRUSTED_PROXIES", raising=False)
-    with BackgroundServer(create_app(max_active=1)) as server:
+    with BackgroundServer(threaded_app(max_active=1)) as server:
         assert "strict-transport-security" not in httpx.get(f"{server.url}/healthz").headers
         r = httpx.get(f"{server.url}/healthz", headers=https)  # forged: nobody is trusted
         assert "strict-transport-security" not in r.headers
     monkeypatch.setenv("COACH_TRUSTED_PROXIES", "127.0.0.1")
-    with BackgroundServer(create_app(max_active=1)) as server:
+    with BackgroundServer(threaded_app(max_active=1)) as server:
         assert "strict-transport-security" not in httpx.get(f"{server.url}/healthz").headers
         r = httpx.get(f"{server.url}/login", headers=https)
         assert r.headers["strict-transport-security"] == "max-age=31536000"
