@@ -29,6 +29,12 @@ BASE_FLAGS = [
 LEAD_IN_S = 3.0  # the patient stands still while the setup check runs
 
 
+def lead_in_s() -> float:
+    """The fake camera's still lead-in before the movement: LEAD_IN_S on a quiet machine,
+    longer on a loaded one (the session's model starts while the camera already plays)."""
+    return min(scaled(LEAD_IN_S), 20.0)
+
+
 # Records what the page asks the browser to say (and still says it).
 SPEECH_SPY = """
 window.__spoken = [];

@@ -15,9 +15,9 @@ import pytest
 
 from tests.machine import scaled
 from tests.web.pages import (
-    LEAD_IN_S,
     SPEECH_SPY,
     launch_chromium,
+    lead_in_s,
     page_text,
     wait_js,
 )
@@ -36,7 +36,7 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
     y4m = tmp_path / "squat.y4m"
     # Real time: the fake camera plays on while the session's model starts, so on a loaded
     # machine the patient stands still for longer before the first squat.
-    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=min(scaled(LEAD_IN_S), 20.0))
+    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
@@ -177,7 +177,7 @@ def test_the_page_survives_a_server_restart_and_keeps_its_count(
 
     clip, _ = squat_clip
     y4m = tmp_path / "squat.y4m"
-    write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
+    write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )

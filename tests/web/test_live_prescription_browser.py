@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 
 from tests.helpers.data import manifest_entry
+from tests.machine import scaled
 from tests.web.pages import (
     DESKTOP,
-    LEAD_IN_S,
     PHONE,
     SPEECH_SPY,
     first_screen,
     launch_chromium,
+    lead_in_s,
     page_text,
     wait_js,
 )
@@ -39,7 +40,7 @@ def front_squat(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """postop_cv/squat as a fake camera file, and how long one loop of it lasts."""
     entry = manifest_entry(shared_data, "postop_cv/squat")
     y4m = tmp_path_factory.mktemp("camera") / "postop_squat.y4m"
-    loop_s = write_y4m(shared_data / entry["video"], y4m, width=480, lead_in_s=LEAD_IN_S)
+    loop_s = write_y4m(shared_data / entry["video"], y4m, width=480, lead_in_s=lead_in_s())
     return y4m, loop_s
 
 
@@ -82,7 +83,7 @@ def test_the_front_squat_counts_four_on_the_first_screen(
         errors: list[str] = []
         page = _page(browser, DESKTOP, errors)
         page.goto(f"{live_server.url}/?exercise=squat&autostart=1{pose}")
-        deadline = time.monotonic() + loop_s + 30
+        deadline = time.monotonic() + loop_s + scaled(30)
         count = ""
         while time.monotonic() < deadline and count != "4":
             count = page_text(page, "#rep-count")
@@ -196,7 +197,7 @@ def test_a_hold_set_ends_when_its_target_is_held(
     """medflex/sls: one foot off the floor for 8 s; the prescription: one hold of 5 s."""
     entry = manifest_entry(shared_data, "medflex/sls")
     y4m = tmp_path / "sls.y4m"
-    loop_s = write_y4m(shared_data / entry["video"], y4m, width=480, lead_in_s=LEAD_IN_S)
+    loop_s = write_y4m(shared_data / entry["video"], y4m, width=480, lead_in_s=lead_in_s())
     token = _patient(
         review,
         "Rx Hold",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from coach.store.ratings import session_ratings
-from tests.web.pages import LEAD_IN_S, launch_chromium, page_text, wait_js
+from tests.web.pages import launch_chromium, lead_in_s, page_text, wait_js
 from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
 
@@ -54,7 +54,7 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     token = store.create_link(patient.id)[1]
     store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 2}])
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=LEAD_IN_S)
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
@@ -103,7 +103,7 @@ def test_a_try_out_session_is_not_asked(
 ) -> None:
     """Nobody signed in: no stored session, so nothing to rate and nothing covers the page."""
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=LEAD_IN_S)
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )

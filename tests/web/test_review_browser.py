@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.web.pages import LEAD_IN_S, launch_chromium, page_text, sign_in, wait_js
+from tests.machine import scaled
+from tests.web.pages import launch_chromium, lead_in_s, page_text, sign_in, wait_js
 from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
 
@@ -31,7 +32,7 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         review.pat_a.id, [{"exercise_id": "squat", "sets": 2, "reps": 2, "rest_s": 300}]
     )
     y4m = tmp_path / "squat.y4m"
-    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
+    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
@@ -48,7 +49,7 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         )
         session_id = page_text(patient, "#session-id")
         count = 0
-        while time.monotonic() < started + loop_s + 6.0 and count < truth:
+        while time.monotonic() < started + loop_s + scaled(6.0) and count < truth:
             count = int(page_text(patient, "#rep-count") or 0)
             time.sleep(0.2)
         assert count == truth
