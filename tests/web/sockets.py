@@ -50,6 +50,12 @@ def send_frame(ws: ClientConnection, data: bytes) -> dict[str, Any]:
     return recv_type(ws, "frame", "dropped", "error")
 
 
+def send_landmarks(ws: ClientConnection, message: dict[str, Any]) -> dict[str, Any]:
+    """Send one landmark message (pose=device) and wait for its reply."""
+    ws.send(json.dumps(message))
+    return recv_type(ws, "frame", "dropped", "error")
+
+
 def registry_of(server: BackgroundServer) -> SessionRegistry:
     return server.server.config.app.state.registry
 

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from tests.web.pages import launch_chromium, page_text, sign_in, wait_js
 from tests.web.review_app import Review
-from tests.web.sockets import patient_socket, recv, recv_type, send_frame
-
-Frames = tuple[list[bytes], float]
+from tests.web.sockets import (
+    clip_messages,
+    patient_socket,
+    recv,
+    recv_type,
+    send_landmarks,
+)
 
 
 def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
-    playwright: Any,
-    review: Review,
-    squat_jpegs: Frames,
+    playwright: Any, review: Review, shared_data: Path
 ) -> None:
-    frames, _ = squat_jpegs
+    # The patient's page sends landmarks (pose=device): the follow page is the subject here,
+    # not the model.
+    _, frames = clip_messages(shared_data, "medflex/squat")
     review.store.set_program(
         review.pat_a.id,
         [{"exercise_id": "squat", "sets": 2, "reps": 8, "days_per_week": 4, "max_rom_deg": 120}],
@@ -36,10 +41,10 @@ def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
         sign_in(page, review, "ther.a")
         assert "None of your patients is exercising" in page_text(page, "[data-testid=live-now]")
 
-        with patient_socket(review) as patient:
+        with patient_socket(review, "exercise=squat&pose=device") as patient:
             sid = recv(patient, timeout=30)["session_id"]
             for data in frames[:10]:
-                send_frame(patient, data)
+                send_landmarks(patient, data)
             page.goto(f"{review.url}/therapist")
             live = page_text(page, "[data-testid=live-now]")
             assert "Alice Patient" in live and "Squat" in live
@@ -55,7 +60,7 @@ def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
             assert "2 sets of 8 reps" in rx and "4 days a week" in rx and "range limit 120°" in rx
 
             for data in frames[10:150]:
-                send_frame(patient, data)
+                send_landmarks(patient, data)
             wait_js(page, "document.getElementById('event-log').children.length > 2")
             log = page_text(page, "#event-log")
             assert "Patient joined" in log
@@ -73,7 +78,7 @@ def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
         page.fill("#message-text", "Call me when you are back")
         page.click("#message-form button[type=submit]")
         wait_js(page, "document.getElementById('sent-messages').textContent.includes('Not yet')")
-        with patient_socket(review, f"exercise=squat&session={sid}") as patient:
+        with patient_socket(review, f"exercise=squat&pose=device&session={sid}") as patient:
             recv(patient, timeout=30)
             got = recv_type(patient, "therapist_message", timeout=30)
             assert got["text"] == "Call me when you are back"
@@ -86,7 +91,7 @@ def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
 
 
 def test_follow_api_is_for_the_patients_own_therapist_only(review: Review) -> None:
-    with patient_socket(review) as patient:
+    with patient_socket(review, "exercise=squat&pose=device") as patient:
         sid = recv(patient)["session_id"]
         with review.client("ther.a") as c:
             body = c.get(f"/api/live/{sid}/patient").json()
