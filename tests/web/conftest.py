@@ -8,13 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
 from coach.offline.recording import record_landmarks
 from exercises import load_exercise
 from tests.helpers.data import manifest_entry
+from tests.helpers.estimators import sample_track, track_processor_factory
 from tests.lanes import uses
+from tests.web.in_process import InProcessApp, in_process, threaded_app
 from tests.web.pages import CHROMIUM
 from tests.web.review_app import Review, review_app
 from web.app import create_app
@@ -64,6 +67,25 @@ def squat_session(review: Review, shared_data: Path) -> str:
     )
     assert len(engine.reps) == entry["ground_truth"]["reps"]
     return session_id
+
+
+# ---- the app in-process, the model replaced by a recorded squat --------------------------------
+@pytest.fixture(scope="module")
+def fake_app() -> Iterator[InProcessApp]:
+    """The app on a TestClient (no server, no process); a session's model is a recorded
+    squat's landmarks (tests/helpers/estimators.py): for the protocol, not the model."""
+    factory = track_processor_factory(sample_track())
+    with in_process(threaded_app(processor_factory=factory, max_active=2)) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def jpegs() -> list[bytes]:
+    """Camera pictures (480x270 JPEGs) for `fake_app`, whose landmarks stand for them."""
+    return [
+        cv2.imencode(".jpg", np.full((270, 480, 3), 40 + 10 * i, np.uint8))[1].tobytes()
+        for i in range(10)
+    ]
 
 
 # ---- real Chromium ---------------------------------------------------------------------------

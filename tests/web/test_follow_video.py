@@ -1,8 +1,8 @@
 """Video sharing reaches the therapist whichever side acts first (issue 12).
 
-A real uvicorn server with the real pose pipeline; the patient is a WebSocket client sending
-the squat clip's JPEG frames, the therapist the real follow page in headless Chromium (and a
-plain socket for the protocol check).
+The protocol checks on the app in-process (`fake_app`: the model is not the subject); the
+follow page on a real uvicorn server with the real pose pipeline, the patient a WebSocket
+client sending the squat clip's JPEG frames, the therapist the page in headless Chromium.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
+from tests.web.in_process import InProcessApp
 from tests.web.pages import launch_chromium, wait_js
-from tests.web.sockets import open_patient, recv, recv_type, send_frame, ws_url
+from tests.web.sockets import open_patient, recv, recv_type, send_frame
 from web.server import BackgroundServer
 
 Frames = tuple[list[bytes], float]
@@ -24,11 +24,11 @@ VIDEO_PAINTED = """(() => { const c = document.getElementById('video-layer');
   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n > 1000; })()"""
 
 
-def _share(patient: ClientConnection) -> None:
+def _share(patient: Any) -> None:
     patient.send(json.dumps({"type": "share_video", "enabled": True}))
 
 
-def _binary(ws: ClientConnection) -> bytes:
+def _binary(ws: Any) -> bytes:
     data = ws.recv(timeout=10)
     while isinstance(data, str):
         data = ws.recv(timeout=10)
@@ -36,14 +36,14 @@ def _binary(ws: ClientConnection) -> bytes:
 
 
 def test_a_follower_joining_after_sharing_started_is_told_and_gets_frames(
-    live_server: BackgroundServer, squat_jpegs: Frames
+    fake_app: InProcessApp, jpegs: list[bytes]
 ) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as patient:
+    frames = jpegs
+    with fake_app.socket("/ws/live?exercise=squat") as patient:
         session_id = recv(patient)["session_id"]
         _share(patient)
         send_frame(patient, frames[0])
-        with connect(ws_url(live_server, f"/ws/follow/{session_id}")) as therapist:
+        with fake_app.socket(f"/ws/follow/{session_id}") as therapist:
             hello = recv(therapist)
             assert hello["type"] == "follow" and hello["video"] is True
             recv_type(patient, "followers")
@@ -51,13 +51,10 @@ def test_a_follower_joining_after_sharing_started_is_told_and_gets_frames(
             assert _binary(therapist) == frames[1]
 
 
-def test_a_follower_joining_first_hears_video_is_off_until_shared(
-    live_server: BackgroundServer, squat_jpegs: Frames
-) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as patient:
+def test_a_follower_joining_first_hears_video_is_off_until_shared(fake_app: InProcessApp) -> None:
+    with fake_app.socket("/ws/live?exercise=squat") as patient:
         session_id = recv(patient)["session_id"]
-        with connect(ws_url(live_server, f"/ws/follow/{session_id}")) as therapist:
+        with fake_app.socket(f"/ws/follow/{session_id}") as therapist:
             assert recv(therapist)["video"] is False
             _share(patient)
             assert recv_type(therapist, "status")["video"] is True

@@ -14,7 +14,6 @@ import os
 import signal
 import struct
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,23 +40,6 @@ from web.frames import decode_frame, read_clip_scaled
 from web.server import BackgroundServer
 
 Frames = tuple[list[bytes], float]
-
-
-@pytest.fixture(scope="module")
-def fake_app() -> Iterator[InProcessApp]:
-    """The app in-process; the model replaced by a recorded squat's landmarks."""
-    factory = track_processor_factory(sample_track())
-    with in_process(threaded_app(processor_factory=factory, max_active=2)) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-def jpegs() -> list[bytes]:
-    """Camera pictures (480x270 JPEGs); the recorded landmarks stand for what is in them."""
-    return [
-        cv2.imencode(".jpg", np.full((270, 480, 3), 40 + 10 * i, np.uint8))[1].tobytes()
-        for i in range(10)
-    ]
 
 
 def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
