@@ -35,7 +35,7 @@ from tests.helpers.data import CLIP_ID, manifest_entry, shared_data_dir  # noqa:
 from tests.lanes import uses  # noqa: E402
 from tests.servers import postgres_server, redis_server  # noqa: E402
 
-pytest_plugins = ["tests.lanes"]
+pytest_plugins = ["tests.lanes", "pytester"]
 
 
 @pytest.fixture(scope="session")
