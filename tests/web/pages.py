@@ -44,9 +44,26 @@ window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); realSpeak(
 
 
 def launch_chromium(playwright: Any, extra: list[str]) -> Any:
-    return playwright.chromium.launch(
+    """Chromium with these flags; its pages' action and navigation timeouts (Playwright's
+    30 s) stretched by the machine factor: on a loaded machine a busy page answers late."""
+    browser = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=BASE_FLAGS + extra
     )
+    new_context, new_page = browser.new_context, browser.new_page
+    timeout_ms = scaled(30_000)
+
+    def patient_context(*args: Any, **kw: Any) -> Any:
+        context = new_context(*args, **kw)
+        context.set_default_timeout(timeout_ms)
+        return context
+
+    def patient_page(*args: Any, **kw: Any) -> Any:
+        page = new_page(*args, **kw)
+        page.set_default_timeout(timeout_ms)
+        return page
+
+    browser.new_context, browser.new_page = patient_context, patient_page
+    return browser
 
 
 def page_text(page: Any, selector: str) -> str:

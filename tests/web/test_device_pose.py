@@ -285,7 +285,7 @@ def test_a_model_that_starts_too_slowly_is_given_up(
     # The model's script is never answered, so it cannot start within the page's 0.2 s on any
     # machine (a real slow start raced the timer: on a loaded machine it sometimes won).
     held: list[Any] = []
-    page.route("**/vendor/mediapipe-pose/pose.js", held.append)
+    page.route("**/vendor/mediapipe-pose/pose.js", lambda route: held.append(route))
     wire = Wire(page)
     page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device&pose_timeout=0.2")
     wait_js(page, "document.getElementById('alert').textContent.includes('took too long')")
