@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.lanes import check
+
 
 def _missing(what: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
@@ -51,6 +53,7 @@ def _run_pg(*cmd: str) -> None:
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """A private PostgreSQL on a loopback port; yields its SQLAlchemy URL (database postgres)."""
+    check("postgres", "started PostgreSQL")
     env = os.environ.get("COACH_TEST_POSTGRES_URL")
     if env:
         yield env
@@ -85,15 +88,17 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def fresh_database(base_url: str) -> str:
-    """A new, empty database on the server at `base_url`; returns its URL."""
+def fresh_database(base_url: str, template: str | None = None) -> str:
+    """A new database on the server at `base_url`, empty or a copy of `template`; its URL."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     name = f"coach_test_{secrets.token_hex(4)}"
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
+        conn.execute(
+            text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        )
     admin.dispose()
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
@@ -154,9 +159,27 @@ def redis_process() -> Iterator[RedisProcess]:
         shutil.rmtree(server.root, ignore_errors=True)
 
 
+_templates: dict[str, str] = {}
+
+
+def migrated_database(base_url: str) -> str:
+    """A new database with the current schema: a copy of one migrated once per server
+    (`CREATE DATABASE ... TEMPLATE`), not a migration per test."""
+    if base_url not in _templates:
+        from coach.store.db import create_db_engine, migrate
+
+        url = fresh_database(base_url)
+        engine = create_db_engine(url)
+        migrate(engine)
+        engine.dispose()  # a template must have no open connections
+        _templates[base_url] = url.rsplit("/", 1)[1].split("?")[0]
+    return fresh_database(base_url, _templates[base_url])
+
+
 @contextmanager
 def redis_server() -> Iterator[str]:
     """A private Redis on a loopback port, nothing saved to disk; yields its URL."""
+    check("postgres", "started Redis")
     env = os.environ.get("COACH_TEST_REDIS_URL")
     if env:
         yield env

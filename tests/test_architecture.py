@@ -12,10 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = ("pose", "scoring", "exercises", "coach", "web", "labelled_data")
 
 
+@pytest.mark.subprocess
 def test_the_import_contracts_are_kept() -> None:
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
     proc = subprocess.run(
@@ -25,6 +28,7 @@ def test_the_import_contracts_are_kept() -> None:
     assert "0 broken" in proc.stdout and "Contracts: 5 kept" in proc.stdout
 
 
+@pytest.mark.subprocess
 def test_a_broken_layer_would_be_caught(tmp_path: Path) -> None:
     """The contracts are not vacuous: an upward import (scoring -> coach) breaks them."""
     for pkg in ("pose", "scoring", "exercises", "coach", "web", "labelled_data"):

@@ -221,9 +221,11 @@ def _feed(
     return last_t
 
 
-def progress_bar(stream: TextIO = sys.stderr) -> Callable[[int, int], None] | None:
-    """A one-line progress bar on a terminal; None when stderr is not one (logs, pipes)."""
-    if not stream.isatty():
+def progress_bar(stream: TextIO | None = None) -> Callable[[int, int], None] | None:
+    """A one-line progress bar on a terminal; None when stderr is not one (logs, pipes).
+    The default is the stderr of the moment, not of import time (a caller may redirect it)."""
+    out = stream or sys.stderr
+    if not out.isatty():
         return None
     t0 = time.perf_counter()
 
@@ -234,10 +236,10 @@ def progress_bar(stream: TextIO = sys.stderr) -> Callable[[int, int], None] | No
         rate = done / max(1e-6, time.perf_counter() - t0)
         bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
         eta = (total - done) / rate if rate > 0 else 0
-        stream.write(f"\ranalysing [{bar}] {frac:5.1%} {rate:5.1f} fps, {eta:4.0f} s left ")
+        out.write(f"\ranalysing [{bar}] {frac:5.1%} {rate:5.1f} fps, {eta:4.0f} s left ")
         if done >= total:
-            stream.write("\n")
-        stream.flush()
+            out.write("\n")
+        out.flush()
 
     return show
 

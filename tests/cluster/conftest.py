@@ -1,6 +1,7 @@
-"""A real cluster for each test: one PostgreSQL and one Redis for the session
-(tests/servers.py), a fresh database and an empty Redis per test, and the `coach serve` and
-`coach worker` processes the test starts (tests/cluster/processes.py); all stopped after."""
+"""A real cluster for each test: the session's one PostgreSQL and one Redis
+(tests/conftest.py), a fresh migrated database and an empty Redis per test, and the `coach
+serve` and `coach worker` processes the test starts (tests/cluster/processes.py); all
+stopped after. Every test here is in the `cluster` lane (tests/lanes.py)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.processes import Cluster
-from tests.servers import fresh_database, postgres_server, redis_server
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
+from tests.servers import migrated_database
 
 
 @pytest.fixture()
@@ -31,7 +20,7 @@ def cluster(tmp_path: Path, postgres_url: str, redis_url: str) -> Iterator[Clust
     from coach.store.cluster import redis_client
 
     redis_client(redis_url).flushdb()
-    c = Cluster(tmp_path, fresh_database(postgres_url), redis_url)
+    c = Cluster(tmp_path, migrated_database(postgres_url), redis_url)
     try:
         yield c
     finally:

@@ -4,6 +4,7 @@ processes sharing one database, one Redis and one upload folder, each started as
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,11 +13,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+from websockets.sync.client import ClientConnection, connect
 
 from coach.store import open_store
 from coach.store.store import Store
+from tests.machine import scaled
 from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +65,7 @@ class Cluster:
         port = free_port()
         proc = self._start(name, "serve", "--host", "127.0.0.1", "--port", str(port))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + scaled(60)
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited: {self.log(name)}")
@@ -98,3 +102,17 @@ class Cluster:
                 proc.kill()
                 proc.wait()
         self.store.close()
+
+
+def open_ws(url: str, path: str) -> ClientConnection:
+    """A WebSocket to an instance (its http URL) at `path`."""
+    return connect(url.replace("http://", "ws://") + path, max_size=None, open_timeout=20)
+
+
+def next_message(ws: ClientConnection, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The next message of type `kind` (others skipped), within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if msg["type"] == kind:
+            return msg

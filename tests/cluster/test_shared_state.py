@@ -8,27 +8,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-from websockets.sync.client import ClientConnection, connect
 
 from coach.store.cluster import redis_client
 from tests.cluster.processes import PASSWORD, Cluster
+from tests.cluster.processes import next_message as _next
+from tests.cluster.processes import open_ws as _ws
+from tests.machine import wait_until
 from tests.servers import fresh_database
-from tests.web.test_landmarks_ws import clip_messages
-
-
-def _ws(url: str, path: str) -> ClientConnection:
-    return connect(url.replace("http://", "ws://") + path, max_size=None, open_timeout=20)
-
-
-def _next(ws: ClientConnection, kind: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-        if msg["type"] == kind:
-            return msg
+from tests.web.sockets import clip_messages
 
 
 def test_a_therapist_on_instance_b_follows_a_session_on_instance_a(
@@ -59,6 +48,16 @@ def test_a_therapist_on_instance_b_follows_a_session_on_instance_a(
         assert _next(nobody, "error")["code"] == "unknown_session"
 
 
+def _published(redis_url: str) -> int:
+    """The most live sessions one instance has published to Redis for one address."""
+    from coach.live.caps import RedisLiveCaps
+    from coach.store.cluster import redis_client
+
+    r = redis_client(redis_url)
+    hashes = [r.hgetall(name) for name in r.scan_iter(RedisLiveCaps.PREFIX + "*")]
+    return max((int(n) for h in hashes for n in h.values()), default=0)
+
+
 def test_live_sessions_per_address_are_counted_over_every_instance(cluster: Cluster) -> None:
     a, b = cluster.serve("serve-a"), cluster.serve("serve-b")
     with (
@@ -66,7 +65,9 @@ def test_live_sessions_per_address_are_counted_over_every_instance(cluster: Clus
         _ws(a, "/ws/live?exercise=squat&pose=device") as two,
     ):
         _next(one, "session", 20), _next(two, "session", 20)
-        time.sleep(3)  # instance A publishes its counts every 2 s
+        wait_until(  # instance A publishes its counts every 2 s
+            lambda: _published(cluster.redis_url) == 2, what="instance A to publish 2 sessions"
+        )
         with _ws(b, "/ws/live?exercise=squat&pose=device") as third:
             assert _next(third, "error", 20)["code"] == "too_many"
 

@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.cluster.processes import PASSWORD, Cluster
-
-pytestmark = pytest.mark.slow
 
 
 def _upload(c: httpx.Client, patient_id: int, clip: Path) -> str:

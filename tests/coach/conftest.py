@@ -1,8 +1,8 @@
-"""A throwaway PostgreSQL server for the store tests (tests/servers.py starts it).
+"""Stores for the coach tests: a fresh SQLite store, and the backend-neutral `any_store`.
 
 The store must work the same on PostgreSQL (`COACH_DATABASE_URL`) as on SQLite, so the
-backend-neutral tests run on both. The server is a private one in a temporary folder on its own
-port (never the machine's own; tests/servers.py).
+backend-neutral tests run on both: on a migrated SQLite copy, then on a migrated database of
+the session's private PostgreSQL server (tests/servers.py; never the machine's own).
 """
 
 from __future__ import annotations
@@ -11,39 +11,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from coach.store import open_store
 from coach.store.store import Store
-from tests.servers import fresh_database, postgres_server
+from tests.helpers.store import migrated_sqlite
+from tests.servers import migrated_database
 
 
-@pytest.fixture(scope="session")
-def postgres_base_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A store on a fresh SQLite file with the current schema."""
+    s = open_store(migrated_sqlite(tmp_path / "coach.db"))
+    yield s
+    s.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """The store on a fresh SQLite file, then on a fresh PostgreSQL database."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'coach.db'}"
+        url = migrated_sqlite(tmp_path / "coach.db")
     else:
-        url = fresh_database(request.getfixturevalue("postgres_base_url"))
+        url = migrated_database(request.getfixturevalue("postgres_url"))
     store = open_store(url)
     yield store
     store.close()
-
-
-def database_at(tmp_path: Path, revision: str) -> tuple[str, Engine]:
-    """A SQLite database migrated only up to `revision`: one made by an older Coach, for the
-    migration tests (its URL and engine)."""
-    from alembic import command
-
-    from coach.store.db import _alembic_config, create_db_engine
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_db_engine(url)
-    command.upgrade(_alembic_config(engine), revision)
-    return url, engine

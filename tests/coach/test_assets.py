@@ -6,12 +6,9 @@ integrity is computed the way npm writes it (sha512, base64).
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import http.server
-import io
-import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,29 +16,7 @@ from pathlib import Path
 import pytest
 
 from coach import assets
-
-FILES = {
-    "package/pose.js": b"export const Pose = 1;\n",
-    "package/pose_solution_simd_wasm_bin.wasm": b"\0asm\1\0\0\0",
-    "package/pose_landmark_full.tflite": b"not a real model",
-    "package/package.json": b'{"name": "@mediapipe/pose"}',
-}
-
-
-def make_tarball(path: Path, members: dict[str, bytes], symlink: str | None = None) -> str:
-    """Write a .tgz like npm's; its integrity string."""
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        if symlink is not None:
-            link = tarfile.TarInfo("package/link")
-            link.type = tarfile.SYMTYPE
-            link.linkname = symlink
-            tar.addfile(link)
-    digest = hashlib.sha512(path.read_bytes()).digest()
-    return "sha512-" + base64.b64encode(digest).decode()
+from tests.helpers.assets import FILES, make_tarball
 
 
 @pytest.fixture()
@@ -186,7 +161,6 @@ def test_status_says_missing_without_the_assets(tmp_path: Path) -> None:
     assert info["available"] is False and "coach assets fetch" in info["hint"]
 
 
-@pytest.mark.slow
 def test_the_pinned_tarball_has_the_web_build_and_the_models() -> None:
     folder = assets.pose_dir()
     if not assets.verify(folder):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 
 from coach.offline.analysis import landmarks_track, result_from_engine, score_track
 from coach.sinks import NO_INFO, EventLog, FrameInfo, Sinks
-from coach.store import open_store
 from coach.store.live_recorder import LiveRecorder
 from coach.store.store import Store
 from exercises import load_exercise
@@ -50,13 +48,6 @@ def _track(shared_data: Path, clip_id: str) -> tuple[np.ndarray, float, str]:
     with np.load(shared_data / clip["landmarks"]) as data:
         lm = data["lm"]
     return lm, float(clip.get("fps") or 30.0), clip["exercise"]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
-    yield s
-    s.close()
 
 
 def _rows(store: Store, session_id: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from exercises.loader import (
     load_library,
 )
 from scoring.definition import definition_json_schema
-from tests.exercises.test_loader import MINIMAL, edited, write
+from tests.exercises.definitions import MINIMAL, edited, write
 
 GOOD = {"a_knee.toml": ("knee_bend", "Knee bend"), "z_knee.toml": ("knee_bend_2", "Knee bend 2")}
 WALL_SIT = (LIBRARY_DIR / "wall_sit.toml").read_text(encoding="utf-8")

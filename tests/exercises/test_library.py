@@ -19,15 +19,8 @@ from exercises.loader import LIBRARY_DIR, load_exercise, load_file, load_library
 from pose.landmarks import Landmark as L
 from scoring.engine import ExerciseEngine
 from scoring.events import FaultDetected, HoldEnded, RepCompleted
-from tests.scoring.test_engine import Dip, of, run, side_squats
-from tests.scoring.test_kinematics import (
-    FLOOR,
-    LEG,
-    front_points,
-    side_points,
-    to_landmarks,
-    with_points,
-)
+from tests.scoring.poses import FLOOR, LEG, front_points, side_points, to_landmarks, with_points
+from tests.scoring.streams import Dip, of, run, side_squats
 
 LIBRARY = load_library([LIBRARY_DIR])
 PERIOD = 2.5  # seconds per rep in the constructed movements

@@ -16,7 +16,7 @@ import pytest
 
 from coach.offline.analysis import landmarks_track, result_from_engine, score_track
 from exercises.loader import load_exercise
-from tests.scoring.test_real_tracks import landmarks, manifest, video_info
+from tests.scoring.tracks import landmarks, manifest, video_info
 
 
 def _score(shared_data: Path, clip: dict, ex_id: str):  # type: ignore[no-untyped-def]

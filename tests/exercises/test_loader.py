@@ -21,37 +21,10 @@ from exercises.loader import (
     load_library,
     search_dirs,
 )
-from tests.exercises.test_schema import REQUIRED_IDS
+from tests.exercises.definitions import MINIMAL, REQUIRED_IDS, edited, write
 
 SQUAT = (LIBRARY_DIR / "squat.toml").read_text(encoding="utf-8")
 WALL_SIT = (LIBRARY_DIR / "wall_sit.toml").read_text(encoding="utf-8")
-
-MINIMAL = """\
-id = "{id}"
-name = "{name}"
-kind = "reps"
-category = "range_of_motion"
-view = "any"
-instructions = "Bend and straighten your knee."
-
-[rep]
-measure = "knee_flexion"
-enter = 60
-exit = 30
-target = 90
-"""
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def edited(text: str, old: str, new: str) -> str:
-    assert old in text, old
-    return text.replace(old, new, 1)
 
 
 def refused(path: Path) -> DefinitionError:

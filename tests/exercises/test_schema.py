@@ -19,19 +19,8 @@ from scoring.definition import (
 )
 from scoring.engine import ExerciseEngine
 from scoring.measures import frame_names, measure_names
+from tests.exercises.definitions import REQUIRED_IDS
 
-REQUIRED_IDS = {
-    "squat",
-    "lunge",
-    "bicep_curl",
-    "elbow_flexion",
-    "shoulder_abduction",
-    "heel_raise",
-    "sit_to_stand",
-    "single_leg_stance",
-    "wall_sit",
-    "any",
-}
 # The exercises (hand-eye `targets` tasks have their own tests: test_target_tasks.py).
 LIBRARY_FILES = sorted(
     p for p in LIBRARY_DIR.glob("*.toml") if '\nkind = "targets"' not in p.read_text("utf-8")

@@ -110,7 +110,11 @@ def test_benchmark_on_a_small_subset(labelled: Path, tmp_path: Path) -> None:
     assert curl.scores[0].balanced_accuracy == 1.0  # strong leaning back vs upright frames
     table = format_table(results)
     assert "| UI-PRMD m01 (deep squat) | squat | any |" in table
-    # The command anyone can rerun, with its JSON output.
+
+
+@pytest.mark.subprocess
+def test_the_benchmark_command_runs_as_anyone_reruns_it(labelled: Path, tmp_path: Path) -> None:
+    """benchmarks/labelled.py as documented, with its JSON output."""
     out = tmp_path / "labelled.json"
     data_dir = labelled.parent
     proc = subprocess.run(

@@ -79,7 +79,9 @@ def test_track_pairs_frames_with_poses() -> None:
     assert all(p is not None and p.t == f.t and p.image_size == (6, 4) for f, p in pairs)
 
 
+@pytest.mark.subprocess
 def test_import_pose_loads_neither_mediapipe_nor_opencv() -> None:
+    """In a fresh interpreter: this one has imported both long ago."""
     code = (
         "import sys, pose\n"
         "assert 'mediapipe' not in sys.modules, 'mediapipe imported eagerly'\n"

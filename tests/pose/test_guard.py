@@ -115,7 +115,7 @@ def _run(shared: Path, enters_s: float | None) -> tuple[ExerciseEngine, list[Eve
     return proc.engine, events
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_a_second_person_walking_in_is_not_counted_and_is_said(shared_data: Path) -> None:
     engine, events = _run(shared_data, ENTERS_S)
     truth = _clip(shared_data, PATIENT)["ground_truth"]["reps"]
@@ -127,7 +127,7 @@ def test_a_second_person_walking_in_is_not_counted_and_is_said(shared_data: Path
     assert said and said[0].text == "Someone else is in view."
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_alone_in_view_no_warning(shared_data: Path) -> None:
     engine, events = _run(shared_data, None)
     assert len(engine.reps) == _clip(shared_data, PATIENT)["ground_truth"]["reps"]

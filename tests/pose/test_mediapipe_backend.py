@@ -19,6 +19,7 @@ from pose.mediapipe_backend import (
 )
 from pose.sources import VideoFileSource
 from pose.types import Frame, Pose
+from tests.lanes import uses
 
 CLIP = Path("videos") / "medflex" / "squat.MP4"
 REFERENCE = Path("landmarks") / "medflex__squat.MP4.mp_landmarks.npz"
@@ -32,6 +33,7 @@ class Run:
 
 
 @pytest.fixture(scope="module")
+@uses("model")
 def squat_run(shared_data: Path) -> Run:
     """The estimator over all 240 frames of the real squat clip (about 5-12 s)."""
     poses: list[Pose | None] = []
@@ -46,7 +48,7 @@ def squat_run(shared_data: Path) -> Run:
     return Run(poses, frames_t, np.array(ms))
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_pose_found_on_every_frame_with_right_shapes(squat_run: Run) -> None:
     assert len(squat_run.poses) == 240
     assert all(p is not None for p in squat_run.poses)
@@ -57,7 +59,7 @@ def test_pose_found_on_every_frame_with_right_shapes(squat_run: Run) -> None:
         assert pose.t == t and pose.image_size == (1280, 720)
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_agrees_with_precomputed_landmarks(squat_run: Run, shared_data: Path) -> None:
     reference = np.load(shared_data / REFERENCE)["lm"]
     ours = np.stack([p.landmarks for p in squat_run.poses if p is not None])
@@ -73,13 +75,14 @@ def test_agrees_with_precomputed_landmarks(squat_run: Run, shared_data: Path) ->
     assert 0.8 < np.median(height) < 2.2
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_estimate_cost_is_reported(squat_run: Run) -> None:
     median_ms = float(np.median(squat_run.ms[1:]))
     print(f"\nMediaPipe estimate on 1280x720: median {median_ms:.1f} ms/frame")
     assert median_ms < 500  # sanity only: real-time budgets are measured, not asserted, here
 
 
+@pytest.mark.model
 def test_blank_image_gives_none() -> None:
     with MediaPipePoseEstimator() as estimator:
         black = np.zeros((480, 640, 3), dtype=np.uint8)
@@ -87,6 +90,7 @@ def test_blank_image_gives_none() -> None:
         assert estimator.estimate(Frame(black, 1 / 30, 1)) is None
 
 
+@pytest.mark.model
 def test_static_mode_on_a_real_still(shared_data: Path) -> None:
     still = shared_data / "stills" / "squat_bottom_side__medflex_squat_f60.jpg"
     image = cv2.imread(str(still))
@@ -118,6 +122,7 @@ def test_invalid_arguments() -> None:
         MediaPipePoseEstimator(min_detection_confidence=1.5)
 
 
+@pytest.mark.model
 def test_close_is_idempotent_and_use_after_close_raises() -> None:
     estimator = MediaPipePoseEstimator()
     assert not estimator.closed
@@ -128,11 +133,13 @@ def test_close_is_idempotent_and_use_after_close_raises() -> None:
         estimator.estimate(Frame(np.zeros((48, 64, 3), dtype=np.uint8), 0.0, 0))
 
 
+@pytest.mark.model
 def test_rejects_non_bgr_images() -> None:
     with MediaPipePoseEstimator() as estimator, pytest.raises(ValueError, match="uint8"):
         estimator.estimate(Frame(np.zeros((48, 64), dtype=np.uint8), 0.0, 0))
 
 
+@pytest.mark.model
 def test_factory_builds_mediapipe_by_name() -> None:
     with create_estimator("MediaPipe", min_tracking_confidence=0.6) as estimator:
         assert isinstance(estimator, MediaPipePoseEstimator)

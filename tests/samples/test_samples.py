@@ -23,6 +23,7 @@ import pytest
 from coach.store.store import PROGRAM_FIELDS
 from exercises import load_file, load_library
 from exercises.loader import LIBRARY_DIR
+from tests.helpers.cli import CoachCli
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
@@ -146,7 +147,9 @@ def test_each_track_scores_within_its_ground_truth(path: Path) -> None:
         assert engine.holds[0].touch_downs == gt["touch_downs"]
 
 
+@pytest.mark.subprocess
 def test_score_track_needs_no_arguments(tmp_path: Path) -> None:
+    """As the README runs it: `python samples/score_track.py`, from any folder."""
     proc = _run(str(SAMPLES / "score_track.py"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -162,19 +165,22 @@ def test_score_track_needs_no_arguments(tmp_path: Path) -> None:
     assert re.search(r"^faults\s+\d+", out, re.MULTILINE)
 
 
-def test_score_track_takes_a_track_and_a_definition_file(tmp_path: Path) -> None:
+def test_score_track_takes_a_track_and_a_definition_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main = _script("score_track").main
     track = SAMPLES / "tracks" / "medflex_single_leg_stance.npz"
-    proc = _run(str(SAMPLES / "score_track.py"), str(track), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert re.search(r"^holds\s+1$", proc.stdout, re.MULTILINE), proc.stdout
-    proc = _run(str(SAMPLES / "score_track.py"), "--exercise", str(DEFINITION), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "chair_squat_partial" in proc.stdout
+    assert main([str(track)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^holds\s+1$", out, re.MULTILINE), out
+    assert main(["--exercise", str(DEFINITION)]) == 0
+    out = capsys.readouterr().out
+    assert "chair_squat_partial" in out
     # A full barbell squat is far deeper than this partial squat: the definition says so.
-    assert "too_deep" in proc.stdout
+    assert "too_deep" in out
 
 
-def test_the_example_definition_validates(tmp_path: Path) -> None:
+def test_the_example_definition_validates(coach_cli: CoachCli) -> None:
     ex = load_file(DEFINITION)
     assert ex.id == "chair_squat_partial" and ex.kind == "reps" and ex.rep is not None
     library = load_library([LIBRARY_DIR])
@@ -183,7 +189,7 @@ def test_the_example_definition_validates(tmp_path: Path) -> None:
     squat, mini = library.exercises["squat"].rep, library.exercises["mini_squat"].rep
     assert squat is not None and mini is not None
     assert squat.target < ex.rep.target < mini.target
-    proc = _run("-m", "coach.cli", "exercises", "validate", str(DEFINITION), cwd=REPO)
+    proc = coach_cli("exercises", "validate", str(DEFINITION))
     assert proc.returncode == 0, proc.stderr
     assert "ok (chair_squat_partial, reps)" in proc.stdout
 
@@ -232,9 +238,13 @@ def test_the_example_program() -> None:
     assert "chair_squat_partial" in {i["exercise_id"] for i in doc["program"]}
 
 
-def test_make_examples_regenerates_the_same_numbers(tmp_path: Path) -> None:
-    proc = _run(str(SAMPLES / "make_examples.py"), "--out", str(tmp_path), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+def test_make_examples_regenerates_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The script adds samples/exercises to COACH_EXERCISES_DIR when it is imported: only for
+    # this test (the library of the apps other tests serve must stay the built-in one).
+    monkeypatch.setenv("COACH_EXERCISES_DIR", "")
+    assert _script("make_examples").main(["--out", str(tmp_path)]) == 0
     new, old = (json.loads(p.read_text()) for p in (tmp_path / "session.json", SESSION))
     for key in ("id", "started_at", "ended_at"):  # new on every run
         new.pop(key), old.pop(key)

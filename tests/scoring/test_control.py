@@ -13,8 +13,8 @@ from pose.landmarks import Landmark as L
 from scoring.engine import ExerciseEngine
 from scoring.events import RepCompleted
 from scoring.symmetry import Symmetry, session_symmetry, symmetry_index
-from tests.scoring.test_engine import Dip, of, run, side_squats
-from tests.scoring.test_kinematics import front_points, to_landmarks
+from tests.scoring.poses import front_points, to_landmarks
+from tests.scoring.streams import Dip, of, run, side_squats
 
 # --- tempo and smoothness -----------------------------------------------------------------
 
@@ -110,7 +110,7 @@ def test_engine_symmetry_of_a_bilateral_arm_raise() -> None:
 
 def _marching(left_flex: float, right_flex: float, steps: int = 4):  # type: ignore[no-untyped-def]
     """Alternate knee lifts (left first), 1.2 s each; hip flexion peaks as given (degrees)."""
-    from tests.scoring.test_limb_measures import THIGH
+    from tests.scoring.poses import THIGH
 
     def at(t: float) -> np.ndarray:
         pts = front_points()

@@ -4,9 +4,7 @@ setup gating and camera-view warnings, as typed events."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,63 +25,18 @@ from scoring.events import (
     ViewWarning,
 )
 from scoring.score import rep_score
-from tests.scoring.test_kinematics import front_points, hide, side_points, to_landmarks
-
-FPS = 30.0
-DT = 1.0 / FPS
-E = TypeVar("E", bound=Event)
-PoseAt = Callable[[float], "np.ndarray | None"]
-
-
-@dataclass(frozen=True)
-class Dip:
-    """One squat: knees bend from `rest` to `depth` degrees and back, starting at `start`."""
-
-    start: float
-    period: float = 3.0
-    depth: float = 120.0
-    rest: float = 0.0
-    lean: float = 0.0  # forward trunk lean at the bottom, degrees
-
-
-def knee_angle(t: float, dips: list[Dip]) -> tuple[float, float]:
-    """(knee flexion, trunk lean) at time t; standing straight between dips."""
-    for d in dips:
-        if d.start <= t < d.start + d.period:
-            s = 0.5 * (1 - math.cos(2 * math.pi * (t - d.start) / d.period))
-            return d.rest + (d.depth - d.rest) * s, d.lean * s
-    return 0.0, 0.0
-
-
-def side_squats(dips: list[Dip]) -> PoseAt:
-    def at(t: float) -> np.ndarray:
-        k, lean = knee_angle(t, dips)
-        return to_landmarks(side_points(knee_flex=k, trunk_lean=lean))
-
-    return at
-
-
-def front_squats(dips: list[Dip]) -> PoseAt:
-    def at(t: float) -> np.ndarray:
-        k, _ = knee_angle(t, dips)
-        return to_landmarks(front_points(knee_flex=k))
-
-    return at
-
-
-def run(
-    engine: ExerciseEngine, pose_at: PoseAt, until_s: float, start_s: float = 0.0
-) -> list[Event]:
-    events: list[Event] = []
-    for i in range(int(round((until_s - start_s) * FPS))):
-        t = start_s + i * DT
-        events += engine.update(t, pose_at(t))
-    events += engine.finish()
-    return events
-
-
-def of(events: list[Event], kind: type[E]) -> list[E]:
-    return [e for e in events if isinstance(e, kind)]
+from tests.scoring.poses import front_points, hide, side_points, to_landmarks
+from tests.scoring.streams import (
+    DT,
+    FPS,
+    Dip,
+    PoseAt,
+    front_squats,
+    knee_angle,
+    of,
+    run,
+    side_squats,
+)
 
 
 def custom(**kw: Any) -> Exercise:

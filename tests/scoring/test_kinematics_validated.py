@@ -8,15 +8,7 @@ import numpy as np
 import pytest
 
 from pose.landmarks import Landmark as L
-from tests.scoring.test_kinematics import (
-    FLOOR,
-    Point,
-    hide,
-    measure,
-    side_points,
-    to_landmarks,
-    with_points,
-)
+from tests.scoring.poses import FLOOR, Point, hide, measure, side_points, to_landmarks, with_points
 
 
 @pytest.mark.parametrize("angle", [0.0, 20.0, 45.0, 90.0])

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from pose.landmarks import Landmark as L
-from tests.scoring.test_kinematics import (
+from tests.scoring.poses import (
     FLOOR,
     LEG,
+    THIGH,
     front_points,
     hide,
     measure,
@@ -22,8 +23,6 @@ from tests.scoring.test_kinematics import (
     to_landmarks,
     with_points,
 )
-
-THIGH = LEG / 2
 
 
 def _abducted(side: str, angle: float, cx: float = 0.5) -> np.ndarray:

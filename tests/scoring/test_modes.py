@@ -27,9 +27,8 @@ from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode, centre_and_height
 from scoring.modes.reps import RepMode
 from scoring.reference import PersonalReference
-from tests.scoring.test_engine import Dip, of, side_squats
-from tests.scoring.test_kinematics import front_points, side_points, to_landmarks
-from tests.scoring.test_periodic import arm_raises
+from tests.scoring.poses import front_points, side_points, to_landmarks
+from tests.scoring.streams import Dip, arm_raises, of, side_squats
 
 FPS = 30.0
 DT = 1.0 / FPS

@@ -19,29 +19,12 @@ from scoring.periodic import (
     main_component,
     trajectory_matrix,
 )
-from tests.scoring.test_kinematics import front_points, side_points, to_landmarks
+from tests.scoring.poses import front_points, side_points, to_landmarks
+from tests.scoring.streams import arm_raises
 
 FPS = 30.0
 # The library's "any" definition.
 MIN_PERIOD, MAX_PERIOD, PROMINENCE = 0.6, 8.0, 0.35
-
-
-def arm_raises(
-    n: int, period: float, rest_frac: float = 0.3, noise: float = 0.002, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Both arms raised sideways to 150 deg and lowered, `n` times, starting and ending at
-    rest; each cycle rests (arms down) for `rest_frac` of its period. Landmark jitter added."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(round(n * period * FPS)) + 1) / FPS
-    frames = []
-    move = 1.0 - rest_frac
-    for ti in t:
-        phase = (ti % period) / period
-        a = 0.0 if phase >= move else 75.0 * (1 - math.cos(2 * math.pi * phase / move))
-        lm = to_landmarks(front_points(abduction=(a, a)))
-        lm[:, :2] += rng.normal(0.0, noise, (lm.shape[0], 2))
-        frames.append(lm)
-    return t, np.asarray(frames)
 
 
 def squats(n: int, period: float, noise: float = 0.002) -> tuple[np.ndarray, np.ndarray]:

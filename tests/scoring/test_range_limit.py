@@ -11,7 +11,7 @@ from exercises.loader import load_exercise
 from scoring.cues import SAFETY_PRIORITY
 from scoring.engine import ExerciseEngine
 from scoring.events import Cue, Event, FaultDetected, RepCompleted, from_json, to_json
-from tests.scoring.test_engine import DT, FPS, Dip, knee_angle, of, run, side_squats
+from tests.scoring.streams import DT, FPS, Dip, knee_angle, of, run, side_squats
 
 # Four side-view squats: two to 120 degrees of knee flexion, two to 90.
 DIPS = [Dip(1.0), Dip(4.5, depth=90.0), Dip(8.0), Dip(11.5, depth=90.0)]

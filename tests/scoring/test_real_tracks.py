@@ -6,51 +6,26 @@ from the video's container properties. Per-frame cost is measured in the benchma
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 
 from coach.offline.analysis import DETECTABLE_MIN_SHARE, landmarks_track, score_track
 from exercises.loader import load_exercise
 from scoring.engine import ExerciseEngine
+from tests.scoring.tracks import landmarks, manifest, video_info
 
 # At least 90% of the rep clips within their accepted range (16/17 today: quva/020_fitness,
 # walking lunges towards a moving camera, is a known miss).
 MIN_SHARE_WITHIN_ACCEPT = 0.9
 
 
-def manifest(shared_data: Path) -> list[dict[str, Any]]:
-    return json.loads((shared_data / "MANIFEST.json").read_text())["videos"]
-
-
 def clip_by_id(shared_data: Path, clip_id: str) -> dict[str, Any]:
     (clip,) = [c for c in manifest(shared_data) if c["id"] == clip_id]
     return clip
-
-
-def video_info(path: Path) -> tuple[float, int, int]:
-    """(fps, width, height) from the container, without decoding frames."""
-    cap = cv2.VideoCapture(str(path))
-    try:
-        assert cap.isOpened(), f"cannot open {path}"
-        fps = float(cap.get(cv2.CAP_PROP_FPS))
-        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    finally:
-        cap.release()
-    assert fps > 0 and w > 0 and h > 0, path
-    return fps, w, h
-
-
-def landmarks(shared_data: Path, clip: dict[str, Any]) -> np.ndarray:
-    with np.load(shared_data / clip["landmarks"]) as data:
-        lm = data["lm"]
-    assert lm.ndim == 3 and lm.shape[1:] == (33, 4)
-    return lm
 
 
 @cache

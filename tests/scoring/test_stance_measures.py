@@ -10,7 +10,7 @@ import pytest
 from exercises import load_exercise
 from pose.landmarks import Landmark as L
 from scoring.protocols import hold_condition
-from tests.scoring.test_kinematics import (
+from tests.scoring.poses import (
     FLOOR,
     front_points,
     hide,

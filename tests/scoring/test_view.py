@@ -16,7 +16,7 @@ from scoring.view import (
     view_satisfies,
     width_ratio,
 )
-from tests.scoring.test_kinematics import Point, front_points, hide, side_points, to_landmarks
+from tests.scoring.poses import Point, front_points, hide, side_points, to_landmarks
 
 
 def turned(points: dict[int, Point], degrees: float, cx: float = 0.5) -> dict[int, Point]:

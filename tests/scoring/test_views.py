@@ -18,10 +18,11 @@ from scoring.definition import Exercise
 from scoring.engine import ExerciseEngine
 from scoring.events import Cue, RepCompleted
 from scoring.setup import check_setup, view_tip
-from tests.conftest import manifest_entry
-from tests.scoring.test_engine import Dip, of, run, side_squats
-from tests.scoring.test_kinematics import front_points, side_points, to_landmarks
-from tests.scoring.test_real_tracks import landmarks, video_info
+from tests.helpers.cli import CoachCli
+from tests.helpers.data import manifest_entry
+from tests.scoring.poses import front_points, side_points, to_landmarks
+from tests.scoring.streams import Dip, of, run, side_squats
+from tests.scoring.tracks import landmarks, video_info
 
 BASE: dict[str, Any] = {
     "id": "knee_bend",
@@ -122,10 +123,8 @@ def test_the_front_view_squat_clip_counts_4_with_the_setup_check_on(shared_data:
     assert np.isfinite([r.peak_deg for r in engine.reps]).all()
 
 
-def test_exercises_list_shows_the_views() -> None:
-    from tests.coach.cli.test_cli import run_coach
-
-    proc = run_coach("exercises", "list")
+def test_exercises_list_shows_the_views(coach_cli: CoachCli) -> None:
+    proc = coach_cli("exercises", "list")
     assert proc.returncode == 0
     rows = {line.split()[0]: line.split()[2] for line in proc.stdout.splitlines()}
     assert rows["squat"] == "side+front" and rows["bicep_curl"] == "side"

@@ -20,7 +20,8 @@ from coach.offline.recording import record_landmarks
 from coach.review.references import set_reference_from_session
 from exercises import load_exercise
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
-from tests.web.conftest import Review, manifest_entry
+from tests.helpers.data import manifest_entry
+from tests.web.review_app import Review
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.coach.offline.test_targets_recording import PLACED, record
+from tests.helpers.targets import PLACED, record
 from tests.web.axe import axe_source, serious_violations
-from tests.web.conftest import Review
-from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401
-from tests.web.test_follow_page import _patient_socket
-from tests.web.test_review import squat_session  # noqa: F401 (fixture)
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+from tests.web.pages import launch_chromium, wait_js
+from tests.web.review_app import Review
+from tests.web.sockets import patient_socket
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +33,7 @@ def _page(browser: Any, review: Review, who: str | None) -> Any:
 def _check(page: Any, axe: str, url: str, ready: str | None = None) -> list[str]:
     page.goto(url)
     if ready:
-        _wait_js(page, ready, timeout=20_000)
+        wait_js(page, ready, timeout=20_000)
     return [
         f"{url}: {v['id']} ({v['impact']}) {v['help']}: {v['nodes']}"
         for v in serious_violations(page, axe)
@@ -44,9 +41,9 @@ def _check(page: Any, axe: str, url: str, ready: str | None = None) -> list[str]
 
 
 def test_no_serious_or_critical_violations_on_any_page(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
-    squat_session: str,  # noqa: F811
+    squat_session: str,
     axe: str,
 ) -> None:
     review.store.set_program(
@@ -56,7 +53,7 @@ def test_no_serious_or_critical_violations_on_any_page(
     targets_id, _ = record(review.store, review.pat_a.id, schedule=PLACED)  # a targets card
     _, token = review.store.create_link(review.pat_a.id)
     u, pid, sid = review.url, review.pat_a.id, squat_session
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     found: list[str] = []
     try:
         anon = _page(browser, review, None)
@@ -85,7 +82,7 @@ def test_no_serious_or_critical_violations_on_any_page(
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
 
-        with _patient_socket(review) as live:
+        with patient_socket(review) as live:
             live_id = json.loads(live.recv(timeout=30))["session_id"]
             found += _check(
                 ther,

@@ -20,7 +20,7 @@ from coach.offline.recording import record_landmarks
 from coach.review import accuracy
 from exercises import load_exercise
 from tests.card.fake_cards import measured_angle
-from tests.web.conftest import Review
+from tests.web.review_app import Review
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "tracks"
 

@@ -22,7 +22,7 @@ import pytest
 
 from coach.live import SessionRegistry
 from tests.web.attack_tools import read_response, send_head
-from tests.web.conftest import Review, review_app
+from tests.web.review_app import Review, review_app
 from web.frames import decode_frame
 
 BOUNDARY = "----coachattack"

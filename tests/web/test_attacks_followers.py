@@ -22,8 +22,11 @@ import pytest
 
 from coach.live import LiveLimits, SessionRegistry
 from coach.store import open_store
+from tests.helpers.serve import coach_serve as _coach_serve
+from tests.helpers.serve import stop_coach_serve as _stop
+from tests.helpers.serve import wait_until_healthy as _wait_until_healthy
+from tests.servers import free_port as _free_port
 from tests.web.attack_tools import RawWs, closed_by_peer, connect_from, open_ws
-from tests.web.test_serve import _coach_serve, _free_port, _stop, _wait_until_healthy
 from web.app import create_app
 from web.frames import decode_frame
 from web.server import BackgroundServer

@@ -21,7 +21,7 @@ import pytest
 
 from coach.live import SessionRegistry
 from tests.web.attack_tools import closed_by_peer, connect_from, open_ws, read_response
-from tests.web.conftest import Review, review_app
+from tests.web.review_app import Review, review_app
 from web.app import create_app
 from web.frames import decode_frame
 from web.server import BackgroundServer

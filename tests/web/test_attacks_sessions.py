@@ -20,7 +20,7 @@ import pytest
 
 from coach.live import SessionRegistry
 from tests.web.attack_tools import RawWs, open_ws
-from tests.web.conftest import Review, review_app
+from tests.web.review_app import Review, review_app
 from web.frames import decode_frame
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from coach.live import SessionRegistry
-from tests.web.conftest import Review, review_app
+from tests.web.review_app import Review, review_app
 from web.frames import decode_frame
 
 

@@ -13,60 +13,16 @@ from typing import Any
 
 import pytest
 
+from tests.machine import scaled
+from tests.web.pages import (
+    SPEECH_SPY,
+    launch_chromium,
+    lead_in_s,
+    page_text,
+    wait_js,
+)
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = Path("/usr/bin/chromium")
-BASE_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-]
-LEAD_IN_S = 3.0  # the patient stands still while the setup check runs
-# Records what the page asks the browser to say (and still says it).
-SPEECH_SPY = """
-window.__spoken = [];
-const realSpeak = window.speechSynthesis.speak.bind(window.speechSynthesis);
-window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); realSpeak(u); };
-"""
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Any:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (./run test installs it)")
-    with playwright_api.sync_playwright() as p:
-        yield p
-
-
-def _launch(playwright: Any, extra: list[str]) -> Any:
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=BASE_FLAGS + extra
-    )
-
-
-def _text(page: Any, selector: str) -> str:
-    return (page.text_content(selector) or "").strip()
-
-
-def _wait_js(page: Any, expression: str, timeout: float = 30_000) -> None:
-    """Like `page.wait_for_function`, which compiles its predicate with eval inside the page:
-    the pages' Content-Security-Policy forbids that. `page.evaluate` goes through DevTools,
-    which the policy does not govern."""
-    deadline = time.monotonic() + timeout / 1000
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout / 1000:g} s for {expression}")
-        page.wait_for_timeout(100)
 
 
 def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
@@ -78,8 +34,10 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
     clip, entry = squat_clip
     truth = entry["ground_truth"]["reps"]
     y4m = tmp_path / "squat.y4m"
-    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
-    browser = _launch(
+    # Real time: the fake camera plays on while the session's model starts, so on a loaded
+    # machine the patient stands still for longer before the first squat.
+    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
+    browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     try:
@@ -89,38 +47,38 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
         patient.add_init_script(SPEECH_SPY)
         started = time.monotonic()
         patient.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        _wait_js(
+        wait_js(
             patient, "document.getElementById('session-id').textContent.length > 0", timeout=20_000
         )
-        session_id = _text(patient, "#session-id")
+        session_id = page_text(patient, "#session-id")
         follow_href = patient.get_attribute("#follow-link", "href") or ""
         assert follow_href.endswith(f"/follow/{session_id}")
 
         therapist = browser.new_page()
         therapist.on("pageerror", lambda exc: errors.append(f"therapist: {exc}"))
         therapist.goto(follow_href)
-        _wait_js(
+        wait_js(
             therapist,
             "document.getElementById('exercise-name').textContent === 'Squat'",
             timeout=10_000,
         )
 
         # Count until the ground truth is reached or the clip has played once (+ start-up).
-        deadline = started + loop_s + 6.0
+        deadline = started + loop_s + scaled(6.0)
         count = 0
         while time.monotonic() < deadline:
-            count = int(_text(patient, "#rep-count") or 0)
+            count = int(page_text(patient, "#rep-count") or 0)
             if count >= truth:
                 break
             time.sleep(0.2)
         assert count == truth, f"page counted {count} reps in one play of the clip, truth {truth}"
 
-        _wait_js(
+        wait_js(
             therapist,
             f"document.getElementById('rep-count').textContent === '{truth}'",
             timeout=5_000,
         )
-        log = _text(therapist, "#event-log")
+        log = page_text(therapist, "#event-log")
         assert "Rep 1" in log and f"Rep {truth}" in log
 
         # The skeleton was drawn over the patient's video.
@@ -134,7 +92,7 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
         # A therapist's message appears (and is spoken) on the patient's page.
         therapist.fill("#message-text", "Nice depth, keep going")
         therapist.click("#message-form button[type=submit]")
-        _wait_js(
+        wait_js(
             patient,
             "document.getElementById('therapist-message').textContent.includes('Nice depth')",
             timeout=5_000,
@@ -143,7 +101,7 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
         assert patient.is_visible("#therapist-message")
         patient.focus("#therapist-ok")
         patient.keyboard.press("Enter")
-        _wait_js(patient, "document.getElementById('therapist-message').hidden", timeout=3_000)
+        wait_js(patient, "document.getElementById('therapist-message').hidden", timeout=3_000)
         assert patient.evaluate("document.activeElement.id") == "stop"
 
         # Rep numbers and the therapist's message were spoken.
@@ -167,17 +125,17 @@ def test_blocked_camera_is_explained_to_the_patient_and_reported(
     playwright: Any, live_server: BackgroundServer
 ) -> None:
     # The patient clicks "Block" on the camera prompt (Chromium denies it for us).
-    browser = _launch(playwright, ["--deny-permission-prompts"])
+    browser = launch_chromium(playwright, ["--deny-permission-prompts"])
     try:
         page = browser.new_page()
         page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        _wait_js(page, "!document.getElementById('alert').hidden", timeout=15_000)
-        assert "Camera access is blocked" in _text(page, "#alert")
+        wait_js(page, "!document.getElementById('alert').hidden", timeout=15_000)
+        assert "Camera access is blocked" in page_text(page, "#alert")
         assert page.is_visible("#start")  # the patient can try again
-        _wait_js(
+        wait_js(
             page, "document.getElementById('session-id').textContent.length > 0", timeout=10_000
         )
-        session_id = _text(page, "#session-id")
+        session_id = page_text(page, "#session-id")
         import httpx
 
         deadline = time.monotonic() + 5
@@ -194,19 +152,22 @@ def test_blocked_camera_is_explained_to_the_patient_and_reported(
 def test_picker_lists_the_library_and_unknown_ids_are_explained(
     playwright: Any, live_server: BackgroundServer
 ) -> None:
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         page = browser.new_page()
         page.goto(f"{live_server.url}/")
         page.wait_for_selector("#exercise-list a[data-exercise=squat]", timeout=10_000)
         page.goto(f"{live_server.url}/?exercise=no_such_thing")
-        _wait_js(page, "!document.getElementById('alert').hidden", timeout=10_000)
-        assert "no_such_thing" in _text(page, "#alert")
+        wait_js(page, "!document.getElementById('alert').hidden", timeout=10_000)
+        assert "no_such_thing" in page_text(page, "#alert")
         assert page.is_visible("#exercise-list a[data-exercise=squat]")
     finally:
         browser.close()
 
 
+@pytest.mark.server
+@pytest.mark.subprocess
+@pytest.mark.model
 def test_the_page_survives_a_server_restart_and_keeps_its_count(
     playwright: Any,
     squat_clip: tuple[Path, dict[str, Any]],
@@ -216,8 +177,8 @@ def test_the_page_survives_a_server_restart_and_keeps_its_count(
 
     clip, _ = squat_clip
     y4m = tmp_path / "squat.y4m"
-    write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
-    browser = _launch(
+    write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
+    browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     server = BackgroundServer(create_app()).start()
@@ -225,24 +186,24 @@ def test_the_page_survives_a_server_restart_and_keeps_its_count(
     try:
         page = browser.new_page()
         page.goto(f"{server.url}/?exercise=squat&autostart=1&pose=server")
-        _wait_js(page, "document.getElementById('rep-count').textContent === '1'", timeout=30_000)
-        session_id = _text(page, "#session-id")
+        wait_js(page, "document.getElementById('rep-count').textContent === '1'", timeout=30_000)
+        session_id = page_text(page, "#session-id")
         server.stop()
-        _wait_js(
+        wait_js(
             page,
             "document.getElementById('connection').textContent.includes('kept')",
             timeout=10_000,
         )
-        assert _text(page, "#rep-count") == "1"
+        assert page_text(page, "#rep-count") == "1"
 
         server = BackgroundServer(create_app(), port=port).start()
-        _wait_js(
+        wait_js(
             page,
             "document.getElementById('alert').textContent.includes('restarted')",
             timeout=15_000,
         )
-        assert _text(page, "#session-id") == session_id
-        assert _text(page, "#rep-count") == "1"
+        assert page_text(page, "#session-id") == session_id
+        assert page_text(page, "#rep-count") == "1"
         import httpx
 
         summary = httpx.get(f"{server.url}/api/sessions/{session_id}").json()

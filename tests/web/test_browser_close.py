@@ -17,12 +17,12 @@ import pytest
 from websockets.sync.client import connect
 
 from coach.live import LiveLimits
-from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
-from tests.web.test_protocol import recv_type, send_frame
+from tests.lanes import uses
+from tests.machine import scaled
+from tests.web.pages import launch_chromium, page_text, wait_js
+from tests.web.sockets import recv_type, send_frame
 from web.app import create_app
 from web.server import BackgroundServer
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Counts the sockets the page opens; drops its camera frames when window.__dropFrames is set.
 SOCKET_SPY = """
@@ -38,19 +38,21 @@ window.WebSocket = class extends RealSocket {
 };
 """
 DROP_FRAMES = "window.__dropFrames = true;"
-# The patient takes 6 s to click "Allow" on the camera prompt.
+# The patient takes a while (2x the server's first-frame limit) to click "Allow".
 SLOW_PERMISSION = """
 const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 navigator.mediaDevices.getUserMedia = (constraints) =>
-  new Promise((resolve) => setTimeout(resolve, 6000)).then(() => realGetUserMedia(constraints));
+  new Promise((resolve) => setTimeout(resolve, MS)).then(() => realGetUserMedia(constraints));
 """
+# Real time: the server's first-frame limit, stretched on a loaded machine (tests/machine.py).
+FIRST_FRAME_S = 3.0
 ALERT_SHOWN = "!document.getElementById('alert').hidden"
 HAS_SESSION = "document.getElementById('session-id').textContent.length > 0"
 
 
 @pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:  # noqa: F811
-    b = _launch(playwright, ["--use-fake-ui-for-media-stream"])
+def browser(playwright: Any) -> Iterator[Any]:
+    b = launch_chromium(playwright, ["--use-fake-ui-for-media-stream"])
     try:
         yield b
     finally:
@@ -64,9 +66,16 @@ def _serve(max_active: int, **limits: Any) -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture(scope="module")
+@uses("server", "subprocess", "model")
 def quick_server() -> Iterator[BackgroundServer]:
-    """One server-mode session at a time; 3 s to send a first picture."""
-    yield from _serve(1, first_frame_timeout_s=3)
+    """One server-mode session at a time; a few seconds to send a first picture."""
+    yield from _serve(1, first_frame_timeout_s=scaled(FIRST_FRAME_S))
+
+
+def first_frame_limit_ms(server: BackgroundServer) -> int:
+    """The server's first-frame limit in ms, as its fixture set it."""
+    registry = server.server.config.app.state.registry
+    return round(1000 * registry.limits.first_frame_timeout_s)
 
 
 def _open(browser: Any, server: BackgroundServer, query: str = "", *scripts: str) -> Any:
@@ -85,14 +94,16 @@ def _ws(server: BackgroundServer, query: str) -> Any:
 def test_a_patient_slow_to_allow_the_camera_is_not_timed_out(
     browser: Any, quick_server: BackgroundServer
 ) -> None:
-    page = _open(browser, quick_server, "", SLOW_PERMISSION)
+    limit_ms = first_frame_limit_ms(quick_server)
+    slow = SLOW_PERMISSION.replace("MS", str(2 * limit_ms))
+    page = _open(browser, quick_server, "", slow)
     try:
-        page.wait_for_timeout(4500)  # past the server's 3 s: nothing was connected yet
+        page.wait_for_timeout(1.5 * limit_ms)  # past the server's limit: nothing connected yet
         assert page.evaluate("window.__sockets") == 0
-        assert "click Allow" in _text(page, "#connection")
-        _wait_js(page, HAS_SESSION, timeout=90_000)
-        page.wait_for_timeout(4000)  # frames flow: no first-frame timeout
-        assert page.evaluate(ALERT_SHOWN) is False, _text(page, "#alert")
+        assert "click Allow" in page_text(page, "#connection")
+        wait_js(page, HAS_SESSION, timeout=90_000)
+        page.wait_for_timeout(1.3 * limit_ms)  # frames flow: no first-frame timeout
+        assert page.evaluate(ALERT_SHOWN) is False, page_text(page, "#alert")
         assert page.evaluate("window.__sockets") == 1
     finally:
         page.close()
@@ -103,13 +114,13 @@ def test_no_pictures_is_explained_and_not_retried(
 ) -> None:
     page = _open(browser, quick_server, "", DROP_FRAMES)
     try:
-        _wait_js(page, "document.getElementById('alert').textContent.includes('camera')", 90_000)
-        assert "The coach stopped waiting for your camera" in _text(page, "#alert")
-        assert page.is_visible("#start") and _text(page, "#start") == "Try again"
+        wait_js(page, "document.getElementById('alert').textContent.includes('camera')", 90_000)
+        assert "The coach stopped waiting for your camera" in page_text(page, "#alert")
+        assert page.is_visible("#start") and page_text(page, "#start") == "Try again"
         page.wait_for_timeout(4000)  # no reconnect loop; the words stay
         assert page.evaluate("window.__sockets") == 1
-        assert "stopped waiting for your camera" in _text(page, "#alert")
-        assert _text(page, "#connection") == "Not connected."
+        assert "stopped waiting for your camera" in page_text(page, "#alert")
+        assert page_text(page, "#connection") == "Not connected."
     finally:
         page.close()
 
@@ -124,15 +135,15 @@ def test_busy_is_retried_with_a_shown_wait(
             recv_type(holder, "session", timeout=30)
             assert send_frame(holder, frames[0])["type"] == "frame"
             page = _open(browser, quick_server)
-            _wait_js(
+            wait_js(
                 page,
                 "document.getElementById('connection').textContent.includes('Trying again in')",
                 90_000,
             )
-            assert "The coach is busy with other patients right now" in _text(page, "#alert")
+            assert "The coach is busy with other patients right now" in page_text(page, "#alert")
             assert page.evaluate("window.__sockets") == 1
         # The slot frees up: the page gets in by itself.
-        _wait_js(page, HAS_SESSION, timeout=90_000)
+        wait_js(page, HAS_SESSION, timeout=90_000)
         assert page.evaluate("window.__sockets") == 2
     finally:
         if page is not None:
@@ -140,6 +151,7 @@ def test_busy_is_retried_with_a_shown_wait(
 
 
 @pytest.fixture(scope="module")
+@uses("server", "subprocess", "model")
 def one_per_address() -> Iterator[BackgroundServer]:
     yield from _serve(2, max_per_address=1)
 
@@ -151,37 +163,37 @@ def test_too_many_taken_over_and_ended_are_explained_and_not_retried(
     with _ws(server, "&pose=device") as holder:  # this address's one session
         recv_type(holder, "session", timeout=30)
         page = _open(browser, server)
-        _wait_js(page, ALERT_SHOWN, timeout=90_000)
-        assert "Too many coaching sessions are open from this internet connection" in _text(
+        wait_js(page, ALERT_SHOWN, timeout=90_000)
+        assert "Too many coaching sessions are open from this internet connection" in page_text(
             page, "#alert"
         )
-        assert _text(page, "#start") == "Try again"
+        assert page_text(page, "#start") == "Try again"
         page.wait_for_timeout(3000)
         assert page.evaluate("window.__sockets") == 1
     page.close()
 
     page = _open(browser, server)
     try:
-        _wait_js(page, HAS_SESSION, timeout=90_000)
-        session_id = _text(page, "#session-id")
+        wait_js(page, HAS_SESSION, timeout=90_000)
+        session_id = page_text(page, "#session-id")
         with _ws(server, f"&pose=device&session={session_id}") as other:  # another tab
             recv_type(other, "session", timeout=30)
-            _wait_js(page, ALERT_SHOWN, timeout=10_000)
-            assert "open in another window or tab" in _text(page, "#alert")
+            wait_js(page, ALERT_SHOWN, timeout=10_000)
+            assert "open in another window or tab" in page_text(page, "#alert")
             assert not page.is_visible("#start-panel")
             other.send(json.dumps({"type": "end"}))
             recv_type(other, "summary", timeout=30)
         page.wait_for_timeout(2000)
         assert page.evaluate("window.__sockets") == 1
-        assert "open in another window or tab" in _text(page, "#alert")
+        assert "open in another window or tab" in page_text(page, "#alert")
     finally:
         page.close()
 
     page = _open(browser, server, f"&session={session_id}")
     try:
-        _wait_js(page, ALERT_SHOWN, timeout=90_000)
-        assert "This session has ended" in _text(page, "#alert")
-        assert _text(page, "#start") == "Start again"
+        wait_js(page, ALERT_SHOWN, timeout=90_000)
+        assert "This session has ended" in page_text(page, "#alert")
+        assert page_text(page, "#start") == "Start again"
         assert "session=" not in page.url  # Start again begins a new session
         page.wait_for_timeout(2000)
         assert page.evaluate("window.__sockets") == 1

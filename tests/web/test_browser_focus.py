@@ -7,17 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401 (fixture)
+from tests.web.pages import launch_chromium, wait_js
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
 
 def test_focus_follows_start_and_end_session(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     live_server: BackgroundServer,
     squat_clip: tuple[Path, dict[str, Any]],
     tmp_path: Path,
@@ -25,7 +21,7 @@ def test_focus_follows_start_and_end_session(
     clip, _ = squat_clip
     y4m = tmp_path / "squat.y4m"
     write_y4m(clip, y4m, width=320, lead_in_s=1.0)
-    browser = _launch(
+    browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     try:
@@ -33,7 +29,7 @@ def test_focus_follows_start_and_end_session(
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{live_server.url}/?exercise=squat&pose=server")
-        _wait_js(
+        wait_js(
             page,
             "!!document.getElementById('start').offsetParent",  # shown, not hidden
             10_000,
@@ -41,12 +37,12 @@ def test_focus_follows_start_and_end_session(
         page.focus("#start")
         page.keyboard.press("Enter")
         # Start is gone; the keyboard lands on End session, not on the page body.
-        _wait_js(page, "document.activeElement && document.activeElement.id === 'stop'", 5_000)
-        _wait_js(
+        wait_js(page, "document.activeElement && document.activeElement.id === 'stop'", 5_000)
+        wait_js(
             page, "document.getElementById('session-id').textContent.length > 0", timeout=30_000
         )
         page.keyboard.press("Enter")  # End session, from the keyboard
-        _wait_js(page, "!document.getElementById('summary').hidden", 15_000)
+        wait_js(page, "!document.getElementById('summary').hidden", 15_000)
         focused = page.evaluate("document.activeElement.id")
         assert focused in ("summary", "start"), focused
         assert page.evaluate("document.activeElement !== document.body")

@@ -25,9 +25,8 @@ from coach.store.models import ExerciseSession, Rep
 from coach.store.ratings import record_rating
 from coach.store.store import Store
 from exercises import load_exercise
-from tests.coach.offline.test_targets_recording import PLACED
-from tests.coach.review.test_targets_progress import stored_targets
-from tests.web.conftest import Review
+from tests.helpers.targets import PLACED, stored_targets
+from tests.web.review_app import Review
 from web.routes.pages import range_charts, targets_progress
 from web.routes.ratings import pain_context
 

@@ -9,7 +9,6 @@ import csv
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,10 @@ import pytest
 from websockets.sync.client import connect
 
 from coach.store import open_store
-from tests.web.test_protocol import recv_type, send_frame
-
-pytestmark = pytest.mark.slow
+from tests.servers import free_port
+from tests.web.sockets import recv_type, send_frame
 
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -63,6 +55,9 @@ def coach_serve(url: str, data_dir: Path, port: int) -> Iterator[subprocess.Pope
             proc.wait(20)
 
 
+@pytest.mark.subprocess
+@pytest.mark.server
+@pytest.mark.model
 def test_killing_the_server_mid_set_keeps_the_completed_reps(
     tmp_path: Path, squat_jpegs: tuple[list[bytes], float]
 ) -> None:
@@ -72,7 +67,7 @@ def test_killing_the_server_mid_set_keeps_the_completed_reps(
     ther = store.create_user("ther.crash", "Dr Crash", PASSWORD)
     patient = store.create_patient(ther.id, "Dana Crash")
     _, link = store.create_link(patient.id)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     with coach_serve(url, tmp_path, port) as server:

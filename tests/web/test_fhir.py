@@ -13,7 +13,7 @@ import pytest
 
 from coach.review.fhir import import_bundle, validate
 from tests.coach.review.fhir_record import build_record
-from tests.web.conftest import Review, review_app
+from tests.web.review_app import Review, review_app
 
 
 @pytest.fixture(scope="module")

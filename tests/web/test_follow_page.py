@@ -9,55 +9,44 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
-import pytest
-from websockets.sync.client import ClientConnection, connect
-
-from tests.web.conftest import Review
-from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
-from tests.web.test_protocol import recv, recv_type, send_frame
-from tests.web.test_review_browser import _sign_in
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-Frames = tuple[list[bytes], float]
-
-
-def _patient_socket(review: Review, query: str = "exercise=squat") -> ClientConnection:
-    ws_base = review.url.replace("http://", "ws://")
-    return connect(
-        f"{ws_base}/ws/live?{query}",
-        additional_headers={"Cookie": f"coach_session={review.cookie('pat.a')}"},
-        open_timeout=30,
-        max_size=None,
-    )
+from tests.web.pages import launch_chromium, page_text, sign_in, wait_js
+from tests.web.review_app import Review
+from tests.web.sockets import (
+    clip_messages,
+    patient_socket,
+    recv,
+    recv_type,
+    send_landmarks,
+)
 
 
 def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
-    playwright: Any,  # noqa: F811
-    review: Review,
-    squat_jpegs: Frames,
+    playwright: Any, review: Review, shared_data: Path
 ) -> None:
-    frames, _ = squat_jpegs
+    # The patient's page sends landmarks (pose=device): the follow page is the subject here,
+    # not the model.
+    _, frames = clip_messages(shared_data, "medflex/squat")
     review.store.set_program(
         review.pat_a.id,
         [{"exercise_id": "squat", "sets": 2, "reps": 8, "days_per_week": 4, "max_rom_deg": 120}],
     )
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     errors: list[str] = []
     try:
         page = browser.new_context().new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _sign_in(page, review, "ther.a")
-        assert "None of your patients is exercising" in _text(page, "[data-testid=live-now]")
+        sign_in(page, review, "ther.a")
+        assert "None of your patients is exercising" in page_text(page, "[data-testid=live-now]")
 
-        with _patient_socket(review) as patient:
+        with patient_socket(review, "exercise=squat&pose=device") as patient:
             sid = recv(patient, timeout=30)["session_id"]
             for data in frames[:10]:
-                send_frame(patient, data)
+                send_landmarks(patient, data)
             page.goto(f"{review.url}/therapist")
-            live = _text(page, "[data-testid=live-now]")
+            live = page_text(page, "[data-testid=live-now]")
             assert "Alice Patient" in live and "Squat" in live
             # Another therapist's dashboard does not show her.
             with review.client("ther.b") as c:
@@ -65,35 +54,35 @@ def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
                 assert c.get(f"/api/live/{sid}/patient").status_code == 404
             page.click("text=Follow Alice Patient")
             page.wait_for_url(f"**/follow/{sid}")
-            _wait_js(page, "!document.getElementById('patient-box').hidden")
-            assert _text(page, "#patient-link") == "Alice Patient"
-            rx = _text(page, "#prescription")
+            wait_js(page, "!document.getElementById('patient-box').hidden")
+            assert page_text(page, "#patient-link") == "Alice Patient"
+            rx = page_text(page, "#prescription")
             assert "2 sets of 8 reps" in rx and "4 days a week" in rx and "range limit 120°" in rx
 
             for data in frames[10:150]:
-                send_frame(patient, data)
-            _wait_js(page, "document.getElementById('event-log').children.length > 2")
-            log = _text(page, "#event-log")
+                send_landmarks(patient, data)
+            wait_js(page, "document.getElementById('event-log').children.length > 2")
+            log = page_text(page, "#event-log")
             assert "Patient joined" in log
             assert not re.search(r"\b[a-z]+_[a-z_]+\b", log), log  # no internal ids
 
             page.click("[data-quick='Slow down a little']")
             assert recv_type(patient, "therapist_message")["text"] == "Slow down a little"
-            _wait_js(
+            wait_js(
                 page, "document.getElementById('sent-messages').textContent.includes('Delivered')"
             )
 
         # The patient has gone: a message waits, and is delivered when they come back.
-        _wait_js(page, "document.getElementById('patient-status').dataset.kind === 'waiting'")
+        wait_js(page, "document.getElementById('patient-status').dataset.kind === 'waiting'")
         page.wait_for_timeout(1100)  # the server takes one message a second
         page.fill("#message-text", "Call me when you are back")
         page.click("#message-form button[type=submit]")
-        _wait_js(page, "document.getElementById('sent-messages').textContent.includes('Not yet')")
-        with _patient_socket(review, f"exercise=squat&session={sid}") as patient:
+        wait_js(page, "document.getElementById('sent-messages').textContent.includes('Not yet')")
+        with patient_socket(review, f"exercise=squat&pose=device&session={sid}") as patient:
             recv(patient, timeout=30)
             got = recv_type(patient, "therapist_message", timeout=30)
             assert got["text"] == "Call me when you are back"
-            _wait_js(
+            wait_js(
                 page, "!document.getElementById('sent-messages').textContent.includes('Not yet')"
             )
         assert not errors, errors
@@ -102,7 +91,7 @@ def test_dashboard_lists_live_patients_and_the_follow_page_names_them(
 
 
 def test_follow_api_is_for_the_patients_own_therapist_only(review: Review) -> None:
-    with _patient_socket(review) as patient:
+    with patient_socket(review, "exercise=squat&pose=device") as patient:
         sid = recv(patient)["session_id"]
         with review.client("ther.a") as c:
             body = c.get(f"/api/live/{sid}/patient").json()

@@ -1,8 +1,8 @@
 """Video sharing reaches the therapist whichever side acts first (issue 12).
 
-A real uvicorn server with the real pose pipeline; the patient is a WebSocket client sending
-the squat clip's JPEG frames, the therapist the real follow page in headless Chromium (and a
-plain socket for the protocol check).
+The protocol checks on the app in-process (`fake_app`: the model is not the subject); the
+follow page on a real uvicorn server with the real pose pipeline, the patient a WebSocket
+client sending the squat clip's JPEG frames, the therapist the page in headless Chromium.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ import json
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
-from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401 (fixture)
-from tests.web.test_protocol import open_patient, recv, recv_type, send_frame, ws_url
+from tests.web.in_process import InProcessApp
+from tests.web.pages import launch_chromium, wait_js
+from tests.web.sockets import open_patient, recv, recv_type, send_frame
 from web.server import BackgroundServer
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 Frames = tuple[list[bytes], float]
 # Pixels the follow page painted on its video layer (the patient's picture, under the skeleton).
@@ -26,11 +24,11 @@ VIDEO_PAINTED = """(() => { const c = document.getElementById('video-layer');
   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n > 1000; })()"""
 
 
-def _share(patient: ClientConnection) -> None:
+def _share(patient: Any) -> None:
     patient.send(json.dumps({"type": "share_video", "enabled": True}))
 
 
-def _binary(ws: ClientConnection) -> bytes:
+def _binary(ws: Any) -> bytes:
     data = ws.recv(timeout=10)
     while isinstance(data, str):
         data = ws.recv(timeout=10)
@@ -38,14 +36,14 @@ def _binary(ws: ClientConnection) -> bytes:
 
 
 def test_a_follower_joining_after_sharing_started_is_told_and_gets_frames(
-    live_server: BackgroundServer, squat_jpegs: Frames
+    fake_app: InProcessApp, jpegs: list[bytes]
 ) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as patient:
+    frames = jpegs
+    with fake_app.socket("/ws/live?exercise=squat") as patient:
         session_id = recv(patient)["session_id"]
         _share(patient)
         send_frame(patient, frames[0])
-        with connect(ws_url(live_server, f"/ws/follow/{session_id}")) as therapist:
+        with fake_app.socket(f"/ws/follow/{session_id}") as therapist:
             hello = recv(therapist)
             assert hello["type"] == "follow" and hello["video"] is True
             recv_type(patient, "followers")
@@ -53,13 +51,10 @@ def test_a_follower_joining_after_sharing_started_is_told_and_gets_frames(
             assert _binary(therapist) == frames[1]
 
 
-def test_a_follower_joining_first_hears_video_is_off_until_shared(
-    live_server: BackgroundServer, squat_jpegs: Frames
-) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as patient:
+def test_a_follower_joining_first_hears_video_is_off_until_shared(fake_app: InProcessApp) -> None:
+    with fake_app.socket("/ws/live?exercise=squat") as patient:
         session_id = recv(patient)["session_id"]
-        with connect(ws_url(live_server, f"/ws/follow/{session_id}")) as therapist:
+        with fake_app.socket(f"/ws/follow/{session_id}") as therapist:
             assert recv(therapist)["video"] is False
             _share(patient)
             assert recv_type(therapist, "status")["video"] is True
@@ -69,13 +64,13 @@ def test_a_follower_joining_first_hears_video_is_off_until_shared(
     "share_first", [True, False], ids=["share-then-follow", "follow-then-share"]
 )
 def test_the_follow_page_shows_the_video_in_either_order(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     live_server: BackgroundServer,
     squat_jpegs: Frames,
     share_first: bool,
 ) -> None:
     frames, _ = squat_jpegs
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         errors: list[str] = []
         page = browser.new_page()
@@ -86,18 +81,18 @@ def test_the_follow_page_shows_the_video_in_either_order(
             if share_first:
                 _share(patient)
             page.goto(f"{live_server.url}/follow/{session_id}")
-            _wait_js(page, "document.getElementById('exercise-name').textContent === 'Squat'")
+            wait_js(page, "document.getElementById('exercise-name').textContent === 'Squat'")
             recv_type(patient, "followers")
             if not share_first:
                 _share(patient)
-                _wait_js(
+                wait_js(
                     page, "document.getElementById('video-note').textContent.includes('sharing')"
                 )
             for data in frames[1:40]:
                 send_frame(patient, data)
                 if page.evaluate(VIDEO_PAINTED):
                     break
-            _wait_js(page, VIDEO_PAINTED, timeout=10_000)
+            wait_js(page, VIDEO_PAINTED, timeout=10_000)
             assert "sharing their video" in (page.text_content("#video-note") or "")
         assert not errors, errors
     finally:

@@ -20,7 +20,9 @@ import pytest
 from cryptography import x509
 
 from coach.store import open_store
-from web.app import create_app
+from tests.lanes import uses
+from tests.servers import free_port
+from tests.web.in_process import threaded_app
 from web.server import BackgroundServer, serve
 from web.tls import make_self_signed
 
@@ -43,6 +45,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def site(cert: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The app with a store over https, and a patient's personal link."""
     with pytest.MonkeyPatch.context() as mp:
@@ -55,7 +58,7 @@ def _site(cert: tuple[Path, Path], root: Path) -> Iterator[Site]:
     therapist = store.create_user("ther.tls", "Dr TLS", "correct horse battery")
     patient = store.create_patient(therapist.id, "Pat TLS", birth_year=1950)
     link = f"/p/{store.create_link(patient.id)[1]}"
-    app = create_app(store=store, max_active=1)
+    app = threaded_app(store=store, max_active=1)
     try:
         with BackgroundServer(app, certfile=cert[0], keyfile=cert[1]) as server:
             yield Site(server, link, cert[0])
@@ -98,6 +101,7 @@ def test_cookies_set_over_https_are_secure(site: Site) -> None:
     assert cookie.startswith("coach_session=") and "Secure" in cookie and "HttpOnly" in cookie
 
 
+@pytest.mark.server
 def test_cookies_over_plain_http_are_not_secure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,7 +111,7 @@ def test_cookies_over_plain_http_are_not_secure(
         therapist = store.create_user("ther.http", "Dr HTTP", "correct horse battery")
         patient = store.create_patient(therapist.id, "Pat HTTP", birth_year=1950)
         link = f"/p/{store.create_link(patient.id)[1]}"
-        with BackgroundServer(create_app(store=store, max_active=1)) as server:
+        with BackgroundServer(threaded_app(store=store, max_active=1)) as server:
             r = httpx.get(f"{server.url}{link}", follow_redirects=False, timeout=30)
         assert r.status_code == 303 and "Secure" not in r.headers["set-cookie"]
     finally:
@@ -127,19 +131,15 @@ def test_a_missing_or_bad_certificate_is_one_line_exit_2(
     assert len(err.splitlines()) == 1 and "not a matching PEM certificate" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
+@pytest.mark.subprocess
+@pytest.mark.server
 def test_coach_serve_https_makes_then_reuses_its_certificate(tmp_path: Path) -> None:
     """The real command, twice: the certificate made by the first start serves the second."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COACH_DATA_DIR": str(tmp_path)}
     env.pop("COACH_DATABASE_URL", None)
     made: bytes | None = None
     for _ in range(2):
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "coach.cli", "serve", "--https", "--port", str(port)],
             cwd=REPO,
@@ -180,30 +180,27 @@ def test_coach_serve_https_makes_then_reuses_its_certificate(tmp_path: Path) -> 
     assert not_after > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=700)
 
 
-@pytest.mark.browser
-def test_chromium_loads_the_page_over_https_with_secure_cookies(site: Site) -> None:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (./run test installs it)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--ignore-certificate-errors", "--no-sandbox", "--disable-background-networking"],
-        )
-        try:
-            context = browser.new_context()
-            page = context.new_page()
-            page.goto(f"{site.server.url}/", wait_until="load")
-            assert page.evaluate("window.isSecureContext") is True  # the camera may be asked
-            assert page.evaluate("location.protocol") == "https:"
-            assert page.locator("#rep-count").count() == 1
-            page.goto(f"{site.server.url}{site.link}", wait_until="load")
-            assert page.url.endswith("/consent")  # the link's first opening asks first
-            cookies: list[Any] = context.cookies()
-            session = [c for c in cookies if c["name"] == "coach_session"]
-            assert session and session[0]["secure"] is True and session[0]["httpOnly"] is True
-        finally:
-            browser.close()
+def test_chromium_loads_the_page_over_https_with_secure_cookies(
+    site: Site, playwright: Any
+) -> None:
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--ignore-certificate-errors", "--no-sandbox", "--disable-background-networking"],
+    )
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{site.server.url}/", wait_until="load")
+        assert page.evaluate("window.isSecureContext") is True  # the camera may be asked
+        assert page.evaluate("location.protocol") == "https:"
+        assert page.locator("#rep-count").count() == 1
+        page.goto(f"{site.server.url}{site.link}", wait_until="load")
+        assert page.url.endswith("/consent")  # the link's first opening asks first
+        cookies: list[Any] = context.cookies()
+        session = [c for c in cookies if c["name"] == "coach_session"]
+        assert session and session[0]["secure"] is True and session[0]["httpOnly"] is True
+    finally:
+        browser.close()
 
 
 def test_https_responses_carry_hsts(site: Site) -> None:
@@ -213,18 +210,19 @@ def test_https_responses_carry_hsts(site: Site) -> None:
             assert r.headers["strict-transport-security"] == "max-age=31536000", path
 
 
+@pytest.mark.server
 def test_plain_http_gets_no_hsts_unless_a_trusted_proxy_says_https(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """HSTS over http is meaningless; X-Forwarded-Proto counts only from a trusted proxy."""
     https = {"X-Forwarded-Proto": "https"}
     monkeypatch.delenv("COACH_TRUSTED_PROXIES", raising=False)
-    with BackgroundServer(create_app(max_active=1)) as server:
+    with BackgroundServer(threaded_app(max_active=1)) as server:
         assert "strict-transport-security" not in httpx.get(f"{server.url}/healthz").headers
         r = httpx.get(f"{server.url}/healthz", headers=https)  # forged: nobody is trusted
         assert "strict-transport-security" not in r.headers
     monkeypatch.setenv("COACH_TRUSTED_PROXIES", "127.0.0.1")
-    with BackgroundServer(create_app(max_active=1)) as server:
+    with BackgroundServer(threaded_app(max_active=1)) as server:
         assert "strict-transport-security" not in httpx.get(f"{server.url}/healthz").headers
         r = httpx.get(f"{server.url}/login", headers=https)
         assert r.headers["strict-transport-security"] == "max-age=31536000"

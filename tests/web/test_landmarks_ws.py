@@ -1,6 +1,9 @@
-"""`pose=device`: the page runs the pose model and sends landmarks; real tracks over a real
+"""`pose=device`: the page runs the pose model and sends landmarks; real tracks over the app's
 socket count the same reps as `coach eval --landmarks`, and bad landmark messages get clear
-errors while the session goes on. See docs/LIVE-PROTOCOL.md, "On-device pose"."""
+errors while the session goes on. See docs/LIVE-PROTOCOL.md, "On-device pose".
+
+The app runs in-process (tests/web/in_process.py: no server, no model, the fast lane); the
+checks that need a server-mode session use the real server (`live_server`)."""
 
 from __future__ import annotations
 
@@ -11,16 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from coach.live import LiveLimits
-from coach.live.landmarks import BINARY_HEADER_BYTES, landmark_bytes, track_messages
+from coach.live.landmarks import BINARY_HEADER_BYTES, landmark_bytes
 from coach.offline.evaluate import evaluate_manifest
-from pose.sources import VideoFileSource
-from web.app import create_app
+from tests.machine import scaled, wait_until
+from tests.web.in_process import InProcessApp, in_process, threaded_app
+from tests.web.sockets import clip_messages, good
 from web.server import BackgroundServer
 
 # Clips whose live count equals the offline one. (Others differ for a known reason: the live
@@ -38,33 +41,23 @@ UNLIMITED = LiveLimits(
 
 
 @pytest.fixture(scope="module")
-def fast_server() -> Iterator[BackgroundServer]:
+def fast_app() -> Iterator[InProcessApp]:
     """No message-rate limit: the replays go as fast as the socket answers."""
-    with BackgroundServer(create_app(max_active=1, live_limits=UNLIMITED)) as server:
-        yield server
+    with in_process(threaded_app(max_active=1, limits=UNLIMITED)) as app:
+        yield app
 
 
-def open_device(server: BackgroundServer, exercise: str = "squat") -> ClientConnection:
-    url = server.url.replace("http://", "ws://") + f"/ws/live?exercise={exercise}&pose=device"
-    return connect(url, max_size=None, open_timeout=20)
+def open_device(app: InProcessApp, exercise: str = "squat") -> Any:
+    return app.socket(f"/ws/live?exercise={exercise}&pose=device")
 
 
-def reply(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
+def reply(ws: Any, timeout: float = 10.0) -> dict[str, Any]:
     """The next frame/dropped/error message."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
         if msg["type"] in ("frame", "dropped", "error"):
             return msg
-
-
-def clip_messages(shared_data: Path, clip_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    manifest = json.loads((shared_data / "MANIFEST.json").read_text())["videos"]
-    (clip,) = [c for c in manifest if c["id"] == clip_id]
-    with VideoFileSource(shared_data / clip["video"]) as src:
-        info = src.info
-    lm = np.load(shared_data / clip["landmarks"])["lm"]
-    return clip, track_messages(lm, info.fps, (info.width, info.height))
 
 
 def eval_reps(shared_data: Path, clip_id: str) -> int:
@@ -79,17 +72,16 @@ def eval_reps(shared_data: Path, clip_id: str) -> int:
 
 @pytest.mark.parametrize("clip_id", CLIPS)
 def test_a_stored_track_sent_as_landmarks_counts_like_coach_eval(
-    fast_server: BackgroundServer, shared_data: Path, clip_id: str
+    fast_app: InProcessApp, shared_data: Path, clip_id: str
 ) -> None:
     clip, messages = clip_messages(shared_data, clip_id)
     expected = eval_reps(shared_data, clip_id)
-    with open_device(fast_server, clip["exercise"]) as ws:
+    with open_device(fast_app, clip["exercise"]) as ws:
         hello = json.loads(ws.recv(timeout=20))
         assert hello["type"] == "session" and hello["pose"] == "device"
         session_id = hello["session_id"]
         # No worker process and no model for this session.
-        registry = fast_server.server.config.app.state.registry
-        assert registry.get(session_id).worker_pid is None
+        assert fast_app.registry.get(session_id).worker_pid is None
         replies = []
         for m in messages:
             ws.send(json.dumps(m))
@@ -103,17 +95,19 @@ def test_a_stored_track_sent_as_landmarks_counts_like_coach_eval(
     assert [e["index"] for e in reps] == list(range(1, expected + 1))
     # The page has its own landmarks: its replies do not carry them back.
     assert not any("landmarks" in r for r in replies)
-    time.sleep(0.2)
-    summary = httpx.get(f"{fast_server.url}/api/sessions/{session_id}").json()
-    assert summary["rep_count"] == expected and len(summary["reps"]) == expected
+
+    def summary() -> dict[str, Any]:
+        return fast_app.http.get(f"/api/sessions/{session_id}").json()
+
+    wait_until(lambda: summary()["state"] == "disconnected", what="the page to be let go")
+    assert summary()["rep_count"] == expected and len(summary()["reps"]) == expected
 
 
-def test_followers_get_the_same_frames(fast_server: BackgroundServer, shared_data: Path) -> None:
+def test_followers_get_the_same_frames(fast_app: InProcessApp, shared_data: Path) -> None:
     _, messages = clip_messages(shared_data, "medflex/squat")
-    with open_device(fast_server) as ws:
+    with open_device(fast_app) as ws:
         hello = json.loads(ws.recv(timeout=20))
-        url = fast_server.url.replace("http://", "ws://") + f"/ws/follow/{hello['session_id']}"
-        with connect(url, max_size=None) as follower:
+        with fast_app.socket(f"/ws/follow/{hello['session_id']}") as follower:
             assert json.loads(follower.recv(timeout=10))["type"] == "follow"
             replies = []
             for m in messages[:40]:
@@ -138,18 +132,17 @@ def test_followers_get_the_same_frames(fast_server: BackgroundServer, shared_dat
 
 
 def test_a_follower_who_joins_late_gets_the_last_frame_with_landmarks(
-    fast_server: BackgroundServer, shared_data: Path
+    fast_app: InProcessApp, shared_data: Path
 ) -> None:
     """Nobody follows: the frames carry no landmark rows at all (the page has its own). A
     therapist who joins then still sees the skeleton of the last frame in the hello."""
     _, messages = clip_messages(shared_data, "medflex/squat")
-    with open_device(fast_server) as ws:
+    with open_device(fast_app) as ws:
         hello = json.loads(ws.recv(timeout=20))
         for m in messages[:10]:
             ws.send(json.dumps(m))
             assert "landmarks" not in reply(ws)
-        url = fast_server.url.replace("http://", "ws://") + f"/ws/follow/{hello['session_id']}"
-        with connect(url, max_size=None) as follower:
+        with fast_app.socket(f"/ws/follow/{hello['session_id']}") as follower:
             follow = json.loads(follower.recv(timeout=10))
             assert follow["type"] == "follow" and follow["last_frame"]["seq"] == 9
             rows = follow["last_frame"]["landmarks"]
@@ -163,11 +156,6 @@ def test_a_follower_who_joins_late_gets_the_last_frame_with_landmarks(
 
 
 # ---- hostile landmark messages ------------------------------------------------------------
-def good(seq: int, t: float) -> dict[str, Any]:
-    rows = [[0.5, 0.3 + i * 0.01, 0.0, 0.9] for i in range(33)]
-    return {"type": "landmarks", "seq": seq, "t": t, "image": [640, 480], "landmarks": rows}
-
-
 def bad_cases() -> list[tuple[str, str]]:
     base = good(5, 1.0)
     cases: list[tuple[str, Any]] = [
@@ -194,9 +182,9 @@ def bad_cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("name", "text"), bad_cases(), ids=[n for n, _ in bad_cases()])
 def test_a_bad_landmark_message_gets_a_clear_error_and_the_session_goes_on(
-    fast_server: BackgroundServer, name: str, text: str
+    fast_app: InProcessApp, name: str, text: str
 ) -> None:
-    with open_device(fast_server) as ws:
+    with open_device(fast_app) as ws:
         json.loads(ws.recv(timeout=20))
         ws.send(json.dumps(good(1, 0.5)))
         assert reply(ws)["type"] == "frame"
@@ -212,8 +200,8 @@ def test_a_bad_landmark_message_gets_a_clear_error_and_the_session_goes_on(
         assert ok["type"] == "frame" and ok["seq"] == 6
 
 
-def test_time_going_back_is_refused(fast_server: BackgroundServer) -> None:
-    with open_device(fast_server) as ws:
+def test_time_going_back_is_refused(fast_app: InProcessApp) -> None:
+    with open_device(fast_app) as ws:
         json.loads(ws.recv(timeout=20))
         ws.send(json.dumps(good(1, 2.0)))
         assert reply(ws)["type"] == "frame"
@@ -224,9 +212,8 @@ def test_time_going_back_is_refused(fast_server: BackgroundServer) -> None:
         assert reply(ws)["type"] == "frame"
 
 
-def test_more_than_60_a_second_are_dropped_for_rate(live_server: BackgroundServer) -> None:
-    url = live_server.url.replace("http://", "ws://") + "/ws/live?exercise=squat&pose=device"
-    with connect(url, max_size=None, open_timeout=20) as ws:
+def test_more_than_60_a_second_are_dropped_for_rate() -> None:
+    with in_process(threaded_app(max_active=1)) as app, open_device(app) as ws:
         json.loads(ws.recv(timeout=20))
         for i in range(100):  # at once: far more than 60 a second
             ws.send(json.dumps(good(i, i / 1000)))
@@ -240,16 +227,16 @@ def test_more_than_60_a_second_are_dropped_for_rate(live_server: BackgroundServe
         assert reply(ws)["type"] == "frame"
 
 
-def test_no_person_is_a_frame_without_landmarks(fast_server: BackgroundServer) -> None:
-    with open_device(fast_server) as ws:
+def test_no_person_is_a_frame_without_landmarks(fast_app: InProcessApp) -> None:
+    with open_device(fast_app) as ws:
         json.loads(ws.recv(timeout=20))
         ws.send(json.dumps({**good(1, 0.1), "landmarks": None}))
         msg = reply(ws)
         assert msg["type"] == "frame" and "landmarks" not in msg and math.isfinite(msg["t"])
 
 
-def test_modes_do_not_mix(fast_server: BackgroundServer) -> None:
-    with open_device(fast_server) as ws:
+def test_modes_do_not_mix(fast_app: InProcessApp) -> None:
+    with open_device(fast_app) as ws:
         json.loads(ws.recv(timeout=20))
         ws.send(b"\xff\xd8\xff\xe0 not really a jpeg")
         err = reply(ws)
@@ -262,12 +249,12 @@ def good_bytes(seq: int, t: float) -> bytes:
 
 
 def test_a_stored_track_sent_as_binary_counts_like_its_json(
-    fast_server: BackgroundServer, shared_data: Path
+    fast_app: InProcessApp, shared_data: Path
 ) -> None:
     clip, messages = clip_messages(shared_data, "medflex/squat")
     replies = {}
     for kind in ("json", "binary"):
-        with open_device(fast_server, clip["exercise"]) as ws:
+        with open_device(fast_app, clip["exercise"]) as ws:
             assert json.loads(ws.recv(timeout=20))["type"] == "session"
             replies[kind] = []
             for m in messages:
@@ -317,9 +304,9 @@ def bad_binary_cases() -> list[tuple[str, bytes]]:
     ("name", "data"), bad_binary_cases(), ids=[n for n, _ in bad_binary_cases()]
 )
 def test_a_bad_binary_landmark_message_gets_a_clear_error_and_the_session_goes_on(
-    fast_server: BackgroundServer, name: str, data: bytes
+    fast_app: InProcessApp, name: str, data: bytes
 ) -> None:
-    with open_device(fast_server) as ws:
+    with open_device(fast_app) as ws:
         json.loads(ws.recv(timeout=20))
         ws.send(good_bytes(1, 0.5))
         assert reply(ws)["type"] == "frame"
@@ -333,11 +320,8 @@ def test_a_bad_binary_landmark_message_gets_a_clear_error_and_the_session_goes_o
         assert ok["type"] == "frame" and ok["seq"] == 6
 
 
-def test_binary_landmarks_are_rate_limited_and_refused_by_a_server_pose_session(
-    live_server: BackgroundServer,
-) -> None:
-    url = live_server.url.replace("http://", "ws://") + "/ws/live?exercise=squat&pose=device"
-    with connect(url, max_size=None, open_timeout=20) as ws:
+def test_binary_landmarks_are_rate_limited() -> None:
+    with in_process(threaded_app(max_active=1)) as app, open_device(app) as ws:
         json.loads(ws.recv(timeout=20))
         for i in range(100):  # at once: far more than 60 a second
             ws.send(good_bytes(i, i / 1000))
@@ -345,6 +329,11 @@ def test_binary_landmarks_are_rate_limited_and_refused_by_a_server_pose_session(
         assert "frame" in [r["type"] for r in replies]
         dropped = [r for r in replies if r["type"] == "dropped"]
         assert len(dropped) >= 30 and all(r["reason"] == "rate" for r in dropped)
+
+
+def test_binary_landmarks_are_refused_by_a_server_pose_session(
+    live_server: BackgroundServer,
+) -> None:
     url = live_server.url.replace("http://", "ws://") + "/ws/live?exercise=squat"
     with connect(url, max_size=None, open_timeout=20) as ws:
         json.loads(ws.recv(timeout=20))

@@ -14,7 +14,7 @@ import numpy as np
 from websockets.sync.client import connect
 
 from coach.live.landmarks import track_messages
-from tests.web.conftest import Review
+from tests.web.review_app import Review
 
 TRACK = Path(__file__).resolve().parents[2] / "samples" / "tracks" / "formfit_squat.npz"
 

@@ -23,8 +23,9 @@ from coach.live import LiveLimits
 from coach.live.landmarks import track_messages
 from pose.landmarks import Landmark
 from pose.sources import VideoFileSource
-from tests.web.conftest import Review, review_app
-from web.app import create_app
+from tests.lanes import uses
+from tests.web.in_process import threaded_app
+from tests.web.review_app import Review, review_app
 from web.server import BackgroundServer
 
 CLIP = "rehab_bme410/shoulder_abduction"
@@ -36,6 +37,7 @@ UNLIMITED = LiveLimits(
 
 
 @pytest.fixture(scope="module")
+@uses("server", "subprocess")
 def targets_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     """The app with a store, no message-rate limit (replays go as fast as the socket
     answers) and `allow_seed`, so the test knows its schedule."""
@@ -197,8 +199,9 @@ def test_bad_level_and_seed_are_refused_clearly(targets_app: Review) -> None:
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
 
 
+@pytest.mark.server
 def test_a_public_server_takes_no_seed() -> None:
-    with BackgroundServer(create_app(max_active=1)) as server:
+    with BackgroundServer(threaded_app(max_active=1)) as server:
         url = server.url.replace("http://", "ws://") + f"/ws/live?exercise={TASK}&seed=3"
         with connect(url, open_timeout=30) as ws:
             error = json.loads(ws.recv(timeout=20))
@@ -276,6 +279,8 @@ def test_followers_see_the_targets(targets_app: Review, shared_data: Path) -> No
     assert summary["targets"]["done"] < 12
 
 
+@pytest.mark.model
+@pytest.mark.subprocess
 def test_server_pose_runs_the_schedule_in_the_worker(
     targets_app: Review, shared_data: Path
 ) -> None:

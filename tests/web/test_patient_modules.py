@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401
+from tests.web.pages import launch_chromium as _launch
+from tests.web.pages import wait_js as _wait_js
 from web.security import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.browser

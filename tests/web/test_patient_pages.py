@@ -9,7 +9,8 @@ import numpy as np
 
 from coach.offline.recording import record_landmarks
 from exercises import load_exercise
-from tests.web.conftest import Review, manifest_entry
+from tests.helpers.data import manifest_entry
+from tests.web.review_app import Review
 
 
 def test_done_today_means_the_prescribed_volume(review: Review, shared_data: Path) -> None:

@@ -7,19 +7,18 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Review
-from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
+from tests.web.pages import launch_chromium, page_text, wait_js
+from tests.web.review_app import Review
 from web.server import BackgroundServer
 
-pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 CARDS = "#exercise-list a[data-exercise]"
 
 
 @pytest.fixture(scope="module")
-def browser(playwright: Any) -> Any:  # noqa: F811
+def browser(playwright: Any) -> Any:
     """One Chromium for this module's tests; each test opens its own context."""
-    b = _launch(playwright, [])
+    b = launch_chromium(playwright, [])
     yield b
     b.close()
 
@@ -29,7 +28,7 @@ def _cards(page: Any) -> list[str]:
 
 
 def _count_says(page: Any, words: str) -> None:
-    _wait_js(page, f"document.getElementById('picker-count').textContent.includes('{words}')")
+    wait_js(page, f"document.getElementById('picker-count').textContent.includes('{words}')")
 
 
 def _tabs_to(page: Any, reached: str, limit: int = 40) -> int:
@@ -65,7 +64,7 @@ def test_me_on_a_phone_is_large_plain_and_fits(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{review.url}/p/{review.link_tokens['pat.b']}")
-    assert _text(page, "h1") == "Hello Bob Patient"
+    assert page_text(page, "h1") == "Hello Bob Patient"
     page.wait_for_selector("[data-testid=today] canvas.demo")
     assert page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -99,7 +98,7 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     assert len(cards) == 32 and cards[-1] == "any"  # "Any repeated movement" last
     groups = [g.get_attribute("data-group") for g in page.query_selector_all(".group")]
     assert groups == ["legs", "arms", "balance", "posture", "whole_body", "other"]
-    assert _text(page, "#picker-count") == "32 exercises."
+    assert page_text(page, "#picker-count") == "32 exercises."
     # The keyboard path from the top of the page: squat a dozen stops down without typing
     # (search, then the legs group), the search box within 4.
     assert _tabs_to(page, "document.activeElement.dataset.exercise === 'squat'") <= 12
@@ -109,7 +108,7 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     page.keyboard.type("squ")
     _count_says(page, "squ")
     assert _cards(page)[0] == "squat" and "mini_squat" in _cards(page)
-    assert "match" in _text(page, "#picker-count")
+    assert "match" in page_text(page, "#picker-count")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.dataset.exercise") == "squat"
     # A body area finds its exercises; nonsense says so.
@@ -120,7 +119,7 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     _count_says(page, "No exercise")
     assert _cards(page) == []
     assert page.get_attribute("#picker-search", "aria-describedby") == "picker-count"
-    assert _text(page, "label[for=picker-search]") == "Find an exercise"
+    assert page_text(page, "label[for=picker-search]") == "Find an exercise"
 
 
 def test_a_signed_in_patients_program_comes_first(
@@ -138,10 +137,10 @@ def test_a_signed_in_patients_program_comes_first(
     page.goto(f"{review.url}/p/{review.link_tokens['pat.b']}")
     page.goto(f"{review.url}/")
     page.wait_for_selector(".group[data-group=mine]")
-    assert _text(page, ".group[data-group=mine] h2") == "Your exercises"
+    assert page_text(page, ".group[data-group=mine] h2") == "Your exercises"
     assert _cards(page)[:2] == ["sit_to_stand", "squat"] and _cards(page)[-1] == "any"
     assert _cards(page).count("squat") == 1  # not again in its area
-    assert "2 sets of 5" in _text(page, f"{CARDS}[data-exercise=sit_to_stand]")
+    assert "2 sets of 5" in page_text(page, f"{CARDS}[data-exercise=sit_to_stand]")
 
 
 def test_the_demonstration_plays_before_the_set_and_can_be_paused(
@@ -158,7 +157,9 @@ def test_the_demonstration_plays_before_the_set_and_can_be_paused(
     assert len(_frames_seen(page, canvas)) > 3  # it animates
     page.click("#start-demo .demo-toggle")
     label = page.get_attribute("#start-demo .demo-toggle", "aria-label")
-    assert label == "Play the demonstration" and _text(page, "#start-demo .demo-toggle") == "Play"
+    assert (
+        label == "Play the demonstration" and page_text(page, "#start-demo .demo-toggle") == "Play"
+    )
     assert len(_frames_seen(page, canvas, 800)) == 1  # paused on one frame
 
     # Reduced motion: still at first, on the rep's key position, until asked to play.
@@ -166,6 +167,6 @@ def test_the_demonstration_plays_before_the_set_and_can_be_paused(
     calm.goto(f"{live_server.url}/?exercise=squat")
     calm.wait_for_selector(canvas)
     assert len(_frames_seen(calm, canvas, 800)) == 1
-    assert _text(calm, "#start-demo .demo-toggle") == "Play"
+    assert page_text(calm, "#start-demo .demo-toggle") == "Play"
     calm.click("#start-demo .demo-toggle")
     assert len(_frames_seen(calm, canvas)) > 3

@@ -24,8 +24,8 @@ from tests.coach.store.traces import (
     left_in_files,
     patient_with_everything,
 )
-from tests.web.conftest import Review, review_app
-from tests.web.test_landmarks_ws import good
+from tests.web.review_app import Review, review_app
+from tests.web.sockets import good
 
 CROSS_SITE = {"Origin": "http://evil.example"}
 

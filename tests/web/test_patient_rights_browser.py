@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from tests.web.axe import axe_source, serious_violations
-from tests.web.conftest import Review
-from tests.web.test_browser import _launch, _text, playwright  # noqa: F401
-from tests.web.test_review_browser import _sign_in
+from tests.web.pages import launch_chromium as _launch
+from tests.web.pages import page_text as _text
+from tests.web.pages import sign_in as _sign_in
+from tests.web.review_app import Review
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

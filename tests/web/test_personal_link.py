@@ -8,13 +8,9 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pytest
 
-from tests.web.conftest import Review
-from tests.web.test_browser import _launch, _text, playwright  # noqa: F401
-from tests.web.test_review_browser import _sign_in
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+from tests.web.pages import launch_chromium, page_text, sign_in
+from tests.web.review_app import Review
 
 
 def _decode(png: bytes) -> str:
@@ -24,25 +20,25 @@ def _decode(png: bytes) -> str:
 
 
 def test_new_link_can_be_copied_scanned_and_printed(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
 ) -> None:
     review.store.set_program(
         review.pat_a.id,
         [{"exercise_id": "squat", "sets": 2, "reps": 10, "days_per_week": 5, "notes": "Slowly"}],
     )
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         context = browser.new_context()
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=review.url)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _sign_in(page, review, "ther.a")
+        sign_in(page, review, "ther.a")
         page.goto(f"{review.url}/patients/{review.pat_a.id}")
         page.click("text=Create a personal link")
         page.wait_for_selector("[data-testid=new-link]")
-        link = _text(page, "[data-testid=new-link]")
+        link = page_text(page, "[data-testid=new-link]")
         token = link.rsplit("/p/", 1)[1]
         assert review.store.resolve_link(token).patient_id == review.pat_a.id
 
@@ -58,8 +54,8 @@ def test_new_link_can_be_copied_scanned_and_printed(
 
         page.click("[data-testid=handout-link]")
         page.wait_for_selector("[data-testid=handout]")
-        assert _text(page, "[data-testid=handout-url]") == link
-        program = _text(page, "[data-testid=handout-program]")
+        assert page_text(page, "[data-testid=handout-url]") == link
+        program = page_text(page, "[data-testid=handout-program]")
         assert "2 sets of 10 reps, 5 days a week" in program and "Slowly" in program
         assert "°" not in program  # plain words for the patient
         assert _decode(page.locator(".handout .qr-box svg").screenshot()) == link

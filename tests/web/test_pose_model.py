@@ -19,12 +19,11 @@ from exercises import load_exercise
 from pose.estimator import POSE_MODELS, create_model_estimator
 from pose.mediapipe_backend import MODEL_COMPLEXITY, ModelUnavailableError, check_model_available
 from pose.types import Frame
-from tests.web.test_protocol import recv_type, send_frame
-from tests.web.test_serve import _coach_serve, _free_port, _stop, _wait_until_healthy
+from tests.helpers.serve import coach_serve, stop_coach_serve, wait_until_healthy
+from tests.servers import free_port
+from tests.web.sockets import recv_type, send_frame
 from web.frames import decode_frame
 from web.uploads.jobs import AnalysisJobs
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -44,6 +43,7 @@ def _landmarks(image: np.ndarray, model: str) -> np.ndarray:
     return np.array(message["landmarks"])
 
 
+@pytest.mark.model
 def test_the_processor_makes_and_owns_the_chosen_model() -> None:
     processor = FrameProcessor(load_exercise("squat"), pose_model="lite")
     assert processor.estimator is not None
@@ -58,6 +58,9 @@ def test_the_processor_makes_and_owns_the_chosen_model() -> None:
     assert {name: i for i, name in enumerate(POSE_MODELS)} == MODEL_COMPLEXITY
 
 
+@pytest.mark.subprocess
+@pytest.mark.server
+@pytest.mark.model
 def test_coach_serve_model_lite_runs_live_sessions_on_the_lite_model(
     tmp_path: Path, squat_jpegs: tuple[list[bytes], float]
 ) -> None:
@@ -68,18 +71,18 @@ def test_coach_serve_model_lite_runs_live_sessions_on_the_lite_model(
     lite, full = _landmarks(image, "lite"), _landmarks(image, "full")
     assert np.abs(lite - full).max() > 0.002  # the two models do see it differently
 
-    port = _free_port()
-    proc = _coach_serve(
+    port = free_port()
+    proc = coach_serve(
         "--port", str(port), "--model", "lite", env={"COACH_DATA_DIR": str(tmp_path)}
     )
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}", proc)
+        wait_until_healthy(f"http://127.0.0.1:{port}", proc)
         url = f"ws://127.0.0.1:{port}/ws/live?exercise=squat&pose=server"
         with connect(url, open_timeout=60, max_size=None) as ws:
             recv_type(ws, "session", timeout=60)
             reply = send_frame(ws, data)
     finally:
-        _stop(proc)
+        stop_coach_serve(proc)
     assert reply["type"] == "frame", reply
     served = np.array(reply["landmarks"])
     assert np.abs(served - lite).max() <= 0.002
@@ -123,6 +126,7 @@ def _analyse_upload(store: Any, patient_id: int, clip: Path, model: str, root: P
     return np.asarray(store.session_frames(job.session_id).landmarks)
 
 
+@pytest.mark.model
 def test_an_upload_is_analysed_with_the_chosen_model(
     tmp_path: Path,
     squat_clip: tuple[Path, dict[str, Any]],

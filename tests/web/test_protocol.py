@@ -1,7 +1,10 @@
-"""The live WebSocket protocol against a real uvicorn server with the real pose pipeline.
+"""The live WebSocket protocol (docs/LIVE-PROTOCOL.md): bad input of every kind must get a
+message a person can read, and the session must go on.
 
-Bad input of every kind must get a message a person can read, and the session must go on.
-See docs/LIVE-PROTOCOL.md.
+Where the model is the subject (counting a real clip, a person leaving, a crashed model
+process, a restart) against a real uvicorn server with the real pose pipeline; where the
+protocol is (errors, refusals, followers, dropping, ending), in-process on a TestClient with
+the model replaced by a recorded squat track (tests/web/in_process.py), in the fast lane.
 """
 
 from __future__ import annotations
@@ -18,61 +21,25 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from coach.live import SessionRegistry
+from tests.helpers.estimators import sample_track, track_processor_factory
+from tests.web.in_process import InProcessApp, in_process, threaded_app
+from tests.web.sockets import (
+    close_code,
+    open_patient,
+    recv,
+    recv_type,
+    registry_of,
+    send_frame,
+    ws_url,
+)
 from web.app import create_app
 from web.frames import decode_frame, read_clip_scaled
 from web.server import BackgroundServer
 
-pytestmark = pytest.mark.slow
-
 Frames = tuple[list[bytes], float]
-
-
-def ws_url(server: BackgroundServer, path: str) -> str:
-    return server.url.replace("http://", "ws://") + path
-
-
-def recv(ws: ClientConnection, timeout: float = 15.0) -> dict[str, Any]:
-    data = ws.recv(timeout=timeout)
-    assert isinstance(data, str), "expected a JSON text message"
-    return json.loads(data)
-
-
-def recv_type(ws: ClientConnection, *types: str, timeout: float = 15.0) -> dict[str, Any]:
-    """The next message of one of `types`, skipping others (status, followers, ...)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        msg = recv(ws, max(0.1, deadline - time.monotonic()))
-        if msg["type"] in types:
-            return msg
-
-
-def send_frame(ws: ClientConnection, data: bytes) -> dict[str, Any]:
-    """Send one frame and wait for its reply (the page's one-in-flight loop)."""
-    ws.send(data)
-    return recv_type(ws, "frame", "dropped", "error")
-
-
-def registry_of(server: BackgroundServer) -> SessionRegistry:
-    return server.server.config.app.state.registry
-
-
-def open_patient(server: BackgroundServer, query: str = "exercise=squat") -> ClientConnection:
-    return connect(ws_url(server, f"/ws/live?{query}"), max_size=None, open_timeout=20)
-
-
-def close_code(ws: ClientConnection, timeout: float = 10.0) -> int | None:
-    """Read until the server closes; its close code."""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ws.recv(timeout=max(0.1, deadline - time.monotonic()))
-    except ConnectionClosed as exc:
-        return exc.rcvd.code if exc.rcvd else None
-    raise AssertionError("the server did not close the socket")
 
 
 def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
@@ -132,10 +99,10 @@ def _png_header(width: int, height: int) -> bytes:
 
 
 def test_bad_messages_get_clear_errors_and_the_session_survives(
-    live_server: BackgroundServer, squat_jpegs: Frames
+    fake_app: InProcessApp, jpegs: list[bytes]
 ) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as ws:
+    frames = jpegs
+    with fake_app.socket("/ws/live?exercise=squat") as ws:
         recv(ws)
         ws.send("hello")
         err = recv_type(ws, "error")
@@ -162,15 +129,15 @@ def test_bad_messages_get_clear_errors_and_the_session_survives(
 
         good = send_frame(ws, frames[0])
         assert good["type"] == "frame" and good["landmarks"] is not None
-        session_id = registry_id(live_server, ws)
-    summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+        session_id = registry_id(fake_app.registry)
+    summary = fake_app.http.get(f"/api/sessions/{session_id}").json()
     assert summary["stats"]["frames_rejected"] == len(cases)
     assert summary["stats"]["frames_processed"] == 1
 
 
-def registry_id(server: BackgroundServer, ws: ClientConnection) -> str:
+def registry_id(registry: SessionRegistry) -> str:
     """The id of the only connected session (this test's)."""
-    ids = [s.id for s in registry_of(server).sessions() if s.connected]
+    ids = [s.id for s in registry.sessions() if s.connected]
     assert len(ids) == 1
     return ids[0]
 
@@ -190,11 +157,14 @@ def test_a_frame_beyond_the_socket_limit_closes_only_that_connection(
         assert send_frame(ws, frames[1])["type"] == "frame"
 
 
-def test_frames_sent_while_busy_are_dropped_never_queued(
-    live_server: BackgroundServer, squat_jpegs: Frames
-) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as ws:
+def test_frames_sent_while_busy_are_dropped_never_queued(jpegs: list[bytes]) -> None:
+    frames = jpegs
+    # A burst finds the model busy; none of it grows too old to process (not the subject).
+    slow = track_processor_factory(sample_track(), delay_s=0.5)
+    with (
+        in_process(threaded_app(processor_factory=slow, max_frame_age_s=30.0)) as app,
+        app.socket("/ws/live?exercise=squat") as ws,
+    ):
         recv(ws)
         send_frame(ws, frames[0])  # model warm
         burst = frames[1:7]
@@ -212,32 +182,32 @@ def test_frames_sent_while_busy_are_dropped_never_queued(
 
 
 def test_unknown_exercise_and_unknown_session_are_refused_with_reasons(
-    live_server: BackgroundServer,
+    fake_app: InProcessApp,
 ) -> None:
-    with open_patient(live_server, "exercise=moonwalk") as ws:
+    with fake_app.socket("/ws/live?exercise=moonwalk") as ws:
         err = recv(ws)
         assert err["code"] == "unknown_exercise" and err["fatal"]
         assert "moonwalk" in err["message"] and "squat" in err["message"]
         assert close_code(ws) == 4400
-    with open_patient(live_server, "") as ws:
+    with fake_app.socket("/ws/live?") as ws:
         assert recv(ws)["code"] == "bad_request"
-    with open_patient(live_server, "exercise=squat&session=bad!id") as ws:
+    with fake_app.socket("/ws/live?exercise=squat&session=bad!id") as ws:
         assert recv(ws)["code"] == "bad_session_id"
-    with connect(ws_url(live_server, "/ws/follow/NoSuchSession1")) as ws:
+    with fake_app.socket("/ws/follow/NoSuchSession1") as ws:
         err = recv(ws)
         assert err["code"] == "unknown_session" and err["fatal"]
         assert close_code(ws) == 4404
-    assert httpx.get(f"{live_server.url}/api/sessions/NoSuchSession1").status_code == 404
-    assert httpx.get(f"{live_server.url}/follow/x").status_code == 404
+    assert fake_app.http.get("/api/sessions/NoSuchSession1").status_code == 404
+    assert fake_app.http.get("/follow/x").status_code == 404
 
 
 def test_therapist_follows_with_landmarks_only_and_can_message_the_patient(
-    live_server: BackgroundServer, squat_jpegs: Frames
+    fake_app: InProcessApp, jpegs: list[bytes]
 ) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as patient:
+    frames = jpegs
+    with fake_app.socket("/ws/live?exercise=squat") as patient:
         session_id = recv(patient)["session_id"]
-        with connect(ws_url(live_server, f"/ws/follow/{session_id}")) as therapist:
+        with fake_app.socket(f"/ws/follow/{session_id}") as therapist:
             hello = recv(therapist)
             assert hello["type"] == "follow" and hello["connected"]
             assert hello["exercise"]["id"] == "squat" and "summary" in hello
@@ -280,8 +250,7 @@ def test_therapist_follows_with_landmarks_only_and_can_message_the_patient(
                 status = recv_type(therapist, "status")
             assert status["code"] == "camera_denied"
         # The patient leaves: the follower would be told; the summary stays.
-    time.sleep(0.2)
-    summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+    summary = fake_app.http.get(f"/api/sessions/{session_id}").json()
     assert [m["text"] for m in summary["messages"]] == ["Slow down please"]
     assert "Camera access is blocked." in summary["warnings"]
 
@@ -311,21 +280,21 @@ def test_disconnect_frees_the_pipeline_and_a_second_tab_takes_over(
     assert summary["state"] == "disconnected"
 
 
-def test_ending_the_session_returns_the_summary(
-    live_server: BackgroundServer, squat_jpegs: Frames
-) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as ws:
+def test_ending_the_session_returns_the_summary(fake_app: InProcessApp, jpegs: list[bytes]) -> None:
+    with fake_app.socket("/ws/live?exercise=squat") as ws:
         session_id = recv(ws)["session_id"]
-        send_frame(ws, frames[0])
+        send_frame(ws, jpegs[0])
         ws.send(json.dumps({"type": "end"}))
         summary = recv_type(ws, "summary")["summary"]
         assert summary["id"] == session_id and summary["state"] == "ended"
         assert close_code(ws) == 1000
-    with open_patient(live_server, f"exercise=squat&session={session_id}") as ws:
+    with fake_app.socket(f"/ws/live?exercise=squat&session={session_id}") as ws:
         assert recv(ws)["code"] == "session_ended"
 
 
+@pytest.mark.server
+@pytest.mark.subprocess
+@pytest.mark.model
 def test_a_server_restart_keeps_the_count_and_the_follow_link(squat_jpegs: Frames) -> None:
     frames, _ = squat_jpegs
     first = BackgroundServer(create_app()).start()
@@ -401,6 +370,8 @@ def test_a_crashed_model_process_is_replaced_and_the_count_kept(
         assert session.worker_pid not in (None, crashed)
 
 
+@pytest.mark.server
+@pytest.mark.model
 def test_thread_isolation_runs_the_same_pipeline_in_process(squat_jpegs: Frames) -> None:
     frames, _ = squat_jpegs
     registry = SessionRegistry(decode=decode_frame, isolation="thread")
@@ -451,7 +422,7 @@ def test_a_balance_hold_is_timed_live_and_closed_when_the_patient_leaves(
     live_server: BackgroundServer, shared_data: Path
 ) -> None:
     """medflex/sls: one foot off the floor for the whole 8 s clip."""
-    from tests.web.conftest import manifest_entry
+    from tests.helpers.data import manifest_entry
 
     entry = manifest_entry(shared_data, "medflex/sls")
     lo, hi = entry["ground_truth"]["accept_hold_s"]

@@ -8,12 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from scoring.protocols import ProtocolResult
-from tests.web.conftest import Review
-from tests.web.test_browser import _launch, _text, playwright  # noqa: F401
-from tests.web.test_review_browser import _sign_in
+from tests.web.pages import launch_chromium, page_text, sign_in
+from tests.web.review_app import Review
 
 
 def test_the_protocols_page_shows_every_norm_with_its_source(review: Review) -> None:
@@ -60,10 +57,8 @@ def test_a_patients_results_are_listed_with_reference_and_source(review: Review)
         assert c.get(f"/patients/{review.pat_a.id}/protocols").status_code == 404
 
 
-@pytest.mark.browser
-@pytest.mark.slow
 def test_a_therapist_runs_single_leg_stance_on_an_uploaded_video(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
     shared_data: Path,
 ) -> None:
@@ -72,23 +67,23 @@ def test_a_therapist_runs_single_leg_stance_on_an_uploaded_video(
     manifest = json.loads((shared_data / "MANIFEST.json").read_text())
     clip = next(c for c in manifest["videos"] if c["id"] == "medflex/sls")
     lo, hi = clip["ground_truth"]["accept_hold_s"]
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         page = browser.new_context().new_page()
-        _sign_in(page, review, "ther.b")  # Bob, born 1948: the 70-79 band (or 80-99)
+        sign_in(page, review, "ther.b")  # Bob, born 1948: the 70-79 band (or 80-99)
         page.goto(f"{review.url}/patients/{review.pat_b.id}/protocols")
         page.select_option("select[name=protocol]", "single-leg-stance")
         page.click("[data-testid=run-form] button[type=submit]")  # no side, no video yet
         page.set_input_files("input[name=video]", str(shared_data / clip["video"]))
         page.click("[data-testid=run-form] button[type=submit]")
         page.wait_for_selector("[data-testid=run-error]")
-        assert "leg stood on" in _text(page, "[data-testid=run-error]")
+        assert "leg stood on" in page_text(page, "[data-testid=run-error]")
         page.select_option("select[name=protocol]", "single-leg-stance")
         page.select_option("select[name=side]", "right")
         page.set_input_files("input[name=video]", str(shared_data / clip["video"]))
         page.click("[data-testid=run-form] button[type=submit]")
         page.wait_for_url("**/protocols#result-*", timeout=180_000)
-        row = _text(page, "[data-testid=protocol-results] tbody tr")
+        row = page_text(page, "[data-testid=protocol-results] tbody tr")
     finally:
         browser.close()
     value = float(re.search(r"([\d.]+) s", row).group(1))

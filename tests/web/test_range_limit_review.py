@@ -13,7 +13,8 @@ import numpy as np
 
 from coach.offline.recording import record_landmarks
 from exercises import load_exercise
-from tests.web.conftest import Review, manifest_entry
+from tests.helpers.data import manifest_entry
+from tests.web.review_app import Review
 
 
 def _record(review: Review, shared_data: Path, patient_id: int) -> tuple[str, list]:  # type: ignore[type-arg]

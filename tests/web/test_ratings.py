@@ -9,8 +9,8 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-from tests.coach.store.test_ratings import add_set
-from tests.web.conftest import Review
+from tests.helpers.store import add_set
+from tests.web.review_app import Review
 
 
 def _set(review: Review, patient_id: int, sid: str, days_ago: int) -> str:

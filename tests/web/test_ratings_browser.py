@@ -11,19 +11,16 @@ from typing import Any
 import pytest
 
 from coach.store.ratings import session_ratings
-from tests.web import test_browser as tb
-from tests.web.conftest import Review
-from tests.web.test_browser import playwright  # noqa: F401  (the fixture)
+from tests.web.pages import launch_chromium, lead_in_s, page_text, wait_js
+from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PROMPT = "document.querySelector('[data-testid=rating-prompt]')"
 
 
 def _wait_prompt(page: Any, kind: str, title: str = "", timeout: float = 90_000) -> None:
     """Until a prompt of `kind` (whose title contains `title`) is up and not yet answered."""
-    tb._wait_js(
+    wait_js(
         page,
         f"{PROMPT} !== null && {PROMPT}.dataset.kind === '{kind}'"
         f" && !('saved' in {PROMPT}.dataset)"
@@ -45,7 +42,7 @@ def _check_layout(page: Any, width: int, height: int) -> None:
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
 def test_pain_and_effort_prompts_are_answered_and_stored(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
     squat_clip: tuple[Path, dict[str, Any]],
     tmp_path: Path,
@@ -57,8 +54,8 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     token = store.create_link(patient.id)[1]
     store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 2}])
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=tb.LEAD_IN_S)
-    browser = tb._launch(
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
+    browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     errors: list[str] = []
@@ -68,25 +65,25 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         page.goto(f"{review.url}/p/{token}")
         page.click("[data-testid=today] [data-testid=start]")
         _wait_prompt(page, "pain_before")
-        session_id = tb._text(page, "#session-id")
+        session_id = page_text(page, "#session-id")
         # The squat is a whole-body exercise: no narrower area to name.
-        assert tb._text(page, "#rating-title") == "How much pain do you feel now?"
+        assert page_text(page, "#rating-title") == "How much pain do you feel now?"
         _check_layout(page, width, height)
         page.click("[data-testid=rating-prompt] button[data-value='3']")
         _wait_prompt(page, "effort", "set 1")
-        assert tb._text(page, "#rating-title") == "How hard was set 1?"
+        assert page_text(page, "#rating-title") == "How hard was set 1?"
         _check_layout(page, width, height)
         page.click("[data-testid=rating-prompt] button[data-value='5']")
         _wait_prompt(page, "effort", "set 2")
         page.keyboard.press("Escape")  # skipped
-        tb._wait_js(page, f"{PROMPT} === null", 5_000)
+        wait_js(page, f"{PROMPT} === null", 5_000)
         # The last set done, the session ends by itself (or End session, if it has not yet).
         page.evaluate(
             "() => { const b = document.getElementById('stop'); if (!b.hidden) b.click(); }"
         )
         _wait_prompt(page, "pain_after")
         page.click("[data-testid=rating-prompt] button[data-value='2']")
-        tb._wait_js(page, f"{PROMPT} === null", 10_000)
+        wait_js(page, f"{PROMPT} === null", 10_000)
         got = [(r.kind, r.set_number, r.value, r.area) for r in session_ratings(store, session_id)]
         assert got == [
             ("pain_before", 0, 3, ""),
@@ -99,21 +96,21 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
 
 
 def test_a_try_out_session_is_not_asked(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
     squat_clip: tuple[Path, dict[str, Any]],
     tmp_path: Path,
 ) -> None:
     """Nobody signed in: no stored session, so nothing to rate and nothing covers the page."""
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=tb.LEAD_IN_S)
-    browser = tb._launch(
+    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
+    browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     try:
         page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         page.goto(f"{review.url}/?exercise=squat&autostart=1")
-        tb._wait_js(page, "document.getElementById('session-id').textContent.length > 0", 90_000)
+        wait_js(page, "document.getElementById('session-id').textContent.length > 0", 90_000)
         page.wait_for_timeout(5_000)  # longer than the check's retries
         assert page.evaluate(f"{PROMPT} === null")
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from coach.review.references import set_reference_from_session
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
-from tests.web.conftest import Review
+from tests.web.review_app import Review
 
 
 def test_a_session_becomes_the_reference_and_is_removed(review: Review, shared_data: Path) -> None:

@@ -16,29 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-from coach.offline.recording import record_landmarks
 from coach.store.store import aware
-from exercises import load_exercise
-from tests.web.conftest import Review, manifest_entry
-
-
-@pytest.fixture(scope="module")
-def squat_session(review: Review, shared_data: Path) -> str:
-    entry = manifest_entry(shared_data, "medflex/squat")
-    lm = np.load(shared_data / entry["landmarks"])["lm"]
-    session_id, engine = record_landmarks(
-        review.store,
-        lm,
-        float(entry.get("fps") or 30.0),
-        (1280, 720),
-        load_exercise("squat"),
-        patient_id=review.pat_a.id,
-    )
-    assert len(engine.reps) == entry["ground_truth"]["reps"]
-    return session_id
+from tests.web.review_app import Review
 
 
 def test_sign_in_rate_limit_and_cookie_settings(review: Review) -> None:
@@ -248,7 +229,7 @@ def test_upload_without_exercise_or_too_large_is_refused(
         assert r.status_code == 413 and "larger than" in r.json()["message"]
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_uploaded_video_is_analysed_in_the_background_with_progress(
     review: Review, squat_clip: tuple[Path, dict[str, Any]]
 ) -> None:

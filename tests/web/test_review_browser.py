@@ -12,31 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.web.conftest import Review
-from tests.web.test_browser import (  # noqa: F401
-    LEAD_IN_S,
-    _launch,
-    _text,
-    _wait_js,
-    playwright,
-)
+from tests.machine import scaled
+from tests.web.pages import launch_chromium, lead_in_s, page_text, sign_in, wait_js
+from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _sign_in(page: Any, review: Review, username: str) -> None:
-    page.goto(f"{review.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", Review.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/therapist")
 
 
 def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
     squat_clip: tuple[Path, dict[str, Any]],
     tmp_path: Path,
@@ -49,8 +32,8 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         review.pat_a.id, [{"exercise_id": "squat", "sets": 2, "reps": 2, "rest_s": 300}]
     )
     y4m = tmp_path / "squat.y4m"
-    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=LEAD_IN_S)
-    browser = _launch(
+    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
+    browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     errors: list[str] = []
@@ -58,58 +41,58 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         patient = browser.new_context().new_page()
         patient.on("pageerror", lambda exc: errors.append(f"patient: {exc}"))
         patient.goto(f"{review.url}/p/{review.link_tokens['pat.a']}")
-        assert "Hello Alice Patient" in _text(patient, "h1")
+        assert "Hello Alice Patient" in page_text(patient, "h1")
         patient.click("[data-testid=today] [data-testid=start]")
         started = time.monotonic()
-        _wait_js(
+        wait_js(
             patient, "document.getElementById('session-id').textContent.length > 0", timeout=20_000
         )
-        session_id = _text(patient, "#session-id")
+        session_id = page_text(patient, "#session-id")
         count = 0
-        while time.monotonic() < started + loop_s + 6.0 and count < truth:
-            count = int(_text(patient, "#rep-count") or 0)
+        while time.monotonic() < started + loop_s + scaled(6.0) and count < truth:
+            count = int(page_text(patient, "#rep-count") or 0)
             time.sleep(0.2)
         assert count == truth
         review.server.server.config.app.state.registry.recorder.flush()
 
         therapist = browser.new_context().new_page()
         therapist.on("pageerror", lambda exc: errors.append(f"therapist: {exc}"))
-        _sign_in(therapist, review, "ther.a")
+        sign_in(therapist, review, "ther.a")
         # She is still on her page: the dashboard lists her as exercising now, too.
-        assert "Alice Patient" in _text(therapist, "[data-testid=live-now]")
+        assert "Alice Patient" in page_text(therapist, "[data-testid=live-now]")
         therapist.click("[data-testid=patient-list] a:has-text('Alice Patient')")
         therapist.wait_for_selector("[data-testid=progress-charts] svg")
         therapist.click(f"a[href='/sessions/{session_id}']")
-        assert _text(therapist, "[data-testid=rep-total]") == str(truth)
+        assert page_text(therapist, "[data-testid=rep-total]") == str(truth)
         assert therapist.locator("[data-testid=angle-plot] rect.rep-span").count() == truth
-        _wait_js(
+        wait_js(
             therapist,
             "Number(document.getElementById('replay').dataset.loaded || 0) > 20",
             timeout=10_000,
         )
         therapist.click("#replay-play")
-        _wait_js(
+        wait_js(
             therapist, "Number(document.getElementById('replay-pos').value) > 3", timeout=10_000
         )
         reps_csv = therapist.request.get(f"{review.url}/sessions/{session_id}/reps.csv").text()
         assert len(list(csv.DictReader(io.StringIO(reps_csv)))) == truth
         therapist.click("[data-testid=report-link]")
-        assert "Alice Patient" in _text(therapist, "[data-testid=report-patient]")
+        assert "Alice Patient" in page_text(therapist, "[data-testid=report-patient]")
         assert not errors, errors
     finally:
         browser.close()
 
 
 def test_therapist_uploads_a_video_and_watches_the_analysis_progress(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
     squat_clip: tuple[Path, dict[str, Any]],
 ) -> None:
     clip, entry = squat_clip
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         page = browser.new_page()
-        _sign_in(page, review, "ther.b")
+        sign_in(page, review, "ther.b")
         page.goto(f"{review.url}/patients/{review.pat_b.id}")
         page.select_option("select[name=exercise_id]", "squat")
         page.set_input_files("input[name=video]", str(clip))
@@ -117,14 +100,14 @@ def test_therapist_uploads_a_video_and_watches_the_analysis_progress(
         statuses = set()
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            text = _text(page, "#jobs tr .status") if page.locator("#jobs tr").count() else ""
+            text = page_text(page, "#jobs tr .status") if page.locator("#jobs tr").count() else ""
             statuses.add(text.split(" ")[0])
             if page.locator("#jobs tr[data-status=done] a").count():
                 break
             time.sleep(0.1)
         assert "analysing" in statuses, statuses  # the progress was shown while it ran
         page.click("#jobs tr[data-status=done] a")
-        assert _text(page, "[data-testid=rep-total]") == str(entry["ground_truth"]["reps"])
+        assert page_text(page, "[data-testid=rep-total]") == str(entry["ground_truth"]["reps"])
         # A wrong file type is explained on the page, not as a raw error.
         page.goto(f"{review.url}/patients/{review.pat_b.id}")
         # No exercise is preselected (issue 12): the form asks for one first.
@@ -136,6 +119,6 @@ def test_therapist_uploads_a_video_and_watches_the_analysis_progress(
         )
         page.click("#upload-form button[type=submit]")
         page.wait_for_selector("#upload-error:not([hidden])")
-        assert "not a video file" in _text(page, "#upload-error")
+        assert "not a video file" in page_text(page, "#upload-error")
     finally:
         browser.close()

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from coach.store import open_store
-from tests.web.conftest import Review
+from tests.web.review_app import Review
 from web.app import create_app
 from web.routes import (
     auth,

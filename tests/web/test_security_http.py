@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from coach.live import SessionRegistry
 from coach.store import Store, open_store
 from coach.store.accounts import AccountError
+from tests.lanes import uses
 from tests.web.attack_tools import read_response as _response
 from web.access import LoginLimiter
 from web.app import create_app
@@ -95,6 +96,7 @@ def _app(store: Store, root: Path) -> Any:
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("security")
     store = open_store(f"sqlite:///{root / 'coach.db'}")
@@ -288,13 +290,10 @@ class _AttackerPage(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.browser
-def test_a_page_on_another_port_cannot_change_a_program_in_chromium(site: Site) -> None:
-    from tests.web.test_browser import CHROMIUM, _launch
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
+def test_a_page_on_another_port_cannot_change_a_program_in_chromium(
+    site: Site, playwright: Any
+) -> None:
+    from tests.web.pages import launch_chromium
 
     site.reset_limits()
     site.store.set_program(site.patient, [{"exercise_id": "squat", "target_rom_deg": 60.0}])
@@ -306,28 +305,27 @@ def test_a_page_on_another_port_cannot_change_a_program_in_chromium(site: Site) 
     attacker = ThreadingHTTPServer(("127.0.0.1", 0), _AttackerPage)
     threading.Thread(target=attacker.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as p:
-            browser = _launch(p, [])
-            try:
-                page = browser.new_context().new_page()
-                page.goto(f"{site.url}/login")  # the therapist signs in with the real form
-                page.fill("input[name=username]", "sec.ther")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url("**/therapist")
-                # ... and visits a page on another port of the same host.
-                page.goto(f"http://127.0.0.1:{attacker.server_address[1]}/")
-                page.wait_for_url(f"{site.url}/patients/**", timeout=10_000)
-                assert "Refused" in (page.text_content("body") or "")
-                assert _program(site) == [("squat", 60.0, None)]
-                # The real program form still works (Origin sent, same origin).
-                page.goto(f"{site.url}/patients/{site.patient}")
-                page.fill("input[name=target_rom_deg_0]", "75")
-                page.click("[data-testid=program-form] button[type=submit]")
-                page.wait_for_load_state()
-                assert _program(site) == [("squat", 75.0, None)]
-            finally:
-                browser.close()
+        browser = launch_chromium(playwright, [])
+        try:
+            page = browser.new_context().new_page()
+            page.goto(f"{site.url}/login")  # the therapist signs in with the real form
+            page.fill("input[name=username]", "sec.ther")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/therapist")
+            # ... and visits a page on another port of the same host.
+            page.goto(f"http://127.0.0.1:{attacker.server_address[1]}/")
+            page.wait_for_url(f"{site.url}/patients/**", timeout=10_000)
+            assert "Refused" in (page.text_content("body") or "")
+            assert _program(site) == [("squat", 60.0, None)]
+            # The real program form still works (Origin sent, same origin).
+            page.goto(f"{site.url}/patients/{site.patient}")
+            page.fill("input[name=target_rom_deg_0]", "75")
+            page.click("[data-testid=program-form] button[type=submit]")
+            page.wait_for_load_state()
+            assert _program(site) == [("squat", 75.0, None)]
+        finally:
+            browser.close()
     finally:
         attacker.shutdown()
 
@@ -526,6 +524,7 @@ def test_forbidden_and_missing_ids_get_the_same_answer(
 
 
 # ---- finding 7: what a crash leaves ------------------------------------------------------------
+@pytest.mark.server
 def test_start_up_removes_orphaned_uploads_and_fails_interrupted_jobs(
     site: Site, tmp_path: Path
 ) -> None:

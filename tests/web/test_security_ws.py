@@ -23,7 +23,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from coach.live import LiveLimits, SessionRegistry
-from tests.web.test_protocol import close_code
+from tests.lanes import uses
+from tests.web.in_process import in_process, threaded_app
+from tests.web.sockets import close_code
 from web.app import create_app
 from web.frames import decode_frame
 from web.server import BackgroundServer
@@ -38,6 +40,7 @@ KNOWN_TYPES = {"session", "frame", "dropped", "error", "pong", "followers", "sum
 
 
 @pytest.fixture(scope="module")
+@uses("server", "subprocess")
 def server() -> Iterator[BackgroundServer]:
     registry = SessionRegistry(decode=decode_frame, max_active=2, limits=LIMITS)
     with BackgroundServer(create_app(registry)) as s:
@@ -75,7 +78,7 @@ def landmarks(seq: int, t: float) -> str:
     return json.dumps(msg)
 
 
-@pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_a_non_finite_ping_leaks_no_worker(server: BackgroundServer, number: str) -> None:
     """Finding 1: the pong's json.dumps raised in the pump and the worker was never freed."""
@@ -232,18 +235,16 @@ _messages = st.one_of(_typed, _json.map(json.dumps), st.text(max_size=200), _raw
 
 
 @pytest.fixture(scope="module")
-def fuzz_socket(server: BackgroundServer) -> Iterator[ClientConnection]:
-    registry = SessionRegistry(
-        decode=decode_frame,
-        max_active=1,
-        limits=LiveLimits(
-            first_frame_timeout_s=600,
-            idle_timeout_s=600,
-            max_control_per_s=1e6,
-            control_burst=10**6,
-        ),
+def fuzz_socket() -> Iterator[Any]:
+    """One device-mode session of the app in-process (the messages are the subject, not the
+    server), with no time or rate limit in the way."""
+    limits = LiveLimits(
+        first_frame_timeout_s=600, idle_timeout_s=600, max_control_per_s=1e6, control_burst=10**6
     )
-    with BackgroundServer(create_app(registry)) as fuzz_server, open_live(fuzz_server) as ws:
+    with (
+        in_process(threaded_app(max_active=1, limits=limits)) as app,
+        app.socket("/ws/live?exercise=squat&pose=device") as ws,
+    ):
         assert recv(ws)["type"] == "session"
         yield ws
 
@@ -254,9 +255,7 @@ def fuzz_socket(server: BackgroundServer) -> Iterator[ClientConnection]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(text=_messages)
-def test_fuzzed_text_messages_never_kill_the_session(
-    fuzz_socket: ClientConnection, text: str
-) -> None:
+def test_fuzzed_text_messages_never_kill_the_session(fuzz_socket: Any, text: str) -> None:
     ws = fuzz_socket
     ws.send(text)
     ws.send('{"type":"ping","t":7}')

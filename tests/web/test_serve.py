@@ -16,52 +16,11 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tests.helpers.serve import coach_serve, stop_coach_serve, wait_until_healthy
+from tests.servers import free_port
 from web.server import serve
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _coach_serve(
-    *args: str, env: dict[str, str] | None = None, **popen: Any
-) -> subprocess.Popen[str]:
-    """A real `coach serve` process (output discarded unless `stdout`/`stderr` are given)."""
-    popen.setdefault("stdout", subprocess.DEVNULL)
-    popen.setdefault("stderr", subprocess.DEVNULL)
-    return subprocess.Popen(
-        [sys.executable, "-m", "coach.cli", "serve", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-        text=True,
-        **popen,
-    )
-
-
-def _stop(proc: subprocess.Popen[Any]) -> None:
-    """Ctrl+C, as a user stops it; killed if it does not stop within 20 s."""
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _wait_until_healthy(base: str, proc: subprocess.Popen[Any], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
-        time.sleep(0.1)
 
 
 def test_a_busy_port_is_one_clear_sentence(capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,19 +33,21 @@ def test_a_busy_port_is_one_clear_sentence(capsys: pytest.CaptureFixture[str]) -
     assert f"127.0.0.1:{port}" in err and "--port" in err
 
 
-@pytest.mark.slow
+@pytest.mark.model
+@pytest.mark.subprocess
+@pytest.mark.server
 def test_coach_serve_runs_live_sessions_in_worker_processes(
     squat_jpegs: tuple[list[bytes], float],
 ) -> None:
     frames, _ = squat_jpegs
-    port = _free_port()
-    proc = _coach_serve("--port", str(port), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    port = free_port()
+    proc = coach_serve("--port", str(port), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in banner
         base = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(base, proc)
+        wait_until_healthy(base, proc)
         assert 'id="rep-count"' in httpx.get(f"{base}/").text
         assert 'id="message-form"' in httpx.get(f"{base}/follow/AbCdEfGh12").text
         assert httpx.get(f"{base}/static/patient.js").status_code == 200
@@ -136,18 +97,20 @@ def _alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"
 
 
-@pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.subprocess
+@pytest.mark.server
 def test_worker_processes_die_with_a_killed_server(
     tmp_path: Path, squat_jpegs: tuple[list[bytes], float]
 ) -> None:
     """kill -9 of `coach serve` mid-session: its MediaPipe workers (~270 MB each) go too."""
     frames, _ = squat_jpegs
-    port = _free_port()
-    proc = _coach_serve("--port", str(port), env={"COACH_DATA_DIR": str(tmp_path)})
+    port = free_port()
+    proc = coach_serve("--port", str(port), env={"COACH_DATA_DIR": str(tmp_path)})
     workers: set[int] = set()
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}", proc)
+        wait_until_healthy(f"http://127.0.0.1:{port}", proc)
         with connect(f"ws://127.0.0.1:{port}/ws/live?exercise=squat", open_timeout=30) as ws:
             assert json.loads(ws.recv(timeout=30))["type"] == "session"
             ws.send(frames[0])
@@ -170,6 +133,7 @@ def test_worker_processes_die_with_a_killed_server(
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.subprocess
 def test_a_worker_whose_parent_is_already_gone_exits_at_once() -> None:
     """The race: the server died before the worker's initializer ran."""
     code = "from coach.live.worker import _die_with_parent; _die_with_parent(1); print('alive')"
@@ -206,29 +170,31 @@ def test_a_bad_live_limit_in_the_environment_names_the_variable(
 
 def _refusal(ws: Any) -> tuple[int | None, str]:
     """(close code, error code) of a socket the server refuses."""
-    from tests.web.test_protocol import close_code, recv_type
+    from tests.web.sockets import close_code, recv_type
 
     error = recv_type(ws, "error", timeout=30)["code"]
     return close_code(ws, 30), error
 
 
-@pytest.mark.slow
+@pytest.mark.model
+@pytest.mark.subprocess
+@pytest.mark.server
 def test_coach_serve_applies_the_live_limit_flags(
     tmp_path: Path, squat_jpegs: tuple[list[bytes], float]
 ) -> None:
     """Real `coach serve --max-live 1 --max-per-address 2 --first-frame-timeout 2`: a second
     server-mode session is busy (4503), a third session from one address is too many (4429),
     a socket without frames is closed after 2 s (4408). The environment sets --max-device."""
-    from tests.web.test_protocol import recv_type, send_frame
+    from tests.web.sockets import recv_type, send_frame
 
     frames, _ = squat_jpegs
-    port = _free_port()
+    port = free_port()
     args = ["--port", str(port), "--max-live", "1", "--max-per-address", "2"]
     env = {"COACH_DATA_DIR": str(tmp_path), "COACH_MAX_DEVICE": "5"}
-    proc = _coach_serve(*args, "--first-frame-timeout", "2", env=env)
+    proc = coach_serve(*args, "--first-frame-timeout", "2", env=env)
     live = f"ws://127.0.0.1:{port}/ws/live?exercise=squat"
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}", proc)
+        wait_until_healthy(f"http://127.0.0.1:{port}", proc)
         with connect(live, open_timeout=30) as first:
             hello = recv_type(first, "session", timeout=30)
             assert hello["limits"]["first_frame_timeout_s"] == 2
@@ -243,10 +209,11 @@ def test_coach_serve_applies_the_live_limit_flags(
                 assert _refusal(device) == (4408, "no_frames")  # it never sent a frame
                 assert 1.5 < time.monotonic() - opened < 10
     finally:
-        _stop(proc)
+        stop_coach_serve(proc)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+@pytest.mark.subprocess
 def test_a_worker_asks_linux_to_kill_it_with_its_parent() -> None:
     code = (
         "import ctypes, os\n"

@@ -26,21 +26,21 @@ from typing import Any
 import pytest
 
 from coach import assets
+from tests.helpers.data import manifest_entry
 from tests.web.axe import axe_source, serious_violations
-from tests.web.conftest import Review, manifest_entry
-from tests.web.test_browser import (  # noqa: F401 (playwright is a fixture)
+from tests.web.pages import (
+    DESKTOP,
     LEAD_IN_S,
+    PHONE,
     SPEECH_SPY,
-    _launch,
-    _text,
-    _wait_js,
-    playwright,
+    first_screen,
+    launch_chromium,
+    page_text,
+    wait_js,
 )
-from tests.web.test_live_prescription_browser import DESKTOP, PHONE, _first_screen
+from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARM_CLIP = "rehab_bme410/shoulder_abduction"
 TASK = "targets_reach_seated"
@@ -109,13 +109,13 @@ def _json(payload: Any) -> dict[str, Any]:
 
 @contextmanager
 def _task_page(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     camera: Path,
     viewport: dict[str, int],
 ) -> Iterator[tuple[Any, Wire]]:
     """A browser whose camera plays `camera`, a page of that size, its socket's traffic; no
     script error on the page by the end."""
-    browser = _launch(
+    browser = launch_chromium(
         playwright,
         ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera}"],
     )
@@ -133,8 +133,8 @@ def _task_page(
 def _end_by_hand(page: Any, timeout_ms: float) -> None:
     """The patient ends the task early: the end screen counts what was done."""
     page.click("#stop")
-    _wait_js(page, "!document.getElementById('summary').hidden", timeout_ms)
-    assert _text(page, "#summary").startswith("Session finished: you touched ")
+    wait_js(page, "!document.getElementById('summary').hidden", timeout_ms)
+    assert page_text(page, "#summary").startswith("Session finished: you touched ")
 
 
 def _signed_in_patient(review: Review, page: Any, name: str) -> int:
@@ -160,7 +160,7 @@ def _check_drawn(page: Any, wire: Wire, timeout_s: float) -> None:
 
 
 def test_a_targets_task_runs_live_and_its_measures_are_stored(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
     arm_camera: Path,
 ) -> None:
@@ -169,24 +169,24 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
         # Level 3 and a fixed schedule: its targets lie on this clip's wrist path, so some
         # are touched (at level 1 they sit inside the straight arm's sweep: none is).
         page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3&seed={SEED}")
-        _wait_js(page, "document.getElementById('session-id').textContent.length > 0", 20_000)
-        session_id = _text(page, "#session-id")
+        wait_js(page, "document.getElementById('session-id').textContent.length > 0", 20_000)
+        session_id = page_text(page, "#session-id")
         assert "targets" in (wire.hello.get("kind"), wire.hello["exercise"]["kind"])
         total = wire.hello["targets"]["count"]
 
         # The first target: drawn where the server put it (mirrored), the hand said.
         _check_drawn(page, wire, 60)
-        assert _text(page, "#target-now").startswith("Touch the target with your")
+        assert page_text(page, "#target-now").startswith("Touch the target with your")
         assert not page.is_visible("#reps-box")  # no rep count in a targets task
-        _first_screen(page, *READ_OUT)
+        first_screen(page, *READ_OUT)
 
         # Each result: the reaction in words, shown and said; the running count.
-        _wait_js(page, RESULT_SHOWN, 30_000)
-        reaction = _text(page, "#target-now")
+        wait_js(page, RESULT_SHOWN, 30_000)
+        reaction = page_text(page, "#target-now")
         results = [e for e in wire.events if e["kind"] == "TargetResult"]
         assert reaction in [r["message"] for r in results]
         assert any(reaction in said for said in page.evaluate("window.__spoken"))
-        assert _text(page, "#targets-progress").endswith(f"of {total} touched")
+        assert page_text(page, "#targets-progress").endswith(f"of {total} touched")
 
         # The therapist following the session sees each target in the log.
         therapist = page.context.browser.new_context()
@@ -196,26 +196,26 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
         follow = therapist.new_page()
         follow.goto(f"{review.url}/follow/{session_id}")
         first = results[0]
-        _wait_js(follow, "document.getElementById('event-log').textContent.includes('Target 1')")
-        log = _text(follow, "#event-log")
+        wait_js(follow, "document.getElementById('event-log').textContent.includes('Target 1')")
+        log = page_text(follow, "#event-log")
         assert f"Target 1 shown for the {first['hand']} hand" in log
         assert f"Target 1 ({first['hand']} hand) " in log
         therapist.close()
 
         # The session ends by itself once every target is done: the end screen in words.
-        _wait_js(page, "!document.getElementById('summary').hidden", 240_000)
-        summary = _text(page, "#summary")
+        wait_js(page, "!document.getElementById('summary').hidden", 240_000)
+        summary = page_text(page, "#summary")
         results = [e for e in wire.events if e["kind"] == "TargetResult"]
         touched = sum(r["hit"] for r in results)
         assert touched >= 1, [r["status"] for r in results]  # a real hit, measured
         assert summary.startswith(f"All done: you touched {touched} of {total} targets."), summary
         assert "Left hand: " in summary and "Right hand: " in summary
         assert "Nothing was counted" not in summary
-        _first_screen(page, "summary", "start")
+        first_screen(page, "summary", "start")
 
         # The page measured its latency, showed it small and reported it once a second.
         assert wire.latency_ms and all(0 < ms < 5000 for ms in wire.latency_ms)
-        assert _text(page, "#latency").startswith("Camera to screen: ")
+        assert page_text(page, "#latency").startswith("Camera to screen: ")
         print(f"\nserver mode: the page's reported latency, median {median(wire.latency_ms)} ms")
 
     # Stored: per-target measures on the session page and in the JSON export.
@@ -240,7 +240,7 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
 
 
 def test_a_targets_task_on_a_phone_reads_on_the_first_screen_without_violations(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     review: Review,
     arm_camera: Path,
 ) -> None:
@@ -249,15 +249,15 @@ def test_a_targets_task_on_a_phone_reads_on_the_first_screen_without_violations(
         page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3")
         _check_drawn(page, wire, 60)
         assert wire.hello["targets"]["level"] == 3  # the page's level goes to the server
-        _first_screen(page, *READ_OUT)
+        first_screen(page, *READ_OUT)
         found = serious_violations(page, axe)
         assert not found, found
         _end_by_hand(page, 10_000)
-        _first_screen(page, "summary", "start")
+        first_screen(page, "summary", "start")
 
 
 def test_a_targets_task_in_device_mode_is_drawn_and_its_latency_reported(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     live_server: BackgroundServer,
     arm_camera: Path,
 ) -> None:
@@ -269,7 +269,7 @@ def test_a_targets_task_in_device_mode_is_drawn_and_its_latency_reported(
         page.goto(f"{live_server.url}/?exercise={TASK}&autostart=1&pose=device")
         _check_drawn(page, wire, DEVICE_TIMEOUT_S)
         assert wire.hello["pose"] == "device"
-        _wait_js(page, RESULT_SHOWN, 120_000)
+        wait_js(page, RESULT_SHOWN, 120_000)
         deadline = time.monotonic() + 10
         while not wire.latency_ms and time.monotonic() < deadline:
             page.wait_for_timeout(250)

@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
+from tests.web.pages import launch_chromium, page_text, wait_js
 from web.server import BackgroundServer
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # The page's #media shown at a 16:9 picture, and the module's view over its targets canvas.
 SETUP = """async () => {
@@ -49,37 +47,37 @@ def _shown(index: int, hand: str, x: float, y: float, path: list[list[float]]) -
 
 
 def test_targets_are_drawn_mirrored_labelled_and_answered(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     live_server: BackgroundServer,
 ) -> None:
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         errors: list[str] = []
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{live_server.url}/?exercise=squat")
-        _wait_js(page, "!document.getElementById('coach').hidden", 10_000)
+        wait_js(page, "!document.getElementById('coach').hidden", 10_000)
         page.evaluate(SETUP)
         # A still target for the left hand at x=0.2 of the camera image: drawn at 0.8.
         page.evaluate(
             "(e) => window.__view.onEvents([e], performance.now())",
             _shown(1, "left", 0.2, 0.4, []),
         )
-        _wait_js(page, "document.getElementById('targets-canvas').dataset.x !== undefined", 5_000)
+        wait_js(page, "document.getElementById('targets-canvas').dataset.x !== undefined", 5_000)
         assert page.evaluate("document.getElementById('targets-canvas').dataset.x") == "0.800"
         assert page.evaluate(PAINTED, [0.8, 0.4]) > 0  # the target, at the mirrored place
         assert page.evaluate(PAINTED, [0.2, 0.4]) == 0  # not where the camera saw it
-        assert _text(page, "#target-now") == "Touch the target with your left hand."
+        assert page_text(page, "#target-now") == "Touch the target with your left hand."
         assert page.evaluate("window.__said") == ["Touch the target with your left hand."]
-        assert _text(page, "#targets-progress") == "0 of 3 touched"
+        assert page_text(page, "#targets-progress") == "0 of 3 touched"
 
         # Touched: the server's words, said and shown, the count goes up, the target goes.
         page.evaluate(
             """() => window.__view.onEvents([{ kind: "TargetResult", index: 1, hand: "left",
                  status: "hit", hit: true, message: "Target 1 (left hand): touched" }])"""
         )
-        assert _text(page, "#target-now") == "Target 1 (left hand): touched"
-        assert _text(page, "#targets-progress") == "1 of 3 touched"
+        assert page_text(page, "#target-now") == "Target 1 (left hand): touched"
+        assert page_text(page, "#targets-progress") == "1 of 3 touched"
         assert page.evaluate("window.__said")[-1] == "Target 1 (left hand): touched"
         assert page.evaluate("document.getElementById('targets-canvas').dataset.target") is None
 
@@ -100,7 +98,7 @@ def test_targets_are_drawn_mirrored_labelled_and_answered(
             """() => window.__view.onEvents([{ kind: "TargetResult", index: 2, hand: "right",
                  status: "miss", hit: false, message: "Moving target 2 (right hand): on it 20% of the time" }])"""  # noqa: E501
         )
-        assert _text(page, "#targets-progress") == "1 of 3 touched"
+        assert page_text(page, "#targets-progress") == "1 of 3 touched"
         assert page.evaluate("document.getElementById('target-now').className") == "target-now miss"
 
         # Hostile events are ignored: no hand, a position that is not a number.
@@ -118,10 +116,10 @@ def test_targets_are_drawn_mirrored_labelled_and_answered(
 
 
 def test_the_end_screen_words_for_the_live_and_the_stored_summary(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     live_server: BackgroundServer,
 ) -> None:
-    browser = _launch(playwright, [])
+    browser = launch_chromium(playwright, [])
     try:
         page = browser.new_page()
         page.goto(f"{live_server.url}/?exercise=squat")

@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from coach.review.progress import week_start
-from tests.coach.offline.test_targets_recording import PLACED, record
-from tests.coach.review.test_targets_progress import stored_targets
-from tests.web.conftest import Review
+from tests.helpers.targets import PLACED, record, stored_targets
+from tests.web.review_app import Review
 
 
 def test_target_measures_on_the_session_page_and_in_the_export(review: Review) -> None:

@@ -9,14 +9,16 @@ import httpx
 import pytest
 
 from coach import assets
-from tests.coach.test_assets import FILES, make_tarball
-from web.app import create_app
+from tests.helpers.assets import FILES, make_tarball
+from tests.lanes import uses
+from tests.web.in_process import threaded_app
 from web.server import BackgroundServer
 
 
 @pytest.fixture()
+@uses("server")
 def server() -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(max_active=1)) as s:
+    with BackgroundServer(threaded_app(max_active=1)) as s:
         yield s
 
 

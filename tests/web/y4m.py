@@ -18,16 +18,43 @@ def _even(n: float) -> int:
     return max(2, int(round(n / 2)) * 2)
 
 
+# What this run has written already: (source, width, fps, lead-in, max) -> (file, loop s).
+_written: dict[tuple[str, int, int, float, float | None], tuple[Path, float]] = {}
+
+
 def write_y4m(
-    src: Path, dst: Path, *, width: int = 480, fps: int = 30, lead_in_s: float = 0.0
+    src: Path,
+    dst: Path,
+    *,
+    width: int = 480,
+    fps: int = 30,
+    lead_in_s: float = 0.0,
+    max_s: float | None = None,
 ) -> float:
-    """Write `src` as a y4m at `fps`; returns the duration in seconds of one loop."""
+    """Write `src` (its first `max_s` seconds) as a y4m at `fps`; returns the duration in
+    seconds of one loop. The same camera file asked for again in this run is a link to the
+    first (decoding a clip and writing ~75 MB of raw video takes seconds)."""
+    key = (str(src), width, fps, round(lead_in_s, 3), max_s)
+    if key in _written and _written[key][0].exists():
+        first, loop_s = _written[key]
+        if Path(dst) != first:
+            Path(dst).unlink(missing_ok=True)
+            Path(dst).symlink_to(first)
+        return loop_s
+    loop_s = _write(Path(src), Path(dst), width, fps, lead_in_s, max_s)
+    _written[key] = (Path(dst), loop_s)
+    return loop_s
+
+
+def _write(
+    src: Path, dst: Path, width: int, fps: int, lead_in_s: float, max_s: float | None
+) -> float:
     cap = cv2.VideoCapture(str(src))
     if not cap.isOpened():
         raise ValueError(f"cannot open {src}")
     src_fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     frames: list[np.ndarray] = []
-    while True:
+    while max_s is None or len(frames) < max_s * src_fps:
         ok, image = cap.read()
         if not ok:
             break

@@ -1,44 +1,25 @@
 """`coach` end to end: real clips through the real model, and every kind of bad input.
 
-Each run starts the real MediaPipe model in a subprocess, exactly as a user would.
+The commands run in-process through `coach.cli.main` (the `coach_cli` fixture); the JSON
+contract test runs `python -m coach.cli` in a child process, exactly as a user would, with
+the native libraries' own logging hidden.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.exercises.definitions import REQUIRED_IDS
+from tests.helpers.cli import CoachCli, one_line_error, run_coach
 
 
-def run_coach(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "coach.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO,
-    )
-
-
-def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("coach: ")
-    return lines[0]
-
-
-@pytest.mark.slow
+@pytest.mark.model
+@pytest.mark.subprocess
 def test_analyze_json_contract_on_real_squat(shared_data: Path) -> None:
     proc = run_coach(
         "analyze", str(shared_data / "videos/medflex/squat.MP4"), "--exercise", "squat", "--json"
@@ -69,10 +50,10 @@ def test_analyze_json_contract_on_real_squat(shared_data: Path) -> None:
         assert isinstance(rep["faults"], list)
 
 
-@pytest.mark.slow
-def test_analyze_hold_and_annotate(shared_data: Path, tmp_path: Path) -> None:
+@pytest.mark.model
+def test_analyze_hold_and_annotate(shared_data: Path, tmp_path: Path, coach_cli: CoachCli) -> None:
     out_video = tmp_path / "annotated.mp4"
-    proc = run_coach(
+    proc = coach_cli(
         "analyze",
         str(shared_data / "videos/medflex/sls.MP4"),
         "--exercise",
@@ -93,9 +74,9 @@ def test_analyze_hold_and_annotate(shared_data: Path, tmp_path: Path) -> None:
     assert ok and frame.shape[:2] == (720, 1280)
 
 
-@pytest.mark.slow
-def test_human_summary(shared_data: Path) -> None:
-    proc = run_coach(
+@pytest.mark.model
+def test_human_summary(shared_data: Path, coach_cli: CoachCli) -> None:
+    proc = coach_cli(
         "analyze",
         str(shared_data / "videos/pose_trainer/sample_bicep_curl.mp4"),
         "-e",
@@ -105,16 +86,16 @@ def test_human_summary(shared_data: Path) -> None:
     assert "Repetitions: 1" in proc.stdout
 
 
-@pytest.mark.slow
-def test_no_person_is_said_plainly(shared_data: Path) -> None:
-    proc = run_coach("analyze", str(shared_data / "videos/quva/028_bar_lift.mp4"), "-e", "any")
+@pytest.mark.model
+def test_no_person_is_said_plainly(shared_data: Path, coach_cli: CoachCli) -> None:
+    proc = coach_cli("analyze", str(shared_data / "videos/quva/028_bar_lift.mp4"), "-e", "any")
     assert proc.returncode == 3
-    assert "no person found" in _one_line_error(proc)
+    assert "no person found" in one_line_error(proc)
 
 
-@pytest.mark.slow
-def test_partial_detection_is_warned(shared_data: Path) -> None:
-    proc = run_coach(
+@pytest.mark.model
+def test_partial_detection_is_warned(shared_data: Path, coach_cli: CoachCli) -> None:
+    proc = coach_cli(
         "analyze", str(shared_data / "videos/quva/029_bar_lift.mp4"), "-e", "any", "--json"
     )
     assert proc.returncode == 0, proc.stderr
@@ -123,30 +104,32 @@ def test_partial_detection_is_warned(shared_data: Path) -> None:
     assert any("person found in only" in w for w in out["warnings"])
 
 
-def test_missing_file() -> None:
-    proc = run_coach("analyze", "/no/such/clip.mp4", "-e", "squat")
+def test_missing_file(coach_cli: CoachCli) -> None:
+    proc = coach_cli("analyze", "/no/such/clip.mp4", "-e", "squat")
     assert proc.returncode == 2
-    assert "no such file" in _one_line_error(proc)
+    assert "no such file" in one_line_error(proc)
 
 
-def test_not_a_video(tmp_path: Path) -> None:
+def test_not_a_video(tmp_path: Path, coach_cli: CoachCli) -> None:
     fake = tmp_path / "clip.mp4"
     fake.write_text("this is not a video\n" * 100)
-    proc = run_coach("analyze", str(fake), "-e", "squat")
+    proc = coach_cli("analyze", str(fake), "-e", "squat")
     assert proc.returncode == 2
-    _one_line_error(proc)
+    one_line_error(proc)
 
 
-def test_empty_video(tmp_path: Path) -> None:
+def test_empty_video(tmp_path: Path, coach_cli: CoachCli) -> None:
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
-    proc = run_coach("analyze", str(empty), "-e", "squat")
+    proc = coach_cli("analyze", str(empty), "-e", "squat")
     assert proc.returncode == 2
-    _one_line_error(proc)
+    one_line_error(proc)
 
 
-@pytest.mark.slow
-def test_truncated_video_is_analysed_with_a_warning(shared_data: Path, tmp_path: Path) -> None:
+@pytest.mark.model
+def test_truncated_video_is_analysed_with_a_warning(
+    shared_data: Path, tmp_path: Path, coach_cli: CoachCli
+) -> None:
     """An AVI cut in half: read what can be read, warn, still answer."""
     cap = cv2.VideoCapture(str(shared_data / "videos/medflex/squat.MP4"))
     path = tmp_path / "cut.avi"
@@ -159,65 +142,54 @@ def test_truncated_video_is_analysed_with_a_warning(shared_data: Path, tmp_path:
     writer.release()
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    proc = run_coach("analyze", str(path), "-e", "squat", "--json")
+    proc = coach_cli("analyze", str(path), "-e", "squat", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert 0 < out["frames"] < 240
     assert any("ended early" in w for w in out["warnings"])
 
 
-def test_unknown_exercise_lists_known_ones(tmp_path: Path) -> None:
-    proc = run_coach("analyze", str(tmp_path / "x.mp4"), "-e", "jumping_on_one_ear")
+def test_unknown_exercise_lists_known_ones(tmp_path: Path, coach_cli: CoachCli) -> None:
+    proc = coach_cli("analyze", str(tmp_path / "x.mp4"), "-e", "jumping_on_one_ear")
     assert proc.returncode == 2
-    line = _one_line_error(proc)
+    line = one_line_error(proc)
     assert "unknown exercise" in line and "squat" in line and "single_leg_stance" in line
 
 
-def test_invalid_definition_names_field_and_reason(tmp_path: Path) -> None:
+def test_invalid_definition_names_field_and_reason(tmp_path: Path, coach_cli: CoachCli) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
         'id = "bad"\nname = "Bad"\nkind = "reps"\ncategory = "strength"\ninstructions = "x"\n'
         'view = "any"\n[rep]\nmeasure = "knee_flexion"\nenter = 40\nexit = 60\ntarget = 90\n'
     )
-    proc = run_coach("analyze", str(tmp_path / "x.mp4"), "-e", str(bad))
+    proc = coach_cli("analyze", str(tmp_path / "x.mp4"), "-e", str(bad))
     assert proc.returncode == 2
-    line = _one_line_error(proc)
+    line = one_line_error(proc)
     assert "bad.toml" in line and "rep" in line and "enter" in line
 
 
-def test_exercises_list_and_validate(tmp_path: Path) -> None:
-    proc = run_coach("exercises", "list")
+def test_exercises_list_and_validate(tmp_path: Path, coach_cli: CoachCli) -> None:
+    proc = coach_cli("exercises", "list")
     assert proc.returncode == 0
     ids = {line.split()[0] for line in proc.stdout.splitlines()}
-    assert {
-        "squat",
-        "lunge",
-        "bicep_curl",
-        "elbow_flexion",
-        "shoulder_abduction",
-        "heel_raise",
-        "sit_to_stand",
-        "single_leg_stance",
-        "wall_sit",
-        "any",
-    } <= ids
+    assert ids >= REQUIRED_IDS
     bad = tmp_path / "typo.toml"
     bad.write_text('id = "typo"\nname = "T"\nkind = "reps"\n[rep\n')
-    proc = run_coach("exercises", "validate", str(bad))
+    proc = coach_cli("exercises", "validate", str(bad))
     assert proc.returncode == 2
-    assert "TOML syntax error" in _one_line_error(proc)
+    assert "TOML syntax error" in one_line_error(proc)
 
 
-def test_help_is_a_tour() -> None:
-    proc = run_coach("--help")
+def test_help_is_a_tour(coach_cli: CoachCli) -> None:
+    proc = coach_cli("--help")
     assert proc.returncode == 0
     for word in ("analyze", "eval", "serve", "live", "exercises"):
         assert word in proc.stdout
 
 
-def test_eval_on_stored_landmarks(shared_data: Path) -> None:
+def test_eval_on_stored_landmarks(shared_data: Path, coach_cli: CoachCli) -> None:
     """The evaluation table on the stored tracks (fast): the accuracy target holds."""
-    proc = run_coach("eval", str(shared_data / "MANIFEST.json"), "--landmarks", "--json", "-q")
+    proc = coach_cli("eval", str(shared_data / "MANIFEST.json"), "--landmarks", "--json", "-q")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     by_id = {r["clip"]: r for r in rows}
@@ -229,12 +201,13 @@ def test_eval_on_stored_landmarks(shared_data: Path) -> None:
     assert by_id["medflex/sls"]["verdict"] == "ok"
 
 
-def test_synthetic_blank_video_has_no_person(tmp_path: Path) -> None:
+@pytest.mark.model
+def test_synthetic_blank_video_has_no_person(tmp_path: Path, coach_cli: CoachCli) -> None:
     path = tmp_path / "blank.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
     for _ in range(10):
         writer.write(np.zeros((240, 320, 3), np.uint8))
     writer.release()
-    proc = run_coach("analyze", str(path), "-e", "squat")
+    proc = coach_cli("analyze", str(path), "-e", "squat")
     assert proc.returncode == 3
-    assert "no person" in _one_line_error(proc)
+    assert "no person" in one_line_error(proc)

@@ -1,12 +1,11 @@
-"""`coach reference` and `coach analyze --reference` end to end: a real SQLite file, the real
-command in a subprocess, sessions from real recordings."""
+"""`coach reference` and `coach analyze --reference` end to end: a real SQLite file, the
+commands in-process through `coach.cli.main` (and once in a child process, as a user runs
+it), sessions from real recordings."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -19,35 +18,41 @@ from coach.store import open_store
 from coach.store.store import Store
 from exercises import load_exercise
 from scoring.reference import PersonalReference
-from tests.coach.cli.test_cli import REPO, _one_line_error
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
-from tests.conftest import manifest_entry
+from tests.helpers.cli import CoachCli, one_line_error, run_coach
+from tests.helpers.data import manifest_entry
+from tests.helpers.store import migrated_sqlite
 
 MARK = "(compared with your reference reps)"
 
 
-def coach(db: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COACH_DATABASE_URL": f"sqlite:///{db}"}
-    return subprocess.run(
-        [sys.executable, "-m", "coach.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO,
-    )
-
-
 @pytest.fixture()
-def db(tmp_path: Path) -> tuple[Path, Store]:
+def db(tmp_path: Path) -> Iterator[tuple[Path, Store]]:
     path = tmp_path / "coach.db"
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(migrated_sqlite(path))
     yield path, store
     store.close()
 
 
+@pytest.fixture()
+def coach(db: tuple[Path, Store], coach_cli: CoachCli, monkeypatch: pytest.MonkeyPatch) -> CoachCli:
+    """`coach ARGS` in-process on the test's database (COACH_DATABASE_URL)."""
+    monkeypatch.setenv("COACH_DATABASE_URL", f"sqlite:///{db[0]}")
+    return coach_cli
+
+
+@pytest.mark.subprocess
+def test_the_reference_command_runs_as_a_user_runs_it(db: tuple[Path, Store]) -> None:
+    path, store = db
+    pid = store.create_patient(store.create_user("ther1", "T", "a long secret pw").id, "P").id
+    proc = run_coach(
+        "reference", "show", "--patient", str(pid), COACH_DATABASE_URL=f"sqlite:///{path}"
+    )
+    assert proc.returncode == 0 and "has no references" in proc.stdout, proc.stderr
+
+
 def test_set_show_export_and_clear_a_reference(
-    db: tuple[Path, Store], shared_data: Path, tmp_path: Path
+    db: tuple[Path, Store], coach: CoachCli, shared_data: Path, tmp_path: Path
 ) -> None:
     path, store = db
     ther = store.create_user("ther1", "T One", "a long secret pw")
@@ -55,15 +60,15 @@ def test_set_show_export_and_clear_a_reference(
     lm, aspect = subject_track(shared_data, "correct", 9)
     sid = write_session(store, pid, lm, aspect)
 
-    proc = coach(path, "reference", "show", "--patient", str(pid))
+    proc = coach("reference", "show", "--patient", str(pid))
     assert proc.returncode == 0 and "has no references" in proc.stdout
-    proc = coach(path, "reference", "set", "--patient", str(pid), "--session", sid)
+    proc = coach("reference", "set", "--patient", str(pid), "--session", sid)
     assert proc.returncode == 0, proc.stderr
     assert f"reference for {EXERCISE} of patient {pid}" in proc.stdout and "9 reps" in proc.stdout
     ref = store.reference(pid, EXERCISE)
     assert ref is not None
 
-    proc = coach(path, "reference", "show", "--patient", str(pid), "--exercise", EXERCISE)
+    proc = coach("reference", "show", "--patient", str(pid), "--exercise", EXERCISE)
     assert proc.returncode == 0, proc.stderr
     lim = ref.limits["trunk_lean"]
     row = next(ln for ln in proc.stdout.splitlines() if ln.strip().startswith("trunk_lean"))
@@ -78,21 +83,21 @@ def test_set_show_export_and_clear_a_reference(
 
     out = tmp_path / "ref.json"
     proc = coach(
-        path, "reference", "export", "--patient", str(pid), "--exercise", EXERCISE, "-o", str(out)
+        "reference", "export", "--patient", str(pid), "--exercise", EXERCISE, "-o", str(out)
     )
     assert proc.returncode == 0, proc.stderr
     assert PersonalReference.from_json(json.loads(out.read_text())) == ref
 
-    proc = coach(path, "reference", "clear", "--patient", str(pid), "--exercise", EXERCISE)
+    proc = coach("reference", "clear", "--patient", str(pid), "--exercise", EXERCISE)
     assert proc.returncode == 0, proc.stderr
     assert store.reference(pid, EXERCISE) is None
-    proc = coach(path, "reference", "show", "--patient", str(pid), "--exercise", EXERCISE)
+    proc = coach("reference", "show", "--patient", str(pid), "--exercise", EXERCISE)
     assert proc.returncode == 2
-    assert _one_line_error(proc) == f"coach: patient {pid} has no reference for {EXERCISE}"
+    assert one_line_error(proc) == f"coach: patient {pid} has no reference for {EXERCISE}"
 
 
 def test_refusals_are_one_line_with_exit_status_2(
-    db: tuple[Path, Store], shared_data: Path, tmp_path: Path
+    db: tuple[Path, Store], coach: CoachCli, shared_data: Path, tmp_path: Path
 ) -> None:
     path, store = db
     ther = store.create_user("ther1", "T One", "a long secret pw")
@@ -118,9 +123,9 @@ def test_refusals_are_one_line_with_exit_status_2(
         ),
     ]
     for args, reason in cases:
-        proc = coach(path, "reference", *args)
+        proc = coach("reference", *args)
         assert proc.returncode == 2, (args, proc.stderr)
-        assert reason in _one_line_error(proc), args
+        assert reason in one_line_error(proc), args
     assert store.references_of(pid) == [] and store.references_of(other) == []
 
     # analyze --reference: checked before the video is read.
@@ -140,9 +145,9 @@ def test_refusals_are_one_line_with_exit_status_2(
         (broken, "is not a reference file"),
         (wrong, "is a reference for sit_to_stand, not squat"),
     ):
-        proc = coach(path, "analyze", video, "-e", "squat", "--reference", str(ref_file), "-q")
+        proc = coach("analyze", video, "-e", "squat", "--reference", str(ref_file), "-q")
         assert proc.returncode == 2
-        assert reason in _one_line_error(proc)
+        assert reason in one_line_error(proc)
 
 
 def _record_clip(store: Store, shared_data: Path, clip_id: str, patient_id: int) -> str:
@@ -157,9 +162,9 @@ def _record_clip(store: Store, shared_data: Path, clip_id: str, patient_id: int)
     return sid
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
-    db: tuple[Path, Store], shared_data: Path, tmp_path: Path
+    db: tuple[Path, Store], coach: CoachCli, shared_data: Path, tmp_path: Path
 ) -> None:
     """A reference from postop_cv's four deep squats; medflex's two squats go less deep than
     its limit, so each rep gets the definition's range cue "compared with your reference"."""
@@ -170,7 +175,6 @@ def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
     out = tmp_path / "squat-ref.json"
     assert (
         coach(
-            path,
             "reference",
             "export",
             "--patient",
@@ -184,7 +188,7 @@ def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
     )
     video = str(shared_data / "videos/medflex/squat.MP4")
 
-    proc = coach(path, "analyze", video, "-e", "squat", "--reference", str(out), "--json", "-q")
+    proc = coach("analyze", video, "-e", "squat", "--reference", str(out), "--json", "-q")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     marked = [f for f in result["faults"] if MARK in f["message"]]
@@ -192,7 +196,7 @@ def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
     assert [f["id"] for f in marked] == ["incomplete_range", "incomplete_range"]
     assert all("incomplete_range" in r["faults"] for r in result["reps"])
 
-    proc = coach(path, "analyze", video, "-e", "squat", "--save", "--patient", str(pid), "-q")
+    proc = coach("analyze", video, "-e", "squat", "--save", "--patient", str(pid), "-q")
     assert proc.returncode == 0, proc.stderr
     sid = proc.stderr.strip().splitlines()[-1].rsplit(" ", 1)[-1]
     saved = store.session(sid)

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+import pytest
+
+from tests.helpers.cli import CoachCli, run_coach
 
 
-def _coach(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "coach.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_worker_help_documents_the_settings(tmp_path: Path) -> None:
-    out = _coach("worker", "--help", env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+def test_worker_help_documents_the_settings(coach_cli: CoachCli) -> None:
+    out = coach_cli("worker", "--help")
     assert out.returncode == 0
     for setting in (
         "COACH_DATABASE_URL",
@@ -35,8 +24,10 @@ def test_worker_help_documents_the_settings(tmp_path: Path) -> None:
         assert setting in out.stdout
 
 
+@pytest.mark.subprocess
 def test_worker_without_a_queue_says_what_is_missing(tmp_path: Path) -> None:
-    out = _coach("worker", env={"PATH": "/usr/bin:/bin", "COACH_DATA_DIR": str(tmp_path)})
+    """The `worker` command as a user runs it (its subprocess smoke test)."""
+    out = run_coach("worker", COACH_DATA_DIR=str(tmp_path), COACH_REDIS_URL="")
     assert out.returncode == 2
     assert out.stderr.strip() == (
         "coach: coach worker needs the task queue: --redis-url or COACH_REDIS_URL"

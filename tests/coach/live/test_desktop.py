@@ -11,7 +11,7 @@ import pytest
 from coach.live.desktop import run_desktop
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_terminal_mode_prints_each_rep_of_a_real_clip(
     squat_clip: tuple[Path, dict[str, Any]],
 ) -> None:

@@ -13,7 +13,7 @@ from coach.offline.jobs import run_job, video_name
 from coach.store.store import Store
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_a_job_delivered_again_after_a_crash_stores_one_session(
     any_store: Store, tmp_path: Path, squat_clip: tuple[Path, dict[str, Any]]
 ) -> None:

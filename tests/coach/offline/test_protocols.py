@@ -19,7 +19,7 @@ from coach.offline.protocols import (
     track_from_landmarks,
 )
 from pose.sources import VideoFileSource
-from tests.coach.cli.test_cli import _one_line_error, run_coach
+from tests.helpers.cli import CoachCli, one_line_error, run_coach
 
 
 def stored_track(shared_data: Path, clip_id: str) -> tuple[Track, dict[str, Any]]:
@@ -77,8 +77,8 @@ def test_rom_refuses_unknown_movements(shared_data: Path) -> None:
 # --- the command line -------------------------------------------------------------------------
 
 
-def test_protocol_list() -> None:
-    proc = run_coach("protocol", "list")
+def test_protocol_list(coach_cli: CoachCli) -> None:
+    proc = coach_cli("protocol", "list")
     assert proc.returncode == 0
     ids = [ln.split()[0] for ln in proc.stdout.splitlines()]
     assert ids == [
@@ -113,22 +113,26 @@ def test_protocol_list() -> None:
         (["five-times-sit-to-stand", "missing.mp4"], "no such file: missing.mp4"),
     ],
 )
-def test_protocol_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
-    proc = run_coach("protocol", *args)
+def test_protocol_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, coach_cli: CoachCli
+) -> None:
+    proc = coach_cli("protocol", *args)
     assert proc.returncode == 2
-    assert message in _one_line_error(proc)
+    assert message in one_line_error(proc)
 
 
-def test_protocol_on_a_file_that_is_not_a_video(tmp_path: Path) -> None:
+def test_protocol_on_a_file_that_is_not_a_video(tmp_path: Path, coach_cli: CoachCli) -> None:
     bad = tmp_path / "notes.mp4"
     bad.write_text("not a video")
-    proc = run_coach("protocol", "single-leg-stance", str(bad), "--side", "left")
+    proc = coach_cli("protocol", "single-leg-stance", str(bad), "--side", "left")
     assert proc.returncode == 2
-    assert "cannot open" in _one_line_error(proc)
+    assert "cannot open" in one_line_error(proc)
 
 
-@pytest.mark.slow
+@pytest.mark.model
+@pytest.mark.subprocess
 def test_protocol_json_on_the_real_single_leg_stance_video(shared_data: Path) -> None:
+    """The `protocol` command as a user runs it (its subprocess smoke test)."""
     video = shared_data / "videos" / "medflex" / "sls.MP4"
     proc = run_coach(
         "protocol", "single-leg-stance", str(video), "--side", "right", "--age", "72", "--json"

@@ -11,9 +11,9 @@ import pytest
 
 from coach.offline.analysis import landmarks_track, result_from_engine, score_track
 from exercises.loader import load_exercise
-from tests.coach.cli.test_cli import _one_line_error, run_coach
-from tests.conftest import manifest_entry
-from tests.scoring.test_real_tracks import landmarks, video_info
+from tests.helpers.cli import CoachCli, one_line_error
+from tests.helpers.data import manifest_entry
+from tests.scoring.tracks import landmarks, video_info
 
 CLIP = "postop_cv/squat"
 
@@ -50,18 +50,22 @@ def test_reps_past_the_limit_are_marked_on_the_stored_track(shared_data: Path) -
 
 
 @pytest.mark.parametrize("bad", ["-1", "181", "nan", "inf", "ninety"])
-def test_an_impossible_limit_is_one_line_and_nothing_runs(bad: str, tmp_path: Path) -> None:
+def test_an_impossible_limit_is_one_line_and_nothing_runs(
+    bad: str, tmp_path: Path, coach_cli: CoachCli
+) -> None:
     # The video does not exist: the limit is refused before anything is opened.
-    proc = run_coach("analyze", str(tmp_path / "none.mp4"), "-e", "squat", f"--limit-deg={bad}")
+    proc = coach_cli("analyze", str(tmp_path / "none.mp4"), "-e", "squat", f"--limit-deg={bad}")
     assert proc.returncode == 2
-    line = _one_line_error(proc)
+    line = one_line_error(proc)
     assert "--limit-deg" in line and "none.mp4" not in line
 
 
-@pytest.mark.slow
-def test_analyze_limit_deg_on_the_real_front_view_squat(shared_data: Path) -> None:
+@pytest.mark.model
+def test_analyze_limit_deg_on_the_real_front_view_squat(
+    shared_data: Path, coach_cli: CoachCli
+) -> None:
     video = shared_data / manifest_entry(shared_data, CLIP)["video"]
-    proc = run_coach("analyze", str(video), "-e", "squat", "--limit-deg", "60", "--json", "-q")
+    proc = coach_cli("analyze", str(video), "-e", "squat", "--limit-deg", "60", "--json", "-q")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["rep_count"] == 4  # counted from the front

@@ -64,8 +64,7 @@ def _date(store: Store, sid: str, when: datetime) -> None:
 
 
 def build_record(store: Store, therapist_id: int, name: str = "Ada Lovelace-Byron") -> Record:
-    from tests.coach.offline.test_targets_recording import PLACED
-    from tests.coach.review.test_targets_progress import stored_targets
+    from tests.helpers.targets import PLACED, stored_targets
 
     p = store.create_patient(
         therapist_id,

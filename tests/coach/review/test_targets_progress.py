@@ -9,38 +9,17 @@ import math
 import statistics
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace as NS
-from typing import Any
 
-import numpy as np
 import pytest
 
-from coach.offline.targets import record_targets
 from coach.review.targets_progress import weekly_targets
-from coach.store.models import ExerciseSession
 from coach.store.store import Store
-from exercises import load_task
-from tests.coach.offline.test_targets_recording import PLACED, TRACK
-from tests.coach.store.test_store import store  # noqa: F401  (the fixture)
+from tests.helpers.targets import PLACED, stored_targets
 
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
 
 
-def stored_targets(
-    into: Store, patient_id: int, when: datetime, task: str = "targets_reach_seated", **kw: Any
-) -> tuple[str, Any]:
-    """Score `task` on the real track, store it for the patient and date it `when`."""
-    d = np.load(TRACK)
-    size = (int(d["image_size"][0]), int(d["image_size"][1]))
-    sid, run = record_targets(
-        into, load_task(task), d["t"], d["lm"], size, patient_id=patient_id, **kw
-    )
-    with into.factory() as db:
-        db.get(ExerciseSession, sid).started_at = when  # type: ignore[union-attr]
-        db.commit()
-    return sid, run
-
-
-def test_weeks_hands_and_tasks_from_stored_sessions(store: Store) -> None:  # noqa: F811
+def test_weeks_hands_and_tasks_from_stored_sessions(store: Store) -> None:
     ther = store.create_user("ther", "Dr T", "correct horse battery")
     pid = store.create_patient(ther.id, "Pat").id
     _, placed = stored_targets(store, pid, MONDAY + timedelta(days=1), schedule=PLACED)
@@ -85,7 +64,7 @@ def test_weeks_hands_and_tasks_from_stored_sessions(store: Store) -> None:  # no
 
 
 def test_nan_and_missing_times_are_left_out_and_other_sessions_give_nothing(
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     ther = store.create_user("ther", "Dr T", "correct horse battery")
     pid = store.create_patient(ther.id, "Pat").id

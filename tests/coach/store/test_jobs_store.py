@@ -41,10 +41,10 @@ def test_discarding_a_partial_session_removes_all_its_rows(any_store: Store) -> 
     assert again.t_offset == 0.0 and again.reps_written == 0
 
 
-def test_migrations_run_on_postgresql_and_are_idempotent(postgres_base_url: str) -> None:
+def test_migrations_run_on_postgresql_and_are_idempotent(postgres_url: str) -> None:
     from tests.servers import fresh_database
 
-    url = fresh_database(postgres_base_url)
+    url = fresh_database(postgres_url)
     first = open_store(url)
     head = current_revision(first.engine)
     first.close()

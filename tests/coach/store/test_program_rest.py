@@ -13,7 +13,7 @@ from sqlalchemy import text
 from coach.store import open_store
 from coach.store.db import _alembic_config, create_db_engine, current_revision, head_revision
 from coach.store.store import ProgramError
-from tests.coach.conftest import database_at
+from tests.helpers.store import database_at
 
 
 def test_migration_0004_adds_rest_to_existing_program_rows(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from coach.store import open_store
 from coach.store.db import _alembic_config, create_db_engine, current_revision, head_revision
 from coach.store.store import ProgramError, Store
 from exercises import load_exercise
-from tests.coach.conftest import database_at
+from tests.helpers.store import database_at
 
 
 def test_migration_0003_adds_over_limit_to_existing_reps(tmp_path: Path) -> None:

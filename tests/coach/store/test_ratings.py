@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from coach.store import open_store
 from coach.store.db import _alembic_config, create_db_engine, current_revision, head_revision
-from coach.store.models import ExerciseSession
 from coach.store.ratings import (
     RatingError,
     check_rating,
@@ -24,25 +23,7 @@ from coach.store.ratings import (
     session_ratings,
 )
 from coach.store.store import Store
-from tests.coach.conftest import database_at
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
-    yield s
-    s.close()
-
-
-def add_set(store: Store, patient_id: int | None, started: datetime, sid: str) -> str:
-    with store.factory() as db, db.begin():
-        db.add(
-            ExerciseSession(
-                id=sid, patient_id=patient_id, exercise_id="squat", source="live",
-                status="completed", started_at=started,
-            )
-        )  # fmt: skip
-    return sid
+from tests.helpers.store import add_set, database_at
 
 
 def test_migration_0005_adds_ratings_to_an_existing_database(tmp_path: Path) -> None:

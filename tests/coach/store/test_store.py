@@ -16,13 +16,6 @@ from exercises import load_exercise
 from scoring.events import REP_FIELDS, RepCompleted, to_json
 
 
-@pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
-    yield s
-    s.close()
-
-
 def test_migrations_create_every_table_and_are_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     first = open_store(url)

@@ -1,0 +1,1 @@
+"""Helpers shared by test modules in several folders (one job per module)."""

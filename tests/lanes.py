@@ -1,0 +1,243 @@
+"""Lanes by cost: which tests start a server, a process, a browser or the model, marked
+automatically and enforced (loaded as a plugin by tests/conftest.py).
+
+A test's markers come from the fixtures it uses (a fixture declares what it starts with
+`@uses("server", ...)` under `@pytest.fixture`), from its folder (tests/cluster), from
+Hypothesis (`@given` tests are `fuzz`) and from explicit `pytest.mark.*`. The expensive
+markers are:
+
+    server      a real uvicorn server (BackgroundServer, web.server.serve)
+    subprocess  a child process: the coach CLI, `coach serve`, a model worker process
+    browser     real headless Chromium through Playwright (a process too)
+    model       the real MediaPipe model, in this process or in a worker process
+    postgres    the private PostgreSQL (and Redis) servers of tests/servers.py
+    cluster     tests/cluster: `coach serve` and `coach worker` processes on both
+    fuzz        Hypothesis property tests (many examples each)
+
+While a test sets up and runs, whatever its markers do not allow raises `LaneError`: a test
+that starts a server, a process, the model or a browser without saying so fails loudly in
+every run, so `./run test fast` (which deselects them) can trust the markers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing.util
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+MARKERS = {
+    "server": "starts a real uvicorn server",
+    "subprocess": "starts a child process (the coach CLI, coach serve, a model worker)",
+    "browser": "drives real headless Chromium (Playwright)",
+    "model": "runs the real MediaPipe model (in this process or a worker process)",
+    "postgres": "uses the private PostgreSQL/Redis servers (tests/servers.py)",
+    "cluster": "a cluster of coach serve and coach worker processes (tests/cluster)",
+    "fuzz": "Hypothesis property-based fuzzing",
+}
+# What each marker allows a test to start (a browser and a database server are processes).
+ALLOWS = {
+    "server": {"server"},
+    "subprocess": {"subprocess"},
+    "browser": {"browser", "subprocess"},
+    "model": {"model"},
+    "postgres": {"postgres", "subprocess"},
+    "cluster": {"cluster", "server", "subprocess", "postgres"},
+    "fuzz": set(),
+}
+# Programs libraries run to probe the system (ctypes.util.find_library): not a test's process.
+PROBES = {"ldconfig", "gcc", "cc", "ld", "objdump", "uname", "lscpu"}
+# `./run test fast`: every test that needs none of these.
+FAST = "not (server or subprocess or browser or model or postgres or cluster)"
+FOLDERS = {"cluster": "cluster"}  # tests/<folder>/... -> marker
+
+TESTS = Path(__file__).resolve().parent
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LaneError(RuntimeError):
+    """A test started something expensive that its markers do not declare."""
+
+
+def uses(*markers: str) -> Callable[[F], F]:
+    """Declare what a fixture starts; every test using it gets these markers. Put it under
+    `@pytest.fixture` (it marks the function the fixture wraps)."""
+    unknown = set(markers) - set(MARKERS)
+    if unknown:
+        raise ValueError(f"unknown lane markers {sorted(unknown)}; known: {sorted(MARKERS)}")
+
+    def mark(fn: F) -> F:
+        fn.lane_markers = frozenset(markers)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+# ---- marking -----------------------------------------------------------------------------
+def _fixture_markers(item: pytest.Item) -> set[str]:
+    info = getattr(item, "_fixtureinfo", None)
+    found: set[str] = set()
+    if info is None:
+        return found
+    for name in item.fixturenames:  # type: ignore[attr-defined]
+        for fixturedef in info.name2fixturedefs.get(name, ()):
+            found |= getattr(fixturedef.func, "lane_markers", frozenset())
+    return found
+
+
+def _folder_markers(item: pytest.Item) -> set[str]:
+    try:
+        parts = Path(str(item.path)).resolve().relative_to(TESTS).parts
+    except ValueError:
+        return set()
+    return {marker for folder, marker in FOLDERS.items() if parts[:1] == (folder,)}
+
+
+def _is_hypothesis(item: pytest.Item) -> bool:
+    return bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--lane",
+        choices=["fast"],
+        help=f"fast: only the tests that start nothing expensive ({FAST}); with -m, both apply",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    if config.getoption("lane") == "fast":
+        given = config.option.markexpr
+        config.option.markexpr = f"({FAST}) and ({given})" if given else FAST
+    _install_guards()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Add the markers a test's fixtures, folder and Hypothesis imply, before `-m` selects."""
+    for item in items:
+        own = {m.name for m in item.iter_markers()}
+        implied = _fixture_markers(item) | _folder_markers(item)
+        if _is_hypothesis(item):
+            implied.add("fuzz")
+        for name in sorted(implied - own):
+            item.add_marker(name)
+
+
+# ---- enforcing ---------------------------------------------------------------------------
+class _Running:
+    """The test now setting up or running, and what it may start."""
+
+    nodeid: str | None = None
+    allowed: set[str] = set()
+
+
+def allowed_for(item: pytest.Item) -> set[str]:
+    allowed: set[str] = set()
+    for marker in item.iter_markers():
+        allowed |= ALLOWS.get(marker.name, set())
+    return allowed
+
+
+def check(kind: str, what: str) -> None:
+    """Raise LaneError if the running test may not start `kind` (e.g. "server")."""
+    if _Running.nodeid is None or kind in _Running.allowed:
+        return
+    raise LaneError(
+        f"{_Running.nodeid} {what}, but it is not marked `{kind}`. Mark it "
+        f"(@pytest.mark.{kind}), use a fixture declared with tests.lanes.uses({kind!r}), or do "
+        "the work in-process (see tests/lanes.py and the README's lanes)."
+    )
+
+
+@contextlib.contextmanager
+def _running(item: pytest.Item) -> Iterator[None]:
+    _Running.nodeid, _Running.allowed = item.nodeid, allowed_for(item)
+    try:
+        yield
+    finally:
+        _Running.nodeid, _Running.allowed = None, set()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    with _running(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    with _running(item):
+        return (yield)
+
+
+def _describe(argv: Any) -> str:
+    if isinstance(argv, (str, bytes, os.PathLike)):
+        return str(argv)
+    return " ".join(str(a) for a in argv)[:200]
+
+
+def _install_guards() -> None:
+    """Wrap what starts a process, a server or the model with `check` (once per run)."""
+    if getattr(subprocess.Popen, "_lane_guarded", False):
+        return
+    execute_child = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+
+    def guarded_execute_child(self: Any, args: Any, *rest: Any, **kw: Any) -> Any:
+        text = _describe(args)
+        if Path(text.split()[0] if text.split() else "").name in PROBES:
+            return execute_child(self, args, *rest, **kw)
+        kind = "browser" if "playwright" in text or "chrom" in text else "subprocess"
+        check(kind, f"started a process ({text})")
+        return execute_child(self, args, *rest, **kw)
+
+    subprocess.Popen._execute_child = guarded_execute_child  # type: ignore[attr-defined]
+    subprocess.Popen._lane_guarded = True  # type: ignore[attr-defined]
+
+    spawnv_passfds = multiprocessing.util.spawnv_passfds
+
+    def guarded_spawn(path: Any, args: Any, passfds: Any) -> Any:
+        check("subprocess", f"started a process ({_describe(args)})")
+        return spawnv_passfds(path, args, passfds)
+
+    multiprocessing.util.spawnv_passfds = guarded_spawn
+    for name in ("fork", "system", "posix_spawn", "posix_spawnp"):
+        real = getattr(os, name, None)
+        if real is not None:
+            setattr(os, name, _guarded_os(real, name))
+
+    import uvicorn
+
+    server_init = uvicorn.Server.__init__
+
+    def guarded_server(self: Any, *args: Any, **kw: Any) -> None:
+        check("server", "started a uvicorn server")
+        server_init(self, *args, **kw)
+
+    uvicorn.Server.__init__ = guarded_server  # type: ignore[method-assign]
+
+    # The model's graph starts inside this context (after the estimator's argument checks).
+    from pose import mediapipe_backend
+
+    starting = mediapipe_backend._native_stderr_silenced
+
+    def guarded_model() -> Any:
+        check("model", "loaded the MediaPipe model")
+        return starting()
+
+    mediapipe_backend._native_stderr_silenced = guarded_model
+
+
+def _guarded_os(real: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def guarded(*args: Any, **kw: Any) -> Any:
+        check("subprocess", f"called os.{name}")
+        return real(*args, **kw)
+
+    return guarded

@@ -1,0 +1,91 @@
+"""The lanes hold (tests/lanes.py): a test that starts something its markers do not declare
+fails with LaneError; a fixture's declaration marks the tests that use it; `--lane fast`
+leaves out what starts a server, a process, a browser or the model. Each case is a small
+test file run by pytest itself (pytester), in this process."""
+
+from __future__ import annotations
+
+import pytest
+
+PLUGINS = ("-p", "tests.lanes", "-p", "no:cacheprovider")
+
+
+def test_an_undeclared_process_fails_loudly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import subprocess, sys
+
+        def test_starts_python():
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+        """
+    )
+    result = pytester.runpytest(*PLUGINS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*LaneError*started a process*not marked `subprocess`*"])
+
+
+def test_an_undeclared_server_fails_before_it_starts(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from web.app import create_app
+        from web.server import BackgroundServer
+
+        def test_serves():
+            with BackgroundServer(create_app()):
+                pass
+        """
+    )
+    result = pytester.runpytest(*PLUGINS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*LaneError*started a uvicorn server*not marked `server`*"])
+
+
+def test_a_fixture_that_declares_a_server_marks_and_allows_its_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        import uvicorn
+        from tests.lanes import uses
+
+        @pytest.fixture()
+        @uses("server")
+        def server():
+            return uvicorn.Server(uvicorn.Config(None))  # made, never run
+
+        def test_with_server(server):
+            assert not server.started
+
+        def test_pure():
+            with pytest.raises(Exception, match="not marked `server`"):
+                uvicorn.Server(uvicorn.Config(None))
+        """
+    )
+    pytester.runpytest(*PLUGINS).assert_outcomes(passed=2)
+    result = pytester.runpytest(*PLUGINS, "-m", "server")
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_the_fast_lane_leaves_out_every_expensive_marker(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.model
+        def test_model(): pass
+
+        @pytest.mark.browser
+        def test_browser(): pass
+
+        @pytest.mark.postgres
+        def test_postgres(): pass
+
+        @pytest.mark.fuzz
+        def test_fuzz_in_process(): pass
+
+        def test_pure(): pass
+        """
+    )
+    result = pytester.runpytest(*PLUGINS, "--lane", "fast")
+    result.assert_outcomes(passed=2, deselected=3)

@@ -1,0 +1,117 @@
+"""Driving Coach's pages in real headless Chromium (Debian's /usr/bin/chromium): launching it with
+a fake camera, reading a page, waiting for a state inside it, signing in."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.machine import scaled
+from tests.web.review_app import Review
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+BASE_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+]
+
+
+LEAD_IN_S = 3.0  # the patient stands still while the setup check runs
+
+
+def lead_in_s() -> float:
+    """The fake camera's still lead-in before the movement: LEAD_IN_S on a quiet machine,
+    longer on a loaded one (the session's model starts while the camera already plays)."""
+    return min(scaled(LEAD_IN_S), 20.0)
+
+
+# Records what the page asks the browser to say (and still says it).
+SPEECH_SPY = """
+window.__spoken = [];
+const realSpeak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); realSpeak(u); };
+"""
+
+
+def launch_chromium(playwright: Any, extra: list[str]) -> Any:
+    """Chromium with these flags; its pages' action and navigation timeouts (Playwright's
+    30 s) stretched by the machine factor: on a loaded machine a busy page answers late."""
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=BASE_FLAGS + extra
+    )
+    new_context, new_page = browser.new_context, browser.new_page
+    timeout_ms = scaled(30_000)
+
+    def patient_context(*args: Any, **kw: Any) -> Any:
+        context = new_context(*args, **kw)
+        context.set_default_timeout(timeout_ms)
+        return context
+
+    def patient_page(*args: Any, **kw: Any) -> Any:
+        page = new_page(*args, **kw)
+        page.set_default_timeout(timeout_ms)
+        return page
+
+    browser.new_context, browser.new_page = patient_context, patient_page
+    return browser
+
+
+def page_text(page: Any, selector: str) -> str:
+    return (page.text_content(selector) or "").strip()
+
+
+def wait_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Like `page.wait_for_function`, which compiles its predicate with eval inside the page:
+    the pages' Content-Security-Policy forbids that. `page.evaluate` goes through DevTools,
+    which the policy does not govern. `timeout` (ms, for the quiet machine) is scaled by the
+    machine factor."""
+    limit = scaled(timeout / 1000)
+    deadline = time.monotonic() + limit
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {limit:.0f} s for {expression}")
+        page.wait_for_timeout(100)
+
+
+def sign_in(page: Any, review: Review, username: str) -> None:
+    page.goto(f"{review.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", Review.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/therapist")
+
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def first_screen(page: Any, *ids: str) -> None:
+    assert page.evaluate("window.scrollY") == 0
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert wide <= 0, f"the page scrolls sideways by {wide} px"
+    for element_id in ids:
+        assert in_view(page, element_id), f"#{element_id} is not on the first screen"
+
+
+def in_view(page: Any, element_id: str) -> bool:
+    """The element is shown, wholly inside the viewport, at the current scroll (the top)."""
+    return bool(
+        page.evaluate(
+            """(id) => { const el = document.getElementById(id);
+                 if (!el || el.hidden) return false;
+                 const r = el.getBoundingClientRect();
+                 return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+                   && r.bottom <= window.innerHeight && r.right <= window.innerWidth; }""",
+            element_id,
+        )
+    )
