@@ -20,7 +20,7 @@ from exercises import load_exercise
 from exercises.norms import load_norms
 from pose.estimator import PoseEstimator
 from scoring.definition import HoldRule
-from scoring.measures import compute_measures
+from scoring.measures import compute_measures, reported_error, reports_by_view
 from scoring.protocols import (
     ProtocolResult,
     StageTrack,
@@ -31,6 +31,8 @@ from scoring.protocols import (
     range_of_motion,
     single_leg_stance,
 )
+from scoring.protocols.rom import Seen
+from scoring.reported import ReportedTrack, reported_track
 
 # id -> (what it measures, the inputs it needs); `coach protocol list` prints this.
 PROTOCOLS: dict[str, str] = {
@@ -52,16 +54,23 @@ ROM_MOVEMENTS = {
 
 @dataclass
 class Track:
-    """A smoothed pose track: times, (T, 33, 4) landmarks (NaN rows = no person), aspect."""
+    """A smoothed pose track: times, (T, 33, 4) landmarks (NaN rows = no person), aspect, and
+    the (T, 33, 3) world landmarks when the model gave them (NaN rows where it did not)."""
 
     t: np.ndarray
     landmarks: np.ndarray
     aspect: float
     source: str = ""
     warnings: list[str] = field(default_factory=list)
+    world: np.ndarray | None = None
 
     def measures(self, names: Sequence[str]) -> dict[str, np.ndarray]:
         return compute_measures(self.landmarks, self.aspect, list(names))
+
+    def reported(self, names: Sequence[str]) -> ReportedTrack:
+        """`names` as the engine reports them, frame by frame (scoring.reported): what
+        `coach analyze` judges a rep's peak on."""
+        return reported_track(self.landmarks, self.aspect, list(names), world=self.world)
 
 
 def track_from_landmarks(
@@ -114,6 +123,7 @@ def track_from_video(
 
     times: list[float] = []
     rows: list[np.ndarray] = []
+    worlds: list[np.ndarray] = []
     warnings: list[str] = []
     with VideoFileSource(path) as source:  # opens (and rejects bad files) before the model
         info = source.info
@@ -125,6 +135,8 @@ def track_from_video(
                 pose = lf(est.estimate(frame))
                 times.append(frame.t)
                 rows.append(pose.landmarks if pose is not None else np.full((33, 4), np.nan))
+                world = None if pose is None else pose.world
+                worlds.append(world if world is not None else np.full((33, 3), np.nan))
                 if progress is not None:
                     progress(frame.index + 1, info.frame_count)
         finally:
@@ -142,6 +154,7 @@ def track_from_video(
         aspect=info.width / info.height if info.height else 1.0,
         source=str(path),
         warnings=warnings,
+        world=np.asarray(worlds, float),
     )
     _check_pose(track)
     return track
@@ -238,15 +251,33 @@ def run_rom(
         known = ", ".join(f"{j} {m}" for j, m in ROM_MOVEMENTS)
         raise ValueError(f"no range-of-motion test for {joint} {movement}; known: {known}")
     names = [f"{key}_left", f"{key}_right"]
-    values = track.measures(names)
+    seen: dict[str, Seen] | None = None
+    if reports_by_view(key):
+        # The angle as `coach analyze` reports it: the same peak for the same clip.
+        reported = track.reported(names)
+        values = reported.values
+        seen = {
+            side: Seen(reported.valid[name], reported.visibility[name], _error(key, reported))
+            for side, name in zip(("left", "right"), names, strict=True)
+        }
+    else:
+        values = track.measures(names)
     res = range_of_motion(
         track.t,
         {"left": values[names[0]], "right": values[names[1]]},
         movement_id=key,
         norms=load_norms("range_of_motion"),
         sex=sex,
+        seen=seen,
     )
     return _with_track_warnings(res, track)
+
+
+def _error(key: str, reported: ReportedTrack) -> float | None:
+    """The error to expect of `key` from the view the track was mostly seen from that can
+    measure it (None: none could)."""
+    errors = [e for view in reported.views if (e := reported_error(key, view)) is not None]
+    return max(set(errors), key=errors.count) if errors else None
 
 
 # -- text for the record ---------------------------------------------------------------------
@@ -286,7 +317,7 @@ def format_result(result: ProtocolResult) -> str:
             if s.get("peak_deg") is not None:
                 lines.append(f"  {side}: peak {s['peak_deg']:.0f} deg")
             else:
-                lines.append(f"  {side}: not seen")
+                lines.append(f"  {side}: {s.get('status', 'not seen')}")
     if "stages" in m:
         for s in m["stages"]:
             held = f", held {s['held_s']:.1f} s" if "held_s" in s else ""
