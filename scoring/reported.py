@@ -1,20 +1,21 @@
 """The values a session reports, frame by frame: one definition behind every number shown.
 
 A joint angle reported by view (scoring.measures: knee, hip and elbow flexion) is its
-image-plane variant from the views that see its movement plane face-on and "not measured"
-(NaN) from the others, and each of its values is the median of the last few frames, so a one-
-or two-frame spike of the pose estimate never becomes a peak or fires a range limit. Every
-other measure is kept as the engine took it. The engine reads these values every frame
-(`ReportedValues`); a rep's peak, range and range limit, the store, the exports and charts,
-`coach analyze --frames` and the clinical range-of-motion test all read them, and
+image-plane variant from the views that see its movement plane face-on (and, where the row
+says so, only in the pose that puts its plane face-on) and "not measured" (NaN) from the
+others and where its landmarks are seen too faintly. Every other measure is kept as the
+engine took it. The values are the filtered landmarks' own, frame by frame, without a further
+median: one of five frames lagged the angle by 3.5-10 degrees MAE on fast side-view movements
+(benchmarks/angles.py), and the landmark filter leaves no spikes a peak would catch (the peaks
+of the shared clips moved by at most 0.9 degrees under a median); the range limit asks a few
+frames in a row past it instead (scoring.modes.reps). The engine reads these values every
+frame (`ReportedValues`); a rep's peak, range and range limit, the store, the exports and
+charts, `coach analyze --frames` and the clinical range-of-motion test all read them, and
 `reported_track` takes them over a whole track the way the engine does.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,18 +27,15 @@ from scoring.measures import (
     frame_measures,
     joint_landmarks,
     reported_frame_name,
+    reported_requirement,
     reports_by_view,
 )
 from scoring.view import ViewTracker
 
 NAN = float("nan")
-# A reported angle is the median of its last STEADY_FRAMES frames, once at least STEADY_MIN of
-# them measured it (and this one did): a spike of up to two frames never shows.
-STEADY_FRAMES = 5
-STEADY_MIN = 3
-# ... and is measured only in frames whose three landmarks are this visible (the measures'
-# own gate is 0.5): the far limb of a side view (median 0.2-0.5 on the stored tracks, the near
-# one 0.77-1.0, 5th percentile 0.68 or more) is not reported from glimpses of it.
+# A reported angle is measured only in frames whose three landmarks are this visible (the
+# measures' own gate is 0.5): the far limb of a side view (median 0.2-0.5 on the stored
+# tracks, the near one 0.77-1.0, 5th percentile 0.68 or more) is not reported from glimpses.
 REPORTED_MIN_VISIBILITY = 0.6
 
 
@@ -64,10 +62,9 @@ class ReportedValues:
         self.names = tuple(names)
         self.views = tuple(views)
         self.by_view = tuple(name for name in self.names if reports_by_view(name))
-        self._windows: dict[str, deque[float]] = {
-            name: deque(maxlen=STEADY_FRAMES) for name in self.by_view
-        }
         self._sources: dict[str, dict[str, str | None]] = {}  # per view: name -> variant
+        # per view: name -> (the measure its pose is checked on, its least value), if any
+        self._poses: dict[str, dict[str, tuple[str, float]]] = {}
 
     def sources(self, view: str) -> dict[str, str | None]:
         """Per name reported by view: the per-frame variant it is read from in `view` (None:
@@ -76,6 +73,18 @@ class ReportedValues:
         if found is None:
             found = self._sources[view] = {
                 name: reported_frame_name(name, view, self.views) for name in self.by_view
+            }
+        return found
+
+    def poses(self, view: str) -> dict[str, tuple[str, float]]:
+        """Per name reported by view only in some poses from `view`: the per-frame measure
+        its pose is checked on and the least value it must have (scoring.measures)."""
+        found = self._poses.get(view)
+        if found is None:
+            found = self._poses[view] = {
+                name: pose
+                for name in self.by_view
+                if (pose := reported_requirement(name, view, self.views)) is not None
             }
         return found
 
@@ -88,26 +97,21 @@ class ReportedValues:
         visibility = {name: NAN for name in self.by_view}
         seen = values is not None
         valid = {name: seen and source is not None for name, source in sources.items()}
+        for name, (measure, least) in self.poses(view).items():
+            if values is not None and not values.get(measure, NAN) >= least:
+                valid[name] = False  # not in the pose that puts its plane face-on
         if values is not None:
             for name in self.names:
                 if name not in sources:
                     out[name] = values.get(name, NAN)
         for name, source in sources.items():
             raw = NAN
-            if values is not None and source is not None and landmarks is not None:
+            if valid[name] and values is not None and source is not None and landmarks is not None:
                 visibility[name] = lowest = _visibility(landmarks, source)
                 if lowest >= REPORTED_MIN_VISIBILITY:
                     raw = values.get(source, NAN)
-            out[name] = self._steady(name, raw)
+            out[name] = raw
         return Reading(out, visibility, valid)
-
-    def _steady(self, name: str, raw: float) -> float:
-        window = self._windows[name]
-        window.append(raw)
-        if not math.isfinite(raw):
-            return NAN
-        seen = [v for v in window if math.isfinite(v)]
-        return float(statistics.median(seen)) if len(seen) >= STEADY_MIN else NAN
 
 
 def _visibility(landmarks: Array, name: str) -> float:
@@ -162,6 +166,7 @@ def reported_track(
             wanted = needed[view] = sorted(
                 {s for s in sources.values() if s is not None}
                 | {n for n in reported.names if n not in sources}
+                | {measure for measure, _ in reported.poses(view).values()}
             )
         values = frame_measures(pose, aspect, wanted, world=w, sagittal_stretch=tracker.stretch)
         rows.append(reported.update(values, view, pose))

@@ -47,10 +47,10 @@ def limit_option(raw: str | None) -> float | None:
 def run(args: argparse.Namespace) -> int:
     limit_deg = limit_option(args.limit_deg)
     exercise = resolve_exercise(args.exercise)
+    frames = _frames_table(args.frames, exercise)  # refused before the video is opened
     path = video_path(args.video)
     if args.save and args.annotate:
         raise UsageError("--save and --annotate can't be combined; run twice")
-    frames = _frames_table(args.frames, exercise)
 
     reference: PersonalReference | None = None
     if args.reference is not None:

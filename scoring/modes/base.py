@@ -104,7 +104,7 @@ class Frame:
     values: Mapping[str, float]  # the measures this view can use; NaN when not visible
     view: str
     # The values as reported (scoring.reported): a joint angle only from a view that can
-    # measure it, steadied over a few frames. None: a caller that only counts.
+    # measure it, with its joints seen. None: a caller that only counts.
     reading: Reading | None = None
 
 

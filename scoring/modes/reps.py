@@ -45,6 +45,9 @@ RANGE_LIMIT_MESSAGE = "Past your range limit"
 RANGE_LIMIT_CUE = "Not so far: stay within your limit"
 RANGE_LIMIT_PENALTY = 15.0
 LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
+# Past the limit for this many frames in a row (0.1 s at 30 fps, 0.2 s at 15): the limit
+# judges what lasts, never one frame of the pose estimate (a joint seen for a moment).
+LIMIT_FRAMES = 3
 # A rep's verdict against the range limit (RepCompleted.limit_check).
 LIMIT_WITHIN, LIMIT_OVER, LIMIT_UNCHECKED = "within", "over", "unchecked"
 
@@ -132,6 +135,7 @@ class RepMode(Mode):
         self.limit_deg = limit_deg if limit_applies(exercise) else None
         self._limit_joints = measure_joints(self.rule.report or self.rule.measure, "")
         self._limit_said: dict[str, bool] = {}  # per counter: fired for this excursion
+        self._past_frames: dict[str, int] = {}  # per counter: frames in a row past the limit
         self._limit_rep: dict[str, int] = {}  # per counter: the rep it last fired for
         self.shared = shared
         self._features = features(exercise)
@@ -266,7 +270,7 @@ class RepMode(Mode):
         rom_deg, peak_deg, seen = self._reported_range(label, rep)
         if not seen.measured:
             rom_deg = peak_deg = NAN
-        over_limit = self._past_limit(peak_deg) or cur.over_limit
+        over_limit = cur.over_limit or self._stayed_past_limit(label, rep)
         if over_limit and not cur.over_limit:  # past the limit between two frames' checks
             self._mark_over_limit(cur)
             if self._limit_rep.get(label) != self._rep_index:
@@ -301,6 +305,17 @@ class RepMode(Mode):
         shared.state.rep_count = self._rep_index
         return [done, *events]
 
+    def _stayed_past_limit(self, label: str, rep: Rep) -> bool:
+        """The reported angle stayed past the limit for `LIMIT_FRAMES` frames in a row within
+        the rep (caught here when the frames' checks could not: between two of them)."""
+        run = 0
+        for s in self._seen[label]:
+            if rep.start_s <= s.t <= rep.end_s:
+                run = run + 1 if self._past_limit(s.now) else 0
+                if run >= LIMIT_FRAMES:
+                    return True
+        return False
+
     def _past_limit(self, angle: float) -> bool:
         """The reported angle, as a rep reports it (0.1 degree), is past the range limit."""
         return (
@@ -308,15 +323,18 @@ class RepMode(Mode):
         )
 
     def _watch_limit(self, t: float, label: str, angle: float, working: bool, step: Step) -> None:
-        """Fire the range limit's fault the frame the reported angle crosses it (once per
-        excursion and rep: it re-arms when, between reps, the angle is back `LIMIT_REARM_DEG`
-        inside), and mark the rep in progress. When the reported angle is not the counted
-        measure (a squat counts hip height, reports knee flexion), only within a rep: between
+        """Fire the range limit's fault the frame the reported angle has been past it for
+        `LIMIT_FRAMES` frames in a row (once per excursion and rep: it re-arms when, between
+        reps, the angle is back `LIMIT_REARM_DEG` inside), and mark the rep in progress. When
+        the reported angle is not the counted measure (a squat counts hip height, reports knee
+        flexion), only within a rep: between
         reps the counted measure says no rep is under way, and a bent-knee reading there is a
         step or the stand-up's last frames, not a rep past the limit."""
         assert self.limit_deg is not None
         between_reps = not working and self.rule.report not in (None, self.rule.measure)
-        if self._past_limit(angle) and not between_reps:
+        past = self._past_limit(angle)
+        self._past_frames[label] = self._past_frames.get(label, 0) + 1 if past else 0
+        if past and self._past_frames[label] >= LIMIT_FRAMES and not between_reps:
             step.hot.update(self._limit_joints)
             rep_no = self._rep_index + 1
             if not self._limit_said.get(label):

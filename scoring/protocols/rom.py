@@ -1,7 +1,7 @@
 """Range of motion: the peak angle per side of one movement, against its published values.
 
 A joint angle reported by view (knee flexion: scoring.reported) comes as its reported values,
-already steadied frame by frame: its peak is their maximum, the number `coach analyze` reports
+frame by frame: its peak is their maximum, the number `coach analyze` reports
 as the deepest rep's peak, and it carries how well it was seen (scoring.confidence; below the
 threshold the side is "not measured" and says why). Any other angle (the shoulder's) is taken
 on a running median (`window_s`), so that a single-frame spike of the pose estimate does not

@@ -27,6 +27,7 @@ from scoring.measures import (
     reported_error,
     reported_frame_name,
     reported_measure,
+    reported_requirement,
     reported_variants,
     reports_by_view,
 )
@@ -116,7 +117,9 @@ def test_a_joint_angle_is_reported_in_the_image_plane_from_the_side_only(joint: 
         assert reported_measure(name, "side") == f"{joint}_flexion_2d"
         for view in ("oblique", "unknown"):
             assert reported_measure(name, view) is None
-        assert reported_variants(name) == [f"{joint}_flexion_2d"]
+        # The variant, and for the elbow the pose its frontal-plane bend is checked on.
+        pose = ["upper_arm_elevation_2d"] if joint == "elbow" else []
+        assert reported_variants(name) == [f"{joint}_flexion_2d", *pose]
         assert reports_by_view(name) and reports_by_view(f"{name}_left")
         assert reported_frame_name(f"{name}_left", "side") == f"{joint}_flexion_2d_left"
         assert reported_frame_name(f"{name}_left", "oblique") is None
@@ -133,6 +136,13 @@ def test_a_frontal_plane_elbow_is_measured_from_the_front_where_the_exercise_cou
     assert reported_measure("elbow_flexion_2d", "front", ["side", "front"]) == "elbow_flexion_2d"
     assert reported_measure("elbow_flexion_2d", "front", ["side"]) is None
     assert reported_measure("elbow_flexion_2d", "side", ["side"]) == "elbow_flexion_2d"
+    # ... with the upper arm out to the side (raised 60 degrees or more), in each frame.
+    assert reported_requirement("elbow_flexion_2d_left", "front") == (
+        "upper_arm_elevation_2d_left",
+        60.0,
+    )
+    assert reported_requirement("elbow_flexion_2d_left", "side") is None
+    assert reported_requirement("knee_flexion_left", "side") is None
 
 
 def test_other_measures_are_reported_as_themselves_from_every_view() -> None:

@@ -1,6 +1,7 @@
 """The values a session reports (scoring.reported) and how well they were seen
-(scoring.confidence), on constructed poses and series: the per-view choice, the steadying of a
-spike, the visibility gate, the jitter estimate and the confidence's factors and reasons."""
+(scoring.confidence), on constructed poses and series: the per-view choice, the pose a
+frontal-plane elbow needs, the visibility gate, the jitter estimate and the confidence's
+factors and reasons."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from scoring.confidence import (
     jitter_deg,
     seen_confidence,
 )
-from scoring.reported import STEADY_FRAMES, ReportedValues
+from scoring.reported import ReportedValues
 
 NAN = float("nan")
 
@@ -44,8 +45,7 @@ def test_the_knee_is_its_image_plane_angle_from_the_side_and_not_measured_elsewh
     values = {"knee_flexion_2d_left": 40.0, "knee_flexion_left": 70.0, "hip_height": 0.8}
     for view, expected in (("side", 40.0), ("front", NAN), ("oblique", NAN), ("unknown", NAN)):
         reported = ReportedValues(names, ["side", "front"])
-        for _ in range(STEADY_FRAMES):
-            reading = reported.update(values, view, pose())
+        reading = reported.update(values, view, pose())
         got = reading.values["knee_flexion_left"]
         assert got == expected or (math.isnan(got) and math.isnan(expected)), view
         assert reading.valid["knee_flexion_left"] == (view == "side")
@@ -55,33 +55,34 @@ def test_the_knee_is_its_image_plane_angle_from_the_side_and_not_measured_elsewh
         )
 
 
-def test_a_spike_of_two_frames_never_shows_and_the_first_frames_wait_for_three() -> None:
+def test_the_reported_values_are_the_frames_own_without_lag() -> None:
+    """No median: a movement is reported as it is, frame by frame (the range limit asks a
+    few frames in a row instead, scoring.modes.reps)."""
     reported = ReportedValues(["knee_flexion_left"])
-    raw = [10.0, 11.0, 12.0, 90.0, 95.0, 13.0, 14.0, 15.0]
+    raw = [10.0, 30.0, 60.0, NAN, 90.0]
     got = feed(reported, raw)
-    assert all(math.isnan(v) for v in got[:2])  # fewer than three frames measured yet
-    assert max(v for v in got if math.isfinite(v)) <= 15.0
-    # A frame not measured is not reported; the next is the median of the measured ones.
-    assert math.isnan(feed(reported, [NAN])[0])
-    assert feed(reported, [16.0])[0] == pytest.approx(14.5)  # median of 13, 14, 15, 16
+    assert got[:3] == raw[:3] and math.isnan(got[3]) and got[4] == 90.0
 
 
 def test_a_joint_seen_too_faintly_is_not_reported() -> None:
     reported = ReportedValues(["knee_flexion_left"])
     for visibility, measured in ((0.55, False), (0.65, True)):
         reported = ReportedValues(["knee_flexion_left"])
-        for _ in range(STEADY_FRAMES):
-            reading = reported.update({"knee_flexion_2d_left": 30.0}, "side", pose(visibility))
+        reading = reported.update({"knee_flexion_2d_left": 30.0}, "side", pose(visibility))
         assert math.isfinite(reading.values["knee_flexion_left"]) == measured
         assert reading.visibility["knee_flexion_left"] == pytest.approx(visibility)
 
 
-def test_a_frontal_plane_elbow_is_reported_from_the_front_only_where_the_exercise_counts() -> None:
-    for views, measured in ((["any"], True), (["side"], False)):
+def test_a_frontal_plane_elbow_is_reported_from_the_front_only_with_the_arm_out() -> None:
+    """Only where the exercise counts from the front, and only while the upper arm is raised
+    out to the side: with the arm down the forearm bends towards the camera."""
+    for views, arm, measured in ((["any"], 85.0, True), (["side"], 85.0, False),
+                                 (["any"], 20.0, False)):  # fmt: skip
         reported = ReportedValues(["elbow_flexion_2d_left"], views)
-        for _ in range(STEADY_FRAMES):
-            reading = reported.update({"elbow_flexion_2d_left": 90.0}, "front", pose())
+        values = {"elbow_flexion_2d_left": 90.0, "upper_arm_elevation_2d_left": arm}
+        reading = reported.update(values, "front", pose())
         assert math.isfinite(reading.values["elbow_flexion_2d_left"]) == measured
+        assert reading.valid["elbow_flexion_2d_left"] == measured
 
 
 def test_jitter_is_the_noise_not_the_movement() -> None:
@@ -126,3 +127,17 @@ def test_a_rep_not_measured_says_why(
 ) -> None:
     c = seen_confidence(values, valid, visibility, 6.0)
     assert not c.measured and c.value < MEASURED_MIN and c.reason == reason
+
+
+def test_the_upper_arm_elevation_is_measured_in_the_image_without_the_hip() -> None:
+    from scoring.measures import compute_measures
+
+    lm = np.zeros((33, 4))
+    lm[:, 3] = 0.9
+    lm[[L.LEFT_HIP, L.RIGHT_HIP], 3] = 0.1  # seated: the hips hidden
+    lm[L.LEFT_SHOULDER, :2] = (0.6, 0.3)
+    for elbow, expected in (((0.6, 0.45), 0.0), ((0.75, 0.3), 90.0), ((0.6, 0.15), 180.0),
+                            ((0.7, 0.4), 45.0)):  # fmt: skip
+        lm[L.LEFT_ELBOW, :2] = elbow
+        got = compute_measures(lm, 1.0, ["upper_arm_elevation_2d_left"])
+        assert got["upper_arm_elevation_2d_left"][0] == pytest.approx(expected, abs=1e-6)
