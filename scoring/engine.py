@@ -82,13 +82,7 @@ class ExerciseEngine:
         self.require_setup = require_setup
         self.pose_lost_after_s = pose_lost_after_s
         self.limit_deg = limit_deg
-        self.limit_note = ""
-        if limit_deg is not None and not limit_applies(exercise):
-            what = "reps" if exercise.rep is None else "reported angle"
-            self.limit_note = (
-                f"range limit {limit_deg:g}° not applied: {exercise.name} has no {what} "
-                "in degrees that grows over a rep"
-            )
+        self.limit_note = _limit_note(exercise, limit_deg)
         self._needed: dict[str, list[str]] = {}  # per view: what that view can use
         # What is reported per frame (scoring.reported); the rep's angle when it is one
         # reported by view, for the cue that asks the patient to turn.
@@ -408,6 +402,17 @@ def _angle_by_view(exercise: Exercise | TargetTask) -> tuple[tuple[str, ...], st
     one_side = rule.side in ("left", "right")
     names = per_frame(f"{name}_{rule.side}") if one_side else per_frame(name)
     return names, f"how far your {joint} bends"
+
+
+def _limit_note(exercise: Exercise | TargetTask, limit_deg: float | None) -> str:
+    """Why a prescribed range limit cannot judge this exercise ("" when it can, or none)."""
+    if limit_deg is None or limit_applies(exercise):
+        return ""
+    what = "reps" if exercise.rep is None else "reported angle"
+    return (
+        f"range limit {limit_deg:g}° not applied: {exercise.name} has no {what} "
+        "in degrees that grows over a rep"
+    )
 
 
 def _counted_what(exercise: Exercise | TargetTask) -> str:

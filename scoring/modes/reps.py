@@ -257,16 +257,7 @@ class RepMode(Mode):
                 cur.penalties[f.id] = f.penalty
                 events.append(shared.fault(rep.end_s, f, self._rep_index, (), label))
         profile = self._rep_profile(rep)
-        if self.reference is not None:
-            rules = {f.id: f for f in shared.monitor.rules}
-            for dev in self.reference.deviations(profile):
-                rule_of = rules.get(dev.id)
-                if rule_of is None or dev.id in cur.faults:
-                    continue
-                cur.faults.append(rule_of.id)
-                cur.penalties[rule_of.id] = rule_of.penalty
-                message = f"{rule_of.message} (compared with your reference reps)"
-                events.append(shared.fault(rep.end_s, rule_of, self._rep_index, (), label, message))
+        events += self._reference_faults(cur, profile, rep.end_s, label)
         rom_deg, peak_deg, seen = self._reported_range(label, rep)
         if not seen.measured:
             rom_deg = peak_deg = NAN
@@ -304,6 +295,24 @@ class RepMode(Mode):
         shared.reps.append(done)
         shared.state.rep_count = self._rep_index
         return [done, *events]
+
+    def _reference_faults(
+        self, cur: _RepInProgress, profile: dict[str, float], t: float, label: str
+    ) -> list[Event]:
+        """Where the rep differs from the patient's own reference reps, the rule's fault."""
+        if self.reference is None:
+            return []
+        events: list[Event] = []
+        rules = {f.id: f for f in self.shared.monitor.rules}
+        for dev in self.reference.deviations(profile):
+            rule_of = rules.get(dev.id)
+            if rule_of is None or dev.id in cur.faults:
+                continue
+            cur.faults.append(rule_of.id)
+            cur.penalties[rule_of.id] = rule_of.penalty
+            message = f"{rule_of.message} (compared with your reference reps)"
+            events.append(self.shared.fault(t, rule_of, self._rep_index, (), label, message))
+        return events
 
     def _stayed_past_limit(self, label: str, rep: Rep) -> bool:
         """The reported angle stayed past the limit for `LIMIT_FRAMES` frames in a row within

@@ -127,32 +127,11 @@ def range_of_motion(
     for side in ("left", "right"):
         a = np.asarray(angles[side], float) if side in angles else np.full(len(t), np.nan)
         side_seen = None if seen is None else seen.get(side)
-        confidence: Confidence | None = None
-        if side_seen is None:
-            peak, when = robust_peak(t, a, window_s)
-        else:
-            peak, when, confidence = seen_peak(t, a, side_seen)
-        if confidence is not None and not confidence.measured:
-            sides[side] = {
-                "peak_deg": None,
-                "status": "not measured",
-                "confidence": confidence.value,
-                "confidence_reason": confidence.reason,
-            }
-            warnings.append(f"{side} {label} {_NOT_MEASURED[confidence.reason]}")
+        sides[side], said = _side_peak(t, a, side_seen, window_s, refs, f"{side} {label}")
+        warnings += said
+        peak = sides[side]["peak_deg"]
+        if not isinstance(peak, float):
             continue
-        if not math.isfinite(peak):
-            sides[side] = {"peak_deg": None, "status": "not seen"}
-            warnings.append(f"{side} side not seen: no {label} measured")
-            continue
-        sides[side] = {
-            "peak_deg": peak,
-            "at_s": when,
-            "status": "measured",
-            "of_reference": _shares(peak, refs),
-        }
-        if confidence is not None:
-            sides[side]["confidence"] = confidence.value
         peaks.append(peak)
         verdicts.append(f"{side} {peak:.0f} deg")
         found = np.isfinite(a)
@@ -174,6 +153,46 @@ def range_of_motion(
         warnings=warnings,
         patient={"sex": sex} if sex else {},
     )
+
+
+def _side_peak(
+    t: Array,
+    angle: Array,
+    seen: Seen | None,
+    window_s: float,
+    refs: list[dict[str, Any]],
+    what: str,
+) -> tuple[dict[str, object], list[str]]:
+    """One side's figure ("left knee flexion": `what`) and what to warn of: its peak (a
+    reported angle's largest value, with its confidence; another's robust peak), or why
+    there is none."""
+    confidence: Confidence | None = None
+    if seen is None:
+        peak, when = robust_peak(t, angle, window_s)
+    else:
+        peak, when, confidence = seen_peak(t, angle, seen)
+    if confidence is not None and not confidence.measured:
+        figure: dict[str, object] = {
+            "peak_deg": None,
+            "status": "not measured",
+            "confidence": confidence.value,
+            "confidence_reason": confidence.reason,
+        }
+        return figure, [f"{what} {_NOT_MEASURED[confidence.reason]}"]
+    if not math.isfinite(peak):
+        side = what.split()[0]
+        return {"peak_deg": None, "status": "not seen"}, [
+            f"{side} side not seen: no {what.removeprefix(side + ' ')} measured"
+        ]
+    figure = {
+        "peak_deg": peak,
+        "at_s": when,
+        "status": "measured",
+        "of_reference": _shares(peak, refs),
+    }
+    if confidence is not None:
+        figure["confidence"] = confidence.value
+    return figure, []
 
 
 def _shares(peak: float, refs: list[dict[str, Any]]) -> list[dict[str, object]]:
