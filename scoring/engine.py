@@ -84,14 +84,12 @@ class ExerciseEngine:
         self.limit_deg = limit_deg
         self.limit_note = _limit_note(exercise, limit_deg)
         self._needed: dict[str, list[str]] = {}  # per view: what that view can use
-        # What is reported per frame (scoring.reported); the rep's angle when it is one
-        # reported by view, for the cue that asks the patient to turn.
+        # What is reported per frame (scoring.reported).
         self._reported = ReportedValues(exercise.measures_named(), exercise.views)
-        self._angle = _angle_by_view(exercise)
-        self._angle_unseen_since: float | None = None
         self._view = ViewTracker()
         self._stretch = 1.0  # scoring.view.sagittal_stretch, refreshed with the view
         self._cues = CueSelector()
+        self._ask = AskForTheAngle(exercise, self._cues, limit_deg)  # to turn, when it must
         self.state = EngineState(
             rep_measure=exercise.rep.measure if exercise.rep else "",
             rep_target=exercise.rep.target if exercise.rep else None,
@@ -109,7 +107,6 @@ class ExerciseEngine:
         self._view_since: tuple[str, float] = ("unknown", 0.0)  # the view, and since when
         self._tips: dict[str, str] = {}  # per view: the better-view tip (scoring.setup)
         self._tip_said: str | None = None  # the view whose tip was said
-        self._angle_tip_said: str | None = None  # the view the turn-for-the-angle cue was said in
         self._setup_passed = not require_setup
         self._setup_last = SetupResult(False, "", ())
         self.t = 0.0
@@ -168,7 +165,7 @@ class ExerciseEngine:
         if not self._setup_gate(setup):
             self._finish_frame(t, events, hot=set())
             return events
-        angle_here = self._ask_for_the_angle(t, view, reading)
+        angle_here = self._ask(t, view, self._view_since[1], reading)
         if setup.tip and self._tip_said != view and not (angle_here and self.limit_deg is not None):
             # until said, once per view; not when a range limit needs this view's angle
             self._cues.offer(setup.tip, 1, "tip")
@@ -253,31 +250,6 @@ class ExerciseEngine:
         return frame_measures(
             landmarks, self.aspect, names, world=world, sagittal_stretch=self._stretch
         )
-
-    def _ask_for_the_angle(self, t: float, view: str, reading: Reading) -> bool:
-        """Whether this view can measure the rep's reported angle. If it cannot, ask the
-        patient to turn rather than coach on noise: with a range limit, after
-        `ASK_TURN_LIMIT_AFTER_S` in the view and then whenever the cue rules allow (a safety
-        rule is not being checked); without one, after `ASK_TURN_AFTER_S`, once per view (a
-        tip). With a limit, in a view that can measure it but its joints hidden for a second,
-        ask to step back."""
-        if self._angle is None or view == "unknown":
-            return False
-        names, words = self._angle
-        if not any(reading.valid.get(n, False) for n in names):
-            limit = self.limit_deg is not None
-            after = ASK_TURN_LIMIT_AFTER_S if limit else ASK_TURN_AFTER_S
-            if t - self._view_since[1] >= after and (limit or self._angle_tip_said != view):
-                text = f"{TURN_FOR_ANGLE_CUE} {words}."
-                self._cues.offer(text, 4 if limit else 1, ANGLE_VIEW_CUE_ID)
-            return False
-        if any(math.isfinite(reading.values.get(n, NAN)) for n in names):
-            self._angle_unseen_since = None
-        elif self._angle_unseen_since is None:
-            self._angle_unseen_since = t
-        elif self.limit_deg is not None and t - self._angle_unseen_since >= 1.0:
-            self._cues.offer(f"{STEP_BACK_FOR_ANGLE_CUE} {words}.", 4, ANGLE_HIDDEN_CUE_ID)
-        return True
 
     def _note_others(self, t: float, others: bool, events: list[Event]) -> None:
         """Someone else in view: a warning when they appear (for the record and the page),
@@ -364,7 +336,7 @@ class ExerciseEngine:
             if cue.source == "tip":
                 self._tip_said = self.state.view
             elif cue.source == ANGLE_VIEW_CUE_ID:
-                self._angle_tip_said = self.state.view
+                self._ask.tip_said = self.state.view
         active: Cue | None = self._cues.active(t)
         self.state.cue = active.text if active else None
         self.state.fault_joints = sorted(hot)
@@ -387,6 +359,43 @@ TURN_FOR_ANGLE_CUE = "Turn side-on to the camera so I can see"
 STEP_BACK_FOR_ANGLE_CUE = "Step back so I can see"
 ASK_TURN_LIMIT_AFTER_S = 2.0  # a range limit is not being checked: soon
 ASK_TURN_AFTER_S = 5.0  # no limit: a tip, once the patient has settled in the view
+
+
+class AskForTheAngle:
+    """Asks the patient to turn side-on (or step back) when the view cannot measure the
+    rep's reported angle, rather than coach on noise. `tip_said`: the view the turn was last
+    said in as a tip (the engine notes it when the cue is said)."""
+
+    def __init__(self, exercise: Exercise | TargetTask, cues: CueSelector, limit: float | None):
+        self._angle = _angle_by_view(exercise)
+        self._cues = cues
+        self._limit = limit
+        self._unseen_since: float | None = None
+        self.tip_said: str | None = None
+
+    def __call__(self, t: float, view: str, view_since: float, reading: Reading) -> bool:
+        """Whether this view can measure the rep's reported angle. If it cannot, ask the
+        patient to turn: with a range limit, after `ASK_TURN_LIMIT_AFTER_S` in the view
+        (since `view_since`) and then whenever the cue rules allow (a safety rule is not being
+        checked); without one, after `ASK_TURN_AFTER_S`, once per view (a tip). With a limit,
+        in a view that can measure it but its joints hidden for a second, to step back."""
+        if self._angle is None or view == "unknown":
+            return False
+        names, words = self._angle
+        limit = self._limit is not None
+        if not any(reading.valid.get(n, False) for n in names):
+            after = ASK_TURN_LIMIT_AFTER_S if limit else ASK_TURN_AFTER_S
+            if t - view_since >= after and (limit or self.tip_said != view):
+                text = f"{TURN_FOR_ANGLE_CUE} {words}."
+                self._cues.offer(text, 4 if limit else 1, ANGLE_VIEW_CUE_ID)
+            return False
+        if any(math.isfinite(reading.values.get(n, NAN)) for n in names):
+            self._unseen_since = None
+        elif self._unseen_since is None:
+            self._unseen_since = t
+        elif limit and t - self._unseen_since >= 1.0:
+            self._cues.offer(f"{STEP_BACK_FOR_ANGLE_CUE} {words}.", 4, ANGLE_HIDDEN_CUE_ID)
+        return True
 
 
 def _angle_by_view(exercise: Exercise | TargetTask) -> tuple[tuple[str, ...], str] | None:

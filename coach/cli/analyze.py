@@ -52,12 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save and args.annotate:
         raise UsageError("--save and --annotate can't be combined; run twice")
 
-    reference: PersonalReference | None = None
-    if args.reference is not None:
-        try:
-            reference = read_reference_file(args.reference, exercise)
-        except BadReferenceFile as exc:
-            raise UsageError(str(exc)) from None
+    reference = _reference_option(args.reference, exercise)
     make_estimator = model_estimator(args.model)  # refuses a missing model before the work
     progress = None if args.quiet else progress_bar()
     store = None
@@ -109,6 +104,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result, exercise))
     return EXIT_OK
+
+
+def _reference_option(raw: str | None, exercise: Any) -> PersonalReference | None:
+    """`--reference FILE.json`: a patient's exported reference, else a UsageError."""
+    if raw is None:
+        return None
+    try:
+        return read_reference_file(raw, exercise)
+    except BadReferenceFile as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _frames_table(raw: str | None, exercise: Any) -> FrameTable | None:

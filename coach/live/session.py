@@ -104,7 +104,7 @@ class LiveSession:
 
     @property
     def stage(self) -> str:
-        """ "setup" until the setup check has passed, then "active" (per pipeline)."""
+        """"setup" until the setup check has passed, then "active" (per pipeline)."""
         return self.plan.stage
 
     @property
@@ -292,7 +292,6 @@ class LiveSession:
     def publish(self, frame: ProcessedFrame) -> None:
         """Count, log and send one processed frame."""
         message = frame.message
-        measures = take_measures(message)  # for the recorder; the pages never see them
         t = float(message.get("t", self.now()))
         now = self.now()
         events = self.plan.step(message, t, now)
@@ -302,8 +301,8 @@ class LiveSession:
             self._late_rows = frame.rows
         size = frame.image
         image_size = (int(size[0]), int(size[1])) if size and len(size) == 2 else None
-        info = FrameInfo(image_size=image_size, message=message, measures=measures)
-        self._sinks().frame(t, frame.landmarks, info)
+        info = FrameInfo(image_size, message=message, measures=take_measures(message))
+        self._sinks().frame(t, frame.landmarks, info)  # measures: the recorder's, not the pages'
         self._end_when_done()
 
     # ---- followers and messages (coach.live.followers) -------------------------------------
