@@ -20,7 +20,13 @@ below 0.5, the product's rule) are NaN.
   full-length cannot read bent, however wrong the model's depth.
 - `bounded3d`: `depth_scaled` with each segment's depth capped by that length constraint.
 - `by_view`: the measure chosen per frame by the detected view (side: image2d; oblique:
-  stretch2d; front: seglen), the recommendation of docs/ACCURACY-ANGLES-DRAFT.md.
+  stretch2d; front: seglen).
+- `product`: what Coach reports (scoring.reported, the per-view rule of scoring.measures, as
+  the engine, the store and `coach analyze --frames` take it): the image-plane angle where the
+  movement's plane faces the camera (the elbow from the front only with the upper arm out to
+  the side), NaN ("not measured") elsewhere and where the joint is seen too faintly; the
+  views of an exercise that counts in any view (elbow_flexion). Its figures are those of what
+  ships.
 """
 
 from __future__ import annotations
@@ -260,6 +266,24 @@ def by_view(track: PoseTrack, joint: str, side: str) -> np.ndarray:
     return out
 
 
+# The product's reported values of a track, all joints and sides at once (one pass of the
+# engine's per-frame path per track, not one per joint and side).
+_PRODUCT: dict[int, tuple[PoseTrack, dict[str, np.ndarray]]] = {}
+
+
+def product(track: PoseTrack, joint: str, side: str) -> np.ndarray:
+    """The product's reported `{joint}_flexion_{side}` per frame (scoring.reported), from the
+    filtered image and world landmarks as the engine gets them; NaN where not measured."""
+    from scoring.reported import reported_track
+
+    cached = _PRODUCT.get(id(track))
+    if cached is None or cached[0] is not track:
+        names = [f"{j}_flexion_{s}" for j in JOINTS for s in SIDES]
+        values = reported_track(track.landmarks, track.aspect, names, world=track.world).values
+        cached = _PRODUCT[id(track)] = (track, values)
+    return cached[1][f"{joint}_flexion_{side}"]
+
+
 Candidate = Callable[[PoseTrack, str, str], np.ndarray]
 
 CANDIDATES: dict[str, Candidate] = {
@@ -272,4 +296,5 @@ CANDIDATES: dict[str, Candidate] = {
     "seglen_image": seglen_image,
     "bounded3d": bounded3d,
     "by_view": by_view,
+    "product": product,
 }

@@ -49,8 +49,9 @@ MODELS = ("full", "heavy", "lite")
 STANDING_BAND = (0.0, 10.0)
 VIEWS = ("side", "oblique", "front")
 
-# The formula the product should report per joint and view (docs/ACCURACY-ANGLES-DRAFT.md),
-# and the views where no formula is trustworthy (None: show "not measured").
+# The formula the product reports per joint and view (docs/ACCURACY-ANGLES-DRAFT.md; shipped
+# as the `product` candidate, scoring.measures' per-view rule), and the views where no formula
+# is trustworthy (None: "not measured").
 RECOMMENDED: dict[str, dict[str, str | None]] = {
     "knee": {"side": "image2d", "oblique": None, "front": None},
     "hip": {"side": "image2d", "oblique": None, "front": None},
@@ -229,12 +230,19 @@ def reference_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
                             "side": s,
                             "camera": cam.name,
                         }
-                        trial_out["rows"].append({**base, "view": "all", **agreement(err)})
+                        trial_out["rows"].append(
+                            {**base, "view": "all", "frames": len(err), **agreement(err)}
+                        )
                         for v in VIEWS:
                             mask = views[cam.name] == v
                             if mask.any():
                                 trial_out["rows"].append(
-                                    {**base, "view": v, **agreement(err[mask])}
+                                    {
+                                        **base,
+                                        "view": v,
+                                        "frames": int(mask.sum()),
+                                        **agreement(err[mask]),
+                                    }
                                 )
             trial_out.setdefault("view_detection", {})[model] = dict(confusion)
         out["trials"][trial] = trial_out
@@ -416,6 +424,7 @@ def side_view_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
                         "candidate": name,
                         "joint": j,
                         "detected_views": detected,
+                        "frames": int(keep.sum()),
                         "reference_range": [
                             float(np.nanpercentile(reference[keep], 5)),
                             float(np.nanpercentile(reference[keep], 95)),
@@ -667,6 +676,52 @@ def noise_floor_summary(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _measured_share(rows: list[dict[str, Any]]) -> float | None:
+    """The share of frames the product reported a number for (the rest: not measured)."""
+    frames = sum(r.get("frames", 0) for r in rows)
+    return round(sum(r.get("n", 0) for r in rows) / frames, 3) if frames else None
+
+
+def product_summary(result: dict[str, Any], model: str) -> dict[str, Any]:
+    """What ships (the `product` candidate: scoring.reported): per joint and true view, its
+    figures against each reference and the share of frames it shows a number for; the
+    standing medians per clip and side ("not measured" where it shows none)."""
+    out: dict[str, Any] = {"model": model, "candidate": "product"}
+    bal = result["reference"]["trials"].get("balancing", {"rows": []})["rows"]
+    for j in cand.JOINTS:
+        for v in VIEWS:
+            rows = [
+                r
+                for r in bal
+                if (r["model"], r["candidate"], r["joint"], r["view"]) == (model, "product", j, v)
+            ]
+            entry = _figures(result, model, j, v, "product")
+            entry["four_camera_measured_share"] = _measured_share(rows)
+            out.setdefault(j, {})[v] = entry
+    standing: dict[str, Any] = {}
+    for r in result["standing"]:
+        if (r["model"], r["candidate"]) != (model, "product"):
+            continue
+        key = f"{r['clip']} {r['side']}"
+        standing.setdefault(r["joint"], {})[key] = {
+            "view": r["view"],
+            "median": round(r["median"], 1) if r.get("n") else "not measured",
+            "measured_share": round(r.get("n", 0) / r["frames"], 3) if r["frames"] else None,
+        }
+    out["standing"] = standing
+    face_on = {}
+    for r in result["side_views"]:
+        if (r["model"], r["candidate"]) == (model, "product"):
+            face_on[f"{r['clip']} {r['joint']}"] = {
+                "plane": r["plane"],
+                "measured_share": _measured_share([r]),
+                "against_image_plane": {k: r[k] for k in ("n", "mae", "bias", "loa_low",
+                                                          "loa_high") if k in r},
+            }  # fmt: skip
+    out["face_on"] = face_on
+    return out
+
+
 def summary(result: dict[str, Any], models: list[str]) -> dict[str, Any]:
     """For a docs/ACCURACY.md generator: the recommendation per joint and view with the
     measured figures of its formula (the product's model), the best formula where nothing is
@@ -713,6 +768,7 @@ def summary(result: dict[str, Any], models: list[str]) -> dict[str, Any]:
     }
     return {
         "command": "python benchmarks/angles.py --json FILE",
+        "product": product_summary(result, model),
         "views": "side: the movement's plane faces the camera (a side view for the sagittal "
         "flexions; the front view for an elbow bending in the frontal plane); oblique: the body "
         "turned 30-60 degrees from that; front: turned more than 60 degrees (the plane edge-on)",

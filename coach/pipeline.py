@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.sinks import EventSink, FrameInfo
+from coach.sinks import MEASURES_KEY, EventSink, FrameInfo
 from pose.estimator import PoseEstimator, create_estimator, create_model_estimator
 from pose.filters import LandmarkFilter
 from pose.guard import GuardedEstimator
@@ -62,6 +62,9 @@ class FrameResult:
             "paused_reason": s.paused_reason,
             "cue": s.cue,
             "events": [to_json(e) for e in self.events],
+            # For the session's recorder, not the pages: a live session takes it out of the
+            # message (coach.live.session.LiveSession.publish) before sending it on.
+            MEASURES_KEY: dict(s.measures),
         }
         if landmarks:
             message["landmarks"] = self.landmark_rows()
@@ -180,7 +183,13 @@ class FrameProcessor:
         if self.sink is not None:
             for event in events:
                 self.sink.event(to_json(event))
-            info = FrameInfo(image_size=image_size, pose=pose, state=engine.state, image=image)
+            info = FrameInfo(
+                image_size=image_size,
+                pose=pose,
+                state=engine.state,
+                image=image,
+                measures=engine.state.measures,
+            )
             self.sink.frame(t, landmarks, info)
         return result
 

@@ -13,7 +13,8 @@ several at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +36,9 @@ class FrameInfo:
     state: EngineState | None = None  # offline: the engine's read-outs after the frame
     image: np.ndarray | None = None  # offline, from a video: the camera image (BGR)
     message: Message | None = None  # live: the frame message as the pages get it
+    # The frame's measures as the engine reported them (scoring.reported; per-frame name ->
+    # value, NaN: not measured): what the store keeps and `coach analyze --frames` writes.
+    measures: Mapping[str, float] | None = None
 
 
 NO_INFO = FrameInfo()
@@ -126,3 +130,17 @@ def frame_landmarks(message: dict[str, Any]) -> np.ndarray | None:
     if arr.shape[1] >= 4:
         out[:, 2] = arr[:, 3]
     return out
+
+
+# A frame message's measures as reported (scoring.reported), for the session's recorder only
+# (coach.pipeline.FrameResult.to_message puts them in, a live session takes them out).
+MEASURES_KEY = "measures"
+
+
+def take_measures(message: dict[str, Any]) -> dict[str, float] | None:
+    """Remove a frame message's reported measures (JSON: null where not measured) and give
+    them back as floats (NaN), for the recorder; None when the message has none."""
+    raw = message.pop(MEASURES_KEY, None)
+    if not isinstance(raw, dict):
+        return None
+    return {str(k): math.nan if v is None else float(v) for k, v in raw.items()}

@@ -86,10 +86,14 @@ def report(engine: ExerciseEngine, meta: dict[str, Any], duration_s: float) -> s
         for r in engine.reps:
             side = f" {r.side}" if r.side else ""
             faults = ", ".join(r.faults) if r.faults else "none"
+            angle = (
+                f"range {r.rom_deg:5.1f} deg  peak {r.peak_deg:5.1f} deg"
+                if r.measured
+                else f"angle not measured ({r.confidence_reason})"  # e.g. "view": turned
+            )
             lines.append(
                 f"  rep {r.index}{side}: {r.start_s:5.2f}-{r.end_s:5.2f} s  "
-                f"range {r.rom_deg:5.1f} deg  peak {r.peak_deg:5.1f} deg  "
-                f"score {r.score:5.1f}  faults: {faults}"
+                f"{angle}  score {r.score:5.1f}  faults: {faults}"
             )
     if ex.hold is not None or engine.holds:
         lines.append(f"holds     {len(engine.holds)}")

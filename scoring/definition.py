@@ -25,6 +25,7 @@ from scoring.measures import (
     measure_view,
     per_frame,
     reported_measure,
+    reported_requirement,
     reported_variants,
 )
 from scoring.view import View, view_satisfies
@@ -310,19 +311,35 @@ class Exercise(_Strict):
         """The per-frame measures the engine must compute for this exercise.
 
         With a `view`, leave out what that view cannot use: fault rules that need another
-        view are skipped anyway, and the reported angle is the variant reported from that
-        view (scoring.measures: 2-D from the side or three-quarters, 3-D otherwise); without
-        one, every variant.
+        view are skipped anyway; a joint angle reported by view (scoring.measures) needs its
+        variant from that view (none where it is not measured). Without one, every variant.
         """
+        named = self._named(view)
+        # The reported angle itself is never read, only its variant (a rule may read it too).
+        bases = self._named(view, report=False)
+        for base in named:
+            if view is None:
+                bases.extend(reported_variants(base))
+            elif (variant := reported_measure(base, view, self.views)) is not None:
+                bases.append(variant)
+                if (pose := reported_requirement(base, view, self.views)) is not None:
+                    bases.append(pose[0])
+        return sorted({name for base in bases for name in per_frame(base)})
+
+    def measures_named(self) -> list[str]:
+        """The per-frame measures this definition names (counted, reported, held, checked),
+        each once and without the variants behind them: what is kept per frame, as reported
+        (scoring.reported: a joint angle only from the views that can measure it)."""
+        return sorted({name for base in self._named(None) for name in per_frame(base)})
+
+    def _named(self, view: str | None, report: bool = True) -> list[str]:
+        """The measures the rules name (`report`: with the rep's reported angle), those of
+        fault rules for another view left out."""
         bases: list[str] = []
         if self.rep:
             bases.append(self.rep.measure)
-            if self.rep.report:
-                report = self.rep.report
-                if view is None:
-                    bases.extend(reported_variants(report))
-                else:
-                    bases.append(reported_measure(report, view))
+            if self.rep.report and report:
+                bases.append(self.rep.report)
         if self.hold:
             bases.extend(c.measure for c in self.hold.conditions)
         bases.extend(
@@ -330,7 +347,7 @@ class Exercise(_Strict):
             for f in self.faults
             if f.measure and (view is None or view_satisfies(view, f.view))
         )
-        return sorted({name for base in bases for name in per_frame(base)})
+        return bases
 
 
 # Fields a definition *file* must state although the Python model has a default: the camera
@@ -427,6 +444,9 @@ class TargetTask(_Strict):
 
     def measures_needed(self, view: str | None = None) -> list[str]:
         """No per-frame measures: a task is scored on the hand's landmarks (scoring.targets)."""
+        return []
+
+    def measures_named(self) -> list[str]:
         return []
 
     # What the engine's frame loop asks of any definition (setup, view, faults): a task has

@@ -27,21 +27,23 @@ from scoring.events import (
     ViewWarning,
 )
 from scoring.faults import FaultMonitor
-from scoring.measures import frame_measures, is_sided
+from scoring.measures import frame_measures, is_sided, per_frame, reports_by_view
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
 from scoring.modes.reps import RepMode, limit_applies
 from scoring.modes.targets import TargetMode
 from scoring.reference import PersonalReference
+from scoring.reported import Reading, ReportedValues
 from scoring.setup import SetupResult, check_setup, view_tip
 from scoring.symmetry import Symmetry, session_symmetry
 from scoring.targets import TargetSpec
-from scoring.view import ViewDetector
+from scoring.view import ViewTracker
 
 __all__ = ["EngineState", "ExerciseEngine", "check_limit"]
 
 _all = np.logical_and.reduce  # ndarray.all without its Python wrapper (once a frame)
+NAN = float("nan")
 
 
 class ExerciseEngine:
@@ -80,17 +82,14 @@ class ExerciseEngine:
         self.require_setup = require_setup
         self.pose_lost_after_s = pose_lost_after_s
         self.limit_deg = limit_deg
-        self.limit_note = ""
-        if limit_deg is not None and not limit_applies(exercise):
-            what = "reps" if exercise.rep is None else "reported angle"
-            self.limit_note = (
-                f"range limit {limit_deg:g}° not applied: {exercise.name} has no {what} "
-                "in degrees that grows over a rep"
-            )
+        self.limit_note = _limit_note(exercise, limit_deg)
         self._needed: dict[str, list[str]] = {}  # per view: what that view can use
-        self._view = ViewDetector()
+        # What is reported per frame (scoring.reported).
+        self._reported = ReportedValues(exercise.measures_named(), exercise.views)
+        self._view = ViewTracker()
         self._stretch = 1.0  # scoring.view.sagittal_stretch, refreshed with the view
         self._cues = CueSelector()
+        self._ask = AskForTheAngle(exercise, self._cues, limit_deg)  # to turn, when it must
         self.state = EngineState(
             rep_measure=exercise.rep.measure if exercise.rep else "",
             rep_target=exercise.rep.target if exercise.rep else None,
@@ -149,6 +148,7 @@ class ExerciseEngine:
         events: list[Event] = []
         self._note_others(t, others_in_view, events)
         if landmarks is None or not _all(np.isfinite(landmarks[:, :2]), axis=None):
+            self.state.measures = self._reported.update(None, self.state.view, None).values
             self._on_missing(t, "I can't see you. Step into the camera's view.", ("body",), events)
             self._finish_frame(t, events, hot=set())
             return events
@@ -158,14 +158,18 @@ class ExerciseEngine:
         if needed is None:
             needed = self._needed[view] = self.exercise.measures_needed(view)
         values = self._measure(landmarks, needed, world)
+        reading = self._reported.update(values, view, landmarks)
+        self.state.measures = reading.values
         setup = self._check_setup(landmarks, view)
         self._check_view(t, view, events)
         if not self._setup_gate(setup):
             self._finish_frame(t, events, hot=set())
             return events
-        if setup.tip and self._tip_said != view:
-            self._cues.offer(setup.tip, 1, "tip")  # until said, once per view
-        hot = self._seen(Frame(t, landmarks, values, view), setup, events)
+        angle_here = self._ask(t, view, self._view_since[1], reading)
+        if setup.tip and self._tip_said != view and not (angle_here and self.limit_deg is not None):
+            # until said, once per view; not when a range limit needs this view's angle
+            self._cues.offer(setup.tip, 1, "tip")
+        hot = self._seen(Frame(t, landmarks, values, view, reading), setup, events)
         self._finish_frame(t, events, hot)
         return events
 
@@ -188,11 +192,10 @@ class ExerciseEngine:
 
     # -- the mode, view, setup, visibility ----------------------------------------------------
     def _refresh_view(self, landmarks: Array, world: Array | None) -> str:
-        """The view changes slowly: refresh it every few frames (it is a windowed median
-        anyway), and the stretch of a turned body with it."""
-        if self.frames_with_pose % 3 == 1 or self.state.view == "unknown":
-            self.state.view = self._view.update(landmarks, self.aspect, world)
-            self._stretch = self._view.stretch
+        """The view changes slowly: refreshed every few frames (scoring.view.ViewTracker), and
+        the stretch of a turned body with it."""
+        self.state.view = self._view.update(landmarks, self.aspect, world)
+        self._stretch = self._view.stretch
         return self.state.view
 
     def _check_setup(self, landmarks: Array, view: str) -> SetupResult:
@@ -332,6 +335,8 @@ class ExerciseEngine:
             events.append(cue)
             if cue.source == "tip":
                 self._tip_said = self.state.view
+            elif cue.source == ANGLE_VIEW_CUE_ID:
+                self._ask.tip_said = self.state.view
         active: Cue | None = self._cues.active(t)
         self.state.cue = active.text if active else None
         self.state.fault_joints = sorted(hot)
@@ -344,6 +349,79 @@ OTHERS_MESSAGE = "Someone else came into view: only the patient was followed and
 # How long in a view the exercise does not count in before saying why and how to stand: a
 # patient turning round, or walking to the start, is not nagged.
 WRONG_VIEW_AFTER_S = 10.0
+
+# The rep's reported angle cannot be measured from this view (scoring.measures), or its joints
+# are hidden: ask the patient to turn, or step back, rather than coach on noise. Cue ids (the
+# Cue's `source`) and their words, completed by what is measured ("how far your knee bends").
+ANGLE_VIEW_CUE_ID = "angle_view"
+ANGLE_HIDDEN_CUE_ID = "angle_hidden"
+TURN_FOR_ANGLE_CUE = "Turn side-on to the camera so I can see"
+STEP_BACK_FOR_ANGLE_CUE = "Step back so I can see"
+ASK_TURN_LIMIT_AFTER_S = 2.0  # a range limit is not being checked: soon
+ASK_TURN_AFTER_S = 5.0  # no limit: a tip, once the patient has settled in the view
+
+
+class AskForTheAngle:
+    """Asks the patient to turn side-on (or step back) when the view cannot measure the
+    rep's reported angle, rather than coach on noise. `tip_said`: the view the turn was last
+    said in as a tip (the engine notes it when the cue is said)."""
+
+    def __init__(self, exercise: Exercise | TargetTask, cues: CueSelector, limit: float | None):
+        self._angle = _angle_by_view(exercise)
+        self._cues = cues
+        self._limit = limit
+        self._unseen_since: float | None = None
+        self.tip_said: str | None = None
+
+    def __call__(self, t: float, view: str, view_since: float, reading: Reading) -> bool:
+        """Whether this view can measure the rep's reported angle. If it cannot, ask the
+        patient to turn: with a range limit, after `ASK_TURN_LIMIT_AFTER_S` in the view
+        (since `view_since`) and then whenever the cue rules allow (a safety rule is not being
+        checked); without one, after `ASK_TURN_AFTER_S`, once per view (a tip). With a limit,
+        in a view that can measure it but its joints hidden for a second, to step back."""
+        if self._angle is None or view == "unknown":
+            return False
+        names, words = self._angle
+        limit = self._limit is not None
+        if not any(reading.valid.get(n, False) for n in names):
+            after = ASK_TURN_LIMIT_AFTER_S if limit else ASK_TURN_AFTER_S
+            if t - view_since >= after and (limit or self.tip_said != view):
+                text = f"{TURN_FOR_ANGLE_CUE} {words}."
+                self._cues.offer(text, 4 if limit else 1, ANGLE_VIEW_CUE_ID)
+            return False
+        if any(math.isfinite(reading.values.get(n, NAN)) for n in names):
+            self._unseen_since = None
+        elif self._unseen_since is None:
+            self._unseen_since = t
+        elif limit and t - self._unseen_since >= 1.0:
+            self._cues.offer(f"{STEP_BACK_FOR_ANGLE_CUE} {words}.", 4, ANGLE_HIDDEN_CUE_ID)
+        return True
+
+
+def _angle_by_view(exercise: Exercise | TargetTask) -> tuple[tuple[str, ...], str] | None:
+    """The rep's reported angle when it is one reported by view: its per-frame names and
+    what it measures in words ("how far your knee bends"); None otherwise."""
+    rule = exercise.rep
+    if rule is None:
+        return None
+    name = rule.report or rule.measure
+    if not reports_by_view(name):
+        return None
+    joint = name.split("_")[0]
+    one_side = rule.side in ("left", "right")
+    names = per_frame(f"{name}_{rule.side}") if one_side else per_frame(name)
+    return names, f"how far your {joint} bends"
+
+
+def _limit_note(exercise: Exercise | TargetTask, limit_deg: float | None) -> str:
+    """Why a prescribed range limit cannot judge this exercise ("" when it can, or none)."""
+    if limit_deg is None or limit_applies(exercise):
+        return ""
+    what = "reps" if exercise.rep is None else "reported angle"
+    return (
+        f"range limit {limit_deg:g}° not applied: {exercise.name} has no {what} "
+        "in degrees that grows over a rep"
+    )
 
 
 def _counted_what(exercise: Exercise | TargetTask) -> str:

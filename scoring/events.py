@@ -51,6 +51,16 @@ class RepCompleted(Event):
     profile: dict[str, float] = field(default_factory=dict)
     # The reported angle (`peak_deg`) went past the patient's prescribed range limit.
     over_limit: bool = False
+    # How well the reported angle was seen (scoring.confidence): 0-1 (NaN: the rep reports no
+    # angle, as for any movement). Below scoring.confidence.MEASURED_MIN it is not `measured`:
+    # `rom_deg` and `peak_deg` are NaN and `confidence_reason` says why, as an id ("view",
+    # "hidden", "jitter"; "" when measured).
+    measured: bool = True
+    confidence: float = float("nan")
+    confidence_reason: str = ""
+    # The range limit's verdict on the rep: "" (no limit), "within", "over", or "unchecked"
+    # (the angle was not measured: no limit fault on noise; the patient was asked to turn).
+    limit_check: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,6 +258,7 @@ _MEASURED = frozenset(
         "sparc",
         "sway",
         "t_s",
+        "confidence",
     }
 )
 
@@ -263,8 +274,10 @@ def report_item(
             value: Any = list(event.get("faults") or [])
         elif key == "side":
             value = event.get("side", "")
-        elif key == "over_limit":
-            value = bool(event.get("over_limit", False))
+        elif key in ("over_limit", "measured"):
+            value = bool(event.get(key, key == "measured"))
+        elif key in ("confidence_reason", "limit_check"):
+            value = str(event.get(key) or "")
         else:
             value = event.get("t" if key == "t_s" else key)
             if digits is not None and key in _MEASURED:

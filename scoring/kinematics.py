@@ -320,6 +320,16 @@ def arm_trunk_angle_2d(f: Frames, side: str) -> FloatArray:
     return f.gate(angle, s["hip"], s["shoulder"], s["elbow"])
 
 
+def upper_arm_elevation_2d(f: Frames, side: str) -> FloatArray:
+    """How far the upper arm is raised from hanging straight down, in the image plane: 0 down,
+    90 out horizontally, 180 overhead. Needs no hip: seated patients often hide theirs. From
+    the front, an arm raised out to the side puts the elbow's bend in the image plane."""
+    s = SIDE_POINTS[side]
+    arm = f.p(s["elbow"], 2) - f.p(s["shoulder"], 2)
+    angle = np.degrees(np.arctan2(np.abs(arm[..., 0]), arm[..., 1]))
+    return f.gate(angle, s["shoulder"], s["elbow"])
+
+
 def front_knee_past_toe(f: Frames, _side: str = "") -> FloatArray:
     """How far the front knee is ahead of its toes, along the way the feet point, in shank
     lengths (image plane; positive = knee past the toes). The front leg is the one whose ankle

@@ -4,8 +4,9 @@ A definition names measures ("knee_flexion", "hip_height"); everything the code 
 one is its `Measure` row in `TABLE`: its formula over a track's frames (scoring.kinematics),
 its form for one pose in plain floats where it has one (scoring.scalar_kinematics, the live
 fast path), the camera view that can see it, its unit, whether it has a left and a right,
-the body parts a fault on it marks, and, for a joint angle, which variant is reported from
-which view. A sided measure is taken per side: "knee_flexion_left", "knee_flexion_right".
+the body parts a fault on it marks, and, for a joint angle, from which views it is reported and
+as which variant (elsewhere it is "not measured"). A sided measure is taken per side:
+"knee_flexion_left", "knee_flexion_right".
 
 `compute_measures` takes measures over a whole track (offline analysis, the store, clinical
 tests); `frame_measures` takes them for one pose (the engine, every live frame): both read the
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -27,7 +28,7 @@ from scoring import kinematics as kin
 from scoring import scalar_kinematics as one
 from scoring.kinematics import DEFAULT_MIN_VISIBILITY, MAX_STRETCH, SIDE_POINTS, SIDES, Frames
 from scoring.scalar_kinematics import PosePoints
-from scoring.view import SAGITTAL_VIEWS, View
+from scoring.view import View
 
 __all__ = [
     "DEFAULT_MIN_VISIBILITY",
@@ -36,6 +37,7 @@ __all__ = [
     "TABLE",
     "JointAngle",
     "Measure",
+    "ViewReport",
     "compute_measures",
     "find",
     "frame_measures",
@@ -45,9 +47,14 @@ __all__ = [
     "is_sided",
     "measure_names",
     "measure_view",
+    "joint_landmarks",
     "per_frame",
+    "reported_error",
+    "reported_frame_name",
     "reported_measure",
+    "reported_requirement",
     "reported_variants",
+    "reports_by_view",
 ]
 
 # The formula over a track's frames, and the one for one pose: each takes a side ("left" or
@@ -62,6 +69,20 @@ Unit = Literal["deg", "leg lengths", "hip widths", "shank lengths", "image heigh
 
 
 @dataclass(frozen=True)
+class ViewReport:
+    """How a joint angle is reported from one camera view: the variant taken there, and the
+    error to expect of it (MAE in degrees, from benchmarks/angles.py and the published
+    figures: docs/ACCURACY-ANGLES-DRAFT.md), which a rep's confidence weighs
+    (scoring.confidence). `requires`: a measure of the same side, and the least value it must
+    have in a frame for the angle to be measured there (the pose that puts the movement's
+    plane face-on to the camera from this view)."""
+
+    variant: str
+    error_deg: float
+    requires: tuple[str, float] | None = None
+
+
+@dataclass(frozen=True)
 class Measure:
     """One measure a definition may name.
 
@@ -69,10 +90,12 @@ class Measure:
     the movement: rules that read it must declare that view). `sided`: taken per side, as
     `{name}_left` and `{name}_right`. `scalar`: the same formula for one pose in plain floats
     (live speed), None where the track formula serves. `joint`: a joint's flexion angle, which
-    `compute_measures` takes with the others in one pass. `reported`: for a joint angle a rep
-    reports (a definition's `report`), the variant read instead from a given view; the views
-    not listed report this measure. `parts`: the body parts a fault on it marks in red
-    (pose.landmarks names without their side).
+    `compute_measures` takes with the others in one pass. `reported`: None, the measure is
+    reported as itself from every view; else the views it is reported from, each with the
+    variant read there and its expected error: from any view not listed it is "not measured"
+    (its rep peak, range and range limit, and its stored, exported and charted values;
+    scoring.reported). `parts`: the body parts a fault on it marks in red (pose.landmarks
+    names without their side).
     """
 
     name: str
@@ -82,7 +105,7 @@ class Measure:
     sided: bool = False
     scalar: PoseFormula | None = None
     joint: JointAngle | None = None
-    reported: Mapping[str, str] = field(default_factory=dict)
+    reported: Mapping[str, ViewReport] | None = None
     parts: tuple[str, ...] = ()
 
 
@@ -114,16 +137,43 @@ def _joint(
     name: str,
     angle: JointAngle,
     parts: tuple[str, ...],
-    reported: Mapping[str, str] | None = None,
+    reported: Mapping[str, ViewReport],
 ) -> Measure:
     """A joint angle's row: its formulas are the angle's."""
     return Measure(name, angle.track, sided=True, scalar=angle.pose, joint=angle, parts=parts,
-                   reported=reported or {})  # fmt: skip
+                   reported=reported)  # fmt: skip
 
 
-def _from_the_side(variant: str) -> dict[str, str]:
-    """Report `variant` from the views that see the body's sagittal plane (scoring.view)."""
-    return {view: variant for view in sorted(SAGITTAL_VIEWS)}
+def _seen_from(variant: str, error_deg: float, *views: str) -> dict[str, ViewReport]:
+    """Report `variant` from `views` only (those whose image plane is the movement's)."""
+    return {view: ViewReport(variant, error_deg) for view in views}
+
+
+# From the front the elbow bends face-on only with the upper arm out to the side (arms
+# abducted, as elbow_flexion suggests): with the arm down, the forearm comes towards the camera
+# and the image-plane angle under-reads it (benchmarks/angles.py: 17-37 MAE on the 4-camera
+# trial's front views). 60 degrees of elevation: the rehab_bme410 clip holds 81-100.
+ARM_OUT_DEG = 60.0
+
+
+# Which angle is reported from which view, decided on the evidence of benchmarks/angles.py
+# (docs/ACCURACY-ANGLES-DRAFT.md): the image-plane angle where the movement's plane faces the
+# camera, and nothing elsewhere. From the side (turned under 30 degrees from side-on,
+# scoring.view) the sagittal plane is face-on: standing reads 1-8 degrees, the full and heavy
+# models agree within 1.4-5 MAE, the published lateral-view figures are 5.9-7.1 MAE, hence the
+# expected errors below. From three-quarters and the front no single-camera formula came near
+# the targets (8.8-31 MAE against a 4-camera reference; the world 3-D angle reads 11-27
+# standing), so knee and hip flexion are "not measured" there. An elbow bending in the frontal
+# plane (arms out to the sides) faces the camera from the front: reported from the front too,
+# for a definition that counts from the front (scoring.measures.reported_measure), in the
+# frames whose upper arm is out to the side (`requires`).
+_SAGITTAL = "side"
+_KNEE = _seen_from("knee_flexion_2d", 6.0, _SAGITTAL)
+_HIP = _seen_from("hip_flexion_2d", 7.0, _SAGITTAL)
+_ELBOW = {
+    _SAGITTAL: ViewReport("elbow_flexion_2d", 6.0),
+    "front": ViewReport("elbow_flexion_2d", 6.0, ("upper_arm_elevation_2d", ARM_OUT_DEG)),
+}
 
 
 _SHOULDER_PARTS = ("SHOULDER", "ELBOW")
@@ -131,20 +181,16 @@ _TRUNK_PARTS = ("SHOULDER", "HIP")
 
 # fmt: off
 TABLE: tuple[Measure, ...] = (
-    # Flexion angles: 3-D by default (view-robust, but MediaPipe's depth is noisy for the
-    # arms); the *_2d variants use the image plane only and suit movements seen face-on to
-    # their plane. A rep reports the 3-D angle, except from the side or three-quarters
-    # (stretched back to the sagittal plane): there the 2-D angle is exact and free of
-    # MediaPipe's depth noise.
-    _joint("knee_flexion", JointAngle("hip", "knee", "ankle", 3), ("KNEE",),
-           reported=_from_the_side("knee_flexion_2d")),
-    _joint("knee_flexion_2d", JointAngle("hip", "knee", "ankle", 2), ("KNEE",)),
-    _joint("hip_flexion", JointAngle("shoulder", "hip", "knee", 3), ("HIP",),
-           reported=_from_the_side("hip_flexion_2d")),
-    _joint("hip_flexion_2d", JointAngle("shoulder", "hip", "knee", 2), ("HIP",)),
-    _joint("elbow_flexion", JointAngle("shoulder", "elbow", "wrist", 3), ("ELBOW",),
-           reported=_from_the_side("elbow_flexion_2d")),
-    _joint("elbow_flexion_2d", JointAngle("shoulder", "elbow", "wrist", 2), ("ELBOW",)),
+    # Flexion angles: 3-D (world landmarks where the pose has them) and the *_2d variants in
+    # the image plane (stretched back to the sagittal plane from three-quarters). Counting and
+    # fault rules read the variant they name; every number a rep, the store or a page reports
+    # is the `reported` one: the image-plane angle from the views above, else not measured.
+    _joint("knee_flexion", JointAngle("hip", "knee", "ankle", 3), ("KNEE",), _KNEE),
+    _joint("knee_flexion_2d", JointAngle("hip", "knee", "ankle", 2), ("KNEE",), _KNEE),
+    _joint("hip_flexion", JointAngle("shoulder", "hip", "knee", 3), ("HIP",), _HIP),
+    _joint("hip_flexion_2d", JointAngle("shoulder", "hip", "knee", 2), ("HIP",), _HIP),
+    _joint("elbow_flexion", JointAngle("shoulder", "elbow", "wrist", 3), ("ELBOW",), _ELBOW),
+    _joint("elbow_flexion_2d", JointAngle("shoulder", "elbow", "wrist", 2), ("ELBOW",), _ELBOW),
     Measure("shoulder_flexion", functools.partial(kin.shoulder_plane_angle, plane="sagittal"),
             sided=True, parts=_SHOULDER_PARTS),
     Measure("shoulder_abduction", functools.partial(kin.shoulder_plane_angle, plane="frontal"),
@@ -161,6 +207,8 @@ TABLE: tuple[Measure, ...] = (
     # Added for the fault rules validated on labelled data (docs/BENCHMARKS.md).
     Measure("arm_trunk_angle_2d", kin.arm_trunk_angle_2d, sided=True,
             scalar=one.arm_trunk_angle_2d),
+    # Added with the per-view rule of the elbow (issue 26): its frontal-plane bend from the front.
+    Measure("upper_arm_elevation_2d", kin.upper_arm_elevation_2d, sided=True),
     Measure("front_knee_past_toe", kin.front_knee_past_toe, "shank lengths"),
     Measure("trunk_lean", kin.trunk_lean, scalar=one.trunk_lean, parts=_TRUNK_PARTS),
     Measure("trunk_lean_forward", functools.partial(kin.trunk_lean, plane="forward"),
@@ -269,17 +317,86 @@ def measure_view(name: str) -> str:
     return m.view if m is not None else "any"
 
 
-def reported_measure(name: str, view: str) -> str:
-    """The measure a rep reports for a definition's `report` angle, seen from `view`."""
-    m = REGISTRY.get(name)
-    return m.reported.get(view, name) if m is not None else name
+def reports_by_view(name: str) -> bool:
+    """Whether `name` (with or without its side) is reported only from some views (a joint
+    angle: scoring.reported), rather than as itself from every view."""
+    m = find(name)
+    return m is not None and m.reported is not None
+
+
+def _view_report(name: str, view: str, views: Sequence[str]) -> ViewReport | None:
+    m = find(name)
+    if m is None or m.reported is None:
+        return None
+    report = m.reported.get(view)
+    if report is None or not ("any" in views or view in views):
+        return None
+    return report
+
+
+def reported_measure(name: str, view: str, views: Sequence[str] = ("any",)) -> str | None:
+    """The measure whose value is reported for `name` seen from `view`, in an exercise that
+    counts in `views` (its definition's; "any": every view): `name` itself for a measure
+    reported from every view, its variant from a view that sees its movement plane face-on,
+    None where it is not measured (another view, or one the exercise does not count in: a
+    curl filmed from the front is not the frontal-plane elbow bend the front view measures)."""
+    if not reports_by_view(name):
+        return name
+    report = _view_report(name, view, views)
+    return report.variant if report is not None else None
+
+
+def reported_frame_name(name: str, view: str, views: Sequence[str] = ("any",)) -> str | None:
+    """`reported_measure` for a per-frame name: "knee_flexion_left" -> "knee_flexion_2d_left"
+    from the side, None from the front."""
+    entry = _PER_FRAME.get(name)
+    if entry is None:
+        return reported_measure(name, view, views)
+    m, side = entry
+    variant = reported_measure(m.name, view, views)
+    if variant is None or not side:
+        return variant
+    return f"{variant}_{side}"
+
+
+def reported_requirement(
+    name: str, view: str, views: Sequence[str] = ("any",)
+) -> tuple[str, float] | None:
+    """For a per-frame name reported from `view` only in some poses: the per-frame measure of
+    its side and the least value it must have in a frame (None: no condition)."""
+    entry = _PER_FRAME.get(name)
+    m, side = entry if entry is not None else (find(name), "")
+    report = _view_report(name, view, views)
+    if m is None or report is None or report.requires is None:
+        return None
+    measure, least = report.requires
+    return (f"{measure}_{side}" if side else measure), least
+
+
+def reported_error(name: str, view: str, views: Sequence[str] = ("any",)) -> float | None:
+    """The error to expect of `name` as reported from `view` (MAE, degrees); None when it is
+    not measured there, or has no per-view rule (no figure: scoring.confidence leaves it out)."""
+    report = _view_report(name, view, views)
+    return report.error_deg if report is not None else None
 
 
 def reported_variants(name: str) -> list[str]:
-    """Every measure a rep may report for `name`, whatever the view: itself first."""
+    """Every measure that may be needed to report `name`, whatever the view: its variants
+    (and the measures their poses are checked on) for a measure reported by view, else
+    itself."""
     m = REGISTRY.get(name)
-    variants = [name] if m is None else [name, *m.reported.values()]
-    return list(dict.fromkeys(variants))
+    if m is None or m.reported is None:
+        return [name]
+    needed = [r.variant for r in m.reported.values()]
+    needed += [r.requires[0] for r in m.reported.values() if r.requires is not None]
+    return list(dict.fromkeys(needed))
+
+
+def joint_landmarks(name: str) -> tuple[int, int, int] | None:
+    """The landmark indices (a, b, c) a per-frame joint angle is taken from, None for any
+    other name: their visibility says how well the angle was seen (scoring.confidence)."""
+    entry = _JOINTS.get(name)
+    return entry[1] if entry is not None else None
 
 
 # -- taking them ----------------------------------------------------------------------------

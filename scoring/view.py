@@ -32,8 +32,6 @@ SIDE_MAX_RATIO = 0.30
 MIN_VIS = 0.5
 # The body's turn from side-on (degrees) that makes a three-quarter view.
 OBLIQUE_TURN = (30.0, 60.0)
-# Views whose image shows the body's sagittal plane (face-on, or stretched back to it).
-SAGITTAL_VIEWS = frozenset({"side", "oblique"})
 # The view a definition, a fault rule or a measure needs ("any": every view will do).
 View = Literal["front", "side", "any"]
 
@@ -161,6 +159,29 @@ class ViewDetector:
     def stretch(self) -> float:
         """`sagittal_stretch` for the current view and turn."""
         return self._stretch
+
+
+class ViewTracker:
+    """The view as a stream follows it: the detector refreshed every `every` frames with a
+    pose (its windowed median changes slowly; live, every call counts) and on each frame
+    while the view is unknown. The engine and the track-wide measures of scoring.reported
+    both follow a stream this way, so they agree frame by frame."""
+
+    def __init__(self, every: int = 3) -> None:
+        self._detector = ViewDetector()
+        self._every = every
+        self._poses = 0
+        self.view = "unknown"
+        self.stretch = 1.0  # `sagittal_stretch` for the view
+
+    def update(self, landmarks: Array, aspect: float, world: Array | None = None) -> str:
+        """The view at a frame with a pose: its (33, 4) landmarks, and the (33, 3) world
+        landmarks when they are known and finite."""
+        self._poses += 1
+        if self._poses % self._every == 1 or self.view == "unknown":
+            self.view = self._detector.update(landmarks, aspect, world)
+            self.stretch = self._detector.stretch
+        return self.view
 
 
 def view_satisfies(detected: str, required: str) -> bool:

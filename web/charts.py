@@ -300,9 +300,11 @@ def time_plot(
     unit: str = "°",
     width: int = 760,
     height: int = 240,
+    empty: str = "No frames stored",
 ) -> str:
     """Measures over time with shaded rep spans (start, end, label) and fault marks; the
-    value labels sit at round values, like line_chart's."""
+    value labels sit at round values, like line_chart's. A frame whose value is NaN has no
+    point (not measured); `empty` is said when no frame has one."""
     left, right, top, bottom = 48, 12, 26, 30
     pw, ph = width - left - right, height - top - bottom
     finite = [v[np.isfinite(v)] for v in series.values()]
@@ -310,7 +312,7 @@ def time_plot(
     out = _svg_open(title, width, height, f"{', '.join(series)} over time; shaded: reps")
     out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
     if len(t) < 2 or allv.size == 0:
-        return _no_data(out, "No frames stored", left, top + ph / 2)
+        return _no_data(out, empty if len(t) >= 2 else "No frames stored", left, top + ph / 2)
     lo, hi = float(allv.min()), float(allv.max())
     scale = _scale(*_padded_range([lo, hi], 2.0), top, top + ph, inside=(lo, hi))
     t0, t1 = float(t[0]), float(max(t[-1], t[0] + 1e-3))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from coach.cli.common import (
@@ -22,6 +23,7 @@ from coach.cli.common import (
 )
 from coach.errors import EXIT_NO_PERSON, EXIT_OK, NoPersonFound, UsageError
 from coach.offline.analysis import analyze_video, progress_bar
+from coach.offline.frames import FrameTable
 from coach.offline.recording import record_video
 from coach.offline.report import format_summary
 from coach.review.references import BadReferenceFile, read_reference_file
@@ -46,16 +48,12 @@ def limit_option(raw: str | None) -> float | None:
 def run(args: argparse.Namespace) -> int:
     limit_deg = limit_option(args.limit_deg)
     exercise = resolve_exercise(args.exercise)
+    frames = _frames_table(args.frames, exercise)  # refused before the video is opened
     path = video_path(args.video)
     if args.save and args.annotate:
         raise UsageError("--save and --annotate can't be combined; run twice")
 
-    reference: PersonalReference | None = None
-    if args.reference is not None:
-        try:
-            reference = read_reference_file(args.reference, exercise)
-        except BadReferenceFile as exc:
-            raise UsageError(str(exc)) from None
+    reference = _reference_option(args.reference, exercise)
     make_estimator = model_estimator(args.model)  # refuses a missing model before the work
     progress = None if args.quiet else progress_bar()
     store = None
@@ -74,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 reference=reference,  # None: the patient's own, if they have one
                 estimator=estimator,
                 limit_deg=limit_deg,  # None: the patient's prescribed limit, if any
+                sink=frames,
             )
             print(f"coach: saved as session {session_id}", file=sys.stderr)
         else:
@@ -85,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
                 reference=reference,
                 limit_deg=limit_deg,
+                sink=frames,
             )
     except SourceError as exc:
         raise UsageError(str(exc)) from None
@@ -97,11 +97,35 @@ def run(args: argparse.Namespace) -> int:
             store.close()
         if estimator is not None:
             estimator.close()
+    if frames is not None:
+        frames.close()
+        print(f"coach: per-frame measures written to {frames.path}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), indent=None if args.compact else 2))
     else:
         print(format_summary(result, exercise))
     return EXIT_OK
+
+
+def _reference_option(raw: str | None, exercise: Any) -> PersonalReference | None:
+    """`--reference FILE.json`: a patient's exported reference, else a UsageError."""
+    if raw is None:
+        return None
+    try:
+        return read_reference_file(raw, exercise)
+    except BadReferenceFile as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _frames_table(raw: str | None, exercise: Any) -> FrameTable | None:
+    """`--frames OUT.csv`: the sink that writes each frame's measures (its folder checked
+    before the work)."""
+    if raw is None:
+        return None
+    path = Path(raw)
+    if not path.parent.is_dir():
+        raise UsageError(f"--frames: no folder {str(path.parent)!r} to write {path.name} in")
+    return FrameTable(path, exercise.measures_named())
 
 
 def add_parser(sub: Any) -> None:
@@ -111,6 +135,12 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--json", action="store_true", help="print the result as JSON")
     a.add_argument("--compact", action="store_true", help="with --json: on one line")
     a.add_argument("--annotate", metavar="OUT.mp4", help="also write an annotated video")
+    a.add_argument(
+        "--frames",
+        metavar="OUT.csv",
+        help="also write every frame's measures as CSV: t_s, then one column per measure as in "
+        "a session's per-frame export (empty: not measured)",
+    )
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     add_model_option(a)
     a.add_argument(

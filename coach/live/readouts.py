@@ -97,7 +97,16 @@ class ReportLists(TypedDict):
 def report_lists(events: list[Message], restored: bool) -> ReportLists:
     """The report's items (scoring.events) from a session's log, as logged: the first
     fields, not rounded; a `restored` session also says its early reps lost their details."""
-    rep_fields = (*REP_REPORT[:8], "over_limit")  # past the range limit: said and kept
+    # Past the range limit: said and kept; and whether the angle was measured, and the
+    # limit's verdict (a follower sees a rep that could not be checked).
+    rep_fields = (
+        *REP_REPORT[:8],
+        "over_limit",
+        "measured",
+        "confidence",
+        "confidence_reason",
+        "limit_check",
+    )
     warned = (EventKind.VIEW_WARNING, EventKind.PERSON_WARNING, SessionKind.CLIENT_PROBLEM)
     warnings = list(dict.fromkeys(e.get("message") or "" for e in events if e["kind"] in warned))
     if restored:

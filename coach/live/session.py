@@ -32,7 +32,7 @@ from coach.live.readouts import exercise_info, json_safe
 from coach.live.report import frame_fields, make_hello, make_summary
 from coach.live.spec import ExerciseOrTask, PipelineSpec
 from coach.prescription import Prescription
-from coach.sinks import EventLog, EventSink, FrameInfo, Sinks
+from coach.sinks import EventLog, EventSink, FrameInfo, Sinks, take_measures
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,8 @@ class LiveSession:
             self._late_rows = frame.rows
         size = frame.image
         image_size = (int(size[0]), int(size[1])) if size and len(size) == 2 else None
-        self._sinks().frame(t, frame.landmarks, FrameInfo(image_size=image_size, message=message))
+        info = FrameInfo(image_size, message=message, measures=take_measures(message))
+        self._sinks().frame(t, frame.landmarks, info)  # measures: the recorder's, not the pages'
         self._end_when_done()
 
     # ---- followers and messages (coach.live.followers) -------------------------------------

@@ -20,7 +20,7 @@ from exercises import load_exercise
 from exercises.norms import load_norms
 from pose.estimator import PoseEstimator
 from scoring.definition import HoldRule
-from scoring.measures import compute_measures, per_frame
+from scoring.measures import compute_measures, per_frame, reported_error, reports_by_view
 from scoring.protocols import (
     Norms,
     ProtocolResult,
@@ -34,7 +34,9 @@ from scoring.protocols import (
 )
 from scoring.protocols.balance_stages import FEET_MEASURES, four_stages_in_one
 from scoring.protocols.gait import GAIT_MEASURES, gait
+from scoring.protocols.rom import Seen
 from scoring.protocols.tug import TUG_MEASURES, timed_up_and_go
+from scoring.reported import ReportedTrack, reported_track
 
 # id -> (what it measures, the inputs it needs); `coach protocol list` prints this.
 PROTOCOLS: dict[str, str] = {
@@ -62,7 +64,8 @@ ROM_MOVEMENTS = {
 class Track:
     """A smoothed pose track: times, (T, 33, 4) landmarks (NaN rows = no person), aspect;
     `raw`: the same landmarks before the live path's One Euro filter, for the tests that time
-    events and smooth without lag themselves (timed up-and-go, gait; None when not kept)."""
+    events and smooth without lag themselves (timed up-and-go, gait; None when not kept); and
+    the (T, 33, 3) world landmarks when the model gave them (NaN rows where it did not)."""
 
     t: np.ndarray
     landmarks: np.ndarray
@@ -70,12 +73,18 @@ class Track:
     source: str = ""
     warnings: list[str] = field(default_factory=list)
     raw: np.ndarray | None = None
+    world: np.ndarray | None = None
 
     def measures(self, names: Sequence[str], *, raw: bool = False) -> dict[str, np.ndarray]:
         """Measures of the smoothed landmarks, or with `raw` of the unfiltered ones (where
         the track kept them)."""
         lm = self.raw if raw and self.raw is not None else self.landmarks
         return compute_measures(lm, self.aspect, list(names))
+
+    def reported(self, names: Sequence[str]) -> ReportedTrack:
+        """`names` as the engine reports them, frame by frame (scoring.reported): what
+        `coach analyze` judges a rep's peak on."""
+        return reported_track(self.landmarks, self.aspect, list(names), world=self.world)
 
 
 def track_from_landmarks(
@@ -131,6 +140,7 @@ def track_from_video(
     times: list[float] = []
     rows: list[np.ndarray] = []
     raws: list[np.ndarray] = []
+    worlds: list[np.ndarray] = []
     warnings: list[str] = []
     with VideoFileSource(path) as source:  # opens (and rejects bad files) before the model
         info = source.info
@@ -144,6 +154,8 @@ def track_from_video(
                 times.append(frame.t)
                 rows.append(pose.landmarks if pose is not None else np.full((33, 4), np.nan))
                 raws.append(found.landmarks if found is not None else np.full((33, 4), np.nan))
+                world = None if pose is None else pose.world
+                worlds.append(world if world is not None else np.full((33, 3), np.nan))
                 if progress is not None:
                     progress(frame.index + 1, info.frame_count)
         finally:
@@ -162,6 +174,7 @@ def track_from_video(
         source=str(path),
         warnings=warnings,
         raw=np.asarray(raws, float),
+        world=np.asarray(worlds, float),
     )
     _check_pose(track)
     return track
@@ -317,15 +330,33 @@ def run_rom(
         known = ", ".join(f"{j} {m}" for j, m in ROM_MOVEMENTS)
         raise ValueError(f"no range-of-motion test for {joint} {movement}; known: {known}")
     names = [f"{key}_left", f"{key}_right"]
-    values = track.measures(names)
+    seen: dict[str, Seen] | None = None
+    if reports_by_view(key):
+        # The angle as `coach analyze` reports it: the same peak for the same clip.
+        reported = track.reported(names)
+        values = reported.values
+        seen = {
+            side: Seen(reported.valid[name], reported.visibility[name], _error(key, reported))
+            for side, name in zip(("left", "right"), names, strict=True)
+        }
+    else:
+        values = track.measures(names)
     res = range_of_motion(
         track.t,
         {"left": values[names[0]], "right": values[names[1]]},
         movement_id=key,
         norms=load_norms("range_of_motion"),
         sex=sex,
+        seen=seen,
     )
     return _with_track_warnings(res, track)
+
+
+def _error(key: str, reported: ReportedTrack) -> float | None:
+    """The error to expect of `key` from the view the track was mostly seen from that can
+    measure it (None: none could)."""
+    errors = [e for view in reported.views if (e := reported_error(key, view)) is not None]
+    return max(set(errors), key=errors.count) if errors else None
 
 
 # -- text for the record ---------------------------------------------------------------------
@@ -400,7 +431,7 @@ def format_result(result: ProtocolResult) -> str:
             if s.get("peak_deg") is not None:
                 lines.append(f"  {side}: peak {s['peak_deg']:.0f} deg")
             else:
-                lines.append(f"  {side}: not seen")
+                lines.append(f"  {side}: {s.get('status', 'not seen')}")
     if "stages" in m:
         for s in m["stages"]:
             held = f", held {s['held_s']:.1f} s" if "held_s" in s else ""

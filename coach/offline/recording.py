@@ -11,6 +11,7 @@ from typing import Any
 
 from coach.errors import NoPersonFound
 from coach.offline.analysis import AnalysisResult, analyze_video
+from coach.sinks import EventSink, Sinks
 from coach.store import Store
 from pose.estimator import PoseEstimator
 from scoring.reference import PersonalReference
@@ -52,8 +53,10 @@ def record_video(
     reference: PersonalReference | None = None,
     estimator: PoseEstimator | None = None,
     limit_deg: float | None = None,
+    sink: EventSink | None = None,
 ) -> tuple[str, AnalysisResult]:
-    """Analyse `path` and store it as a session; returns (session id, result).
+    """Analyse `path` and store it as a session; returns (session id, result). `sink` gets
+    every frame and event too (`coach analyze --save --frames`).
 
     Each rep is judged against `reference`, or, without one, against the patient's stored
     reference for the exercise (see `patient_reference`); and against `limit_deg`, or without
@@ -83,7 +86,7 @@ def record_video(
             exercise,
             estimator=estimator,
             progress=progress,
-            sink=writer,
+            sink=Sinks([writer, sink]) if sink is not None else writer,
             reference=reference,
             limit_deg=limit_deg,
         )

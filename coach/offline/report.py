@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from coach.offline.analysis import AnalysisResult
+from coach.unmeasured import UNCHECKED_WORDS, not_measured_words
 from scoring.definition import Exercise
 
 
@@ -18,10 +19,13 @@ def format_summary(res: AnalysisResult, exercise: Exercise) -> str:
         for r in res.reps:
             extra = ""
             if math.isfinite(r.rom_deg):
-                extra = (
-                    f"  range {r.rom_deg:5.1f} deg  peak {r.peak_deg:5.1f} deg"
-                    f"  score {r.score:5.1f}"
-                )
+                extra = f"  range {r.rom_deg:5.1f} deg  peak {r.peak_deg:5.1f} deg"
+            elif exercise.kind == "reps":
+                extra = f"  angle {not_measured_words(r.confidence_reason)}"
+            if math.isfinite(r.score):
+                extra += f"  score {r.score:5.1f}"
+            if r.limit_check == "unchecked":
+                extra += f"  ({UNCHECKED_WORDS})"
             faults = f"  faults: {', '.join(r.faults)}" if r.faults else ""
             side = f" ({r.side})" if r.side else ""
             lines.append(f"  #{r.index}{side} {r.start_s:6.2f}-{r.end_s:6.2f} s{extra}{faults}")

@@ -29,6 +29,11 @@ REP_COLUMNS = [
     "sparc",
     "faults",
     "over_limit",
+    # How well the reported angle was seen (scoring.confidence); when it was not measured,
+    # rom_deg and peak_deg are empty and the reason says why (an id: view, hidden, jitter).
+    "confidence",
+    "confidence_reason",
+    "limit_check",
 ]
 
 
@@ -57,6 +62,11 @@ def rep_rows(session: Any) -> list[dict[str, Any]]:
                 "sparc": _clean(extra.get("sparc")),
                 "faults": list(r.faults or []),
                 "over_limit": bool(r.over_limit),
+                "confidence": _clean(r.confidence),
+                "confidence_reason": r.confidence_reason or "",
+                "limit_check": r.limit_check or "",
+                # Not measured: no peak (a rep stored before confidence existed keeps its own).
+                "measured": r.peak_deg is not None,
             }
         )
     return rows
@@ -67,12 +77,14 @@ def reps_csv(session: Any) -> str:
     w = csv.DictWriter(buf, fieldnames=REP_COLUMNS, lineterminator="\n")
     w.writeheader()
     for row in rep_rows(session):
+        row = {k: v for k, v in row.items() if k in REP_COLUMNS}
         w.writerow(row | {"faults": ";".join(row["faults"]), "over_limit": int(row["over_limit"])})
     return buf.getvalue()
 
 
 def frames_csv(frames: SessionFrames) -> str:
-    """One row per frame: time, then each stored measure (empty where not visible)."""
+    """One row per frame: time, then each stored measure as the engine reported it (empty
+    where not seen, and for a joint angle where the view cannot measure it)."""
     names = sorted(frames.measures)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -138,7 +138,8 @@ class _SessionSink:
         self._queue.put(("event", self.session_id, event))
 
     def frame(self, t: float, landmarks: np.ndarray | None, info: FrameInfo = NO_INFO) -> None:
-        self._queue.put(("frame", self.session_id, (t, landmarks, FrameInfo(info.image_size))))
+        kept = FrameInfo(info.image_size, measures=info.measures)
+        self._queue.put(("frame", self.session_id, (t, landmarks, kept)))
 
     def close(self) -> None:
         pass

@@ -159,6 +159,12 @@ class Rep(Base):
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Went past the patient's prescribed range limit (scoring: RepCompleted.over_limit).
     over_limit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How well its reported angle was seen, 0-1 (scoring.confidence; None: stored before it
+    # existed); when not measured, rom_deg and peak_deg are None and the reason's id says why.
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    confidence_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The range limit's verdict: "", "within", "over", "unchecked" (RepCompleted.limit_check).
+    limit_check: Mapped[str] = mapped_column(String(12), default="", server_default="")
 
 
 class Hold(Base):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -48,11 +48,9 @@ def _profile(value: Any) -> dict[str, float] | None:
 
 
 def stored_measure_names(exercise: Any) -> list[str]:
-    """The measures kept per frame: what the exercise scores, from any camera view."""
-    from scoring.measures import is_frame_name
-
-    names = [n for n in exercise.measures_needed(None) if is_frame_name(n)]
-    return sorted(set(names))
+    """The measures kept per frame: those the exercise names, each as the engine reports it
+    (scoring.reported: a joint angle only from a view that can measure it)."""
+    return list(exercise.measures_named())
 
 
 class SessionWriter:
@@ -82,6 +80,7 @@ class SessionWriter:
         self._aspect = 1.0
         self._t: list[float] = []
         self._lm: list[np.ndarray] = []
+        self._values: list[Mapping[str, float] | None] = []
         self.last_t = 0.0
         self.reps_written = 0
 
@@ -170,6 +169,9 @@ class SessionWriter:
                 extra=extra,
                 profile=_profile(event.get("profile")),
                 over_limit=event.get("over_limit") is True,
+                confidence=_num(event.get("confidence")),
+                confidence_reason=str(event.get("confidence_reason") or "")[:20],
+                limit_check=str(event.get("limit_check") or "")[:12],
             )
             self._commit(rep, duration=rep.end_s)
             self.reps_written += 1
@@ -205,12 +207,14 @@ class SessionWriter:
 
     # ---- frames ------------------------------------------------------------------------
     def frame(self, t: float, landmarks: np.ndarray | None, info: FrameInfo = NO_INFO) -> None:
-        """Buffer one frame's pose ((33, 4) x, y, z, visibility, or None: no person)."""
+        """Buffer one frame's pose ((33, 4) x, y, z, visibility, or None: no person) and its
+        measures as the engine reported them (`info.measures`; none given: not measured)."""
         if info.image_size:
             self.set_image_size(info.image_size)
         row = np.full((33, 4), np.nan, np.float32) if landmarks is None else landmarks
         self._t.append(float(t))
         self._lm.append(np.asarray(row, np.float32))
+        self._values.append(info.measures)
         self.last_t = float(t)
         if self._t[-1] - self._t[0] >= self.chunk_s:
             self.flush_frames()
@@ -222,11 +226,16 @@ class SessionWriter:
     def flush_frames(self) -> None:
         if not self._t:
             return
-        from scoring.measures import compute_measures
-
         t = np.asarray(self._t) + self.t_offset
         lm = np.stack(self._lm)
-        measures = compute_measures(lm, self._aspect, self.measure_names) if len(lm) else {}
+        # The engine's own values (scoring.reported): the store never measures again, so a
+        # rep's peak is the largest stored value within it.
+        measures = {
+            name: np.array(
+                [np.nan if v is None else v.get(name, np.nan) for v in self._values], np.float64
+            )
+            for name in self.measure_names
+        }
         data = encode_chunk(t, lm, measures)
         chunk = FrameChunk(
             session_id=self.id,
@@ -236,7 +245,7 @@ class SessionWriter:
             frames=len(t),
             data=data,
         )
-        self._t, self._lm = [], []
+        self._t, self._lm, self._values = [], [], []
         self._seq += 1
         self._commit(chunk, duration=float(t[-1]))
 

@@ -19,6 +19,7 @@ from scoring.cues import CueSelector
 from scoring.definition import FaultRule
 from scoring.events import Event, FaultDetected, HoldEnded, RepCompleted
 from scoring.faults import FaultMonitor
+from scoring.reported import Reading
 
 
 @dataclass
@@ -41,6 +42,8 @@ class EngineState:
     paused_reason: str = ""
     cue: str | None = None
     fault_joints: list[int] = field(default_factory=list)
+    # This frame's values as reported (scoring.reported: what the store and exports keep).
+    measures: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,6 +103,9 @@ class Frame:
     landmarks: Array  # (33, 4)
     values: Mapping[str, float]  # the measures this view can use; NaN when not visible
     view: str
+    # The values as reported (scoring.reported): a joint angle only from a view that can
+    # measure it, with its joints seen. None: a caller that only counts.
+    reading: Reading | None = None
 
 
 @dataclass

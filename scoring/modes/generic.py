@@ -57,6 +57,7 @@ class GenericMode(Mode):
             end_s=round(cycle.end_s, 3),
             rom_deg=NAN,
             peak_deg=NAN,
+            measured=False,
             score=NAN,
             duration_s=round(cycle.end_s - cycle.start_s, 3),
         )

@@ -1,20 +1,62 @@
 """Range of motion: the peak angle per side of one movement, against its published values.
 
-The peak is taken on a running median (`window_s`) so that a single-frame spike of the pose
-estimate does not become the patient's range. Left and right are compared with each other too.
+A joint angle reported by view (knee flexion: scoring.reported) comes as its reported values,
+frame by frame: its peak is their maximum, the number `coach analyze` reports
+as the deepest rep's peak, and it carries how well it was seen (scoring.confidence; below the
+threshold the side is "not measured" and says why). Any other angle (the shoulder's) is taken
+on a running median (`window_s`), so that a single-frame spike of the pose estimate does not
+become the patient's range. Left and right are compared with each other too.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from pose.types import Array
+from scoring.confidence import Confidence, seen_confidence
 from scoring.protocols.norms import Norms, ProtocolResult
 from scoring.protocols.tracking import lost_warnings
+
+# The frames around a reported peak whose view, visibility and jitter say how well it was seen.
+SEEN_AROUND_S = 1.0
+# Why a side was not measured, for the record (scoring.confidence's reason ids).
+_NOT_MEASURED = {
+    "view": "not measured from this camera view: film the movement side-on",
+    "hidden": "not measured: the joints were not seen clearly enough",
+    "jitter": "not measured: the angle jumped from frame to frame",
+}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """How one side's reported angle was seen, frame by frame (scoring.reported): whether the
+    view could measure it, its landmarks' lowest visibility, and the error to expect from the
+    view it was measured from (degrees; None: no figure)."""
+
+    valid: Array
+    visibility: Array
+    error_deg: float | None
+
+
+def seen_peak(t: Array, angle: Array, seen: Seen) -> tuple[float, float, Confidence]:
+    """(peak, time of peak, confidence) of a reported angle: its largest value, and how well
+    it was seen within `SEEN_AROUND_S` of it (over the whole track when never measured)."""
+    t = np.asarray(t, float)
+    a = np.asarray(angle, float)
+    valid = np.asarray(seen.valid, bool)
+    visibility = np.asarray(seen.visibility, float)
+    if not np.isfinite(a).any():
+        confidence = seen_confidence(a, valid, visibility, seen.error_deg)
+        return math.nan, math.nan, confidence
+    i = int(np.nanargmax(a))
+    near = np.abs(t - t[i]) <= SEEN_AROUND_S
+    confidence = seen_confidence(a[near], valid[near], visibility[near], seen.error_deg)
+    return float(a[i]), float(t[i]), confidence
 
 
 def movement(norms: Norms, movement_id: str) -> dict[str, Any]:
@@ -64,8 +106,11 @@ def range_of_motion(
     norms: Norms,
     sex: str | None = None,
     window_s: float = 0.2,
+    seen: Mapping[str, Seen] | None = None,
 ) -> ProtocolResult:
-    """`angles` maps "left"/"right" to the movement's angle per frame (degrees, NaN unseen).
+    """`angles` maps "left"/"right" to the movement's angle per frame (degrees, NaN unseen);
+    with `seen` (per side), they are a reported angle's values (scoring.reported) and each
+    side's peak is their maximum, with its confidence.
 
     Each side's peak is stated as a share of every published value (the active mean first);
     there is no "limited" verdict and no asymmetry flag, as no source gives a cut-off for
@@ -81,22 +126,17 @@ def range_of_motion(
     label = movement_id.replace("_", " ")
     for side in ("left", "right"):
         a = np.asarray(angles[side], float) if side in angles else np.full(len(t), np.nan)
-        peak, when = robust_peak(t, a, window_s)
-        if not math.isfinite(peak):
-            sides[side] = {"peak_deg": None, "status": "not seen"}
-            warnings.append(f"{side} side not seen: no {label} measured")
+        side_seen = None if seen is None else seen.get(side)
+        sides[side], said = _side_peak(t, a, side_seen, window_s, refs, f"{side} {label}")
+        warnings += said
+        peak = sides[side]["peak_deg"]
+        if not isinstance(peak, float):
             continue
-        sides[side] = {
-            "peak_deg": peak,
-            "at_s": when,
-            "status": "measured",
-            "of_reference": _shares(peak, refs),
-        }
         peaks.append(peak)
         verdicts.append(f"{side} {peak:.0f} deg")
-        seen = np.isfinite(a)
-        if seen.any():
-            warnings += lost_warnings(t, seen, f"{side} {m['joint']}", min_s=1.0)
+        found = np.isfinite(a)
+        if found.any():
+            warnings += lost_warnings(t, found, f"{side} {m['joint']}", min_s=1.0)
     diff = abs(peaks[0] - peaks[1]) if len(peaks) == 2 else None
     verdicts += _compared(peaks, diff, refs)
     if sex is None and any(r.get("sex") for r in refs):
@@ -113,6 +153,46 @@ def range_of_motion(
         warnings=warnings,
         patient={"sex": sex} if sex else {},
     )
+
+
+def _side_peak(
+    t: Array,
+    angle: Array,
+    seen: Seen | None,
+    window_s: float,
+    refs: list[dict[str, Any]],
+    what: str,
+) -> tuple[dict[str, object], list[str]]:
+    """One side's figure ("left knee flexion": `what`) and what to warn of: its peak (a
+    reported angle's largest value, with its confidence; another's robust peak), or why
+    there is none."""
+    confidence: Confidence | None = None
+    if seen is None:
+        peak, when = robust_peak(t, angle, window_s)
+    else:
+        peak, when, confidence = seen_peak(t, angle, seen)
+    if confidence is not None and not confidence.measured:
+        figure: dict[str, object] = {
+            "peak_deg": None,
+            "status": "not measured",
+            "confidence": confidence.value,
+            "confidence_reason": confidence.reason,
+        }
+        return figure, [f"{what} {_NOT_MEASURED[confidence.reason]}"]
+    if not math.isfinite(peak):
+        side = what.split()[0]
+        return {"peak_deg": None, "status": "not seen"}, [
+            f"{side} side not seen: no {what.removeprefix(side + ' ')} measured"
+        ]
+    figure = {
+        "peak_deg": peak,
+        "at_s": when,
+        "status": "measured",
+        "of_reference": _shares(peak, refs),
+    }
+    if confidence is not None:
+        figure["confidence"] = confidence.value
+    return figure, []
 
 
 def _shares(peak: float, refs: list[dict[str, Any]]) -> list[dict[str, object]]:

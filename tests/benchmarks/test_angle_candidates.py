@@ -138,7 +138,7 @@ def test_hidden_joints_are_missing_not_zero() -> None:
     t = track([30.0, 30.0], SIDE)
     t.landmarks[1, L.LEFT_ANKLE, 3] = 0.2
     for fn in cand.CANDIDATES.values():
-        if fn is cand.by_view:
+        if fn in (cand.by_view, cand.product):  # per-view choices, tested below
             continue
         values = fn(t, "knee", "left")
         assert np.isfinite(values[0]) and np.isnan(values[1])
@@ -151,6 +151,18 @@ def test_by_view_picks_the_formula_of_each_frames_view() -> None:
     assert values[0] == pytest.approx(cand.image2d(t, "knee", "left")[0])
     assert values[1] == pytest.approx(60.0, abs=0.5)  # seglen from the front
     assert np.isnan(values[2])
+
+
+def test_the_product_reports_the_image_plane_angle_from_the_side_only() -> None:
+    """What ships (scoring.reported): the image-plane angle from the side, and nothing from
+    the front, however bent the knee."""
+    side = cand.product(track([45.0] * 12, SIDE), "knee", "left")
+    assert side == pytest.approx([45.0] * 12, abs=0.5)
+    assert np.isnan(cand.product(track([45.0] * 12, FRONT), "knee", "left")).all()
+    hidden = track([30.0] * 12, SIDE)
+    hidden.landmarks[:, L.LEFT_ANKLE, 3] = 0.55  # seen, but too faintly to report
+    assert np.isnan(cand.product(hidden, "knee", "left")).all()
+    assert np.isfinite(cand.image2d(hidden, "knee", "left")).all()
 
 
 def test_elbow_and_hip_use_the_products_landmarks() -> None:

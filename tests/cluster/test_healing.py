@@ -20,7 +20,9 @@ from websockets.sync.client import ClientConnection
 
 from coach.live import SessionRegistry
 from coach.live.landmarks import track_messages
-from tests.cluster.processes import Cluster, _next, _ws
+from tests.cluster.processes import Cluster
+from tests.cluster.processes import next_message as _next
+from tests.cluster.processes import open_ws as _ws
 from tests.servers import RedisProcess, fresh_database, redis_process
 from web.frames import decode_frame
 from web.live_relay import LiveRelay

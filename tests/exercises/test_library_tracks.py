@@ -67,8 +67,12 @@ def test_analysis_json_keeps_its_keys_and_adds_control_measures(
     rep_keys = {"index", "start_s", "end_s", "rom_deg", "peak_deg", "score", "faults", "side"}
     rep_keys |= {"duration_s", "up_s", "down_s", "sparc"}
     rep_keys |= {"over_limit"}  # always present: false without a prescribed range limit
+    # Issue 26, additive: how well the reported angle was seen, and the limit's verdict.
+    rep_keys |= {"measured", "confidence", "confidence_reason", "limit_check"}
     assert out["reps"] and all(set(r) == rep_keys for r in out["reps"])
     assert not any(r["over_limit"] for r in out["reps"])
+    assert all(r["measured"] and 0.5 <= r["confidence"] <= 1 for r in out["reps"])
+    assert all(r["limit_check"] == "" and r["confidence_reason"] == "" for r in out["reps"])
     assert all(r["sparc"] is not None and r["sparc"] < 0 for r in out["reps"])
     assert "symmetry" in out
     if sided:

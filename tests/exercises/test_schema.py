@@ -103,10 +103,20 @@ def test_every_library_definition_validates_and_is_usable(path: Any) -> None:
 
 def test_measures_needed_expands_sides_and_report_variants() -> None:
     squat = load_file(LIBRARY_DIR / "squat.toml")
+    # The reported knee flexion is read as its image-plane variant (from the side; not
+    # measured elsewhere), never as the 3-D angle no rule of the squat reads.
     assert squat.measures_needed() == [
         "hip_height",
         "knee_flexion_2d_left",
         "knee_flexion_2d_right",
+        "knee_valgus_left",
+        "knee_valgus_right",
+        "trunk_lean_image",
+        "trunk_lean_lateral",
+    ]
+    # What is kept per frame: each measure it names once, the knee as reported.
+    assert squat.measures_named() == [
+        "hip_height",
         "knee_flexion_left",
         "knee_flexion_right",
         "knee_valgus_left",

@@ -159,9 +159,11 @@ def test_score_track_needs_no_arguments(tmp_path: Path) -> None:
     gt = _meta(st.DEFAULT_TRACK)["ground_truth"]
     lo, hi = gt["accept"]
     assert lo <= int(match.group(1)) <= hi, out
-    assert len(re.findall(r"^  rep \d+: .* range +[\d.]+ deg .* score +[\d.]+", out, re.M)) == int(
-        match.group(1)
-    )
+    # Each rep with its range, or why its angle was not measured (the barbell squat's first,
+    # turned three-quarters by the plates: scoring.measures reports the knee from the side).
+    shown = r"^  rep \d+: .* (range +[\d.]+ deg .*|angle not measured \(\w+\)) +score +[\d.]+"
+    assert len(re.findall(shown, out, re.M)) == int(match.group(1))
+    assert re.search(r"^  rep \d+: .* range +[\d.]+ deg", out, re.M)
     assert re.search(r"^faults\s+\d+", out, re.MULTILINE)
 
 

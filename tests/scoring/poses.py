@@ -11,7 +11,7 @@ import numpy as np
 
 from pose.landmarks import NUM_LANDMARKS
 from pose.landmarks import Landmark as L
-from scoring.kinematics import compute_measures
+from scoring.measures import compute_measures
 
 Point = tuple[float, float, float]
 

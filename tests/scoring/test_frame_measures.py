@@ -135,9 +135,10 @@ class ReferenceEngine(ExerciseEngine):
 
 
 def rounded(value: Any) -> Any:
-    """Floats to 9 significant digits, at any depth (see `same`)."""
+    """Floats to 9 significant digits, at any depth (see `same`); NaN as "nan" (NaN is not
+    equal to itself, and the state's reported measures hold it where not measured)."""
     if isinstance(value, float):
-        return value if not math.isfinite(value) else float(f"{value:.9g}")
+        return repr(value) if not math.isfinite(value) else float(f"{value:.9g}")
     if isinstance(value, dict):
         return {k: rounded(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

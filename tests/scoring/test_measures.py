@@ -20,11 +20,16 @@ from scoring.measures import (
     in_degrees,
     is_frame_name,
     is_sided,
+    joint_landmarks,
     measure_names,
     measure_view,
     per_frame,
+    reported_error,
+    reported_frame_name,
     reported_measure,
+    reported_requirement,
     reported_variants,
+    reports_by_view,
 )
 from scoring.reference import ANGLE_FLOOR_DEG, RATIO_FLOOR, features
 
@@ -74,10 +79,12 @@ def test_each_name_is_one_row_and_every_row_is_consistent() -> None:
             assert Landmark[f"LEFT_{part}"] and Landmark[f"RIGHT_{part}"], m.name
         if m.joint is not None:
             assert m.sided and m.unit == "deg" and m.scalar is not None, m.name
-        for view, variant in m.reported.items():
-            other = REGISTRY[variant]  # a variant is a measure with the same sides and unit
-            assert view in ("front", "side", "oblique"), m.name
+        for view, report in (m.reported or {}).items():
+            other = REGISTRY[report.variant]  # a variant: a measure, same sides and unit
+            assert view in ("front", "side"), m.name  # never three-quarters (not measured)
             assert (other.sided, other.unit) == (m.sided, m.unit), m.name
+            assert other.reported == m.reported, m.name  # a variant is reported alike
+            assert 0 < report.error_deg <= 10, m.name
 
 
 def test_units_views_and_parts_say_what_the_old_lists_said() -> None:
@@ -111,14 +118,54 @@ def test_unit_and_view_lookups_take_either_name_and_default_for_unknown_ones() -
 
 
 @pytest.mark.parametrize("joint", ["knee", "hip", "elbow"])
-def test_a_joint_angle_is_reported_in_2d_from_the_side_and_three_quarters(joint: str) -> None:
-    name = f"{joint}_flexion"
-    assert reported_measure(name, "side") == reported_measure(name, "oblique") == f"{name}_2d"
-    for view in ("front", "unknown"):
-        assert reported_measure(name, view) == name
-    assert reported_variants(name) == [name, f"{name}_2d"]
-    assert reported_measure("shoulder_abduction", "side") == "shoulder_abduction"
+def test_a_joint_angle_is_reported_in_the_image_plane_from_the_side_only(joint: str) -> None:
+    """docs/ACCURACY-ANGLES-DRAFT.md: the image-plane angle where the movement's plane faces
+    the camera, "not measured" (None) from three-quarters and, for the sagittal flexions,
+    from the front."""
+    for name in (f"{joint}_flexion", f"{joint}_flexion_2d"):
+        assert reported_measure(name, "side") == f"{joint}_flexion_2d"
+        for view in ("oblique", "unknown"):
+            assert reported_measure(name, view) is None
+        # The variant, and for the elbow the pose its frontal-plane bend is checked on.
+        pose = ["upper_arm_elevation_2d"] if joint == "elbow" else []
+        assert reported_variants(name) == [f"{joint}_flexion_2d", *pose]
+        assert reports_by_view(name) and reports_by_view(f"{name}_left")
+        assert reported_frame_name(f"{name}_left", "side") == f"{joint}_flexion_2d_left"
+        assert reported_frame_name(f"{name}_left", "oblique") is None
+    front = reported_measure(f"{joint}_flexion", "front")
+    assert front == ("elbow_flexion_2d" if joint == "elbow" else None)
+    assert reported_error(f"{joint}_flexion", "side") is not None
+    assert reported_error(f"{joint}_flexion", "oblique") is None
+
+
+def test_a_frontal_plane_elbow_is_measured_from_the_front_where_the_exercise_counts() -> None:
+    """An elbow bending with the arms out to the sides faces the camera from the front; a
+    curl (counted from the side) filmed from the front is not that movement."""
+    assert reported_measure("elbow_flexion_2d", "front", ["any"]) == "elbow_flexion_2d"
+    assert reported_measure("elbow_flexion_2d", "front", ["side", "front"]) == "elbow_flexion_2d"
+    assert reported_measure("elbow_flexion_2d", "front", ["side"]) is None
+    assert reported_measure("elbow_flexion_2d", "side", ["side"]) == "elbow_flexion_2d"
+    # ... with the upper arm out to the side (raised 60 degrees or more), in each frame.
+    assert reported_requirement("elbow_flexion_2d_left", "front") == (
+        "upper_arm_elevation_2d_left",
+        60.0,
+    )
+    assert reported_requirement("elbow_flexion_2d_left", "side") is None
+    assert reported_requirement("knee_flexion_left", "side") is None
+
+
+def test_other_measures_are_reported_as_themselves_from_every_view() -> None:
+    for view in ("side", "front", "oblique", "unknown"):
+        assert reported_measure("shoulder_abduction", view) == "shoulder_abduction"
+        assert reported_frame_name("hip_height", view) == "hip_height"
     assert reported_variants("shoulder_abduction") == ["shoulder_abduction"]
+    assert not reports_by_view("hip_height") and not reports_by_view("no_such_measure")
+    assert joint_landmarks("knee_flexion_left") == (
+        Landmark.LEFT_HIP,
+        Landmark.LEFT_KNEE,
+        Landmark.LEFT_ANKLE,
+    )
+    assert joint_landmarks("hip_height") is None
 
 
 def squat_like(**fields: object) -> Exercise:
@@ -134,9 +181,16 @@ def test_what_an_exercise_measures_follows_the_reported_variant_of_its_view() ->
     ex = squat_like()
     sides = ("knee_flexion_left", "knee_flexion_right")
     flat = ("knee_flexion_2d_left", "knee_flexion_2d_right")
-    assert set(ex.measures_needed(None)) == {"hip_height", *sides, *flat}
+    assert set(ex.measures_needed(None)) == {"hip_height", *flat}
     assert set(ex.measures_needed("side")) == {"hip_height", *flat}
-    assert set(ex.measures_needed("front")) == {"hip_height", *sides}
+    assert set(ex.measures_needed("front")) == set(ex.measures_needed("oblique")) == {"hip_height"}
+    # What is kept per frame: the measures named, each once (the knee as reported).
+    assert set(ex.measures_named()) == {"hip_height", *sides}
+    # A rule that reads the 3-D angle still gets it, and its reported variant from the side.
+    held = squat_like(faults=[{"id": "bent", "measure": "knee_flexion", "above": 30,
+                               "message": "Bent", "cue": "Straighten"}])  # fmt: skip
+    assert set(held.measures_needed("front")) == {"hip_height", *sides}
+    assert set(held.measures_needed("side")) == {"hip_height", *sides, *flat}
 
 
 def test_fault_marks_and_reference_floors_come_from_the_table() -> None:

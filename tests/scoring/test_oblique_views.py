@@ -79,17 +79,23 @@ def run(name: str, deg: float, *, live: bool = True) -> ExerciseEngine:
 
 @pytest.mark.parametrize("name", ["formfit_curl", "medflex_bicep_curl"])
 @pytest.mark.parametrize("deg", [30, 45])
-def test_a_three_quarter_view_counts_the_same_reps_with_the_same_angles(
+def test_a_three_quarter_view_counts_the_same_reps_and_reports_no_wrong_angle(
     name: str, deg: float
 ) -> None:
     side = run(name, 0)
     gt = load(name)[4]["ground_truth"]
     assert gt["accept"][0] <= len(side.reps) <= gt["accept"][1]
+    assert all(r.measured and r.confidence >= 0.5 for r in side.reps)
     oblique = run(name, deg)
     assert len(oblique.reps) == len(side.reps)
-    side_peaks = np.array([r.peak_deg for r in side.reps])
-    peaks = np.array([r.peak_deg for r in oblique.reps])
-    assert np.abs(peaks - side_peaks).max() <= 10, (peaks, side_peaks)
+    for turned_rep, side_rep in zip(oblique.reps, side.reps, strict=True):
+        if turned_rep.measured:  # 30 degrees is the edge of "side": within 10 of side-on
+            assert deg == 30 and abs(turned_rep.peak_deg - side_rep.peak_deg) <= 10
+        else:
+            assert np.isnan(turned_rep.peak_deg) and np.isnan(turned_rep.rom_deg)
+            assert turned_rep.confidence_reason == "view"
+    if deg == 45:
+        assert not any(r.measured for r in oblique.reps)
 
 
 def test_the_stretch_undoes_the_foreshortening_of_the_curl() -> None:
@@ -114,14 +120,16 @@ def test_the_world_turn_tells_the_barbell_side_view_from_a_front_one() -> None:
     """formfit/squat is filmed from the side, but the plate on the shoulders makes them look
     wide: by the width ratio it passed for front, and the knee was reported in 3-D with
     MediaPipe's image depth (118, 91, 80 degrees for three alike squats). The world turn says
-    side, and the reported knee angle follows the image plane of the near leg."""
+    side for the last two, and their reported knee angle is the image plane of the near leg;
+    the first, turned three-quarters by the plates, is not measured (the safe direction)."""
     engine = run("formfit_squat", 0, live=False)
     lm, _, t, size, _ = load("formfit_squat")
     near = compute_measures(lm, size[0] / size[1], ["knee_flexion_2d_right"])
     near_knee = near["knee_flexion_2d_right"]
-    for rep in engine.reps:
+    assert [r.measured for r in engine.reps] == [False, True, True]
+    for rep in engine.reps[1:]:
         during = (t >= rep.start_s) & (t <= rep.end_s)
-        assert abs(rep.peak_deg - np.nanmax(near_knee[during])) <= 15
+        assert abs(rep.peak_deg - np.nanmax(near_knee[during])) <= 5
 
 
 def test_a_curl_with_the_legs_out_of_the_picture_counts_live_three_quarters_on() -> None:

@@ -16,16 +16,11 @@ import pytest
 from coach.offline.analysis import DETECTABLE_MIN_SHARE, landmarks_track, score_track
 from exercises.loader import load_exercise
 from scoring.engine import ExerciseEngine
-from tests.scoring.tracks import landmarks, manifest, video_info
+from tests.scoring.tracks import clip_by_id, landmarks, manifest, video_info
 
 # At least 90% of the rep clips within their accepted range (16/17 today: quva/020_fitness,
 # walking lunges towards a moving camera, is a known miss).
 MIN_SHARE_WITHIN_ACCEPT = 0.9
-
-
-def clip_by_id(shared_data: Path, clip_id: str) -> dict[str, Any]:
-    (clip,) = [c for c in manifest(shared_data) if c["id"] == clip_id]
-    return clip
 
 
 @cache

@@ -109,7 +109,9 @@ def test_the_engine_says_the_tip_once_and_counts_anyway() -> None:
 
 def test_the_front_view_squat_clip_counts_4_with_the_setup_check_on(shared_data: Path) -> None:
     """postop_cv/squat faces the camera: with the squat counting from the front too, the
-    live page's setup check (require_setup) passes and all 4 reps count."""
+    live page's setup check (require_setup) passes and all 4 reps count; the knee angle is
+    not measured from the front (issue 26: it read 20-22 degrees standing in 3-D there), so
+    the reps say so, and why, instead of a number."""
     clip = manifest_entry(shared_data, "postop_cv/squat")
     fps, w, h = video_info(shared_data / clip["video"])
     proc = FrameProcessor(load_exercise("squat"), LandmarksOnly(), require_setup=True)
@@ -120,7 +122,8 @@ def test_the_front_view_squat_clip_counts_4_with_the_setup_check_on(shared_data:
     assert engine is not None and len(engine.reps) == clip["ground_truth"]["reps"] == 4
     assert not any(w.detected == "front" and "counted from" in w.message
                    for w in engine.view_warnings)  # fmt: skip
-    assert np.isfinite([r.peak_deg for r in engine.reps]).all()
+    assert np.isnan([r.peak_deg for r in engine.reps]).all()
+    assert {(r.measured, r.confidence_reason) for r in engine.reps} == {(False, "view")}
 
 
 def test_exercises_list_shows_the_views(coach_cli: CoachCli) -> None:

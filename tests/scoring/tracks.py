@@ -33,3 +33,31 @@ def landmarks(shared_data: Path, clip: dict[str, Any]) -> np.ndarray:
         lm = data["lm"]
     assert lm.ndim == 3 and lm.shape[1:] == (33, 4)
     return lm
+
+
+def clip_by_id(shared_data: Path, clip_id: str) -> dict[str, Any]:
+    (clip,) = [c for c in manifest(shared_data) if c["id"] == clip_id]
+    return clip
+
+
+def shared(shared_data: Path, clip_id: str) -> tuple[list[Any], tuple[int, int], np.ndarray, float]:
+    """A shared clip's stored track as the engine's poses (smoothed as live), its image size,
+    its raw landmarks and fps."""
+    from coach.offline.analysis import landmarks_track
+
+    clip = clip_by_id(shared_data, clip_id)
+    fps, w, h = video_info(shared_data / clip["video"])
+    lm = landmarks(shared_data, clip)
+    return landmarks_track(lm, fps, (w, h)), (w, h), lm, fps
+
+
+def sample(name: str) -> tuple[list[Any], tuple[int, int], str]:
+    """A samples/tracks track as the engine's poses, its image size and its exercise id."""
+    from coach.offline.analysis import landmarks_track
+
+    path = Path(__file__).resolve().parents[2] / "samples" / "tracks" / f"{name}.npz"
+    with np.load(path, allow_pickle=False) as d:
+        size = (int(d["image_size"][0]), int(d["image_size"][1]))
+        meta = json.loads(str(d["meta"]))
+        poses = landmarks_track(d["lm"], 1.0, size, d["world"], d["t"])
+    return poses, size, meta["exercise"]

@@ -16,7 +16,7 @@ from tests.web.pages import page_text as _text
 from tests.web.pages import sign_in as _sign_in
 from tests.web.review_app import Review
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser]
 
 SIZES = {"phone": (390, 844), "laptop": (1280, 800)}
 

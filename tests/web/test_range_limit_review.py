@@ -1,7 +1,8 @@
 """The range limit on the reviewer's side: a session recorded for a patient whose program
 prescribes a limit is judged by it, and the session page, the printable report and the
-exports show each rep over it (in words, not colour alone). Real app, real SQLite, the stored
-landmark track of the real front-view squat clip."""
+exports show each rep over it (in words, not colour alone); from a view that cannot measure
+the knee, each rep says it was not measured and not checked against the limit. Real app, real
+SQLite, the stored landmark tracks of a real side-view (jump) squat and front-view squat."""
 
 from __future__ import annotations
 
@@ -14,14 +15,18 @@ import numpy as np
 from coach.offline.recording import record_landmarks
 from exercises import load_exercise
 from tests.helpers.data import manifest_entry
+from tests.scoring.tracks import video_info
 from tests.web.review_app import Review
 
 
-def _record(review: Review, shared_data: Path, patient_id: int) -> tuple[str, list]:  # type: ignore[type-arg]
-    entry = manifest_entry(shared_data, "postop_cv/squat")
+def _record(
+    review: Review, shared_data: Path, patient_id: int, clip: str = "rehab_bme410/squat"
+) -> tuple[str, list]:  # type: ignore[type-arg]
+    entry = manifest_entry(shared_data, clip)
     lm = np.load(shared_data / entry["landmarks"])["lm"]
+    fps, w, h = video_info(shared_data / entry["video"])
     session_id, engine = record_landmarks(
-        review.store, lm, 20.0, (640, 480), load_exercise("squat"), patient_id=patient_id
+        review.store, lm, fps, (w, h), load_exercise("squat"), patient_id=patient_id
     )
     return session_id, engine.reps
 
@@ -33,10 +38,11 @@ def test_the_program_limit_marks_reps_on_every_view_of_the_session(
     patient = store.create_patient(review.ther_a.id, "Lena Limit", birth_year=1950)
     # Without a limit in the program, nothing is marked.
     free_id, free_reps = _record(review, shared_data, patient.id)
-    assert len(free_reps) == 4 and not any(r.over_limit for r in free_reps)
+    assert len(free_reps) == 6 and not any(r.over_limit for r in free_reps)
+    assert all(r.measured for r in free_reps)  # a side view: the knee is measured
     peaks = sorted(r.peak_deg for r in free_reps)
-    limit = float(round((peaks[1] + peaks[2]) / 2))  # two reps past it, two within
-    assert peaks[1] < limit < peaks[2]
+    limit = float(round((peaks[3] + peaks[4]) / 2))  # two reps past it, four within
+    assert peaks[3] < limit < peaks[4]
     store.set_program(patient.id, [{"exercise_id": "squat", "reps": 10, "max_rom_deg": limit}])
     session_id, reps = _record(review, shared_data, patient.id)
     over = [r.index for r in reps if r.over_limit]
@@ -56,7 +62,41 @@ def test_the_program_limit_marks_reps_on_every_view_of_the_session(
         assert [r["over_limit"] for r in data["reps"]] == [r.over_limit for r in reps]
         assert all(("range_limit" in r["faults"]) == r["over_limit"] for r in data["reps"])
         free = c.get(f"/sessions/{free_id}/session.json").json()
-        assert [r["over_limit"] for r in free["reps"]] == [False] * 4
+        assert [r["over_limit"] for r in free["reps"]] == [False] * 6
+        assert {r["limit_check"] for r in data["reps"]} == {"over", "within"}
+        assert {r["limit_check"] for r in free["reps"]} == {""}  # no limit then
+
+
+def test_from_the_front_the_reps_say_not_measured_and_not_checked(
+    review: Review, shared_data: Path
+) -> None:
+    store = review.store
+    patient = store.create_patient(review.ther_a.id, "Frida Front", birth_year=1948)
+    store.set_program(patient.id, [{"exercise_id": "squat", "reps": 10, "max_rom_deg": 20.0}])
+    session_id, reps = _record(review, shared_data, patient.id, "postop_cv/squat")
+    assert len(reps) == 4 and not any(r.over_limit for r in reps)  # nothing fired on noise
+    stored = store.session(session_id).reps
+    unchecked = [(None, None, "unchecked")] * 4
+    assert [(r.peak_deg, r.rom_deg, r.limit_check) for r in stored] == unchecked
+    assert {r.confidence_reason for r in stored} == {"view"}
+    with review.client("ther.a") as c:
+        html = c.get(f"/sessions/{session_id}").text
+        assert html.count('data-testid="not-measured"') == 4
+        assert "not measured: seen from a view that cannot measure this angle" in html
+        assert html.count('data-testid="limit-unchecked"') == 4
+        assert 'data-testid="over-limit"' not in html
+        assert "Not measured in any frame" in html  # the angle chart: no point, and why
+        report = c.get(f"/sessions/{session_id}/report").text
+        assert report.count('data-testid="not-measured"') == 4
+        assert "best range not measured" in report
+        rows = list(csv.DictReader(io.StringIO(c.get(f"/sessions/{session_id}/reps.csv").text)))
+        assert [(r["rom_deg"], r["peak_deg"], r["confidence_reason"], r["limit_check"])
+                for r in rows] == [("", "", "view", "unchecked")] * 4  # fmt: skip
+        frames = list(csv.DictReader(io.StringIO(c.get(f"/sessions/{session_id}/frames.csv").text)))
+        assert frames and {f["knee_flexion_left"] for f in frames} == {""}
+        assert any(f["hip_height"] for f in frames)
+        data = c.get(f"/sessions/{session_id}/session.json").json()
+        assert [(r["peak_deg"], r["measured"]) for r in data["reps"]] == [(None, False)] * 4
 
 
 def test_a_program_limit_past_180_or_a_row_without_reps_is_refused(review: Review) -> None:

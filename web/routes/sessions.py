@@ -20,6 +20,7 @@ from coach.store import Store
 from coach.store.models import ExerciseSession
 from coach.store.ratings import session_ratings
 from coach.store.store import SessionFrames, aware
+from coach.unmeasured import NOT_MEASURED_WORDS, UNCHECKED_WORDS
 from web.charts import time_plot
 from web.routes.deps import (
     IdentityDep,
@@ -50,7 +51,9 @@ def _comparison(
         lv, rv = left[sel], right[sel]
         lp = float(np.nanmax(lv)) if np.isfinite(lv).any() else None
         rp = float(np.nanmax(rv)) if np.isfinite(rv).any() else None
-        out.append({"index": rep.index, "left": lp, "right": rp, "si": symmetry_index(lp, rp)})
+        measured = rep.peak_deg is not None  # a rep not measured shows no side's number
+        out.append({"index": rep.index, "left": lp, "right": rp, "measured": measured,
+                    "si": symmetry_index(lp, rp) if measured else None})  # fmt: skip
     return out
 
 
@@ -109,10 +112,11 @@ def session_page(
         spans=[(rep.start_s, rep.end_s, str(rep.index)) for rep in row.reps],
         marks=[(f.t_s, f.message or f.fault_id) for f in row.faults],
         unit="°" if base and "height" not in base and "lift" not in base else "",
+        empty="Not measured in any frame (a view that cannot measure it, or joints not seen)",
     )
     comp = _comparison(row, frames, base)
-    lefts = [c["left"] for c in comp if c["left"] is not None]
-    rights = [c["right"] for c in comp if c["right"] is not None]
+    lefts = [c["left"] for c in comp if c["left"] is not None and c["measured"]]
+    rights = [c["right"] for c in comp if c["right"] is not None and c["measured"]]
     overall_si = symmetry_index(
         float(np.mean(lefts)) if lefts else None, float(np.mean(rights)) if rights else None
     )
@@ -135,6 +139,8 @@ def session_page(
         reference_error=reference_error[:300],
         measured_reps=sum(1 for rep in row.reps if rep.profile),
         accuracy=_accuracy(row, exercise, frames),
+        not_measured=NOT_MEASURED_WORDS,
+        unchecked=UNCHECKED_WORDS,
     )
 
 
@@ -172,6 +178,8 @@ def session_report(
         targets=_targets_weeks(store, row),
         ratings=session_ratings(store, row.id),
         accuracy=_accuracy(row, exercise, store.session_frames(row.id)),
+        not_measured=NOT_MEASURED_WORDS,
+        unchecked=UNCHECKED_WORDS,
     )
 
 

@@ -181,7 +181,8 @@ export function describeEvent(e) {
     case "RepCompleted": {
       const faults = e.faults && e.faults.length ? `, ${e.faults.join(", ").replaceAll("_", " ")}` : "";
       const past = e.over_limit ? " (past the range limit)" : "";
-      return `Rep ${e.index}${past}: range ${Math.round(e.rom_deg)}°, score ${Math.round(e.score)}${faults}`;
+      const range = Number.isFinite(e.rom_deg) ? `range ${Math.round(e.rom_deg)}°` : "angle not measured";
+      return `Rep ${e.index}${past}: ${range}, score ${Math.round(e.score)}${faults}`;
     }
     case "FaultDetected": return `Fault: ${e.message}`;
     case "HoldEnded": return `Hold ended after ${e.duration_s.toFixed(1)} s`;

@@ -129,9 +129,13 @@ def test_counts_carry_over_a_new_pipeline_which_sets_up_again() -> None:
 
 
 def test_past_the_range_limit_is_recorded_even_before_counting_starts() -> None:
+    # Curls from the side (a page's landmarks): the elbow is measured there, bending to
+    # 145-153 degrees. (The barbell squat, three-quarters on without world landmarks, has its
+    # knee not measured: nothing to judge, tests/scoring/test_range_limit_real.py.)
     rx = Prescription(sets=1, reps=3, hold_s=0.0, rest_s=0.0, limit_deg=120.0)
     plan, journal = squat_plan(rx, PlanStart(setup_hold_s=1e9))  # setup never completes
-    frames = run(plan, journal.clock, engine(SQUAT, *load_track("formfit_squat"), limit_deg=120))
+    curl = engine(load_exercise("bicep_curl"), *load_track("formfit_curl"), limit_deg=120)
+    frames = run(plan, journal.clock, curl)
     assert plan.stage == "setup" and plan.rep_count == 0
     assert not kinds(frames, "RepCompleted") and not journal.of("RepCompleted")
     limits = journal.of("FaultDetected")

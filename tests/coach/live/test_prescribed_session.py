@@ -3,8 +3,9 @@ while resting), the end after the last set, a hold that ends at its target, the 
 
 Real parts: the registry, LiveSession in `pose="device"` mode with its real filter and engine
 (FrameProcessor), fed the landmarks our pipeline extracted from real clips (samples/tracks:
-a 3-rep squat, peaks 118°, 91° and 80° of knee bend at 2.9, 5.0 and 7.3 s; an 8 s single-leg
-stance), on a clock that steps with the recording, so every run is exact and fast.
+a 3-rep barbell squat, reps ending at 2.9, 5.0 and 7.3 s, which a page's landmarks show
+three-quarters on, so its knee is not measured; 5 side-view curls; an 8 s single-leg stance),
+on a clock that steps with the recording, so every run is exact and fast.
 """
 
 from __future__ import annotations
@@ -74,23 +75,44 @@ def kinds(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e for f in frames for e in f["events"] if e["kind"] == kind]
 
 
-def test_a_program_of_one_set_of_three_with_a_limit_runs_as_prescribed() -> None:
-    # The knee bends about 137°, 148° and 144° (scoring's 3-D flexion, side view).
-    session, frames = run("formfit_squat", "squat", Row(sets=1, reps=3, max_rom_deg=145))
-    assert session.info["sets"] == 1 and session.info["reps"] == 3
-    assert session.hello()["prescription"]["limit_deg"] == 145
+def test_a_program_of_one_set_of_five_with_a_limit_runs_as_prescribed() -> None:
+    # Curls from the side: the elbow bends to 144.9, 150.3, 151.7, 152.5 and 153.0 degrees
+    # (the image-plane angle, measured from the side: scoring.measures).
+    session, frames = run("formfit_curl", "bicep_curl", Row(sets=1, reps=5, max_rom_deg=151))
+    assert session.info["sets"] == 1 and session.info["reps"] == 5
+    assert session.hello()["prescription"]["limit_deg"] == 151
     reps = kinds(frames, "RepCompleted")
-    assert [r["index"] for r in reps] == [1, 2, 3]
-    assert [r["over_limit"] for r in reps] == [False, True, False]  # 148° past 145°
+    assert [r["index"] for r in reps] == [1, 2, 3, 4, 5]
+    assert [r["over_limit"] for r in reps] == [False, False, True, True, True]
+    assert [r["limit_check"] for r in reps] == ["within", "within", "over", "over", "over"]
     limit = [f for f in kinds(frames, "FaultDetected") if f["id"] == "range_limit"]
-    assert len(limit) == 1 and limit[0]["cue"] == "Not so far: stay within your limit"
-    assert reps[0]["t"] < limit[0]["t"] < reps[1]["t"]  # said as it happens, not after the rep
+    assert [f["rep"] for f in limit] == [3, 4, 5]
+    assert limit[0]["cue"] == "Not so far: stay within your limit"
+    assert reps[1]["t"] < limit[0]["t"] < reps[2]["t"]  # said as it happens, not after the rep
     assert len(kinds(frames, "AllSetsDone")) == 1
     last = frames[-1]
-    assert last["stage"] == "done" and last["set"]["complete"] and last["rep_count"] == 3
+    assert last["stage"] == "done" and last["set"]["complete"] and last["rep_count"] == 5
+    assert "measures" not in last  # the recorder's, never the page's
     summary = session.summary()
     assert summary["prescription"]["source"] == "program"
     assert summary["no_count_reason"] is None
+
+
+def test_a_limit_the_view_cannot_check_asks_the_patient_to_turn() -> None:
+    """The barbell squat from a page (no world landmarks) looks three-quarters on: the knee is
+    not measured there, so no limit fault fires on noise, every rep is marked unchecked, and
+    the patient is asked to turn side-on."""
+    session, frames = run("formfit_squat", "squat", Row(sets=1, reps=3, max_rom_deg=100))
+    reps = kinds(frames, "RepCompleted")
+    assert len(reps) == 3
+    assert [(r["limit_check"], r["measured"], r["peak_deg"]) for r in reps] == [
+        ("unchecked", False, None)
+    ] * 3
+    assert not [f for f in kinds(frames, "FaultDetected") if f["id"] == "range_limit"]
+    asks = [c for c in kinds(frames, "Cue") if c["source"] == "angle_view"]
+    assert asks and asks[0]["text"].startswith("Turn side-on to the camera")
+    summary_reps = session.summary()["reps"]
+    assert [r["limit_check"] for r in summary_reps] == ["unchecked"] * 3
 
 
 def test_reps_made_while_resting_do_not_count_into_the_next_set() -> None:

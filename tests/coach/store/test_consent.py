@@ -17,7 +17,7 @@ from coach.store.consent import ConsentError, ConsentingRecorder, refusal_words
 from coach.store.live_recorder import LiveRecorder
 from coach.store.models import Base
 from coach.store.store import Store
-from tests.coach.conftest import database_at
+from tests.helpers.store import database_at
 
 
 def test_answers_are_kept_with_their_version_and_the_latest_counts(any_store: Store) -> None:

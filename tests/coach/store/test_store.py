@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coach.offline.analysis import landmarks_track, score_track
 from coach.store import open_store
 from coach.store.accounts import AccountError
 from coach.store.db import current_revision, head_revision
@@ -167,9 +168,20 @@ def test_stored_frames_round_trip_with_the_exercise_measures(
     assert len(frames.t) == len(lm)
     found = np.isfinite(lm[:, :, 0]).all(axis=1)
     assert np.allclose(frames.landmarks[found][:, :, :2], lm[found][:, :, :2], atol=2e-3)
-    assert "hip_height" in frames.measures and "knee_flexion_left" in frames.measures
+    # Frames without the engine's values: the store never measures on its own.
+    assert np.isnan(frames.measures["hip_height"]).all()
+    # Through the pipeline, as analysis and live sessions feed it: the engine's values.
+    writer = store.writer("sessC0002", squat, patient_id=None, source="analyze")
+    writer.start((1920, 1080), fps)
+    score_track(squat, landmarks_track(lm, fps, (1920, 1080)), (1920, 1080), sink=writer)
+    writer.finish()
+    frames = store.session_frames("sessC0002")
+    assert len(frames.t) == len(lm)
+    assert set(frames.measures) == set(squat.measures_named())
     hh = frames.measures["hip_height"]
     assert np.nanmax(hh) - np.nanmin(hh) > 0.2  # the squats are in the stored measure
+    knee = frames.measures["knee_flexion_left"]  # the near knee, from the side
+    assert np.nanmax(knee) > 90 and np.isfinite(knee).mean() > 0.8
 
 
 def test_every_field_of_a_completed_rep_is_kept(store: Store) -> None:
@@ -179,6 +191,7 @@ def test_every_field_of_a_completed_rep_is_kept(store: Store) -> None:
         t=2.0, index=1, start_s=0.5, end_s=2.0, rom_deg=80.0, peak_deg=95.0, score=88.0,
         faults=("too_fast",), side="left", duration_s=1.5, up_s=0.7, down_s=0.8, sparc=-2.5,
         rom_left=0.4, rom_right=0.38, profile={"too_fast": 1.5}, over_limit=True,
+        measured=True, confidence=0.87, confidence_reason="", limit_check="over",
     )  # fmt: skip
     writer = store.writer("sessD0001", load_exercise("squat"), patient_id=None, source="live")
     writer.start((640, 480))

@@ -1,0 +1,17 @@
+"""Why an angle shows no number, in words: the reasons of scoring.confidence, rendered here at
+the edge for the pages, the exports' readers and the terminal (the events carry only ids)."""
+
+from __future__ import annotations
+
+NOT_MEASURED_WORDS = {
+    "view": "seen from a view that cannot measure this angle (film side-on)",
+    "hidden": "the joints were not seen clearly enough (step back, better light)",
+    "jitter": "the angle jumped from frame to frame (the pose was not steady)",
+}
+UNCHECKED_WORDS = "not checked against the range limit: the angle was not measured"
+
+
+def not_measured_words(reason: str) -> str:
+    """ "not measured: <why>" for a rep or figure without a number."""
+    why = NOT_MEASURED_WORDS.get(reason, "")
+    return f"not measured: {why}" if why else "not measured"
