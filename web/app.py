@@ -9,6 +9,7 @@ may configure it).
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,12 +26,13 @@ from coach.store import Store
 from web import access, security
 from web.demos import mount_demos
 from web.frames import decode_frame
-from web.routes import live
+from web.routes import live, site
 from web.vendor import mount_vendor
 
 if TYPE_CHECKING:
     from coach.live.caps import RedisLiveCaps
     from web.live_relay import LiveRelay
+    from web.reminders import ReminderLoop
     from web.uploads.jobs import AnalysisJobs
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +55,7 @@ class _Parts:
     caps: RedisLiveCaps | None
     relay: LiveRelay | None
     redis_url: str | None
+    reminders: ReminderLoop | None = None  # e-mail reminders, with an SMTP server
 
 
 def create_app(
@@ -67,6 +70,7 @@ def create_app(
     pose_model: str = "full",
     redis_url: str | None = None,
     allow_seed: bool = False,
+    public_url: str | None = None,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
@@ -80,7 +84,10 @@ def create_app(
     other instances through Redis pub/sub (web/live_relay.py).
 
     `allow_seed` (tests only) lets a patient socket fix a targets task's schedule with
-    `&seed=N` (coach.live.registry.SessionRegistry)."""
+    `&seed=N` (coach.live.registry.SessionRegistry).
+
+    `public_url` (default `COACH_PUBLIC_URL`) is the address patients reach the server at,
+    used in QR codes, handouts, the calendar feed and reminders (web/public_url.py)."""
     if store is not None and recorder is None:
         from coach.store.live_recorder import LiveRecorder
 
@@ -101,8 +108,10 @@ def create_app(
             allow_seed=allow_seed,
         )
     parts = _Parts(registry, store, jobs, caps, _relay(redis_url, registry, store), redis_url)
+    parts.reminders = _reminders(store, public_url)
     app = _new_app(parts)
     app.state.exercise_list = exercise_list or _default_exercise_list
+    app.state.public_url = public_url
     _add_live_side(app, parts)
     if store is not None and jobs is not None:
         _add_stored_side(app, jobs, redis_url)
@@ -150,6 +159,13 @@ def _relay(
     return LiveRelay(redis_url, registry, cluster=cluster_name(data))
 
 
+def _reminders(store: Store | None, public_url: str | None) -> ReminderLoop | None:
+    """E-mail reminders (web/reminders.py), when there is a store and COACH_SMTP_HOST."""
+    from web.reminders import ReminderLoop
+
+    return ReminderLoop.configured(store, public_url or os.environ.get("COACH_PUBLIC_URL"))
+
+
 # ---- start and stop ------------------------------------------------------------------------
 async def _start(parts: _Parts) -> None:
     store, jobs, clustered = parts.store, parts.jobs, bool(parts.redis_url)
@@ -166,9 +182,13 @@ async def _start(parts: _Parts) -> None:
     parts.registry.warm_up()
     if parts.relay is not None:
         await parts.relay.start()
+    if parts.reminders is not None:
+        parts.reminders.start()
 
 
 async def _stop(parts: _Parts) -> None:
+    if parts.reminders is not None:
+        await parts.reminders.stop()
     if parts.relay is not None:
         await parts.relay.close()
     await parts.registry.close_all()
@@ -201,9 +221,15 @@ def _new_app(parts: _Parts) -> FastAPI:
 
 # ---- routers and middleware ----------------------------------------------------------------
 async def _not_signed_in(request: Request, _exc: Exception) -> Response:
-    """JSON and CSV get 401; a page redirects to /login, then back."""
+    """JSON and CSV get 401; a page redirects to /login, then back; a browser signed in by a
+    personal link since revoked is told so (/link-ended) rather than shown a sign-in form."""
     if request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv")):
         return JSONResponse({"detail": "Sign in first."}, status_code=401)
+    store: Store | None = request.app.state.store
+    if store is not None and store.ended_by_revocation(request.cookies.get(access.COOKIE)):
+        ended = RedirectResponse("/link-ended", status_code=303)
+        ended.delete_cookie(access.COOKIE, path="/")
+        return ended
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={target}", status_code=303)
 
@@ -220,11 +246,24 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     mount_demos(app)  # /api/exercises/{id}/demo: the stick-figure demonstrations
     app.add_exception_handler(access.NotSignedIn, _not_signed_in)
     app.include_router(live.router)
+    app.include_router(site.router)  # /favicon.ico, /link-ended
 
 
 def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
     """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
-    from web.routes import auth, patient, protocols, ratings, records, sessions, therapist, uploads
+    from web.routes import (
+        auth,
+        between,
+        dashboard,
+        patient,
+        protocols,
+        ratings,
+        records,
+        sessions,
+        therapist,
+        uploads,
+        videos,
+    )
     from web.routes.pages import review_templates
 
     app.state.jobs = jobs
@@ -236,4 +275,6 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
     for area in (auth, therapist, patient, protocols, sessions, uploads, ratings, records):
+        app.include_router(area.router)
+    for area in (videos, dashboard, between):  # the therapist's week (issue 22)
         app.include_router(area.router)

@@ -7,6 +7,7 @@ the real uvicorn stack (HTTP, WebSockets, message size limits), not a test clien
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 import threading
@@ -102,6 +103,7 @@ def serve(
     live_limits: LiveLimits | None = None,
     pose_model: str = "full",
     redis_url: str | None = None,
+    public_url: str | None = None,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
 
@@ -115,12 +117,20 @@ def serve(
     `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions.
     With `redis_url` (default: `COACH_REDIS_URL`) this server is one instance of a cluster
     (docs/DEPLOY.md): uploads go to `coach worker` processes through the task queue.
+    `public_url` (default: `COACH_PUBLIC_URL`) is the address patients reach (web/public_url.py).
     """
     quiet_native_logs()
     from coach.store.cluster import redis_url as configured_redis
     from coach.store.db import database_url as default_url
     from web.app import create_app
+    from web.public_url import PublicUrlError, check_public_url
 
+    try:
+        public = public_url or os.environ.get("COACH_PUBLIC_URL", "")
+        public = check_public_url(public) if public else None
+    except PublicUrlError as exc:
+        print(f"coach serve: {exc}", file=sys.stderr)
+        return 2
     try:
         certfile, keyfile = _certificate(certfile, keyfile, self_signed)
         url = database_url or default_url()
@@ -137,6 +147,7 @@ def serve(
         live_limits=live_limits,
         pose_model=pose_model,
         redis_url=configured_redis(redis_url),
+        public_url=public,
     )
     _announce(host, port, certfile is not None, url, store)
     return _run(_uvicorn_config(app, host, port, log_level, certfile, keyfile), sock, store)

@@ -13,12 +13,14 @@ from sqlalchemy import Engine, delete, select
 
 from coach.prescription import ProgramError, check_program
 from coach.store.analysis_jobs import AnalysisJobStore
+from coach.store.calendar_feeds import CalendarFeedStore
 from coach.store.db import create_db_engine, migrate, session_factory
 from coach.store.models import ProgramItem, aware
 from coach.store.patients import PatientStore
 from coach.store.protocol_results import ProtocolResultStore
 from coach.store.records import mark_interrupted
 from coach.store.references import ReferenceStore
+from coach.store.reminders import ReminderStore
 from coach.store.sessions import SessionFrames, SessionStore
 from coach.store.users import LINK_LOGIN_TTL, LOGIN_TTL
 
@@ -53,10 +55,13 @@ class Store(
     ProtocolResultStore,
     ReferenceStore,
     AnalysisJobStore,
+    CalendarFeedStore,
+    ReminderStore,
 ):
     """The one object the CLI and the web app hold: the parts above, each a job of its own
     (coach/store/users.py, patients.py, sessions.py, protocol_results.py, references.py,
-    analysis_jobs.py), plus programs (checked by `check_program`) and crash recovery."""
+    analysis_jobs.py, calendar_feeds.py, reminders.py), plus programs (checked by
+    `check_program`) and crash recovery."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
