@@ -155,6 +155,10 @@ def _svg_open(title: str, width: int, height: int, summary: str, attrs: str = ""
     ]
 
 
+def _title(title: str, left: int) -> str:
+    return f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>'
+
+
 def _no_data(out: list[str], text: str, x: int, y: float) -> str:
     out.append(f'<text x="{x}" y="{y}" class="chart-empty">{text}</text></svg>')
     return "".join(out)
@@ -214,9 +218,7 @@ def line_chart(
     values = [
         float(v) for s in series.values() for v in s if v is not None and math.isfinite(float(v))
     ]
-    # The title, then the key, above the plot; on the right room for half the last label
-    # (a date, "05 Dec", centred on the last point, was clipped to "05 De").
-    left, right, top, bottom = 48, 26, 42, 34
+    left, right, top, bottom = 48, 26, 42, 34  # right: half a date label ("05 Dec") fits
     pw, ph = width - left - right, height - top - bottom
     described = _described(labels, series, drawn, unit)
     out = _svg_open(title, width, height, described if values else "No data yet")
@@ -317,8 +319,7 @@ def time_plot(
     allv = np.concatenate(finite) if finite else np.zeros(0)
     drawn = {k: float(v) for k, v in (lines or {}).items() if v is not None}
     if len(t) < 2 or allv.size == 0:
-        out = _svg_open(title, width, height, empty)
-        out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
+        out = [*_svg_open(title, width, height, empty), _title(title, left)]
         return _no_data(out, escape(empty), left, top + ph / 2)
     t0, t1 = float(t[0]), float(max(t[-1], t[0] + 1e-3))
     axis = (
@@ -328,8 +329,7 @@ def time_plot(
     summary = f"{', '.join(series)} over time; shaded: reps"
     if drawn:
         summary += "; " + "; ".join(f"{k} {v:g}{unit}" for k, v in drawn.items())
-    out = _svg_open(title, width, height, summary, axis)
-    out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
+    out = [*_svg_open(title, width, height, summary, axis), _title(title, left)]
     lo, hi = float(allv.min()), float(allv.max())
     shown = [lo, hi, *drawn.values()]
     scale = _scale(*_padded_range(shown, 2.0), top, top + ph, inside=(min(shown), max(shown)))
@@ -346,13 +346,7 @@ def time_plot(
         )
     out += _time_lines(t, series, x_of, scale, left + pw, len(drawn))
     key = _reference_lines(out, drawn, scale, left, left + pw, unit)
-    for tt, label in marks:
-        x = x_of(tt)
-        out.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="fault-mark">'
-            f"<title>{escape(label)} at {tt:.1f}s</title></line>"
-            f'<text x="{x:.1f}" y="{top + ph - 4}" class="fault-label">!</text>'
-        )
+    out += _fault_marks(marks, x_of, top, ph)
     for i, (text, color, _dash) in enumerate(key):
         out.append(
             f'<text x="{left + pw - 110 * (len(key) - i)}" y="16" fill="{color}" '
@@ -360,6 +354,21 @@ def time_plot(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _fault_marks(
+    marks: Sequence[tuple[float, str]], x_of: Callable[[float], float], top: int, ph: int
+) -> list[str]:
+    """A red line marked "!" at each fault, its words on hover."""
+    out = []
+    for tt, label in marks:
+        x = x_of(tt)
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="fault-mark">'
+            f"<title>{escape(label)} at {tt:.1f}s</title></line>"
+            f'<text x="{x:.1f}" y="{top + ph - 4}" class="fault-label">!</text>'
+        )
+    return out
 
 
 def _rep_spans(

@@ -27,8 +27,9 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
-from coach.review.prescription import any_dose_words
+from coach.review.prescription import any_dose_words, definition_of
 from coach.review.schedule import due_on
 from coach.store import Store
 from coach.store.store import aware
@@ -119,14 +120,17 @@ def _exercised_on(store: Store, patient_id: int, now: datetime) -> bool:
     )
 
 
+def _line(item: Any) -> str:
+    """'Squat: 2 sets of 8 reps, 7 days a week'."""
+    definition = definition_of(item.exercise_id)
+    name = definition.name if definition is not None else item.exercise_id
+    return f"{name}: {any_dose_words(item, definition)}"
+
+
 def send_due(
     store: Store, settings: SmtpSettings, now: datetime, link: str | None = None
 ) -> list[int]:
     """Send every reminder due at `now` (local); returns the patients reminded."""
-    from web.routes.between import load_definition
-    from web.routes.pages import exercise_names
-
-    names = exercise_names()
     sent = []
     for reminder in store.active_reminders():
         if now.hour < reminder.hour:
@@ -137,11 +141,7 @@ def send_due(
             continue
         if not store.claim_reminder(reminder.id, now.date()):
             continue  # sent already (here or by another server)
-        lines = [
-            f"{names.get(i.exercise_id, i.exercise_id)}: "
-            f"{any_dose_words(i, load_definition(i.exercise_id))}"
-            for i in items
-        ]
+        lines = [_line(item) for item in items]
         try:
             settings.send(reminder_message(settings, reminder.address, patient.name, lines, link))
         except (smtplib.SMTPException, OSError) as exc:

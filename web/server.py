@@ -123,15 +123,9 @@ def serve(
     from coach.store.cluster import redis_url as configured_redis
     from coach.store.db import database_url as default_url
     from web.app import create_app
-    from web.public_url import PublicUrlError, check_public_url
 
     try:
-        public = public_url or os.environ.get("COACH_PUBLIC_URL", "")
-        public = check_public_url(public) if public else None
-    except PublicUrlError as exc:
-        print(f"coach serve: {exc}", file=sys.stderr)
-        return 2
-    try:
+        public = _public_url(public_url)
         certfile, keyfile = _certificate(certfile, keyfile, self_signed)
         url = database_url or default_url()
         store = _open_store(url)
@@ -151,6 +145,17 @@ def serve(
     )
     _announce(host, port, certfile is not None, url, store)
     return _run(_uvicorn_config(app, host, port, log_level, certfile, keyfile), sock, store)
+
+
+def _public_url(public_url: str | None) -> str | None:
+    """The public base URL (the argument, else COACH_PUBLIC_URL), checked (web/public_url.py)."""
+    from web.public_url import PublicUrlError, check_public_url
+
+    url = public_url or os.environ.get("COACH_PUBLIC_URL", "")
+    try:
+        return check_public_url(url) if url else None
+    except PublicUrlError as exc:
+        raise _CannotStart(str(exc), status=2) from None
 
 
 def _certificate(

@@ -69,3 +69,14 @@ def any_dose_words(item: Any, definition: Any) -> str:
     if getattr(definition, "kind", None) == "targets":
         return task_dose_words(item, definition)
     return dose_words(item)
+
+
+def definition_of(exercise_id: str) -> Any | None:
+    """An exercise or a hand-eye targets task by id (None: no longer known), for its name,
+    dose words and instructions."""
+    from exercises import load_any
+
+    try:
+        return load_any(exercise_id)
+    except KeyError:
+        return None

@@ -260,9 +260,7 @@ def test_the_pain_and_effort_chart_draws_the_stored_ratings(store: Store) -> Non
             series[name].append(value)
     assert chart.check(labels, series) == 12  # 4 rated weeks x 3 series
     # A screen reader hears the stored means too (2.5 as 2.5, not rounded to 2).
-    after = ", ".join(
-        f"{labels[first - w]} {PAIN_WEEKS[w][1]:g}" for w in sorted(PAIN_WEEKS)[::-1]
-    )
+    after = ", ".join(f"{labels[first - w]} {PAIN_WEEKS[w][1]:g}" for w in sorted(PAIN_WEEKS)[::-1])
     assert f"pain after: {after}" in chart.root.find(f"{NS_SVG}desc").text
     shown = [v for v, _ in chart.grid]
     assert min(shown) <= 1.0 and max(shown) >= 5.0

@@ -61,7 +61,9 @@ def test_the_servers_loop_sends_the_days_reminder_once(smtp: _Inbox, tmp_path: P
         with review.client("ther.a") as c:
             page = c.get(f"/patients/{pid}").text
             assert 'data-testid="reminder-form"' in page and "no-smtp" not in page
-            r = c.post(f"/patients/{pid}/reminder", data={"address": "alice@x.example", "hour": "0"})
+            r = c.post(
+                f"/patients/{pid}/reminder", data={"address": "alice@x.example", "hour": "0"}
+            )
             assert r.status_code == 303
             assert c.post(f"/patients/{pid}/reminder", data={"address": "nope"}).status_code == 400
             assert "alice@x.example" in c.get(f"/patients/{pid}").text

@@ -5,6 +5,7 @@ confirmation and what the patient then sees, and the session pages' fixes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -76,10 +77,8 @@ class _Events:
         self._thread.start()
 
     def _read(self, client: httpx.Client, url: str) -> None:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # the test closed the client
             self._lines(client, url)
-        except httpx.HTTPError:
-            pass  # the test closed the client: the stream ends
 
     def _lines(self, client: httpx.Client, url: str) -> None:
         with client.stream("GET", url, timeout=60) as r:
@@ -182,7 +181,11 @@ def test_local_addresses_are_recognised_and_a_bad_public_url_stops_serve() -> No
         "http://clinic-pc:8000",
     ):
         assert local_only(url), url
-    for url in ("https://coach.example.org", "http://93.184.216.34:8000", "https://[2606:4700::1111]"):
+    for url in (
+        "https://coach.example.org",
+        "http://93.184.216.34:8000",
+        "https://[2606:4700::1111]",
+    ):
         assert not local_only(url), url
     assert check_public_url(" https://coach.example.org/ ") == "https://coach.example.org"
     assert serve(public_url="ftp://coach.example.org") == 2
@@ -262,7 +265,9 @@ def test_the_dashboard_flags_missed_days_rising_pain_and_the_range_limit(
         for d in range(1, 8):
             _old(review, fine.id, d)
         rated = [_old(review, pain.id, d) for d in (5, 3, 2, 1, 0)]
-        for sid, (before, after) in zip(rated, [(2, 2), (2, 3), (2, 2), (5, 6), (3, 3)], strict=True):
+        for sid, (before, after) in zip(
+            rated, [(2, 2), (2, 3), (2, 2), (5, 6), (3, 3)], strict=True
+        ):
             record_rating(store, sid, "pain_before", before)
             record_rating(store, sid, "pain_after", after)
         store.set_program(limit.id, [{"exercise_id": "squat", "reps": 5, "max_rom_deg": 40}])

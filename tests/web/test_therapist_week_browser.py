@@ -130,9 +130,7 @@ def test_the_program_forms_defaults_follow_the_exercises_kind(app: Review, brows
     assert dose()[2] == "0" and int(dose()[1]) > 1
     # At 1280 px every column is on screen, Notes and Remove included.
     for selector in ("input[name=notes_0]", "input[name=delete_0]"):
-        right = page.evaluate(
-            f"document.querySelector('{selector}').getBoundingClientRect().right"
-        )
+        right = page.evaluate(f"document.querySelector('{selector}').getBoundingClientRect().right")
         assert right <= DESK["width"] - 10, (selector, right)
     assert page.evaluate("document.documentElement.scrollWidth") <= DESK["width"]
     page.locator("#program").scroll_into_view_if_needed()
@@ -187,7 +185,8 @@ def test_pages_fit_a_phone(app: Review, browser: Any, name: str) -> None:
     assert width <= PHONE["width"], f"{name} is {width} px wide at 390 px"
     if name == "follow":
         send = page.evaluate(
-            "document.querySelector('#message-form button[type=submit]').getBoundingClientRect().right"
+            "document.querySelector('#message-form button[type=submit]')"
+            ".getBoundingClientRect().right"
         )
         assert send <= PHONE["width"], send
     if name == "report":

@@ -12,14 +12,13 @@ reminders, set up by their therapist on the patient's page.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from coach.review.calendar import program_calendar
-from coach.review.prescription import any_dose_words
+from coach.review.prescription import any_dose_words, definition_of
 from coach.review.progress import week_start
 from coach.store import Store
 from coach.store.reminders import ReminderError
@@ -30,16 +29,6 @@ from web.routes.pages import exercise_names
 router = APIRouter()
 
 
-def load_definition(exercise_id: str) -> Any | None:
-    """An exercise or a targets task (None: no longer known)."""
-    from exercises import load_any
-
-    try:
-        return load_any(exercise_id)
-    except KeyError:
-        return None
-
-
 def feed_calendar(store: Store, patient_id: int, link: str | None) -> bytes:
     """The patient's program as iCalendar, from this week on."""
     names = exercise_names()
@@ -48,7 +37,7 @@ def feed_calendar(store: Store, patient_id: int, link: str | None) -> bytes:
         patient_id,
         store.program(patient_id),
         lambda exercise_id: names.get(exercise_id, exercise_id),
-        lambda item: any_dose_words(item, load_definition(item.exercise_id)),
+        lambda item: any_dose_words(item, definition_of(item.exercise_id)),
         week_start(today),
         link,
     )

@@ -13,10 +13,11 @@ from coach.prescription import Prescription
 
 @lru_cache(maxsize=1)
 def _kinds() -> tuple[tuple[str, dict[str, Any]], ...]:
-    from exercises import list_exercises, list_tasks
+    from exercises import Exercise, TargetTask, list_exercises, list_tasks
 
     out = []
-    for definition in [*list_exercises(), *list_tasks()]:
+    definitions: list[Exercise | TargetTask] = [*list_exercises(), *list_tasks()]
+    for definition in definitions:
         dose = Prescription.defaults(definition)
         kind = str(definition.kind)
         out.append(

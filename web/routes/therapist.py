@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach.live import LiveSession, SessionRegistry
 from coach.prescription import ProgramError
 from coach.review.attention import attention, missed_days_setting
-from coach.review.prescription import any_dose_words, clinical_words
+from coach.review.prescription import any_dose_words, clinical_words, definition_of
 from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
@@ -22,7 +22,7 @@ from web.public_url import base_url as public_base
 from web.public_url import local_warning
 from web.qr import qr_svg
 from web.reminders import SmtpSettings
-from web.routes.between import feed_url, load_definition
+from web.routes.between import feed_url
 from web.routes.dashboard import live_rows
 from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
@@ -190,7 +190,7 @@ def _own_link(store: Store, patient_id: int, token: str) -> bool:
 
 def _handout_item(item: Any, names: dict[str, str]) -> dict[str, Any]:
     """A program row in the patient's words: an exercise's or a targets task's dose and how."""
-    definition = load_definition(item.exercise_id)
+    definition = definition_of(item.exercise_id)
     return {
         "name": names.get(item.exercise_id, item.exercise_id),
         "dose": any_dose_words(item, definition),
