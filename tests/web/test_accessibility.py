@@ -5,6 +5,7 @@ hand-eye targets one, a live session of a signed-in patient for the follow page.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from tests.web.conftest import Review
 from tests.web.test_browser import _launch, _wait_js, playwright  # noqa: F401
 from tests.web.test_follow_page import _patient_socket
 from tests.web.test_review import squat_session  # noqa: F401 (fixture)
+from tests.web.therapist_week import keep_video
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,6 +50,7 @@ def test_no_serious_or_critical_violations_on_any_page(
     review: Review,
     squat_session: str,  # noqa: F811
     axe: str,
+    tmp_path: Path,
 ) -> None:
     review.store.set_program(
         review.pat_a.id,
@@ -55,12 +58,18 @@ def test_no_serious_or_critical_violations_on_any_page(
     )
     targets_id, _ = record(review.store, review.pat_a.id, schedule=PLACED)  # a targets card
     _, token = review.store.create_link(review.pat_a.id)
+    _, feed = review.store.create_feed(review.pat_a.id)
+    revoked, gone = review.store.create_link(review.pat_a.id)
+    review.store.revoke_link(review.pat_a.id, revoked.id)
+    keep_video(review, squat_session, tmp_path)  # the video beside the replay
     u, pid, sid = review.url, review.pat_a.id, squat_session
     browser = _launch(playwright, [])
     found: list[str] = []
     try:
         anon = _page(browser, review, None)
         found += _check(anon, axe, f"{u}/login")
+        found += _check(anon, axe, f"{u}/link-ended")
+        found += _check(anon, axe, f"{u}/p/{gone}")
         found += _check(
             anon,
             axe,
@@ -75,7 +84,10 @@ def test_no_serious_or_critical_violations_on_any_page(
         )
         ther = _page(browser, review, "ther.a")
         found += _check(ther, axe, f"{u}/therapist")
-        found += _check(ther, axe, f"{u}/patients/{pid}?new_link={token}")
+        found += _check(ther, axe, f"{u}/patients/{pid}?new_link={token}&new_feed={feed}")
+        ther.click("form[action*='/links/'][action$='/revoke'] button >> nth=0")  # asks first
+        ther.wait_for_selector("[data-testid=confirm]")
+        found += [f"confirm: {v['id']} ({v['impact']})" for v in serious_violations(ther, axe)]
         found += _check(ther, axe, f"{u}/patients/{pid}/handout?link={token}")
         found += _check(ther, axe, f"{u}/sessions/{sid}")
         found += _check(ther, axe, f"{u}/protocols")
