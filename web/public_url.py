@@ -71,5 +71,5 @@ def local_warning(url: str) -> str | None:
     return (
         f"This address ({host}) only works on this computer or this building's network: a "
         "patient's phone at home cannot open it. Set the address patients reach Coach at "
-        "with COACH_PUBLIC_URL or `coach serve --public-url https://...`, then print again."
+        "with COACH_PUBLIC_URL (or coach serve --public-url https://...), then print again."
     )
