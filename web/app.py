@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,13 +29,14 @@ from web import access, security
 from web.body_limits import BodyLimits
 from web.demos import mount_demos
 from web.frames import decode_frame
-from web.routes import live
+from web.routes import live, site
 from web.vendor import mount_vendor
 
 if TYPE_CHECKING:
     from coach.live.caps import RedisLiveCaps
     from coach.store.retention import PeriodicRetention
     from web.live_relay import LiveRelay
+    from web.reminders import ReminderLoop
     from web.uploads.jobs import AnalysisJobs
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class _Parts:
     redis_url: str | None
     retention: PeriodicRetention | None = None  # one machine's; a cluster's workers apply it
     sweeper: asyncio.Task[None] | None = None
+    reminders: ReminderLoop | None = None  # e-mail reminders, with an SMTP server
 
 
 def create_app(
@@ -74,6 +77,7 @@ def create_app(
     pose_model: str = "full",
     redis_url: str | None = None,
     allow_seed: bool = False,
+    public_url: str | None = None,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
@@ -87,7 +91,10 @@ def create_app(
     other instances through Redis pub/sub (web/live_relay.py).
 
     `allow_seed` (tests only) lets a patient socket fix a targets task's schedule with
-    `&seed=N` (coach.live.registry.SessionRegistry)."""
+    `&seed=N` (coach.live.registry.SessionRegistry).
+
+    `public_url` (default `COACH_PUBLIC_URL`) is the address patients reach the server at,
+    used in QR codes, handouts, the calendar feed and reminders (web/public_url.py)."""
     if store is not None and recorder is None:
         from coach.store.consent import ConsentingRecorder
         from coach.store.live_recorder import LiveRecorder
@@ -111,8 +118,10 @@ def create_app(
         )
     parts = _Parts(registry, store, jobs, caps, _relay(redis_url, registry, store), redis_url)
     parts.retention = _retention(store, redis_url)
+    parts.reminders = _reminders(store, public_url)
     app = _new_app(parts)
     app.state.exercise_list = exercise_list or _default_exercise_list
+    app.state.public_url = public_url
     _add_live_side(app, parts)
     if store is not None and jobs is not None:
         _add_stored_side(app, jobs, redis_url)
@@ -171,6 +180,13 @@ def _retention(store: Store | None, redis_url: str | None) -> PeriodicRetention 
     return PeriodicRetention(store, policy)
 
 
+def _reminders(store: Store | None, public_url: str | None) -> ReminderLoop | None:
+    """E-mail reminders (web/reminders.py), when there is a store and COACH_SMTP_HOST."""
+    from web.reminders import ReminderLoop
+
+    return ReminderLoop.configured(store, public_url or os.environ.get("COACH_PUBLIC_URL"))
+
+
 # ---- start and stop ------------------------------------------------------------------------
 SWEEP_EVERY_S = 10.0
 """How often sessions past their retention are forgotten (and their followers closed), even
@@ -204,11 +220,15 @@ async def _start(parts: _Parts) -> None:
         await parts.relay.start()
     if parts.retention is not None:
         parts.retention.start()
+    if parts.reminders is not None:
+        parts.reminders.start()
 
 
 async def _stop(parts: _Parts) -> None:
     if parts.retention is not None:
         parts.retention.stop()
+    if parts.reminders is not None:
+        await parts.reminders.stop()
     if parts.sweeper is not None:
         parts.sweeper.cancel()
     if parts.relay is not None:
@@ -255,9 +275,15 @@ class CoachApp(FastAPI):
 
 # ---- routers and middleware ----------------------------------------------------------------
 async def _not_signed_in(request: Request, _exc: Exception) -> Response:
-    """JSON and CSV get 401; a page redirects to /login, then back."""
+    """JSON and CSV get 401; a page redirects to /login, then back; a browser signed in by a
+    personal link since revoked is told so (/link-ended) rather than shown a sign-in form."""
     if request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv")):
         return JSONResponse({"detail": "Sign in first."}, status_code=401)
+    store: Store | None = request.app.state.store
+    if store is not None and store.ended_by_revocation(request.cookies.get(access.COOKIE)):
+        ended = RedirectResponse("/link-ended", status_code=303)
+        ended.delete_cookie(access.COOKIE, path="/")
+        return ended
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={target}", status_code=303)
 
@@ -275,12 +301,15 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     mount_demos(app)  # /api/exercises/{id}/demo: the stick-figure demonstrations
     app.add_exception_handler(access.NotSignedIn, _not_signed_in)
     app.include_router(live.router)
+    app.include_router(site.router)  # /favicon.ico, /link-ended
 
 
 def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
     """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
     from web.routes import (
         auth,
+        between,
+        dashboard,
         patient,
         protocols,
         ratings,
@@ -289,6 +318,7 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         sessions,
         therapist,
         uploads,
+        videos,
     )
     from web.routes.pages import review_templates
 
@@ -301,4 +331,6 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
     for area in (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records):
+        app.include_router(area.router)
+    for area in (videos, dashboard, between):  # the therapist's week (issue 22)
         app.include_router(area.router)

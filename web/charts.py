@@ -144,14 +144,19 @@ def _marker(shape: str, x: float, y: float, color: str, attrs: str, tip: str = "
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}" {attrs}>{inner}</circle>'
 
 
-def _svg_open(title: str, width: int, height: int, summary: str) -> list[str]:
-    """The chart's root with its accessible name (title) and description (the numbers)."""
+def _svg_open(title: str, width: int, height: int, summary: str, attrs: str = "") -> list[str]:
+    """The chart's root with its accessible name (title) and description (the numbers);
+    `attrs`: more attributes of the root (a time plot's axis for the page's scripts)."""
     return [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} '
         f'{height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" '
-        f'data-title="{escape(title)}"><title>{escape(title)}</title>'
+        f'data-title="{escape(title)}"{attrs}><title>{escape(title)}</title>'
         f"<desc>{escape(summary)}</desc>",
     ]
+
+
+def _title(title: str, left: int) -> str:
+    return f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>'
 
 
 def _no_data(out: list[str], text: str, x: int, y: float) -> str:
@@ -213,7 +218,7 @@ def line_chart(
     values = [
         float(v) for s in series.values() for v in s if v is not None and math.isfinite(float(v))
     ]
-    left, right, top, bottom = 48, 12, 42, 34  # the title, then the key, above the plot
+    left, right, top, bottom = 48, 26, 42, 34  # right: half a date label ("05 Dec") fits
     pw, ph = width - left - right, height - top - bottom
     described = _described(labels, series, drawn, unit)
     out = _svg_open(title, width, height, described if values else "No data yet")
@@ -300,26 +305,80 @@ def time_plot(
     unit: str = "°",
     width: int = 760,
     height: int = 240,
+    lines: Mapping[str, float | None] | None = None,
     empty: str = "No frames stored",
 ) -> str:
-    """Measures over time with shaded rep spans (start, end, label) and fault marks; the
-    value labels sit at round values, like line_chart's. A frame whose value is NaN has no
-    point (not measured); `empty` is said when no frame has one."""
+    """Measures over time with shaded rep spans (start, end, label), fault marks and the
+    prescribed `lines` ("limit", dashed, in the key); the value labels sit at round values,
+    like line_chart's. A frame whose value is NaN has no point (not measured); `empty` is said
+    when frames exist but none has a value ("No frames stored" when there are none). The root
+    carries its time axis (`data-t0`, `data-t1` at pixels `data-x0`, `data-x1`; the plot from
+    `data-top` to `data-bottom`): the session page's video moves a cursor over it and seeks
+    from it."""
     left, right, top, bottom = 48, 12, 26, 30
     pw, ph = width - left - right, height - top - bottom
     finite = [v[np.isfinite(v)] for v in series.values()]
     allv = np.concatenate(finite) if finite else np.zeros(0)
-    out = _svg_open(title, width, height, f"{', '.join(series)} over time; shaded: reps")
-    out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
+    drawn = {k: float(v) for k, v in (lines or {}).items() if v is not None}
     if len(t) < 2 or allv.size == 0:
-        return _no_data(out, empty if len(t) >= 2 else "No frames stored", left, top + ph / 2)
-    lo, hi = float(allv.min()), float(allv.max())
-    scale = _scale(*_padded_range([lo, hi], 2.0), top, top + ph, inside=(lo, hi))
+        said = empty if len(t) >= 2 else "No frames stored"
+        out = [*_svg_open(title, width, height, said), _title(title, left)]
+        return _no_data(out, escape(said), left, top + ph / 2)
     t0, t1 = float(t[0]), float(max(t[-1], t[0] + 1e-3))
+    axis = (
+        f' data-t0="{t0:.3f}" data-t1="{t1:.3f}" data-x0="{left}" data-x1="{left + pw}"'
+        f' data-top="{top}" data-bottom="{top + ph}"'
+    )
+    summary = f"{', '.join(series)} over time; shaded: reps"
+    if drawn:
+        summary += "; " + "; ".join(f"{k} {v:g}{unit}" for k, v in drawn.items())
+    out = [*_svg_open(title, width, height, summary, axis), _title(title, left)]
+    lo, hi = float(allv.min()), float(allv.max())
+    shown = [lo, hi, *drawn.values()]
+    scale = _scale(*_padded_range(shown, 2.0), top, top + ph, inside=(min(shown), max(shown)))
 
     def x_of(tt: float) -> float:
         return left + pw * (tt - t0) / (t1 - t0)
 
+    out += _rep_spans(spans, x_of, top, ph)
+    out += _y_axis(scale, left, left + pw, unit, grid=False)
+    for sec in range(int(math.ceil(t0)), int(t1) + 1, max(1, int((t1 - t0) / 8) or 1)):
+        out.append(
+            f'<text x="{x_of(sec):.1f}" y="{height - 10}" text-anchor="middle" class="axis">'
+            f"{sec}s</text>"
+        )
+    out += _time_lines(t, series, x_of, scale, left + pw, len(drawn))
+    key = _reference_lines(out, drawn, scale, left, left + pw, unit)
+    out += _fault_marks(marks, x_of, top, ph)
+    for i, (text, color, _dash) in enumerate(key):
+        out.append(
+            f'<text x="{left + pw - 110 * (len(key) - i)}" y="16" fill="{color}" '
+            f'class="legend">{escape(text)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _fault_marks(
+    marks: Sequence[tuple[float, str]], x_of: Callable[[float], float], top: int, ph: int
+) -> list[str]:
+    """A red line marked "!" at each fault, its words on hover."""
+    out = []
+    for tt, label in marks:
+        x = x_of(tt)
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="fault-mark">'
+            f"<title>{escape(label)} at {tt:.1f}s</title></line>"
+            f'<text x="{x:.1f}" y="{top + ph - 4}" class="fault-label">!</text>'
+        )
+    return out
+
+
+def _rep_spans(
+    spans: Sequence[tuple[float, float, str]], x_of: Callable[[float], float], top: int, ph: int
+) -> list[str]:
+    """The shaded reps, each numbered at its top."""
+    out = []
     for start, end, label in spans:
         xa, xb = x_of(start), x_of(end)
         out.append(
@@ -328,22 +387,7 @@ def time_plot(
             f'<text x="{(xa + xb) / 2:.1f}" y="{top + 12}" text-anchor="middle" class="axis">'
             f"{escape(label)}</text>"
         )
-    out += _y_axis(scale, left, left + pw, unit, grid=False)
-    for sec in range(int(math.ceil(t0)), int(t1) + 1, max(1, int((t1 - t0) / 8) or 1)):
-        out.append(
-            f'<text x="{x_of(sec):.1f}" y="{height - 10}" text-anchor="middle" class="axis">'
-            f"{sec}s</text>"
-        )
-    out += _time_lines(t, series, x_of, scale, left + pw)
-    for tt, label in marks:
-        x = x_of(tt)
-        out.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="fault-mark">'
-            f"<title>{escape(label)} at {tt:.1f}s</title></line>"
-            f'<text x="{x:.1f}" y="{top + ph - 4}" class="fault-label">!</text>'
-        )
-    out.append("</svg>")
-    return "".join(out)
+    return out
 
 
 def _time_lines(
@@ -352,8 +396,10 @@ def _time_lines(
     x_of: Callable[[float], float],
     scale: _Scale,
     right: float,
+    lines: int = 0,
 ) -> list[str]:
-    """Each series as lines (broken where a value is missing) and its name in the key."""
+    """Each series as lines (broken where a value is missing) and its name in the key (left
+    of the `lines` reference lines' names)."""
     out = []
     step = max(1, len(t) // 600)  # at most ~600 points a line
     for k, (name, values) in enumerate(series.items()):
@@ -371,7 +417,7 @@ def _time_lines(
                     f'stroke-width="1.6" data-series="{escape(name)}"/>'
                 )
         out.append(
-            f'<text x="{right - 110 * (len(series) - k)}" y="16" fill="{_color(name, k)}" '
+            f'<text x="{right - 110 * (len(series) + lines - k)}" y="16" fill="{_color(name, k)}" '
             f'class="legend">{escape(name)}</text>'
         )
     return out

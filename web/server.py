@@ -7,6 +7,7 @@ the real uvicorn stack (HTTP, WebSockets, message size limits), not a test clien
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 import threading
@@ -116,6 +117,7 @@ def serve(
     live_limits: LiveLimits | None = None,
     pose_model: str = "full",
     redis_url: str | None = None,
+    public_url: str | None = None,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
 
@@ -129,6 +131,7 @@ def serve(
     `pose_model` (lite, full, heavy) is the model of uploads and server-mode live sessions.
     With `redis_url` (default: `COACH_REDIS_URL`) this server is one instance of a cluster
     (docs/DEPLOY.md): uploads go to `coach worker` processes through the task queue.
+    `public_url` (default: `COACH_PUBLIC_URL`) is the address patients reach (web/public_url.py).
     """
     quiet_native_logs()
     from coach.store.cluster import redis_url as configured_redis
@@ -136,6 +139,7 @@ def serve(
     from web.app import create_app
 
     try:
+        public = _public_url(public_url)
         certfile, keyfile = _certificate(certfile, keyfile, self_signed)
         url = database_url or default_url()
         store = _open_store(url)
@@ -151,11 +155,23 @@ def serve(
         live_limits=live_limits,
         pose_model=pose_model,
         redis_url=configured_redis(redis_url),
+        public_url=public,
     )
     config = _uvicorn_config(app, host, port, log_level, certfile, keyfile)
     _announce(host, port, certfile is not None, url, store)
     print(app.state.connections.capacity.words(app.state.registry.limits))
     return _run(config, sock, store)
+
+
+def _public_url(public_url: str | None) -> str | None:
+    """The public base URL (the argument, else COACH_PUBLIC_URL), checked (web/public_url.py)."""
+    from web.public_url import PublicUrlError, check_public_url
+
+    url = public_url or os.environ.get("COACH_PUBLIC_URL", "")
+    try:
+        return check_public_url(url) if url else None
+    except PublicUrlError as exc:
+        raise _CannotStart(str(exc), status=2) from None
 
 
 def _certificate(

@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         live_limits=limits,
         pose_model=args.model,
         redis_url=args.redis_url,
+        public_url=args.public_url,
     )
     return status or EXIT_OK
 
@@ -191,6 +192,13 @@ def add_parser(sub: Any) -> None:
         "--redis-url",
         help="Redis of a cluster of servers (default: COACH_REDIS_URL; none: one machine): "
         "uploads are analysed by `coach worker` processes, see docs/DEPLOY.md",
+    )
+    s.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address patients reach this server at, e.g. https://coach.example.org, for "
+        "the QR codes, handouts, calendar feeds and reminders (default: COACH_PUBLIC_URL; "
+        "none: the address the therapist's browser uses)",
     )
     s.add_argument(
         "--https",

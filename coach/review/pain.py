@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from coach.review.progress import week_start
+from coach.review.progress import first_week, week_start
 
 FARRAR_POINTS = 2
 FARRAR_PERCENT = 30.0
@@ -134,10 +134,15 @@ def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def weekly_pain(ratings: list[Any], weeks: int = 12, today: date | None = None) -> list[PainWeek]:
-    """Mean pain before, after and effort per week for the last `weeks` weeks, oldest first."""
+def weekly_pain(
+    ratings: list[Any], weeks: int = 12, today: date | None = None, since: date | None = None
+) -> list[PainWeek]:
+    """Mean pain before, after and effort per week for the last `weeks` weeks, oldest first,
+    from the week of `since` at the earliest (the first rating: the axis does not start
+    months before it)."""
     today = today or datetime.now(timezone.utc).date()
-    first = week_start(today) - timedelta(weeks=weeks - 1)
+    first = first_week(today, weeks, since)
+    weeks = (week_start(today) - first).days // 7 + 1
     values: dict[date, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for d in daily_pain(ratings):
         wk = week_start(d.day)

@@ -47,3 +47,36 @@ def clinical_words(item: Any) -> str:
     if notes:
         parts.append(notes)
     return "; ".join(parts)
+
+
+def task_dose_words(item: Any, task: Any) -> str:
+    """A hand-eye targets task's dose: "2 rounds of 12 targets (6 for each hand), 5 days a
+    week" (its sets are rounds; a round is the task's targets)."""
+    rule = task.targets
+    hands = 2 if rule.hands == "both" else 1
+    count = rule.count * hands
+    each = f"{rule.count} for each hand" if hands == 2 else f"{rule.hands} hand"
+    sets = int(getattr(item, "sets", 1) or 1)
+    text = f"{_count(sets, 'round', 'rounds')} of {_count(count, 'target', 'targets')} ({each})"
+    days = int(getattr(item, "days_per_week", 0) or 0)
+    if days:
+        text += f", {_count(days, 'day', 'days')} a week"
+    return text
+
+
+def any_dose_words(item: Any, definition: Any) -> str:
+    """The dose of a program row in words, whatever its definition is (None: unknown)."""
+    if getattr(definition, "kind", None) == "targets":
+        return task_dose_words(item, definition)
+    return dose_words(item)
+
+
+def definition_of(exercise_id: str) -> Any | None:
+    """An exercise or a hand-eye targets task by id (None: no longer known), for its name,
+    dose words and instructions."""
+    from exercises import load_any
+
+    try:
+        return load_any(exercise_id)
+    except KeyError:
+        return None

@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session
 from coach.store import cluster
 from coach.store.models import (
     AnalysisJob,
+    CalendarFeed,
     ConsentAnswer,
+    EmailReminder,
     ExerciseSession,
     Fault,
     FrameChunk,
@@ -150,6 +152,8 @@ def _owned(patient_id: int) -> Owned:
         ),
         "analysis_jobs": (AnalysisJob, AnalysisJob.patient_id == patient_id),
         "consent_answers": (ConsentAnswer, ConsentAnswer.patient_id == patient_id),
+        "calendar_feeds": (CalendarFeed, CalendarFeed.patient_id == patient_id),
+        "email_reminders": (EmailReminder, EmailReminder.patient_id == patient_id),
         "login_sessions": (
             LoginSession,
             or_(

@@ -7,13 +7,14 @@ tables; change both together (`coach admin migrate` applies new revisions).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -277,4 +278,31 @@ class ConsentAnswer(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     answer: Mapped[str] = mapped_column(String(20))
     text_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CalendarFeed(Base):
+    """A patient's personal calendar feed (/cal/TOKEN.ics): the program's days, which a phone
+    calendar subscribes to. Revocable like a personal link; only the token's hash is kept."""
+
+    __tablename__ = "calendar_feeds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EmailReminder(Base):
+    """E-mail reminders for a patient on their program's days (sent only when an SMTP
+    server is configured; web/reminders.py). `last_sent_on`: the local day of the last one,
+    claimed before sending, so one server of a cluster sends each day's reminder once."""
+
+    __tablename__ = "email_reminders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
+    address: Mapped[str] = mapped_column(String(254))
+    hour: Mapped[int] = mapped_column(Integer, default=9)  # local hour to send at, 0-23
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from coach.store import accounts
@@ -89,8 +89,25 @@ class PatientStore(UserStore):
             if link is None or link.patient_id != patient_id:
                 return False
             link.revoked_at = utcnow()
-            db.execute(delete(LoginSession).where(LoginSession.link_id == link_id))
+            # The sign-ins it made end now; their rows stay (expired) so that the patient's
+            # browser can be told why (`ended_by_revocation`) instead of just signed out.
+            db.execute(
+                update(LoginSession)
+                .where(LoginSession.link_id == link_id)
+                .values(expires_at=link.revoked_at)
+            )
             return True
+
+    def ended_by_revocation(self, token: str | None) -> bool:
+        """Whether this cookie token was signed in by a personal link since revoked."""
+        if not token or len(token) > 200:
+            return False
+        with self.factory() as db:
+            login = db.get(LoginSession, accounts.token_hash(token))
+            if login is None or login.link_id is None:
+                return False
+            link = db.get(PatientLink, login.link_id)
+            return link is not None and link.revoked_at is not None
 
     def resolve_link(self, token: str) -> PatientLink | None:
         with self.factory() as db:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, select
 
 from coach.prescription import ProgramError, check_program
 from coach.store.analysis_jobs import AnalysisJobStore
+from coach.store.calendar_feeds import CalendarFeedStore
 from coach.store.consent import ConsentStore
 from coach.store.db import create_db_engine, migrate, session_factory
 from coach.store.erasure import ErasureStore
@@ -21,6 +22,7 @@ from coach.store.patients import PatientStore
 from coach.store.protocol_results import ProtocolResultStore
 from coach.store.records import mark_interrupted
 from coach.store.references import ReferenceStore
+from coach.store.reminders import ReminderStore
 from coach.store.retention import RetentionStore
 from coach.store.sessions import SessionFrames, SessionStore
 from coach.store.users import LINK_LOGIN_TTL, LOGIN_TTL
@@ -59,10 +61,13 @@ class Store(
     ConsentStore,  # the patient's rights: consent.py, erasure.py, retention.py
     ErasureStore,
     RetentionStore,
+    CalendarFeedStore,  # between sessions: calendar_feeds.py, reminders.py
+    ReminderStore,
 ):
     """The one object the CLI and the web app hold: the parts above, each a job of its own
     (coach/store/users.py, patients.py, sessions.py, protocol_results.py, references.py,
-    analysis_jobs.py, consent.py, erasure.py, retention.py), plus programs (checked by
+    analysis_jobs.py, consent.py, erasure.py, retention.py, calendar_feeds.py, reminders.py),
+    plus programs (checked by
     `check_program`) and crash recovery."""
 
     def __init__(self, engine: Engine) -> None:

@@ -62,7 +62,10 @@ THERAPIST_ONLY_READS = ["/patients/{pid}", "/patients/{pid}/fhir"]
 WRITES = [
     ("/patients/{pid}/program", {"rows": "1", "exercise_0": "squat"}),
     ("/patients/{pid}/links", {}),
-    ("/patients/{pid}/links/{lid}/revoke", {}),
+    ("/patients/{pid}/links/{lid}/revoke", {"confirm": "yes"}),
+    ("/patients/{pid}/calendar", {}),
+    ("/patients/{pid}/reminder", {"address": "alice@x.example"}),
+    ("/patients/{pid}/reminder/stop", {}),
     ("/patients/{pid}/uploads", {"exercise_id": "squat"}),
     ("/sessions/{rsid}/reference", {}),
     ("/patients/{pid}/references/{ex}/remove", {}),
@@ -101,6 +104,8 @@ def test_writes_are_refused_to_everyone_but_the_therapist(
         len(review.store.program(review.pat_a.id)),
         len(review.store.links_of(review.pat_a.id)),
         [(r.id, r.session_id) for r in review.store.references_of(review.pat_a.id)],
+        len(review.store.feeds_of(review.pat_a.id)),
+        review.store.reminder_of(review.pat_a.id) is None,
     )
     for who, codes in (("ther.b", {404}), ("pat.a", {403}), ("pat.b", {403}), (None, {303, 401})):
         with review.client(who) as c:
@@ -111,6 +116,8 @@ def test_writes_are_refused_to_everyone_but_the_therapist(
         len(review.store.program(review.pat_a.id)),
         len(review.store.links_of(review.pat_a.id)),
         [(r.id, r.session_id) for r in review.store.references_of(review.pat_a.id)],
+        len(review.store.feeds_of(review.pat_a.id)),
+        review.store.reminder_of(review.pat_a.id) is None,
     )
     assert after == before and before[2]  # the reference is still there, unchanged
     assert review.store.links_of(review.pat_a.id)[0].revoked_at is None

@@ -5,6 +5,7 @@ hand-eye targets one, a live session of a signed-in patient for the follow page.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from tests.web.axe import axe_source, serious_violations
 from tests.web.pages import launch_chromium, wait_js
 from tests.web.review_app import Review
 from tests.web.sockets import patient_socket
+from tests.web.therapist_week import keep_video
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,7 @@ def test_no_serious_or_critical_violations_on_any_page(
     review: Review,
     squat_session: str,
     axe: str,
+    tmp_path: Path,
 ) -> None:
     review.store.set_program(
         review.pat_a.id,
@@ -52,12 +55,18 @@ def test_no_serious_or_critical_violations_on_any_page(
     )
     targets_id, _ = record(review.store, review.pat_a.id, schedule=PLACED)  # a targets card
     _, token = review.store.create_link(review.pat_a.id)
+    _, feed = review.store.create_feed(review.pat_a.id)
+    revoked, gone = review.store.create_link(review.pat_a.id)
+    review.store.revoke_link(review.pat_a.id, revoked.id)
+    keep_video(review, squat_session, tmp_path)  # the video beside the replay
     u, pid, sid = review.url, review.pat_a.id, squat_session
     browser = launch_chromium(playwright, [])
     found: list[str] = []
     try:
         anon = _page(browser, review, None)
         found += _check(anon, axe, f"{u}/login")
+        found += _check(anon, axe, f"{u}/link-ended")
+        found += _check(anon, axe, f"{u}/p/{gone}")
         found += _check(
             anon,
             axe,
@@ -72,7 +81,10 @@ def test_no_serious_or_critical_violations_on_any_page(
         )
         ther = _page(browser, review, "ther.a")
         found += _check(ther, axe, f"{u}/therapist")
-        found += _check(ther, axe, f"{u}/patients/{pid}?new_link={token}")
+        found += _check(ther, axe, f"{u}/patients/{pid}?new_link={token}&new_feed={feed}")
+        ther.click("form[action*='/links/'][action$='/revoke'] button >> nth=0")  # asks first
+        ther.wait_for_selector("[data-testid=confirm]")
+        found += [f"confirm: {v['id']} ({v['impact']})" for v in serious_violations(ther, axe)]
         found += _check(ther, axe, f"{u}/patients/{pid}/handout?link={token}")
         found += _check(ther, axe, f"{u}/sessions/{sid}")
         found += _check(ther, axe, f"{u}/protocols")

@@ -182,8 +182,9 @@ def test_revoked_personal_link_stops_working(review: Review) -> None:
         assert c.get(f"/p/{token}").status_code == 303
         assert c.get("/me").status_code == 200
         with review.client("ther.b") as t:
-            assert t.post(f"/patients/{review.pat_b.id}/links/{link.id}/revoke").status_code == 303
-        assert c.get("/me").status_code == 303  # signed out: back to the login page
+            revoke = f"/patients/{review.pat_b.id}/links/{link.id}/revoke"
+            assert t.post(revoke, data={"confirm": "yes"}).status_code == 303
+        assert c.get("/me").status_code == 303  # signed out: told why (/link-ended)
     with review.client() as c:
         assert c.get(f"/p/{token}").status_code == 404
 

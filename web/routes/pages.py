@@ -172,7 +172,10 @@ def _progress_charts(
             test_series[res.protocol][i] = float(value)
     return {
         "rom": range_charts(sessions, program),
-        "reps": line_chart("Reps completed", labels, {"reps": [w.reps for w in weeks]}),
+        # No session yet: no point at 0 (nothing was missed before the first session).
+        "reps": line_chart(
+            "Reps completed", labels, {"reps": [w.reps if sessions else None for w in weeks]}
+        ),
         "score": line_chart("Mean form score", labels, {"score": [w.mean_score for w in weeks]}),
         "hold": line_chart("Best hold time", labels, {"hold": [w.best_hold_s for w in weeks]}, "s"),
         "tests": line_chart("Clinical test results", test_labels, test_series),

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from coach.review.plain import amount_words, days_words, limit_words
 from coach.review.targets_progress import touched_this_week
@@ -24,6 +24,7 @@ from web.routes.deps import IdentityDep, StoreDep
 from web.routes.pages import exercise_names, load_exercise, render
 from web.routes.ratings import pain_context
 from web.routes.rights import after_sign_in, needs_consent
+from web.routes.site import link_ended_page
 
 router = APIRouter()
 
@@ -32,10 +33,7 @@ router = APIRouter()
 def personal_link(request: Request, token: str, store: StoreDep) -> Response:
     link = store.resolve_link(token)
     if link is None:
-        return HTMLResponse(
-            "<h1>This link no longer works</h1><p>Ask your therapist for a new one.</p>",
-            status_code=404,
-        )
+        return link_ended_page(request)  # a styled page: what happened, what to do
     login_token = store.start_login(patient_id=link.patient_id, link_id=link.id)
     # The first time (and after the consent text changed): the consent screen first.
     resp = RedirectResponse(after_sign_in(store, link.patient_id), status_code=303)

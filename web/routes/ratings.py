@@ -15,7 +15,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from coach.review.pain import FARRAR_SOURCE, pain_flags, weekly_pain
+from coach.review.pain import FARRAR_SOURCE, daily_pain, pain_flags, weekly_pain
 from coach.store.ratings import (
     RatingError,
     RatingRow,
@@ -142,7 +142,8 @@ def pain_context(store: Store, patient_id: int) -> dict[str, Any]:
     """What the pain partial (review/_pain.html) shows: the weekly chart, the flags (for the
     therapist) and their source."""
     ratings = patient_ratings(store, patient_id)
-    weeks = weekly_pain(ratings)
+    days = daily_pain(ratings)
+    weeks = weekly_pain(ratings, since=days[0].day if days else None)
     labels = [w.start.strftime("%d %b") for w in weeks]
     chart = line_chart(
         "Pain (0-10) and effort (Borg CR10) per week",

@@ -21,6 +21,7 @@ from coach.store.models import ExerciseSession
 from coach.store.ratings import session_ratings
 from coach.store.store import SessionFrames, aware
 from coach.unmeasured import NOT_MEASURED_WORDS, UNCHECKED_WORDS
+from scoring.reference import MIN_REFERENCE_REPS
 from web.charts import time_plot
 from web.routes.deps import (
     IdentityDep,
@@ -30,7 +31,14 @@ from web.routes.deps import (
     patient_of,
     visible_session,
 )
-from web.routes.pages import load_exercise, range_charts, render, targets_progress
+from web.routes.pages import (
+    exercise_names,
+    load_exercise,
+    range_charts,
+    render,
+    targets_progress,
+)
+from web.routes.videos import has_video
 
 router = APIRouter()
 
@@ -80,6 +88,48 @@ def use_as_reference(
     return RedirectResponse(f"/sessions/{session_id}?{query}#reference", status_code=303)
 
 
+def _measure_of(exercise: Any) -> str | None:
+    """The measure the angle plot shows: the reported angle of a rep, a hold's first one."""
+    if exercise is not None and exercise.rep is not None:
+        return str(exercise.rep.report or exercise.rep.measure)
+    if exercise is not None and exercise.hold is not None and exercise.hold.conditions:
+        return str(exercise.hold.conditions[0].measure)
+    return None
+
+
+def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: SessionFrames) -> str:
+    """The measure over time, with the patient's range limit (the reported angle's) when the
+    plotted measure is that angle."""
+    base = _measure_of(exercise)
+    series = {
+        side: frames.measures[f"{base}_{side}"]
+        for side in ("left", "right")
+        if base and f"{base}_{side}" in frames.measures
+    }
+    if not series and base in frames.measures:
+        series = {base: frames.measures[base]}
+    degrees = bool(base) and "height" not in str(base) and "lift" not in str(base)
+    item = store.program_item(patient_of(row), row.exercise_id)
+    reported = exercise is not None and exercise.rep is not None
+    limit = item.max_rom_deg if item is not None and reported and degrees else None
+    stored = len(frames.t)
+    return time_plot(
+        f"{(base or 'measure').replace('_', ' ')} over time",
+        frames.t,
+        series,
+        spans=[(rep.start_s, rep.end_s, str(rep.index)) for rep in row.reps],
+        marks=[(f.t_s, f.message or f.fault_id) for f in row.faults],
+        unit="°" if degrees else "",
+        lines={"limit": limit},
+        empty=(
+            f"Not measured in any of the {stored} frames stored (a view that cannot measure"
+            " it, or the joints not seen)"
+            if stored
+            else "No frames stored"
+        ),
+    )
+
+
 @router.get("/sessions/{session_id}", include_in_schema=False)
 def session_page(
     request: Request,
@@ -93,28 +143,7 @@ def session_page(
     patient = store.patient(patient_of(row))
     exercise = load_exercise(row.exercise_id)
     frames = store.session_frames(session_id)
-    base = None
-    if exercise is not None and exercise.rep is not None:
-        base = exercise.rep.report or exercise.rep.measure
-    elif exercise is not None and exercise.hold is not None:
-        base = exercise.hold.conditions[0].measure if exercise.hold.conditions else None
-    series = {
-        side: frames.measures[f"{base}_{side}"]
-        for side in ("left", "right")
-        if base and f"{base}_{side}" in frames.measures
-    }
-    if not series and base in frames.measures:
-        series = {base: frames.measures[base]}
-    plot = time_plot(
-        f"{(base or 'measure').replace('_', ' ')} over time",
-        frames.t,
-        series,
-        spans=[(rep.start_s, rep.end_s, str(rep.index)) for rep in row.reps],
-        marks=[(f.t_s, f.message or f.fault_id) for f in row.faults],
-        unit="°" if base and "height" not in base and "lift" not in base else "",
-        empty="Not measured in any frame (a view that cannot measure it, or joints not seen)",
-    )
-    comp = _comparison(row, frames, base)
+    comp = _comparison(row, frames, _measure_of(exercise))
     lefts = [c["left"] for c in comp if c["left"] is not None and c["measured"]]
     rights = [c["right"] for c in comp if c["right"] is not None and c["measured"]]
     overall_si = symmetry_index(
@@ -126,9 +155,9 @@ def session_page(
         who,
         s=row,
         patient=patient,
-        exercise_name=exercise.name if exercise else row.exercise_id,
+        exercise_name=_name(row, exercise),
         reps=exports.rep_rows(row),
-        plot=plot,
+        plot=_angle_plot(store, row, exercise, frames),
         comparison=comp if lefts and rights else [],  # a one-side view: no empty table
         overall_si=overall_si,
         smooth=_smoothness_words(exports.rep_rows(row)),
@@ -138,10 +167,19 @@ def session_page(
         reference_set=reference == "set",
         reference_error=reference_error[:300],
         measured_reps=sum(1 for rep in row.reps if rep.profile),
+        min_reference_reps=MIN_REFERENCE_REPS,
         accuracy=_accuracy(row, exercise, frames),
         not_measured=NOT_MEASURED_WORDS,
         unchecked=UNCHECKED_WORDS,
+        video=who.is_therapist and has_video(row),
     )
+
+
+def _name(row: ExerciseSession, exercise: Any) -> str:
+    """The exercise's or targets task's name (a task has no exercise definition)."""
+    if exercise is not None:
+        return str(exercise.name)
+    return exercise_names().get(row.exercise_id, row.exercise_id)
 
 
 def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[str]:
@@ -166,7 +204,7 @@ def session_report(
         who,
         s=row,
         patient=patient,
-        exercise_name=exercise.name if exercise else row.exercise_id,
+        exercise_name=_name(row, exercise),
         reps=exports.rep_rows(row),
         prescribed=program[0] if program else None,
         mean_score=sum(scores) / len(scores) if scores else None,

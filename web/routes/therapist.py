@@ -8,17 +8,25 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.live import LiveSession, SessionRegistry
 from coach.prescription import ProgramError
-from coach.review.prescription import clinical_words, dose_words
+from coach.review.attention import attention, missed_days_setting
+from coach.review.prescription import any_dose_words, clinical_words, definition_of
 from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
+from coach.store.ratings import patient_ratings
+from web.public_url import base_url as public_base
+from web.public_url import local_warning
 from web.qr import qr_svg
+from web.reminders import SmtpSettings
+from web.routes.between import feed_url
+from web.routes.dashboard import live_rows
 from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
+from web.routes.program_form import exercise_kinds
 
 router = APIRouter()
 
@@ -49,35 +57,34 @@ def _references_of(store: Store, patient_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def live_now(registry: SessionRegistry, patients: dict[int, Any]) -> list[dict[str, Any]]:
-    """The live sessions of these patients whose patient is connected now, newest first."""
-    out = []
-    for s in registry.sessions():
-        if s.patient_id in patients and s.connected and not s.ended:
-            out.append(
-                {
-                    "patient": patients[s.patient_id],
-                    "session_id": s.id,
-                    "exercise": s.info["name"],
-                    "since": s.created_at,
-                    "getting_ready": s.stage == "setup",
-                }
-            )
-    return sorted(out, key=lambda r: r["since"], reverse=True)
-
-
 @router.get("/therapist", include_in_schema=False)
 def therapist_home(
     request: Request, who: TherapistDep, store: StoreDep, registry: RegistryDep
 ) -> HTMLResponse:
     patients = store.patients_of(who.user_id or -1)
-    rows = []
+    names = exercise_names()
+    today = datetime.now(timezone.utc).date()
+    threshold = missed_days_setting()
+    rows, needs_look = [], []
     for p in patients:
         sessions = store.sessions_of(p.id, limit=50)
         last = sessions[0].started_at if sessions else None
         rows.append({"patient": p, "sessions": len(sessions), "last": last})
-    live = live_now(registry, {p.id: p for p in patients})
-    return render(request, "therapist.html", who, rows=rows, live=live, error=None)
+        ratings = patient_ratings(store, p.id)
+        flagged = attention(p, sessions, p.program_items, ratings, names, today, threshold)
+        if flagged.reasons:
+            needs_look.append(flagged)
+    live = live_rows(registry, {p.id: p.name for p in patients})
+    return render(
+        request,
+        "therapist.html",
+        who,
+        rows=rows,
+        live=live,
+        error=None,
+        attention=needs_look,
+        missed_days=threshold,
+    )
 
 
 def _followed(registry: SessionRegistry, store: Store, who: Any, session_id: str) -> LiveSession:
@@ -142,16 +149,22 @@ def patient_page(
     patient: TherapistsPatientDep,
     store: StoreDep,
     new_link: str = "",
+    new_feed: str = "",
 ) -> HTMLResponse:
     ctx = patient_context(store, patient)
-    base_url = str(request.base_url).rstrip("/")
-    link_qr = ""
+    base_url = public_base(request)
+    link_qr = feed_qr = ""
     # Shown (with Copy, QR and handout) only when it is a live link of this patient: a URL
     # someone else made must not pass their token off as this patient's new link.
     if not _own_link(store, patient.id, new_link):
         new_link = ""
     if new_link:
         link_qr = qr_svg(f"{base_url}/p/{new_link}", f"QR code of {patient.name}'s personal link")
+    feed = store.resolve_feed(new_feed) if new_feed else None
+    if feed is None or feed.patient_id != patient.id:
+        new_feed = ""
+    else:
+        feed_qr = qr_svg(feed_url(request, new_feed), f"QR code of {patient.name}'s calendar")
     return render(
         request,
         "patient.html",
@@ -164,12 +177,31 @@ def patient_page(
         base_url=base_url,
         link_qr=link_qr,
         consent=store.consent(patient.id),
+        local_warning=local_warning(base_url),
+        feeds=store.feeds_of(patient.id),
+        new_feed=new_feed,
+        new_feed_url=feed_url(request, new_feed) if new_feed else "",
+        feed_qr=feed_qr,
+        reminder=store.reminder_of(patient.id),
+        smtp=SmtpSettings.from_env() is not None,
+        kinds=exercise_kinds(),
     )
 
 
 def _own_link(store: Store, patient_id: int, token: str) -> bool:
     link = store.resolve_link(token) if 0 < len(token) <= 200 else None
     return link is not None and link.patient_id == patient_id
+
+
+def _handout_item(item: Any, names: dict[str, str]) -> dict[str, Any]:
+    """A program row in the patient's words: an exercise's or a targets task's dose and how."""
+    definition = definition_of(item.exercise_id)
+    return {
+        "name": names.get(item.exercise_id, item.exercise_id),
+        "dose": any_dose_words(item, definition),
+        "how": getattr(definition, "instructions", "") if definition is not None else "",
+        "notes": (item.notes or "").strip(),
+    }
 
 
 @router.get("/patients/{patient_id}/handout", include_in_schema=False)
@@ -181,22 +213,13 @@ def handout(
     link: str = "",
 ) -> HTMLResponse:
     """A printable page for the patient: their link (and its QR code) and program in plain
-    words, large type. Only for a link of this patient that is still valid."""
+    words, large type. Only for a link of this patient that is still valid. The address is
+    the public one (web/public_url.py); while it works only here, the page says so."""
     if not _own_link(store, patient.id, link):
         raise HTTPException(404, "No such personal link: create a new one on the patient's page.")
-    url = f"{str(request.base_url).rstrip('/')}/p/{link}"
+    base = public_base(request)
+    url = f"{base}/p/{link}"
     names = exercise_names()
-    items = []
-    for item in store.program(patient.id):
-        ex = load_exercise(item.exercise_id)
-        items.append(
-            {
-                "name": names.get(item.exercise_id, item.exercise_id),
-                "dose": dose_words(item),
-                "how": getattr(ex, "instructions", "") if ex is not None else "",
-                "notes": (item.notes or "").strip(),
-            }
-        )
     return render(
         request,
         "handout.html",
@@ -204,7 +227,8 @@ def handout(
         patient=patient,
         url=url,
         qr=qr_svg(url, "QR code of your personal link: scan it with your phone's camera"),
-        items=items,
+        items=[_handout_item(item, names) for item in store.program(patient.id)],
+        local_warning=local_warning(base),
     )
 
 
@@ -259,9 +283,35 @@ def new_link(patient: TherapistsPatientDep, store: StoreDep) -> RedirectResponse
 
 
 @router.post("/patients/{patient_id}/links/{link_id}/revoke", include_in_schema=False)
-def revoke_link(patient: TherapistsPatientDep, link_id: int, store: StoreDep) -> RedirectResponse:
-    if not store.revoke_link(patient.id, link_id):
+def revoke_link(
+    request: Request,
+    who: TherapistDep,
+    patient: TherapistsPatientDep,
+    link_id: int,
+    store: StoreDep,
+    confirm: str = Form(""),
+) -> Response:
+    """Revoking asks first (a page saying what follows, with Revoke and Cancel); the
+    confirmed form (`confirm=yes`) revokes."""
+    link = next((li for li in store.links_of(patient.id) if li.id == link_id), None)
+    if link is None or link.revoked_at is not None:
         raise HTTPException(404, "No such link.")
+    if confirm != "yes":
+        return render(
+            request,
+            "confirm.html",
+            who,
+            title=f"Revoke link #{link_id}?",
+            words=(
+                f"{patient.name} will no longer open their exercises with this link or its QR "
+                "code, and a phone or computer signed in with it is signed out. Their sessions "
+                "are kept. You can give them a new link afterwards."
+            ),
+            action=f"/patients/{patient.id}/links/{link_id}/revoke",
+            button=f"Revoke link #{link_id}",
+            back=f"/patients/{patient.id}#links",
+        )
+    store.revoke_link(patient.id, link_id)
     return RedirectResponse(f"/patients/{patient.id}#links", status_code=303)
 
 

@@ -4,6 +4,7 @@
 import {
   $, Speaker, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
+import { stageStatus } from "./follow_stage.js";
 
 const sessionId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 const speaker = new Speaker($("speech-toggle"));
@@ -183,14 +184,19 @@ function onFollow(msg) {
   renderMessages();
   loadPatient();
   if (msg.ended) setStatus("Session ended", "ended");
-  else if (msg.connected) setStatus(msg.stage === "setup" ? "Patient is getting ready" : "Live", "live");
+  else if (msg.connected) showStage(msg);
   else setStatus("Waiting for the patient to connect", "waiting");
+}
+
+/** The status pill from the stage of a hello or frame (rest and done are not "getting ready"). */
+function showStage(msg) {
+  const { text, kind } = stageStatus(msg.stage, { paused: !!msg.paused, set: msg.set });
+  setStatus(text, kind);
 }
 
 function onFrame(msg) {
   render(msg);
-  if (msg.stage === "active") setStatus(msg.paused ? "Live · paused" : "Live", "live");
-  else setStatus("Patient is getting ready", "live");
+  showStage(msg);
   for (const e of msg.events) {
     if (e.kind !== "HoldProgress") addLog(plainEvent(e), e.t);
     if (e.kind === "Cue") speaker.say(e.text, e.priority || 1);

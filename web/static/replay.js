@@ -40,6 +40,15 @@ async function load() {
 }
 
 pos.addEventListener("input", () => { if (data) draw(+pos.value); });
+// The kept video's time (web/static/session_video.js): show the stored frame nearest to it.
+canvas.addEventListener("replay:seek", (ev) => {
+  if (!data || !data.t.length || timer) return;
+  const t = ev.detail.t;
+  let i = 0;
+  while (i + 1 < data.t.length && Math.abs(data.t[i + 1] - t) <= Math.abs(data.t[i] - t)) i += 1;
+  if (+pos.value !== i || canvas.dataset.shown === undefined) { pos.value = i; draw(i); }
+  canvas.dataset.shown = String(i);
+});
 play.addEventListener("click", () => {
   if (!data || !data.frames.length) return;
   if (timer) { stop(); return; }

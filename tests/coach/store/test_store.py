@@ -45,6 +45,8 @@ def test_migrations_create_every_table_and_are_idempotent(tmp_path: Path) -> Non
         "analysis_jobs",
         "personal_references",
         "consent_answers",
+        "calendar_feeds",
+        "email_reminders",
         "alembic_version",
     } <= tables
 

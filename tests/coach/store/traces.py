@@ -169,6 +169,9 @@ def patient_with_everything(store: Store, therapist_id: int, name: str, username
     ]
     traces.strings += [token_hash(t) for t in (token, *logins)]
     store.record_consent(patient.id, "given", "1")
+    _feed, feed_token = store.create_feed(patient.id)  # between sessions: calendar, e-mail
+    store.set_reminder(patient.id, f"{username}@example.org")
+    traces.strings += [token_hash(feed_token), f"{username}@example.org"]
     kept = _written_session(store, patient.id, "upload")
     sessions = [
         kept,
