@@ -156,7 +156,7 @@ export class CoachView {
     setText($("exercise-name"), ex.name);
     setText($("exercise-instructions"), ex.instructions);
     setText($("view-advice"), viewAdvice(ex));
-    showDemo($("start-demo"), ex.id);
+    if (ex.kind !== "targets") showDemo($("start-demo"), ex.id); // a targets task has none
     setupReadouts(ex);
     this.showKind(ex.kind);
     show($("picker"), false);
