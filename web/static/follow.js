@@ -2,8 +2,9 @@
 // sends short messages that the patient's page shows and speaks. Reconnects on its own: the
 // patient may not have started yet, or the server may restart.
 import {
-  $, Speaker, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
+  $, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
+import { PRIORITY, Speaker } from "./speech.js";
 
 const sessionId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 const speaker = new Speaker($("speech-toggle"));
@@ -183,17 +184,27 @@ function onFollow(msg) {
   renderMessages();
   loadPatient();
   if (msg.ended) setStatus("Session ended", "ended");
-  else if (msg.connected) setStatus(msg.stage === "setup" ? "Patient is getting ready" : "Live", "live");
+  else if (msg.connected) setStatus(stageStatus(msg.stage, false), "live");
   else setStatus("Waiting for the patient to connect", "waiting");
+}
+
+/** The status pill for a stage: "getting ready" only before counting starts (the setup),
+ * never under counted reps, a rest or a finished set. */
+function stageStatus(stage, paused) {
+  switch (stage) {
+    case "setup": return "Patient is getting ready";
+    case "rest": return "Live · resting between sets";
+    case "done": return "Live · all sets done";
+    default: return paused ? "Live · paused" : "Live";
+  }
 }
 
 function onFrame(msg) {
   render(msg);
-  if (msg.stage === "active") setStatus(msg.paused ? "Live · paused" : "Live", "live");
-  else setStatus("Patient is getting ready", "live");
+  setStatus(stageStatus(msg.stage, msg.paused), "live");
   for (const e of msg.events) {
     if (e.kind !== "HoldProgress") addLog(plainEvent(e), e.t);
-    if (e.kind === "Cue") speaker.say(e.text, e.priority || 1);
+    if (e.kind === "Cue") speaker.say(e.text, e.priority || PRIORITY.cue, { keep: false });
   }
 }
 
