@@ -471,6 +471,7 @@ export class CoachView {
     show($("stand-help"), false);
     setText($("start"), "Start a new session");
     show($("start-panel"), true);
+    $("coach").classList.add("ended"); // what comes next, first (coach.css)
     this.sessionId = null;
     forgetInAddress("autostart");
     // The summary is what matters now: a keyboard user lands on it (then Tab: Start a new one).

@@ -100,6 +100,7 @@ async function start() {
   running = true;
   connection.fatal = false;
   $("start").classList.remove("again");
+  $("coach").classList.remove("ended");
   $("coach").classList.add("started"); // the count and cue matter from now on
   view.showAlert("");
   show($("start-panel"), false);

@@ -1,5 +1,6 @@
 // Pain and effort prompts for the live page: pain (0-10) once before the day's first exercise
-// and once after its last, effort (Borg CR10, 0-10) after each set. Large buttons, the
+// and once after its last, effort (Borg CR10, 0-10) after each set (of reps or holds; a
+// hand-eye targets task is not an effort). Large buttons, the
 // question spoken, always skippable, fits a 390 x 844 phone screen. Answers are posted to
 // POST /sessions/SID/ratings (web/routes/ratings.py).
 //
@@ -123,7 +124,7 @@ export class RatingPrompts {
       this.queue = this.queue.filter((q) => q.kind !== "effort");
       if (this.open && this.open.item.kind === "effort" && !this.open.box.dataset.answering) this.close();
     }
-    if (!set || !set.per_set) return;
+    if (!set || !set.per_set || set.unit === "target") return; // a targets task: no effort
     const last = this.lastSet;
     this.lastSet = { set: set.set, complete: !!set.complete };
     if (!last) return;

@@ -208,3 +208,13 @@ test("Escape skips the question", async () => {
   await before;
   assert(!prompt(), "skipped");
 });
+
+test("a hand-eye targets task is not an effort: no question after it", async () => {
+  const { r } = prompts({ ...PATIENT_DAY, ask_pain_before: false });
+  await r.beforeStart({ ...SQUAT, kind: "targets" });
+  r.onMessage(session("s1"));
+  const run = (done, complete = false) => ({ set: 1, sets: 1, done, per_set: 12, unit: "target", complete });
+  r.onMessage(frame("active", run(11)));
+  r.onMessage(frame("done", run(12, true)));
+  assert(!prompt(), "not asked");
+});
