@@ -36,7 +36,12 @@ from tests.web.test_browser import (  # noqa: F401 (playwright is a fixture)
     _wait_js,
     playwright,
 )
-from tests.web.test_live_prescription_browser import DESKTOP, PHONE, _first_screen
+from tests.web.test_live_prescription_browser import (
+    DESKTOP,
+    PHONE,
+    _first_screen,
+    start_signed_in,
+)
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
 
@@ -168,7 +173,9 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
         _signed_in_patient(review, page, "Targets Live")
         # Level 3 and a fixed schedule: its targets lie on this clip's wrist path, so some
         # are touched (at level 1 they sit inside the straight arm's sweep: none is).
-        page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3&seed={SEED}")
+        start_signed_in(
+            page, f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3&seed={SEED}"
+        )
         _wait_js(page, "document.getElementById('session-id').textContent.length > 0", 20_000)
         session_id = _text(page, "#session-id")
         assert "targets" in (wire.hello.get("kind"), wire.hello["exercise"]["kind"])

@@ -263,6 +263,7 @@ async function main() {
     return;
   }
   view.showCoach(await res.json());
+  ratingPrompts.prefetch(); // the patient's day, ready when Start is pressed
   if (params.get("autostart") === "1") start();
 }
 

@@ -59,6 +59,7 @@ export class RatingPrompts {
     this.storage = storage;
     this.patient = false; // a signed-in patient: the only one asked
     this.day = null;
+    this.prefetched = null; // the day asked for as the page opened (a promise)
     this.sessionId = null;
     this.area = "";
     this.seen = false; // this session has seen the patient (it is stored)
@@ -82,11 +83,17 @@ export class RatingPrompts {
    * answered or skipped (at once when nothing is to be asked). */
   async beforeStart(exercise) {
     this.area = AREAS[(exercise && exercise.body) || "full"] ?? "";
-    this.day = await fetchDay(this.fetch);
+    this.day = await (this.prefetched || fetchDay(this.fetch));
+    this.prefetched = null; // a later start asks again (pain may have been given meanwhile)
     this.patient = !!this.day.patient;
     if (!this.patient || !this.day.ask_pain_before || this.skippedToday("pain_before")) return;
     if (this.pending.some((p) => p.kind === "pain_before")) return; // answered, not yet posted
     await new Promise((done) => this.ask({ kind: "pain_before", onClose: done }));
+  }
+
+  /** Asks the server about the day as the page opens, so that Start does not wait for it. */
+  prefetch() {
+    this.prefetched = fetchDay(this.fetch);
   }
 
   // ---- during the session ----------------------------------------------------------------

@@ -218,3 +218,15 @@ test("a hand-eye targets task is not an effort: no question after it", async () 
   r.onMessage(frame("done", run(12, true)));
   assert(!prompt(), "not asked");
 });
+
+test("the day asked as the page opens: Start does not wait for it; a later start asks again", async () => {
+  const { server, r } = prompts({ ...PATIENT_DAY, ask_pain_before: false });
+  let asked = 0;
+  const fetchDay = server.fetch;
+  r.fetch = async (url, opts) => { if (url === "/api/me/today") asked += 1; return fetchDay(url, opts); };
+  r.prefetch();
+  await r.beforeStart(SQUAT);
+  equal(asked, 1, "once, as the page opened");
+  await r.beforeStart(SQUAT);
+  equal(asked, 2, "again for the next start");
+});
