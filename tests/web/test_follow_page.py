@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.web.conftest import Review
+from coach.live.landmarks import track_messages
+from tests.web.conftest import Review, manifest_entry
 from tests.web.test_browser import _launch, _text, _wait_js, playwright  # noqa: F401
 from tests.web.test_protocol import recv, recv_type, send_frame
 from tests.web.test_review_browser import _sign_in
@@ -111,3 +114,41 @@ def test_follow_api_is_for_the_patients_own_therapist_only(review: Review) -> No
             with review.client(other) as c:
                 assert c.get(f"/api/live/{sid}/patient").status_code in (401, 403, 404)
         patient.send(json.dumps({"type": "end"}))
+
+
+def test_the_follow_status_follows_the_stage_never_getting_ready_under_counted_reps(
+    playwright: Any,  # noqa: F811
+    review: Review,
+    shared_data: Path,
+) -> None:
+    """Issue 22: the pill once said "Patient is getting ready" under counted reps and "Set
+    done". The patient's page sends the medflex squat's landmarks (pose=device, no model):
+    set 1 of 1 rep is done, the rest follows, and the pill says so."""
+    review.store.set_program(
+        review.pat_a.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 60}]
+    )
+    lm = np.load(shared_data / manifest_entry(shared_data, "medflex/squat")["landmarks"])["lm"]
+    browser = _launch(playwright, [])
+    try:
+        page = browser.new_context().new_page()
+        _sign_in(page, review, "ther.a")
+        with _patient_socket(review, "exercise=squat&pose=device") as patient:
+            sid = recv(patient, timeout=30)["session_id"]
+            page.goto(f"{review.url}/follow/{sid}")
+            _wait_js(page, "!document.getElementById('patient-box').hidden")
+            stages = []
+            for msg in track_messages(lm, 30.0, (1280, 720)):
+                patient.send(json.dumps(msg))
+                reply = recv_type(patient, "frame", "dropped", "error", timeout=30)
+                stages.append(reply.get("stage"))
+                if reply.get("stage") == "rest":
+                    break
+            assert stages[-1] == "rest", stages
+            _wait_js(
+                page,
+                "document.getElementById('patient-status').textContent"
+                " === 'Live · resting between sets'",
+            )
+            assert _text(page, "#rep-count") == "1"
+    finally:
+        browser.close()
