@@ -45,9 +45,10 @@ STATIC_DIR = HERE / "static"
 
 
 def _default_exercise_list() -> Iterable[Any]:
-    from exercises import list_exercises
+    """The picker's list: the exercises and the hand-eye targets tasks (both start live)."""
+    from exercises import list_exercises, list_tasks
 
-    return list_exercises()
+    return [*list_exercises(), *list_tasks()]
 
 
 @dataclass

@@ -61,10 +61,10 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"created therapist {user.username} (id {user.id}); sign in at /login")
         elif action == "set-password":
-            match = [u for u in store.users() if u.username == args.username]
-            if not match:
+            named = store.user_named(args.username)
+            if named is None:
                 raise UsageError(f"no user {args.username!r}")
-            store.set_password(match[0].id, _read_password(args))
+            store.set_password(named.id, _read_password(args))
             print(f"password of {args.username} changed; their open sign-ins were ended")
         elif action == "users":
             for u in store.users():

@@ -73,8 +73,12 @@ def _seconds(s: float) -> str:
     return _count(s, "second", "seconds")
 
 
-def amount_words(sets: int, reps: int, hold_s: float) -> str:
-    """ "2 sets of 5" / "Hold for 30 seconds, 3 times" / "As many as you like"."""
+def amount_words(sets: int, reps: int, hold_s: float, targets: int = 0) -> str:
+    """ "2 sets of 5" / "Hold for 30 seconds, 3 times" / "As many as you like" / for a
+    targets task (`targets` in a round) "Reach for 12 targets, twice"."""
+    if targets > 0:
+        times = "once" if sets == 1 else ("twice" if sets == 2 else f"{sets} times")
+        return f"Reach for {_count(targets, 'target', 'targets')}, {times}"
     if hold_s > 0:
         times = "once" if sets == 1 else ("twice" if sets == 2 else f"{sets} times")
         return f"Hold for {_seconds(hold_s)}, {times}"

@@ -1,4 +1,5 @@
-"""A patient's progress over weeks and adherence to the program, from stored sessions.
+"""A patient's progress over weeks, from stored sessions (adherence to the program is
+coach.review.volume's).
 
 Pure functions over the store's rows (no queries), so the pages, exports and tests share them.
 Weeks are ISO weeks (Monday first) in UTC.
@@ -74,39 +75,13 @@ def weekly_progress(
     return list(rows.values())
 
 
-@dataclass
-class AdherenceWeek:
-    start: date
-    days_done: int
-    days_prescribed: int
-    done_days: list[bool]  # Monday..Sunday: at least one session that day
-
-    @property
-    def ratio(self) -> float:
-        if self.days_prescribed <= 0:
-            return 1.0
-        return min(1.0, self.days_done / self.days_prescribed)
-
-
-def adherence(
-    sessions: list[Any],
-    days_per_week: int,
-    weeks: int = 6,
-    today: date | None = None,
-    since: date | None = None,
-) -> list[AdherenceWeek]:
-    """Days with at least one session, per week, against the prescribed days per week (from
-    `since`, the patient's record, at the earliest)."""
-    today = today or datetime.now(timezone.utc).date()
-    done = {aware(s.started_at).date() for s in sessions if s.reps or s.holds}
-    first = first_week(today, weeks, since)
-    weeks = (week_start(today) - first).days // 7 + 1
-    out = []
-    for i in range(weeks):
-        start = first + timedelta(weeks=i)
-        days = [(start + timedelta(days=d)) in done for d in range(7)]
-        out.append(AdherenceWeek(start, sum(days), days_per_week, days))
-    return out
+def record_start(patient: Any, sessions: list[Any]) -> date | None:
+    """The patient's first day in the record (or first session, if earlier: imported data):
+    weekly views start there, not with weeks of zeros before the patient existed."""
+    days = [aware(s.started_at).date() for s in sessions]
+    if getattr(patient, "created_at", None) is not None:
+        days.append(aware(patient.created_at).date())
+    return min(days) if days else None
 
 
 def symmetry_index(left: float | None, right: float | None) -> float | None:

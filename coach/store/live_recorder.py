@@ -5,6 +5,11 @@ every event and every processed frame, on the event loop. The sink only enqueues
 thread owns the `SessionWriter`s and commits (a rep as soon as it completes, frames about
 every second). A killed server loses what was still queued: at most
 a few milliseconds of events and the last second of frames.
+
+A session is stored from the first frame in which the patient is seen (a pose): one that
+never saw them (a blocked camera, a page closed during the setup) leaves nothing behind, so
+the patient's and therapist's lists hold only real sessions. What came before that frame is
+kept meanwhile and written with it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +30,18 @@ from coach.store.records import SessionFactory, SessionWriter
 log = logging.getLogger(__name__)
 
 _STOP = object()
+# Frames and events kept for a session not yet stored (it has not seen the patient): the last
+# ones only, so a camera pointing at an empty room for an hour costs no memory.
+MAX_UNSEEN = 5000
+
+
+@dataclass
+class _Unseen:
+    """A session started whose patient has not been seen yet: not in the store."""
+
+    exercise: Any
+    patient_id: int | None
+    before: deque[tuple[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_UNSEEN))
 
 
 class LiveRecorder:
@@ -37,6 +56,7 @@ class LiveRecorder:
         self._load = load_exercise
         self._queue: queue.Queue[Any] = queue.Queue()
         self._writers: dict[str, SessionWriter] = {}
+        self._unseen: dict[str, _Unseen] = {}
         self._thread = threading.Thread(target=self._run, name="coach-recorder", daemon=True)
         self._thread.start()
 
@@ -88,15 +108,16 @@ class LiveRecorder:
         kind = event.get("kind")
         if kind == "SessionStarted":
             exercise = self._load(str(event.get("exercise")))
-            started = SessionWriter(
-                self._factory,
-                sid,
-                exercise=exercise,
-                patient_id=event.get("patient_id"),
-                source="live",
-            )
-            started.start()
-            self._writers[sid] = started
+            self._unseen[sid] = _Unseen(exercise, event.get("patient_id"))
+            return
+        unseen = self._unseen.get(sid)
+        if unseen is not None:
+            if kind == "SessionEnded":
+                del self._unseen[sid]  # never saw the patient: nothing to keep
+            elif kind == "PatientDisconnected":
+                unseen.before.clear()  # a session left unseen holds (almost) no memory
+            elif kind != "PatientConnected":
+                unseen.before.append(("event", event))
             return
         writer = self._writers.get(sid)
         if writer is None:
@@ -113,10 +134,34 @@ class LiveRecorder:
             writer.event(event)
 
     def _on_frame(self, sid: str, frame: tuple[float, np.ndarray | None, FrameInfo]) -> None:
+        unseen = self._unseen.get(sid)
+        if unseen is not None:
+            if frame[1] is None:
+                unseen.before.append(("frame", frame))
+                return
+            self._store(sid, unseen)
         writer = self._writers.get(sid)
         if writer is None:
             return
         writer.frame(*frame)
+
+    def _store(self, sid: str, unseen: _Unseen) -> None:
+        """The patient is seen: the session goes into the store, with what came before."""
+        del self._unseen[sid]
+        writer = SessionWriter(
+            self._factory,
+            sid,
+            exercise=unseen.exercise,
+            patient_id=unseen.patient_id,
+            source="live",
+        )
+        writer.start()
+        self._writers[sid] = writer
+        for kind, payload in unseen.before:
+            if kind == "event":
+                writer.event(payload)
+            else:
+                writer.frame(*payload)
 
 
 def _targets(event: dict[str, Any]) -> dict[str, Any]:

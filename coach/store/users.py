@@ -1,11 +1,17 @@
 """The Store's accounts and sign-ins: therapists' and patients' logins, the browser sessions
-they open (a cookie token, stored hashed) and who a token signs in as."""
+they open (a cookie token, stored hashed) and who a token signs in as.
+
+Usernames are kept as typed but matched without case ("Mara" signs in as "mara": a phone
+capitalises the first letter), and a new one may not differ from an existing one by case
+only. Two accounts made before that rule, differing only by case, each keep their exact
+spelling; neither matches the other's."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from coach.store import accounts
 from coach.store.accounts import AccountError, Identity
@@ -33,7 +39,7 @@ class UserStore(StorePart):
             raise AccountError("a name is required")
         pw_hash = accounts.hash_password(password, (username, name))
         with self.factory.begin() as db:
-            if db.scalar(select(User).where(User.username == username)) is not None:
+            if _named(db, username):
                 raise AccountError(f"the username {username!r} is taken")
             user = User(
                 username=username,
@@ -52,9 +58,14 @@ class UserStore(StorePart):
                 q = q.where(User.role == role)
             return list(db.scalars(q))
 
+    def user_named(self, username: str) -> User | None:
+        """The account of a username, matched without case (None: no such user)."""
+        with self.factory() as db:
+            return _one(_named(db, username), username)
+
     def authenticate(self, username: str, password: str) -> User | None:
         with self.factory.begin() as db:
-            user = db.scalar(select(User).where(User.username == username.strip()))
+            user = _one(_named(db, username), username)
             ok = accounts.verify_password(user.password_hash if user else None, password)
             if not ok or user is None or not user.active:
                 return None
@@ -123,3 +134,19 @@ class UserStore(StorePart):
             db.execute(
                 delete(LoginSession).where(LoginSession.token_hash == accounts.token_hash(token))
             )
+
+
+def _named(db: Session, username: str) -> list[User]:
+    """The accounts whose username equals `username` without case (usernames are ASCII, so
+    SQL lower() folds them the same on SQLite and PostgreSQL)."""
+    wanted = username.strip().lower()
+    return list(db.scalars(select(User).where(func.lower(User.username) == wanted)))
+
+
+def _one(users: list[User], username: str) -> User | None:
+    """The one account meant: the only match, else (accounts older than the rule, differing
+    by case only) the exact spelling, else none."""
+    if len(users) == 1:
+        return users[0]
+    exact = [u for u in users if u.username == username.strip()]
+    return exact[0] if len(exact) == 1 else None

@@ -115,3 +115,12 @@ def in_view(page: Any, element_id: str) -> bool:
             element_id,
         )
     )
+
+
+def start_signed_in(page: Any, url: str) -> None:
+    """Opens the live page of a signed-in patient's exercise: the day's first asks pain before
+    the camera starts, skipped here (tests/web/test_ratings_browser.py answers it)."""
+    page.goto(url)
+    prompt = "document.querySelector('[data-testid=rating-prompt]')"
+    wait_js(page, f"{prompt} !== null && {prompt}.dataset.kind === 'pain_before'", 20_000)
+    page.click("[data-testid=rating-prompt] .rating-skip")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from coach.live.landmarks import track_messages
 from coach.offline.recording import record_landmarks
 from coach.review.references import set_reference_from_session
 from exercises import load_exercise
@@ -123,16 +125,31 @@ def test_writes_are_refused_to_everyone_but_the_therapist(
     assert review.store.links_of(review.pat_a.id)[0].revoked_at is None
 
 
-def test_a_patients_live_session_is_followed_only_by_their_therapist(review: Review) -> None:
+def _seen(patient: Any, shared_data: Path, frames: int = 5) -> None:
+    """The patient's page (pose=device) sends a few frames in which the patient is seen: the
+    session is stored from then on (a session that never saw them is not)."""
+    entry = manifest_entry(shared_data, "medflex/squat")
+    lm = np.load(shared_data / entry["landmarks"])["lm"]
+    for msg in track_messages(lm, 30.0, (1280, 720))[:frames]:
+        patient.send(json.dumps(msg))
+    replies = 0
+    while replies < frames:
+        replies += json.loads(patient.recv(timeout=30))["type"] in ("frame", "dropped")
+
+
+def test_a_patients_live_session_is_followed_only_by_their_therapist(
+    review: Review, shared_data: Path
+) -> None:
     ws_base = review.url.replace("http://", "ws://")
     cookie = review.cookie("pat.a")
     with connect(
-        f"{ws_base}/ws/live?exercise=squat",
+        f"{ws_base}/ws/live?exercise=squat&pose=device",
         additional_headers={"Cookie": f"coach_session={cookie}"},
         open_timeout=30,
     ) as patient:
         hello = json.loads(patient.recv(timeout=30))
         sid = hello["session_id"]
+        _seen(patient, shared_data)
         with review.client("ther.a") as c:
             assert c.get(f"/api/sessions/{sid}").json()["exercise"] == "squat"
             assert c.get(f"/api/sessions/{sid}/events").status_code == 200
@@ -155,6 +172,25 @@ def test_a_patients_live_session_is_followed_only_by_their_therapist(review: Rev
         time.sleep(0.1)
     assert stored.patient_id == review.pat_a.id
     assert stored.status == "paused"  # it may come back and continue
+
+
+def test_a_session_that_never_saw_the_patient_is_not_listed(review: Review) -> None:
+    """The camera was blocked: the page says so and leaves. Nothing is stored, so /me does
+    not list a 0-rep session for today."""
+    ws_base = review.url.replace("http://", "ws://")
+    with review.client("pat.b") as c:
+        before = c.get("/me").text.count("<li>")
+        with connect(
+            f"{ws_base}/ws/live?exercise=squat",
+            additional_headers={"Cookie": f"coach_session={c.cookies['coach_session']}"},
+            open_timeout=30,
+        ) as page:
+            sid = json.loads(page.recv(timeout=30))["session_id"]
+            problem = {"type": "client_error", "code": "camera_denied", "message": "Blocked"}
+            page.send(json.dumps(problem))
+        review.server.server.config.app.state.registry.recorder.flush()
+        assert review.store.session(sid) is None
+        assert c.get("/me").text.count("<li>") == before
 
 
 def test_resuming_another_patients_stored_session_is_refused(

@@ -51,7 +51,16 @@ def test_no_serious_or_critical_violations_on_any_page(
 ) -> None:
     review.store.set_program(
         review.pat_a.id,
-        [{"exercise_id": "squat", "sets": 2, "reps": 8, "target_rom_deg": 100, "max_rom_deg": 120}],
+        [
+            {
+                "exercise_id": "squat",
+                "sets": 2,
+                "reps": 8,
+                "target_rom_deg": 100,
+                "max_rom_deg": 120,
+            },
+            {"exercise_id": "targets_reach_seated", "sets": 1, "reps": 10},
+        ],
     )
     targets_id, _ = record(review.store, review.pat_a.id, schedule=PLACED)  # a targets card
     _, token = review.store.create_link(review.pat_a.id)
@@ -93,6 +102,30 @@ def test_no_serious_or_critical_violations_on_any_page(
         found += _check(ther, axe, f"{u}/sessions/{targets_id}/report")
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
+        # The live page of a signed-in patient: the pain question before the camera starts,
+        # then the page with its details for the therapist unfolded.
+        found += _check(
+            patient,
+            axe,
+            f"{u}/?exercise=squat&autostart=1",
+            "document.querySelector('[data-testid=rating-prompt]') !== null",
+        )
+        patient.click("[data-testid=rating-prompt] .rating-skip")
+        patient.evaluate("document.getElementById('details').open = true")
+        found += [
+            f"live page, details open: {v['id']} ({v['impact']}) {v['help']}: {v['nodes']}"
+            for v in serious_violations(patient, axe)
+        ]
+        failed = anon.goto(f"{u}/login")
+        assert failed is not None
+        anon.fill("input[name=username]", "Nobody.Here")
+        anon.fill("input[name=password]", "not the password")
+        anon.click("button[type=submit]")
+        wait_js(anon, "document.querySelector('[data-testid=login-error]') !== null")
+        found += [
+            f"failed sign-in: {v['id']} ({v['impact']}) {v['help']}: {v['nodes']}"
+            for v in serious_violations(anon, axe)
+        ]
 
         with patient_socket(review) as live:
             live_id = json.loads(live.recv(timeout=30))["session_id"]

@@ -199,7 +199,7 @@ def test_the_page_survives_a_server_restart_and_keeps_its_count(
         server = BackgroundServer(create_app(), port=port).start()
         wait_js(
             page,
-            "document.getElementById('alert').textContent.includes('restarted')",
+            "document.getElementById('notice').textContent.includes('restarted')",  # not a problem
             timeout=15_000,
         )
         assert page_text(page, "#session-id") == session_id

@@ -12,6 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from coach.live.landmarks import track_messages
+from tests.helpers.data import manifest_entry
 from tests.web.pages import launch_chromium, page_text, sign_in, wait_js
 from tests.web.review_app import Review
 from tests.web.sockets import (
@@ -100,3 +104,41 @@ def test_follow_api_is_for_the_patients_own_therapist_only(review: Review) -> No
             with review.client(other) as c:
                 assert c.get(f"/api/live/{sid}/patient").status_code in (401, 403, 404)
         patient.send(json.dumps({"type": "end"}))
+
+
+def test_the_follow_status_follows_the_stage_never_getting_ready_under_counted_reps(
+    playwright: Any,
+    review: Review,
+    shared_data: Path,
+) -> None:
+    """Issue 22: the pill once said "Patient is getting ready" under counted reps and "Set
+    done". The patient's page sends the medflex squat's landmarks (pose=device, no model):
+    set 1 of 1 rep is done, the rest follows, and the pill says so."""
+    review.store.set_program(
+        review.pat_a.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 60}]
+    )
+    lm = np.load(shared_data / manifest_entry(shared_data, "medflex/squat")["landmarks"])["lm"]
+    browser = launch_chromium(playwright, [])
+    try:
+        page = browser.new_context().new_page()
+        sign_in(page, review, "ther.a")
+        with patient_socket(review, "exercise=squat&pose=device") as patient:
+            sid = recv(patient, timeout=30)["session_id"]
+            page.goto(f"{review.url}/follow/{sid}")
+            wait_js(page, "!document.getElementById('patient-box').hidden")
+            stages = []
+            for msg in track_messages(lm, 30.0, (1280, 720)):
+                patient.send(json.dumps(msg))
+                reply = recv_type(patient, "frame", "dropped", "error", timeout=30)
+                stages.append(reply.get("stage"))
+                if reply.get("stage") == "rest":
+                    break
+            assert stages[-1] == "rest", stages
+            wait_js(
+                page,
+                "document.getElementById('patient-status').textContent"
+                " === 'Resting between sets'",
+            )
+            assert page_text(page, "#rep-count") == "1"
+    finally:
+        browser.close()

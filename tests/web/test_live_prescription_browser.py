@@ -27,6 +27,7 @@ from tests.web.pages import (
     launch_chromium,
     lead_in_s,
     page_text,
+    start_signed_in,
     wait_js,
 )
 from tests.web.review_app import Review
@@ -119,7 +120,7 @@ def _start_squats(page: Any, review: Review, token: str) -> str:
     """The patient signs in with their link and starts the squats (server pose); the
     session's id once the page is connected."""
     _sign_in(page, review, token)
-    page.goto(f"{review.url}/?exercise=squat&autostart=1&pose=server")
+    start_signed_in(page, f"{review.url}/?exercise=squat&autostart=1&pose=server")
     wait_js(page, "!document.getElementById('back-to-program').hidden", 20_000)
     return page_text(page, "#session-id")
 
@@ -218,7 +219,7 @@ def test_the_rest_between_sets_counts_down_and_the_next_set_follows(
         errors: list[str] = []
         page = _page(browser, DESKTOP, errors)
         _sign_in(page, review, token)
-        page.goto(f"{review.url}/?exercise=squat&autostart=1&pose=server")
+        start_signed_in(page, f"{review.url}/?exercise=squat&autostart=1&pose=server")
         wait_js(page, "!document.getElementById('rest-panel').hidden", loop_s * 1000 + 20_000)
         assert page_text(page, "#rest-left") in ("3 s", "2 s")
         assert page_text(page, "#rest-next").startswith("Ready for set 2?")
@@ -263,7 +264,7 @@ def test_a_hold_set_ends_when_its_target_is_held(
         errors: list[str] = []
         page = _page(browser, PHONE, errors)
         _sign_in(page, review, token)
-        page.goto(f"{review.url}/?exercise=single_leg_stance&autostart=1&pose=server")
+        start_signed_in(page, f"{review.url}/?exercise=single_leg_stance&autostart=1&pose=server")
         wait_js(page, "document.getElementById('hold-target').textContent === 'of 5 s'", 20_000)
         wait_js(page, "!document.getElementById('summary').hidden", 2 * loop_s * 1000 + 20_000)
         assert "5 seconds, well done!" in " ".join(page.evaluate("window.__spoken"))

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 PAGE_SCRIPT = '<script type="module" src="/static/patient.js"></script>'
 TEST_SCRIPT = '<script type="module" src="/tests/harness.js"></script>'
-SUITES = ["connection", "capture", "coach_view"]
+SUITES = ["connection", "capture", "coach_view", "speech", "ratings"]
 
 
 def _test_page() -> str:

@@ -3,6 +3,7 @@ and keyboard path, and the animated demonstrations (no camera, no model)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -65,26 +66,53 @@ def test_me_on_a_phone_is_large_plain_and_fits(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{review.url}/p/{review.link_tokens['pat.b']}")
     assert page_text(page, "h1") == "Hello Bob Patient"
-    page.wait_for_selector("[data-testid=today] canvas.demo")
     assert page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
     assert float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2]) >= 20
     starts = page.query_selector_all("[data-testid=start]")
     assert len(starts) == 3
+    tops = []
     for start in starts:
         box = start.bounding_box()
         assert box is not None and box["height"] >= 48 and box["x"] + box["width"] <= 390
+        tops.append(box["y"])
+    # Every Start is a short scroll away: the first on the first screen, then one a card.
+    assert tops[0] + 60 <= PHONE["height"], tops
+    assert all(b - a < 0.6 * PHONE["height"] for a, b in pairwise(tops)), tops
     text = page.inner_text("body")
     assert "°" not in text
     assert "Bend your knees about three quarters of the way, no further" in text
     assert "2 sets of 5" in text and "Hold for 30 seconds, 3 times" in text
     assert "This week you did all your exercises on" in text
     assert page.query_selector("svg") is None  # no clinician charts
-    # The first card's figure moves.
+    # How to do it, on request: the first card's figure moves.
+    page.click("[data-testid=today] [data-testid=how-to] summary")
+    page.wait_for_selector("[data-testid=today] canvas.demo")
     assert len(_frames_seen(page, "[data-testid=today] canvas.demo")) > 3
     assert starts[0].get_attribute("href") == "/?exercise=squat&autostart=1"
     assert errors == []
+
+
+def test_me_on_a_laptop_has_the_first_start_on_the_first_screen(
+    browser: Any,
+    review: Review,
+) -> None:
+    review.store.set_program(
+        review.pat_b.id,
+        [
+            {"exercise_id": "squat", "sets": 2, "reps": 5, "max_rom_deg": 100},
+            {"exercise_id": "single_leg_stance", "sets": 3, "reps": 1, "hold_s": 30},
+        ],
+    )
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{review.url}/p/{review.link_tokens['pat.b']}")
+    box = page.query_selector("[data-testid=start]").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 800, box
+    # The next exercise to do shows how it is done, its figure moving, on the same screen.
+    page.wait_for_selector("[data-testid=today] canvas.demo")
+    assert page.evaluate("document.querySelectorAll('details.how-to[open]').length") == 1
+    assert len(_frames_seen(page, "[data-testid=today] canvas.demo")) > 3
 
 
 def test_the_picker_finds_squat_with_a_word_and_a_tab(
@@ -95,10 +123,11 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     page.goto(f"{live_server.url}/")
     page.wait_for_selector(f"{CARDS}[data-exercise=squat]")
     cards = _cards(page)
-    assert len(cards) == 32 and cards[-1] == "any"  # "Any repeated movement" last
+    # The exercises and the hand-eye targets tasks; "Any repeated movement" last.
+    assert len(cards) == 35 and cards[-1] == "any"
     groups = [g.get_attribute("data-group") for g in page.query_selector_all(".group")]
     assert groups == ["legs", "arms", "balance", "posture", "whole_body", "other"]
-    assert page_text(page, "#picker-count") == "32 exercises."
+    assert page_text(page, "#picker-count") == "35 exercises."
     # The keyboard path from the top of the page: squat a dozen stops down without typing
     # (search, then the legs group), the search box within 4.
     assert _tabs_to(page, "document.activeElement.dataset.exercise === 'squat'") <= 12
@@ -115,6 +144,11 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     page.fill("#picker-search", "balance")
     _count_says(page, "balance")
     assert "tandem_stance" in _cards(page)
+    # A hand-eye targets task is found by its word, and asks for no demonstration.
+    page.fill("#picker-search", "target")
+    _count_says(page, "target")
+    assert _cards(page)[0].startswith("targets_") and "targets_reach_seated" in _cards(page)
+    assert page.query_selector(f"{CARDS}[data-exercise=targets_reach_seated] [data-demo]") is None
     page.fill("#picker-search", "zzz")
     _count_says(page, "No exercise")
     assert _cards(page) == []

@@ -1,7 +1,8 @@
 """Pain and effort prompts on the live page in real headless Chromium, on a phone-size and a
 laptop-size screen: the patient opens their link, starts the prescribed squat (a real clip as
-the fake camera), rates pain before, effort after set 1, skips set 2, rates pain after ending;
-the ratings are stored with the session. The buttons fit the screen and are large."""
+the fake camera), rates pain before the camera starts, effort in the rest after set 1, skips
+set 2's, rates pain after the day's program; the ratings are stored with the session. The
+buttons fit the screen and are large."""
 
 from __future__ import annotations
 
@@ -49,10 +50,12 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     width: int,
     height: int,
 ) -> None:
+    """Pain before the camera starts, effort in the rest after set 1 (and once set 2 is done:
+    skipped), pain after the day's only exercise; all stored with the session."""
     store = review.store
     patient = store.create_patient(review.ther_a.id, f"Rita Rating {width}", birth_year=1950)
     token = store.create_link(patient.id)[1]
-    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 2}])
+    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 15}])
     y4m = tmp_path / "squat.y4m"
     write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
     browser = launch_chromium(
@@ -65,23 +68,24 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         page.goto(f"{review.url}/p/{token}")
         page.click("[data-testid=today] [data-testid=start]")
         _wait_prompt(page, "pain_before")
-        session_id = page_text(page, "#session-id")
+        # Asked before the camera starts: no picture, no session, nothing counting under it.
+        assert page.evaluate("document.getElementById('media').hidden")
+        assert page_text(page, "#session-id") == ""
         # The squat is a whole-body exercise: no narrower area to name.
         assert page_text(page, "#rating-title") == "How much pain do you feel now?"
         _check_layout(page, width, height)
         page.click("[data-testid=rating-prompt] button[data-value='3']")
         _wait_prompt(page, "effort", "set 1")
+        assert page.is_visible("#rest-panel")  # asked in the rest, not while counting
+        session_id = page_text(page, "#session-id")
         assert page_text(page, "#rating-title") == "How hard was set 1?"
         _check_layout(page, width, height)
         page.click("[data-testid=rating-prompt] button[data-value='5']")
         _wait_prompt(page, "effort", "set 2")
         page.keyboard.press("Escape")  # skipped
-        wait_js(page, f"{PROMPT} === null", 5_000)
-        # The last set done, the session ends by itself (or End session, if it has not yet).
-        page.evaluate(
-            "() => { const b = document.getElementById('stop'); if (!b.hidden) b.click(); }"
-        )
+        # The day's only exercise is done: pain after, once the session is over.
         _wait_prompt(page, "pain_after")
+        assert page.is_visible("#summary")
         page.click("[data-testid=rating-prompt] button[data-value='2']")
         wait_js(page, f"{PROMPT} === null", 10_000)
         got = [(r.kind, r.set_number, r.value, r.area) for r in session_ratings(store, session_id)]
@@ -90,6 +94,9 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
             ("pain_after", 0, 2, ""),
             ("effort", 1, 5, ""),
         ]
+        # All of today's program is done: the big button says so.
+        wait_js(page, "!document.getElementById('next-exercise').hidden", 10_000)
+        assert page_text(page, "#next-exercise") == "All done for today: back to my program"
         assert not errors, errors
     finally:
         browser.close()

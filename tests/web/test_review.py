@@ -176,6 +176,30 @@ def test_patient_with_an_account_signs_in_with_a_password(review: Review) -> Non
         assert c.get(f"/patients/{review.pat_a.id}").status_code == 403
 
 
+def test_a_phone_user_signs_in_as_typed_and_a_failure_keeps_the_username(
+    review: Review,
+) -> None:
+    """A phone capitalises the first letter ("Mara"); the field asks it not to, and a wrong
+    password leaves the username in the form (escaped), the password field focused."""
+    review.store.create_patient(
+        review.ther_a.id, "Mara Phone", username="mara.phone", password="mara's long pw"
+    )
+    with review.client() as c:
+        form = c.get("/login").text
+        field = re.search(r'<input name="username"[^>]*>', form)
+        assert field is not None and 'autocapitalize="off"' in field.group(0)
+        assert 'spellcheck="false"' in field.group(0) and 'value=""' in field.group(0)
+        failed = c.post("/login", data={"username": "Mara.Phone", "password": "not it at all"})
+        assert failed.status_code == 401
+        assert 'value="Mara.Phone"' in failed.text
+        assert re.search(r'<input name="password"[^>]*autofocus', failed.text)
+        hostile = c.post("/login", data={"username": '"><b>x', "password": "nope nope nope"})
+        assert "<b>x" not in hostile.text and 'value="&#34;&gt;&lt;b&gt;x"' in hostile.text
+        r = c.post("/login", data={"username": "Mara.Phone", "password": "mara's long pw"})
+        assert r.status_code == 303 and r.headers["location"] == "/me"
+        assert "Hello Mara Phone" in c.get("/me").text
+
+
 def test_revoked_personal_link_stops_working(review: Review) -> None:
     link, token = review.store.create_link(review.pat_b.id)
     with review.client() as c:

@@ -36,6 +36,7 @@ from tests.web.pages import (
     first_screen,
     launch_chromium,
     page_text,
+    start_signed_in,
     wait_js,
 )
 from tests.web.review_app import Review
@@ -168,7 +169,9 @@ def test_a_targets_task_runs_live_and_its_measures_are_stored(
         _signed_in_patient(review, page, "Targets Live")
         # Level 3 and a fixed schedule: its targets lie on this clip's wrist path, so some
         # are touched (at level 1 they sit inside the straight arm's sweep: none is).
-        page.goto(f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3&seed={SEED}")
+        start_signed_in(
+            page, f"{review.url}/?exercise={TASK}&autostart=1&pose=server&level=3&seed={SEED}"
+        )
         wait_js(page, "document.getElementById('session-id').textContent.length > 0", 20_000)
         session_id = page_text(page, "#session-id")
         assert "targets" in (wire.hello.get("kind"), wire.hello["exercise"]["kind"])

@@ -21,7 +21,7 @@ router = APIRouter()
 
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, next: str = "") -> HTMLResponse:
-    return render(request, "login.html", None, error=None, next=next)
+    return render(request, "login.html", None, error=None, next=next, username="")
 
 
 @router.post(
@@ -49,13 +49,21 @@ def login(
             None,
             error=f"Too many failed attempts. Try again in {when}.",
             next=next,
+            username=username.strip(),
         )
         resp.status_code = 429
         resp.headers["Retry-After"] = str(math.ceil(wait))
         return resp
     user = store.authenticate(username, password)
     if user is None:
-        resp = render(request, "login.html", None, error="Wrong username or password.", next=next)
+        resp = render(
+            request,
+            "login.html",
+            None,
+            error="Wrong username or password.",
+            next=next,
+            username=username.strip(),
+        )
         resp.status_code = 401
         return resp
     limiter.succeeded(username, address)

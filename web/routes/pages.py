@@ -12,8 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from coach.review.progress import adherence, exercise_trends, weekly_progress
+from coach.review.progress import exercise_trends, record_start, weekly_progress
 from coach.review.targets_progress import weekly_targets
+from coach.review.volume import daily_plans, weekly_done
 from coach.store import Store
 from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
@@ -75,14 +76,6 @@ def load_exercise(exercise_id: str) -> Any | None:
         return load_exercise(exercise_id)
     except KeyError:
         return None
-
-
-def _since(patient: Patient, sessions: list[ExerciseSession]) -> Any:
-    """The patient's first day in the record (or first session, if earlier: imported data)."""
-    days = [aware(s.started_at).date() for s in sessions]
-    if patient.created_at is not None:
-        days.append(aware(patient.created_at).date())
-    return min(days) if days else None
 
 
 def range_charts(sessions: list[ExerciseSession], program: list[Any]) -> list[str]:
@@ -158,7 +151,7 @@ def _progress_charts(
     store: Store, patient: Patient, sessions: list[ExerciseSession], program: list[Any]
 ) -> dict[str, Any]:
     patient_id = patient.id
-    weeks = weekly_progress(sessions, since=_since(patient, sessions))
+    weeks = weekly_progress(sessions, since=record_start(patient, sessions))
     labels = [w.start.strftime("%d %b") for w in weeks]
     tests = store.protocol_results(patient_id)
     test_series: dict[str, list[float | None]] = {}
@@ -186,15 +179,18 @@ def patient_context(store: Store, patient: Patient) -> dict[str, Any]:
     """Programme, sessions, progress charts, adherence and tests: both patient pages show them."""
     sessions = store.sessions_of(patient.id)
     program = store.program(patient.id)
-    per_week = max([item.days_per_week for item in program] or [0])
     return {
         "patient": patient,
         "program": program,
         "sessions": sessions,
         "names": exercise_names(),
         "charts": _progress_charts(store, patient, sessions, program),
-        "adherence": adherence(sessions, per_week, since=_since(patient, sessions)),
+        # The same "done" as the patient's own page (coach.review.volume): the whole day's
+        # program, every kind of exercise.
+        "adherence": weekly_done(
+            sessions, daily_plans(program), weeks=6, since=record_start(patient, sessions)
+        ),
         "tests": store.protocol_results(patient.id),
         "pain": pain_context(store, patient.id),
-        "targets": targets_progress(sessions, _since(patient, sessions)),
+        "targets": targets_progress(sessions, record_start(patient, sessions)),
     }

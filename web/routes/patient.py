@@ -1,9 +1,11 @@
-"""The patient's own pages: the personal link that signs them in, /me, and their program for
-the picker (/api/me/program).
+"""The patient's own pages: the personal link that signs them in, /me, their program for the
+picker (/api/me/program) and their day for the live page (/api/me/today).
 
 /me is for an older patient on a phone or a laptop: large type, a big Start per exercise, the
 prescription in words (coach.review.plain, never degrees), "done today" against the prescribed
-volume (coach.review.volume), and a plain week-by-week view instead of the therapist's charts.
+volume (coach.review.volume, the same definition as the therapist's adherence), and a plain
+week-by-week view instead of the therapist's charts. Every kind the therapist can prescribe
+(exercises, holds, hand-eye targets tasks) starts from here.
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from coach.review.plain import amount_words, days_words, limit_words
+from coach.review.progress import record_start
 from coach.review.targets_progress import touched_this_week
-from coach.review.volume import DailyPlan, day_volume, weekly_done
-from coach.store.store import LINK_LOGIN_TTL, aware
+from coach.review.volume import DailyPlan, day_volume, definition, weekly_done
+from coach.store.ratings import patient_ratings
+from coach.store.store import LINK_LOGIN_TTL, Store, aware
 from web import access
 from web.routes.deps import IdentityDep, StoreDep
-from web.routes.pages import exercise_names, load_exercise, render
+from web.routes.pages import exercise_names, render
 from web.routes.ratings import pain_context
 from web.routes.rights import after_sign_in, needs_consent
 from web.routes.site import link_ended_page
 
 router = APIRouter()
+WEEKS_SHOWN = 4  # /me's weeks, from the patient's first day at the earliest
 
 
 @router.get("/p/{token}", include_in_schema=False, response_model=None)
@@ -41,6 +46,15 @@ def personal_link(request: Request, token: str, store: StoreDep) -> Response:
     return resp
 
 
+def start_url(exercise_id: str) -> str:
+    """The live page, opened on the exercise and started at once."""
+    return f"/?exercise={quote(exercise_id)}&autostart=1"
+
+
+def _amount(plan: DailyPlan) -> str:
+    return amount_words(plan.sets, plan.reps, plan.hold_s, plan.targets)
+
+
 def _program_rows(
     program: list[Any], sessions: list[Any], names: dict[str, str]
 ) -> list[dict[str, Any]]:
@@ -48,20 +62,21 @@ def _program_rows(
     today = datetime.now(timezone.utc).date()
     rows = []
     for item in program:
-        ex = load_exercise(item.exercise_id)
+        ex = definition(item.exercise_id)
         plan = DailyPlan.of(item, ex)
-        vol = day_volume(sessions, plan, today)
         rows.append(
             {
                 "item": item,
                 "name": names.get(item.exercise_id, item.exercise_id),
                 "instructions": ex.instructions if ex is not None else "",
-                "amount": amount_words(plan.sets, plan.reps, plan.hold_s),
+                "amount": _amount(plan),
                 "days": days_words(item.days_per_week),
-                "limit": limit_words(ex, item.max_rom_deg),
-                "today": vol,
-                "start": f"/?exercise={quote(item.exercise_id)}&autostart=1",
+                "limit": limit_words(ex, item.max_rom_deg) if plan.targets == 0 else "",
+                "today": day_volume(sessions, plan, today),
+                "start": start_url(item.exercise_id),
                 "known": ex is not None,
+                # Exercises have a stick-figure demonstration; a targets task is drawn live.
+                "demo": ex is not None and getattr(ex, "kind", "") != "targets",
             }
         )
     return rows
@@ -76,8 +91,9 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
     sessions = store.sessions_of(patient.id)
     program = store.program(patient.id)
     names = exercise_names()
-    plans = [DailyPlan.of(item, load_exercise(item.exercise_id)) for item in program]
-    weeks = weekly_done(sessions, plans)
+    rows = _program_rows(program, sessions, names)
+    plans = [DailyPlan.of(r["item"], definition(r["item"].exercise_id)) for r in rows]
+    weeks = weekly_done(sessions, plans, weeks=WEEKS_SHOWN, since=record_start(patient, sessions))
     this_week = weeks[-1].start
     week_sessions = [s for s in sessions if aware(s.started_at).date() >= this_week]
     # The patient should know when their reps are compared with their own good ones.
@@ -87,7 +103,8 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
         "me.html",
         who,
         patient=patient,
-        rows=_program_rows(program, sessions, names),
+        rows=rows,
+        first_open=next((r for r in rows if r["known"] and not r["today"].complete), None),
         weeks=weeks,
         week_reps=sum(len(s.reps) for s in week_sessions),
         week_holds=sum(len(s.holds) for s in week_sessions),
@@ -108,16 +125,66 @@ def my_program(request: Request, store: StoreDep) -> list[dict[str, Any]]:
     who = access.identity_of(store, request)
     if who is None or who.patient_id is None:
         return []
-    plans = [
-        DailyPlan.of(it, load_exercise(it.exercise_id)) for it in store.program(who.patient_id)
-    ]
+    plans = [DailyPlan.of(it, definition(it.exercise_id)) for it in store.program(who.patient_id)]
     return [
         {
             "exercise_id": it.exercise_id,
             "sets": it.sets,
             "reps": it.reps,
             "hold_s": it.hold_s,
-            "amount": amount_words(it.sets, it.reps, it.hold_s),
+            "targets": it.targets,
+            "amount": _amount(it),
         }
         for it in plans
     ]
+
+
+def _rated_today(store: Store, patient_id: int) -> set[str]:
+    """The kinds of rating ("pain_before", "pain_after", ...) the patient gave today (UTC)."""
+    today = datetime.now(timezone.utc).date()
+    return {
+        r.kind
+        for r in patient_ratings(store, patient_id)
+        if aware(r.created_at).astimezone(timezone.utc).date() == today
+    }
+
+
+@router.get("/api/me/today")
+def my_day(request: Request, store: StoreDep) -> dict[str, Any]:
+    """The signed-in patient's day, for the live page: what of the program is done, the next
+    exercise to start, and whether pain is still to be asked (once before the day's first
+    exercise, once after its last). Anyone else: {"patient": false}."""
+    who = access.identity_of(store, request)
+    if who is None or who.patient_id is None:
+        return {"patient": False}
+    sessions = store.sessions_of(who.patient_id)
+    names = exercise_names()
+    today = datetime.now(timezone.utc).date()
+    rows = []
+    for item in store.program(who.patient_id):
+        ex = definition(item.exercise_id)
+        plan = DailyPlan.of(item, ex)
+        vol = day_volume(sessions, plan, today)
+        rows.append(
+            {
+                "exercise_id": item.exercise_id,
+                "name": names.get(item.exercise_id, item.exercise_id),
+                "amount": _amount(plan),
+                "done": vol.complete,
+                "known": ex is not None,
+                "start": start_url(item.exercise_id),
+            }
+        )
+    todo = [r for r in rows if r["known"] and not r["done"]]
+    day_done = bool(rows) and not todo
+    rated = _rated_today(store, who.patient_id)
+    keeps = store.may_record(who.patient_id)  # a patient who said no is asked nothing to keep
+    return {
+        "patient": True,
+        "program": rows,
+        "next": todo[0] if todo else None,
+        "day_done": day_done,
+        "ask_pain_before": keeps and "pain_before" not in rated,
+        # After the day's last exercise (or every session, without a program), once.
+        "ask_pain_after": keeps and "pain_after" not in rated and (day_done or not rows),
+    }

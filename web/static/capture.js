@@ -169,7 +169,8 @@ export class Capture {
         this.device = await this.loadModel({
           timeoutMs,
           allowSoftware: wanted === "device",
-          onProgress: (text) => { if (this.isRunning()) setText($("setup-text"), text); },
+          // Loading the model is technical: said in the details, not in the patient's words.
+          onProgress: (text) => this.poseModeLine(text),
         });
         this.poseMode = "device";
         if (this.isRunning()) setText($("setup-text"), "Checking your position…");

@@ -13,6 +13,7 @@ import {
 import { forDrawing } from "./device_pose.js";
 import { showDemo } from "./demo.js";
 import { ONE_MESSAGE_CODES } from "./live_connection.js";
+import { PRIORITY } from "./speech.js";
 import { summaryWords } from "./targets.js";
 
 const STAND_HELP_AFTER_MS = 10000; // in the setup this long: say why and show how to stand
@@ -51,7 +52,8 @@ function forgetInAddress(...more) {
 
 export class CoachView {
   /**
-   * - `speaker`: say(text, priority), stop() (common.js Speaker); `targets`: the TargetsView;
+   * - `speaker`: say(text, priority, {keep}), stop() (speech.js Speaker); `targets`: the
+   *   TargetsView;
    *   `latency`: the LatencyMeter; `capture`: the Capture; `connection`: the LiveConnection;
    * - `sessionId`: the session in the page's address (?session=), or null;
    * - `page`: `isRunning()`, `halt()` (the session stops: no camera, no End button),
@@ -80,6 +82,7 @@ export class CoachView {
     this.isTargets = false; // this is a hand-eye targets task (the exercise's kind)
     this.cameraProblem = ""; // a camera error stays on screen until the camera works
     this.noticeTimer = null;
+    this.alertTimer = null;
     this.limitTimer = null;
     this.messageTimer = null;
     this.endTimer = null;
@@ -94,19 +97,30 @@ export class CoachView {
     show(el, !!shown);
   }
 
+  /** Good news or information for a while ("You are in position"): not in the red alert box,
+   * which is for problems. */
   showNotice(text, ms = 6000) {
-    this.showAlert(text);
+    const el = $("notice");
+    setText(el, text);
+    show(el, !!text);
     this.clock.clearTimeout(this.noticeTimer);
-    this.noticeTimer = this.clock.setTimeout(() => this.showAlert(""), ms);
+    this.noticeTimer = this.clock.setTimeout(() => show(el, false), ms);
+  }
+
+  /** A passing problem (a message the server refused): in the alert box for a while. */
+  flashAlert(text, ms = 5000) {
+    this.showAlert(text);
+    this.clock.clearTimeout(this.alertTimer);
+    this.alertTimer = this.clock.setTimeout(() => this.showAlert(""), ms);
   }
 
   setConnection(text) {
     setText($("connection"), text);
   }
 
-  /** Connection read-out once a second: what the patient needs to know if it feels slow. */
+  /** Speed once a second, in the details for the therapist: what to look at if it feels slow. */
   showSpeed({ frames, p50 }) {
-    this.setConnection(this.connection.pose === "device"
+    setText($("speed"), this.connection.pose === "device"
       ? `Connected · pose on this device · ${frames} frames/s · ${p50} ms a frame`
       : `Connected · ${frames} frames/s · ${p50} ms`);
   }
@@ -156,8 +170,10 @@ export class CoachView {
     setText($("exercise-name"), ex.name);
     setText($("exercise-instructions"), ex.instructions);
     setText($("view-advice"), viewAdvice(ex));
-    showDemo($("start-demo"), ex.id);
-    setupReadouts(ex);
+    if (ex.kind !== "targets") showDemo($("start-demo"), ex.id); // a targets task has none
+    // The prescription (reps per set, hold time) comes with the session: no default number
+    // shows before it ("of 10" for a patient prescribed 3).
+    setupReadouts({ ...ex, reps: 0, hold_s: 0 });
     this.showKind(ex.kind);
     show($("picker"), false);
     show($("coach"), true);
@@ -213,7 +229,7 @@ export class CoachView {
     setText($("set-progress"), progressText(msg.set, msg.stage));
     this.showRest(msg);
     if (msg.notice) this.showNotice(msg.notice, 10000);
-    else this.showAlert("");
+    this.showAlert("");
     this.setConnection(msg.how === "resumed" ? "Reconnected. Your session continues." : "Connected to the coach.");
     this.page.connected();
     this.capture.describeConnectionPose();
@@ -256,8 +272,9 @@ export class CoachView {
     // What this frame decided is said in one go ("5. Set 1 done. Rest for 60 seconds.").
     const words = this.isTargets ? this.targets.onEvents(msg.events, capturedAt) : [];
     for (const e of msg.events) this.onEvent(e, msg, words);
-    if (words.length === 1) this.speaker.say(words[0], 2);
-    else if (words.length) this.speaker.say(words.map((w) => (/[.!?]$/.test(w) ? w : `${w}.`)).join(" "), 2);
+    // Kept: a count or the end of a set is never dropped (speech.js).
+    if (words.length === 1) this.speaker.say(words[0], PRIORITY.count);
+    else if (words.length) this.speaker.say(words.map((w) => (/[.!?]$/.test(w) ? w : `${w}.`)).join(" "), PRIORITY.count);
     this.remember(msg);
     this.capture.trySend();
   }
@@ -290,12 +307,12 @@ export class CoachView {
         return;
       case "Cue":
         if (e.source === "range_limit") this.warnLimit(e.text);
-        else this.speaker.say(e.text, e.priority || 1);
+        else this.speaker.say(e.text, e.priority || PRIORITY.cue, { keep: false }); // advice for now
         return;
-      case "PoseLost": this.speaker.say(e.reason, 3); return;
+      case "PoseLost": this.speaker.say(e.reason, PRIORITY.help, { keep: false }); return;
       case "HoldEnded":
         if (this.exercise.kind === "hold" && msg.stage === "active") {
-          this.speaker.say(`Hold done: ${Math.round(e.duration_s)} seconds.`, 2);
+          this.speaker.say(`Hold done: ${Math.round(e.duration_s)} seconds.`, PRIORITY.count);
         }
         return;
       default: return;
@@ -310,7 +327,7 @@ export class CoachView {
   /** Past the prescribed range limit: said at once (above everything else) and shown. */
   warnLimit(text) {
     const words = text || "Not so far: stay within your limit";
-    this.speaker.say(words, 6);
+    this.speaker.say(words, PRIORITY.safety);
     const el = $("limit-warning");
     setText(el, words);
     show(el, true);
@@ -346,7 +363,7 @@ export class CoachView {
     show($("stand-help"), true);
     if (!this.standHelpSaid) {
       this.standHelpSaid = true;
-      this.speaker.say(`${notYet}. ${why} ${viewAdvice(this.exercise)}`, 3);
+      this.speaker.say(`${notYet}. ${why} ${viewAdvice(this.exercise)}`, PRIORITY.help);
     }
   }
 
@@ -367,13 +384,13 @@ export class CoachView {
       }
       return;
     }
-    this.showNotice(msg.message, 5000);
+    this.flashAlert(msg.message, 5000);
   }
 
   /** The connection was refused or ended for good (an entry of live_connection.js's
    * CLOSED_FOR_GOOD): stop, keep the words on screen, offer the way on (if any). */
   refused(why) {
-    this.clock.clearTimeout(this.noticeTimer); // an earlier notice must not wipe this message away
+    this.clock.clearTimeout(this.alertTimer); // an earlier passing alert must not wipe this away
     this.page.halt();
     if (why.newSession) {
       this.sessionId = null;
@@ -382,7 +399,7 @@ export class CoachView {
     if (why.button) setText($("start"), why.button);
     show($("start-panel"), !!why.button);
     this.showAlert(why.text);
-    this.speaker.say(why.text, 3);
+    this.speaker.say(why.text, PRIORITY.help);
     this.setConnection("Not connected.");
   }
 
@@ -391,7 +408,7 @@ export class CoachView {
     setText($("therapist-text"), `Message from your therapist: ${msg.text}`);
     el.classList.remove("fading");
     show(el, true);
-    this.speaker.say(`Message from your therapist: ${msg.text}`, 4);
+    this.speaker.say(`Message from your therapist: ${msg.text}`, PRIORITY.therapist);
     this.clock.clearTimeout(this.messageTimer);
     this.messageTimer = this.clock.setTimeout(() => this.dismissMessage(), MESSAGE_SHOWN_MS);
   }
@@ -454,6 +471,7 @@ export class CoachView {
     show($("stand-help"), false);
     setText($("start"), "Start a new session");
     show($("start-panel"), true);
+    $("coach").classList.add("ended"); // what comes next, first (coach.css)
     this.sessionId = null;
     forgetInAddress("autostart");
     // The summary is what matters now: a keyboard user lands on it (then Tab: Start a new one).

@@ -98,6 +98,7 @@ export function measureLabel(name) {
 /** Prepare the read-outs for an exercise (which boxes to show, labels, targets). */
 export function setupReadouts(exercise) {
   const hold = exercise.kind === "hold";
+  resetRange($("rom-gauge"));
   show($("hold-box"), hold);
   show($("rom-box"), !hold && exercise.measure !== null && exercise.measure !== undefined);
   setText($("rom-label"), measureLabel(exercise.measure));
@@ -136,6 +137,52 @@ export function currentCue(msg) {
   return msg.cue || "";
 }
 
+const GAUGE_MAX = 1.25; // the gauge runs to 125% of the target range
+
+/**
+ * The range gauge: the share of the way from the resting value to the target (unit- and
+ * direction-free). Past the patient's range limit it shows the limit, never success: the
+ * server says so on the frame the limit is crossed (a `range_limit` FaultDetected), the
+ * gauge marks where that was, and while the patient is that far or further it reads "Past
+ * your limit" in red stripes instead of green.
+ */
+export function showRange(gauge, m, events, exercise) {
+  const target = m.target ?? exercise.target;
+  const rest = exercise.rest;
+  const value = m.value;
+  const known = value !== null && value !== undefined && target !== null && target !== undefined
+    && rest !== null && rest !== undefined && target !== rest;
+  const share = known ? Math.max(0, Math.min(GAUGE_MAX, (value - rest) / (target - rest))) : 0;
+  const crossed = events.some((e) => e.kind === "FaultDetected" && e.id === "range_limit");
+  if (crossed && known) gauge.dataset.limitShare = String(share);
+  const limit = gauge.dataset.limitShare === undefined ? null : Number(gauge.dataset.limitShare);
+  const past = crossed || (known && limit !== null && share >= limit - 0.02);
+  let mark = gauge.querySelector(".limit");
+  if (limit !== null && !mark) {
+    mark = document.createElement("div");
+    mark.className = "limit";
+    mark.title = "your limit";
+    gauge.append(mark);
+  }
+  if (mark) mark.style.left = `calc(${(limit / GAUGE_MAX) * 100}% - 3px)`;
+  gauge.querySelector(".fill").style.width = `${(share / GAUGE_MAX) * 100}%`;
+  gauge.querySelector(".target").style.left = `${100 / GAUGE_MAX}%`;
+  gauge.classList.toggle("reached", known && share >= 1 && !past);
+  gauge.classList.toggle("past", past);
+  gauge.setAttribute("aria-valuenow", String(Math.round(share * 100)));
+  gauge.setAttribute("aria-valuetext", past ? "Past your limit" : `${Math.round(share * 100)}%`);
+  setText($("rom-value"), !known ? "not visible"
+    : past ? "Past your limit: not so far" : `${Math.round(share * 100)}% of the target range`);
+}
+
+/** A new exercise or session: the gauge forgets where the last one's limit was. */
+export function resetRange(gauge) {
+  if (!gauge) return;
+  delete gauge.dataset.limitShare;
+  gauge.querySelector(".limit")?.remove();
+  gauge.classList.remove("reached", "past");
+}
+
 /** Fill every read-out from one frame message (server -> page). */
 export function updateReadouts(msg, exercise) {
   const hold = exercise.kind === "hold";
@@ -147,21 +194,7 @@ export function updateReadouts(msg, exercise) {
     el?.classList.toggle("active", !!msg.hold.active);
   }
   const m = msg.measure;
-  if (m && $("rom-gauge")) {
-    // Share of the way from the resting value to the target: unit- and direction-free.
-    const target = m.target ?? exercise.target;
-    const rest = exercise.rest;
-    const value = m.value;
-    const known = value !== null && value !== undefined && target !== null && rest !== null
-      && target !== rest;
-    const share = known ? Math.max(0, Math.min(1.25, (value - rest) / (target - rest))) : 0;
-    const gauge = $("rom-gauge");
-    gauge.querySelector(".fill").style.width = `${(share / 1.25) * 100}%`;
-    gauge.querySelector(".target").style.left = `${100 / 1.25}%`;
-    gauge.classList.toggle("reached", known && share >= 1);
-    gauge.setAttribute("aria-valuenow", String(Math.round(share * 100)));
-    setText($("rom-value"), known ? `${Math.round(share * 100)}% of the target range` : "not visible");
-  }
+  if (m && $("rom-gauge")) showRange($("rom-gauge"), m, msg.events || [], exercise);
   setText($("cue"), currentCue(msg));
   const setup = $("setup-panel");
   if (setup) {
@@ -202,62 +235,5 @@ export function describeEvent(e) {
     case "AllSetsDone": return "All sets done";
     case "HoldReached": return `Hold reached its target (${Math.round(e.target_s)} s)`;
     default: return null;
-  }
-}
-
-/**
- * Speech with the browser's synthesiser: one utterance at a time; a more urgent one
- * interrupts, a less urgent one waits its turn or is skipped, and the same words are not
- * repeated within a few seconds (cues must never become a wall of noise).
- */
-export class Speaker {
-  constructor(toggle) {
-    this.toggle = toggle;
-    this.available = "speechSynthesis" in window;
-    this.current = 0;
-    this.busyUntil = 0;
-    this.lastText = "";
-    this.lastAt = 0;
-    if (toggle) {
-      const saved = localStorage.getItem("coach.speech");
-      if (saved !== null) toggle.checked = saved === "1";
-      toggle.addEventListener("change", () => {
-        localStorage.setItem("coach.speech", toggle.checked ? "1" : "0");
-        if (!toggle.checked) this.stop();
-      });
-      if (!this.available) {
-        toggle.checked = false;
-        toggle.disabled = true;
-      }
-    }
-  }
-
-  get enabled() {
-    return this.available && (!this.toggle || this.toggle.checked);
-  }
-
-  say(text, priority = 1) {
-    if (!this.enabled || !text) return;
-    const now = performance.now();
-    if (text === this.lastText && now - this.lastAt < 6000) return;
-    const synth = window.speechSynthesis;
-    // Some systems never report the end of an utterance (no voice, no audio device): after
-    // its expected length the speaker counts as free again.
-    const busy = synth.speaking && now < this.busyUntil;
-    if (busy && priority < this.current) return;
-    if (synth.speaking || synth.pending) synth.cancel();
-    const u = new SpeechSynthesisUtterance(text);
-    u.rate = 0.95;
-    u.onend = () => { this.current = 0; this.busyUntil = 0; };
-    this.current = priority;
-    this.busyUntil = now + 600 + 70 * text.length;
-    this.lastText = text;
-    this.lastAt = now;
-    try { synth.speak(u); } catch { /* no voice available: the text is on screen */ }
-  }
-
-  stop() {
-    if (this.available) window.speechSynthesis.cancel();
-    this.current = 0;
   }
 }

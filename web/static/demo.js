@@ -146,7 +146,9 @@ function watch(slot) {
   observer ??= new IntersectionObserver((entries) => {
     for (const e of entries) {
       const s = [...slots].find((x) => x.canvas === e.target);
-      if (s) s.visible = e.isIntersecting;
+      if (!s) continue;
+      s.visible = e.isIntersecting;
+      if (s.visible && paused) draw(s, s.demo.peak); // shown now (e.g. a disclosure opened)
     }
   });
   observer.observe(slot.canvas);

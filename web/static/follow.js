@@ -2,9 +2,10 @@
 // sends short messages that the patient's page shows and speaks. Reconnects on its own: the
 // patient may not have started yet, or the server may restart.
 import {
-  $, Speaker, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
+  $, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
 import { stageStatus } from "./follow_stage.js";
+import { PRIORITY, Speaker } from "./speech.js";
 
 const sessionId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 const speaker = new Speaker($("speech-toggle"));
@@ -199,7 +200,7 @@ function onFrame(msg) {
   showStage(msg);
   for (const e of msg.events) {
     if (e.kind !== "HoldProgress") addLog(plainEvent(e), e.t);
-    if (e.kind === "Cue") speaker.say(e.text, e.priority || 1);
+    if (e.kind === "Cue") speaker.say(e.text, e.priority || PRIORITY.cue, { keep: false });
   }
 }
 

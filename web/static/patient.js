@@ -5,22 +5,27 @@
 //   docs/LIVE-PROTOCOL.md "Where the page finds the pose"), each frame's way to the server;
 // - coach_view.js: the server's replies, events and summary, what the patient sees and hears.
 // Either way counts, cues and faults come from the server's `frame` replies.
-import { $, Speaker, show, setText } from "./common.js";
+import { $, show, setText } from "./common.js";
 import { Capture, cameraProblem } from "./capture.js";
 import { CoachView } from "./coach_view.js";
+import { dayAfter, nextAfter } from "./day.js";
 import { LatencyMeter } from "./latency.js";
 import { LiveConnection, livePath } from "./live_connection.js";
 import { showPicker } from "./picker.js";
+import { PRIORITY, Speaker } from "./speech.js";
 import { RatingPrompts } from "./ratings.js";
 import { TargetsView } from "./targets.js";
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"));
-const ratingPrompts = new RatingPrompts(speaker); // pain and effort prompts (ratings.js)
+// Pain (before the camera starts, after the day's last exercise) and effort (in the rest
+// after a set): never while the coach counts (ratings.js).
+const ratingPrompts = new RatingPrompts(speaker);
 // A hand-eye targets task (kind "targets"): targets drawn over the picture, no rep count.
 const targets = new TargetsView({ canvas: $("targets-canvas"), media: $("media") });
 const latency = new LatencyMeter(); // camera to screen, reported in a targets session
 let running = false; // the patient pressed Start (or autostart) and has not ended
+let starting = false; // Start pressed: the pain question may be up, the camera not yet on
 let pendingProblem = null; // a camera problem to tell the server once connected
 
 const connection = new LiveConnection({
@@ -37,8 +42,9 @@ const connection = new LiveConnection({
   keptCount: () => view.count,
   on: {
     message: (msg) => {
+      view.handle(msg); // first: what the frame says (a count, a set's end) is said first
       ratingPrompts.onMessage(msg);
-      view.handle(msg);
+      if (msg.type === "summary") whatsNext(msg.summary);
     },
     reset: () => capture.reset(),
     refused: (why) => view.refused(why),
@@ -56,7 +62,8 @@ const capture = new Capture({
   isRunning: () => running,
   on: {
     drawPose: (landmarks, size) => view.drawPose(landmarks, size),
-    notice: (text, ms) => view.showNotice(text, ms),
+    // Handing over to the server is told in the details (the pose-mode line): technical.
+    notice: () => {},
     forcedFailed: (text) => {
       view.showAlert(text);
       if (running) {
@@ -81,9 +88,19 @@ function halt() {
 }
 
 async function start() {
+  if (running || starting) return;
+  starting = true;
+  show($("next-exercise"), false);
+  try {
+    await ratingPrompts.beforeStart(view.exercise); // pain, before the camera (once a day)
+  } finally {
+    starting = false;
+  }
   if (running) return;
   running = true;
   connection.fatal = false;
+  $("start").classList.remove("again");
+  $("coach").classList.remove("ended");
   $("coach").classList.add("started"); // the count and cue matter from now on
   view.showAlert("");
   show($("start-panel"), false);
@@ -131,8 +148,35 @@ async function start() {
   connectWhenReady();
   await capture.showCamera();
   view.setConnection(capture.poseMode ? "Camera on. Connecting to the coach…"
-    : "Camera on. Getting the pose model ready…");
+    : "Camera on. Getting ready…");
   capture.schedule();
+}
+
+/** After the session: for a signed-in patient, the next exercise of the day's program (or
+ * back to the program once it is all done), and pain once the day's program is done. */
+async function whatsNext(summary) {
+  const exercise = view.exercise;
+  if (!exercise) return;
+  const completed = !!((summary && summary.set && summary.set.complete)
+    || (summary && summary.targets && summary.targets.done >= summary.targets.count));
+  const day = await dayAfter(exercise.id, completed);
+  if (!day.patient || running || starting) return;
+  ratingPrompts.afterSession(day);
+  const next = nextAfter(day, exercise.id);
+  const link = $("next-exercise");
+  if (next && next.exercise_id !== exercise.id) {
+    link.href = next.start;
+    setText(link, `Next exercise: ${next.name}`);
+  } else if (day.day_done) {
+    link.href = "/me";
+    setText(link, "All done for today: back to my program");
+  } else {
+    return; // this exercise is the one left: "Start again" it is
+  }
+  show(link, true);
+  setText($("start"), `Do ${exercise.name.toLowerCase()} again`);
+  $("start").classList.add("again");
+  if (document.activeElement === $("start")) link.focus({ preventScroll: true });
 }
 
 function cameraFailed(err) {
@@ -140,7 +184,7 @@ function cameraFailed(err) {
   view.cameraProblem = text;
   $("coach").classList.remove("started"); // on a phone: the reason and "Try again" first
   view.showAlert(text);
-  speaker.say(text, 3);
+  speaker.say(text, PRIORITY.help);
   running = false;
   pendingProblem = { type: "client_error", code, message: text };
   flushProblem();
@@ -219,6 +263,7 @@ async function main() {
     return;
   }
   view.showCoach(await res.json());
+  ratingPrompts.prefetch(); // the patient's day, ready when Start is pressed
   if (params.get("autostart") === "1") start();
 }
 

@@ -20,6 +20,7 @@ function describe(ex, planned) {
   if (planned) return `${planned.amount} · from your therapist`;
   if (ex.kind === "hold") return `Hold for ${Math.round(ex.hold_s)} seconds`;
   if (ex.kind === "any") return "Any movement you repeat";
+  if (ex.kind === "targets") return "Reach for targets on the screen";
   return ex.reps ? `${ex.sets} sets of ${ex.reps}` : "Repetitions";
 }
 
@@ -34,12 +35,16 @@ function card(ex, planned) {
   const meta = document.createElement("span");
   meta.className = "muted";
   meta.textContent = describe(ex, planned);
-  const demo = document.createElement("div");
-  demo.className = "demo-slot small";
-  demo.dataset.demo = ex.id;
   const text = document.createElement("p");
   text.textContent = ex.instructions;
-  a.append(title, meta, demo, text);
+  a.append(title, meta);
+  if (ex.kind !== "targets") { // a targets task has no stick-figure demonstration
+    const demo = document.createElement("div");
+    demo.className = "demo-slot small";
+    demo.dataset.demo = ex.id;
+    a.append(demo);
+  }
+  a.append(text);
   li.append(a);
   return li;
 }

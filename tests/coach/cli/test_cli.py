@@ -8,6 +8,9 @@ the native libraries' own logging hidden.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -15,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.exercises.definitions import REQUIRED_IDS
-from tests.helpers.cli import CoachCli, one_line_error, run_coach
+from tests.helpers.cli import REPO, CoachCli, one_line_error, run_coach
 
 
 @pytest.mark.model
@@ -211,3 +214,35 @@ def test_synthetic_blank_video_has_no_person(tmp_path: Path, coach_cli: CoachCli
     proc = coach_cli("analyze", str(path), "-e", "squat")
     assert proc.returncode == 3
     assert "no person" in one_line_error(proc)
+
+
+@pytest.mark.subprocess
+def test_admin_set_password_finds_the_user_without_case(tmp_path: Path) -> None:
+    """`coach admin set-password MaRa` changes mara's password (usernames match without case)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COACH_DATA_DIR": str(tmp_path)}
+    env.pop("COACH_DATABASE_URL", None)
+
+    def admin(*args: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "coach.cli", "admin", *args, "--password-stdin"],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=REPO,
+        )
+
+    made = admin("create-therapist", "mara", password="correct horse battery")
+    assert made.returncode == 0, made.stderr
+    changed = admin("set-password", "MaRa", password="another long passphrase")
+    assert changed.returncode == 0, changed.stderr
+    from coach.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
+    try:
+        assert store.authenticate("Mara", "another long passphrase") is not None
+    finally:
+        store.close()
+    missing = admin("set-password", "nobody", password="another long passphrase")
+    assert missing.returncode == 2 and "no user 'nobody'" in missing.stderr

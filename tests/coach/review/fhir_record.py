@@ -17,8 +17,9 @@ import numpy as np
 from coach.offline.recording import record_landmarks
 from coach.review import exports
 from coach.review.pain import pain_flags, weekly_pain
-from coach.review.progress import adherence, exercise_trends, weekly_progress
+from coach.review.progress import exercise_trends, weekly_progress
 from coach.review.targets_progress import weekly_targets
+from coach.review.volume import daily_plans, weekly_done
 from coach.store.models import ExerciseSession
 from coach.store.ratings import patient_ratings, record_rating, session_ratings
 from coach.store.store import PROGRAM_FIELDS, Store, aware
@@ -287,9 +288,7 @@ def page_data(store: Store, pid: int) -> dict[str, Any]:
             for t in store.protocol_results(pid)
         ],
         "progress": weekly_progress(sessions, since=since),
-        "adherence": adherence(
-            sessions, max((i.days_per_week for i in program), default=0), since=since
-        ),
+        "adherence": weekly_done(sessions, daily_plans(program), weeks=6, since=since),
         "trends": exercise_trends(sessions, program),
         "targets": weekly_targets(sessions, since=since),
         "pain": (pain_flags(ratings), weekly_pain(ratings)),

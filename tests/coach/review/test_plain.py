@@ -64,5 +64,7 @@ def test_amounts_and_days() -> None:
     assert amount_words(3, 10, 30) == "Hold for 30 seconds, 3 times"
     assert amount_words(1, 0, 60) == "Hold for 1 minute, once"
     assert amount_words(1, 0, 0) == "As many as you comfortably can"
+    assert amount_words(2, 10, 0, targets=12) == "Reach for 12 targets, twice"
+    assert amount_words(1, 0, 0, targets=6) == "Reach for 6 targets, once"
     assert days_words(5) == "5 days a week" and days_words(1) == "1 day a week"
     assert days_words(7) == "every day"

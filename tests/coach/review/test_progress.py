@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from types import SimpleNamespace as NS
 
-from coach.review.progress import adherence, exercise_trends, weekly_progress
+from coach.review.progress import exercise_trends, weekly_progress
 
 
 def _session(day: int, exercise: str, reps: list[tuple[str, float]]) -> NS:
@@ -45,5 +45,4 @@ def test_no_weeks_before_the_patient_existed() -> None:
     today = date(2026, 11, 25)
     weeks = weekly_progress([], today=today, since=date(2026, 11, 18))
     assert [w.start for w in weeks] == [date(2026, 11, 16), date(2026, 11, 23)]
-    assert len(adherence([], 5, today=today, since=date(2026, 11, 24))) == 1
     assert len(weekly_progress([], today=today)) == 12  # without a start: as before

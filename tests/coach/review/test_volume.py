@@ -1,12 +1,20 @@
-"""Done means the prescribed volume: sets x reps, or sets x a hold, over all of a day's sessions."""
+"""Done means the prescribed volume: sets x reps, sets x a hold, or sets x whole targets runs,
+over all of a day's sessions; adherence is the days the whole program was done."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from types import SimpleNamespace as Row
 
-from coach.review.volume import DailyPlan, day_complete, day_volume, prescribed, weekly_done
-from exercises import load_exercise
+from coach.review.volume import (
+    DailyPlan,
+    daily_plans,
+    day_complete,
+    day_volume,
+    prescribed,
+    weekly_done,
+)
+from exercises import load_exercise, load_task
 
 DAY = date(2026, 11, 30)  # a Monday
 
@@ -18,6 +26,7 @@ def session(ex: str, reps: int = 0, holds: tuple[float, ...] = (), day: date = D
         started_at=when,
         reps=[Row(index=i) for i in range(reps)],
         holds=[Row(duration_s=d) for d in holds],
+        summary={},
     )
 
 
@@ -77,3 +86,58 @@ def test_a_hold_prescribed_without_a_time_uses_the_definitions() -> None:
     vol = day_volume([session("single_leg_stance", holds=(target, target + 1))], plan, DAY)
     assert vol.unit == "hold" and vol.complete
     assert DailyPlan.of(item("squat", hold_s=0), load_exercise("squat")).hold_s == 0
+
+
+def targets_session(results: int, day: date = DAY) -> Row:
+    """A stored hand-eye targets session whose run closed `results` targets (hit or missed)."""
+    run = {
+        "results": [{"index": i + 1, "status": "hit" if i % 2 else "miss"} for i in range(results)]
+    }
+    return Row(**{**vars(session("targets_reach_seated", day=day)), "summary": {"targets": run}})
+
+
+def test_a_targets_task_is_done_when_a_whole_run_is() -> None:
+    task = load_task("targets_reach_seated")
+    # The therapist's row carries reps (the form's); a targets task is runs of its schedule.
+    plan = DailyPlan.of(item("targets_reach_seated", sets=1, reps=10), task)
+    assert (plan.targets, plan.reps, plan.hold_s) == (12, 0, 0.0)  # 6 targets for each hand
+    assert prescribed(plan) == 1
+    whole = day_volume([targets_session(12)], plan, DAY)
+    assert (whole.done, whole.prescribed, whole.unit, whole.complete) == (1, 1, "run", True)
+    cut_short = day_volume([targets_session(11)], plan, DAY)
+    assert (cut_short.done, cut_short.complete) == (0, False)
+    twice = DailyPlan.of(item("targets_reach_seated", sets=2, reps=10), task)
+    assert not day_volume([targets_session(12)], twice, DAY).complete
+    assert day_volume([targets_session(12), targets_session(12)], twice, DAY).complete
+
+
+def test_adherence_counts_every_kind_the_same_way() -> None:
+    program = daily_plans(
+        [
+            item("squat", sets=1, reps=3),
+            item("targets_reach_seated", sets=1, reps=10),
+            item("single_leg_stance", sets=1, reps=1, hold_s=10),
+        ]
+    )
+    assert [p.targets > 0 for p in program] == [False, True, False]
+    squats, stance = session("squat", reps=3), session("single_leg_stance", holds=(11.0,))
+    monday = [squats, stance, targets_session(12)]
+    tuesday = [
+        session("squat", reps=3, day=date(2026, 12, 1)),
+        targets_session(4, date(2026, 12, 1)),
+    ]
+    (week,) = weekly_done(monday + tuesday, program, weeks=1, today=date(2026, 12, 2))
+    assert (week.days_done, week.days_some, week.days_prescribed) == (1, 1, 5)
+    assert week.done_days[:2] == [True, False] and week.some_days[:2] == [False, True]
+    # A targets run cut short is "some" work even on a day with nothing else.
+    (only_targets,) = weekly_done([targets_session(3)], program, weeks=1, today=DAY)
+    assert (only_targets.days_done, only_targets.days_some) == (0, 1)
+
+
+def test_no_weeks_before_the_patient_existed() -> None:
+    today = date(2026, 12, 3)
+    assert len(weekly_done([], [item("squat")], weeks=4, today=today, since=date(2026, 12, 1))) == 1
+    assert (
+        len(weekly_done([], [item("squat")], weeks=4, today=today, since=date(2026, 11, 24))) == 2
+    )
+    assert len(weekly_done([], [item("squat")], weeks=4, today=today)) == 4

@@ -86,6 +86,46 @@ def test_login_tokens_and_revoked_personal_links(any_store: Store) -> None:
         store.create_patient(ther.id, "X", sex="other")
 
 
+def test_usernames_match_without_case(any_store: Store) -> None:
+    """A phone capitalises the first letter: "Mara" signs in as "mara", on SQLite and
+    PostgreSQL alike; a new account may not differ from another by case only."""
+    store = any_store
+    pw = "correct horse battery"
+    mara = store.create_patient(
+        store.create_user("ther2", "T Two", pw).id, "Mara", username="mara", password=pw
+    )
+    for typed in ("mara", "Mara", "MARA", " Mara "):
+        user = store.authenticate(typed, pw)
+        assert user is not None and user.id == mara.user_id, typed
+    assert store.authenticate("Mara", "wrong password here") is None
+    with pytest.raises(AccountError, match="taken"):
+        store.create_user("MARA", "Someone Else", pw)
+    assert store.user_named("MaRa").id == mara.user_id  # coach admin set-password MaRa
+
+
+def test_accounts_older_than_the_rule_keep_their_exact_spelling(any_store: Store) -> None:
+    """Two accounts made before matching without case, "Sam" and "sam": each still signs in
+    with its own spelling, and no other spelling picks one of them."""
+    from coach.store import accounts
+    from coach.store.models import User
+
+    store = any_store
+    pw = "correct horse battery"
+    with store.factory.begin() as db:
+        for name in ("Sam", "sam"):
+            db.add(
+                User(
+                    username=name,
+                    name=name,
+                    role="therapist",
+                    password_hash=accounts.hash_password(pw, (name,)),
+                )
+            )
+    assert store.authenticate("Sam", pw).username == "Sam"
+    assert store.authenticate("sam", pw).username == "sam"
+    assert store.authenticate("SAM", pw) is None
+
+
 def _track(shared_data: Path) -> tuple[np.ndarray, float]:
     import json
 

@@ -255,15 +255,61 @@ test("still in the setup after 10 s: why, and how to stand, said once", () => {
   assert(!shown("stand-help"), "gone once counting");
 });
 
-test("in position: a notice for 4 s", () => {
+test("in position: a notice for 4 s, not in the red alert box", () => {
   const p = livePage();
   p.ws.receive(session());
   p.ws.receive(frame({ stage: "setup" }));
   p.ws.receive(frame({ stage: "active" }));
-  equal(text("alert"), "You are in position. Start the exercise!", "notice");
-  assert(shown("alert"), "shown");
+  equal(text("notice"), "You are in position. Start the exercise!", "notice");
+  assert(shown("notice") && !shown("alert"), "shown as good news");
   p.clock.advance(4000);
-  assert(!shown("alert"), "gone after 4 s");
+  assert(!shown("notice"), "gone after 4 s");
+});
+
+test("the prescription: no default count before the session, the patient's with it", () => {
+  const p = livePage({ ...SQUAT, reps: 10, sets: 3 });
+  equal(text("rep-target"), "", "nothing before the session (not the definition's 10)");
+  const box = document.getElementById("reps-box");
+  equal(getComputedStyle(box).display, "none", "the count waits for Start");
+  document.getElementById("coach").classList.add("started");
+  assert(getComputedStyle(box).display !== "none", "shown once started");
+  p.ws.receive(session({ exercise: { ...SQUAT, reps: 3, sets: 1 } }));
+  equal(text("rep-target"), "of 3", "the patient's prescription");
+});
+
+test("the depth gauge past the limit shows the limit, not success", () => {
+  const p = livePage({ ...SQUAT, measure: "hip_height", target: 0.6, rest: 1.0 });
+  p.ws.receive(session());
+  const gauge = document.getElementById("rom-gauge");
+  const at = (value, events = []) => p.ws.receive(frame({ measure: { name: "hip_height", value, target: 0.6 }, events }));
+  at(0.6); // the target reached, no limit crossed: success
+  assert(gauge.classList.contains("reached") && !gauge.classList.contains("past"), "reached");
+  equal(text("rom-value"), "100% of the target range", "words");
+  const crossed = { kind: "FaultDetected", id: "range_limit", message: "Past the limit", t: 1 };
+  at(0.5, [crossed]); // 125%: the range limit is crossed on this frame
+  assert(gauge.classList.contains("past") && !gauge.classList.contains("reached"), "past, not green");
+  equal(text("rom-value"), "Past your limit: not so far", "words");
+  equal(gauge.getAttribute("aria-valuetext"), "Past your limit", "read out");
+  const mark = gauge.querySelector(".limit");
+  assert(mark && mark.style.left.includes("100%"), `the limit marked: ${mark && mark.style.left}`);
+  at(0.5); // still that deep on the next frames
+  assert(gauge.classList.contains("past"), "still past");
+  at(0.64); // back within the limit: 90% of the target
+  assert(!gauge.classList.contains("past") && !gauge.classList.contains("reached"), "within");
+  equal(text("rom-value"), "90% of the target range", "words again");
+});
+
+test("technical words are in the details, out of the patient's view", () => {
+  const p = livePage();
+  p.ws.receive(session());
+  const details = document.getElementById("details");
+  assert(!details.open, "folded away");
+  for (const id of ["session-box", "pose-mode", "speed", "latency"]) {
+    assert(details.contains(document.getElementById(id)), `${id} in the details`);
+  }
+  equal(text("connection"), "Connected to the coach.", "plain words for the patient");
+  p.view.showSpeed({ frames: 12, p50: 80 });
+  equal(text("connection"), "Connected to the coach.", "no numbers for the patient");
 });
 
 test("past the range limit: said above everything, shown for 5 s", () => {
@@ -378,14 +424,14 @@ test("a camera problem stays on screen until it is solved", () => {
   assert(!shown("alert"), "gone once solved");
 });
 
-test("the connection line once a second, in each mode", () => {
+test("the speed once a second in the details, in each mode", () => {
   const p = livePage();
   p.ws.receive(session());
   p.view.showSpeed({ frames: 12, p50: 80 });
-  equal(text("connection"), "Connected · 12 frames/s · 80 ms", "server mode");
+  equal(text("speed"), "Connected · 12 frames/s · 80 ms", "server mode");
   p.ws.receive(session({ pose: "device" }));
   p.view.showSpeed({ frames: 28, p50: 31 });
-  equal(text("connection"), "Connected · pose on this device · 28 frames/s · 31 ms a frame", "device mode");
+  equal(text("speed"), "Connected · pose on this device · 28 frames/s · 31 ms a frame", "device mode");
 });
 
 test("sharing video: said to the server on every new connection", () => {
