@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.card import everyday
+from benchmarks.card import everyday, jumps
 from benchmarks.card.counts import error_figures
 
 FORMAT = 1
@@ -73,4 +73,5 @@ def _protocols(card: dict[str, Any]) -> dict[str, Any]:
     if "single_leg_stance" in holds:
         out["single-leg-stance"] = holds["single_leg_stance"]
     out.update(everyday.product(card.get("everyday", {})))
+    out.update(jumps.product(card.get("jumps", {})))
     return out

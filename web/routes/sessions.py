@@ -19,6 +19,7 @@ from coach.review.references import set_reference_from_session
 from coach.store import Store
 from coach.store.models import ExerciseSession
 from coach.store.ratings import session_ratings
+from coach.store.records import stored_landing
 from coach.store.store import SessionFrames, aware
 from web.charts import time_plot
 from web.routes.deps import (
@@ -90,11 +91,7 @@ def session_page(
     patient = store.patient(patient_of(row))
     exercise = load_exercise(row.exercise_id)
     frames = store.session_frames(session_id)
-    base = None
-    if exercise is not None and exercise.rep is not None:
-        base = exercise.rep.report or exercise.rep.measure
-    elif exercise is not None and exercise.hold is not None:
-        base = exercise.hold.conditions[0].measure if exercise.hold.conditions else None
+    base = _plotted(exercise)
     series = {
         side: frames.measures[f"{base}_{side}"]
         for side in ("left", "right")
@@ -135,7 +132,30 @@ def session_page(
         reference_error=reference_error[:300],
         measured_reps=sum(1 for rep in row.reps if rep.profile),
         accuracy=_accuracy(row, exercise, frames),
+        landings=_landings(row),
     )
+
+
+def _plotted(exercise: Any) -> str | None:
+    """The measure the session's angle-over-time chart shows: what a rep reports or counts, a
+    hold's first condition, a jump's knee angle."""
+    if exercise is None:
+        return None
+    if exercise.rep is not None:
+        return str(exercise.rep.report or exercise.rep.measure)
+    if exercise.hold is not None:
+        return exercise.hold.conditions[0].measure if exercise.hold.conditions else None
+    jump = getattr(exercise, "jump", None)
+    return str(jump.report) if jump is not None else None
+
+
+def _landings(row: ExerciseSession) -> list[dict[str, Any]]:
+    """A jump session's landings (review/_landings.html), one per rep that has one."""
+    return [
+        {"index": rep.index, "numbers": numbers}
+        for rep in row.reps
+        if (numbers := stored_landing(rep.extra))
+    ]
 
 
 def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[str]:
