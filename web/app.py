@@ -224,7 +224,17 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
 
 def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
     """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
-    from web.routes import auth, patient, protocols, ratings, records, sessions, therapist, uploads
+    from web.routes import (
+        auth,
+        checkins,
+        patient,
+        protocols,
+        ratings,
+        records,
+        sessions,
+        therapist,
+        uploads,
+    )
     from web.routes.pages import review_templates
 
     app.state.jobs = jobs
@@ -235,5 +245,6 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
 
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
-    for area in (auth, therapist, patient, protocols, sessions, uploads, ratings, records):
+    areas = (auth, therapist, patient, protocols, sessions, uploads, ratings, records, checkins)
+    for area in areas:
         app.include_router(area.router)

@@ -20,6 +20,7 @@ from coach.review.targets_progress import touched_this_week
 from coach.review.volume import DailyPlan, day_volume, weekly_done
 from coach.store.store import LINK_LOGIN_TTL, aware
 from web import access
+from web.routes.checkins import checkin_context
 from web.routes.deps import IdentityDep, StoreDep
 from web.routes.pages import exercise_names, load_exercise, render
 from web.routes.ratings import pain_context
@@ -95,6 +96,7 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
         referenced=referenced,
         pain=pain_context(store, patient.id),
         targets_week=touched_this_week(sessions),
+        checkin=checkin_context(store, patient.id, request),
     )
 
 

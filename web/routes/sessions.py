@@ -22,6 +22,7 @@ from coach.store.ratings import session_ratings
 from coach.store.records import stored_landing
 from coach.store.store import SessionFrames, aware
 from web.charts import time_plot
+from web.routes.checkins import checkin_of_week
 from web.routes.deps import (
     IdentityDep,
     StoreDep,
@@ -191,6 +192,7 @@ def session_report(
         trend=_trend(store, row),
         targets=_targets_weeks(store, row),
         ratings=session_ratings(store, row.id),
+        checkin=checkin_of_week(store, patient_of(row), aware(row.started_at).date()),
         accuracy=_accuracy(row, exercise, store.session_frames(row.id)),
     )
 

@@ -17,6 +17,7 @@ from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
 from web.qr import qr_svg
+from web.routes.checkins import checkin_review
 from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
 
@@ -157,6 +158,7 @@ def patient_page(
         new_link=new_link,
         jobs=store.jobs_of(patient.id),
         references=_references_of(store, patient.id),
+        checkins=checkin_review(store, patient.id),
         base_url=base_url,
         link_qr=link_qr,
     )
