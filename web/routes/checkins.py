@@ -105,13 +105,13 @@ def checkin_review(store: Store, patient_id: int) -> dict[str, Any]:
     weeks = weekly_checkins(checkins)
     labels = [w.strftime("%d %b") for w in weeks.weeks]
     feel = line_chart(
-        "Sleep, stress, headaches and energy (0-10), weekly check-in",
+        "Sleep, stress, headaches, energy (0-10) per week",
         labels,
         {PLAIN[item]: list(values) for item, values in weeks.answers.items()},
         bounds=(0.0, 10.0),
     )
     psfs = line_chart(
-        "Activities the patient finds hard (PSFS, 0 unable - 10 as before), weekly",
+        "Hard activities (PSFS: 0 unable, 10 as before) per week",
         labels,
         {**{k: list(v) for k, v in weeks.activities.items()}, "PSFS average": weeks.psfs_mean},
         bounds=(0.0, 10.0),
