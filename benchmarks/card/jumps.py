@@ -160,8 +160,12 @@ Knee valgus is the knee's frontal-plane projection angle, from the front only, f
 obvious valgus" by eye, the left knee reads above that bound late in the landing and is
 flagged: a disagreement with the label, not confirmed either way (a 2-D angle also reads a
 slightly turned camera or a rotated hip as valgus). Knee flexion at contact and at the deepest
-point is reported from the side only ({knees or "no side-view landing"}); no recording with
-measured knee angles was found, so these are not validated.
+point is read in the variant the camera's view reports (`scoring.measures`' reported-variant
+table: the image-plane angle from the side; from the front, "not measured" once that table's
+per-view rule is in); from the side: {knees or "no side-view landing"}. No recording with
+measured knee angles was found, so these are not validated. The jump squats of
+rehab_bme410 are filmed handheld from above with the toes at or below the picture's bottom
+edge: a foot point outside the picture is not used, and few of the jumps are found.
 
 No public recording of a landing with the knees caving in, nor of a drop jump, was found: both
 are made from the real countermovement jump (`samples/make_jump_tracks.py`: its docstring says
@@ -170,4 +174,9 @@ how).
 {_made_rows(j)}
 
 Other exercises: the {o["clips"]} other clips of `MANIFEST.json` with a stored track, scored as
-a countermovement jump, gave {o["jumps"]} jumps in {o["with_jumps"]} clips ({wrong})."""
+a countermovement jump, gave {_many(o["jumps"], "jump")} in {_many(o["with_jumps"], "clip")}
+({wrong})."""
+
+
+def _many(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -400,7 +400,7 @@ def test_jumps_section_from_the_benchmark_file(data: dict[str, Path]) -> None:
     assert "| fake/tuck | side (sagittal) | 2 [2-3] | 2 | +0.050, -0.030 |" in text
     assert "MAE 0.040 s, bias +0.010 s, largest 0.050 s (n 2)" in text
     assert "| valgus | countermovement_jump |" in text and "| left, right | yes |" in text
-    assert "gave 0 jumps in 0 clips (none)" in text
+    assert "gave 0 jumps in 0 clips\n(none)" in text
     assert product["protocols"]["jumps"]["landing_mae_s"] == 0.04
 
 
