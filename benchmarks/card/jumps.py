@@ -39,7 +39,7 @@ def section(results: dict[str, Any] | None, file: str) -> dict[str, Any]:
 
 
 def product(section: dict[str, Any]) -> dict[str, Any]:
-    """What the pages may quote (coach/accuracy.json "protocols"): landing times against hand
+    """What the pages may quote (coach/accuracy.json's "jumps"): landing times against hand
     labels and jumps counted within the labels' range."""
     if not section.get("measured") or not section["landing"].get("n"):
         return {}

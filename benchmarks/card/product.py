@@ -25,6 +25,8 @@ def product_card(card: dict[str, Any]) -> dict[str, Any]:
         "holds": _holds(card["holds"]["rows"]),
         "protocols": _protocols(card),
         "angles": card["angles"].get("product", {}) if card["angles"]["measured"] else {},
+        # Jump landings (not a `coach protocol` test): landing times and counts, when measured.
+        **jumps.product(card.get("jumps", {})),
     }
     return out
 
@@ -73,5 +75,4 @@ def _protocols(card: dict[str, Any]) -> dict[str, Any]:
     if "single_leg_stance" in holds:
         out["single-leg-stance"] = holds["single_leg_stance"]
     out.update(everyday.product(card.get("everyday", {})))
-    out.update(jumps.product(card.get("jumps", {})))
     return out
