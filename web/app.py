@@ -310,6 +310,7 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
     from web.routes import (
         auth,
         between,
+        checkins,
         dashboard,
         patient,
         protocols,
@@ -331,7 +332,8 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
 
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
-    for area in (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records):
+    areas = (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records)
+    for area in (*areas, checkins):
         app.include_router(area.router)
     for area in (videos, dashboard, between):  # the therapist's week (issue 22)
         app.include_router(area.router)

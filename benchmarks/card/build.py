@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.card import anchors, angles, everyday
+from benchmarks.card import anchors, angles, everyday, jumps
 from benchmarks.card.clinical import StandRow, seated_threshold
 from benchmarks.card.counts import (
     ManifestRows,
@@ -61,6 +61,8 @@ def build(
     date: str | None = None,
     everyday_results: dict[str, Any] | None = None,
     everyday_file: str = "benchmarks/results/everyday.json",
+    jumps_results: dict[str, Any] | None = None,
+    jumps_file: str = "benchmarks/results/jumps.json",
 ) -> dict[str, Any]:
     counts = manifest_rows.counts
     return {
@@ -87,6 +89,7 @@ def build(
         "sit_to_stand": _sit_to_stand(stand_rows),
         "angles": _angles(angle_summary, angles_file),
         "everyday": everyday.section(everyday_results, everyday_file),
+        "jumps": jumps.section(jumps_results, jumps_file),
         "anchors": [asdict(a) for a in anchors.ALL],
     }
 

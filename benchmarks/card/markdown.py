@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from benchmarks.card import jumps
 from benchmarks.card.angles import REFERENCE_NAMES
 
 NOTICE = (
@@ -24,6 +25,7 @@ def render(card: dict[str, Any]) -> str:
         _sit_to_stand(card["sit_to_stand"]),
         _angles(card["angles"]),
         _everyday(card.get("everyday", {"measured": False, "file": "-"})),
+        jumps.markdown(card.get("jumps", {"measured": False, "file": "-"})),
         _anchors(card["anchors"]),
         _product_note(),
     ]

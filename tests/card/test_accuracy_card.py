@@ -123,7 +123,7 @@ def data(tmp_path: Path) -> dict[str, Path]:
 
 
 def _generate(
-    data: dict[str, Path], angles: Path, everyday: Path | None = None
+    data: dict[str, Path], angles: Path, everyday: Path | None = None, jumps: Path | None = None
 ) -> tuple[str, dict[str, Any]]:
     out = data["out"]
     argv = [
@@ -135,6 +135,8 @@ def _generate(
         str(angles),
         "--everyday",
         str(everyday or out / "absent-everyday.json"),
+        "--jumps",
+        str(jumps or out / "absent-jumps.json"),
         "--markdown",
         str(out / "ACCURACY.md"),
         "--product",
@@ -340,3 +342,69 @@ def test_everyday_not_yet_measured_says_so(data: dict[str, Path]) -> None:
     text, product = _generate(data, data["out"] / "absent.json")
     assert "Everyday tasks" in text and "`python benchmarks/everyday.py` has not written" in text
     assert "tug" not in product["protocols"]
+
+
+def _jumps_results() -> dict[str, Any]:
+    """A small file in benchmarks/jumps.py's format."""
+    landing = {"contact_s": 1.0, "flight_s": 0.5, "knee_contact_left": 30.0, "knee_peak_left": 60.0}
+    row = {
+        "clip": "fake/tuck",
+        "view": "side (sagittal)",
+        "jump_type": "tuck jumps",
+        "truth_count": 2,
+        "accept_count": [2, 3],
+        "count": 2,
+        "within_accept": True,
+        "landing_errors_s": [0.05, -0.03],
+        "landings_labelled": 2,
+        "takeoff_errors_s": [0.01],
+        "takeoff_label": "by hand",
+        "flight_error_s": None,
+        "valgus_label": "not labelled (no front view)",
+        "valgus_flagged": [],
+        "landings": [landing, landing],
+    }
+    made = {
+        "track": "valgus",
+        "exercise": "countermovement_jump",
+        "count": 1,
+        "agrees": True,
+        "truth": {"jumps": 1, "valgus": ["left", "right"]},
+        "valgus_flagged": ["left", "right"],
+    }
+    return {
+        "generated": {
+            "date": "2026-12-06",
+            "commit": "abc1234",
+            "command": "python benchmarks/jumps.py",
+            "model": "real model",
+        },  # fmt: skip
+        "exercise": "countermovement_jump",
+        "match_s": 0.2,
+        "landing": {"n": 2, "mae": 0.04, "bias": 0.01, "max_abs": 0.05},
+        "takeoff": {"n": 1, "mae": 0.01, "bias": 0.01, "max_abs": 0.01},
+        "counts_within_accept": 1,
+        "count_clips": 1,
+        "rows": [row],
+        "counted": [],
+        "made": [made],
+        "others": {"clips": 5, "with_jumps": 0, "jumps": 0, "rows": []},
+    }
+
+
+def test_jumps_section_from_the_benchmark_file(data: dict[str, Path]) -> None:
+    jumps = data["out"] / "jumps.json"
+    jumps.write_text(json.dumps(_jumps_results()))
+    text, product = _generate(data, data["out"] / "absent.json", jumps=jumps)
+    assert "## Jump landings: jumps counted, landing times, knee valgus" in text
+    assert "| fake/tuck | side (sagittal) | 2 [2-3] | 2 | +0.050, -0.030 |" in text
+    assert "MAE 0.040 s, bias +0.010 s, largest 0.050 s (n 2)" in text
+    assert "| valgus | countermovement_jump |" in text and "| left, right | yes |" in text
+    assert "gave 0 jumps in 0 clips\n(none)" in text
+    assert product["jumps"]["landing_mae_s"] == 0.04 and "jumps" not in product["protocols"]
+
+
+def test_jumps_not_yet_measured_says_so(data: dict[str, Path]) -> None:
+    text, product = _generate(data, data["out"] / "absent.json")
+    assert "`python benchmarks/jumps.py` has not written" in text
+    assert "jumps" not in product
