@@ -388,8 +388,8 @@ class Exercise(_Strict):
         if self.jump:
             # The feet (seen or not), the reported knee angle in this view's variant (none
             # where it is not measured) and, from the front, the knee's frontal-plane angle.
-            report = self.jump.report
-            variants = [reported_measure(report, view)] if view else reported_variants(report)
+            knee = self.jump.report
+            variants = [reported_measure(knee, view)] if view else reported_variants(knee)
             bases.extend(v for v in variants if v)
             bases.append("heel_y")
             if view is None or view_satisfies(view, "front"):
