@@ -81,6 +81,10 @@ class RepRule(_Strict):
     # The angle reported as the rep's range of motion and peak, when the counted signal is
     # not an angle (e.g. count squats on hip height, report knee flexion in degrees).
     report: str | None = None
+    # Count the measure from its resting value in this session instead of from 0: `enter`,
+    # `exit` and `target` are then distances from rest (scoring.resting; for a measure whose
+    # zero depends on the view, such as heel lift seen from behind).
+    from_rest: bool = False
 
     @field_validator("measure", "report")
     @classmethod

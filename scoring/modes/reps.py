@@ -40,6 +40,7 @@ from scoring.modes.rep_progress import RepInProgress
 from scoring.modes.rep_report import ReportedAngle
 from scoring.reference import PersonalReference, features, frame_features, rep_profile
 from scoring.reps import Phase, Rep, RepCounter, RepThresholds
+from scoring.resting import RestingLevel
 from scoring.score import rep_score
 from scoring.signals import side_values
 from scoring.smoothness import signal_sparc
@@ -112,6 +113,8 @@ class RepMode(Mode):
             r.side, ("",)
         )
         self._counters: dict[str, RepCounter] = {label: RepCounter(th) for label in labels}
+        # A rule counted from rest counts each counter's signal less its resting value.
+        self._rest = {label: RestingLevel(th.increasing) for label in labels if r.from_rest}
         self._reported = ReportedAngle(r, labels, tuple(exercise.views), exercise.counts_in)
         self._current: dict[str, RepInProgress] = {}
         # Recent samples per counter (t, counted value, left, right): a completed rep's
@@ -139,6 +142,8 @@ class RepMode(Mode):
         shown: list[float] = []
         for label, counter in self._counters.items():
             value = signals.get(label, NAN)
+            if self._rest:
+                value = self._rest[label].update(t, value)
             if math.isfinite(value):
                 shown.append(value)
             if label:  # a one-sided counter measures only its own side
