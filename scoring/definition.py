@@ -25,7 +25,6 @@ from scoring.measures import (
     measure_view,
     per_frame,
     reported_measure,
-    reported_requirement,
     reported_variants,
 )
 from scoring.view import View, view_satisfies
@@ -326,8 +325,6 @@ class Exercise(_Strict):
                 bases.extend(reported_variants(base))
             elif (variant := reported_measure(base, view, self.views)) is not None:
                 bases.append(variant)
-                if (pose := reported_requirement(base, view, self.views)) is not None:
-                    bases.append(pose[0])
         return sorted({name for base in bases for name in per_frame(base)})
 
     def measures_named(self) -> list[str]:

@@ -119,7 +119,10 @@ class Frames:
         self.pts = to_points(landmarks, aspect)
         vis, x, y = landmarks[..., 3], landmarks[..., 0], landmarks[..., 1]
         in_picture = (x >= _LOW) & (x <= _HIGH) & (y >= _LOW) & (y <= _HIGH)
-        self.visible = (vis >= min_visibility) & np.isfinite(vis) & in_picture
+        # Seen with confidence, wherever the model placed it: enough for a direction (the
+        # trunk axis of a seated patient whose hips are just below the picture).
+        self.confident = (vis >= min_visibility) & np.isfinite(vis)
+        self.visible = self.confident & in_picture
         self.world = world
         self.stretch = sagittal_stretch
 
@@ -188,7 +191,8 @@ def _body_axes(f: Frames) -> tuple[Array, Array, Array]:
     forward (perpendicular to both)."""
     up = _unit(f.mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - f.mid(L.LEFT_HIP, L.RIGHT_HIP))
     # Seated patients often hide their hips: fall back to the image vertical as the trunk axis.
-    hips_seen = f.visible[:, [L.LEFT_HIP, L.RIGHT_HIP]].all(axis=1, keepdims=True)
+    # Hips placed with confidence just below the picture still give its direction.
+    hips_seen = f.confident[:, [L.LEFT_HIP, L.RIGHT_HIP]].all(axis=1, keepdims=True)
     up = np.where(hips_seen, up, np.array([0.0, -1.0, 0.0]))
     lat = f.p(L.LEFT_SHOULDER) - f.p(L.RIGHT_SHOULDER)
     lat = _unit(lat - np.sum(lat * up, axis=-1, keepdims=True) * up)

@@ -259,7 +259,8 @@ def test_hip_height_drops_with_the_hips(flex: float) -> None:
 
 
 def test_hip_height_uses_the_visible_side() -> None:
-    # The far leg is hidden and its (garbage) coordinates would say "squatting deep".
+    # The far leg is hidden and its (garbage) coordinates would say "squatting deep"; seen,
+    # the higher leg counts, so the lower one cannot pull it down.
     pts = with_points(
         side_points(knee_flex=60.0),
         right_hip=(0.5, 0.9, 0.0),
@@ -268,7 +269,9 @@ def test_hip_height_uses_the_visible_side() -> None:
     )
     lm = to_landmarks(pts)
     both = measure(lm, "hip_height")
-    assert both < math.cos(math.radians(30.0)) - 0.1  # the garbage counts when "visible"
+    assert both == pytest.approx(math.cos(math.radians(30.0)), abs=1e-9)
+    high = with_points(side_points(knee_flex=60.0), right_hip=(0.5, 0.3, 0.0))
+    assert measure(to_landmarks(high), "hip_height") > both  # the garbage counts when higher
     one_side = hide(lm, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE)
     assert measure(one_side, "hip_height") == pytest.approx(math.cos(math.radians(30)), abs=1e-9)
     nothing = hide(lm, L.LEFT_KNEE, L.RIGHT_KNEE)
