@@ -1,7 +1,8 @@
 """Run Coach on every clip of the evaluation set: truth against count, per clip and in total.
 
     PYTHONPATH=. python benchmarks/evalset/run.py [--cache DIR] [--only TEXT] [--model full]
-        [--json OUT.json] [--traces | --replay]
+        [--json OUT.json] [--results benchmarks/results/evalset.json --label after]
+        [--traces | --replay]
 
 Reads CACHE/MANIFEST.json (written by fetch.py; the same format `coach eval` reads) and runs
 `coach analyze`'s pipeline on each clip, one at a time (the model is the slow part). Prints
@@ -15,8 +16,9 @@ counted measure (`value`), the rep phase, the view the engine saw and the filter
 world landmarks; `others`, someone else in view), the track `coach eval --landmarks` can
 replay. `--replay` runs the pipeline after the model on those recorded outputs instead of
 the model (seconds, not minutes; the same counts as long as only the code after the model
-changed): for trying a change, never for the figures reported. Never run in CI: it needs
-the fetched clips.
+changed): for trying a change, never for the figures reported. `--results` keeps the run
+in the file the accuracy card reads (benchmarks/card/evalset.py), under `--label` ("before",
+"after"), beside the runs already there. Never run in CI: it needs the fetched clips.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -265,11 +268,58 @@ def format_report(rows: list[ClipResult]) -> str:
     return "\n".join(lines)
 
 
+def run_record(rows: list[ClipResult], model: str, command: str) -> dict[str, Any]:
+    """One run as the results file keeps it: when, on which code, how, and every clip."""
+    return {
+        "generated": {
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "commit": _commit(),
+            "command": command,
+            "model": f"MediaPipe Pose {model}",
+        },
+        "totals": totals(rows),
+        "clips": [asdict(r) | {"error": r.error, "in_range": r.in_range} for r in rows],
+    }
+
+
+def keep_run(path: Path, label: str, record: dict[str, Any]) -> None:
+    """Write `record` into the results file under `label`, the other runs kept."""
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data.setdefault("about", RESULTS_ABOUT)
+    data.setdefault("runs", {})[label] = record
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+RESULTS_ABOUT = (
+    "Coach on the evaluation set (benchmarks/evalset/README.md), one run per label: "
+    "benchmarks/evalset/run.py --results FILE --label NAME. Read by benchmarks/card/evalset.py."
+)
+
+
+def _commit() -> str:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes" if dirty else "")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_clip_options(ap)
     ap.add_argument("--model", default="full", choices=("lite", "full", "heavy"))
     ap.add_argument("--json", type=Path, help="also write the per-clip results here")
+    ap.add_argument("--results", type=Path, help="keep the run in this results file ...")
+    ap.add_argument("--label", default="after", help="... under this name (before, after)")
     how = ap.add_mutually_exclusive_group()
     how.add_argument("--traces", action="store_true", help="write per-frame traces (see above)")
     how.add_argument(
@@ -288,6 +338,12 @@ def main() -> int:
         print(f"{clip['id']} ...", file=sys.stderr, flush=True)
         rows.append(run_clip(a.cache, clip, a.model, a.traces, a.replay))
     print(format_report(rows))
+    if a.results:
+        if a.replay:
+            print("--results keeps model runs only, not replays", file=sys.stderr)
+            return 2
+        command = "PYTHONPATH=. python benchmarks/evalset/run.py " + " ".join(sys.argv[1:])
+        keep_run(a.results, a.label, run_record(rows, a.model, command))
     if a.json:
         payload = {
             "model": a.model,
