@@ -445,6 +445,10 @@ SYNTH: dict[str, tuple[str, str, Pose3, str]] = {
                     "raises the straight arms forward to shoulder height and lowers them"),
     "shoulder_flexion": ("side", "rep", _between({}, {"left_arm": 155, "right_arm": 155}),
                          "raises the arms forward and up overhead, then lowers them"),
+    "shoulder_abduction_to_shoulder_height": (
+        "front", "rep", _between({}, {"left_arm": 90, "right_arm": 90, "left_arm_plane": 0,
+                                      "right_arm_plane": 0}),
+        "raises the straight arms out to the sides to shoulder height and lowers them"),
     "scaption": ("front", "rep", _between({}, {"left_arm": 125, "right_arm": 125,
                                                "left_arm_plane": 30, "right_arm_plane": 30}),
                  "raises the arms up and slightly forward, thumbs up, then lowers them"),

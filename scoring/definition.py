@@ -25,7 +25,6 @@ from scoring.measures import (
     measure_view,
     per_frame,
     reported_measure,
-    reported_requirement,
     reported_variants,
 )
 from scoring.view import View, view_satisfies
@@ -81,6 +80,10 @@ class RepRule(_Strict):
     # The angle reported as the rep's range of motion and peak, when the counted signal is
     # not an angle (e.g. count squats on hip height, report knee flexion in degrees).
     report: str | None = None
+    # Count the measure from its resting value in this session instead of from 0: `enter`,
+    # `exit` and `target` are then distances from rest (scoring.resting; for a measure whose
+    # zero depends on the view, such as heel lift seen from behind).
+    from_rest: bool = False
 
     @field_validator("measure", "report")
     @classmethod
@@ -365,8 +368,6 @@ class Exercise(_Strict):
                 bases.extend(reported_variants(base))
             elif (variant := reported_measure(base, view, self.views)) is not None:
                 bases.append(variant)
-                if (pose := reported_requirement(base, view, self.views)) is not None:
-                    bases.append(pose[0])
         return sorted({name for base in bases for name in per_frame(base)})
 
     def measures_named(self) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.card import everyday, jumps
+from benchmarks.card import evalset, everyday, jumps
 from benchmarks.card.counts import error_figures
 
 FORMAT = 1
@@ -27,6 +27,8 @@ def product_card(card: dict[str, Any]) -> dict[str, Any]:
         "angles": card["angles"].get("product", {}) if card["angles"]["measured"] else {},
         # Jump landings (not a `coach protocol` test): landing times and counts, when measured.
         **jumps.product(card.get("jumps", {})),
+        # Rep counts on the evaluation set's recordings (the latest run), all exercises.
+        "counting_unseen": evalset.product(card.get("unseen", {})),
     }
     return out
 
