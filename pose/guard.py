@@ -278,18 +278,19 @@ class GuardedEstimator(PoseEstimator):
         mine = self._patient_box or core
         spotted = None
         if self._make_spotter is not None:
-            if self._spotter is None:
-                self._spotter = self._make_spotter()
+            if self._thread is None:
                 self._thread = ThreadPoolExecutor(1, thread_name_prefix="coach-guard")
-            assert self._thread is not None
-            spotted = self._thread.submit(self._spot, self._spotter, frame, mine)
+            spotted = self._thread.submit(self._spot, frame, mine)
         return _Look(frame, mine, core, spotted)
 
-    @staticmethod
-    def _spot(spotter: Spotter, frame: Frame, mine: Box) -> tuple[Frame, list[Box]]:
-        """The frame without the patient, and the heads the spotter finds in it."""
+    def _spot(self, frame: Frame, mine: Box) -> tuple[Frame, list[Box]]:
+        """On the guard's thread: the frame without the patient, and the heads the spotter
+        (made here on first use: its model loads beside the tracker too) finds in it."""
+        assert self._make_spotter is not None
+        if self._spotter is None:
+            self._spotter = self._make_spotter()
         without = Frame(blank(frame.image, [mine]), frame.t, frame.index)
-        return without, spotter.heads(without)
+        return without, self._spotter.heads(without)
 
     def _judge(self, look: _Look) -> None:
         """Whether the look found someone else: a head away from the patient (spotter),
