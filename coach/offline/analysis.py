@@ -217,10 +217,13 @@ def _feed(
     progress: Callable[[int, int], None] | None,
 ) -> float:
     """Every frame of `source` through `proc`, then its end (`finish`, `close`); returns the
-    last frame's time."""
+    last frame's time. Frames are decoded ahead on a thread (`Prefetched`), in the model's
+    colour order too, while the model works on the one before."""
+    from pose.sources import Prefetched
+
     last_t = 0.0
     try:
-        for frame in source:
+        for frame in Prefetched(source):
             proc.process(frame)
             last_t = frame.t
             if progress is not None:
