@@ -28,13 +28,13 @@ from tests.servers import fresh_database
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     """Two fresh stores on one backend: the record's, and an empty one to import into."""
     if request.param == "sqlite":
         urls = [f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db")]
     else:
-        base = request.getfixturevalue("postgres_base_url")
+        base = request.getfixturevalue("postgres_url")
         urls = [fresh_database(base), fresh_database(base)]
     stores = [open_store(url) for url in urls]
     yield stores[0], stores[1]
