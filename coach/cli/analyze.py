@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.cli.common import (
     add_model_option,
@@ -32,6 +32,9 @@ from pose.sources import SourceError
 from scoring.engine import check_limit
 from scoring.reference import PersonalReference
 
+if TYPE_CHECKING:
+    from coach.store import Store
+
 
 def limit_option(raw: str | None) -> float | None:
     """`--limit-deg`: a number of degrees from 0 to 180, else a UsageError (nothing runs)."""
@@ -49,38 +52,23 @@ def limit_option(raw: str | None) -> float | None:
 def run(args: argparse.Namespace) -> int:
     limit_deg = limit_option(args.limit_deg)
     exercise = resolve_exercise(args.exercise)
-    paths = [video_path(v) for v in args.video]
+    if len(args.video) > 1:
+        paths = [video_path(v) for v in args.video]
+        reference = _reference_option(args.reference, exercise)
+        return run_batch(args, paths, exercise, reference, limit_deg)
     frames = _frames_table(args.frames, exercise)  # refused before the video is opened
+    path = video_path(args.video[0])
     if args.save and args.annotate:
         raise UsageError("--save and --annotate can't be combined; run twice")
-
     reference = _reference_option(args.reference, exercise)
-    if len(paths) > 1:
-        return run_batch(args, paths, exercise, reference, limit_deg)
-    path = paths[0]
     make_estimator = model_estimator(args.model)  # refuses a missing model before the work
     progress = None if args.quiet else progress_bar()
     store = None
     estimator = make_estimator()
     try:
         if args.save:
-            from coach.offline.recording import record_video  # the database layer, only here
-
             store = store_or_usage_error()
-            if args.patient is not None:
-                patient_to_record(store, args.patient)
-            session_id, result = record_video(
-                store,
-                path,
-                exercise,
-                patient_id=args.patient,
-                progress=progress,
-                reference=reference,  # None: the patient's own, if they have one
-                estimator=estimator,
-                limit_deg=limit_deg,  # None: the patient's prescribed limit, if any
-                sink=frames,
-            )
-            print(f"coach: saved as session {session_id}", file=sys.stderr)
+            result = _save(store, args, path, exercise, estimator, progress, reference, frames)
         else:
             result = analyze_video(
                 path,
@@ -111,6 +99,36 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result, exercise))
     return EXIT_OK
+
+
+def _save(
+    store: Store,
+    args: argparse.Namespace,
+    path: Path,
+    exercise: Any,
+    estimator: Any,
+    progress: Any,
+    reference: PersonalReference | None,
+    frames: FrameTable | None,
+) -> Any:
+    """`--save`: the analysis recorded as a session of `--patient` (who must have consented)."""
+    from coach.offline.recording import record_video  # the database layer, only here
+
+    if args.patient is not None:
+        patient_to_record(store, args.patient)
+    session_id, result = record_video(
+        store,
+        path,
+        exercise,
+        patient_id=args.patient,
+        progress=progress,
+        reference=reference,  # None: the patient's own, if they have one
+        estimator=estimator,
+        limit_deg=limit_option(args.limit_deg),  # None: the patient's prescribed limit, if any
+        sink=frames,
+    )
+    print(f"coach: saved as session {session_id}", file=sys.stderr)
+    return result
 
 
 def _reference_option(raw: str | None, exercise: Any) -> PersonalReference | None:

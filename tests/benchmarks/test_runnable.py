@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.subprocess
+
 REPO = Path(__file__).resolve().parents[2]
 MAIN = 'if __name__ == "__main__"'
 SCRIPTS = sorted(p.name for p in (REPO / "benchmarks").glob("*.py") if MAIN in p.read_text())
@@ -57,7 +59,7 @@ def test_the_model_free_benchmarks_run_small(
     assert says in done.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_speed_runs_small(shared_data: Path) -> None:
     """Three whole processes on 12 small frames: the plain loop and coach analyze (guard on
     and off) read the same frames, and the ratios come out."""
@@ -66,7 +68,7 @@ def test_speed_runs_small(shared_data: Path) -> None:
     assert "12 frames" in done.stdout and "analyze / plain loop, guard on:" in done.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_ws_live_runs_three_sessions_from_one_address(shared_data: Path) -> None:
     """More sessions than the per-address cap (2) of a default server, all from here: the
     benchmark's server lifts it, so every session is served."""

@@ -16,7 +16,7 @@ from tests.cluster.processes import PASSWORD, Cluster
 from tests.cluster.test_uploads import _finished, _upload, _wait
 from tests.web.test_serve import _alive
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.model
 
 
 def _worker_processes(pid: int) -> list[int]:

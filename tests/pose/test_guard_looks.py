@@ -102,7 +102,7 @@ def test_without_a_detector_every_look_is_a_close_look() -> None:
     guard.close()
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_the_real_detector_finds_the_other_person_once_the_patient_is_blanked(
     shared_data: Path,
 ) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 from tests.coach.cli.test_cli import run_coach
 
+pytestmark = pytest.mark.subprocess
+
 
 def _blank_video(path: Path) -> Path:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
@@ -21,6 +23,7 @@ def _blank_video(path: Path) -> Path:
     return path
 
 
+@pytest.mark.model
 def test_each_failure_is_said_and_the_first_sets_the_exit_status(tmp_path: Path) -> None:
     blank = _blank_video(tmp_path / "blank.avi")
     fake = tmp_path / "fake.mp4"
@@ -44,13 +47,13 @@ def test_options_for_one_video_are_refused_with_several(tmp_path: Path) -> None:
     for option in (["--save"], ["--annotate", str(tmp_path / "out.mp4")]):
         proc = run_coach("analyze", str(a), str(b), "-e", "squat", *option)
         assert proc.returncode == 2
-        refused = "coach: --save and --annotate take one video; run once per video"
+        refused = "coach: --save, --annotate and --frames take one video; run once per video"
         assert proc.stderr.strip() == refused
     proc = run_coach("analyze", str(a), str(b), "-e", "squat", "--jobs", "0")
     assert proc.returncode == 2 and "must be at least 1, got 0" in proc.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_two_real_clips_in_parallel_give_each_clip_s_own_analysis(shared_data: Path) -> None:
     clips = [shared_data / "videos/formfit/squat.mp4", shared_data / "videos/postop_cv/squat.mp4"]
     proc = run_coach("analyze", *map(str, clips), "-e", "squat", "--json", "-j", "2")

@@ -76,6 +76,7 @@ def test_frames_needs_a_folder_that_exists(tmp_path: Path) -> None:
     assert "--frames" in _one_line_error(proc)
 
 
+@pytest.mark.subprocess
 @pytest.mark.model
 def test_analyze_frames_and_protocol_rom_on_the_real_side_view_squat(
     shared_data: Path, tmp_path: Path
