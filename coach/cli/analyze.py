@@ -14,6 +14,7 @@ from typing import Any
 
 from coach.cli.common import (
     add_model_option,
+    audit_cli,
     fail,
     model_estimator,
     patient_to_record,
@@ -74,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
                 limit_deg=limit_deg,  # None: the patient's prescribed limit, if any
                 sink=frames,
             )
+            if args.patient is not None:
+                audit_cli(store, "session.record", patient_id=args.patient, session_id=session_id)
             print(f"coach: saved as session {session_id}", file=sys.stderr)
         else:
             result = analyze_video(

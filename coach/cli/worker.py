@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     print(f"coach worker: taking upload jobs (uploads in {upload_dir()})", flush=True)
     # The cluster's retention: every worker applies it (idempotent; the web servers don't).
-    periodic = PeriodicRetention(store, retention).start() if retention.active else None
+    periodic = None
+    if retention.active:
+        periodic = PeriodicRetention(store, retention, audit=store.audit).start()
     try:
         run_worker(url, job_handler(store, upload_dir(), video_dir(), args.model), stop=stop)
     finally:

@@ -23,6 +23,7 @@ from coach.review.accuracy import protocol_lines
 from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
 from scoring.protocols import NormError, Norms, ProtocolResult
+from web.audit import audited
 from web.body_limits import STREAMED, body_limit
 from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import render
@@ -126,6 +127,7 @@ def _score(path: Path, shown: str, runner: Callable[[Any], Any]) -> ProtocolResu
 
 @router.post("/patients/{patient_id}/protocols/run", include_in_schema=False)
 @body_limit(STREAMED)  # an upload: receive_upload's own limits
+@audited("test.run")
 async def run_protocol(
     request: Request,
     who: TherapistDep,
@@ -183,6 +185,7 @@ def _results_page(
 
 
 @router.get("/patients/{patient_id}/protocols", include_in_schema=False)
+@audited("tests.view")
 def patient_protocols(
     request: Request, who: TherapistDep, patient: TherapistsPatientDep, store: StoreDep
 ) -> HTMLResponse:
