@@ -31,6 +31,8 @@ from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep, Visible
 router = APIRouter()
 
 MAX_BODY = 1024  # a rating is a few dozen bytes of JSON
+
+
 def _csv(text: str, filename: str) -> PlainTextResponse:
     return PlainTextResponse(
         text,
