@@ -1,7 +1,7 @@
 """`coach admin audit export|verify` and `coach admin reset-2fa`: the audit trail read and checked
 (coach/store/audit.py), and a therapist's second factor removed (coach/store/second_factor.py).
 
-    coach admin audit export [--since DATE] [--fhir] [-o FILE]   CSV (or FHIR AuditEvents)
+    coach admin audit export [--since DATE] [--format csv|fhir] [-o FILE]
     coach admin audit verify                                       the hash chain, entry by entry
     coach admin reset-2fa USERNAME                                 they set it up again
 
@@ -107,7 +107,7 @@ def _export(args: argparse.Namespace, store: Store) -> int:
     names = usernames(store)
     count = 0
     with _output(args.output) as out:
-        if args.fhir:
+        if args.format == "fhir":
             bundle = audit_bundle(store.iter_audit(since), names)
             validate(bundle)  # ours must be valid FHIR: a failure here is a bug
             out.write(json.dumps(bundle, ensure_ascii=False, indent=1) + "\n")
@@ -120,7 +120,7 @@ def _export(args: argparse.Namespace, store: Store) -> int:
                 count += 1
     audit_cli(store, "audit.export", subject=f"{count} entries")
     if args.output != "-":
-        kind = "FHIR AuditEvents" if args.fhir else "CSV rows"
+        kind = "FHIR AuditEvents" if args.format == "fhir" else "CSV rows"
         print(f"{count} audit entries written to {args.output} ({kind})")
     return EXIT_OK
 
@@ -160,9 +160,14 @@ def add_parsers(asub: Any) -> None:
         description="Who read or changed which patient's data: every entry of the audit trail.",
     )
     aud = a.add_subparsers(dest="audit_action", metavar="ACTION")
-    e = aud.add_parser("export", help="every entry as CSV (or --fhir), oldest first")
+    e = aud.add_parser("export", help="every entry as CSV (or FHIR), oldest first")
     e.add_argument("--since", metavar="DATE", help="from this date (2024-05-01) or time on")
-    e.add_argument("--fhir", action="store_true", help="a FHIR R4 Bundle of AuditEvents")
+    e.add_argument(
+        "--format",
+        choices=("csv", "fhir"),
+        default="csv",
+        help="csv (default) or fhir: a FHIR R4 Bundle of AuditEvents",
+    )
     e.add_argument("-o", "--output", default="-", metavar="FILE", help="default: stdout")
     aud.add_parser(
         "verify",

@@ -1,5 +1,5 @@
 """The audit trail (coach/store/audit.py) as FHIR R4 AuditEvents, in a Bundle of type
-collection: `coach admin audit export --fhir`.
+collection: `coach admin audit export --format fhir`.
 
 Each entry is one AuditEvent: its kind of event in DICOM's audit codes (Patient Record, Export,
 User Authentication, Audit Log Used, Security Alert), the action as Create/Read/Update/Delete/
