@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pyotp
 from sqlalchemy import Engine, inspect, text, update
 
 from coach.offline.jobs import video_name
@@ -197,9 +198,10 @@ def patient_with_everything(store: Store, therapist_id: int, name: str, username
     stray.write_bytes(b"an interrupted upload of " + name.encode())
     traces.strings += [job.id, str(job.session_id)]
     traces.files += [video, upload, stray]
-    # A second factor keyed to their account (a patient's should have none; the erasure must
-    # still take it, or the account's foreign key would stop it).
-    store.start_enrolment(patient.user_id)
+    # A second factor with its recovery codes keyed to their account (a patient's should have
+    # none; the erasure must still take them, or the account's foreign key would stop it).
+    secret = store.start_enrolment(patient.user_id).secret
+    assert store.confirm_enrolment(patient.user_id, pyotp.TOTP(secret).now()) is not None
     for action in ("session.view", "session.export.reps"):  # what the trail keeps of them
         store.audit(
             AuditEvent(
