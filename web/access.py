@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -85,6 +86,11 @@ def client_address(conn: Request | WebSocket) -> str:
 class _Failures:
     count: int = 0
     last: float = 0.0
+
+
+def wait_in_words(wait: float) -> str:
+    """How long a refused sign-in must wait, for people: "40 s", "3 min"."""
+    return f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
 
 
 class LoginLimiter:

@@ -27,7 +27,8 @@ from coach.errors import EXIT_ERROR, EXIT_OK, UsageError
 from coach.review.fhir.audit import audit_bundle
 from coach.review.fhir.bundle import validate
 from coach.store import Store
-from coach.store.models import AuditEntry, aware
+from coach.store.audit import utc_text
+from coach.store.models import AuditEntry
 
 ACTIONS = ("audit", "reset-2fa")
 COLUMNS = [
@@ -85,10 +86,9 @@ def _output(path: str) -> Iterator[IO[str]]:
 
 
 def _csv_row(row: AuditEntry, names: dict[str, str]) -> list[Any]:
-    at = aware(row.at).astimezone(timezone.utc).isoformat(timespec="microseconds")
     return [
         row.seq,
-        at,
+        utc_text(row.at),
         row.actor,
         names.get(row.actor, ""),
         row.address,

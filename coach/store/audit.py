@@ -80,7 +80,8 @@ class AuditEvent:
     status: int | None = None
 
 
-def _when(at: datetime) -> str:
+def utc_text(at: datetime) -> str:
+    """An entry's time as the chain hashes it (and the exports write it): UTC, to the µs."""
     return aware(at).astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
@@ -89,7 +90,7 @@ def entry_hash(previous: str, row: AuditEntry) -> str:
     fields = [
         previous,
         row.seq,
-        _when(row.at),
+        utc_text(row.at),
         row.actor,
         row.address,
         row.action,

@@ -27,10 +27,8 @@ router = APIRouter()
 
 def too_many(request: Request, template: str, wait: float, **ctx: Any) -> HTMLResponse:
     """A form answered 429: how long to wait, in words, and `Retry-After`."""
-    when = f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
-    resp = render(
-        request, template, None, error=f"Too many failed attempts. Try again in {when}.", **ctx
-    )
+    words = f"Too many failed attempts. Try again in {access.wait_in_words(wait)}."
+    resp = render(request, template, None, error=words, **ctx)
     resp.status_code = 429
     resp.headers["Retry-After"] = str(math.ceil(wait))
     return resp

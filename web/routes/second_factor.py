@@ -69,8 +69,7 @@ def _refused(request: Request, template: str, status: int, error: str, **ctx: An
 
 
 def _wait_words(wait: float) -> str:
-    when = f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
-    return f"Too many wrong codes. Try again in {when}."
+    return f"Too many wrong codes. Try again in {access.wait_in_words(wait)}."
 
 
 # ---- the code step ---------------------------------------------------------------------------

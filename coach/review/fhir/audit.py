@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from coach.store.models import AuditEntry, aware
+from coach.store.audit import utc_text
+from coach.store.models import AuditEntry
 
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 ACTOR_SYSTEM = "urn:coach:audit-actor"
@@ -164,7 +165,7 @@ def audit_event(row: AuditEntry, usernames: dict[str, str] | None = None) -> dic
         "type": event_type(row.action),
         "subtype": [{"system": ACTION_SYSTEM, "code": row.action}],
         "action": ACTIONS.get(row.action, "E"),
-        "recorded": aware(row.at).astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        "recorded": utc_text(row.at),
         "outcome": OUTCOMES.get(row.outcome, "8"),
         "agent": [_agent(row, usernames or {})],
         "source": {
