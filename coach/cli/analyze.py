@@ -75,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 limit_deg=limit_deg,  # None: the patient's prescribed limit, if any
                 sink=frames,
             )
-            if args.patient is not None:
-                audit_cli(store, "session.record", patient_id=args.patient, session_id=session_id)
-            print(f"coach: saved as session {session_id}", file=sys.stderr)
+            _saved(store, args.patient, session_id)
         else:
             result = analyze_video(
                 path,
@@ -108,6 +106,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result, exercise))
     return EXIT_OK
+
+
+def _saved(store: Any, patient_id: int | None, session_id: str) -> None:
+    """Say where the analysis went; a patient's new session is an audit entry."""
+    if patient_id is not None:
+        audit_cli(store, "session.record", patient_id=patient_id, session_id=session_id)
+    print(f"coach: saved as session {session_id}", file=sys.stderr)
 
 
 def _reference_option(raw: str | None, exercise: Any) -> PersonalReference | None:
