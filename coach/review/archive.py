@@ -4,7 +4,8 @@ portable form (GDPR articles 15 and 20), for their therapist and for themselves.
 In it: a README in plain words; the whole record as an HL7 FHIR R4 bundle (coach.review.fhir,
 docs/FHIR.md); per session its reps and per-frame measures as CSV and the session as JSON
 (coach.review.exports, the same files as the session page's exports); the pain and effort
-ratings as CSV; every consent answer; the clinical tests' results as JSON; the kept videos.
+ratings and the weekly check-ins as CSV; every consent answer; the clinical tests' results as
+JSON; the kept videos.
 
 Streamed: `zip_stream` writes the zip (Python's zipfile, on a stream it cannot seek, so each
 file's sizes follow its data) into a small buffer and hands over what is there after each
@@ -26,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from coach.review import exports
+from coach.review.checkins import checkins_csv
 from coach.review.fhir import patient_bundle
+from coach.store.checkins import patient_checkins
 from coach.store.ratings import patient_ratings
 from coach.store.store import Store, aware
 
@@ -48,6 +51,8 @@ What is in this archive
     the clinic's retention time),
   - session.json: the whole session, as Coach's own exports give it.
 - ratings.csv: the pain (0 to 10) and effort ratings given before and after exercising.
+- checkins.csv: the weekly check-ins (sleep, stress, headaches, energy, and the activities
+  rated as hard, 0 to 10).
 - consent.csv: every answer to the question whether Coach may keep the results, with the
   version of the text that was read and when.
 - clinical_tests.json: the results of clinical tests (chair stand, balance, ...).
@@ -187,6 +192,7 @@ def archive_members(store: Store, patient: Any) -> Iterator[Member]:
         yield from _session_members(store, row.id, patient.name, ratings.get(row.id, []))
     all_ratings = _text(lambda: exports.ratings_csv(patient_ratings(store, patient.id)))
     yield Member("ratings.csv", all_ratings)
+    yield Member("checkins.csv", _text(lambda: checkins_csv(patient_checkins(store, patient.id))))
     yield Member("consent.csv", _text(lambda: _consent_csv(store, patient.id)))
     tests = [
         {"protocol": t.protocol, "at": aware(t.created_at).isoformat(), "result": t.result}

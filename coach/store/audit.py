@@ -11,7 +11,7 @@ with what outcome; append-only, each entry chained to the one before it by a has
   transaction. `verify_audit` walks the trail and names each entry that does not fit: one
   changed (its hash no longer matches), one missing (a gap in the numbers; at the end, the
   head says more), one added by hand (beyond the head). The database also refuses UPDATE and
-  DELETE on the trail (triggers, revision 0009); whoever owns the database can drop them, and
+  DELETE on the trail (triggers, revision 0010); whoever owns the database can drop them, and
   the chain then shows what they changed. It cannot show a trail rewritten whole from some
   entry on, hashes and head included: keep `coach admin audit verify`'s last hash, or an
   export, elsewhere to compare with (docs/SECURITY.md).

@@ -288,6 +288,9 @@ CALLS: dict[tuple[str, str], Call] = {
         A, "/sessions/{sid}/ratings.csv", session="sid"
     ),
     ("GET", "/patients/{patient_id}/ratings.csv"): Call(A, "/patients/{pid}/ratings.csv"),
+    ("POST", "/me/checkin"): Call("pat.a", "/me/checkin", "POST", data={"sleep": "7"}),
+    ("GET", "/patients/{patient_id}/checkins.csv"): Call(A, "/patients/{pid}/checkins.csv"),
+    ("GET", "/patients/{patient_id}/checkins.json"): Call(A, "/patients/{pid}/checkins.json"),
     ("POST", "/patients/{patient_id}/uploads"): Call(
         A,
         "/patients/{pid}/uploads",

@@ -1,7 +1,7 @@
 """The patient's archive (coach/review/archive.py): a zip that opens and holds everything
 stored about them (the FHIR bundle, each session's CSV and JSON exports, the ratings, the
-consent answers, the clinical tests, the kept videos byte for byte) and nothing of another
-patient; streamed in pieces of about a MiB however large a video is."""
+weekly check-ins, the consent answers, the clinical tests, the kept videos byte for byte) and
+nothing of another patient; streamed in pieces of about a MiB however large a video is."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ def test_the_archive_holds_everything_stored_about_the_patient(data_store: Store
 
     ratings = list(csv.reader(io.StringIO(archive.read("ratings.csv").decode())))
     assert len(ratings) == 1 + 2 and "left knee" in archive.read("ratings.csv").decode()
+    checkins = list(csv.DictReader(io.StringIO(archive.read("checkins.csv").decode())))
+    assert [(c["sleep"], c["activity_1"]) for c in checkins] == [("4", "Ada Archive's stairs")]
     consent = archive.read("consent.csv").decode().splitlines()
     assert consent[0] == "answer,text_version,answered_at" and consent[1].startswith("given,1,")
     tests = json.loads(archive.read("clinical_tests.json"))

@@ -189,7 +189,7 @@ def test_iter_audit_since(store: Store) -> None:
 
 
 def test_the_migration_fills_references_and_matches_the_models(tmp_path: Path) -> None:
-    url, engine = database_at(tmp_path, "0008")
+    url, engine = database_at(tmp_path, "0009")
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO users (id, username, name, role, is_admin, active, created_at) "

@@ -1,8 +1,8 @@
 """audit trail: the append-only, hash-chained audit_log with its head, and each patient's
 random audit reference (patients.audit_ref)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 import secrets
@@ -10,8 +10,8 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

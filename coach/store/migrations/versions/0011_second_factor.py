@@ -1,15 +1,15 @@
 """second factor: therapists' TOTP secrets and recovery codes, and the stage of a sign-in
 (a password checked, its second factor still to come)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
