@@ -21,7 +21,6 @@ from tests.coach.store.traces import (
 pytestmark = pytest.mark.subprocess
 
 REPO = Path(__file__).resolve().parents[3]
-pytestmark = pytest.mark.subprocess  # every test runs the real `coach admin` as a user does
 
 
 def _coach(data: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
