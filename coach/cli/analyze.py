@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.cli.common import (
     add_model_option,
+    audit_cli,
     fail,
     model_estimator,
     patient_to_record,
@@ -127,6 +128,8 @@ def _save(
         limit_deg=limit_option(args.limit_deg),  # None: the patient's prescribed limit, if any
         sink=frames,
     )
+    if args.patient is not None:  # a patient's new session is an audit entry
+        audit_cli(store, "session.record", patient_id=args.patient, session_id=session_id)
     print(f"coach: saved as session {session_id}", file=sys.stderr)
     return result
 

@@ -116,6 +116,7 @@ class Identity:
     user_id: int | None = None
     patient_id: int | None = None
     is_admin: bool = False
+    audit_ref: str | None = None  # a patient's reference in the audit trail (coach.store.audit)
 
     @property
     def is_therapist(self) -> bool:

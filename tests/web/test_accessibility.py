@@ -23,12 +23,12 @@ def axe() -> str:
     return axe_source()
 
 
-def _page(browser: Any, review: Review, who: str | None) -> Any:
+def _page(browser: Any, review: Review, who: str | None, token: str | None = None) -> Any:
+    """A page signed in as `who` ("ther.a", ...), or with the sign-in `token`, or nobody."""
     context = browser.new_context()
-    if who is not None:
-        context.add_cookies(
-            [{"name": "coach_session", "value": review.cookie(who), "url": review.url}]
-        )
+    cookie = review.cookie(who) if who is not None else token
+    if cookie is not None:
+        context.add_cookies([{"name": "coach_session", "value": cookie, "url": review.url}])
     return context.new_page()
 
 
@@ -100,6 +100,15 @@ def test_no_serious_or_critical_violations_on_any_page(
         found += _check(ther, axe, f"{u}/patients/{pid}/protocols")
         found += _check(ther, axe, f"{u}/sessions/{sid}/report")
         found += _check(ther, axe, f"{u}/sessions/{targets_id}/report")
+        found += _check(ther, axe, f"{u}/account/second-factor")  # the QR code to set it up
+        admin = review.store.create_user("admin.axe", "Ms Axe", Review.PASSWORD, is_admin=True)
+        audit = _page(browser, review, None, review.store.start_login(user_id=admin.id))
+        found += _check(audit, axe, f"{u}/admin/audit?verify=1")
+        assert audit.locator("[data-testid=chain-ok]").count() == 1  # the page, not a sign-in
+        waiting = review.store.start_login(user_id=admin.id, stage="code")  # a code is due
+        code = _page(browser, review, None, waiting)
+        found += _check(code, axe, f"{u}/login/code")
+        assert code.url.endswith("/login/code")
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
         # The live page of a signed-in patient: the pain question before the camera starts,
