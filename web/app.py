@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from coach.live import LiveLimits, Recorder, SessionRegistry, default_processor
 from coach.store import Store
-from web import access, security
+from web import access, i18n, security
 from web.body_limits import BodyLimits
 from web.demos import mount_demos
 from web.frames import decode_frame
@@ -303,6 +303,7 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     app.add_exception_handler(access.NotSignedIn, _not_signed_in)
     app.include_router(live.router)
     app.include_router(site.router)  # /favicon.ico, /link-ended
+    app.include_router(i18n.router)  # /i18n/LANG.json: a catalog for the page
 
 
 def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:

@@ -108,6 +108,7 @@ class Identity:
     user_id: int | None = None
     patient_id: int | None = None
     is_admin: bool = False
+    language: str | None = None  # a patient's, as their therapist set it (coach.i18n)
 
     @property
     def is_therapist(self) -> bool:

@@ -65,6 +65,8 @@ class Patient(Base):
     sex: Mapped[str | None] = mapped_column(String(10), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The language the therapist chose (coach.i18n.locales); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     program_items: Mapped[list[ProgramItem]] = relationship(
         back_populates="patient", order_by="ProgramItem.position", cascade="all, delete-orphan"
     )

@@ -118,7 +118,9 @@ class UserStore(StorePart):
                 patient = db.get(Patient, login.patient_id)
                 if patient is None:
                     return None
-                return Identity("patient", patient.name, patient_id=patient.id)
+                return Identity(
+                    "patient", patient.name, patient_id=patient.id, language=patient.language
+                )
             user = db.get(User, login.user_id) if login.user_id is not None else None
             if user is None or not user.active:
                 return None
@@ -126,7 +128,13 @@ class UserStore(StorePart):
                 patient = db.scalar(select(Patient).where(Patient.user_id == user.id))
                 if patient is None:
                     return None
-                return Identity("patient", patient.name, user_id=user.id, patient_id=patient.id)
+                return Identity(
+                    "patient",
+                    patient.name,
+                    user_id=user.id,
+                    patient_id=patient.id,
+                    language=patient.language,
+                )
             return Identity("therapist", user.name, user_id=user.id, is_admin=user.is_admin)
 
     def end_login(self, token: str) -> None:

@@ -36,13 +36,13 @@ from scoring.score import rep_score
 from scoring.signals import side_values
 from scoring.smoothness import signal_sparc
 from scoring.view import view_satisfies
+from scoring.words import Say, say
 
 NAN = float("nan")
 
 # The prescribed range limit (a safety rule, not a definition's fault rule).
 RANGE_LIMIT_ID = "range_limit"
-RANGE_LIMIT_MESSAGE = "Past your range limit"
-RANGE_LIMIT_CUE = "Not so far: stay within your limit"
+RANGE_LIMIT_CUE = say("Not so far: stay within your limit")
 RANGE_LIMIT_PENALTY = 15.0
 LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
 # Past the limit for this many frames in a row (0.1 s at 30 fps, 0.2 s at 15): the limit
@@ -310,7 +310,7 @@ class RepMode(Mode):
                 continue
             cur.faults.append(rule_of.id)
             cur.penalties[rule_of.id] = rule_of.penalty
-            message = f"{rule_of.message} (compared with your reference reps)"
+            message = say("{fault} (compared with your reference reps)", fault=Say(rule_of.message))
             events.append(self.shared.fault(t, rule_of, self._rep_index, (), label, message))
         return events
 
@@ -369,7 +369,7 @@ class RepMode(Mode):
         return self.shared.alert(
             t,
             RANGE_LIMIT_ID,
-            f"{RANGE_LIMIT_MESSAGE} ({self.limit_deg:g}°)",
+            say("Past your range limit ({limit}°)", limit=float(self.limit_deg or 0.0)),
             RANGE_LIMIT_CUE,
             SAFETY_PRIORITY,
             rep_no,

@@ -22,6 +22,8 @@ import pytest
 
 from tests.web.pages import launch_chromium as _launch
 from tests.web.pages import wait_js as _wait_js
+from web.i18n import page_html
+from web.routes.live import PAGES
 from web.security import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.browser
@@ -33,8 +35,9 @@ SUITES = ["connection", "capture", "coach_view", "speech", "ratings"]
 
 
 def _test_page() -> str:
-    """The live page with the test runner in place of the page's own script."""
-    page = (REPO / "web" / "templates" / "index.html").read_text(encoding="utf-8")
+    """The live page (rendered in English) with the test runner in place of the page's own
+    script."""
+    page = page_html(PAGES, "index.html")
     assert PAGE_SCRIPT in page, "the live page no longer loads /static/patient.js"
     return page.replace(PAGE_SCRIPT, TEST_SCRIPT)
 

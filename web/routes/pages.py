@@ -20,6 +20,7 @@ from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
 from coach.store.store import aware
 from web.charts import line_chart
+from web.i18n import language_of, templates_at
 from web.routes.ratings import pain_context
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "review"
@@ -49,8 +50,9 @@ def clinic_time(d: Any) -> str:
 
 
 def review_templates() -> Jinja2Templates:
-    """The review pages' templates with their number and date filters (one per app)."""
-    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    """The review pages' templates, in the reader's language (web/i18n.py), with their number
+    and date filters (one per app)."""
+    templates = templates_at(str(TEMPLATE_DIR))
     templates.env.filters["num"] = _fmt
     templates.env.filters["when"] = clinic_time
     return templates
@@ -59,6 +61,7 @@ def review_templates() -> Jinja2Templates:
 def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTMLResponse:
     """A review page; every template gets `who` for its header."""
     templates: Jinja2Templates = request.app.state.templates
+    language_of(request, who)
     return templates.TemplateResponse(request, name, {"who": who, **ctx})
 
 

@@ -291,7 +291,7 @@ test("the depth gauge past the limit shows the limit, not success", () => {
   equal(text("rom-value"), "Past your limit: not so far", "words");
   equal(gauge.getAttribute("aria-valuetext"), "Past your limit", "read out");
   const mark = gauge.querySelector(".limit");
-  assert(mark && mark.style.left.includes("100%"), `the limit marked: ${mark && mark.style.left}`);
+  assert(mark && mark.style.insetInlineStart.includes("100%"), `the limit marked: ${mark && mark.style.insetInlineStart}`);
   at(0.5); // still that deep on the next frames
   assert(gauge.classList.contains("past"), "still past");
   at(0.64); // back within the limit: 90% of the target
