@@ -71,6 +71,7 @@ def words_for(r: Reader) -> dict[str, Any]:
         "pgettext": r.pgettext,
         "_html": r.markup,
         "say": r.say,
+        "in_sentence": r.in_sentence,
     }
 
 

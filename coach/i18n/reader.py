@@ -90,6 +90,12 @@ class Reader:
             return str(value)
         return self.number(value)
 
+    def in_sentence(self, name: str) -> str:
+        """An exercise's name inside a sentence ("Start squat"): lower-cased where the
+        language does so (the translator's switch; web/static/i18n.js `inSentence` alike)."""
+        switch = self.pgettext("lower-case exercise names inside a sentence: yes or no", "yes")
+        return name if switch == "no" else name.lower()
+
     # ---- numbers, dates, lists -------------------------------------------------------------
     def number(self, value: float | None, digits: int | None = None) -> str:
         """`value` in the locale's digits and separators: to `digits` decimals, or up to 3
