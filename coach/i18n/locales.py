@@ -44,7 +44,7 @@ class Language:
 SOURCE = "source text (the message ids themselves)"
 MACHINE = "machine-quality, needs a native reviewer"
 
-ENGLISH = Language("en", "English", "English", SOURCE)
+ENGLISH = Language("en", "English", "English", SOURCE, babel="en_GB")  # "5 March"
 LANGUAGES: tuple[Language, ...] = (
     ENGLISH,
     Language("es", "Español", "Spanish", MACHINE),
@@ -52,7 +52,7 @@ LANGUAGES: tuple[Language, ...] = (
     Language("de", "Deutsch", "German", MACHINE),
     Language("ar", "العربية", "Arabic", MACHINE, rtl=True),
 )
-PSEUDO = Language("en-XA", "[Ƥšéûđö]", "Pseudo-locale", "generated for tests", babel="en")
+PSEUDO = Language("en-XA", "[Ƥšéûđö]", "Pseudo-locale", "generated for tests", babel="en_GB")
 
 _BY_CODE = {lang.code: lang for lang in LANGUAGES}
 _TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
@@ -111,8 +111,12 @@ class Reader:
         return format_list(items, locale=self._locale) if items else ""
 
     def date(self, value: date | datetime, format: str = "medium") -> str:  # noqa: A002
-        """A day: "medium" (5 Mar 2026), "long", "full", or a CLDR pattern ("d MMMM")."""
+        """A day: "medium" (5 Mar 2026), "long", "full", a CLDR skeleton ("MMMMd": the
+        locale's own order and words, "5 March", "5 de marzo") or a pattern ("d MMMM")."""
         day = value.date() if isinstance(value, datetime) else value
+        if format.isalpha() and format not in ("short", "medium", "long", "full"):
+            moment = datetime(day.year, day.month, day.day)
+            return format_skeleton(format, moment, locale=self._locale)
         return format_date(day, format=format, locale=self._locale)
 
     def datetime(self, value: datetime, format: str = "medium") -> str:  # noqa: A002
