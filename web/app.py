@@ -312,6 +312,7 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         auth,
         between,
         dashboard,
+        languages,
         patient,
         protocols,
         ratings,
@@ -336,3 +337,4 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         app.include_router(area.router)
     for area in (videos, dashboard, between):  # the therapist's week (issue 22)
         app.include_router(area.router)
+    app.include_router(languages.router)  # the patient's language (issue 23)

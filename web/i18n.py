@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from coach.i18n import Language, Reader, language, negotiate, reader
+from coach.i18n import LANGUAGES, Language, Reader, language, negotiate, reader
 from coach.i18n.locales import PSEUDO, pseudo_enabled
 from coach.i18n.page import page_catalog
 from coach.store.accounts import Identity
@@ -72,6 +72,7 @@ def words_for(r: Reader) -> dict[str, Any]:
         "_html": r.markup,
         "say": r.say,
         "in_sentence": r.in_sentence,
+        "languages": LANGUAGES,
     }
 
 

@@ -28,6 +28,8 @@ def page_catalog(code: str) -> bytes:
     """The JSON of `code`'s catalog (English: none needed, the ids are its words)."""
     lang = PSEUDO if code == PSEUDO.code else (language(code) or ENGLISH)
     found = messages(lang.code)
+    if lang is ENGLISH:  # its words are the ids (web/static/i18n.js never asks)
+        return orjson.dumps({"lang": lang.code, "dir": lang.dir, "messages": {}})
     out: dict[str, object] = {_key(k): v for k, v in found.singular.items() if v != k[1]}
     out |= {_key(k): v for k, v in found.plural.items()}
     return orjson.dumps({"lang": lang.code, "dir": lang.dir, "messages": out})

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from coach.i18n import ENGLISH
 from coach.review.progress import exercise_trends, record_start, weekly_progress
 from coach.review.targets_progress import weekly_targets
 from coach.review.volume import daily_plans, weekly_done
@@ -58,10 +59,19 @@ def review_templates() -> Jinja2Templates:
     return templates
 
 
+# The review pages whose every word comes from the catalogs (docs/I18N.md): shown in the
+# reader's language. The others (the therapist's pages, not translated yet) stay English, and
+# say so in their <html lang>.
+TRANSLATED_PAGES = frozenset({"me.html"})
+
+
 def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTMLResponse:
     """A review page; every template gets `who` for its header."""
     templates: Jinja2Templates = request.app.state.templates
-    language_of(request, who)
+    if name in TRANSLATED_PAGES:
+        language_of(request, who)
+    else:
+        request.state.language = ENGLISH
     return templates.TemplateResponse(request, name, {"who": who, **ctx})
 
 

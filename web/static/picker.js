@@ -4,7 +4,7 @@
 // the search first, so any exercise is a word and a Tab away.
 import { $, setText, show } from "./common.js";
 import { mountDemos } from "./demo.js";
-import { lang, t, tn, tp } from "./i18n.js";
+import { lang, t, tn, tp, words } from "./i18n.js";
 
 // Area ids (the definitions' `area` field) in the order shown, with the words the patient sees.
 const AREAS = [
@@ -19,7 +19,7 @@ const AREA_NAMES = new Map(AREAS);
 const nameOf = (ex) => t(ex.name);
 
 function describe(ex, planned) {
-  if (planned) return t("{amount} · from your therapist", { amount: planned.amount });
+  if (planned) return t("{amount} · from your therapist", { amount: words(planned.amount, planned.say?.amount) });
   if (ex.kind === "hold") return tn("Hold for {n} second", "Hold for {n} seconds", Math.round(ex.hold_s));
   if (ex.kind === "any") return t("Any movement you repeat");
   if (ex.kind === "targets") return t("Reach for targets on the screen");
