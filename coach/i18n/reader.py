@@ -22,7 +22,8 @@ from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
 from coach.i18n.catalogs import Messages, messages
-from coach.i18n.locales import ENGLISH, Language
+from coach.i18n.locales import ENGLISH, PSEUDO, Language
+from coach.i18n.pseudo import pseudo
 from scoring.words import Say, fill
 
 
@@ -116,12 +117,19 @@ class Reader:
         day = value.date() if isinstance(value, datetime) else value
         if format.isalpha() and format not in ("short", "medium", "long", "full"):
             moment = datetime(day.year, day.month, day.day)
-            return format_skeleton(format, moment, locale=self._locale)
-        return format_date(day, format=format, locale=self._locale)
+            return self._words(format_skeleton(format, moment, locale=self._locale))
+        return self._words(format_date(day, format=format, locale=self._locale))
 
     def datetime(self, value: datetime, format: str = "medium") -> str:  # noqa: A002
         """A moment in its own time zone: "medium", or a CLDR pattern ("d MMM HH:mm")."""
-        return format_datetime(value, format=format, tzinfo=value.tzinfo, locale=self._locale)
+        return self._words(
+            format_datetime(value, format=format, tzinfo=value.tzinfo, locale=self._locale)
+        )
+
+    def _words(self, text: str) -> str:
+        """A date's words (a month's name) as the catalogs' words: pseudo-localised in the
+        pseudo-locale, so a date does not read as a word that escaped the catalogs."""
+        return pseudo(text) if self.language is PSEUDO else text
 
     # ---- for templates ---------------------------------------------------------------------
     def markup(self, msgid: str, **params: Any) -> Markup:
