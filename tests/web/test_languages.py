@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from tests.web.review_app import Review
+from web.routes.rights import CONSENT_VERSION
 
 
 def html_tag(html: str) -> str:
@@ -47,6 +48,12 @@ def test_the_therapist_sets_the_patients_language_and_me_follows(review: Review)
             live = c.get("/", headers={"Accept-Language": "en"}).text
             assert html_tag(live) == '<html lang="es" dir="ltr">'
         review.store.set_language(pid, "ar")
+        review.store.record_consent(pid, "declined", CONSENT_VERSION)  # asked again: in Arabic
+        with review.client("pat.a") as c:
+            consent = c.get("/consent").text
+            assert html_tag(consent) == '<html lang="ar" dir="rtl">'
+            assert "لا يسجّل Coach الكاميرا أبدًا." in consent and "Dr A" in consent
+        review.store.record_consent(pid, "given", CONSENT_VERSION)
         with review.client("pat.a") as c:
             html = c.get("/me").text
             assert html_tag(html) == '<html lang="ar" dir="rtl">' and "تمارينك" in html
@@ -67,9 +74,17 @@ def test_anonymous_pages_follow_accept_language_and_catalogs_are_served(review: 
         assert html_tag(c.get("/", headers={"Accept-Language": "ar"}).text) == (
             '<html lang="ar" dir="rtl">'
         )
-        assert html_tag(c.get("/login", headers={"Accept-Language": "es"}).text) == (
-            '<html lang="en" dir="ltr">'  # not translated yet: says it is English
-        )
+        login = c.get("/login", headers={"Accept-Language": "es"}).text
+        assert html_tag(login) == '<html lang="es" dir="ltr">' and "Contraseña" in login
+        wrong = c.post(
+            "/login",
+            data={"username": "nobody", "password": "wrong"},
+            headers={"Accept-Language": "fr"},
+        ).text
+        assert "Identifiant ou mot de passe incorrect." in wrong
+        ended = c.get("/link-ended", headers={"Accept-Language": "de"}).text
+        assert html_tag(ended) == '<html lang="de" dir="ltr">'
+        assert "Dieser Link funktioniert nicht mehr" in ended
         catalog = c.get("/i18n/es.json")
         assert catalog.status_code == 200 and catalog.json()["messages"]["Start"] == "Empezar"
         assert c.get("/i18n/xx.json").status_code == 404

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.store.store import LOGIN_TTL
+from scoring.words import say
 from web import access
 from web.body_limits import LOGIN_BYTES, body_limit
 from web.routes.deps import LimiterDep, StoreDep
@@ -42,12 +43,16 @@ def login(
     address = access.client_address(request)
     wait = limiter.reserve(username, address)  # counted as a failure until it succeeds
     if wait > 0:
-        when = f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
+        when = (
+            say("{seconds} s", seconds=math.ceil(wait))
+            if wait < 60
+            else say("{minutes} min", minutes=math.ceil(wait / 60))
+        )
         resp: Response = render(
             request,
             "login.html",
             None,
-            error=f"Too many failed attempts. Try again in {when}.",
+            error=say("Too many failed attempts. Try again in {when}.", when=when),
             next=next,
             username=username.strip(),
         )
@@ -60,7 +65,7 @@ def login(
             request,
             "login.html",
             None,
-            error="Wrong username or password.",
+            error=say("Wrong username or password."),
             next=next,
             username=username.strip(),
         )

@@ -62,7 +62,7 @@ def review_templates() -> Jinja2Templates:
 # The review pages whose every word comes from the catalogs (docs/I18N.md): shown in the
 # reader's language. The others (the therapist's pages, not translated yet) stay English, and
 # say so in their <html lang>.
-TRANSLATED_PAGES = frozenset({"me.html"})
+TRANSLATED_PAGES = frozenset({"me.html", "consent.html", "login.html", "link_ended.html"})
 
 
 def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTMLResponse:
