@@ -27,6 +27,14 @@ def test_the_therapist_sets_the_patients_language_and_me_follows(review: Review)
             r = c.post(f"/patients/{pid}/language", data={"language": "es"})
             assert r.status_code == 303
             assert c.post(f"/patients/{pid}/language", data={"language": "xx"}).status_code == 400
+            token = review.link_tokens["pat.a"]
+            handout = c.get(f"/patients/{pid}/handout?link={token}").text  # printed for her
+            assert html_tag(handout) == '<html lang="es" dir="ltr">'
+            assert "Alice Patient: sus ejercicios en casa" in handout
+            assert (
+                "<strong>Sentadilla</strong>: 2 series de 5 repeticiones, 5 días a la semana."
+                in handout
+            )
             assert c.post(
                 f"/patients/{review.pat_b.id}/language", data={"language": "fr"}
             ).status_code in (403, 404)  # not their patient

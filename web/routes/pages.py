@@ -62,14 +62,16 @@ def review_templates() -> Jinja2Templates:
 # The review pages whose every word comes from the catalogs (docs/I18N.md): shown in the
 # reader's language. The others (the therapist's pages, not translated yet) stay English, and
 # say so in their <html lang>.
-TRANSLATED_PAGES = frozenset({"me.html", "consent.html", "login.html", "link_ended.html"})
+TRANSLATED_PAGES = frozenset(
+    {"me.html", "consent.html", "login.html", "link_ended.html", "handout.html"}
+)
 
 
 def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTMLResponse:
     """A review page; every template gets `who` for its header."""
     templates: Jinja2Templates = request.app.state.templates
     if name in TRANSLATED_PAGES:
-        language_of(request, who)
+        language_of(request, who)  # or the language the route chose (a patient's handout)
     else:
         request.state.language = ENGLISH
     return templates.TemplateResponse(request, name, {"who": who, **ctx})
