@@ -32,6 +32,7 @@ from scoring.measures import frame_measures, is_sided, per_frame, reports_by_vie
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
+from scoring.modes.jump import JumpMode
 from scoring.modes.reps import RepMode, limit_applies
 from scoring.modes.targets import TargetMode
 from scoring.reference import PersonalReference
@@ -461,6 +462,8 @@ def _counted_what(exercise: Exercise | TargetTask) -> Say:
         return measure_words(exercise.rep.measure)
     if exercise.hold is not None:
         return measure_words(exercise.hold.conditions[0].measure)
+    if exercise.jump is not None:
+        return measure_words("feet")
     return measure_words("movement")
 
 
@@ -528,6 +531,8 @@ def _modes_for(
         return [TargetMode(exercise, schedule, aspect)]
     if exercise.kind == "any" and exercise.generic is not None:
         return [GenericMode(exercise.generic, aspect, shared)]
+    if exercise.kind == "jump":
+        return [JumpMode(exercise, aspect, shared)]
     modes: list[Mode] = []
     if exercise.rep is not None:
         modes.append(RepMode(exercise, shared, reference, limit_deg))

@@ -33,6 +33,7 @@ _MEASURES: dict[str, Say] = {
     "head_forward": psay("measure", "head forward"),
     "thigh_drop": psay("measure", "thigh drop"),
     "movement": psay("measure", "movement"),
+    "feet": psay("measure", "feet"),  # a jump's
 }
 
 # The first word of a fault's measure, as the better-view tip names a group of checks.

@@ -96,12 +96,7 @@ def create_app(
 
     `public_url` (default `COACH_PUBLIC_URL`) is the address patients reach the server at,
     used in QR codes, handouts, the calendar feed and reminders (web/public_url.py)."""
-    if store is not None and recorder is None:
-        from coach.store.consent import ConsentingRecorder
-        from coach.store.live_recorder import LiveRecorder
-
-        # Nothing is stored of a patient who declined or withdrew consent (coach/store/consent).
-        recorder = ConsentingRecorder(LiveRecorder(store.factory), store.may_record)
+    recorder = recorder or _store_recorder(store)
     jobs = _analysis_jobs(store, redis_url, pose_model)
     caps = _live_caps(redis_url)
     if registry is None:
@@ -130,6 +125,17 @@ def create_app(
 
 
 # ---- the parts -----------------------------------------------------------------------------
+def _store_recorder(store: Store | None) -> Recorder | None:
+    """Live sessions recorded into the store, except a patient's who declined or withdrew
+    consent (coach/store/consent.py)."""
+    if store is None:
+        return None
+    from coach.store.consent import ConsentingRecorder
+    from coach.store.live_recorder import LiveRecorder
+
+    return ConsentingRecorder(LiveRecorder(store.factory), store.may_record)
+
+
 def _analysis_jobs(
     store: Store | None, redis_url: str | None, pose_model: str
 ) -> AnalysisJobs | None:
@@ -311,6 +317,7 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
     from web.routes import (
         auth,
         between,
+        checkins,
         dashboard,
         languages,
         patient,
@@ -333,7 +340,8 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
 
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
-    for area in (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records):
+    areas = (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records)
+    for area in (*areas, checkins):
         app.include_router(area.router)
     for area in (videos, dashboard, between):  # the therapist's week (issue 22)
         app.include_router(area.router)

@@ -4,15 +4,15 @@
 A BCP 47 code of coach.i18n.locales ("es", "ar"); NULL (every patient stored before) means
 none chosen: the patient's pages follow their browser's Accept-Language.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
