@@ -197,7 +197,7 @@ class _Throttle:
         if self.discarded <= self.limits.flood_close_after:
             return False
         outbox.put(
-            _error("too_many_messages", "Too many messages; the connection is closed.", fatal=True)
+            _error("too_many_messages", FLOODED, fatal=True)
         )
         outbox.close(CLOSE_POLICY, "too many messages")
         return True
@@ -209,15 +209,17 @@ class _Throttle:
         now = time.monotonic()
         if now - self._told_at >= 1.0:
             self._told_at = now
-            outbox.put(_error("too_fast", "Too many messages; some were ignored."))
+            outbox.put(_error("too_fast", TOO_FAST))
         return True
 
 
+FLOODED = say("Too many messages; the connection is closed.")
+TOO_FAST = say("Too many messages; some were ignored.")
 _PATIENT_IDLE = (
-    ("no_frames", "No camera frames arrived; the connection is closed. Your count is kept."),
-    ("idle_timeout", "No camera frames for a while; the set is paused. Your count is kept."),
+    ("no_frames", say("No camera frames arrived; the connection is closed. Your count is kept.")),
+    ("idle_timeout", say("No camera frames for a while; the set is paused. Your count is kept.")),
 )
-FOLLOWER_IDLE_WORDS = "This page sent nothing for a while; the connection is closed."
+FOLLOWER_IDLE_WORDS = say("This page sent nothing for a while; the connection is closed.")
 _FOLLOWER_IDLE = (("idle_timeout", FOLLOWER_IDLE_WORDS),) * 2
 
 
