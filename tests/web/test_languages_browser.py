@@ -2,8 +2,9 @@
 
 - the pseudo-locale (en-XA: every message accented, 40% longer and bracketed; coach.i18n.pseudo)
   finds no word that did not come from a catalog and nothing cut off or wider than the phone,
-  on the picker (with and without a match), the live page before the start and /me (its
-  how-to open);
+  on the picker (with and without a match), the live page before the start, a signed-in
+  patient's pain question and the page's words when the camera cannot start, and /me (its
+  how-to open, the weekly check-in);
 - Arabic is laid out right to left: checked on a screenshot and by where things sit.
 
 Real server and SQLite store. The live page during a session (count, sets, rest, summary, the
@@ -131,6 +132,14 @@ def test_the_pseudo_locale_finds_no_untranslated_word_and_nothing_cut_off(
         found += problems(patient, "/me")
         patient.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
         found += problems(patient, "/me with how-to open")
+        # The live page of a signed-in patient: the pain question before the camera starts,
+        # then (no camera here) what the page says when the camera cannot start.
+        patient.goto(f"{review.url}/?exercise=squat&autostart=1")
+        wait_js(patient, "document.querySelector('[data-testid=rating-prompt]') !== null")
+        found += problems(patient, "the pain question")
+        patient.click("[data-testid=rating-prompt] .rating-skip")
+        wait_js(patient, "!document.getElementById('alert').hidden")
+        found += problems(patient, "the live page without a camera")
     finally:
         browser.close()
     assert not found, "\n".join(found)
