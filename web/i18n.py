@@ -24,6 +24,9 @@ from coach.i18n.page import page_catalog
 from coach.store.accounts import Identity
 
 router = APIRouter()
+# A page's words depend on these request headers: a cache keeps one copy per language and
+# per signed-in reader.
+VARY_BY_READER = "Accept-Language, Cookie"
 
 
 def language_of(request: Request, who: Identity | None = None) -> Language:

@@ -76,7 +76,9 @@ def test_the_therapist_sets_the_patients_language_and_me_follows(review: Review)
 
 def test_anonymous_pages_follow_accept_language_and_catalogs_are_served(review: Review) -> None:
     with review.client() as c:
-        html = c.get("/", headers={"Accept-Language": "de-AT,de;q=0.9"}).text
+        page = c.get("/", headers={"Accept-Language": "de-AT,de;q=0.9"})
+        assert "Accept-Language" in page.headers["vary"]  # a cache keeps one per language
+        html = page.text
         assert html_tag(html) == '<html lang="de" dir="ltr">'
         assert "Wählen Sie Ihre Übung" in html and "Choose your exercise" not in html
         assert html_tag(c.get("/", headers={"Accept-Language": "ar"}).text) == (

@@ -21,7 +21,7 @@ from starlette.requests import HTTPConnection
 from coach.live import SESSION_ID_RE, LiveSession, SessionError, exercise_info
 from coach.store import Store
 from web import access, live_relay
-from web.i18n import language_of, reader_of, templates_at
+from web.i18n import VARY_BY_READER, language_of, reader_of, templates_at
 from web.live_relay import LiveRelay
 from web.live_ws import (
     follower_socket,
@@ -65,7 +65,9 @@ def may_see(store: Store | None, conn: Request | WebSocket, session: LiveSession
 def page(request: Request, store: Store | None, name: str) -> HTMLResponse:
     """A whole page in the reader's language: a signed-in patient's, else the browser's."""
     language_of(request, access.identity_of(store, request))
-    return PAGES.TemplateResponse(request, name, {}, headers={"Cache-Control": "no-cache"})
+    return PAGES.TemplateResponse(
+        request, name, {}, headers={"Cache-Control": "no-cache", "Vary": VARY_BY_READER}
+    )
 
 
 # ---- pages ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
 from coach.store.store import aware
 from web.charts import line_chart
-from web.i18n import language_of, templates_at
+from web.i18n import VARY_BY_READER, language_of, templates_at
 from web.routes.ratings import pain_context
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "review"
@@ -74,7 +74,10 @@ def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTM
         language_of(request, who)  # or the language the route chose (a patient's handout)
     else:
         request.state.language = ENGLISH
-    return templates.TemplateResponse(request, name, {"who": who, **ctx})
+    response = templates.TemplateResponse(request, name, {"who": who, **ctx})
+    if name in TRANSLATED_PAGES:
+        response.headers["Vary"] = VARY_BY_READER
+    return response
 
 
 def exercise_names() -> dict[str, str]:

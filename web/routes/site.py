@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from web.i18n import reader_of, words_for
+from web.i18n import VARY_BY_READER, reader_of, words_for
 
 router = APIRouter()
 
@@ -31,7 +31,8 @@ def link_ended_page(request: Request, status_code: int = 404) -> HTMLResponse:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     words = words_for(reader_of(request))  # the browser's language (web/i18n.py)
     html = env.get_template("link_ended.html").render(who=None, request=request, **words)
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "Vary": VARY_BY_READER}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 @router.get("/link-ended", include_in_schema=False)
