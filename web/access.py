@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request, WebSocket
 from coach.store import Store
 from coach.store.accounts import Identity, login_key
 from coach.store.models import Patient
+from scoring.words import say
 
 COOKIE = "coach_session"
 
@@ -89,8 +90,11 @@ class _Failures:
 
 
 def wait_in_words(wait: float) -> str:
-    """How long a refused sign-in must wait, for people: "40 s", "3 min"."""
-    return f"{math.ceil(wait)} s" if wait < 60 else f"{math.ceil(wait / 60)} min"
+    """How long a refused sign-in must wait, for people: "40 s", "3 min" (a message the page
+    renders in the reader's language)."""
+    if wait < 60:
+        return say("{seconds} s", seconds=math.ceil(wait))
+    return say("{minutes} min", minutes=math.ceil(wait / 60))
 
 
 class LoginLimiter:

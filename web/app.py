@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from coach.live import LiveLimits, Recorder, SessionRegistry, default_processor
 from coach.store import Store
-from web import access, security
+from web import access, i18n, security
 from web.audit import note_of
 from web.body_limits import BodyLimits
 from web.demos import mount_demos
@@ -311,6 +311,7 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     app.add_exception_handler(access.NotSignedIn, _not_signed_in)
     app.include_router(live.router)
     app.include_router(site.router)  # /favicon.ico, /link-ended
+    app.include_router(i18n.router)  # /i18n/LANG.json: a catalog for the page
 
 
 def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
@@ -322,6 +323,7 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         between,
         checkins,
         dashboard,
+        languages,
         patient,
         protocols,
         ratings,
@@ -352,3 +354,4 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         app.include_router(area.router)
     for area in (second_factor, admin):  # two-factor sign-in, the audit trail's page
         app.include_router(area.router)
+    app.include_router(languages.router)  # the patient's language (issue 23)

@@ -117,6 +117,7 @@ class Identity:
     patient_id: int | None = None
     is_admin: bool = False
     audit_ref: str | None = None  # a patient's reference in the audit trail (coach.store.audit)
+    language: str | None = None  # a patient's, as their therapist set it (coach.i18n)
 
     @property
     def is_therapist(self) -> bool:

@@ -77,6 +77,8 @@ class Patient(Base):
     audit_ref: Mapped[str | None] = mapped_column(
         String(32), unique=True, index=True, nullable=True, default=new_audit_ref
     )
+    # The language the therapist chose (coach.i18n.locales); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     program_items: Mapped[list[ProgramItem]] = relationship(
         back_populates="patient", order_by="ProgramItem.position", cascade="all, delete-orphan"
     )

@@ -151,7 +151,11 @@ class UserStore(StorePart):
                 if patient is None:
                     return None
                 return Identity(
-                    "patient", patient.name, patient_id=patient.id, audit_ref=patient.audit_ref
+                    "patient",
+                    patient.name,
+                    patient_id=patient.id,
+                    audit_ref=patient.audit_ref,
+                    language=patient.language,
                 )
             user = db.get(User, login.user_id) if login.user_id is not None else None
             if user is None or not user.active:
@@ -166,6 +170,7 @@ class UserStore(StorePart):
                     user_id=user.id,
                     patient_id=patient.id,
                     audit_ref=patient.audit_ref,
+                    language=patient.language,
                 )
             return Identity("therapist", user.name, user_id=user.id, is_admin=user.is_admin)
 

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach.store import Store
 from coach.store.models import User
 from coach.store.store import LOGIN_TTL
+from scoring.words import say
 from web import access
 from web.audit import audited, note_identity, note_of
 from web.body_limits import LOGIN_BYTES, body_limit
@@ -27,7 +28,7 @@ router = APIRouter()
 
 def too_many(request: Request, template: str, wait: float, **ctx: Any) -> HTMLResponse:
     """A form answered 429: how long to wait, in words, and `Retry-After`."""
-    words = f"Too many failed attempts. Try again in {access.wait_in_words(wait)}."
+    words = say("Too many failed attempts. Try again in {when}.", when=access.wait_in_words(wait))
     resp = render(request, template, None, error=words, **ctx)
     resp.status_code = 429
     resp.headers["Retry-After"] = str(math.ceil(wait))
@@ -76,7 +77,7 @@ def login(
             request,
             "login.html",
             None,
-            error="Wrong username or password.",
+            error=say("Wrong username or password."),
             next=next,
             username=username.strip(),
         )

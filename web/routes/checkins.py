@@ -28,18 +28,34 @@ from coach.store.checkins import (
     week_of,
 )
 from coach.store.store import Store
+from scoring.words import say
 from web.audit import audited, note_patient
 from web.charts import line_chart
 from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep
 
 router = APIRouter()
 
-# Each question in plain words: (field, the question, the words at 0, the words at 10).
+# Each question in plain words (messages: scoring.words): (field, the question, the words at 0,
+# the words at 10), and the question as the answers list names it.
 ASK = {
-    "sleep": ("How well did you sleep this week?", "very badly", "very well"),
-    "stress": ("How stressed did you feel this week?", "not at all", "extremely"),
-    "headaches": ("How bad were your headaches this week?", "no headaches", "the worst"),
-    "energy": ("How much energy did you have this week?", "none at all", "full of energy"),
+    "sleep": (say("How well did you sleep this week?"), say("very badly"), say("very well")),
+    "stress": (say("How stressed did you feel this week?"), say("not at all"), say("extremely")),
+    "headaches": (
+        say("How bad were your headaches this week?"),
+        say("no headaches"),
+        say("the worst"),
+    ),
+    "energy": (
+        say("How much energy did you have this week?"),
+        say("none at all"),
+        say("full of energy"),
+    ),
+}
+ANSWERED = {
+    "sleep": say("How well did you sleep"),
+    "stress": say("How stressed did you feel"),
+    "headaches": say("How bad were your headaches"),
+    "energy": say("How much energy did you have"),
 }
 PLAIN = {"sleep": "sleep", "stress": "stress", "headaches": "headaches", "energy": "energy"}
 MAX_ERROR = 300
@@ -86,6 +102,7 @@ def checkin_context(store: Store, patient_id: int, request: Request) -> dict[str
             {
                 "id": item,
                 "ask": ask,
+                "answered": ANSWERED[item],
                 "low": low,
                 "high": high,
                 "value": current.answers.get(item) if current else None,

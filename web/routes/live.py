@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
+from markupsafe import escape
 from starlette.requests import HTTPConnection
 
 from coach.live import SESSION_ID_RE, LiveSession, SessionError, exercise_info
 from coach.store import Store
 from web import access, live_relay
 from web.audit import audited, note_identity, note_patient, note_session, write_socket_entry
+from web.i18n import VARY_BY_READER, language_of, reader_of, templates_at
 from web.live_relay import LiveRelay
 from web.live_ws import (
     follower_socket,
@@ -31,8 +33,9 @@ from web.live_ws import (
 )
 from web.routes.deps import RegistryDep, get_store
 
-# Whole pages (no templating): they read their parameters from the URL.
+# Whole pages, in the reader's language (web/i18n.py): they read their parameters from the URL.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "templates"
+PAGES = templates_at(str(PAGES_DIR))
 
 router = APIRouter()
 
@@ -64,22 +67,27 @@ def may_see(store: Store | None, conn: Request | WebSocket, session: LiveSession
     return store is not None and store.patient_visible_to(who, session.patient_id) is not None
 
 
-def page(name: str) -> FileResponse:
-    return FileResponse(PAGES_DIR / name, headers={"Cache-Control": "no-cache"})
+def page(request: Request, store: Store | None, name: str) -> HTMLResponse:
+    """A whole page in the reader's language: a signed-in patient's, else the browser's."""
+    language_of(request, access.identity_of(store, request))
+    return PAGES.TemplateResponse(
+        request, name, {}, headers={"Cache-Control": "no-cache", "Vary": VARY_BY_READER}
+    )
 
 
 # ---- pages ---------------------------------------------------------------------------------
 @router.get("/", include_in_schema=False)
-async def index() -> FileResponse:
+def index(request: Request, store: MaybeStoreDep) -> HTMLResponse:
     """Picker and patient page in one (?exercise=ID opens the exercise, &autostart=1)."""
-    return page("index.html")
+    return page(request, store, "index.html")
 
 
-@router.get("/follow/{session_id}", include_in_schema=False, response_model=None)
-async def follow(session_id: str) -> FileResponse | HTMLResponse:
+@router.get("/follow/{session_id}", include_in_schema=False)
+def follow(request: Request, store: MaybeStoreDep, session_id: str) -> HTMLResponse:
     if not SESSION_ID_RE.match(session_id):
-        return HTMLResponse("<h1>Not a session link</h1>", status_code=404)
-    return page("follow.html")
+        words = reader_of(request).gettext("Not a session link")
+        return HTMLResponse(f"<h1>{escape(words)}</h1>", status_code=404)
+    return page(request, store, "follow.html")
 
 
 # ---- JSON ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from coach.review.targets_progress import touched_this_week
 from coach.review.volume import DailyPlan, day_volume, definition, weekly_done
 from coach.store.ratings import patient_ratings
 from coach.store.store import LINK_LOGIN_TTL, Store, aware
+from scoring.words import said
 from web import access
 from web.audit import audited, note_identity, note_patient
 from web.routes.checkins import checkin_context
@@ -145,6 +146,7 @@ def my_program(request: Request, store: StoreDep) -> list[dict[str, Any]]:
             "hold_s": it.hold_s,
             "targets": it.targets,
             "amount": _amount(it),
+            **said(amount=_amount(it)),  # its id and parameters, for the page's language
         }
         for it in plans
     ]
@@ -184,6 +186,7 @@ def my_day(request: Request, store: StoreDep) -> dict[str, Any]:
                 "exercise_id": item.exercise_id,
                 "name": names.get(item.exercise_id, item.exercise_id),
                 "amount": _amount(plan),
+                **said(amount=_amount(plan)),
                 "done": vol.complete,
                 "known": ex is not None,
                 "start": start_url(item.exercise_id),

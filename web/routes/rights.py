@@ -22,6 +22,7 @@ from coach.store import Store
 from coach.store.consent import Consent
 from coach.store.erasure import ErasureRefused, confirms
 from coach.store.models import Patient
+from scoring.words import say
 from web import access
 from web.audit import audited, note_of, note_patient
 from web.routes.deps import (
@@ -78,7 +79,7 @@ def consent_page(request: Request, who: IdentityDep, store: StoreDep) -> Respons
         "consent.html",
         who,
         patient=patient,
-        therapist=store.therapist_name(patient.id) or "your therapist",
+        therapist=store.therapist_name(patient.id) or say("your therapist"),
         consent=store.consent(patient.id),
         version=CONSENT_VERSION,
     )

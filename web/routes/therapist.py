@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coach.i18n import reader
 from coach.live import LiveSession, SessionRegistry
 from coach.prescription import ProgramError
 from coach.review.attention import attention, missed_days_setting
@@ -19,6 +20,7 @@ from coach.store import Store
 from coach.store.accounts import AccountError
 from coach.store.ratings import patient_ratings
 from web.audit import audited, note_patient, note_session
+from web.i18n import for_patient
 from web.public_url import base_url as public_base
 from web.public_url import local_warning
 from web.qr import qr_svg
@@ -232,13 +234,16 @@ def handout(
     base = public_base(request)
     url = f"{base}/p/{link}"
     names = exercise_names()
+    words = reader(for_patient(request, patient.language).code)  # the patient's language
     return render(
         request,
         "handout.html",
         who,
         patient=patient,
         url=url,
-        qr=qr_svg(url, "QR code of your personal link: scan it with your phone's camera"),
+        qr=qr_svg(
+            url, words.gettext("QR code of your personal link: scan it with your phone's camera")
+        ),
         items=[_handout_item(item, names) for item in store.program(patient.id)],
         local_warning=local_warning(base),
     )
