@@ -130,12 +130,13 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     groups = [g.get_attribute("data-group") for g in page.query_selector_all(".group")]
     assert groups == ["legs", "arms", "balance", "posture", "whole_body", "other"]
     assert page_text(page, "#picker-count") == f"{shown} exercises."
-    # The keyboard path from the top of the page: squat a dozen stops down without typing
-    # (search, then the legs group), the search box within 4.
-    assert _tabs_to(page, "document.activeElement.dataset.exercise === 'squat'") <= 12
+    # The keyboard path from the top of the page: squat about a dozen stops down without
+    # typing (the therapists' sign-in link, search, then the legs group), the search box
+    # within 5.
+    assert _tabs_to(page, "document.activeElement.dataset.exercise === 'squat'") <= 13
     page.reload()
     page.wait_for_selector(f"{CARDS}[data-exercise=squat]")
-    assert _tabs_to(page, "document.activeElement.id === 'picker-search'") <= 4
+    assert _tabs_to(page, "document.activeElement.id === 'picker-search'") <= 5
     page.keyboard.type("squ")
     _count_says(page, "squ")
     assert _cards(page)[0] == "squat" and "mini_squat" in _cards(page)

@@ -103,6 +103,19 @@ def _measure_of(exercise: Any) -> str | None:
     return str(jump.report) if jump is not None else None
 
 
+def _no_angle_words(stored: int, measured: bool) -> str:
+    """Why the angle chart has no line: no frames, an exercise without an angle (a targets
+    task), or an angle no frame could measure."""
+    if not stored:
+        return "No frames stored"
+    if not measured:
+        return f"No angle is measured for this exercise ({stored} frames stored)"
+    return (
+        f"Not measured in any of the {stored} frames stored (a view that cannot measure it,"
+        " or the joints not seen)"
+    )
+
+
 def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: SessionFrames) -> str:
     """The measure over time, with the patient's range limit (the reported angle's) when the
     plotted measure is that angle."""
@@ -127,12 +140,7 @@ def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: Sessi
         marks=[(f.t_s, f.message or f.fault_id) for f in row.faults],
         unit="°" if degrees else "",
         lines={"limit": limit},
-        empty=(
-            f"Not measured in any of the {stored} frames stored (a view that cannot measure"
-            " it, or the joints not seen)"
-            if stored
-            else "No frames stored"
-        ),
+        empty=_no_angle_words(stored, measured=bool(base)),
     )
 
 
