@@ -467,6 +467,8 @@ export class CoachView {
       this.setConnection(t("Session ended."));
     }
     this.targets.end();
+    this.clock.clearTimeout(this.noticeTimer);
+    show($("notice"), false); // "You are in position..." is over once the summary is up
     const hold = this.exercise && this.exercise.kind === "hold";
     const count = (hold ? s.holds_completed : s.rep_count) || 0;
     const amount = hold ? tn("{n} hold", "{n} holds", count) : tn("{n} rep", "{n} reps", count);

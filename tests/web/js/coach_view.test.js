@@ -133,6 +133,15 @@ test("a summary shows what was done, and a new session is offered", () => {
   equal(document.activeElement.id, "summary", "focus");
 });
 
+test("a notice still up when the summary comes is taken down", () => {
+  const p = livePage();
+  p.ws.receive(session());
+  p.view.showNotice("You are in position. Watch for the first target!", 4000);
+  assert(shown("notice"), "notice shown");
+  p.ws.receive({ type: "summary", summary: { rep_count: 0, holds_completed: 0 } });
+  assert(shown("summary") && !shown("notice"), "only the summary");
+});
+
 test("a summary with nothing counted says why, and how to stand next time", () => {
   const p = livePage();
   p.ws.receive(session());
