@@ -16,6 +16,7 @@ limits. Bounded: it stops by itself after `--seconds`.
 
     .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20 [--format json]
     .venv/bin/python benchmarks/live_load.py --sessions 100 --workers 2   # coach serve --workers 2
+    .venv/bin/python benchmarks/live_load.py --smoke   # does it run? (tests/benchmarks)
 
 `--workers N` runs the server as `coach serve --workers N` does (web/workers.py: a supervisor,
 N worker processes on one port, sessions routed to their worker, limits shared by the
@@ -378,7 +379,15 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="server processes, as `coach serve --workers N` runs them (default 1)",
     )
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check that the benchmark runs (tests): 4 sessions for 2 s on 2 workers; "
+        "exit 1 unless every page got frames back without errors",
+    )
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.sessions, args.seconds, args.workers = 4, 2.0, max(2, args.workers)
     if not 1 <= args.sessions <= 500 or not 1 <= args.seconds <= 600:
         raise SystemExit("--sessions 1..500, --seconds 1..600")
     tracks = load_tracks()
@@ -445,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         f"landmark sessions={args.sessions} fps_each={fps_each:.1f} "
         f"p95_ms={np.percentile(latency, 95):.1f} server_ms_per_frame={np.mean(server):.2f}"
     )
+    if args.smoke and any(s.frames == 0 or s.errors for s in stats):
+        return 1
     return 0
 
 
