@@ -35,6 +35,7 @@ import asyncio
 import ipaddress
 import logging
 import resource
+import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -43,6 +44,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from coach.live import LiveLimits
+from coach.live.limits import Slots
 from web.routing import Handoff, requested_session
 from web.security import HEADERS, env_number
 
@@ -107,12 +109,15 @@ class ConnectionGuard:
     """The connections held, per client address and in all; `admit` as each is accepted,
     `release` when it is lost (counted once, through an upgrade to WebSocket too)."""
 
-    def __init__(self, capacity: Capacity, trusted: list[str]) -> None:
+    def __init__(self, capacity: Capacity, trusted: list[str], shared: Slots | None = None) -> None:
         self.capacity = capacity
         self._trusted = _networks(trusted)
         self._held: dict[Any, str] = {}
         self._by_address: Counter[str] = Counter()
         self.refused = 0
+        # The worker processes of one machine count an address's connections together
+        # (web.machine.SharedSlots); the connections in all stay per process (its open files).
+        self._shared = shared
 
     def __len__(self) -> int:
         return len(self._held)
@@ -125,8 +130,10 @@ class ConnectionGuard:
             return True  # counted already
         address = _peer(transport)
         per_address = not self._exempt(address)
-        if len(self._held) >= self.capacity.connections or (
-            per_address and self._by_address[address] >= self.capacity.per_address
+        if (
+            len(self._held) >= self.capacity.connections
+            or (per_address and self._by_address[address] >= self.capacity.per_address)
+            or (per_address and not self._take_shared(address))
         ):
             self.refused += 1
             if self.refused in (1, 10, 100) or self.refused % 1000 == 0:
@@ -142,10 +149,18 @@ class ConnectionGuard:
         self._by_address[address] += 1
         return True
 
+    def _take_shared(self, address: str) -> bool:
+        """One more connection of `address` over every worker process (always, alone)."""
+        if self._shared is None:
+            return True
+        return self._shared.take(address, self.capacity.per_address, sys.maxsize) is None
+
     def release(self, transport: Any) -> None:
         address = self._held.pop(transport, None)
         if address is None:
             return
+        if self._shared is not None and not self._exempt(address):
+            self._shared.give_back(address)
         self._by_address[address] -= 1
         if self._by_address[address] <= 0:
             del self._by_address[address]

@@ -10,8 +10,9 @@ of a few tens of microseconds; made when a socket opens or closes, never per mes
 - `LoginLimiter`: the sign-in limiter itself (web/access.py), so a guesser's failures count
   whichever process checks the password; the workers' `SharedLoginLimiter` forwards its five
   primitives to it, as web/shared_limits.py does to Redis.
-- `Tally`: sockets of a kind (follower sockets, the dashboard's event streams) per client
-  address and in all, taken and given back atomically (`SharedSlots` in the workers).
+- `Tally`: sockets of a kind (connections, web/connections.py; follower sockets; the
+  dashboard's event streams) per client address and in all, taken and given back atomically
+  (`SharedSlots` in the workers). The connections are counted so even with a cluster's Redis.
 - `Board`: every worker's live sessions (`coach.live.caps.SessionView`), published when a
   patient comes or leaves (and every second), for the per-address cap of live sessions (a
   session being opened is counted at once, `admit`), the therapist's dashboard and the

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from coach.live.limits import Slots
     from web.routing import Handoff
 
 # Frames are checked against web.frames.MAX_FRAME_BYTES with a readable error; anything far
@@ -33,9 +34,11 @@ def uvicorn_config(
     certfile: str | Path | None = None,
     keyfile: str | Path | None = None,
     handoff: Handoff | None = None,
+    shared: Slots | None = None,
 ) -> Any:
     """uvicorn's configuration of the app: the guarded protocols (web/connections.py), the
-    trusted proxies, TLS, the WebSocket limits; `handoff` for one of several workers."""
+    trusted proxies, TLS, the WebSocket limits; for one of several workers, `handoff` and the
+    connections per address counted over all of them (`shared`)."""
     import uvicorn
 
     from web.connections import Capacity, ConnectionGuard, protocols
@@ -43,7 +46,7 @@ def uvicorn_config(
     proxies = trusted_proxies()
     # The open-file limit sizes the connections held and the live sockets' caps (a reserve
     # is kept for the server's own files): web/connections.py.
-    guard = ConnectionGuard(Capacity.of_this_process(), proxies)
+    guard = ConnectionGuard(Capacity.of_this_process(), proxies, shared)
     http, ws = protocols(guard, handoff)
     state = getattr(app, "state", None)
     if state is not None:

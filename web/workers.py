@@ -10,9 +10,11 @@ socket: the kernel gives each new connection to one of them. Each worker is a wh
 - requests about a live session go to the worker that has it (web/routing.py: the session
   id names its worker; a connection that lands elsewhere is handed over with its socket),
   so resuming, following and the session's JSON work as with one process;
-- its limits are counted with the others' (web/machine.py: the supervisor keeps the sign-in
-  limiter, the live sessions per address and in all, the follower sockets and the
-  dashboards' streams; with `COACH_REDIS_URL` the cluster's Redis does, docs/DEPLOY.md);
+- its limits are counted with the others' (web/machine.py: the supervisor keeps the
+  connections per client address, the sign-in limiter, the live sessions per address and in
+  all, the follower sockets and the dashboards' streams; with `COACH_REDIS_URL` the
+  cluster's Redis keeps those it keeps for a cluster, docs/DEPLOY.md); the connections in all
+  stay per worker (each has its own open files);
 - its start-up leaves the store to the supervisor.
 
 A worker that dies is started again (after 0.5 s, longer if it keeps dying); what it had is
@@ -123,7 +125,6 @@ def serve_workers(
         workers,
         log_level=log_level,
         store=None if clustered else store,
-        shared=not clustered,
     )
     try:
         status = supervisor.run()
@@ -147,7 +148,6 @@ class Supervisor:
         *,
         log_level: str = "warning",
         store: Store | None = None,
-        shared: bool = True,
     ) -> None:
         from web.machine import MachineState, machine_address
 
@@ -158,10 +158,9 @@ class Supervisor:
         self.store = store
         self.folder = tempfile.mkdtemp(prefix="coach-workers-")  # mode 0700: this user only
         self.authkey = os.urandom(32)
-        # Without a cluster's Redis the supervisor keeps the shared limits (web/machine.py).
-        self.machine = (
-            MachineState(machine_address(self.folder), self.authkey).start() if shared else None
-        )
+        # The limits the workers share (web/machine.py): the connections per address always;
+        # the rest too unless a cluster's Redis keeps them.
+        self.machine = MachineState(machine_address(self.folder), self.authkey).start()
         self._context = multiprocessing.get_context("spawn")
         self.procs: list[BaseProcess | None] = [None] * workers
         self._started = [0.0] * workers
@@ -235,8 +234,7 @@ class Supervisor:
 
     def _forget(self, index: int) -> None:
         """What a dead worker had, as after one server's crash (see the module)."""
-        if self.machine is not None:
-            self.machine.drop(index)
+        self.machine.drop(index)
         if self.store is None:
             return
         from web.routing import owner
@@ -263,8 +261,7 @@ class Supervisor:
                 log.warning("worker %s did not stop in time; killed", proc.name)
                 proc.kill()
                 proc.join(5)
-        if self.machine is not None:
-            self.machine.close()
+        self.machine.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -291,8 +288,13 @@ def worker_main(place: WorkerPlace, app: WorkerApp, sock: socket.socket, log_lev
 
     quiet_native_logs()
     logging.basicConfig(level=logging.WARNING, format=f"worker {place.index}: %(message)s")
+    from web.machine import SharedSlots
+
     handoff = place.handoff()
-    config = uvicorn_config(app.make(place), log_level=log_level, handoff=handoff)
+    connections = SharedSlots(place.link(), "connections")  # per address, over all workers
+    config = uvicorn_config(
+        app.make(place), log_level=log_level, handoff=handoff, shared=connections
+    )
     server = WorkerServer(config, handoff)
     _stop_with_parent(server)
     server.run(sockets=[sock])

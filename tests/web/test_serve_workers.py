@@ -10,6 +10,8 @@ import json
 import socket
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,18 +28,21 @@ pytestmark = pytest.mark.subprocess
 WORKERS = 2
 
 
-@pytest.fixture(scope="module")
-def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    data = tmp_path_factory.mktemp("serve-workers")
+@contextmanager
+def _serving(data: Path, *flags: str, env: dict[str, str] | None = None) -> Iterator[int]:
+    """A real `coach serve --workers 2` with its data in `data`: its port, once both answer."""
     chosen = free_port()
     proc = coach_serve(
         "--port",
         str(chosen),
         "--workers",
         str(WORKERS),
-        "--max-per-address",
-        "2",
-        env={"COACH_DATA_DIR": str(data), "COACH_DATABASE_URL": f"sqlite:///{data}/coach.db"},
+        *flags,
+        env={
+            "COACH_DATA_DIR": str(data),
+            "COACH_DATABASE_URL": f"sqlite:///{data}/coach.db",
+            **(env or {}),
+        },
         stdout=subprocess.PIPE,
     )
     try:
@@ -51,12 +56,21 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     assert proc.stdout is not None and f"{WORKERS} worker processes" in proc.stdout.read()
 
 
+@pytest.fixture(scope="module")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with _serving(tmp_path_factory.mktemp("serve-workers"), "--max-per-address", "2") as chosen:
+        yield chosen
+
+
 def _healthz(sock: socket.socket) -> dict[str, Any]:
     """GET /healthz on a kept-alive connection: its JSON (the connection stays open)."""
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(4096)
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed without an answer")
+        data += chunk
     head, body = data.split(b"\r\n\r\n", 1)
     length = next(
         int(line.split(b":", 1)[1])
@@ -136,3 +150,31 @@ def test_the_live_sessions_of_one_address_are_counted_over_both_workers(port: in
             return bool(recv_type(ws, "session", "error", timeout=30)["type"] == "session")
 
     wait_until(lambda: opens(0) and opens(1), what="the closed sessions to stop counting")
+
+
+def _answered(port: int) -> socket.socket | None:
+    """A new connection, if the server answers on it (kept open), else None."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=scaled(20))
+    try:
+        _healthz(sock)
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def test_the_connections_of_one_address_are_counted_over_both_workers(tmp_path: Path) -> None:
+    """COACH_MAX_CONNECTIONS_PER_ADDRESS=8 holds for the machine, not for each worker: with 8
+    held, new connections are closed unanswered on whichever worker they land."""
+    with _serving(tmp_path, env={"COACH_MAX_CONNECTIONS_PER_ADDRESS": "8"}) as port:
+        held: list[socket.socket] = []
+        try:
+            while len(held) < 8:  # (the start-up probes' connections go as they close)
+                wait_until(lambda: (sock := _answered(port)) and held.append(sock) is None)
+            for _ in range(20):
+                assert _answered(port) is None
+            held.pop().close()
+            wait_until(lambda: (sock := _answered(port)) and held.append(sock) is None)
+        finally:
+            for sock in held:
+                sock.close()
