@@ -66,7 +66,7 @@ class _Parts:
     sweeper: asyncio.Task[None] | None = None
     reminders: ReminderLoop | None = None  # e-mail reminders, with an SMTP server
     worker: WorkerPlace | None = None  # one of the worker processes of `coach serve --workers`
-    machine: MachineLink | None = None  # their supervisor's shared limits (without Redis)
+    machine: MachineLink | None = None  # their supervisor's shared limits (web/machine.py)
 
 
 def create_app(
@@ -103,10 +103,10 @@ def create_app(
 
     `worker` (`web.machine.WorkerPlace`) makes this app one of the worker processes of
     `coach serve --workers N` (web/workers.py): its new live sessions get ids that route to
-    it (web/routing.py), its start-up leaves the store to the supervisor, and without Redis
-    its limits are counted with the other workers' by the supervisor (web/machine.py)."""
+    it (web/routing.py), its start-up leaves the store to the supervisor, and its limits are
+    counted with the other workers' (web/machine.py; with Redis, as for a cluster)."""
     jobs = _analysis_jobs(store, redis_url, pose_model, worker)
-    machine = worker.link() if worker is not None and not redis_url else None
+    machine = worker.link() if worker is not None else None
     caps = _live_caps(redis_url, machine)
     if registry is None:
         registry = _new_registry(
@@ -200,14 +200,14 @@ def _analysis_jobs(
 
 
 def _live_caps(redis_url: str | None, machine: MachineLink | None) -> LiveCaps | None:
-    """A cluster's live sessions per address, counted over every instance, or over the
-    workers of this machine (None: here only)."""
-    if machine is not None:
+    """A cluster's live sessions per address, counted over every instance (each worker of
+    one is an instance), or over the workers of this machine (None: here only)."""
+    if not redis_url:
+        if machine is None:
+            return None
         from web.machine import SharedCaps
 
         return SharedCaps(machine)
-    if not redis_url:
-        return None
     from coach.live.caps import RedisLiveCaps
     from coach.store.cluster import redis_client
 
@@ -408,7 +408,8 @@ def _add_stored_side(
         from web.machine import SharedLoginLimiter, SharedSlots
         from web.routes.dashboard import StreamSlots
 
-        app.state.login_limiter = SharedLoginLimiter(machine)
+        if not redis_url:  # (else Redis counts the sign-in failures, above)
+            app.state.login_limiter = SharedLoginLimiter(machine)
         app.state.live_now_slots = StreamSlots(shared=SharedSlots(machine, "dashboard"))
     for area in (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records):
         app.include_router(area.router)
