@@ -322,6 +322,12 @@ class WorkerServer(uvicorn.Server):
         self.handoff = handoff
         self._adopting: set[asyncio.Task[Any]] = set()
 
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """Stop gracefully on SIGTERM, then end normally: uvicorn would raise the signal again
+        once stopped, killing the worker before its clean-up (its pose pool's semaphores)."""
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         self.handoff.listen(asyncio.get_running_loop(), self._adopt)
