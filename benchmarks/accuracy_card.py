@@ -3,6 +3,8 @@
     python benchmarks/accuracy_card.py [--data ../shared/data]
                                        [--angles benchmarks/results/angles.json]
                                        [--everyday benchmarks/results/everyday.json]
+                                       [--jumps benchmarks/results/jumps.json]
+                                       [--evalset benchmarks/results/evalset.json]
                                        [--cache ~/.cache/coach/accuracy-card] [--real-model]
 
 Rep counts and hold times of MANIFEST.json's clips (their stored landmark tracks, about ten
@@ -11,7 +13,10 @@ sit-to-stand times of clinical_clips.json's clips (the real model, tracks cached
 --cache, a minute or two the first time), the angle table from the angle benchmark's JSON
 (`python benchmarks/angles.py --json benchmarks/results/angles.json`; "not yet measured" while
 that file is absent), the everyday tasks (timed up-and-go, gait, the four balance stages) from
-`python benchmarks/everyday.py` (its JSON; "not yet measured" while absent), and published
+`python benchmarks/everyday.py` (its JSON; "not yet measured" while absent), the jump landings
+from `python benchmarks/jumps.py` (likewise), the rep counts on the evaluation set's clips before
+and after the fixes they led to (`benchmarks/evalset/run.py --results
+benchmarks/results/evalset.json --label before|after`), and published
 figures beside ours (benchmarks/card/anchors.py).
 
 A script, not a `coach` subcommand: it writes this repository's own files (a document and the
@@ -36,13 +41,17 @@ from benchmarks.card import (  # noqa: E402
     build,
     clinical,
     counts,
+    evalset,
     everyday,
+    jumps,
     markdown,
     product,
 )
 
 DEFAULT_ANGLES = REPO / "benchmarks" / "results" / "angles.json"
 DEFAULT_EVERYDAY = REPO / "benchmarks" / "results" / "everyday.json"
+DEFAULT_JUMPS = REPO / "benchmarks" / "results" / "jumps.json"
+DEFAULT_EVALSET = REPO / "benchmarks" / "results" / "evalset.json"
 DEFAULT_MARKDOWN = REPO / "docs" / "ACCURACY.md"
 DEFAULT_PRODUCT = REPO / "coach" / "accuracy.json"
 DEFAULT_CACHE = (
@@ -76,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--everyday", type=Path, default=DEFAULT_EVERYDAY, help="everyday-tasks benchmark JSON"
     )
+    ap.add_argument("--jumps", type=Path, default=DEFAULT_JUMPS, help="jump benchmark JSON")
+    ap.add_argument(
+        "--evalset", type=Path, default=DEFAULT_EVALSET, help="evaluation set runs JSON"
+    )
     ap.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN, help="card for people")
     ap.add_argument("--product", type=Path, default=DEFAULT_PRODUCT, help="card for the pages")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="real-model track cache")
@@ -108,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         angles_file=_relative(args.angles),
         everyday_results=everyday.read(args.everyday),
         everyday_file=_relative(args.everyday),
+        jumps_results=jumps.read(args.jumps),
+        jumps_file=_relative(args.jumps),
+        evalset_runs=evalset.read(args.evalset),
+        evalset_file=_relative(args.evalset),
     )
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(markdown.render(card))

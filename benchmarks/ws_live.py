@@ -3,14 +3,20 @@
 Each simulated page has a 30 fps "camera" playing a real recording (../shared/data by
 default) and follows the page's rule: at most one frame in flight; a camera frame that comes
 while waiting for a reply is skipped (dropped), and the newest frame goes as soon as the
-reply arrives. The server runs in its own process (`web.server.serve`), as in real use.
+reply arrives. The server runs in its own process (`web.server.serve`), as in real use, with
+the limits the run needs (all its sessions come from one address: the per-address cap is
+lifted) and a data folder of its own (a temporary one).
 
     .venv/bin/python benchmarks/ws_live.py                 # 1, 2, 4 sessions, 20 s each
-    .venv/bin/python benchmarks/ws_live.py --sessions 1 --seconds 10
+    .venv/bin/python benchmarks/ws_live.py --sessions 1 --seconds 10 --rounds 3 --model lite
     .venv/bin/python benchmarks/ws_live.py --url ws://127.0.0.1:8000   # an already running server
+    .venv/bin/python benchmarks/ws_live.py --smoke         # a few small frames, seconds
 
 Prints, per configuration: processed frames per second per session, dropped camera frames,
-server latency (frame received -> reply ready) p50/p95 and round trip p50/p95.
+server latency (frame received -> reply ready) p50/p95 and round trip p50/p95. Before each
+round, the model alone: MediaPipe Pose in a process of its own on the same frames (decoded
+from the same JPEGs), as fast as it goes for as long; a session's rate over that is the
+"share of the model's own rate" (issue 27: at least 0.9 for one session).
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +42,9 @@ from web.frames import clip_as_jpegs
 REPO = Path(__file__).resolve().parents[1]
 
 
-DEFAULT_CLIP = REPO.parent / "shared" / "data" / "videos" / "medflex" / "squat.MP4"
+DATA = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
+DEFAULT_CLIP = DATA / "videos" / "medflex" / "squat.MP4"
+COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
 
 
 def encode_clip(path: Path, width: int) -> tuple[list[bytes], float]:
@@ -56,8 +66,29 @@ class PageStats:
     rtt_ms: list[float] = field(default_factory=list)
 
 
+@dataclass
+class Start:
+    """Every page warms up (its model loads on its first frame), then all start at once."""
+
+    pages: int
+    warm: int = 0
+    everyone_warm: asyncio.Event = field(default_factory=asyncio.Event)
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def warmed_up(self) -> None:
+        self.warm += 1
+        if self.warm == self.pages:
+            self.everyone_warm.set()
+
+
 async def run_page(
-    url: str, exercise: str, frames: list[bytes], clip_fps: float, fps: float, seconds: float
+    url: str,
+    exercise: str,
+    frames: list[bytes],
+    clip_fps: float,
+    fps: float,
+    seconds: float,
+    start_line: Start,
 ) -> PageStats:
     """One simulated patient page for `seconds` after a warm-up frame."""
     stats = PageStats()
@@ -68,6 +99,8 @@ async def run_page(
         await ws.send(frames[0])  # warm-up: the model loads on the first frame
         while json.loads(await ws.recv())["type"] not in ("frame", "error"):
             pass
+        start_line.warmed_up()
+        await start_line.go.wait()
 
         start = time.monotonic()
         latest = -1  # newest camera frame index
@@ -136,6 +169,24 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of `pid` and every process below it, alive now (Linux
+    /proc; 0 elsewhere): the server and its sessions' worker processes."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, frontier = {pid}, {pid}
+    while frontier:
+        frontier = {child for child, (parent, _) in stats.items() if parent in frontier}
+        tree |= frontier
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_config(
     url: str,
     n: int,
@@ -144,12 +195,22 @@ async def run_config(
     clip_fps: float,
     fps: float,
     seconds: float,
+    server_pid: int | None = None,
 ) -> dict[str, float]:
-    pages = await asyncio.gather(
-        *(run_page(url, exercise, frames, clip_fps, fps, seconds) for _ in range(n))
+    """`n` pages at once; with the server's pid, its CPU time over the measured seconds."""
+    start_line = Start(n)
+    running = asyncio.gather(
+        *(run_page(url, exercise, frames, clip_fps, fps, seconds, start_line) for _ in range(n))
     )
+    await start_line.everyone_warm.wait()
+    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
+    start_line.go.set()
+    await asyncio.sleep(seconds - 0.2)
+    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else 0.0
+    pages = await running
     server = [x for p in pages for x in p.server_ms]
     rtt = [x for p in pages for x in p.rtt_ms]
+    processed = sum(p.processed for p in pages) * (seconds - 0.2) / seconds
     camera = sum(p.camera_frames for p in pages)
     sent = sum(p.sent for p in pages)
     return {
@@ -164,6 +225,7 @@ async def run_config(
         "server_p95": pct(server, 95),
         "rtt_p50": pct(rtt, 50),
         "rtt_p95": pct(rtt, 95),
+        "server_cpu_ms_per_frame": 1000 * cpu / processed if cpu and processed else 0.0,
     }
 
 
@@ -173,13 +235,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(max_active: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    max_active: int, model: str, data_dir: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`coach serve`'s server in a process of its own with `max_active` server-mode sessions
+    allowed, all of them from this one address (the per-address cap lifted), the pose
+    `model`, and its database in `data_dir`."""
     port = free_port()
     code = (
-        "import sys; from web.server import serve; "
-        f"sys.exit(serve('127.0.0.1', {port}, max_active={max_active}))"
+        "import sys; from coach.live import LiveLimits; from web.server import serve; "
+        f"sys.exit(serve('127.0.0.1', {port}, max_active={max_active}, "
+        f"live_limits=LiveLimits(max_per_address=0), pose_model={model!r}))"
     )
-    env = {**os.environ, "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        "GLOG_minloglevel": "2",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "COACH_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("COACH_DATABASE_URL", None)
+    env.pop("COACH_REDIS_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.DEVNULL
     )
@@ -196,56 +272,137 @@ def start_server(max_active: int) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
+def model_alone(clip: Path, width: int, model: str, seconds: float) -> float:
+    """Frames a second of the pose model alone (MediaPipe Pose, tracking) on the clip's
+    frames as the page sends them, in a process of its own: the rate a session is compared
+    with."""
+    cmd = [sys.executable, str(Path(__file__)), "--model-alone", "--clip", str(clip)]
+    cmd += ["--width", str(width), "--model", model, "--seconds", str(seconds)]
+    env = {**os.environ, "GLOG_minloglevel": "2", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
+
+
+def run_model_alone(clip: Path, width: int, model: str, seconds: float) -> None:
+    """`--model-alone`: decode the JPEGs, then run the model on them in order, over and
+    over, for `seconds`; print the frames a second."""
+    import cv2
+    import mediapipe as mp
+
+    frames, _ = encode_clip(clip, width)
+    images = [
+        cv2.cvtColor(cv2.imdecode(np.frombuffer(f, np.uint8), 1), cv2.COLOR_BGR2RGB) for f in frames
+    ]
+    with mp.solutions.pose.Pose(model_complexity=COMPLEXITY[model]) as pose:
+        pose.process(images[0])  # start-up is not a frame's work
+        done, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            pose.process(images[done % len(images)])
+            done += 1
+        print(f"model alone: {done / (time.perf_counter() - t0):.2f}")
+
+
+def print_table(results: list[dict[str, float]]) -> None:
+    print(
+        "| sessions | processed fps / session | dropped camera frames | server p50 | server p95 "
+        "| round trip p50 | round trip p95 | server CPU per frame | share of the model's own "
+        "rate |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        share = f"{r['share_of_model']:.2f}" if "share_of_model" in r else ""
+        cpu = r["server_cpu_ms_per_frame"]
+        print(
+            f"| {r['sessions']} | {r['fps_per_session']:.1f} | {r['dropped']} of "
+            f"{r['camera_frames']} ({r['dropped_pct']:.0f}%) | {r['server_p50']:.0f} ms "
+            f"| {r['server_p95']:.0f} ms | {r['rtt_p50']:.0f} ms | {r['rtt_p95']:.0f} ms "
+            f"| {f'{cpu:.1f} ms' if cpu else ''} | {share} |"
+        )
+
+
+def run_rounds(
+    args: argparse.Namespace,
+    frames: list[bytes],
+    clip_fps: float,
+    url: str,
+    server_pid: int | None,
+) -> list[dict[str, float]]:
+    """Each round: the model alone (unless against another server), then each number of
+    sessions, one after the other."""
+    results = []
+    for k in range(args.rounds):
+        alone = None
+        if not (args.url or args.smoke):
+            alone = model_alone(args.clip, args.width, args.model, args.seconds)
+        for n in args.sessions:
+            r = asyncio.run(
+                run_config(
+                    url, n, args.exercise, frames, clip_fps, args.fps, args.seconds, server_pid
+                )
+            )
+            r["round"] = k + 1
+            if alone:
+                r["model_alone_fps"] = alone
+                r["share_of_model"] = r["fps_per_session"] * n / alone
+            results.append(r)
+            time.sleep(1.0)  # let the sessions of this round be freed
+            model = f", model alone {alone:.1f} fps" if alone else ""
+            done = f"round {k + 1}, {n} sessions: {r['fps_per_session']:.1f} fps each{model}"
+            print(done, file=sys.stderr, flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--exercise", default="squat")
     ap.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--rounds", type=int, default=1, help="repeat everything (default 1)")
     ap.add_argument("--fps", type=float, default=30.0, help="camera frame rate")
     ap.add_argument("--width", type=int, default=480, help="width of the sent JPEGs (page: 480)")
+    ap.add_argument("--model", choices=sorted(COMPLEXITY), default="full")
     ap.add_argument("--url", help="ws://host:port of a running server (default: start one)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument(
+        "--smoke", action="store_true", help="3 sessions from one address, 2 s, 20 small frames"
+    )
+    ap.add_argument("--model-alone", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.model_alone:
+        run_model_alone(args.clip, args.width, args.model, args.seconds)
+        return 0
+    if args.smoke:
+        args.sessions, args.seconds, args.width, args.rounds = [3], 2.0, 240, 1
 
     frames, clip_fps = encode_clip(args.clip, args.width)
+    if args.smoke:
+        frames = frames[:20]
     size_kb = sum(map(len, frames)) / len(frames) / 1024
     proc = None
     url = args.url
-    if url is None:
-        proc, url = start_server(max(args.sessions))
-    try:
-        results = []
-        for n in args.sessions:
-            results.append(
-                asyncio.run(
-                    run_config(url, n, args.exercise, frames, clip_fps, args.fps, args.seconds)
-                )
-            )
-            time.sleep(1.0)  # let the sessions of this round be freed
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+    with tempfile.TemporaryDirectory(prefix="ws_live-") as data_dir:
+        if url is None:
+            proc, url = start_server(max(args.sessions), args.model, Path(data_dir))
+        try:
+            results = run_rounds(args, frames, clip_fps, url, proc.pid if proc else None)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     print(
         f"clip {args.clip.name}: {len(frames)} frames at {clip_fps:.0f} fps, sent as "
         f"{args.width} px JPEG (~{size_kb:.0f} KB), camera {args.fps:.0f} fps, "
-        f"{args.seconds:.0f} s per run, {os.cpu_count()} CPUs"
+        f"{args.seconds:.0f} s per run, model {args.model}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(
-        "| sessions | processed fps / session | dropped camera frames | server p50 | server p95 "
-        "| round trip p50 | round trip p95 |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for r in results:
-        print(
-            f"| {r['sessions']} | {r['fps_per_session']:.1f} | {r['dropped']} of "
-            f"{r['camera_frames']} ({r['dropped_pct']:.0f}%) | {r['server_p50']:.0f} ms "
-            f"| {r['server_p95']:.0f} ms | {r['rtt_p50']:.0f} ms | {r['rtt_p95']:.0f} ms |"
-        )
+    print_table(results)
+    shares = [r["share_of_model"] for r in results if r["sessions"] == 1 and "share_of_model" in r]
+    if shares:
+        print(f"one session at {statistics.median(shares):.2f}x the model's own rate (median)")
     return 0
 
 

@@ -95,10 +95,13 @@ def guarded(estimator: PoseEstimator) -> PoseEstimator:
 
     if not isinstance(estimator, MediaPipePoseEstimator):
         return estimator
+    from pose.mediapipe_detector import MediaPipePersonDetector
+
     complexity = estimator.model_complexity
     return GuardedEstimator(
         estimator,
         lambda: create_estimator("mediapipe", model_complexity=complexity, static_image_mode=True),
+        spotter=MediaPipePersonDetector,
     )
 
 

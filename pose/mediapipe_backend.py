@@ -20,8 +20,6 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ import numpy as np
 
 from pose.estimator import PoseEstimator
 from pose.landmarks import NUM_LANDMARKS
+from pose.native_logs import native_stderr_silenced
 from pose.types import Frame, Pose
 
 _MODEL_FILES: dict[int, str] = {
@@ -127,27 +126,6 @@ def install_model_files(source_dir: Path) -> dict[str, str]:
     return done
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """MediaPipe's C++ runtime prints INFO/WARNING lines straight to file descriptor 2 while
-    its graph starts (before absl logging is initialised, so no setting stops them). Users
-    should see only Coach's own messages: hide fd 2 for the start-up only."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 class MediaPipePoseEstimator(PoseEstimator):
     """`mp.solutions.pose.Pose` behind the `PoseEstimator` interface.
 
@@ -178,7 +156,7 @@ class MediaPipePoseEstimator(PoseEstimator):
 
         self.model_complexity = model_complexity
         self.static_image_mode = static_image_mode
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             self._pose: Any = mp.solutions.pose.Pose(
                 static_image_mode=static_image_mode,
                 model_complexity=model_complexity,
@@ -204,14 +182,14 @@ class MediaPipePoseEstimator(PoseEstimator):
             raise ValueError(
                 f"expected an HxWx3 uint8 BGR image, got shape {image.shape} dtype {image.dtype}"
             )
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rgb = frame.rgb if frame.rgb is not None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False  # lets MediaPipe wrap the buffer without copying
         if self._quiet_frames_left <= 0:
             result = self._pose.process(rgb)
         else:
             # The native graph starts its models lazily (the landmark model only once someone
             # is found) and logs as it does: keep quiet until a few frames with a pose are done.
-            with _native_stderr_silenced():
+            with native_stderr_silenced():
                 result = self._pose.process(rgb)
             if result.pose_landmarks is not None:
                 self._quiet_frames_left -= 1

@@ -10,11 +10,13 @@ turns every way that can go wrong (missing file, not a video, truncated video, n
 from __future__ import annotations
 
 import math
+import queue
 import re
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -314,6 +316,82 @@ class ImageFolderSource(FrameSource):
 
     def __repr__(self) -> str:
         return f"ImageFolderSource({str(self.folder)!r}, {self.info})"
+
+
+class _Failed:
+    """What the decoding thread hands over when reading raised: the consumer raises it."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+class Prefetched(FrameSource):
+    """Another source's frames, decoded ahead on a thread of their own.
+
+    Decoding (FFmpeg) and the RGB conversion release the GIL, so they run on another core
+    while the model works on the frame before: `depth` frames at most wait in a bounded
+    queue (memory stays a few frames, whatever the video's length). With `rgb` each frame
+    carries `Frame.rgb`, the model's colour order, made here once. Frames come in the same
+    order with the same times as from `source`; an error while reading is raised to the
+    consumer at the point it happened. Closing this closes `source`.
+    """
+
+    def __init__(self, source: FrameSource, *, depth: int = 4, rgb: bool = True) -> None:
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1, got {depth}")
+        self.source = source
+        self.info = source.info
+        self.depth = depth
+        self.rgb = rgb
+
+    def __iter__(self) -> Iterator[Frame]:
+        frames: queue.Queue[object] = queue.Queue(maxsize=self.depth)
+        stop = threading.Event()
+        reader = threading.Thread(
+            target=self._read, args=(frames, stop), name="coach-decode", daemon=True
+        )
+        reader.start()
+        try:
+            while (item := frames.get()) is not _END:
+                if isinstance(item, _Failed):
+                    raise item.exc
+                assert isinstance(item, Frame)
+                yield item
+        finally:
+            stop.set()
+            reader.join()
+
+    def _read(self, frames: queue.Queue[object], stop: threading.Event) -> None:
+        """The decoding thread: frames into the queue until the end, an error or `stop`."""
+
+        def put(item: object) -> bool:
+            while not stop.is_set():
+                try:
+                    frames.put(item, timeout=0.05)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        try:
+            for frame in self.source:
+                if self.rgb and frame.rgb is None:
+                    frame = replace(frame, rgb=cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB))
+                if not put(frame):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failed(exc))
+            return
+        put(_END)
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __repr__(self) -> str:
+        return f"Prefetched({self.source!r}, depth={self.depth})"
 
 
 def open_source(spec: str | int | Path, **kwargs: Any) -> FrameSource:

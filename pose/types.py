@@ -22,6 +22,9 @@ class Frame:
     image: Array  # H x W x 3, BGR, uint8 (OpenCV convention)
     t: float
     index: int
+    rgb: Array | None = None
+    """The same picture in RGB (the model's order) when a source made it already (on its
+    decoding thread: `pose.sources.Prefetched`), so it is converted once; None otherwise."""
 
     @property
     def size(self) -> tuple[int, int]:

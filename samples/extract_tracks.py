@@ -65,6 +65,8 @@ CLINICAL: dict[str, str] = {
     "gaitvision_koa/normal2": "gaitvision_koa_normal2.npz",
     "sports2d/demo4_walk": "sports2d_demo4_walk.npz",
     "frailty_vision/five_sts": "frailty_vision_five_sts.npz",
+    "jump_height_calc/cmj_front": "jump_height_calc_cmj_front.npz",
+    "quva/023_tuck_jumps": "quva_023_tuck_jumps.npz",
 }
 MODEL_COMPLEXITY = 1  # the "full" model shipped in the mediapipe 0.10.21 wheel
 OUT_DIR = Path(__file__).resolve().parent / "tracks"

@@ -363,6 +363,42 @@ def _squat_like(depth_deg: float) -> Pose3:
     return pose
 
 
+def _jump(dip_deg: float, hold: bool = False, box: float = 0.0) -> Pose3:
+    """A jump in time 0 to 1: a dip (held still first, for a squat jump), the push-off, a
+    flight `lift` metres up (the figure is raised after it is stood on the floor), a landing
+    that bends the knees, standing up. From a `box` (metres): standing on it, then a step off
+    into the landing, and the jump is its rebound."""
+    squat = _squat_like(1.0)
+
+    def bent(a: float) -> dict[str, float]:
+        return squat(a)
+
+    def pose(u: float) -> dict[str, float]:
+        if box:
+            if u < 0.2:
+                return {"lift": box}
+            if u < 0.32:
+                f = (u - 0.2) / 0.12
+                return bent(dip_deg * 0.3 * f) | {"lift": box * (1 - f * f)}
+            u = 0.2 + (u - 0.32) * 0.8 / 0.68  # the rest as a jump from its dip
+        start = 0.3 if hold else 0.2
+        if u < start:  # down into the dip (and held)
+            return bent(dip_deg * min(1.0, u / 0.15))
+        if u < start + 0.1:  # push off: the knees straighten, onto the toes
+            f = (u - start) / 0.1
+            return bent(dip_deg * (1 - f)) | {"left_heel": 0.07 * f, "right_heel": 0.07 * f}
+        fly = start + 0.1
+        if u < fly + 0.25:  # the flight: up and down in a parabola
+            f = (u - fly) / 0.25
+            return {"lift": 0.3 * 4 * f * (1 - f), "left_heel": 0.07, "right_heel": 0.07}
+        land = fly + 0.25
+        f = min(1.0, (u - land) / 0.12)
+        back = max(0.0, (u - land - 0.15) / max(1e-6, 1 - land - 0.15))
+        return bent(dip_deg * 0.8 * f * (1 - min(1.0, back)))
+
+    return pose
+
+
 def _wall_push_up(e: float) -> dict[str, float]:
     """Leaning on the wall: the body tips forward; the hands stay put (see _hands_stay)."""
     lean = 18 + 9 * e
@@ -409,6 +445,10 @@ SYNTH: dict[str, tuple[str, str, Pose3, str]] = {
                     "raises the straight arms forward to shoulder height and lowers them"),
     "shoulder_flexion": ("side", "rep", _between({}, {"left_arm": 155, "right_arm": 155}),
                          "raises the arms forward and up overhead, then lowers them"),
+    "shoulder_abduction_to_shoulder_height": (
+        "front", "rep", _between({}, {"left_arm": 90, "right_arm": 90, "left_arm_plane": 0,
+                                      "right_arm_plane": 0}),
+        "raises the straight arms out to the sides to shoulder height and lowers them"),
     "scaption": ("front", "rep", _between({}, {"left_arm": 125, "right_arm": 125,
                                                "left_arm_plane": 30, "right_arm_plane": 30}),
                  "raises the arms up and slightly forward, thumbs up, then lowers them"),
@@ -429,6 +469,12 @@ SYNTH: dict[str, tuple[str, str, Pose3, str]] = {
                            "places one foot half a step ahead of the other and holds still"),
     "tandem_stance": ("side", "hold", _between({}, {"left_hip_fwd": 0.15}),
                       "places one foot right in front of the other, heel to toe, and holds"),
+    "countermovement_jump": ("front", "jump", _jump(45),
+                             "dips, jumps straight up and lands softly, knees over the toes"),
+    "squat_jump": ("side", "jump", _jump(50, hold=True),
+                   "squats and holds, jumps straight up and lands softly"),
+    "drop_jump": ("side", "jump", _jump(40, box=0.3),
+                  "steps off a box, lands and jumps straight up, and lands softly"),
     "any": ("front", "rep", _between({}, {"left_arm": 90, "right_arm": 90,
                                           "left_arm_plane": 0, "right_arm_plane": 0}),
             "shows one example, raising both arms and lowering them: any steady repeated "
@@ -462,8 +508,13 @@ def _sided(s: str) -> dict[str, tuple[str, str, Pose3, str]]:
 SYNTH |= _sided("left") | _sided("right")
 
 # "rep": there and back; "hold": in, held, out; "steps": the pose's own cycle (time 0 to 1).
-SYNTH_SECONDS = {"rep": 2.4, "hold": 3.2, "steps": 2.4}
-CURVES = {"rep": _rep_curve, "hold": _hold_curve, "steps": lambda n: np.linspace(0, 1, n)}
+SYNTH_SECONDS = {"rep": 2.4, "hold": 3.2, "steps": 2.4, "jump": 3.2}
+CURVES = {
+    "rep": _rep_curve,
+    "hold": _hold_curve,
+    "steps": lambda n: np.linspace(0, 1, n),
+    "jump": lambda n: np.linspace(0, 1, n),
+}
 
 
 def synthesized(ex: Exercise) -> dict[str, Any]:
@@ -476,6 +527,11 @@ def synthesized(ex: Exercise) -> dict[str, Any]:
     seated = ex.id.startswith("seated_")
     frames = [body(pose(float(e))) for e in values]
     _ground(frames, "pelvis" if seated else "feet")
+    if curve == "jump":  # off the floor: the flight (and a box)
+        for j, e in zip(frames, values, strict=True):
+            up = UP * pose(float(e)).get("lift", 0.0)
+            for k in j:
+                j[k] = j[k] + up
     if ex.id == "wall_push_up":
         _hands_stay(frames)
     squared, ground = fit(project(frames, view))

@@ -25,7 +25,6 @@ from scoring.measures import (
     measure_view,
     per_frame,
     reported_measure,
-    reported_requirement,
     reported_variants,
 )
 from scoring.view import View, view_satisfies
@@ -81,6 +80,10 @@ class RepRule(_Strict):
     # The angle reported as the rep's range of motion and peak, when the counted signal is
     # not an angle (e.g. count squats on hip height, report knee flexion in degrees).
     report: str | None = None
+    # Count the measure from its resting value in this session instead of from 0: `enter`,
+    # `exit` and `target` are then distances from rest (scoring.resting; for a measure whose
+    # zero depends on the view, such as heel lift seen from behind).
+    from_rest: bool = False
 
     @field_validator("measure", "report")
     @classmethod
@@ -186,6 +189,38 @@ class FaultRule(_Strict):
         return self
 
 
+class JumpRule(_Strict):
+    """Jumps counted from the feet leaving the floor and landing (scoring.jumps), each landing
+    judged from contact to its deepest point: the `report` angle at contact and at its peak,
+    and the definition's fault rules (phase "working" is the landing)."""
+
+    # The feet must rise this far above the floor, in leg lengths, for a flight (a heel raise,
+    # a stumble or the feet's landmarks wavering are not a jump): 11 cm for a 90 cm leg.
+    rise: float = Field(0.12, gt=0, le=1)
+    min_flight_s: float = Field(0.1, gt=0)
+    max_flight_s: float = Field(1.5, gt=0)
+    # A landing ends at its deepest point: the hips back up by `rebound` leg lengths, or
+    # `landing_max_s` after contact.
+    rebound: float = Field(0.05, gt=0, le=1)
+    landing_max_s: float = Field(1.0, gt=0, le=5)
+    # A drop jump starts on a box: the drop's landing is judged, and the jump counted at the
+    # rebound's landing if it comes within `contact_max_s` (else the drop alone counts).
+    from_box: bool = False
+    contact_max_s: float = Field(1.0, gt=0, le=5)
+    report: str = "knee_flexion"
+
+    @field_validator("report")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return _check_measure(v)
+
+    @model_validator(mode="after")
+    def _flight(self) -> JumpRule:
+        if self.max_flight_s <= self.min_flight_s:
+            raise ValueError("max_flight_s must be greater than min_flight_s")
+        return self
+
+
 class GenericRule(_Strict):
     """Counting by periodicity of the landmark trajectories, for movements with no definition."""
 
@@ -198,7 +233,7 @@ class GenericRule(_Strict):
 class Exercise(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = Field(min_length=1)
-    kind: Literal["reps", "hold", "any"]
+    kind: Literal["reps", "hold", "any", "jump"]
     category: Literal["strength", "range_of_motion", "balance", "posture", "coordination"]
     instructions: str = Field(min_length=1)
     # The camera views counting works in; `view` is the first (the preferred one) and a file
@@ -211,6 +246,7 @@ class Exercise(_Strict):
     rep: RepRule | None = Field(None, validate_default=True)
     hold: HoldRule | None = Field(None, validate_default=True)
     generic: GenericRule | None = None
+    jump: JumpRule | None = Field(None, validate_default=True)
     faults: list[FaultRule] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
 
@@ -252,6 +288,16 @@ class Exercise(_Strict):
     def _hold_for_holds(cls, v: HoldRule | None, info: ValidationInfo) -> HoldRule | None:
         if v is None and info.data.get("kind") == "hold":
             raise ValueError("kind 'hold' needs a [hold] table")
+        return v
+
+    @field_validator("jump")
+    @classmethod
+    def _jump_for_jumps(cls, v: JumpRule | None, info: ValidationInfo) -> JumpRule | None:
+        kind = info.data.get("kind")
+        if v is None and kind == "jump":
+            raise ValueError("kind 'jump' needs a [jump] table")
+        if v is not None and kind != "jump":
+            raise ValueError(f'a [jump] table goes with kind = "jump", not {kind!r}')
         return v
 
     @field_validator("rep", "hold")
@@ -322,8 +368,6 @@ class Exercise(_Strict):
                 bases.extend(reported_variants(base))
             elif (variant := reported_measure(base, view, self.views)) is not None:
                 bases.append(variant)
-                if (pose := reported_requirement(base, view, self.views)) is not None:
-                    bases.append(pose[0])
         return sorted({name for base in bases for name in per_frame(base)})
 
     def measures_named(self) -> list[str]:
@@ -342,6 +386,15 @@ class Exercise(_Strict):
                 bases.append(self.rep.report)
         if self.hold:
             bases.extend(c.measure for c in self.hold.conditions)
+        if self.jump:
+            # The feet (seen or not), the reported knee angle in this view's variant (none
+            # where it is not measured) and, from the front, the knee's frontal-plane angle.
+            knee = self.jump.report
+            variants = [reported_measure(knee, view)] if view else reported_variants(knee)
+            bases.extend(v for v in variants if v)
+            bases.append("heel_y")
+            if view is None or view_satisfies(view, "front"):
+                bases.append("knee_valgus")
         bases.extend(
             f.measure
             for f in self.faults
@@ -461,6 +514,10 @@ class TargetTask(_Strict):
 
     @property
     def generic(self) -> None:
+        return None
+
+    @property
+    def jump(self) -> None:
         return None
 
     @property

@@ -31,6 +31,7 @@ from scoring.measures import frame_measures, is_sided, per_frame, reports_by_vie
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
 from scoring.modes.holds import HoldMode
+from scoring.modes.jump import JumpMode
 from scoring.modes.reps import RepMode, limit_applies
 from scoring.modes.targets import TargetMode
 from scoring.reference import PersonalReference
@@ -430,6 +431,8 @@ def _counted_what(exercise: Exercise | TargetTask) -> str:
         name = exercise.rep.measure
     elif exercise.hold is not None:
         name = exercise.hold.conditions[0].measure
+    elif exercise.jump is not None:
+        return "feet"
     else:
         return "movement"
     return name.removesuffix("_2d").replace("_", " ")
@@ -462,6 +465,8 @@ def _modes_for(
         return [TargetMode(exercise, schedule, aspect)]
     if exercise.kind == "any" and exercise.generic is not None:
         return [GenericMode(exercise.generic, aspect, shared)]
+    if exercise.kind == "jump":
+        return [JumpMode(exercise, aspect, shared)]
     modes: list[Mode] = []
     if exercise.rep is not None:
         modes.append(RepMode(exercise, shared, reference, limit_deg))

@@ -61,6 +61,10 @@ class RepCompleted(Event):
     # The range limit's verdict on the rep: "" (no limit), "within", "over", or "unchecked"
     # (the angle was not measured: no limit fault on noise; the patient was asked to turn).
     limit_check: str = ""
+    # A jump's landing (scoring.modes.jump): flight, the knee at contact and at its peak and
+    # the valgus peak per side, the feet's contact gap; only what was measured. Empty for
+    # other exercises.
+    landing: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -242,7 +246,10 @@ REP_FIELDS = tuple(f.name for f in fields(RepCompleted) if f.name != "t")
 # A session report's reps, holds and faults (`coach analyze --json`, docs/ARCHITECTURE.md):
 # the fields, in order, taken from the event's JSON; `t_s` is the event's `t`. A rep's are
 # all but what feeds the session's symmetry and a personal reference.
-REP_REPORT = tuple(name for name in REP_FIELDS if name not in ("rom_left", "rom_right", "profile"))
+# A jump's `landing` is reported on its own (`coach analyze --json`'s `landings`).
+REP_REPORT = tuple(
+    name for name in REP_FIELDS if name not in ("rom_left", "rom_right", "profile", "landing")
+)
 HOLD_REPORT = ("start_s", "end_s", "duration_s", "sway", "touch_downs")
 FAULT_REPORT = ("id", "t_s", "rep", "message", "cue", "side")
 _MEASURED = frozenset(

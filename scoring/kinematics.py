@@ -5,7 +5,10 @@ and a side ("left" or "right"; "" for a measure without sides) and gives one val
 What each measure is (its name, views, unit, sides, this formula and its one-pose form in
 scoring.scalar_kinematics) is scoring.measures' registry; `compute_measures` there runs them.
 A measure whose landmarks are not visible is NaN (missing), never a number: downstream code
-must treat NaN as "can't see it", not as zero.
+must treat NaN as "can't see it", not as zero. Visible means seen with confidence and inside
+the picture: MediaPipe extrapolates a joint that has left the frame and often still gives it
+a high visibility (a wrist 3-17 % of the image below its bottom edge at 0.90-0.96: the
+evaluation set's benchmarks/evalset/FINDINGS.md, finding 3), and a rep counted on it is made up.
 
 Coordinates: MediaPipe gives x, y normalised to the image width and height and z on roughly
 the scale of x. We convert to one isotropic unit (image heights) with the aspect ratio
@@ -29,6 +32,10 @@ from pose.landmarks import Landmark as L
 from pose.types import Array, FloatArray
 
 DEFAULT_MIN_VISIBILITY = 0.5
+# How far outside the picture (in image widths or heights) a landmark still counts as in it:
+# a joint at the edge is placed a little beyond it. The setup check uses the same margin.
+PICTURE_MARGIN = 0.02
+_LOW, _HIGH = -PICTURE_MARGIN, 1.0 + PICTURE_MARGIN
 # The largest horizontal stretch for a turned body: 2 undoes a 60-degree turn from the side;
 # past that the sagittal plane is too edge-on to measure in the image (scoring.view).
 MAX_STRETCH = 2.0
@@ -110,8 +117,12 @@ class Frames:
         sagittal_stretch: float = 1.0,
     ) -> None:
         self.pts = to_points(landmarks, aspect)
-        vis = landmarks[..., 3]
-        self.visible = (vis >= min_visibility) & np.isfinite(vis)
+        vis, x, y = landmarks[..., 3], landmarks[..., 0], landmarks[..., 1]
+        in_picture = (x >= _LOW) & (x <= _HIGH) & (y >= _LOW) & (y <= _HIGH)
+        # Seen with confidence, wherever the model placed it: enough for a direction (the
+        # trunk axis of a seated patient whose hips are just below the picture).
+        self.confident = (vis >= min_visibility) & np.isfinite(vis)
+        self.visible = self.confident & in_picture
         self.world = world
         self.stretch = sagittal_stretch
 
@@ -180,7 +191,8 @@ def _body_axes(f: Frames) -> tuple[Array, Array, Array]:
     forward (perpendicular to both)."""
     up = _unit(f.mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - f.mid(L.LEFT_HIP, L.RIGHT_HIP))
     # Seated patients often hide their hips: fall back to the image vertical as the trunk axis.
-    hips_seen = f.visible[:, [L.LEFT_HIP, L.RIGHT_HIP]].all(axis=1, keepdims=True)
+    # Hips placed with confidence just below the picture still give its direction.
+    hips_seen = f.confident[:, [L.LEFT_HIP, L.RIGHT_HIP]].all(axis=1, keepdims=True)
     up = np.where(hips_seen, up, np.array([0.0, -1.0, 0.0]))
     lat = f.p(L.LEFT_SHOULDER) - f.p(L.RIGHT_SHOULDER)
     lat = _unit(lat - np.sum(lat * up, axis=-1, keepdims=True) * up)
@@ -284,16 +296,16 @@ def foot_lift(f: Frames, side: str) -> FloatArray:
 
 
 def hip_height(f: Frames, _side: str = "") -> FloatArray:
-    """Hip height above the ankles, in leg lengths (about 1 standing, less when squatting).
-
-    Uses whichever side is seen (from the side the far leg is often hidden); both averaged.
-    """
+    """Hip height above the ankle, in leg lengths (about 1 standing, less when squatting), of
+    the higher of the legs seen: the standing leg. Averaging both made a leg raised behind
+    (an arabesque, a step) look like a squat (evaluation set, finding 8); in a squat or a
+    sit-to-stand both legs read alike. From the side the far leg is often hidden: then the
+    near one alone."""
     hip, knee, ankle = (f.pts[:, idx, :2] for idx in (_HIPS, _KNEES, _ANKLES))  # (T, 2, 2)
     h = (ankle[..., 1] - hip[..., 1]) / (_norm(hip - knee) + _norm(knee - ankle))
     ok = f.visible[:, _HIPS] & f.visible[:, _KNEES] & f.visible[:, _ANKLES] & np.isfinite(h)
-    count = ok.sum(axis=1)
-    total = np.where(ok, h, 0.0).sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    higher: FloatArray = np.where(ok, h, -np.inf).max(axis=1)
+    return np.where(ok.any(axis=1), higher, np.nan)
 
 
 def feet_separation(f: Frames, _side: str = "") -> FloatArray:

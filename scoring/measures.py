@@ -52,7 +52,6 @@ __all__ = [
     "reported_error",
     "reported_frame_name",
     "reported_measure",
-    "reported_requirement",
     "reported_variants",
     "reports_by_view",
 ]
@@ -73,13 +72,10 @@ class ViewReport:
     """How a joint angle is reported from one camera view: the variant taken there, and the
     error to expect of it (MAE in degrees, from benchmarks/angles.py and the published
     figures: docs/ACCURACY-ANGLES-DRAFT.md), which a rep's confidence weighs
-    (scoring.confidence). `requires`: a measure of the same side, and the least value it must
-    have in a frame for the angle to be measured there (the pose that puts the movement's
-    plane face-on to the camera from this view)."""
+    (scoring.confidence)."""
 
     variant: str
     error_deg: float
-    requires: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,13 +145,6 @@ def _seen_from(variant: str, error_deg: float, *views: str) -> dict[str, ViewRep
     return {view: ViewReport(variant, error_deg) for view in views}
 
 
-# From the front the elbow bends face-on only with the upper arm out to the side (arms
-# abducted, as elbow_flexion suggests): with the arm down, the forearm comes towards the camera
-# and the image-plane angle under-reads it (benchmarks/angles.py: 17-37 MAE on the 4-camera
-# trial's front views). 60 degrees of elevation: the rehab_bme410 clip holds 81-100.
-ARM_OUT_DEG = 60.0
-
-
 # Which angle is reported from which view, decided on the evidence of benchmarks/angles.py
 # (docs/ACCURACY-ANGLES-DRAFT.md): the image-plane angle where the movement's plane faces the
 # camera, and nothing elsewhere. From the side (turned under 30 degrees from side-on,
@@ -163,17 +152,17 @@ ARM_OUT_DEG = 60.0
 # models agree within 1.4-5 MAE, the published lateral-view figures are 5.9-7.1 MAE, hence the
 # expected errors below. From three-quarters and the front no single-camera formula came near
 # the targets (8.8-31 MAE against a 4-camera reference; the world 3-D angle reads 11-27
-# standing), so knee and hip flexion are "not measured" there. An elbow bending in the frontal
-# plane (arms out to the sides) faces the camera from the front: reported from the front too,
-# for a definition that counts from the front (scoring.measures.reported_measure), in the
-# frames whose upper arm is out to the side (`requires`).
+# standing), so knee, hip and elbow flexion are "not measured" there. The elbow from the
+# front too, although an elbow bending with the arms out to the sides faces the camera: on the
+# 4-camera trial's front views the image-plane angle is 31 degrees off (MAE), 37 with the upper
+# arm raised 60 degrees or more, and no condition on the frame (the upper arm raised 60 or 75,
+# the forearm's image length 0.7-0.9 of the upper arm's or near its 3-D length, the forearm
+# within 20-45 degrees of the image plane) brought it under 19, while the strictest kept only
+# 37-73 % of the frames of a clip bending face-on (rehab_bme410; docs/ACCURACY-ANGLES-DRAFT.md).
 _SAGITTAL = "side"
 _KNEE = _seen_from("knee_flexion_2d", 6.0, _SAGITTAL)
 _HIP = _seen_from("hip_flexion_2d", 7.0, _SAGITTAL)
-_ELBOW = {
-    _SAGITTAL: ViewReport("elbow_flexion_2d", 6.0),
-    "front": ViewReport("elbow_flexion_2d", 6.0, ("upper_arm_elevation_2d", ARM_OUT_DEG)),
-}
+_ELBOW = _seen_from("elbow_flexion_2d", 6.0, _SAGITTAL)
 
 
 _SHOULDER_PARTS = ("SHOULDER", "ELBOW")
@@ -207,7 +196,7 @@ TABLE: tuple[Measure, ...] = (
     # Added for the fault rules validated on labelled data (docs/BENCHMARKS.md).
     Measure("arm_trunk_angle_2d", kin.arm_trunk_angle_2d, sided=True,
             scalar=one.arm_trunk_angle_2d),
-    # Added with the per-view rule of the elbow (issue 26): its frontal-plane bend from the front.
+    # How far the upper arm is raised in the image, the hips not needed (seated patients).
     Measure("upper_arm_elevation_2d", kin.upper_arm_elevation_2d, sided=True),
     Measure("front_knee_past_toe", kin.front_knee_past_toe, "shank lengths"),
     Measure("trunk_lean", kin.trunk_lean, scalar=one.trunk_lean, parts=_TRUNK_PARTS),
@@ -339,7 +328,7 @@ def reported_measure(name: str, view: str, views: Sequence[str] = ("any",)) -> s
     counts in `views` (its definition's; "any": every view): `name` itself for a measure
     reported from every view, its variant from a view that sees its movement plane face-on,
     None where it is not measured (another view, or one the exercise does not count in: a
-    curl filmed from the front is not the frontal-plane elbow bend the front view measures)."""
+    squat counted from the front is not measured from the side it turns to)."""
     if not reports_by_view(name):
         return name
     report = _view_report(name, view, views)
@@ -359,20 +348,6 @@ def reported_frame_name(name: str, view: str, views: Sequence[str] = ("any",)) -
     return f"{variant}_{side}"
 
 
-def reported_requirement(
-    name: str, view: str, views: Sequence[str] = ("any",)
-) -> tuple[str, float] | None:
-    """For a per-frame name reported from `view` only in some poses: the per-frame measure of
-    its side and the least value it must have in a frame (None: no condition)."""
-    entry = _PER_FRAME.get(name)
-    m, side = entry if entry is not None else (find(name), "")
-    report = _view_report(name, view, views)
-    if m is None or report is None or report.requires is None:
-        return None
-    measure, least = report.requires
-    return (f"{measure}_{side}" if side else measure), least
-
-
 def reported_error(name: str, view: str, views: Sequence[str] = ("any",)) -> float | None:
     """The error to expect of `name` as reported from `view` (MAE, degrees); None when it is
     not measured there, or has no per-view rule (no figure: scoring.confidence leaves it out)."""
@@ -381,15 +356,12 @@ def reported_error(name: str, view: str, views: Sequence[str] = ("any",)) -> flo
 
 
 def reported_variants(name: str) -> list[str]:
-    """Every measure that may be needed to report `name`, whatever the view: its variants
-    (and the measures their poses are checked on) for a measure reported by view, else
-    itself."""
+    """Every measure that may be needed to report `name`, whatever the view: its variants for
+    a measure reported by view, else itself."""
     m = REGISTRY.get(name)
     if m is None or m.reported is None:
         return [name]
-    needed = [r.variant for r in m.reported.values()]
-    needed += [r.requires[0] for r in m.reported.values() if r.requires is not None]
-    return list(dict.fromkeys(needed))
+    return list(dict.fromkeys(r.variant for r in m.reported.values()))
 
 
 def joint_landmarks(name: str) -> tuple[int, int, int] | None:

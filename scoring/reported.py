@@ -1,17 +1,16 @@
 """The values a session reports, frame by frame: one definition behind every number shown.
 
 A joint angle reported by view (scoring.measures: knee, hip and elbow flexion) is its
-image-plane variant from the views that see its movement plane face-on (and, where the row
-says so, only in the pose that puts its plane face-on) and "not measured" (NaN) from the
-others and where its landmarks are seen too faintly. Every other measure is kept as the
-engine took it. The values are the filtered landmarks' own, frame by frame, without a further
-median: one of five frames lagged the angle by 3.5-10 degrees MAE on fast side-view movements
-(benchmarks/angles.py), and the landmark filter leaves no spikes a peak would catch (the peaks
-of the shared clips moved by at most 0.9 degrees under a median); the range limit asks a few
-frames in a row past it instead (scoring.modes.reps). The engine reads these values every
-frame (`ReportedValues`); a rep's peak, range and range limit, the store, the exports and
-charts, `coach analyze --frames` and the clinical range-of-motion test all read them, and
-`reported_track` takes them over a whole track the way the engine does.
+image-plane variant from the views that see its movement plane face-on, and "not measured"
+(NaN) from the others and where its landmarks are seen too faintly. Every other measure is
+kept as the engine took it. The values are the filtered landmarks' own, frame by frame,
+without a further median: one of five frames lagged the angle by 3.5-10 degrees MAE on fast
+side-view movements (benchmarks/angles.py), and the landmark filter leaves no spikes a peak
+would catch (the peaks of the shared clips moved by at most 0.9 degrees under a median); the
+range limit asks a few frames in a row past it instead (scoring.modes.reps). The engine reads
+these values every frame (`ReportedValues`); a rep's peak, range and range limit, the store,
+the exports and charts, `coach analyze --frames` and the clinical range-of-motion test all
+read them, and `reported_track` takes them over a whole track the way the engine does.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from scoring.measures import (
     frame_measures,
     joint_landmarks,
     reported_frame_name,
-    reported_requirement,
     reports_by_view,
 )
 from scoring.view import ViewTracker
@@ -55,16 +53,13 @@ class ReportedValues:
     """The reported values of a stream's measures, one frame at a time.
 
     `names`: the per-frame names kept (a definition's `measures_named()`); `views`: the views
-    its definition counts in (a frontal-plane elbow bend is measured from the front only where
-    the definition counts from the front)."""
+    its definition counts in (a joint angle is measured only from those)."""
 
     def __init__(self, names: Sequence[str], views: Sequence[str] = ("any",)) -> None:
         self.names = tuple(names)
         self.views = tuple(views)
         self.by_view = tuple(name for name in self.names if reports_by_view(name))
         self._sources: dict[str, dict[str, str | None]] = {}  # per view: name -> variant
-        # per view: name -> (the measure its pose is checked on, its least value), if any
-        self._poses: dict[str, dict[str, tuple[str, float]]] = {}
 
     def sources(self, view: str) -> dict[str, str | None]:
         """Per name reported by view: the per-frame variant it is read from in `view` (None:
@@ -73,18 +68,6 @@ class ReportedValues:
         if found is None:
             found = self._sources[view] = {
                 name: reported_frame_name(name, view, self.views) for name in self.by_view
-            }
-        return found
-
-    def poses(self, view: str) -> dict[str, tuple[str, float]]:
-        """Per name reported by view only in some poses from `view`: the per-frame measure
-        its pose is checked on and the least value it must have (scoring.measures)."""
-        found = self._poses.get(view)
-        if found is None:
-            found = self._poses[view] = {
-                name: pose
-                for name in self.by_view
-                if (pose := reported_requirement(name, view, self.views)) is not None
             }
         return found
 
@@ -97,9 +80,6 @@ class ReportedValues:
         visibility = {name: NAN for name in self.by_view}
         seen = values is not None
         valid = {name: seen and source is not None for name, source in sources.items()}
-        for name, (measure, least) in self.poses(view).items():
-            if values is not None and not values.get(measure, NAN) >= least:
-                valid[name] = False  # not in the pose that puts its plane face-on
         if values is not None:
             for name in self.names:
                 if name not in sources:
@@ -166,7 +146,6 @@ def reported_track(
             wanted = needed[view] = sorted(
                 {s for s in sources.values() if s is not None}
                 | {n for n in reported.names if n not in sources}
-                | {measure for measure, _ in reported.poses(view).values()}
             )
         values = frame_measures(pose, aspect, wanted, world=w, sagittal_stretch=tracker.stretch)
         rows.append(reported.update(values, view, pose))

@@ -21,7 +21,7 @@ import numpy as np
 
 from pose.landmarks import Landmark as L
 from pose.types import Array
-from scoring.kinematics import SIDE_POINTS
+from scoring.kinematics import PICTURE_MARGIN, SIDE_POINTS
 
 NAN = math.nan
 _LS, _RS, _LH, _RH = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
@@ -29,6 +29,7 @@ _LS, _RS, _LH, _RH = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
 _LEG = {side: (pts["hip"], pts["knee"], pts["ankle"]) for side, pts in SIDE_POINTS.items()}
 _ARM = {side: (pts["hip"], pts["shoulder"], pts["elbow"]) for side, pts in SIDE_POINTS.items()}
 _OTHER = {"left": "right", "right": "left"}
+_LOW, _HIGH = -PICTURE_MARGIN, 1.0 + PICTURE_MARGIN
 
 
 def _div(a: float, b: float) -> float:
@@ -109,10 +110,11 @@ class PosePoints:
         return pt
 
     def seen(self, *indices: int) -> bool:
+        """`Frames.visible`: seen with confidence and inside the picture."""
         mv = self.min_visibility
         for i in indices:
-            v = self.rows[i][3]
-            if not (v >= mv and math.isfinite(v)):
+            x, y, _, v = self.rows[i]
+            if not (v >= mv and math.isfinite(v) and _LOW <= x <= _HIGH and _LOW <= y <= _HIGH):
                 return False
         return True
 
@@ -144,16 +146,13 @@ def joint_flexion(f: PosePoints, a: int, b: int, c: int, dims: int) -> float:
 
 
 def hip_height(f: PosePoints, _side: str = "") -> float:
-    total, count = 0.0, 0
-    first = True
+    higher, seen = -math.inf, False
     for hip_i, knee_i, ankle_i in (_LEG["left"], _LEG["right"]):
         hip, knee, ankle = f.p2(hip_i), f.p2(knee_i), f.p2(ankle_i)
         h = _div(ankle[1] - hip[1], _norm2(hip, knee) + _norm2(knee, ankle))
-        ok = f.seen(hip_i, knee_i, ankle_i) and math.isfinite(h)
-        term = h if ok else 0.0
-        total, first = (term if first else total + term), False
-        count += ok
-    return total / count if count > 0 else NAN
+        if f.seen(hip_i, knee_i, ankle_i) and math.isfinite(h):
+            higher, seen = max(higher, h), True
+    return higher if seen else NAN
 
 
 def trunk_lean_image(f: PosePoints, _side: str = "") -> float:

@@ -11,9 +11,11 @@ from typing import Protocol
 
 from pose.landmarks import Landmark as L
 from pose.types import Array
+from scoring.kinematics import PICTURE_MARGIN
 from scoring.view import view_satisfies
 
 MIN_VIS = 0.5
+_LOW, _HIGH = -PICTURE_MARGIN, 1.0 + PICTURE_MARGIN
 
 BODY_PARTS: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
     # (what to name in the message, landmarks) in the order a patient should fix them
@@ -59,14 +61,14 @@ class ViewRule(Protocol):
 def visible_mask(lm: Array) -> Array:
     """Per landmark: seen with confidence and inside the picture (with a small margin)."""
     x, y, v = lm[:, 0], lm[:, 1], lm[:, 3]
-    return (v >= MIN_VIS) & (x >= -0.02) & (x <= 1.02) & (y >= -0.02) & (y <= 1.02)
+    return (v >= MIN_VIS) & (x >= _LOW) & (x <= _HIGH) & (y >= _LOW) & (y <= _HIGH)
 
 
 def _in_view(row: list[float]) -> bool:
     """`visible_mask` for one landmark's [x, y, z, visibility] row (the same comparisons:
     the margins' nearest float32 falls on the same side of every float32 coordinate)."""
     x, y, _, v = row
-    return v >= MIN_VIS and -0.02 <= x <= 1.02 and -0.02 <= y <= 1.02
+    return v >= MIN_VIS and _LOW <= x <= _HIGH and _LOW <= y <= _HIGH
 
 
 def missing_parts(

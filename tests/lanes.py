@@ -223,16 +223,18 @@ def _install_guards() -> None:
 
     uvicorn.Server.__init__ = guarded_server  # type: ignore[method-assign]
 
-    # The model's graph starts inside this context (after the estimator's argument checks).
-    from pose import mediapipe_backend
+    # The model's graphs start inside this context (after the estimator's argument checks),
+    # in the pose backend and in the guard's person detector.
+    from pose import mediapipe_backend, mediapipe_detector
 
-    starting = mediapipe_backend._native_stderr_silenced
+    for module in (mediapipe_backend, mediapipe_detector):
+        starting = module.native_stderr_silenced
 
-    def guarded_model() -> Any:
-        check("model", "loaded the MediaPipe model")
-        return starting()
+        def guarded_model(starting: Callable[[], Any] = starting) -> Any:
+            check("model", "loaded the MediaPipe model")
+            return starting()
 
-    mediapipe_backend._native_stderr_silenced = guarded_model
+        module.native_stderr_silenced = guarded_model  # type: ignore[assignment]
 
 
 def _guarded_os(real: Callable[..., Any], name: str) -> Callable[..., Any]:

@@ -105,6 +105,7 @@ def create_app(
     `coach serve --workers N` (web/workers.py): its new live sessions get ids that route to
     it (web/routing.py), its start-up leaves the store to the supervisor, and its limits are
     counted with the other workers' (web/machine.py; with Redis, as for a cluster)."""
+    recorder = recorder or _store_recorder(store)
     jobs = _analysis_jobs(store, redis_url, pose_model, worker)
     machine = worker.link() if worker is not None else None
     caps = _live_caps(redis_url, machine)
@@ -139,13 +140,7 @@ def _new_registry(
     caps: LiveCaps | None,
     allow_seed: bool,
 ) -> SessionRegistry:
-    """The live sessions with the real pipeline, recorded into `store` (unless `recorder`)."""
-    if store is not None and recorder is None:
-        from coach.store.consent import ConsentingRecorder
-        from coach.store.live_recorder import LiveRecorder
-
-        # Nothing is stored of a patient who declined or withdrew consent (coach/store/consent).
-        recorder = ConsentingRecorder(LiveRecorder(store.factory), store.may_record)
+    """The live sessions with the real pipeline, recording into `recorder`."""
     return SessionRegistry(
         decode=decode_frame,
         processor_factory=partial(default_processor, pose_model=pose_model),
@@ -167,8 +162,8 @@ def _join_workers(
     caps: LiveCaps | None,
 ) -> None:
     """One of several worker processes (web/workers.py): new session ids that route to this
-    one (web/routing.py), and without Redis the follower sockets and the live sessions
-    counted with the other workers' (web/machine.py)."""
+    one (web/routing.py), the follower sockets (and without Redis the live sessions) counted
+    with the other workers' (web/machine.py)."""
     if worker is None:
         return
     registry.own_id = worker.handoff().mine
@@ -179,6 +174,17 @@ def _join_workers(
         from web.machine import SharedSlots
 
         registry.follower_slots = SharedSlots(machine, "follow")
+
+
+def _store_recorder(store: Store | None) -> Recorder | None:
+    """Live sessions recorded into the store, except a patient's who declined or withdrew
+    consent (coach/store/consent.py)."""
+    if store is None:
+        return None
+    from coach.store.consent import ConsentingRecorder
+    from coach.store.live_recorder import LiveRecorder
+
+    return ConsentingRecorder(LiveRecorder(store.factory), store.may_record)
 
 
 def _analysis_jobs(
@@ -383,6 +389,7 @@ def _add_stored_side(
     from web.routes import (
         auth,
         between,
+        checkins,
         dashboard,
         patient,
         protocols,
@@ -411,7 +418,8 @@ def _add_stored_side(
         if not redis_url:  # (else Redis counts the sign-in failures, above)
             app.state.login_limiter = SharedLoginLimiter(machine)
         app.state.live_now_slots = StreamSlots(shared=SharedSlots(machine, "dashboard"))
-    for area in (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records):
+    areas = (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records)
+    for area in (*areas, checkins):
         app.include_router(area.router)
     for area in (videos, dashboard, between):  # the therapist's week (issue 22)
         app.include_router(area.router)

@@ -342,11 +342,7 @@ def time_plot(
 
     out += _rep_spans(spans, x_of, top, ph)
     out += _y_axis(scale, left, left + pw, unit, grid=False)
-    for sec in range(int(math.ceil(t0)), int(t1) + 1, max(1, int((t1 - t0) / 8) or 1)):
-        out.append(
-            f'<text x="{x_of(sec):.1f}" y="{height - 10}" text-anchor="middle" class="axis">'
-            f"{sec}s</text>"
-        )
+    out += _seconds_axis(t0, t1, x_of, height - 10)
     out += _time_lines(t, series, x_of, scale, left + pw, len(drawn))
     key = _reference_lines(out, drawn, scale, left, left + pw, unit)
     out += _fault_marks(marks, x_of, top, ph)
@@ -357,6 +353,15 @@ def time_plot(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _seconds_axis(t0: float, t1: float, x_of: Callable[[float], float], y: int) -> list[str]:
+    """Whole seconds under a time plot, about eight of them."""
+    step = max(1, int((t1 - t0) / 8) or 1)
+    return [
+        f'<text x="{x_of(sec):.1f}" y="{y}" text-anchor="middle" class="axis">{sec}s</text>'
+        for sec in range(int(math.ceil(t0)), int(t1) + 1, step)
+    ]
 
 
 def _fault_marks(

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.card import anchors, angles, everyday
+from benchmarks.card import anchors, angles, evalset, everyday, jumps
 from benchmarks.card.clinical import StandRow, seated_threshold
 from benchmarks.card.counts import (
     ManifestRows,
@@ -61,6 +61,10 @@ def build(
     date: str | None = None,
     everyday_results: dict[str, Any] | None = None,
     everyday_file: str = "benchmarks/results/everyday.json",
+    jumps_results: dict[str, Any] | None = None,
+    jumps_file: str = "benchmarks/results/jumps.json",
+    evalset_runs: dict[str, Any] | None = None,
+    evalset_file: str = "benchmarks/results/evalset.json",
 ) -> dict[str, Any]:
     counts = manifest_rows.counts
     return {
@@ -87,6 +91,8 @@ def build(
         "sit_to_stand": _sit_to_stand(stand_rows),
         "angles": _angles(angle_summary, angles_file),
         "everyday": everyday.section(everyday_results, everyday_file),
+        "jumps": jumps.section(jumps_results, jumps_file),
+        "unseen": evalset.section(evalset_runs, evalset_file),
         "anchors": [asdict(a) for a in anchors.ALL],
     }
 

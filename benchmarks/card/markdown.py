@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from benchmarks.card import jumps
 from benchmarks.card.angles import REFERENCE_NAMES
 
 NOTICE = (
@@ -19,11 +20,13 @@ def render(card: dict[str, Any]) -> str:
         _header(card),
         _summary(card),
         _counting(card["counting"]),
+        _unseen(card.get("unseen", {"measured": False, "file": "-"})),
         _holds(card["holds"]),
         _chair_stands(card["chair_stands"]),
         _sit_to_stand(card["sit_to_stand"]),
         _angles(card["angles"]),
         _everyday(card.get("everyday", {"measured": False, "file": "-"})),
+        jumps.markdown(card.get("jumps", {"measured": False, "file": "-"})),
         _anchors(card["anchors"]),
         _product_note(),
     ]
@@ -226,6 +229,63 @@ repetition-counting literature does.
 {_table(["clip", "exercise", "view", "truth", "counted", "error", "scored from"], per_clip)}
 
 {nd_line}"""
+
+
+def _unseen(e: dict[str, Any]) -> str:
+    """The evaluation set's runs (benchmarks/card/evalset.py), before and after."""
+    title = "## Counting on clips nobody here had seen"
+    if not e.get("measured"):
+        return f"""{title}
+
+**No results yet.** `benchmarks/evalset/run.py --results` has not written `{e["file"]}`."""
+    labels = e["labels"]
+    made = "; ".join(
+        f"{label}: `{g['command']}` on {g['date']}, commit `{g['commit']}`, {g['model']}"
+        for label, g in e["generated"].items()
+    )
+    head = ["group", "clips"] + [f"{what} ({label})" for label in labels
+                                 for what in ("exact", "within +-1", "MAE")]  # fmt: skip
+    groups = [
+        [f"**{name}**" if name == "all" else name, str(figs[labels[-1]]["clips"])]
+        + [cell for label in labels for cell in _unseen_cells(figs[label])]
+        for name, figs in e["groups"].items()
+    ]
+    per_clip = [
+        [r["clip"], _unseen_exercise(r, labels), r["view"], _unseen_truth(r)]
+        + ["-" if r["counts"][label] is None else str(r["counts"][label]) for label in labels]
+        for r in e["rows"]
+    ]
+    n = e["groups"]["all"][labels[-1]]["clips"]
+    return f"""{title}
+
+The evaluation set (benchmarks/evalset/README.md): {n} clips from public repositories, chosen
+for what the shared clips lack (three-quarter views, older adults, seated and upper-body
+framing, home and poor lighting), counted by eye on contact sheets and unseen by Coach's
+makers until its first run. Its failures led to fixes (benchmarks/evalset/FINDINGS.md), so a
+later run is no longer on unseen clips: it says what the fixes mended, not what to expect of
+the next unseen recording. Exact: the count equals the truth; MAE in repetitions. From
+`{e["file"]}` ({made}).
+
+{_table(head, groups)}
+
+{_table(["clip", "exercise", "view", "truth", *labels], per_clip)}"""
+
+
+def _unseen_cells(f: dict[str, Any]) -> list[str]:
+    return [_pct(f["exact"], f["clips"]), _pct(f["within_one"], f["clips"]), _num(f["mae"])]
+
+
+def _unseen_truth(r: dict[str, Any]) -> str:
+    lo, hi = r["accept"]
+    return str(r["truth"]) + (f" [{lo}-{hi}]" if lo != hi else "")
+
+
+def _unseen_exercise(r: dict[str, Any], labels: list[str]) -> str:
+    """The exercise counted, or each run's where they differ."""
+    named = [(r["exercises"][label], label) for label in labels if r["exercises"][label]]
+    if len({name for name, _ in named}) <= 1:
+        return f"`{r['exercise']}`"
+    return ", ".join(f"`{name}` ({label})" for name, label in named)
 
 
 def _holds(h: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.card import everyday
+from benchmarks.card import evalset, everyday, jumps
 from benchmarks.card.counts import error_figures
 
 FORMAT = 1
@@ -25,6 +25,10 @@ def product_card(card: dict[str, Any]) -> dict[str, Any]:
         "holds": _holds(card["holds"]["rows"]),
         "protocols": _protocols(card),
         "angles": card["angles"].get("product", {}) if card["angles"]["measured"] else {},
+        # Jump landings (not a `coach protocol` test): landing times and counts, when measured.
+        **jumps.product(card.get("jumps", {})),
+        # Rep counts on the evaluation set's recordings (the latest run), all exercises.
+        "counting_unseen": evalset.product(card.get("unseen", {})),
     }
     return out
 

@@ -1,7 +1,8 @@
 """Run Coach on every clip of the evaluation set: truth against count, per clip and in total.
 
     PYTHONPATH=. python benchmarks/evalset/run.py [--cache DIR] [--only TEXT] [--model full]
-        [--json OUT.json] [--traces]
+        [--json OUT.json] [--results benchmarks/results/evalset.json --label after]
+        [--traces | --replay]
 
 Reads CACHE/MANIFEST.json (written by fetch.py; the same format `coach eval` reads) and runs
 `coach analyze`'s pipeline on each clip, one at a time (the model is the slow part). Prints
@@ -11,8 +12,13 @@ the accepted range, mean absolute error, overall and per tag (oblique, older-adu
 
 `--traces` also writes CACHE/traces/<clip>.npz for diagnosis: per frame the time, the
 counted measure (`value`), the rep phase, the view the engine saw and the filtered landmarks
-(`lm`, T x 33 x 4); and the model's raw landmarks (`raw`, NaN where no person), the track
-`coach eval --landmarks` can replay. Never run in CI: it needs the fetched clips.
+(`lm`, T x 33 x 4); and the model's raw output (`raw`, NaN where no person; `world`, its
+world landmarks; `others`, someone else in view), the track `coach eval --landmarks` can
+replay. `--replay` runs the pipeline after the model on those recorded outputs instead of
+the model (seconds, not minutes; the same counts as long as only the code after the model
+changed): for trying a change, never for the figures reported. `--results` keeps the run
+in the file the accuracy card reads (benchmarks/card/evalset.py), under `--label` ("before",
+"after"), beside the runs already there. Never run in CI: it needs the fetched clips.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -29,11 +36,17 @@ from typing import Any
 import numpy as np
 
 from coach.errors import NoPersonFound
-from coach.offline.analysis import AnalysisResult, analyze_video
+from coach.offline.analysis import (
+    AnalysisResult,
+    analyze_video,
+    result_from_engine,
+    score_track,
+)
 from coach.sinks import NO_INFO, FrameInfo
 from exercises import load_exercise
 from pose.estimator import PoseEstimator, create_model_estimator
 from pose.types import NUM_LANDMARKS, Frame, Pose
+from scoring.definition import Exercise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fetch import add_clip_options  # noqa: E402
@@ -72,14 +85,22 @@ class RecordingEstimator(PoseEstimator):
     def __init__(self, inner: PoseEstimator) -> None:
         self.inner = inner
         self.rows: list[np.ndarray] = []
+        self.world: list[np.ndarray] = []
+        self.others: list[bool] = []
         self.times: list[float] = []
+        self.image_size = (0, 0)
 
     def estimate(self, frame: Frame) -> Pose | None:
         pose = self.inner.estimate(frame)
         self.times.append(frame.t)
+        self.image_size = frame.size
         self.rows.append(
             pose.landmarks.copy() if pose is not None else np.full((NUM_LANDMARKS, 4), np.nan)
         )
+        world = pose.world if pose is not None else None
+        none = np.full((NUM_LANDMARKS, 3), np.nan)
+        self.world.append(world.copy() if world is not None else none)
+        self.others.append(pose is not None and pose.others_in_view)
         return pose
 
     def close(self) -> None:
@@ -118,19 +139,48 @@ class TraceSink:
         pass
 
 
-def run_clip(cache: Path, clip: dict[str, Any], model: str, traces: bool) -> ClipResult:
+def replay(trace: Path, exercise: Exercise, sink: TraceSink) -> AnalysisResult | None:
+    """The pipeline after the model on a clip's recorded model output (`--traces`)."""
+    with np.load(trace) as d:
+        raw, world, times = d["raw"], d["world"], d["raw_t"]
+        others, size = d["others"], (int(d["image_size"][0]), int(d["image_size"][1]))
+    poses: list[tuple[float, Pose | None]] = []
+    for t, row, w, o in zip(times, raw, world, others, strict=True):
+        pose = None
+        if np.isfinite(row[:, :2]).all():
+            seen_w = w if np.isfinite(w).all() else None
+            pose = Pose(row, float(t), size, world=seen_w, others_in_view=bool(o))
+        poses.append((float(t), pose))
+    engine = score_track(exercise, poses, size, sink=sink)
+    if engine.frames_with_pose == 0:
+        return None
+    fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 30.0
+    return result_from_engine(engine, fps, float(times[-1]), [])
+
+
+def trace_path(cache: Path, clip: dict[str, Any]) -> Path:
+    return cache / "traces" / f"{clip['id'].split('/')[-1]}.npz"
+
+
+def run_clip(
+    cache: Path, clip: dict[str, Any], model: str, traces: bool, replaying: bool = False
+) -> ClipResult:
     exercise = load_exercise(clip["exercise"])
     gt = clip["ground_truth"]
     sink = TraceSink({f.id for f in exercise.faults if f.kind == "rep_peak_short"})
-    estimator = RecordingEstimator(create_model_estimator(model))
+    estimator = RecordingEstimator(create_model_estimator(model)) if not replaying else None
     started = time.perf_counter()
     res: AnalysisResult | None
     try:
-        res = analyze_video(cache / clip["video"], exercise, estimator=estimator, sink=sink)
+        if estimator is None:
+            res = replay(trace_path(cache, clip), exercise, sink)
+        else:
+            res = analyze_video(cache / clip["video"], exercise, estimator=estimator, sink=sink)
     except NoPersonFound:
         res = None
     finally:
-        estimator.close()
+        if estimator is not None:
+            estimator.close()
     out = ClipResult(
         id=clip["id"],
         exercise=clip["exercise"],
@@ -148,12 +198,11 @@ def run_clip(cache: Path, clip: dict[str, Any], model: str, traces: bool) -> Cli
         warnings=list(res.warnings) if res is not None else ["no person found"],
         seconds=round(time.perf_counter() - started, 1),
     )
-    if traces:
-        tdir = cache / "traces"
-        tdir.mkdir(exist_ok=True)
-        name = clip["id"].split("/")[-1]
+    if traces and estimator is not None:
+        path = trace_path(cache, clip)
+        path.parent.mkdir(exist_ok=True)
         np.savez_compressed(
-            tdir / f"{name}.npz",
+            path,
             t=np.array(sink.t),
             value=np.array(sink.value),
             phase=np.array(sink.phase),
@@ -161,6 +210,9 @@ def run_clip(cache: Path, clip: dict[str, Any], model: str, traces: bool) -> Cli
             lm=np.array(sink.lm, dtype=np.float32),
             raw=np.array(estimator.rows, dtype=np.float32),
             raw_t=np.array(estimator.times),
+            world=np.array(estimator.world, dtype=np.float32),
+            others=np.array(estimator.others, dtype=bool),
+            image_size=np.array(estimator.image_size),
         )
     return out
 
@@ -216,12 +268,63 @@ def format_report(rows: list[ClipResult]) -> str:
     return "\n".join(lines)
 
 
+def run_record(rows: list[ClipResult], model: str, command: str) -> dict[str, Any]:
+    """One run as the results file keeps it: when, on which code, how, and every clip."""
+    return {
+        "generated": {
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "commit": _commit(),
+            "command": command,
+            "model": f"MediaPipe Pose {model}",
+        },
+        "totals": totals(rows),
+        "clips": [asdict(r) | {"error": r.error, "in_range": r.in_range} for r in rows],
+    }
+
+
+def keep_run(path: Path, label: str, record: dict[str, Any]) -> None:
+    """Write `record` into the results file under `label`, the other runs kept."""
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data.setdefault("about", RESULTS_ABOUT)
+    data.setdefault("runs", {})[label] = record
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+RESULTS_ABOUT = (
+    "Coach on the evaluation set (benchmarks/evalset/README.md), one run per label: "
+    "benchmarks/evalset/run.py --results FILE --label NAME. Read by benchmarks/card/evalset.py."
+)
+
+
+def _commit() -> str:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes" if dirty else "")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_clip_options(ap)
     ap.add_argument("--model", default="full", choices=("lite", "full", "heavy"))
     ap.add_argument("--json", type=Path, help="also write the per-clip results here")
-    ap.add_argument("--traces", action="store_true", help="write per-frame traces (see above)")
+    ap.add_argument("--results", type=Path, help="keep the run in this results file ...")
+    ap.add_argument("--label", default="after", help="... under this name (before, after)")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--traces", action="store_true", help="write per-frame traces (see above)")
+    how.add_argument(
+        "--replay", action="store_true", help="replay the recorded model output (see above)"
+    )
     a = ap.parse_args()
     manifest = a.cache / "MANIFEST.json"
     if not manifest.is_file():
@@ -233,11 +336,18 @@ def main() -> int:
         if a.only and a.only not in clip["id"]:
             continue
         print(f"{clip['id']} ...", file=sys.stderr, flush=True)
-        rows.append(run_clip(a.cache, clip, a.model, a.traces))
+        rows.append(run_clip(a.cache, clip, a.model, a.traces, a.replay))
     print(format_report(rows))
+    if a.results:
+        if a.replay:
+            print("--results keeps model runs only, not replays", file=sys.stderr)
+            return 2
+        command = "PYTHONPATH=. python benchmarks/evalset/run.py " + " ".join(sys.argv[1:])
+        keep_run(a.results, a.label, run_record(rows, a.model, command))
     if a.json:
         payload = {
             "model": a.model,
+            "replayed": a.replay,
             "totals": totals(rows),
             "clips": [asdict(r) | {"error": r.error, "in_range": r.in_range} for r in rows],
         }

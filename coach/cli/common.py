@@ -3,23 +3,37 @@ opening the store, picking the pose model, and the one-line failure message."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.errors import UsageError
-from coach.store import Store, StoreError, open_store
-from coach.store.models import Patient
 from exercises import DefinitionError, UnknownExercise, load_exercise, load_file
 from pose.estimator import POSE_MODELS, PoseEstimator
 from scoring.definition import Exercise
+
+if TYPE_CHECKING:
+    from coach.store import Store
+    from coach.store.models import Patient
 
 
 def fail(message: str, code: int) -> int:
     """Say what went wrong on one line of stderr; return the exit status."""
     print(f"coach: {message}", file=sys.stderr)
     return code
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def resolve_exercise(spec: str) -> Exercise:
@@ -47,6 +61,8 @@ def video_path(video: str) -> Path:
 
 def store_or_usage_error() -> Store:
     """The configured store; a database that can't be opened is bad input (one line)."""
+    from coach.store import StoreError, open_store  # the database layer, only when needed
+
     try:
         return open_store()
     except StoreError as exc:

@@ -17,22 +17,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from coach.cli.common import add_model_option, model_estimator
+from coach.cli.common import add_model_option, model_estimator, positive_int
 from coach.errors import EXIT_OK, UsageError
 from coach.live.limits import LiveLimits
 
 MAX_ACTIVE = 4  # server-mode live sessions: each runs a pose model on about one CPU core
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text.strip(), 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def positive_seconds(text: str) -> float:

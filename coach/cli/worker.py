@@ -1,8 +1,9 @@
 """`coach worker`: analyse uploaded videos from the cluster's task queue, on any machine.
 
 A web server with `COACH_REDIS_URL` set sends each upload to the queue instead of analysing it
-itself; workers take the jobs one at a time (run one per CPU core) and write the sessions into
-the shared database. Stopped with Ctrl+C or SIGTERM: the job under way finishes first (up to
+itself; a worker analyses as many videos at once as it has processes (`--processes`, default
+one per CPU core, each taking the jobs one at a time) and writes the sessions into the shared
+database. Stopped with Ctrl+C or SIGTERM: the job under way finishes first (up to
 10 s, then it is handed to another worker once this one's lease runs out).
 """
 
@@ -15,8 +16,11 @@ import sys
 import threading
 from typing import Any
 
-from coach.cli.common import add_model_option, model_estimator
+from coach.cli.common import add_model_option, model_estimator, positive_int
 from coach.errors import EXIT_OK, UsageError
+from coach.processes import cores
+
+LOG_FORMAT = "coach worker: %(message)s"
 
 SETTINGS = """settings (environment; the flags win):
   COACH_DATABASE_URL    the shared database, e.g. postgresql+psycopg://coach:pw@db/coach
@@ -35,7 +39,7 @@ SETTINGS = """settings (environment; the flags win):
 
 
 def run(args: argparse.Namespace) -> int:
-    from coach.offline.queue import job_handler, run_worker
+    from coach.offline.queue import WorkerSettings, job_handler, run_worker, run_workers
     from coach.store import StoreError, open_store
     from coach.store.cluster import redis_url, upload_dir, video_dir
     from coach.store.db import database_url
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         store = open_store(db_url)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-    logging.basicConfig(level=logging.INFO, format="coach worker: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     stop = threading.Event()
 
     def on_signal(_sig: int, _frame: Any) -> None:
@@ -67,11 +71,19 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    print(f"coach worker: taking upload jobs (uploads in {upload_dir()})", flush=True)
+    processes = args.processes or cores()
+    print(
+        f"coach worker: taking upload jobs, {processes} at a time (uploads in {upload_dir()})",
+        flush=True,
+    )
     # The cluster's retention: every worker applies it (idempotent; the web servers don't).
     periodic = PeriodicRetention(store, retention).start() if retention.active else None
     try:
-        run_worker(url, job_handler(store, upload_dir(), video_dir(), args.model), stop=stop)
+        if processes > 1:  # spawned children open their own connections
+            settings = WorkerSettings(url, db_url, upload_dir(), video_dir(), args.model)
+            run_workers(settings, processes, stop, LOG_FORMAT)
+        else:
+            run_worker(url, job_handler(store, upload_dir(), video_dir(), args.model), stop=stop)
     finally:
         if periodic is not None:
             periodic.stop()
@@ -90,4 +102,11 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--redis-url", help="the task queue's Redis (default: COACH_REDIS_URL)")
     s.add_argument("--database-url", help="the shared database (default: COACH_DATABASE_URL)")
     add_model_option(s)  # the same as the web servers' `coach serve --model`
+    s.add_argument(
+        "--processes",
+        type=positive_int,
+        metavar="N",
+        help="videos analysed at once, each in a process of its own (default: one per CPU "
+        "core of this machine)",
+    )
     s.set_defaults(func=run)

@@ -12,7 +12,7 @@ warmed up so a patient waits only for the model to load.
 A worker process must not outlive the server (a `kill -9`, an OOM kill): each one asks Linux
 to SIGKILL it when its parent goes (`prctl(PR_SET_PDEATHSIG)`), and a watchdog thread ends it
 within a second once the parent is gone on any platform, which also covers a parent that died
-before the `prctl` call (see `_die_with_parent`).
+before the `prctl` call (`coach.processes.die_with_parent`).
 
 `isolation="thread"` keeps everything in-process (MediaPipe releases the GIL while it
 infers, so threads do run in parallel), for embedding and for processor factories that
@@ -22,14 +22,9 @@ cannot be pickled.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import multiprocessing
 import os
-import signal
-import sys
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
@@ -38,6 +33,7 @@ import numpy as np
 
 from coach.live.readouts import json_safe
 from coach.live.spec import PipelineSpec, Processor, ProcessorFactory, make_processor
+from coach.processes import die_with_parent as _die_with_parent
 from pose.types import Frame
 from scoring.events import Event, to_json
 
@@ -94,46 +90,6 @@ class _PipelineHost:
             return [event_dict(e) for e in self._processor.finish()]
         finally:
             self._processor.close()
-
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-PARENT_CHECK_S = 1.0
-
-
-def _parent_gone(parent_pid: int) -> bool:
-    """True once the process that started this worker has died. POSIX re-parents an orphan
-    (its parent pid changes); Windows does not, so there the parent's handle is asked."""
-    if os.getppid() != parent_pid:
-        return True
-    parent = multiprocessing.parent_process()
-    return sys.platform == "win32" and parent is not None and not parent.is_alive()
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while not _parent_gone(parent_pid):
-        time.sleep(PARENT_CHECK_S)
-    os._exit(1)  # the server is gone: nobody will ever send this worker another frame
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this process when the server dies, however it dies.
-
-    On Linux the kernel SIGKILLs the worker when the thread that started it ends (the
-    server's event loop thread, which lives as long as the server). Everywhere, a daemon
-    thread polls for the parent; checking once right after `prctl` closes the race of a
-    parent killed before the call.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)  # this process: libc is loaded
-            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # no usable libc: the watchdog below still ends the worker
-    if _parent_gone(parent_pid):
-        os._exit(1)
-    threading.Thread(
-        target=_watch_parent, args=(parent_pid,), name="coach-parent-watch", daemon=True
-    ).start()
 
 
 # In a worker process: the one pipeline this process serves.

@@ -54,6 +54,7 @@ class AnalysisResult:
     warnings: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     symmetry: Symmetry | None = None  # left/right symmetry index of the session
+    jumps: bool = False  # a jump exercise: its report has the landings
 
     @property
     def rep_count(self) -> int:
@@ -81,7 +82,15 @@ class AnalysisResult:
             "faults": [report_item(to_json(f), FAULT_REPORT, 3) for f in self.faults],
             "warnings": list(self.warnings),
             "symmetry": self.symmetry.to_dict() if self.symmetry is not None else None,
-        }
+        } | self._landings()
+
+    def _landings(self) -> dict[str, Any]:
+        """A jump exercise's landings, one per jump (scoring.modes.jump: what it measured, in
+        seconds, degrees and leg lengths; what it could not measure is left out); nothing for
+        other exercises, whose report is unchanged."""
+        if not self.jumps:
+            return {}
+        return {"landings": [{"rep": r.index, **r.landing} for r in self.reps]}
 
 
 def score_track(
@@ -128,6 +137,7 @@ def result_from_engine(
         faults=list(engine.faults),
         warnings=list(extra_warnings),
         symmetry=engine.symmetry(),
+        jumps=engine.exercise.kind == "jump",
     )
     if res.frames and res.frames_with_pose < res.frames:
         share = res.pose_share
@@ -207,10 +217,13 @@ def _feed(
     progress: Callable[[int, int], None] | None,
 ) -> float:
     """Every frame of `source` through `proc`, then its end (`finish`, `close`); returns the
-    last frame's time."""
+    last frame's time. Frames are decoded ahead on a thread (`Prefetched`), in the model's
+    colour order too, while the model works on the one before."""
+    from pose.sources import Prefetched
+
     last_t = 0.0
     try:
-        for frame in source:
+        for frame in Prefetched(source):
             proc.process(frame)
             last_t = frame.t
             if progress is not None:

@@ -18,11 +18,16 @@ else.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from coach.processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +92,22 @@ class UploadQueue:
         self.broker.close()
 
 
+class Stop(Protocol):
+    """A threading or multiprocessing Event: set, the worker stops taking jobs."""
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+    def set(self) -> None: ...
+
+
 def run_worker(
     url: str,
     handler: Callable[[str], object],
     *,
-    stop: threading.Event | None = None,
+    stop: Stop | None = None,
 ) -> None:
-    """Take jobs from the queue one at a time (one pose model per process: run one worker
-    process per core) until `stop` is set."""
+    """Take jobs from the queue one at a time (one pose model per process: `run_workers`
+    runs one process per core) until `stop` is set."""
     from dramatiq import Worker
 
     broker = make_broker(url)
@@ -120,3 +133,76 @@ def job_handler(
         return status
 
     return handle
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What a worker process needs to take jobs (plain data: it goes to child processes)."""
+
+    redis_url: str
+    database_url: str
+    upload_dir: Path
+    video_dir: Path
+    pose_model: str = "full"
+
+
+def work(settings: WorkerSettings, stop: Stop) -> None:
+    """One worker process's life: its own database connections and broker, one job at a
+    time, until `stop` is set."""
+    from coach.store import open_store
+
+    store = open_store(settings.database_url)
+    try:
+        handler = job_handler(store, settings.upload_dir, settings.video_dir, settings.pose_model)
+        run_worker(settings.redis_url, handler, stop=stop)
+    finally:
+        store.close()
+
+
+def _child(settings: WorkerSettings, stop: Stop, parent_pid: int, log_format: str) -> None:
+    """A child worker process: gone with its parent; SIGTERM or Ctrl+C stops all of them
+    after the job at hand, as for the parent."""
+    die_with_parent(parent_pid)
+    logging.basicConfig(level=logging.INFO, format=log_format)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _sig, _frame: stop.set())
+    work(settings, stop)
+
+
+RESTART_CHECK_S = 1.0
+
+
+def run_workers(
+    settings: WorkerSettings, processes: int, stop: threading.Event, log_format: str
+) -> None:
+    """Jobs on `processes` child processes at once, one job each (the analysis of one video
+    keeps about one core busy), watched from here until `stop` is set: one that dies is
+    replaced, each dies with this process, and at the end each finishes the job at hand.
+    A child told to stop (SIGTERM, Ctrl+C) stops them all, and this."""
+    context = multiprocessing.get_context("spawn")
+    children_stop = context.Event()
+
+    def start() -> Any:
+        child = context.Process(
+            target=_child,
+            args=(settings, children_stop, os.getpid(), log_format),
+            name="coach-worker",
+        )
+        child.start()
+        return child
+
+    children = [start() for _ in range(processes)]
+    try:
+        while not (stop.wait(RESTART_CHECK_S) or children_stop.is_set()):
+            for i, child in enumerate(children):
+                if not child.is_alive():
+                    log.warning(
+                        "process %s ended (%s): starting another", child.pid, child.exitcode
+                    )
+                    children[i] = start()
+    finally:
+        children_stop.set()
+        for child in children:
+            child.join(15)
+            if child.is_alive():
+                child.terminate()

@@ -14,8 +14,8 @@ def format_summary(res: AnalysisResult, exercise: Exercise) -> str:
         f"{exercise.name} ({exercise.id}): {res.duration_s:.1f} s, {res.frames} frames, "
         f"person seen in {res.pose_share:.0%}",
     ]
-    if exercise.kind in ("reps", "any"):
-        lines.append(f"Repetitions: {res.rep_count}")
+    if exercise.kind in ("reps", "any", "jump"):
+        lines.append(f"{'Jumps' if exercise.kind == 'jump' else 'Repetitions'}: {res.rep_count}")
         for r in res.reps:
             extra = ""
             if math.isfinite(r.rom_deg):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from coach.store.records import stored_landing
 from coach.store.store import SessionFrames, aware
 
 REP_COLUMNS = [
@@ -118,8 +119,11 @@ def session_json(
         "video": session.video_name,
         "rep_count": len(session.reps),
         # Each rep's features (scoring.reference), what a personal reference is made of.
+        # A jump's landing (scoring.modes.jump), where the exercise is a jump.
         "reps": [
-            row | {"features": dict(r.profile or {})}
+            row
+            | {"features": dict(r.profile or {})}
+            | ({"landing": landing} if (landing := stored_landing(r.extra)) else {})
             for row, r in zip(rep_rows(session), session.reps, strict=True)
         ],
         "holds": [

@@ -8,6 +8,7 @@ so a copy of the database does not let anyone sign in.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -22,9 +23,15 @@ MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 (too guessable) .. 4 (very unguessable)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@+-]{3,120}$")
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist takes as long as a real check, so the
-# response time does not tell an attacker which usernames exist.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist takes as long as a real check, so
+    the response time does not tell an attacker which usernames exist. Made on the first
+    check, whoever it is for (so that one is no tell either), not at import: an Argon2 hash
+    costs 0.6 s of CPU, which every `coach` command would pay."""
+    return _hasher.hash("not a real password, only for timing")
 
 
 class AccountError(ValueError):
@@ -81,8 +88,9 @@ def rehash_password(password: str) -> str:
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
+    dummy = _dummy_hash()
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or dummy, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -39,9 +39,11 @@ from coach.store.models import (
     PersonalReferenceRow,
     ProgramItem,
     ProtocolResult,
+    PsfsRating,
     Rating,
     Rep,
     User,
+    WeeklyCheckIn,
 )
 from coach.store.part import StorePart
 
@@ -153,6 +155,13 @@ def _owned(patient_id: int) -> Owned:
         "analysis_jobs": (AnalysisJob, AnalysisJob.patient_id == patient_id),
         "consent_answers": (ConsentAnswer, ConsentAnswer.patient_id == patient_id),
         "calendar_feeds": (CalendarFeed, CalendarFeed.patient_id == patient_id),
+        "psfs_ratings": (
+            PsfsRating,
+            PsfsRating.checkin_id.in_(
+                select(WeeklyCheckIn.id).where(WeeklyCheckIn.patient_id == patient_id)
+            ),
+        ),
+        "weekly_checkins": (WeeklyCheckIn, WeeklyCheckIn.patient_id == patient_id),
         "email_reminders": (EmailReminder, EmailReminder.patient_id == patient_id),
         "login_sessions": (
             LoginSession,

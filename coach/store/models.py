@@ -306,3 +306,52 @@ class EmailReminder(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WeeklyCheckIn(Base):
+    """The patient's weekly check-in (coach.store.checkins): how they slept, their stress,
+    headaches and energy this week, each 0-10 and each skippable (NULL), or the whole check-in
+    skipped; one per patient and week (Monday, UTC), a second replacing the first. The
+    Patient-Specific Functional Scale's activities are `psfs_ratings`."""
+
+    __tablename__ = "weekly_checkins"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "week_start"),
+        CheckConstraint(
+            "(sleep IS NULL OR (sleep >= 0 AND sleep <= 10))"
+            " AND (stress IS NULL OR (stress >= 0 AND stress <= 10))"
+            " AND (headaches IS NULL OR (headaches >= 0 AND headaches <= 10))"
+            " AND (energy IS NULL OR (energy >= 0 AND energy <= 10))",
+            name="ck_weekly_checkins_0_10",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    week_start: Mapped[date] = mapped_column(Date)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    sleep: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0 very poor - 10 very good
+    stress: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0 none - 10 extreme
+    headaches: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0 none - 10 worst
+    energy: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0 none - 10 full
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    psfs: Mapped[list[PsfsRating]] = relationship(
+        back_populates="checkin", cascade="all, delete-orphan", order_by="PsfsRating.position"
+    )
+
+
+class PsfsRating(Base):
+    """One activity of the Patient-Specific Functional Scale (Stratford et al. 1995) in a weekly
+    check-in: the activity the patient named as hard (up to three) and how well they can do it,
+    0 (unable) to 10 (as well as before the problem)."""
+
+    __tablename__ = "psfs_ratings"
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "position"),
+        CheckConstraint("score >= 0 AND score <= 10", name="ck_psfs_ratings_score_0_10"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("weekly_checkins.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1, 2, 3
+    activity: Mapped[str] = mapped_column(String(80))
+    score: Mapped[int] = mapped_column(Integer)
+    checkin: Mapped[WeeklyCheckIn] = relationship(back_populates="psfs")

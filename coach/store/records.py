@@ -47,6 +47,25 @@ def _profile(value: Any) -> dict[str, float] | None:
     return out or None
 
 
+# A jump's landing (scoring.modes.jump) is kept in the rep's `extra`, each number prefixed.
+LANDING_PREFIX = "landing_"
+
+
+def landing_extra(landing: Any) -> dict[str, float]:
+    """A rep's landing numbers as `extra` entries ("landing_flight_s": 0.6, ...)."""
+    if not isinstance(landing, dict):
+        return {}
+    return {f"{LANDING_PREFIX}{k}": f for k, v in landing.items() if (f := _num(v)) is not None}
+
+
+def stored_landing(extra: Any) -> dict[str, float]:
+    """The landing numbers back from a stored rep's `extra` (empty for other exercises)."""
+    if not isinstance(extra, dict):
+        return {}
+    n = len(LANDING_PREFIX)
+    return {k[n:]: v for k, v in extra.items() if k.startswith(LANDING_PREFIX)}
+
+
 def stored_measure_names(exercise: Any) -> list[str]:
     """The measures kept per frame: those the exercise names, each as the engine reports it
     (scoring.reported: a joint angle only from a view that can measure it)."""
@@ -156,6 +175,7 @@ class SessionWriter:
                 for k, v in event.items()
                 if k not in _REP_COLUMNS and k not in ("kind", "t") and _num(v) is not None
             }
+            extra |= landing_extra(event.get("landing"))
             rep = Rep(
                 session_id=self.id,
                 index=int(event.get("index") or self.reps_written + 1),

@@ -89,6 +89,7 @@ def _git(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
+@pytest.mark.subprocess
 def test_fetch_takes_the_labelled_commit_and_refuses_other_bytes(tmp_path: Path) -> None:
     fetch = _script("fetch")
     work = tmp_path / "owner+name" / "repo"

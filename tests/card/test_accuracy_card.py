@@ -20,6 +20,9 @@ from benchmarks import accuracy_card
 from pose.landmarks import Landmark as L
 from pose.mediapipe_backend import sha256_file
 
+# The generator records the checkout's commit (git): every test here starts that process.
+pytestmark = pytest.mark.subprocess
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "tracks"
 STAND_TIMES = [1.7, 5.7, 9.7]  # when the synthetic hips pass the standing threshold (0.85)
@@ -123,7 +126,11 @@ def data(tmp_path: Path) -> dict[str, Path]:
 
 
 def _generate(
-    data: dict[str, Path], angles: Path, everyday: Path | None = None
+    data: dict[str, Path],
+    angles: Path,
+    everyday: Path | None = None,
+    jumps: Path | None = None,
+    evalset: Path | None = None,
 ) -> tuple[str, dict[str, Any]]:
     out = data["out"]
     argv = [
@@ -135,11 +142,15 @@ def _generate(
         str(angles),
         "--everyday",
         str(everyday or out / "absent-everyday.json"),
+        "--jumps",
+        str(jumps or out / "absent-jumps.json"),
         "--markdown",
         str(out / "ACCURACY.md"),
         "--product",
         str(out / "accuracy.json"),
         "-q",
+        "--evalset",
+        str(evalset or out / "absent-evalset.json"),
     ]
     assert accuracy_card.main(argv) == 0
     return (out / "ACCURACY.md").read_text(), json.loads((out / "accuracy.json").read_text())
@@ -340,3 +351,115 @@ def test_everyday_not_yet_measured_says_so(data: dict[str, Path]) -> None:
     text, product = _generate(data, data["out"] / "absent.json")
     assert "Everyday tasks" in text and "`python benchmarks/everyday.py` has not written" in text
     assert "tug" not in product["protocols"]
+
+
+def _jumps_results() -> dict[str, Any]:
+    """A small file in benchmarks/jumps.py's format."""
+    landing = {"contact_s": 1.0, "flight_s": 0.5, "knee_contact_left": 30.0, "knee_peak_left": 60.0}
+    row = {
+        "clip": "fake/tuck",
+        "view": "side (sagittal)",
+        "jump_type": "tuck jumps",
+        "truth_count": 2,
+        "accept_count": [2, 3],
+        "count": 2,
+        "within_accept": True,
+        "landing_errors_s": [0.05, -0.03],
+        "landings_labelled": 2,
+        "takeoff_errors_s": [0.01],
+        "takeoff_label": "by hand",
+        "flight_error_s": None,
+        "valgus_label": "not labelled (no front view)",
+        "valgus_flagged": [],
+        "landings": [landing, landing],
+    }
+    made = {
+        "track": "valgus",
+        "exercise": "countermovement_jump",
+        "count": 1,
+        "agrees": True,
+        "truth": {"jumps": 1, "valgus": ["left", "right"]},
+        "valgus_flagged": ["left", "right"],
+    }
+    return {
+        "generated": {
+            "date": "2026-12-06",
+            "commit": "abc1234",
+            "command": "python benchmarks/jumps.py",
+            "model": "real model",
+        },  # fmt: skip
+        "exercise": "countermovement_jump",
+        "match_s": 0.2,
+        "landing": {"n": 2, "mae": 0.04, "bias": 0.01, "max_abs": 0.05},
+        "takeoff": {"n": 1, "mae": 0.01, "bias": 0.01, "max_abs": 0.01},
+        "counts_within_accept": 1,
+        "count_clips": 1,
+        "rows": [row],
+        "counted": [],
+        "made": [made],
+        "others": {"clips": 5, "with_jumps": 0, "jumps": 0, "rows": []},
+    }
+
+
+def test_jumps_section_from_the_benchmark_file(data: dict[str, Path]) -> None:
+    jumps = data["out"] / "jumps.json"
+    jumps.write_text(json.dumps(_jumps_results()))
+    text, product = _generate(data, data["out"] / "absent.json", jumps=jumps)
+    assert "## Jump landings: jumps counted, landing times, knee valgus" in text
+    assert "| fake/tuck | side (sagittal) | 2 [2-3] | 2 | +0.050, -0.030 |" in text
+    assert "MAE 0.040 s, bias +0.010 s, largest 0.050 s (n 2)" in text
+    assert "| valgus | countermovement_jump |" in text and "| left, right | yes |" in text
+    assert "gave 0 jumps in 0 clips\n(none)" in text
+    assert product["jumps"]["landing_mae_s"] == 0.04 and "jumps" not in product["protocols"]
+
+
+def test_jumps_not_yet_measured_says_so(data: dict[str, Path]) -> None:
+    text, product = _generate(data, data["out"] / "absent.json")
+    assert "`python benchmarks/jumps.py` has not written" in text
+    assert "jumps" not in product
+
+
+def _evalset_clip(clip_id: str, exercise: str, tags: list[str], truth: int, count: int) -> dict:  # type: ignore[type-arg]
+    return {"id": f"evalset/{clip_id}", "exercise": exercise, "view": "oblique", "tags": tags,
+            "truth": truth, "accept": [truth, truth], "count": count,
+            "error": count - truth, "in_range": count == truth}  # fmt: skip
+
+
+def test_unseen_clips_before_and_after(data: dict[str, Path]) -> None:
+    def run(counts: tuple[int, int, int], raise_as: str) -> dict:  # type: ignore[type-arg]
+        return {
+            "generated": {
+                "date": "2026-12-06",
+                "commit": "abc1234",
+                "command": "run.py",
+                "model": "MediaPipe Pose full",
+            },  # fmt: skip
+            "clips": [
+                _evalset_clip("curl_a", "bicep_curl", ["oblique", "upper-body"], 7, counts[0]),
+                _evalset_clip("curl_b", "bicep_curl", ["oblique", "upper-body"], 5, counts[1]),
+                _evalset_clip("raise", raise_as, ["front"], 11, counts[2]),
+            ],
+        }
+
+    evalset = data["out"] / "evalset.json"
+    evalset.write_text(json.dumps({"runs": {
+        "after": run((6, 5, 11), "shoulder_abduction_to_shoulder_height"),
+        "before": run((3, 5, 0), "shoulder_abduction"),
+    }}))  # fmt: skip
+    text, product = _generate(data, data["out"] / "absent.json", evalset=evalset)
+    assert "## Counting on clips nobody here had seen" in text
+    # Before, then after, whatever the file's order; groups from the clips' shared tags.
+    assert "| **all** | 3 | 1/3 (33%) | 1/3 (33%) | 5.00 | 2/3 (67%) | 3/3 (100%) | 0.33 |" in text
+    assert "| oblique | 2 | 1/2 (50%) | 1/2 (50%) | 2.00 | 1/2 (50%) | 2/2 (100%) | 0.50 |" in text
+    assert "| front |" not in text  # one clip is no group
+    assert "| curl_a | `bicep_curl` | oblique | 7 | 3 | 6 |" in text
+    assert "`shoulder_abduction` (before), `shoulder_abduction_to_shoulder_height` (after)" in text
+    assert product["counting_unseen"] == {
+        "recordings": 3, "exact": 2, "within_one": 3, "mae_reps": 0.33
+    }  # fmt: skip
+
+
+def test_unseen_clips_not_yet_measured_says_so(data: dict[str, Path]) -> None:
+    text, product = _generate(data, data["out"] / "absent.json")
+    assert "`benchmarks/evalset/run.py --results` has not written" in text
+    assert product["counting_unseen"] == {}

@@ -77,8 +77,8 @@ class Cluster:
             time.sleep(0.2)
         raise RuntimeError(f"{name} did not start: {self.log(name)}")
 
-    def worker(self, name: str) -> subprocess.Popen[bytes]:
-        return self._start(name, "worker")
+    def worker(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        return self._start(name, "worker", *args)
 
     def log(self, name: str) -> str:
         path = self.root / f"{name}.log"

@@ -275,6 +275,20 @@ def test_arm_raises(ex_id: str, view: str) -> None:
     assert all(r.peak_deg == pytest.approx(130.0, abs=1.0) for r in reps)
 
 
+def test_an_arm_raise_to_shoulder_height_counts_where_the_full_range_one_does_not() -> None:
+    """Raises to 90 degrees (a lateral raise, a programme that stops at shoulder height): the
+    shoulder-height definition counts them; the full-range one (enter 100) only says "not
+    high enough" (evaluation set, finding 7)."""
+
+    def raises(t: float) -> np.ndarray:
+        a = 5.0 + 85.0 * bump(t, 3)
+        return to_landmarks(front_points(abduction=(a, a)))
+
+    reps = count("shoulder_abduction_to_shoulder_height", raises, 3)
+    assert len(reps) == 3 and not any("incomplete_range" in r.faults for r in reps)
+    assert count("shoulder_abduction", raises, 3) == []
+
+
 def test_wall_push_up() -> None:
     def push_ups(t: float) -> np.ndarray:
         pts = side_points()

@@ -79,11 +79,23 @@ def test_a_clinical_track_is_the_guarded_models_numbers_of_a_labelled_clip(path:
     meta = _meta(path)
     assert lm.dtype == np.float16 and lm.shape[1:] == (33, 4) and len(lm) == meta["frames"]
     assert t.shape == (len(lm),) and (np.diff(t) > 0).all()
-    assert meta["kind"] in ("tug", "walk", "sit_to_stand") and meta["ground_truth"]
+    assert meta["kind"] in ("tug", "walk", "sit_to_stand", "jump") and meta["ground_truth"]
     assert re.fullmatch(r"[0-9a-f]{64}", meta["video_sha256"]) and meta["license"]
     ex = meta["extractor"]
     assert ex["estimator"].startswith("coach.pipeline.guarded(") and ex["filtered"] is False
     assert path.stat().st_size < 150_000
+
+
+def test_the_jump_tracks_are_made_from_the_real_jump() -> None:
+    script = _script("make_jump_tracks")
+    t, real, _, _ = script._source()
+    for name in ("valgus", "drop_jump"):
+        made_t, lm, size, truth = script.made_track(name)
+        assert lm.shape[1:] == (33, 4) and len(made_t) == len(lm) and size == (1080, 1920)
+        assert truth["jumps"] == 1 and (np.diff(made_t) > 0).all()
+    _, caved, _, _ = script.made_track("valgus")
+    moved = np.abs(caved - real).max(axis=(0, 2))
+    assert set(np.flatnonzero(moved > 0)) == {25, 26}  # the knees only
 
 
 def test_the_four_stage_tracks_are_made_from_the_stored_real_frames() -> None:
@@ -103,7 +115,7 @@ def test_the_folder_holds_a_few_small_tracks() -> None:
         assert path.stat().st_size < 1_000_000, path
     total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
     assert total < 2_000_000
-    assert sum(p.stat().st_size for p in CLINICAL) < 500_000
+    assert sum(p.stat().st_size for p in CLINICAL) < 600_000  # with the two jump clips: 501 KB
     # Only derived numbers: no video or image of anyone is ever stored here.
     media = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".jpg", ".jpeg", ".png", ".gif"}
     assert not [p for p in SAMPLES.rglob("*") if p.suffix.lower() in media]

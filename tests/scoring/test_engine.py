@@ -154,7 +154,8 @@ def test_each_side_counts_separately() -> None:
 
     reps = of(run(ExerciseEngine(ex, 1.0), curls, 6.5), RepCompleted)
     assert [(r.index, r.side) for r in reps] == [(1, "left"), (2, "right"), (3, "left")]
-    assert all(r.peak_deg == pytest.approx(140.0, abs=0.5) for r in reps)
+    # Counted from the front, but the elbow is not measured from there (scoring.measures).
+    assert all(math.isnan(r.peak_deg) and not r.measured for r in reps)
     assert all(r.score == 100.0 for r in reps)
 
 
@@ -288,8 +289,8 @@ def test_without_require_setup_the_same_stream_counts_from_the_first_frame() -> 
 
 
 def test_require_setup_waits_for_the_hands_to_be_in_frame() -> None:
-    # Elbow flexion is measurable with the wrists just outside the image, but the setup
-    # check asks to step back first.
+    # The setup check asks to step back first; and a wrist outside the picture is not seen
+    # by the measures either (MediaPipe extrapolates it), so no rep is made up from it.
     def pose_at(t: float) -> np.ndarray:
         s = 0.5 * (1 - math.cos(2 * math.pi * t / 2.0))
         lm = to_landmarks(front_points(abduction=(90.0, 90.0), elbow_flex=(140 * s, 140 * s)))
@@ -301,9 +302,9 @@ def test_require_setup_waits_for_the_hands_to_be_in_frame() -> None:
     lenient = ExerciseEngine(load_exercise("elbow_flexion"), 1.0)
     strict_reps = of(run(strict, pose_at, 8.0), RepCompleted)
     lenient_reps = of(run(lenient, pose_at, 8.0), RepCompleted)
-    assert len(lenient_reps) == 4
-    assert len(strict_reps) == 2
-    assert all(r.start_s >= 4.0 for r in strict_reps)
+    assert len(lenient_reps) == len(strict_reps) == 2
+    assert all(r.start_s >= 4.0 for r in strict_reps + lenient_reps)
+    assert not strict.state.paused
 
 
 def test_wrong_view_warns_once_and_skips_the_side_view_faults() -> None:

@@ -18,6 +18,7 @@ from scoring.kinematics import to_points
 from scoring.measures import (
     REGISTRY,
     compute_measures,
+    frame_measures,
     frame_names,
     is_sided,
     measure_names,
@@ -259,7 +260,8 @@ def test_hip_height_drops_with_the_hips(flex: float) -> None:
 
 
 def test_hip_height_uses_the_visible_side() -> None:
-    # The far leg is hidden and its (garbage) coordinates would say "squatting deep".
+    # The far leg is hidden and its (garbage) coordinates would say "squatting deep"; seen,
+    # the higher leg counts, so the lower one cannot pull it down.
     pts = with_points(
         side_points(knee_flex=60.0),
         right_hip=(0.5, 0.9, 0.0),
@@ -268,7 +270,9 @@ def test_hip_height_uses_the_visible_side() -> None:
     )
     lm = to_landmarks(pts)
     both = measure(lm, "hip_height")
-    assert both < math.cos(math.radians(30.0)) - 0.1  # the garbage counts when "visible"
+    assert both == pytest.approx(math.cos(math.radians(30.0)), abs=1e-9)
+    high = with_points(side_points(knee_flex=60.0), right_hip=(0.5, 0.3, 0.0))
+    assert measure(to_landmarks(high), "hip_height") > both  # the garbage counts when higher
     one_side = hide(lm, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE)
     assert measure(one_side, "hip_height") == pytest.approx(math.cos(math.radians(30)), abs=1e-9)
     nothing = hide(lm, L.LEFT_KNEE, L.RIGHT_KNEE)
@@ -442,3 +446,38 @@ def test_the_single_pass_flexions_equal_each_measure_alone(
     )
     for name in names:
         np.testing.assert_array_equal(one[name], got[name][7:8], err_msg=name)
+
+
+@pytest.mark.parametrize(("y", "seen"), [(0.99, True), (1.015, True), (1.03, False), (1.2, False)])
+def test_a_joint_outside_the_picture_is_not_seen_whatever_its_visibility(
+    y: float, seen: bool
+) -> None:
+    """MediaPipe places a wrist that has left the frame below its edge, often with a high
+    visibility: a measure on it is not seen (NaN), on the track and for one pose alike; at
+    the edge (within 0.02 of the picture) it still is."""
+    lm = to_landmarks(front_points(abduction=(30.0, 30.0)), visibility=0.95)
+    lm[L.LEFT_WRIST, 1] = y
+    names = ["elbow_flexion_2d_left", "hip_height"]
+    track = compute_measures(lm, 1.0, names)
+    one = frame_measures(lm, 1.0, names)
+    assert np.isfinite(track["elbow_flexion_2d_left"][0]) == seen
+    assert np.isfinite(one["elbow_flexion_2d_left"]) == seen
+    assert np.isfinite(track["hip_height"][0]) and np.isfinite(one["hip_height"])
+    lm[[L.LEFT_ANKLE, L.RIGHT_ANKLE], 1] = y  # both feet: no leg is seen whole
+    assert np.isfinite(compute_measures(lm, 1.0, ["hip_height"])["hip_height"][0]) == seen
+    assert np.isfinite(frame_measures(lm, 1.0, ["hip_height"])["hip_height"]) == seen
+
+
+def test_hip_height_is_the_standing_leg_when_the_other_is_raised_behind() -> None:
+    """An arabesque (a leg raised behind, seen from the side) is no squat (evaluation set,
+    finding 8): the standing leg says 1, whatever the raised one says."""
+    pts = side_points()
+    hip = pts[L.RIGHT_HIP]
+    raised = with_points(
+        pts,
+        right_knee=(hip[0] - 0.2, hip[1] + 0.1, hip[2]),
+        right_ankle=(hip[0] - 0.4, hip[1] + 0.15, hip[2]),
+    )
+    lm = to_landmarks(raised)
+    assert measure(lm, "hip_height") == pytest.approx(1.0, abs=1e-9)
+    assert frame_measures(lm, 1.0, ["hip_height"])["hip_height"] == pytest.approx(1.0, abs=1e-9)

@@ -128,7 +128,7 @@ def test_stance_width_in_hip_widths() -> None:
 
 @pytest.mark.parametrize("aspect", [0.5625, 1.0, 1.7778])
 def test_new_measures_do_not_depend_on_the_image_aspect(aspect: float) -> None:
-    pts_lm = _abducted("left", 30.0)
+    pts_lm = _abducted("left", 30.0, cx=0.5 * aspect)  # in the middle of the picture
     pts = {i: (pts_lm[i, 0], pts_lm[i, 1], pts_lm[i, 2]) for i in range(len(pts_lm))}
     lm = to_landmarks(pts, aspect)
     assert measure(lm, "hip_abduction_left", aspect) == pytest.approx(30.0, abs=1e-6)

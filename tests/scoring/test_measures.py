@@ -27,7 +27,6 @@ from scoring.measures import (
     reported_error,
     reported_frame_name,
     reported_measure,
-    reported_requirement,
     reported_variants,
     reports_by_view,
 )
@@ -120,38 +119,28 @@ def test_unit_and_view_lookups_take_either_name_and_default_for_unknown_ones() -
 @pytest.mark.parametrize("joint", ["knee", "hip", "elbow"])
 def test_a_joint_angle_is_reported_in_the_image_plane_from_the_side_only(joint: str) -> None:
     """docs/ACCURACY-ANGLES-DRAFT.md: the image-plane angle where the movement's plane faces
-    the camera, "not measured" (None) from three-quarters and, for the sagittal flexions,
-    from the front."""
+    the camera, "not measured" (None) from three-quarters and from the front."""
     for name in (f"{joint}_flexion", f"{joint}_flexion_2d"):
         assert reported_measure(name, "side") == f"{joint}_flexion_2d"
         for view in ("oblique", "unknown"):
             assert reported_measure(name, view) is None
-        # The variant, and for the elbow the pose its frontal-plane bend is checked on.
-        pose = ["upper_arm_elevation_2d"] if joint == "elbow" else []
-        assert reported_variants(name) == [f"{joint}_flexion_2d", *pose]
+        assert reported_variants(name) == [f"{joint}_flexion_2d"]
         assert reports_by_view(name) and reports_by_view(f"{name}_left")
         assert reported_frame_name(f"{name}_left", "side") == f"{joint}_flexion_2d_left"
         assert reported_frame_name(f"{name}_left", "oblique") is None
-    front = reported_measure(f"{joint}_flexion", "front")
-    assert front == ("elbow_flexion_2d" if joint == "elbow" else None)
+    assert reported_measure(f"{joint}_flexion", "front") is None
     assert reported_error(f"{joint}_flexion", "side") is not None
     assert reported_error(f"{joint}_flexion", "oblique") is None
 
 
-def test_a_frontal_plane_elbow_is_measured_from_the_front_where_the_exercise_counts() -> None:
-    """An elbow bending with the arms out to the sides faces the camera from the front; a
-    curl (counted from the side) filmed from the front is not that movement."""
-    assert reported_measure("elbow_flexion_2d", "front", ["any"]) == "elbow_flexion_2d"
-    assert reported_measure("elbow_flexion_2d", "front", ["side", "front"]) == "elbow_flexion_2d"
-    assert reported_measure("elbow_flexion_2d", "front", ["side"]) is None
+def test_the_elbow_is_not_measured_from_the_front_even_where_the_exercise_counts_there() -> None:
+    """benchmarks/angles.py: from the front the image-plane elbow angle was 19-37 degrees off
+    on the 4-camera trial whatever the frame's pose, arms out to the sides included."""
+    for views in (["any"], ["front"], ["side", "front"]):
+        assert reported_measure("elbow_flexion_2d", "front", views) is None
+        assert reported_error("elbow_flexion", "front", views) is None
     assert reported_measure("elbow_flexion_2d", "side", ["side"]) == "elbow_flexion_2d"
-    # ... with the upper arm out to the side (raised 60 degrees or more), in each frame.
-    assert reported_requirement("elbow_flexion_2d_left", "front") == (
-        "upper_arm_elevation_2d_left",
-        60.0,
-    )
-    assert reported_requirement("elbow_flexion_2d_left", "side") is None
-    assert reported_requirement("knee_flexion_left", "side") is None
+    assert reported_measure("elbow_flexion_2d", "side", ["front"]) is None
 
 
 def test_other_measures_are_reported_as_themselves_from_every_view() -> None:

@@ -118,7 +118,7 @@ def test_each_reps_peak_is_the_extreme_of_the_values_reported_per_frame(shared_d
         poses, size, _, _ = shared(shared_data, clip["id"])
         engine, frames = scored(poses, size, clip["exercise"])
         measured += check_peaks(engine, frames)
-    assert measured >= 25  # the side-view squats, curls and the frontal-plane elbow
+    assert measured >= 19  # the side-view squats and curls (the elbow not from the front)
 
 
 @pytest.mark.parametrize("name", ["formfit_squat", "formfit_curl", "medflex_bicep_curl"])

@@ -73,16 +73,18 @@ def test_a_joint_seen_too_faintly_is_not_reported() -> None:
         assert reading.visibility["knee_flexion_left"] == pytest.approx(visibility)
 
 
-def test_a_frontal_plane_elbow_is_reported_from_the_front_only_with_the_arm_out() -> None:
-    """Only where the exercise counts from the front, and only while the upper arm is raised
-    out to the side: with the arm down the forearm bends towards the camera."""
-    for views, arm, measured in ((["any"], 85.0, True), (["side"], 85.0, False),
-                                 (["any"], 20.0, False)):  # fmt: skip
+def test_an_elbow_seen_from_the_front_is_not_reported_even_with_the_arm_out() -> None:
+    """From the front the elbow is "not measured", arms out to the sides or not
+    (scoring.measures: no frame condition made the front view trustworthy)."""
+    for views in (["any"], ["front"]):
         reported = ReportedValues(["elbow_flexion_2d_left"], views)
-        values = {"elbow_flexion_2d_left": 90.0, "upper_arm_elevation_2d_left": arm}
+        values = {"elbow_flexion_2d_left": 90.0, "upper_arm_elevation_2d_left": 85.0}
         reading = reported.update(values, "front", pose())
-        assert math.isfinite(reading.values["elbow_flexion_2d_left"]) == measured
-        assert reading.valid["elbow_flexion_2d_left"] == measured
+        assert math.isnan(reading.values["elbow_flexion_2d_left"])
+        assert not reading.valid["elbow_flexion_2d_left"]
+    # From the side it is measured, where the exercise counts from the side.
+    side = ReportedValues(["elbow_flexion_2d_left"]).update(values, "side", pose())
+    assert side.values["elbow_flexion_2d_left"] == 90.0
 
 
 def test_jitter_is_the_noise_not_the_movement() -> None:

@@ -60,7 +60,13 @@ READS = [
     "/sessions/{sid}/replay.json",
     "/api/jobs/{jid}",
 ]
-THERAPIST_ONLY_READS = ["/patients/{pid}", "/patients/{pid}/fhir"]
+THERAPIST_ONLY_READS = [
+    "/patients/{pid}",
+    "/patients/{pid}/fhir",
+    "/patients/{pid}/protocols",
+    "/patients/{pid}/checkins.csv",
+    "/patients/{pid}/checkins.json",
+]
 WRITES = [
     ("/patients/{pid}/program", {"rows": "1", "exercise_0": "squat"}),
     ("/patients/{pid}/links", {}),

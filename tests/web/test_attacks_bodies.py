@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from coach.live import SessionRegistry
+from tests.lanes import uses
 from tests.web.attack_tools import read_response, send_head
 from tests.web.review_app import Review, review_app
 from web.frames import decode_frame
@@ -29,6 +30,7 @@ BOUNDARY = "----coachattack"
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     registry = SessionRegistry(decode=decode_frame, isolation="thread")
     with review_app(tmp_path_factory.mktemp("bodies"), registry=registry) as app:

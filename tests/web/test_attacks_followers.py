@@ -25,6 +25,7 @@ from coach.store import open_store
 from tests.helpers.serve import coach_serve as _coach_serve
 from tests.helpers.serve import stop_coach_serve as _stop
 from tests.helpers.serve import wait_until_healthy as _wait_until_healthy
+from tests.lanes import uses
 from tests.servers import free_port as _free_port
 from tests.web.attack_tools import RawWs, closed_by_peer, connect_from, open_ws
 from web.app import create_app
@@ -103,6 +104,7 @@ def _limit_open_files() -> None:
 
 
 @pytest.fixture()
+@uses("subprocess")
 def served_with_1024_files(tmp_path: Path) -> Iterator[tuple[str, int, subprocess.Popen[str]]]:
     """A real `coach serve`, its open-file limit 1,024, with one therapist account; the
     header deadline long enough for the held connections to stay for the whole test."""
@@ -177,6 +179,7 @@ def _server(limits: LiveLimits, **registry: Any) -> BackgroundServer:
     return BackgroundServer(create_app(reg))
 
 
+@pytest.mark.server
 def test_followers_are_capped_per_address_and_the_links_holder_still_follows() -> None:
     limits = LiveLimits(max_followers_per_address=3)
     with _server(limits) as server:
@@ -207,6 +210,7 @@ def test_followers_are_capped_per_address_and_the_links_holder_still_follows() -
         assert len(guard) == 0
 
 
+@pytest.mark.server
 def test_follower_sockets_have_a_total_cap() -> None:
     limits = LiveLimits(max_followers_per_address=10, max_follower_sockets=4)
     with _server(limits) as server:
@@ -221,6 +225,7 @@ def test_follower_sockets_have_a_total_cap() -> None:
             ws.close()  # type: ignore[union-attr]
 
 
+@pytest.mark.server
 def test_a_silent_follower_is_closed_and_a_pinging_one_stays() -> None:
     limits = LiveLimits(follower_idle_timeout_s=1.0)
     with _server(limits) as server:
@@ -240,6 +245,7 @@ def test_a_silent_follower_is_closed_and_a_pinging_one_stays() -> None:
         silent.close()
 
 
+@pytest.mark.server
 def test_followers_of_an_expired_session_are_closed_without_any_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from coach.live import SessionRegistry
+from tests.lanes import uses
 from tests.web.attack_tools import closed_by_peer, connect_from, open_ws, read_response
 from tests.web.review_app import Review, review_app
 from web.app import create_app
@@ -28,6 +29,7 @@ from web.server import BackgroundServer
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     registry = SessionRegistry(decode=decode_frame, isolation="thread")
     with review_app(tmp_path_factory.mktemp("pages"), registry=registry) as app:
@@ -81,6 +83,7 @@ def _plain_server(**env: str) -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def plain() -> Iterator[BackgroundServer]:
     """Headers are due within 1 s."""
     with _plain_server(COACH_HEADER_TIMEOUT_S="1") as server:
@@ -88,6 +91,7 @@ def plain() -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def capped() -> Iterator[BackgroundServer]:
     """5 connections per address, but those of the trusted proxy 127.0.0.3."""
     with _plain_server(

@@ -19,12 +19,14 @@ import httpx
 import pytest
 
 from coach.live import SessionRegistry
+from tests.lanes import uses
 from tests.web.attack_tools import RawWs, open_ws
 from tests.web.review_app import Review, review_app
 from web.frames import decode_frame
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     registry = SessionRegistry(decode=decode_frame, isolation="thread")
     with review_app(tmp_path_factory.mktemp("sessions"), registry=registry) as app:
@@ -149,6 +151,7 @@ def test_control_messages_beyond_their_budget_are_ignored_and_said_once(site: Re
     ws.close()
 
 
+@pytest.mark.server
 def test_on_device_sessions_have_a_total_cap() -> None:
     """`max_device` (100; `coach serve --max-device`, lowered to a quarter of the connections
     the open files allow): beyond it, `server_busy`."""

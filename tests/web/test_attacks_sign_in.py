@@ -15,11 +15,13 @@ import httpx
 import pytest
 
 from coach.live import SessionRegistry
+from tests.lanes import uses
 from tests.web.review_app import Review, review_app
 from web.frames import decode_frame
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     registry = SessionRegistry(decode=decode_frame, isolation="thread")
     with review_app(tmp_path_factory.mktemp("sign-in"), registry=registry) as app:

@@ -52,7 +52,8 @@ def _page(html: str, patient_id: int) -> str:
     patient's local id taken out."""
     start = html.index('<h1 data-testid="patient-name">')
     end = html.index('<section class="card" id="references">')
-    return re.sub(rf"/patients/{patient_id}\b", "/patients/ID", html[start:end])
+    html = re.sub(rf"patient-{patient_id}-", "patient-ID-", html[start:end])  # downloads
+    return re.sub(rf"/patients/{patient_id}\b", "/patients/ID", html)
 
 
 def test_an_imported_bundle_shows_the_same_patient_page(

@@ -136,8 +136,7 @@ def test_the_follow_status_follows_the_stage_never_getting_ready_under_counted_r
             assert stages[-1] == "rest", stages
             wait_js(
                 page,
-                "document.getElementById('patient-status').textContent"
-                " === 'Resting between sets'",
+                "document.getElementById('patient-status').textContent === 'Resting between sets'",
             )
             assert page_text(page, "#rep-count") == "1"
     finally:

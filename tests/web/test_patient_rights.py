@@ -195,6 +195,7 @@ def test_a_session_page_says_its_frames_went_with_retention(review: Review) -> N
     assert f"/sessions/{sid}/frames.csv" not in page
 
 
+@pytest.mark.server
 def test_the_server_applies_retention_by_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,8 @@ from tests.servers import free_port
 from tests.web.therapist_week import squat_session, week_app
 from web.reminders import SmtpSettings, local_now, send_due
 
+pytestmark = pytest.mark.server
+
 
 class _Inbox:
     def __init__(self) -> None:

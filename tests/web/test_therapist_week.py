@@ -20,12 +20,14 @@ import pytest
 from icalendar import Calendar
 
 from coach.store.ratings import record_rating
+from tests.lanes import uses
 from tests.web.review_app import Review
 from tests.web.sockets import patient_socket as _patient_socket
 from tests.web.therapist_week import keep_video, squat_session, week_app
 
 
 @pytest.fixture(scope="module")
+@uses("server")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     with week_app(tmp_path_factory.mktemp("week")) as review:
         yield review
@@ -148,6 +150,7 @@ def test_the_event_stream_is_bounded_per_address_and_signed_in_only(app: Review)
 
 
 # ---- the public address ------------------------------------------------------------------
+@pytest.mark.server
 def test_the_handout_and_qr_carry_the_public_url_and_warn_while_it_is_local(
     tmp_path: Path, app: Review
 ) -> None:
@@ -245,6 +248,7 @@ def _old(review: Review, pid: int, days: int) -> str:
     return sid
 
 
+@pytest.mark.server
 def test_the_dashboard_flags_missed_days_rising_pain_and_the_range_limit(
     tmp_path: Path,
 ) -> None:

@@ -24,6 +24,7 @@ from coach.review.volume import DailyPlan, day_volume, definition, weekly_done
 from coach.store.ratings import patient_ratings
 from coach.store.store import LINK_LOGIN_TTL, Store, aware
 from web import access
+from web.routes.checkins import checkin_context
 from web.routes.deps import IdentityDep, StoreDep
 from web.routes.pages import exercise_names, render
 from web.routes.ratings import pain_context
@@ -115,6 +116,7 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
         targets_week=touched_this_week(sessions),
         consent=consent,
         ask_consent=needs_consent(consent),
+        checkin=checkin_context(store, patient.id, request),
     )
 
 

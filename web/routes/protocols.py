@@ -20,10 +20,12 @@ from coach.offline import protocols as p
 from coach.offline.jobs import without_paths
 from coach.offline.protocols import PROTOCOLS
 from coach.review.accuracy import protocol_lines
+from coach.review.tests_progress import weekly_tests
 from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
 from scoring.protocols import NormError, Norms, ProtocolResult
 from web.body_limits import STREAMED, body_limit
+from web.charts import line_chart
 from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import render
 from web.routes.rights import RecordablePatientDep
@@ -81,14 +83,48 @@ def _age(patient: Patient) -> int | None:
     return date.today().year - patient.birth_year if patient.birth_year else None
 
 
-# The tests one video can score on the web (four-stage balance takes one video per stage:
-# `coach protocol four-stage-balance` on the command line).
-WEB_TESTS = ("single-leg-stance", "five-times-sit-to-stand", "chair-stand", "rom")
+# The tests one video can score on the web (the four-stage balance from one continuous
+# recording; one video per stage is `coach protocol four-stage-balance` on the command line).
+WEB_TESTS = (
+    "single-leg-stance",
+    "five-times-sit-to-stand",
+    "chair-stand",
+    "rom",
+    "tug",
+    "gait",
+    "four-stage-balance",
+)
+# Walked across a room, where an examiner is often in view: the model is kept on the patient
+# (coach.pipeline.guarded), as `coach protocol tug|gait` runs it.
+GUARDED = ("tug", "gait")
+
+
+def _height(fields: dict[str, str]) -> float | None:
+    """The height typed in the form (cm), None when left empty; UploadRefused if impossible."""
+    text = fields.get("height_cm", "").strip()
+    if not text:
+        return None
+    try:
+        height = float(text)
+    except ValueError:
+        raise UploadRefused(
+            f"Gait: the height must be a number of centimetres, not {text!r}."
+        ) from None
+    if not 50 <= height <= 250:
+        raise UploadRefused(f"Gait: the height must be 50-250 cm, not {height:g}.")
+    return height
 
 
 def web_runner(name: str, fields: dict[str, str], patient: Patient) -> Callable[[Any], Any]:
     """The run function for a test chosen in the form; UploadRefused says what is missing."""
     age, sex = _age(patient), patient.sex
+    if name == "tug":
+        return lambda track: p.run_tug(track, age=age)
+    if name == "gait":
+        height = _height(fields)
+        return lambda track: p.run_gait(track, height_cm=height, sex=sex)
+    if name == "four-stage-balance":
+        return lambda track: p.run_four_stage_balance([track])
     if name == "single-leg-stance":
         side = fields.get("side", "")
         if side not in ("left", "right"):
@@ -112,12 +148,15 @@ def web_runner(name: str, fields: dict[str, str], patient: Patient) -> Callable[
     raise UploadRefused(f"Choose a test ({', '.join(WEB_TESTS)}).")
 
 
-def _score(path: Path, shown: str, runner: Callable[[Any], Any]) -> ProtocolResult:
-    """Pose over the whole video, then the test's scoring; the upload is removed either way."""
+def _score(
+    path: Path, shown: str, runner: Callable[[Any], Any], guard: bool = False
+) -> ProtocolResult:
+    """Pose over the whole video (kept on the patient with `guard`), then the test's
+    scoring; the upload is removed either way."""
     from pose.sources import SourceError
 
     try:
-        return runner(p.track_from_video(path))
+        return runner(p.track_from_video(path, guard=guard))
     except (SourceError, NoPersonFound, NormError, ValueError) as exc:
         raise UploadRefused(without_paths(str(exc), path, shown)) from None
     finally:
@@ -143,7 +182,8 @@ async def run_protocol(
         name = received.fields.get("protocol", "")
         runner = web_runner(name, received.fields, patient)
         dest, shown = await checked_video(received)
-        result = await asyncio.wrap_future(jobs.run_exclusive(_score, dest, shown, runner))
+        guard = name in GUARDED
+        result = await asyncio.wrap_future(jobs.run_exclusive(_score, dest, shown, runner, guard))
     except UploadRefused as exc:
         if dest is not None:
             dest.unlink(missing_ok=True)
@@ -160,14 +200,39 @@ async def run_protocol(
     return RedirectResponse(f"/patients/{patient.id}/protocols#result-{row.id}", status_code=303)
 
 
+def charts_by_test(rows: list[Any]) -> list[str]:
+    """One chart per test over weeks (coach.review.tests_progress), in the test's unit."""
+    charts = []
+    for trend in weekly_tests(rows):
+        unit = {"s": " s", "deg": "°"}.get(trend.unit, f" {trend.unit}" if trend.unit else "")
+        charts.append(
+            line_chart(
+                f"{trend.name} ({trend.unit or 'result'}), by week",
+                [w.strftime("%d %b") for w in trend.weeks],
+                {trend.name: trend.values},
+                unit,
+                lines=trend.lines,
+            )
+        )
+    return charts
+
+
+def _last_height(rows: list[Any]) -> float | None:
+    """The height the patient's last gait test used (the form offers it again)."""
+    for row in sorted(rows, key=lambda r: r.created_at, reverse=True):
+        height = ((row.result or {}).get("patient") or {}).get("height_cm")
+        if row.protocol == "gait" and isinstance(height, int | float):
+            return float(height)
+    return None
+
+
 def _results_page(
     request: Request, who: Any, patient: Patient, store: Any, error: str | None = None
 ) -> HTMLResponse:
+    rows = store.protocol_results(patient.id)
     results = [
         {"row": r, "result": r.result or {}}
-        for r in sorted(
-            store.protocol_results(patient.id), key=lambda r: r.created_at, reverse=True
-        )
+        for r in sorted(rows, key=lambda r: r.created_at, reverse=True)
     ]
     return render(
         request,
@@ -179,6 +244,8 @@ def _results_page(
         results=results,
         web_tests=WEB_TESTS,
         error=error,
+        charts_by_test=charts_by_test(rows),
+        height_cm=_last_height(rows),
     )
 
 

@@ -19,10 +19,12 @@ from coach.review.references import set_reference_from_session
 from coach.store import Store
 from coach.store.models import ExerciseSession
 from coach.store.ratings import session_ratings
+from coach.store.records import stored_landing
 from coach.store.store import SessionFrames, aware
 from coach.unmeasured import NOT_MEASURED_WORDS, UNCHECKED_WORDS
 from scoring.reference import MIN_REFERENCE_REPS
 from web.charts import time_plot
+from web.routes.checkins import checkin_of_week
 from web.routes.deps import (
     IdentityDep,
     StoreDep,
@@ -89,12 +91,14 @@ def use_as_reference(
 
 
 def _measure_of(exercise: Any) -> str | None:
-    """The measure the angle plot shows: the reported angle of a rep, a hold's first one."""
+    """The measure the angle plot shows: the reported angle of a rep, a hold's first one, a
+    jump's knee angle."""
     if exercise is not None and exercise.rep is not None:
         return str(exercise.rep.report or exercise.rep.measure)
     if exercise is not None and exercise.hold is not None and exercise.hold.conditions:
         return str(exercise.hold.conditions[0].measure)
-    return None
+    jump = getattr(exercise, "jump", None)
+    return str(jump.report) if jump is not None else None
 
 
 def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: SessionFrames) -> str:
@@ -172,6 +176,7 @@ def session_page(
         not_measured=NOT_MEASURED_WORDS,
         unchecked=UNCHECKED_WORDS,
         video=who.is_therapist and has_video(row),
+        landings=_landings(row),
     )
 
 
@@ -180,6 +185,15 @@ def _name(row: ExerciseSession, exercise: Any) -> str:
     if exercise is not None:
         return str(exercise.name)
     return exercise_names().get(row.exercise_id, row.exercise_id)
+
+
+def _landings(row: ExerciseSession) -> list[dict[str, Any]]:
+    """A jump session's landings (review/_landings.html), one per rep that has one."""
+    return [
+        {"index": rep.index, "numbers": numbers}
+        for rep in row.reps
+        if (numbers := stored_landing(rep.extra))
+    ]
 
 
 def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[str]:
@@ -215,6 +229,7 @@ def session_report(
         trend=_trend(store, row),
         targets=_targets_weeks(store, row),
         ratings=session_ratings(store, row.id),
+        checkin=checkin_of_week(store, patient_of(row), aware(row.started_at).date()),
         accuracy=_accuracy(row, exercise, store.session_frames(row.id)),
         not_measured=NOT_MEASURED_WORDS,
         unchecked=UNCHECKED_WORDS,

@@ -23,6 +23,7 @@ from web.public_url import local_warning
 from web.qr import qr_svg
 from web.reminders import SmtpSettings
 from web.routes.between import feed_url
+from web.routes.checkins import checkin_review
 from web.routes.dashboard import live_rows
 from web.routes.deps import RegistryDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import exercise_names, load_exercise, patient_context, render
@@ -174,6 +175,7 @@ def patient_page(
         new_link=new_link,
         jobs=store.jobs_of(patient.id),
         references=_references_of(store, patient.id),
+        checkins=checkin_review(store, patient.id),
         base_url=base_url,
         link_qr=link_qr,
         consent=store.consent(patient.id),

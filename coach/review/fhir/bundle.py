@@ -1,6 +1,6 @@
 """One patient's record as a FHIR R4 Bundle (type collection): our CodeSystems, the Device,
 the therapist, the Patient, the program (CarePlan), every session (Procedure and its
-Observations), the ratings and the clinical tests' results.
+Observations), the ratings, the clinical tests' results and the weekly check-ins.
 
 The read models are the store's and the review pages' own (sessions with reps, holds and
 faults; coach.store.ratings; protocol results); the camera view of each session is read back
@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from coach.review.camera_view import filmed_from
 from coach.review.fhir import method
+from coach.review.fhir.checkins import checkin_entries
 from coach.review.fhir.patient import patient_resource, practitioner_resource
 from coach.review.fhir.program import careplan_resource
 from coach.review.fhir.protocols import test_observation
@@ -33,6 +34,7 @@ from coach.review.fhir.sessions import (
 )
 from coach.review.fhir.targets import target_entries
 from coach.review.fhir.terms import code_systems
+from coach.store.checkins import patient_checkins
 from coach.store.frames import join_chunks
 from coach.store.models import ExerciseSession, FrameChunk
 from coach.store.ratings import patient_ratings
@@ -151,6 +153,8 @@ def patient_bundle(store: Store, patient: Any) -> dict[str, Any]:
         entries.append(ctx.entry(ids.url("rating", i), rating_observation(r, ctx)))
     for t in tests:
         entries.append(ctx.entry(ids.url("test", t.id), test_observation(t, ctx)))
+    for c in patient_checkins(store, patient.id):
+        entries += checkin_entries(c, ctx)
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -1,7 +1,7 @@
 """A bundle back into the store (`coach import fhir`): a new patient of the given therapist
-with the bundle's program, sessions (their reps, holds, faults and targets), ratings and
-clinical test results, all in one transaction: a bundle that can't be read whole changes
-nothing.
+with the bundle's program, sessions (their reps, holds, faults and targets), ratings,
+clinical test results and weekly check-ins, all in one transaction: a bundle that can't be
+read whole changes nothing.
 
 Only what a Coach bundle holds is read (docs/FHIR.md); the bundle is first checked against
 the FHIR models, then against Coach's own rules (the program's, the ratings').
@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from coach.prescription import ProgramError, check_program
 from coach.review.fhir.bundle import BundleInvalid, validate
+from coach.review.fhir.checkins import is_checkin, read_checkin
 from coach.review.fhir.patient import read_patient
 from coach.review.fhir.program import read_program
 from coach.review.fhir.protocols import is_test, read_test
@@ -31,6 +32,7 @@ from coach.review.fhir.sessions import (
 )
 from coach.review.fhir.targets import read_run
 from coach.review.fhir.terms import our_code
+from coach.store.checkins import CheckInError, check_answers
 from coach.store.models import (
     ExerciseSession,
     Fault,
@@ -38,8 +40,10 @@ from coach.store.models import (
     Patient,
     ProgramItem,
     ProtocolResult,
+    PsfsRating,
     Rating,
     Rep,
+    WeeklyCheckIn,
 )
 from coach.store.ratings import RatingError, check_rating
 from coach.store.store import PROGRAM_FIELDS, Store
@@ -141,20 +145,41 @@ def import_bundle(store: Store, bundle: dict[str, Any], therapist_id: int) -> in
         sessions = _sessions(resources.get("Procedure") or [], observations)
         ratings = [read_rating(o) for _, o in observations if is_rating(o)]
         tests = [read_test(o) for _, o in observations if is_test(o)]
+        checkins = _checkins(observations)
         for r in ratings:
             check_rating(r["kind"], r["value"], r["area"], r["set_number"] or None)
     except FhirImportError:
         raise
     except RatingError as exc:
         raise FhirImportError(f"a rating can't be stored: {exc}") from None
+    except CheckInError as exc:
+        raise FhirImportError(f"a weekly check-in can't be stored: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise FhirImportError(f"not a bundle Coach can read: {type(exc).__name__}: {exc}") from None
     try:
-        return _write(store, patient, program, sessions, ratings, tests)
+        return _write(store, patient, program, sessions, ratings, tests, checkins)
     except SQLAlchemyError as exc:
         raise FhirImportError(
             f"the bundle's records can't be stored: {type(exc).__name__}"
         ) from None
+
+
+def _checkins(observations: list) -> list[WeeklyCheckIn]:
+    """The bundle's weekly check-ins as rows (checked as the /me form checks them)."""
+    by_url = {url: obs for url, obs in observations}
+    rows = []
+    for _, obs in observations:
+        if not is_checkin(obs):
+            continue
+        c = read_checkin(obs, by_url)
+        answers, rated = check_answers(c["answers"], c["activities"])
+        row = WeeklyCheckIn(week_start=c["week_start"], skipped=c["skipped"], **answers)
+        if c["created_at"] is not None:
+            row.created_at = c["created_at"]
+        row.psfs = [PsfsRating(position=a.position, activity=a.activity, score=a.score)
+                    for a in rated]  # fmt: skip
+        rows.append(row)
+    return rows
 
 
 def _write(
@@ -164,6 +189,7 @@ def _write(
     sessions: dict[str, SessionRows],
     ratings: list,
     tests: list,
+    checkins: list[WeeklyCheckIn],
 ) -> int:
     with store.factory.begin() as db:
         db.add(patient)
@@ -201,6 +227,9 @@ def _write(
                 raise FhirImportError("a rating is not part of any session in the bundle")
             known = {k: v for k, v in r.items() if v is not None}  # no time: now
             db.add(Rating(session_id=sid, patient_id=patient.id, **known))
+        for c in checkins:
+            c.patient_id = patient.id
+            db.add(c)
         for t in tests:
             db.add(
                 ProtocolResult(

@@ -50,7 +50,11 @@ AROM: dict[tuple[str, str, str], Loinc] = {
         "41299-9", "Shoulder - left Abduction Active Range of Motion Quantitative"
     ),
 }
-TEST_LOINC = {"chair-stand": CHAIR_STAND_30S}  # clinical tests (`coach protocol` ids)
+TUG = Loinc(
+    "89423-8",
+    "Time to rise from chair, walk 10 feet and back, and return to sitting [TUG]",
+)
+TEST_LOINC = {"chair-stand": CHAIR_STAND_30S, "tug": TUG}  # clinical tests (`coach protocol` ids)
 
 # Our CodeSystem: (code, display, definition).
 _CONCEPTS: tuple[tuple[str, str, str], ...] = (
@@ -137,12 +141,36 @@ _CONCEPTS: tuple[tuple[str, str, str], ...] = (
     ("target-y", "Position y", "Where it was drawn, normalised image height."),
     # ratings
     ("set-number", "Set", "The set the effort was rated after."),
+    # the weekly check-in (coach.store.checkins)
+    ("weekly-checkin", "Weekly check-in", "The patient's answers about one week (Monday-Sunday)."),
+    ("checkin-skipped", "Skipped", "The patient chose not to answer that week."),
+    (
+        "checkin-sleep-quality",
+        "Sleep quality",
+        "How well they slept that week: 0 very badly, 10 very well.",
+    ),
+    ("checkin-stress", "Stress", "How stressed they felt that week: 0 not at all, 10 extremely."),
+    (
+        "checkin-headaches",
+        "Headaches",
+        "How bad their headaches were that week: 0 none, 10 the worst.",
+    ),
+    ("checkin-energy", "Energy", "How much energy they had that week: 0 none, 10 full of energy."),
+    (
+        "psfs-activity",
+        "PSFS activity score",
+        "Patient-Specific Functional Scale (Stratford 1995): one activity, 0 unable, 10 as before.",
+    ),
+    ("psfs-activity-name", "Activity", "The activity, in the patient's words."),
+    ("psfs-position", "Activity number", "1-3: the order the patient named it in."),
     # clinical tests (`coach protocol`)
     ("test-chair-stand", "30-second chair stand", "Full stands in 30 s, from video."),
     ("test-five-times-sit-to-stand", "Five-times sit-to-stand", "Time to the fifth stand."),
     ("test-single-leg-stance", "Single-leg stance", "Time on one leg until touch-down."),
     ("test-four-stage-balance", "Four-stage balance test", "Last stage held 10 s."),
     ("test-rom", "Range of motion", "Peak angle per side of one movement."),
+    ("test-tug", "Timed Up and Go", "Seconds from rising to sitting again, from video."),
+    ("test-gait", "Gait from video", "Cadence, step time, asymmetry, variability, speed."),
     ("test-variant", "Test variant", "The scoring function's own name of the test."),
     ("test-unit", "Unit", "The unit of a test that gave no value."),
     ("test-warning", "Warning", "What may make the result less reliable."),

@@ -18,6 +18,8 @@ from tests.coach.store.traces import (
     patient_with_everything,
 )
 
+pytestmark = pytest.mark.subprocess
+
 REPO = Path(__file__).resolve().parents[3]
 
 

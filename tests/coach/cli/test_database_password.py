@@ -41,8 +41,8 @@ def _coach(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[
 
 
 @pytest.fixture()
-def url_with_password(postgres_base_url: str) -> str:
-    url = make_url(fresh_database(postgres_base_url)).set(password=PASSWORD)
+def url_with_password(postgres_url: str) -> str:
+    url = make_url(fresh_database(postgres_url)).set(password=PASSWORD)
     return url.render_as_string(hide_password=False)
 
 

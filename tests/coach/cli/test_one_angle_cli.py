@@ -67,6 +67,7 @@ def test_frames_and_rom_agree_with_the_reps_on_stored_tracks(
     assert round(rom.value, 1) == max(r.peak_deg for r in engine.reps)
 
 
+@pytest.mark.subprocess
 def test_frames_needs_a_folder_that_exists(tmp_path: Path) -> None:
     proc = run_coach(
         "analyze", str(tmp_path / "none.mp4"), "-e", "squat", "--frames", str(tmp_path / "x/f.csv")
@@ -75,6 +76,7 @@ def test_frames_needs_a_folder_that_exists(tmp_path: Path) -> None:
     assert "--frames" in _one_line_error(proc)
 
 
+@pytest.mark.subprocess
 @pytest.mark.model
 def test_analyze_frames_and_protocol_rom_on_the_real_side_view_squat(
     shared_data: Path, tmp_path: Path

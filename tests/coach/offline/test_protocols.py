@@ -178,6 +178,7 @@ def _clinical(shared_data: Path, clip_id: str) -> dict[str, Any]:
     return next(c for c in clips if c["id"] == clip_id)
 
 
+@pytest.mark.subprocess
 @pytest.mark.model
 def test_tug_json_on_the_real_clip(shared_data: Path) -> None:
     """The high front-oblique clip whose seated hips read above the sit-to-stand threshold:
@@ -195,6 +196,7 @@ def test_tug_json_on_the_real_clip(shared_data: Path) -> None:
     assert "Bohannon" in out["source"] and "STEADI" in out["source"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.model
 def test_gait_json_on_the_real_side_view_walk(shared_data: Path) -> None:
     clip = _clinical(shared_data, "sports2d/demo4_walk")

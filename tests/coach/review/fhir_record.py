@@ -16,10 +16,12 @@ import numpy as np
 
 from coach.offline.recording import record_landmarks
 from coach.review import exports
+from coach.review.checkins import meaningful_changes
 from coach.review.pain import pain_flags, weekly_pain
 from coach.review.progress import exercise_trends, weekly_progress
 from coach.review.targets_progress import weekly_targets
 from coach.review.volume import daily_plans, weekly_done
+from coach.store.checkins import patient_checkins, record_checkin
 from coach.store.models import ExerciseSession
 from coach.store.ratings import patient_ratings, record_rating, session_ratings
 from coach.store.store import PROGRAM_FIELDS, Store, aware
@@ -191,7 +193,18 @@ def build_record(store: Store, therapist_id: int, name: str = "Ada Lovelace-Byro
     record_rating(store, s["squat"], "effort", 4, set_number=1)
     record_rating(store, s["squat"], "effort", 7, set_number=2)
     _tests(store, pid, s["abduction"])
+    _checkins(store, pid)
     return Record(pid, s)
+
+
+def _checkins(store: Store, pid: int) -> None:
+    """Three weeks of check-ins: answered, skipped, answered again with the activities."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    record_checkin(store, pid, {"sleep": 3, "stress": 7, "headaches": 6}, [("Stairs", 2),
+                   ("Kneeling", 5)], when=now - timedelta(weeks=2))  # fmt: skip
+    record_checkin(store, pid, {}, [], skipped=True, when=now - timedelta(weeks=1))
+    record_checkin(store, pid, {"sleep": 6, "energy": 4}, [("Stairs", 6), ("Kneeling", 5)],
+                   when=now)  # fmt: skip
 
 
 def _tests(store: Store, pid: int, session_id: str) -> None:
@@ -292,6 +305,8 @@ def page_data(store: Store, pid: int) -> dict[str, Any]:
         "trends": exercise_trends(sessions, program),
         "targets": weekly_targets(sessions, since=since),
         "pain": (pain_flags(ratings), weekly_pain(ratings)),
+        "checkins": [c.to_json() for c in patient_checkins(store, pid)],
+        "checkin_changes": meaningful_changes(patient_checkins(store, pid)),
     }
 
 

@@ -121,8 +121,7 @@ def test_clinical_test_sentences(fake_card: dict[str, Any]) -> None:
         "Total time: within about 0.2 s of the hand-labelled time (2 test recordings)."
     ]
     assert accuracy.protocol_lines("gait") == [
-        "Cadence: within about 3 steps a minute of hand-labelled heel strikes "
-        "(2 test recordings)."
+        "Cadence: within about 3 steps a minute of hand-labelled heel strikes (2 test recordings)."
     ]
 
 

@@ -28,13 +28,13 @@ from tests.servers import fresh_database
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     """Two fresh stores on one backend: the record's, and an empty one to import into."""
     if request.param == "sqlite":
         urls = [f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db")]
     else:
-        base = request.getfixturevalue("postgres_base_url")
+        base = request.getfixturevalue("postgres_url")
         urls = [fresh_database(base), fresh_database(base)]
     stores = [open_store(url) for url in urls]
     yield stores[0], stores[1]
@@ -447,3 +447,42 @@ def test_how_well_an_angle_was_seen_travels_when_the_store_keeps_it() -> None:
         "unchecked",
     )
     assert back["extra"] == {"measured": False} and back["rom_deg"] is None
+
+
+def test_weekly_check_ins_are_observations_with_their_answers(bundle: dict[str, Any]) -> None:
+    """One `weekly-checkin` per week (the week as its period, skipped or not), whose members
+    are the answers and the PSFS activities, all coded as ours (no LOINC term fits)."""
+    weeks = sorted(
+        observations(bundle, "weekly-checkin"), key=lambda o: o["effectivePeriod"]["start"]
+    )
+    assert len(weeks) == 3
+    skipped = [parts(w)["checkin-skipped"]["valueBoolean"] for w in weeks]
+    assert skipped == [False, True, False] and "hasMember" not in weeks[1]
+    by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    members = [by_url[m["reference"]] for m in weeks[2]["hasMember"]]
+    answers = {our(m["code"]): m["valueInteger"] for m in members}
+    assert answers == {"checkin-sleep-quality": 6, "checkin-energy": 4, "psfs-activity": 5}
+    stairs = next(
+        m for m in members if parts(m).get("psfs-activity-name", {}).get("valueString") == "Stairs"
+    )
+    assert stairs["valueInteger"] == 6 and parts(stairs)["psfs-position"]["valueInteger"] == 1
+    for m in members:
+        assert (
+            m["effectivePeriod"] == weeks[2]["effectivePeriod"]
+            and m["category"][0]["coding"][0]["code"] == "survey"
+        )
+        assert not any(c["system"] == LOINC for c in m["code"]["coding"])
+
+
+def test_a_timed_up_and_go_carries_its_loinc_code(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    ther = store.create_user("dr.tug", "Dr Tug", PASSWORD)
+    pid = store.create_patient(ther.id, "Tom Tug").id
+    store.add_protocol_result(
+        pid,
+        "tug",
+        {"protocol": "timed_up_and_go", "name": "Timed Up and Go", "value": 10.9, "unit": "s"},
+    )
+    (obs,) = observations(patient_bundle(store, store.patient(pid)), "test-tug")
+    assert {"system": LOINC, "code": "89423-8"}.items() <= obs["code"]["coding"][0].items()
+    store.close()

@@ -24,7 +24,7 @@ from tests.servers import fresh_database
 NAME, USERNAME = "Zelda Quintessa", "zq.erasure"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def data_store(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Store, Path]]:
@@ -36,7 +36,7 @@ def data_store(
     if request.param == "sqlite":
         url = f"sqlite:///{data / 'coach.db'}"
     else:
-        url = fresh_database(request.getfixturevalue("postgres_base_url"))
+        url = fresh_database(request.getfixturevalue("postgres_url"))
     store = open_store(url)
     yield store, data
     store.close()

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from coach.store.db import MIGRATION_LOCK_ID, create_db_engine, current_revision, head_revision
 from tests.servers import fresh_database
 
+pytestmark = pytest.mark.subprocess
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -34,10 +36,10 @@ def _migrate(url: str, tmp_path: Path) -> subprocess.Popen[str]:
 def _new_database(kind: str, tmp_path: Path, request: pytest.FixtureRequest, n: int) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / f'coach{n}.db'}"
-    return fresh_database(request.getfixturevalue("postgres_base_url"))
+    return fresh_database(request.getfixturevalue("postgres_url"))
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_processes_starting_together_all_bring_a_new_database_up_to_date(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -51,10 +53,8 @@ def test_processes_starting_together_all_bring_a_new_database_up_to_date(
         engine.dispose()
 
 
-def test_a_migration_waits_while_another_holds_the_lock(
-    tmp_path: Path, postgres_base_url: str
-) -> None:
-    url = fresh_database(postgres_base_url)
+def test_a_migration_waits_while_another_holds_the_lock(tmp_path: Path, postgres_url: str) -> None:
+    url = fresh_database(postgres_url)
     holder = create_engine(url)
     with holder.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})

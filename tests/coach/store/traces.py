@@ -172,6 +172,10 @@ def patient_with_everything(store: Store, therapist_id: int, name: str, username
     _feed, feed_token = store.create_feed(patient.id)  # between sessions: calendar, e-mail
     store.set_reminder(patient.id, f"{username}@example.org")
     traces.strings += [token_hash(feed_token), f"{username}@example.org"]
+    from coach.store.checkins import record_checkin
+
+    record_checkin(store, patient.id, {"sleep": 4}, [(f"{name}'s stairs", 3)])  # weekly check-in
+
     kept = _written_session(store, patient.id, "upload")
     sessions = [
         kept,

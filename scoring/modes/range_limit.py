@@ -1,0 +1,146 @@
+"""The patient's prescribed range limit, watched over each rep's reported angle.
+
+A safety rule, not a definition's fault rule: the rep whose reported angle (the number its
+`peak_deg` reports) has been past the limit for a few frames in a row gets a `range_limit`
+fault the moment it crosses, with a safety cue said at once (scoring.cues), and is marked
+`over_limit` when it completes. One frame of the pose estimate never fires it (a joint seen
+for a moment); once fired it re-arms only when, between reps, the angle is back well inside.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from scoring.cues import SAFETY_PRIORITY
+from scoring.definition import Exercise, TargetTask
+from scoring.events import FaultDetected
+from scoring.measures import in_degrees
+from scoring.modes.base import Shared, Step
+from scoring.modes.rep_progress import RepInProgress
+
+RANGE_LIMIT_ID = "range_limit"
+RANGE_LIMIT_MESSAGE = "Past your range limit"
+RANGE_LIMIT_CUE = "Not so far: stay within your limit"
+RANGE_LIMIT_PENALTY = 15.0
+LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
+# Past the limit for this many frames in a row (0.1 s at 30 fps, 0.2 s at 15): the limit
+# judges what lasts, never one frame of the pose estimate (a joint seen for a moment).
+LIMIT_FRAMES = 3
+# A rep's verdict against the range limit (RepCompleted.limit_check).
+LIMIT_WITHIN, LIMIT_OVER, LIMIT_UNCHECKED = "within", "over", "unchecked"
+
+
+def limit_applies(exercise: Exercise | TargetTask) -> bool:
+    """Whether a range limit in degrees can judge this exercise's reps: their reported angle
+    (`report`, else the counted measure) is in degrees and grows over the rep."""
+    rule = exercise.rep
+    if rule is None:
+        return False
+    if rule.report is not None:
+        return in_degrees(rule.report)
+    return in_degrees(rule.measure) and rule.direction == "increase"
+
+
+class RangeLimit:
+    """Watches one exercise's reported angle against `limit_deg`, per counter (its label).
+
+    `between_reps`: whether the limit also fires while no rep is under way. Not when the
+    reported angle is not the counted measure (a squat counts hip height, reports knee
+    flexion): between reps the counted measure says no rep is under way, and a bent-knee
+    reading there is a step or the stand-up's last frames, not a rep past the limit."""
+
+    def __init__(
+        self, limit_deg: float, joints: Iterable[int], between_reps: bool, shared: Shared
+    ) -> None:
+        self.limit_deg = limit_deg
+        self.joints = tuple(joints)
+        self.between_reps = between_reps
+        self.shared = shared
+        self._said: dict[str, bool] = {}  # per counter: fired for this excursion
+        self._past_frames: dict[str, int] = {}  # per counter: frames in a row past the limit
+        self._fired_rep: dict[str, int] = {}  # per counter: the rep it last fired for
+
+    def past(self, angle: float) -> bool:
+        """The reported angle, as a rep reports it (0.1 degree), is past the range limit."""
+        return math.isfinite(angle) and round(angle, 1) > self.limit_deg
+
+    def watch(
+        self,
+        t: float,
+        label: str,
+        angle: float,
+        working: bool,
+        rep_no: int,
+        cur: RepInProgress | None,
+        step: Step,
+    ) -> None:
+        """Fire the range limit's fault the frame the reported angle has been past it for
+        `LIMIT_FRAMES` frames in a row (once per excursion and rep: it re-arms when, between
+        reps, the angle is back `LIMIT_REARM_DEG` inside), and mark the rep in progress."""
+        quiet = not working and not self.between_reps
+        past = self.past(angle)
+        self._past_frames[label] = self._past_frames.get(label, 0) + 1 if past else 0
+        if past and self._past_frames[label] >= LIMIT_FRAMES and not quiet:
+            step.hot.update(self.joints)
+            if not self._said.get(label):
+                self._said[label] = True
+                if self._fired_rep.get(label) != rep_no:
+                    self._fired_rep[label] = rep_no
+                    step.events.append(self.crossed(t, label, rep_no))
+            if cur is not None and not cur.over_limit:
+                self.mark(cur)
+        elif not working and math.isfinite(angle) and angle <= self.limit_deg - LIMIT_REARM_DEG:
+            self._said[label] = False
+
+    def stayed_past(self, angles: Iterable[float]) -> bool:
+        """A rep's reported angles stayed past the limit for `LIMIT_FRAMES` frames in a row
+        (caught when the rep completes where the frames' checks could not: between two)."""
+        run = 0
+        for angle in angles:
+            run = run + 1 if self.past(angle) else 0
+            if run >= LIMIT_FRAMES:
+                return True
+        return False
+
+    def completed(
+        self, t: float, label: str, rep_no: int, cur: RepInProgress, angles: Iterable[float]
+    ) -> tuple[bool, list[FaultDetected]]:
+        """A completed rep's verdict: whether it went past the limit, and the fault to tell
+        when that was found only now (past it between two frames' checks)."""
+        if cur.over_limit:
+            return True, []
+        if not self.stayed_past(angles):
+            return False, []
+        self.mark(cur)
+        if self._fired_rep.get(label) == rep_no:
+            return True, []
+        self._fired_rep[label] = rep_no
+        return True, [self.crossed(t, label, rep_no)]
+
+    @staticmethod
+    def mark(cur: RepInProgress) -> None:
+        cur.over_limit = True
+        cur.add(RANGE_LIMIT_ID, RANGE_LIMIT_PENALTY)
+
+    def crossed(self, t: float, label: str, rep_no: int) -> FaultDetected:
+        """The range limit's fault, with the safety cue (said at once, see scoring.cues)."""
+        return self.shared.alert(
+            t,
+            RANGE_LIMIT_ID,
+            f"{RANGE_LIMIT_MESSAGE} ({self.limit_deg:g}°)",
+            RANGE_LIMIT_CUE,
+            SAFETY_PRIORITY,
+            rep_no,
+            self.joints,
+            label,
+        )
+
+
+def limit_check(limit: RangeLimit | None, over_limit: bool, measured: bool) -> str:
+    """A rep's verdict against the range limit ("" when none is set)."""
+    if limit is None:
+        return ""
+    if over_limit:
+        return LIMIT_OVER
+    return LIMIT_WITHIN if measured else LIMIT_UNCHECKED

@@ -1,0 +1,81 @@
+"""Every benchmark script keeps running: each answers --help (it imports and parses), and the
+ones that can run small do, on tiny inputs (a few frames, a second, one file a label), as a
+user would start them. The figures are not checked here, only that the script gets to them:
+a benchmark that stops on its own set-up (ws_live.py once met the per-address cap of its own
+server) measures nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.subprocess
+
+REPO = Path(__file__).resolve().parents[2]
+MAIN = 'if __name__ == "__main__"'
+SCRIPTS = sorted(p.name for p in (REPO / "benchmarks").glob("*.py") if MAIN in p.read_text())
+
+
+def _run(script: str, *args: str, data: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if data is not None:
+        env["COACH_SHARED_DATA"] = str(data)
+    return subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_benchmark_script_answers_help(script: str) -> None:
+    done = _run(script, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "says"),
+    [
+        ("store.py", ["--minutes", "0.05"], "database size"),
+        ("live_path.py", ["--repeat", "1"], "landmark path us_per_message="),
+        ("live_load.py", ["--sessions", "2", "--seconds", "1"], "landmark sessions=2"),
+        # as `coach serve --workers 2` runs (web/workers.py), the pages on both workers
+        ("live_load.py", ["--smoke"], "sessions per worker: ["),
+        ("labelled.py", ["--limit", "1"], "| UI-PRMD"),
+    ],
+)
+def test_the_model_free_benchmarks_run_small(
+    shared_data: Path, script: str, args: list[str], says: str
+) -> None:
+    done = _run(script, *args, data=shared_data)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert says in done.stdout
+
+
+@pytest.mark.model
+def test_speed_runs_small(shared_data: Path) -> None:
+    """Three whole processes on 12 small frames: the plain loop and coach analyze (guard on
+    and off) read the same frames, and the ratios come out."""
+    done = _run("speed.py", "--smoke", data=shared_data)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "12 frames" in done.stdout and "analyze / plain loop, guard on:" in done.stdout
+
+
+@pytest.mark.model
+def test_ws_live_runs_three_sessions_from_one_address(shared_data: Path) -> None:
+    """More sessions than the per-address cap (2) of a default server, all from here: the
+    benchmark's server lifts it, so every session is served."""
+    done = _run("ws_live.py", "--smoke", "--json", data=shared_data)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "already has" not in done.stderr
+    (result,) = json.loads(done.stdout)
+    assert result["sessions"] == 3 and result["fps_per_session"] > 0 and result["errors"] == 0

@@ -1,0 +1,199 @@
+"""The patient's weekly check-in (coach.store.checkins): the form on /me (review/_checkin.html,
+large buttons, plain words, every question skippable), the therapist's charts and marked
+changes (review/_checkin_chart.html), the session report's line, and the CSV and JSON exports.
+
+Only the patient answers their own check-in; a therapist reads their patients' (404 for any
+other, as every patient route).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+
+from coach.review.checkins import meaningful_changes, sources, weekly_checkins
+from coach.store.checkins import (
+    ITEMS,
+    MAX_ACTIVITIES,
+    CheckIn,
+    CheckInError,
+    last_activities,
+    patient_checkins,
+    record_checkin,
+    this_week,
+    week_of,
+)
+from coach.store.store import Store
+from web.charts import line_chart
+from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep
+
+router = APIRouter()
+
+# Each question in plain words: (field, the question, the words at 0, the words at 10).
+ASK = {
+    "sleep": ("How well did you sleep this week?", "very badly", "very well"),
+    "stress": ("How stressed did you feel this week?", "not at all", "extremely"),
+    "headaches": ("How bad were your headaches this week?", "no headaches", "the worst"),
+    "energy": ("How much energy did you have this week?", "none at all", "full of energy"),
+}
+PLAIN = {"sleep": "sleep", "stress": "stress", "headaches": "headaches", "energy": "energy"}
+MAX_ERROR = 300
+
+
+@router.post("/me/checkin", include_in_schema=False)
+async def save_checkin(request: Request, who: IdentityDep, store: StoreDep) -> RedirectResponse:
+    """The /me form: the answers given (a question left on "Skip" is left out), or the whole
+    week skipped. Back to /me, with the reason when something could not be saved."""
+    if who.patient_id is None:
+        raise HTTPException(403, "Only a patient answers their own weekly check-in.")
+    form = await request.form()
+    answers = {item: str(form.get(item, "")) for item in ITEMS}
+    activities = [
+        (str(form.get(f"activity_{i}", "")), str(form.get(f"psfs_{i}", "")))
+        for i in range(1, MAX_ACTIVITIES + 1)
+    ]
+    try:
+        record_checkin(
+            store, who.patient_id, answers, activities, skipped=form.get("action") == "skip"
+        )
+    except CheckInError as exc:
+        reason = quote(str(exc)[:MAX_ERROR])
+        return RedirectResponse(f"/me?checkin_error={reason}#checkin", status_code=303)
+    return RedirectResponse("/me?checkin=saved#checkin", status_code=303)
+
+
+def checkin_context(store: Store, patient_id: int, request: Request) -> dict[str, Any]:
+    """What the /me partial shows: this week's answers (or the form), the activities named
+    last time (the PSFS rates the same ones again), a reason a save was refused."""
+    checkins = patient_checkins(store, patient_id)
+    current = this_week(checkins)
+    again = request.query_params.get("checkin") == "again"
+    names = [a.activity for a in current.activities] if current else last_activities(checkins)
+    scores = {a.position: a.score for a in current.activities} if current else {}
+    return {
+        "done": current is not None and not current.skipped and not again,
+        "skipped": current is not None and current.skipped and not again,
+        "saved": request.query_params.get("checkin") == "saved",
+        "error": request.query_params.get("checkin_error", "")[:MAX_ERROR],
+        "questions": [
+            {
+                "id": item,
+                "ask": ask,
+                "low": low,
+                "high": high,
+                "value": current.answers.get(item) if current else None,
+            }
+            for item, (ask, low, high) in ASK.items()
+        ],  # fmt: skip
+        "activities": [
+            {"name": names[i] if i < len(names) else "", "value": scores.get(i + 1)}
+            for i in range(MAX_ACTIVITIES)
+        ],
+        "current": current,
+    }
+
+
+def checkin_review(store: Store, patient_id: int) -> dict[str, Any]:
+    """What the therapist's partial shows: the weekly charts, the marked changes, sources."""
+    checkins = patient_checkins(store, patient_id)
+    weeks = weekly_checkins(checkins)
+    labels = [w.strftime("%d %b") for w in weeks.weeks]
+    feel = line_chart(
+        "Sleep, stress, headaches, energy (0-10) per week",
+        labels,
+        {PLAIN[item]: list(values) for item, values in weeks.answers.items()},
+        bounds=(0.0, 10.0),
+    )
+    psfs = line_chart(
+        "Hard activities (PSFS: 0 unable, 10 as before) per week",
+        labels,
+        {**{k: list(v) for k, v in weeks.activities.items()}, "PSFS average": weeks.psfs_mean},
+        bounds=(0.0, 10.0),
+    )
+    answered = [c for c in checkins if not c.skipped]
+    return {
+        "feel_chart": feel,
+        "psfs_chart": psfs,
+        "weeks": weeks,
+        "any": bool(answered),
+        "rated_psfs": any(c.activities for c in checkins),
+        "skipped": sum(c.skipped for c in checkins),
+        "changes": meaningful_changes(checkins),
+        "sources": sources(),
+        "latest": answered[-1] if answered else None,
+    }
+
+
+def checkin_of_week(store: Store, patient_id: int, day: date) -> CheckIn | None:
+    """The patient's check-in of the week of `day` (the session report's line)."""
+    week = week_of(day)
+    return next((c for c in patient_checkins(store, patient_id) if c.week_start == week), None)
+
+
+# ---- exports ---------------------------------------------------------------------------------
+CSV_COLUMNS = ["week_start", "skipped", *ITEMS]
+CSV_COLUMNS += [f"{k}_{i}" for i in range(1, MAX_ACTIVITIES + 1) for k in ("activity", "psfs")]
+CSV_COLUMNS += ["psfs_mean", "answered_at"]
+
+
+def checkins_csv(checkins: list[CheckIn]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for c in checkins:
+        row = c.to_json()
+        acts: list[Any] = []
+        for i in range(MAX_ACTIVITIES):
+            a = c.activities[i] if i < len(c.activities) else None
+            acts += [a.activity, a.score] if a else ["", ""]
+        mean = "" if row["psfs_mean"] is None else row["psfs_mean"]
+        answers = ["" if row[item] is None else row[item] for item in ITEMS]
+        w.writerow([row["week_start"], int(c.skipped), *answers, *acts, mean, row["created_at"]])
+    return buf.getvalue()
+
+
+@router.get("/patients/{patient_id}/checkins.csv", include_in_schema=False)
+def checkins_csv_export(patient: TherapistsPatientDep, store: StoreDep) -> PlainTextResponse:
+    return PlainTextResponse(
+        checkins_csv(patient_checkins(store, patient.id)),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="patient-{patient.id}-checkins.csv"'
+        },
+    )
+
+
+@router.get("/patients/{patient_id}/checkins.json", include_in_schema=False)
+def checkins_json_export(patient: TherapistsPatientDep, store: StoreDep) -> JSONResponse:
+    """Every check-in, the changes marked meaningful and the sources of the thresholds."""
+    checkins = patient_checkins(store, patient.id)
+    changes = [
+        {
+            "what": c.what,
+            "since_week": c.since.isoformat(),
+            "week": c.week.isoformat(),
+            "old": c.old,
+            "new": c.new,
+            "points": c.points,
+            "threshold": c.threshold,
+            "source": c.source,
+        }
+        for c in meaningful_changes(checkins)
+    ]
+    return JSONResponse(
+        {
+            "patient_id": patient.id,
+            "checkins": [c.to_json() for c in checkins],
+            "meaningful_changes": changes,
+            "sources": sources(),
+        },
+        headers={
+            "Content-Disposition": f'attachment; filename="patient-{patient.id}-checkins.json"'
+        },
+    )
