@@ -166,7 +166,9 @@ def _join_workers(
     with the other workers' (web/machine.py)."""
     if worker is None:
         return
-    registry.own_id = worker.handoff().mine
+    handoff = worker.handoff()
+    registry.own_id = handoff.mine
+    handoff.count = lambda: sum(1 for v in registry.views())  # for the least busy worker
     if caps is not None and registry.caps is not caps:  # a registry of the caller's
         registry.caps = caps
         caps.watch(registry)
@@ -263,15 +265,16 @@ SHARE_EVERY_S = 1.0
 got past its setup; comings and goings are shared at once)."""
 
 
-async def _sweep(registry: SessionRegistry, shared: bool) -> None:
-    ticks = 0
+async def _sweep(registry: SessionRegistry, worker: WorkerPlace | None) -> None:
+    shared, ticks = worker is not None, 0
     every = round(SWEEP_EVERY_S / SHARE_EVERY_S)
     while True:
         await asyncio.sleep(SHARE_EVERY_S if shared else SWEEP_EVERY_S)
         ticks += 1
         try:
-            if shared:
+            if worker is not None:
                 registry.changed()
+                worker.handoff().publish()
             if not shared or ticks % every == 0:
                 registry.sweep()
         except Exception:  # a fault of ours: logged, and sweeping goes on
@@ -293,7 +296,7 @@ async def _start(parts: _Parts) -> None:
         # another server may be receiving one into the shared folder).
         jobs.clean_up_orphans(upload_total_timeout_s() if clustered else 0.0)
     parts.registry.warm_up()
-    parts.sweeper = asyncio.create_task(_sweep(parts.registry, parts.machine is not None))
+    parts.sweeper = asyncio.create_task(_sweep(parts.registry, parts.worker))
     if parts.relay is not None:
         await parts.relay.start()
     if parts.retention is not None:

@@ -45,7 +45,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from coach.live import LiveLimits
 from coach.live.limits import Slots
-from web.routing import Handoff, requested_session
+from web.routing import Handoff, opens_session, requested_session
 from web.security import HEADERS, env_number
 
 log = logging.getLogger(__name__)
@@ -277,12 +277,18 @@ class GuardedHttp(HttpToolsProtocol):
             self._unset_keepalive_if_required()  # the request has begun
             return None
         self._head = b""
-        session_id = requested_session(head)
         handoff = self.handoff
-        if session_id is None or handoff is None or handoff.mine(session_id):
+        if handoff is None:
+            return head
+        session_id = requested_session(head)
+        if session_id is not None:
+            to = None if handoff.mine(session_id) else handoff.owner(session_id)
+        else:  # a new session goes to the least busy worker
+            to = handoff.lighter() if opens_session(head) else None
+        if to is None:
             return head
         sock = self.transport.get_extra_info("socket")
-        if sock is None or not handoff.send(handoff.owner(session_id), sock, head):
+        if sock is None or not handoff.send(to, sock, head):
             return head  # the owner cannot take it now: served here
         self._headers_came()
         self.guard.release(self.transport)

@@ -131,12 +131,13 @@ class WorkerPlace:
     workers: int
     folder: str
     authkey: bytes
+    loads: Any = None  # each worker's live sessions: a shared `multiprocessing.Array`
     _handoff: Handoff | None = field(default=None, repr=False, compare=False)
 
     def handoff(self) -> Handoff:
         """This worker's end of the connection hand-over (one per process)."""
         if self._handoff is None:
-            self._handoff = Handoff(Path(self.folder), self.index, self.workers)
+            self._handoff = Handoff(Path(self.folder), self.index, self.workers, self.loads)
         return self._handoff
 
     def link(self) -> MachineLink:

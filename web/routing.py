@@ -29,7 +29,7 @@ import logging
 import os
 import socket
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -65,6 +65,15 @@ def requested_session(head: bytes) -> str | None:
     return found if found and SESSION_ID_RE.match(found) else None
 
 
+def opens_session(head: bytes) -> bool:
+    """Whether a request head opens a new live session (a patient's socket, not resuming)."""
+    parts = head.split(b"\r\n", 1)[0].split(b" ")
+    if len(parts) != 3 or parts[0] != b"GET":
+        return False
+    target = urlsplit(parts[1].decode("latin-1"))
+    return unquote(target.path) == "/ws/live" and "session" not in parse_qs(target.query)
+
+
 Adopt = Callable[[socket.socket, bytes], None]
 
 
@@ -72,10 +81,16 @@ class Handoff:
     """One worker's end of the hand-over: `send` a connection to another worker, `listen` for
     connections handed to this one (each given to `adopt(sock, bytes read so far)`)."""
 
-    def __init__(self, folder: Path, index: int, workers: int) -> None:
+    def __init__(
+        self, folder: Path, index: int, workers: int, loads: MutableSequence[int] | None = None
+    ) -> None:
         self.folder = Path(folder)
         self.index = index
         self.workers = workers
+        # Each worker's live sessions, in memory the workers share (web/workers.py): a new
+        # session goes to the least busy worker. `count` gives this worker's own.
+        self.loads = loads
+        self.count: Callable[[], int] | None = None
         self._out = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._out.setblocking(False)  # a full queue: the connection stays here
         self._in: socket.socket | None = None
@@ -91,6 +106,25 @@ class Handoff:
     def mine(self, session_id: str) -> bool:
         """Whether a session id belongs to this worker (new ids are made until it does)."""
         return self.owner(session_id) == self.index
+
+    def publish(self) -> None:
+        """Tell the other workers how many live sessions this one has now."""
+        if self.loads is not None and self.count is not None:
+            self.loads[self.index] = self.count()
+
+    def lighter(self) -> int | None:
+        """The worker a new session should go to when another has at least two fewer live
+        sessions than this one (counted for it at once, until it publishes), else None."""
+        if self.loads is None:
+            return None
+        self.publish()
+        loads = list(self.loads)
+        least = min(range(self.workers), key=loads.__getitem__)
+        if loads[self.index] - loads[least] < 2:
+            self.loads[self.index] += 1  # this one, until it publishes its own count
+            return None
+        self.loads[least] += 1
+        return least
 
     def send(self, to: int, sock: socket.socket, data: bytes) -> bool:
         """Hand the connection `sock` (with the `data` read from it so far) to worker `to`;

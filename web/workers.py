@@ -162,6 +162,8 @@ class Supervisor:
         # the rest too unless a cluster's Redis keeps them.
         self.machine = MachineState(machine_address(self.folder), self.authkey).start()
         self._context = multiprocessing.get_context("spawn")
+        # Each worker's live sessions, where all can read them (web/routing.py, `lighter`).
+        self.loads = self._context.Array("i", workers, lock=False)
         self.procs: list[BaseProcess | None] = [None] * workers
         self._started = [0.0] * workers
         self._quick_deaths = [0] * workers
@@ -170,7 +172,7 @@ class Supervisor:
         self.failed = False
 
     def place(self, index: int) -> WorkerPlace:
-        return WorkerPlace(index, self.workers, self.folder, self.authkey)
+        return WorkerPlace(index, self.workers, self.folder, self.authkey, self.loads)
 
     def start_worker(self, index: int) -> None:
         proc = self._context.Process(
@@ -235,6 +237,7 @@ class Supervisor:
     def _forget(self, index: int) -> None:
         """What a dead worker had, as after one server's crash (see the module)."""
         self.machine.drop(index)
+        self.loads[index] = 0
         if self.store is None:
             return
         from web.routing import owner
