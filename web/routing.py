@@ -6,7 +6,9 @@ process (its registry: the patient's page, the pipeline, the followers), so ever
 that names a session must reach the process that has it: the patient's socket resuming it
 (`/ws/live?...&session=ID`), a therapist's follow socket (`/ws/follow/ID`) and its JSON
 (`/api/sessions/ID`, `.../events`). The session id says which process that is,
-`owner(id, n)`, and each process makes new ids that are its own (`Handoff.mine`).
+`owner(id, n)`, and each process makes new ids that are its own (`Handoff.mine`). A request
+opening a new session goes to the least busy worker (`Handoff.lighter`: the kernel can give
+one worker most new connections), so the sessions stay spread.
 
 A process that reads the head of a request (the first on a connection, or the next one on a
 kept-alive connection, between requests) naming another process's session hands the whole
