@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from coach.live.limits import LiveLimits
-from coach.live.protocol import DEVICE, PoseMode, SessionError
+from coach.live.protocol import DEVICE, PoseMode
 
 if TYPE_CHECKING:
     from coach.live.session import LiveSession
@@ -119,10 +119,11 @@ def check_room(
     limits: LiveLimits,
     max_active: int,
     caps: LiveCaps,
-) -> None:
-    """Refuse a connection beyond the caps, counting the `live` sessions here and what
-    `caps` knows elsewhere: per mode (`server_busy`: `limits.max_device` on-device sessions,
-    `max_active` pose models), per address (`too_many`)."""
+) -> tuple[str, int] | None:
+    """Whether one more connection fits the caps, counting the `live` sessions here and what
+    `caps` knows elsewhere: None, else the refusal's code and number: per mode
+    (`server_busy`, the limit: `limits.max_device` on-device sessions, `max_active` pose
+    models), per address (`too_many`, the address's sessions)."""
     limit = limits.max_device if pose == DEVICE else max_active
     wants: list[Want] = [(pose_key(pose), sum(s.pose == pose for s in live), limit)]
     if address is not None and limits.max_per_address > 0:
@@ -130,14 +131,10 @@ def check_room(
         wants.append((address_key(address), here, limits.max_per_address))
     elsewhere = caps.admit(wants)
     if wants[0][1] + elsewhere[0] >= limit:
-        raise SessionError(
-            "server_busy",
-            f"The coach is already running {limit} live sessions; try again shortly.",
-        )
+        return "server_busy", limit
     if len(wants) > 1 and (mine := wants[1][1] + elsewhere[1]) >= wants[1][2]:
-        raise SessionError(
-            "too_many", f"This address already has {mine} live sessions open; close one first."
-        )
+        return "too_many", mine
+    return None
 
 
 class LocalCaps:
