@@ -149,13 +149,10 @@ class SessionRegistry:
             clock=clock,
         )
         self._sessions: dict[str, LiveSession] = {}
-        # Follower sockets per address and in all (the workers of one machine share them:
-        # web.machine.SharedSlots).
-        self.follower_slots: Slots = SocketSlots()
+        self.follower_slots: Slots = SocketSlots()  # per address and in all (web.machine)
         self.caps = caps or LocalCaps()  # a cluster: the other instances' sessions per address
         self.caps.watch(self)
-        # One of several worker processes: the ids that route to this one (web/routing.py).
-        self.own_id: Callable[[str], bool] | None = None
+        self.own_id: Callable[[str], bool] | None = None  # a worker's ids (web/routing.py)
 
     def warm_up(self) -> None:
         """Prepare the first worker at server start, so the first patient does not wait."""
