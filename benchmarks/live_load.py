@@ -10,11 +10,19 @@ browser's native zlib, the websockets library's costs these pages a good share o
 The pages are one asyncio process (uvloop) with pre-encoded landmark rows, to leave the
 cores to the server.
 The server runs in its own process on
-127.0.0.1 (a real uvicorn, no worker processes: landmark sessions need none), with the
+127.0.0.1 (a real uvicorn, no pose worker processes: landmark sessions need none), with the
 per-address cap lifted (every simulated page comes from 127.0.0.1) and the default rate
 limits. Bounded: it stops by itself after `--seconds`.
 
     .venv/bin/python benchmarks/live_load.py --sessions 50 --seconds 20 [--format json]
+    .venv/bin/python benchmarks/live_load.py --sessions 100 --workers 2   # coach serve --workers 2
+    .venv/bin/python benchmarks/live_load.py --smoke   # does it run? (tests/benchmarks)
+
+`--workers N` runs the server as `coach serve --workers N` does (web/workers.py: a supervisor,
+N worker processes on one port, sessions routed to their worker, limits shared by the
+supervisor), with the same app as one process; the load starts once every worker answers,
+and the pages' sessions per worker are printed. The CPU figures then add up the supervisor
+and its workers.
 
 The pages send the binary landmark message the patient page sends (web/static/device_pose.js);
 `--format json`: the JSON one instead (a checkout older than the binary message needs it).
@@ -33,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -41,6 +50,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -81,6 +91,32 @@ with server:
     sys.stdin.read()  # until the benchmark closes our stdin
 """
 
+# The same app in each worker of `coach serve --workers N` (web/workers.py's supervisor).
+SERVER_WORKERS = """
+import socket, sys, threading
+from web.workers import Supervisor, WorkerApp
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("127.0.0.1", 0))
+sock.set_inheritable(True)
+app = WorkerApp("benchmarks.live_load:worker_app", {{"max_device": {n}}})
+supervisor = Supervisor(app, sock, {workers})
+print(sock.getsockname()[1], flush=True)
+threading.Thread(target=lambda: (sys.stdin.read(), supervisor.stop()), daemon=True).start()
+sys.exit(supervisor.run())
+"""
+
+
+def worker_app(place: Any, max_device: int) -> Any:
+    """The benchmark's app in one worker of `--workers N`: as the one-process server's."""
+    from coach.live import LiveLimits, SessionRegistry
+    from web.app import create_app
+    from web.frames import decode_frame
+
+    limits = LiveLimits(max_device=max_device, max_per_address=0)
+    registry = SessionRegistry(decode=decode_frame, isolation="thread", limits=limits)
+    return create_app(registry, worker=place)
+
 
 @dataclass
 class Track:
@@ -100,6 +136,7 @@ class PageStats:
     latency_ms: list[float] = field(default_factory=list)
     sent_s: list[float] = field(default_factory=list)  # when each answered one was sent
     server_ms: list[float] = field(default_factory=list)
+    session_id: str = ""
 
 
 def load_tracks() -> list[Track]:
@@ -133,6 +170,7 @@ async def run_page(
         hello = json.loads(await ws.recv())
         if hello.get("type") != "session":
             raise RuntimeError(f"server refused the session: {hello}")
+        stats.session_id = str(hello.get("session_id", ""))
 
         unanswered = 0  # as the page counts them (web/static/capture.js)
         last_sent = 0.0
@@ -190,23 +228,42 @@ async def run_page(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc); -1 when unknown."""
+    """User + system CPU seconds of a process and its children so far (Linux /proc: the
+    workers of `--workers N`); -1 when unknown."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return -1.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for child in _children(pid):
+        total += max(0.0, cpu_seconds(child))
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in task.read_text().split()]
+    return found
 
 
 def start_server(
-    sessions: int, tree: Path = REPO, ws: str = "auto", deflate: bool = True
+    sessions: int, tree: Path = REPO, ws: str = "auto", deflate: bool = True, workers: int = 1
 ) -> tuple[subprocess.Popen[str], str]:
     """The server of the checkout at `tree` (another one: compare before and after with the
-    same pages), with uvicorn's WebSocket implementation `ws` and per-message deflate."""
+    same pages), with uvicorn's WebSocket implementation `ws` and per-message deflate; with
+    `workers` > 1 as `coach serve --workers N` (this checkout's)."""
     # Every page comes from 127.0.0.1: not held to one address's share of the connections.
     env = {**os.environ, "PYTHONPATH": str(tree), "COACH_MAX_CONNECTIONS_PER_ADDRESS": "100000"}
+    if workers > 1:
+        if not deflate or ws != "auto":
+            raise SystemExit("--no-deflate and --ws go with one worker")
+        code = SERVER_WORKERS.format(n=sessions + 10, workers=workers)
+    else:
+        code = SERVER.format(n=sessions + 10, ws=ws, deflate=deflate)
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(n=sessions + 10, ws=ws, deflate=deflate)],
+        [sys.executable, "-c", code],
         cwd=tree,
         env=env,
         stdin=subprocess.PIPE,
@@ -218,7 +275,26 @@ def start_server(
     if not port.isdigit():
         proc.kill()
         raise SystemExit("the server did not start")
+    if workers > 1:
+        wait_for_workers(int(port), workers)
     return proc, f"ws://127.0.0.1:{port}"
+
+
+def wait_for_workers(port: int, workers: int, timeout: float = 120.0) -> None:
+    """Until every worker has answered /healthz (each on a new connection): pages arriving
+    before would all go to the workers already up."""
+    import httpx
+
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only workers {sorted(seen)} answered")
+        try:
+            r = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Connection": "close"})
+            seen.add(int(r.json()["worker"]))
+        except (httpx.HTTPError, KeyError, ValueError):
+            time.sleep(0.2)
 
 
 async def run(
@@ -297,11 +373,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--timeline", action="store_true", help="print the latency second by second too"
     )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes, as `coach serve --workers N` runs them (default 1)",
+    )
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check that the benchmark runs (tests): 4 sessions for 2 s on 2 workers; "
+        "exit 1 unless every page got frames back without errors",
+    )
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.sessions, args.seconds, args.workers = 4, 2.0, max(2, args.workers)
     if not 1 <= args.sessions <= 500 or not 1 <= args.seconds <= 600:
         raise SystemExit("--sessions 1..500, --seconds 1..600")
     tracks = load_tracks()
-    proc, url = start_server(args.sessions, args.server_tree, args.ws, not args.no_deflate)
+    load_before = os.getloadavg()
+    proc, url = start_server(
+        args.sessions, args.server_tree, args.ws, not args.no_deflate, args.workers
+    )
     server_cpu = cpu_seconds(proc.pid)
     client_cpu = time.process_time()
     try:
@@ -337,6 +430,19 @@ def main(argv: list[str] | None = None) -> int:
         f"latency p50 {np.percentile(latency, 50):.1f} ms"
     )
     frames = sum(s.frames for s in stats)
+    load_after = os.getloadavg()
+    print(
+        f"load average before {load_before[0]:.2f} ({load_before[1]:.2f} over 5 min), "
+        f"after {load_after[0]:.2f}"
+    )
+    if args.workers > 1:
+        from web.routing import owner
+
+        per_worker = [0] * args.workers
+        for s in stats:
+            if s.session_id:
+                per_worker[owner(s.session_id, args.workers)] += 1
+        print(f"sessions per worker: {per_worker}")
     if server_cpu >= 0 and frames:
         # CPU time per answered message, which other load on the machine hardly changes.
         print(
@@ -348,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         f"landmark sessions={args.sessions} fps_each={fps_each:.1f} "
         f"p95_ms={np.percentile(latency, 95):.1f} server_ms_per_frame={np.mean(server):.2f}"
     )
+    if args.smoke and any(s.frames == 0 or s.errors for s in stats):
+        return 1
     return 0
 
 

@@ -34,9 +34,10 @@ from web.routes import live, site
 from web.vendor import mount_vendor
 
 if TYPE_CHECKING:
-    from coach.live.caps import RedisLiveCaps
+    from coach.live.caps import LiveCaps
     from coach.store.retention import PeriodicRetention
     from web.live_relay import LiveRelay
+    from web.machine import MachineLink, WorkerPlace
     from web.reminders import ReminderLoop
     from web.uploads.jobs import AnalysisJobs
 
@@ -59,12 +60,14 @@ class _Parts:
     registry: SessionRegistry
     store: Store | None
     jobs: AnalysisJobs | None
-    caps: RedisLiveCaps | None
+    caps: LiveCaps | None
     relay: LiveRelay | None
     redis_url: str | None
     retention: PeriodicRetention | None = None  # one machine's; a cluster's workers apply it
     sweeper: asyncio.Task[None] | None = None
     reminders: ReminderLoop | None = None  # e-mail reminders, with an SMTP server
+    worker: WorkerPlace | None = None  # one of the worker processes of `coach serve --workers`
+    machine: MachineLink | None = None  # their supervisor's shared limits (web/machine.py)
 
 
 def create_app(
@@ -80,6 +83,7 @@ def create_app(
     redis_url: str | None = None,
     allow_seed: bool = False,
     public_url: str | None = None,
+    worker: WorkerPlace | None = None,
 ) -> FastAPI:
     """Build the app. Without `registry`, one is made with the real pipeline and `recorder`.
 
@@ -96,36 +100,85 @@ def create_app(
     `&seed=N` (coach.live.registry.SessionRegistry).
 
     `public_url` (default `COACH_PUBLIC_URL`) is the address patients reach the server at,
-    used in QR codes, handouts, the calendar feed and reminders (web/public_url.py)."""
+    used in QR codes, handouts, the calendar feed and reminders (web/public_url.py).
+
+    `worker` (`web.machine.WorkerPlace`) makes this app one of the worker processes of
+    `coach serve --workers N` (web/workers.py): its new live sessions get ids that route to
+    it (web/routing.py), its start-up leaves the store to the supervisor, and its limits are
+    counted with the other workers' (web/machine.py; with Redis, as for a cluster)."""
     recorder = recorder or _store_recorder(store)
-    jobs = _analysis_jobs(store, redis_url, pose_model)
-    caps = _live_caps(redis_url)
+    jobs = _analysis_jobs(store, redis_url, pose_model, worker)
+    machine = worker.link() if worker is not None else None
+    caps = _live_caps(redis_url, machine)
     if registry is None:
-        registry = SessionRegistry(
-            decode=decode_frame,
-            processor_factory=partial(default_processor, pose_model=pose_model),
-            recorder=recorder,
-            reference_for=store.reference if store is not None else None,
-            prescription_for=store.program_item if store is not None else None,
-            max_active=max_active,
-            retain_s=retain_s,
-            limits=live_limits,
-            caps=caps,
-            allow_seed=allow_seed,
+        registry = _new_registry(
+            store, recorder, pose_model, max_active, retain_s, live_limits, caps, allow_seed
         )
+    _join_workers(registry, worker, machine, caps)
     parts = _Parts(registry, store, jobs, caps, _relay(redis_url, registry, store), redis_url)
-    parts.retention = _retention(store, redis_url)
+    parts.worker, parts.machine = worker, machine
+    # Retention once per machine: by the first worker of several.
+    parts.retention = _retention(store, redis_url) if worker is None or worker.index == 0 else None
     parts.reminders = _reminders(store, public_url)
     app = _new_app(parts)
     app.state.exercise_list = exercise_list or _default_exercise_list
     app.state.public_url = public_url
+    app.state.worker = worker
     _add_live_side(app, parts)
     if store is not None and jobs is not None:
-        _add_stored_side(app, jobs, redis_url)
+        _add_stored_side(app, jobs, redis_url, machine)
     return app
 
 
 # ---- the parts -----------------------------------------------------------------------------
+def _new_registry(
+    store: Store | None,
+    recorder: Recorder | None,
+    pose_model: str,
+    max_active: int,
+    retain_s: float,
+    live_limits: LiveLimits | None,
+    caps: LiveCaps | None,
+    allow_seed: bool,
+) -> SessionRegistry:
+    """The live sessions with the real pipeline, recording into `recorder`."""
+    return SessionRegistry(
+        decode=decode_frame,
+        processor_factory=partial(default_processor, pose_model=pose_model),
+        recorder=recorder,
+        reference_for=store.reference if store is not None else None,
+        prescription_for=store.program_item if store is not None else None,
+        max_active=max_active,
+        retain_s=retain_s,
+        limits=live_limits,
+        caps=caps,
+        allow_seed=allow_seed,
+    )
+
+
+def _join_workers(
+    registry: SessionRegistry,
+    worker: WorkerPlace | None,
+    machine: MachineLink | None,
+    caps: LiveCaps | None,
+) -> None:
+    """One of several worker processes (web/workers.py): new session ids that route to this
+    one (web/routing.py), the follower sockets (and without Redis the live sessions) counted
+    with the other workers' (web/machine.py)."""
+    if worker is None:
+        return
+    handoff = worker.handoff()
+    registry.own_id = handoff.mine
+    handoff.count = lambda: sum(1 for v in registry.views())  # for the least busy worker
+    if caps is not None and registry.caps is not caps:  # a registry of the caller's
+        registry.caps = caps
+        caps.watch(registry)
+    if machine is not None:
+        from web.machine import SharedSlots
+
+        registry.follower_slots = SharedSlots(machine, "follow")
+
+
 def _store_recorder(store: Store | None) -> Recorder | None:
     """Live sessions recorded into the store, except a patient's who declined or withdrew
     consent (coach/store/consent.py)."""
@@ -138,9 +191,10 @@ def _store_recorder(store: Store | None) -> Recorder | None:
 
 
 def _analysis_jobs(
-    store: Store | None, redis_url: str | None, pose_model: str
+    store: Store | None, redis_url: str | None, pose_model: str, worker: WorkerPlace | None
 ) -> AnalysisJobs | None:
-    """Uploads' analysis (with a store): on a thread here, or on a cluster's task queue."""
+    """Uploads' analysis (with a store): on a thread here, or on a cluster's task queue. One
+    of several workers makes job ids that are its own (its supervisor fails them if it dies)."""
     if store is None:
         return None
     from web.uploads.jobs import AnalysisJobs
@@ -150,13 +204,19 @@ def _analysis_jobs(
         from coach.offline.queue import UploadQueue
 
         queue = UploadQueue(redis_url)
-    return AnalysisJobs(store, queue=queue, pose_model=pose_model)
+    own_id = worker.handoff().mine if worker is not None else None
+    return AnalysisJobs(store, queue=queue, pose_model=pose_model, own_id=own_id)
 
 
-def _live_caps(redis_url: str | None) -> RedisLiveCaps | None:
-    """A cluster's live sessions per address, counted over every instance (None: here only)."""
+def _live_caps(redis_url: str | None, machine: MachineLink | None) -> LiveCaps | None:
+    """A cluster's live sessions per address, counted over every instance (each worker of
+    one is an instance), or over the workers of this machine (None: here only)."""
     if not redis_url:
-        return None
+        if machine is None:
+            return None
+        from web.machine import SharedCaps
+
+        return SharedCaps(machine)
     from coach.live.caps import RedisLiveCaps
     from coach.store.cluster import redis_client
 
@@ -201,18 +261,32 @@ SWEEP_EVERY_S = 10.0
 when no request comes to look them up."""
 
 
-async def _sweep(registry: SessionRegistry) -> None:
+SHARE_EVERY_S = 1.0
+"""How often one of several workers shares its live sessions (when they changed: a session
+got past its setup; comings and goings are shared at once)."""
+
+
+async def _sweep(registry: SessionRegistry, worker: WorkerPlace | None) -> None:
+    shared, ticks = worker is not None, 0
+    every = round(SWEEP_EVERY_S / SHARE_EVERY_S)
     while True:
-        await asyncio.sleep(SWEEP_EVERY_S)
+        await asyncio.sleep(SHARE_EVERY_S if shared else SWEEP_EVERY_S)
+        ticks += 1
         try:
-            registry.sweep()
+            if worker is not None:
+                registry.changed()
+                worker.handoff().publish()
+            if not shared or ticks % every == 0:
+                registry.sweep()
         except Exception:  # a fault of ours: logged, and sweeping goes on
             log.exception("sweeping the live sessions failed")
 
 
 async def _start(parts: _Parts) -> None:
     store, jobs, clustered = parts.store, parts.jobs, bool(parts.redis_url)
-    if store is not None and not clustered:
+    if parts.worker is not None:
+        jobs = None  # the supervisor cleaned up before starting its workers (web/workers.py)
+    elif store is not None and not clustered:
         # Left "recording" by a crash: their reps are kept. Not in a cluster: the other
         # servers' live sessions and the workers' jobs are not this server's to end.
         store.mark_interrupted()
@@ -223,7 +297,7 @@ async def _start(parts: _Parts) -> None:
         # another server may be receiving one into the shared folder).
         jobs.clean_up_orphans(upload_total_timeout_s() if clustered else 0.0)
     parts.registry.warm_up()
-    parts.sweeper = asyncio.create_task(_sweep(parts.registry))
+    parts.sweeper = asyncio.create_task(_sweep(parts.registry, parts.worker))
     if parts.relay is not None:
         await parts.relay.start()
     if parts.retention is not None:
@@ -314,7 +388,9 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     app.include_router(i18n.router)  # /i18n/LANG.json: a catalog for the page
 
 
-def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
+def _add_stored_side(
+    app: FastAPI, jobs: AnalysisJobs, redis_url: str | None, machine: MachineLink | None
+) -> None:
     """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
     from web.audit import AuditTrail
     from web.routes import (
@@ -347,6 +423,13 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
 
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
+    if machine is not None:  # worker processes: their dashboards' streams counted together
+        from web.machine import SharedLoginLimiter, SharedSlots
+        from web.routes.dashboard import StreamSlots
+
+        if not redis_url:  # (else Redis counts the sign-in failures, above)
+            app.state.login_limiter = SharedLoginLimiter(machine)
+        app.state.live_now_slots = StreamSlots(shared=SharedSlots(machine, "dashboard"))
     areas = (auth, therapist, patient, rights, protocols, sessions, uploads, ratings, records)
     for area in (*areas, checkins):
         app.include_router(area.router)

@@ -35,6 +35,7 @@ import asyncio
 import ipaddress
 import logging
 import resource
+import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -43,6 +44,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from coach.live import LiveLimits
+from coach.live.limits import Slots
+from web.routing import Handoff, opens_session, requested_session
 from web.security import HEADERS, env_number
 
 log = logging.getLogger(__name__)
@@ -106,12 +109,15 @@ class ConnectionGuard:
     """The connections held, per client address and in all; `admit` as each is accepted,
     `release` when it is lost (counted once, through an upgrade to WebSocket too)."""
 
-    def __init__(self, capacity: Capacity, trusted: list[str]) -> None:
+    def __init__(self, capacity: Capacity, trusted: list[str], shared: Slots | None = None) -> None:
         self.capacity = capacity
         self._trusted = _networks(trusted)
         self._held: dict[Any, str] = {}
         self._by_address: Counter[str] = Counter()
         self.refused = 0
+        # The worker processes of one machine count an address's connections together
+        # (web.machine.SharedSlots); the connections in all stay per process (its open files).
+        self._shared = shared
 
     def __len__(self) -> int:
         return len(self._held)
@@ -124,8 +130,10 @@ class ConnectionGuard:
             return True  # counted already
         address = _peer(transport)
         per_address = not self._exempt(address)
-        if len(self._held) >= self.capacity.connections or (
-            per_address and self._by_address[address] >= self.capacity.per_address
+        if (
+            len(self._held) >= self.capacity.connections
+            or (per_address and self._by_address[address] >= self.capacity.per_address)
+            or (per_address and not self._take_shared(address))
         ):
             self.refused += 1
             if self.refused in (1, 10, 100) or self.refused % 1000 == 0:
@@ -141,10 +149,18 @@ class ConnectionGuard:
         self._by_address[address] += 1
         return True
 
+    def _take_shared(self, address: str) -> bool:
+        """One more connection of `address` over every worker process (always, alone)."""
+        if self._shared is None:
+            return True
+        return self._shared.take(address, self.capacity.per_address, sys.maxsize) is None
+
     def release(self, transport: Any) -> None:
         address = self._held.pop(transport, None)
         if address is None:
             return
+        if self._shared is not None and not self._exempt(address):
+            self._shared.give_back(address)
         self._by_address[address] -= 1
         if self._by_address[address] <= 0:
             del self._by_address[address]
@@ -199,20 +215,29 @@ class _HeadersTooLarge(Exception):
 
 class GuardedHttp(HttpToolsProtocol):
     """uvicorn's HTTP protocol with the guard, the header deadline and size, and the security
-    headers on its own 400. `guard` is set on a subclass per server (`protocols`)."""
+    headers on its own 400. `guard` is set on a subclass per server (`protocols`), and with
+    several worker processes `handoff` (web/routing.py): a request naming another worker's
+    live session, read between requests, hands the connection to that worker."""
 
     guard: ClassVar[ConnectionGuard]
+    handoff: ClassVar[Handoff | None] = None
+    pending = b""  # bytes another worker read before handing this connection over
 
     def connection_made(self, transport: Any) -> None:
         self._refused = not self.guard.admit(transport)
         self._header_timer: asyncio.TimerHandle | None = None
         self._header_bytes = 0  # of the request being parsed (its line and headers)
         self._waiting_bytes = 0  # received while its headers have not ended
+        self._between = True  # the next bytes begin a request, and none is in progress
+        self._partial = False  # the parser is inside a request
+        self._head = b""  # a request's first bytes, held until its head ends (routing)
         if self._refused:
             transport.close()  # the file is given back at once
             return
         super().connection_made(transport)
         self._await_headers()
+        if self.pending:
+            self.data_received(self.pending)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._refused:
@@ -222,6 +247,14 @@ class GuardedHttp(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused or self.transport.is_closing():
+            return
+        if self._between and self.handoff is not None and self.scheme == "http":
+            routed = self._route(data)
+            if routed is None:
+                return  # held until the head ends, or handed to another worker
+            data = routed
+        self._between = False
         waiting = self._header_timer is not None
         super().data_received(data)
         # Still no end of the headers: what came so far is all headers (httptools keeps a
@@ -231,9 +264,45 @@ class GuardedHttp(HttpToolsProtocol):
             if self._waiting_bytes > MAX_HEADER_BYTES:
                 self._answer(431, "The request's headers are too large.")
 
+    # ---- several workers: a session's requests go to the process that has it ---------------
+    def _route(self, data: bytes) -> bytes | None:
+        """Between requests: the bytes to parse here, or None when they are held (the head
+        has not ended) or the connection went to the worker that has the session."""
+        head = self._head + data
+        if not head.startswith(b"GET "[: len(head)]):
+            self._head = b""
+            return head  # not a request about a session
+        if b"\r\n\r\n" not in head and len(head) <= MAX_HEADER_BYTES:
+            self._head = head
+            self._unset_keepalive_if_required()  # the request has begun
+            return None
+        self._head = b""
+        handoff = self.handoff
+        if handoff is None:
+            return head
+        session_id = requested_session(head)
+        if session_id is not None:
+            to = None if handoff.mine(session_id) else handoff.owner(session_id)
+        else:  # a new session goes to the least busy worker
+            to = handoff.lighter() if opens_session(head) else None
+        if to is None:
+            return head
+        sock = self.transport.get_extra_info("socket")
+        if sock is None or not handoff.send(to, sock, head):
+            return head  # the owner cannot take it now: served here
+        self._headers_came()
+        self.guard.release(self.transport)
+        self.transport.close()  # our copy only: the owner has the connection now
+        return None
+
     def on_message_begin(self) -> None:
         self._header_bytes = 0
+        self._partial = True
         super().on_message_begin()
+
+    def on_message_complete(self) -> None:
+        self._partial = False
+        super().on_message_complete()
 
     def on_url(self, url: bytes) -> None:
         self._count_header_bytes(len(url))
@@ -271,6 +340,8 @@ class GuardedHttp(HttpToolsProtocol):
         super().on_response_complete()
         if not self.transport.is_closing() and not self.pipeline:
             self._await_headers()  # keep-alive: the next request's headers are due in time
+            # Nothing parsed since (a pipelined request would be the current cycle).
+            self._between = not self._partial and self.cycle.response_complete
 
     def send_400_response(self, msg: str) -> None:
         if self._header_bytes > MAX_HEADER_BYTES:
@@ -318,6 +389,10 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
         self.conn.reject = reject_with_headers  # type: ignore[method-assign]
 
 
-def protocols(guard: ConnectionGuard) -> tuple[type[GuardedHttp], type[GuardedWebSocket]]:
-    """The HTTP protocol class of one server (with `guard`), and the WebSocket one."""
-    return type("CoachHttp", (GuardedHttp,), {"guard": guard}), GuardedWebSocket
+def protocols(
+    guard: ConnectionGuard, handoff: Handoff | None = None
+) -> tuple[type[GuardedHttp], type[GuardedWebSocket]]:
+    """The HTTP protocol class of one server (with `guard`, and `handoff` when it is one of
+    several worker processes), and the WebSocket one."""
+    http = type("CoachHttp", (GuardedHttp,), {"guard": guard, "handoff": handoff})
+    return http, GuardedWebSocket

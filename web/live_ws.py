@@ -381,17 +381,22 @@ async def patient_socket(
     except SessionError as exc:
         if how != "resumed":
             registry.discard(session.id)
+        registry.changed()
         await _refuse(ws, exc.code, exc.message)
         return
-    await _serve(
-        ws,
-        session,
-        outbox,
-        _patient_hello(session, how, limits),
-        lambda: _patient_loop(ws, session, outbox, limits),
-        lambda: session.detach_patient(outbox),  # the worker (a few hundred MB) is freed
-        "the patient socket",
-    )
+    registry.changed()  # other worker processes count this address's sessions now
+    try:
+        await _serve(
+            ws,
+            session,
+            outbox,
+            _patient_hello(session, how, limits),
+            lambda: _patient_loop(ws, session, outbox, limits),
+            lambda: session.detach_patient(outbox),  # the worker (a few hundred MB) is freed
+            "the patient socket",
+        )
+    finally:
+        registry.changed()
 
 
 async def _open_session(

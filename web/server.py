@@ -18,63 +18,9 @@ from typing import Any
 
 from coach.live import LiveLimits, Recorder
 from pose.native_logs import quiet_native_logs
+from web.server_config import WS_MAX_BYTES, trusted_proxies, uvicorn_config
 
-# Frames are checked against web.frames.MAX_FRAME_BYTES with a readable error; anything far
-# beyond is cut off by uvicorn itself (close code 1009) before it fills memory.
-WS_MAX_BYTES = 4 * 1024 * 1024
-
-
-def trusted_proxies() -> list[str]:
-    """`COACH_TRUSTED_PROXIES`: comma-separated addresses (or networks) of reverse proxies whose
-    X-Forwarded-For / X-Forwarded-Proto are believed. Default none: the peer's address is the
-    client's (uvicorn would otherwise trust 127.0.0.1, so anything local could pose as any
-    address to the sign-in limit)."""
-    import os
-
-    raw = os.environ.get("COACH_TRUSTED_PROXIES", "")
-    return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def _uvicorn_config(
-    app: Any,
-    host: str,
-    port: int,
-    log_level: str,
-    certfile: str | Path | None = None,
-    keyfile: str | Path | None = None,
-) -> Any:
-    import uvicorn
-
-    from web.connections import Capacity, ConnectionGuard, protocols
-
-    proxies = trusted_proxies()
-    # The open-file limit sizes the connections held and the live sockets' caps (a reserve
-    # is kept for the server's own files): web/connections.py.
-    guard = ConnectionGuard(Capacity.of_this_process(), proxies)
-    http, ws = protocols(guard)
-    state = getattr(app, "state", None)
-    if state is not None:
-        state.connections = guard
-        registry = getattr(state, "registry", None)
-        if registry is not None:
-            registry.limits = guard.capacity.live_limits(registry.limits)
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http=http,
-        ws=ws,
-        ssl_certfile=str(certfile) if certfile else None,
-        ssl_keyfile=str(keyfile) if keyfile else None,
-        # X-Forwarded-For/-Proto only from COACH_TRUSTED_PROXIES (default: from nobody).
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
-        ws_max_size=WS_MAX_BYTES,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
-        log_level=log_level,
-        timeout_graceful_shutdown=5,
-    )
+__all__ = ["WS_MAX_BYTES", "BackgroundServer", "serve", "trusted_proxies", "uvicorn_config"]
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -118,6 +64,7 @@ def serve(
     pose_model: str = "full",
     redis_url: str | None = None,
     public_url: str | None = None,
+    workers: int = 1,
 ) -> int:
     """Serve the app until Ctrl+C; returns the exit status.
 
@@ -132,35 +79,51 @@ def serve(
     With `redis_url` (default: `COACH_REDIS_URL`) this server is one instance of a cluster
     (docs/DEPLOY.md): uploads go to `coach worker` processes through the task queue.
     `public_url` (default: `COACH_PUBLIC_URL`) is the address patients reach (web/public_url.py).
-    """
+    `workers` > 1 runs that many server processes behind the port (web/workers.py)."""
     quiet_native_logs()
     from coach.store.cluster import redis_url as configured_redis
-    from coach.store.db import database_url as default_url
     from web.app import create_app
 
     try:
         public = _public_url(public_url)
-        certfile, keyfile = _certificate(certfile, keyfile, self_signed)
-        url = database_url or default_url()
-        store = _open_store(url)
+        certfile, keyfile = _certificate(certfile, keyfile, self_signed, workers)
+        store, url = _open_store(database_url)
         sock = _listen(host, port, store)
     except _CannotStart as exc:
         print(f"coach serve: {exc}", file=sys.stderr)
         return exc.status
-    app = create_app(
-        recorder=recorder,
-        max_active=max_active,
-        retain_s=retain_s,
-        store=store,
-        live_limits=live_limits,
-        pose_model=pose_model,
-        redis_url=configured_redis(redis_url),
-        public_url=public,
-    )
-    config = _uvicorn_config(app, host, port, log_level, certfile, keyfile)
+    settings: dict[str, Any] = {
+        "max_active": max_active,
+        "retain_s": retain_s,
+        "live_limits": live_limits,
+        "pose_model": pose_model,
+        "redis_url": configured_redis(redis_url),
+        "public_url": public,
+    }
+    if workers > 1:
+        return _serve_workers(host, port, url, store, sock, settings, workers, log_level)
+    app = create_app(recorder=recorder, store=store, **settings)
+    config = uvicorn_config(app, host, port, log_level, certfile, keyfile)
     _announce(host, port, certfile is not None, url, store)
     print(app.state.connections.capacity.words(app.state.registry.limits))
     return _run(config, sock, store)
+
+
+def _serve_workers(
+    host: str,
+    port: int,
+    url: str,
+    store: Any,
+    sock: socket.socket,
+    settings: dict[str, Any],
+    workers: int,
+    log_level: str,
+) -> int:
+    """`workers` server processes behind the port, each `create_app(**settings)`."""
+    from web.workers import serve_workers
+
+    _announce(host, port, False, url, store)
+    return serve_workers(url, settings, sock, workers, store, log_level)
 
 
 def _public_url(public_url: str | None) -> str | None:
@@ -175,12 +138,19 @@ def _public_url(public_url: str | None) -> str | None:
 
 
 def _certificate(
-    certfile: str | Path | None, keyfile: str | Path | None, self_signed: bool
+    certfile: str | Path | None, keyfile: str | Path | None, self_signed: bool, workers: int
 ) -> tuple[str | Path | None, str | Path | None]:
     """The certificate and key to serve https with (None, None: plain http), checked; a
-    self-signed pair is made once in the data folder."""
+    self-signed pair is made once in the data folder. Several workers hand connections to
+    each other (web/routing.py): plain http only."""
     from coach.store.db import data_dir
     from web.tls import CertificateError, check_cert_files, make_self_signed
+
+    if workers > 1 and (certfile is not None or self_signed):
+        raise _CannotStart(
+            "--workers runs over plain http (a connection moves between the workers); "
+            "serve https with one worker, or put a TLS proxy in front (docs/DEPLOY.md)"
+        )
 
     if self_signed and certfile is None:
         try:
@@ -196,11 +166,15 @@ def _certificate(
     return certfile, keyfile
 
 
-def _open_store(url: str) -> Any:
+def _open_store(database_url: str | None) -> tuple[Any, str]:
+    """The store at `database_url` (else COACH_DATABASE_URL or the data folder's), migrated,
+    and its URL."""
     from coach.store import StoreError, open_store
+    from coach.store.db import database_url as default_url
 
+    url = database_url or default_url()
     try:
-        return open_store(url)
+        return open_store(url), url
     except StoreError as exc:
         raise _CannotStart(str(exc)) from None
 
@@ -273,7 +247,7 @@ class BackgroundServer:
         self.port = int(self._sock.getsockname()[1])
         self.scheme = "https" if certfile is not None else "http"
         self.server = uvicorn.Server(
-            _uvicorn_config(app, host, self.port, "warning", certfile, keyfile)
+            uvicorn_config(app, host, self.port, "warning", certfile, keyfile)
         )
         # No signal handlers to turn off: uvicorn (>= 0.29) installs none off the main thread.
         self._thread = threading.Thread(target=self._run, name="coach-server", daemon=True)

@@ -159,8 +159,22 @@ def run(args: argparse.Namespace) -> int:
         pose_model=args.model,
         redis_url=args.redis_url,
         public_url=args.public_url,
+        workers=_workers(args),
     )
     return status or EXIT_OK
+
+
+def _workers(args: argparse.Namespace) -> int:
+    """--workers, else COACH_WORKERS, else 1 (a bad value: a UsageError naming it)."""
+    if args.workers is not None:
+        return int(args.workers)
+    raw = os.environ.get("COACH_WORKERS", "").strip()
+    if not raw:
+        return 1
+    try:
+        return positive_int(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"COACH_WORKERS={raw}: {exc}") from None
 
 
 def add_parser(sub: Any) -> None:
@@ -172,6 +186,13 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="server processes behind the port, about one a CPU core for many on-device live "
+        "sessions (default: COACH_WORKERS, else 1; plain http only; docs/DEPLOY.md)",
+    )
     s.add_argument(
         "--database-url",
         help="SQLAlchemy URL of the store (default: COACH_DATABASE_URL, else the SQLite file "

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,17 @@ class LiveLimits:
     """Messages (other than frames) waiting for one socket; beyond it the socket is closed."""
     allowed_origins: tuple[str, ...] = field(default=())
     """Origins (scheme://host[:port]) allowed to open the sockets besides the server's own."""
+
+
+class Slots(Protocol):
+    """Sockets of one kind per client address and in all (`SocketSlots`, or counted over the
+    worker processes of one machine: web.machine.SharedSlots)."""
+
+    def take(self, address: str | None, per_address: int, total: int) -> str | None: ...
+
+    def give_back(self, address: str | None) -> None: ...
+
+    def held(self, address: str | None) -> int: ...
 
 
 class SocketSlots:

@@ -10,12 +10,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from coach.live.caps import LiveCaps, LocalCaps
-from coach.live.limits import LiveLimits, SocketSlots
+from coach.live.caps import LiveCaps, LocalCaps, SessionView, check_room, session_views
+from coach.live.limits import LiveLimits, Slots, SocketSlots
 from coach.live.lookups import PatientLookups, PrescriptionLookup, ReferenceLookup
 from coach.live.options import Recorder, SessionOptions, default_landmark_processor
 from coach.live.protocol import (
-    DEVICE,
     SERVER,
     SESSION_ENDED_WORDS,
     PoseMode,
@@ -150,9 +149,10 @@ class SessionRegistry:
             clock=clock,
         )
         self._sessions: dict[str, LiveSession] = {}
-        self.follower_slots = SocketSlots()  # follower sockets per address and in all
+        self.follower_slots: Slots = SocketSlots()  # per address and in all (web.machine)
         self.caps = caps or LocalCaps()  # a cluster: the other instances' sessions per address
-        self.caps.watch(self.address_counts)
+        self.caps.watch(self)
+        self.own_id: Callable[[str], bool] | None = None  # a worker's ids (web/routing.py)
 
     def warm_up(self) -> None:
         """Prepare the first worker at server start, so the first patient does not wait."""
@@ -184,6 +184,19 @@ class SessionRegistry:
             if s.connected and s.patient.address
         )
 
+    def views(self) -> list[SessionView]:
+        """The sessions whose patient is connected (or connecting), for other processes."""
+        return session_views(list(self._sessions.values()))
+
+    def live_views(self) -> list[SessionView]:
+        """Every live session with its patient connected: this server's and, for the
+        workers of one machine, the others' (the therapist's dashboard, the erasure check)."""
+        return [v for v in (*self.views(), *self.caps.others()) if v.connected]
+
+    def changed(self) -> None:
+        """A patient came or left: the other processes learn it now (`LiveCaps.changed`)."""
+        self.caps.changed()
+
     def _check_room(
         self, pose: PoseMode, address: str | None, resuming: LiveSession | None
     ) -> None:
@@ -194,15 +207,10 @@ class SessionRegistry:
             for s in self._sessions.values()
             if (s.connected or s.patient.attaching) and s is not resuming
         ]
-        if pose == DEVICE:
-            if sum(s.pose == DEVICE for s in live) >= self.limits.max_device:
-                raise self._full(self.limits.max_device)
-        elif sum(s.pose == SERVER for s in live) >= self.max_active:
-            raise self._full(self.max_active)
-        if address is not None and self.limits.max_per_address > 0:
-            mine = sum(s.patient.address == address for s in live) + self.caps.elsewhere(address)
-            if mine >= self.limits.max_per_address:
-                raise SessionError("too_many", _address_full(mine))
+        refusal = check_room(live, pose, address, self.limits, self.max_active, self.caps)
+        if refusal is not None:
+            code, n = refusal
+            raise SessionError(code, _busy(n) if code == "server_busy" else _address_full(n))
 
     def discard(self, session_id: str) -> None:
         """Forget a session that never got going (its pipeline could not start)."""
@@ -331,13 +339,11 @@ class SessionRegistry:
         )
         return session
 
-    def _full(self, limit: int) -> SessionError:
-        return SessionError("server_busy", _busy(limit))
-
     def _new_id(self) -> str:
+        """A fresh id; one of several workers makes ids that route to itself (`own_id`)."""
         while True:
             candidate = secrets.token_urlsafe(9)
-            if candidate not in self._sessions:
+            if candidate not in self._sessions and (self.own_id is None or self.own_id(candidate)):
                 return candidate
 
     def sweep(self) -> None:

@@ -4,6 +4,7 @@ runner, their progress and outcome."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import desc, select
@@ -14,12 +15,15 @@ from coach.store.sessions import new_session_id
 
 
 class AnalysisJobStore(StorePart):
-    def create_job(self, patient_id: int, exercise_id: str, filename: str) -> AnalysisJob:
-        """A queued job; its session id is chosen now, so that a job run twice (a worker died,
-        the queue delivered it again) still stores one session under that id."""
+    def create_job(
+        self, patient_id: int, exercise_id: str, filename: str, job_id: str | None = None
+    ) -> AnalysisJob:
+        """A queued job (under `job_id`, else a new id); its session id is chosen now, so
+        that a job run twice (a worker died, the queue delivered it again) still stores one
+        session under that id."""
         with self.factory.begin() as db:
             job = AnalysisJob(
-                id=secrets.token_urlsafe(9),
+                id=job_id or secrets.token_urlsafe(9),
                 patient_id=patient_id,
                 exercise_id=exercise_id,
                 filename=filename,
@@ -54,12 +58,15 @@ class AnalysisJobStore(StorePart):
             q = select(AnalysisJob).where(AnalysisJob.patient_id == patient_id)
             return list(db.scalars(q.order_by(desc(AnalysisJob.created_at)).limit(20)))
 
-    def fail_unfinished_jobs(self) -> None:
-        """After a crash: jobs still queued or running failed (their video must come again)."""
+    def fail_unfinished_jobs(self, keep: Callable[[str], bool] | None = None) -> None:
+        """After a crash: jobs still queued or running failed (their video must come again);
+        those `keep(job id)` are left (another process of the server runs them)."""
         with self.factory.begin() as db:
             rows = db.scalars(
                 select(AnalysisJob).where(AnalysisJob.status.in_(("queued", "running")))
             )
             for job in rows:
+                if keep is not None and keep(job.id):
+                    continue
                 job.status = "failed"
                 job.error = "The server stopped during the analysis; upload the video again."

@@ -272,19 +272,23 @@ class SessionWriter:
 
 def mark_interrupted(factory: SessionFactory, keep: Callable[[str], bool] | None = None) -> int:
     """Sessions left "recording" by a crash become "interrupted" (their reps stay); those whose
-    patient had left ("paused") when the server stopped are simply "completed"."""
+    patient had left ("paused") when the server stopped are simply "completed". Sessions
+    `keep(id)` are left as they are (another process of the server has them)."""
     with factory.begin() as db:
-        db.execute(
-            update(ExerciseSession)
-            .where(ExerciseSession.status == "paused")
-            .values(status="completed")
-        )
-        ids = db.scalars(select(ExerciseSession.id).where(ExerciseSession.status == "recording"))
-        stale = [i for i in ids if keep is None or not keep(i)]
-        if stale:
-            db.execute(
-                update(ExerciseSession)
-                .where(ExerciseSession.id.in_(stale))
-                .values(status="interrupted")
+        stale: dict[str, list[str]] = {"recording": [], "paused": []}
+        rows = db.execute(
+            select(ExerciseSession.id, ExerciseSession.status).where(
+                ExerciseSession.status.in_(tuple(stale))
             )
-    return len(stale)
+        )
+        for sid, status in rows:
+            if keep is None or not keep(sid):
+                stale[status].append(sid)
+        for status, new in (("paused", "completed"), ("recording", "interrupted")):
+            if stale[status]:
+                db.execute(
+                    update(ExerciseSession)
+                    .where(ExerciseSession.id.in_(stale[status]))
+                    .values(status=new)
+                )
+    return len(stale["recording"])

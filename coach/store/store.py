@@ -7,6 +7,7 @@ the web layer (web/access.py), which calls `patient_visible_to` before returning
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
@@ -111,12 +112,15 @@ class Store(
         return self.program(patient_id)
 
     # ---- after a crash -------------------------------------------------------------------
-    def mark_interrupted(self, *, jobs: bool = True) -> int:
+    def mark_interrupted(
+        self, *, jobs: bool = True, keep: Callable[[str], bool] | None = None
+    ) -> int:
         """After a crash: sessions still "recording" and jobs still running are marked so.
-        `jobs=False` with a task queue: its jobs outlive a web server (workers finish them)."""
+        `jobs=False` with a task queue: its jobs outlive a web server (workers finish them).
+        `keep(id)`: sessions and jobs of the processes still running (one died of several)."""
         if jobs:
-            self.fail_unfinished_jobs()
-        return mark_interrupted(self.factory)
+            self.fail_unfinished_jobs(keep)
+        return mark_interrupted(self.factory, keep)
 
 
 def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:

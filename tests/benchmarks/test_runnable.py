@@ -48,6 +48,8 @@ def test_every_benchmark_script_answers_help(script: str) -> None:
         ("store.py", ["--minutes", "0.05"], "database size"),
         ("live_path.py", ["--repeat", "1"], "landmark path us_per_message="),
         ("live_load.py", ["--sessions", "2", "--seconds", "1"], "landmark sessions=2"),
+        # as `coach serve --workers 2` runs (web/workers.py), the pages on both workers
+        ("live_load.py", ["--smoke"], "sessions per worker: ["),
         ("labelled.py", ["--limit", "1"], "| UI-PRMD"),
     ],
 )

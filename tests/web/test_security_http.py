@@ -365,11 +365,11 @@ def test_the_real_user_still_signs_in_from_another_address_during_an_attack(site
 def test_forwarded_for_is_believed_only_from_configured_proxies(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from web.server import _uvicorn_config
+    from web.server import uvicorn_config
 
-    assert _uvicorn_config(None, "127.0.0.1", 1, "warning").proxy_headers is False
+    assert uvicorn_config(None, "127.0.0.1", 1, "warning").proxy_headers is False
     monkeypatch.setenv("COACH_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
-    config = _uvicorn_config(None, "127.0.0.1", 1, "warning")
+    config = uvicorn_config(None, "127.0.0.1", 1, "warning")
     assert config.proxy_headers is True and config.forwarded_allow_ips == [
         "127.0.0.1",
         "10.0.0.0/8",

@@ -12,7 +12,8 @@ Bounded like the sockets: at most `MAX_PER_ADDRESS` streams from one client addr
 `MAX_STREAMS` in all (HTTP 429 with Retry-After beyond: the page then keeps its "Check again"
 link). The sign-in is checked again every `RECHECK_S`: a therapist who signs out (or whose
 password was changed) stops receiving within that time. Live sessions are this server's
-(`SessionRegistry`), as the dashboard's first render shows them.
+(`SessionRegistry.live_views`: with `coach serve --workers N`, every worker's), as the
+dashboard's first render shows them.
 """
 
 from __future__ import annotations
@@ -44,36 +45,52 @@ RECHECK_S = 15.0  # the sign-in and the therapist's patients, read again
 
 
 class StreamSlots:
-    """Open event streams per client address, bounded (thread-safe; one per app)."""
+    """Open event streams per client address, bounded (thread-safe; one per app). The worker
+    processes of `coach serve --workers N` count them together (`shared`: web.machine's
+    `SharedSlots`)."""
 
-    def __init__(self, per_address: int = MAX_PER_ADDRESS, total: int = MAX_STREAMS) -> None:
+    def __init__(
+        self, per_address: int = MAX_PER_ADDRESS, total: int = MAX_STREAMS, shared: Any = None
+    ) -> None:
         self.per_address = per_address
         self.total = total
+        self._shared = shared
         self._open: dict[str, int] = {}
         self._lock = threading.Lock()
 
     @contextmanager
     def take(self, address: str) -> Iterator[bool]:
         """Yields whether a slot was free; the slot is given back on leaving."""
-        with self._lock:
-            ok = (
-                self._open.get(address, 0) < self.per_address
-                and sum(self._open.values()) < self.total
-            )
-            if ok:
-                self._open[address] = self._open.get(address, 0) + 1
+        if self._shared is not None:
+            ok = self._shared.take(address, self.per_address, self.total) is None
+        else:
+            with self._lock:
+                ok = (
+                    self._open.get(address, 0) < self.per_address
+                    and sum(self._open.values()) < self.total
+                )
+                if ok:
+                    self._open[address] = self._open.get(address, 0) + 1
         try:
             yield ok
         finally:
             if ok:
-                with self._lock:
-                    left = self._open[address] - 1
-                    if left:
-                        self._open[address] = left
-                    else:
-                        del self._open[address]
+                self._give_back(address)
+
+    def _give_back(self, address: str) -> None:
+        if self._shared is not None:
+            self._shared.give_back(address)
+            return
+        with self._lock:
+            left = self._open[address] - 1
+            if left:
+                self._open[address] = left
+            else:
+                del self._open[address]
 
     def count(self, address: str | None = None) -> int:
+        if self._shared is not None:
+            return int(self._shared.held(address))
         with self._lock:
             return self._open.get(address, 0) if address else sum(self._open.values())
 
@@ -89,13 +106,13 @@ def live_rows(registry: SessionRegistry, patients: dict[int, str]) -> list[dict[
     """The live sessions of these patients (id -> name) whose patient is connected now,
     newest first, in words: who, what, since when, and whether they are still getting ready."""
     rows = []
-    for s in registry.sessions():
-        if s.patient_id in patients and s.connected and not s.ended:
+    for s in registry.live_views():  # the other worker processes' too (web/machine.py)
+        if s.patient_id in patients and s.patient_id is not None:
             rows.append(
                 {
                     "patient": patients[s.patient_id],
                     "session_id": s.id,
-                    "exercise": s.info["name"],
+                    "exercise": s.name,
                     "since": clinic_time(s.created_at),
                     "at": s.created_at.isoformat() if hasattr(s.created_at, "isoformat") else "",
                     "getting_ready": s.stage == "setup",

@@ -92,8 +92,15 @@ def follow(request: Request, store: MaybeStoreDep, session_id: str) -> HTMLRespo
 
 # ---- JSON ----------------------------------------------------------------------------------
 @router.get("/healthz")
-async def healthz(registry: RegistryDep, relay: RelayDep) -> dict[str, Any]:
-    health = {"ok": True, "sessions": len(registry), "active": registry.active_count()}
+async def healthz(request: Request, registry: RegistryDep, relay: RelayDep) -> dict[str, Any]:
+    health: dict[str, Any] = {
+        "ok": True,
+        "sessions": len(registry),
+        "active": registry.active_count(),
+    }
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:  # one of `coach serve --workers N`: which one answered
+        health["worker"] = worker.index
     return health | live_relay.health(relay)  # a cluster: the relay's link to Redis
 
 

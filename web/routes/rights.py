@@ -103,9 +103,8 @@ def answer_consent(
 
 # ---- erasure -------------------------------------------------------------------------------
 def _exercising(registry: SessionRegistry, patient_id: int) -> bool:
-    return any(
-        s.patient_id == patient_id and s.connected and not s.ended for s in registry.sessions()
-    )
+    """The patient's page is connected to a live session (on any worker process)."""
+    return any(s.patient_id == patient_id for s in registry.live_views())
 
 
 def _erase_page(

@@ -12,8 +12,10 @@ that are no longer running), moving kept ones to `videos/`.
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +41,10 @@ class AnalysisJobs:
         upload_dir: Path | None = None,
         queue: UploadQueue | None = None,
         pose_model: str = "full",
+        own_id: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
+        self._own_id = own_id  # one of several worker processes: job ids that are its own
         self.pose_model = pose_model  # pose.estimator.POSE_MODELS (`coach serve --model`)
         self.upload_dir = upload_dir or cluster.upload_dir()
         self.video_dir = cluster.video_dir()
@@ -49,7 +53,7 @@ class AnalysisJobs:
 
     def submit(self, patient_id: int, exercise: Any, filename: str, path: Path, keep: bool) -> str:
         """Queue the received upload at `path`; it is renamed after its job first."""
-        job = self.store.create_job(patient_id, exercise.id, filename)
+        job = self.store.create_job(patient_id, exercise.id, filename, self._new_id())
         named = self.upload_dir / video_name(job.id, filename, keep)
         try:
             path.replace(named)
@@ -64,6 +68,16 @@ class AnalysisJobs:
                 run_job, self.store, job.id, self.upload_dir, self.video_dir, self.pose_model
             )
         return job.id
+
+    def _new_id(self) -> str | None:
+        """None (the store makes one), or for one of several workers an id that is its own:
+        if it dies, its supervisor fails the jobs it was running (web/workers.py)."""
+        if self._own_id is None:
+            return None
+        while True:
+            candidate = secrets.token_urlsafe(9)
+            if self._own_id(candidate):
+                return candidate
 
     def run_exclusive(self, fn: Any, *args: Any) -> Any:
         """Run `fn(*args)` on the analysis thread (a Future): a clinical test on an upload
