@@ -279,14 +279,21 @@ class StageTracker:
                 continue
             status = "passed" if ended.passed else "failed"
             per_stage.append(
-                {"stage": i, "id": sid, "held_s": ended.held_s, "status": status,
-                 "ended_by": ended.reason}
+                {
+                    "stage": i,
+                    "id": sid,
+                    "held_s": ended.held_s,
+                    "status": status,
+                    "ended_by": ended.reason,
+                }
             )
         passed = self.last_stage_passed
         failed = any(not e.passed for e in self.ended)
-        warnings = [] if failed or passed == len(order) else [
-            f"stages {passed + 1}-{len(order)} not done: result is incomplete"
-        ]
+        warnings = (
+            []
+            if failed or passed == len(order)
+            else [f"stages {passed + 1}-{len(order)} not done: result is incomplete"]
+        )
         return ProtocolResult.of(
             self.norms,
             float(passed),
@@ -294,8 +301,9 @@ class StageTracker:
                 "stages": per_stage,
                 "last_stage_passed": passed,
                 "recording": "live",
-                "support": "said by the page" if any(
-                    e.reason == "support" for e in self.ended) else "not detectable",
+                "support": "said by the page"
+                if any(e.reason == "support" for e in self.ended)
+                else "not detectable",
             },
             reference={"hold_s": self.hold_s, "fall_risk_if_below_stage": self.risk_below},
             interpretation=balance_verdict(
