@@ -8,13 +8,14 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from coach.live.balance import BalancePlan
 from coach.live.followers import Followers
 from coach.live.frames import ProcessedFrame, Rows
 from coach.live.landmarks import LandmarkMessage
 from coach.live.options import Recorder, SessionOptions
 from coach.live.outbox import Outbox, Outgoing
 from coach.live.patient import PatientSide
-from coach.live.plan import make_plan
+from coach.live.plan import Plan, make_plan
 from coach.live.protocol import (
     SERVER,
     Hello,
@@ -83,7 +84,12 @@ class LiveSession:
         self._end_task: asyncio.Task[None] | None = None
         self.patient = PatientSide(self, options)
         start = options.plan_start()
-        self.plan = make_plan(self.prescription, exercise.kind, self, start, options.targets)
+        balance = options.balance  # the four-stage balance test (coach.live.balance)
+        self.plan: Plan = (
+            make_plan(self.prescription, exercise.kind, self, start, options.targets)
+            if balance is None
+            else BalancePlan(balance, self.prescription, exercise.kind, self, start, session_id)
+        )
         self.followers = Followers(
             self,
             lambda: self.patient.outbox,
@@ -104,7 +110,7 @@ class LiveSession:
 
     @property
     def stage(self) -> Literal["setup", "active"]:
-        """"setup" until the setup check has passed, then "active" (per pipeline)."""
+        """ "setup" until the setup check has passed, then "active" (per pipeline)."""
         return self.plan.stage
 
     @property
@@ -294,6 +300,7 @@ class LiveSession:
         message = frame.message
         t = float(message.get("t", self.now()))
         now = self.now()
+        self.plan.see(t, frame.landmarks, frame.image)
         events = self.plan.step(message, t, now)
         message.update(frame_fields(self.plan, events, frame, now))
         self.last_message = message

@@ -7,12 +7,13 @@ and one foot up with the standing foot still for the last, settled for `SETTLE_S
 patient is shown one stance at a time (`StageShown`); once they keep it for `SETTLE_S` its
 clock runs from the moment they took it (`StageStarted`). A stage ends (`StageEnded`) when
 it has been held `hold_s` (passed), or fails: a heel moves or a foot goes up or down
-("stepped"), the stance is lost ("stance_lost"), the feet are not seen for `UNSEEN_S`
-("feet_unseen"), the stance is not taken within `FIND_S` ("not_taken"), or the page says a
-hand went to a support ("support": the model cannot see one). A lapse shorter than
-`BRIDGE_S` is the model's jitter. Stages 2-4 begin only after a foot has moved (side by side
-and semi-tandem both read narrow from the front). The test stops at the first stage failed
-(`BalanceDone`); `result` is the recorded form's result of what was held.
+("stepped"), the stance is lost ("stance_lost"), the feet are not seen for `UNSEEN_S` or no
+frame comes for as long ("feet_unseen"), the stance is not taken within `FIND_S`
+("not_taken"), or the page says a hand went to a support ("support": the model cannot see
+one). A lapse shorter than `BRIDGE_S` is the model's jitter. Stages 2-4 begin only after a
+foot has moved (side by side and semi-tandem both read narrow from the front). The test
+stops at the first stage failed (`BalanceDone`); `result` is the recorded form's result of
+what was held.
 
 Pure: landmarks and timestamps in, typed events (ids and numbers, no words) out.
 """
@@ -122,6 +123,7 @@ class StageTracker:
         self._names = sorted(names)
         self._heels: deque[tuple[float, np.ndarray]] = deque()
         self._attempt: _Attempt | None = None
+        self._last_t: float | None = None
         self.ended: list[StageEnded] = []
         self.done = False
 
@@ -139,6 +141,10 @@ class StageTracker:
             events.append(self._show(0, t, moved=True))
         attempt = self._attempt
         assert attempt is not None
+        last, self._last_t = self._last_t, t
+        if attempt.start_s is not None and last is not None and t - last >= UNSEEN_S:
+            # No frames for a while (a reconnect): the stance cannot be judged across it.
+            return events + self._end(attempt, t, held=last - attempt.start_s, reason="feet_unseen")
         values = self._values(landmarks, aspect)
         cond = self._condition(values, attempt.rule)
         moving, lifted = self._feet(t, values)
