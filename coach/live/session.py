@@ -270,6 +270,10 @@ class LiveSession:
         """The patient is ready before the rest is over: the next set starts now."""
         self.plan.next_set(self.now())
 
+    def support(self) -> None:
+        """The balance test: the page says a hand went to a support; the stage fails."""
+        self.plan.support(self.now())
+
     def offer_latency(self, ms: Any) -> str | None:
         """The page's measured camera-to-screen latency (ms): None when taken (or dropped,
         more than two a second; ignored by sessions of exercises), else why not."""
