@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.live.plan import Plan, PlanStart
+from coach.live.plan import Plan, PlanStart, make_plan
 from coach.live.protocol import Journal, Message, Phase, PlanFields, RestState, SetProgress
 from coach.prescription import Prescription
 from exercises import load_exercise
@@ -202,3 +202,19 @@ class BalancePlan(Plan):
 
     def _after_pipeline(self) -> None:
         pass
+
+
+def session_plan(
+    journal: Journal,
+    session_id: str,
+    prescription: Prescription,
+    kind: str,
+    start: PlanStart,
+    options: Any,
+) -> Plan:
+    """A session's plan: the balance test's when its options (coach.live.options.
+    SessionOptions) carry one, else sets or a targets task (coach.live.plan.make_plan)."""
+    balance: LiveBalance | None = options.balance
+    if balance is None:
+        return make_plan(prescription, kind, journal, start, options.targets)
+    return BalancePlan(balance, prescription, kind, journal, start, session_id)

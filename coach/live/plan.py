@@ -163,9 +163,14 @@ class Plan(ABC):
         """The page says the patient held on to a support (read by the balance test)."""
         return None
 
-    def step(self, message: Message, t: float, now: float) -> list[Message]:
-        """One processed frame at stream time `t` (the engine's frame `message`): the counts
-        move on; returns the frame's events in session terms."""
+    def step(
+        self, message: Message, t: float, now: float, pose: tuple[Any, Any] | None = None
+    ) -> list[Message]:
+        """One processed frame at stream time `t` (the engine's frame `message`, and its
+        `pose`: landmarks, image size): the counts move on; returns the frame's events in
+        session terms."""
+        if pose is not None:
+            self.see(t, *pose)
         events, self._announce = self._announce, []
         self._before_frame(t, now, events)
         engine_reps = int(message.get("rep_count") or 0)

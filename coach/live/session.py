@@ -8,14 +8,13 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from coach.live.balance import BalancePlan
+from coach.live.balance import session_plan
 from coach.live.followers import Followers
 from coach.live.frames import ProcessedFrame, Rows
 from coach.live.landmarks import LandmarkMessage
 from coach.live.options import Recorder, SessionOptions
 from coach.live.outbox import Outbox, Outgoing
 from coach.live.patient import PatientSide
-from coach.live.plan import Plan, make_plan
 from coach.live.protocol import (
     SERVER,
     Hello,
@@ -84,12 +83,7 @@ class LiveSession:
         self._end_task: asyncio.Task[None] | None = None
         self.patient = PatientSide(self, options)
         start = options.plan_start()
-        balance = options.balance  # the four-stage balance test (coach.live.balance)
-        self.plan: Plan = (
-            make_plan(self.prescription, exercise.kind, self, start, options.targets)
-            if balance is None
-            else BalancePlan(balance, self.prescription, exercise.kind, self, start, session_id)
-        )
+        self.plan = session_plan(self, session_id, self.prescription, exercise.kind, start, options)
         self.followers = Followers(
             self,
             lambda: self.patient.outbox,
@@ -110,7 +104,7 @@ class LiveSession:
 
     @property
     def stage(self) -> Literal["setup", "active"]:
-        """ "setup" until the setup check has passed, then "active" (per pipeline)."""
+        """"setup" until the setup check has passed, then "active" (per pipeline)."""
         return self.plan.stage
 
     @property
@@ -270,10 +264,6 @@ class LiveSession:
         """The patient is ready before the rest is over: the next set starts now."""
         self.plan.next_set(self.now())
 
-    def support(self) -> None:
-        """The balance test: the page says a hand went to a support; the stage fails."""
-        self.plan.support(self.now())
-
     def offer_latency(self, ms: Any) -> str | None:
         """The page's measured camera-to-screen latency (ms): None when taken (or dropped,
         more than two a second; ignored by sessions of exercises), else why not."""
@@ -304,8 +294,7 @@ class LiveSession:
         message = frame.message
         t = float(message.get("t", self.now()))
         now = self.now()
-        self.plan.see(t, frame.landmarks, frame.image)
-        events = self.plan.step(message, t, now)
+        events = self.plan.step(message, t, now, pose=(frame.landmarks, frame.image))
         message.update(frame_fields(self.plan, events, frame, now))
         self.last_message = message
         if frame.rows is not None:

@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from pose.types import Array
+from pose.types import Array, FloatArray
 from scoring.definition import HoldRule
 from scoring.events import Event
 from scoring.measures import frame_measures, per_frame
@@ -121,7 +121,7 @@ class StageTracker:
         for _, rule in self.rules:
             names |= {n for c in rule.conditions for n in per_frame(c.measure)}
         self._names = sorted(names)
-        self._heels: deque[tuple[float, np.ndarray]] = deque()
+        self._heels: deque[tuple[float, FloatArray]] = deque()
         self._attempt: _Attempt | None = None
         self._last_t: float | None = None
         self.ended: list[StageEnded] = []
