@@ -30,7 +30,7 @@ import numpy as np
 
 from pose.types import Array, FloatArray
 from scoring.definition import HoldRule
-from scoring.events import Event
+from scoring.events import BalanceDone, Event, StageEnded, StageShown, StageStarted
 from scoring.measures import frame_measures, per_frame
 from scoring.protocols.balance_stages import (
     BRIDGE_S,
@@ -48,46 +48,6 @@ UNSEEN_S = 2.0  # feet unseen this long during a stance: the stage cannot be jud
 SPEED_S = 0.2  # heel speed over this span (with BRIDGE_S, a step lasts longer than jitter)
 
 EndReason = Literal["held", "stepped", "stance_lost", "feet_unseen", "not_taken", "support"]
-
-
-@dataclass(frozen=True)
-class StageShown(Event):
-    """Stage `stage` (1-4, `id` from the norms) is the one to take now."""
-
-    stage: int
-    id: str
-    hold_s: float
-
-
-@dataclass(frozen=True)
-class StageStarted(Event):
-    """The stance is kept: its clock runs from `start_s` (when it was taken)."""
-
-    stage: int
-    id: str
-    start_s: float
-    hold_s: float
-
-
-@dataclass(frozen=True)
-class StageEnded(Event):
-    """The stage is over: `held_s` of `hold_s`, passed or why not (`reason`)."""
-
-    stage: int
-    id: str
-    held_s: float
-    hold_s: float
-    passed: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class BalanceDone(Event):
-    """The test is over: the last stage held (0-4) and whether that means a fall risk."""
-
-    last_stage_passed: int
-    stages: int
-    fall_risk: bool
 
 
 @dataclass
