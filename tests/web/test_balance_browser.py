@@ -130,6 +130,9 @@ def test_the_balance_test_shows_each_stance_counts_down_and_says_the_result(
         spoken = page.evaluate("window.__spoken")
         assert any("higher risk of falling" in s for s in spoken), spoken
         assert not page.is_visible("#reps-box")
+        # The server ends the test's session: its summary is the result, not a count of holds.
+        wait_js(page, "!document.getElementById('summary').hidden", 60_000)
+        assert page_text(page, "#summary") == result
         assert not errors, errors
     finally:
         browser.close()

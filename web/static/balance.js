@@ -35,6 +35,7 @@ export const WORDS = {
   heldFor: (name, s) => `You held the ${name} for ${s}`,
   risk: (s) => `under ${s} seconds is linked to a higher risk of falling`,
   stoppedAt: (name) => `The test stopped at the ${name}.`,
+  unfinished: "The test ended before all the stances were done.",
   again: "Your therapist may ask you to do the test again.",
   source: (text) => `Source: ${text}`,
   supportButton: "I held on to something",
@@ -151,11 +152,20 @@ export class BalanceView {
     this.speaker.say(lines.join(" "), PRIORITY.help);
   }
 
+  /** The session's summary (after the coach view's, which counts reps and holds): the
+   * test's result in its place. */
   onSummary(block) {
-    if (!block.stages || !block.stages.length || !block.done) return;
-    this.ended = block.stages;
     show($("balance-support"), false);
-    setText($("balance-result"), resultWords(this.ended, this.test || {}).join(" "));
-    if (block.source) setText($("balance-source"), WORDS.source(block.source));
+    const stages = block.stages || [];
+    const lines = block.done && stages.length
+      ? resultWords(stages, this.test || {})
+      : [WORDS.unfinished, ...(stages.length ? [WORDS.passedFirst(stages.length, Math.round((this.test || {}).hold_s || 10))] : [])];
+    if (block.done) {
+      this.ended = stages;
+      setText($("balance-result"), lines.join(" "));
+      if (block.source) setText($("balance-source"), WORDS.source(block.source));
+    }
+    setText($("summary"), lines.join(" "));
+    $("summary").classList.remove("nothing");
   }
 }

@@ -117,6 +117,14 @@ test("the summary after a reconnect says the result too", () => {
   v.handle({ type: "summary", summary: { balance: { done: true, source: "CDC STEADI (2017)", stages: [ended(1, "feet_together", 2, false, "stepped")] } } });
   assert(text("balance-result").startsWith("You moved a foot. You held the side by side stance for 2 seconds"), text("balance-result"));
   equal(text("balance-source"), "Source: CDC STEADI (2017)", "source");
+  equal(text("summary"), text("balance-result"), "the summary says the result, not a count of holds");
+});
+
+test("a test ended early says so in the summary", () => {
+  const { v } = view();
+  v.handle({ type: "summary", summary: { balance: { done: false, stages: [ended(1, "feet_together", 10, true, "held")] } } });
+  equal(text("summary"), "The test ended before all the stances were done. You held the first stance for 10 seconds.", "summary");
+  equal(text("balance-result"), "", "no result");
 });
 
 test("another exercise leaves the page as it was", () => {
