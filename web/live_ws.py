@@ -537,7 +537,7 @@ def _next_set(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> 
 
 
 def _support(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
-    session.plan.support(session.now())  # the balance test: a hand went to a support
+    session.plan.support()  # the balance test: a hand went to a support
     return ""
 
 

@@ -131,6 +131,7 @@ class BalancePlan(Plan):
         super().__init__(prescription, kind, journal, start)
         self.balance = balance
         self._session_id = session_id
+        self._seen_t: float | None = None  # the last frame's stream time
 
     @property
     def phase(self) -> Phase:
@@ -173,13 +174,15 @@ class BalancePlan(Plan):
     def see(self, t: float, landmarks: np.ndarray | None, image: Any) -> None:
         """Once set up, the frame's pose goes to the tracker; its events go out with the
         frame, and the result to the store when the test is over."""
+        self._seen_t = t
         if self.counting:
             self._tell(self.balance.frame(t, landmarks, image))
 
-    def support(self, now: float) -> None:
-        """The page says a hand went to a support (the model cannot see one)."""
-        if self.stage == "active":
-            self._tell(self.balance.support(now))
+    def support(self) -> None:
+        """The page says a hand went to a support (the model cannot see one): the stance
+        ends at the last frame's time (stream time, as the stances are timed)."""
+        if self.stage == "active" and self._seen_t is not None:
+            self._tell(self.balance.support(self._seen_t))
 
     def _tell(self, events: list[Message]) -> None:
         for event in events:

@@ -159,7 +159,7 @@ class Plan(ABC):
         balance test, coach.live.balance)."""
         return None
 
-    def support(self, now: float) -> None:
+    def support(self) -> None:
         """The page says the patient held on to a support (read by the balance test)."""
         return None
 

@@ -10,21 +10,28 @@ landmarks are the page's)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from coach.live import LandmarkMessage, SessionRegistry
+from coach.live import LandmarkMessage, LiveLimits, SessionRegistry
 from coach.live.balance import BALANCE_TEST, PROTOCOL
+from coach.live.landmarks import track_messages
 from coach.store import open_store
 from coach.store.live_recorder import LiveRecorder
 from coach.store.models import ProtocolResult
 from tests.coach.live.helpers import StepClock
+from tests.machine import scaled
 from tests.scoring.tracks import balance_script
+from tests.web.in_process import in_process, threaded_app
 
 LEAD_S = 1.0  # the first pose held first, as a patient stands before the test
+UNLIMITED = LiveLimits(
+    max_landmarks_per_s=1e6, landmark_burst=10**6, max_messages_per_s=1e6, message_burst=10**6
+)
 
 
 def _run(registry: SessionRegistry, clock: StepClock, patient_id: int | None) -> Any:
@@ -117,3 +124,46 @@ def test_an_anonymous_balance_test_stores_nothing(tmp_path: Path) -> None:
     assert store.session(session.id) is None
     with store.factory() as db:
         assert db.query(ProtocolResult).count() == 0
+
+
+def _reply(ws: Any) -> dict[str, Any]:
+    while True:
+        msg = json.loads(ws.recv(timeout=scaled(10)))
+        if msg["type"] in ("frame", "dropped", "error"):
+            return msg
+
+
+def test_the_page_says_a_hand_went_to_a_support_over_the_socket() -> None:
+    """`{"type": "support"}` on the live socket (web/live_ws.py) fails the stance in progress:
+    the next frame carries its StageEnded ("support") and the test is over."""
+    lm, t, (w, h), _ = balance_script().made_track("all")
+    fps = 1.0 / float(np.median(np.diff(t)))
+    messages = track_messages(lm[: int(6 * fps)], fps, (w, h))
+    with (
+        in_process(threaded_app(max_active=1, limits=UNLIMITED)) as app,
+        app.socket(f"/ws/live?exercise={BALANCE_TEST}&pose=device") as ws,
+    ):
+        hello = json.loads(ws.recv(timeout=scaled(20)))
+        assert hello["exercise"]["name"] == "Four-stage balance test"
+        assert hello["set"]["unit"] == "stage" and hello["balance"]["hold_s"] == 10
+        events: list[dict[str, Any]] = []
+        for m in messages:
+            ws.send(json.dumps(m))
+            events += _reply(ws)["events"]
+        assert [e["kind"] for e in events if e["kind"].startswith("Stage")] == [
+            "StageShown",
+            "StageStarted",
+        ]
+        ws.send(json.dumps({"type": "support"}))
+        later = messages[-1]["t"] + 0.5
+        ws.send(json.dumps({**messages[-1], "seq": messages[-1]["seq"] + 1, "t": later}))
+        last = _reply(ws)
+    (ended,) = [e for e in last["events"] if e["kind"] == "StageEnded"]
+    (started,) = [e for e in events if e["kind"] == "StageStarted"]
+    assert ended["reason"] == "support" and not ended["passed"]
+    # Timed to the last frame before the page said so (stream time), not the frame after.
+    assert ended["t"] == pytest.approx(last["t"] - 0.5, abs=0.01)
+    assert ended["held_s"] == pytest.approx(ended["t"] - started["start_s"], abs=0.01)
+    (done,) = [e for e in last["events"] if e["kind"] == "BalanceDone"]
+    assert done["last_stage_passed"] == 0 and done["fall_risk"] is True
+    assert last["stage"] == "done"
