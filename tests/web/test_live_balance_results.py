@@ -70,3 +70,5 @@ def test_a_live_result_is_charted_beside_the_uploaded_ones_and_marked_live(
     assert table.count('data-testid="live-result"') == 1
     live_row = table.split("<tr id=")[1]  # newest first: the live one
     assert 'data-testid="live-result"' in live_row and "increased fall risk" in live_row
+    hint = page.split('data-testid="balance-live-hint"')[1].split("</p>")[0]
+    assert 'href="/?exercise=four_stage_balance"' in hint
