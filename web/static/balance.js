@@ -99,6 +99,8 @@ export class BalanceView {
     show($("balance-support"), true);
     setText($("balance-result"), "");
     setText($("balance-source"), "");
+    const first = (test.stages || [])[0];
+    if (first && !this.ended.length) this.showStance(first.stage, first.id, test.hold_s); // before the setup check passes
   }
 
   onFrame(msg) {
@@ -117,17 +119,22 @@ export class BalanceView {
     }
   }
 
-  stageShown(e) {
-    const stance = stanceOf(e.id);
+  /** Stance `stage` (its id) on screen: its stick figure, how to stand, the time to hold. */
+  showStance(stage, id, holdS) {
+    const stance = stanceOf(id);
     const stages = this.test ? this.test.stages : [];
-    const demo = (stages.find((s) => s.id === e.id) || {}).demo;
+    const demo = (stages.find((s) => s.id === id) || {}).demo;
     if (demo) showDemo($("balance-figure"), demo);
-    setText($("balance-stage"), WORDS.stage(e.stage, stages.length || 4, stance.name));
+    setText($("balance-stage"), WORDS.stage(stage, stages.length || 4, stance.name));
     setText($("balance-how"), `${stance.how} ${WORDS.waiting}`);
-    setText($("balance-count"), WORDS.left(Math.round(e.hold_s)));
+    setText($("balance-count"), WORDS.left(Math.round(holdS)));
+    return `${WORDS.stage(stage, stages.length || 4, stance.name)}. ${stance.how}`;
+  }
+
+  stageShown(e) {
     this.started = null;
     this.shownLeft = null;
-    this.speaker.say(`${WORDS.stage(e.stage, stages.length || 4, stance.name)}. ${stance.how}`, PRIORITY.help);
+    this.speaker.say(this.showStance(e.stage, e.id, e.hold_s), PRIORITY.help);
   }
 
   stageStarted(e) {

@@ -43,6 +43,13 @@ test("each stance is shown in words", () => {
   assert(speaker.words[0].startsWith("Stance 3 of 4: tandem stance."), speaker.words[0]);
 });
 
+test("the first stance shows before the setup check has passed", () => {
+  const { speaker } = view();
+  equal(text("balance-stage"), "Stance 1 of 4: side by side stance", "stage line");
+  equal(text("balance-count"), "10", "count");
+  equal(speaker.words, [], "nothing said yet");
+});
+
 test("the countdown runs from the frames' times once the stance is seen", () => {
   const { v } = view();
   v.handle(frame(0, [{ kind: "StageShown", t: 0, stage: 1, id: "feet_together", hold_s: 10 }]));
