@@ -150,6 +150,7 @@ class StageTracker:
         )
         leg = values["leg_length"]
         if not np.isfinite(point).all() or not leg > 0:
+            self._heels.clear()  # speeds start afresh once the heels are seen again
             return None, lifted
         self._heels.append((t, point))
         while len(self._heels) > 2 and t - self._heels[1][0] >= SPEED_S:
