@@ -39,6 +39,15 @@ export const WORDS = {
   again: "Your therapist may ask you to do the test again.",
   source: (text) => `Source: ${text}`,
   supportButton: "I held on to something",
+  // The therapist following the session (follow.js's log).
+  log: {
+    shown: (n, name) => `Balance test: stance ${n} (${name}) shown`,
+    started: (n) => `Stance ${n} taken: timing`,
+    passed: (n, s) => `Stance ${n} held ${s} s: passed`,
+    failed: (n, s, why) => `Stance ${n} held ${s} s: not passed (${why})`,
+    reasons: { stepped: "moved a foot", stance_lost: "stance changed", feet_unseen: "feet not seen", not_taken: "stance not taken", support: "held on to a support" },
+    done: (last, of, risk) => `Balance test over: last stance held ${last} of ${of}${risk ? "; increased risk of falling (CDC STEADI)" : ""}`,
+  },
 };
 
 function stanceOf(id) {
@@ -60,6 +69,20 @@ export function resultWords(ended, test) {
   const risky = failed.stage <= (test.fall_risk_below_stage || 3);
   const before = failed.stage > 1 ? [WORDS.passedFirst(failed.stage - 1, holdS)] : [];
   return [reason, ...before, risky ? `${held}: ${WORDS.risk(holdS)}.` : `${held}.`];
+}
+
+/** A balance test event as the following therapist's log says it (null: not one). */
+export function followLine(e) {
+  const held = (v) => Number(v).toFixed(1);
+  switch (e.kind) {
+    case "StageShown": return WORDS.log.shown(e.stage, stanceOf(e.id).name);
+    case "StageStarted": return WORDS.log.started(e.stage);
+    case "StageEnded":
+      return e.passed ? WORDS.log.passed(e.stage, held(e.held_s))
+        : WORDS.log.failed(e.stage, held(e.held_s), WORDS.log.reasons[e.reason] || e.reason);
+    case "BalanceDone": return WORDS.log.done(e.last_stage_passed, e.stages, e.fall_risk);
+    default: return null;
+  }
 }
 
 export class BalanceView {

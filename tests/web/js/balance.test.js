@@ -1,7 +1,7 @@
 // web/static/balance.js driven with the server's messages by hand: each stance in words, the
 // countdown from the frames' own times, the control a support button sends, and the result in
 // plain words (no ids, no degrees) with the fall risk only when a stance was really lost.
-import { BalanceView, resultWords } from "/static/balance.js";
+import { BalanceView, followLine, resultWords } from "/static/balance.js";
 import { FakeSpeaker, assert, equal, shown, test, text } from "./harness.js";
 
 const HELLO = {
@@ -141,4 +141,14 @@ test("another exercise leaves the page as it was", () => {
   v.handle(HELLO);
   assert(!shown("balance-box"), "no balance box");
   assert(!document.getElementById("coach").classList.contains("balance-test"));
+});
+
+test("the following therapist's log says each stage", () => {
+  equal(followLine({ kind: "StageShown", stage: 3, id: "tandem", hold_s: 10 }), "Balance test: stance 3 (tandem stance) shown", "shown");
+  equal(followLine({ kind: "StageStarted", stage: 3, id: "tandem", start_s: 1, hold_s: 10 }), "Stance 3 taken: timing", "started");
+  equal(followLine(ended(3, "tandem", 5.92, false, "stepped")), "Stance 3 held 5.9 s: not passed (moved a foot)", "failed");
+  equal(followLine(ended(1, "feet_together", 10, true, "held")), "Stance 1 held 10.0 s: passed", "passed");
+  equal(followLine({ kind: "BalanceDone", last_stage_passed: 2, stages: 4, fall_risk: true }),
+    "Balance test over: last stance held 2 of 4; increased risk of falling (CDC STEADI)", "done");
+  equal(followLine({ kind: "RepCompleted" }), null, "not the test's");
 });
