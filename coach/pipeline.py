@@ -23,6 +23,7 @@ from scoring.engine import EngineState, ExerciseEngine
 from scoring.events import Event, to_json
 from scoring.reference import PersonalReference
 from scoring.targets import TargetSpec
+from scoring.words import said
 
 
 def _clean(value: float | None) -> float | None:
@@ -56,11 +57,18 @@ class FrameResult:
                 "elapsed_s": s.hold_elapsed_s,
                 "target_s": s.hold_target_s,
             },
-            "setup": {"ok": s.setup_ok, "message": s.setup_message, "tip": s.setup_tip},
+            "setup": {
+                "ok": s.setup_ok,
+                "message": s.setup_message,
+                "tip": s.setup_tip,
+                **said(message=s.setup_message, tip=s.setup_tip),
+            },
             "view": s.view,
             "paused": s.paused,
             "paused_reason": s.paused_reason,
             "cue": s.cue,
+            # The messages' ids and parameters (scoring.words), for the page's language.
+            **said(paused_reason=s.paused_reason, cue=s.cue or ""),
             "events": [to_json(e) for e in self.events],
             # For the session's recorder, not the pages: a live session takes it out of the
             # message (coach.live.session.LiveSession.publish) before sending it on.

@@ -14,7 +14,7 @@ SAFETY_PRIORITY = 6
 
 @dataclass(frozen=True)
 class CueCandidate:
-    text: str
+    text: str  # a message (scoring.words.Say)
     priority: int
     source: str
 

@@ -27,6 +27,7 @@ from scoring.events import (
     ViewWarning,
 )
 from scoring.faults import FaultMonitor
+from scoring.measure_words import measure_words, view_words
 from scoring.measures import frame_measures, is_sided, per_frame, reports_by_view
 from scoring.modes.base import EngineState, Frame, Mode, Shared
 from scoring.modes.generic import GenericMode
@@ -36,10 +37,18 @@ from scoring.modes.reps import RepMode, limit_applies
 from scoring.modes.targets import TargetMode
 from scoring.reference import PersonalReference
 from scoring.reported import Reading, ReportedValues
-from scoring.setup import SetupResult, check_setup, view_tip
+from scoring.setup import (
+    FACE_CAMERA,
+    TURN_SIDEWAYS,
+    SetupResult,
+    check_setup,
+    parts_words,
+    view_tip,
+)
 from scoring.symmetry import Symmetry, session_symmetry
 from scoring.targets import TargetSpec
 from scoring.view import ViewTracker
+from scoring.words import Say, nsay, say
 
 __all__ = ["EngineState", "ExerciseEngine", "check_limit"]
 
@@ -150,7 +159,7 @@ class ExerciseEngine:
         self._note_others(t, others_in_view, events)
         if landmarks is None or not _all(np.isfinite(landmarks[:, :2]), axis=None):
             self.state.measures = self._reported.update(None, self.state.view, None).values
-            self._on_missing(t, "I can't see you. Step into the camera's view.", ("body",), events)
+            self._on_missing(t, NOT_SEEN_CUE, ("body",), events)
             self._finish_frame(t, events, hot=set())
             return events
         self.frames_with_pose += 1
@@ -222,7 +231,7 @@ class ExerciseEngine:
             return True
         if setup.ok:
             self._setup_passed = True
-            self._cues.offer("Ready. Start when you are.", 3, "setup")
+            self._cues.offer(READY_CUE, 3, "setup")
             return True
         self._cues.offer(setup.message, 4, "setup")
         self.state.paused, self.state.paused_reason = True, setup.message
@@ -237,9 +246,15 @@ class ExerciseEngine:
             self._count(frame, events, hot)
             self._mark_seen(frame.t, events)
         elif self._modes and not self._modes[0].visible(frame.values):
-            missing = setup.missing or ("the joints this exercise needs",)
-            reason = f"I can't see your {', '.join(missing)}. Step back a little."
-            self._on_missing(frame.t, reason, missing, events)
+            missing = setup.missing
+            reason = (
+                say("I can't see your {parts}. Step back a little.", parts=parts_words(missing))
+                if missing
+                else say("I can't see the joints this exercise needs. Step back a little.")
+            )
+            self._on_missing(
+                frame.t, reason, missing or ("the joints this exercise needs",), events
+            )
         else:
             self._mark_seen(frame.t, events)
             self._count(frame, events, hot)
@@ -286,22 +301,17 @@ class ExerciseEngine:
         self._warned_view = view
         if wrong_view:
             wanted: str = self.exercise.view
-            how = "Turn sideways to the camera" if wanted == "side" else "Face the camera"
-            what = _counted_what(self.exercise)
-            message = (
-                f"{how}: {self.exercise.name} is counted from the "
-                f"{' or the '.join(self.exercise.views)}; from the {view} the {what} "
-                "can't be measured reliably"
-            )
-            if skipped:
-                message += f" (checks skipped: {', '.join(skipped)})"
-            self._cues.offer(f"{how}.", 2, "view")
+            message = _wrong_view_words(self.exercise, view, skipped)
+            self._cues.offer(TURN_SIDEWAYS if wanted == "side" else FACE_CAMERA, 2, "view")
         else:
             wanted = _other_view(view)
-            message = (
-                f"seen from the {view}: {', '.join(skipped)} "
-                f"{'needs' if len(skipped) == 1 else 'need'} a {wanted} view and "
-                f"{'was' if len(skipped) == 1 else 'were'} not checked"
+            message = nsay(
+                "seen from the {view}: {checks} needs a {wanted} view and was not checked",
+                "seen from the {view}: {checks} need a {wanted} view and were not checked",
+                len(skipped),
+                view=view_words(view),
+                checks=", ".join(skipped),
+                wanted=view_words(wanted),
             )
         ev = ViewWarning(
             t=t, expected=wanted, detected=view, message=message, skipped_faults=tuple(skipped)
@@ -343,9 +353,11 @@ class ExerciseEngine:
         self.state.fault_joints = sorted(hot)
 
 
+READY_CUE = say("Ready. Start when you are.")
+NOT_SEEN_CUE = say("I can't see you. Step into the camera's view.")
 # Someone besides the patient in view (pose.guard): the coach stays on the patient.
-OTHERS_CUE = "Someone else is in view."
-OTHERS_MESSAGE = "Someone else came into view: only the patient was followed and counted"
+OTHERS_CUE = say("Someone else is in view.")
+OTHERS_MESSAGE = say("Someone else came into view: only the patient was followed and counted")
 
 # How long in a view the exercise does not count in before saying why and how to stand: a
 # patient turning round, or walking to the start, is not nagged.
@@ -353,11 +365,21 @@ WRONG_VIEW_AFTER_S = 10.0
 
 # The rep's reported angle cannot be measured from this view (scoring.measures), or its joints
 # are hidden: ask the patient to turn, or step back, rather than coach on noise. Cue ids (the
-# Cue's `source`) and their words, completed by what is measured ("how far your knee bends").
+# Cue's `source`) and their words, by the joint whose angle is measured.
 ANGLE_VIEW_CUE_ID = "angle_view"
 ANGLE_HIDDEN_CUE_ID = "angle_hidden"
-TURN_FOR_ANGLE_CUE = "Turn side-on to the camera so I can see"
-STEP_BACK_FOR_ANGLE_CUE = "Step back so I can see"
+_TURN_FOR_ANGLE = {
+    "knee": say("Turn side-on to the camera so I can see how far your knee bends."),
+    "hip": say("Turn side-on to the camera so I can see how far your hip bends."),
+    "elbow": say("Turn side-on to the camera so I can see how far your elbow bends."),
+}
+_STEP_BACK_FOR_ANGLE = {
+    "knee": say("Step back so I can see how far your knee bends."),
+    "hip": say("Step back so I can see how far your hip bends."),
+    "elbow": say("Step back so I can see how far your elbow bends."),
+}
+_TURN_FOR_THE_ANGLE = say("Turn side-on to the camera so I can see the angle.")
+_STEP_BACK_FOR_THE_ANGLE = say("Step back so I can see the angle.")
 ASK_TURN_LIMIT_AFTER_S = 2.0  # a range limit is not being checked: soon
 ASK_TURN_AFTER_S = 5.0  # no limit: a tip, once the patient has settled in the view
 
@@ -382,12 +404,12 @@ class AskForTheAngle:
         in a view that can measure it but its joints hidden for a second, to step back."""
         if self._angle is None or view == "unknown":
             return False
-        names, words = self._angle
+        names, joint = self._angle
         limit = self._limit is not None
         if not any(reading.valid.get(n, False) for n in names):
             after = ASK_TURN_LIMIT_AFTER_S if limit else ASK_TURN_AFTER_S
             if t - view_since >= after and (limit or self.tip_said != view):
-                text = f"{TURN_FOR_ANGLE_CUE} {words}."
+                text = _TURN_FOR_ANGLE.get(joint, _TURN_FOR_THE_ANGLE)
                 self._cues.offer(text, 4 if limit else 1, ANGLE_VIEW_CUE_ID)
             return False
         if any(math.isfinite(reading.values.get(n, NAN)) for n in names):
@@ -395,13 +417,14 @@ class AskForTheAngle:
         elif self._unseen_since is None:
             self._unseen_since = t
         elif limit and t - self._unseen_since >= 1.0:
-            self._cues.offer(f"{STEP_BACK_FOR_ANGLE_CUE} {words}.", 4, ANGLE_HIDDEN_CUE_ID)
+            text = _STEP_BACK_FOR_ANGLE.get(joint, _STEP_BACK_FOR_THE_ANGLE)
+            self._cues.offer(text, 4, ANGLE_HIDDEN_CUE_ID)
         return True
 
 
 def _angle_by_view(exercise: Exercise | TargetTask) -> tuple[tuple[str, ...], str] | None:
     """The rep's reported angle when it is one reported by view: its per-frame names and
-    what it measures in words ("how far your knee bends"); None otherwise."""
+    its joint ("knee"); None otherwise."""
     rule = exercise.rep
     if rule is None:
         return None
@@ -411,31 +434,74 @@ def _angle_by_view(exercise: Exercise | TargetTask) -> tuple[tuple[str, ...], st
     joint = name.split("_")[0]
     one_side = rule.side in ("left", "right")
     names = per_frame(f"{name}_{rule.side}") if one_side else per_frame(name)
-    return names, f"how far your {joint} bends"
+    return names, joint
 
 
 def _limit_note(exercise: Exercise | TargetTask, limit_deg: float | None) -> str:
     """Why a prescribed range limit cannot judge this exercise ("" when it can, or none)."""
     if limit_deg is None or limit_applies(exercise):
         return ""
-    what = "reps" if exercise.rep is None else "reported angle"
-    return (
-        f"range limit {limit_deg:g}° not applied: {exercise.name} has no {what} "
-        "in degrees that grows over a rep"
+    if exercise.rep is None:
+        return say(
+            "range limit {limit}° not applied: {exercise} has no reps in degrees that grows"
+            " over a rep",
+            limit=limit_deg,
+            exercise=Say(exercise.name),
+        )
+    return say(
+        "range limit {limit}° not applied: {exercise} has no reported angle in degrees that"
+        " grows over a rep",
+        limit=limit_deg,
+        exercise=Say(exercise.name),
     )
 
 
-def _counted_what(exercise: Exercise | TargetTask) -> str:
+def _counted_what(exercise: Exercise | TargetTask) -> Say:
     """What the exercise counts, in words: "elbow flexion", "hip height"."""
     if exercise.rep is not None:
-        name = exercise.rep.measure
-    elif exercise.hold is not None:
-        name = exercise.hold.conditions[0].measure
-    elif exercise.jump is not None:
-        return "feet"
+        return measure_words(exercise.rep.measure)
+    if exercise.hold is not None:
+        return measure_words(exercise.hold.conditions[0].measure)
+    if exercise.jump is not None:
+        return measure_words("feet")
+    return measure_words("movement")
+
+
+def _wrong_view_words(exercise: Exercise | TargetTask, view: str, skipped: list[str]) -> Say:
+    """Why a view the exercise does not count in cannot count it, and how to stand."""
+    listed = tuple(view_words(v) for v in exercise.views)
+    views = listed[0] if len(listed) == 1 else _either(listed)
+    name, seen, what = Say(exercise.name), view_words(view), _counted_what(exercise)
+    if exercise.view == "side":
+        message = say(
+            "Turn sideways to the camera: {exercise} is counted from the {views}; from the"
+            " {view} the {what} can't be measured reliably",
+            exercise=name,
+            views=views,
+            view=seen,
+            what=what,
+        )
     else:
-        return "movement"
-    return name.removesuffix("_2d").replace("_", " ")
+        message = say(
+            "Face the camera: {exercise} is counted from the {views}; from the {view} the"
+            " {what} can't be measured reliably",
+            exercise=name,
+            views=views,
+            view=seen,
+            what=what,
+        )
+    if not skipped:
+        return message
+    return say("{message} (checks skipped: {checks})", message=message, checks=", ".join(skipped))
+
+
+def _either(views: tuple[Say, ...]) -> Say:
+    """Two or more views: "the side or the front"."""
+    return say(
+        "{first} or the {second}",
+        first=views[0],
+        second=_either(views[1:]) if len(views) > 2 else views[1],
+    )
 
 
 def _other_view(view: str) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from scoring.words import Say, source_text
+
 
 @dataclass(frozen=True)
 class Event:
@@ -70,7 +72,7 @@ class RepCompleted(Event):
 @dataclass(frozen=True)
 class FaultDetected(Event):
     id: str
-    message: str
+    message: str  # messages are `scoring.words.Say`: their source text, id and parameters
     cue: str
     rep: int | None  # the rep (1-based) in progress or just completed; None outside reps
     joints: tuple[int, ...] = ()  # landmark indices to draw in red
@@ -103,7 +105,7 @@ class Cue(Event):
 
 @dataclass(frozen=True)
 class PoseLost(Event):
-    reason: str  # e.g. "no person in view", "knees not visible"
+    reason: str  # e.g. "I can't see your knees. Step back a little."
     missing: tuple[str, ...] = field(default=())  # names of the body parts not seen
 
 
@@ -262,8 +264,20 @@ def json_safe(value: Any) -> Any:
 
 
 def to_json(event: Event) -> dict[str, Any]:
-    """The event as JSON: {"kind": class name, every field}; a number not measured is null."""
-    out: dict[str, Any] = json_safe(event.to_dict())
+    """The event as JSON: {"kind": class name, every field}; a number not measured is null.
+    A message field (a `Say`: scoring.words) holds its source text, and `say` holds each
+    message's id and parameters, by field, for the readers that render it in their language."""
+    out: dict[str, Any] = {"kind": event.kind}
+    said: dict[str, Any] = {}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, Say):
+            out[f.name] = source_text(value)
+            said[f.name] = value.to_json()
+        else:
+            out[f.name] = json_safe(value)
+    if said:
+        out["say"] = said
     return out
 
 
@@ -271,11 +285,14 @@ def from_json(data: dict[str, Any]) -> Event:
     """The event `to_json` gave (null numbers come back as NaN, lists as tuples)."""
     cls = EVENT_TYPES[data["kind"]]
     values: dict[str, Any] = {}
+    said = data.get("say") or {}
     for f in fields(cls):
         if f.name not in data:
             continue
         value = data[f.name]
-        if value is None and f.type == "float":
+        if f.name in said:
+            value = Say.from_json(said[f.name])
+        elif value is None and f.type == "float":
             value = math.nan
         elif isinstance(value, list):
             value = tuple(value)

@@ -12,7 +12,9 @@ from typing import Protocol
 from pose.landmarks import Landmark as L
 from pose.types import Array
 from scoring.kinematics import PICTURE_MARGIN
+from scoring.measure_words import check_words
 from scoring.view import view_satisfies
+from scoring.words import Say, psay, say
 
 MIN_VIS = 0.5
 _LOW, _HIGH = -PICTURE_MARGIN, 1.0 + PICTURE_MARGIN
@@ -40,12 +42,37 @@ BODY_PARTS["legs"] = BODY_PARTS["lower"]
 BODY_PARTS["arms"] = BODY_PARTS["upper"]
 
 
+# The body parts of BODY_PARTS as a message names them ("I can't see your knees").
+PART_WORDS: dict[str, Say] = {
+    "shoulders": psay("body part", "shoulders"),
+    "hips": psay("body part", "hips"),
+    "knees": psay("body part", "knees"),
+    "feet": psay("body part", "feet"),
+    "elbows": psay("body part", "elbows"),
+    "hands": psay("body part", "hands"),
+    "body": psay("body part", "body"),
+}
+# "Step back until your ... are visible.", by the lowest part not seen.
+_STEP_BACK = {
+    "feet": say("Step back until your feet are visible."),
+    "knees": say("Step back until your knees are visible."),
+    "hips": say("Step back until your hips are visible."),
+}
+TURN_SIDEWAYS = say("Turn sideways to the camera.")
+FACE_CAMERA = say("Face the camera.")
+
+
+def parts_words(parts: Iterable[str]) -> tuple[Say, ...]:
+    """Body parts (BODY_PARTS' names) as a list to say."""
+    return tuple(PART_WORDS.get(p) or Say(p) for p in parts)
+
+
 @dataclass(frozen=True)
 class SetupResult:
     ok: bool
-    message: str
+    message: str  # a message (scoring.words.Say), "" when ok
     missing: tuple[str, ...] = ()
-    tip: str = ""  # a better view for the checks, e.g. "For knee checks, face the camera."
+    tip: str = ""  # a better view for the checks: "For knee checks, face the camera."
 
 
 class ViewRule(Protocol):
@@ -103,9 +130,12 @@ def view_tip(views: str | Sequence[str], rules: Iterable[ViewRule], detected: st
     if best == detected or len(runs[best]) == len(runs[detected]):
         return ""
     missed = [r for r in runs[best] if r not in runs[detected] and r.measure]
-    words = sorted({(r.measure or "").split("_")[0] for r in missed})
-    how = "face the camera" if best == "front" else "turn sideways to the camera"
-    return f"For {' and '.join(words)} checks, {how}." if words else ""
+    words = tuple(check_words(w) for w in sorted({(r.measure or "").split("_")[0] for r in missed}))
+    if not words:
+        return ""
+    if best == "front":
+        return say("For {checks} checks, face the camera.", checks=words)
+    return say("For {checks} checks, turn sideways to the camera.", checks=words)
 
 
 def check_setup(
@@ -118,7 +148,7 @@ def check_setup(
     """`required_view`: the views the exercise counts in (one, or a list: any of them
     passes); `tip` rides along on a passing result."""
     if landmarks is None:
-        return SetupResult(False, "I can't see you. Stand in front of the camera.", ("body",))
+        return SetupResult(False, say("I can't see you. Stand in front of the camera."), ("body",))
     views = _listed(required_view)
     one_side_ok = detected_view in ("side", "oblique") or views == ["side"]
     rows = landmarks.tolist()
@@ -127,12 +157,13 @@ def check_setup(
         lower = {"feet", "knees", "hips"} & set(missing)
         if lower and "shoulders" not in missing:
             what = "feet" if "feet" in missing else sorted(lower)[0]
-            return SetupResult(False, f"Step back until your {what} are visible.", missing)
+            return SetupResult(False, _STEP_BACK[what], missing)
         if "shoulders" in missing and not lower:
-            return SetupResult(False, "Move so your head and shoulders are in view.", missing)
+            return SetupResult(False, say("Move so your head and shoulders are in view."), missing)
         if "hands" in missing:
-            return SetupResult(False, "Step back so your hands stay in view.", missing)
-        return SetupResult(False, f"Step back: I can't see your {', '.join(missing)}.", missing)
+            return SetupResult(False, say("Step back so your hands stay in view."), missing)
+        parts = parts_words(missing)
+        return SetupResult(False, say("Step back: I can't see your {parts}.", parts=parts), missing)
     ys = [row[1] for row in rows if row[3] >= MIN_VIS]
     if ys and body == "full":
         # The seen landmarks' height in the array's own precision, as numpy's max - min.
@@ -143,8 +174,7 @@ def check_setup(
             else math.nan
         )
         if height < 0.3:
-            return SetupResult(False, "Come a little closer to the camera.", ())
+            return SetupResult(False, say("Come a little closer to the camera."), ())
     if not any(view_satisfies(detected_view, v) for v in views):
-        how = "Turn sideways to the camera." if "side" in views else "Face the camera."
-        return SetupResult(False, how, ())
+        return SetupResult(False, TURN_SIDEWAYS if "side" in views else FACE_CAMERA, ())
     return SetupResult(True, "", (), tip)

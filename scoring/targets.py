@@ -27,6 +27,7 @@ from pose.types import Array
 from scoring.definition import TargetLevel, TargetTask
 from scoring.events import TargetResult, TargetShown
 from scoring.smoothness import sparc
+from scoring.words import Say, say
 
 MIN_VISIBILITY = 0.5
 PATH_STEP_S = 0.1  # a moving target's path is sent as a point every 0.1 s
@@ -318,11 +319,7 @@ def measure_target(
     )
     path = _hand_path(placed, track)
     if path is None:
-        return TargetResult(
-            status="hand_not_seen",
-            message=f"The {spec.hand} hand was not seen while target {spec.index} was up",
-            **shown,
-        )
+        return TargetResult(status="hand_not_seen", message=_not_seen(spec), **shown)
     measures = _reach_measures(placed, path, t_hit)
     hit = t_hit is not None
     if spec.speed > 0:
@@ -385,17 +382,33 @@ def _reach_measures(placed: Placed, path: _HandPath, t_hit: float | None) -> _Me
     return measures
 
 
-def _result_message(spec: TargetSpec, hit: bool, on_target: float, early: bool) -> str:
-    if spec.speed <= 0:
-        what = "touched" if hit else "not reached in time"
-        message = f"Target {spec.index} ({spec.hand} hand): {what}"
-    else:
-        message = (
-            f"Moving target {spec.index} ({spec.hand} hand): "
-            f"on it {100 * on_target:.0f}% of the time"
-        )
+def _not_seen(spec: TargetSpec) -> Say:
+    if spec.hand == "left":
+        return say("The left hand was not seen while target {index} was up", index=spec.index)
+    return say("The right hand was not seen while target {index} was up", index=spec.index)
+
+
+# A target's result in words, by (moving, hand, touched): the index and share as parameters.
+_RESULTS = {
+    (False, "left", True): say("Target {index} (left hand): touched"),
+    (False, "left", False): say("Target {index} (left hand): not reached in time"),
+    (False, "right", True): say("Target {index} (right hand): touched"),
+    (False, "right", False): say("Target {index} (right hand): not reached in time"),
+    (True, "left", True): say("Moving target {index} (left hand): on it {percent}% of the time"),
+    (True, "right", True): say("Moving target {index} (right hand): on it {percent}% of the time"),
+}
+
+
+def _result_message(spec: TargetSpec, hit: bool, on_target: float, early: bool) -> Say:
+    moving = spec.speed > 0
+    hand = "left" if spec.hand == "left" else "right"
+    words = _RESULTS[(moving, hand, hit or moving)]
+    message = say(words.id, index=spec.index, percent=round(100 * on_target))
     if early:
-        message += " (the hand was already moving when it appeared: no reaction time)"
+        message = say(
+            "{result} (the hand was already moving when it appeared: no reaction time)",
+            result=message,
+        )
     return message
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ from fastapi import HTTPException, Request, WebSocket
 from coach.store import Store
 from coach.store.accounts import Identity, login_key
 from coach.store.models import Patient
+from scoring.words import say
 
 COOKIE = "coach_session"
 
@@ -87,6 +89,14 @@ class _Failures:
     last: float = 0.0
 
 
+def wait_in_words(wait: float) -> str:
+    """How long a refused sign-in must wait, for people: "40 s", "3 min" (a message the page
+    renders in the reader's language)."""
+    if wait < 60:
+        return say("{seconds} s", seconds=math.ceil(wait))
+    return say("{minutes} min", minutes=math.ceil(wait / 60))
+
+
 class LoginLimiter:
     """Growing delays after failed sign-ins, instead of a lockout.
 
@@ -104,11 +114,14 @@ class LoginLimiter:
     given one back).
 
     Nothing is keyed on the username alone: an attacker's guesses slow down their address,
-    never the real user signing in from theirs. In memory: one server process (uvicorn, as
-    `coach serve` runs it); counts are forgotten after `forget_s` without failures. A cluster
-    keeps the counts in Redis instead (web/shared_limits.py overrides `_entry`, `_reserve`,
-    `_add_failure`, `_take_back` and `_clear`, atomically there too), so every instance sees
-    them.
+    never the real user signing in from theirs. The one exception is the second factor
+    (`reserve_code`): whoever types codes already knows the password, so the user's codes
+    are also counted from every address together (`free_codes`), and a botnet cannot share
+    out a million guesses; the real user may then wait too (docs/SECURITY.md). In memory:
+    one server process (uvicorn, as `coach serve` runs it); counts are forgotten after
+    `forget_s` without failures. A cluster keeps the counts in Redis instead
+    (web/shared_limits.py overrides `_entry`, `_reserve`, `_add_failure`, `_take_back` and
+    `_clear`, atomically there too), so every instance sees them.
     """
 
     def clock(self) -> float:
@@ -121,11 +134,13 @@ class LoginLimiter:
         max_s: float = 3600.0,
         *,
         free_per_address: int = 20,
+        free_codes: int = 10,
         forget_s: float = 86400.0,
         max_entries: int = 100_000,
     ) -> None:
         self.free = free
         self.free_per_address = free_per_address
+        self.free_codes = free_codes
         self.base_s = base_s
         self.max_s = max_s
         self.forget_s = forget_s
@@ -192,6 +207,26 @@ class LoginLimiter:
         with this attempt counted as a failure already (`succeeded` takes it back)."""
         pair, addr = self._keys(username, address)
         return self._reserve([(pair, self.free), (addr, self.free_per_address)], self.clock())
+
+    def reserve_code(self, username: str, address: str) -> float:
+        """Before a second-factor code is checked: as `reserve`, with the user's codes from
+        every address counted too. The password's attempt is still counted (a sign-in with a
+        second factor succeeds only with its code), so the password and the codes share the
+        pair's free failures."""
+        pair, addr = self._keys(username, address)
+        codes = ("code", login_key(username))
+        keys = [(pair, self.free), (addr, self.free_per_address), (codes, self.free_codes)]
+        return self._reserve(keys, self.clock())
+
+    def code_succeeded(self, username: str, address: str, *, after_password: bool) -> None:
+        """A reserved code was right: the pair and the user's codes are cleared, the address
+        given back this attempt and, `after_password`, the password's."""
+        pair, addr = self._keys(username, address)
+        self._clear(pair)
+        self._clear(("code", login_key(username)))
+        self._take_back(addr)
+        if after_password:
+            self._take_back(addr)
 
     def failed(self, username: str, address: str) -> None:
         """Count a failure (for a caller that checked `retry_after` rather than `reserve`)."""

@@ -25,7 +25,8 @@ from fastapi.staticfiles import StaticFiles
 
 from coach.live import LiveLimits, Recorder, SessionRegistry, default_processor
 from coach.store import Store
-from web import access, security
+from web import access, i18n, security
+from web.audit import note_of
 from web.body_limits import BodyLimits
 from web.demos import mount_demos
 from web.frames import decode_frame
@@ -184,7 +185,7 @@ def _retention(store: Store | None, redis_url: str | None) -> PeriodicRetention 
     policy = RetentionPolicy.from_env()  # a bad value: RetentionError, before anything runs
     if store is None or redis_url or not policy.active:
         return None
-    return PeriodicRetention(store, policy)
+    return PeriodicRetention(store, policy, audit=store.audit)
 
 
 def _reminders(store: Store | None, public_url: str | None) -> ReminderLoop | None:
@@ -284,6 +285,7 @@ class CoachApp(FastAPI):
 async def _not_signed_in(request: Request, _exc: Exception) -> Response:
     """JSON and CSV get 401; a page redirects to /login, then back; a browser signed in by a
     personal link since revoked is told so (/link-ended) rather than shown a sign-in form."""
+    note_of(request).status = 401  # an audited route asked by nobody: refused
     if request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv")):
         return JSONResponse({"detail": "Sign in first."}, status_code=401)
     store: Store | None = request.app.state.store
@@ -309,20 +311,25 @@ def _add_live_side(app: FastAPI, parts: _Parts) -> None:
     app.add_exception_handler(access.NotSignedIn, _not_signed_in)
     app.include_router(live.router)
     app.include_router(site.router)  # /favicon.ico, /link-ended
+    app.include_router(i18n.router)  # /i18n/LANG.json: a catalog for the page
 
 
 def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) -> None:
     """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
+    from web.audit import AuditTrail
     from web.routes import (
+        admin,
         auth,
         between,
         checkins,
         dashboard,
+        languages,
         patient,
         protocols,
         ratings,
         records,
         rights,
+        second_factor,
         sessions,
         therapist,
         uploads,
@@ -330,6 +337,8 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
     )
     from web.routes.pages import review_templates
 
+    # Each audited request's entry (web/audit.py), written as its answer starts.
+    app.add_middleware(AuditTrail)
     app.state.jobs = jobs
     app.state.login_limiter = access.LoginLimiter()
     if redis_url:  # a cluster: the counts are shared by every instance
@@ -343,3 +352,6 @@ def _add_stored_side(app: FastAPI, jobs: AnalysisJobs, redis_url: str | None) ->
         app.include_router(area.router)
     for area in (videos, dashboard, between):  # the therapist's week (issue 22)
         app.include_router(area.router)
+    for area in (second_factor, admin):  # two-factor sign-in, the audit trail's page
+        app.include_router(area.router)
+    app.include_router(languages.router)  # the patient's language (issue 23)

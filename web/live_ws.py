@@ -50,6 +50,7 @@ from coach.live.landmarks import (
     is_binary_landmarks,
     seq_hint,
 )
+from scoring.words import nsay, said, say
 from web.frames import MAX_FRAME_BYTES, MAX_SIDE_PX
 from web.security import origin_key
 
@@ -82,7 +83,14 @@ _CLOSE_FOR = {
 
 
 def _error(code: str, message: str, *, fatal: bool = False) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, "fatal": fatal}
+    """An error for the page, its message's id and parameters as `say` (scoring.words)."""
+    return {
+        "type": "error",
+        "code": code,
+        "message": message,
+        "fatal": fatal,
+        **said(message=message),
+    }
 
 
 async def _refuse(ws: WebSocket, code: str, message: str) -> None:
@@ -189,7 +197,7 @@ class _Throttle:
         if self.discarded <= self.limits.flood_close_after:
             return False
         outbox.put(
-            _error("too_many_messages", "Too many messages; the connection is closed.", fatal=True)
+            _error("too_many_messages", FLOODED, fatal=True)
         )
         outbox.close(CLOSE_POLICY, "too many messages")
         return True
@@ -201,15 +209,17 @@ class _Throttle:
         now = time.monotonic()
         if now - self._told_at >= 1.0:
             self._told_at = now
-            outbox.put(_error("too_fast", "Too many messages; some were ignored."))
+            outbox.put(_error("too_fast", TOO_FAST))
         return True
 
 
+FLOODED = say("Too many messages; the connection is closed.")
+TOO_FAST = say("Too many messages; some were ignored.")
 _PATIENT_IDLE = (
-    ("no_frames", "No camera frames arrived; the connection is closed. Your count is kept."),
-    ("idle_timeout", "No camera frames for a while; the set is paused. Your count is kept."),
+    ("no_frames", say("No camera frames arrived; the connection is closed. Your count is kept.")),
+    ("idle_timeout", say("No camera frames for a while; the set is paused. Your count is kept.")),
 )
-FOLLOWER_IDLE_WORDS = "This page sent nothing for a while; the connection is closed."
+FOLLOWER_IDLE_WORDS = say("This page sent nothing for a while; the connection is closed.")
 _FOLLOWER_IDLE = (("idle_timeout", FOLLOWER_IDLE_WORDS),) * 2
 
 
@@ -294,7 +304,9 @@ def _int_param(ws: WebSocket, name: str) -> int:
     try:
         return max(0, min(int(raw[:12]), 10_000))
     except ValueError:
-        raise SessionError("bad_request", f"Query parameter {name} must be a number.") from None
+        raise SessionError(
+            "bad_request", say("Query parameter {name} must be a number.", name=name)
+        ) from None
 
 
 def _optional_int(ws: WebSocket, name: str, words: str) -> int | None:
@@ -304,7 +316,9 @@ def _optional_int(ws: WebSocket, name: str, words: str) -> int | None:
         return None
     raw = raw.strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
-        raise SessionError("bad_request", f"Query parameter {name} must be {words}.")
+        raise SessionError(
+            "bad_request", say("Query parameter {name} must be {what}.", name=name, what=words)
+        )
     return int(raw)
 
 
@@ -391,7 +405,7 @@ async def _open_session(
     when it was refused (the socket is told why and closed)."""
     exercise_id = ws.query_params.get("exercise", "").strip()
     if not exercise_id:
-        await _refuse(ws, "bad_request", "Choose an exercise first (?exercise=ID).")
+        await _refuse(ws, "bad_request", say("Choose an exercise first (?exercise=ID)."))
         return None
     try:
         return registry.open(
@@ -402,8 +416,8 @@ async def _open_session(
             patient_id=patient_id,
             pose=pose,
             address=address,
-            level=_optional_int(ws, "level", "a level number (1, 2, 3)"),
-            seed=_optional_int(ws, "seed", "a whole number"),
+            level=_optional_int(ws, "level", say("a level number (1, 2, 3)")),
+            seed=_optional_int(ws, "seed", say("a whole number")),
         )
     except SessionError as exc:
         await _refuse(ws, exc.code, exc.message)
@@ -602,8 +616,14 @@ def _landmarks(
 
 
 FOLLOWER_REFUSALS = {
-    "too_many": "This address already follows {n} sessions; close one first.",
-    "server_busy": "The coach is following as many sessions as it can; try again shortly.",
+    "too_many": lambda n: nsay(
+        "This address already follows {n} session; close one first.",
+        "This address already follows {n} sessions; close one first.",
+        n,
+    ),
+    "server_busy": lambda n: say(
+        "The coach is following as many sessions as it can; try again shortly."
+    ),
 }
 
 
@@ -620,9 +640,7 @@ async def take_follower_slot(ws: WebSocket, registry: SessionRegistry) -> str | 
     if refusal is None:
         return address or "?"
     await ws.accept()
-    await _refuse(
-        ws, refusal, FOLLOWER_REFUSALS[refusal].format(n=limits.max_followers_per_address)
-    )
+    await _refuse(ws, refusal, FOLLOWER_REFUSALS[refusal](limits.max_followers_per_address))
     return None
 
 
@@ -644,7 +662,7 @@ async def follower_socket(
         await _refuse(
             ws,
             "unknown_session",
-            "No live session with this id. It may not have started yet, or it has expired.",
+            say("No live session with this id. It may not have started yet, or it has expired."),
         )
         return
     try:

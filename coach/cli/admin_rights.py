@@ -11,10 +11,17 @@ import argparse
 import sys
 from typing import Any
 
+from coach.cli.common import audit_cli
 from coach.errors import EXIT_ERROR, EXIT_OK, UsageError
 from coach.store import Store
 from coach.store.erasure import ErasureRefused, confirms
-from coach.store.retention import ENV_BOTH, ENV_FRAMES, ENV_VIDEOS, RetentionError, RetentionPolicy
+from coach.store.retention import (
+    ENV_BOTH,
+    ENV_FRAMES,
+    ENV_VIDEOS,
+    RetentionError,
+    RetentionPolicy,
+)
 
 ACTIONS = ("erase-patient", "retention")
 
@@ -46,10 +53,13 @@ def _erase(args: argparse.Namespace, store: Store) -> int:
     )
     if not args.yes and not _confirmed(plan.patient_id, plan.name):
         raise UsageError("that is not the patient's name or id: nothing erased")
+    ref = store.audit_ref(plan.patient_id)  # the trail keeps it; the patient row goes
     try:
         done = store.erase_patient(plan.patient_id, vacuum=args.vacuum)
     except ErasureRefused as exc:
+        audit_cli(store, "patient.erase", patient_ref=ref, outcome="refused")
         raise UsageError(str(exc)) from None
+    audit_cli(store, "patient.erase", patient_ref=ref, outcome="failed" if done.failed else "ok")
     print(f"erased patient {done.patient_id}: {', '.join(done.summary())}")
     if done.log_emptied is False:
         print(
@@ -74,6 +84,8 @@ def _retention(args: argparse.Namespace, store: Store) -> int:
         return EXIT_OK
     print(f"retention: {policy.words()}")
     run = store.retention_due(policy) if args.dry_run else store.apply_retention(policy)
+    if not args.dry_run:
+        audit_cli(store, "retention.apply", subject=run.short())
     for line in run.lines(dry_run=args.dry_run):
         print(line)
     return EXIT_ERROR if run.failed else EXIT_OK

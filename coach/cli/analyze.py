@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.cli.common import (
     add_model_option,
+    audit_cli,
     fail,
     model_estimator,
     patient_to_record,
@@ -24,6 +25,7 @@ from coach.cli.common import (
     video_path,
 )
 from coach.errors import EXIT_NO_PERSON, EXIT_OK, NoPersonFound, UsageError
+from coach.i18n import LANGUAGES, reader
 from coach.offline.analysis import analyze_video, progress_bar
 from coach.offline.batch import BatchJob, Failed, analyse_many
 from coach.offline.frames import FrameTable
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=None if args.compact else 2))
     else:
-        print(format_summary(result, exercise))
+        print(format_summary(result, exercise, reader(args.lang)))
     return EXIT_OK
 
 
@@ -127,6 +129,8 @@ def _save(
         limit_deg=limit_option(args.limit_deg),  # None: the patient's prescribed limit, if any
         sink=frames,
     )
+    if args.patient is not None:  # a patient's new session is an audit entry
+        audit_cli(store, "session.record", patient_id=args.patient, session_id=session_id)
     print(f"coach: saved as session {session_id}", file=sys.stderr)
     return result
 
@@ -180,7 +184,8 @@ def run_batch(
         if args.json:
             items.append({"video": str(path), **item})
         elif not isinstance(outcome, Failed):
-            print(f"== {path}\n{format_summary(outcome, exercise)}\n", flush=True)
+            summary = format_summary(outcome, exercise, reader(args.lang))
+            print(f"== {path}\n{summary}\n", flush=True)
     if args.json:
         print(json.dumps(items, indent=None if args.compact else 2))
     return status
@@ -212,6 +217,12 @@ def add_parser(sub: Any) -> None:
         "a session's per-frame export (empty: not measured)",
     )
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    a.add_argument(
+        "--lang",
+        choices=[lang.code for lang in LANGUAGES],
+        default="en",
+        help="the summary's language (not --json's: its messages carry their ids; docs/I18N.md)",
+    )
     add_model_option(a)
     a.add_argument(
         "--save",

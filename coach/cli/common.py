@@ -69,6 +69,34 @@ def store_or_usage_error() -> Store:
         raise UsageError(str(exc)) from None
 
 
+def audit_cli(
+    store: Store,
+    action: str,
+    *,
+    patient_id: int | None = None,
+    patient_ref: str | None = None,
+    session_id: str | None = None,
+    subject: str = "",
+    outcome: str = "ok",
+) -> None:
+    """The command's entry in the audit trail (coach/store/audit.py): the person at this
+    machine's login, from `local`, about the patient (by id, or by their reference when
+    they are about to be erased) and session."""
+    from coach.store.audit import AuditEvent, cli_actor, session_ref  # the database layer
+
+    store.audit(
+        AuditEvent(
+            action=action,
+            actor=cli_actor(),
+            outcome=outcome,
+            address="local",
+            patient_ref=patient_ref or store.audit_ref(patient_id),
+            session_ref=session_ref(session_id) if session_id else None,
+            subject=subject,
+        )
+    )
+
+
 def patient_to_record(store: Store, patient_id: int) -> Patient:
     """The patient a `--save` stores a result for; UsageError when there is no such patient,
     or when they declined or withdrew consent (coach/store/consent.py): nothing new is kept."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from coach.cli.common import (
     add_model_option,
+    audit_cli,
     model_estimator,
     patient_to_record,
     store_or_usage_error,
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if store is not None:
         row = store.add_protocol_result(args.patient, name, result.to_json())
+        audit_cli(store, "test.record", patient_id=args.patient, subject=name)
         store.close()
         print(
             f"coach: saved as clinical test result {row.id} of patient {args.patient}",

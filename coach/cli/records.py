@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coach.cli.common import store_or_usage_error
+from coach.cli.common import audit_cli, store_or_usage_error
 from coach.errors import EXIT_OK, UsageError
 from coach.review.fhir import FhirImportError, import_bundle, patient_bundle, validate
 
@@ -30,6 +30,7 @@ def export(args: argparse.Namespace) -> int:
         if patient is None:
             raise UsageError(f"no patient with id {args.patient}")
         bundle = patient_bundle(store, patient)
+        audit_cli(store, "patient.export.fhir", patient_id=patient.id)
     finally:
         store.close()
     validate(bundle)  # ours must be valid FHIR; a failure here is a bug, not bad input
@@ -72,6 +73,7 @@ def import_(args: argparse.Namespace) -> int:
             pid = import_bundle(store, bundle, therapist.id)
         except FhirImportError as exc:
             raise UsageError(f"{args.file}: {exc}") from None
+        audit_cli(store, "patient.import", patient_id=pid)
         patient = store.patient(pid)
     finally:
         store.close()

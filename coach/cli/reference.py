@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from coach.cli.common import store_or_usage_error
+from coach.cli.common import audit_cli, store_or_usage_error
 from coach.errors import EXIT_OK, ReferenceRefused, UsageError
 from coach.review.references import limit_lines, set_reference_from_session
 from coach.store.models import PersonalReferenceRow
@@ -24,6 +24,14 @@ from coach.store.store import aware
 from exercises import load_exercise
 from scoring.definition import Exercise
 from scoring.reference import PersonalReference
+
+# The audit trail's action of each (coach/store/audit.py), written once it is done or refused.
+REFERENCE_ACTIONS = {
+    "set": "reference.set",
+    "show": "reference.show",
+    "clear": "reference.remove",
+    "export": "reference.export",
+}
 
 
 def _exercise(exercise_id: str) -> Exercise | None:
@@ -38,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if action is None:
         raise UsageError("say what to do: set, show, clear or export")
     store = store_or_usage_error()
+    audited, outcome = None, "refused"  # the trail's entry: once the patient is known
     try:
         patient = store.patient(args.patient)
         if patient is None:
             raise UsageError(f"no patient with id {args.patient}")
+        audited = patient.id
         if action == "set":
             try:
                 row = set_reference_from_session(
@@ -77,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise UsageError(f"can't write {out}: {exc.strerror or exc}") from None
             print(f"reference for {args.exercise} of patient {args.patient} written to {out}")
+        outcome = "ok"
     finally:
+        if audited is not None:
+            audit_cli(store, REFERENCE_ACTIONS[action], patient_id=audited, outcome=outcome)
         store.close()
     return EXIT_OK
 

@@ -77,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     # The cluster's retention: every worker applies it (idempotent; the web servers don't).
-    periodic = PeriodicRetention(store, retention).start() if retention.active else None
+    periodic = None
+    if retention.active:
+        periodic = PeriodicRetention(store, retention, audit=store.audit).start()
     try:
         if processes > 1:  # spawned children open their own connections
             settings = WorkerSettings(url, db_url, upload_dir(), video_dir(), args.model)

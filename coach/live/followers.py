@@ -25,6 +25,7 @@ from coach.live.protocol import (
     Summary,
     TherapistNote,
 )
+from scoring.words import nsay, said, say
 
 MAX_CLIENT_PROBLEMS = 20
 FOLLOWER_FRAMES = 8  # a follower's queue keeps at most this many frames (docs/LIVE-PROTOCOL.md)
@@ -60,7 +61,14 @@ class Followers:
 
     def add(self, max_backlog: int = 500) -> Outbox:
         if len(self.outboxes) >= self._max:
-            raise SessionError("too_many", f"This session already has {self._max} followers.")
+            raise SessionError(
+                "too_many",
+                nsay(
+                    "This session already has {n} follower.",
+                    "This session already has {n} followers.",
+                    self._max,
+                ),
+            )
         outbox = Outbox(max_frames=FOLLOWER_FRAMES, max_backlog=max_backlog)
         self.outboxes.add(outbox)
         self._tell_patient()
@@ -77,7 +85,7 @@ class Followers:
 
     def expire(self) -> None:
         """The session is forgotten: followers are told and closed."""
-        self.broadcast({"type": "status", "patient": "expired", "message": "Session closed."})
+        self.broadcast(_status("expired", say("Session closed.")))
         self.close(1000, "session expired")
 
     def broadcast(self, message: Mapping[str, Any] | bytes) -> None:
@@ -87,19 +95,17 @@ class Followers:
     # ---- the patient's status ----------------------------------------------------------------
     def patient_connected(self, patient: Outbox) -> None:
         """The patient is (back) on: followers are told, waiting messages delivered."""
-        self.broadcast({"type": "status", "patient": "connected", "message": "Patient connected"})
+        self.broadcast(_status("connected", say("Patient connected")))
         for note in self._undelivered:
             patient.put(note)
         self._undelivered.clear()
 
     def patient_left(self, rep_count: int) -> None:
-        text = "The patient's page disconnected; the session waits for them."
-        self.broadcast(
-            {"type": "status", "patient": "disconnected", "message": text, "rep_count": rep_count}
-        )
+        text = say("The patient's page disconnected; the session waits for them.")
+        self.broadcast({**_status("disconnected", text), "rep_count": rep_count})
 
     def session_ended(self, summary: Summary) -> None:
-        self.broadcast({"type": "status", "patient": "ended", "message": "The session has ended."})
+        self.broadcast(_status("ended", say("The session has ended.")))
         self.broadcast({"type": "summary", "summary": summary})
 
     def _tell_patient(self) -> None:
@@ -155,3 +161,8 @@ class Followers:
             self._undelivered.append(note)
         self.broadcast({**note, "delivered": patient is not None})
         return event
+
+
+def _status(patient: str, message: str) -> dict[str, Any]:
+    """A status for the followers: the patient's state, and in words (scoring.words)."""
+    return {"type": "status", "patient": patient, "message": message, **said(message=message)}

@@ -48,6 +48,7 @@ from coach.live.spec import (
 from coach.live.worker import BrokenExecutor, FrameDecoder, PipelineWorker, event_dict
 from coach.sinks import frame_landmarks
 from pose.types import Pose
+from scoring.words import say
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ def frame_error(seq: int | None, code: str, text: str) -> ErrorReply:
 
 def processing_failed(seq: int, exc: Exception) -> ErrorReply:
     """The model or engine failed on this frame only."""
-    return frame_error(seq, "processing_failed", f"This frame failed: {exc}")
+    return frame_error(seq, "processing_failed", say("This frame failed: {error}", error=str(exc)))
 
 
 @dataclass
@@ -296,7 +297,10 @@ class ServerFrames:
     def _start_failed(self, worker: PipelineWorker, exc: Exception) -> SessionError:
         worker.shutdown(kill=True)
         log.error("session %s: cannot start the pose pipeline", self._owner.id, exc_info=exc)
-        return SessionError("pipeline_failed", f"The coach could not start its pose model: {exc}")
+        return SessionError(
+            "pipeline_failed",
+            say("The coach could not start its pose model: {error}", error=str(exc)),
+        )
 
     async def _restart(self) -> bool:
         """The worker died (native crash, killed): start a new one, keep the count."""
@@ -348,21 +352,19 @@ class ServerFrames:
         message, size = result
         server_ms = (self._clock() - item.received) * 1000.0
         self._stats.took(server_ms)
-        self._owner.publish(
-            ProcessedFrame(message, seq, server_ms, size, frame_landmarks(message))
-        )
+        self._owner.publish(ProcessedFrame(message, seq, server_ms, size, frame_landmarks(message)))
         return True
 
 
-RESTARTED = (
-    "The coach's pose model stopped unexpectedly and was restarted; "
-    "your count is kept. Stand still for a moment."
+RESTARTED = say(
+    "The coach's pose model stopped unexpectedly and was restarted; your count is kept."
+    " Stand still for a moment."
 )
 
 
 def expects_jpegs(seq: int | None) -> ErrorReply:
     """The reply to a landmark message on a connection that takes none."""
-    return frame_error(seq, "bad_landmarks", "This session expects JPEG frames.")
+    return frame_error(seq, "bad_landmarks", say("This session expects JPEG frames."))
 
 
 class DeviceFrames:

@@ -11,10 +11,14 @@ from typing import Any
 import numpy as np
 
 from coach.sinks import NO_INFO, FrameInfo
+from scoring.words import said, say
 
 Message = dict[str, Any]
 Outgoing = Mapping[str, Any]
 """A message as the session builds it (coach.live.protocol): a dict or a TypedDict."""
+
+
+TOO_SLOW = say("Too many messages are waiting for this connection; it is closed.")
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,9 @@ class Outbox:
             {
                 "type": "error",
                 "code": "too_slow",
-                "message": "Too many messages are waiting for this connection; it is closed.",
+                "message": TOO_SLOW,
                 "fatal": True,
+                **said(message=TOO_SLOW),
             }
         )
         self.close(1008, "too slow")

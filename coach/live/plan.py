@@ -41,6 +41,7 @@ from coach.prescription import Prescription
 from scoring.events import EventKind
 from scoring.modes.reps import RANGE_LIMIT_ID
 from scoring.targets import TargetSpec
+from scoring.words import Say, say
 
 SLACK_S = 0.05  # a hold this close to its target has reached it (frame timing)
 
@@ -80,7 +81,7 @@ class Plan(ABC):
     @property
     @abstractmethod
     def phase(self) -> Phase:
-        """"set" (counting may go on), "rest" (between sets) or "done"."""
+        """ "set" (counting may go on), "rest" (between sets) or "done"."""
 
     @abstractmethod
     def progress(self) -> SetProgress:
@@ -144,14 +145,16 @@ class Plan(ABC):
         return self._hold_offset + self._holds_done
 
     def no_count_reason(self, events: list[Message]) -> str | None:
-        """Why nothing was counted, for a session that counted nothing (else None)."""
+        """Why nothing was counted, for a session that counted nothing (else None): a
+        message (scoring.words), the setup check's own inside."""
         if self.rep_count or self.holds_done:
             return None
         if not any(e["kind"] == SessionKind.SETUP_PASSED for e in events):
-            why = self.setup_message or "I could not see you well enough"
-            return f"Counting never started: {why.rstrip('.')}."
-        what = "hold reached its target" if self.kind == "hold" else "rep was completed"
-        return f"No {what} while I was counting."
+            why = self.setup_message or say("I could not see you well enough.")
+            return say("Counting never started: {why}", why=why)
+        if self.kind == "hold":
+            return say("No hold reached its target while I was counting.")
+        return say("No rep was completed while I was counting.")
 
     # ---- frames and pipelines --------------------------------------------------------------
     def see(self, t: float, landmarks: np.ndarray | None, image: Any) -> None:
@@ -228,7 +231,12 @@ class Plan(ABC):
 
     def _check_setup(self, setup: Message, t: float, engine_reps: int) -> None:
         if not setup.get("ok") and setup.get("message"):
-            self.setup_message = str(setup["message"])[:MAX_MESSAGE_CHARS]
+            said_setup = (setup.get("say") or {}).get("message")
+            self.setup_message = (
+                Say.from_json(said_setup)
+                if said_setup
+                else str(setup["message"])[:MAX_MESSAGE_CHARS]
+            )
         if not setup.get("ok"):
             self._setup_ok_since = None
             return

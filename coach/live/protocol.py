@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal, Protocol, TypedDict, TypeGuard
 
+from scoring.words import said, say
+
 Message = dict[str, Any]
 MAX_MESSAGE_CHARS = 200  # a therapist's message, a page's problem, a setup hint: at most this
 
@@ -241,4 +243,11 @@ class TherapistNote(_TherapistNote, total=False):
 
 
 def error_reply(code: str, message: str, *, fatal: bool = False) -> ErrorReply:
-    return {"type": "error", "code": code, "message": message, "fatal": fatal}
+    """An error for the page: `message` is a message (scoring.words.Say) whose id and
+    parameters ride along as `say`, for the page to render in its reader's language."""
+    reply: ErrorReply = {"type": "error", "code": code, "message": message, "fatal": fatal}
+    reply.update(said(message=message))  # type: ignore[typeddict-item]
+    return reply
+
+
+SESSION_ENDED_WORDS = say("This session has ended; start a new one.")

@@ -9,15 +9,16 @@ import numpy as np
 
 from coach.live.protocol import Message, SessionKind, SetProgress
 from scoring.events import FAULT_REPORT, HOLD_REPORT, REP_REPORT, EventKind, json_safe, report_item
+from scoring.words import say
 
 if TYPE_CHECKING:
     from coach.live.spec import ExerciseOrTask
 
 __all__ = ["exercise_info", "json_safe", "percentile", "report_lists", "set_progress"]
 
-RESTORED_WARNING = (
-    "The server restarted during this session; reps before the restart are counted "
-    "but their details were lost."
+RESTORED_WARNING = say(
+    "The server restarted during this session; reps before the restart are counted but their"
+    " details were lost."
 )
 
 

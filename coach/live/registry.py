@@ -15,10 +15,19 @@ from coach.live.caps import LiveCaps, LocalCaps
 from coach.live.limits import LiveLimits, SocketSlots
 from coach.live.lookups import PatientLookups, PrescriptionLookup, ReferenceLookup
 from coach.live.options import Recorder, SessionOptions, default_landmark_processor
-from coach.live.protocol import DEVICE, SERVER, PoseMode, SessionError, SessionKind, is_pose_mode
+from coach.live.protocol import (
+    DEVICE,
+    SERVER,
+    SESSION_ENDED_WORDS,
+    PoseMode,
+    SessionError,
+    SessionKind,
+    is_pose_mode,
+)
 from coach.live.session import LiveSession
 from coach.live.spec import ExerciseOrTask, LandmarkProcessorFactory, Processor, ProcessorFactory
 from coach.live.worker import FrameDecoder, Isolation, WorkerPool
+from scoring.words import Say, nsay, say
 
 if TYPE_CHECKING:
     from scoring.reference import PersonalReference
@@ -194,10 +203,7 @@ class SessionRegistry:
         if address is not None and self.limits.max_per_address > 0:
             mine = sum(s.patient.address == address for s in live) + self.caps.elsewhere(address)
             if mine >= self.limits.max_per_address:
-                raise SessionError(
-                    "too_many",
-                    f"This address already has {mine} live sessions open; close one first.",
-                )
+                raise SessionError("too_many", _address_full(mine))
 
     def discard(self, session_id: str) -> None:
         """Forget a session that never got going (its pipeline could not start)."""
@@ -213,9 +219,7 @@ class SessionRegistry:
             return self._load(exercise_id)
         except KeyError as exc:
             # exercises.UnknownExercise lists the known ids in its str(); a bare KeyError quotes.
-            text = str(exc) if type(exc).__str__ is not KeyError.__str__ else ""
-            text = text or f"unknown exercise {exercise_id!r}"
-            raise SessionError("unknown_exercise", text[:1].upper() + text[1:]) from exc
+            raise SessionError("unknown_exercise", _unknown(exercise_id, exc)) from exc
 
     def open(
         self,
@@ -244,11 +248,11 @@ class SessionRegistry:
         schedule.
         """
         if not is_pose_mode(pose):
-            raise SessionError("bad_request", "pose must be 'server' or 'device'.")
+            raise SessionError("bad_request", say("pose must be 'server' or 'device'."))
         self.sweep()
         if session_id is not None:
             if not SESSION_ID_RE.match(session_id):
-                raise SessionError("bad_session_id", "That session id is not valid.")
+                raise SessionError("bad_session_id", say("That session id is not valid."))
             known = self._sessions.get(session_id)
             if known is not None:
                 self._check_resume(known, exercise_id, patient_id)
@@ -256,7 +260,7 @@ class SessionRegistry:
                 return known, "resumed"
         if seed is not None and not self.allow_seed:
             raise SessionError(
-                "bad_request", "This server does not take a seed: the coach draws the targets."
+                "bad_request", say("This server does not take a seed: the coach draws the targets.")
             )
         self._check_room(pose, address, None)
         restored = session_id is not None
@@ -276,12 +280,17 @@ class SessionRegistry:
         if known.info["id"] != exercise_id:
             raise SessionError(
                 "exercise_mismatch",
-                f"Session {known.id} is for {known.info['name']}, not {exercise_id}.",
+                say(
+                    "Session {session} is for {exercise}, not {other}.",
+                    session=known.id,
+                    exercise=Say(known.info["name"]),
+                    other=exercise_id,
+                ),
             )
         if known.patient_id != patient_id:
-            raise SessionError("unknown_session", "No such session for you.")
+            raise SessionError("unknown_session", say("No such session for you."))
         if known.ended:
-            raise SessionError("session_ended", "This session has ended; start a new one.")
+            raise SessionError("session_ended", SESSION_ENDED_WORDS)
 
     def _create(
         self,
@@ -329,10 +338,7 @@ class SessionRegistry:
         return session
 
     def _full(self, limit: int) -> SessionError:
-        return SessionError(
-            "server_busy",
-            f"The coach is already running {limit} live sessions; try again shortly.",
-        )
+        return SessionError("server_busy", _busy(limit))
 
     def _new_id(self) -> str:
         while True:
@@ -369,3 +375,30 @@ class SessionRegistry:
         for session in list(self._sessions.values()):
             await session.server_stopping()
         self._pool.close()
+
+
+# ---- refusals in words (scoring.words) -------------------------------------------------------
+def _unknown(exercise_id: str, exc: KeyError) -> Say:
+    """exercises.UnknownExercise carries the known ids; a bare KeyError none."""
+    known = getattr(exc, "known", None)
+    if known:
+        return say(
+            "Unknown exercise '{id}'; known: {known}", id=exercise_id, known=", ".join(known)
+        )
+    return say("Unknown exercise '{id}'", id=exercise_id)
+
+
+def _busy(limit: int) -> Say:
+    return nsay(
+        "The coach is already running {n} live session; try again shortly.",
+        "The coach is already running {n} live sessions; try again shortly.",
+        limit,
+    )
+
+
+def _address_full(mine: int) -> Say:
+    return nsay(
+        "This address already has {n} live session open; close one first.",
+        "This address already has {n} live sessions open; close one first.",
+        mine,
+    )

@@ -17,6 +17,7 @@ from coach.live.outbox import Outbox, Outgoing
 from coach.live.patient import PatientSide
 from coach.live.protocol import (
     SERVER,
+    SESSION_ENDED_WORDS,
     Hello,
     Message,
     PoseMode,
@@ -33,8 +34,13 @@ from coach.live.report import frame_fields, make_hello, make_summary
 from coach.live.spec import ExerciseOrTask, PipelineSpec
 from coach.prescription import Prescription
 from coach.sinks import EventLog, EventSink, FrameInfo, Sinks, take_measures
+from scoring.words import say
 
 log = logging.getLogger(__name__)
+
+STARTING_ELSEWHERE = say("This session is starting in another window; use that one.")
+TAKEN_OVER = say("This session was opened in another window.")
+SERVER_STOPPING = say("The coach server is stopping; your count so far is kept.")
 
 __all__ = ["LiveSession", "Recorder", "SessionError", "SessionOptions"]
 
@@ -104,7 +110,7 @@ class LiveSession:
 
     @property
     def stage(self) -> Literal["setup", "active"]:
-        """"setup" until the setup check has passed, then "active" (per pipeline)."""
+        """ "setup" until the setup check has passed, then "active" (per pipeline)."""
         return self.plan.stage
 
     @property
@@ -166,16 +172,14 @@ class LiveSession:
         A second patient connection (another tab) takes over: the first is told and closed.
         """
         if not is_pose_mode(pose):
-            raise SessionError("bad_request", "pose must be 'server' or 'device'.")
+            raise SessionError("bad_request", say("pose must be 'server' or 'device'."))
         if self.plan.ends_session and not self.ended:
             self.end()  # every target done: nothing to come back for
         if self.ended:
-            raise SessionError("session_ended", "This session has ended; start a new one.")
+            raise SessionError("session_ended", SESSION_ENDED_WORDS)
         if self.patient.attaching:
-            raise SessionError(
-                "session_starting", "This session is starting in another window; use that one."
-            )
-        taken = error_reply("taken_over", "This session was opened in another window.", fatal=True)
+            raise SessionError("session_starting", STARTING_ELSEWHERE)
+        taken = error_reply("taken_over", TAKEN_OVER, fatal=True)
         old = self.patient.send_off(taken, 4409, "taken over")
         if old is not None:
             await self.detach_patient(old)
@@ -239,7 +243,7 @@ class LiveSession:
 
     async def server_stopping(self) -> None:
         """The server stops: the patient is told their count is kept; every socket closes."""
-        text = "The coach server is stopping; your count so far is kept."
+        text = SERVER_STOPPING
         outbox = self.patient.send_off(error_reply("server_stopping", text), 1012, "server restart")
         if outbox is not None:
             await self.detach_patient(outbox)

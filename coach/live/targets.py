@@ -22,6 +22,7 @@ from scoring.definition import TargetTask
 from scoring.events import EventKind, TargetResult, TargetShown, from_json, json_safe
 from scoring.modes.targets import TargetRun, targets_summary
 from scoring.targets import TargetSpec, make_schedule
+from scoring.words import Say, say
 
 Message = dict[str, Any]
 
@@ -109,7 +110,13 @@ class LiveTargets:
         self.results.append(kept)
         moving = any(s.index == kept.get("index") and s.speed > 0 for s in self.schedule)
         words = patient_words(kept, moving)
-        return {**kept, "message": words, "detail": kept.get("message", "")}
+        said_engine = (kept.get("say") or {}).get("message")
+        return {
+            **kept,
+            "message": words,
+            "detail": kept.get("message", ""),
+            "say": {"message": words.to_json(), **({"detail": said_engine} if said_engine else {})},
+        }
 
     # ---- the end -------------------------------------------------------------------------
     def frame_interval_s(self) -> float:
@@ -161,20 +168,31 @@ class LiveTargets:
         )
 
 
-def patient_words(result: Message, moving: bool = False) -> str:
+def patient_words(result: Message, moving: bool = False) -> Say:
     """A target's result as the patient hears it (`moving`: a target to follow)."""
     status = result.get("status")
     if status == "hit":
-        return "Well done, you followed it" if moving else "Well done, you touched it"
+        return say("Well done, you followed it") if moving else say("Well done, you touched it")
     if status == "miss":
         return (
-            "Try to stay with the moving circle next time"
+            say("Try to stay with the moving circle next time")
             if moving
-            else "Missed: try to reach it next time"
+            else say("Missed: try to reach it next time")
         )
     if status == "hand_not_seen":
-        return f"I could not see your {result.get('hand', '')} hand".replace("  ", " ")
-    return str(result.get("message") or "That target could not be shown")
+        hand = result.get("hand")
+        if hand == "left":
+            return say("I could not see your left hand")
+        if hand == "right":
+            return say("I could not see your right hand")
+        return say("I could not see your hand")
+    said_engine = (result.get("say") or {}).get("message")
+    if said_engine:
+        return Say.from_json(said_engine)
+    return Say(str(result.get("message") or "")) if result.get("message") else NOT_SHOWN
+
+
+NOT_SHOWN = say("That target could not be shown")
 
 
 def _event(data: Message, cls: type) -> Any:

@@ -112,9 +112,12 @@ def record_landmarks(
     name: str | None = None,
     reference: PersonalReference | None = None,
     limit_deg: float | None = None,
+    world: Any = None,
 ) -> tuple[str, Any]:
     """Score an already-estimated (T, 33, 4) landmark track into the store, as if analysed
-    (with the patient's reference and range limit, as `record_video`)."""
+    (with the patient's reference and range limit, as `record_video`; with the track's
+    (T, 33, 3) `world` landmarks when it has them: the reported angle needs them to know the
+    movement's plane faces the camera)."""
     from coach.offline.analysis import landmarks_track, score_track
 
     session_id = store.new_session_id()
@@ -126,7 +129,7 @@ def record_landmarks(
     writer.start(image_size, fps)
     engine = score_track(
         exercise,
-        landmarks_track(landmarks, fps, image_size),
+        landmarks_track(landmarks, fps, image_size, world),
         image_size,
         sink=writer,
         reference=reference,

@@ -1,46 +1,98 @@
-"""Human-readable summary of an analysis, for the terminal."""
+"""Human-readable summary of an analysis, for the terminal, in the reader's language
+(`coach analyze --lang`; docs/I18N.md). English keeps the terminal's fixed-width columns;
+another language writes its numbers as its locale does."""
 
 from __future__ import annotations
 
 import math
 
+from coach.i18n import Reader, reader
 from coach.offline.analysis import AnalysisResult
 from coach.unmeasured import UNCHECKED_WORDS, not_measured_words
 from scoring.definition import Exercise
+from scoring.events import HoldEnded, RepCompleted
+from scoring.words import Say, psay
 
 
-def format_summary(res: AnalysisResult, exercise: Exercise) -> str:
+class _Numbers:
+    """A number as the terminal shows it: by its format spec in English (the columns line
+    up), by the locale in another language."""
+
+    def __init__(self, r: Reader) -> None:
+        self.r = r
+
+    def __call__(self, value: float, spec: str) -> str:
+        if self.r.lang == "en":
+            return format(value, spec)
+        digits = int(spec.split(".")[1].rstrip("f%")) if "." in spec else None
+        return self.r.number(value, digits)
+
+
+def format_summary(res: AnalysisResult, exercise: Exercise, r: Reader | None = None) -> str:
+    r = r or reader("en")
+    n = _Numbers(r)
     lines = [
-        f"{exercise.name} ({exercise.id}): {res.duration_s:.1f} s, {res.frames} frames, "
-        f"person seen in {res.pose_share:.0%}",
+        r.gettext(
+            "{exercise} ({id}): {seconds} s, {frames} frames, person seen in {percent}%",
+            exercise=r.say(Say(exercise.name)),
+            id=exercise.id,
+            seconds=n(res.duration_s, ".1f"),
+            frames=str(res.frames),
+            percent=n(100 * res.pose_share, ".0f"),
+        )
     ]
     if exercise.kind in ("reps", "any", "jump"):
-        lines.append(f"{'Jumps' if exercise.kind == 'jump' else 'Repetitions'}: {res.rep_count}")
-        for r in res.reps:
-            extra = ""
-            if math.isfinite(r.rom_deg):
-                extra = f"  range {r.rom_deg:5.1f} deg  peak {r.peak_deg:5.1f} deg"
-            elif exercise.kind == "reps":
-                extra = f"  angle {not_measured_words(r.confidence_reason)}"
-            if math.isfinite(r.score):
-                extra += f"  score {r.score:5.1f}"
-            if r.limit_check == "unchecked":
-                extra += f"  ({UNCHECKED_WORDS})"
-            faults = f"  faults: {', '.join(r.faults)}" if r.faults else ""
-            side = f" ({r.side})" if r.side else ""
-            lines.append(f"  #{r.index}{side} {r.start_s:6.2f}-{r.end_s:6.2f} s{extra}{faults}")
+        count = str(res.rep_count)
+        if exercise.kind == "jump":
+            lines.append(r.gettext("Jumps: {count}", count=count))
+        else:
+            lines.append(r.gettext("Repetitions: {count}", count=count))
+        lines += [_rep_line(rep, exercise, r, n) for rep in res.reps]
     if exercise.kind == "hold" or res.holds:
-        lines.append(f"Holds: {len(res.holds)}")
-        for h in res.holds:
-            lines.append(
-                f"  {h.start_s:6.2f}-{h.end_s:6.2f} s  {h.duration_s:5.2f} s  "
-                f"sway {h.sway:.3f}  touch-downs {h.touch_downs}"
-            )
+        lines.append(r.gettext("Holds: {count}", count=str(len(res.holds))))
+        lines += [_hold_line(h, r, n) for h in res.holds]
     if res.faults:
-        lines.append("Faults:")
+        lines.append(r.gettext("Faults:"))
         for f in res.faults:
-            rep = f" (rep {f.rep})" if f.rep else ""
-            lines.append(f"  {f.t:6.2f} s{rep} {f.message}: {f.cue}")
+            at = r.gettext("{seconds} s", seconds=n(f.t, "6.2f"))
+            rep = " " + r.gettext("(rep {n})", n=str(f.rep)) if f.rep else ""
+            said = r.gettext("{message}: {cue}", message=r.say(f.message), cue=r.say(f.cue))
+            lines.append(f"  {at}{rep} {said}")
     for w in res.warnings:
-        lines.append(f"warning: {w}")
+        lines.append(r.gettext("warning: {message}", message=r.say(w)))
     return "\n".join(lines)
+
+
+def _rep_line(rep: RepCompleted, exercise: Exercise, r: Reader, n: _Numbers) -> str:
+    extra = ""
+    if math.isfinite(rep.rom_deg):
+        extra = "  " + r.gettext(
+            "range {range} deg  peak {peak} deg",
+            range=n(rep.rom_deg, "5.1f"),
+            peak=n(rep.peak_deg, "5.1f"),
+        )
+    elif exercise.kind == "reps":
+        why = r.say(not_measured_words(rep.confidence_reason))
+        extra = "  " + r.gettext("angle {why}", why=why)
+    if math.isfinite(rep.score):
+        extra += "  " + r.gettext("score {score}", score=n(rep.score, "5.1f"))
+    if rep.limit_check == "unchecked":
+        extra += f"  ({r.say(UNCHECKED_WORDS)})"
+    faults = (
+        "  " + r.gettext("faults: {faults}", faults=", ".join(rep.faults)) if rep.faults else ""
+    )
+    side = f" ({r.say(_SIDES.get(rep.side, Say(rep.side)))})" if rep.side else ""
+    span = r.gettext("{start}-{end} s", start=n(rep.start_s, "6.2f"), end=n(rep.end_s, "6.2f"))
+    return f"  #{rep.index}{side} {span}{extra}{faults}"
+
+
+def _hold_line(h: HoldEnded, r: Reader, n: _Numbers) -> str:
+    span = r.gettext("{start}-{end} s", start=n(h.start_s, "6.2f"), end=n(h.end_s, "6.2f"))
+    lasted = r.gettext("{seconds} s", seconds=n(h.duration_s, "5.2f"))
+    rest = r.gettext(
+        "sway {sway}  touch-downs {touches}", sway=n(h.sway, ".3f"), touches=str(h.touch_downs)
+    )
+    return f"  {span}  {lasted}  {rest}"
+
+
+_SIDES = {"left": psay("side", "left"), "right": psay("side", "right")}

@@ -19,12 +19,14 @@ instrument: no threshold is published for them, so their changes are shown, neve
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from coach.review.progress import first_week, week_start
-from coach.store.checkins import ITEMS, PSFS_SOURCE, CheckIn
+from coach.store.checkins import ITEMS, MAX_ACTIVITIES, PSFS_SOURCE, CheckIn
 
 PSFS_ACTIVITY_POINTS = 3
 PSFS_MEAN_POINTS = 2
@@ -156,3 +158,26 @@ def sources() -> dict[str, Any]:
         "mean_points": PSFS_MEAN_POINTS,
         "no_threshold": NO_THRESHOLD,
     }
+
+
+# ---- the CSV export (the patient page's download, the patient's archive) ---------------------
+CSV_COLUMNS = ["week_start", "skipped", *ITEMS]
+CSV_COLUMNS += [f"{k}_{i}" for i in range(1, MAX_ACTIVITIES + 1) for k in ("activity", "psfs")]
+CSV_COLUMNS += ["psfs_mean", "answered_at"]
+
+
+def checkins_csv(checkins: list[CheckIn]) -> str:
+    """One row per check-in: the answers, up to three PSFS activities and their mean."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for c in checkins:
+        row = c.to_json()
+        acts: list[Any] = []
+        for i in range(MAX_ACTIVITIES):
+            a = c.activities[i] if i < len(c.activities) else None
+            acts += [a.activity, a.score] if a else ["", ""]
+        mean = "" if row["psfs_mean"] is None else row["psfs_mean"]
+        answers = ["" if row[item] is None else row[item] for item in ITEMS]
+        w.writerow([row["week_start"], int(c.skipped), *answers, *acts, mean, row["created_at"]])
+    return buf.getvalue()

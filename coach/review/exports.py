@@ -1,4 +1,5 @@
-"""A stored session as CSV (reps, per-frame measures) and JSON, for records and other tools.
+"""A stored session as CSV (reps, per-frame measures) and JSON, and a patient's pain and effort
+ratings as CSV, for records and other tools.
 
 The JSON keeps the shape of `coach analyze --json` (`reps`, `holds`, `faults`) plus the
 session's identity (patient, source, times), so one reader handles both.
@@ -145,3 +146,37 @@ def session_json(
         # A hand-eye targets session (coach.offline.targets): per-target measures.
         "targets": (session.summary or {}).get("targets"),
     }
+
+
+RATING_COLUMNS = [
+    "session_id",
+    "exercise",
+    "session_started_at",
+    "kind",
+    "set",
+    "value",
+    "area",
+    "rated_at",
+]
+
+
+def ratings_csv(rows: list[Any]) -> str:
+    """Pain and effort ratings (coach.store.ratings.RatingRow), one row each."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RATING_COLUMNS)
+    for r in rows:
+        started = r.started_at.isoformat(timespec="seconds") if r.started_at else ""
+        w.writerow(
+            [
+                r.session_id,
+                r.exercise_id,
+                started,
+                r.kind,
+                r.set_number,
+                r.value,
+                r.area,
+                r.created_at.isoformat(timespec="seconds"),
+            ]
+        )
+    return buf.getvalue()

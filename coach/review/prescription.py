@@ -8,32 +8,38 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _count(n: float, one: str, many: str) -> str:
-    return f"{n:g} {one if n == 1 else many}"
+from scoring.words import Say, nsay, say
 
 
 def dose_words(item: Any) -> str:
-    """ "3 sets of 10 reps, 5 days a week" (holds: "3 sets of one 30-second hold")."""
+    """ "3 sets of 10 reps, 5 days a week" (holds: "3 sets of one 30-second hold"): a message
+    (scoring.words) whose text is the English."""
     sets = int(getattr(item, "sets", 1) or 1)
     reps = int(getattr(item, "reps", 0) or 0)
     hold = float(getattr(item, "hold_s", 0) or 0)
     days = int(getattr(item, "days_per_week", 0) or 0)
+    each: Say
     if hold > 0 and reps <= 1:
-        each = f"one {hold:g}-second hold"
+        each = say("one {seconds}-second hold", seconds=hold)
     elif hold > 0:
-        each = f"{reps} holds of {hold:g} seconds"
+        each = nsay(
+            "{n} hold of {seconds} seconds", "{n} holds of {seconds} seconds", reps, seconds=hold
+        )
     elif reps > 0:
-        each = _count(reps, "rep", "reps")
+        each = nsay("{n} rep", "{n} reps", reps)
     else:
-        each = "as many as feel right"
-    text = f"{_count(sets, 'set', 'sets')} of {each}"
+        each = say("as many as feel right")
+    text = nsay("{n} set of {each}", "{n} sets of {each}", sets, each=each)
     rest = getattr(item, "rest_s", None)
     if rest:
-        text += f", {float(rest):g} seconds' rest between sets"
-    if days:
-        text += f", {_count(days, 'day', 'days')} a week"
-    return text
+        text = say("{dose}, {seconds} seconds' rest between sets", dose=text, seconds=float(rest))
+    return _days(text, days)
+
+
+def _days(text: Say, days: int) -> Say:
+    if not days:
+        return text
+    return say("{dose}, {days}", dose=text, days=nsay("{n} day a week", "{n} days a week", days))
 
 
 def clinical_words(item: Any) -> str:
@@ -55,13 +61,21 @@ def task_dose_words(item: Any, task: Any) -> str:
     rule = task.targets
     hands = 2 if rule.hands == "both" else 1
     count = rule.count * hands
-    each = f"{rule.count} for each hand" if hands == 2 else f"{rule.hands} hand"
+    each = (
+        say("{n} for each hand", n=rule.count)
+        if hands == 2
+        else (say("left hand") if rule.hands == "left" else say("right hand"))
+    )
     sets = int(getattr(item, "sets", 1) or 1)
-    text = f"{_count(sets, 'round', 'rounds')} of {_count(count, 'target', 'targets')} ({each})"
-    days = int(getattr(item, "days_per_week", 0) or 0)
-    if days:
-        text += f", {_count(days, 'day', 'days')} a week"
-    return text
+    targets = nsay("{n} target", "{n} targets", count)
+    text = nsay(
+        "{n} round of {targets} ({each})",
+        "{n} rounds of {targets} ({each})",
+        sets,
+        targets=targets,
+        each=each,
+    )
+    return _days(text, int(getattr(item, "days_per_week", 0) or 0))
 
 
 def any_dose_words(item: Any, definition: Any) -> str:

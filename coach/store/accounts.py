@@ -116,6 +116,8 @@ class Identity:
     user_id: int | None = None
     patient_id: int | None = None
     is_admin: bool = False
+    audit_ref: str | None = None  # a patient's reference in the audit trail (coach.store.audit)
+    language: str | None = None  # a patient's, as their therapist set it (coach.i18n)
 
     @property
     def is_therapist(self) -> bool:

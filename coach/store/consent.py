@@ -90,6 +90,13 @@ class ConsentStore(StorePart):
                 else Consent(row.answer, row.text_version, aware(row.created_at))
             )
 
+    def consent_answers(self, patient_id: int) -> list[Consent]:
+        """Every answer the patient gave, oldest first (their copy of their data)."""
+        with self.factory() as db:
+            q = select(ConsentAnswer).where(ConsentAnswer.patient_id == patient_id)
+            rows = db.scalars(q.order_by(ConsentAnswer.id))
+            return [Consent(r.answer, r.text_version, aware(r.created_at)) for r in rows]
+
     def may_record(self, patient_id: int | None) -> bool:
         """Whether a new session of this patient may be stored (anonymous ones: yes)."""
         if patient_id is None:

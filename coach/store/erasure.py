@@ -1,15 +1,17 @@
 """Erasing a patient (GDPR art. 17): the patient and every row and file keyed to them, the
 rows in one transaction, then their files, then (SQLite) the write-ahead log emptied.
 
-What goes (docs/STORAGE.md, "Erasure"): their sessions with every rep, hold, fault, frame
-chunk and rating; clinical test results; personal references; analysis jobs and their uploads
+What goes (docs/STORAGE.md, "Erasure"): their sessions with every rep, hold, fault, frame chunk
+and rating; clinical test results; personal references; analysis jobs and their uploads
 (`uploads/`); kept videos (`videos/`); program; personal links and every sign-in (by link, by
-patient, by their account); consent answers; their account; the patient row. SQLite runs with
-`secure_delete` (coach/store/db.py), so deleted rows are overwritten with zeros in the file,
-and the erasure ends with a `wal_checkpoint(TRUNCATE)`: the write-ahead log, which still holds
-the pages as they were, is emptied. `vacuum=True` also rewrites the database (SQLite `VACUUM`,
-PostgreSQL `VACUUM FULL` of the tables that held rows) for data deleted before secure_delete
-was on; it locks the database while it runs.
+patient, by their account); consent answers; their account (and its second factor, if any); the
+patient row, and with it their audit reference. The audit trail stays (coach/store/audit.py: it
+names them only by that random reference, which no other table holds afterwards). SQLite runs
+with `secure_delete` (coach/store/db.py), so deleted rows are overwritten with zeros in the
+file, and the erasure ends with a `wal_checkpoint(TRUNCATE)`: the write-ahead log, which still
+holds the pages as they were, is emptied. `vacuum=True` also rewrites the database (SQLite
+`VACUUM`, PostgreSQL `VACUUM FULL` of the tables that held rows) for data deleted before
+secure_delete was on; it locks the database while it runs.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ from coach.store.models import (
     ProtocolResult,
     PsfsRating,
     Rating,
+    RecoveryCode,
     Rep,
+    SecondFactor,
     User,
     WeeklyCheckIn,
 )
@@ -72,6 +76,8 @@ WORDS = {
     "analysis_jobs": ("video upload", "video uploads"),
     "consent_answers": ("consent answer", "consent answers"),
     "login_sessions": ("sign-in", "sign-ins"),
+    "second_factors": ("second factor", "second factors"),
+    "recovery_codes": ("recovery code", "recovery codes"),
     "patient_links": ("personal link", "personal links"),
     "program_items": ("program row", "program rows"),
     "sessions": ("session", "sessions"),
@@ -171,6 +177,9 @@ def _owned(patient_id: int) -> Owned:
                 LoginSession.user_id.in_(account),
             ),
         ),
+        # An account's second factor (therapists have one; a patient's account never should).
+        "recovery_codes": (RecoveryCode, RecoveryCode.user_id.in_(account)),
+        "second_factors": (SecondFactor, SecondFactor.user_id.in_(account)),
         "patient_links": (PatientLink, PatientLink.patient_id == patient_id),
         "program_items": (ProgramItem, ProgramItem.patient_id == patient_id),
         "sessions": (ExerciseSession, ExerciseSession.patient_id == patient_id),

@@ -7,6 +7,7 @@ tables; change both together (`coach admin migrate` applies new revisions).
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -30,6 +31,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def new_audit_ref() -> str:
+    """A patient's reference in the audit trail: random (128 bits), so never another's."""
+    return secrets.token_hex(16)
 
 
 def aware(dt: datetime) -> datetime:
@@ -65,6 +71,14 @@ class Patient(Base):
     sex: Mapped[str | None] = mapped_column(String(10), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # How the audit trail names the patient (coach.store.audit): random, unique, never reused;
+    # it goes with this row at an erasure and stays only in the trail. NULL in no row (the
+    # migration that added it filled it in); nullable so that it needed no copy of the table.
+    audit_ref: Mapped[str | None] = mapped_column(
+        String(32), unique=True, index=True, nullable=True, default=new_audit_ref
+    )
+    # The language the therapist chose (coach.i18n.locales); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     program_items: Mapped[list[ProgramItem]] = relationship(
         back_populates="patient", order_by="ProgramItem.position", cascade="all, delete-orphan"
     )
@@ -91,6 +105,9 @@ class LoginSession(Base):
     link_id: Mapped[int | None] = mapped_column(ForeignKey("patient_links.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "" signed in; "code": the password was right, the second factor is still to come;
+    # "enrol": an admin's password was right, and they must set up a second factor first.
+    stage: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
 
 class ProgramItem(Base):
@@ -355,3 +372,57 @@ class PsfsRating(Base):
     activity: Mapped[str] = mapped_column(String(80))
     score: Mapped[int] = mapped_column(Integer)
     checkin: Mapped[WeeklyCheckIn] = relationship(back_populates="psfs")
+
+
+class AuditEntry(Base):
+    """One entry of the audit trail (coach.store.audit): who (`user:3`, `patient:<ref>`,
+    `cli:<login>`), when, from which address, what (action, patient reference, hashed session
+    id, another subject), the outcome. No health data, no name. Chained: `hash` is SHA-256 of
+    the previous entry's hash and this entry's fields."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    patient_ref: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    session_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    subject: Mapped[str] = mapped_column(String(80), default="")
+    outcome: Mapped[str] = mapped_column(String(10))  # "ok" | "refused" | "failed"
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # HTTP status, if any
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The audit trail's head: one row (id 1), the last entry's number and hash. Every append
+    updates it first (so appends take turns) and last (so a deleted last entry shows)."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SecondFactor(Base):
+    """A therapist's second factor: a TOTP secret (RFC 6238), confirmed by a first code, and
+    the time step of the last code accepted (a code is taken once)."""
+
+    __tablename__ = "second_factors"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id"), primary_key=True, autoincrement=False
+    )
+    secret: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code of a second factor: only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from coach.i18n.locales import language
 from coach.store import accounts
 from coach.store.accounts import AccountError, Identity
 from coach.store.models import LoginSession, Patient, PatientLink, utcnow
@@ -70,6 +71,16 @@ class PatientStore(UserStore):
         if identity.role == "patient" and identity.patient_id == patient.id:
             return patient
         return None
+
+    def set_language(self, patient_id: int, code: str | None) -> None:
+        """The patient's language (a code of coach.i18n.locales), or None: their browser's."""
+        if code is not None and language(code) is None:
+            raise AccountError(f"no catalog for the language {code!r}")
+        with self.factory.begin() as db:
+            patient = db.get(Patient, patient_id)
+            if patient is not None:
+                found = language(code) if code else None
+                patient.language = found.code if found else None
 
     def create_link(self, patient_id: int) -> tuple[PatientLink, str]:
         token = secrets.token_urlsafe(24)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import delete, exists, func, select, update
 
 from coach.store import cluster
+from coach.store.audit import AuditEvent
 from coach.store.erasure import INTERRUPTED
 from coach.store.models import ExerciseSession, FrameChunk, aware, utcnow
 from coach.store.part import StorePart
@@ -109,6 +110,10 @@ class RetentionRun:
             out.append(f"{verb} kept video {due.path} ({whose}, {_mb(due.size_bytes)})")
         out.append(self.total(dry_run))
         return out + [f"could not delete {why}" for why in self.failed]
+
+    def short(self) -> str:
+        """What went, in a few words (the audit trail's subject)."""
+        return f"frames of {len(self.frames)} sessions, {len(self.videos)} videos"
 
     def total(self, dry_run: bool) -> str:
         verb = "would remove" if dry_run else "removed"
@@ -230,10 +235,18 @@ class PeriodicRetention:
     its own (the web server's lifespan, a `coach worker`); a failed run is logged and tried
     again next time."""
 
-    def __init__(self, store: RetentionStore, policy: RetentionPolicy, every_s: float = EVERY_S):
+    def __init__(
+        self,
+        store: RetentionStore,
+        policy: RetentionPolicy,
+        every_s: float = EVERY_S,
+        *,
+        audit: Callable[[AuditEvent], object] | None = None,
+    ):
         self.store = store
         self.policy = policy
         self.every_s = every_s
+        self.audit = audit  # a run that removed something leaves an entry (coach.store.audit)
         self.runs = 0  # finished runs (tests wait on it)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="coach-retention", daemon=True)
@@ -248,12 +261,19 @@ class PeriodicRetention:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
 
+    def _audit(self, run: RetentionRun) -> None:
+        if self.audit is not None:
+            outcome = "failed" if run.failed else "ok"
+            event = AuditEvent("retention.apply", "system", outcome, "local", subject=run.short())
+            self.audit(event)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 run = self.store.apply_retention(self.policy)
                 if run.frames or run.videos or run.failed:
                     log.warning("retention: %s", run.total(dry_run=False))
+                    self._audit(run)
                 for why in run.failed:
                     log.error("retention: could not delete %s", why)
             except Exception:

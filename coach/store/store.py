@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, select
 
 from coach.prescription import ProgramError, check_program
 from coach.store.analysis_jobs import AnalysisJobStore
+from coach.store.audit import AuditStore
 from coach.store.calendar_feeds import CalendarFeedStore
 from coach.store.consent import ConsentStore
 from coach.store.db import create_db_engine, migrate, session_factory
@@ -24,6 +25,7 @@ from coach.store.records import mark_interrupted
 from coach.store.references import ReferenceStore
 from coach.store.reminders import ReminderStore
 from coach.store.retention import RetentionStore
+from coach.store.second_factor import SecondFactorStore
 from coach.store.sessions import SessionFrames, SessionStore
 from coach.store.users import LINK_LOGIN_TTL, LOGIN_TTL
 
@@ -63,11 +65,13 @@ class Store(
     RetentionStore,
     CalendarFeedStore,  # between sessions: calendar_feeds.py, reminders.py
     ReminderStore,
+    AuditStore,  # who looked at what: audit.py
+    SecondFactorStore,  # therapists' second factor: second_factor.py
 ):
     """The one object the CLI and the web app hold: the parts above, each a job of its own
     (coach/store/users.py, patients.py, sessions.py, protocol_results.py, references.py,
-    analysis_jobs.py, consent.py, erasure.py, retention.py, calendar_feeds.py, reminders.py),
-    plus programs (checked by
+    analysis_jobs.py, consent.py, erasure.py, retention.py, calendar_feeds.py, reminders.py,
+    audit.py, second_factor.py), plus programs (checked by
     `check_program`) and crash recovery."""
 
     def __init__(self, engine: Engine) -> None:

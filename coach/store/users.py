@@ -20,6 +20,8 @@ from coach.store.part import StorePart
 
 LOGIN_TTL = timedelta(hours=12)
 LINK_LOGIN_TTL = timedelta(days=30)
+PENDING_TTL = timedelta(minutes=5)  # a password checked, waiting for the second factor
+STAGES = ("code", "enrol")  # what a pending sign-in waits for (models.LoginSession.stage)
 
 
 class UserStore(StorePart):
@@ -58,6 +60,10 @@ class UserStore(StorePart):
                 q = q.where(User.role == role)
             return list(db.scalars(q))
 
+    def user(self, user_id: int) -> User | None:
+        with self.factory() as db:
+            return db.get(User, user_id)
+
     def user_named(self, username: str) -> User | None:
         """The account of a username, matched without case (None: no such user)."""
         with self.factory() as db:
@@ -87,9 +93,15 @@ class UserStore(StorePart):
         user_id: int | None = None,
         patient_id: int | None = None,
         link_id: int | None = None,
+        stage: str = "",
     ) -> str:
+        """A new sign-in's cookie token. `stage` "code" or "enrol": only the password is
+        checked yet (`pending_login`, `finish_login`); it signs in as no one meanwhile."""
         token = accounts.new_token()
         ttl = LINK_LOGIN_TTL if link_id is not None else LOGIN_TTL
+        if stage:
+            assert stage in STAGES, stage
+            ttl = PENDING_TTL
         with self.factory.begin() as db:
             db.add(
                 LoginSession(
@@ -98,9 +110,29 @@ class UserStore(StorePart):
                     patient_id=patient_id,
                     link_id=link_id,
                     expires_at=utcnow() + ttl,
+                    stage=stage,
                 )
             )
         return token
+
+    def pending_login(self, token: str | None, stage: str) -> User | None:
+        """The user of a sign-in waiting at `stage` ("code", "enrol"), if not expired."""
+        if not token or len(token) > 200:
+            return None
+        with self.factory() as db:
+            login = db.get(LoginSession, accounts.token_hash(token))
+            if login is None or login.stage != stage or aware(login.expires_at) < utcnow():
+                return None
+            user = db.get(User, login.user_id) if login.user_id is not None else None
+            return user if user is not None and user.active else None
+
+    def finish_login(self, token: str, user_id: int) -> str:
+        """The second factor is done: the pending sign-in goes, a full one comes."""
+        with self.factory.begin() as db:
+            db.execute(
+                delete(LoginSession).where(LoginSession.token_hash == accounts.token_hash(token))
+            )
+        return self.start_login(user_id=user_id)
 
     def identity(self, token: str | None) -> Identity | None:
         """The signed-in identity of a cookie token, or None (unknown, expired, revoked)."""
@@ -108,7 +140,7 @@ class UserStore(StorePart):
             return None
         with self.factory() as db:
             login = db.get(LoginSession, accounts.token_hash(token))
-            if login is None or aware(login.expires_at) < utcnow():
+            if login is None or login.stage or aware(login.expires_at) < utcnow():
                 return None
             if login.link_id is not None:
                 link = db.get(PatientLink, login.link_id)
@@ -118,7 +150,13 @@ class UserStore(StorePart):
                 patient = db.get(Patient, login.patient_id)
                 if patient is None:
                     return None
-                return Identity("patient", patient.name, patient_id=patient.id)
+                return Identity(
+                    "patient",
+                    patient.name,
+                    patient_id=patient.id,
+                    audit_ref=patient.audit_ref,
+                    language=patient.language,
+                )
             user = db.get(User, login.user_id) if login.user_id is not None else None
             if user is None or not user.active:
                 return None
@@ -126,7 +164,14 @@ class UserStore(StorePart):
                 patient = db.scalar(select(Patient).where(Patient.user_id == user.id))
                 if patient is None:
                     return None
-                return Identity("patient", patient.name, user_id=user.id, patient_id=patient.id)
+                return Identity(
+                    "patient",
+                    patient.name,
+                    user_id=user.id,
+                    patient_id=patient.id,
+                    audit_ref=patient.audit_ref,
+                    language=patient.language,
+                )
             return Identity("therapist", user.name, user_id=user.id, is_admin=user.is_admin)
 
     def end_login(self, token: str) -> None:

@@ -20,6 +20,7 @@ from scoring.definition import FaultRule
 from scoring.events import Event, FaultDetected, HoldEnded, RepCompleted
 from scoring.faults import FaultMonitor
 from scoring.reported import Reading
+from scoring.words import Say
 
 
 @dataclass
@@ -36,6 +37,7 @@ class EngineState:
     hold_target_s: float = 0.0
     view: str = "unknown"
     setup_ok: bool = False
+    # Messages (scoring.words.Say), "" when there is nothing to say.
     setup_message: str = ""
     setup_tip: str = ""  # a better listed view for the checks (never a gate)
     paused: bool = False
@@ -70,9 +72,11 @@ class Shared:
         side: str,
         message: str | None = None,
     ) -> FaultDetected:
-        """Record one fault event (`message` overrides the rule's) and offer its cue."""
-        text = rule.message if message is None else message
-        return self.alert(t, rule.id, text, rule.cue, rule.priority, rep, joints, side)
+        """Record one fault event (`message` overrides the rule's) and offer its cue. A
+        definition's words are message ids (extracted from the definition files): a
+        therapist's own definition, in no catalog, is said in its own words."""
+        text = Say(rule.message) if message is None else message
+        return self.alert(t, rule.id, text, Say(rule.cue), rule.priority, rep, joints, side)
 
     def alert(
         self,

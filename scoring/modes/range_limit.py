@@ -18,10 +18,11 @@ from scoring.events import FaultDetected
 from scoring.measures import in_degrees
 from scoring.modes.base import Shared, Step
 from scoring.modes.rep_progress import RepInProgress
+from scoring.words import say
 
 RANGE_LIMIT_ID = "range_limit"
-RANGE_LIMIT_MESSAGE = "Past your range limit"
-RANGE_LIMIT_CUE = "Not so far: stay within your limit"
+RANGE_LIMIT_MESSAGE = "Past your range limit"  # the fault's words begin so (scoring.words)
+RANGE_LIMIT_CUE = say("Not so far: stay within your limit")
 RANGE_LIMIT_PENALTY = 15.0
 LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
 # Past the limit for this many frames in a row (0.1 s at 30 fps, 0.2 s at 15): the limit
@@ -128,7 +129,7 @@ class RangeLimit:
         return self.shared.alert(
             t,
             RANGE_LIMIT_ID,
-            f"{RANGE_LIMIT_MESSAGE} ({self.limit_deg:g}°)",
+            say("Past your range limit ({limit}°)", limit=float(self.limit_deg or 0.0)),
             RANGE_LIMIT_CUE,
             SAFETY_PRIORITY,
             rep_no,

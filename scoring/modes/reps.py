@@ -45,6 +45,7 @@ from scoring.score import rep_score
 from scoring.signals import side_values
 from scoring.smoothness import signal_sparc
 from scoring.view import view_satisfies
+from scoring.words import Say, say
 
 # The range limit's names, where callers have always found them.
 __all__ = [
@@ -266,7 +267,7 @@ class RepMode(Mode):
             rule_of = rules.get(dev.id)
             if rule_of is None or not cur.add(rule_of.id, rule_of.penalty):
                 continue
-            message = f"{rule_of.message} (compared with your reference reps)"
+            message = say("{fault} (compared with your reference reps)", fault=Say(rule_of.message))
             events.append(self.shared.fault(t, rule_of, self._rep_index, (), label, message))
         return events
 

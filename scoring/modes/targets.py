@@ -32,6 +32,7 @@ from scoring.targets import (
     measure_target,
     place,
 )
+from scoring.words import say
 
 ARM_FRAMES = 15  # the arm length is the median of the last frames that saw the whole arm
 
@@ -132,9 +133,10 @@ class TargetMode(Mode):
                 index=spec.index,
                 hand=spec.hand,
                 status="outside_image",
-                message=(
-                    f"Target {spec.index} did not fit inside the camera image: "
-                    "sit a little further from the camera, in the middle of the picture"
+                message=say(
+                    "Target {index} did not fit inside the camera image: sit a little further"
+                    " from the camera, in the middle of the picture",
+                    index=spec.index,
                 ),
                 shown_s=t,
             )

@@ -19,8 +19,9 @@ _template: Path | None = None
 
 def migrated_sqlite(path: Path) -> str:
     """The URL of a SQLite database at `path` with the current schema: a copy of one migrated
-    once per test run (copying costs a millisecond; migrating, tens). `open_store` on it still
-    runs the start-up migration check, as the product does."""
+    once per test run (copying costs a millisecond; migrating, tens), unless a database is
+    already there. `open_store` on it still runs the start-up migration check, as the product
+    does."""
     global _template
     if _template is None:
         from coach.store.db import create_db_engine, migrate
@@ -32,7 +33,8 @@ def migrated_sqlite(path: Path) -> str:
         engine.dispose()  # closes the WAL: everything is in the one file
         _template = folder / "coach.db"
     path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_template, path)
+    if not path.exists():  # a database a test made first is kept (open_store migrates it)
+        shutil.copyfile(_template, path)
     return f"sqlite:///{path}"
 
 

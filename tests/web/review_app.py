@@ -49,9 +49,18 @@ class Review:
         if who in ("ther.a", "ther.b"):
             r = c.post("/login", data={"username": who, "password": self.PASSWORD})
             assert r.status_code == 303, r.text
-        elif who in ("pat.a", "pat.b"):
+        elif who in self.link_tokens:
             r = c.get(f"/p/{self.link_tokens[who]}")
             assert r.status_code == 303 and r.headers["location"] == "/me"
+
+    def add_patient(self, who: str, name: str, therapist: str = "ther.a") -> Any:
+        """A new consenting patient with a personal link, for a test that changes what a
+        shared patient's pages show (this fixture is shared): `client(who)` signs them in."""
+        owner = {"ther.a": self.ther_a, "ther.b": self.ther_b}[therapist]
+        patient = self.store.create_patient(owner.id, name, birth_year=1950)
+        self.store.record_consent(patient.id, "given", CONSENT_VERSION)
+        self.link_tokens[who] = self.store.create_link(patient.id)[1]
+        return patient
 
     def cookie(self, who: str) -> str:
         with self.client(who) as c:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from coach.i18n import LANGUAGES
 from tests.helpers.targets import PLACED, record
 from tests.web.axe import axe_source, serious_violations
 from tests.web.pages import launch_chromium, wait_js
@@ -23,12 +24,12 @@ def axe() -> str:
     return axe_source()
 
 
-def _page(browser: Any, review: Review, who: str | None) -> Any:
+def _page(browser: Any, review: Review, who: str | None, token: str | None = None) -> Any:
+    """A page signed in as `who` ("ther.a", ...), or with the sign-in `token`, or nobody."""
     context = browser.new_context()
-    if who is not None:
-        context.add_cookies(
-            [{"name": "coach_session", "value": review.cookie(who), "url": review.url}]
-        )
+    cookie = review.cookie(who) if who is not None else token
+    if cookie is not None:
+        context.add_cookies([{"name": "coach_session", "value": cookie, "url": review.url}])
     return context.new_page()
 
 
@@ -109,6 +110,15 @@ def test_no_serious_or_critical_violations_on_any_page(
         found += _check(ther, axe, f"{u}/patients/{pid}/protocols")
         found += _check(ther, axe, f"{u}/sessions/{sid}/report")
         found += _check(ther, axe, f"{u}/sessions/{targets_id}/report")
+        found += _check(ther, axe, f"{u}/account/second-factor")  # the QR code to set it up
+        admin = review.store.create_user("admin.axe", "Ms Axe", Review.PASSWORD, is_admin=True)
+        audit = _page(browser, review, None, review.store.start_login(user_id=admin.id))
+        found += _check(audit, axe, f"{u}/admin/audit?verify=1")
+        assert audit.locator("[data-testid=chain-ok]").count() == 1  # the page, not a sign-in
+        waiting = review.store.start_login(user_id=admin.id, stage="code")  # a code is due
+        code = _page(browser, review, None, waiting)
+        found += _check(code, axe, f"{u}/login/code")
+        assert code.url.endswith("/login/code")
         patient = _page(browser, review, "pat.a")
         found += _check(patient, axe, f"{u}/me")
         # The live page of a signed-in patient: the pain question before the camera starts,
@@ -147,4 +157,36 @@ def test_no_serious_or_critical_violations_on_any_page(
             found += _check(ther, axe, f"{u}/therapist")  # with "exercising now"
     finally:
         browser.close()
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("code", [lang.code for lang in LANGUAGES])
+def test_the_patients_pages_stay_clean_in_every_language(
+    playwright: Any, review: Review, axe: str, code: str
+) -> None:
+    """The pages a patient reads, in each language (the therapist's choice for /me, the
+    browser's for the picker): <html lang dir> set, and axe as clean as in English."""
+    review.store.set_program(
+        review.pat_a.id,
+        [
+            {"exercise_id": "squat", "sets": 2, "reps": 8, "max_rom_deg": 120},
+            {"exercise_id": "targets_reach_seated", "sets": 1, "reps": 10},
+        ],
+    )
+    review.store.set_language(review.pat_a.id, code)
+    u = review.url
+    browser = launch_chromium(playwright, [])
+    found: list[str] = []
+    try:
+        anon = browser.new_context(locale=code).new_page()
+        found += _check(anon, axe, f"{u}/", "document.querySelector('#exercise-list a') !== null")
+        found += _check(
+            anon, axe, f"{u}/?exercise=squat", "!document.getElementById('coach').hidden"
+        )
+        patient = _page(browser, review, "pat.a")
+        found += _check(patient, axe, f"{u}/me")
+        assert patient.evaluate("document.documentElement.lang") == code
+    finally:
+        browser.close()
+        review.store.set_language(review.pat_a.id, None)
     assert not found, "\n".join(found)

@@ -30,8 +30,8 @@ def _form(**more: str) -> dict[str, str]:
 
 
 def test_the_patient_answers_skips_and_changes_their_check_in(review: Review) -> None:
-    pid = review.pat_b.id
-    with review.client("pat.b") as c:
+    pid = review.add_patient("pat.checkin", "Cleo Checkin", therapist="ther.b").id
+    with review.client("pat.checkin") as c:
         page = c.get("/me").text
         form = page.split('data-testid="checkin-form"')[1].split("</form>")[0]
         assert form.count('type="radio"') == 4 * 12 + 3 * 12  # 0-10 and Skip, every question

@@ -20,8 +20,11 @@ from typing import Any
 
 import pytest
 
+from coach.i18n.page import page_catalog
 from tests.web.pages import launch_chromium as _launch
 from tests.web.pages import wait_js as _wait_js
+from web.i18n import page_html
+from web.routes.live import PAGES
 from web.security import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.browser
@@ -30,11 +33,14 @@ REPO = Path(__file__).resolve().parents[2]
 PAGE_SCRIPT = '<script type="module" src="/static/patient.js"></script>'
 TEST_SCRIPT = '<script type="module" src="/tests/harness.js"></script>'
 SUITES = ["connection", "capture", "coach_view", "speech", "ratings", "balance"]
+# Suites run on the live page in another language (unit-LANG.html, /i18n/LANG.json served).
+LANGUAGE_SUITES = {"languages": "es"}
 
 
-def _test_page() -> str:
-    """The live page with the test runner in place of the page's own script."""
-    page = (REPO / "web" / "templates" / "index.html").read_text(encoding="utf-8")
+def _test_page(code: str = "en") -> str:
+    """The live page (rendered in `code`) with the test runner in place of the page's own
+    script."""
+    page = page_html(PAGES, "index.html", code)
     assert PAGE_SCRIPT in page, "the live page no longer loads /static/patient.js"
     return page.replace(PAGE_SCRIPT, TEST_SCRIPT)
 
@@ -58,6 +64,10 @@ def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "static").symlink_to(REPO / "web" / "static")
     (root / "tests").symlink_to(REPO / "tests" / "web" / "js")
     (root / "unit.html").write_text(_test_page(), encoding="utf-8")
+    (root / "i18n").mkdir()
+    for code in set(LANGUAGE_SUITES.values()):
+        (root / f"unit-{code}.html").write_text(_test_page(code), encoding="utf-8")
+        (root / "i18n" / f"{code}.json").write_bytes(page_catalog(code))
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -77,7 +87,7 @@ def browser(playwright: Any) -> Iterator[Any]:  # noqa: F811
         b.close()
 
 
-@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("suite", SUITES + list(LANGUAGE_SUITES))
 def test_module(suite: str, static_site: str, browser: Any) -> None:
     page = browser.new_page()
     problems: list[str] = []
@@ -91,12 +101,14 @@ def test_module(suite: str, static_site: str, browser: Any) -> None:
         ),
     )
     try:
-        page.goto(f"{static_site}/unit.html?suite={suite}")
+        code = LANGUAGE_SUITES.get(suite)
+        unit = f"unit-{code}.html" if code else "unit.html"
+        page.goto(f"{static_site}/{unit}?suite={suite}")
         _wait_js(page, "Array.isArray(window.__results)", timeout=60_000)
         results = page.evaluate("window.__results")
     finally:
         page.close()
     failed = [f"{r['name']}: {r['error']}" for r in results if not r["ok"]]
     assert not failed, "\n\n".join(failed)
-    assert len(results) >= 10, [r["name"] for r in results]
+    assert len(results) >= (3 if suite in LANGUAGE_SUITES else 10), [r["name"] for r in results]
     assert not problems, problems

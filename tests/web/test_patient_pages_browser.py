@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from exercises import list_exercises, list_tasks
 from tests.web.pages import launch_chromium, page_text, wait_js
 from tests.web.review_app import Review
 from web.server import BackgroundServer
@@ -124,16 +125,18 @@ def test_the_picker_finds_squat_with_a_word_and_a_tab(
     page.wait_for_selector(f"{CARDS}[data-exercise=squat]")
     cards = _cards(page)
     # The exercises and the hand-eye targets tasks; "Any repeated movement" last.
-    assert len(cards) == 35 and cards[-1] == "any"
+    shown = len(list_exercises()) + len(list_tasks())
+    assert len(cards) == shown and cards[-1] == "any"
     groups = [g.get_attribute("data-group") for g in page.query_selector_all(".group")]
     assert groups == ["legs", "arms", "balance", "posture", "whole_body", "other"]
-    assert page_text(page, "#picker-count") == "35 exercises."
-    # The keyboard path from the top of the page: squat a dozen stops down without typing
-    # (search, then the legs group), the search box within 4.
-    assert _tabs_to(page, "document.activeElement.dataset.exercise === 'squat'") <= 12
+    assert page_text(page, "#picker-count") == f"{shown} exercises."
+    # The keyboard path from the top of the page: squat about a dozen stops down without
+    # typing (the therapists' sign-in link, search, then the legs group), the search box
+    # within 5.
+    assert _tabs_to(page, "document.activeElement.dataset.exercise === 'squat'") <= 13
     page.reload()
     page.wait_for_selector(f"{CARDS}[data-exercise=squat]")
-    assert _tabs_to(page, "document.activeElement.id === 'picker-search'") <= 4
+    assert _tabs_to(page, "document.activeElement.id === 'picker-search'") <= 5
     page.keyboard.type("squ")
     _count_says(page, "squ")
     assert _cards(page)[0] == "squat" and "mini_squat" in _cards(page)

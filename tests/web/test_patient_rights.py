@@ -196,6 +196,8 @@ def test_a_session_page_says_its_frames_went_with_retention(review: Review) -> N
 
 
 @pytest.mark.server
+@pytest.mark.subprocess
+@pytest.mark.model
 def test_the_server_applies_retention_by_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

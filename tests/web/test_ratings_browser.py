@@ -53,8 +53,8 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     """Pain before the camera starts, effort in the rest after set 1 (and once set 2 is done:
     skipped), pain after the day's only exercise; all stored with the session."""
     store = review.store
-    patient = store.create_patient(review.ther_a.id, f"Rita Rating {width}", birth_year=1950)
-    token = store.create_link(patient.id)[1]
+    patient = review.add_patient(f"rita.{width}", f"Rita Rating {width}")  # consent given
+    token = review.link_tokens[f"rita.{width}"]
     store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 15}])
     y4m = tmp_path / "squat.y4m"
     write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())

@@ -19,7 +19,7 @@ from tests.servers import free_port
 from tests.web.therapist_week import squat_session, week_app
 from web.reminders import SmtpSettings, local_now, send_due
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.subprocess, pytest.mark.model]
 
 
 class _Inbox:

@@ -15,6 +15,7 @@ from coach.store import open_store
 from tests.web.review_app import Review
 from web.app import create_app
 from web.routes import (
+    admin,
     auth,
     between,
     dashboard,
@@ -23,6 +24,7 @@ from web.routes import (
     protocols,
     records,
     rights,
+    second_factor,
     sessions,
     therapist,
     uploads,
@@ -70,7 +72,20 @@ AREAS: dict[ModuleType, set[tuple[str, str]]] = {
         ("GET", "/patients/{patient_id}/protocols"),
         ("POST", "/patients/{patient_id}/protocols/run"),
     },
-    records: {("GET", "/patients/{patient_id}/fhir")},
+    records: {
+        ("GET", "/patients/{patient_id}/fhir"),
+        ("GET", "/patients/{patient_id}/archive"),
+        ("GET", "/me/archive"),
+    },
+    second_factor: {
+        ("GET", "/login/code"),
+        ("POST", "/login/code"),
+        ("GET", "/account/second-factor"),
+        ("POST", "/account/second-factor"),
+        ("POST", "/account/second-factor/recovery-codes"),
+        ("POST", "/account/second-factor/off"),
+    },
+    admin: {("GET", "/admin/audit")},
     videos: {("GET", "/sessions/{session_id}/video")},
     dashboard: {("GET", "/api/therapist/live-now")},
     between: {

@@ -23,7 +23,13 @@ from web.server import serve
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_a_busy_port_is_one_clear_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_busy_port_is_one_clear_sentence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its own data directory: `serve` opens (and migrates) the store before it binds, and the
+    # user's default one may hold another schema.
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("COACH_DATABASE_URL", raising=False)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -27,7 +27,7 @@ from tests.web.therapist_week import keep_video, squat_session, week_app
 
 
 @pytest.fixture(scope="module")
-@uses("server")
+@uses("server", "subprocess", "model")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     with week_app(tmp_path_factory.mktemp("week")) as review:
         yield review
@@ -151,6 +151,8 @@ def test_the_event_stream_is_bounded_per_address_and_signed_in_only(app: Review)
 
 # ---- the public address ------------------------------------------------------------------
 @pytest.mark.server
+@pytest.mark.subprocess
+@pytest.mark.model
 def test_the_handout_and_qr_carry_the_public_url_and_warn_while_it_is_local(
     tmp_path: Path, app: Review
 ) -> None:
@@ -249,6 +251,8 @@ def _old(review: Review, pid: int, days: int) -> str:
 
 
 @pytest.mark.server
+@pytest.mark.subprocess
+@pytest.mark.model
 def test_the_dashboard_flags_missed_days_rising_pain_and_the_range_limit(
     tmp_path: Path,
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.lanes import uses
 from tests.web.pages import launch_chromium as _launch
 from tests.web.pages import page_text as _text
 from tests.web.pages import wait_js as _wait_js
@@ -27,6 +28,7 @@ DESK = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")
+@uses("server", "subprocess", "model")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
     with week_app(tmp_path_factory.mktemp("week-browser")) as review:
         yield review

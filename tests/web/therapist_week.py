@@ -25,7 +25,13 @@ def squat_session(review: Review, patient_id: int) -> str:
     from coach.offline.recording import record_landmarks
 
     sid, _ = record_landmarks(
-        review.store, d["lm"], float(d["fps"]), size, load_exercise("squat"), patient_id=patient_id
+        review.store,
+        d["lm"],
+        float(d["fps"]),
+        size,
+        load_exercise("squat"),
+        patient_id=patient_id,
+        world=d["world"],
     )
     return sid
 

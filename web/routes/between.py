@@ -22,6 +22,7 @@ from coach.review.prescription import any_dose_words, definition_of
 from coach.review.progress import week_start
 from coach.store import Store
 from coach.store.reminders import ReminderError
+from web.audit import audited, note_of, note_patient
 from web.public_url import base_url, configured
 from web.routes.deps import StoreDep, TherapistsPatientDep
 from web.routes.pages import exercise_names
@@ -44,10 +45,13 @@ def feed_calendar(store: Store, patient_id: int, link: str | None) -> bytes:
 
 
 @router.get("/cal/{token}.ics", include_in_schema=False)
+@audited("calendar.read")
 def calendar_feed(request: Request, token: str, store: StoreDep) -> Response:
     feed = store.resolve_feed(token)
     if feed is None:
         raise HTTPException(404, "This calendar no longer exists: ask your therapist.")
+    note_of(request).actor = "calendar-feed"  # whoever holds its secret address
+    note_patient(request, store.audit_ref(feed.patient_id))
     public = configured(request)
     body = feed_calendar(store, feed.patient_id, f"{public}/me" if public else None)
     return Response(
@@ -65,6 +69,7 @@ def feed_url(request: Request, token: str) -> str:
 
 
 @router.post("/patients/{patient_id}/calendar", include_in_schema=False)
+@audited("calendar.create")
 def new_feed(patient: TherapistsPatientDep, store: StoreDep) -> RedirectResponse:
     _, token = store.create_feed(patient.id)
     return RedirectResponse(
@@ -73,6 +78,7 @@ def new_feed(patient: TherapistsPatientDep, store: StoreDep) -> RedirectResponse
 
 
 @router.post("/patients/{patient_id}/calendar/{feed_id}/revoke", include_in_schema=False)
+@audited("calendar.revoke")
 def revoke_feed(patient: TherapistsPatientDep, feed_id: int, store: StoreDep) -> RedirectResponse:
     if not store.revoke_feed(patient.id, feed_id):
         raise HTTPException(404, "No such calendar feed.")
@@ -80,6 +86,7 @@ def revoke_feed(patient: TherapistsPatientDep, feed_id: int, store: StoreDep) ->
 
 
 @router.post("/patients/{patient_id}/reminder", include_in_schema=False)
+@audited("reminder.set")
 def set_reminder(
     patient: TherapistsPatientDep,
     store: StoreDep,
@@ -94,6 +101,7 @@ def set_reminder(
 
 
 @router.post("/patients/{patient_id}/reminder/stop", include_in_schema=False)
+@audited("reminder.stop")
 def stop_reminder(patient: TherapistsPatientDep, store: StoreDep) -> RedirectResponse:
     store.stop_reminder(patient.id)
     return RedirectResponse(f"/patients/{patient.id}#between", status_code=303)

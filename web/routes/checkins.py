@@ -8,8 +8,6 @@ other, as every patient route).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 
-from coach.review.checkins import meaningful_changes, sources, weekly_checkins
+from coach.review.checkins import checkins_csv, meaningful_changes, sources, weekly_checkins
 from coach.store.checkins import (
     ITEMS,
     MAX_ACTIVITIES,
@@ -30,28 +28,47 @@ from coach.store.checkins import (
     week_of,
 )
 from coach.store.store import Store
+from scoring.words import say
+from web.audit import audited, note_patient
 from web.charts import line_chart
 from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep
 
 router = APIRouter()
 
-# Each question in plain words: (field, the question, the words at 0, the words at 10).
+# Each question in plain words (messages: scoring.words): (field, the question, the words at 0,
+# the words at 10), and the question as the answers list names it.
 ASK = {
-    "sleep": ("How well did you sleep this week?", "very badly", "very well"),
-    "stress": ("How stressed did you feel this week?", "not at all", "extremely"),
-    "headaches": ("How bad were your headaches this week?", "no headaches", "the worst"),
-    "energy": ("How much energy did you have this week?", "none at all", "full of energy"),
+    "sleep": (say("How well did you sleep this week?"), say("very badly"), say("very well")),
+    "stress": (say("How stressed did you feel this week?"), say("not at all"), say("extremely")),
+    "headaches": (
+        say("How bad were your headaches this week?"),
+        say("no headaches"),
+        say("the worst"),
+    ),
+    "energy": (
+        say("How much energy did you have this week?"),
+        say("none at all"),
+        say("full of energy"),
+    ),
+}
+ANSWERED = {
+    "sleep": say("How well did you sleep"),
+    "stress": say("How stressed did you feel"),
+    "headaches": say("How bad were your headaches"),
+    "energy": say("How much energy did you have"),
 }
 PLAIN = {"sleep": "sleep", "stress": "stress", "headaches": "headaches", "energy": "energy"}
 MAX_ERROR = 300
 
 
 @router.post("/me/checkin", include_in_schema=False)
+@audited("checkin.record")
 async def save_checkin(request: Request, who: IdentityDep, store: StoreDep) -> RedirectResponse:
     """The /me form: the answers given (a question left on "Skip" is left out), or the whole
     week skipped. Back to /me, with the reason when something could not be saved."""
     if who.patient_id is None:
         raise HTTPException(403, "Only a patient answers their own weekly check-in.")
+    note_patient(request, who.audit_ref)
     form = await request.form()
     answers = {item: str(form.get(item, "")) for item in ITEMS}
     activities = [
@@ -85,6 +102,7 @@ def checkin_context(store: Store, patient_id: int, request: Request) -> dict[str
             {
                 "id": item,
                 "ask": ask,
+                "answered": ANSWERED[item],
                 "low": low,
                 "high": high,
                 "value": current.answers.get(item) if current else None,
@@ -137,28 +155,8 @@ def checkin_of_week(store: Store, patient_id: int, day: date) -> CheckIn | None:
 
 
 # ---- exports ---------------------------------------------------------------------------------
-CSV_COLUMNS = ["week_start", "skipped", *ITEMS]
-CSV_COLUMNS += [f"{k}_{i}" for i in range(1, MAX_ACTIVITIES + 1) for k in ("activity", "psfs")]
-CSV_COLUMNS += ["psfs_mean", "answered_at"]
-
-
-def checkins_csv(checkins: list[CheckIn]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for c in checkins:
-        row = c.to_json()
-        acts: list[Any] = []
-        for i in range(MAX_ACTIVITIES):
-            a = c.activities[i] if i < len(c.activities) else None
-            acts += [a.activity, a.score] if a else ["", ""]
-        mean = "" if row["psfs_mean"] is None else row["psfs_mean"]
-        answers = ["" if row[item] is None else row[item] for item in ITEMS]
-        w.writerow([row["week_start"], int(c.skipped), *answers, *acts, mean, row["created_at"]])
-    return buf.getvalue()
-
-
 @router.get("/patients/{patient_id}/checkins.csv", include_in_schema=False)
+@audited("checkins.export.csv")
 def checkins_csv_export(patient: TherapistsPatientDep, store: StoreDep) -> PlainTextResponse:
     return PlainTextResponse(
         checkins_csv(patient_checkins(store, patient.id)),
@@ -170,6 +168,7 @@ def checkins_csv_export(patient: TherapistsPatientDep, store: StoreDep) -> Plain
 
 
 @router.get("/patients/{patient_id}/checkins.json", include_in_schema=False)
+@audited("checkins.export.json")
 def checkins_json_export(patient: TherapistsPatientDep, store: StoreDep) -> JSONResponse:
     """Every check-in, the changes marked meaningful and the sources of the thresholds."""
     checkins = patient_checkins(store, patient.id)

@@ -30,6 +30,7 @@ from fastapi.responses import StreamingResponse
 from coach.live import SessionRegistry
 from coach.store import Store
 from web import access
+from web.audit import audited
 from web.routes.deps import RegistryDep, StoreDep, TherapistDep
 from web.routes.pages import clinic_time
 
@@ -137,6 +138,7 @@ async def _stream(
 
 
 @router.get("/api/therapist/live-now", include_in_schema=False)
+@audited("patients.live")
 async def live_now_events(
     request: Request, who: TherapistDep, store: StoreDep, registry: RegistryDep
 ) -> StreamingResponse:

@@ -18,6 +18,7 @@ from coach.store import Store
 from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
 from web import access
+from web.audit import note_identity, note_patient, note_session
 from web.uploads.jobs import AnalysisJobs
 
 
@@ -50,8 +51,11 @@ LimiterDep = Annotated[access.LoginLimiter, Depends(get_limiter)]
 
 
 def current_identity(request: Request, store: StoreDep) -> Identity:
-    """Whoever is signed in; nobody raises `access.NotSignedIn` (the app redirects to /login)."""
-    return access.require_identity(store, request)
+    """Whoever is signed in (named in the request's audit entry, web/audit.py); nobody raises
+    `access.NotSignedIn` (the app redirects to /login)."""
+    who = access.require_identity(store, request)
+    note_identity(request, who)
+    return who
 
 
 IdentityDep = Annotated[Identity, Depends(current_identity)]
@@ -64,22 +68,38 @@ def current_therapist(who: IdentityDep) -> Identity:
 TherapistDep = Annotated[Identity, Depends(current_therapist)]
 
 
-def therapists_patient(patient_id: int, who: TherapistDep, store: StoreDep) -> Patient:
-    """The path's patient, if they are the signed-in therapist's (404 otherwise)."""
-    return access.patient_for(store, who, patient_id)
+def therapists_patient(
+    request: Request, patient_id: int, who: TherapistDep, store: StoreDep
+) -> Patient:
+    """The path's patient, if they are the signed-in therapist's (404 otherwise); the audit
+    entry names them either way (a refused look at another's patient is worth knowing)."""
+    try:
+        patient = access.patient_for(store, who, patient_id)
+    except HTTPException:
+        note_patient(request, store.audit_ref(patient_id))
+        raise
+    note_patient(request, patient.audit_ref)
+    return patient
 
 
 TherapistsPatientDep = Annotated[Patient, Depends(therapists_patient)]
 
 
-def visible_session(session_id: str, who: IdentityDep, store: StoreDep) -> ExerciseSession:
+def visible_session(
+    request: Request, session_id: str, who: IdentityDep, store: StoreDep
+) -> ExerciseSession:
     """The path's stored session, if its patient is visible to whoever is signed in (404
-    otherwise, and for anonymous try-out sessions, which have no review pages)."""
+    otherwise, and for anonymous try-out sessions, which have no review pages). The audit
+    entry names the session and its patient, seen or refused."""
+    note_session(request, session_id)
     row = store.session(session_id)
     if row is None:
         raise HTTPException(404, "No such session.")
-    if store.patient_visible_to(who, patient_of(row)) is None:
+    patient = store.patient_visible_to(who, patient_of(row))
+    if patient is None:
+        note_patient(request, store.audit_ref(row.patient_id))
         raise HTTPException(404, "No such session.")  # the same words: ids can't be probed
+    note_patient(request, patient.audit_ref)
     return row
 
 

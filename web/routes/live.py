@@ -9,17 +9,21 @@ the router captures nothing: `create_app` puts the registry, the store (or None)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
+from markupsafe import escape
 from starlette.requests import HTTPConnection
 
 from coach.live import SESSION_ID_RE, LiveSession, SessionError, exercise_info
 from coach.store import Store
 from web import access, live_relay
+from web.audit import audited, note_identity, note_patient, note_session, write_socket_entry
+from web.i18n import VARY_BY_READER, language_of, reader_of, templates_at
 from web.live_relay import LiveRelay
 from web.live_ws import (
     follower_socket,
@@ -29,8 +33,9 @@ from web.live_ws import (
 )
 from web.routes.deps import RegistryDep, get_store
 
-# Whole pages (no templating): they read their parameters from the URL.
+# Whole pages, in the reader's language (web/i18n.py): they read their parameters from the URL.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "templates"
+PAGES = templates_at(str(PAGES_DIR))
 
 router = APIRouter()
 
@@ -56,25 +61,33 @@ def may_see(store: Store | None, conn: Request | WebSocket, session: LiveSession
     if session.patient_id is None:
         return True
     who = access.identity_of(store, conn)
+    if isinstance(conn, Request):  # the request's audit entry names who and whose session
+        note_identity(conn, who)
+        note_patient(conn, store.audit_ref(session.patient_id) if store is not None else None)
     return store is not None and store.patient_visible_to(who, session.patient_id) is not None
 
 
-def page(name: str) -> FileResponse:
-    return FileResponse(PAGES_DIR / name, headers={"Cache-Control": "no-cache"})
+def page(request: Request, store: Store | None, name: str) -> HTMLResponse:
+    """A whole page in the reader's language: a signed-in patient's, else the browser's."""
+    language_of(request, access.identity_of(store, request))
+    return PAGES.TemplateResponse(
+        request, name, {}, headers={"Cache-Control": "no-cache", "Vary": VARY_BY_READER}
+    )
 
 
 # ---- pages ---------------------------------------------------------------------------------
 @router.get("/", include_in_schema=False)
-async def index() -> FileResponse:
+def index(request: Request, store: MaybeStoreDep) -> HTMLResponse:
     """Picker and patient page in one (?exercise=ID opens the exercise, &autostart=1)."""
-    return page("index.html")
+    return page(request, store, "index.html")
 
 
-@router.get("/follow/{session_id}", include_in_schema=False, response_model=None)
-async def follow(session_id: str) -> FileResponse | HTMLResponse:
+@router.get("/follow/{session_id}", include_in_schema=False)
+def follow(request: Request, store: MaybeStoreDep, session_id: str) -> HTMLResponse:
     if not SESSION_ID_RE.match(session_id):
-        return HTMLResponse("<h1>Not a session link</h1>", status_code=404)
-    return page("follow.html")
+        words = reader_of(request).gettext("Not a session link")
+        return HTMLResponse(f"<h1>{escape(words)}</h1>", status_code=404)
+    return page(request, store, "follow.html")
 
 
 # ---- JSON ----------------------------------------------------------------------------------
@@ -101,6 +114,7 @@ def live_session(
     request: Request, session_id: str, registry: RegistryDep, store: MaybeStoreDep
 ) -> LiveSession:
     """The path's live session, if whoever asks may see it (404 otherwise)."""
+    note_session(request, session_id)
     session = registry.get(session_id)
     if session is None or not may_see(store, request, session):
         raise HTTPException(404, "No such session (never started, or expired).")
@@ -111,11 +125,13 @@ LiveSessionDep = Annotated[LiveSession, Depends(live_session)]
 
 
 @router.get("/api/sessions/{session_id}")
+@audited("live.summary")
 def session_summary(session: LiveSessionDep) -> dict[str, Any]:
     return dict(session.summary())
 
 
 @router.get("/api/sessions/{session_id}/events")
+@audited("live.events")
 def session_events(session: LiveSessionDep) -> list[dict[str, Any]]:
     return list(session.events)
 
@@ -131,18 +147,54 @@ async def live(ws: WebSocket, registry: RegistryDep, store: MaybeStoreDep) -> No
     if store is not None and resume and registry.get(resume) is None:
         stored = store.session(resume)  # resuming after a restart: only one's own session
         if stored is not None and stored.patient_id != patient_id:
+            await _audit_live(store, ws, who, resume, allowed=False)
             await ws.accept()
             await ws.close(4404, "unknown_session")
             return
+    if patient_id is not None:  # a patient's own session: their data is recorded
+        await _audit_live(store, ws, who, resume, allowed=True)
     await patient_socket(ws, registry, patient_id)
+
+
+async def _audit_live(
+    store: Store | None, ws: WebSocket, who: Any, resume: str | None, *, allowed: bool
+) -> None:
+    if who is None or who.patient_id is None:
+        return
+    await write_socket_entry(
+        store,
+        ws,
+        "live.session",
+        who=who,
+        patient_ref=who.audit_ref,
+        session_id=resume or None,
+        allowed=allowed,
+    )
 
 
 @router.websocket("/ws/follow/{session_id}")
 async def follow_ws(
     ws: WebSocket, session_id: str, registry: RegistryDep, store: MaybeStoreDep, relay: RelayDep
 ) -> None:
+    entry: list[asyncio.Task[None]] = []  # the follow's audit entry, once, as it is decided
+
     def may_follow(session: LiveSession) -> bool:
-        return may_see(store, ws, session)
+        allowed = may_see(store, ws, session)
+        if not entry and session.patient_id is not None and store is not None:
+            entry.append(
+                asyncio.get_running_loop().create_task(
+                    write_socket_entry(
+                        store,
+                        ws,
+                        "live.follow",
+                        who=access.identity_of(store, ws),
+                        patient_ref=store.audit_ref(session.patient_id),
+                        session_id=session_id,
+                        allowed=allowed,
+                    )
+                )
+            )
+        return allowed
 
     if await refuse_cross_origin(ws, registry.limits):
         return

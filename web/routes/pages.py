@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from coach.i18n import ENGLISH
 from coach.review.progress import exercise_trends, record_start, weekly_progress
 from coach.review.targets_progress import weekly_targets
 from coach.review.volume import daily_plans, weekly_done
@@ -20,6 +21,7 @@ from coach.store.accounts import Identity
 from coach.store.models import ExerciseSession, Patient
 from coach.store.store import aware
 from web.charts import line_chart
+from web.i18n import VARY_BY_READER, language_of, templates_at
 from web.routes.ratings import pain_context
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "review"
@@ -49,17 +51,33 @@ def clinic_time(d: Any) -> str:
 
 
 def review_templates() -> Jinja2Templates:
-    """The review pages' templates with their number and date filters (one per app)."""
-    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    """The review pages' templates, in the reader's language (web/i18n.py), with their number
+    and date filters (one per app)."""
+    templates = templates_at(str(TEMPLATE_DIR))
     templates.env.filters["num"] = _fmt
     templates.env.filters["when"] = clinic_time
     return templates
 
 
+# The review pages whose every word comes from the catalogs (docs/I18N.md): shown in the
+# reader's language. The others (the therapist's pages, not translated yet) stay English, and
+# say so in their <html lang>.
+TRANSLATED_PAGES = frozenset(
+    {"me.html", "consent.html", "login.html", "link_ended.html", "handout.html"}
+)
+
+
 def render(request: Request, name: str, who: Identity | None, **ctx: Any) -> HTMLResponse:
     """A review page; every template gets `who` for its header."""
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, name, {"who": who, **ctx})
+    if name in TRANSLATED_PAGES:
+        language_of(request, who)  # or the language the route chose (a patient's handout)
+    else:
+        request.state.language = ENGLISH
+    response = templates.TemplateResponse(request, name, {"who": who, **ctx})
+    if name in TRANSLATED_PAGES:
+        response.headers["Vary"] = VARY_BY_READER
+    return response
 
 
 def exercise_names() -> dict[str, str]:

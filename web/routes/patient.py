@@ -23,7 +23,9 @@ from coach.review.targets_progress import touched_this_week
 from coach.review.volume import DailyPlan, day_volume, definition, weekly_done
 from coach.store.ratings import patient_ratings
 from coach.store.store import LINK_LOGIN_TTL, Store, aware
+from scoring.words import said
 from web import access
+from web.audit import audited, note_identity, note_patient
 from web.routes.checkins import checkin_context
 from web.routes.deps import IdentityDep, StoreDep
 from web.routes.pages import exercise_names, render
@@ -36,11 +38,14 @@ WEEKS_SHOWN = 4  # /me's weeks, from the patient's first day at the earliest
 
 
 @router.get("/p/{token}", include_in_schema=False, response_model=None)
+@audited("sign_in.link")
 def personal_link(request: Request, token: str, store: StoreDep) -> Response:
     link = store.resolve_link(token)
     if link is None:
         return link_ended_page(request)  # a styled page: what happened, what to do
     login_token = store.start_login(patient_id=link.patient_id, link_id=link.id)
+    note_identity(request, store.identity(login_token))
+    note_patient(request, store.audit_ref(link.patient_id))
     # The first time (and after the consent text changed): the consent screen first.
     resp = RedirectResponse(after_sign_in(store, link.patient_id), status_code=303)
     access.set_login_cookie(resp, request, login_token, int(LINK_LOGIN_TTL.total_seconds()))
@@ -84,10 +89,12 @@ def _program_rows(
 
 
 @router.get("/me", include_in_schema=False)
+@audited("me.view")
 def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
     if who.patient_id is None:
         return RedirectResponse("/therapist", status_code=303)
     patient = access.patient_for(store, who, who.patient_id)
+    note_patient(request, patient.audit_ref)
     consent = store.consent(patient.id)  # not answered yet: /me asks first (_consent_notice)
     sessions = store.sessions_of(patient.id)
     program = store.program(patient.id)
@@ -121,12 +128,15 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
 
 
 @router.get("/api/me/program")
+@audited("me.program")
 def my_program(request: Request, store: StoreDep) -> list[dict[str, Any]]:
     """The signed-in patient's program (exercise ids in order, with the prescription) for the
     picker; an empty list for anyone else, so the anonymous picker needs no special case."""
     who = access.identity_of(store, request)
     if who is None or who.patient_id is None:
         return []
+    note_identity(request, who)
+    note_patient(request, who.audit_ref)
     plans = [DailyPlan.of(it, definition(it.exercise_id)) for it in store.program(who.patient_id)]
     return [
         {
@@ -136,6 +146,7 @@ def my_program(request: Request, store: StoreDep) -> list[dict[str, Any]]:
             "hold_s": it.hold_s,
             "targets": it.targets,
             "amount": _amount(it),
+            **said(amount=_amount(it)),  # its id and parameters, for the page's language
         }
         for it in plans
     ]
@@ -152,6 +163,7 @@ def _rated_today(store: Store, patient_id: int) -> set[str]:
 
 
 @router.get("/api/me/today")
+@audited("me.today")
 def my_day(request: Request, store: StoreDep) -> dict[str, Any]:
     """The signed-in patient's day, for the live page: what of the program is done, the next
     exercise to start, and whether pain is still to be asked (once before the day's first
@@ -159,6 +171,8 @@ def my_day(request: Request, store: StoreDep) -> dict[str, Any]:
     who = access.identity_of(store, request)
     if who is None or who.patient_id is None:
         return {"patient": False}
+    note_identity(request, who)
+    note_patient(request, who.audit_ref)
     sessions = store.sessions_of(who.patient_id)
     names = exercise_names()
     today = datetime.now(timezone.utc).date()
@@ -172,6 +186,7 @@ def my_day(request: Request, store: StoreDep) -> dict[str, Any]:
                 "exercise_id": item.exercise_id,
                 "name": names.get(item.exercise_id, item.exercise_id),
                 "amount": _amount(plan),
+                **said(amount=_amount(plan)),
                 "done": vol.complete,
                 "known": ex is not None,
                 "start": start_url(item.exercise_id),

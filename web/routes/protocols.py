@@ -24,6 +24,7 @@ from coach.review.tests_progress import weekly_tests
 from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
 from scoring.protocols import NormError, Norms, ProtocolResult
+from web.audit import audited
 from web.body_limits import STREAMED, body_limit
 from web.charts import line_chart
 from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
@@ -165,6 +166,7 @@ def _score(
 
 @router.post("/patients/{patient_id}/protocols/run", include_in_schema=False)
 @body_limit(STREAMED)  # an upload: receive_upload's own limits
+@audited("test.run")
 async def run_protocol(
     request: Request,
     who: TherapistDep,
@@ -262,6 +264,7 @@ def _results_page(
 
 
 @router.get("/patients/{patient_id}/protocols", include_in_schema=False)
+@audited("tests.view")
 def patient_protocols(
     request: Request, who: TherapistDep, patient: TherapistsPatientDep, store: StoreDep
 ) -> HTMLResponse:

@@ -7,14 +7,13 @@ set must be visible to whoever asks (web/routes/deps.visible_session: 404 otherw
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from coach.review.exports import ratings_csv
 from coach.review.pain import FARRAR_SOURCE, daily_pain, pain_flags, weekly_pain
 from coach.store.ratings import (
     RatingError,
@@ -24,6 +23,7 @@ from coach.store.ratings import (
     session_ratings,
 )
 from coach.store.store import Store
+from web.audit import audited
 from web.body_limits import body_limit
 from web.charts import line_chart
 from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep, VisibleSessionDep
@@ -31,37 +31,6 @@ from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep, Visible
 router = APIRouter()
 
 MAX_BODY = 1024  # a rating is a few dozen bytes of JSON
-CSV_COLUMNS = [
-    "session_id",
-    "exercise",
-    "session_started_at",
-    "kind",
-    "set",
-    "value",
-    "area",
-    "rated_at",
-]
-
-
-def _csv_text(rows: list[RatingRow]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for r in rows:
-        started = r.started_at.isoformat(timespec="seconds") if r.started_at else ""
-        w.writerow(
-            [
-                r.session_id,
-                r.exercise_id,
-                started,
-                r.kind,
-                r.set_number,
-                r.value,
-                r.area,
-                r.created_at.isoformat(timespec="seconds"),
-            ]
-        )
-    return buf.getvalue()
 
 
 def _csv(text: str, filename: str) -> PlainTextResponse:
@@ -87,6 +56,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 @router.post("/sessions/{session_id}/ratings", status_code=201)
 @body_limit(MAX_BODY)
+@audited("rating.record")
 async def rate(
     request: Request, session_id: str, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
 ) -> dict[str, Any]:
@@ -117,11 +87,13 @@ async def rate(
 
 
 @router.get("/sessions/{session_id}/ratings")
+@audited("session.ratings")
 def ratings_of_session(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JSONResponse:
     return JSONResponse([r.to_json() for r in session_ratings(store, session_id)])
 
 
 @router.get("/sessions/{session_id}/ratings.csv", include_in_schema=False)
+@audited("session.export.ratings")
 def session_ratings_csv(
     session_id: str, row: VisibleSessionDep, store: StoreDep
 ) -> PlainTextResponse:
@@ -129,13 +101,15 @@ def session_ratings_csv(
         RatingRow(**{**r.__dict__, "exercise_id": row.exercise_id, "started_at": row.started_at})
         for r in session_ratings(store, session_id)
     ]
-    return _csv(_csv_text(rows), f"session-{session_id}-ratings.csv")
+    return _csv(ratings_csv(rows), f"session-{session_id}-ratings.csv")
 
 
 @router.get("/patients/{patient_id}/ratings.csv", include_in_schema=False)
+@audited("patient.export.ratings")
 def patient_ratings_csv(patient: TherapistsPatientDep, store: StoreDep) -> PlainTextResponse:
     """Every pain and effort rating of one of the therapist's patients."""
-    return _csv(_csv_text(patient_ratings(store, patient.id)), f"patient-{patient.id}-ratings.csv")
+    rows = patient_ratings(store, patient.id)
+    return _csv(ratings_csv(rows), f"patient-{patient.id}-ratings.csv")
 
 
 def pain_context(store: Store, patient_id: int) -> dict[str, Any]:

@@ -22,7 +22,9 @@ from coach.store import Store
 from coach.store.consent import Consent
 from coach.store.erasure import ErasureRefused, confirms
 from coach.store.models import Patient
+from scoring.words import say
 from web import access
+from web.audit import audited, note_of, note_patient
 from web.routes.deps import (
     IdentityDep,
     RegistryDep,
@@ -66,26 +68,33 @@ RecordablePatientDep = Annotated[Patient, Depends(recordable_patient)]
 
 # ---- consent -------------------------------------------------------------------------------
 @router.get("/consent", include_in_schema=False)
+@audited("consent.view")
 def consent_page(request: Request, who: IdentityDep, store: StoreDep) -> Response:
     if who.patient_id is None:
         return RedirectResponse("/therapist", status_code=303)
     patient = access.patient_for(store, who, who.patient_id)
+    note_patient(request, patient.audit_ref)
     return render(
         request,
         "consent.html",
         who,
         patient=patient,
-        therapist=store.therapist_name(patient.id) or "your therapist",
+        therapist=store.therapist_name(patient.id) or say("your therapist"),
         consent=store.consent(patient.id),
         version=CONSENT_VERSION,
     )
 
 
 @router.post("/consent", include_in_schema=False)
-def answer_consent(who: IdentityDep, store: StoreDep, answer: str = Form("")) -> RedirectResponse:
+@audited("consent.answer")
+def answer_consent(
+    request: Request, who: IdentityDep, store: StoreDep, answer: str = Form("")
+) -> RedirectResponse:
     """The patient's yes or no (the consent screen), or their withdrawal (/me)."""
     if who.patient_id is None:
         raise HTTPException(403, "Only a patient answers for themselves.")
+    note_patient(request, who.audit_ref)
+    note_of(request).subject = answer[:20]
     if answer not in ANSWERS:
         raise HTTPException(400, "Answer yes, no or withdraw.")
     store.record_consent(who.patient_id, ANSWERS[answer], CONSENT_VERSION)
@@ -117,6 +126,7 @@ def _erase_page(
 
 
 @router.get("/patients/{patient_id}/erase", include_in_schema=False)
+@audited("patient.erase_page")
 def erase_page(
     request: Request, who: TherapistDep, patient: TherapistsPatientDep, store: StoreDep
 ) -> HTMLResponse:
@@ -124,6 +134,7 @@ def erase_page(
 
 
 @router.post("/patients/{patient_id}/erase", include_in_schema=False, response_model=None)
+@audited("patient.erase")
 def erase(
     request: Request,
     who: TherapistDep,

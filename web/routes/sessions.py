@@ -23,6 +23,7 @@ from coach.store.records import stored_landing
 from coach.store.store import SessionFrames, aware
 from coach.unmeasured import NOT_MEASURED_WORDS, UNCHECKED_WORDS
 from scoring.reference import MIN_REFERENCE_REPS
+from web.audit import audited
 from web.charts import time_plot
 from web.routes.checkins import checkin_of_week
 from web.routes.deps import (
@@ -76,6 +77,7 @@ def _csv(text: str, filename: str) -> PlainTextResponse:
 
 
 @router.post("/sessions/{session_id}/reference", include_in_schema=False)
+@audited("reference.set")
 def use_as_reference(
     session_id: str, who: TherapistDep, row: VisibleSessionDep, store: StoreDep
 ) -> RedirectResponse:
@@ -99,6 +101,19 @@ def _measure_of(exercise: Any) -> str | None:
         return str(exercise.hold.conditions[0].measure)
     jump = getattr(exercise, "jump", None)
     return str(jump.report) if jump is not None else None
+
+
+def _no_angle_words(stored: int, measured: bool) -> str:
+    """Why the angle chart has no line: no frames, an exercise without an angle (a targets
+    task), or an angle no frame could measure."""
+    if not stored:
+        return "No frames stored"
+    if not measured:
+        return f"No angle is measured for this exercise ({stored} frames stored)"
+    return (
+        f"Not measured in any of the {stored} frames stored (a view that cannot measure it,"
+        " or the joints not seen)"
+    )
 
 
 def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: SessionFrames) -> str:
@@ -125,16 +140,12 @@ def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: Sessi
         marks=[(f.t_s, f.message or f.fault_id) for f in row.faults],
         unit="°" if degrees else "",
         lines={"limit": limit},
-        empty=(
-            f"Not measured in any of the {stored} frames stored (a view that cannot measure"
-            " it, or the joints not seen)"
-            if stored
-            else "No frames stored"
-        ),
+        empty=_no_angle_words(stored, measured=bool(base)),
     )
 
 
 @router.get("/sessions/{session_id}", include_in_schema=False)
+@audited("session.view")
 def session_page(
     request: Request,
     session_id: str,
@@ -204,6 +215,7 @@ def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> lis
 
 
 @router.get("/sessions/{session_id}/report", include_in_schema=False)
+@audited("session.report")
 def session_report(
     request: Request, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
 ) -> HTMLResponse:
@@ -281,6 +293,7 @@ def _targets_weeks(store: Store, row: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/sessions/{session_id}/reps.csv", include_in_schema=False)
+@audited("session.export.reps")
 def reps_csv(session_id: str, row: VisibleSessionDep) -> PlainTextResponse:
     return _csv(exports.reps_csv(row), f"session-{session_id}-reps.csv")
 
@@ -290,6 +303,7 @@ def reps_csv(session_id: str, row: VisibleSessionDep) -> PlainTextResponse:
     include_in_schema=False,
     dependencies=[Depends(visible_session)],
 )
+@audited("session.export.frames")
 def frames_csv(session_id: str, store: StoreDep) -> PlainTextResponse:
     return _csv(
         exports.frames_csv(store.session_frames(session_id)), f"session-{session_id}-frames.csv"
@@ -297,6 +311,7 @@ def frames_csv(session_id: str, store: StoreDep) -> PlainTextResponse:
 
 
 @router.get("/sessions/{session_id}/session.json")
+@audited("session.export.json")
 def session_json(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JSONResponse:
     patient = store.patient(patient_of(row))
     return JSONResponse(
@@ -310,6 +325,7 @@ def session_json(session_id: str, row: VisibleSessionDep, store: StoreDep) -> JS
 
 
 @router.get("/sessions/{session_id}/replay.json")
+@audited("session.replay")
 def replay(
     session_id: str, row: VisibleSessionDep, store: StoreDep, max_fps: float = 15.0
 ) -> dict[str, Any]:

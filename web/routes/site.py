@@ -8,6 +8,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from web.i18n import VARY_BY_READER, reader_of, words_for
+
 router = APIRouter()
 
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
@@ -27,8 +29,10 @@ def link_ended_page(request: Request, status_code: int = 404) -> HTMLResponse:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-    html = env.get_template("link_ended.html").render(who=None, request=request)
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    words = words_for(reader_of(request))  # the browser's language (web/i18n.py)
+    html = env.get_template("link_ended.html").render(who=None, request=request, **words)
+    headers = {"Cache-Control": "no-store", "Vary": VARY_BY_READER}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 @router.get("/link-ended", include_in_schema=False)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coach.i18n import reader
 from coach.live import LiveSession, SessionRegistry
 from coach.prescription import ProgramError
 from coach.review.attention import attention, missed_days_setting
@@ -18,6 +19,8 @@ from coach.review.references import limit_lines
 from coach.store import Store
 from coach.store.accounts import AccountError
 from coach.store.ratings import patient_ratings
+from web.audit import audited, note_patient, note_session
+from web.i18n import for_patient
 from web.public_url import base_url as public_base
 from web.public_url import local_warning
 from web.qr import qr_svg
@@ -59,6 +62,7 @@ def _references_of(store: Store, patient_id: int) -> list[dict[str, Any]]:
 
 
 @router.get("/therapist", include_in_schema=False)
+@audited("patients.list")
 def therapist_home(
     request: Request, who: TherapistDep, store: StoreDep, registry: RegistryDep
 ) -> HTMLResponse:
@@ -101,13 +105,16 @@ def _followed(registry: SessionRegistry, store: Store, who: Any, session_id: str
 
 
 @router.get("/api/live/{session_id}/patient")
+@audited("live.patient")
 def followed_patient(
-    session_id: str, who: TherapistDep, store: StoreDep, registry: RegistryDep
+    request: Request, session_id: str, who: TherapistDep, store: StoreDep, registry: RegistryDep
 ) -> dict[str, Any]:
     """For the follow page: whose session this is and what was prescribed for it."""
+    note_session(request, session_id)
     session = _followed(registry, store, who, session_id)
     patient = store.patient(session.patient_id or -1)
     assert patient is not None
+    note_patient(request, patient.audit_ref)
     item = next((i for i in store.program(patient.id) if i.exercise_id == session.info["id"]), None)
     return {
         "patient": {"id": patient.id, "name": patient.name, "page": f"/patients/{patient.id}"},
@@ -117,7 +124,9 @@ def followed_patient(
 
 
 @router.post("/therapist/patients", include_in_schema=False)
+@audited("patient.create")
 def add_patient(
+    request: Request,
     who: TherapistDep,
     store: StoreDep,
     name: str = Form(""),
@@ -140,10 +149,12 @@ def add_patient(
         )
     except AccountError as exc:
         raise HTTPException(400, str(exc)) from None
+    note_patient(request, patient.audit_ref)
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 
 @router.get("/patients/{patient_id}", include_in_schema=False)
+@audited("patient.view")
 def patient_page(
     request: Request,
     who: TherapistDep,
@@ -207,6 +218,7 @@ def _handout_item(item: Any, names: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("/patients/{patient_id}/handout", include_in_schema=False)
+@audited("patient.handout")
 def handout(
     request: Request,
     who: TherapistDep,
@@ -222,19 +234,23 @@ def handout(
     base = public_base(request)
     url = f"{base}/p/{link}"
     names = exercise_names()
+    words = reader(for_patient(request, patient.language).code)  # the patient's language
     return render(
         request,
         "handout.html",
         who,
         patient=patient,
         url=url,
-        qr=qr_svg(url, "QR code of your personal link: scan it with your phone's camera"),
+        qr=qr_svg(
+            url, words.gettext("QR code of your personal link: scan it with your phone's camera")
+        ),
         items=[_handout_item(item, names) for item in store.program(patient.id)],
         local_warning=local_warning(base),
     )
 
 
 @router.post("/patients/{patient_id}/program", include_in_schema=False)
+@audited("program.change")
 async def edit_program(
     request: Request, patient: TherapistsPatientDep, store: StoreDep
 ) -> RedirectResponse:
@@ -277,6 +293,7 @@ async def edit_program(
 
 
 @router.post("/patients/{patient_id}/links", include_in_schema=False)
+@audited("link.create")
 def new_link(patient: TherapistsPatientDep, store: StoreDep) -> RedirectResponse:
     _, token = store.create_link(patient.id)
     return RedirectResponse(
@@ -285,6 +302,7 @@ def new_link(patient: TherapistsPatientDep, store: StoreDep) -> RedirectResponse
 
 
 @router.post("/patients/{patient_id}/links/{link_id}/revoke", include_in_schema=False)
+@audited("link.revoke")
 def revoke_link(
     request: Request,
     who: TherapistDep,
@@ -318,6 +336,7 @@ def revoke_link(
 
 
 @router.post("/patients/{patient_id}/references/{exercise_id}/remove", include_in_schema=False)
+@audited("reference.remove")
 def remove_reference(
     patient: TherapistsPatientDep, exercise_id: str, store: StoreDep
 ) -> RedirectResponse:

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.requests import ClientDisconnect
 
+from web.audit import audited, note_patient
 from web.body_limits import STREAMED, body_limit
 from web.routes.deps import IdentityDep, JobsDep, StoreDep
 from web.routes.pages import load_exercise
@@ -69,6 +70,7 @@ async def checked_video(received: ReceivedUpload) -> tuple[Path, str]:
 
 @router.post("/patients/{patient_id}/uploads", include_in_schema=False, response_model=None)
 @body_limit(STREAMED)  # receive_upload's own limits
+@audited("upload.create")
 async def upload(request: Request, patient: RecordablePatientDep, jobs: JobsDep) -> Response:
     patient_id = patient.id
     received = await receive_video(request, jobs)
@@ -98,8 +100,11 @@ async def upload(request: Request, patient: RecordablePatientDep, jobs: JobsDep)
 
 
 @router.get("/api/jobs/{job_id}")
-def job_status(job_id: str, who: IdentityDep, store: StoreDep) -> dict[str, Any]:
+@audited("upload.status")
+def job_status(request: Request, job_id: str, who: IdentityDep, store: StoreDep) -> dict[str, Any]:
     job = store.job(job_id)
+    if job is not None:
+        note_patient(request, store.audit_ref(job.patient_id))
     if job is None or store.patient_visible_to(who, job.patient_id) is None:
         raise HTTPException(404, "No such job.")  # the same words for someone else's job
     return {

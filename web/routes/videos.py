@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 from coach.store.models import ExerciseSession
+from web.audit import audited
 from web.routes.deps import TherapistDep, VisibleSessionDep
 
 router = APIRouter()
@@ -33,6 +34,7 @@ def has_video(row: ExerciseSession) -> bool:
 
 
 @router.get("/sessions/{session_id}/video", include_in_schema=False)
+@audited("session.video")
 def session_video(who: TherapistDep, row: VisibleSessionDep) -> FileResponse:
     path = kept_video(row)
     if path is None:

@@ -11,6 +11,7 @@
 // drive this with fakes (tests/web/js/capture.test.js).
 import { $, pageClock, setText, show } from "./common.js";
 import { DevicePoseError, INIT_TIMEOUT_MS, landmarkMessage, loadDevicePose } from "./device_pose.js";
+import { english, num, t } from "./i18n.js";
 
 const MAX_SEND_WIDTH = 480; // the model looks at 256 px; more only costs bandwidth
 const JPEG_QUALITY = 0.7;
@@ -22,22 +23,28 @@ const MIN_DEVICE_FPS = 5; // slower than this on this device (after warming up):
 export const DEVICE_WARMUP_FRAMES = 3;
 export const DEVICE_SPEED_FRAMES = 8;
 
+// A camera that would not start, by the browser's error name (message ids: the page shows them
+// in the patient's language, the server gets them as written, for the therapist's own).
 const CAMERA_PROBLEMS = {
-  NotAllowedError: "Camera access is blocked. Allow the camera for this page (the camera icon in the address bar), then press Start again.",
-  SecurityError: "Camera access is blocked by the browser's settings. Allow the camera for this page, then press Start again.",
-  NotFoundError: "No camera was found. Connect a camera, then press Start again.",
-  OverconstrainedError: "The camera could not provide a usable picture. Try another camera, then press Start again.",
-  NotReadableError: "The camera is in use by another program. Close that program, then press Start again.",
-  Unsupported: "This browser cannot use the camera on this page. Open it as http://127.0.0.1:8000 or over https.",
+  NotAllowedError: () => t("Camera access is blocked. Allow the camera for this page (the camera icon in the address bar), then press Start again."),
+  SecurityError: () => t("Camera access is blocked by the browser's settings. Allow the camera for this page, then press Start again."),
+  NotFoundError: () => t("No camera was found. Connect a camera, then press Start again."),
+  OverconstrainedError: () => t("The camera could not provide a usable picture. Try another camera, then press Start again."),
+  NotReadableError: () => t("The camera is in use by another program. Close that program, then press Start again."),
+  Unsupported: () => t("This browser cannot use the camera on this page. Open it as http://127.0.0.1:8000 or over https."),
 };
+const CAMERA_FAILED = "The camera could not start ({name}: {message}).";
 
-/** A camera that would not start: the words for the patient, and the `client_error` code
- * for the server. */
+/** A camera that would not start: the words for the patient, the same in the message ids'
+ * own words for the server (`source`, the therapist reads them in theirs), and the
+ * `client_error` code. */
 export function cameraProblem(err) {
-  const text = CAMERA_PROBLEMS[err.name]
-    || `The camera could not start (${err.name || "error"}: ${err.message || ""}).`;
+  const known = CAMERA_PROBLEMS[err.name];
+  const params = { name: err.name || "error", message: err.message || "" };
+  const text = known ? known() : t("The camera could not start ({name}: {message}).", params);
+  const source = known ? english(known) : english(() => CAMERA_FAILED, params);
   const code = err.name === "NotAllowedError" || err.name === "SecurityError" ? "camera_denied" : "camera_unavailable";
-  return { text, code };
+  return { text, code, source };
 }
 
 export class Capture {
@@ -139,19 +146,18 @@ export class Capture {
   describeConnectionPose() {
     const pose = this.connection.pose;
     if (pose === "device") {
-      this.poseModeLine("Your pose is found on this device: your camera picture stays here.");
+      this.poseModeLine(t("Your pose is found on this device: your camera picture stays here."));
     } else if (this.poseMode === "device" && this.device && $("share-video").checked) {
-      this.poseModeLine("While you share your video, the server sees you: your camera picture is sent"
-        + " to the coach server.");
+      this.poseModeLine(t("While you share your video, the server sees you: your camera picture is sent to the coach server."));
     } else if (pose === "server" && this.poseMode === "device") {
-      this.useServer("this coach server does not take poses found on the device");
+      this.useServer(t("this coach server does not take poses found on the device"));
     }
   }
 
   useServer(reason) {
     this.poseMode = "server";
-    this.poseModeLine(reason ? `Using the server to see you: ${reason}.`
-      : "Using the server to see you: your camera picture is sent to the coach server.");
+    this.poseModeLine(reason ? t("Using the server to see you: {reason}.", { reason })
+      : t("Using the server to see you: your camera picture is sent to the coach server."));
   }
 
   /** Decide once per page: on this device where it works, else the server (and say why). */
@@ -173,16 +179,16 @@ export class Capture {
           onProgress: (text) => this.poseModeLine(text),
         });
         this.poseMode = "device";
-        if (this.isRunning()) setText($("setup-text"), "Checking your position…");
-        this.poseModeLine("Your pose is found on this device: your camera picture stays here.");
+        if (this.isRunning()) setText($("setup-text"), t("Checking your position…"));
+        this.poseModeLine(t("Your pose is found on this device: your camera picture stays here."));
       } catch (err) {
-        const reason = err instanceof DevicePoseError ? err.message : `the on-device model failed (${err})`;
+        const reason = err instanceof DevicePoseError ? err.message
+          : t("the on-device model failed ({error})", { error: String(err) });
         if (wanted === "device") {
           // Forced: no quiet fallback, say what went wrong.
           this.poseMode = "device-failed";
-          this.poseModeLine(`The on-device model could not start: ${reason}.`);
-          this.on.forcedFailed(`The on-device model could not start: ${reason}. Open the page without`
-            + " pose=device to let the server see you.");
+          this.poseModeLine(t("The on-device model could not start: {reason}.", { reason }));
+          this.on.forcedFailed(t("The on-device model could not start: {reason}. Open the page without pose=device to let the server see you.", { reason }));
           return;
         }
         this.useServer(reason);
@@ -203,7 +209,7 @@ export class Capture {
     if (this.device) this.device.close();
     this.device = null;
     this.useServer(reason);
-    this.on.notice(`Using the server to see you from now on: ${reason}.`, 8000);
+    this.on.notice(t("Using the server to see you from now on: {reason}.", { reason }), 8000);
     if (this.connection.pose === "device") this.reconnectForPose();
   }
 
@@ -277,7 +283,7 @@ export class Capture {
       this.detecting = false;
       this.deviceFailures += 1;
       if (this.deviceFailures >= DEVICE_FAILURES_TO_FALL_BACK && this.device) {
-        this.fallBackToServer(`the on-device model stopped working (${err.message || err})`);
+        this.fallBackToServer(t("the on-device model stopped working ({error})", { error: String(err.message || err) }));
       }
       return;
     }
@@ -300,8 +306,9 @@ export class Capture {
     const median = steady[Math.floor(steady.length / 2)];
     if (median > 1000 / MIN_DEVICE_FPS) {
       const fps = Math.round(1000 / median);
-      const rate = fps <= 1 ? "about a frame a second or less" : `about ${fps} frames a second`;
-      this.fallBackToServer(`this device finds your pose too slowly (${rate})`);
+      const rate = fps <= 1 ? t("about a frame a second or less")
+        : t("about {fps} frames a second", { fps: num(fps) });
+      this.fallBackToServer(t("this device finds your pose too slowly ({rate})", { rate }));
     }
   }
 

@@ -11,6 +11,7 @@ import {
   show, updateReadouts,
 } from "./common.js";
 import { forDrawing } from "./device_pose.js";
+import { num, t, tn, words } from "./i18n.js";
 import { showDemo } from "./demo.js";
 import { ONE_MESSAGE_CODES } from "./live_connection.js";
 import { PRIORITY } from "./speech.js";
@@ -28,19 +29,23 @@ const SESSION_GONE_CODES = ["unknown_session", "session_ended", "exercise_mismat
 
 /** How to stand for an exercise, in a sentence or two. */
 export function viewAdvice(ex) {
-  const body = { full: "your whole body, head to feet", lower: "your legs and hips",
-    upper: "your upper body and arms", arms: "your arms and shoulders", legs: "your legs" }[ex.body]
-    || "your whole body";
+  const body = {
+    full: t("The camera must see your whole body, head to feet."),
+    lower: t("The camera must see your legs and hips."),
+    upper: t("The camera must see your upper body and arms."),
+    arms: t("The camera must see your arms and shoulders."),
+    legs: t("The camera must see your legs."),
+  }[ex.body] || t("The camera must see your whole body.");
   const views = ex.views && ex.views.length ? ex.views : [ex.view];
   let view = "";
   if (!views.includes("any")) {
     const side = views.includes("side");
     const front = views.includes("front");
-    if (side && front) view = "Face the camera, or stand side-on to it.";
-    else if (side) view = "Stand side-on to the camera (turn a quarter turn).";
-    else if (front) view = "Face the camera.";
+    if (side && front) view = t("Face the camera, or stand side-on to it.");
+    else if (side) view = t("Stand side-on to the camera (turn a quarter turn).");
+    else if (front) view = t("Face the camera.");
   }
-  return `${view} The camera must see ${body}.`.trim();
+  return `${view} ${body}`.trim();
 }
 
 /** Takes the session id (and `more` parameters) out of the page's address. */
@@ -121,8 +126,8 @@ export class CoachView {
   /** Speed once a second, in the details for the therapist: what to look at if it feels slow. */
   showSpeed({ frames, p50 }) {
     setText($("speed"), this.connection.pose === "device"
-      ? `Connected · pose on this device · ${frames} frames/s · ${p50} ms a frame`
-      : `Connected · ${frames} frames/s · ${p50} ms`);
+      ? t("Connected · pose on this device · {frames} frames/s · {ms} ms a frame", { frames, ms: p50 })
+      : t("Connected · {frames} frames/s · {ms} ms", { frames, ms: p50 }));
   }
 
   /** In a targets task: the measured camera-to-screen latency, small under the video (for the
@@ -166,9 +171,9 @@ export class CoachView {
 
   showCoach(ex) {
     this.exercise = ex;
-    document.title = `${ex.name} – Coach`;
-    setText($("exercise-name"), ex.name);
-    setText($("exercise-instructions"), ex.instructions);
+    document.title = t("{exercise} – Coach", { exercise: t(ex.name) });
+    setText($("exercise-name"), t(ex.name));
+    setText($("exercise-instructions"), t(ex.instructions));
     setText($("view-advice"), viewAdvice(ex));
     if (ex.kind !== "targets") showDemo($("start-demo"), ex.id); // a targets task has none
     // The prescription (reps per set, hold time) comes with the session: no default number
@@ -194,7 +199,7 @@ export class CoachView {
       case "error": return this.onError(msg);
       case "therapist_message": return this.onTherapistMessage(msg);
       case "followers":
-        setText($("followers"), msg.count ? "Your therapist is watching (stick figure only unless you share video)." : "");
+        setText($("followers"), msg.count ? t("Your therapist is watching (stick figure only unless you share video).") : "");
         return;
       case "summary": return this.onSummary(msg.summary);
       default: return;
@@ -223,14 +228,14 @@ export class CoachView {
     a.href = link;
     setText(a, link);
     show($("session-box"), true);
-    setText($("followers"), msg.followers ? "Your therapist is watching." : "");
+    setText($("followers"), msg.followers ? t("Your therapist is watching.") : "");
     this.remember(msg);
     setText($("rep-count"), String(countInSet(msg, this.exercise)));
     setText($("set-progress"), progressText(msg.set, msg.stage));
     this.showRest(msg);
-    if (msg.notice) this.showNotice(msg.notice, 10000);
+    if (msg.notice) this.showNotice(words(msg.notice, msg.say && msg.say.notice), 10000);
     this.showAlert("");
-    this.setConnection(msg.how === "resumed" ? "Reconnected. Your session continues." : "Connected to the coach.");
+    this.setConnection(msg.how === "resumed" ? t("Reconnected. Your session continues.") : t("Connected to the coach."));
     this.page.connected();
     this.capture.describeConnectionPose();
     if ($("share-video").checked) this.connection.sendJson({ type: "share_video", enabled: true });
@@ -260,59 +265,70 @@ export class CoachView {
     }
     updateReadouts(msg, this.exercise);
     if (this.lastStage === "setup" && msg.stage === "active") {
-      this.showNotice(this.isTargets ? "You are in position. Watch for the first target!"
-        : "You are in position. Start the exercise!", 4000);
+      this.showNotice(this.isTargets ? t("You are in position. Watch for the first target!")
+        : t("You are in position. Start the exercise!"), 4000);
     }
     this.lastStage = msg.stage;
     this.showRest(msg);
     this.checkStandHelp(msg);
-    const tip = msg.stage === "active" && msg.setup && msg.setup.tip ? msg.setup.tip : "";
+    const setup = msg.setup || {};
+    const tip = msg.stage === "active" && setup.tip ? words(setup.tip, setup.say && setup.say.tip) : "";
     setText($("view-tip"), tip);
     show($("view-tip"), !!tip);
     // What this frame decided is said in one go ("5. Set 1 done. Rest for 60 seconds.").
-    const words = this.isTargets ? this.targets.onEvents(msg.events, capturedAt) : [];
-    for (const e of msg.events) this.onEvent(e, msg, words);
+    const said = this.isTargets ? this.targets.onEvents(msg.events, capturedAt) : [];
+    for (const e of msg.events) this.onEvent(e, msg, said);
     // Kept: a count or the end of a set is never dropped (speech.js).
-    if (words.length === 1) this.speaker.say(words[0], PRIORITY.count);
-    else if (words.length) this.speaker.say(words.map((w) => (/[.!?]$/.test(w) ? w : `${w}.`)).join(" "), PRIORITY.count);
+    if (said.length === 1) this.speaker.say(said[0], PRIORITY.count);
+    else if (said.length) this.speaker.say(said.map((w) => (/[.!?。؟]$/.test(w) ? w : `${w}.`)).join(" "), PRIORITY.count);
     this.remember(msg);
     this.capture.trySend();
   }
 
-  onEvent(e, msg, words) {
+  onEvent(e, msg, said) {
     switch (e.kind) {
       case "RepCompleted": {
         // The count within the set is said, the number on screen.
         const set = msg.set;
         const ended = msg.events.some((x) => x.kind === "SetCompleted" || x.kind === "AllSetsDone");
-        words.push(String(set && set.per_set && ended ? set.per_set : countInSet(msg, this.exercise)));
+        said.push(num(set && set.per_set && ended ? set.per_set : countInSet(msg, this.exercise)));
         setText($("last-rep"), describeEvent(e) || "");
         return;
       }
-      case "HoldReached": words.push(`${Math.round(e.target_s)} seconds, well done!`); return;
-      case "SetCompleted":
-        words.push(`Set ${e.set} done.${e.rest_s ? ` Rest for ${Math.round(e.rest_s)} seconds.` : ` Now set ${e.set + 1}.`}`);
+      case "HoldReached":
+        said.push(tn("{n} second, well done!", "{n} seconds, well done!", Math.round(e.target_s)));
         return;
-      case "RestEnded": words.push(`Set ${e.set}. Start when you are ready.`); return;
+      case "SetCompleted":
+        said.push(e.rest_s
+          ? tn("Set {set} done. Rest for {n} second.", "Set {set} done. Rest for {n} seconds.", Math.round(e.rest_s), { set: e.set })
+          : t("Set {set} done. Now set {next}.", { set: e.set, next: e.set + 1 }));
+        return;
+      case "RestEnded": said.push(t("Set {set}. Start when you are ready.", { set: e.set })); return;
       case "AllSetsDone":
-        if (this.isTargets) words.push(`All the targets are done.${e.targets && e.targets.touched ? " Well done!" : ""}`);
-        else words.push(msg.set && msg.set.sets > 1 ? "All sets done. Well done!" : "Well done, that's the set!");
+        if (this.isTargets) {
+          said.push(e.targets && e.targets.touched ? t("All the targets are done. Well done!")
+            : t("All the targets are done."));
+        } else {
+          said.push(msg.set && msg.set.sets > 1 ? t("All sets done. Well done!") : t("Well done, that's the set!"));
+        }
         // A clear end: the last words, then the summary.
         this.clock.clearTimeout(this.endTimer);
         this.endTimer = this.clock.setTimeout(() => { if (this.page.isRunning()) this.page.endSession(); },
           END_AFTER_DONE_MS);
         return;
       case "FaultDetected":
-        if (e.id === "range_limit") this.warnLimit(e.cue);
+        if (e.id === "range_limit") this.warnLimit(words(e.cue, e.say && e.say.cue));
         return;
-      case "Cue":
-        if (e.source === "range_limit") this.warnLimit(e.text);
-        else this.speaker.say(e.text, e.priority || PRIORITY.cue, { keep: false }); // advice for now
+      case "Cue": {
+        const text = words(e.text, e.say && e.say.text);
+        if (e.source === "range_limit") this.warnLimit(text);
+        else this.speaker.say(text, e.priority || PRIORITY.cue, { keep: false }); // advice for now
         return;
-      case "PoseLost": this.speaker.say(e.reason, PRIORITY.help, { keep: false }); return;
+      }
+      case "PoseLost": this.speaker.say(words(e.reason, e.say && e.say.reason), PRIORITY.help, { keep: false }); return;
       case "HoldEnded":
         if (this.exercise.kind === "hold" && msg.stage === "active") {
-          this.speaker.say(`Hold done: ${Math.round(e.duration_s)} seconds.`, PRIORITY.count);
+          this.speaker.say(tn("Hold done: {n} second.", "Hold done: {n} seconds.", Math.round(e.duration_s)), PRIORITY.count);
         }
         return;
       default: return;
@@ -326,10 +342,10 @@ export class CoachView {
 
   /** Past the prescribed range limit: said at once (above everything else) and shown. */
   warnLimit(text) {
-    const words = text || "Not so far: stay within your limit";
-    this.speaker.say(words, PRIORITY.safety);
+    const warning = text || t("Not so far: stay within your limit");
+    this.speaker.say(warning, PRIORITY.safety);
     const el = $("limit-warning");
-    setText(el, words);
+    setText(el, warning);
     show(el, true);
     this.clock.clearTimeout(this.limitTimer);
     this.limitTimer = this.clock.setTimeout(() => show(el, false), LIMIT_WARNING_MS);
@@ -340,9 +356,9 @@ export class CoachView {
     const rest = msg.stage === "rest" ? msg.rest : null;
     show($("rest-panel"), !!rest);
     if (!rest) return;
-    setText($("rest-left"), `${Math.ceil(rest.left_s)} s`);
-    setText($("rest-next"), `Ready for set ${rest.next_set}? It starts by itself when the rest is over.`);
-    setText($("next-set"), `Start set ${rest.next_set} now`);
+    setText($("rest-left"), t("{seconds} s", { seconds: Math.ceil(rest.left_s) }));
+    setText($("rest-next"), t("Ready for set {set}? It starts by itself when the rest is over.", { set: rest.next_set }));
+    setText($("next-set"), t("Start set {set} now", { set: rest.next_set }));
   }
 
   /** Still in the setup after a while: say why counting has not started and how to stand. */
@@ -356,35 +372,39 @@ export class CoachView {
     const now = this.clock.now();
     if (this.setupSince === null) this.setupSince = now;
     if (now - this.setupSince < STAND_HELP_AFTER_MS) return;
-    const why = (msg.setup && msg.setup.message) || "I can't see you well enough.";
-    const notYet = this.isTargets ? "I can't start the targets yet" : "I can't count yet";
-    setText($("stand-why"), `${notYet}: ${why}`);
-    setText($("stand-how"), `How to stand: ${viewAdvice(this.exercise)} About 2 to 3 metres from the camera.`);
+    const setup = msg.setup || {};
+    const why = words(setup.message, setup.say && setup.say.message) || t("I can't see you well enough.");
+    const advice = viewAdvice(this.exercise);
+    setText($("stand-why"), this.isTargets ? t("I can't start the targets yet: {why}", { why })
+      : t("I can't count yet: {why}", { why }));
+    setText($("stand-how"), t("How to stand: {advice} About 2 to 3 metres from the camera.", { advice }));
     show($("stand-help"), true);
     if (!this.standHelpSaid) {
       this.standHelpSaid = true;
-      this.speaker.say(`${notYet}. ${why} ${viewAdvice(this.exercise)}`, PRIORITY.help);
+      this.speaker.say(this.isTargets ? t("I can't start the targets yet. {why} {advice}", { why, advice })
+        : t("I can't count yet. {why} {advice}", { why, advice }), PRIORITY.help);
     }
   }
 
   onError(msg) {
     if (msg.seq !== undefined) this.capture.answered();
     if (ONE_MESSAGE_CODES.has(msg.code)) return;
+    const message = words(msg.message, msg.say && msg.say.message);
     if (msg.fatal) {
-      this.showAlert(msg.message);
+      this.showAlert(message);
       if (this.connection.fatal) {
         this.page.halt();
-        setText($("start"), "Start again");
+        setText($("start"), t("Start again"));
         show($("start-panel"), msg.code !== "taken_over");
         if (SESSION_GONE_CODES.includes(msg.code)) {
           this.sessionId = null; // a fresh start gets a new session
           forgetInAddress();
         }
-        this.setConnection("Not connected.");
+        this.setConnection(t("Not connected."));
       }
       return;
     }
-    this.flashAlert(msg.message, 5000);
+    this.flashAlert(message, 5000);
   }
 
   /** The connection was refused or ended for good (an entry of live_connection.js's
@@ -400,15 +420,16 @@ export class CoachView {
     show($("start-panel"), !!why.button);
     this.showAlert(why.text);
     this.speaker.say(why.text, PRIORITY.help);
-    this.setConnection("Not connected.");
+    this.setConnection(t("Not connected."));
   }
 
   onTherapistMessage(msg) {
     const el = $("therapist-message");
-    setText($("therapist-text"), `Message from your therapist: ${msg.text}`);
+    const text = t("Message from your therapist: {text}", { text: msg.text });
+    setText($("therapist-text"), text);
     el.classList.remove("fading");
     show(el, true);
-    this.speaker.say(`Message from your therapist: ${msg.text}`, PRIORITY.therapist);
+    this.speaker.say(text, PRIORITY.therapist);
     this.clock.clearTimeout(this.messageTimer);
     this.messageTimer = this.clock.setTimeout(() => this.dismissMessage(), MESSAGE_SHOWN_MS);
   }
@@ -443,33 +464,37 @@ export class CoachView {
     if (this.page.isRunning()) { // the server ended it (a targets task ends when its targets are done)
       this.cancelEnd();
       this.page.halt(); // focus on End session moves to the summary (below)
-      this.setConnection("Session ended.");
+      this.setConnection(t("Session ended."));
     }
     this.targets.end();
     const hold = this.exercise && this.exercise.kind === "hold";
-    const count = hold ? s.holds_completed : s.rep_count;
-    const unit = hold ? (count === 1 ? "hold" : "holds") : (count === 1 ? "rep" : "reps");
+    const count = (hold ? s.holds_completed : s.rep_count) || 0;
+    const amount = hold ? tn("{n} hold", "{n} holds", count) : tn("{n} rep", "{n} reps", count);
     const lines = [];
     if (this.isTargets) {
       lines.push(...summaryWords(s.targets));
     } else if (s.no_count_reason) {
-      lines.push(`Nothing was counted. ${s.no_count_reason}`);
-      if (this.exercise) lines.push(`Next time: ${viewAdvice(this.exercise)}`);
+      const reason = words(s.no_count_reason, s.say && s.say.no_count_reason);
+      lines.push(t("Nothing was counted. {reason}", { reason }));
+      if (this.exercise) lines.push(t("Next time: {advice}", { advice: viewAdvice(this.exercise) }));
     } else if (s.set && s.set.complete) {
-      lines.push(`All done: ${s.set.sets > 1 ? `${s.set.sets} sets, ` : ""}${count} ${unit}. Well done!`);
+      lines.push(s.set.sets > 1
+        ? tn("All done: {n} set, {amount}. Well done!", "All done: {n} sets, {amount}. Well done!", s.set.sets, { amount })
+        : t("All done: {amount}. Well done!", { amount }));
     } else {
-      lines.push(`Session finished: ${count} ${unit}.`);
+      lines.push(t("Session finished: {amount}.", { amount }));
     }
     const past = this.isTargets ? 0 : (s.reps || []).filter((r) => r.over_limit).length;
-    if (past) lines.push(`${past} ${past === 1 ? "rep went" : "reps went"} past your limit: next time, not so far.`);
-    const faults = this.isTargets ? [] : [...new Set((s.faults || []).filter((f) => f.id !== "range_limit").map((f) => f.message))];
-    if (faults.length) lines.push(`To work on: ${faults.join("; ")}.`);
+    if (past) lines.push(tn("{n} rep went past your limit: next time, not so far.", "{n} reps went past your limit: next time, not so far.", past));
+    const faults = this.isTargets ? [] : [...new Set((s.faults || []).filter((f) => f.id !== "range_limit")
+      .map((f) => words(f.message, f.say && f.say.message)))];
+    if (faults.length) lines.push(t("To work on: {faults}.", { faults: faults.join("; ") }));
     setText(el, lines.join(" "));
     el.classList.toggle("nothing", !this.isTargets && !!s.no_count_reason);
     show(el, true);
     show($("rest-panel"), false);
     show($("stand-help"), false);
-    setText($("start"), "Start a new session");
+    setText($("start"), t("Start a new session"));
     show($("start-panel"), true);
     $("coach").classList.add("ended"); // what comes next, first (coach.css)
     this.sessionId = null;

@@ -1,6 +1,7 @@
 // Shared by the patient page and the therapist's follow page: drawing the skeleton, filling
 // in the read-outs (same element ids on both pages, so both always show the same numbers),
 // speaking, and small helpers. Plain ES module: no build step, no network beyond our server.
+import { num, t, tn, words } from "./i18n.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -79,20 +80,26 @@ export function drawSkeleton(ctx, landmarks, edges, faultJoints = []) {
 }
 
 const MEASURE_LABELS = {
-  hip_height: "Depth",
-  heel_lift: "Heel lift",
-  knee_flexion: "Knee bend",
-  hip_flexion: "Hip bend",
-  elbow_flexion: "Elbow bend",
-  shoulder_abduction: "Arm raise",
-  shoulder_flexion: "Arm raise",
-  ankle_plantarflexion: "Heel lift",
+  hip_height: () => t("Depth"),
+  heel_lift: () => t("Heel lift"),
+  knee_flexion: () => t("Knee bend"),
+  hip_flexion: () => t("Hip bend"),
+  elbow_flexion: () => t("Elbow bend"),
+  shoulder_abduction: () => t("Arm raise"),
+  shoulder_flexion: () => t("Arm raise"),
+  ankle_plantarflexion: () => t("Heel lift"),
+  shoulder_elevation: () => t("Arm raise"),
+  arm_trunk_angle: () => t("Arm raise"),
+  hip_abduction: () => t("Leg raise"),
+  knee_lift: () => t("Knee lift"),
+  reach: () => t("Reach"),
 };
 
 export function measureLabel(name) {
-  if (!name) return "Range of motion";
+  if (!name) return t("Range of motion");
   name = name.replace(/_2d$/, "");
-  return MEASURE_LABELS[name] || name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+  const label = MEASURE_LABELS[name];
+  return label ? label() : t("Range of motion");
 }
 
 /** Prepare the read-outs for an exercise (which boxes to show, labels, targets). */
@@ -103,10 +110,10 @@ export function setupReadouts(exercise) {
   show($("rom-box"), !hold && exercise.measure !== null && exercise.measure !== undefined);
   setText($("rom-label"), measureLabel(exercise.measure));
   const perSet = hold ? Math.max(1, exercise.reps || 0) : exercise.reps;
-  const unit = hold ? "Holds" : "Reps";
-  setText($("rep-label"), perSet ? `${unit} in this set` : unit);
-  setText($("rep-target"), perSet ? `of ${perSet}` : "");
-  setText($("hold-target"), exercise.hold_s ? `of ${exercise.hold_s.toFixed(0)} s` : "");
+  const unit = hold ? t("Holds") : t("Reps");
+  setText($("rep-label"), perSet ? (hold ? t("Holds in this set") : t("Reps in this set")) : unit);
+  setText($("rep-target"), perSet ? t("of {n}", { n: perSet }) : "");
+  setText($("hold-target"), exercise.hold_s ? t("of {seconds} s", { seconds: num(exercise.hold_s, 0) }) : "");
 }
 
 /** The big number: reps (or holds) in the current set, as the voice counts them (the
@@ -122,19 +129,23 @@ export function countInSet(msg, exercise) {
 
 export function progressText(set, stage) {
   if (!set || !set.per_set) return "";
-  if (set.complete) return set.sets > 1 ? `All ${set.sets} sets done. Well done!` : "Set done. Well done!";
-  if (stage === "rest") return `Set ${set.set - 1} of ${set.sets} done`;
-  return `Set ${set.set} of ${set.sets}`;
+  if (set.complete) {
+    return set.sets > 1 ? t("All {sets} sets done. Well done!", { sets: set.sets }) : t("Set done. Well done!");
+  }
+  if (stage === "rest") return t("Set {set} of {sets} done", { set: set.set - 1, sets: set.sets });
+  return t("Set {set} of {sets}", { set: set.set, sets: set.sets });
 }
 
 /** The one line the patient should read now: a pause reason, a cue, or the setup advice. */
 export function currentCue(msg) {
+  const said = msg.say || {};
+  const setup = msg.setup || {};
   if (msg.stage === "setup") {
-    const text = (msg.setup && msg.setup.message) || msg.cue;
-    return text || "Hold still while I check your position.";
+    const text = words(setup.message, setup.say && setup.say.message) || words(msg.cue, said.cue);
+    return text || t("Hold still while I check your position.");
   }
-  if (msg.paused && msg.paused_reason) return msg.paused_reason;
-  return msg.cue || "";
+  if (msg.paused && msg.paused_reason) return words(msg.paused_reason, said.paused_reason);
+  return words(msg.cue, said.cue);
 }
 
 const GAUGE_MAX = 1.25; // the gauge runs to 125% of the target range
@@ -161,18 +172,20 @@ export function showRange(gauge, m, events, exercise) {
   if (limit !== null && !mark) {
     mark = document.createElement("div");
     mark.className = "limit";
-    mark.title = "your limit";
+    mark.title = t("your limit");
     gauge.append(mark);
   }
-  if (mark) mark.style.left = `calc(${(limit / GAUGE_MAX) * 100}% - 3px)`;
+  // From the start of the line: the left, or the right in a right-to-left language.
+  if (mark) mark.style.insetInlineStart = `calc(${(limit / GAUGE_MAX) * 100}% - 3px)`;
   gauge.querySelector(".fill").style.width = `${(share / GAUGE_MAX) * 100}%`;
-  gauge.querySelector(".target").style.left = `${100 / GAUGE_MAX}%`;
+  gauge.querySelector(".target").style.insetInlineStart = `${100 / GAUGE_MAX}%`;
   gauge.classList.toggle("reached", known && share >= 1 && !past);
   gauge.classList.toggle("past", past);
   gauge.setAttribute("aria-valuenow", String(Math.round(share * 100)));
-  gauge.setAttribute("aria-valuetext", past ? "Past your limit" : `${Math.round(share * 100)}%`);
-  setText($("rom-value"), !known ? "not visible"
-    : past ? "Past your limit: not so far" : `${Math.round(share * 100)}% of the target range`);
+  const percent = Math.round(share * 100);
+  gauge.setAttribute("aria-valuetext", past ? t("Past your limit") : t("{percent}%", { percent }));
+  setText($("rom-value"), !known ? t("not visible")
+    : past ? t("Past your limit: not so far") : t("{percent}% of the target range", { percent }));
 }
 
 /** A new exercise or session: the gauge forgets where the last one's limit was. */
@@ -190,7 +203,7 @@ export function updateReadouts(msg, exercise) {
   setText($("set-progress"), progressText(msg.set, msg.stage));
   if (msg.hold) {
     const el = $("hold-time");
-    setText(el, `${(msg.hold.elapsed_s || 0).toFixed(1)} s`);
+    setText(el, t("{seconds} s", { seconds: num(msg.hold.elapsed_s || 0, 1) }));
     el?.classList.toggle("active", !!msg.hold.active);
   }
   const m = msg.measure;
@@ -199,41 +212,55 @@ export function updateReadouts(msg, exercise) {
   const setup = $("setup-panel");
   if (setup) {
     show(setup, msg.stage === "setup");
-    setText($("setup-text"), (msg.setup && msg.setup.message) || "Checking your position…");
+    const said = msg.setup && msg.setup.say;
+    setText($("setup-text"), words(msg.setup && msg.setup.message, said && said.message)
+      || t("Checking your position…"));
   }
   const pause = $("pause-banner");
   if (pause) {
     show(pause, msg.stage === "active" && !!msg.paused);
-    setText(pause, msg.paused ? `Paused: ${msg.paused_reason || "I can't see you."}` : "");
+    const reason = words(msg.paused_reason, msg.say && msg.say.paused_reason) || t("I can't see you.");
+    setText(pause, msg.paused ? t("Paused: {reason}", { reason }) : "");
   }
 }
 
 /** One line for an event, for the therapist's log (null: not worth a line). */
 export function describeEvent(e) {
+  const said = e.say || {};
   switch (e.kind) {
     case "RepCompleted": {
-      const faults = e.faults && e.faults.length ? `, ${e.faults.join(", ").replaceAll("_", " ")}` : "";
-      const past = e.over_limit ? " (past the range limit)" : "";
-      const range = Number.isFinite(e.rom_deg) ? `range ${Math.round(e.rom_deg)}°` : "angle not measured";
-      return `Rep ${e.index}${past}: ${range}, score ${Math.round(e.score)}${faults}`;
+      const faults = e.faults && e.faults.length ? e.faults.join(", ").replaceAll("_", " ") : "";
+      const range = Number.isFinite(e.rom_deg) ? t("range {degrees}°", { degrees: Math.round(e.rom_deg) })
+        : t("angle not measured");
+      const score = Math.round(e.score);
+      if (e.over_limit) {
+        return faults ? t("Rep {index} (past the range limit): {range}, score {score}, {faults}", { index: e.index, range, score, faults })
+          : t("Rep {index} (past the range limit): {range}, score {score}", { index: e.index, range, score });
+      }
+      return faults ? t("Rep {index}: {range}, score {score}, {faults}", { index: e.index, range, score, faults })
+        : t("Rep {index}: {range}, score {score}", { index: e.index, range, score });
     }
-    case "FaultDetected": return `Fault: ${e.message}`;
-    case "HoldEnded": return `Hold ended after ${e.duration_s.toFixed(1)} s`;
-    case "Cue": return `Cue: "${e.text}"`;
-    case "PoseLost": return `Paused: ${e.reason}`;
-    case "PoseFound": return "Back in view";
-    case "ViewWarning": return `View: ${e.message}`;
-    case "PersonWarning": return `Someone else in view: ${e.message}`;
-    case "SetupPassed": return "Setup check passed; counting started";
-    case "PatientConnected": return e.reconnect ? "Patient reconnected" : "Patient connected";
-    case "PatientDisconnected": return "Patient disconnected";
-    case "TherapistMessage": return `Message sent: "${e.text}"`;
-    case "ClientProblem": return `Patient's page: ${e.message}`;
-    case "SessionEnded": return "Session ended";
-    case "SetCompleted": return `Set ${e.set} of ${e.sets} done${e.rest_s ? `; rest ${Math.round(e.rest_s)} s` : ""}`;
-    case "RestEnded": return `Set ${e.set} started${e.early ? " (before the rest was over)" : ""}`;
-    case "AllSetsDone": return "All sets done";
-    case "HoldReached": return `Hold reached its target (${Math.round(e.target_s)} s)`;
+    case "FaultDetected": return t("Fault: {message}", { message: words(e.message, said.message) });
+    case "HoldEnded": return t("Hold ended after {seconds} s", { seconds: num(e.duration_s, 1) });
+    case "Cue": return t("Cue: \"{text}\"", { text: words(e.text, said.text) });
+    case "PoseLost": return t("Paused: {reason}", { reason: words(e.reason, said.reason) });
+    case "PoseFound": return t("Back in view");
+    case "ViewWarning": return t("View: {message}", { message: words(e.message, said.message) });
+    case "PersonWarning": return t("Someone else in view: {message}", { message: words(e.message, said.message) });
+    case "SetupPassed": return t("Setup check passed; counting started");
+    case "PatientConnected": return e.reconnect ? t("Patient reconnected") : t("Patient connected");
+    case "PatientDisconnected": return t("Patient disconnected");
+    case "TherapistMessage": return t("Message sent: \"{text}\"", { text: e.text });
+    case "ClientProblem": return t("Patient's page: {message}", { message: words(e.message, said.message) });
+    case "SessionEnded": return t("Session ended");
+    case "SetCompleted":
+      return e.rest_s ? t("Set {set} of {sets} done; rest {seconds} s", { set: e.set, sets: e.sets, seconds: Math.round(e.rest_s) })
+        : t("Set {set} of {sets} done", { set: e.set, sets: e.sets });
+    case "RestEnded":
+      return e.early ? t("Set {set} started (before the rest was over)", { set: e.set })
+        : t("Set {set} started", { set: e.set });
+    case "AllSetsDone": return t("All sets done");
+    case "HoldReached": return t("Hold reached its target ({seconds} s)", { seconds: Math.round(e.target_s) });
     default: return null;
   }
 }

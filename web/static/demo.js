@@ -3,6 +3,7 @@
 // own pipeline's tracks of real clips, or from the definition). No video, nothing third-party.
 // Each canvas has a text alternative; one button pauses every demonstration on the page, and
 // with prefers-reduced-motion they start paused on the rep's key position.
+import { t } from "./i18n.js";
 const HOLD_END_MS = 700; // a pause between repetitions, so the rep's end is clear
 const MAX_FRAMES = 400;
 const cache = new Map(); // exercise id -> Promise of the checked demo, or null
@@ -112,10 +113,11 @@ function showStill() {
 
 function label(button) {
   const many = button.dataset.shared === "1";
-  const what = many ? "the demonstrations" : "the demonstration";
-  const words = paused ? `Play ${what}` : `Pause ${what}`;
+  const words = many
+    ? (paused ? t("Play the demonstrations") : t("Pause the demonstrations"))
+    : (paused ? t("Play the demonstration") : t("Pause the demonstration"));
   // A lone demonstration's button is short (it sits beside the figure); its name is whole.
-  button.textContent = many ? words : (paused ? "Play" : "Pause");
+  button.textContent = many ? words : (paused ? t("Play") : t("Pause"));
   button.setAttribute("aria-label", words);
 }
 
@@ -161,7 +163,7 @@ async function mount(el, id, withButton) {
   const canvas = document.createElement("canvas");
   canvas.className = "demo";
   canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", demo.caption || "A moving stick figure showing the exercise.");
+  canvas.setAttribute("aria-label", demo.caption ? t(demo.caption) : t("A moving stick figure showing the exercise."));
   const slot = { canvas, demo, visible: true, started: performance.now() };
   el.replaceChildren(canvas);
   if (withButton) el.append(makeButton(false));

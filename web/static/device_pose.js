@@ -9,6 +9,7 @@
 // A DevicePoseError's message is a plain sentence for the patient ("this browser has no WebGL").
 // No inline code and no eval: pose.js is loaded as a classic <script> from our own server, and
 // it loads its WebAssembly and model files through `locateFile`, from the same folder.
+import { t } from "./i18n.js";
 
 export const VENDOR_PATH = "/vendor/mediapipe-pose/";
 export const INIT_TIMEOUT_MS = 60000;
@@ -21,7 +22,7 @@ export class DevicePoseError extends Error {
   }
 }
 
-const NO_WEBGL = "this browser or device has no WebGL, which the on-device model needs";
+const NO_WEBGL = () => t("this browser or device has no WebGL, which the on-device model needs");
 const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
 
 /** {problem: a sentence or null, software: true when WebGL is drawn by the CPU, renderer}. */
@@ -29,14 +30,14 @@ export function webglInfo() {
   try {
     const canvas = document.createElement("canvas");
     const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
-    if (!gl) return { problem: NO_WEBGL, software: false, renderer: "" };
+    if (!gl) return { problem: NO_WEBGL(), software: false, renderer: "" };
     const debug = gl.getExtension("WEBGL_debug_renderer_info");
     const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
     const lose = gl.getExtension("WEBGL_lose_context");
     if (lose) lose.loseContext(); // give the context back; MediaPipe makes its own
     return { problem: null, software: SOFTWARE_GL.test(renderer), renderer };
   } catch {
-    return { problem: NO_WEBGL, software: false, renderer: "" };
+    return { problem: NO_WEBGL(), software: false, renderer: "" };
   }
 }
 
@@ -44,7 +45,7 @@ function withTimeout(promise, ms, what) {
   let timer;
   const late = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new DevicePoseError(
-      `${what} took too long on this device`, "timeout")), ms);
+      t("{what} took too long on this device", { what }), "timeout")), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
@@ -60,9 +61,9 @@ function loadScript(src) {
       s.async = true;
       s.crossOrigin = "anonymous";
       s.onload = () => (window.Pose ? resolve() : reject(new DevicePoseError(
-        "the pose model's script loaded but did not define the model", "load_failed")));
+        t("the pose model's script loaded but did not define the model"), "load_failed")));
       s.onerror = () => reject(new DevicePoseError(
-        "the pose model's script could not be loaded from the server", "load_failed"));
+        t("the pose model's script could not be loaded from the server"), "load_failed"));
       document.head.append(s);
     });
     scriptLoading.catch(() => { scriptLoading = null; });
@@ -75,12 +76,12 @@ async function assetsStatus() {
   try {
     res = await fetch(`${VENDOR_PATH}status`, { cache: "no-store" });
   } catch {
-    throw new DevicePoseError("the server could not be asked for the on-device model", "not_installed");
+    throw new DevicePoseError(t("the server could not be asked for the on-device model"), "not_installed");
   }
-  if (!res.ok) throw new DevicePoseError("the server does not offer the on-device model", "not_installed");
+  if (!res.ok) throw new DevicePoseError(t("the server does not offer the on-device model"), "not_installed");
   const status = await res.json();
   if (!status.available) {
-    throw new DevicePoseError("the on-device model is not installed on the server", "not_installed");
+    throw new DevicePoseError(t("the on-device model is not installed on the server"), "not_installed");
   }
   return status;
 }
@@ -158,18 +159,17 @@ class DevicePose {
 export async function loadDevicePose({
   timeoutMs = INIT_TIMEOUT_MS, onProgress = () => {}, options = {}, allowSoftware = false,
 } = {}) {
-  onProgress("Checking for the on-device model…");
+  onProgress(t("Checking for the on-device model…"));
   await assetsStatus();
   const gl = webglInfo();
   if (gl.problem) throw new DevicePoseError(gl.problem, "no_webgl");
   if (gl.software && !allowSoftware) {
-    throw new DevicePoseError("this device has no graphics acceleration for the on-device"
-      + " model (it would see you only a frame or two a second)", "software_webgl");
+    throw new DevicePoseError(t("this device has no graphics acceleration for the on-device model (it would see you only a frame or two a second)"), "software_webgl");
   }
   const deadline = performance.now() + timeoutMs;
   const left = () => Math.max(0, deadline - performance.now());
-  onProgress("Loading the pose model onto this device…");
-  await withTimeout(loadScript(`${VENDOR_PATH}pose.js`), left(), "loading the pose model");
+  onProgress(t("Loading the pose model onto this device…"));
+  await withTimeout(loadScript(`${VENDOR_PATH}pose.js`), left(), t("loading the pose model"));
   let pose;
   try {
     pose = new window.Pose({ locateFile: (file) => `${VENDOR_PATH}${file}` });
@@ -183,25 +183,25 @@ export async function loadDevicePose({
       ...options,
     });
   } catch (err) {
-    throw new DevicePoseError(`the pose model could not start (${err.message || err})`, "init_failed");
+    throw new DevicePoseError(t("the pose model could not start ({error})", { error: String(err.message || err) }), "init_failed");
   }
   const device = new DevicePose(pose);
   const blank = document.createElement("canvas");
   blank.width = 64;
   blank.height = 64;
   blank.getContext("2d").fillRect(0, 0, 64, 64);
-  onProgress("Starting the pose model on this device…");
+  onProgress(t("Starting the pose model on this device…"));
   const starting = (async () => {
     await pose.initialize();
     await device.detect(blank);
   })();
   try {
-    await withTimeout(starting, left(), "starting the pose model");
+    await withTimeout(starting, left(), t("starting the pose model"));
   } catch (err) {
     // A model that starts after we gave up must not keep the GPU busy for nothing.
     starting.then(() => device.close(), () => device.close());
     if (err instanceof DevicePoseError) throw err;
-    throw new DevicePoseError(`the pose model could not start (${err.message || err})`, "init_failed");
+    throw new DevicePoseError(t("the pose model could not start ({error})", { error: String(err.message || err) }), "init_failed");
   }
   pose.reset(); // forget the blank frame: tracking starts on the camera
   return device;

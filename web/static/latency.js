@@ -5,6 +5,7 @@
 // else the moment the page grabbed it; server mode: the moment the frame was sent) to the
 // moment its reply is drawn. The running median of the last samples is what the page shows
 // (small, for the therapist) and reports to the server at most once a second.
+import { tn } from "./i18n.js";
 
 const WINDOW = 60; // frames in the running median
 const REPORT_EVERY_MS = 1000;
@@ -62,7 +63,8 @@ export class LatencyMeter {
   describe() {
     const ms = this.median();
     if (ms === null) return "";
-    return `Camera to screen: ${Math.round(ms)} ms (median of the last ${this.samples.length} frames)`;
+    return tn("Camera to screen: {ms} ms (median of the last {n} frame)",
+      "Camera to screen: {ms} ms (median of the last {n} frames)", this.samples.length, { ms: Math.round(ms) });
   }
 
   reset() {

@@ -5,6 +5,7 @@
 // retried, with growing waits that the page counts down. The WebSocket factory and the clock
 // are parameters, so tests drive this with fakes (tests/web/js/connection.test.js).
 import { pageClock, wsUrl } from "./common.js";
+import { t } from "./i18n.js";
 
 const OPEN = 1; // WebSocket.OPEN; a fake socket need not carry the constants
 export const CLOSE_BUSY = 4503;
@@ -19,14 +20,11 @@ const NON_FATAL_CODES = new Set(["server_busy", "server_stopping"]);
 export const ONE_MESSAGE_CODES = new Set(["bad_landmarks", "bad_latency"]);
 
 export const CLOSED_FOR_GOOD = {
-  4408: { button: "Try again", text: "The coach stopped waiting for your camera: no picture"
-    + " arrived for a while. Your count is kept. When your camera is ready, press Try again." },
-  4429: { button: "Try again", text: "Too many coaching sessions are open from this internet"
-    + " connection. Close the coach in your other windows or tabs, then press Try again." },
-  4410: { button: "Start again", newSession: true,
-    text: "This session has ended. Press Start again to begin a new one." },
-  4409: { button: null, text: "This session is now open in another window or tab, and it"
-    + " continues there. You can close this one." },
+  4408: { button: t("Try again"), text: t("The coach stopped waiting for your camera: no picture arrived for a while. Your count is kept. When your camera is ready, press Try again.") },
+  4429: { button: t("Try again"), text: t("Too many coaching sessions are open from this internet connection. Close the coach in your other windows or tabs, then press Try again.") },
+  4410: { button: t("Start again"), newSession: true,
+    text: t("This session has ended. Press Start again to begin a new one.") },
+  4409: { button: null, text: t("This session is now open in another window or tab, and it continues there. You can close this one.") },
 };
 
 /** The socket's path and query: the exercise, where the pose is found ("device" or "server"),
@@ -155,13 +153,13 @@ export class LiveConnection {
     if (ev.code === CLOSE_BUSY) {
       const wait = Math.max(this.reconnectDelay, BUSY_FIRST_WAIT_MS);
       this.reconnectDelay = Math.min(wait * 2, BUSY_MAX_WAIT_MS);
-      const why = "The coach is busy with other patients right now.";
-      this.on.retrying(`${why} The page will try again by itself; please wait.`);
+      const why = t("The coach is busy with other patients right now.");
+      this.on.retrying(t("{why} The page will try again by itself; please wait.", { why }));
       this.retryIn(wait, why);
       return;
     }
-    const why = ev.code === CLOSE_RESTART ? "The coach server is restarting." : "Connection to the coach lost.";
-    this.on.retrying(`${why} Reconnecting…`);
+    const why = ev.code === CLOSE_RESTART ? t("The coach server is restarting.") : t("Connection to the coach lost.");
+    this.on.retrying(t("{why} Reconnecting…", { why }));
     this.retryIn(this.reconnectDelay, why);
     this.reconnectDelay = Math.min(this.reconnectDelay * 2, LOST_MAX_WAIT_MS);
   }
@@ -176,7 +174,8 @@ export class LiveConnection {
         this.connect();
         return;
       }
-      this.on.waiting(`${why} Trying again in ${left} s… Your count so far (${this.keptCount()}) is kept.`);
+      this.on.waiting(t("{why} Trying again in {seconds} s… Your count so far ({count}) is kept.",
+        { why, seconds: left, count: this.keptCount() }));
       this.reconnectTimer = this.clock.setTimeout(tick, Math.min(1000, until - this.clock.now()));
     };
     tick();

@@ -10,6 +10,7 @@ import { BalanceView } from "./balance.js";
 import { Capture, cameraProblem } from "./capture.js";
 import { CoachView } from "./coach_view.js";
 import { dayAfter, nextAfter } from "./day.js";
+import { inSentence, lang, t } from "./i18n.js";
 import { LatencyMeter } from "./latency.js";
 import { LiveConnection, livePath } from "./live_connection.js";
 import { showPicker } from "./picker.js";
@@ -18,7 +19,7 @@ import { RatingPrompts } from "./ratings.js";
 import { TargetsView } from "./targets.js";
 
 const params = new URLSearchParams(location.search);
-const speaker = new Speaker($("speech-toggle"));
+const speaker = new Speaker($("speech-toggle"), { onVoice: noteVoice });
 // Pain (before the camera starts, after the day's last exercise) and effort (in the rest
 // after a set): never while the coach counts (ratings.js).
 const ratingPrompts = new RatingPrompts(speaker);
@@ -72,7 +73,7 @@ const capture = new Capture({
       view.showAlert(text);
       if (running) {
         halt();
-        view.setConnection("Not connected.");
+        view.setConnection(t("Not connected."));
       }
     },
   },
@@ -83,6 +84,15 @@ const view = new CoachView({
   sessionId: params.get("session"),
   page: { isRunning: () => running, halt, endSession, connected: flushProblem },
 });
+
+/** The browser has voices, none in the page's language: said on screen (nothing is spoken). */
+function noteVoice(voice) {
+  const note = $("voice-note");
+  if (voice || !note) return;
+  const name = new Intl.DisplayNames([lang], { type: "language" }).of(lang) || lang;
+  setText(note, t("This device has no voice for {language}: the coach's words are shown on screen, not spoken.", { language: name }));
+  show(note, true);
+}
 
 /** The session stops here (ended, refused, failed): no camera, no End button. */
 function halt() {
@@ -119,7 +129,7 @@ async function start() {
     return;
   }
   show($("setup-panel"), true);
-  setText($("setup-text"), "Starting the camera and the coach…");
+  setText($("setup-text"), t("Starting the camera and the coach…"));
   // The model loads while the camera starts. The coach is connected once both are ready (or the
   // camera failed, to report it): the server closes a connection that sends no picture within
   // 20 s, and a patient may take longer than that to answer the browser's camera prompt.
@@ -130,7 +140,7 @@ async function start() {
   });
   // The browser may be waiting for the patient to answer its camera prompt.
   const hint = setTimeout(() => {
-    view.setConnection("Waiting for the camera: if the browser asks, click Allow.");
+    view.setConnection(t("Waiting for the camera: if the browser asks, click Allow."));
   }, 3000);
   try {
     await capture.openCamera();
@@ -151,8 +161,8 @@ async function start() {
   }
   connectWhenReady();
   await capture.showCamera();
-  view.setConnection(capture.poseMode ? "Camera on. Connecting to the coach…"
-    : "Camera on. Getting ready…");
+  view.setConnection(capture.poseMode ? t("Camera on. Connecting to the coach…")
+    : t("Camera on. Getting ready…"));
   capture.schedule();
 }
 
@@ -170,30 +180,30 @@ async function whatsNext(summary) {
   const link = $("next-exercise");
   if (next && next.exercise_id !== exercise.id) {
     link.href = next.start;
-    setText(link, `Next exercise: ${next.name}`);
+    setText(link, t("Next exercise: {exercise}", { exercise: t(next.name) }));
   } else if (day.day_done) {
     link.href = "/me";
-    setText(link, "All done for today: back to my program");
+    setText(link, t("All done for today: back to my program"));
   } else {
     return; // this exercise is the one left: "Start again" it is
   }
   show(link, true);
-  setText($("start"), `Do ${exercise.name.toLowerCase()} again`);
+  setText($("start"), t("Do {exercise} again", { exercise: inSentence(t(exercise.name)) }));
   $("start").classList.add("again");
   if (document.activeElement === $("start")) link.focus({ preventScroll: true });
 }
 
 function cameraFailed(err) {
-  const { text, code } = cameraProblem(err);
+  const { text, code, source } = cameraProblem(err);
   view.cameraProblem = text;
   $("coach").classList.remove("started"); // on a phone: the reason and "Try again" first
   view.showAlert(text);
   speaker.say(text, PRIORITY.help);
   running = false;
-  pendingProblem = { type: "client_error", code, message: text };
+  pendingProblem = { type: "client_error", code, message: source };
   flushProblem();
   show($("setup-panel"), false);
-  setText($("start"), "Try again");
+  setText($("start"), t("Try again"));
   show($("start-panel"), true);
   show($("stop"), false);
 }
@@ -217,7 +227,7 @@ function endSession() {
   connection.sendJson({ type: "end" });
   const hadFocus = document.activeElement === $("stop") || document.activeElement === document.body;
   show($("stop"), false);
-  view.setConnection("Session ended.");
+  view.setConnection(t("Session ended."));
   speaker.stop();
   if (hadFocus) view.focusNext();
 }
@@ -246,9 +256,9 @@ $("copy-link").addEventListener("click", async () => {
   const link = $("follow-link").href;
   try {
     await navigator.clipboard.writeText(link);
-    view.showNotice("Link copied. Send it to your therapist.", 3000);
+    view.showNotice(t("Link copied. Send it to your therapist."), 3000);
   } catch {
-    window.prompt("Copy this link for your therapist:", link);
+    window.prompt(t("Copy this link for your therapist:"), link);
   }
 });
 
@@ -261,9 +271,9 @@ async function main() {
   const res = await fetch(`/api/exercises/${encodeURIComponent(id)}`);
   if (!res.ok) {
     await showPicker();
-    let detail = `Unknown exercise "${id}".`;
-    try { detail = (await res.json()).detail || detail; } catch { /* keep the default */ }
-    view.showAlert(`${detail} Choose one below.`);
+    let detail = t("Unknown exercise \"{id}\".", { id });
+    try { detail = t((await res.json()).detail) || detail; } catch { /* keep the default */ }
+    view.showAlert(t("{problem} Choose one below.", { problem: detail }));
     return;
   }
   const ex = await res.json();

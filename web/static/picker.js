@@ -4,24 +4,26 @@
 // the search first, so any exercise is a word and a Tab away.
 import { $, setText, show } from "./common.js";
 import { mountDemos } from "./demo.js";
+import { lang, t, tn, tp, words } from "./i18n.js";
 
 // Area ids (the definitions' `area` field) in the order shown, with the words the patient sees.
 const AREAS = [
-  ["legs", "Legs and hips"],
-  ["arms", "Arms and shoulders"],
-  ["balance", "Balance"],
-  ["posture", "Posture"],
-  ["whole_body", "Whole body"],
-  ["other", "Other movements"],
+  ["legs", t("Legs and hips")],
+  ["arms", t("Arms and shoulders")],
+  ["balance", t("Balance")],
+  ["posture", t("Posture")],
+  ["whole_body", t("Whole body")],
+  ["other", t("Other movements")],
 ];
 const AREA_NAMES = new Map(AREAS);
+const nameOf = (ex) => t(ex.name);
 
 function describe(ex, planned) {
-  if (planned) return `${planned.amount} · from your therapist`;
-  if (ex.kind === "hold") return `Hold for ${Math.round(ex.hold_s)} seconds`;
-  if (ex.kind === "any") return "Any movement you repeat";
-  if (ex.kind === "targets") return "Reach for targets on the screen";
-  return ex.reps ? `${ex.sets} sets of ${ex.reps}` : "Repetitions";
+  if (planned) return t("{amount} · from your therapist", { amount: words(planned.amount, planned.say?.amount) });
+  if (ex.kind === "hold") return tn("Hold for {n} second", "Hold for {n} seconds", Math.round(ex.hold_s));
+  if (ex.kind === "any") return t("Any movement you repeat");
+  if (ex.kind === "targets") return t("Reach for targets on the screen");
+  return ex.reps ? tn("{n} set of {reps}", "{n} sets of {reps}", ex.sets, { reps: ex.reps }) : t("Repetitions");
 }
 
 function card(ex, planned) {
@@ -31,12 +33,12 @@ function card(ex, planned) {
   a.href = `/?exercise=${encodeURIComponent(ex.id)}`;
   a.dataset.exercise = ex.id;
   const title = document.createElement("strong");
-  title.textContent = ex.name;
+  title.textContent = nameOf(ex);
   const meta = document.createElement("span");
   meta.className = "muted";
   meta.textContent = describe(ex, planned);
   const text = document.createElement("p");
-  text.textContent = ex.instructions;
+  text.textContent = t(ex.instructions);
   a.append(title, meta);
   if (ex.kind !== "targets") { // a targets task has no stick-figure demonstration
     const demo = document.createElement("div");
@@ -66,15 +68,17 @@ function group(id, title, items) {
 
 // How well an exercise matches the typed words: 0 = not at all; higher first.
 export function matchRank(ex, query) {
-  const q = query.trim().toLowerCase();
+  const q = query.trim().toLocaleLowerCase(lang);
   if (!q) return 1;
-  const name = ex.name.toLowerCase();
+  const name = nameOf(ex).toLocaleLowerCase(lang);
   if (name.startsWith(q)) return 5;
   if (name.split(/[\s-]+/).some((w) => w.startsWith(q))) return 4;
   if (name.includes(q)) return 3;
-  const area = (AREA_NAMES.get(ex.area) || "").toLowerCase();
+  const area = (AREA_NAMES.get(ex.area) || "").toLocaleLowerCase(lang);
   if (area.split(/\s+/).some((w) => w.startsWith(q))) return 2;
-  if ((ex.tags || []).some((t) => t.toLowerCase().split(/\s+/).some((w) => w.startsWith(q)))) {
+  // A tag in the page's language or as written (a therapist's own definition's).
+  const tags = (ex.tags || []).flatMap((tag) => [tp("tag", tag), tag]);
+  if (tags.some((tag) => tag.toLocaleLowerCase(lang).split(/\s+/).some((w) => w.startsWith(q)))) {
     return 1;
   }
   return 0;
@@ -87,11 +91,11 @@ export function grouped(exercises, program) {
   const mine = program.map((row) => byId.get(row.exercise_id)).filter(Boolean);
   const rest = exercises.filter((ex) => !planned.has(ex.id));
   const groups = [];
-  if (mine.length) groups.push(["mine", "Your exercises", mine]);
+  if (mine.length) groups.push(["mine", t("Your exercises"), mine]);
   for (const [id, title] of AREAS) {
     const items = rest
       .filter((ex) => (AREA_NAMES.has(ex.area) ? ex.area : "other") === id)
-      .sort((a, b) => (a.kind === "any") - (b.kind === "any") || a.name.localeCompare(b.name));
+      .sort((a, b) => (a.kind === "any") - (b.kind === "any") || nameOf(a).localeCompare(nameOf(b), lang));
     if (items.length) groups.push([id, title, items]);
   }
   return { groups, planned };
@@ -126,16 +130,16 @@ function render(list, data, query) {
       .sort((a, b) => b[1] - a[1] || order.get(a[0].id) - order.get(b[0].id))
       .map(([ex]) => ex);
     sections = hits.length
-      ? [group("results", `Exercises matching “${q}”`, hits.map((ex) => card(ex, planned.get(ex.id))))]
+      ? [group("results", t("Exercises matching “{query}”", { query: q }), hits.map((ex) => card(ex, planned.get(ex.id))))]
       : [];
     count = hits.length;
   }
   list.replaceChildren(...sections);
   mountDemos(list);
   const status = $("picker-count");
-  if (!q) setText(status, `${count} exercises.`);
-  else if (count === 0) setText(status, `No exercise matches “${q}”. Try another word.`);
-  else setText(status, `${count} ${count === 1 ? "exercise matches" : "exercises match"} “${q}”.`);
+  if (!q) setText(status, tn("{n} exercise.", "{n} exercises.", count));
+  else if (count === 0) setText(status, t("No exercise matches “{query}”. Try another word.", { query: q }));
+  else setText(status, tn("{n} exercise matches “{query}”.", "{n} exercises match “{query}”.", count, { query: q }));
 }
 
 let loaded = null;
@@ -149,7 +153,7 @@ export async function showPicker() {
   try {
     if (!loaded) {
       const [res, program] = await Promise.all([fetch("/api/exercises"), fetchProgram()]);
-      if (!res.ok) throw new Error(`the server answered ${res.status}`);
+      if (!res.ok) throw new Error(t("the server answered {status}", { status: res.status }));
       loaded = grouped(await res.json(), program);
     }
     show(problem, false);
@@ -171,7 +175,7 @@ export async function showPicker() {
       }
     };
   } catch (err) {
-    setText(problem, `Could not load the exercises: ${err.message}. Is the coach server running?`);
+    setText(problem, t("Could not load the exercises: {problem}. Is the coach server running?", { problem: err.message }));
     show(problem, true);
   }
 }

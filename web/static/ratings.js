@@ -17,20 +17,30 @@
 // (tests/web/js/ratings.test.js) hand it fakes.
 import { pageClock } from "./common.js";
 import { fetchDay } from "./day.js";
+import { num, t, tp } from "./i18n.js";
 import { PRIORITY } from "./speech.js";
 
+// The scales' words: functions, so they are read in the page's language when asked.
 const PAIN = {
-  title: (area) => `How much pain do you feel${area ? ` in your ${area}` : ""} now?`,
-  low: "0 = no pain",
-  high: "10 = worst pain you can imagine",
-  labels: { 0: "No pain", 5: "Moderate", 10: "Worst" },
+  title: (area) => ({
+    legs: () => t("How much pain do you feel in your legs now?"),
+    "arms and shoulders": () => t("How much pain do you feel in your arms and shoulders now?"),
+    arms: () => t("How much pain do you feel in your arms now?"),
+  }[area] || (() => t("How much pain do you feel now?")))(),
+  low: () => t("0 = no pain"),
+  high: () => t("10 = worst pain you can imagine"),
+  labels: () => ({ 0: t("No pain"), 5: tp("pain", "Moderate"), 10: t("Worst") }),
 };
 const EFFORT = {
-  title: (_area, set) => `How hard was set ${set}?`,
-  low: "0 = no effort at all",
-  high: "10 = the hardest you could do",
-  labels: { 0: "Nothing", 1: "Very easy", 2: "Easy", 3: "Moderate", 5: "Hard", 7: "Very hard", 10: "Maximal" },
+  title: (_area, set) => t("How hard was set {set}?", { set }),
+  low: () => t("0 = no effort at all"),
+  high: () => t("10 = the hardest you could do"),
+  labels: () => ({
+    0: t("Nothing"), 1: t("Very easy"), 2: t("Easy"), 3: tp("effort", "Moderate"), 5: t("Hard"),
+    7: t("Very hard"), 10: t("Maximal"),
+  }),
 };
+// The body area asked about (the stored answer's `area`, in English: an id, not words).
 const AREAS = { lower: "legs", legs: "legs", upper: "arms and shoulders", arms: "arms", full: "" };
 const RETRY_MS = 1500; // the session may be stored a moment after the patient is first seen
 const POST_TRIES = 4;
@@ -181,7 +191,10 @@ export class RatingPrompts {
     h.textContent = title;
     const help = document.createElement("p");
     help.className = "rating-help";
-    help.textContent = `${scale.low} · ${scale.high}`;
+    const low = scale.low();
+    const high = scale.high();
+    const labels = scale.labels();
+    help.textContent = `${low} · ${high}`;
     const grid = document.createElement("div");
     grid.className = "rating-grid";
     for (let v = 0; v <= 10; v += 1) {
@@ -191,22 +204,22 @@ export class RatingPrompts {
       b.dataset.value = String(v);
       const n = document.createElement("span");
       n.className = "rating-number";
-      n.textContent = String(v);
+      n.textContent = num(v);
       b.appendChild(n);
-      if (scale.labels[v]) {
+      if (labels[v]) {
         const l = document.createElement("span");
         l.className = "rating-label";
-        l.textContent = scale.labels[v];
+        l.textContent = labels[v];
         b.appendChild(l);
       }
-      b.setAttribute("aria-label", scale.labels[v] ? `${v}, ${scale.labels[v]}` : String(v));
+      b.setAttribute("aria-label", labels[v] ? t("{value}, {label}", { value: v, label: labels[v] }) : num(v));
       b.addEventListener("click", () => this.answer(v));
       grid.appendChild(b);
     }
     const skip = document.createElement("button");
     skip.type = "button";
     skip.className = "rating-skip";
-    skip.textContent = "Skip";
+    skip.textContent = t("Skip");
     skip.addEventListener("click", () => this.skip());
     const status = document.createElement("p");
     status.className = "rating-status";
@@ -219,7 +232,7 @@ export class RatingPrompts {
       if (this.open && this.open.box === box && !box.dataset.answering) this.skip();
     }, UNANSWERED_MS);
     grid.querySelector("button").focus({ preventScroll: true });
-    if (this.speaker) this.speaker.say(`${title} ${scale.low}, ${scale.high}.`, PRIORITY.help);
+    if (this.speaker) this.speaker.say(t("{question} {low}, {high}.", { question: title, low, high }), PRIORITY.help);
   }
 
   /** The patient chose `value`: pain before waits for the stored session; the others are
@@ -239,12 +252,12 @@ export class RatingPrompts {
     box.dataset.answering = "1";
     for (const b of box.querySelectorAll("button")) b.disabled = true;
     const status = box.querySelector(".rating-status");
-    status.textContent = "Saving…";
+    status.textContent = t("Saving…");
     const saved = await this.post(item.sessionId, body);
     if (!this.open || this.open.box !== box) return; // closed meanwhile (a new session)
     if (!saved) {
       delete box.dataset.saved;
-      status.textContent = "Could not save. You can carry on.";
+      status.textContent = t("Could not save. You can carry on.");
       for (const b of box.querySelectorAll("button")) b.disabled = false;
       delete box.dataset.answering;
       return;

@@ -1,4 +1,5 @@
 // Replays a stored session's skeleton on a canvas (data from /sessions/{id}/replay.json).
+import { num, t } from "./i18n.js";
 const EDGES = [[11,12],[11,13],[13,15],[12,14],[14,16],[11,23],[12,24],[23,24],[23,25],[25,27],
   [27,29],[29,31],[27,31],[24,26],[26,28],[28,30],[30,32],[28,32],[0,11],[0,12]];
 const canvas = document.getElementById("replay");
@@ -12,12 +13,12 @@ function draw(i) {
   const f = data.frames[i];
   const w = canvas.width, h = canvas.height;
   ctx.clearRect(0, 0, w, h);
-  label.textContent = `${data.t[i].toFixed(1)} s`;
+  label.textContent = t("{seconds} s", { seconds: num(data.t[i], 1) });
   const rep = data.reps.find(([a, b]) => data.t[i] >= a && data.t[i] <= b);
   ctx.fillStyle = "#fff";
   ctx.font = "16px system-ui";
-  ctx.fillText(rep ? `rep ${rep[2]}` : "", 10, 22);
-  if (!f) { ctx.fillText("no person", 10, 44); return; }
+  ctx.fillText(rep ? t("rep {n}", { n: rep[2] }) : "", 10, 22);
+  if (!f) { ctx.fillText(t("no person"), 10, 44); return; }
   ctx.strokeStyle = "#2fd36b"; ctx.lineWidth = 3;
   for (const [a, b] of EDGES) {
     if (f[a][2] < 0.5 || f[b][2] < 0.5) continue;
@@ -31,7 +32,7 @@ function stop() { clearInterval(timer); timer = null; play.textContent = "Play";
 
 async function load() {
   const r = await fetch(`/sessions/${canvas.dataset.session}/replay.json`);
-  if (!r.ok) { label.textContent = "replay unavailable"; return; }
+  if (!r.ok) { label.textContent = t("replay unavailable"); return; }
   data = await r.json();
   canvas.height = Math.round(canvas.width / (data.aspect || 4 / 3));
   pos.max = Math.max(0, data.frames.length - 1);

@@ -10,15 +10,32 @@
 //
 // Some systems never report the end of an utterance (no voice, no audio device): after its
 // expected length the next one goes to the synthesiser anyway (which queues it behind).
+// Every line is said in the page's language (<html lang>, i18n.js) by a voice of that language
+// where the browser has one. Where it has voices but none of that language, nothing is said
+// (another language's voice would read the words wrongly) and `onVoice` is told, for the page
+// to say so on screen; a browser that lists no voices at all (some never do) is handed the
+// language with each line and left to choose.
+//
 // The synthesiser, its utterance class and the clock are parameters: the unit tests
 // (tests/web/js/speech.test.js) hand it fakes.
 import { pageClock } from "./common.js";
+import { lang as pageLang } from "./i18n.js";
 
 export const PRIORITY = { cue: 1, count: 2, help: 3, therapist: 4, safety: 6 };
 const SAFETY = PRIORITY.safety;
 const CUE_REPEAT_MS = 6000; // the same cue again only after this long
 const CUE_STALE_MS = 4000; // a cue still waiting after this long is no longer about now
 const RATE = 0.95;
+
+/** The best voice for `lang` among `voices` (the language's default first, then the same
+ * region, then any of the language), or null. */
+export function voiceFor(voices, lang) {
+  const norm = (tag) => String(tag || "").replace("_", "-").toLowerCase();
+  const want = norm(lang);
+  const base = want.split("-")[0];
+  const same = voices.filter((v) => norm(v.lang).split("-")[0] === base);
+  return same.find((v) => v.default) || same.find((v) => norm(v.lang) === want) || same[0] || null;
+}
 
 /** How long `text` takes to say (ms), generously: the next line waits at most this long for
  * the synthesiser to report the end. */
@@ -30,17 +47,25 @@ export class Speaker {
   /**
    * `toggle`: the page's "Speak to me" checkbox (remembered in localStorage), or null;
    * `synth`, `Utterance`, `clock`: window.speechSynthesis, SpeechSynthesisUtterance and the
-   * page's clock, or fakes.
+   * page's clock, or fakes; `lang`: the language to speak (the page's); `onVoice(found)`:
+   * told once the browser's voices are known, with the voice chosen or null (none of the
+   * language: nothing is said).
    */
   constructor(toggle, {
     synth = "speechSynthesis" in window ? window.speechSynthesis : null,
     Utterance = typeof SpeechSynthesisUtterance === "undefined" ? null : SpeechSynthesisUtterance,
     clock = pageClock,
+    lang = pageLang,
+    onVoice = () => {},
   } = {}) {
     this.toggle = toggle;
     this.synth = synth;
     this.Utterance = Utterance;
     this.clock = clock;
+    this.lang = lang;
+    this.onVoice = onVoice;
+    this.voice = null; // the browser's voice of the language, once known
+    this.noVoice = false; // the browser has voices, none of the language: silent
     this.available = !!(synth && Utterance);
     this.current = null; // {text, priority, keep} being said
     this.waiting = []; // kept lines in the order they will be said, then at most one cue
@@ -58,10 +83,29 @@ export class Speaker {
         toggle.disabled = true;
       }
     }
+    if (this.available) this.findVoice();
+  }
+
+  /** Chooses the language's voice now, and again when the browser's list arrives (Chromium
+   * fills it a moment after the page loads). */
+  findVoice() {
+    const look = () => {
+      const voices = typeof this.synth.getVoices === "function" ? this.synth.getVoices() || [] : [];
+      if (!voices.length) return false; // not known (yet): each line carries its language
+      this.voice = voiceFor(voices, this.lang);
+      this.noVoice = !this.voice;
+      if (this.noVoice) this.stop();
+      this.onVoice(this.voice);
+      return true;
+    };
+    if (!look() && typeof this.synth.addEventListener === "function") {
+      const again = () => { if (look()) this.synth.removeEventListener("voiceschanged", again); };
+      this.synth.addEventListener("voiceschanged", again);
+    }
   }
 
   get enabled() {
-    return this.available && (!this.toggle || this.toggle.checked);
+    return this.available && !this.noVoice && (!this.toggle || this.toggle.checked);
   }
 
   /** Says `text` now or in its turn. `keep`: never dropped (default: above a cue's priority). */
@@ -98,6 +142,8 @@ export class Speaker {
     if (interrupt && (synth.speaking || synth.pending)) synth.cancel();
     const u = new this.Utterance(line.text);
     u.rate = RATE;
+    u.lang = this.lang;
+    if (this.voice) u.voice = this.voice;
     const done = () => { if (this.current === line) this.next(); };
     u.onend = done;
     u.onerror = done;

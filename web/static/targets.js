@@ -9,10 +9,12 @@
 // Time runs from the capture of the frame that showed it (the server's clock for the target),
 // so a moving target and the countdown ring match what the server checks.
 import { $, setText, show } from "./common.js";
+import { t, tn, tp, words as serverWords } from "./i18n.js";
 
+// Each hand's words and letter are messages: read in the page's language when drawn.
 const HANDS = {
-  left: { words: "Left hand", letter: "L", colour: "#ffd60a", dash: [] },
-  right: { words: "Right hand", letter: "R", colour: "#5ad1ff", dash: [14, 9] },
+  left: { words: () => t("Left hand"), letter: () => tp("letter of the left hand", "L"), colour: "#ffd60a", dash: [] },
+  right: { words: () => t("Right hand"), letter: () => tp("letter of the right hand", "R"), colour: "#5ad1ff", dash: [14, 9] },
 };
 // A target stays until its result (the server judges on frame times, which a slow device
 // delivers seconds late); one whose result never came (a lost connection) goes this long
@@ -76,17 +78,18 @@ export function summaryWords(block) {
   };
   const touched = num(b.touched, results.filter((r) => r.hit).length);
   const total = num(b.count, results.length);
-  if (!total) return ["Session finished before the first target."];
+  if (!total) return [t("Session finished before the first target.")];
   const done = num(b.done, results.length);
   const complete = done >= total;
-  const noun = total === 1 ? "target" : "targets";
-  const lines = [`${complete ? "All done" : "Session finished"}: you touched ${touched} of ${total} ${noun}.`];
+  const lines = [complete
+    ? tn("All done: you touched {touched} of {n} target.", "All done: you touched {touched} of {n} targets.", total, { touched })
+    : tn("Session finished: you touched {touched} of {n} target.", "Session finished: you touched {touched} of {n} targets.", total, { touched })];
   for (const hand of ["left", "right"]) {
     const [h, n] = perHand(hand);
-    if (n) lines.push(`${HANDS[hand].words}: ${h} of ${n}.`);
+    if (n) lines.push(t("{hand}: {touched} of {n}.", { hand: HANDS[hand].words(), touched: h, n }));
   }
-  if (complete && touched) lines.push("Well done!");
-  else if (!touched && done) lines.push("Next time, reach until your hand is inside the circle.");
+  if (complete && touched) lines.push(t("Well done!"));
+  else if (!touched && done) lines.push(t("Next time, reach until your hand is inside the circle."));
   return lines;
 }
 
@@ -122,7 +125,7 @@ export class TargetsView {
     this.reset(info || {}, sessionId);
     const box = $("target-now");
     box.classList.remove("hit", "miss");
-    setText(box, "Sit still and watch for the first target.");
+    setText(box, t("Sit still and watch for the first target."));
     this.progress();
   }
 
@@ -144,17 +147,18 @@ export class TargetsView {
     target.shownAt = finite(shownAt) ? Math.min(shownAt, performance.now()) : performance.now();
     this.active = target;
     if (target.index > this.total) this.total = target.index;
-    const words = `Touch the target with your ${target.hand} hand`;
+    const words = target.hand === "left" ? t("Touch the target with your left hand.")
+      : t("Touch the target with your right hand.");
     const box = $("target-now");
     box.classList.remove("hit", "miss");
-    setText(box, `${words}.`);
+    setText(box, words);
     // Spoken in full the first time for each hand, then only the hand (less to listen to).
     const said = this.saidFirst[target.hand];
     this.saidFirst[target.hand] = true;
     this.canvas.dataset.target = String(target.index);
     this.canvas.dataset.hand = target.hand;
     this.loop();
-    return said ? `${HANDS[target.hand].words}.` : `${words}.`;
+    return said ? t("{hand}.", { hand: HANDS[target.hand].words() }) : words;
   }
 
   result(e) {
@@ -171,8 +175,9 @@ export class TargetsView {
       this.active = null;
       delete this.canvas.dataset.target;
     }
-    const text = typeof e.message === "string" && e.message ? e.message.slice(0, 300)
-      : (hit ? "Touched. Well done!" : "Not reached in time.");
+    const text = typeof e.message === "string" && e.message
+      ? serverWords(e.message, e.say && e.say.message).slice(0, 300)
+      : (hit ? t("Touched. Well done!") : t("Not reached in time."));
     const box = $("target-now");
     setText(box, text);
     box.classList.toggle("hit", hit);
@@ -186,7 +191,8 @@ export class TargetsView {
   progress() {
     const hits = [...this.results.values()].filter(Boolean).length;
     const total = Math.max(this.total, this.results.size);
-    setText($("targets-progress"), total ? `${hits} of ${total} touched` : `${hits} touched`);
+    setText($("targets-progress"), total ? t("{hits} of {total} touched", { hits, total })
+      : t("{hits} touched", { hits }));
   }
 
   /** The session ended: nothing more to touch (the end screen says how it went). */
@@ -239,26 +245,26 @@ export class TargetsView {
     } else {
       this.flash = null;
     }
-    const t = this.active;
-    if (!t) return !!this.flash;
-    const elapsed = (now - t.shownAt) / 1000;
-    if (elapsed > t.timeoutS + GRACE_MS / 1000) { // its result never came: take it down
+    const target = this.active;
+    if (!target) return !!this.flash;
+    const elapsed = (now - target.shownAt) / 1000;
+    if (elapsed > target.timeoutS + GRACE_MS / 1000) { // its result never came: take it down
       this.active = null;
       delete c.dataset.target;
       return !!this.flash;
     }
-    const [x, y] = positionAt(t, elapsed);
+    const [x, y] = positionAt(target, elapsed);
     const sx = clamp01(screenX(x));
     const sy = clamp01(y);
-    if (t.path.length) drawPath(ctx, t, elapsed, screenX, w, h);
-    const r = Math.max(18, t.radius * h);
-    drawTarget(ctx, sx * w, sy * h, r, HANDS[t.hand]);
-    drawCountdown(ctx, sx * w, sy * h, r, 1 - elapsed / t.timeoutS);
-    drawLabel(ctx, sx * w, sy * h, r, HANDS[t.hand].words, w, h);
+    if (target.path.length) drawPath(ctx, target, elapsed, screenX, w, h);
+    const r = Math.max(18, target.radius * h);
+    drawTarget(ctx, sx * w, sy * h, r, HANDS[target.hand]);
+    drawCountdown(ctx, sx * w, sy * h, r, 1 - elapsed / target.timeoutS);
+    drawLabel(ctx, sx * w, sy * h, r, HANDS[target.hand].words(), w, h);
     // Where the target is on screen (fractions of the picture), for tests and tools.
     c.dataset.x = sx.toFixed(3);
     c.dataset.y = sy.toFixed(3);
-    this.drawn = { index: t.index, x: sx, y: sy };
+    this.drawn = { index: target.index, x: sx, y: sy };
     return true;
   }
 }
@@ -288,9 +294,9 @@ function drawTarget(ctx, x, y, r, hand) {
   ctx.textBaseline = "middle";
   ctx.lineWidth = Math.max(3, size / 6);
   ctx.strokeStyle = "#000";
-  ctx.strokeText(hand.letter, x, y);
+  ctx.strokeText(hand.letter(), x, y);
   ctx.fillStyle = "#fff";
-  ctx.fillText(hand.letter, x, y);
+  ctx.fillText(hand.letter(), x, y);
   ctx.restore();
 }
 

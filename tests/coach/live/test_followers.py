@@ -98,7 +98,12 @@ def test_the_patients_status_reaches_followers() -> None:
     ]
     group.expire()
     assert queued(box) == [
-        {"type": "status", "patient": "expired", "message": "Session closed."},
+        {
+            "type": "status",
+            "patient": "expired",
+            "message": "Session closed.",
+            "say": {"message": {"id": "Session closed."}},  # for the page's language
+        },
         Closing(1000, "session expired"),
     ]
 

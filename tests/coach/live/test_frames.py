@@ -136,6 +136,12 @@ def test_followed_device_frames_carry_rows_and_a_failing_frame_is_answered() -> 
             "code": "processing_failed",
             "message": "This frame failed: engine hiccup",
             "fatal": False,
+            "say": {
+                "message": {
+                    "id": "This frame failed: {error}",
+                    "params": {"error": "engine hiccup"},
+                }
+            },
             "seq": 2,
         }
     ]
@@ -261,6 +267,7 @@ def test_server_frames_keep_one_waiting_drop_stale_ones_and_answer_every_frame()
         "code": "bad_landmarks",
         "message": "This session expects JPEG frames.",
         "fatal": False,
+        "say": {"message": {"id": "This session expects JPEG frames."}},
         "seq": 8,
     }
     assert closing == [] and not frames.alive  # a squat's engine closes nothing open

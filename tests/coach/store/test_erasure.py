@@ -60,6 +60,8 @@ def test_an_erased_patient_leaves_no_trace_in_the_database_or_data_directory(
     assert plan.rows["sessions"] == 3 and plan.rows["reps"] == 7 and plan.rows["ratings"] == 2
     assert plan.rows["users"] == 1 and len(plan.files) == 3
 
+    ref = store.audit_ref(gone.patient_id)
+    entries = len(list(store.iter_audit()))
     done = store.erase_patient(gone.patient_id)
 
     assert done.rows == plan.rows and sorted(done.files) == sorted(plan.files) and not done.failed
@@ -73,6 +75,10 @@ def test_an_erased_patient_leaves_no_trace_in_the_database_or_data_directory(
     assert all(path.exists() for path in kept.files)
     assert store.authenticate(USERNAME, "correct horse battery staple") is None
     assert store.authenticate("olaf.keeps", "correct horse battery staple") is not None
+    # The audit trail keeps its entries about them, by a reference nothing else holds now.
+    trail = list(store.iter_audit())
+    assert len(trail) == entries and sum(e.patient_ref == ref for e in trail) == 2
+    assert store.patients_by_ref({ref or ""}) == {} and store.verify_audit().ok
     if store.engine.dialect.name == "sqlite":
         store.close()
         with sqlite3.connect(data / "coach.db") as db:

@@ -10,12 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pyotp
 from sqlalchemy import Engine, inspect, text, update
 
 from coach.offline.jobs import video_name
 from coach.review.references import set_reference_from_session
 from coach.store import cluster
 from coach.store.accounts import token_hash
+from coach.store.audit import AuditEvent, session_ref
 from coach.store.consent import ConsentingRecorder
 from coach.store.live_recorder import LiveRecorder
 from coach.store.models import ExerciseSession, utcnow
@@ -200,6 +202,20 @@ def patient_with_everything(store: Store, therapist_id: int, name: str, username
     stray.write_bytes(b"an interrupted upload of " + name.encode())
     traces.strings += [job.id, str(job.session_id)]
     traces.files += [video, upload, stray]
+    # A second factor with its recovery codes keyed to their account (a patient's should have
+    # none; the erasure must still take them, or the account's foreign key would stop it).
+    secret = store.start_enrolment(patient.user_id).secret
+    assert store.confirm_enrolment(patient.user_id, pyotp.TOTP(secret).now()) is not None
+    for action in ("session.view", "session.export.reps"):  # what the trail keeps of them
+        store.audit(
+            AuditEvent(
+                action,
+                f"user:{therapist_id}",
+                address="127.0.0.1",
+                patient_ref=patient.audit_ref,
+                session_ref=session_ref(kept),
+            )
+        )
     return traces
 
 

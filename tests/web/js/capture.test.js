@@ -78,8 +78,9 @@ const seqOf = (buffer) => new DataView(buffer).getUint32(4, true);
 test("camera problems: the patient's words and the server's code", () => {
   equal(cameraProblem({ name: "NotAllowedError" }).code, "camera_denied", "blocked");
   assert(cameraProblem({ name: "NotAllowedError" }).text.startsWith("Camera access is blocked."), "blocked words");
+  const none = "No camera was found. Connect a camera, then press Start again.";
   equal(cameraProblem({ name: "NotFoundError" }),
-    { text: "No camera was found. Connect a camera, then press Start again.", code: "camera_unavailable" }, "none");
+    { text: none, code: "camera_unavailable", source: none }, "none (the server gets the message id's own words)");
   equal(cameraProblem({ name: "Weird", message: "boom" }).text,
     "The camera could not start (Weird: boom).", "an unknown error");
 });

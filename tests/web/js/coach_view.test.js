@@ -1,95 +1,10 @@
 // web/static/coach_view.js wired as the page wires it (live_connection.js and capture.js
-// around it), the server played through a fake WebSocket, time moved by a fake clock: what
-// the patient sees and hears for each reply, event, error, close and the summary.
-import { Capture } from "/static/capture.js";
+// around it; tests/web/js/live_page.js), the server played through a fake WebSocket, time moved
+// by a fake clock: what the patient sees and hears for each reply, event, error, close and the
+// summary.
 import { CoachView } from "/static/coach_view.js";
-import { LatencyMeter } from "/static/latency.js";
-import { LiveConnection, livePath } from "/static/live_connection.js";
-import { TargetsView } from "/static/targets.js";
-import { FakeClock, FakeSpeaker, assert, equal, shown, socketFactory, test, text } from "./harness.js";
-
-const SQUAT = {
-  id: "squat", name: "Squat", kind: "reps", body: "full", view: "side", views: ["side"],
-  instructions: "Sit back as if into a chair.", measure: "knee_flexion", reps: null,
-};
-const HOLD = { ...SQUAT, id: "wall_sit", name: "Wall sit", kind: "hold", hold_s: 20, reps: 3 };
-const EDGES = [[11, 12], [11, 23], [12, 24], [23, 24]];
-const LANDMARKS = Array.from({ length: 33 }, () => [0.5, 0.5, 0.9]);
-LANDMARKS[11] = [0.4, 0.3, 0.9];
-LANDMARKS[12] = [0.6, 0.3, 0.9];
-LANDMARKS[23] = [0.4, 0.6, 0.9];
-LANDMARKS[24] = [0.6, 0.6, 0.9];
-
-/** The page's three parts, wired as web/static/patient.js wires them, around fakes. */
-function livePage(exercise = SQUAT) {
-  const clock = new FakeClock();
-  const factory = socketFactory();
-  const speaker = new FakeSpeaker();
-  const latency = new LatencyMeter();
-  const page = { running: true, halted: 0, ended: 0, connected: 0 };
-  const connection = new LiveConnection({
-    path: () => livePath({
-      exercise: view.exercise.id, pose: "server", session: view.sessionId, reps: view.count, holds: view.holds,
-    }),
-    isRunning: () => page.running,
-    keptCount: () => view.count,
-    on: {
-      message: (msg) => view.handle(msg),
-      reset: () => capture.reset(),
-      refused: (why) => view.refused(why),
-      retrying: (alert) => view.showAlert(alert),
-      waiting: (line) => view.setConnection(line),
-    },
-    openSocket: factory.open,
-    clock,
-  });
-  const capture = new Capture({
-    video: { videoWidth: 0, videoHeight: 0 },
-    connection,
-    latency,
-    isRunning: () => page.running,
-    on: { drawPose: (lm, size) => view.drawPose(lm, size), notice: () => {}, forcedFailed: () => {} },
-    clock,
-  });
-  const view = new CoachView({
-    speaker,
-    targets: new TargetsView({ canvas: document.getElementById("targets-canvas"), media: document.getElementById("media") }),
-    latency,
-    capture,
-    connection,
-    clock,
-    page: {
-      isRunning: () => page.running,
-      halt: () => { page.halted += 1; page.running = false; capture.stopCamera(); },
-      endSession: () => { page.ended += 1; },
-      connected: () => { page.connected += 1; },
-    },
-  });
-  view.showCoach(exercise);
-  connection.connect();
-  factory.latest.open();
-  return {
-    clock, factory, speaker, page, connection, capture, view,
-    get ws() { return factory.latest; },
-  };
-}
-
-function session(extra = {}) {
-  return {
-    type: "session", session_id: "s1", follow_path: "/follow/s1", skeleton_edges: EDGES,
-    stage: "setup", rep_count: 0, holds_completed: 0, set: null, followers: 0, how: "new",
-    pose: "server", ...extra,
-  };
-}
-
-function frame(extra = {}) {
-  return {
-    type: "frame", stage: "active", rep_count: 0, holds_completed: 0, set: null, events: [],
-    image: [640, 480], landmarks: LANDMARKS, fault_joints: [], cue: "", setup: null, ...extra,
-  };
-}
-
-const rep = (index) => ({ kind: "RepCompleted", index, rom_deg: 84.6, score: 91.2, faults: [] });
+import { assert, equal, shown, test, text } from "./harness.js";
+import { HOLD, LANDMARKS, SQUAT, frame, livePage, rep, session } from "./live_page.js";
 
 function painted() {
   const c = document.getElementById("overlay");
@@ -291,7 +206,7 @@ test("the depth gauge past the limit shows the limit, not success", () => {
   equal(text("rom-value"), "Past your limit: not so far", "words");
   equal(gauge.getAttribute("aria-valuetext"), "Past your limit", "read out");
   const mark = gauge.querySelector(".limit");
-  assert(mark && mark.style.left.includes("100%"), `the limit marked: ${mark && mark.style.left}`);
+  assert(mark && mark.style.insetInlineStart.includes("100%"), `the limit marked: ${mark && mark.style.insetInlineStart}`);
   at(0.5); // still that deep on the next frames
   assert(gauge.classList.contains("past"), "still past");
   at(0.64); // back within the limit: 90% of the target

@@ -1,7 +1,8 @@
 // web/static/speech.js with a fake synthesiser and a fake clock: the queue never drops a count
 // or the end of a set, says kept lines in the order they came (the safety warning first), and
-// lets cues be cut short, replaced, go stale and not repeat.
-import { PRIORITY, Speaker, expectedMs } from "/static/speech.js";
+// lets cues be cut short, replaced, go stale and not repeat; every line in the page's language,
+// by a voice of that language, or none said where the browser has no such voice.
+import { PRIORITY, Speaker, expectedMs, voiceFor } from "/static/speech.js";
 import { FakeClock, assert, equal, test } from "./harness.js";
 
 /** The browser's synthesiser, played by the test: `finish()` ends what is being said. */
@@ -187,4 +188,43 @@ test("no synthesiser: nothing is said and the switch is off", () => {
   const s = new Speaker(toggle, { synth: null, Utterance: null, clock: new FakeClock() });
   assert(!s.enabled && toggle.disabled && !toggle.checked, "off");
   s.say("1", PRIORITY.count); // no error
+});
+
+const VOICES = [
+  { name: "English", lang: "en-US", default: true },
+  { name: "Español (México)", lang: "es-MX" },
+  { name: "Español", lang: "es_ES" },
+  { name: "Deutsch", lang: "de-DE" },
+];
+
+test("a voice of the page's language is chosen, its region first", () => {
+  equal(voiceFor(VOICES, "es-ES").name, "Español", "the same region");
+  equal(voiceFor(VOICES, "es").name, "Español (México)", "any Spanish voice");
+  equal(voiceFor(VOICES, "de").name, "Deutsch", "German");
+  equal(voiceFor(VOICES, "ar"), null, "no Arabic voice");
+});
+
+test("each line is said in the language, by its voice", () => {
+  const synth = Object.assign(new FakeSynth(), { getVoices: () => VOICES });
+  const heard = [];
+  synth.speak = (u) => heard.push([u.text, u.lang, u.voice && u.voice.name]);
+  const found = [];
+  const s = new Speaker(null, {
+    synth, Utterance: FakeUtterance, clock: new FakeClock(), lang: "de", onVoice: (v) => found.push(v),
+  });
+  s.say("3", PRIORITY.count);
+  equal(heard, [["3", "de", "Deutsch"]], "said in German by the German voice");
+  equal(found.map((v) => v.name), ["Deutsch"], "the page told which voice");
+});
+
+test("no voice of the language: nothing is said, and the page is told so", () => {
+  const synth = Object.assign(new FakeSynth(), { getVoices: () => VOICES });
+  const found = [];
+  const s = new Speaker(null, {
+    synth, Utterance: FakeUtterance, clock: new FakeClock(), lang: "ar", onVoice: (v) => found.push(v),
+  });
+  s.say("3", PRIORITY.count);
+  equal(synth.spoken, [], "English words' voice not used for Arabic");
+  equal(found, [null], "told: no voice");
+  assert(!s.enabled, "silent");
 });

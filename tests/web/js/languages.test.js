@@ -1,0 +1,103 @@
+// A whole session on the live page in Spanish (the page rendered with <html lang="es"> and the
+// Spanish catalog served as /i18n/es.json, as the app serves them): what the patient reads and
+// hears, from the exercise before the start to the summary, is Spanish, whether the page
+// builds the words (counts, sets, rest) or the server sends them as message ids (setup, cues,
+// errors: scoring/words.py). Run by tests/web/test_patient_modules.py on unit-es.html.
+import { lang } from "/static/i18n.js";
+import { assert, equal, shown, test, text } from "./harness.js";
+import { SQUAT, frame, livePage, rep, session } from "./live_page.js";
+
+// Words that would only be there in English.
+const ENGLISH = /\b(the|you|your|Set|Rest|done|Well|Start|Step|Reps?|seconds?|Connected)\b/;
+
+function spanishOnly(lines, what) {
+  for (const line of lines) assert(!ENGLISH.test(line), `${what}: English in "${line}"`);
+}
+
+const FEET = { id: "Step back: I can't see your {parts}.", params: { parts: [{ id: "feet", context: "body part" }] } };
+
+test("the page is Spanish before the session starts", () => {
+  equal(lang, "es", "the page's language");
+  const p = livePage({ ...SQUAT, reps: 5, sets: 2 });
+  equal(text("exercise-name"), "Sentadilla", "name");
+  equal(document.title, "Sentadilla – Coach", "title");
+  equal(text("view-advice"), "Póngase de lado a la cámara (gire un cuarto de vuelta). La cámara debe ver"
+    + " todo su cuerpo, de la cabeza a los pies.", "advice");
+  p.ws.receive(session());
+  equal(text("connection"), "Conectado con el entrenador.", "connection line");
+});
+
+test("a whole session: setup, reps, a set's end, the rest, the last set, the summary", () => {
+  const p = livePage({ ...SQUAT, reps: 5, sets: 2 });
+  p.ws.receive(session());
+  const setup = {
+    stage: "setup",
+    setup: { ok: false, message: "Step back: I can't see your feet.", say: { message: FEET } },
+  };
+  for (let i = 0; i < 13; i += 1) {
+    p.ws.receive(frame(setup));
+    p.clock.advance(1000);
+  }
+  assert(shown("stand-help"), "how to stand shown");
+  equal(text("stand-why"), "Todavía no puedo contar: Dé un paso atrás: no veo sus pies.", "why");
+  const knees = { id: "Keep your knees over your toes" };
+  p.ws.receive(frame({
+    stage: "active",
+    cue: "Keep your knees over your toes",
+    say: { cue: knees },
+    events: [{ kind: "Cue", t: 1, text: "Keep your knees over your toes", priority: 4, source: "fault",
+      say: { text: knees } }],
+  }));
+  equal(text("cue"), "Mantenga las rodillas sobre los dedos de los pies", "cue shown");
+  p.ws.receive(frame({ rep_count: 1, events: [rep(1)] }));
+  equal(text("last-rep"), "Repetición 1: amplitud 85°, puntuación 91", "last rep");
+  const set = { set: 2, sets: 2, per_set: 5, done: 0, complete: false };
+  p.ws.receive(frame({
+    stage: "rest", rep_count: 5, set, rest: { left_s: 59.2, next_set: 2 },
+    events: [rep(5), { kind: "SetCompleted", set: 1, sets: 2, rest_s: 60 }],
+  }));
+  equal(text("set-progress"), "Serie 1 de 2 hecha", "progress");
+  equal(text("next-set"), "Empezar la serie 2 ahora", "rest button");
+  p.ws.receive(frame({ stage: "active", rep_count: 5, set, events: [{ kind: "RestEnded", set: 2 }] }));
+  const last = { set: 2, sets: 2, per_set: 5, done: 5, complete: true };
+  p.ws.receive(frame({ rep_count: 10, set: last, events: [rep(10), { kind: "AllSetsDone" }] }));
+  const said = p.speaker.words;
+  assert(said.includes("Mantenga las rodillas sobre los dedos de los pies"), `said: ${JSON.stringify(said)}`);
+  assert(said.includes("5. Serie 1 hecha. Descanse 60 segundos."), `said: ${JSON.stringify(said)}`);
+  assert(said.includes("Serie 2. Empiece cuando esté listo."), `said: ${JSON.stringify(said)}`);
+  assert(said.includes("5. Todas las series hechas. ¡Muy bien!"), `said: ${JSON.stringify(said)}`);
+  p.ws.receive({
+    type: "summary",
+    summary: {
+      rep_count: 10, holds_completed: 0, set: { complete: true, sets: 2 },
+      reps: [{ over_limit: true }, { over_limit: false }],
+      faults: [{ id: "knees_in", message: "Knee caving inward" }],
+    },
+  });
+  equal(text("summary"), "Terminado: 2 series, 10 repeticiones. ¡Muy bien! 1 repetición pasó su límite:"
+    + " la próxima vez, no tanto. A mejorar: La rodilla se va hacia dentro.", "summary");
+  equal(text("start"), "Empezar una sesión nueva", "button");
+  spanishOnly(said, "said");
+  spanishOnly([text("summary"), text("connection"), text("cue"), text("set-progress")], "shown");
+});
+
+test("the server's errors and a session that counted nothing are Spanish", () => {
+  const p = livePage();
+  p.ws.receive(session());
+  p.ws.receive({
+    type: "error", code: "processing_failed", fatal: false, seq: 3,
+    message: "This frame failed: engine hiccup",
+    say: { message: { id: "This frame failed: {error}", params: { error: "engine hiccup" } } },
+  });
+  p.ws.receive({
+    type: "summary",
+    summary: {
+      rep_count: 0,
+      no_count_reason: "Counting never started: Step back: I can't see your feet.",
+      say: { no_count_reason: { id: "Counting never started: {why}", params: { why: FEET } } },
+    },
+  });
+  assert(text("summary").startsWith("No se contó nada. El recuento nunca empezó: Dé un paso atrás: no veo"
+    + " sus pies. La próxima vez: Póngase de lado"), text("summary"));
+  spanishOnly([text("summary")], "summary");
+});
