@@ -14,7 +14,8 @@ sha256 (a minute or two the first time). `--stored` scores the committed tracks 
 Four balance stages: no public recording of the semi-tandem and tandem stances exists, so the
 two tracks made from a real front-view standing recording by samples/make_balance_tracks.py
 (real feet placed; its docstring says how) are scored, each stance's time against the time
-it was made to last.
+it was made to last: as one recording (`coach protocol four-stage-balance`) and live, pose by
+pose, as the live page's test runs it (scoring.protocols.balance_live.StageTracker).
 
 Prints per clip the truth, the result and the error, and writes the JSON that
 benchmarks/accuracy_card.py reads for docs/ACCURACY.md.
@@ -40,6 +41,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's code, not another installed copy
 
+from coach.live.balance import LiveBalance  # noqa: E402
 from coach.offline.protocols import (  # noqa: E402
     Track,
     run_four_stage_balance,
@@ -252,8 +254,9 @@ def balance_rows() -> list[dict[str, Any]]:
         track = track_from_landmarks(lm, _fps(t), size, source=name)
         track.t = t
         res = run_four_stage_balance([track]).to_json()
+        live = _live_stages(lm, t, size)
         truth = {s["stage"]: s for s in meta["ground_truth"]["stances"]}
-        for stage in res["measured"]["stages"]:
+        for stage, taken in zip(res["measured"]["stages"], live, strict=True):
             made = truth.get(stage["id"])
             lasted = (made["end_s"] - made["start_s"]) if made else None
             held = stage.get("held_s")
@@ -268,9 +271,22 @@ def balance_rows() -> list[dict[str, Any]]:
                     "error_s": _err(held, expected),
                     "truth_status": _status(lasted),
                     "status": stage["status"],
+                    "live_held_s": taken.get("held_s"),
+                    "live_error_s": _err(taken.get("held_s"), expected),
+                    "live_status": taken["status"],
                 }
             )
     return rows
+
+
+def _live_stages(lm: np.ndarray, t: np.ndarray, size: tuple[int, int]) -> list[dict[str, Any]]:
+    """The live test's stages on the same landmarks, one pose at a time."""
+    balance = LiveBalance()
+    for ti, pose in zip(t, lm, strict=True):
+        balance.frame(float(ti), pose, list(size))
+    balance.tracker.finish(float(t[-1]))
+    stages: list[dict[str, Any]] = balance.result("benchmark")["measured"]["stages"]
+    return stages
 
 
 def _status(lasted: float | None) -> str:
@@ -338,6 +354,8 @@ def run(clips: list[dict[str, Any]], data: Path, *, stored: bool, cache: Path) -
             "made_with": "samples/make_balance_tracks.py",
             "held": figures([r["error_s"] for r in balance]),
             "status_agrees": sum(r["status"] == r["truth_status"] for r in balance),
+            "live_held": figures([r["live_error_s"] for r in balance]),
+            "live_status_agrees": sum(r["live_status"] == r["truth_status"] for r in balance),
             "stages": len(balance),
             "rows": balance,
         },
@@ -380,7 +398,7 @@ def report(result: dict[str, Any]) -> None:
         print(
             f"  {r['track']:14s} {r['stage']:14s} made {_n(r['made_s'], 1)} s  held "
             f"{_n(r['held_s'], 2)} s (truth {_n(r['truth_held_s'], 2)})  {r['status']} "
-            f"(truth {r['truth_status']})"
+            f"(truth {r['truth_status']})  live {_n(r['live_held_s'], 2)} s {r['live_status']}"
         )
 
 

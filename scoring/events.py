@@ -172,6 +172,47 @@ class PersonWarning(Event):
     message: str
 
 
+@dataclass(frozen=True)
+class StageShown(Event):
+    """The four-stage balance test live (scoring.protocols.balance_live): stage `stage`
+    (1-4, `id` from the norms) is the one to take now."""
+
+    stage: int
+    id: str
+    hold_s: float
+
+
+@dataclass(frozen=True)
+class StageStarted(Event):
+    """The stance is kept: its clock runs from `start_s` (when it was taken)."""
+
+    stage: int
+    id: str
+    start_s: float
+    hold_s: float
+
+
+@dataclass(frozen=True)
+class StageEnded(Event):
+    """The stage is over: `held_s` of `hold_s`, passed or why not (`reason`)."""
+
+    stage: int
+    id: str
+    held_s: float
+    hold_s: float
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class BalanceDone(Event):
+    """The test is over: the last stage held (0-4) and whether that means a fall risk."""
+
+    last_stage_passed: int
+    stages: int
+    fall_risk: bool
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -186,6 +227,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TargetShown,
         TargetResult,
         PersonWarning,
+        StageShown,
+        StageStarted,
+        StageEnded,
+        BalanceDone,
     )
 }
 
@@ -333,3 +378,7 @@ class EventKind:
     TARGET_SHOWN: Final = "TargetShown"
     TARGET_RESULT: Final = "TargetResult"
     PERSON_WARNING: Final = "PersonWarning"
+    STAGE_SHOWN: Final = "StageShown"
+    STAGE_STARTED: Final = "StageStarted"
+    STAGE_ENDED: Final = "StageEnded"
+    BALANCE_DONE: Final = "BalanceDone"

@@ -555,6 +555,11 @@ def _next_set(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> 
     return ""
 
 
+def _support(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
+    session.plan.support()  # the balance test: a hand went to a support
+    return ""
+
+
 def _latency(control: dict[str, Any], session: LiveSession, outbox: Outbox) -> Outcome:
     refused = session.offer_latency(control.get("ms"))
     if refused is not None:
@@ -571,6 +576,7 @@ _PATIENT_CONTROLS: dict[str, Callable[[dict[str, Any], LiveSession, Outbox], Out
     "share_video": _share_video,
     "client_error": _client_error,
     "next_set": _next_set,
+    "support": _support,
     "latency": _latency,
     "end": _end,
 }

@@ -15,7 +15,8 @@ measured"):
                  missed, extra, mae, bias}, stride_time_cv_pct, step_time_asymmetry_pct,
                  walking_speed_m_s}]},
     balance {held {...}, status_agrees, stages, rows [{track, stage, made_s, truth_held_s,
-             held_s, error_s, truth_status, status}]}
+             held_s, error_s, truth_status, status, live_held_s, live_error_s, live_status}],
+             live_held {...}, live_status_agrees}  (the live_* keys: the live test, optional)
 """
 
 from __future__ import annotations

@@ -656,9 +656,20 @@ def _balance_table(b: dict[str, Any]) -> str:
             _num(r["held_s"]),
             _signed(r["error_s"]),
             f"{r['status']} ({r['truth_status']})",
+            *_live_cells(r, "live_held_s" in r),
         ]
         for r in b["rows"]
     ]
+    live = "live_held" in b
+    live_words = (
+        f" Live, on the same made tracks (the live page's test, pose by pose: "
+        f"`scoring.protocols.balance_live`): status "
+        f"agrees on {b['live_status_agrees']} of {b['stages']} stages; held times: "
+        f"{_errors(b['live_held'])}."
+        if live
+        else ""
+    )
+    live_head = ["live s", "live status"] if live else []
     return f"""### Four balance stages in one recording (`coach protocol four-stage-balance VIDEO`)
 
 **No public recording of the semi-tandem and tandem stances was found**: these figures are on
@@ -666,14 +677,28 @@ two tracks made by `{b["made_with"]}` from a real front-view recording (a woman 
 her feet together, then on one leg: her real landmarks, the right foot's moved by a constant
 offset to place it in semi-tandem and tandem, one 0.6 s step between stances; the script's
 docstring says how). Stage status agrees with the made truth on {b["status_agrees"]} of
-{b["stages"]} stages; held times (capped at 10 s): {_errors(b["held"])}.
+{b["stages"]} stages; held times (capped at 10 s): {_errors(b["held"])}.{live_words}
 
 {
         _table(
-            ["track", "stage", "made s", "truth held s", "measured s", "error s", "status (truth)"],
+            [
+                "track",
+                "stage",
+                "made s",
+                "truth held s",
+                "measured s",
+                "error s",
+                "status (truth)",
+                *live_head,
+            ],
             rows,
         )
     }"""
+
+
+def _live_cells(r: dict[str, Any], live: bool) -> list[str]:
+    """The live test's held time and status of a balance row (none before it was measured)."""
+    return [_num(r["live_held_s"]), r["live_status"]] if live else []
 
 
 def _anchors(anchors: list[dict[str, Any]]) -> str:

@@ -21,6 +21,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from coach.live.protocol import (
     MAX_MESSAGE_CHARS,
     Journal,
@@ -155,9 +157,23 @@ class Plan(ABC):
         return say("No rep was completed while I was counting.")
 
     # ---- frames and pipelines --------------------------------------------------------------
-    def step(self, message: Message, t: float, now: float) -> list[Message]:
-        """One processed frame at stream time `t` (the engine's frame `message`): the counts
-        move on; returns the frame's events in session terms."""
+    def see(self, t: float, landmarks: np.ndarray | None, image: Any) -> None:
+        """A processed frame's pose (before `step`), for a plan that reads poses itself (the
+        balance test, coach.live.balance)."""
+        return None
+
+    def support(self) -> None:
+        """The page says the patient held on to a support (read by the balance test)."""
+        return None
+
+    def step(
+        self, message: Message, t: float, now: float, pose: tuple[Any, Any] | None = None
+    ) -> list[Message]:
+        """One processed frame at stream time `t` (the engine's frame `message`, and its
+        `pose`: landmarks, image size): the counts move on; returns the frame's events in
+        session terms."""
+        if pose is not None:
+            self.see(t, *pose)
         events, self._announce = self._announce, []
         self._before_frame(t, now, events)
         engine_reps = int(message.get("rep_count") or 0)

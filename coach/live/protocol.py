@@ -84,7 +84,7 @@ class SetProgress(TypedDict):
     sets: int
     done: int
     per_set: int
-    unit: Literal["rep", "hold", "target"]
+    unit: Literal["rep", "hold", "target", "stage"]
     complete: bool
 
 
@@ -110,9 +110,11 @@ class Stats(TypedDict):
 
 
 class PlanFields(TypedDict, total=False):
-    """What a targets task adds to the hello and the summary (nothing for sets of reps)."""
+    """What a targets task or the balance test adds to the hello and the summary (nothing
+    for sets of reps)."""
 
     targets: Message
+    balance: Message
 
 
 # ---- the session's messages ----------------------------------------------------------------

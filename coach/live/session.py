@@ -8,13 +8,13 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from coach.live.balance import session_plan
 from coach.live.followers import Followers
 from coach.live.frames import ProcessedFrame, Rows
 from coach.live.landmarks import LandmarkMessage
 from coach.live.options import Recorder, SessionOptions
 from coach.live.outbox import Outbox, Outgoing
 from coach.live.patient import PatientSide
-from coach.live.plan import make_plan
 from coach.live.protocol import (
     SERVER,
     SESSION_ENDED_WORDS,
@@ -89,7 +89,7 @@ class LiveSession:
         self._end_task: asyncio.Task[None] | None = None
         self.patient = PatientSide(self, options)
         start = options.plan_start()
-        self.plan = make_plan(self.prescription, exercise.kind, self, start, options.targets)
+        self.plan = session_plan(self, session_id, self.prescription, exercise.kind, start, options)
         self.followers = Followers(
             self,
             lambda: self.patient.outbox,
@@ -298,7 +298,7 @@ class LiveSession:
         message = frame.message
         t = float(message.get("t", self.now()))
         now = self.now()
-        events = self.plan.step(message, t, now)
+        events = self.plan.step(message, t, now, pose=(frame.landmarks, frame.image))
         message.update(frame_fields(self.plan, events, frame, now))
         self.last_message = message
         if frame.rows is not None:

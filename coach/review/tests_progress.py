@@ -6,7 +6,9 @@ Pure functions over stored results (coach.store.protocol_results rows: `protocol
 week shows its last result of that test (the latest measurement stands, as a retest does);
 weeks are Monday-based, in UTC, from the first result (never twelve empty weeks before it).
 A test's value is in its own unit, so each test is its own chart; a reference the result was
-compared with is a line on it (the timed up-and-go's 12 s fall-risk cut-off).
+compared with is a line on it (the timed up-and-go's 12 s fall-risk cut-off). A result
+taken live (the four-stage balance test on the live page: `measured.recording` "live") is
+marked so in `live`, week by week.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class TestTrend:
     weeks: list[date]
     values: list[float | None]
     lines: dict[str, float] = field(default_factory=dict)
+    live: list[bool] = field(default_factory=list)  # per week: its result was taken live
 
     @property
     def measured(self) -> int:
@@ -47,6 +50,10 @@ def _value(result: dict[str, Any]) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
         return None
     return float(v)
+
+
+def _taken_live(result: dict[str, Any]) -> bool:
+    return (result.get("measured") or {}).get("recording") == "live"
 
 
 def weekly_tests(rows: list[Any], weeks: int = 12, today: date | None = None) -> list[TestTrend]:
@@ -69,11 +76,13 @@ def weekly_tests(rows: list[Any], weeks: int = 12, today: date | None = None) ->
                 str(result.get("unit") or ""),
                 starts,
                 [None] * count,
+                live=[False] * count,
             )
         week = week_start(aware(row.created_at).date())
         value = _value(result)
         if week >= first and value is not None:
             trend.values[(week - first).days // 7] = value  # the week's last stands
+            trend.live[(week - first).days // 7] = _taken_live(result)
         key, line = REFERENCE_LINES.get(row.protocol, ("", ""))
         ref = (result.get("reference") or {}).get(key)
         if isinstance(ref, int | float):

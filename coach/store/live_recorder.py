@@ -10,6 +10,11 @@ A session is stored from the first frame in which the patient is seen (a pose): 
 never saw them (a blocked camera, a page closed during the setup) leaves nothing behind, so
 the patient's and therapist's lists hold only real sessions. What came before that frame is
 kept meanwhile and written with it.
+
+A live clinical test (its SessionStarted names a `protocol`: the four-stage balance test,
+coach.live.balance) is not an exercise session: only its result is kept, as a protocol
+result (coach.store.protocol_results) when its `ProtocolResult` event arrives, for a
+signed-in patient.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from coach.sinks import NO_INFO, FrameInfo
+from coach.store.protocol_results import ProtocolResultStore
 from coach.store.records import SessionFactory, SessionWriter
 
 log = logging.getLogger(__name__)
@@ -57,6 +63,7 @@ class LiveRecorder:
         self._queue: queue.Queue[Any] = queue.Queue()
         self._writers: dict[str, SessionWriter] = {}
         self._unseen: dict[str, _Unseen] = {}
+        self._tests: dict[str, int | None] = {}  # live clinical tests: session -> patient
         self._thread = threading.Thread(target=self._run, name="coach-recorder", daemon=True)
         self._thread.start()
 
@@ -106,6 +113,12 @@ class LiveRecorder:
 
     def _on_event(self, sid: str, event: dict[str, Any]) -> None:
         kind = event.get("kind")
+        if kind == "SessionStarted" and event.get("protocol"):
+            self._tests[sid] = event.get("patient_id")
+            return
+        if sid in self._tests:
+            self._on_test_event(sid, event)
+            return
         if kind == "SessionStarted":
             exercise = self._load(str(event.get("exercise")))
             self._unseen[sid] = _Unseen(exercise, event.get("patient_id"))
@@ -132,6 +145,17 @@ class LiveRecorder:
             writer.set_status("recording")
         else:
             writer.event(event)
+
+    def _on_test_event(self, sid: str, event: dict[str, Any]) -> None:
+        """A live clinical test's event: its result is kept, nothing else."""
+        kind = event.get("kind")
+        patient_id = self._tests[sid]
+        if kind == "SessionEnded":
+            del self._tests[sid]
+        elif kind == "ProtocolResult" and patient_id is not None:
+            results = ProtocolResultStore()
+            results.factory = self._factory
+            results.add_protocol_result(patient_id, str(event["protocol"]), dict(event["result"]))
 
     def _on_frame(self, sid: str, frame: tuple[float, np.ndarray | None, FrameInfo]) -> None:
         unseen = self._unseen.get(sid)

@@ -229,7 +229,7 @@ def four_stage_balance(stages: Sequence[StageTrack], *, norms: Norms) -> Protoco
         float(passed),
         measured={"stages": per_stage, "last_stage_passed": passed},
         reference={"hold_s": hold_s, "fall_risk_if_below_stage": risk_below},
-        interpretation=_balance_verdict(passed, failed, order, names, hold_s, risk_below),
+        interpretation=balance_verdict(passed, failed, order, names, hold_s, risk_below),
         warnings=warnings,
     )
 
@@ -255,7 +255,7 @@ def _stage_warnings(i: int, track: StageTrack) -> list[str]:
     return warnings
 
 
-def _balance_verdict(
+def balance_verdict(
     passed: int,
     failed: bool,
     order: list[str],

@@ -22,6 +22,7 @@ from scoring.events import (
     FAULT_REPORT,
     HOLD_REPORT,
     REP_REPORT,
+    BalanceDone,
     Cue,
     Event,
     FaultDetected,
@@ -31,6 +32,9 @@ from scoring.events import (
     PoseFound,
     PoseLost,
     RepCompleted,
+    StageEnded,
+    StageShown,
+    StageStarted,
     TargetResult,
     TargetShown,
     ViewWarning,
@@ -156,6 +160,10 @@ def _one_of_each() -> list[Event]:
         TargetShown(7.0, 1, "left", 0.8, 0.3, 0.05, 12.0, ((0.0, 0.8, 0.3), (0.1, 0.81, 0.29))),
         TargetResult(9.0, 1, "left", "hit", "Target 1 (left hand): touched", 7.0, True, 0.42),
         PersonWarning(7.0, "Someone else came into view"),
+        StageShown(0.0, 1, "feet_together", 10.0),
+        StageStarted(1.2, 1, "feet_together", 0.2, 10.0),
+        StageEnded(7.5, 1, "feet_together", 6.3, 10.0, False, "stepped"),
+        BalanceDone(7.5, 0, 4, True),
     ]
 
 

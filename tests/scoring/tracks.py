@@ -3,8 +3,11 @@ and fps, and a clip's landmarks."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import cv2
@@ -61,3 +64,15 @@ def sample(name: str) -> tuple[list[Any], tuple[int, int], str]:
         meta = json.loads(str(d["meta"]))
         poses = landmarks_track(d["lm"], 1.0, size, d["world"], d["t"])
     return poses, size, meta["exercise"]
+
+
+@cache
+def balance_script() -> ModuleType:
+    """samples/make_balance_tracks.py: the four balance stances made from real standing (no
+    public recording of the semi-tandem and tandem stances exists)."""
+    path = Path(__file__).resolve().parents[2] / "samples" / "make_balance_tracks.py"
+    spec = importlib.util.spec_from_file_location("make_balance_tracks", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

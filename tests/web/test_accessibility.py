@@ -64,6 +64,9 @@ def test_no_serious_or_critical_violations_on_any_page(
         ],
     )
     targets_id, _ = record(review.store, review.pat_a.id, schedule=PLACED)  # a targets card
+    live_balance = {"name": "Four-stage balance test", "unit": "stage", "value": 2.0}
+    live_balance["measured"] = {"recording": "live"}  # marked live on the tests page
+    review.store.add_protocol_result(review.pat_a.id, "four-stage-balance", live_balance)
     _, token = review.store.create_link(review.pat_a.id)
     _, feed = review.store.create_feed(review.pat_a.id)
     revoked, gone = review.store.create_link(review.pat_a.id)
@@ -88,6 +91,12 @@ def test_no_serious_or_critical_violations_on_any_page(
             axe,
             f"{u}/?exercise=squat",
             "document.readyState === 'complete'",
+        )
+        found += _check(
+            anon,
+            axe,
+            f"{u}/?exercise=four_stage_balance",  # the live balance test before Start
+            "document.querySelector('#start-demo canvas.demo') !== null",
         )
         ther = _page(browser, review, "ther.a")
         found += _check(ther, axe, f"{u}/therapist")

@@ -1,6 +1,6 @@
-"""The live page's modules (web/static/live_connection.js, capture.js, coach_view.js), each
-imported into a static test page in real headless Chromium and driven with a fake WebSocket,
-a fake clock and a fake model: seconds, no server, no camera, no MediaPipe.
+"""The live page's modules (web/static/live_connection.js, capture.js, coach_view.js,
+balance.js), each imported into a static test page in real headless Chromium and driven with a
+fake WebSocket, a fake clock and a fake model: seconds, no server, no camera, no MediaPipe.
 
 The test page is the live page's own markup (web/templates/index.html) with the test runner
 (tests/web/js/harness.js) instead of patient.js, served by a tiny static server with the app's
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 PAGE_SCRIPT = '<script type="module" src="/static/patient.js"></script>'
 TEST_SCRIPT = '<script type="module" src="/tests/harness.js"></script>'
-SUITES = ["connection", "capture", "coach_view", "speech", "ratings"]
+SUITES = ["connection", "capture", "coach_view", "speech", "ratings", "balance"]
 # Suites run on the live page in another language (unit-LANG.html, /i18n/LANG.json served).
 LANGUAGE_SUITES = {"languages": "es"}
 

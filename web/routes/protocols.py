@@ -211,12 +211,24 @@ def charts_by_test(rows: list[Any]) -> list[str]:
             line_chart(
                 f"{trend.name} ({trend.unit or 'result'}), by week",
                 [w.strftime("%d %b") for w in trend.weeks],
-                {trend.name: trend.values},
+                _series(trend.name, trend.values, trend.live),
                 unit,
                 lines=trend.lines,
             )
         )
     return charts
+
+
+def _series(
+    name: str, values: list[float | None], live: list[bool]
+) -> dict[str, list[float | None]]:
+    """One series, or two when some weeks' results were taken live (the live page's test):
+    "recorded" and "live", each with its own marker."""
+    if not any(live):
+        return {name: values}
+    recorded = [None if on else v for v, on in zip(values, live, strict=True)]
+    taken = [v if on else None for v, on in zip(values, live, strict=True)]
+    return {f"{name}, recorded": recorded, f"{name}, live": taken}
 
 
 def _last_height(rows: list[Any]) -> float | None:

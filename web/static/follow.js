@@ -4,6 +4,7 @@
 import {
   $, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
+import { followLine } from "./balance.js";
 import { stageStatus } from "./follow_stage.js";
 import { PRIORITY, Speaker } from "./speech.js";
 
@@ -70,7 +71,7 @@ function plainEvent(e) {
     case "TargetShown":
       return `Target ${e.index} shown for the ${e.hand} hand${e.path && e.path.length ? " (moving)" : ""}`;
     case "TargetResult": return targetLine(e);
-    default: return null;
+    default: return followLine(e); // the four-stage balance test's events (balance.js), else null
   }
 }
 

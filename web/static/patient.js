@@ -6,6 +6,7 @@
 // - coach_view.js: the server's replies, events and summary, what the patient sees and hears.
 // Either way counts, cues and faults come from the server's `frame` replies.
 import { $, show, setText } from "./common.js";
+import { BalanceView } from "./balance.js";
 import { Capture, cameraProblem } from "./capture.js";
 import { CoachView } from "./coach_view.js";
 import { dayAfter, nextAfter } from "./day.js";
@@ -24,6 +25,8 @@ const speaker = new Speaker($("speech-toggle"), { onVoice: noteVoice });
 const ratingPrompts = new RatingPrompts(speaker);
 // A hand-eye targets task (kind "targets"): targets drawn over the picture, no rep count.
 const targets = new TargetsView({ canvas: $("targets-canvas"), media: $("media") });
+// The four-stage balance test: each stance's stick figure, countdown and result in words.
+const balance = new BalanceView({ speaker, send: (m) => connection.sendJson(m) });
 const latency = new LatencyMeter(); // camera to screen, reported in a targets session
 let running = false; // the patient pressed Start (or autostart) and has not ended
 let starting = false; // Start pressed: the pain question may be up, the camera not yet on
@@ -44,6 +47,7 @@ const connection = new LiveConnection({
   on: {
     message: (msg) => {
       view.handle(msg); // first: what the frame says (a count, a set's end) is said first
+      balance.handle(msg); // the four-stage balance test's stances (balance.js)
       ratingPrompts.onMessage(msg);
       if (msg.type === "summary") whatsNext(msg.summary);
     },
@@ -272,7 +276,9 @@ async function main() {
     view.showAlert(t("{problem} Choose one below.", { problem: detail }));
     return;
   }
-  view.showCoach(await res.json());
+  const ex = await res.json();
+  view.showCoach(ex);
+  balance.showCoach(ex);
   ratingPrompts.prefetch(); // the patient's day, ready when Start is pressed
   if (params.get("autostart") === "1") start();
 }
