@@ -6,7 +6,7 @@ import re
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
@@ -356,24 +356,8 @@ class SessionRegistry:
         """Forget sessions whose patient left more than `retain_s` ago, and the oldest beyond
         their budget (`max_retained` signed-in, `max_retained_anonymous` anonymous); their
         followers are told and closed."""
-        now = self._clock()
-        idle = [s for s in self._sessions.values() if not s.connected and not s.patient.attaching]
-        expired = {
-            s.id for s in idle if s.detached_at is not None and now - s.detached_at > self.retain_s
-        }
-        for signed_in, budget in ((True, self.max_retained), (False, self.max_retained_anonymous)):
-            keep = sorted(
-                (
-                    s
-                    for s in idle
-                    if s.id not in expired and (s.patient_id is not None) == signed_in
-                ),
-                key=lambda s: s.detached_at or 0,
-            )
-            excess = len(keep) - budget
-            if excess > 0:
-                expired.update(s.id for s in keep[:excess])
-        for sid in expired:
+        budgets = {True: self.max_retained, False: self.max_retained_anonymous}
+        for sid in _expired(self._sessions.values(), self._clock(), self.retain_s, budgets):
             self._sessions.pop(sid).followers.expire()
 
     async def close_all(self) -> None:
@@ -408,3 +392,21 @@ def _address_full(mine: int) -> Say:
         "This address already has {n} live sessions open; close one first.",
         mine,
     )
+
+
+def _expired(
+    sessions: Iterable[LiveSession], now: float, retain_s: float, budgets: dict[bool, int]
+) -> set[str]:
+    """The ids of sessions to forget: left more than `retain_s` ago, and the oldest beyond
+    their budget (`budgets[signed_in]`)."""
+    idle = [s for s in sessions if not s.connected and not s.patient.attaching]
+    expired = {s.id for s in idle if s.detached_at is not None and now - s.detached_at > retain_s}
+    for signed_in, budget in budgets.items():
+        keep = sorted(
+            (s for s in idle if s.id not in expired and (s.patient_id is not None) == signed_in),
+            key=lambda s: s.detached_at or 0,
+        )
+        excess = len(keep) - budget
+        if excess > 0:
+            expired.update(s.id for s in keep[:excess])
+    return expired
