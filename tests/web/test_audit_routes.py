@@ -50,6 +50,7 @@ NOT_PATIENT_DATA = {
     ("GET", "/login/code"),  # the code form; the code's check is audited
     ("GET", "/account/second-factor"),  # the set-up page; turning it on is audited
     ("GET", "/protocols"),  # the reference values of the clinical tests
+    ("GET", "/i18n/{code}.json"),  # a language's message catalog for the pages
 }
 NOT_PATIENT_DATA_MOUNTS = {"/static"}
 # The sockets write their entries themselves (web/routes/live.py).
@@ -254,6 +255,9 @@ CALLS: dict[tuple[str, str], Call] = {
         A, "/patients/{pid}/program", "POST", data={"rows": "1", "exercise_0": "squat"}
     ),
     ("POST", "/patients/{patient_id}/links"): Call(A, "/patients/{pid}/links", "POST"),
+    ("POST", "/patients/{patient_id}/language"): Call(
+        A, "/patients/{pid}/language", "POST", data={"language": "es"}
+    ),
     ("POST", "/patients/{patient_id}/links/{link_id}/revoke"): Call(
         A, "/patients/{pid}/links/{lid}/revoke", "POST", data={"confirm": "yes"}
     ),

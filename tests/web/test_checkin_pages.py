@@ -107,7 +107,7 @@ def test_the_therapist_sees_weeks_charted_changes_marked_and_exports(review: Rev
 
 
 def test_the_session_report_says_the_weeks_check_in(review: Review) -> None:
-    pid = review.pat_a.id
+    pid = review.add_patient("pat.report", "Rosa Report").id  # of ther.a, a week of her own
     record_checkin(review.store, pid, {"sleep": 8}, [("Gardening", 4)])
     with np.load(Path(__file__).resolve().parents[2] / "samples/tracks/formfit_squat.npz") as d:
         sid, _ = record_landmarks(review.store, d["lm"], 30.0, (1280, 720), load_exercise("squat"),

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse
 
 from coach.store.accounts import AccountError
+from web.audit import audited
 from web.routes.deps import StoreDep, TherapistsPatientDep
 
 router = APIRouter()
 
 
 @router.post("/patients/{patient_id}/language", include_in_schema=False)
+@audited("patient.language")
 def set_language(
     patient: TherapistsPatientDep, store: StoreDep, language: str = Form("")
 ) -> RedirectResponse:

@@ -35,6 +35,7 @@ ACTIONS = {
     "patient.create": "C",
     "patient.view": "R",
     "patient.handout": "R",
+    "patient.language": "U",
     "patient.erase_page": "R",
     "patient.erase": "D",
     "patient.export.fhir": "E",
