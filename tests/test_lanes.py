@@ -5,9 +5,40 @@ test file run by pytest itself (pytester), in this process."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import pytest
+from _pytest import pytester as pytester_internals
 
 PLUGINS = ("-p", "tests.lanes", "-p", "no:cacheprovider")
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_products_modules(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """pytester puts sys.modules back after each inner run, so that its test files don't
+    clash. A product module first imported by an inner run (create_app imports some lazily)
+    would be dropped too while its package and the modules already loaded keep that copy,
+    and the next import would make a second one: two copies of web.connections' classes,
+    and every later server test's WebSocket upgrade failed. Only the inner runs' own files
+    (under the run's temporary folder) are dropped."""
+    temp = str(tmp_path_factory.getbasetemp())
+    restore = pytester_internals.SysModulesSnapshot.restore
+
+    def keep_products(snapshot: pytester_internals.SysModulesSnapshot) -> None:
+        loaded = {
+            name: module
+            for name, module in sys.modules.items()
+            if not str(getattr(module, "__file__", None) or "").startswith(temp)
+        }
+        restore(snapshot)
+        for name, module in loaded.items():
+            sys.modules.setdefault(name, module)
+
+    monkeypatch.setattr(pytester_internals.SysModulesSnapshot, "restore", keep_products)
+    yield
 
 
 def test_an_undeclared_process_fails_loudly(pytester: pytest.Pytester) -> None:
