@@ -33,6 +33,7 @@ class Review:
         self.pat_b = store.create_patient(self.ther_b.id, "Bob Patient", birth_year=1948)
         for patient in (self.pat_a, self.pat_b):  # they said yes: their links open /me
             store.record_consent(patient.id, "given", CONSENT_VERSION)
+        self.added: dict[str, Any] = {}  # add_patient's, by name
         self.link_tokens = {
             "pat.a": store.create_link(self.pat_a.id)[1],
             "pat.b": store.create_link(self.pat_b.id)[1],
@@ -56,10 +57,13 @@ class Review:
     def add_patient(self, who: str, name: str, therapist: str = "ther.a") -> Any:
         """A new consenting patient with a personal link, for a test that changes what a
         shared patient's pages show (this fixture is shared): `client(who)` signs them in."""
+        if who in self.added:  # asked again (a fixture run per test): the same patient
+            return self.added[who]
         owner = {"ther.a": self.ther_a, "ther.b": self.ther_b}[therapist]
         patient = self.store.create_patient(owner.id, name, birth_year=1950)
         self.store.record_consent(patient.id, "given", CONSENT_VERSION)
         self.link_tokens[who] = self.store.create_link(patient.id)[1]
+        self.added[who] = patient
         return patient
 
     def cookie(self, who: str) -> str:

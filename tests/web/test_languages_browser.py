@@ -23,7 +23,7 @@ from tests.web.review_app import Review
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 # Words that are data, not messages: the patient's name and the product's name.
-DATA_WORDS = ["Alice", "Patient", "Coach"]
+DATA_WORDS = ["Lena", "Languages", "Coach"]  # the patient's name (data), the brand
 # Every visible text and labelling attribute that still has a plain (unaccented) word, every
 # box whose text is cut off, and whether the page is wider than the screen; read in one go.
 FIND_PROBLEMS = """(allowed) => {
@@ -96,10 +96,14 @@ PROGRAM = [
 
 @pytest.fixture
 def program(review: Review) -> Any:
-    review.store.set_program(review.pat_a.id, PROGRAM)
-    yield
-    review.store.set_program(review.pat_a.id, [])
-    review.store.set_language(review.pat_a.id, None)
+    """A patient of these tests alone ("pat.lang"), with a program: the shared patients' /me
+    carries what other tests gave them (a check-in's activity names are the patient's own
+    words, never translated)."""
+    patient = review.add_patient("pat.lang", "Lena Languages")
+    review.store.set_program(patient.id, PROGRAM)
+    yield patient
+    review.store.set_program(patient.id, [])
+    review.store.set_language(patient.id, None)
 
 
 def test_the_pseudo_locale_finds_no_untranslated_word_and_nothing_cut_off(
@@ -127,7 +131,7 @@ def test_the_pseudo_locale_finds_no_untranslated_word_and_nothing_cut_off(
         wait_js(anon, "!document.getElementById('coach').hidden")
         wait_js(anon, "document.getElementById('exercise-instructions').textContent.length > 0")
         found += problems(anon, "the live page before the start")
-        patient = phone(browser, review, "en-XA", "pat.a")
+        patient = phone(browser, review, "en-XA", "pat.lang")
         patient.goto(f"{review.url}/me")
         found += problems(patient, "/me")
         patient.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
@@ -148,10 +152,10 @@ def test_the_pseudo_locale_finds_no_untranslated_word_and_nothing_cut_off(
 def test_arabic_is_laid_out_right_to_left(
     playwright: Any, review: Review, program: Any, tmp_path: Path
 ) -> None:
-    review.store.set_language(review.pat_a.id, "ar")
+    review.store.set_language(program.id, "ar")
     browser = launch_chromium(playwright, [])
     try:
-        patient = phone(browser, review, "en", "pat.a")  # the therapist's choice, not the browser's
+        patient = phone(browser, review, "en", "pat.lang")  # the therapist chose, not the browser
         patient.goto(f"{review.url}/me")
         assert patient.evaluate(
             "[document.documentElement.lang, document.documentElement.dir]"
