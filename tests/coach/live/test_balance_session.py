@@ -56,11 +56,8 @@ def _run(registry: SessionRegistry, clock: StepClock, patient_id: int | None) ->
     return asyncio.run(go())
 
 
-def test_a_live_balance_test_runs_the_stages_and_stores_its_result(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
-    recorder = LiveRecorder(store.factory)
-    ther = store.create_user("ther", "Dr T", "correct horse battery")
-    pid = store.create_patient(ther.id, "Pat").id
+def _recorded_registry(recorder: LiveRecorder) -> tuple[StepClock, SessionRegistry]:
+    """A thread-isolated registry on a step clock, recording into `recorder`."""
     clock = StepClock()
     registry = SessionRegistry(
         decode=lambda _b: np.zeros((2, 2, 3), np.uint8),
@@ -68,6 +65,15 @@ def test_a_live_balance_test_runs_the_stages_and_stores_its_result(tmp_path: Pat
         clock=clock,
         recorder=recorder,
     )
+    return clock, registry
+
+
+def test_a_live_balance_test_runs_the_stages_and_stores_its_result(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
+    recorder = LiveRecorder(store.factory)
+    ther = store.create_user("ther", "Dr T", "correct horse battery")
+    pid = store.create_patient(ther.id, "Pat").id
+    clock, registry = _recorded_registry(recorder)
     try:
         session, sent = _run(registry, clock, pid)
         recorder.flush()
@@ -108,13 +114,7 @@ def test_a_live_balance_test_runs_the_stages_and_stores_its_result(tmp_path: Pat
 def test_an_anonymous_balance_test_stores_nothing(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
     recorder = LiveRecorder(store.factory)
-    clock = StepClock()
-    registry = SessionRegistry(
-        decode=lambda _b: np.zeros((2, 2, 3), np.uint8),
-        isolation="thread",
-        clock=clock,
-        recorder=recorder,
-    )
+    clock, registry = _recorded_registry(recorder)
     try:
         session, _ = _run(registry, clock, None)
         recorder.flush()
