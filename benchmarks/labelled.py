@@ -27,7 +27,6 @@ from labelled_data.validate import evaluate_all, format_table
 REPO = Path(__file__).resolve().parents[1]
 
 
-
 def main(argv: list[str] | None = None) -> int:
     default = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -196,9 +196,7 @@ class _Throttle:
         self.discarded += 1
         if self.discarded <= self.limits.flood_close_after:
             return False
-        outbox.put(
-            _error("too_many_messages", FLOODED, fatal=True)
-        )
+        outbox.put(_error("too_many_messages", FLOODED, fatal=True))
         outbox.close(CLOSE_POLICY, "too many messages")
         return True
 

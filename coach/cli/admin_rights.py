@@ -64,7 +64,7 @@ def _erase(args: argparse.Namespace, store: Store) -> int:
     if done.log_emptied is False:
         print(
             "note: the database's write-ahead log was in use; SQLite empties it at its next "
-            "checkpoint (run `coach admin erase-patient` again or restart the server)"
+            "checkpoint (restart the server when nobody is exercising to be sure)"
         )
     for why in done.failed:
         print(f"coach: could not delete {why}", file=sys.stderr)
@@ -103,8 +103,8 @@ def add_parsers(asub: Any) -> None:
     e.add_argument(
         "--vacuum",
         action="store_true",
-        help="also rewrite the database (SQLite VACUUM, PostgreSQL VACUUM FULL of the tables "
-        "that held their rows): locks it while it runs; see docs/STORAGE.md",
+        help="PostgreSQL: also VACUUM FULL the tables that held their rows (locks each while "
+        "it runs); a SQLite database is always rewritten (VACUUM); see docs/STORAGE.md",
     )
     r = asub.add_parser(
         "retention",

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach.live import SessionRegistry
 from coach.store import Store
 from coach.store.consent import Consent
-from coach.store.erasure import ErasureRefused, confirms
+from coach.store.erasure import ErasureRefused, confirms, empty_sqlite_log_soon
 from coach.store.models import Patient
 from scoring.words import say
 from web import access
@@ -153,6 +153,8 @@ def erase(
         done = store.erase_patient(patient.id)
     except ErasureRefused as exc:
         return _erase_page(request, who, store, patient, str(exc), 409)
+    if done.log_emptied is False:  # a reader held the log: it is emptied once they let go
+        empty_sqlite_log_soon(store.engine)
     # Files the server could not delete (their paths are in its log): the page says how many.
     left = f"&files_left={len(done.failed)}" if done.failed else ""
     return RedirectResponse(f"/therapist?erased=1{left}", status_code=303)

@@ -134,10 +134,7 @@ def read_run(run: dict[str, Any], targets: list[dict[str, Any]], task: str) -> d
                 r[_BY_CODE[code]] = read_value(c)
         results.append(r)
     names = [f.name for f in dataclasses.fields(TargetResult)]
-    events = [
-        TargetResult(**_fields(r, names))
-        for r in results
-    ]
+    events = [TargetResult(**_fields(r, names)) for r in results]
     order = ["task", "layout", "level", "seed", "frame_interval_s", "latency_s"]
     return {k: summary[k] for k in order} | {
         "shown": [],

@@ -18,6 +18,7 @@ from tests.coach.store.traces import (
     left_in_database,
     left_in_files,
     patient_with_everything,
+    written_session,
 )
 from tests.servers import fresh_database
 
@@ -84,6 +85,24 @@ def test_an_erased_patient_leaves_no_trace_in_the_database_or_data_directory(
         with sqlite3.connect(data / "coach.db") as db:
             db.execute("VACUUM")
         assert left_in_files(data, gone) == []
+
+
+def test_a_sqlite_erasure_rewrites_the_whole_file(tmp_path: Path) -> None:
+    """secure_delete zeroes the deleted cells, not the old copies SQLite leaves in a page's gap
+    when it compacts or splits the page (measured in docs/STORAGE.md): only VACUUM, which
+    rebuilds every page, removes those. A rebuilt file has no free pages."""
+    store = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
+    ther = store.create_user("ther.vacuum", "Dr Vacuum", "a long secret pw")
+    gone, kept = (store.create_patient(ther.id, name) for name in ("Vera Gone", "Kay Kept"))
+    for patient in (gone, kept):
+        store.record_consent(patient.id, "given", "1")
+        for _ in range(3):
+            written_session(store, patient.id, "analyze")
+    store.erase_patient(gone.id)
+    with store.engine.connect() as conn:
+        free = conn.exec_driver_sql("PRAGMA freelist_count").scalar()
+    store.close()
+    assert free == 0
 
 
 def test_vacuum_rewrites_the_database_after_an_erasure(data_store: tuple[Store, Path]) -> None:

@@ -60,7 +60,7 @@ def _rep(index: int, start: float) -> dict[str, object]:
     }
 
 
-def _written_session(store: Store, patient_id: int, source: str) -> str:
+def written_session(store: Store, patient_id: int, source: str) -> str:
     """A session through the real `SessionWriter`: frames, three reps, a hold and a fault."""
     sid = store.new_session_id()
     writer = store.writer(sid, load_exercise("squat"), patient_id=patient_id, source=source)
@@ -95,7 +95,7 @@ def _written_session(store: Store, patient_id: int, source: str) -> str:
     return sid
 
 
-def _live_session(store: Store, patient_id: int) -> str:
+def live_session(store: Store, patient_id: int) -> str:
     """A session through the live recorder, as the server records one."""
     recorder = ConsentingRecorder(LiveRecorder(store.factory), store.may_record)
     sid = store.new_session_id()
@@ -178,11 +178,11 @@ def patient_with_everything(store: Store, therapist_id: int, name: str, username
 
     record_checkin(store, patient.id, {"sleep": 4}, [(f"{name}'s stairs", 3)])  # weekly check-in
 
-    kept = _written_session(store, patient.id, "upload")
+    kept = written_session(store, patient.id, "upload")
     sessions = [
         kept,
-        _written_session(store, patient.id, "analyze"),
-        _live_session(store, patient.id),
+        written_session(store, patient.id, "analyze"),
+        live_session(store, patient.id),
     ]
     traces.strings += sessions
     record_rating(store, sessions[2], "pain_before", 3, area="left knee")
