@@ -48,13 +48,14 @@ def init(code: str) -> None:
 
 def update() -> None:
     """Every catalog brought to the template: new ids added untranslated (English: as they
-    are), ids gone removed, translations kept."""
-    fresh = read_catalog(TEMPLATE, "en")
+    are), ids gone removed, translations kept. The template is read afresh for each catalog:
+    Babel adds the template's own message objects, and English's are filled with their ids."""
     for lang in LANGUAGES:
         path = po_path(lang.code)
         if not path.exists():
             init(lang.code)
             continue
+        fresh = read_catalog(TEMPLATE, "en")
         catalog = read_catalog(path, lang.formats)
         catalog.update(fresh, no_fuzzy_matching=True)
         catalog.obsolete.clear()

@@ -6,12 +6,14 @@ dates."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from coach.i18n import ENGLISH, LANGUAGES, PSEUDO, language, negotiate, reader
-from coach.i18n.catalogs import TEMPLATE, messages, read_catalog
+from coach.i18n.catalogs import TEMPLATE, messages, po_path, read_catalog
 from coach.i18n.check import catalog_languages, check_all, ids_of
 from coach.i18n.extract import template, template_text
 from coach.i18n.page import page_catalog
@@ -44,6 +46,32 @@ def test_every_catalog_has_a_language_row_and_at_least_five_one_right_to_left() 
 def test_the_committed_template_is_what_the_sources_give() -> None:
     """A message added to the sources without `python -m coach.i18n extract` fails here."""
     assert template_text(template()) == TEMPLATE.read_bytes()
+
+
+def test_update_leaves_a_new_message_untranslated_in_every_other_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m coach.i18n update` adds a new id empty (so `check` and the test above name
+    it), not in English words: English's copy is filled with its id, the others' are not."""
+    from coach.i18n import __main__ as tool
+
+    fresh = template()
+    fresh.add("A message no catalog has yet")
+    pot = tmp_path / "messages.pot"
+    pot.write_bytes(template_text(fresh))
+    for lang in LANGUAGES:
+        (tmp_path / lang.code).mkdir()
+        shutil.copy(po_path(lang.code), tmp_path / lang.code / "messages.po")
+    monkeypatch.setattr(tool, "TEMPLATE", pot)
+    monkeypatch.setattr(tool, "po_path", lambda code: tmp_path / code / "messages.po")
+    tool.update()
+    for lang in LANGUAGES:
+        new = read_catalog(tmp_path / lang.code / "messages.po", lang.formats)[
+            "A message no catalog has yet"
+        ]
+        assert new is not None and new.string == (
+            "A message no catalog has yet" if lang is ENGLISH else ""
+        ), lang.code
 
 
 def test_english_renders_every_message_as_its_id() -> None:

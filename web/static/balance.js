@@ -1,57 +1,69 @@
 // The four-stage balance test on the live page (docs/LIVE-PROTOCOL.md "The four-stage balance
 // test"): a stick figure of each stance in turn, how to stand in plain words, a countdown once
 // the stance is seen, and the result in words with its source. The server's events carry ids
-// and numbers; every word the patient reads or hears is here, in WORDS.
+// and numbers; every word the patient reads or hears is here, in WORDS, from the catalogs.
 import { $, show, setText } from "./common.js";
 import { showDemo } from "./demo.js";
+import { num, t, tn } from "./i18n.js";
 import { PRIORITY } from "./speech.js";
 
 export const BALANCE_TEST = "four_stage_balance";
 
-// All the test's words, in one place (to move into a catalogue as they are).
+// All the test's words, in one place, from the message catalogs (docs/I18N.md). Functions, so
+// each is said in the page's language when it is needed.
+const seconds = (s) => tn("{n} second", "{n} seconds", s);
 export const WORDS = {
-  intro: "Four stances, one after the other, each for 10 seconds. Stand near a wall or a sturdy chair in case you need it, but do not hold on. Face the camera with your feet in the picture.",
+  intro: () => t("Four stances, one after the other, each for 10 seconds. Stand near a wall or a sturdy chair in case you need it, but do not hold on. Face the camera with your feet in the picture."),
   stances: {
-    feet_together: { name: "side by side stance", how: "Stand with your feet side by side, touching. Keep your arms by your sides and do not hold on." },
-    semi_tandem: { name: "semi-tandem stance", how: "Move one foot forward so its instep touches the big toe of the other foot." },
-    tandem: { name: "tandem stance", how: "Put one foot right in front of the other, heel touching toe." },
-    single_leg: { name: "one-leg stance", how: "Stand on one foot. Lift the other foot off the floor." },
+    feet_together: () => ({ name: t("side by side stance"), how: t("Stand with your feet side by side, touching. Keep your arms by your sides and do not hold on.") }),
+    semi_tandem: () => ({ name: t("semi-tandem stance"), how: t("Move one foot forward so its instep touches the big toe of the other foot.") }),
+    tandem: () => ({ name: t("tandem stance"), how: t("Put one foot right in front of the other, heel touching toe.") }),
+    single_leg: () => ({ name: t("one-leg stance"), how: t("Stand on one foot. Lift the other foot off the floor.") }),
   },
-  stage: (n, of, name) => `Stance ${n} of ${of}: ${name}`,
-  waiting: "Take the stance. I start counting once I see it.",
-  hold: (s) => `Hold it for ${s} seconds.`,
-  held: "Well done, that one is done.",
-  left: (s) => `${s}`,
+  stage: (n, of, name) => t("Stance {n} of {of}: {stance}", { n, of, stance: name }),
+  waiting: () => t("Take the stance. I start counting once I see it."),
+  hold: (s) => tn("Hold it for {n} second.", "Hold it for {n} seconds.", s),
+  held: () => t("Well done, that one is done."),
+  left: (s) => num(s),
   ended: {
-    stepped: "You moved a foot.",
-    stance_lost: "The stance changed.",
-    feet_unseen: "I could not see your feet.",
-    not_taken: "I did not see the stance.",
-    support: "You held on to something.",
+    stepped: () => t("You moved a foot."),
+    stance_lost: () => t("The stance changed."),
+    feet_unseen: () => t("I could not see your feet."),
+    not_taken: () => t("I did not see the stance."),
+    support: () => t("You held on to something."),
   },
-  seconds: (s) => (s === 1 ? "1 second" : `${s} seconds`),
-  allHeld: (n, s) => `You held all ${n} stances for ${s} seconds each. Well done!`,
-  passedFirst: (n, s) => (n === 1 ? `You held the first stance for ${s} seconds.` : `You held the first ${n} stances for ${s} seconds each.`),
-  heldFor: (name, s) => `You held the ${name} for ${s}`,
-  risk: (s) => `under ${s} seconds is linked to a higher risk of falling`,
-  stoppedAt: (name) => `The test stopped at the ${name}.`,
-  unfinished: "The test ended before all the stances were done.",
-  again: "Your therapist may ask you to do the test again.",
-  source: (text) => `Source: ${text}`,
-  supportButton: "I held on to something",
+  allHeld: (n, s) => tn("You held the {n} stance for {seconds}. Well done!", "You held all {n} stances for {seconds} each. Well done!", n, { seconds: seconds(s) }),
+  passedFirst: (n, s) => tn("You held the first stance for {seconds}.", "You held the first {n} stances for {seconds} each.", n, { seconds: seconds(s) }),
+  heldFor: (name, s) => t("You held the {stance} for {seconds}.", { stance: name, seconds: seconds(s) }),
+  heldForRisk: (name, s, limit) => t("You held the {stance} for {seconds}: under {limit} is linked to a higher risk of falling.", { stance: name, seconds: seconds(s), limit: seconds(limit) }),
+  stoppedAt: (name) => t("The test stopped at the {stance}.", { stance: name }),
+  unfinished: () => t("The test ended before all the stances were done."),
+  again: () => t("Your therapist may ask you to do the test again."),
+  source: (text) => t("Source: {source}", { source: text }),
+  supportButton: () => t("I held on to something"),
   // The therapist following the session (follow.js's log).
   log: {
-    shown: (n, name) => `Balance test: stance ${n} (${name}) shown`,
-    started: (n) => `Stance ${n} taken: timing`,
-    passed: (n, s) => `Stance ${n} held ${s} s: passed`,
-    failed: (n, s, why) => `Stance ${n} held ${s} s: not passed (${why})`,
-    reasons: { stepped: "moved a foot", stance_lost: "stance changed", feet_unseen: "feet not seen", not_taken: "stance not taken", support: "held on to a support" },
-    done: (last, of, risk) => `Balance test over: last stance held ${last} of ${of}${risk ? "; increased risk of falling (CDC STEADI)" : ""}`,
+    shown: (n, name) => t("Balance test: stance {n} ({stance}) shown", { n, stance: name }),
+    started: (n) => t("Stance {n} taken: timing", { n }),
+    passed: (n, s) => t("Stance {n} held {seconds} s: passed", { n, seconds: s }),
+    failed: (n, s, why) => t("Stance {n} held {seconds} s: not passed ({reason})", { n, seconds: s, reason: why }),
+    reasons: {
+      stepped: () => t("moved a foot"),
+      stance_lost: () => t("stance changed"),
+      feet_unseen: () => t("feet not seen"),
+      not_taken: () => t("stance not taken"),
+      support: () => t("held on to a support"),
+    },
+    done: (last, of, risk) => (risk
+      ? t("Balance test over: last stance held {last} of {stages}; increased risk of falling (CDC STEADI)", { last, stages: of })
+      : t("Balance test over: last stance held {last} of {stages}", { last, stages: of })),
   },
 };
 
+const said = (words, fallback = "") => (words ? words() : fallback);
+
 function stanceOf(id) {
-  return WORDS.stances[id] || { name: id.replaceAll("_", " "), how: "" };
+  return said(WORDS.stances[id], { name: id.replaceAll("_", " "), how: "" });
 }
 
 /** The result in words: what was held, and the fall risk when a stance below the risk stage
@@ -61,25 +73,25 @@ export function resultWords(ended, test) {
   const failed = ended.find((e) => !e.passed);
   if (!failed) return [WORDS.allHeld(ended.length, holdS)];
   const name = stanceOf(failed.id).name;
-  const reason = WORDS.ended[failed.reason] || "";
+  const reason = said(WORDS.ended[failed.reason]);
   if (failed.reason === "not_taken" || failed.reason === "feet_unseen") {
-    return [reason, WORDS.stoppedAt(name), WORDS.again];
+    return [reason, WORDS.stoppedAt(name), WORDS.again()];
   }
-  const held = WORDS.heldFor(name, WORDS.seconds(Math.round(failed.held_s)));
+  const heldS = Math.round(failed.held_s);
   const risky = failed.stage <= (test.fall_risk_below_stage || 3);
   const before = failed.stage > 1 ? [WORDS.passedFirst(failed.stage - 1, holdS)] : [];
-  return [reason, ...before, risky ? `${held}: ${WORDS.risk(holdS)}.` : `${held}.`];
+  return [reason, ...before, risky ? WORDS.heldForRisk(name, heldS, holdS) : WORDS.heldFor(name, heldS)];
 }
 
 /** A balance test event as the following therapist's log says it (null: not one). */
 export function followLine(e) {
-  const held = (v) => Number(v).toFixed(1);
+  const held = (v) => num(Number(v), 1);
   switch (e.kind) {
     case "StageShown": return WORDS.log.shown(e.stage, stanceOf(e.id).name);
     case "StageStarted": return WORDS.log.started(e.stage);
     case "StageEnded":
       return e.passed ? WORDS.log.passed(e.stage, held(e.held_s))
-        : WORDS.log.failed(e.stage, held(e.held_s), WORDS.log.reasons[e.reason] || e.reason);
+        : WORDS.log.failed(e.stage, held(e.held_s), said(WORDS.log.reasons[e.reason], e.reason));
     case "BalanceDone": return WORDS.log.done(e.last_stage_passed, e.stages, e.fall_risk);
     default: return null;
   }
@@ -104,7 +116,7 @@ export class BalanceView {
     $("coach").classList.toggle("balance-test", this.active);
     show($("balance-box"), false);
     if (!this.active) return;
-    setText($("exercise-instructions"), WORDS.intro);
+    setText($("exercise-instructions"), WORDS.intro());
     showDemo($("start-demo"), "feet_together_stance");
   }
 
@@ -118,7 +130,7 @@ export class BalanceView {
   begin(test) {
     this.test = test;
     show($("balance-box"), true);
-    setText($("balance-support"), WORDS.supportButton);
+    setText($("balance-support"), WORDS.supportButton());
     show($("balance-support"), true);
     setText($("balance-result"), "");
     setText($("balance-source"), "");
@@ -149,7 +161,7 @@ export class BalanceView {
     const demo = (stages.find((s) => s.id === id) || {}).demo;
     if (demo) showDemo($("balance-figure"), demo);
     setText($("balance-stage"), WORDS.stage(stage, stages.length || 4, stance.name));
-    setText($("balance-how"), `${stance.how} ${WORDS.waiting}`);
+    setText($("balance-how"), `${stance.how} ${WORDS.waiting()}`);
     setText($("balance-count"), WORDS.left(Math.round(holdS)));
     return `${WORDS.stage(stage, stages.length || 4, stance.name)}. ${stance.how}`;
   }
@@ -170,8 +182,8 @@ export class BalanceView {
     this.started = null;
     this.ended = this.ended.filter((x) => x.stage !== e.stage).concat([e]);
     setText($("balance-count"), WORDS.left(e.passed ? 0 : Math.round(e.held_s)));
-    if (e.passed) this.speaker.say(WORDS.held, PRIORITY.count);
-    else this.speaker.say(WORDS.ended[e.reason] || "", PRIORITY.count);
+    if (e.passed) this.speaker.say(WORDS.held(), PRIORITY.count);
+    else this.speaker.say(said(WORDS.ended[e.reason]), PRIORITY.count);
   }
 
   done() {
@@ -189,7 +201,7 @@ export class BalanceView {
     const stages = block.stages || [];
     const lines = block.done && stages.length
       ? resultWords(stages, this.test || {})
-      : [WORDS.unfinished, ...(stages.length ? [WORDS.passedFirst(stages.length, Math.round((this.test || {}).hold_s || 10))] : [])];
+      : [WORDS.unfinished(), ...(stages.length ? [WORDS.passedFirst(stages.length, Math.round((this.test || {}).hold_s || 10))] : [])];
     if (block.done) {
       this.ended = stages;
       setText($("balance-result"), lines.join(" "));

@@ -40,7 +40,7 @@ function param(value) {
 }
 
 function plural(key, singular, pluralId, n, params) {
-  const forms = messages[key];
+  const forms = englishOnly ? undefined : messages[key];
   let text;
   if (forms && typeof forms === "object") text = forms[plurals.select(n)] || forms.other || singular;
   else text = n === 1 ? singular : pluralId;
@@ -55,7 +55,7 @@ export function t(msgid, params) {
 
 /** A message in its own (English) words, its placeholders filled: for what the page tells
  * the server (the therapist reads it in their own language). `message` is a function that
- * calls t(...) (so the id is extracted) or returns the id. */
+ * calls t(...), tn(...) or tp(...) (so the id is extracted) or returns the id. */
 export function english(message, params) {
   const saved = englishOnly;
   englishOnly = true;
@@ -69,7 +69,7 @@ let englishOnly = false;
 
 /** A message in a context (the same words meaning two things). */
 export function tp(context, msgid, params) {
-  const found = messages[context + CONTEXT + msgid];
+  const found = englishOnly ? undefined : messages[context + CONTEXT + msgid];
   return fill(typeof found === "string" ? found : msgid, params);
 }
 

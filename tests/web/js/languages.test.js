@@ -3,8 +3,9 @@
 // hears, from the exercise before the start to the summary, is Spanish, whether the page
 // builds the words (counts, sets, rest) or the server sends them as message ids (setup, cues,
 // errors: scoring/words.py). Run by tests/web/test_patient_modules.py on unit-es.html.
-import { lang } from "/static/i18n.js";
-import { assert, equal, shown, test, text } from "./harness.js";
+import { english, lang } from "/static/i18n.js";
+import { BalanceView, WORDS as BALANCE_WORDS } from "/static/balance.js";
+import { FakeSpeaker, assert, equal, shown, test, text } from "./harness.js";
 import { SQUAT, frame, livePage, rep, session } from "./live_page.js";
 
 // Words that would only be there in English.
@@ -100,4 +101,47 @@ test("the server's errors and a session that counted nothing are Spanish", () =>
   assert(text("summary").startsWith("No se contó nada. El recuento nunca empezó: Dé un paso atrás: no veo"
     + " sus pies. La próxima vez: Póngase de lado"), text("summary"));
   spanishOnly([text("summary")], "summary");
+});
+
+// Every word of a clinical test's table (balance.js's WORDS), each entry called with sample
+// numbers, in Spanish and in English (i18n.js's english()): a message missing from the Spanish
+// catalog would be the same in both.
+function everyWord(table, args = [2, 3, "postura"]) {
+  const out = [];
+  for (const value of Object.values(table)) {
+    if (typeof value === "function") {
+      const both = [value(...args), english(() => value(...args))];
+      if (typeof both[0] === "string") out.push(both);
+      else if (both[0] && typeof both[0] === "object") {
+        for (const key of Object.keys(both[0])) out.push([both[0][key], both[1][key]]);
+      }
+    } else if (value && typeof value === "object") out.push(...everyWord(value, args));
+  }
+  return out;
+}
+
+export function translatedWords(table, what) {
+  const pairs = everyWord(table).filter(([, en]) => /[a-z]{2}/i.test(en));
+  assert(pairs.length > 10, `${what}: only ${pairs.length} words`);
+  for (const [es, en] of pairs) assert(es !== en, `${what}: "${en}" is not in the Spanish catalog`);
+  spanishOnly(pairs.map(([es]) => es.replace("CDC STEADI", "")), what);
+}
+
+test("the balance test's words are Spanish, on the page and said", () => {
+  translatedWords(BALANCE_WORDS, "balance words");
+  const speaker = new FakeSpeaker();
+  const v = new BalanceView({ speaker, send: () => {} });
+  v.showCoach({ id: "four_stage_balance", name: "Four-stage balance test" });
+  v.handle({ type: "session", balance: { hold_s: 10, fall_risk_below_stage: 3, source: "CDC STEADI",
+    stages: [{ stage: 1, id: "feet_together", demo: "feet_together_stance" }, { stage: 2, id: "semi_tandem", demo: "semi_tandem_stance" }] } });
+  equal(text("balance-stage"), "Postura 1 de 2: postura con los pies juntos", "stage");
+  v.handle({ type: "frame", t: 20, events: [
+    { kind: "StageEnded", stage: 1, id: "feet_together", held_s: 10, hold_s: 10, passed: true, reason: "held" },
+    { kind: "StageEnded", stage: 2, id: "semi_tandem", held_s: 1.2, hold_s: 10, passed: false, reason: "stepped" },
+    { kind: "BalanceDone", last_stage_passed: 1, stages: 2, fall_risk: true },
+  ] });
+  equal(text("balance-result"), "Movió un pie. Mantuvo la primera postura 10 segundos. Mantuvo la postura en"
+    + " semitándem 1 segundo: menos de 10 segundos se asocia a un mayor riesgo de caída.", "result");
+  equal(text("balance-source"), "Fuente: CDC STEADI", "source");
+  spanishOnly(speaker.words, "said");
 });
