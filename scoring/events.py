@@ -213,6 +213,29 @@ class BalanceDone(Event):
     fall_risk: bool
 
 
+@dataclass(frozen=True)
+class TugReady(Event):
+    """Timed Up and Go live (scoring.protocols.tug_live): the patient is seen seated; the
+    page says "Go"."""
+
+
+@dataclass(frozen=True)
+class TugStarted(Event):
+    """The patient has risen from the chair: the page's clock runs (the timed start, the
+    rise onset, is found when the attempt is over)."""
+
+
+@dataclass(frozen=True)
+class TugDone(Event):
+    """The attempt is over (seated again, or given up: `reason`): the total time (None when
+    no rise and sit were found) and whether it is at or past the fall-risk cut-off."""
+
+    total_s: float | None
+    fall_risk_s: float
+    fall_risk: bool
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -231,6 +254,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StageStarted,
         StageEnded,
         BalanceDone,
+        TugReady,
+        TugStarted,
+        TugDone,
     )
 }
 
@@ -382,3 +408,6 @@ class EventKind:
     STAGE_STARTED: Final = "StageStarted"
     STAGE_ENDED: Final = "StageEnded"
     BALANCE_DONE: Final = "BalanceDone"
+    TUG_READY: Final = "TugReady"
+    TUG_STARTED: Final = "TugStarted"
+    TUG_DONE: Final = "TugDone"

@@ -96,6 +96,7 @@ class ProcessedFrame:
     image: list[int]  # [width, height]
     landmarks: np.ndarray | None  # (33, 4) x, y, z, visibility for the sinks; None: no person
     rows: Callable[[], Rows] | None = None  # a device frame's rows, for followers who join later
+    raw: np.ndarray | None = None  # a device frame's pose as the page's model gave it (unfiltered)
 
 
 class FrameOwner(Protocol):
@@ -443,7 +444,9 @@ class DeviceFrames:
         landmarks = None if pose_out is None else pose_out.landmarks
         size = [msg.image[0], msg.image[1]]
         self._owner.publish(
-            ProcessedFrame(message, msg.seq, server_ms, size, landmarks, lambda: _rows(result))
+            ProcessedFrame(
+                message, msg.seq, server_ms, size, landmarks, lambda: _rows(result), msg.landmarks
+            )
         )
 
     async def halt(self) -> None:

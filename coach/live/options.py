@@ -13,7 +13,7 @@ from coach.live.plan import PlanStart
 from coach.live.worker import FrameDecoder, PipelineWorker
 
 if TYPE_CHECKING:
-    from coach.live.balance import LiveBalance
+    from coach.live.clinical import LiveTest
     from coach.live.spec import (
         ExerciseOrTask,
         LandmarkProcessor,
@@ -79,8 +79,8 @@ class SessionOptions:
     - The patient: `patient_id` (None: anonymous, reachable by the session's id only), their
       personal `reference` for the exercise (every pipeline's engine judges the reps against
       it too), their `prescription` (default: the definition's dose), a targets task's
-      `targets` (coach.live.targets; None: an exercise), the four-stage balance test's
-      `balance` (coach.live.balance; None: not the test).
+      `targets` (coach.live.targets; None: an exercise), a live clinical test's
+      `clinical_test` (coach.live.clinical; None: not a test).
     - A restored session (the server restarted): `restored`, counting on from `carry_reps`
       and `carry_holds`.
     - Limits and timing: `setup_hold_s` (the setup check must pass this long before counting
@@ -99,7 +99,7 @@ class SessionOptions:
     reference: PersonalReference | None = None
     prescription: Prescription | None = None
     targets: LiveTargets | None = None
-    balance: LiveBalance | None = None
+    clinical_test: LiveTest | None = None
     restored: bool = False
     carry_reps: int = 0
     carry_holds: int = 0

@@ -157,9 +157,12 @@ class Plan(ABC):
         return say("No rep was completed while I was counting.")
 
     # ---- frames and pipelines --------------------------------------------------------------
-    def see(self, t: float, landmarks: np.ndarray | None, image: Any) -> None:
-        """A processed frame's pose (before `step`), for a plan that reads poses itself (the
-        balance test, coach.live.balance)."""
+    def see(
+        self, t: float, landmarks: np.ndarray | None, image: Any, raw: np.ndarray | None = None
+    ) -> None:
+        """A processed frame's pose (before `step`), for a plan that reads poses itself (a
+        live clinical test, coach.live.clinical); `raw`: the same pose before the filter,
+        where the frame kept it (a `pose=device` page's landmarks)."""
         return None
 
     def support(self) -> None:
@@ -167,11 +170,11 @@ class Plan(ABC):
         return None
 
     def step(
-        self, message: Message, t: float, now: float, pose: tuple[Any, Any] | None = None
+        self, message: Message, t: float, now: float, pose: tuple[Any, Any, Any] | None = None
     ) -> list[Message]:
         """One processed frame at stream time `t` (the engine's frame `message`, and its
-        `pose`: landmarks, image size): the counts move on; returns the frame's events in
-        session terms."""
+        `pose`: landmarks, image size, unfiltered landmarks or None): the counts move on;
+        returns the frame's events in session terms."""
         if pose is not None:
             self.see(t, *pose)
         events, self._announce = self._announce, []

@@ -84,7 +84,7 @@ class SetProgress(TypedDict):
     sets: int
     done: int
     per_set: int
-    unit: Literal["rep", "hold", "target", "stage"]
+    unit: Literal["rep", "hold", "target", "stage", "attempt"]
     complete: bool
 
 
@@ -110,11 +110,12 @@ class Stats(TypedDict):
 
 
 class PlanFields(TypedDict, total=False):
-    """What a targets task or the balance test adds to the hello and the summary (nothing
-    for sets of reps)."""
+    """What a targets task or a live clinical test (the balance test, Timed Up and Go) adds
+    to the hello and the summary (nothing for sets of reps)."""
 
     targets: Message
     balance: Message
+    tug: Message
 
 
 # ---- the session's messages ----------------------------------------------------------------

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from coach.live.balance import BALANCE_TEST, PROTOCOL, LiveBalance, balance_exercise
 from coach.live.caps import LiveCaps, LocalCaps, SessionView, check_room, session_views
+from coach.live.clinical_tests import live_test_exercise, new_test
 from coach.live.limits import LiveLimits, Slots, SocketSlots
 from coach.live.lookups import PatientLookups, PrescriptionLookup, ReferenceLookup
 from coach.live.options import Recorder, SessionOptions, default_landmark_processor
@@ -221,8 +221,9 @@ class SessionRegistry:
 
     def load_exercise(self, exercise_id: str) -> ExerciseOrTask:
         """The exercise, or SessionError("unknown_exercise") listing the known ids."""
-        if exercise_id == BALANCE_TEST:
-            return balance_exercise()  # the four-stage balance test (coach.live.balance)
+        clinical = live_test_exercise(exercise_id)
+        if clinical is not None:
+            return clinical  # a live clinical test (coach.live.clinical_tests)
         try:
             return self._load(exercise_id)
         except KeyError as exc:
@@ -314,7 +315,7 @@ class SessionRegistry:
         """A new session, under `session_id` (None: a new id); a `restored` one counts on
         from the page's `carry` (reps, holds)."""
         exercise = self.load_exercise(exercise_id)
-        balance = LiveBalance() if exercise_id == BALANCE_TEST else None
+        clinical_test = new_test(exercise_id)
         targets = self._lookups.targets(patient_id, exercise, level, seed)
         reference = self._lookups.reference(patient_id, exercise)
         prescription = self._lookups.prescription(patient_id, exercise)
@@ -325,7 +326,7 @@ class SessionRegistry:
             reference=reference,
             prescription=prescription,
             targets=targets,
-            balance=balance,
+            clinical_test=clinical_test,
             restored=restored,
             carry_reps=carry[0] if restored else 0,
             carry_holds=carry[1] if restored else 0,
@@ -341,7 +342,7 @@ class SessionRegistry:
             reference=reference is not None,
             prescription=prescription.to_message(),
             **({} if targets is None else {"targets": targets.hello(), "seed": targets.seed}),
-            **({} if balance is None else {"protocol": PROTOCOL}),
+            **({} if clinical_test is None else {"protocol": clinical_test.protocol}),
         )
         return session
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from coach.live.balance import session_plan
+from coach.live.clinical import session_plan
 from coach.live.followers import Followers
 from coach.live.frames import ProcessedFrame, Rows
 from coach.live.landmarks import LandmarkMessage
@@ -298,7 +298,7 @@ class LiveSession:
         message = frame.message
         t = float(message.get("t", self.now()))
         now = self.now()
-        events = self.plan.step(message, t, now, pose=(frame.landmarks, frame.image))
+        events = self.plan.step(message, t, now, pose=(frame.landmarks, frame.image, frame.raw))
         message.update(frame_fields(self.plan, events, frame, now))
         self.last_message = message
         if frame.rows is not None:
