@@ -95,5 +95,8 @@ def test_nothing_happens_until_the_patient_is_seen_seated() -> None:
     assert not any(tracker.update(float(ti), None, size[0] / size[1]) for ti in t[:60])
     standing = lm[(t > 6.5) & (t < 8.0)]
     times = np.arange(len(standing)) / 30 + 10
-    assert not any(tracker.update(float(ti), r, size[0] / size[1]) for ti, r in zip(times, standing))
+    aspect = size[0] / size[1]
+    assert not any(
+        tracker.update(float(ti), r, aspect) for ti, r in zip(times, standing, strict=True)
+    )
     assert tracker.phase == "waiting"
