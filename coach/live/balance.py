@@ -62,6 +62,10 @@ class LiveBalance:
     def done(self) -> bool:
         return self.tracker.done
 
+    @property
+    def quiet(self) -> bool:
+        return False  # the engine's words as for any exercise
+
     def frame(
         self, t: float, landmarks: np.ndarray | None, image: Any, raw: np.ndarray | None = None
     ) -> list[Message]:

@@ -31,6 +31,9 @@ _NOT_COUNTED = {
     EventKind.REP_COMPLETED,
     EventKind.FAULT_DETECTED,
 }
+# The engine's words a test keeps to itself while it is `quiet` (the patient is walking out of
+# the picture on purpose: no "I can't see you").
+_QUIET = {EventKind.CUE, EventKind.POSE_LOST, EventKind.POSE_FOUND, EventKind.VIEW_WARNING}
 
 
 class LiveTest(Protocol):
@@ -42,6 +45,11 @@ class LiveTest(Protocol):
 
     @property
     def done(self) -> bool: ...
+
+    @property
+    def quiet(self) -> bool:
+        """The engine's cues and pose-lost words are not passed on now."""
+        ...
 
     def frame(
         self, t: float, landmarks: np.ndarray | None, image: Any, raw: np.ndarray | None
@@ -147,7 +155,8 @@ class LiveTestPlan(Plan):
                 self._journal.log_event(PROTOCOL_RESULT, protocol=self.test.protocol, result=result)
 
     def _handle(self, event: Message, *, counting: bool) -> Message | None:
-        if event.get("kind") in _NOT_COUNTED:
+        kind = event.get("kind")
+        if kind in _NOT_COUNTED or (kind in _QUIET and self.test.quiet):
             return None
         return super()._handle(event, counting=counting)
 

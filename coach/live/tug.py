@@ -33,9 +33,11 @@ SETUP_EXERCISE = "sit_to_stand"  # the definition whose view and setup check it 
 
 @cache
 def tug_exercise() -> Exercise:
-    """The engine's definition for the test: sit-to-stand's, under the test's id and name."""
+    """The engine's definition for the test: sit-to-stand's, under the test's id and name,
+    without its faults (a test times the patient; it does not coach how they rise)."""
     norms = load_norms(TUG_TEST)
-    return load_exercise(SETUP_EXERCISE).model_copy(update={"id": TUG_TEST, "name": norms.name})
+    update = {"id": TUG_TEST, "name": norms.name, "faults": []}
+    return load_exercise(SETUP_EXERCISE).model_copy(update=update)
 
 
 class LiveTug:
@@ -54,6 +56,12 @@ class LiveTug:
     @property
     def done(self) -> bool:
         return self.tracker.done
+
+    @property
+    def quiet(self) -> bool:
+        """Up and walking (often out of the picture at the far turn): the engine says
+        nothing; the page shows the clock."""
+        return self.tracker.phase in ("up", "done")
 
     def frame(
         self, t: float, landmarks: np.ndarray | None, image: Any, raw: np.ndarray | None = None
