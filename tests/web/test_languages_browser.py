@@ -2,7 +2,8 @@
 
 - the pseudo-locale (en-XA: every message accented, 40% longer and bracketed; coach.i18n.pseudo)
   finds no word that did not come from a catalog and nothing cut off or wider than the phone,
-  on the picker (with and without a match), the live page before the start, a signed-in
+  on the picker (with and without a match), the live page before the start (an exercise, the
+  live balance test and Timed Up and Go), a signed-in
   patient's pain question and the page's words when the camera cannot start, and /me (its
   how-to open, the weekly check-in);
 - Arabic is laid out right to left: checked on a screenshot and by where things sit.
@@ -131,6 +132,11 @@ def test_the_pseudo_locale_finds_no_untranslated_word_and_nothing_cut_off(
         wait_js(anon, "!document.getElementById('coach').hidden")
         wait_js(anon, "document.getElementById('exercise-instructions').textContent.length > 0")
         found += problems(anon, "the live page before the start")
+        for test in ("four_stage_balance", "timed_up_and_go"):  # the live clinical tests' words
+            anon.goto(f"{review.url}/?exercise={test}")
+            wait_js(anon, "!document.getElementById('coach').hidden")
+            wait_js(anon, "document.getElementById('exercise-instructions').textContent.length > 0")
+            found += problems(anon, f"the live {test} before the start")
         patient = phone(browser, review, "en-XA", "pat.lang")
         patient.goto(f"{review.url}/me")
         found += problems(patient, "/me")

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 PAGE_SCRIPT = '<script type="module" src="/static/patient.js"></script>'
 TEST_SCRIPT = '<script type="module" src="/tests/harness.js"></script>'
-SUITES = ["connection", "capture", "coach_view", "speech", "ratings", "balance"]
+SUITES = ["connection", "capture", "coach_view", "speech", "ratings", "balance", "tug"]
 # Suites run on the live page in another language (unit-LANG.html, /i18n/LANG.json served).
 LANGUAGE_SUITES = {"languages": "es"}
 

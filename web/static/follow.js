@@ -5,6 +5,7 @@ import {
   $, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
 import { followLine } from "./balance.js";
+import { followLine as tugLine } from "./tug.js";
 import { stageStatus } from "./follow_stage.js";
 import { PRIORITY, Speaker } from "./speech.js";
 
@@ -71,7 +72,8 @@ function plainEvent(e) {
     case "TargetShown":
       return `Target ${e.index} shown for the ${e.hand} hand${e.path && e.path.length ? " (moving)" : ""}`;
     case "TargetResult": return targetLine(e);
-    default: return followLine(e); // the four-stage balance test's events (balance.js), else null
+    // A live clinical test's events (balance.js, tug.js), else null.
+    default: return followLine(e) ?? tugLine(e);
   }
 }
 

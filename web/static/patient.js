@@ -17,6 +17,7 @@ import { showPicker } from "./picker.js";
 import { PRIORITY, Speaker } from "./speech.js";
 import { RatingPrompts } from "./ratings.js";
 import { TargetsView } from "./targets.js";
+import { TugView } from "./tug.js";
 
 const params = new URLSearchParams(location.search);
 const speaker = new Speaker($("speech-toggle"), { onVoice: noteVoice });
@@ -27,6 +28,8 @@ const ratingPrompts = new RatingPrompts(speaker);
 const targets = new TargetsView({ canvas: $("targets-canvas"), media: $("media") });
 // The four-stage balance test: each stance's stick figure, countdown and result in words.
 const balance = new BalanceView({ speaker, send: (m) => connection.sendJson(m) });
+// Timed Up and Go: "Go" once seated, a running clock, the total in words.
+const tug = new TugView({ speaker });
 const latency = new LatencyMeter(); // camera to screen, reported in a targets session
 let running = false; // the patient pressed Start (or autostart) and has not ended
 let starting = false; // Start pressed: the pain question may be up, the camera not yet on
@@ -48,6 +51,7 @@ const connection = new LiveConnection({
     message: (msg) => {
       view.handle(msg); // first: what the frame says (a count, a set's end) is said first
       balance.handle(msg); // the four-stage balance test's stances (balance.js)
+      tug.handle(msg); // Timed Up and Go (tug.js)
       ratingPrompts.onMessage(msg);
       if (msg.type === "summary") whatsNext(msg.summary);
     },
@@ -279,6 +283,7 @@ async function main() {
   const ex = await res.json();
   view.showCoach(ex);
   balance.showCoach(ex);
+  tug.showCoach(ex);
   ratingPrompts.prefetch(); // the patient's day, ready when Start is pressed
   if (params.get("autostart") === "1") start();
 }

@@ -5,6 +5,7 @@
 // errors: scoring/words.py). Run by tests/web/test_patient_modules.py on unit-es.html.
 import { english, lang } from "/static/i18n.js";
 import { BalanceView, WORDS as BALANCE_WORDS } from "/static/balance.js";
+import { TugView, WORDS as TUG_WORDS } from "/static/tug.js";
 import { FakeSpeaker, assert, equal, shown, test, text } from "./harness.js";
 import { SQUAT, frame, livePage, rep, session } from "./live_page.js";
 
@@ -144,4 +145,17 @@ test("the balance test's words are Spanish, on the page and said", () => {
     + " semitándem 1 segundo: menos de 10 segundos se asocia a un mayor riesgo de caída.", "result");
   equal(text("balance-source"), "Fuente: CDC STEADI", "source");
   spanishOnly(speaker.words, "said");
+});
+
+test("the Timed Up and Go's words are Spanish, on the page and said", () => {
+  translatedWords(TUG_WORDS, "Timed Up and Go words");
+  const speaker = new FakeSpeaker();
+  const v = new TugView({ speaker });
+  v.showCoach({ id: "timed_up_and_go", name: "Timed Up and Go" });
+  v.handle({ type: "session", tug: { fall_risk_s: 12, source: "CDC STEADI" } });
+  v.handle({ type: "frame", t: 2, events: [{ kind: "TugReady", t: 2 }] });
+  equal(text("tug-clock"), "¡Ya!", "Go");
+  v.handle({ type: "frame", t: 16, events: [{ kind: "TugDone", t: 16, total_s: 12.46, fall_risk_s: 12, fall_risk: true, reason: "seated" }] });
+  equal(text("tug-clock"), "12,5 s", "the total, in Spanish digits and separators");
+  spanishOnly([text("tug-result"), text("exercise-instructions"), ...speaker.words], "shown and said");
 });
