@@ -7,8 +7,8 @@ week shows its last result of that test (the latest measurement stands, as a ret
 weeks are Monday-based, in UTC, from the first result (never twelve empty weeks before it).
 A test's value is in its own unit, so each test is its own chart; a reference the result was
 compared with is a line on it (the timed up-and-go's 12 s fall-risk cut-off). A result
-taken live (the four-stage balance test on the live page: `measured.recording` "live") is
-marked so in `live`, week by week.
+taken live (the four-stage balance test or Timed Up and Go on the live page:
+`measured.recording` "live") is marked so in `live`, week by week.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ never saw them (a blocked camera, a page closed during the setup) leaves nothing
 the patient's and therapist's lists hold only real sessions. What came before that frame is
 kept meanwhile and written with it.
 
-A live clinical test (its SessionStarted names a `protocol`: the four-stage balance test,
-coach.live.balance) is not an exercise session: only its result is kept, as a protocol
-result (coach.store.protocol_results) when its `ProtocolResult` event arrives, for a
+A live clinical test (its SessionStarted names a `protocol`: coach.live.clinical, the
+four-stage balance test or Timed Up and Go) is not an exercise session: only its result is
+kept, as a protocol result (coach.store.protocol_results) when its `ProtocolResult` event arrives, for a
 signed-in patient.
 """
 
