@@ -13,8 +13,8 @@ kept meanwhile and written with it.
 
 A live clinical test (its SessionStarted names a `protocol`: coach.live.clinical, the
 four-stage balance test or Timed Up and Go) is not an exercise session: only its result is
-kept, as a protocol result (coach.store.protocol_results) when its `ProtocolResult` event arrives, for a
-signed-in patient.
+kept, as a protocol result (coach.store.protocol_results) when its `ProtocolResult` event
+arrives, for a signed-in patient.
 """
 
 from __future__ import annotations
