@@ -9,7 +9,9 @@ variable frame rate included: every time is a frame's own timestamp). The real m
 over each video as `coach protocol tug|gait` runs it (guarded, unfiltered landmarks kept,
 scored by coach.offline.protocols), its track cached under --cache keyed by the video's
 sha256 (a minute or two the first time). `--stored` scores the committed tracks instead
-(samples/tracks/clinical/, the same model's output, float16: seconds, no model).
+(samples/tracks/clinical/, the same model's output, float16: seconds, no model). Each
+timed up-and-go is also taken live on the same frames, pose by pose, as the live page's test
+runs it (scoring.protocols.tug_live.TugTracker).
 
 Four balance stages: no public recording of the semi-tandem and tandem stances exists, so the
 two tracks made from a real front-view standing recording by samples/make_balance_tracks.py
@@ -50,7 +52,10 @@ from coach.offline.protocols import (  # noqa: E402
     track_from_landmarks,
     track_from_video,
 )
+from exercises.norms import load_norms  # noqa: E402
 from pose.mediapipe_backend import sha256_file  # noqa: E402
+from scoring.events import TugDone  # noqa: E402
+from scoring.protocols.tug_live import TugTracker  # noqa: E402
 
 STORED = REPO / "samples" / "tracks" / "clinical"
 DEFAULT_JSON = REPO / "benchmarks" / "results" / "everyday.json"
@@ -110,9 +115,23 @@ def _err(measured: float | None, truth: float | None) -> float | None:
     return round(measured - truth, 3)
 
 
+def live_tug_total(track: Track) -> float | None:
+    """The live test's total on the same frames, one pose at a time (the raw landmarks, as
+    a `pose=device` page sends them): scoring.protocols.tug_live."""
+    tracker = TugTracker(norms=load_norms("timed_up_and_go"))
+    lm = track.raw if track.raw is not None else track.landmarks
+    for ti, pose in zip(track.t, lm, strict=True):
+        seen = bool(np.isfinite(pose[:, :2]).all())
+        for event in tracker.update(float(ti), pose if seen else None, track.aspect):
+            if isinstance(event, TugDone):
+                return event.total_s
+    return None
+
+
 def tug_row(clip: dict[str, Any], track: Track) -> dict[str, Any]:
     gt = clip["ground_truth"]
     res = run_tug(track).to_json()
+    live = live_tug_total(track)
     m = res["measured"]
     events = m.get("events_s", {})
     truth_events = {
@@ -138,6 +157,9 @@ def tug_row(clip: dict[str, Any], track: Track) -> dict[str, Any]:
         },
         "phases": _phase_rows(gt["phases"], m.get("phases", [])),
         "steps": m.get("steps"),
+        "live_total_s": live,
+        "live_error_s": _err(live, gt["total_s"]),
+        "live_minus_recorded_s": _err(live, res["value"]),
         "warnings": res["warnings"],
     }
 
@@ -342,6 +364,7 @@ def run(clips: list[dict[str, Any]], data: Path, *, stored: bool, cache: Path) -
             "target_s": TUG_TARGET_S,
             "figures": figures([r["error_s"] for r in tug]),
             "from_seat_off": figures([r["from_seat_off_error_s"] for r in tug]),
+            "live": figures([r["live_error_s"] for r in tug]),
             "rows": tug,
         },
         "gait": {
@@ -377,6 +400,8 @@ def report(result: dict[str, Any]) -> None:
             f"  {r['clip']:24s} truth {_n(r['truth_total_s'])} s  measured {_n(r['total_s'])} s"
             f"  error {_n(r['error_s'])} s  (from seat-off: truth "
             f"{_n(r['truth_from_seat_off_s'])}, measured {_n(r['from_seat_off_s'])})"
+            f"  live {_n(r['live_total_s'], 3)} s"
+            f" (live - recorded {_n(r['live_minus_recorded_s'], 3)})"
         )
         for k, e in r["events"].items():
             print(

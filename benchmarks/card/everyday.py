@@ -8,7 +8,8 @@ measured"):
     tug {target_s, figures {n, mae, bias, max_abs}, from_seat_off {...},
          rows [{clip, view, truth_total_s, total_s, error_s, truth_from_seat_off_s,
                 from_seat_off_s, events {name: {truth, measured, error}}, phases [...],
-                steps, warnings}]},
+                steps, warnings, live_total_s, live_error_s, live_minus_recorded_s}],
+         live {...}}  (the live_* keys: the live test on the same frames, optional)
     gait {cadence {...}, within_accept, strikes {...},
           rows [{clip, view, truth_cadence_spm, accept_cadence_spm, cadence_spm,
                  cadence_plus_minus, error_spm, within_accept, strikes {labelled, matched,
