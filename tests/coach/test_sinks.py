@@ -37,6 +37,9 @@ from scoring.events import (
     StageStarted,
     TargetResult,
     TargetShown,
+    TugDone,
+    TugReady,
+    TugStarted,
     ViewWarning,
     from_json,
     report_item,
@@ -164,6 +167,10 @@ def _one_of_each() -> list[Event]:
         StageStarted(1.2, 1, "feet_together", 0.2, 10.0),
         StageEnded(7.5, 1, "feet_together", 6.3, 10.0, False, "stepped"),
         BalanceDone(7.5, 0, 4, True),
+        TugReady(1.0),
+        TugStarted(5.8),
+        TugDone(16.7, 10.96, 12.0, False, "seated"),
+        TugDone(20.0, None, 12.0, False, "not_found"),
     ]
 
 
