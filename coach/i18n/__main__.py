@@ -49,8 +49,10 @@ def init(code: str) -> None:
 def update() -> None:
     """Every catalog brought to the template: new ids added untranslated (English: as they
     are), ids gone removed, translations kept."""
-    fresh = read_catalog(TEMPLATE, "en")
     for lang in LANGUAGES:
+        # A template of its own per catalog: Babel's update may share the template's new
+        # messages with the catalog, and English's (its ids as its words) must not leak.
+        fresh = read_catalog(TEMPLATE, "en")
         path = po_path(lang.code)
         if not path.exists():
             init(lang.code)

@@ -27,6 +27,18 @@ from coach.i18n.pseudo import pseudo
 from scoring.words import Say, fill
 
 
+class Day(str):
+    """A day as a message's parameter: its English words ("5 Dec") as the text, rendered
+    by each reader as its locale's day and month (`Reader.date(day, "MMMd")`)."""
+
+    day: date
+
+    def __new__(cls, day: date) -> Day:
+        obj = super().__new__(cls, f"{day.day} {day:%b}")
+        obj.day = day
+        return obj
+
+
 class Reader:
     """Renders messages for one language. `gettext`, `ngettext` and `pgettext` are the
     extraction keywords (coach/i18n/extract.py): their literal arguments are message ids."""
@@ -83,6 +95,8 @@ class Reader:
         return fill(text, {k: self._param(v) for k, v in dict(params).items()})
 
     def _param(self, value: Any) -> str:
+        if isinstance(value, Day):
+            return self.date(value.day, "MMMd")
         if isinstance(value, Say):
             return self.say(value)
         if isinstance(value, tuple | list):

@@ -63,7 +63,7 @@ def review_templates() -> Jinja2Templates:
 # reader's language. The others (the therapist's pages, not translated yet) stay English, and
 # say so in their <html lang>.
 TRANSLATED_PAGES = frozenset(
-    {"me.html", "consent.html", "login.html", "link_ended.html", "handout.html"}
+    {"me.html", "consent.html", "login.html", "link_ended.html", "handout.html", "therapist.html"}
 )
 
 
