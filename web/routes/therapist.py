@@ -20,7 +20,7 @@ from coach.store import Store
 from coach.store.accounts import AccountError
 from coach.store.ratings import patient_ratings
 from web.audit import audited, note_patient, note_session
-from web.i18n import for_patient
+from web.i18n import for_patient, reader_of
 from web.public_url import base_url as public_base
 from web.public_url import local_warning
 from web.qr import qr_svg
@@ -163,7 +163,8 @@ def patient_page(
     new_link: str = "",
     new_feed: str = "",
 ) -> HTMLResponse:
-    ctx = patient_context(store, patient)
+    words = reader_of(request, who)
+    ctx = patient_context(store, patient, words)
     base_url = public_base(request)
     link_qr = feed_qr = ""
     # Shown (with Copy, QR and handout) only when it is a live link of this patient: a URL
@@ -171,12 +172,18 @@ def patient_page(
     if not _own_link(store, patient.id, new_link):
         new_link = ""
     if new_link:
-        link_qr = qr_svg(f"{base_url}/p/{new_link}", f"QR code of {patient.name}'s personal link")
+        link_qr = qr_svg(
+            f"{base_url}/p/{new_link}",
+            words.gettext("QR code of {name}'s personal link", name=patient.name),
+        )
     feed = store.resolve_feed(new_feed) if new_feed else None
     if feed is None or feed.patient_id != patient.id:
         new_feed = ""
     else:
-        feed_qr = qr_svg(feed_url(request, new_feed), f"QR code of {patient.name}'s calendar")
+        feed_qr = qr_svg(
+            feed_url(request, new_feed),
+            words.gettext("QR code of {name}'s calendar", name=patient.name),
+        )
     return render(
         request,
         "patient.html",
@@ -186,7 +193,7 @@ def patient_page(
         new_link=new_link,
         jobs=store.jobs_of(patient.id),
         references=_references_of(store, patient.id),
-        checkins=checkin_review(store, patient.id),
+        checkins=checkin_review(store, patient.id, words),
         base_url=base_url,
         link_qr=link_qr,
         consent=store.consent(patient.id),

@@ -1,0 +1,211 @@
+"""The therapist's pages in the therapist's language (docs/I18N.md), in process (no server):
+each translated page follows the browser's Accept-Language, says it in `<html lang dir>`
+(right to left for Arabic), and leaves no English sentence behind, read in German (known
+English words of the page absent) and in the pseudo-locale (every text on the page comes
+from the catalogs, apart from the record's own data). English stays the default.
+
+The record is the FHIR tests' patient with everything a record holds (sessions of every
+kind, a targets run, pain that rose, check-ins with a meaningful change, clinical tests)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach.review.checkins import ABBOTT_SOURCE
+from coach.review.pain import FARRAR_SOURCE
+from coach.store import open_store
+from coach.store.checkins import PSFS_SOURCE
+from tests.coach.review.fhir_record import build_record
+from tests.helpers.store import migrated_sqlite
+from tests.web.in_process import InProcessApp, in_process, threaded_app
+
+PASSWORD = "correct horse battery"
+# page -> English words it shows in English (each must be gone in German)
+PAGES: dict[str, tuple[str, ...]] = {
+    "/therapist": (
+        "Exercising now",
+        "None of your patients is exercising right now.",
+        "Needs a look",
+        "Pain rose",
+        "Last session",
+        "Add a patient",
+        "Sign out",
+        "Clinical tests",
+    ),
+    "/patients/{pid}": (
+        "Clinical test results",
+        "Save program",
+        "Adherence",
+        "Progress over weeks",
+        "Reps completed",
+        "peak range per session",
+        "Pain rose by a clinically important amount",
+        "before training",
+        "How the patient feels",
+        "in the week of",
+        "Hand–eye targets per week",
+        "targets touched per week",
+        "Personal references",
+        "Analyse a recorded video",
+        "Patient access",
+        "Create a personal link",
+        "Erase this patient",
+        "Between sessions",
+        "completed",
+    ),
+}
+# German words each page shows instead
+GERMAN: dict[str, tuple[str, ...]] = {
+    "/therapist": ("Trainiert gerade", "Braucht einen Blick", "Patient hinzufügen", "Abmelden"),
+    "/patients/{pid}": (
+        "Programm speichern",
+        "Therapietreue",
+        "Schmerz und Anstrengung",
+        "Diesen Patienten löschen",
+        "abgeschlossen",
+    ),
+}
+# The record's own words, shown as they were written: never in a catalog.
+DATA = (
+    "Ada Lovelace-Byron",
+    "Left knee replaced in March; no kneeling.",
+    "hold the chair if needed",
+    "Stairs",
+    "Kneeling",
+    "Range of motion: shoulder abduction",  # a stored test result's name
+    ABBOTT_SOURCE,  # citations
+    FARRAR_SOURCE,
+    PSFS_SOURCE,
+    "Coach",
+    "English",
+    "Español",
+    "Français",
+    "Deutsch",
+)
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcessApp, int]]:
+    root = tmp_path_factory.mktemp("clinic")
+    saved = {k: os.environ.get(k) for k in ("COACH_DATA_DIR", "COACH_PSEUDO_LOCALE")}
+    os.environ.update(COACH_DATA_DIR=str(root), COACH_PSEUDO_LOCALE="1")
+    store = open_store(migrated_sqlite(root / "coach.db"))
+    try:
+        ther = store.create_user("ther", "Dr T", PASSWORD)
+        record = build_record(store, ther.id)
+        with in_process(threaded_app(store=store)) as app:
+            r = app.http.post(
+                "/login",
+                data={"username": "ther", "password": PASSWORD},
+                follow_redirects=False,
+            )
+            assert r.status_code == 303
+            yield app, record.patient_id
+    finally:
+        store.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _get(clinic: tuple[InProcessApp, int], page: str, language: str | None) -> Any:
+    app, pid = clinic
+    headers = {"Accept-Language": language} if language else {}
+    r = app.http.get(page.format(pid=pid), headers=headers)
+    assert r.status_code == 200, r.text[:300]
+    return r
+
+
+def _html_tag(html: str) -> str:
+    found = re.search(r"<html[^>]*>", html)
+    assert found is not None
+    return found.group(0)
+
+
+def _texts(html: str) -> list[str]:
+    """What the page shows or says: its text, and its titles and labels (scripts aside)."""
+    body = re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)
+    texts = [t.strip() for t in re.findall(r">([^<]+)<", body)]
+    texts += re.findall(r'(?:title|aria-label|alt|placeholder)="([^"]+)"', body)
+    return [t for t in texts if t]
+
+
+def _english_left(text: str) -> str:
+    """`text` without its pseudo-localised parts ([...], nested) and the record's data."""
+    for data in DATA:
+        text = text.replace(data, "")
+    before = None
+    while before != text:
+        before, text = text, re.sub(r"\[[^\[\]]*\]", "", text)
+    return text
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_therapist_page_in_german_has_no_english_left(
+    clinic: tuple[InProcessApp, int], page: str
+) -> None:
+    r = _get(clinic, page, "de-CH,de;q=0.9,en;q=0.5")
+    html = r.text
+    assert _html_tag(html) == '<html lang="de" dir="ltr">'
+    assert "Accept-Language" in r.headers["vary"]  # a cache keeps one copy per language
+    for words in PAGES[page]:
+        assert words not in html, words
+    for words in GERMAN[page]:
+        assert words in html, words
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_therapist_page_stays_english_by_default(
+    clinic: tuple[InProcessApp, int], page: str
+) -> None:
+    html = _get(clinic, page, None).text
+    assert _html_tag(html) == '<html lang="en" dir="ltr">'
+    for words in PAGES[page]:
+        assert words in html, words
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_word_of_a_therapist_page_comes_from_the_catalogs(
+    clinic: tuple[InProcessApp, int], page: str
+) -> None:
+    """In the pseudo-locale every catalog message is bracketed and accented: an English
+    word (four letters or more) outside the brackets escaped the catalogs."""
+    html = _get(clinic, page, "en-XA").text
+    assert _html_tag(html) == '<html lang="en-XA" dir="ltr">'
+    left = [t for t in _texts(html) if re.search(r"[A-Za-z]{4,}", _english_left(t))]
+    assert left == []
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_therapist_page_in_arabic_reads_right_to_left(
+    clinic: tuple[InProcessApp, int], page: str
+) -> None:
+    html = _get(clinic, page, "ar").text
+    assert _html_tag(html) == '<html lang="ar" dir="rtl">'
+
+
+def test_the_charts_say_their_words_in_the_readers_language(
+    clinic: tuple[InProcessApp, int],
+) -> None:
+    texts = " | ".join(_texts(_get(clinic, "/patients/{pid}", "es").text))
+    assert "Repeticiones hechas" in texts  # a chart's title
+    assert "dolor antes" in texts  # a series in the key and its points' titles
+    assert "Reps completed" not in texts and "pain before" not in texts
+
+
+def test_the_page_scripts_are_in_the_catalogs() -> None:
+    """The therapist pages' scripts say their words through t() (web/static/i18n.js)."""
+    static = Path(__file__).resolve().parents[2] / "web" / "static"
+    for name in ("dashboard.js", "uploads.js"):
+        source = (static / name).read_text()
+        assert 'from "./i18n.js"' in source, name
+        strings = re.findall(r'textContent = "([^"]+)"', source)
+        assert strings == [], (name, strings)
