@@ -16,6 +16,7 @@ from html import escape
 import numpy as np
 
 from coach.i18n import Reader
+from scoring.words import fill
 
 # Sides get blue and purple, never red: red marks faults on these pages. Both pass 3:1 on white.
 COLORS = {"left": "#1f63a8", "right": "#7a3b9c", "both": "#1d7a3a"}
@@ -188,6 +189,8 @@ class ChartWords:
 
     names: Mapping[str, str] = field(default_factory=dict)
     empty: str = "No data yet"
+    no_frames: str = "No frames stored"  # a time plot's
+    over_time: str = "{series} over time; shaded: reps"  # a time plot's summary
 
     def name(self, key: str) -> str:
         return self.names.get(key, key)
@@ -210,6 +213,8 @@ def chart_words(words: Reader) -> ChartWords:
             "effort": words.pgettext("chart", "effort"),
         },
         empty=words.gettext("No data yet"),
+        no_frames=words.gettext("No frames stored"),
+        over_time=words.gettext("{series} over time; shaded: reps"),
     )
 
 
@@ -352,6 +357,7 @@ def time_plot(
     height: int = 240,
     lines: Mapping[str, float | None] | None = None,
     empty: str = "No frames stored",
+    words: ChartWords | None = None,
 ) -> str:
     """Measures over time with shaded rep spans (start, end, label), fault marks and the
     prescribed `lines` ("limit", dashed, in the key); the value labels sit at round values,
@@ -366,7 +372,7 @@ def time_plot(
     allv = np.concatenate(finite) if finite else np.zeros(0)
     drawn = {k: float(v) for k, v in (lines or {}).items() if v is not None}
     if len(t) < 2 or allv.size == 0:
-        said = empty if len(t) >= 2 else "No frames stored"
+        said = empty if len(t) >= 2 else (words or ChartWords()).no_frames
         out = [*_svg_open(title, width, height, said), _title(title, left)]
         return _no_data(out, escape(said), left, top + ph / 2)
     t0, t1 = float(t[0]), float(max(t[-1], t[0] + 1e-3))
@@ -374,9 +380,10 @@ def time_plot(
         f' data-t0="{t0:.3f}" data-t1="{t1:.3f}" data-x0="{left}" data-x1="{left + pw}"'
         f' data-top="{top}" data-bottom="{top + ph}"'
     )
-    summary = f"{', '.join(series)} over time; shaded: reps"
+    named = words or ChartWords()
+    summary = fill(named.over_time, {"series": ", ".join(named.name(k) for k in series)})
     if drawn:
-        summary += "; " + "; ".join(f"{k} {v:g}{unit}" for k, v in drawn.items())
+        summary += "; " + "; ".join(f"{named.name(k)} {v:g}{unit}" for k, v in drawn.items())
     out = [*_svg_open(title, width, height, summary, axis), _title(title, left)]
     lo, hi = float(allv.min()), float(allv.max())
     shown = [lo, hi, *drawn.values()]
@@ -388,8 +395,8 @@ def time_plot(
     out += _rep_spans(spans, x_of, top, ph)
     out += _y_axis(scale, left, left + pw, unit, grid=False)
     out += _seconds_axis(t0, t1, x_of, height - 10)
-    out += _time_lines(t, series, x_of, scale, left + pw, len(drawn))
-    key = _reference_lines(out, drawn, scale, (left, left + pw), unit, ChartWords())
+    out += _time_lines(t, series, x_of, scale, left + pw, len(drawn), named)
+    key = _reference_lines(out, drawn, scale, (left, left + pw), unit, named)
     out += _fault_marks(marks, x_of, top, ph)
     for i, (text, color, _dash) in enumerate(key):
         out.append(
@@ -447,9 +454,11 @@ def _time_lines(
     scale: _Scale,
     right: float,
     lines: int = 0,
+    words: ChartWords | None = None,
 ) -> list[str]:
     """Each series as lines (broken where a value is missing) and its name in the key (left
     of the `lines` reference lines' names)."""
+    named = words or ChartWords()
     out = []
     step = max(1, len(t) // 600)  # at most ~600 points a line
     for k, (name, values) in enumerate(series.items()):
@@ -468,6 +477,6 @@ def _time_lines(
                 )
         out.append(
             f'<text x="{right - 110 * (len(series) + lines - k)}" y="16" fill="{_color(name, k)}" '
-            f'class="legend">{escape(name)}</text>'
+            f'class="legend">{escape(named.name(name))}</text>'
         )
     return out

@@ -21,7 +21,7 @@ from coach.review.checkins import ABBOTT_SOURCE
 from coach.review.pain import FARRAR_SOURCE
 from coach.store import open_store
 from coach.store.checkins import PSFS_SOURCE
-from tests.coach.review.fhir_record import build_record
+from tests.coach.review.fhir_record import Record, build_record
 from tests.helpers.store import migrated_sqlite
 from tests.web.in_process import InProcessApp, in_process, threaded_app
 
@@ -59,6 +59,24 @@ PAGES: dict[str, tuple[str, ...]] = {
         "Between sessions",
         "completed",
     ),
+    "/sessions/{squat}": (
+        "Export:",
+        "printable report",
+        "Personal reference",
+        "Angle over time",
+        "Smoothness compares each rep",
+        "How accurate:",
+        "Counting Squat",
+        "Replay",
+        "frames stored",
+    ),
+    "/sessions/{targets}": (
+        "Hand–eye targets",
+        "targets reached",
+        "Reaction (s)",
+        "Left and right (medians)",
+        "placed targets",
+    ),
 }
 # German words each page shows instead
 GERMAN: dict[str, tuple[str, ...]] = {
@@ -70,6 +88,8 @@ GERMAN: dict[str, tuple[str, ...]] = {
         "Diesen Patienten löschen",
         "abgeschlossen",
     ),
+    "/sessions/{squat}": ("Winkel über die Zeit", "Persönliche Referenz", "Wie genau:"),
+    "/sessions/{targets}": ("Hand-Auge-Ziele", "platzierte Ziele"),
 }
 # The record's own words, shown as they were written: never in a catalog.
 DATA = (
@@ -83,6 +103,8 @@ DATA = (
     FARRAR_SOURCE,
     PSFS_SOURCE,
     "Coach",
+    "JSON",  # names of formats and measures
+    "SPARC",
     "English",
     "Español",
     "Français",
@@ -91,7 +113,7 @@ DATA = (
 
 
 @pytest.fixture(scope="module")
-def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcessApp, int]]:
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcessApp, Record]]:
     root = tmp_path_factory.mktemp("clinic")
     saved = {k: os.environ.get(k) for k in ("COACH_DATA_DIR", "COACH_PSEUDO_LOCALE")}
     os.environ.update(COACH_DATA_DIR=str(root), COACH_PSEUDO_LOCALE="1")
@@ -106,7 +128,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcess
                 follow_redirects=False,
             )
             assert r.status_code == 303
-            yield app, record.patient_id
+            yield app, record
     finally:
         store.close()
         for key, value in saved.items():
@@ -116,10 +138,10 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcess
                 os.environ[key] = value
 
 
-def _get(clinic: tuple[InProcessApp, int], page: str, language: str | None) -> Any:
-    app, pid = clinic
+def _get(clinic: tuple[InProcessApp, Record], page: str, language: str | None) -> Any:
+    app, record = clinic
     headers = {"Accept-Language": language} if language else {}
-    r = app.http.get(page.format(pid=pid), headers=headers)
+    r = app.http.get(page.format(pid=record.patient_id, **record.sessions), headers=headers)
     assert r.status_code == 200, r.text[:300]
     return r
 
@@ -150,7 +172,7 @@ def _english_left(text: str) -> str:
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_a_therapist_page_in_german_has_no_english_left(
-    clinic: tuple[InProcessApp, int], page: str
+    clinic: tuple[InProcessApp, Record], page: str
 ) -> None:
     r = _get(clinic, page, "de-CH,de;q=0.9,en;q=0.5")
     html = r.text
@@ -164,7 +186,7 @@ def test_a_therapist_page_in_german_has_no_english_left(
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_a_therapist_page_stays_english_by_default(
-    clinic: tuple[InProcessApp, int], page: str
+    clinic: tuple[InProcessApp, Record], page: str
 ) -> None:
     html = _get(clinic, page, None).text
     assert _html_tag(html) == '<html lang="en" dir="ltr">'
@@ -174,7 +196,7 @@ def test_a_therapist_page_stays_english_by_default(
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_word_of_a_therapist_page_comes_from_the_catalogs(
-    clinic: tuple[InProcessApp, int], page: str
+    clinic: tuple[InProcessApp, Record], page: str
 ) -> None:
     """In the pseudo-locale every catalog message is bracketed and accented: an English
     word (four letters or more) outside the brackets escaped the catalogs."""
@@ -186,14 +208,14 @@ def test_every_word_of_a_therapist_page_comes_from_the_catalogs(
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_a_therapist_page_in_arabic_reads_right_to_left(
-    clinic: tuple[InProcessApp, int], page: str
+    clinic: tuple[InProcessApp, Record], page: str
 ) -> None:
     html = _get(clinic, page, "ar").text
     assert _html_tag(html) == '<html lang="ar" dir="rtl">'
 
 
 def test_the_charts_say_their_words_in_the_readers_language(
-    clinic: tuple[InProcessApp, int],
+    clinic: tuple[InProcessApp, Record],
 ) -> None:
     texts = " | ".join(_texts(_get(clinic, "/patients/{pid}", "es").text))
     assert "Repeticiones hechas" in texts  # a chart's title

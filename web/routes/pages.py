@@ -73,6 +73,7 @@ TRANSLATED_PAGES = frozenset(
         "handout.html",
         "therapist.html",
         "patient.html",
+        "session.html",
     }
 )
 
