@@ -74,6 +74,7 @@ TRANSLATED_PAGES = frozenset(
         "therapist.html",
         "patient.html",
         "session.html",
+        "protocols.html",
     }
 )
 
