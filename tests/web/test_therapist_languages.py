@@ -92,6 +92,19 @@ PAGES: dict[str, tuple[str, ...]] = {
         "Compared with",
         "by week",
     ),
+    "/patients/{pid}/erase": (
+        "What is removed, for good",
+        "To confirm, type the patient",
+        "Erase everything about",
+        "pain and effort ratings",
+        "Cancel",
+    ),
+    "/account/second-factor": (
+        "Sign-in with a code",
+        "Install an authenticator app",
+        "Or type this key:",
+        "Turn it on",
+    ),
 }
 # German words each page shows instead
 GERMAN: dict[str, tuple[str, ...]] = {
@@ -107,6 +120,11 @@ GERMAN: dict[str, tuple[str, ...]] = {
     "/sessions/{targets}": ("Hand-Auge-Ziele", "platzierte Ziele"),
     "/protocols": ("Referenzwerte und ihre Quellen", "nach Altersgruppe", "Frauen 60-64"),
     "/patients/{pid}/protocols": ("Ausführen und speichern", "Tests über die Wochen"),
+    "/patients/{pid}/erase": (
+        "Was endgültig entfernt wird",
+        "Schmerz- und Anstrengungsbewertungen",
+    ),
+    "/account/second-factor": ("Anmeldung mit Code", "Einschalten"),
 }
 # The stored results of clinical tests keep the words the scoring wrote (English): their
 # table is not read for English words (docs/I18N.md, "Not translated yet").
@@ -228,7 +246,7 @@ def test_every_word_of_a_therapist_page_comes_from_the_catalogs(
     word (four letters or more) outside the brackets escaped the catalogs."""
     html = _get(clinic, page, "en-XA").text
     assert _html_tag(html) == '<html lang="en-XA" dir="ltr">'
-    html = re.sub(r"<code>.*?</code>", "", STORED.sub("", html), flags=re.S)  # commands
+    html = re.sub(r"<code[^>]*>.*?</code>", "", STORED.sub("", html), flags=re.S)  # commands, keys
     left = [t for t in _texts(html) if re.search(r"[A-Za-z]{4,}", _english_left(t))]
     assert left == []
 
@@ -258,3 +276,21 @@ def test_the_page_scripts_are_in_the_catalogs() -> None:
         assert 'from "./i18n.js"' in source, name
         strings = re.findall(r'textContent = "([^"]+)"', source)
         assert strings == [], (name, strings)
+
+
+def test_revoking_a_link_asks_in_the_readers_language(
+    clinic: tuple[InProcessApp, Record],
+) -> None:
+    app, record = clinic
+    pid = record.patient_id
+    r = app.http.post(f"/patients/{pid}/links", follow_redirects=False)
+    assert r.status_code == 303
+    page = app.http.get(f"/patients/{pid}", headers={"Accept-Language": "fr"}).text
+    found = re.search(r"/links/(\d+)/revoke", page)
+    assert found is not None
+    asked = app.http.post(
+        f"/patients/{pid}/links/{found.group(1)}/revoke", headers={"Accept-Language": "fr"}
+    )
+    assert _html_tag(asked.text) == '<html lang="fr" dir="ltr">'
+    assert f"Révoquer le lien n° {found.group(1)} ?" in asked.text and "Annuler" in asked.text
+    assert "Revoke link" not in asked.text and "Cancel" not in asked.text

@@ -75,6 +75,11 @@ TRANSLATED_PAGES = frozenset(
         "patient.html",
         "session.html",
         "protocols.html",
+        "erase.html",
+        "confirm.html",
+        "login_code.html",
+        "second_factor.html",
+        "recovery_codes.html",
     }
 )
 

@@ -324,18 +324,20 @@ def revoke_link(
     if link is None or link.revoked_at is not None:
         raise HTTPException(404, "No such link.")
     if confirm != "yes":
+        words = reader_of(request, who)
         return render(
             request,
             "confirm.html",
             who,
-            title=f"Revoke link #{link_id}?",
-            words=(
-                f"{patient.name} will no longer open their exercises with this link or its QR "
-                "code, and a phone or computer signed in with it is signed out. Their sessions "
-                "are kept. You can give them a new link afterwards."
+            title=words.gettext("Revoke link #{id}?", id=str(link_id)),
+            words=words.gettext(
+                "{name} will no longer open their exercises with this link or its QR code, and "
+                "a phone or computer signed in with it is signed out. Their sessions are kept. "
+                "You can give them a new link afterwards.",
+                name=patient.name,
             ),
             action=f"/patients/{patient.id}/links/{link_id}/revoke",
-            button=f"Revoke link #{link_id}",
+            button=words.gettext("Revoke link #{id}", id=str(link_id)),
             back=f"/patients/{patient.id}#links",
         )
     store.revoke_link(patient.id, link_id)
