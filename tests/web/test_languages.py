@@ -102,13 +102,13 @@ def test_anonymous_pages_follow_accept_language_and_catalogs_are_served(review: 
 
 
 def test_the_therapists_pages_follow_their_browser(review: Review) -> None:
-    """A translated therapist page in the browser's language; one not translated yet says
-    it is English (tests/web/test_therapist_languages.py reads each translated page)."""
+    """The therapist's pages in the browser's language, English by default
+    (tests/web/test_therapist_languages.py reads each translated page)."""
     with review.client("ther.a") as c:
         html = c.get("/therapist", headers={"Accept-Language": "es"}).text
         assert html_tag(html) == '<html lang="es" dir="ltr">' and "Cerrar sesión" in html
         assert "Sign out" not in html
         english = c.get("/therapist").text
         assert html_tag(english) == '<html lang="en" dir="ltr">' and "Sign out" in english
-        audit = c.get("/account/second-factor", headers={"Accept-Language": "es"}).text
-        assert html_tag(audit) == '<html lang="en" dir="ltr">'  # not translated yet
+        code = c.get("/account/second-factor", headers={"Accept-Language": "ar"}).text
+        assert html_tag(code) == '<html lang="ar" dir="rtl">' and "العامل الثاني" in code

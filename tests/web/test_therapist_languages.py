@@ -99,6 +99,12 @@ PAGES: dict[str, tuple[str, ...]] = {
         "pain and effort ratings",
         "Cancel",
     ),
+    "/sessions/{squat}/report": (
+        "Exercise session report",
+        "Prescribed",
+        "mean form score",
+        "Print",
+    ),
     "/account/second-factor": (
         "Sign-in with a code",
         "Install an authenticator app",
@@ -124,6 +130,7 @@ GERMAN: dict[str, tuple[str, ...]] = {
         "Was endgültig entfernt wird",
         "Schmerz- und Anstrengungsbewertungen",
     ),
+    "/sessions/{squat}/report": ("Bericht zur Übungseinheit", "Verordnet", "Drucken"),
     "/account/second-factor": ("Anmeldung mit Code", "Einschalten"),
 }
 # The stored results of clinical tests keep the words the scoring wrote (English): their
@@ -134,6 +141,7 @@ DATA = (
     "Ada Lovelace-Byron",
     "Left knee replaced in March; no kneeling.",
     "hold the chair if needed",
+    "left knee",  # where the patient said it hurt
     "Stairs",
     "Kneeling",
     "Range of motion: shoulder abduction",  # a stored test result's name

@@ -80,6 +80,7 @@ TRANSLATED_PAGES = frozenset(
         "login_code.html",
         "second_factor.html",
         "recovery_codes.html",
+        "report.html",
     }
 )
 

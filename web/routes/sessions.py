@@ -237,6 +237,7 @@ def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> lis
 def session_report(
     request: Request, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
 ) -> HTMLResponse:
+    words = reader_of(request, who)
     patient = store.patient(patient_of(row))
     exercise = load_exercise(row.exercise_id)
     program = [p for p in store.program(patient_of(row)) if p.exercise_id == row.exercise_id]
@@ -248,7 +249,7 @@ def session_report(
         who,
         s=row,
         patient=patient,
-        exercise_name=_name(row, exercise),
+        exercise_name=words.say(Say(_name(row, exercise))),
         reps=exports.rep_rows(row),
         prescribed=program[0] if program else None,
         mean_score=sum(scores) / len(scores) if scores else None,
@@ -256,8 +257,8 @@ def session_report(
         over_limit_count=sum(1 for r in row.reps if r.over_limit),
         printed=datetime.now(timezone.utc),
         fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
-        trend=_trend(store, row),
-        targets=_targets_weeks(store, row),
+        trend=_trend(store, row, words),
+        targets=_targets_weeks(store, row, words),
         ratings=session_ratings(store, row.id),
         checkin=checkin_of_week(store, patient_of(row), aware(row.started_at).date()),
         accuracy=_accuracy(row, exercise, store.session_frames(row.id)),
@@ -294,20 +295,20 @@ def _so_far(store: Store, row: Any) -> list[Any]:
     ]
 
 
-def _trend(store: Store, row: Any) -> str:
+def _trend(store: Store, row: Any, words: Reader) -> str:
     """The report's chart: this exercise's peak range per session up to this one, with the
     prescribed target and limit."""
-    charts = range_charts(_so_far(store, row), store.program(row.patient_id))
+    charts = range_charts(_so_far(store, row), store.program(row.patient_id), words)
     return charts[0] if charts else ""
 
 
-def _targets_weeks(store: Store, row: Any) -> list[dict[str, Any]]:
+def _targets_weeks(store: Store, row: Any, words: Reader) -> list[dict[str, Any]]:
     """A targets session's report: its task's weeks up to this session (none otherwise)."""
     if not (row.summary or {}).get("targets"):
         return []
     sessions = _so_far(store, row)
     first = min(aware(s.started_at).date() for s in sessions)
-    return targets_progress(sessions, first, today=aware(row.started_at).date())
+    return targets_progress(sessions, first, today=aware(row.started_at).date(), words=words)
 
 
 @router.get("/sessions/{session_id}/reps.csv", include_in_schema=False)
