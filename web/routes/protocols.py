@@ -199,9 +199,7 @@ def web_runner(name: str, fields: dict[str, str], patient: Patient) -> Callable[
     if name == "single-leg-stance":
         side = fields.get("side", "")
         if side not in ("left", "right"):
-            raise UploadRefused(
-                say("Single-leg stance: choose the leg stood on (left or right).")
-            )
+            raise UploadRefused(say("Single-leg stance: choose the leg stood on (left or right)."))
         return lambda track: p.run_single_leg_stance(track, side=side, age=age)
     if name == "five-times-sit-to-stand":
         return lambda track: p.run_five_times_sit_to_stand(track, age=age)
