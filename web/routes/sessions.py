@@ -225,7 +225,7 @@ def _landings(row: ExerciseSession) -> list[dict[str, Any]]:
     ]
 
 
-def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[str]:
+def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[Say]:
     """The accuracy card's lines for this session's exercise and camera view."""
     name = exercise.name if exercise else row.exercise_id
     size = (row.image_w or 0, row.image_h or 0)
