@@ -278,11 +278,7 @@ def line_chart(
         return left + pw * i / n if len(labels) > 1 else left + pw / 2
 
     out += _y_axis(scale, left, left + pw, unit)
-    for i in range(0, len(labels), max(1, len(labels) // 6)):
-        out.append(
-            f'<text x="{x_of(i):.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
-            f"{escape(labels[i])}</text>"
-        )
+    out += _x_labels(labels, x_of, height - 12)
     key = _reference_lines(out, drawn, scale, (left, left + pw), unit, said)
     for k, (name, vals) in enumerate(series.items()):
         color, shape = _color(name, k), _shape(name, k, list(series))
@@ -300,6 +296,15 @@ def line_chart(
     out += _key(key, left)
     out.append("</svg>")
     return "".join(out)
+
+
+def _x_labels(labels: Sequence[str], x_of: Callable[[int], float], y: int) -> list[str]:
+    """About six of the labels under the plot."""
+    return [
+        f'<text x="{x_of(i):.1f}" y="{y}" text-anchor="middle" class="axis">'
+        f"{escape(labels[i])}</text>"
+        for i in range(0, len(labels), max(1, len(labels) // 6))
+    ]
 
 
 def _reference_lines(
