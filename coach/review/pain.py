@@ -84,20 +84,17 @@ class PainFlag:
                 percent=round(self.percent),
             )
         )
+        params: dict[str, Any] = {
+            "day": Day(self.day),
+            "old": self.old,
+            "new": self.new,
+            "change": change,
+        }
         if self.where == "within":
-            return say(
-                "{day}: from {old} before training to {new} after {change}",
-                day=Day(self.day),
-                old=self.old,
-                new=self.new,
-                change=change,
-            )
+            return say("{day}: from {old} before training to {new} after {change}", **params)
         return say(
             "{day}: {new} before training, up from {old} before the previous session {change}",
-            day=Day(self.day),
-            old=self.old,
-            new=self.new,
-            change=change,
+            **params,
         )
 
 

@@ -139,15 +139,15 @@ def norms_overview(words: Reader | None = None) -> list[dict[str, Any]]:
 @router.get("/protocols", include_in_schema=False)
 def protocols_page(request: Request, who: TherapistDep) -> HTMLResponse:
     words = reader_of(request, who)
-    return render(
-        request,
-        "protocols.html",
-        who,
-        tests=norms_overview(words),
-        norm_words={k: words.say(v) for k, v in NORM_WORDS.items()},
-        patient=None,
-        results=[],
-    )
+    return render(request, "protocols.html", who, **_norms(words), patient=None, results=[])
+
+
+def _norms(words: Reader) -> dict[str, Any]:
+    """What both test pages show of the norms, in the reader's words."""
+    return {
+        "tests": norms_overview(words),
+        "norm_words": {k: words.say(v) for k, v in NORM_WORDS.items()},
+    }
 
 
 def _age(patient: Patient) -> int | None:
@@ -342,8 +342,7 @@ def _results_page(
         request,
         "protocols.html",
         who,
-        tests=norms_overview(words),
-        norm_words={k: words.say(v) for k, v in NORM_WORDS.items()},
+        **_norms(words),
         patient=patient,
         age=_age(patient),
         results=results,
