@@ -51,6 +51,7 @@ def test_every_benchmark_script_answers_help(script: str) -> None:
         # as `coach serve --workers 2` runs (web/workers.py), the pages on both workers
         ("live_load.py", ["--smoke"], "sessions per worker: ["),
         ("labelled.py", ["--limit", "1"], "| UI-PRMD"),
+        ("secure_delete.py", ["--seeds", "1"], "erasures left ids in the file; after VACUUM 0"),
     ],
 )
 def test_the_model_free_benchmarks_run_small(
