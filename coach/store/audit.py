@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 from coach.store.accounts import Identity
 from coach.store.models import AuditEntry, AuditHead, Patient, aware, utcnow
 from coach.store.part import StorePart
+from scoring.words import Say, say
 
 GENESIS = "0" * 64
 OUTCOMES = ("ok", "refused", "failed")
@@ -119,13 +120,13 @@ class AuditCheck:
     entries: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS
-    problems: list[str] = field(default_factory=list)
+    problems: list[Say] = field(default_factory=list)  # English as text; an id to translate
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def problem(self, words: str) -> None:
+    def problem(self, words: Say) -> None:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(words)
 
@@ -143,16 +144,22 @@ class _Walk:
         check.entries += 1
         if row.seq > check.head_seq:
             check.problem(
-                f"entry {row.seq} is beyond the trail's head ({check.head_seq}): added by hand"
+                say(
+                    "entry {seq} is beyond the trail's head ({head}): added by hand",
+                    seq=str(row.seq),
+                    head=str(check.head_seq),
+                )
             )
         gap = row.seq > self.expected
         if gap:
-            missing = _span(self.expected, row.seq - 1)
-            check.problem(f"{missing} missing: deleted")
+            check.problem(_missing(self.expected, row.seq - 1))
         elif entry_hash(self.previous, row) != row.hash:
             check.problem(
-                f"entry {row.seq} was changed: its hash does not match its fields and the "
-                f"entry before it"
+                say(
+                    "entry {seq} was changed: its hash does not match its fields and the "
+                    "entry before it",
+                    seq=str(row.seq),
+                )
             )
         self.previous, self.expected = row.hash, row.seq + 1
 
@@ -160,16 +167,34 @@ class _Walk:
         check = self.check
         last = self.expected - 1
         if last < check.head_seq:
-            check.problem(
-                f"{_span(last + 1, check.head_seq)} missing: deleted "
-                f"(the head says {check.head_seq})"
-            )
+            check.problem(_missing(last + 1, check.head_seq, head=True))
         elif last == check.head_seq and self.previous != check.head_hash:
-            check.problem(f"entry {last} was changed: its hash is not the one the head recorded")
+            check.problem(
+                say(
+                    "entry {seq} was changed: its hash is not the one the head recorded",
+                    seq=str(last),
+                )
+            )
 
 
-def _span(first: int, last: int) -> str:
-    return f"entry {first} is" if first == last else f"entries {first} to {last} are"
+def _missing(first: int, last: int, head: bool = False) -> Say:
+    """Entries `first` to `last` missing (`head`: at the end, where the head says more)."""
+    if first == last:
+        if head:
+            return say(
+                "entry {seq} is missing: deleted (the head says {head})",
+                seq=str(first),
+                head=str(last),
+            )
+        return say("entry {seq} is missing: deleted", seq=str(first))
+    if head:
+        return say(
+            "entries {first} to {last} are missing: deleted (the head says {head})",
+            first=str(first),
+            last=str(last),
+            head=str(last),
+        )
+    return say("entries {first} to {last} are missing: deleted", first=str(first), last=str(last))
 
 
 class AuditStore(StorePart):

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from scoring.words import Say, say, source_text
+
 SEXES = ("female", "male")
 
 
@@ -27,8 +29,16 @@ class Band:
     values: dict[str, float]
 
     def label(self) -> str:
-        who = {"female": "women", "male": "men"}.get(self.sex or "", "adults")
-        return f"{who} {self.age_min}-{self.age_max}"
+        return source_text(self.words())
+
+    def words(self) -> Say:
+        """The band as a message ("women 60-64"), for the reader's language."""
+        ages = {"low": str(self.age_min), "high": str(self.age_max)}
+        if self.sex == "female":
+            return say("women {low}-{high}", **ages)
+        if self.sex == "male":
+            return say("men {low}-{high}", **ages)
+        return say("adults {low}-{high}", **ages)
 
 
 @dataclass(frozen=True)
@@ -136,7 +146,7 @@ class ProtocolResult:
     measured: dict[str, Any] = field(default_factory=dict)
     reference: dict[str, Any] = field(default_factory=dict)
     source: str = ""
-    interpretation: str = ""
+    interpretation: str = ""  # a `Say` where the scoring wrote it as a message
     warnings: list[str] = field(default_factory=list)
     patient: dict[str, Any] = field(default_factory=dict)  # age, sex, side as given
 
@@ -164,4 +174,21 @@ class ProtocolResult:
             "interpretation": self.interpretation,
             "warnings": list(self.warnings),
             "patient": _clean(self.patient),
+            **self._said(),
         }
+
+    def _said(self) -> dict[str, Any]:
+        """The words' ids and parameters (`say`, as events carry them: docs/I18N.md) beside
+        their English text, for the pages to render in their reader's language."""
+        said: dict[str, Any] = {}
+        if isinstance(self.interpretation, Say):
+            said["interpretation"] = self.interpretation.to_json()
+        return {"say": said} if said else {}
+
+
+def clauses(*parts: Say) -> Say:
+    """Clauses of one verdict as one message, "a; b; c" in every language's punctuation."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = say("{before}; {after}", before=joined, after=part)
+    return joined

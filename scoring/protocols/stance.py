@@ -18,8 +18,12 @@ import numpy as np
 from pose.types import Array
 from scoring.definition import HoldRule
 from scoring.holds import Hold, HoldSettings, HoldTracker
-from scoring.protocols.norms import Band, Norms, ProtocolResult
+from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses
 from scoring.protocols.tracking import lost_warnings
+from scoring.words import Say, psay, say
+
+# A leg as the verdicts name it.
+SIDES: dict[str, Say] = {"left": psay("leg", "left"), "right": psay("leg", "right")}
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,9 @@ def single_leg_stance(
             None,
             measured=measured,
             reference=ref,
-            interpretation=f"no single-leg stance on the {side} leg detected",
+            interpretation=say(
+                "no single-leg stance on the {side} leg detected", side=SIDES.get(side, side)
+            ),
             warnings=warnings,
             patient={"age": age, "side": side},
         )
@@ -168,16 +174,18 @@ def single_leg_stance(
     )
 
 
-def _stance_verdict(best: StanceTime, band: Band | None, max_s: float) -> str:
+def _stance_verdict(best: StanceTime, band: Band | None, max_s: float) -> Say:
     """The best stance time against the age group's mean, in words."""
     if band is not None:
-        mean = band.values["mean"]
-        relation = "below" if best.stance_s < mean else "at or above"
-        verdict = f"{relation} the mean for {band.label()} ({mean:g} s)"
+        mean, who = band.values["mean"], band.words()
+        if best.stance_s < mean:
+            verdict = say("below the mean for {band} ({mean} s)", band=who, mean=mean)
+        else:
+            verdict = say("at or above the mean for {band} ({mean} s)", band=who, mean=mean)
     else:
-        verdict = "no age given: not compared with norms"
+        verdict = say("no age given: not compared with norms")
     if best.capped:
-        verdict = f"held the full {max_s:g} s; " + verdict
+        return clauses(say("held the full {seconds} s", seconds=max_s), verdict)
     return verdict
 
 

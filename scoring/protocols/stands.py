@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pose.types import Array
-from scoring.protocols.norms import Band, Norms, ProtocolResult
+from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses
 from scoring.protocols.tracking import lost_warnings
+from scoring.words import Say, say
 
 
 @dataclass(frozen=True)
@@ -159,14 +160,18 @@ def chair_stand_30s(
     )
 
 
-def _count_verdict(count: int, band: Band) -> str:
+def _count_verdict(count: int, band: Band) -> Say:
     """The count against the age and sex band's normal range, in words."""
     low, high = band.values["low"], band.values["high"]
     if count < low:
-        return f"below average for {band.label()} (< {low:g}): increased fall risk (STEADI)"
+        return say(
+            "below average for {band} (< {low}): increased fall risk (STEADI)",
+            band=band.words(),
+            low=low,
+        )
     if count > high:
-        return f"above average for {band.label()} (> {high:g})"
-    return f"average for {band.label()} ({low:g}-{high:g})"
+        return say("above average for {band} (> {high})", band=band.words(), high=high)
+    return say("average for {band} ({low}-{high})", band=band.words(), low=low, high=high)
 
 
 def _stands_by(
@@ -224,7 +229,9 @@ def five_times_sit_to_stand(
             None,
             measured=measured,
             reference=ref,
-            interpretation=f"test not completed ({len(stands)} of {n} stands)",
+            interpretation=say(
+                "test not completed ({found} of {n} stands)", found=len(stands), n=n
+            ),
             warnings=warnings,
             patient={"age": age},
         )
@@ -252,19 +259,34 @@ def five_times_sit_to_stand(
 
 def _time_verdict(
     seconds: float, band: Band | None, age: int | None, cutoff: float, min_age: int
-) -> str:
+) -> Say:
     """The time against the age band's mean and the fall-risk cut-off, in words."""
     parts = []
     if band is not None:
-        mean = band.values["mean"]
-        relation = "slower than" if seconds > mean else "at or faster than"
-        parts.append(f"{relation} the mean for {band.label()} ({mean:g} s)")
+        mean, who = band.values["mean"], band.words()
+        if seconds > mean:
+            parts.append(say("slower than the mean for {band} ({mean} s)", band=who, mean=mean))
+        else:
+            parts.append(
+                say("at or faster than the mean for {band} ({mean} s)", band=who, mean=mean)
+            )
     if age is not None and age < min_age:
-        parts.append(f"the {cutoff:g} s fall-risk cut-off applies from age {min_age}: not judged")
+        parts.append(
+            say(
+                "the {cutoff} s fall-risk cut-off applies from age {age}: not judged",
+                cutoff=cutoff,
+                age=str(min_age),
+            )
+        )
     elif seconds >= cutoff:
-        parts.append(f"at or above the {cutoff:g} s fall-risk cut-off: increased risk of falls")
+        parts.append(
+            say(
+                "at or above the {cutoff} s fall-risk cut-off: increased risk of falls",
+                cutoff=cutoff,
+            )
+        )
     else:
-        parts.append(f"below the {cutoff:g} s fall-risk cut-off")
+        parts.append(say("below the {cutoff} s fall-risk cut-off", cutoff=cutoff))
     if age is None:
-        parts.append(f"the cut-off is for ages {min_age} and older: give the age")
-    return "; ".join(parts)
+        parts.append(say("the cut-off is for ages {age} and older: give the age", age=str(min_age)))
+    return clauses(*parts)

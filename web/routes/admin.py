@@ -35,7 +35,7 @@ AdminDep = Annotated[Identity, Depends(current_admin)]
 
 
 def _rows(store: Store, entries: list[AuditEntry]) -> list[dict[str, Any]]:
-    """The entries in words: who by username, the patient by id while they are stored."""
+    """The entries for the page: who by username, the patient by id while they are stored."""
     names = {f"user:{u.id}": u.username for u in store.users() if u.role == "therapist"}
     patients = store.patients_by_ref({e.patient_ref for e in entries if e.patient_ref})
     return [
@@ -44,7 +44,7 @@ def _rows(store: Store, entries: list[AuditEntry]) -> list[dict[str, Any]]:
             "who": names.get(
                 e.actor, e.actor.split(":")[0] if e.actor.startswith("patient:") else e.actor
             ),
-            "patient": (patients.get(e.patient_ref) or "erased") if e.patient_ref else "",
+            "patient": patients.get(e.patient_ref),  # None: erased (the page says so)
         }
         for e in entries
     ]

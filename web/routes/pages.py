@@ -81,6 +81,7 @@ TRANSLATED_PAGES = frozenset(
         "second_factor.html",
         "recovery_codes.html",
         "report.html",
+        "audit.html",
     }
 )
 

@@ -329,13 +329,26 @@ def _last_height(rows: list[Any]) -> float | None:
     return None
 
 
+def said_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored result whose interpretation the scoring wrote as a message (its `say`): the
+    interpretation as that message, for the page to say in its reader's language. An older
+    result (no `say`, or one that cannot be read) keeps its stored English words."""
+    said = result.get("say")
+    if not isinstance(said, dict) or "interpretation" not in said:
+        return result
+    try:
+        return {**result, "interpretation": Say.from_json(said["interpretation"])}
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return result
+
+
 def _results_page(
     request: Request, who: Any, patient: Patient, store: Any, error: str | None = None
 ) -> HTMLResponse:
     words = reader_of(request, who)
     rows = store.protocol_results(patient.id)
     results = [
-        {"row": r, "result": r.result or {}}
+        {"row": r, "result": said_result(r.result or {})}
         for r in sorted(rows, key=lambda r: r.created_at, reverse=True)
     ]
     return render(

@@ -2,11 +2,11 @@
 // sends short messages that the patient's page shows and speaks. Reconnects on its own: the
 // patient may not have started yet, or the server may restart.
 import {
-  $, countInSet, describeEvent, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
+  $, countInSet, drawSkeleton, setText, setupReadouts, show, updateReadouts, wsUrl,
 } from "./common.js";
-import { followLine } from "./balance.js";
-import { followLine as tugLine } from "./tug.js";
 import { stageStatus } from "./follow_stage.js";
+import { WORDS, plainEvent as eventLine, summaryLine } from "./follow_words.js";
+import { t, words } from "./i18n.js";
 import { PRIORITY, Speaker } from "./speech.js";
 
 const sessionId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
@@ -20,62 +20,8 @@ const state = {
   faultWords: {}, messages: [], patientLoaded: false,
 };
 
-/** A fault id in the exercise's own words ("knee_valgus" -> "Knee caving inward"). */
-function faultWord(id) {
-  return state.faultWords[id] || String(id).replaceAll("_", " ");
-}
-
-function listWords(ids) {
-  const words = (ids || []).map(faultWord);
-  return words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : (words[0] || "");
-}
-
-/** One logged event in plain words for the therapist (null: not worth a line). */
-/** A hand-eye target's result for the therapist: what happened and its times. */
-function targetLine(e) {
-  const what = e.hit ? "touched" : ({ miss: "missed", hand_not_seen: "hand not seen",
-    outside_image: "did not fit in the picture" }[e.status] || String(e.status));
-  const time = (label, v) => (Number.isFinite(v) ? `${label} ${v.toFixed(2)} s` : "");
-  const times = [time("reaction", e.reaction_s), time("movement", e.movement_s)].filter(Boolean);
-  return `Target ${e.index} (${e.hand} hand) ${what}${times.length ? `: ${times.join(", ")}` : ""}`;
-}
-
-function plainEvent(e) {
-  switch (e.kind) {
-    case "RepCompleted": {
-      const range = Number.isFinite(e.rom_deg) ? `, range ${Math.round(e.rom_deg)}°` : "";
-      const form = e.faults && e.faults.length ? `; needs work: ${listWords(e.faults)}` : "; good form";
-      const limit = e.over_limit ? "; went past the range limit" : "";
-      return `Rep ${e.index} done${range}${form}${limit}`;
-    }
-    case "FaultDetected": return `Form: ${faultWord(e.fault || e.id) || e.message}`;
-    case "HoldEnded": return `Held for ${Number(e.duration_s).toFixed(1)} seconds`;
-    case "Cue": return `Coach said: "${e.text}"`;
-    case "PoseLost": return "Patient out of view: counting paused";
-    case "PoseFound": return "Patient back in view";
-    case "ViewWarning":
-      if (e.expected && e.detected && e.skipped_faults && e.skipped_faults.length && e.expected !== e.detected) {
-        return `Camera sees the patient from the ${e.detected}; checking ${listWords(e.skipped_faults)} needs the ${e.expected} view`;
-      }
-      if (e.skipped_faults && e.skipped_faults.length) {
-        return `Camera sees the patient from the ${e.detected}: ${listWords(e.skipped_faults)} not checked (needs another view)`;
-      }
-      return `Camera angle: ${e.message}`;
-    case "SetupPassed": return "Ready: counting started";
-    case "PatientConnected": return e.reconnect ? "Patient came back" : "Patient joined";
-    case "PatientDisconnected": return "Patient left the page";
-    case "TherapistMessage": return `You wrote: "${e.text}"`;
-    case "ClientProblem": return `Problem on the patient's page: ${e.message}`;
-    case "VideoSharing": return e.enabled ? "Patient started sharing video" : "Patient stopped sharing video";
-    case "PipelineRestarted": return "The coach restarted its camera analysis; the count is kept";
-    case "SessionEnded": return "Patient ended the session";
-    case "TargetShown":
-      return `Target ${e.index} shown for the ${e.hand} hand${e.path && e.path.length ? " (moving)" : ""}`;
-    case "TargetResult": return targetLine(e);
-    // A live clinical test's events (balance.js, tug.js), else null.
-    default: return followLine(e) ?? tugLine(e);
-  }
-}
+/** One logged event in the therapist's words (follow_words.js; null: not worth a line). */
+const plainEvent = (e) => eventLine(e, state.faultWords);
 
 /** The messages this session's therapists sent, each delivered or not yet. */
 function renderMessages() {
@@ -84,10 +30,10 @@ function renderMessages() {
   for (const m of state.messages.slice(-20).reverse()) {
     const li = document.createElement("li");
     const text = document.createElement("span");
-    text.textContent = `"${m.text}"`;
+    text.textContent = WORDS.quoted(m.text);
     const mark = document.createElement("span");
     mark.className = m.delivered ? "delivered" : "pending";
-    mark.textContent = m.delivered ? " ✓ Delivered" : " … Not yet: the patient is away; they get it when they are back";
+    mark.textContent = ` ${m.delivered ? WORDS.delivered() : WORDS.pending()}`;
     li.append(text, mark);
     list.append(li);
   }
@@ -123,11 +69,12 @@ async function loadPatient() {
     const a = $("patient-link");
     a.href = info.patient.page;
     setText(a, info.patient.name);
+    const exercise = t(info.exercise);
     setText($("prescription"), info.prescription
-      ? `Prescribed: ${info.prescription}`
-      : `${info.exercise} is not in ${info.patient.name}'s program.`);
+      ? WORDS.prescribed(info.prescription)
+      : WORDS.notInProgram(exercise, info.patient.name));
     show($("patient-box"), true);
-    document.title = `Following ${info.patient.name}: ${info.exercise} – Coach`;
+    document.title = WORDS.titlePatient(info.patient.name, exercise);
   } catch { /* the name is a help, not needed to follow */ }
 }
 
@@ -174,22 +121,22 @@ function render(msg) {
 function onFollow(msg) {
   state.exercise = msg.exercise;
   state.edges = msg.skeleton_edges;
-  setText($("exercise-name"), msg.exercise.name);
-  document.title = `Following: ${msg.exercise.name} – Coach`;
+  state.faultWords = msg.fault_words || {};
+  setText($("exercise-name"), t(msg.exercise.name));
+  document.title = WORDS.titleExercise(t(msg.exercise.name));
   setupReadouts(msg.exercise);
   setVideo(msg.video === true);
   showAlert("");
   setText($("rep-count"), String(countInSet(msg, msg.exercise))); // as the patient sees it
   if (msg.last_frame) render(msg.last_frame);
-  state.faultWords = msg.fault_words || {};
   $("event-log").replaceChildren();
   for (const e of msg.recent_events) addLog(plainEvent(e), e.t);
   state.messages = messagesFromEvents(msg.recent_events);
   renderMessages();
   loadPatient();
-  if (msg.ended) setStatus("Session ended", "ended");
+  if (msg.ended) setStatus(WORDS.status.ended(), "ended");
   else if (msg.connected) showStage(msg);
-  else setStatus("Waiting for the patient to connect", "waiting");
+  else setStatus(WORDS.status.waiting(), "waiting");
 }
 
 /** The status pill from the stage of a hello or frame (rest and done are not "getting ready"). */
@@ -203,7 +150,7 @@ function onFrame(msg) {
   showStage(msg);
   for (const e of msg.events) {
     if (e.kind !== "HoldProgress") addLog(plainEvent(e), e.t);
-    if (e.kind === "Cue") speaker.say(e.text, e.priority || PRIORITY.cue, { keep: false });
+    if (e.kind === "Cue") speaker.say(words(e.text, e.say && e.say.text), e.priority || PRIORITY.cue, { keep: false });
   }
 }
 
@@ -211,33 +158,27 @@ function onFrame(msg) {
 function setVideo(on) {
   state.videoOn = on;
   if (!on) videoLayer.getContext("2d").clearRect(0, 0, videoLayer.width, videoLayer.height);
-  setText($("video-note"), on
-    ? "The patient is sharing their video: you see it under the stick figure."
-    : "Stick figure only: the patient's video is not sent unless they choose to share it.");
+  setText($("video-note"), on ? WORDS.videoOn() : WORDS.videoOff());
 }
 
 function onStatus(msg) {
   if (msg.video !== undefined) {
     setVideo(msg.video === true);
-    addLog(msg.video ? "Patient started sharing video" : "Patient stopped sharing video");
+    addLog(msg.video ? WORDS.log.videoStarted() : WORDS.log.videoStopped());
   }
   if (!msg.patient) return;
   const kinds = { connected: "live", disconnected: "waiting", ended: "ended", expired: "ended", problem: "problem" };
-  const texts = {
-    connected: "Patient connected",
-    disconnected: "Patient disconnected – waiting for them to come back",
-    ended: "Session ended",
-    expired: "Session closed",
-  };
-  setStatus(texts[msg.patient] || msg.message, kinds[msg.patient] || "");
-  if (msg.patient === "problem") showAlert(`The patient's page reports: ${msg.message}`);
+  const said = words(msg.message, msg.say && msg.say.message);
+  const known = ["connected", "disconnected", "ended", "expired"].includes(msg.patient);
+  const text = known ? WORDS.status[msg.patient]() : said;
+  setStatus(text, kinds[msg.patient] || "");
+  if (msg.patient === "problem") showAlert(WORDS.pageReports(said));
   if (msg.patient === "connected") {
     showAlert("");
     for (const m of state.messages) m.delivered = true; // handed over on reconnecting
     renderMessages();
   }
-  if (msg.patient === "problem") addLog(`Problem on the patient's page: ${msg.message}`);
-  else addLog(texts[msg.patient] || msg.message);
+  addLog(msg.patient === "problem" ? WORDS.log.problem(said) : text);
 }
 
 async function onVideo(blob) {
@@ -255,26 +196,26 @@ function handle(msg) {
     case "frame": return onFrame(msg);
     case "status": return onStatus(msg);
     case "therapist_message":
-      setText($("message-status"), msg.delivered ? "Delivered." : "The patient is not connected; they will see it when they are back.");
-      addLog(`You wrote: "${msg.text}"`, msg.t);
+      setText($("message-status"), msg.delivered ? WORDS.message.delivered() : WORDS.message.away());
+      addLog(WORDS.log.wrote(msg.text), msg.t);
       state.messages.push({ text: msg.text, t: msg.t, delivered: msg.delivered === true });
       renderMessages();
       return;
     case "summary": {
-      const s = msg.summary;
-      if (s.targets) addLog(`Session ended: ${s.targets.text}. ${s.targets.hands_text}`);
-      else addLog(`Session ended: ${s.rep_count} reps, ${s.holds_completed} holds, ${s.faults.length} form points flagged`);
+      addLog(summaryLine(msg.summary));
       return;
     }
-    case "error":
+    case "error": {
+      const said = words(msg.message, msg.say && msg.say.message);
       if (msg.code === "unknown_session") {
-        setStatus("No live session with this id yet – waiting", "waiting");
-        showAlert(msg.message);
+        setStatus(WORDS.status.unknown(), "waiting");
+        showAlert(said);
       } else {
-        setText($("message-status"), msg.message);
-        if (msg.fatal) showAlert(msg.message);
+        setText($("message-status"), said);
+        if (msg.fatal) showAlert(said);
       }
       return;
+    }
     default: return;
   }
 }
@@ -301,7 +242,7 @@ function connect() {
   };
   ws.onclose = (ev) => {
     if (ws !== state.ws) return;
-    if (ev.code !== 4404) setStatus("Connection to the server lost – reconnecting", "waiting");
+    if (ev.code !== 4404) setStatus(WORDS.status.lost(), "waiting");
     state.retryTimer = setTimeout(connect, ev.code === 4404 ? 3000 : 2000);
   };
 }
@@ -309,11 +250,11 @@ function connect() {
 function sendMessage(text) {
   if (!text) return false;
   if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {
-    setText($("message-status"), "Not connected; try again in a moment.");
+    setText($("message-status"), WORDS.message.offline());
     return false;
   }
   state.ws.send(JSON.stringify({ type: "message", text }));
-  setText($("message-status"), "Sending…");
+  setText($("message-status"), WORDS.message.sending());
   return true;
 }
 
@@ -323,7 +264,7 @@ $("message-form").addEventListener("submit", (ev) => {
   if (sendMessage(input.value.trim())) input.value = "";
 });
 for (const b of document.querySelectorAll("[data-quick]")) {
-  b.addEventListener("click", () => sendMessage(b.dataset.quick));
+  b.addEventListener("click", () => sendMessage(b.dataset.quick)); // in the therapist's words
 }
 
 setText($("session-id"), sessionId);
