@@ -15,12 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
+from starlette.testclient import TestClient
 
 from coach.review.checkins import ABBOTT_SOURCE
 from coach.review.pain import FARRAR_SOURCE
 from coach.store import open_store
 from coach.store.checkins import PSFS_SOURCE
+from scoring.protocols.norms import Band
+from scoring.protocols.stands import _count_verdict
 from tests.coach.review.fhir_record import Record, build_record
 from tests.helpers.store import migrated_sqlite
 from tests.web.in_process import InProcessApp, in_process, threaded_app
@@ -111,6 +115,14 @@ PAGES: dict[str, tuple[str, ...]] = {
         "Or type this key:",
         "Turn it on",
     ),
+    "/follow/{follow}": (
+        "Therapist view",
+        "Speak cues here too",
+        "Stick figure only",
+        "Message to the patient",
+        "Well done, keep going",
+        "What happened",
+    ),
 }
 # German words each page shows instead
 GERMAN: dict[str, tuple[str, ...]] = {
@@ -132,13 +144,16 @@ GERMAN: dict[str, tuple[str, ...]] = {
     ),
     "/sessions/{squat}/report": ("Bericht zur Übungseinheit", "Verordnet", "Drucken"),
     "/account/second-factor": ("Anmeldung mit Code", "Einschalten"),
+    "/follow/{follow}": ("Therapeutenansicht", "Gut gemacht, weiter so", "Was passiert ist"),
 }
+FOLLOWED = "abcdefgh12"  # a live session's id (the follow page waits for it to start)
 # The stored results of clinical tests keep the words the scoring wrote (English): their
 # table is not read for English words (docs/I18N.md, "Not translated yet").
 STORED = re.compile(r'<table class="grid" data-testid="protocol-results">.*?</table>', re.S)
 # The record's own words, shown as they were written: never in a catalog.
 DATA = (
     "Ada Lovelace-Byron",
+    "Dr Admin",  # the signed-in administrator
     "Left knee replaced in March; no kneeling.",
     "hold the chair if needed",
     "left knee",  # where the patient said it hurt
@@ -193,7 +208,8 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcess
 def _get(clinic: tuple[InProcessApp, Record], page: str, language: str | None) -> Any:
     app, record = clinic
     headers = {"Accept-Language": language} if language else {}
-    r = app.http.get(page.format(pid=record.patient_id, **record.sessions), headers=headers)
+    url = page.format(pid=record.patient_id, follow=FOLLOWED, **record.sessions)
+    r = app.http.get(url, headers=headers)
     assert r.status_code == 200, r.text[:300]
     return r
 
@@ -302,3 +318,90 @@ def test_revoking_a_link_asks_in_the_readers_language(
     assert _html_tag(asked.text) == '<html lang="fr" dir="ltr">'
     assert f"Révoquer le lien n° {found.group(1)} ?" in asked.text and "Annuler" in asked.text
     assert "Revoke link" not in asked.text and "Cancel" not in asked.text
+
+
+AUDIT_ENGLISH = ("Audit trail", "Check the chain", "The chain is whole", "entries, none changed")
+
+
+def _audit_texts(html: str) -> list[str]:
+    """The audit page's words: its entries' own data (who, address, the action and subject as
+    recorded, references, numbers, times) aside; their outcome and an erased patient kept."""
+    html = re.sub(r"<code[^>]*>.*?</code>", "", html, flags=re.S)
+    html = re.sub(r'title="[^"]*"', "", html)
+    cells = re.findall(r"<tr>\s*<td>.*?</tr>", html, flags=re.S)
+    for row in cells:
+        tds = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+        html = html.replace(row, " ".join(f"<td>{tds[i]}</td>" for i in (4, 5, 6) if len(tds) > 6))
+    return _texts(html)
+
+
+@pytest.fixture(scope="module")
+def admin(clinic: tuple[InProcessApp, Record]) -> Iterator[TestClient]:
+    """An administrator signed in (a second factor: admins need one) on the clinic's app."""
+    app, _ = clinic
+    store = app.app.state.store
+    user = store.create_user("adm", "Dr Admin", PASSWORD, is_admin=True)
+    enrolment = store.start_enrolment(user.id)
+    codes = store.confirm_enrolment(user.id, pyotp.TOTP(enrolment.secret).now())
+    assert codes
+    client = TestClient(app.app, base_url="http://127.0.0.1")
+    r = client.post("/login", data={"username": "adm", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    r = client.post("/login/code", data={"code": codes[0]}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    yield client
+    client.close()
+
+
+def _audit(admin: TestClient, language: str | None, verify: bool = True) -> Any:
+    headers = {"Accept-Language": language} if language else {}
+    r = admin.get("/admin/audit" + ("?verify=1" if verify else ""), headers=headers)
+    assert r.status_code == 200, r.text[:300]
+    return r
+
+
+def test_the_audit_page_is_in_the_readers_language(admin: TestClient) -> None:
+    r = _audit(admin, "de")
+    assert _html_tag(r.text) == '<html lang="de" dir="ltr">'
+    assert "Accept-Language" in r.headers["vary"]
+    for words in AUDIT_ENGLISH:
+        assert words not in r.text, words
+    assert "Kette prüfen" in r.text and "Die Kette ist vollständig" in r.text
+    assert _html_tag(_audit(admin, "ar", verify=False).text) == '<html lang="ar" dir="rtl">'
+    english = _audit(admin, None).text
+    assert all(words in english for words in AUDIT_ENGLISH)
+
+
+def test_every_word_of_the_audit_page_comes_from_the_catalogs(admin: TestClient) -> None:
+    html = _audit(admin, "en-XA").text
+    assert _html_tag(html) == '<html lang="en-XA" dir="ltr">'
+    outcomes = re.findall(r"<td>([^<(]*?)(?: \(\d+\))?</td>\s*</tr>", html)
+    assert outcomes and all(o.startswith("[") for o in outcomes), outcomes[:5]
+    left = [t for t in _audit_texts(html) if re.search(r"[A-Za-z]{4,}", _english_left(t))]
+    assert left == [], "\n".join(left)
+
+
+def test_a_clinical_test_interpretation_is_in_the_readers_language(
+    clinic: tuple[InProcessApp, Record],
+) -> None:
+    """A result the scoring wrote as a message is said in the reader's words; an older one
+    (stored English only) keeps its words."""
+    band = Band(70, 74, "female", {"low": 10.0, "high": 15.0})
+    verdict = _count_verdict(8, band)
+    assert verdict == "below average for women 70-74 (< 10): increased fall risk (STEADI)"
+    app, record = clinic
+    stored = {
+        "protocol": "chair_stand_30s",
+        "name": "30-second chair stand",
+        "value": 8,
+        "unit": "stands",
+        "interpretation": str(verdict),
+        "say": {"interpretation": verdict.to_json()},
+    }
+    app.app.state.store.add_protocol_result(record.patient_id, "chair_stand_30s", stored)
+    page = _get(clinic, "/patients/{pid}/protocols", "de").text
+    assert "unter dem Durchschnitt für Frauen 70-74 (&lt; 10): erhöhtes Sturzrisiko" in page
+    assert "below average for women" not in page
+    assert "within the normal range for women 70-74" in page  # an older row, as stored
+    english = _get(clinic, "/patients/{pid}/protocols", None).text
+    assert "below average for women 70-74 (&lt; 10): increased fall risk (STEADI)" in english

@@ -16,6 +16,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from coach.i18n import reader
 from coach.store import open_store
 from coach.store.audit import GENESIS, AuditEvent, entry_hash, session_ref
 from coach.store.models import Base
@@ -102,6 +103,9 @@ def test_an_edited_deleted_or_added_entry_is_named(any_store: Store, sql: str, n
     assert not check.ok
     assert any(named in p for p in check.problems), check.problems
     assert len(check.problems) <= 2, check.problems  # named where it happened, not everywhere after
+    # Each finding is a message the admins' page says in its reader's language.
+    german = [reader("de").say(p) for p in check.problems]
+    assert all("Eintr" in g and g != p for g, p in zip(german, check.problems)), german
 
 
 def test_an_entry_rehashed_to_fit_its_edit_is_found_at_the_next_one(any_store: Store) -> None:

@@ -6,6 +6,8 @@
 import { english, lang } from "/static/i18n.js";
 import { BalanceView, WORDS as BALANCE_WORDS } from "/static/balance.js";
 import { TugView, WORDS as TUG_WORDS } from "/static/tug.js";
+import { WORDS as FOLLOW_WORDS, plainEvent, summaryLine } from "/static/follow_words.js";
+import { STAGE_WORDS, stageStatus } from "/static/follow_stage.js";
 import { FakeSpeaker, assert, equal, shown, test, text } from "./harness.js";
 import { SQUAT, frame, livePage, rep, session } from "./live_page.js";
 
@@ -158,4 +160,28 @@ test("the Timed Up and Go's words are Spanish, on the page and said", () => {
   v.handle({ type: "frame", t: 16, events: [{ kind: "TugDone", t: 16, total_s: 12.46, fall_risk_s: 12, fall_risk: true, reason: "seated" }] });
   equal(text("tug-clock"), "12,5 s", "the total, in Spanish digits and separators");
   spanishOnly([text("tug-result"), text("exercise-instructions"), ...speaker.words], "shown and said");
+});
+
+// The follow page (follow.js) in a Spanish-speaking therapist's browser: every word of its
+// table, its status line and its log, from the server's ids and numbers.
+test("the follow page's words are Spanish: log, status and summary", () => {
+  translatedWords({ ...FOLLOW_WORDS, stages: STAGE_WORDS }, "follow page words and stages");
+  const faults = { knee_valgus: "Keep your knees over your toes" };
+  const lines = [
+    plainEvent({ kind: "RepCompleted", index: 3, rom_deg: 84.6, faults: ["knee_valgus"], over_limit: true }, faults),
+    plainEvent({ kind: "RepCompleted", index: 4, rom_deg: 90, faults: [] }, faults),
+    plainEvent({ kind: "ViewWarning", expected: "side", detected: "front", message: "x", skipped_faults: ["knee_valgus"] }, faults),
+    plainEvent({ kind: "Cue", text: "Step back: I can't see your feet.", say: { text: FEET } }),
+    plainEvent({ kind: "TargetResult", index: 2, hand: "left", status: "miss", hit: false, reaction_s: 0.41 }),
+    plainEvent({ kind: "PatientConnected", reconnect: true }),
+    plainEvent({ kind: "TugDone", total_s: 12.46, fall_risk: true }),
+    summaryLine({ rep_count: 8, holds_completed: 0, faults: ["knee_valgus"] }),
+    summaryLine({ targets: { layout: "place", touched: 5, count: 8, hands: { left: { touched: 2, targets: 4 }, right: { touched: 3, targets: 4 } } } }),
+    stageStatus("done", { set: { sets: 3 } }).text,
+  ];
+  equal(lines[0], "Repetición 3 hecha, amplitud 85°; a mejorar: Mantenga las rodillas sobre los dedos"
+    + " de los pies; superó el límite de amplitud", "a rep, its fault in the exercise's words");
+  equal(lines[3], "El entrenador dijo: «Dé un paso atrás: no veo sus pies.»", "a cue, from its message");
+  equal(lines[4], "Objetivo 2 (mano izquierda): fallado: reacción 0,41 s", "a target's result");
+  spanishOnly(lines, "follow log");
 });
