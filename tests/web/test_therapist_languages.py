@@ -345,7 +345,9 @@ def admin(clinic: tuple[InProcessApp, Record]) -> Iterator[TestClient]:
     codes = store.confirm_enrolment(user.id, pyotp.TOTP(enrolment.secret).now())
     assert codes
     client = TestClient(app.app, base_url="http://127.0.0.1")
-    r = client.post("/login", data={"username": "adm", "password": PASSWORD}, follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": "adm", "password": PASSWORD}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text[:300]
     r = client.post("/login/code", data={"code": codes[0]}, follow_redirects=False)
     assert r.status_code == 303, r.text[:300]

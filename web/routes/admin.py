@@ -44,7 +44,7 @@ def _rows(store: Store, entries: list[AuditEntry]) -> list[dict[str, Any]]:
             "who": names.get(
                 e.actor, e.actor.split(":")[0] if e.actor.startswith("patient:") else e.actor
             ),
-            "patient": patients.get(e.patient_ref),  # None: erased (the page says so)
+            "patient": patients.get(e.patient_ref or ""),  # None: erased (the page says so)
         }
         for e in entries
     ]

@@ -105,7 +105,7 @@ def test_an_edited_deleted_or_added_entry_is_named(any_store: Store, sql: str, n
     assert len(check.problems) <= 2, check.problems  # named where it happened, not everywhere after
     # Each finding is a message the admins' page says in its reader's language.
     german = [reader("de").say(p) for p in check.problems]
-    assert all("Eintr" in g and g != p for g, p in zip(german, check.problems)), german
+    assert all("Eintr" in g and g != p for g, p in zip(german, check.problems, strict=True)), german
 
 
 def test_an_entry_rehashed_to_fit_its_edit_is_found_at_the_next_one(any_store: Store) -> None:

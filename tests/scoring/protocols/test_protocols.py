@@ -22,6 +22,7 @@ from scoring.protocols import (
     single_leg_stance,
     timed_stances,
 )
+from scoring.words import Say
 
 FPS = 30.0
 SEATED, STANDING = 0.5, 1.0
@@ -134,6 +135,21 @@ def test_chair_stand_interpretation_by_band(n: int, age: int, sex: str, expected
     assert res.interpretation.startswith(expected)
     if "below" in expected:
         assert "fall risk" in res.interpretation
+
+
+def test_an_interpretation_is_a_message_with_its_english_text() -> None:
+    """The stored result keeps the English words and carries their id and parameters (`say`),
+    so a page says them in its reader's language (docs/I18N.md)."""
+    t, h = sts_signal(8, 2.5)
+    stored = chair(t, h, 72, "female").to_json()
+    said = stored["say"]["interpretation"]
+    assert said["id"] == "below average for {band} (< {low}): increased fall risk (STEADI)"
+    assert said["params"]["band"] == {
+        "id": "women {low}-{high}",
+        "params": {"low": "70", "high": "74"},
+    }
+    assert Say.from_json(said) == stored["interpretation"]
+    assert stored["interpretation"].startswith("below average for women 70-74 (< 10)")
 
 
 def test_a_short_recording_is_warned() -> None:
