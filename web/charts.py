@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
+
+from coach.i18n import Reader
+from scoring.words import fill
 
 # Sides get blue and purple, never red: red marks faults on these pages. Both pass 3:1 on white.
 COLORS = {"left": "#1f63a8", "right": "#7a3b9c", "both": "#1d7a3a"}
@@ -178,22 +181,60 @@ def _y_axis(scale: _Scale, left: int, right: float, unit: str, grid: bool = True
     return out
 
 
+@dataclass(frozen=True)
+class ChartWords:
+    """A chart's words in the reader's language: each series' and line's name by its key
+    (the key itself still picks the colour and shape, and names `data-series`), and what an
+    empty chart says."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    empty: str = "No data yet"
+    no_frames: str = "No frames stored"  # a time plot's
+    over_time: str = "{series} over time; shaded: reps"  # a time plot's summary
+
+    def name(self, key: str) -> str:
+        return self.names.get(key, key)
+
+
+def chart_words(words: Reader) -> ChartWords:
+    """The charts' series and line names, and their empty chart, in the reader's words."""
+    return ChartWords(
+        names={
+            "target": words.pgettext("chart", "target"),
+            "limit": words.pgettext("chart", "limit"),
+            "left": words.pgettext("chart", "left"),
+            "right": words.pgettext("chart", "right"),
+            "both": words.pgettext("chart", "both"),
+            "reps": words.pgettext("chart", "reps"),
+            "score": words.pgettext("chart", "score"),
+            "hold": words.pgettext("chart", "hold"),
+            "pain before": words.pgettext("chart", "pain before"),
+            "pain after": words.pgettext("chart", "pain after"),
+            "effort": words.pgettext("chart", "effort"),
+        },
+        empty=words.gettext("No data yet"),
+        no_frames=words.gettext("No frames stored"),
+        over_time=words.gettext("{series} over time; shaded: reps"),
+    )
+
+
 def _described(
     labels: Sequence[str],
     series: Mapping[str, Sequence[float | None]],
     lines: dict[str, float],
     unit: str,
+    words: ChartWords,
 ) -> str:
     """Every value in words, series by series (the chart's <desc>, for a screen reader)."""
     text = "; ".join(
-        f"{name}: "
+        f"{words.name(name)}: "
         + ", ".join(
             f"{labels[i]} {_number(float(v))}{unit}" for i, v in enumerate(vals) if v is not None
         )
         for name, vals in series.items()
     )
     if lines:
-        text += "; " + "; ".join(f"{k} {v:g}{unit}" for k, v in lines.items())
+        text += "; " + "; ".join(f"{words.name(k)} {v:g}{unit}" for k, v in lines.items())
     return text
 
 
@@ -207,6 +248,7 @@ def line_chart(
     lines: Mapping[str, float | None] | None = None,
     min_span: float | None = None,
     bounds: tuple[float, float] | None = None,
+    words: ChartWords | None = None,
 ) -> str:
     """Points per label (weeks, sessions) for each series; gaps where a value is None.
 
@@ -220,11 +262,12 @@ def line_chart(
     ]
     left, right, top, bottom = 48, 26, 42, 34  # right: half a date label ("05 Dec") fits
     pw, ph = width - left - right, height - top - bottom
-    described = _described(labels, series, drawn, unit)
-    out = _svg_open(title, width, height, described if values else "No data yet")
+    said = words or ChartWords()
+    summary = _described(labels, series, drawn, unit, said) if values else said.empty
+    out = _svg_open(title, width, height, summary)
     out.append(f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>')
     if not values:
-        return _no_data(out, "No data yet", left, top + ph / 2)
+        return _no_data(out, said.empty, left, top + ph / 2)
     span = min_span if min_span is not None else (20.0 if unit == "°" else 2.0)
     shown = values + list(drawn.values())
     lo, hi = bounds or _padded_range(shown, span)
@@ -235,12 +278,8 @@ def line_chart(
         return left + pw * i / n if len(labels) > 1 else left + pw / 2
 
     out += _y_axis(scale, left, left + pw, unit)
-    for i in range(0, len(labels), max(1, len(labels) // 6)):
-        out.append(
-            f'<text x="{x_of(i):.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
-            f"{escape(labels[i])}</text>"
-        )
-    key = _reference_lines(out, drawn, scale, left, left + pw, unit)
+    out += _x_labels(labels, x_of, height - 12)
+    key = _reference_lines(out, drawn, scale, (left, left + pw), unit, said)
     for k, (name, vals) in enumerate(series.items()):
         color, shape = _color(name, k), _shape(name, k, list(series))
         pts = [
@@ -251,18 +290,33 @@ def line_chart(
             out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         for x, y, i, v in pts:
             attrs = f'data-series="{escape(name)}" data-value="{v:.1f}"'
-            tip = f"{escape(name)} {escape(labels[i])}: {v:.1f}{escape(unit)}"
+            tip = f"{escape(said.name(name))} {escape(labels[i])}: {v:.1f}{escape(unit)}"
             out.append(_marker(shape, x, y, color, attrs, tip))
-        key.append((name, color, shape))
+        key.append((said.name(name), color, shape))
     out += _key(key, left)
     out.append("</svg>")
     return "".join(out)
 
 
+def _x_labels(labels: Sequence[str], x_of: Callable[[int], float], y: int) -> list[str]:
+    """About six of the labels under the plot."""
+    return [
+        f'<text x="{x_of(i):.1f}" y="{y}" text-anchor="middle" class="axis">'
+        f"{escape(labels[i])}</text>"
+        for i in range(0, len(labels), max(1, len(labels) // 6))
+    ]
+
+
 def _reference_lines(
-    out: list[str], lines: dict[str, float], scale: _Scale, x1: int, x2: int, unit: str
+    out: list[str],
+    lines: dict[str, float],
+    scale: _Scale,
+    span: tuple[int, int],
+    unit: str,
+    words: ChartWords,
 ) -> list[tuple[str, str, str]]:
     """Draw the dashed target and limit lines; their entries of the key (text, colour, dash)."""
+    x1, x2 = span
     key = []
     for name, value in lines.items():
         color, dash = LINE_STYLES.get(name, ("#5d6b78", "4 4"))
@@ -271,9 +325,10 @@ def _reference_lines(
             f'<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{color}" '
             f'stroke-width="1.6" stroke-dasharray="{dash}" class="ref-line" '
             f'data-line="{escape(name)}" data-value="{value:g}">'
-            f"<title>{escape(name)} {value:g}{escape(unit)}</title></line>"
+            f"<title>{escape(words.name(name))} {value:g}{escape(unit)}</title></line>"
         )
-        key.append((f"{name} {value:g}{unit}", color, name if name in LINE_STYLES else "line"))
+        shown = f"{words.name(name)} {value:g}{unit}"
+        key.append((shown, color, name if name in LINE_STYLES else "line"))
     return key
 
 
@@ -307,6 +362,7 @@ def time_plot(
     height: int = 240,
     lines: Mapping[str, float | None] | None = None,
     empty: str = "No frames stored",
+    words: ChartWords | None = None,
 ) -> str:
     """Measures over time with shaded rep spans (start, end, label), fault marks and the
     prescribed `lines` ("limit", dashed, in the key); the value labels sit at round values,
@@ -321,7 +377,7 @@ def time_plot(
     allv = np.concatenate(finite) if finite else np.zeros(0)
     drawn = {k: float(v) for k, v in (lines or {}).items() if v is not None}
     if len(t) < 2 or allv.size == 0:
-        said = empty if len(t) >= 2 else "No frames stored"
+        said = empty if len(t) >= 2 else (words or ChartWords()).no_frames
         out = [*_svg_open(title, width, height, said), _title(title, left)]
         return _no_data(out, escape(said), left, top + ph / 2)
     t0, t1 = float(t[0]), float(max(t[-1], t[0] + 1e-3))
@@ -329,9 +385,10 @@ def time_plot(
         f' data-t0="{t0:.3f}" data-t1="{t1:.3f}" data-x0="{left}" data-x1="{left + pw}"'
         f' data-top="{top}" data-bottom="{top + ph}"'
     )
-    summary = f"{', '.join(series)} over time; shaded: reps"
+    named = words or ChartWords()
+    summary = fill(named.over_time, {"series": ", ".join(named.name(k) for k in series)})
     if drawn:
-        summary += "; " + "; ".join(f"{k} {v:g}{unit}" for k, v in drawn.items())
+        summary += "; " + "; ".join(f"{named.name(k)} {v:g}{unit}" for k, v in drawn.items())
     out = [*_svg_open(title, width, height, summary, axis), _title(title, left)]
     lo, hi = float(allv.min()), float(allv.max())
     shown = [lo, hi, *drawn.values()]
@@ -343,8 +400,8 @@ def time_plot(
     out += _rep_spans(spans, x_of, top, ph)
     out += _y_axis(scale, left, left + pw, unit, grid=False)
     out += _seconds_axis(t0, t1, x_of, height - 10)
-    out += _time_lines(t, series, x_of, scale, left + pw, len(drawn))
-    key = _reference_lines(out, drawn, scale, left, left + pw, unit)
+    out += _time_lines(t, series, x_of, scale, left + pw, len(drawn), named)
+    key = _reference_lines(out, drawn, scale, (left, left + pw), unit, named)
     out += _fault_marks(marks, x_of, top, ph)
     for i, (text, color, _dash) in enumerate(key):
         out.append(
@@ -402,9 +459,11 @@ def _time_lines(
     scale: _Scale,
     right: float,
     lines: int = 0,
+    words: ChartWords | None = None,
 ) -> list[str]:
     """Each series as lines (broken where a value is missing) and its name in the key (left
     of the `lines` reference lines' names)."""
+    named = words or ChartWords()
     out = []
     step = max(1, len(t) // 600)  # at most ~600 points a line
     for k, (name, values) in enumerate(series.items()):
@@ -423,6 +482,6 @@ def _time_lines(
                 )
         out.append(
             f'<text x="{right - 110 * (len(series) + lines - k)}" y="16" fill="{_color(name, k)}" '
-            f'class="legend">{escape(name)}</text>'
+            f'class="legend">{escape(named.name(name))}</text>'
         )
     return out

@@ -12,11 +12,13 @@ scoring.words message, or a stored English sentence), and `i18n`, the `Reader` i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import escape
 
 from coach.i18n import LANGUAGES, Language, Reader, language, negotiate, reader
 from coach.i18n.locales import PSEUDO, pseudo_enabled
@@ -62,18 +64,33 @@ def template_context(request: Request) -> dict[str, Any]:
     return words_for(reader_of(request))
 
 
+class Words(str):
+    """A message rendered for a template: escaped when the page shows it (as any text), but
+    its apostrophes kept as they are, as the template's own words were written before they
+    came from the catalogs ("the patient's", never "the patient&#39;s"). Safe: the templates
+    quote their attributes with double quotes. Passed on as a parameter, it is plain text."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self))).replace("&#39;", "'")
+
+
+def _words(render: Callable[..., str]) -> Callable[..., Words]:
+    return lambda *args, **params: Words(render(*args, **params))
+
+
 def words_for(r: Reader) -> dict[str, Any]:
     """What a template renders a language with (`template_context`)."""
+    gettext = _words(r.gettext)
     return {
         "lang": r.lang,
         "dir": r.dir,
         "i18n": r,
-        "_": r.gettext,
-        "gettext": r.gettext,
-        "ngettext": r.ngettext,
-        "pgettext": r.pgettext,
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": _words(r.ngettext),
+        "pgettext": _words(r.pgettext),
         "_html": r.markup,
-        "say": r.say,
+        "say": _words(r.say),
         "in_sentence": r.in_sentence,
         "languages": LANGUAGES,
     }

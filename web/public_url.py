@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
+from scoring.words import Say, say
+
 LOCAL_SUFFIXES = (".local", ".lan", ".home", ".internal", ".home.arpa", ".localdomain")
 
 
@@ -63,13 +65,14 @@ def local_only(url: str) -> bool:
     return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified
 
 
-def local_warning(url: str) -> str | None:
-    """What the handout page says while its address works only here (None: it is public)."""
+def local_warning(url: str) -> Say | None:
+    """What the handout page says while its address works only here (None: it is public);
+    a message, in the reader's language (docs/I18N.md)."""
     if not local_only(url):
         return None
-    host = urlsplit(url).hostname
-    return (
-        f"This address ({host}) only works on this computer or this building's network: a "
+    return say(
+        "This address ({host}) only works on this computer or this building's network: a "
         "patient's phone at home cannot open it. Set the address patients reach Coach at "
-        "with COACH_PUBLIC_URL (or coach serve --public-url https://...), then print again."
+        "with COACH_PUBLIC_URL (or coach serve --public-url https://...), then print again.",
+        host=urlsplit(url).hostname or "",
     )

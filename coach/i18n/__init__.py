@@ -4,10 +4,11 @@ one of them. The engine's messages are ids and parameters (scoring.words); the e
 reports, the terminal) render them here."""
 
 from coach.i18n.locales import ENGLISH, LANGUAGES, PSEUDO, Language, language, negotiate
-from coach.i18n.reader import Reader, reader
+from coach.i18n.reader import Day, Reader, reader
 
 __all__ = [
     "ENGLISH",
+    "Day",
     "LANGUAGES",
     "PSEUDO",
     "Language",

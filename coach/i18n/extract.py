@@ -8,7 +8,8 @@ Where the words are, and how each is marked:
 - the page's JavaScript (web/static): `t`, `tn`, `tp` (web/static/i18n.js);
 - the definition files (exercises/library, exercises/norms): their words, by key
   (`DEFINITION_KEYS`: an exercise's name, instructions, each fault's message and cue; a
-  test's name and unit; each tag, in the context "tag"), and each demonstration's caption
+  test's name and unit; each tag, in the context "tag"; a test's stages' names), and each
+  demonstration's caption
   (exercises/demos). They are message ids as they are: a therapist's own definition, in no
   catalog, is shown and said in its own words (docs/I18N.md).
 
@@ -91,6 +92,10 @@ def extract_definition(
     for tag in data.get("tags") or []:
         if isinstance(tag, str) and tag.strip():
             yield line_of("tags", tag), "pgettext", ("tag", tag), [f"a tag of {ident}"]  # type: ignore[misc]
+    for stage in data.get("stages") or []:  # a test's stages (the four-stage balance)
+        value = stage.get("name") if isinstance(stage, dict) else None
+        if isinstance(value, str) and value.strip():
+            yield line_of("name", value), "gettext", value, [f"a stage of {ident}"]
     after = 0
     for fault in data.get("faults") or []:
         for key in FAULT_KEYS:

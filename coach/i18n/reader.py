@@ -27,6 +27,18 @@ from coach.i18n.pseudo import pseudo
 from scoring.words import Say, fill
 
 
+class Day(str):
+    """A day as a message's parameter: its English words ("05 Dec") as the text, rendered
+    by each reader as its locale's day and month (`Reader.short_day`)."""
+
+    day: date
+
+    def __new__(cls, day: date) -> Day:
+        obj = super().__new__(cls, f"{day:%d %b}")
+        obj.day = day
+        return obj
+
+
 class Reader:
     """Renders messages for one language. `gettext`, `ngettext` and `pgettext` are the
     extraction keywords (coach/i18n/extract.py): their literal arguments are message ids."""
@@ -83,6 +95,8 @@ class Reader:
         return fill(text, {k: self._param(v) for k, v in dict(params).items()})
 
     def _param(self, value: Any) -> str:
+        if isinstance(value, Day):
+            return self.short_day(value.day)
         if isinstance(value, Say):
             return self.say(value)
         if isinstance(value, tuple | list):
@@ -107,6 +121,13 @@ class Reader:
             return format_decimal(value, locale=self._locale)
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
         return format_decimal(round(value, digits), format=pattern, locale=self._locale)
+
+    def short_day(self, value: date) -> str:
+        """A day and month as the charts and lists show it: "05 Dec" in English (as ever), the
+        locale's own order and words in the others ("5 dic", "5. Dez.")."""
+        if self.language is ENGLISH:
+            return f"{value:%d %b}"
+        return self.date(value, "MMMd")
 
     def list(self, items: list[str]) -> str:
         return format_list(items, locale=self._locale) if items else ""

@@ -53,6 +53,7 @@ def run_job(
     keep = (upload_dir / video_name(job_id, job.filename, True)).exists()
     path = upload_dir / video_name(job_id, job.filename, keep)
     error = _analyse(store, job, session_id, path, pose_model)
+    _audit(store, job, session_id, error)
     # The job's status first: a worker killed before it leaves the job "running" with its video
     # in place, and the job runs again; killed after it, the video is an orphan that the
     # start-up clean-up of the upload folder removes (or moves to the videos when kept).
@@ -68,6 +69,23 @@ def run_job(
     else:
         path.unlink(missing_ok=True)
     return "done" if error is None else "failed"
+
+
+def _audit(store: Store, job: AnalysisJob, session_id: str, error: str | None) -> None:
+    """The analysis in the audit trail (`session.analyse`, ok or failed), before the job's
+    status: an entry that cannot be written leaves the job running, to be run again."""
+    from coach.store.audit import AuditEvent, session_ref, worker_actor
+
+    store.audit(
+        AuditEvent(
+            action="session.analyse",
+            actor=worker_actor(),
+            outcome="ok" if error is None else "failed",
+            address="local",
+            patient_ref=store.audit_ref(job.patient_id),
+            session_ref=session_ref(session_id),
+        )
+    )
 
 
 def _clean_session(store: Store, job: AnalysisJob) -> str:

@@ -17,19 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from coach.review.camera_view import filmed_from
+from scoring.words import Say, nsay, say
 
 CARD_FILE: Path | None = None  # None: the card shipped in the package (tests point elsewhere)
 
+# Each line is a message (scoring.words): its text the English, rendered in the reader's
+# language at the page (docs/I18N.md).
 PROTOCOL_TIMES = {
-    "five-times-sit-to-stand": "Time to the fifth stand",
-    "single-leg-stance": "Time on one leg",
-    "tug": "Total time",
+    "five-times-sit-to-stand": say("Time to the fifth stand"),
+    "single-leg-stance": say("Time on one leg"),
+    "tug": say("Total time"),
 }
 VIEW_WORDS = {
-    "side": "from the side",
-    "front": "from the front",
-    "oblique": "in a three-quarter view",
+    "side": say("from the side"),
+    "front": say("from the front"),
+    "oblique": say("in a three-quarter view"),
 }
+JOINT_WORDS = {"knee": say("Knee"), "hip": say("Hip"), "elbow": say("Elbow")}
 
 
 @lru_cache(maxsize=1)
@@ -47,8 +51,8 @@ def card() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _recordings(n: int) -> str:
-    return f"{n} test recording" + ("" if n == 1 else "s")
+def _recordings(n: int) -> Say:
+    return nsay("{n} test recording", "{n} test recordings", n)
 
 
 def _about_seconds(mae: float) -> str:
@@ -56,25 +60,38 @@ def _about_seconds(mae: float) -> str:
     return f"{max(math.ceil(mae * 10 - 1e-9), 1) / 10:g} s"
 
 
-def counting_line(exercise_id: str, name: str) -> str | None:
+def counting_line(exercise_id: str, name: str) -> Say | None:
     """ "Counting Squat: exact on 7 of 7 test recordings." """
     f = card().get("counting", {}).get(exercise_id)
     if not f or not f.get("recordings"):
         return None
     n, exact, within = f["recordings"], f["exact"], f["within_one"]
-    text = f"Counting {name}: exact on {exact} of {_recordings(n)}"
     if exact < n:
-        text += f", within one rep on {within} of {n}"
-    return text + "."
+        return say(
+            "Counting {exercise}: exact on {exact} of {recordings}, within one rep on {within} "
+            "of {n}.",
+            exercise=Say(name),
+            exact=exact,
+            recordings=_recordings(n),
+            within=within,
+            n=n,
+        )
+    return say(
+        "Counting {exercise}: exact on {exact} of {recordings}.",
+        exercise=Say(name),
+        exact=exact,
+        recordings=_recordings(n),
+    )
 
 
-def hold_line(exercise_id: str) -> str | None:
+def hold_line(exercise_id: str) -> Say | None:
     f = card().get("holds", {}).get(exercise_id)
     if not f or not f.get("recordings"):
         return None
-    return (
-        f"Hold time: within about {_about_seconds(f['mae_s'])} of hand-labelled times "
-        f"({_recordings(f['recordings'])})."
+    return say(
+        "Hold time: within about {error} of hand-labelled times ({recordings}).",
+        error=_about_seconds(f["mae_s"]),
+        recordings=_recordings(f["recordings"]),
     )
 
 
@@ -86,25 +103,34 @@ def angle_measure(measure: str | None) -> str | None:
     return measure[: -len("_2d")] if measure.endswith("_2d") else measure
 
 
-def angle_line(measure: str | None, view: str) -> str | None:
+def angle_line(measure: str | None, view: str) -> Say | None:
     """ "Knee angle from the side: measured within about 5° (average error against a
     4-camera triangulated reference)." """
     key = angle_measure(measure)
     f = card().get("angles", {}).get(key or "", {}).get(view)
     if not f or view not in VIEW_WORDS or key is None:
         return None
-    what = f"{key.split('_')[0].capitalize()} angle {VIEW_WORDS[view]}"
+    joint = key.split("_")[0]
+    what = say(
+        "{joint} angle {view}",
+        joint=JOINT_WORDS.get(joint, joint.capitalize()),
+        view=VIEW_WORDS[view],
+    )
     if f.get("status") == "not_measured":
-        return f"{what}: no validated accuracy in this view; read it as a rough guide."
+        return say(
+            "{what}: no validated accuracy in this view; read it as a rough guide.", what=what
+        )
     if f.get("status") != "measured":
         return None
-    return (
-        f"{what}: measured within about {f['within_deg']}° "
-        f"(average error against a {f['reference']})."
+    return say(
+        "{what}: measured within about {degrees}° (average error against a {reference}).",
+        what=what,
+        degrees=f["within_deg"],
+        reference=str(f["reference"]),
     )
 
 
-def protocol_lines(protocol_id: str) -> list[str]:
+def protocol_lines(protocol_id: str) -> list[Say]:
     """The card's lines for one clinical test (`coach protocol` id)."""
     f = card().get("protocols", {}).get(protocol_id)
     if protocol_id == "rom":
@@ -115,30 +141,63 @@ def protocol_lines(protocol_id: str) -> list[str]:
         return []
     if protocol_id == "gait":
         return [
-            f"Cadence: within about {math.ceil(f['cadence_mae_spm'])} steps a minute of "
-            f"hand-labelled heel strikes ({_recordings(f['recordings'])})."
+            say(
+                "Cadence: within about {steps} steps a minute of hand-labelled heel strikes "
+                "({recordings}).",
+                steps=math.ceil(f["cadence_mae_spm"]),
+                recordings=_recordings(f["recordings"]),
+            )
         ]
     if protocol_id == "chair-stand":
-        n = f["recordings"]
-        text = f"Stands counted exactly on {f['exact']} of {_recordings(n)}"
-        if f["exact"] < n:
-            text += f", within one on {f['within_one']} of {n}"
-        return [text + "."]
+        return [_stands_counted(f)]
     lines = []
     if f.get("recordings"):
-        what = PROTOCOL_TIMES.get(protocol_id, "Time")
         lines.append(
-            f"{what}: within about {_about_seconds(f['mae_s'])} of the hand-labelled time "
-            f"({_recordings(f['recordings'])})."
+            say(
+                "{what}: within about {error} of the hand-labelled time ({recordings}).",
+                what=PROTOCOL_TIMES.get(protocol_id, say("Time")),
+                error=_about_seconds(f["mae_s"]),
+                recordings=_recordings(f["recordings"]),
+            )
         )
     stands = f.get("stands")
     if stands and stands.get("n"):
-        missed = f", {stands['missed']} missed" if stands.get("missed") else ""
-        lines.append(
-            f"Each stand found within about {_about_seconds(stands['mae_s'])} of the "
-            f"hand-labelled moment ({stands['n']} stands{missed})."
-        )
+        params: dict[str, Any] = {"error": _about_seconds(stands["mae_s"]), "n": stands["n"]}
+        if stands.get("missed"):
+            lines.append(
+                say(
+                    "Each stand found within about {error} of the hand-labelled moment ({n} "
+                    "stands, {missed} missed).",
+                    missed=stands["missed"],
+                    **params,
+                )
+            )
+        else:
+            lines.append(
+                say(
+                    "Each stand found within about {error} of the hand-labelled moment ({n} "
+                    "stands).",
+                    **params,
+                )
+            )
     return lines
+
+
+def _stands_counted(f: dict[str, Any]) -> Say:
+    n = f["recordings"]
+    if f["exact"] < n:
+        return say(
+            "Stands counted exactly on {exact} of {recordings}, within one on {within} of {n}.",
+            exact=f["exact"],
+            recordings=_recordings(n),
+            within=f["within_one"],
+            n=n,
+        )
+    return say(
+        "Stands counted exactly on {exact} of {recordings}.",
+        exact=f["exact"],
+        recordings=_recordings(n),
+    )
 
 
 def reported_measure(exercise: Any) -> str | None:
@@ -155,7 +214,7 @@ def reported_measure(exercise: Any) -> str | None:
 
 def session_lines(
     exercise: Any, exercise_id: str, name: str, landmarks: Any, image_size: tuple[int, int]
-) -> list[str]:
+) -> list[Say]:
     """The lines for a stored session: how well its exercise is counted (or its hold timed),
     and how far the angle shown can be trusted from the view the session was filmed from."""
     lines = [counting_line(exercise_id, name), hold_line(exercise_id)]

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from coach.i18n import Day
 from coach.review.pain import pain_flags
 from coach.store.store import aware
+from scoring.words import Say, nsay, say
 
 WINDOW_DAYS = 7
 RECENT_DAYS = 14
@@ -40,7 +42,7 @@ class Attention:
 
     patient_id: int
     name: str
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Say] = field(default_factory=list)  # messages (scoring.words)
 
 
 def _done_days(sessions: Sequence[Any]) -> set[date]:
@@ -53,7 +55,7 @@ def missed_reason(
     today: date,
     since: date | None,
     threshold: int,
-) -> str | None:
+) -> Say | None:
     """'Missed 3 of 5 prescribed days ...' when the last week's missed days reach `threshold`."""
     per_week = max([int(item.days_per_week) for item in program] or [0])
     if per_week <= 0:
@@ -69,23 +71,29 @@ def missed_reason(
     missed = expected - done
     if missed < threshold:
         return None
-    days = "days" if span != 1 else "day"
-    return (
-        f"Missed {missed} of {expected} prescribed days in the last {span} {days} "
-        f"(exercised on {done}; the program asks for {per_week} days a week)"
+    return nsay(
+        "Missed {missed} of {expected} prescribed days in the last {n} day "
+        "(exercised on {done}; the program asks for {per_week} days a week)",
+        "Missed {missed} of {expected} prescribed days in the last {n} days "
+        "(exercised on {done}; the program asks for {per_week} days a week)",
+        span,
+        missed=missed,
+        expected=expected,
+        done=done,
+        per_week=per_week,
     )
 
 
-def pain_reason(ratings: Sequence[Any], today: date) -> str | None:
+def pain_reason(ratings: Sequence[Any], today: date) -> Say | None:
     """The latest clinically important rise in pain within RECENT_DAYS, in words."""
     recent = [f for f in pain_flags(list(ratings)) if (today - f.day).days < RECENT_DAYS]
     if not recent:
         return None
-    return f"Pain rose: {recent[-1].text}"
+    return say("Pain rose: {rise}", rise=recent[-1].text)
 
 
-def limit_reason(sessions: Sequence[Any], names: dict[str, str], today: date) -> str | None:
-    """'Went past the range limit in 2 reps of Squat (last 05 Dec)' within RECENT_DAYS."""
+def limit_reason(sessions: Sequence[Any], names: dict[str, str], today: date) -> Say | None:
+    """'Went past the range limit: 2 reps of Squat (last 5 Dec)' within RECENT_DAYS."""
     over: dict[str, list[date]] = {}
     for s in sessions:
         day = aware(s.started_at).date()
@@ -96,12 +104,17 @@ def limit_reason(sessions: Sequence[Any], names: dict[str, str], today: date) ->
                 over.setdefault(s.exercise_id, []).append(day)
     if not over:
         return None
-    parts = [
-        f"{len(days)} rep{'s' if len(days) != 1 else ''} of {names.get(ex, ex)} "
-        f"(last {max(days):%d %b})"
+    parts = tuple(
+        nsay(
+            "{n} rep of {exercise} (last {day})",
+            "{n} reps of {exercise} (last {day})",
+            len(days),
+            exercise=Say(names.get(ex, ex)),
+            day=Day(max(days)),
+        )
         for ex, days in sorted(over.items())
-    ]
-    return f"Went past the range limit: {'; '.join(parts)}"
+    )
+    return say("Went past the range limit: {parts}", parts=parts)
 
 
 def attention(

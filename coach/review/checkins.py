@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from coach.i18n import Day
 from coach.review.progress import first_week, week_start
 from coach.store.checkins import ITEMS, MAX_ACTIVITIES, PSFS_SOURCE, CheckIn
+from scoring.words import Say, say
 
 PSFS_ACTIVITY_POINTS = 3
 PSFS_MEAN_POINTS = 2
@@ -35,7 +37,7 @@ ABBOTT_SOURCE = (
     "Scale, 4 region-specific outcome measures, and the Numeric Pain Rating Scale. J Orthop "
     "Sports Phys Ther 2014;44(8):560-564"
 )
-NO_THRESHOLD = (
+NO_THRESHOLD = say(
     "Sleep quality, stress, headaches and energy are single 0-10 questions of Coach's own: no "
     "published threshold tells a meaningful change, so none is marked."
 )
@@ -45,7 +47,7 @@ NO_THRESHOLD = (
 class Change:
     """A change since the first rating at or past the published threshold."""
 
-    what: str  # "PSFS score" or the activity's name
+    what: str  # the PSFS average (a message) or the activity's name (the patient's words)
     since: date  # the week of the first rating
     week: date  # the week of the latest
     old: float
@@ -58,12 +60,27 @@ class Change:
         return self.new - self.old
 
     @property
-    def text(self) -> str:
-        way = "better" if self.points > 0 else "worse"
-        return (
-            f"{self.what}: {self.old:g} in the week of {self.since:%d %b}, {self.new:g} in the "
-            f"week of {self.week:%d %b} ({self.points:+g} points, {way}; a change of "
-            f"{self.threshold} or more is meaningful)"
+    def text(self) -> Say:
+        """The change in words (a message: each reader's language, docs/I18N.md)."""
+        params: dict[str, Any] = {
+            "what": self.what,
+            "old": self.old,
+            "since": Day(self.since),
+            "new": self.new,
+            "week": Day(self.week),
+            "change": "%+g" % self.points,  # noqa: UP031 (a sign, in every language)
+            "threshold": self.threshold,
+        }
+        if self.points > 0:
+            return say(
+                "{what}: {old} in the week of {since}, {new} in the week of {week} ({change} "
+                "points, better; a change of {threshold} or more is meaningful)",
+                **params,
+            )
+        return say(
+            "{what}: {old} in the week of {since}, {new} in the week of {week} ({change} "
+            "points, worse; a change of {threshold} or more is meaningful)",
+            **params,
         )
 
 
@@ -137,7 +154,7 @@ def meaningful_changes(checkins: list[CheckIn]) -> list[Change]:
         if abs(new_mean - old_mean) >= PSFS_MEAN_POINTS:
             out.append(
                 Change(
-                    "PSFS score (average of the activities)",
+                    say("PSFS score (average of the activities)"),
                     first.week_start,
                     last.week_start,
                     round(old_mean, 1),

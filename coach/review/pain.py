@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from coach.i18n import Day
 from coach.review.progress import first_week, week_start
+from scoring.words import Say, say
 
 FARRAR_POINTS = 2
 FARRAR_PERCENT = 30.0
@@ -71,14 +73,28 @@ class PainFlag:
         return None if self.old == 0 else 100.0 * self.points / self.old
 
     @property
-    def text(self) -> str:
-        pct = "" if self.percent is None else f", +{self.percent:.0f}%"
-        change = f"(+{self.points} points{pct})"
+    def text(self) -> Say:
+        """The rise in words (a message: each reader's language, docs/I18N.md)."""
+        change = (
+            say("(+{points} points)", points=self.points)
+            if self.percent is None
+            else say(
+                "(+{points} points, +{percent}%)",
+                points=self.points,
+                percent=round(self.percent),
+            )
+        )
+        params: dict[str, Any] = {
+            "day": Day(self.day),
+            "old": self.old,
+            "new": self.new,
+            "change": change,
+        }
         if self.where == "within":
-            return f"{self.day:%d %b}: from {self.old} before training to {self.new} after {change}"
-        return (
-            f"{self.day:%d %b}: {self.new} before training, up from {self.old} "
-            f"before the previous session {change}"
+            return say("{day}: from {old} before training to {new} after {change}", **params)
+        return say(
+            "{day}: {new} before training, up from {old} before the previous session {change}",
+            **params,
         )
 
 

@@ -25,6 +25,7 @@ from scoring.reference import (
     ReferenceError,
     features,
 )
+from scoring.words import Say, say
 
 
 def set_reference_from_session(
@@ -115,10 +116,11 @@ class LimitLine:
         return self._fmt(self.limit.limit)
 
     @property
-    def words(self) -> str:
-        """E.g. "usually 29.6°; flagged above 40.1°"."""
-        side = "above" if self.limit.worse == "above" else "below"
-        return f"usually {self.mean}; flagged {side} {self.bound}"
+    def words(self) -> Say:
+        """E.g. "usually 29.6°; flagged above 40.1°" (a message: docs/I18N.md)."""
+        if self.limit.worse == "above":
+            return say("usually {mean}; flagged above {bound}", mean=self.mean, bound=self.bound)
+        return say("usually {mean}; flagged below {bound}", mean=self.mean, bound=self.bound)
 
 
 def _unit(feature: Feature) -> str:

@@ -5,7 +5,8 @@ with what outcome; append-only, each entry chained to the one before it by a has
   reused; once they are erased no other table holds it), a session a hash of its id
   (`session_ref`: session ids are random, so the hash is opaque, and whoever holds an id
   finds its entries), a signed-in user `user:<id>` (a patient `patient:<ref>`), the command
-  line `cli:<login>`, the server's own jobs `system`. So the trail outlives an erasure.
+  line `cli:<login>`, the server's own jobs `system`, an upload's analysis `worker:<host>`.
+  So the trail outlives an erasure.
 - **The chain.** Entry N's hash is SHA-256 of entry N-1's hash and N's fields
   (`entry_hash`); the head (`audit_head`: the last number and hash) moves in the same
   transaction. `verify_audit` walks the trail and names each entry that does not fit: one
@@ -26,6 +27,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -59,6 +61,12 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no name for this uid (a container)
         return "cli:?"
+
+
+def worker_actor() -> str:
+    """The analysis of an upload as the trail names it: `worker:<host>` (a `coach worker` of a
+    cluster, or the web server's own analysis thread)."""
+    return f"worker:{socket.gethostname() or '?'}"
 
 
 def outcome_of(status: int) -> str:

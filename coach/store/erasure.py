@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -56,6 +57,7 @@ from coach.store.models import (
     WeeklyCheckIn,
 )
 from coach.store.part import StorePart
+from scoring.words import Say, nsay, say
 
 log = logging.getLogger(__name__)
 
@@ -71,25 +73,31 @@ def confirms(answer: str, patient_id: int, name: str) -> bool:
 
 
 # Each table's rows in words, for the confirmation (one, many).
-WORDS = {
-    "ratings": ("pain or effort rating", "pain and effort ratings"),
-    "frame_chunks": ("second of per-frame poses", "seconds of per-frame poses"),
-    "reps": ("rep", "reps"),
-    "holds": ("hold", "holds"),
-    "faults": ("fault mark", "fault marks"),
-    "protocol_results": ("clinical test result", "clinical test results"),
-    "personal_references": ("personal reference", "personal references"),
-    "analysis_jobs": ("video upload", "video uploads"),
-    "consent_answers": ("consent answer", "consent answers"),
-    "login_sessions": ("sign-in", "sign-ins"),
-    "second_factors": ("second factor", "second factors"),
-    "recovery_codes": ("recovery code", "recovery codes"),
-    "patient_links": ("personal link", "personal links"),
-    "program_items": ("program row", "program rows"),
-    "sessions": ("session", "sessions"),
-    "patients": ("patient record", "patient records"),
-    "users": ("account", "accounts"),
-    "files": ("file (upload or kept video)", "files (uploads and kept videos)"),
+# What an erasure removes, counted in words (messages: the reader's language at the page; the
+# terminal prints their English).
+WORDS: dict[str, Callable[[int], Say]] = {
+    "ratings": lambda n: nsay("{n} pain or effort rating", "{n} pain and effort ratings", n),
+    "frame_chunks": lambda n: nsay(
+        "{n} second of per-frame poses", "{n} seconds of per-frame poses", n
+    ),
+    "reps": lambda n: nsay("{n} rep", "{n} reps", n),
+    "holds": lambda n: nsay("{n} hold", "{n} holds", n),
+    "faults": lambda n: nsay("{n} fault mark", "{n} fault marks", n),
+    "protocol_results": lambda n: nsay("{n} clinical test result", "{n} clinical test results", n),
+    "personal_references": lambda n: nsay("{n} personal reference", "{n} personal references", n),
+    "analysis_jobs": lambda n: nsay("{n} video upload", "{n} video uploads", n),
+    "consent_answers": lambda n: nsay("{n} consent answer", "{n} consent answers", n),
+    "login_sessions": lambda n: nsay("{n} sign-in", "{n} sign-ins", n),
+    "second_factors": lambda n: nsay("{n} second factor", "{n} second factors", n),
+    "recovery_codes": lambda n: nsay("{n} recovery code", "{n} recovery codes", n),
+    "patient_links": lambda n: nsay("{n} personal link", "{n} personal links", n),
+    "program_items": lambda n: nsay("{n} program row", "{n} program rows", n),
+    "sessions": lambda n: nsay("{n} session", "{n} sessions", n),
+    "patients": lambda n: nsay("{n} patient record", "{n} patient records", n),
+    "users": lambda n: nsay("{n} account", "{n} accounts", n),
+    "files": lambda n: nsay(
+        "{n} file (upload or kept video)", "{n} files (uploads and kept videos)", n
+    ),
 }
 
 
@@ -109,14 +117,16 @@ class Erasure:
     failed: list[str] = field(default_factory=list)  # files that could not be deleted, why
     log_emptied: bool | None = None  # SQLite: the write-ahead log emptied (None: not SQLite)
 
-    def summary(self) -> list[str]:
+    def summary(self) -> list[Say]:
         """The counts in words ("3 sessions", "1 account"), kinds with none left out."""
         counts = [*self.rows.items(), ("files", len(self.files))]
         out = []
         for table, n in counts:
             if n:
-                one, many = WORDS.get(table, (table.replace("_", " "),) * 2)
-                out.append(f"{n} {one if n == 1 else many}")
+                words = WORDS.get(table)
+                out.append(
+                    words(n) if words else say("{n} {rows}", n=n, rows=table.replace("_", " "))
+                )
         return out
 
 

@@ -101,7 +101,14 @@ def test_anonymous_pages_follow_accept_language_and_catalogs_are_served(review: 
         assert c.get("/i18n/en-XA.json").status_code == 404  # the pseudo-locale: tests only
 
 
-def test_the_therapists_pages_stay_english_whatever_the_browser(review: Review) -> None:
+def test_the_therapists_pages_follow_their_browser(review: Review) -> None:
+    """The therapist's pages in the browser's language, English by default
+    (tests/web/test_therapist_languages.py reads each translated page)."""
     with review.client("ther.a") as c:
         html = c.get("/therapist", headers={"Accept-Language": "es"}).text
-        assert html_tag(html) == '<html lang="en" dir="ltr">' and "Sign out" in html
+        assert html_tag(html) == '<html lang="es" dir="ltr">' and "Cerrar sesión" in html
+        assert "Sign out" not in html
+        english = c.get("/therapist").text
+        assert html_tag(english) == '<html lang="en" dir="ltr">' and "Sign out" in english
+        code = c.get("/account/second-factor", headers={"Accept-Language": "ar"}).text
+        assert html_tag(code) == '<html lang="ar" dir="rtl">' and "العامل الثاني" in code

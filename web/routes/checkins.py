@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 
+from coach.i18n import Reader, reader
 from coach.review.checkins import checkins_csv, meaningful_changes, sources, weekly_checkins
 from coach.store.checkins import (
     ITEMS,
@@ -30,7 +31,7 @@ from coach.store.checkins import (
 from coach.store.store import Store
 from scoring.words import say
 from web.audit import audited, note_patient
-from web.charts import line_chart
+from web.charts import ChartWords, chart_words, line_chart
 from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep
 
 router = APIRouter()
@@ -117,22 +118,37 @@ def checkin_context(store: Store, patient_id: int, request: Request) -> dict[str
     }
 
 
-def checkin_review(store: Store, patient_id: int) -> dict[str, Any]:
+def checkin_review(store: Store, patient_id: int, words: Reader | None = None) -> dict[str, Any]:
     """What the therapist's partial shows: the weekly charts, the marked changes, sources."""
+    words = words or reader("en")
     checkins = patient_checkins(store, patient_id)
     weeks = weekly_checkins(checkins)
-    labels = [w.strftime("%d %b") for w in weeks.weeks]
+    labels = [words.short_day(w) for w in weeks.weeks]
+    base = chart_words(words)
+    said = ChartWords(
+        names={
+            **base.names,
+            "sleep": words.pgettext("chart", "sleep"),
+            "stress": words.pgettext("chart", "stress"),
+            "headaches": words.pgettext("chart", "headaches"),
+            "energy": words.pgettext("chart", "energy"),
+            "PSFS average": words.pgettext("chart", "PSFS average"),
+        },
+        empty=base.empty,
+    )
     feel = line_chart(
-        "Sleep, stress, headaches, energy (0-10) per week",
+        words.gettext("Sleep, stress, headaches, energy (0-10) per week"),
         labels,
         {PLAIN[item]: list(values) for item, values in weeks.answers.items()},
         bounds=(0.0, 10.0),
+        words=said,
     )
     psfs = line_chart(
-        "Hard activities (PSFS: 0 unable, 10 as before) per week",
+        words.gettext("Hard activities (PSFS: 0 unable, 10 as before) per week"),
         labels,
         {**{k: list(v) for k, v in weeks.activities.items()}, "PSFS average": weeks.psfs_mean},
         bounds=(0.0, 10.0),
+        words=said,
     )
     answered = [c for c in checkins if not c.skipped]
     return {

@@ -16,17 +16,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.errors import NoPersonFound
+from coach.i18n import Reader, reader
 from coach.offline import protocols as p
 from coach.offline.jobs import without_paths
-from coach.offline.protocols import PROTOCOLS
 from coach.review.accuracy import protocol_lines
 from coach.review.tests_progress import weekly_tests
 from coach.store.models import Patient
 from exercises.norms import load_norms, norm_ids
 from scoring.protocols import NormError, Norms, ProtocolResult
+from scoring.words import Say, psay, say
 from web.audit import audited
 from web.body_limits import STREAMED, body_limit
-from web.charts import line_chart
+from web.charts import ChartWords, chart_words, line_chart
+from web.i18n import reader_of
 from web.routes.deps import JobsDep, StoreDep, TherapistDep, TherapistsPatientDep
 from web.routes.pages import render
 from web.routes.rights import RecordablePatientDep
@@ -47,14 +49,73 @@ COMMANDS = {
 }
 
 
-def _table(norms: Norms) -> dict[str, Any]:
+# The norms files' keys as the page names them (messages: the reader's language); a key not
+# here is shown as it is written.
+NORM_WORDS = {
+    "high": psay("norms", "high"),
+    "low": psay("norms", "low"),
+    "mean": psay("norms", "mean"),
+    "ci_high": psay("norms", "ci high"),
+    "ci_low": psay("norms", "ci low"),
+    "cadence_high": psay("norms", "cadence high"),
+    "cadence_low": psay("norms", "cadence low"),
+    "duration_s": psay("norms", "duration s"),
+    "stands": psay("norms", "stands"),
+    "fall_risk_s": psay("norms", "fall risk s"),
+    "fall_risk_min_age": psay("norms", "fall risk min age"),
+    "hold_s": psay("norms", "hold s"),
+    "fall_risk_below_stage": psay("norms", "fall risk below stage"),
+    "speed_fastest_mean_m_s": psay("norms", "speed fastest mean m s"),
+    "speed_slowest_mean_m_s": psay("norms", "speed slowest mean m s"),
+    "leg_share_of_height": psay("norms", "leg share of height"),
+    "max_s": psay("norms", "max s"),
+    "walk_m": psay("norms", "walk m"),
+    "active mean": psay("norms", "active mean"),
+    "passive mean": psay("norms", "passive mean"),
+    "end range": psay("norms", "end range"),
+    "shoulder_flexion": psay("norms", "shoulder flexion"),
+    "shoulder_abduction": psay("norms", "shoulder abduction"),
+    "knee_flexion": psay("norms", "knee flexion"),
+}
+# What each test measures (coach.offline.protocols.PROTOCOLS' words, for the page).
+WHAT = {
+    "chair-stand": say("30-second chair stand: full stands in 30 s"),
+    "five-times-sit-to-stand": say("time to the fifth full stand"),
+    "single-leg-stance": say("time on one leg until touch-down, max 45 s"),
+    "four-stage-balance": say("feet together, semi-tandem, tandem, one leg: 10 s each"),
+    "rom": say("peak shoulder or knee angle per side vs published values"),
+    "tug": say("Timed Up and Go: seconds from rising to sitting again, its phases and steps"),
+    "gait": say("cadence, step time and its asymmetry, stride-time variability, speed"),
+}
+
+
+def _norm_word(key: str, words: Reader) -> str:
+    found = NORM_WORDS.get(key)
+    return words.say(found) if found is not None else key.replace("_", " ")
+
+
+def _band_label(band: Any, words: Reader) -> str:
+    """An age band as the page names it ("women 60-64"), in the reader's words."""
+    ages = {"low": str(band.age_min), "high": str(band.age_max)}
+    if band.sex == "female":
+        return words.gettext("women {low}-{high}", **ages)
+    if band.sex == "male":
+        return words.gettext("men {low}-{high}", **ages)
+    return words.gettext("adults {low}-{high}", **ages)
+
+
+def _table(norms: Norms, words: Reader) -> dict[str, Any]:
     """A norms file as rows for the page: age bands (with sex) and their values."""
     keys = sorted({k for b in norms.bands for k in b.values})
-    rows = [{"label": b.label(), "values": [b.values.get(k) for k in keys]} for b in norms.bands]
-    return {"columns": [k.replace("_", " ") for k in keys], "rows": rows}
+    rows = [
+        {"label": _band_label(b, words), "values": [b.values.get(k) for k in keys]}
+        for b in norms.bands
+    ]
+    return {"columns": [_norm_word(k, words) for k in keys], "rows": rows}
 
 
-def norms_overview() -> list[dict[str, Any]]:
+def norms_overview(words: Reader | None = None) -> list[dict[str, Any]]:
+    words = words or reader("en")
     out = []
     for norm_id in norm_ids():
         norms = load_norms(norm_id)
@@ -63,12 +124,12 @@ def norms_overview() -> list[dict[str, Any]]:
             {
                 "id": norm_id,
                 "norms": norms,
-                "table": _table(norms),
-                "constants": {k.replace("_", " "): v for k, v in norms.constants.items()},
+                "table": _table(norms, words),
+                "constants": {_norm_word(k, words): v for k, v in norms.constants.items()},
                 "stages": norms.extra.get("stages", []),
                 "movements": norms.extra.get("movements", []),
                 "command": command,
-                "what": PROTOCOLS.get(command, ""),
+                "what": words.say(WHAT[command]) if command in WHAT else "",
                 "accuracy": protocol_lines(command),
             }
         )
@@ -77,7 +138,16 @@ def norms_overview() -> list[dict[str, Any]]:
 
 @router.get("/protocols", include_in_schema=False)
 def protocols_page(request: Request, who: TherapistDep) -> HTMLResponse:
-    return render(request, "protocols.html", who, tests=norms_overview(), patient=None, results=[])
+    words = reader_of(request, who)
+    return render(request, "protocols.html", who, **_norms(words), patient=None, results=[])
+
+
+def _norms(words: Reader) -> dict[str, Any]:
+    """What both test pages show of the norms, in the reader's words."""
+    return {
+        "tests": norms_overview(words),
+        "norm_words": {k: words.say(v) for k, v in NORM_WORDS.items()},
+    }
 
 
 def _age(patient: Patient) -> int | None:
@@ -129,7 +199,7 @@ def web_runner(name: str, fields: dict[str, str], patient: Patient) -> Callable[
     if name == "single-leg-stance":
         side = fields.get("side", "")
         if side not in ("left", "right"):
-            raise UploadRefused("Single-leg stance: choose the leg stood on (left or right).")
+            raise UploadRefused(say("Single-leg stance: choose the leg stood on (left or right)."))
         return lambda track: p.run_single_leg_stance(track, side=side, age=age)
     if name == "five-times-sit-to-stand":
         return lambda track: p.run_five_times_sit_to_stand(track, age=age)
@@ -143,7 +213,7 @@ def web_runner(name: str, fields: dict[str, str], patient: Patient) -> Callable[
         joint, movement = fields.get("joint", ""), fields.get("movement", "flexion")
         if (joint, movement) not in p.ROM_MOVEMENTS:
             raise UploadRefused(
-                "Range of motion: choose shoulder flexion, abduction or knee flexion."
+                say("Range of motion: choose shoulder flexion, abduction or knee flexion.")
             )
         return lambda track: p.run_rom(track, joint=joint, movement=movement, sex=sex)
     raise UploadRefused(f"Choose a test ({', '.join(WEB_TESTS)}).")
@@ -202,18 +272,37 @@ async def run_protocol(
     return RedirectResponse(f"/patients/{patient.id}/protocols#result-{row.id}", status_code=303)
 
 
-def charts_by_test(rows: list[Any]) -> list[str]:
+def charts_by_test(rows: list[Any], words: Reader | None = None) -> list[str]:
     """One chart per test over weeks (coach.review.tests_progress), in the test's unit."""
+    words = words or reader("en")
     charts = []
     for trend in weekly_tests(rows):
-        unit = {"s": " s", "deg": "°"}.get(trend.unit, f" {trend.unit}" if trend.unit else "")
+        shown_unit = f" {words.say(Say(trend.unit))}" if trend.unit else ""
+        unit = {"s": " s", "deg": "°"}.get(trend.unit, shown_unit)
+        name = words.say(Say(trend.name))
+        base = chart_words(words)
+        named = ChartWords(
+            names={
+                **base.names,
+                trend.name: name,
+                f"{trend.name}, recorded": words.gettext("{test}, recorded", test=name),
+                f"{trend.name}, live": words.gettext("{test}, live", test=name),
+                **{k: words.say(Say(k)) for k in trend.lines},
+            },
+            empty=base.empty,
+        )
         charts.append(
             line_chart(
-                f"{trend.name} ({trend.unit or 'result'}), by week",
-                [w.strftime("%d %b") for w in trend.weeks],
+                words.gettext(
+                    "{test} ({unit}), by week",
+                    test=name,
+                    unit=words.say(Say(trend.unit)) if trend.unit else words.gettext("result"),
+                ),
+                [words.short_day(w) for w in trend.weeks],
                 _series(trend.name, trend.values, trend.live),
                 unit,
                 lines=trend.lines,
+                words=named,
             )
         )
     return charts
@@ -243,6 +332,7 @@ def _last_height(rows: list[Any]) -> float | None:
 def _results_page(
     request: Request, who: Any, patient: Patient, store: Any, error: str | None = None
 ) -> HTMLResponse:
+    words = reader_of(request, who)
     rows = store.protocol_results(patient.id)
     results = [
         {"row": r, "result": r.result or {}}
@@ -252,13 +342,13 @@ def _results_page(
         request,
         "protocols.html",
         who,
-        tests=norms_overview(),
+        **_norms(words),
         patient=patient,
         age=_age(patient),
         results=results,
         web_tests=WEB_TESTS,
         error=error,
-        charts_by_test=charts_by_test(rows),
+        charts_by_test=charts_by_test(rows, words),
         height_cm=_last_height(rows),
     )
 

@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from coach.i18n import Reader, reader
 from coach.review.exports import ratings_csv
 from coach.review.pain import FARRAR_SOURCE, daily_pain, pain_flags, weekly_pain
 from coach.store.ratings import (
@@ -25,7 +26,7 @@ from coach.store.ratings import (
 from coach.store.store import Store
 from web.audit import audited
 from web.body_limits import body_limit
-from web.charts import line_chart
+from web.charts import chart_words, line_chart
 from web.routes.deps import IdentityDep, StoreDep, TherapistsPatientDep, VisibleSessionDep
 
 router = APIRouter()
@@ -112,21 +113,23 @@ def patient_ratings_csv(patient: TherapistsPatientDep, store: StoreDep) -> Plain
     return _csv(ratings_csv(rows), f"patient-{patient.id}-ratings.csv")
 
 
-def pain_context(store: Store, patient_id: int) -> dict[str, Any]:
+def pain_context(store: Store, patient_id: int, words: Reader | None = None) -> dict[str, Any]:
     """What the pain partial (review/_pain.html) shows: the weekly chart, the flags (for the
     therapist) and their source."""
     ratings = patient_ratings(store, patient_id)
     days = daily_pain(ratings)
     weeks = weekly_pain(ratings, since=days[0].day if days else None)
-    labels = [w.start.strftime("%d %b") for w in weeks]
+    words = words or reader("en")
+    labels = [words.short_day(w.start) for w in weeks]
     chart = line_chart(
-        "Pain (0-10) and effort (Borg CR10) per week",
+        words.gettext("Pain (0-10) and effort (Borg CR10) per week"),
         labels,
         {
             "pain before": [w.before for w in weeks],
             "pain after": [w.after for w in weeks],
             "effort": [w.effort for w in weeks],
         },
+        words=chart_words(words),
     )
     return {
         "chart": chart,

@@ -112,7 +112,7 @@ def _erase_page(
     who: TherapistDep,
     store: Store,
     patient: Patient,
-    error: str = "",
+    error: str = "",  # a message (scoring.words), or an English sentence
     status: int = 200,
 ) -> HTMLResponse:
     """The confirmation page: what goes, the name to type; with `error`, why not (yet)."""
@@ -144,10 +144,10 @@ def erase(
 ) -> Response:
     """Erase the patient once their name (or id) is typed; back to the patient list."""
     if not confirms(confirm, patient.id, patient.name):
-        wrong = "That is not the patient's name: nothing was erased."
+        wrong = say("That is not the patient's name: nothing was erased.")
         return _erase_page(request, who, store, patient, wrong, 400)
     if _exercising(registry, patient.id):
-        busy = "They are exercising right now: erase them once their session has ended."
+        busy = say("They are exercising right now: erase them once their session has ended.")
         return _erase_page(request, who, store, patient, busy, 409)
     try:
         done = store.erase_patient(patient.id)

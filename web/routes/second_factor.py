@@ -24,15 +24,19 @@ from coach.store import Store
 from coach.store.models import User
 from coach.store.store import LOGIN_TTL
 from coach.store.users import PENDING_TTL
+from scoring.words import Say, say
 from web import access
 from web.audit import audited, note_of
 from web.body_limits import LOGIN_BYTES, body_limit
+from web.i18n import reader_of
 from web.qr import qr_svg
 from web.routes.deps import LimiterDep, StoreDep
 from web.routes.pages import render
 
 router = APIRouter()
-WRONG_CODE = "That code is not right (or was used already). Type the 6 digits your app shows now."
+WRONG_CODE = say(
+    "That code is not right (or was used already). Type the 6 digits your app shows now."
+)
 
 
 def safe_next(next: str) -> str:
@@ -68,8 +72,8 @@ def _refused(request: Request, template: str, status: int, error: str, **ctx: An
     return page
 
 
-def _wait_words(wait: float) -> str:
-    return f"Too many wrong codes. Try again in {access.wait_in_words(wait)}."
+def _wait_words(wait: float) -> Say:
+    return say("Too many wrong codes. Try again in {when}.", when=access.wait_in_words(wait))
 
 
 # ---- the code step ---------------------------------------------------------------------------
@@ -138,6 +142,7 @@ def _factor_page(
 ) -> HTMLResponse:
     status = store.factor_status(user.id)
     enrol = None if status.on else store.start_enrolment(user.id)
+    words = reader_of(request)
     return render(
         request,
         "second_factor.html",
@@ -147,7 +152,9 @@ def _factor_page(
         secret=" ".join(enrol.secret[i : i + 4] for i in range(0, len(enrol.secret), 4))
         if enrol
         else "",
-        qr=qr_svg(enrol.uri, "QR code to scan with your authenticator app") if enrol else "",
+        qr=qr_svg(enrol.uri, words.gettext("QR code to scan with your authenticator app"))
+        if enrol
+        else "",
         required=user.is_admin,
         pending=pending is not None,
         next=safe_next(str(ctx.pop("next", ""))),

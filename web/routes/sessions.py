@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 
 from coach.errors import ReferenceRefused
+from coach.i18n import Reader
 from coach.review import accuracy, exports
 from coach.review.progress import symmetry_index
 from coach.review.references import set_reference_from_session
@@ -23,8 +24,10 @@ from coach.store.records import stored_landing
 from coach.store.store import SessionFrames, aware
 from coach.unmeasured import NOT_MEASURED_WORDS, UNCHECKED_WORDS
 from scoring.reference import MIN_REFERENCE_REPS
+from scoring.words import Say, psay
 from web.audit import audited
-from web.charts import time_plot
+from web.charts import chart_words, time_plot
+from web.i18n import reader_of
 from web.routes.checkins import checkin_of_week
 from web.routes.deps import (
     IdentityDep,
@@ -44,6 +47,10 @@ from web.routes.pages import (
 from web.routes.videos import has_video
 
 router = APIRouter()
+# A rep's smoothness against the session's usual rep (messages: the reader's language).
+SMOOTHER = psay("smoothness", "smoother")
+USUAL = psay("smoothness", "usual")
+LESS_SMOOTH = psay("smoothness", "less smooth")
 
 
 def _comparison(
@@ -103,20 +110,29 @@ def _measure_of(exercise: Any) -> str | None:
     return str(jump.report) if jump is not None else None
 
 
-def _no_angle_words(stored: int, measured: bool) -> str:
+def _no_angle_words(stored: int, measured: bool, words: Reader) -> str:
     """Why the angle chart has no line: no frames, an exercise without an angle (a targets
     task), or an angle no frame could measure."""
     if not stored:
-        return "No frames stored"
+        return words.gettext("No frames stored")
     if not measured:
-        return f"No angle is measured for this exercise ({stored} frames stored)"
-    return (
-        f"Not measured in any of the {stored} frames stored (a view that cannot measure it,"
-        " or the joints not seen)"
+        return words.ngettext(
+            "No angle is measured for this exercise ({n} frame stored)",
+            "No angle is measured for this exercise ({n} frames stored)",
+            stored,
+        )
+    return words.ngettext(
+        "Not measured in the {n} frame stored (a view that cannot measure it, or the joints "
+        "not seen)",
+        "Not measured in any of the {n} frames stored (a view that cannot measure it, or the "
+        "joints not seen)",
+        stored,
     )
 
 
-def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: SessionFrames) -> str:
+def _angle_plot(
+    store: Store, row: ExerciseSession, exercise: Any, frames: SessionFrames, words: Reader
+) -> str:
     """The measure over time, with the patient's range limit (the reported angle's) when the
     plotted measure is that angle."""
     base = _measure_of(exercise)
@@ -133,14 +149,15 @@ def _angle_plot(store: Store, row: ExerciseSession, exercise: Any, frames: Sessi
     limit = item.max_rom_deg if item is not None and reported and degrees else None
     stored = len(frames.t)
     return time_plot(
-        f"{(base or 'measure').replace('_', ' ')} over time",
+        words.gettext("{measure} over time", measure=(base or "measure").replace("_", " ")),
         frames.t,
         series,
         spans=[(rep.start_s, rep.end_s, str(rep.index)) for rep in row.reps],
-        marks=[(f.t_s, f.message or f.fault_id) for f in row.faults],
+        marks=[(f.t_s, words.say(f.message) if f.message else f.fault_id) for f in row.faults],
         unit="°" if degrees else "",
         lines={"limit": limit},
-        empty=_no_angle_words(stored, measured=bool(base)),
+        empty=_no_angle_words(stored, measured=bool(base), words=words),
+        words=chart_words(words),
     )
 
 
@@ -155,6 +172,7 @@ def session_page(
     reference: str = "",
     reference_error: str = "",
 ) -> HTMLResponse:
+    words = reader_of(request, who)
     patient = store.patient(patient_of(row))
     exercise = load_exercise(row.exercise_id)
     frames = store.session_frames(session_id)
@@ -170,12 +188,12 @@ def session_page(
         who,
         s=row,
         patient=patient,
-        exercise_name=_name(row, exercise),
+        exercise_name=words.say(Say(_name(row, exercise))),
         reps=exports.rep_rows(row),
-        plot=_angle_plot(store, row, exercise, frames),
+        plot=_angle_plot(store, row, exercise, frames, words),
         comparison=comp if lefts and rights else [],  # a one-side view: no empty table
         overall_si=overall_si,
-        smooth=_smoothness_words(exports.rep_rows(row)),
+        smooth={k: words.say(v) for k, v in _smoothness_words(exports.rep_rows(row)).items()},
         fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
         frames=len(frames.t),
         current_reference=store.reference_row(patient_of(row), row.exercise_id),
@@ -207,7 +225,7 @@ def _landings(row: ExerciseSession) -> list[dict[str, Any]]:
     ]
 
 
-def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[str]:
+def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> list[Say]:
     """The accuracy card's lines for this session's exercise and camera view."""
     name = exercise.name if exercise else row.exercise_id
     size = (row.image_w or 0, row.image_h or 0)
@@ -219,6 +237,7 @@ def _accuracy(row: ExerciseSession, exercise: Any, frames: SessionFrames) -> lis
 def session_report(
     request: Request, who: IdentityDep, row: VisibleSessionDep, store: StoreDep
 ) -> HTMLResponse:
+    words = reader_of(request, who)
     patient = store.patient(patient_of(row))
     exercise = load_exercise(row.exercise_id)
     program = [p for p in store.program(patient_of(row)) if p.exercise_id == row.exercise_id]
@@ -230,7 +249,7 @@ def session_report(
         who,
         s=row,
         patient=patient,
-        exercise_name=_name(row, exercise),
+        exercise_name=words.say(Say(_name(row, exercise))),
         reps=exports.rep_rows(row),
         prescribed=program[0] if program else None,
         mean_score=sum(scores) / len(scores) if scores else None,
@@ -238,8 +257,8 @@ def session_report(
         over_limit_count=sum(1 for r in row.reps if r.over_limit),
         printed=datetime.now(timezone.utc),
         fault_words={f.id: f.message for f in getattr(exercise, "faults", [])},
-        trend=_trend(store, row),
-        targets=_targets_weeks(store, row),
+        trend=_trend(store, row, words),
+        targets=_targets_weeks(store, row, words),
         ratings=session_ratings(store, row.id),
         checkin=checkin_of_week(store, patient_of(row), aware(row.started_at).date()),
         accuracy=_accuracy(row, exercise, store.session_frames(row.id)),
@@ -248,7 +267,7 @@ def session_report(
     )
 
 
-def _smoothness_words(reps: list[dict[str, Any]]) -> dict[int, str]:
+def _smoothness_words(reps: list[dict[str, Any]]) -> dict[int, Say]:
     """Each rep's smoothness (SPARC, negative; nearer 0 is smoother) in three steps against
     this session's median rep: a comparison within the session, not a clinical norm."""
     values = [float(r["sparc"]) for r in reps if r.get("sparc") is not None]
@@ -262,7 +281,7 @@ def _smoothness_words(reps: list[dict[str, Any]]) -> dict[int, str]:
         if v is None:
             continue
         out[r["index"]] = (
-            "smoother" if v > median + margin else "less smooth" if v < median - margin else "usual"
+            SMOOTHER if v > median + margin else LESS_SMOOTH if v < median - margin else USUAL
         )
     return out
 
@@ -276,20 +295,20 @@ def _so_far(store: Store, row: Any) -> list[Any]:
     ]
 
 
-def _trend(store: Store, row: Any) -> str:
+def _trend(store: Store, row: Any, words: Reader) -> str:
     """The report's chart: this exercise's peak range per session up to this one, with the
     prescribed target and limit."""
-    charts = range_charts(_so_far(store, row), store.program(row.patient_id))
+    charts = range_charts(_so_far(store, row), store.program(row.patient_id), words)
     return charts[0] if charts else ""
 
 
-def _targets_weeks(store: Store, row: Any) -> list[dict[str, Any]]:
+def _targets_weeks(store: Store, row: Any, words: Reader) -> list[dict[str, Any]]:
     """A targets session's report: its task's weeks up to this session (none otherwise)."""
     if not (row.summary or {}).get("targets"):
         return []
     sessions = _so_far(store, row)
     first = min(aware(s.started_at).date() for s in sessions)
-    return targets_progress(sessions, first, today=aware(row.started_at).date())
+    return targets_progress(sessions, first, today=aware(row.started_at).date(), words=words)
 
 
 @router.get("/sessions/{session_id}/reps.csv", include_in_schema=False)

@@ -20,7 +20,7 @@ from coach.store import Store
 from coach.store.accounts import AccountError
 from coach.store.ratings import patient_ratings
 from web.audit import audited, note_patient, note_session
-from web.i18n import for_patient
+from web.i18n import for_patient, reader_of
 from web.public_url import base_url as public_base
 from web.public_url import local_warning
 from web.qr import qr_svg
@@ -163,7 +163,8 @@ def patient_page(
     new_link: str = "",
     new_feed: str = "",
 ) -> HTMLResponse:
-    ctx = patient_context(store, patient)
+    words = reader_of(request, who)
+    ctx = patient_context(store, patient, words)
     base_url = public_base(request)
     link_qr = feed_qr = ""
     # Shown (with Copy, QR and handout) only when it is a live link of this patient: a URL
@@ -171,12 +172,18 @@ def patient_page(
     if not _own_link(store, patient.id, new_link):
         new_link = ""
     if new_link:
-        link_qr = qr_svg(f"{base_url}/p/{new_link}", f"QR code of {patient.name}'s personal link")
+        link_qr = qr_svg(
+            f"{base_url}/p/{new_link}",
+            words.gettext("QR code of {name}'s personal link", name=patient.name),
+        )
     feed = store.resolve_feed(new_feed) if new_feed else None
     if feed is None or feed.patient_id != patient.id:
         new_feed = ""
     else:
-        feed_qr = qr_svg(feed_url(request, new_feed), f"QR code of {patient.name}'s calendar")
+        feed_qr = qr_svg(
+            feed_url(request, new_feed),
+            words.gettext("QR code of {name}'s calendar", name=patient.name),
+        )
     return render(
         request,
         "patient.html",
@@ -186,7 +193,7 @@ def patient_page(
         new_link=new_link,
         jobs=store.jobs_of(patient.id),
         references=_references_of(store, patient.id),
-        checkins=checkin_review(store, patient.id),
+        checkins=checkin_review(store, patient.id, words),
         base_url=base_url,
         link_qr=link_qr,
         consent=store.consent(patient.id),
@@ -317,18 +324,20 @@ def revoke_link(
     if link is None or link.revoked_at is not None:
         raise HTTPException(404, "No such link.")
     if confirm != "yes":
+        words = reader_of(request, who)
         return render(
             request,
             "confirm.html",
             who,
-            title=f"Revoke link #{link_id}?",
-            words=(
-                f"{patient.name} will no longer open their exercises with this link or its QR "
-                "code, and a phone or computer signed in with it is signed out. Their sessions "
-                "are kept. You can give them a new link afterwards."
+            title=words.gettext("Revoke link #{id}?", id=str(link_id)),
+            words=words.gettext(
+                "{name} will no longer open their exercises with this link or its QR code, and "
+                "a phone or computer signed in with it is signed out. Their sessions are kept. "
+                "You can give them a new link afterwards.",
+                name=patient.name,
             ),
             action=f"/patients/{patient.id}/links/{link_id}/revoke",
-            button=f"Revoke link #{link_id}",
+            button=words.gettext("Revoke link #{id}", id=str(link_id)),
             back=f"/patients/{patient.id}#links",
         )
     store.revoke_link(patient.id, link_id)

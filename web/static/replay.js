@@ -28,7 +28,7 @@ function draw(i) {
   for (const p of f) if (p[2] >= 0.5) { ctx.beginPath(); ctx.arc(p[0] * w, p[1] * h, 3, 0, 7); ctx.fill(); }
 }
 
-function stop() { clearInterval(timer); timer = null; play.textContent = "Play"; }
+function stop() { clearInterval(timer); timer = null; play.textContent = t("Play"); }
 
 async function load() {
   const r = await fetch(`/sessions/${canvas.dataset.session}/replay.json`);
@@ -53,7 +53,7 @@ canvas.addEventListener("replay:seek", (ev) => {
 play.addEventListener("click", () => {
   if (!data || !data.frames.length) return;
   if (timer) { stop(); return; }
-  play.textContent = "Pause";
+  play.textContent = t("Pause");
   const step = data.t.length > 1 ? (data.t[data.t.length - 1] - data.t[0]) / (data.t.length - 1) : 0.1;
   timer = setInterval(() => {
     const i = +pos.value + 1;

@@ -1,4 +1,6 @@
 // Uploads a video without leaving the page and shows the analysis progress until it is done.
+import { num, t, tp, words } from "./i18n.js";
+
 const form = document.getElementById("upload-form");
 const errorBox = document.getElementById("upload-error");
 const jobs = document.getElementById("jobs");
@@ -15,6 +17,17 @@ function row(job) {
   return tr;
 }
 
+/** A job's status in the reader's words (an unknown one as it is). */
+function status(code) {
+  const known = {
+    queued: tp("analysis job", "queued"),
+    running: tp("analysis job", "running"),
+    done: tp("analysis job", "done"),
+    failed: tp("analysis job", "failed"),
+  };
+  return known[code] || code;
+}
+
 async function poll(id) {
   const r = await fetch(`/api/jobs/${id}`, { headers: { Accept: "application/json" } });
   if (!r.ok) return;
@@ -23,9 +36,14 @@ async function poll(id) {
   tr.dataset.status = job.status;
   tr.querySelector("progress").value = job.progress;
   tr.querySelector(".status").textContent =
-    job.status === "running" ? `analysing ${(job.progress * 100).toFixed(0)} %` : job.status + (job.error ? `: ${job.error}` : "");
+    job.status === "running"
+      ? t("analysing {percent} %", { percent: num(Math.round(job.progress * 100)) })
+      : status(job.status) + (job.error ? `: ${words(job.error)}` : "");
   if (job.status === "done" && job.session) {
-    tr.cells[3].innerHTML = `<a href="/sessions/${job.session}">open</a>`;
+    const open = document.createElement("a");
+    open.href = `/sessions/${encodeURIComponent(job.session)}`;
+    open.textContent = t("open");
+    tr.cells[3].replaceChildren(open);
   } else if (job.status === "queued" || job.status === "running") {
     setTimeout(() => poll(id), 700);
   }
@@ -38,8 +56,8 @@ form.addEventListener("submit", async (ev) => {
   button.disabled = true;
   try {
     const r = await fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } });
-    const body = await r.json().catch(() => ({ message: `upload failed (${r.status})` }));
-    if (!r.ok) { errorBox.textContent = body.message || body.detail || "upload failed"; errorBox.hidden = false; return; }
+    const body = await r.json().catch(() => ({ message: t("upload failed ({status})", { status: String(r.status) }) }));
+    if (!r.ok) { errorBox.textContent = body.message || body.detail || t("upload failed"); errorBox.hidden = false; return; }
     row({ id: body.job, filename: form.video.files[0]?.name });
     poll(body.job);
   } finally { button.disabled = false; }

@@ -129,7 +129,7 @@ def with_test(resource: dict[str, Any], protocol_id: str) -> dict[str, Any]:
     time's average error, each stand's average error; a range-of-motion test the angle's."""
     f = accuracy.card().get("protocols", {}).get(protocol_id) or {}
     stands = f.get("stands") or {}
-    found = []
+    found: list[tuple[str, dict[str, Any]]] = []
     for line in accuracy.protocol_lines(protocol_id):
         numbers: dict[str, Any] = {}
         if line.startswith("Stands counted"):

@@ -3,6 +3,10 @@ schedule seed, time resolution, and per hand the targets shown and reached), and
 target, its members: hand, status, and every measure of it (reaction and movement time,
 straightness, smoothness, overshoot, tracking error, ...), each in its unit.
 
+A target's message keeps its English words in `target-message` (for any reader) and its
+message id and parameters (scoring.words: `say`) in that component's `message-words`
+extension, so an imported run is shown in each reader's language, as the recorded one is.
+
 Where the targets were drawn (the `shown` list, with moving targets' paths) is not exported;
 the left/right comparison is recomputed from the targets on import, as the run computed it.
 """
@@ -10,11 +14,20 @@ the left/right comparison is recomputed from the targets on import, as the run c
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from coach.review.fhir.refs import Context, ref
 from coach.review.fhir.sessions import SessionInfo
-from coach.review.fhir.terms import Q, component, components, concept, read_value
+from coach.review.fhir.terms import (
+    Q,
+    component,
+    components,
+    concept,
+    extension,
+    extension_values,
+    read_value,
+)
 
 # TargetResult field -> (our code, unit; None: as it is)
 FIELDS = {
@@ -63,6 +76,25 @@ def _value(name: str, value: Any, unit: str | None) -> Any:
     return value if unit is None else Q(value, unit)
 
 
+def _component(name: str, code: str, unit: str | None, result: dict[str, Any]) -> dict[str, Any]:
+    out = component(code, _value(name, result.get(name), unit))
+    words = (result.get("say") or {}).get(name) if isinstance(result.get("say"), dict) else None
+    if words:
+        out["extension"] = [extension("message-words", json.dumps(words, sort_keys=True))]
+    return out
+
+
+def _words(c: dict[str, Any]) -> dict[str, Any] | None:
+    """A message's id and parameters from its component's `message-words` (None: none, or not
+    readable: the text alone is shown)."""
+    text = extension_values(c).get("message-words")
+    try:
+        words = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return words if isinstance(words, dict) and isinstance(words.get("id"), str) else None
+
+
 def target_entries(info: SessionInfo, ctx: Context) -> list[dict[str, Any]]:
     """The run's Observation and one per target (entries), for a targets session."""
     tg = run_of(info.session)
@@ -71,7 +103,7 @@ def target_entries(info: SessionInfo, ctx: Context) -> list[dict[str, Any]]:
     members = []
     for i, r in enumerate(tg["results"]):
         comps = [
-            component(code, _value(name, r.get(name), unit))
+            _component(name, code, unit, r)
             for name, (code, unit) in FIELDS.items()
             if r.get(name) is not None
         ]
@@ -132,6 +164,9 @@ def read_run(run: dict[str, Any], targets: list[dict[str, Any]], task: str) -> d
         for code, c in components(obs):
             if code in _BY_CODE:
                 r[_BY_CODE[code]] = read_value(c)
+                words = _words(c)
+                if words is not None:
+                    r.setdefault("say", {})[_BY_CODE[code]] = words
         results.append(r)
     names = [f.name for f in dataclasses.fields(TargetResult)]
     events = [TargetResult(**_fields(r, names)) for r in results]

@@ -1,5 +1,6 @@
 """An upload's analysis job run twice (a task queue delivers at least once) stores one session:
-on SQLite and on a real PostgreSQL server, with the real pose model on a real clip."""
+on SQLite and on a real PostgreSQL server, with the real pose model on a real clip. Each
+analysis, done or failed, is in the audit trail, and the chain still verifies."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from typing import Any
 import pytest
 
 from coach.offline.jobs import run_job, video_name
+from coach.store.audit import session_ref, worker_actor
 from coach.store.store import Store
+
+
+def _analysed(store: Store) -> list[Any]:
+    return [e for e in store.iter_audit() if e.action == "session.analyse"]
 
 
 @pytest.mark.model
@@ -42,7 +48,42 @@ def test_a_job_delivered_again_after_a_crash_stores_one_session(
     assert done.status == "done" and done.progress == 1.0
     assert sessions[0].video_path and Path(sessions[0].video_path).parent == videos
     assert list(uploads.iterdir()) == []
+    [entry] = _analysed(any_store)
+    assert (entry.actor, entry.outcome) == (worker_actor(), "ok")
+    assert entry.patient_ref == patient.audit_ref
+    assert entry.session_ref == session_ref(job.session_id)
+    assert any_store.verify_audit().ok
 
     # Delivered once more (acknowledgement lost): nothing to do, still one session.
     assert run_job(any_store, job.id, uploads, videos) is None
     assert len(any_store.sessions_of(patient.id)) == 1
+
+
+class _NoModel:
+    """The pose model's stand-in: the upload is not a video, so no frame reaches it."""
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failed_analysis_is_in_the_audit_trail(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pose.estimator
+
+    monkeypatch.setattr(pose.estimator, "create_model_estimator", lambda *_a, **_k: _NoModel())
+    ther = store.create_user("ther", "Dr T", "correct horse battery")
+    patient = store.create_patient(ther.id, "Pat")
+    job = store.create_job(patient.id, "squat", "squat.mp4")
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / video_name(job.id, "squat.mp4", keep=False)).write_bytes(b"not a video")
+
+    assert run_job(store, job.id, uploads, tmp_path / "videos") == "failed"
+    [entry] = _analysed(store)
+    assert (entry.actor, entry.outcome, entry.address) == (worker_actor(), "failed", "local")
+    assert entry.patient_ref == patient.audit_ref
+    assert entry.session_ref == session_ref(store.job(job.id).session_id)
+    assert "Pat" not in entry.subject
+    check = store.verify_audit()
+    assert check.ok and check.entries >= 1

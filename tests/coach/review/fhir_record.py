@@ -317,11 +317,9 @@ def _session(store: Store, sid: str) -> dict[str, Any]:
     for rep in data["reps"]:
         rep.pop("features")  # a personal reference's material: not exported (docs/FHIR.md)
     if data["targets"]:
+        # A result's words travel as text and as their message ids (scoring.words), so
+        # `say` is compared too: an imported result reads in each reader's language.
         data["targets"] = {k: v for k, v in data["targets"].items() if k != "shown"}
-        # A result's words travel as text; their message ids (scoring.words) do not (FHIR
-        # has no place for them): an imported result is shown in its source words.
-        for result in data["targets"].get("results") or []:
-            result.pop("say", None)
     summary = row.summary or {}
     return data | {
         "patient_id": None,

@@ -292,6 +292,28 @@ def test_targets_run_and_each_target(
     ] == ["left", "right"]
 
 
+def test_an_imported_targets_run_reads_in_the_readers_language(
+    two_stores: tuple[Store, Store],
+) -> None:
+    """A target's message crosses FHIR with its id and parameters: a Spanish reader of the
+    imported run reads Spanish, as of the recorded one; an English one the same words."""
+    from coach.i18n import reader
+    from scoring.words import Say
+
+    source, target = two_stores
+    rec = build_record(source, source.create_user("dr.t", "Dr Therese Tan", PASSWORD).id)
+    exported = json.loads(json.dumps(patient_bundle(source, source.patient(rec.patient_id))))
+    pid = import_bundle(target, exported, target.create_user("dr.n", "Dr New", PASSWORD).id)
+    [imported] = [s for s in target.sessions_of(pid) if (s.summary or {}).get("targets")]
+    recorded = source.session(rec.sessions["targets"]).summary["targets"]["results"]
+    for before, after in zip(recorded, imported.summary["targets"]["results"], strict=True):
+        words = Say.from_json(after["say"]["message"])
+        spanish = reader("es").say(words)
+        assert spanish == reader("es").say(Say.from_json(before["say"]["message"]))
+        assert spanish != after["message"] and "{" not in spanish
+        assert reader("en").say(words) == after["message"] == before["message"]
+
+
 # ---- the round trip ------------------------------------------------------------------------
 def _normalized(bundle: dict[str, Any]) -> str:
     """The bundle without its time stamp, the patient's local id and therapist, its urn:uuids
