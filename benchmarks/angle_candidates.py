@@ -19,6 +19,10 @@ below 0.5, the product's rule) are NaN.
   image length; only the sign of dz comes from the world landmarks. A straight leg seen
   full-length cannot read bent, however wrong the model's depth.
 - `bounded3d`: `depth_scaled` with each segment's depth capped by that length constraint.
+- `seglen_calib`: `seglen` with each segment's length measured in the image during a
+  calibration moment (the track's `calibration` frames: standing upright, legs straight,
+  facing the camera), as a ratio to the torso's image length, carried to each frame by that
+  frame's torso length; NaN without calibration frames.
 - `by_view`: the measure chosen per frame by the detected view (side: image2d; oblique:
   stretch2d; front: seglen).
 - `product`: what Coach reports (scoring.reported, the per-view rule of scoring.measures, as
@@ -69,9 +73,22 @@ class PoseTrack:
     world: np.ndarray | None = None
     view: np.ndarray | None = None  # (T,) str: side, front, oblique, unknown
     stretch: np.ndarray | None = None  # (T,) >= 1
+    # Frames of the same person and camera standing upright with straight legs (another
+    # trial, or frames of this one that the benchmark then leaves out of its figures).
+    calibration: PoseTrack | None = None
 
     def __len__(self) -> int:
         return len(self.landmarks)
+
+    def frames(self, idx: np.ndarray) -> PoseTrack:
+        """The track's frames `idx` (indices or a mask)."""
+
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[idx]
+
+        return PoseTrack(
+            self.landmarks[idx], self.aspect, pick(self.world), pick(self.view), pick(self.stretch)
+        )
 
 
 def image_points(landmarks: np.ndarray, aspect: float) -> np.ndarray:
@@ -252,6 +269,45 @@ def bounded3d(track: PoseTrack, joint: str, side: str) -> np.ndarray:
     return gate(track, flexion_from_segments(*segments), joint, side)
 
 
+_SHOULDERS = (int(L.LEFT_SHOULDER), int(L.RIGHT_SHOULDER))
+_HIPS = (int(L.LEFT_HIP), int(L.RIGHT_HIP))
+
+
+def torso_length(track: PoseTrack) -> np.ndarray:
+    """(T,) image length from mid-shoulders to mid-hips (image heights): a scale that follows
+    the person nearer or farther and does not shrink as a limb turns (the trunk stays upright);
+    NaN where a shoulder or hip is not seen."""
+    pts = image_points(track.landmarks, track.aspect)[..., :2]
+    mid = (pts[:, _SHOULDERS].mean(axis=1), pts[:, _HIPS].mean(axis=1))
+    seen = np.all(track.landmarks[:, [*_SHOULDERS, *_HIPS], 3] >= MIN_VISIBILITY, axis=1)
+    return np.where(seen, np.linalg.norm(mid[0] - mid[1], axis=-1), np.nan)
+
+
+def calibrated_ratio(calibration: PoseTrack, a: int, b: int) -> float:
+    """A segment's image length over the torso's, the median over the calibration frames
+    (the segment lies in the image plane there: its image length is its length)."""
+    pts = image_points(calibration.landmarks, calibration.aspect)[..., :2]
+    seen = np.all(calibration.landmarks[:, [a, b], 3] >= MIN_VISIBILITY, axis=1)
+    rel = np.linalg.norm(pts[:, b] - pts[:, a], axis=-1) / torso_length(calibration)
+    rel = rel[seen & np.isfinite(rel)]
+    return float(np.median(rel)) if len(rel) else float("nan")
+
+
+def seglen_calib(track: PoseTrack, joint: str, side: str) -> np.ndarray:
+    """Segment lengths calibrated on the track's standing frames (`calibration`), carried by
+    the torso's image length; the sign of each segment's depth from the world landmarks."""
+    if track.world is None or track.calibration is None:
+        return np.full(len(track), np.nan)
+    a, b, c = joint_indices(joint, side)
+    pts = image_points(track.landmarks, track.aspect)
+    torso = torso_length(track)
+    proximal, distal = (
+        _segment_3d(track, pts, calibrated_ratio(track.calibration, b, end) * torso, b, end)
+        for end in (a, c)
+    )
+    return gate(track, flexion_from_segments(proximal, distal), joint, side)
+
+
 def by_view(track: PoseTrack, joint: str, side: str) -> np.ndarray:
     """Per frame by the detected view: side image2d, oblique stretch2d, front seglen; NaN
     when the view is unknown."""
@@ -295,6 +351,11 @@ CANDIDATES: dict[str, Candidate] = {
     "seglen": seglen,
     "seglen_image": seglen_image,
     "bounded3d": bounded3d,
+    "seglen_calib": seglen_calib,
     "by_view": by_view,
     "product": product,
 }
+
+# Candidates that read the track's `calibration` frames: the benchmark gives them frames it
+# leaves out of their figures (held out).
+CALIBRATED = frozenset({"seglen_calib"})

@@ -29,6 +29,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,34 @@ def turn_in_camera(cam: ref.Camera, points: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(across, depth))
 
 
+def calibrated(
+    pt: cand.PoseTrack, frames: np.ndarray | None = None, other: cand.PoseTrack | None = None
+) -> tuple[cand.PoseTrack, np.ndarray]:
+    """The track with calibration frames for the candidates that need them
+    (`cand.CALIBRATED`), and the frames their figures may use (held out): calibrated on
+    `other` (another trial of the same person and camera: every frame held out) or on
+    `frames` of this track (those frames left out)."""
+    held_out = np.ones(len(pt), bool)
+    if other is None:
+        assert frames is not None
+        other = pt.frames(frames)
+        held_out[frames] = False
+    return replace(pt, calibration=other), held_out
+
+
+def candidate_values(
+    name: str, pt: cand.PoseTrack, held_out: np.ndarray, joint: str, side: str
+) -> np.ndarray:
+    """A candidate's values, NaN on the frames a calibrated candidate was calibrated on."""
+    values = cand.CANDIDATES[name](pt, joint, side)
+    return np.where(held_out, values, np.nan) if name in cand.CALIBRATED else values
+
+
+def first_half(idx: np.ndarray) -> np.ndarray:
+    """The calibration frames taken from a standing interval: its first half."""
+    return idx[: max(1, len(idx) // 2)]
+
+
 # --- (a) the 4-camera reference -------------------------------------------------------------
 
 
@@ -181,6 +210,14 @@ def reference_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
         cams, [t.landmarks for t in static], [t.size for t in static]
     )
     out: dict[str, Any] = {"offsets_px": np.round(_OFFSETS["px"], 1).tolist(), "trials": {}}
+    # The static trial (standing, legs straight) calibrates the other trials' cameras.
+    calibration = {
+        (model, cam.name): product_track(t)
+        for model in models
+        for cam, t in zip(
+            cams, _camera_tracks(folder, cfg["offsets_from"], names, model, cache), strict=True
+        )
+    }
     for trial in cfg["trials"]:
         tracks = _camera_tracks(folder, trial, names, ref_model, cache)
         tri = _triangulate(cams, tracks)
@@ -214,15 +251,22 @@ def reference_section(data: Path, cfg: dict[str, Any], models: list[str], cache:
             for cam, track in zip(
                 cams, _camera_tracks(folder, trial, names, model, cache), strict=True
             ):
-                pt = product_track(track)
+                if trial == cfg["offsets_from"]:  # calibrates itself on its first half
+                    pt, held_out = calibrated(
+                        product_track(track), frames=first_half(np.arange(len(track.t)))
+                    )
+                else:
+                    pt, held_out = calibrated(
+                        product_track(track), other=calibration[(model, cam.name)]
+                    )
                 for true, seen in zip(views[cam.name], pt.view, strict=True):
                     confusion[f"{true}->{seen}"] += 1
                 diag = trial_out.setdefault("true_depth_diagnostic", {}).setdefault(model, {})
                 shift = _OFFSETS["px"][cams.index(cam)]  # type: ignore[index]
                 diag[cam.name] = true_depth_errors(cam, shift, track, points, reference)
-                for name, fn in cand.CANDIDATES.items():
+                for name in cand.CANDIDATES:
                     for (j, s), r in reference.items():
-                        err = fn(pt, j, s) - r
+                        err = candidate_values(name, pt, held_out, j, s) - r
                         base = {
                             "model": model,
                             "candidate": name,
@@ -269,7 +313,30 @@ def true_depth_errors(
         for s in cand.SIDES:
             err = cand.flexion(pts, j, s) - reference[(j, s)]
             out[f"{j}_{s}"] = float(np.nanmean(np.abs(err)))
+    for s in cand.SIDES:
+        err = true_length_seglen(cam, track, points, s) - reference[("knee", s)]
+        out[f"knee_{s} seglen given true lengths and signs"] = float(np.nanmean(np.abs(err)))
     return out
+
+
+def true_length_seglen(cam: ref.Camera, track: Track, points: np.ndarray, side: str) -> np.ndarray:
+    """The segment-length constraint (`cand.seglen`'s formula, on this camera's own 2-D
+    landmarks) given what no calibration can do better than: each segment's true length in
+    image units (its 3-D length from the reference at its depth) and the true sign of its
+    depth. The ceiling of any calibrated segment length."""
+    a, b, c = cand.joint_indices("knee", side)
+    pts = cand.image_points(track.landmarks, track.aspect)
+    pc = cam.to_camera(points)
+    per_height = cam.K[1, 1] / track.size[1]  # image heights per unit of x / z
+    segments = []
+    for end in (a, c):
+        d = pts[:, end, :2] - pts[:, b, :2]
+        length = np.linalg.norm(points[:, end] - points[:, b], axis=-1)
+        length = length * per_height / ((pc[:, end, 2] + pc[:, b, 2]) / 2)
+        dz = np.sqrt(np.maximum(length**2 - np.sum(d * d, axis=-1), 0.0))
+        sign = np.sign(pc[:, end, 2] - pc[:, b, 2])
+        segments.append(np.concatenate([d, (sign * dz)[:, None]], axis=-1))
+    return cand.flexion_from_segments(*segments)
 
 
 def noise_floor(cams, folder, trial, names, cfg, tracks, points, cache) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -336,11 +403,15 @@ def clip_tracks(entries: list[dict[str, Any]], data: Path, models: list[str], ca
 def standing_section(data: Path, cfg: dict[str, Any], models: list[str], cache: Path) -> list:  # type: ignore[type-arg]
     rows = []
     for entry, model, track, pt in clip_tracks(cfg["standing"], data, models, cache):
-        idx = np.concatenate([track.window(a, b) for a, b in entry["intervals"]])
-        for name, fn in cand.CANDIDATES.items():
+        windows = [track.window(a, b) for a, b in entry["intervals"]]
+        idx = np.concatenate(windows)
+        for name in cand.CANDIDATES:
             for j in ("knee", "hip"):
                 for s in entry["sides"]:
-                    values = fn(pt, j, s)[idx]
+                    if name in cand.CALIBRATED:
+                        values = held_out_standing(name, pt, windows, j, s)[idx]
+                    else:
+                        values = cand.CANDIDATES[name](pt, j, s)[idx]
                     rows.append(
                         {
                             "clip": entry["clip"],
@@ -356,6 +427,22 @@ def standing_section(data: Path, cfg: dict[str, Any], models: list[str], cache: 
     return rows
 
 
+def held_out_standing(
+    name: str, pt: cand.PoseTrack, windows: list[np.ndarray], joint: str, side: str
+) -> np.ndarray:
+    """A calibrated candidate on standing intervals, each interval calibrated on the others
+    (a clip with one interval: on its first half, measured on the second)."""
+    out = np.full(len(pt), np.nan)
+    if len(windows) == 1:
+        one, held_out = calibrated(pt, frames=first_half(windows[0]))
+        return candidate_values(name, one, held_out, joint, side)
+    for k, window in enumerate(windows):
+        others = np.concatenate([w for i, w in enumerate(windows) if i != k])
+        values = candidate_values(name, *calibrated(pt, frames=others), joint, side)
+        out[window] = values[window]
+    return out
+
+
 def static_trial_rows(data: Path, cfg: dict[str, Any], models: list[str], cache: Path) -> list:  # type: ignore[type-arg]
     """The 4-camera static trial as standing intervals, one per camera."""
     folder = data / cfg["folder"]
@@ -367,9 +454,11 @@ def static_trial_rows(data: Path, cfg: dict[str, Any], models: list[str], cache:
         for cam, track in zip(
             cams, _camera_tracks(folder, "static", cfg["cameras"], model, cache), strict=True
         ):
-            pt = product_track(track)
+            pt, held_out = calibrated(
+                product_track(track), frames=first_half(np.arange(len(track.t)))
+            )
             view = str(true_view(np.array([np.nanmedian(turn_in_camera(cam, points))]))[0])
-            for name, fn in cand.CANDIDATES.items():
+            for name in cand.CANDIDATES:
                 for j in ("knee", "hip"):
                     for s in cand.SIDES:
                         rows.append(
@@ -381,7 +470,7 @@ def static_trial_rows(data: Path, cfg: dict[str, Any], models: list[str], cache:
                                 "joint": j,
                                 "side": s,
                                 "frames": len(track.t),
-                                **standing_figures(fn(pt, j, s)),
+                                **standing_figures(candidate_values(name, pt, held_out, j, s)),
                             }
                         )
     return rows

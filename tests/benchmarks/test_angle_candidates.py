@@ -9,6 +9,7 @@ behaviour (and the failure it is meant to fix) can be checked without the model.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -117,6 +118,27 @@ def test_the_image_plane_angle_misses_a_knee_bent_towards_the_camera() -> None:
     assert cand.seglen_image(t, "knee", "left") == pytest.approx(angles, abs=0.5)
 
 
+def test_calibrated_segment_lengths_read_a_knee_bent_towards_the_camera() -> None:
+    """Lengths measured standing straight (facing the camera) are carried by the torso's
+    image length to frames where the person stands farther away: a knee bent towards the
+    camera reads its true angle; without calibration frames it is not measured."""
+    angles = [0.0, 30.0, 60.0, 80.0]
+    farther = track(angles, FRONT)  # drawn at 0.8 of the scale: farther from the camera
+    lm = farther.landmarks.copy()
+    lm[..., :3] = image(np.stack([body(a, FRONT) for a in angles]) * 0.8)[..., :3]
+    t = replace(cand.PoseTrack(lm, ASPECT, farther.world), calibration=track([0.0] * 3, FRONT))
+    assert cand.seglen_calib(t, "knee", "left") == pytest.approx(angles, abs=0.5)
+    assert cand.image2d(t, "knee", "left")[-1] < 1  # the thigh foreshortened, not bent
+    assert np.isnan(cand.seglen_calib(farther, "knee", "left")).all()
+
+
+def test_calibrated_lengths_keep_a_straight_leg_straight_despite_the_models_depth() -> None:
+    t = replace(
+        track([0.0] * 4, FRONT, world_noise=_knees_forward), calibration=track([0.0], FRONT)
+    )
+    assert cand.seglen_calib(t, "knee", "left") == pytest.approx(0.0, abs=0.5)
+
+
 def _knees_forward(world: np.ndarray) -> np.ndarray:
     """The model's depth error seen on the issue's front-view standing pauses: both knees put
     0.1 m towards the camera although the legs are straight."""
@@ -135,7 +157,7 @@ def test_a_straight_leg_seen_full_length_is_not_bent_by_the_models_depth() -> No
 
 
 def test_hidden_joints_are_missing_not_zero() -> None:
-    t = track([30.0, 30.0], SIDE)
+    t = replace(track([30.0, 30.0], SIDE), calibration=track([0.0], FRONT))
     t.landmarks[1, L.LEFT_ANKLE, 3] = 0.2
     for fn in cand.CANDIDATES.values():
         if fn in (cand.by_view, cand.product):  # per-view choices, tested below
