@@ -24,9 +24,10 @@ import numpy as np
 
 from pose.types import Array
 from scoring.protocols.continuity import patient_frames
-from scoring.protocols.norms import Band, NormError, Norms, ProtocolResult
+from scoring.protocols.norms import Band, NormError, Norms, ProtocolResult, clauses, fixed
 from scoring.protocols.steps import Pass, Step, Walk, detect_steps, heel_values
 from scoring.symmetry import symmetry_index
+from scoring.words import Param, Say, say
 
 # The measures the test reads (scoring.measures).
 GAIT_MEASURES = (
@@ -92,7 +93,13 @@ def stride_times(steps: Sequence[Step]) -> list[float]:
 def cadence(steps: Sequence[Step], passes: Sequence[Pass], event_s: float) -> dict[str, Any]:
     """Steps a minute over the walking seen: step intervals over their time, passes pooled."""
     if len(steps) < MIN_STEPS:
-        return not_measured(f"{len(steps)} heel strikes seen; at least {MIN_STEPS} are needed")
+        return not_measured(
+            say(
+                "{count} heel strikes seen; at least {needed} are needed",
+                count=len(steps),
+                needed=MIN_STEPS,
+            )
+        )
     intervals, span = 0, 0.0
     for k in range(len(passes)):
         mine = [s.t for s in steps if s.pass_index == k]
@@ -100,7 +107,7 @@ def cadence(steps: Sequence[Step], passes: Sequence[Pass], event_s: float) -> di
             intervals += len(mine) - 1
             span += mine[-1] - mine[0]
     if intervals < MIN_STEPS - 1 or span <= 0:
-        return not_measured("too few steps within one straight stretch of walking")
+        return not_measured(say("too few steps within one straight stretch of walking"))
     value = 60.0 * intervals / span
     times = np.array([d for d, _ in step_times(steps)])
     timing = math.sqrt(2) * event_s / span  # relative, the two ends of each pass
@@ -300,26 +307,59 @@ def _gait_warnings(walk: Walk, other_s: float) -> list[str]:
     return warnings
 
 
-def _gait_verdict(figures: dict[str, dict[str, Any]], band: Band | None, norms: Norms) -> str:
+def _gait_verdict(figures: dict[str, dict[str, Any]], band: Band | None, norms: Norms) -> Say:
     """The figures in words, each with its uncertainty, against the references."""
-    parts = []
     c = figures["cadence_spm"]
     if c["value"] is None:
-        return f"cadence not measured: {c['why']}"
-    text = f"cadence {c['value']:.0f} steps/min (+-{c['plus_minus']:.0f})"
-    if band is not None:
-        lo, hi = band.values["cadence_low"], band.values["cadence_high"]
-        where = "below" if c["value"] < lo else "above" if c["value"] > hi else "within"
-        text += f", {where} the normal range for {band.label().split()[0]} ({lo:g}-{hi:g})"
-    parts.append(text)
+        return say("cadence not measured: {why}", why=c["why"])
+    parts = [_cadence_words(c, band)]
     a = figures["step_time_asymmetry_pct"]
     if a["value"] is not None:
-        parts.append(f"step-time asymmetry {a['value']:.0f}% (+-{a['plus_minus']:.0f})")
+        parts.append(
+            say(
+                "step-time asymmetry {percent}% (+-{error})",
+                percent=fixed(a["value"], 0),
+                error=fixed(a["plus_minus"], 0),
+            )
+        )
     v = figures["walking_speed_m_s"]
     if v["value"] is not None:
         lo, hi = norms.constant("speed_slowest_mean_m_s"), norms.constant("speed_fastest_mean_m_s")
         parts.append(
-            f"speed {v['value']:.2f} m/s (+-{v['plus_minus']:.2f}; healthy adults' means "
-            f"{lo:.2f}-{hi:.2f})"
+            say(
+                "speed {speed} m/s (+-{error}; healthy adults' means {low}-{high})",
+                speed=fixed(v["value"], 2),
+                error=fixed(v["plus_minus"], 2),
+                low=fixed(lo, 2),
+                high=fixed(hi, 2),
+            )
         )
-    return "; ".join(parts)
+    return clauses(*parts)
+
+
+def _cadence_words(c: dict[str, Any], band: Band | None) -> Say:
+    """The cadence with its uncertainty, against the sex's normal range when known."""
+    figure = {"cadence": fixed(c["value"], 0), "error": fixed(c["plus_minus"], 0)}
+    if band is None:
+        return say("cadence {cadence} steps/min (+-{error})", **figure)
+    lo, hi = band.values["cadence_low"], band.values["cadence_high"]
+    ref: dict[str, Param] = {"who": band.who(), "low": lo, "high": hi}
+    if c["value"] < lo:
+        return say(
+            "cadence {cadence} steps/min (+-{error}), below the normal range for {who} "
+            "({low}-{high})",
+            **figure,
+            **ref,
+        )
+    if c["value"] > hi:
+        return say(
+            "cadence {cadence} steps/min (+-{error}), above the normal range for {who} "
+            "({low}-{high})",
+            **figure,
+            **ref,
+        )
+    return say(
+        "cadence {cadence} steps/min (+-{error}), within the normal range for {who} ({low}-{high})",
+        **figure,
+        **ref,
+    )

@@ -40,6 +40,14 @@ class Band:
             return say("men {low}-{high}", **ages)
         return say("adults {low}-{high}", **ages)
 
+    def who(self) -> Say:
+        """Whom the band is for, without its ages ("women")."""
+        if self.sex == "female":
+            return say("women")
+        if self.sex == "male":
+            return say("men")
+        return say("adults")
+
 
 @dataclass(frozen=True)
 class Norms:
@@ -184,6 +192,14 @@ class ProtocolResult:
         if isinstance(self.interpretation, Say):
             said["interpretation"] = self.interpretation.to_json()
         return {"say": said} if said else {}
+
+
+def fixed(value: float, digits: int) -> str | int:
+    """A figure the English words write to `digits` decimals, as a message's parameter: a whole
+    number (formatted by the reader's locale) or, with decimals, the English digits as text,
+    so that the stored English stays what it was ("12.0", not "12")."""
+    text = f"{value:.{digits}f}"
+    return int(text) if digits == 0 and text != "-0" else text
 
 
 def clauses(*parts: Say) -> Say:

@@ -19,9 +19,12 @@ import numpy as np
 
 from pose.types import Array
 from scoring.confidence import Confidence, seen_confidence
-from scoring.protocols.norms import Norms, ProtocolResult
+from scoring.protocols.norms import Norms, ProtocolResult, clauses, fixed
 from scoring.protocols.tracking import lost_warnings
+from scoring.words import Say, psay, say
 
+# A side as the verdicts name it.
+SIDES: dict[str, Say] = {"left": psay("side", "left"), "right": psay("side", "right")}
 # The frames around a reported peak whose view, visibility and jitter say how well it was seen.
 SEEN_AROUND_S = 1.0
 # Why a side was not measured, for the record (scoring.confidence's reason ids).
@@ -94,10 +97,6 @@ def references(norms: Norms, movement_id: str, sex: str | None = None) -> list[d
     return [r for r in refs if sex is None or r.get("sex") in (None, sex)]
 
 
-def _ref_label(r: Mapping[str, Any]) -> str:
-    return f"{r['kind']} {float(r['deg']):g} deg ({r['cite']})"
-
-
 def range_of_motion(
     t: Array,
     angles: Mapping[str, Array],
@@ -122,7 +121,7 @@ def range_of_motion(
     sides: dict[str, dict[str, object]] = {}
     peaks: list[float] = []  # of the sides seen, left first
     warnings: list[str] = []
-    verdicts: list[str] = []
+    verdicts: list[Say] = []
     label = movement_id.replace("_", " ")
     for side in ("left", "right"):
         a = np.asarray(angles[side], float) if side in angles else np.full(len(t), np.nan)
@@ -133,7 +132,7 @@ def range_of_motion(
         if not isinstance(peak, float):
             continue
         peaks.append(peak)
-        verdicts.append(f"{side} {peak:.0f} deg")
+        verdicts.append(say("{side} {degrees} deg", side=SIDES[side], degrees=fixed(peak, 0)))
         found = np.isfinite(a)
         if found.any():
             warnings += lost_warnings(t, found, f"{side} {m['joint']}", min_s=1.0)
@@ -149,7 +148,9 @@ def range_of_motion(
         measured={"movement": movement_id, "sides": sides, "left_right_difference_deg": diff},
         reference={"values": refs},
         source=norms.source,
-        interpretation="; ".join(verdicts) if verdicts else f"no {label} measured",
+        interpretation=clauses(*verdicts)
+        if verdicts
+        else say("no {movement} measured", movement=Say(label, context="norms")),
         warnings=warnings,
         patient={"sex": sex} if sex else {},
     )
@@ -208,14 +209,24 @@ def _shares(peak: float, refs: list[dict[str, Any]]) -> list[dict[str, object]]:
     ]
 
 
-def _compared(peaks: list[float], diff: float | None, refs: list[dict[str, Any]]) -> list[str]:
+def _compared(peaks: list[float], diff: float | None, refs: list[dict[str, Any]]) -> list[Say]:
     """The sides against each other and the better side against each published value."""
     verdicts = []
     if diff is not None:
-        verdicts.append(f"left-right difference {diff:.0f} deg")
+        verdicts.append(say("left-right difference {degrees} deg", degrees=fixed(diff, 0)))
     if peaks and refs:
         best = max(peaks)
-        verdicts.append(
-            "; ".join(f"{100 * best / float(r['deg']):.0f}% of the {_ref_label(r)}" for r in refs)
-        )
+        verdicts.append(clauses(*(_share_words(best, r) for r in refs)))
     return verdicts
+
+
+def _share_words(best: float, r: Mapping[str, Any]) -> Say:
+    """The better side as a share of one published value, the value named by its kind and
+    cited as published (the citation is not translated)."""
+    return say(
+        "{percent}% of the {kind} {degrees} deg ({cite})",
+        percent=fixed(100 * best / float(r["deg"]), 0),
+        kind=Say(str(r["kind"]), context="norms"),
+        degrees=float(r["deg"]),
+        cite=str(r["cite"]),
+    )

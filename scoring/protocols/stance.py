@@ -270,17 +270,30 @@ def balance_verdict(
     names: dict[str, str],
     hold_s: float,
     risk_below: int,
-) -> str:
-    """The last stage held, and the fall risk when a stage below `risk_below` failed."""
+) -> Say:
+    """The last stage held, and the fall risk when a stage below `risk_below` failed. A
+    stage's name is the norms file's words (in the catalogs); the failed stage is named by
+    its id, as the English words always did."""
     if passed == len(order):
-        verdict = f"held all {len(order)} stances {hold_s:g} s"
+        verdict = say("held all {count} stances {seconds} s", count=len(order), seconds=hold_s)
     elif passed == 0:
-        verdict = f"could not hold stage 1 ({names.get(order[0], order[0])}) {hold_s:g} s"
+        first = Say(names.get(order[0], order[0]))
+        verdict = say("could not hold stage 1 ({stage}) {seconds} s", stage=first, seconds=hold_s)
     else:
-        verdict = f"last stage held {hold_s:g} s: {passed} ({names.get(order[passed - 1])})"
+        verdict = say(
+            "last stage held {seconds} s: {stage} ({name})",
+            seconds=hold_s,
+            stage=passed,
+            name=Say(str(names.get(order[passed - 1]))),
+        )
     if failed and passed < risk_below:
-        verdict += (
-            f"; stage {risk_below} ({order[risk_below - 1]}) not held {hold_s:g} s: "
-            "increased fall risk"
+        return clauses(
+            verdict,
+            say(
+                "stage {stage} ({id}) not held {seconds} s: increased fall risk",
+                stage=risk_below,
+                id=order[risk_below - 1],
+                seconds=hold_s,
+            ),
         )
     return verdict

@@ -36,9 +36,10 @@ import numpy as np
 from pose.types import Array, FloatArray
 from scoring.protocols.gait import patient_only
 from scoring.protocols.motion import at, crossings, rate, runs, smooth
-from scoring.protocols.norms import Band, Norms, ProtocolResult
+from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses, fixed
 from scoring.protocols.steps import detect_steps, heel_values
 from scoring.protocols.tracking import lost_warnings
+from scoring.words import Param, Say, say
 
 # The measures the test reads (scoring.measures).
 TUG_MEASURES = (
@@ -272,7 +273,9 @@ def timed_up_and_go(
             None,
             measured={"walking_aid": "not detectable", "support": "not detectable"},
             reference=reference,
-            interpretation="no timed up-and-go found: " + (warnings[0] if warnings else ""),
+            interpretation=say(
+                "no timed up-and-go found: {why}", why=warnings[0] if warnings else ""
+            ),
             warnings=warnings,
             patient={"age": age},
         )
@@ -326,20 +329,28 @@ def _tug_reference(norms: Norms, band: Band | None) -> dict[str, Any]:
     return ref
 
 
-def _tug_verdict(total: float, norms: Norms, band: Band | None) -> str:
+def _tug_verdict(total: float, norms: Norms, band: Band | None) -> Say:
     """The time against STEADI's cut-off and, with an age, the age group's mean."""
-    cut = norms.constant("fall_risk_s")
+    cut, time = norms.constant("fall_risk_s"), fixed(total, 1)
     if total >= cut:
-        words = f"{total:.1f} s: {cut:g} s or more, at risk of falling (STEADI)"
+        words = say("{total} s: {cut} s or more, at risk of falling (STEADI)", total=time, cut=cut)
     else:
-        words = f"{total:.1f} s: under STEADI's {cut:g} s fall-risk cut-off"
+        words = say("{total} s: under STEADI's {cut} s fall-risk cut-off", total=time, cut=cut)
     if band is None:
-        return words + "; no age given: not compared with age norms"
-    mean, high = band.values["mean"], band.values["ci_high"]
-    if total > high:
-        relation = "slower than average"
+        return clauses(words, say("no age given: not compared with age norms"))
+    ref: dict[str, Param] = {
+        "band": band.words(),
+        "mean": band.values["mean"],
+        "high": band.values["ci_high"],
+    }
+    if total > band.values["ci_high"]:
+        relation = say(
+            "slower than average for {band} (mean {mean} s, 95% CI up to {high} s)", **ref
+        )
     elif total < band.values["ci_low"]:
-        relation = "faster than average"
+        relation = say(
+            "faster than average for {band} (mean {mean} s, 95% CI up to {high} s)", **ref
+        )
     else:
-        relation = "average"
-    return f"{words}; {relation} for {band.label()} (mean {mean:g} s, 95% CI up to {high:g} s)"
+        relation = say("average for {band} (mean {mean} s, 95% CI up to {high} s)", **ref)
+    return clauses(words, relation)

@@ -67,6 +67,29 @@ def sample(name: str) -> tuple[list[Any], tuple[int, int], str]:
 
 
 @cache
+def clinical(name: str) -> tuple[np.ndarray, np.ndarray, float, dict[str, Any]]:
+    """(t from the first frame, raw landmarks, aspect, meta) of a samples/tracks/clinical
+    track (a clinical test's recording)."""
+    path = Path(__file__).resolve().parents[2] / "samples" / "tracks" / "clinical"
+    with np.load(path / f"{name}.npz", allow_pickle=False) as d:
+        lm, t = d["lm"].astype(np.float64), d["t"]
+        w, h = (int(v) for v in d["image_size"])
+        meta = json.loads(str(d["meta"]))
+    return t - t[0], lm, w / h, meta
+
+
+def clinical_values(
+    name: str, measures: tuple[str, ...]
+) -> tuple[np.ndarray, dict[str, Any], float]:
+    """(t, the per-frame values of `measures`, aspect) of a clinical track."""
+    from scoring.measures import compute_measures, per_frame
+
+    t, lm, aspect, _ = clinical(name)
+    names = [n for m in measures for n in per_frame(m)]
+    return t, compute_measures(lm, aspect, names), aspect
+
+
+@cache
 def balance_script() -> ModuleType:
     """samples/make_balance_tracks.py: the four balance stances made from real standing (no
     public recording of the semi-tandem and tandem stances exists)."""

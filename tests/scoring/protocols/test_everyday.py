@@ -27,25 +27,10 @@ from scoring.protocols.continuity import patient_frames
 from scoring.protocols.gait import GAIT_MEASURES, body_centre, gait
 from scoring.protocols.motion import crossings, runs, smooth
 from scoring.protocols.tug import TUG_MEASURES, timed_up_and_go
+from tests.scoring.tracks import clinical as _track
+from tests.scoring.tracks import clinical_values as _values
 
 REPO = Path(__file__).resolve().parents[3]
-CLINICAL = REPO / "samples" / "tracks" / "clinical"
-
-
-@cache
-def _track(name: str) -> tuple[np.ndarray, np.ndarray, float, dict[str, Any]]:
-    """(t from the first frame, raw landmarks, aspect, meta) of a stored clinical track."""
-    with np.load(CLINICAL / f"{name}.npz", allow_pickle=False) as d:
-        lm, t = d["lm"].astype(np.float64), d["t"]
-        w, h = (int(v) for v in d["image_size"])
-        meta = json.loads(str(d["meta"]))
-    return t - t[0], lm, w / h, meta
-
-
-def _values(name: str, measures: tuple[str, ...]) -> tuple[np.ndarray, dict[str, Any], float]:
-    t, lm, aspect, _ = _track(name)
-    names = [n for m in measures for n in per_frame(m)]
-    return t, compute_measures(lm, aspect, names), aspect
 
 
 def _meta(name: str) -> dict[str, Any]:

@@ -22,7 +22,11 @@ from scoring.protocols import (
     single_leg_stance,
     timed_stances,
 )
+from scoring.protocols.gait import GAIT_MEASURES, gait
+from scoring.protocols.norms import ProtocolResult
+from scoring.protocols.tug import TUG_MEASURES, timed_up_and_go
 from scoring.words import Say
+from tests.scoring.tracks import clinical_values
 
 FPS = 30.0
 SEATED, STANDING = 0.5, 1.0
@@ -150,6 +154,44 @@ def test_an_interpretation_is_a_message_with_its_english_text() -> None:
     }
     assert Say.from_json(said) == stored["interpretation"]
     assert stored["interpretation"].startswith("below average for women 70-74 (< 10)")
+
+
+def _said_result(protocol: str) -> ProtocolResult:
+    """A result of each test whose interpretation is a message, beyond the chair stand's."""
+    if protocol == "four_stage_balance":
+        return four_stage_balance(_stages([12, 11, 6, 12]), norms=load_norms(protocol))
+    if protocol == "range_of_motion":
+        t = np.arange(0.0, 5.0, 1.0 / FPS)
+        sides = {"left": np.full_like(t, 120.0), "right": np.full_like(t, 131.6)}
+        return range_of_motion(
+            t, sides, movement_id="knee_flexion", norms=load_norms(protocol), sex="male"
+        )
+    if protocol == "timed_up_and_go":
+        t, values, aspect = clinical_values("tug_moeed_trial_2", TUG_MEASURES)
+        return timed_up_and_go(t, values, norms=load_norms(protocol), age=72, width=aspect)
+    t, values, aspect = clinical_values("sports2d_demo4_walk", GAIT_MEASURES)
+    return gait(t, values, norms=load_norms(protocol), sex="female", height_cm=160, width=aspect)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "english"),
+    [
+        ("four_stage_balance", "; stage 3 (tandem) not held 10 s: increased fall risk"),
+        ("range_of_motion", "left 120 deg; right 132 deg; left-right difference 12 deg; "),
+        ("timed_up_and_go", "s: under STEADI's 12 s fall-risk cut-off; average for adults 70-79"),
+        ("gait", " steps/min (+-"),
+    ],
+)
+def test_every_tests_interpretation_is_a_message_with_its_english_text(
+    protocol: str, english: str
+) -> None:
+    """TUG, four-stage balance, gait and range of motion store their English words and their
+    message (`say`), which says the same words in English."""
+    stored = json.loads(json.dumps(_said_result(protocol).to_json(), allow_nan=False))
+    said = stored["say"]["interpretation"]
+    assert said["id"] != stored["interpretation"] and "params" in said
+    assert Say.from_json(said) == stored["interpretation"]
+    assert english in stored["interpretation"]
 
 
 def test_a_short_recording_is_warned() -> None:
