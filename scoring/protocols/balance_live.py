@@ -42,6 +42,7 @@ from scoring.protocols.balance_stages import (
 )
 from scoring.protocols.norms import Norms, ProtocolResult
 from scoring.protocols.stance import balance_verdict, hold_condition
+from scoring.words import say
 
 FIND_S = 20.0  # a stance not taken within this long after it is shown: the stage fails
 UNSEEN_S = 2.0  # feet unseen this long during a stance: the stage cannot be judged
@@ -259,7 +260,13 @@ class StageTracker:
         warnings = (
             []
             if failed or passed == len(order)
-            else [f"stages {passed + 1}-{len(order)} not done: result is incomplete"]
+            else [
+                say(
+                    "stages {first}-{last} not done: result is incomplete",
+                    first=passed + 1,
+                    last=len(order),
+                )
+            ]
         )
         return ProtocolResult.of(
             self.norms,

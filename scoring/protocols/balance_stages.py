@@ -27,7 +27,8 @@ from pose.types import Array, FloatArray
 from scoring.definition import HoldRule
 from scoring.protocols.motion import rate, runs, smooth
 from scoring.protocols.norms import Norms, ProtocolResult
-from scoring.protocols.stance import StageTrack, four_stage_balance, hold_condition
+from scoring.protocols.stance import StageTrack, feet_judged, four_stage_balance, hold_condition
+from scoring.words import say
 
 # The measures the test reads beyond the stances' own (scoring.measures).
 FEET_MEASURES = ("heel_x", "heel_y", "foot_lift", "leg_length")
@@ -139,10 +140,7 @@ def four_stages_in_one(
     result = four_stage_balance(found, norms=norms)
     judged = float(np.isfinite(hold_condition(values, rules[0][1])).mean()) if len(t) else 0.0
     if judged < 0.5:
-        result.warnings.append(
-            f"feet judged in only {judged:.0%} of frames; the stances need a front view with "
-            "the feet in the picture"
-        )
+        result.warnings.append(feet_judged(judged))
     for stage, placement in zip(result.measured["stages"], used, strict=False):
         stage["start_s"] = placement.start_s
         stage["end_s"] = placement.end_s
@@ -152,8 +150,12 @@ def four_stages_in_one(
         missing = rules[len(found)][0]
         if not found or result.measured["stages"][len(found) - 1]["status"] == "passed":
             result.warnings.append(
-                f"no {missing.replace('_', ' ')} stance found after the previous stage: "
-                "each stance needs both feet still (one foot up for the last) for at least "
-                f"{SETTLE_S:g} s, feet in the picture, facing the camera"
+                say(
+                    "no {stance} stance found after the previous stage: each stance needs both "
+                    "feet still (one foot up for the last) for at least {seconds} s, feet in "
+                    "the picture, facing the camera",
+                    stance=missing.replace("_", " "),  # the stage's id, as the English says it
+                    seconds=SETTLE_S,
+                )
             )
     return result

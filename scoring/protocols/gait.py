@@ -285,25 +285,32 @@ def gait(
 
 def _cadence_band(norms: Norms, sex: str | None, warnings: list[str]) -> Band | None:
     if sex is None:
-        warnings.append("patient's sex not given: cadence not compared with the normal range")
+        warnings.append(say("patient's sex not given: cadence not compared with the normal range"))
         return None
     try:
         return norms.band(norms.bands[0].age_min, sex)
     except NormError as exc:
-        warnings.append(f"{exc}: cadence not compared with the normal range")
+        warnings.append(
+            say("{reason}: cadence not compared with the normal range", reason=exc.reason())
+        )
         return None
 
 
+def someone_else(other_s: float) -> Say:
+    """The warning that another person's frames were left out (`other_s` seconds of them)."""
+    return say("another person was tracked for {seconds} s: left out", seconds=fixed(other_s, 1))
+
+
 def _gait_warnings(walk: Walk, other_s: float) -> list[str]:
-    warnings = []
+    warnings: list[str] = []
     if not walk.passes:
         warnings.append(
-            "no straight walking found: the walk must be seen whole, feet in the picture"
+            say("no straight walking found: the walk must be seen whole, feet in the picture")
         )
     if other_s > 0.5:
-        warnings.append(f"another person was tracked for {other_s:.1f} s: left out")
+        warnings.append(someone_else(other_s))
     if any(view_of(p) == "oblique" for p in walk.passes):
-        warnings.append("part of the walk was oblique to the camera: step timing is less sure")
+        warnings.append(say("part of the walk was oblique to the camera: step timing is less sure"))
     return warnings
 
 

@@ -16,7 +16,11 @@ SEXES = ("female", "male")
 
 
 class NormError(ValueError):
-    """The reference values cannot be used for this patient (missing age/sex, out of range)."""
+    """The reference values cannot be used for this patient (missing age/sex, out of range).
+    Its message is a `Say` where a result's warning repeats it (`reason`)."""
+
+    def reason(self) -> Say | str:
+        return self.args[0] if self.args and isinstance(self.args[0], Say) else str(self)
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,15 @@ class Norms:
                 return b
         lo = min(b.age_min for b in self.bands)
         hi = max(b.age_max for b in self.bands)
-        raise NormError(f"{self.name} norms cover ages {lo}-{hi}, not {age}")
+        raise NormError(
+            say(
+                "{name} norms cover ages {low}-{high}, not {age}",
+                name=Say(self.name),
+                low=str(lo),
+                high=str(hi),
+                age=str(age),
+            )
+        )
 
     def optional_band(self, age: int | None, warnings: list[str]) -> Band | None:
         """The age band when the norms cover this age; otherwise None and a warning (for tests
@@ -89,7 +101,7 @@ class Norms:
         try:
             return self.band(age)
         except NormError as exc:
-            warnings.append(f"{exc}: not compared with age norms")
+            warnings.append(say("{reason}: not compared with age norms", reason=exc.reason()))
             return None
 
     def constant(self, key: str, default: float | None = None) -> float:
@@ -155,7 +167,7 @@ class ProtocolResult:
     reference: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     interpretation: str = ""  # a `Say` where the scoring wrote it as a message
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # some of them `Say`s
     patient: dict[str, Any] = field(default_factory=dict)  # age, sex, side as given
 
     @classmethod
@@ -191,6 +203,8 @@ class ProtocolResult:
         said: dict[str, Any] = {}
         if isinstance(self.interpretation, Say):
             said["interpretation"] = self.interpretation.to_json()
+        if any(isinstance(w, Say) for w in self.warnings):  # one per warning, in their order
+            said["warnings"] = [Say.from_json(w).to_json() for w in self.warnings]
         return {"say": said} if said else {}
 
 

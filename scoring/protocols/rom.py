@@ -29,9 +29,9 @@ SIDES: dict[str, Say] = {"left": psay("side", "left"), "right": psay("side", "ri
 SEEN_AROUND_S = 1.0
 # Why a side was not measured, for the record (scoring.confidence's reason ids).
 _NOT_MEASURED = {
-    "view": "not measured from this camera view: film the movement side-on",
-    "hidden": "not measured: the joints were not seen clearly enough",
-    "jitter": "not measured: the angle jumped from frame to frame",
+    "view": say("not measured from this camera view: film the movement side-on"),
+    "hidden": say("not measured: the joints were not seen clearly enough"),
+    "jitter": say("not measured: the angle jumped from frame to frame"),
 }
 
 
@@ -123,10 +123,11 @@ def range_of_motion(
     warnings: list[str] = []
     verdicts: list[Say] = []
     label = movement_id.replace("_", " ")
+    named = Say(label, context="norms")  # the movement, as the norms page names it
     for side in ("left", "right"):
         a = np.asarray(angles[side], float) if side in angles else np.full(len(t), np.nan)
         side_seen = None if seen is None else seen.get(side)
-        sides[side], said = _side_peak(t, a, side_seen, window_s, refs, f"{side} {label}")
+        sides[side], said = _side_peak(t, a, side_seen, window_s, refs, (side, named))
         warnings += said
         peak = sides[side]["peak_deg"]
         if not isinstance(peak, float):
@@ -135,11 +136,11 @@ def range_of_motion(
         verdicts.append(say("{side} {degrees} deg", side=SIDES[side], degrees=fixed(peak, 0)))
         found = np.isfinite(a)
         if found.any():
-            warnings += lost_warnings(t, found, f"{side} {m['joint']}", min_s=1.0)
+            warnings += lost_warnings(t, found, _joint(side, Say(m["joint"])), min_s=1.0)
     diff = abs(peaks[0] - peaks[1]) if len(peaks) == 2 else None
     verdicts += _compared(peaks, diff, refs)
     if sex is None and any(r.get("sex") for r in refs):
-        warnings.append("patient's sex not given: compared with the values for men and women")
+        warnings.append(say("patient's sex not given: compared with the values for men and women"))
     return ProtocolResult(
         protocol=f"rom_{movement_id}",
         name=f"{norms.name}: {label}",
@@ -150,10 +151,15 @@ def range_of_motion(
         source=norms.source,
         interpretation=clauses(*verdicts)
         if verdicts
-        else say("no {movement} measured", movement=Say(label, context="norms")),
+        else say("no {movement} measured", movement=named),
         warnings=warnings,
         patient={"sex": sex} if sex else {},
     )
+
+
+def _joint(side: str, part: Say) -> Say:
+    """A side's joint or movement ("left knee", "left knee flexion")."""
+    return say("{side} {part}", side=SIDES[side], part=part)
 
 
 def _side_peak(
@@ -162,11 +168,12 @@ def _side_peak(
     seen: Seen | None,
     window_s: float,
     refs: list[dict[str, Any]],
-    what: str,
+    what: tuple[str, Say],
 ) -> tuple[dict[str, object], list[str]]:
-    """One side's figure ("left knee flexion": `what`) and what to warn of: its peak (a
+    """One side's figure (`what`: the side and the movement) and what to warn of: its peak (a
     reported angle's largest value, with its confidence; another's robust peak), or why
     there is none."""
+    side, named = what
     confidence: Confidence | None = None
     if seen is None:
         peak, when = robust_peak(t, angle, window_s)
@@ -179,11 +186,11 @@ def _side_peak(
             "confidence": confidence.value,
             "confidence_reason": confidence.reason,
         }
-        return figure, [f"{what} {_NOT_MEASURED[confidence.reason]}"]
+        why = _NOT_MEASURED[confidence.reason]
+        return figure, [say("{what} {why}", what=_joint(side, named), why=why)]
     if not math.isfinite(peak):
-        side = what.split()[0]
         return {"peak_deg": None, "status": "not seen"}, [
-            f"{side} side not seen: no {what.removeprefix(side + ' ')} measured"
+            say("{side} side not seen: no {movement} measured", side=SIDES[side], movement=named)
         ]
     figure = {
         "peak_deg": peak,

@@ -18,8 +18,8 @@ import numpy as np
 from pose.types import Array
 from scoring.definition import HoldRule
 from scoring.holds import Hold, HoldSettings, HoldTracker
-from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses
-from scoring.protocols.tracking import lost_warnings
+from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses, fixed
+from scoring.protocols.tracking import LEGS, lost_warnings
 from scoring.words import Say, psay, say
 
 # A leg as the verdicts name it.
@@ -131,7 +131,7 @@ def single_leg_stance(
     t = np.asarray(t, float)
     stances = timed_stances(t, condition, rule, max_s)
     best = best_stance(stances)
-    warnings = lost_warnings(t, np.isfinite(condition), "legs")
+    warnings = lost_warnings(t, np.isfinite(condition), LEGS)
     band = norms.optional_band(age, warnings)
     measured: dict[str, object] = {
         "side": side,
@@ -142,7 +142,12 @@ def single_leg_stance(
     if band is not None:
         ref.update({"band": band.label(), "mean_s": band.values["mean"]})
     if best is None:
-        warnings.append(f"no stance on the {side} leg found (the other foot never lifted)")
+        warnings.append(
+            say(
+                "no stance on the {side} leg found (the other foot never lifted)",
+                side=SIDES.get(side, side),
+            )
+        )
         return ProtocolResult.of(
             norms,
             None,
@@ -231,7 +236,13 @@ def four_stage_balance(stages: Sequence[StageTrack], *, norms: Norms) -> Protoco
             stopped = True
     failed = any(p["status"] == "failed" for p in per_stage)
     if not failed and passed < len(order):
-        warnings.append(f"stages {passed + 1}-{len(order)} not recorded: result is incomplete")
+        warnings.append(
+            say(
+                "stages {first}-{last} not recorded: result is incomplete",
+                first=passed + 1,
+                last=len(order),
+            )
+        )
     return ProtocolResult.of(
         norms,
         float(passed),
@@ -254,13 +265,22 @@ def _stage_held(track: StageTrack, hold_s: float) -> tuple[bool, float]:
 def _stage_warnings(i: int, track: StageTrack) -> list[str]:
     """Where stage `i`'s feet were lost, and a word when they were judged too rarely."""
     seen = np.isfinite(track.condition)
-    warnings = [f"stage {i}: {w}" for w in lost_warnings(track.t, seen, "feet")]
+    warnings: list[str] = [
+        say("stage {stage}: {warning}", stage=i, warning=w)
+        for w in lost_warnings(track.t, seen, psay("body part", "feet"))
+    ]
     if seen.mean() < 0.5:
-        warnings.append(
-            f"stage {i}: feet judged in only {seen.mean():.0%} of frames; "
-            "the stances need a front view with the feet in the picture"
-        )
+        warnings.append(say("stage {stage}: {warning}", stage=i, warning=feet_judged(seen.mean())))
     return warnings
+
+
+def feet_judged(share: float) -> Say:
+    """The warning that the feet were judged in only `share` of the frames."""
+    return say(
+        "feet judged in only {percent}% of frames; the stances need a front view with the feet "
+        "in the picture",
+        percent=fixed(share * 100, 0),
+    )
 
 
 def balance_verdict(

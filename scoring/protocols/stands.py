@@ -19,9 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from pose.types import Array
-from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses
+from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses, fixed
 from scoring.protocols.tracking import lost_warnings
-from scoring.words import Say, say
+from scoring.words import Say, psay, say
+
+# The body parts whose loss a warning names (the stands are seen by them).
+LOWER_BODY = psay("body part", "hips, knees or ankles")
 
 
 @dataclass(frozen=True)
@@ -122,11 +125,11 @@ def chair_stand_30s(
     h = np.asarray(hip_height, float)
     duration = norms.constant("duration_s", 30.0)
     stands = detect_stands(t, h, enter, exit)
-    warnings = lost_warnings(t, np.isfinite(h), "hips, knees or ankles")
+    warnings = lost_warnings(t, np.isfinite(h), LOWER_BODY)
     measured: dict[str, object] = {"stands_detected": len(stands)}
     if not stands:
         count, start, end = 0, math.nan, math.nan
-        warnings.append("no stand detected: is the patient seated at the start and in view?")
+        warnings.append(say("no stand detected: is the patient seated at the start and in view?"))
         halfway_credit = False
     else:
         start = stands[0].onset_s
@@ -135,8 +138,12 @@ def chair_stand_30s(
         count, halfway_credit = _stands_by(stands, t, h, exit, end, level)
         if t[-1] < end:
             warnings.append(
-                f"the recording ends {end - t[-1]:.1f} s before the {duration:.0f} s were up: "
-                "the count may be low"
+                say(
+                    "the recording ends {early} s before the {duration} s were up: "
+                    "the count may be low",
+                    early=fixed(end - t[-1], 1),
+                    duration=fixed(duration, 0),
+                )
             )
         full = [s for s in stands if s.stand_s <= end]
         measured["stand_times_s"] = [round(s.stand_s - start, 2) for s in full]
@@ -216,14 +223,14 @@ def five_times_sit_to_stand(
     cutoff = norms.constant("fall_risk_s", 15.0)
     min_age = int(norms.constant("fall_risk_min_age", 65))
     stands = detect_stands(t, h, enter, exit)
-    warnings = lost_warnings(t, np.isfinite(h), "hips, knees or ankles")
+    warnings = lost_warnings(t, np.isfinite(h), LOWER_BODY)
     band = norms.optional_band(age, warnings)
     measured: dict[str, object] = {"stands_detected": len(stands)}
     ref: dict[str, object] = {"fall_risk_cutoff_s": cutoff, "fall_risk_min_age": min_age}
     if band is not None:
         ref.update({"band": band.label(), "mean_s": band.values["mean"]})
     if len(stands) < n:
-        warnings.append(f"only {len(stands)} of {n} stands detected: no time")
+        warnings.append(say("only {found} of {n} stands detected: no time", found=len(stands), n=n))
         return ProtocolResult.of(
             norms,
             None,

@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from pose.types import Array
+from scoring.words import Say, psay, say
+
+# The legs, as a warning that they were lost names them (the stance and TUG signals' part).
+LEGS = psay("body part", "legs")
 
 
 def lost_spans(t: Array, seen: Array, min_s: float = 0.5) -> list[tuple[float, float]]:
@@ -33,16 +37,37 @@ def lost_spans(t: Array, seen: Array, min_s: float = 0.5) -> list[tuple[float, f
 
 
 def lost_warnings(
-    t: Array, seen: Array, what: str, min_s: float = 0.5, max_lines: int = 3
+    t: Array, seen: Array, what: Say, min_s: float = 0.5, max_lines: int = 3
 ) -> list[str]:
-    """One line per lost span, e.g. "hips not seen for 3.0 s (from 12.1 s)"; more than
-    `max_lines` spans become one summary line (a record needs the gist, not a log)."""
+    """One line per lost span, e.g. "hips not seen for 3.0 s (from 12.1 s)", each a message
+    (`what` is the body part's); more than `max_lines` spans become one summary line (a
+    record needs the gist, not a log)."""
     spans = lost_spans(t, seen, min_s)
     if len(spans) > max_lines:
         total = sum(end - start for start, end in spans)
         start, end = max(spans, key=lambda s: s[1] - s[0])
         return [
-            f"{what} not seen for {total:.1f} s in all, in {len(spans)} gaps "
-            f"(longest {end - start:.1f} s from {start:.1f} s)"
+            say(
+                "{what} not seen for {total} s in all, in {gaps} gaps "
+                "(longest {longest} s from {start} s)",
+                what=what,
+                total=_tenths(total),
+                gaps=len(spans),
+                longest=_tenths(end - start),
+                start=_tenths(start),
+            )
         ]
-    return [f"{what} not seen for {end - start:.1f} s (from {start:.1f} s)" for start, end in spans]
+    return [
+        say(
+            "{what} not seen for {seconds} s (from {start} s)",
+            what=what,
+            seconds=_tenths(end - start),
+            start=_tenths(start),
+        )
+        for start, end in spans
+    ]
+
+
+def _tenths(seconds: float) -> str:
+    """Seconds as the English words write them, to a tenth ("3.0")."""
+    return f"{seconds:.1f}"

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from pose.types import Array, FloatArray
-from scoring.protocols.gait import patient_only
+from scoring.protocols.gait import patient_only, someone_else
 from scoring.protocols.motion import at, crossings, rate, runs, smooth
 from scoring.protocols.norms import Band, Norms, ProtocolResult, clauses, fixed
 from scoring.protocols.steps import detect_steps, heel_values
-from scoring.protocols.tracking import lost_warnings
+from scoring.protocols.tracking import LEGS, lost_warnings
 from scoring.words import Param, Say, say
 
 # The measures the test reads (scoring.measures).
@@ -113,7 +113,7 @@ def rise_onset(
     rest = (t >= seat_off - early) & (t <= seat_off - late) & np.isfinite(shoulders).all(axis=1)
     if rest.sum() < 3:
         return float(t[np.isfinite(shoulders).all(axis=1)][0]), (
-            "the recording starts as the patient rises: the time may be short"
+            say("the recording starts as the patient rises: the time may be short")
         )
     home = np.median(shoulders[rest], axis=0)
     size = float(np.nanmedian(trunk[rest]))
@@ -191,7 +191,7 @@ def phases(t: FloatArray, values: Mapping[str, Array], ev: TugEvents) -> list[di
     walk = (t >= ev.upright_s) & (t <= ev.sit_start_s)
     turn = _far_turn(t, p, walk)
     if turn is None:
-        ev.warnings.append("the walk was not seen: no phases")
+        ev.warnings.append(say("the walk was not seen: no phases"))
         return []
     turn_start, turn_end, turn_seen = turn
     back_end = _back_end(t, p, turn_end, ev.sit_start_s)
@@ -204,8 +204,12 @@ def phases(t: FloatArray, values: Mapping[str, Array], ev: TugEvents) -> list[di
     ]
     if not turn_seen:
         ev.warnings.append(
-            f"the patient was out of view from {turn_start:.1f} s to {turn_end:.1f} s: "
-            "the turn is that time unseen"
+            say(
+                "the patient was out of view from {start} s to {end} s: "
+                "the turn is that time unseen",
+                start=fixed(turn_start, 1),
+                end=fixed(turn_end, 1),
+            )
         )
     return [
         {"phase": name, "start_s": a, "end_s": b, "duration_s": b - a, "seen": seen}
@@ -220,18 +224,22 @@ def tug_events(t: FloatArray, values: Mapping[str, Array]) -> TugEvents:
     seated, standing = sitting_levels(thighs)
     if not standing - seated >= MIN_SEPARATION:
         ev.warnings.append(
-            "sitting and standing could not be told apart (the thighs were not seen level "
-            "and upright): film the whole body, the chair in view"
+            say(
+                "sitting and standing could not be told apart (the thighs were not seen level "
+                "and upright): film the whole body, the chair in view"
+            )
         )
         return ev
     mid = (seated + standing) / 2
     first = np.flatnonzero(np.isfinite(thighs))[0]
     if thighs[first] >= mid:
-        ev.warnings.append("the patient was not seated when the recording started: start it seated")
+        ev.warnings.append(
+            say("the patient was not seated when the recording started: start it seated")
+        )
         return ev
     period = stand_period(t, thighs, mid)
     if period is None:
-        ev.warnings.append("no rise from the chair followed by sitting down again was found")
+        ev.warnings.append(say("no rise from the chair followed by sitting down again was found"))
         return ev
     ev.seat_off_s, ev.contact_s = period
     shoulders = np.stack([smooth(t, c, SIGMA_S) for c in _xy(values, "shoulders").T], axis=1)
@@ -264,7 +272,7 @@ def timed_up_and_go(
     ev = tug_events(t, values)
     warnings = list(ev.warnings)
     if other_s > 0.5:
-        warnings.append(f"another person was tracked for {other_s:.1f} s: left out")
+        warnings.append(someone_else(other_s))
     band = norms.optional_band(age, warnings)
     reference = _tug_reference(norms, band)
     if not math.isfinite(ev.total_s):
@@ -280,13 +288,13 @@ def timed_up_and_go(
             patient={"age": age},
         )
     inside = (t >= ev.onset_s) & (t <= ev.contact_s)
-    warnings += lost_warnings(t[inside], np.isfinite(values["thigh_drop"])[inside], "legs")
+    warnings += lost_warnings(t[inside], np.isfinite(values["thigh_drop"])[inside], LEGS)
     walking = (t >= ev.upright_s) & (t <= ev.sit_start_s)
     left, right = heel_values(values)
     walk = detect_steps(t, left, right, values["leg_length"], walking, width=width)
     measured = _tug_measured(ev, [s.t for s in walk.steps])
     if any(not ph["seen"] for ph in ev.phases):
-        warnings.append("steps while out of view are not counted")
+        warnings.append(say("steps while out of view are not counted"))
     return ProtocolResult.of(
         norms,
         ev.total_s,

@@ -15,16 +15,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyotp
 import pytest
+from markupsafe import escape
 from starlette.testclient import TestClient
 
 from coach.review.checkins import ABBOTT_SOURCE
 from coach.review.pain import FARRAR_SOURCE
 from coach.store import open_store
 from coach.store.checkins import PSFS_SOURCE
+from exercises.norms import load_norms
+from scoring.protocols import range_of_motion
+from scoring.protocols.gait import _gait_verdict, someone_else
 from scoring.protocols.norms import Band
+from scoring.protocols.stance import balance_verdict
 from scoring.protocols.stands import _count_verdict
+from scoring.protocols.tracking import LEGS, lost_warnings
+from scoring.protocols.tug import _tug_verdict
+from scoring.words import Say
 from tests.coach.review.fhir_record import Record, build_record
 from tests.helpers.store import migrated_sqlite
 from tests.web.in_process import InProcessApp, in_process, threaded_app
@@ -383,27 +392,115 @@ def test_every_word_of_the_audit_page_comes_from_the_catalogs(admin: TestClient)
     assert left == [], "\n".join(left)
 
 
+def _verdicts() -> dict[str, Say]:
+    """An interpretation of each test the scoring writes as a message."""
+    tug, balance = load_norms("timed_up_and_go"), load_norms("four_stage_balance")
+    stages = balance.extra["stages"]
+    walk = {
+        "cadence_spm": {"value": 90.6, "plus_minus": 3.2},
+        "step_time_asymmetry_pct": {"value": 4.4, "plus_minus": 2.0},
+        "walking_speed_m_s": {"value": None},
+    }
+    t = np.arange(0.0, 2.0, 1 / 30)
+    return {
+        "chair_stand_30s": _count_verdict(8, Band(70, 74, "female", {"low": 10.0, "high": 15.0})),
+        "timed_up_and_go": _tug_verdict(13.04, tug, tug.band(85)),
+        "four_stage_balance": balance_verdict(
+            2, True, [s["id"] for s in stages], {s["id"]: s["name"] for s in stages}, 10.0, 3
+        ),
+        "gait": _gait_verdict(walk, load_norms("gait").band(20, "female"), load_norms("gait")),
+        "rom_knee_flexion": Say.from_json(
+            range_of_motion(
+                t,
+                {"left": np.full_like(t, 120.0), "right": np.full_like(t, 132.0)},
+                movement_id="knee_flexion",
+                norms=load_norms("range_of_motion"),
+            ).to_json()["say"]["interpretation"]
+        ),
+    }
+
+
+# test -> (its English words, the same in German on the page)
+SAID = {
+    "chair_stand_30s": (
+        "below average for women 70-74 (< 10): increased fall risk (STEADI)",
+        "unter dem Durchschnitt für Frauen 70-74 (&lt; 10): erhöhtes Sturzrisiko",
+    ),
+    "timed_up_and_go": (
+        "13.0 s: 12 s or more, at risk of falling (STEADI); slower than average for adults 80-99",
+        "13.0 s: 12 s oder mehr, sturzgefährdet (STEADI); langsamer als der Durchschnitt",
+    ),
+    "four_stage_balance": (
+        "stage 3 (tandem) not held 10 s: increased fall risk",
+        "Stufe 3 (tandem) nicht 10 s gehalten: erhöhtes Sturzrisiko",
+    ),
+    "gait": (
+        "cadence 91 steps/min (+-3), below the normal range for women (96-138)",
+        "Kadenz 91 Schritte/min (±3), unter dem Normbereich für Frauen (96-138)",
+    ),
+    "rom_knee_flexion": (
+        "left 120 deg; right 132 deg; left-right difference 12 deg",
+        "links 120°; rechts 132°; Links-rechts-Unterschied 12°",
+    ),
+}
+
+
+@pytest.mark.parametrize("protocol", list(SAID))
 def test_a_clinical_test_interpretation_is_in_the_readers_language(
-    clinic: tuple[InProcessApp, Record],
+    clinic: tuple[InProcessApp, Record], protocol: str
 ) -> None:
     """A result the scoring wrote as a message is said in the reader's words; an older one
     (stored English only) keeps its words."""
-    band = Band(70, 74, "female", {"low": 10.0, "high": 15.0})
-    verdict = _count_verdict(8, band)
-    assert verdict == "below average for women 70-74 (< 10): increased fall risk (STEADI)"
+    english, german = SAID[protocol]
+    verdict = _verdicts()[protocol]
+    assert verdict.startswith(english) or english in verdict, verdict
     app, record = clinic
     stored = {
-        "protocol": "chair_stand_30s",
-        "name": "30-second chair stand",
+        "protocol": protocol,
+        "name": protocol,
         "value": 8,
-        "unit": "stands",
+        "unit": "s",
         "interpretation": str(verdict),
         "say": {"interpretation": verdict.to_json()},
     }
-    app.app.state.store.add_protocol_result(record.patient_id, "chair_stand_30s", stored)
+    app.app.state.store.add_protocol_result(record.patient_id, protocol, stored)
     page = _get(clinic, "/patients/{pid}/protocols", "de").text
-    assert "unter dem Durchschnitt für Frauen 70-74 (&lt; 10): erhöhtes Sturzrisiko" in page
-    assert "below average for women" not in page
+    assert german in page
+    assert str(escape(english)) not in page
     assert "within the normal range for women 70-74" in page  # an older row, as stored
-    english = _get(clinic, "/patients/{pid}/protocols", None).text
-    assert "below average for women 70-74 (&lt; 10): increased fall risk (STEADI)" in english
+    shown = _get(clinic, "/patients/{pid}/protocols", None).text
+    assert str(escape(english)) in shown
+
+
+def test_a_clinical_test_results_warnings_are_in_the_readers_language(
+    clinic: tuple[InProcessApp, Record],
+) -> None:
+    """Warnings the scoring wrote as messages are said in the reader's words, each in its
+    place; the stored English stays on the English page."""
+    t = np.arange(0.0, 6.0, 0.1)
+    warnings = [
+        *lost_warnings(t, (t < 2.0) | (t > 4.0), LEGS),
+        someone_else(1.84),
+    ]
+    assert warnings == [
+        "legs not seen for 2.2 s (from 1.9 s)",
+        "another person was tracked for 1.8 s: left out",
+    ]
+    app, record = clinic
+    stored = {
+        "protocol": "gait",
+        "name": "Gait from video",
+        "value": 101,
+        "unit": "steps/min",
+        "interpretation": "",
+        "warnings": [str(w) for w in warnings],
+        "say": {"warnings": [Say.from_json(w).to_json() for w in warnings]},
+    }
+    app.app.state.store.add_protocol_result(record.patient_id, "gait", stored)
+    page = _get(clinic, "/patients/{pid}/protocols", "de").text
+    assert "Beine: 2.2 s lang nicht gesehen (ab 1.9 s)" in page
+    assert "eine andere Person wurde 1.8 s lang verfolgt: ausgelassen" in page
+    assert "another person was tracked" not in page
+    assert "hips lost at 6.1 s" in page  # an older row's warning, as stored
+    shown = _get(clinic, "/patients/{pid}/protocols", None).text
+    assert "legs not seen for 2.2 s (from 1.9 s)" in shown

@@ -330,16 +330,22 @@ def _last_height(rows: list[Any]) -> float | None:
 
 
 def said_result(result: dict[str, Any]) -> dict[str, Any]:
-    """A stored result whose interpretation the scoring wrote as a message (its `say`): the
-    interpretation as that message, for the page to say in its reader's language. An older
-    result (no `say`, or one that cannot be read) keeps its stored English words."""
+    """A stored result whose interpretation and warnings the scoring wrote as messages (its
+    `say`): those words as their messages, for the page to say in its reader's language. An
+    older result (no `say`, or one that cannot be read) keeps its stored English words."""
     said = result.get("say")
-    if not isinstance(said, dict) or "interpretation" not in said:
+    if not isinstance(said, dict):
         return result
+    out = dict(result)
     try:
-        return {**result, "interpretation": Say.from_json(said["interpretation"])}
+        if "interpretation" in said:
+            out["interpretation"] = Say.from_json(said["interpretation"])
+        warnings = said.get("warnings")
+        if isinstance(warnings, list) and len(warnings) == len(result.get("warnings") or []):
+            out["warnings"] = [Say.from_json(w) for w in warnings]
     except (KeyError, TypeError, AttributeError, ValueError):
         return result
+    return out
 
 
 def _results_page(

@@ -194,6 +194,27 @@ def test_every_tests_interpretation_is_a_message_with_its_english_text(
     assert english in stored["interpretation"]
 
 
+def test_a_results_warnings_are_messages_in_their_order() -> None:
+    """Each warning is stored as its English words and as its message (`say.warnings`, one
+    per warning), which says the same words; a result without any keeps no `say`."""
+    stored = json.loads(json.dumps(_said_result("timed_up_and_go").to_json(), allow_nan=False))
+    said = stored["say"]["warnings"]
+    assert len(said) == len(stored["warnings"]) >= 2
+    assert [Say.from_json(w) for w in said] == stored["warnings"]
+    assert said[1]["id"] == "{what} not seen for {seconds} s (from {start} s)"
+    assert said[1]["params"]["what"] == {"id": "legs", "context": "body part"}
+    t, h = sts_signal(6, 2.5)
+    young = five_times_sit_to_stand(
+        t, h, enter=ENTER, exit=EXIT, norms=load_norms("five_times_sit_to_stand"), age=45
+    ).to_json()
+    (reason,) = young["say"]["warnings"]
+    assert reason["id"] == "{reason}: not compared with age norms"
+    assert reason["params"]["reason"]["id"] == "{name} norms cover ages {low}-{high}, not {age}"
+    assert young["warnings"] == [
+        "Five-times sit-to-stand norms cover ages 60-89, not 45: not compared with age norms"
+    ]
+
+
 def test_a_short_recording_is_warned() -> None:
     t, h = sts_signal(6, 2.5, total_s=16.0)
     res = chair(t, h)
