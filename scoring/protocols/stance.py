@@ -142,12 +142,7 @@ def single_leg_stance(
     if band is not None:
         ref.update({"band": band.label(), "mean_s": band.values["mean"]})
     if best is None:
-        warnings.append(
-            say(
-                "no stance on the {side} leg found (the other foot never lifted)",
-                side=SIDES.get(side, side),
-            )
-        )
+        warnings.append(_no_stance(side))
         return ProtocolResult.of(
             norms,
             None,
@@ -176,6 +171,13 @@ def single_leg_stance(
         interpretation=_stance_verdict(best, band, max_s),
         warnings=warnings,
         patient={"age": age, "side": side},
+    )
+
+
+def _no_stance(side: str) -> Say:
+    return say(
+        "no stance on the {side} leg found (the other foot never lifted)",
+        side=SIDES.get(side, side),
     )
 
 

@@ -137,14 +137,7 @@ def chair_stand_30s(
         level = standing_level if standing_level else enter
         count, halfway_credit = _stands_by(stands, t, h, exit, end, level)
         if t[-1] < end:
-            warnings.append(
-                say(
-                    "the recording ends {early} s before the {duration} s were up: "
-                    "the count may be low",
-                    early=fixed(end - t[-1], 1),
-                    duration=fixed(duration, 0),
-                )
-            )
+            warnings.append(_ends_early(end - t[-1], duration))
         full = [s for s in stands if s.stand_s <= end]
         measured["stand_times_s"] = [round(s.stand_s - start, 2) for s in full]
     measured.update(
@@ -164,6 +157,15 @@ def chair_stand_30s(
         interpretation=_count_verdict(count, band),
         warnings=warnings,
         patient={"age": age, "sex": sex},
+    )
+
+
+def _ends_early(early: float, duration: float) -> Say:
+    """The warning that the recording stopped `early` seconds before the test's end."""
+    return say(
+        "the recording ends {early} s before the {duration} s were up: the count may be low",
+        early=fixed(early, 1),
+        duration=fixed(duration, 0),
     )
 
 
