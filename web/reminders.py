@@ -12,8 +12,9 @@ server (no outside service), only when one is configured:
 A patient's reminder (the therapist enters the address and the hour on the patient's page)
 goes out once on each day their program has exercises (coach.review.schedule), from the set
 hour in the clinic's time zone (`COACH_TIMEZONE`), unless they have already exercised that
-day. The day is claimed in the database before the mail is sent, so in a cluster one server
-sends it; a refused mail gives the claim back, to be tried again a minute later.
+day, in the patient's language (English when their therapist set none: a mail has no
+browser to ask). The day is claimed in the database before the mail is sent, so in a cluster
+one server sends it; a refused mail gives the claim back, to be tried again a minute later.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from coach.i18n import Reader, reader
 from coach.review.prescription import any_dose_words, definition_of
 from coach.review.schedule import due_on
 from coach.store import Store
@@ -96,18 +98,30 @@ def local_now() -> datetime:
 
 
 def reminder_message(
-    settings: SmtpSettings, to: str, patient_name: str, lines: list[str], link: str | None
+    settings: SmtpSettings,
+    to: str,
+    patient_name: str,
+    lines: list[str],
+    link: str | None,
+    words: Reader | None = None,
 ) -> EmailMessage:
-    """The day's reminder in plain words."""
+    """The day's reminder in plain words, in `words`'s language (English by default)."""
+    words = words or reader("en")
     msg = EmailMessage()
-    msg["Subject"] = "Your exercises today"
+    msg["Subject"] = words.gettext("Your exercises today")
     msg["From"] = settings.sender
     msg["To"] = to
-    body = [f"Hello {patient_name},", "", "Today's exercises from your therapist:", ""]
+    body = [
+        words.gettext("Hello {name},", name=patient_name),
+        "",
+        words.gettext("Today's exercises from your therapist:"),
+        "",
+    ]
     body += [f"  - {line}" for line in lines]
     if link:
-        body += ["", f"Open your exercises: {link}"]
-    body += ["", "Stop and rest if anything hurts, and tell your therapist.", "", "Coach"]
+        body += ["", words.gettext("Open your exercises: {link}", link=link)]
+    stop = words.gettext("Stop and rest if anything hurts, and tell your therapist.")
+    body += ["", stop, "", "Coach"]
     msg.set_content("\n".join(body))
     return msg
 
@@ -120,11 +134,11 @@ def _exercised_on(store: Store, patient_id: int, now: datetime) -> bool:
     )
 
 
-def _line(item: Any) -> str:
-    """'Squat: 2 sets of 8 reps, 7 days a week'."""
+def _line(item: Any, words: Reader) -> str:
+    """'Squat: 2 sets of 8 reps, 7 days a week', in `words`'s language."""
     definition = definition_of(item.exercise_id)
-    name = definition.name if definition is not None else item.exercise_id
-    return f"{name}: {any_dose_words(item, definition)}"
+    name = words.say(definition.name) if definition is not None else item.exercise_id
+    return f"{name}: {words.say(any_dose_words(item, definition))}"
 
 
 def send_due(
@@ -141,9 +155,11 @@ def send_due(
             continue
         if not store.claim_reminder(reminder.id, now.date()):
             continue  # sent already (here or by another server)
-        lines = [_line(item) for item in items]
+        words = reader(patient.language or "en")
+        lines = [_line(item, words) for item in items]
+        mail = reminder_message(settings, reminder.address, patient.name, lines, link, words)
         try:
-            settings.send(reminder_message(settings, reminder.address, patient.name, lines, link))
+            settings.send(mail)
         except (smtplib.SMTPException, OSError) as exc:
             log.warning("reminder for patient %s not sent: %s", patient.id, exc)
             store.unclaim_reminder(reminder.id, now.date())

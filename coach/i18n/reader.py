@@ -129,6 +129,11 @@ class Reader:
             return f"{value:%d %b}"
         return self.date(value, "MMMd")
 
+    def weekday(self, weekday: int) -> str:
+        """A weekday's name (Monday = 0) as the locale says it inside a sentence: "Monday",
+        "lunes", "Montag" (Babel's CLDR data, not a hand list)."""
+        return self._words(self._locale.days["format"]["wide"][weekday])
+
     def list(self, items: list[str]) -> str:
         return format_list(items, locale=self._locale) if items else ""
 

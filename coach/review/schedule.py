@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # Monday = 0. Evenly apart on weekdays first: what "3 times a week" usually means.
 SPREAD: dict[int, tuple[int, ...]] = {
@@ -40,11 +39,3 @@ def items_on(program: Sequence[Any], weekday: int) -> list[Any]:
 def due_on(program: Sequence[Any], day: date) -> list[Any]:
     """The program rows due on this date."""
     return items_on(program, day.weekday())
-
-
-def days_words(days: Sequence[int]) -> str:
-    """'Monday, Wednesday and Friday'."""
-    names = [DAY_NAMES[d] for d in days]
-    if len(names) == 7:
-        return "every day"
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

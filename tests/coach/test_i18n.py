@@ -145,6 +145,9 @@ def test_numbers_dates_and_prescriptions_follow_the_locale() -> None:
     assert reader("es").say(amount_words(3, 0, 30)) == "Mantenga 30 segundos, 3 veces"
     assert reader("es").say(days_words(7)) == "todos los días"
     assert reader("ar").say(days_words(2)) == "يومان في الأسبوع"
+    # Weekdays from CLDR (Monday = 0), as inside a sentence: the calendar feed's.
+    assert [reader(c).weekday(0) for c in ("en", "es", "de")] == ["Monday", "lunes", "Montag"]
+    assert reader("fr").weekday(6) == "dimanche" and reader("ar").weekday(2) == "الأربعاء"
 
 
 def test_the_pages_catalog_has_every_message_but_english_needs_none() -> None:

@@ -118,3 +118,48 @@ def test_a_reminder_is_sent_by_the_running_server(smtp: _Inbox, tmp_path: Path) 
         _wait(smtp, 1)
     assert [m["To"] for m in smtp.messages] == ["carla@x.example"]
     assert "https://coach.example-clinic.org/me" in smtp.messages[0].get_payload()
+
+
+def _text(mail: Message) -> str:
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode("utf-8").replace("\r\n", "\n")  # SMTP's line ends
+
+
+def test_a_reminder_is_in_the_patients_language_english_by_default(
+    smtp: _Inbox, tmp_path: Path
+) -> None:
+    """Issue 23: a Spanish patient's mail is in Spanish (subject, body, the exercise's name and
+    dose); a patient with no language set gets the English words, as before, to the byte."""
+    from email.header import decode_header, make_header
+
+    from coach.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'coach.db'}")
+    ther = store.create_user("ther.l", "Dr L", "correct horse battery")
+    for name, lang in (("Ana", "es"), ("Bob", None)):
+        patient = store.create_patient(ther.id, name)
+        store.set_language(patient.id, lang)
+        row = {"exercise_id": "squat", "sets": 2, "reps": 8, "days_per_week": 7}
+        store.set_program(patient.id, [row])
+        store.set_reminder(patient.id, f"{name.lower()}@x.example", hour=0)
+    settings = SmtpSettings.from_env()
+    assert settings is not None
+    assert len(send_due(store, settings, local_now(), "https://c.example/me")) == 2
+    store.close()
+    _wait(smtp, 2)
+    mails = {m["To"]: m for m in smtp.messages}
+    ana, bob = mails["ana@x.example"], mails["bob@x.example"]
+    assert str(make_header(decode_header(ana["Subject"]))) == "Sus ejercicios de hoy"
+    spanish = _text(ana)
+    assert "Hola, Ana:" in spanish and "Los ejercicios de hoy de su terapeuta:" in spanish
+    assert "Sentadilla: 2 series de 8 repeticiones" in spanish
+    assert "Abra sus ejercicios: https://c.example/me" in spanish
+    assert "Pare y descanse si algo le duele" in spanish and "exercises" not in spanish
+    assert bob["Subject"] == "Your exercises today"
+    assert _text(bob) == (
+        "Hello Bob,\n\nToday's exercises from your therapist:\n\n"
+        "  - Squat: 2 sets of 8 reps, 7 days a week\n\n"
+        "Open your exercises: https://c.example/me\n\n"
+        "Stop and rest if anything hurts, and tell your therapist.\n\nCoach\n"
+    )

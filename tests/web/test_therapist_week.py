@@ -238,6 +238,28 @@ def test_the_calendar_feed_lists_the_programs_days_and_can_be_revoked(app: Revie
     assert httpx.get(url).status_code == 404
 
 
+def test_a_spanish_patients_calendar_feed_is_in_spanish(app: Review) -> None:
+    """Issue 23: the feed speaks the language the therapist set (the English one: above)."""
+    patient = app.store.create_patient(app.ther_a.id, "Carmen")
+    app.store.set_language(patient.id, "es")
+    app.store.set_program(
+        patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 8, "days_per_week": 3}]
+    )
+    _, token = app.store.create_feed(patient.id)
+    r = httpx.get(f"{app.url}/cal/{token}.ics")
+    assert r.status_code == 200
+    cal = Calendar.from_ical(r.content)
+    assert str(cal["x-wr-calname"]) == "Mis ejercicios (Coach)"
+    events = {str(e["rrule"]["BYDAY"][0]): e for e in cal.walk("VEVENT")}
+    assert sorted(events) == ["FR", "MO", "WE"]
+    assert str(events["WE"]["summary"]) == "Ejercicios: Sentadilla"
+    description = str(events["WE"]["description"])
+    assert description.startswith("Sus ejercicios de cada miércoles:\n- Sentadilla: 2 series de 8")
+    assert "Pare y descanse" in description and "exercises" not in description
+    alarm = events["WE"].walk("VALARM")[0]
+    assert str(alarm["description"]) == "Es hora de sus ejercicios: Sentadilla"
+
+
 # ---- the dashboard's flags ---------------------------------------------------------------
 def _old(review: Review, pid: int, days: int) -> str:
     """A squat session `days` ago (its reps as recorded, the start moved back)."""

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from coach.i18n import reader
 from coach.review.calendar import program_calendar
 from coach.review.prescription import any_dose_words, definition_of
 from coach.review.progress import week_start
@@ -31,9 +32,11 @@ router = APIRouter()
 
 
 def feed_calendar(store: Store, patient_id: int, link: str | None) -> bytes:
-    """The patient's program as iCalendar, from this week on."""
+    """The patient's program as iCalendar, from this week on, in the patient's language (a
+    calendar app has no browser language to go by: English when none is set)."""
     names = exercise_names()
     today = datetime.now(timezone.utc).date()
+    patient = store.patient(patient_id)
     return program_calendar(
         patient_id,
         store.program(patient_id),
@@ -41,6 +44,7 @@ def feed_calendar(store: Store, patient_id: int, link: str | None) -> bytes:
         lambda item: any_dose_words(item, definition_of(item.exercise_id)),
         week_start(today),
         link,
+        words=reader((patient.language if patient else None) or "en"),
     )
 
 
