@@ -37,7 +37,10 @@ def pose_solution() -> ModuleType:
 
 
 def solution_base() -> ModuleType:
-    """`mediapipe.python.solution_base`: the runner of a graph given as text."""
+    """`mediapipe.python.solution_base`: the runner of a graph given as text, with the pose
+    solution loaded first: its imports register the options of the calculators a pose graph
+    is made of (without them, a detection graph's text does not parse)."""
+    pose_solution()
     return _import("mediapipe.python.solution_base")
 
 

@@ -70,3 +70,15 @@ def test_the_package_imported_first_is_used_as_it_is() -> None:
         "print(pose_solution() is mp.solutions.pose and '__getattr__' not in vars(mp))"
     )
     assert same == "True"
+
+
+@pytest.mark.model
+def test_the_person_detector_starts_first_in_a_fresh_interpreter() -> None:
+    """The detection graph's text names calculators whose options only the pose solution's
+    imports register: the detector must work when nothing else of MediaPipe came first."""
+    found = _python(
+        "import numpy as np; from pose.mediapipe_detector import MediaPipePersonDetector; "
+        "from pose.types import Frame; d = MediaPipePersonDetector(); "
+        "print(d.heads(Frame(np.zeros((48, 64, 3), np.uint8), 0.0, 0))); d.close()"
+    )
+    assert found == "[]"
