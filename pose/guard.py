@@ -45,6 +45,7 @@ _TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 # Head and trunk: where a person is and how big, whatever the arms and legs do or whether the
 # legs are in the picture.
 _CORE = (L.NOSE, L.LEFT_EAR, L.RIGHT_EAR, *_TRUNK)
+_TRUNK_ROWS, _CORE_ROWS = tuple(map(int, _TRUNK)), tuple(map(int, _CORE))
 
 
 @dataclass(frozen=True)
@@ -83,20 +84,18 @@ def pose_box(pose: Pose, core: bool = False) -> Box | None:
     """The box of the landmarks seen (with confidence, inside a margin of the picture), of
     the head and trunk only with `core`; None when no shoulder or hip is seen (too little to
     judge)."""
-    lm = pose.landmarks
-    vis = lm[:, 3] >= MIN_VIS
-    inside = (lm[:, 0] > -0.1) & (lm[:, 0] < 1.1) & (lm[:, 1] > -0.1) & (lm[:, 1] < 1.1)
-    seen = vis & inside & np.isfinite(lm[:, :2]).all(axis=1)
-    if not seen[list(_TRUNK)].any():
+    # Plain Python over the rows, not numpy masks: the same box (NaN and infinities compare
+    # False, as there), at a fifth of the cost where it runs, on every frame right after the
+    # model (0.04 ms, not 0.21: a dozen tiny numpy calls on cold caches).
+    rows = pose.landmarks.tolist()
+    seen = [v >= MIN_VIS and -0.1 < x < 1.1 and -0.1 < y < 1.1 for x, y, _, v in rows]
+    if not any(seen[i] for i in _TRUNK_ROWS):
         return None
-    if core:
-        only = np.zeros_like(seen)
-        only[list(_CORE)] = True
-        seen &= only
-    if seen.sum() < 2:
+    picked = [rows[i] for i in (_CORE_ROWS if core else range(len(rows))) if seen[i]]
+    if len(picked) < 2:
         return None
-    x, y = lm[seen, 0], lm[seen, 1]
-    return Box(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+    xs, ys = [row[0] for row in picked], [row[1] for row in picked]
+    return Box(min(xs), min(ys), max(xs), max(ys))
 
 
 def _clear(pose: Pose) -> bool:
@@ -228,7 +227,7 @@ class GuardedEstimator(PoseEstimator):
         self.remember_s = remember_s
         self.lock = lock or PersonLock()
         self.name = f"guarded {tracker.name}"
-        self._patient_box: Box | None = None  # all of the patient seen, for blanking
+        self._patient: Pose | None = None  # last seen, for blanking them: `_start_look`
         self._candidate: Box | None = None  # someone else found at the last look
         self._others: list[Box] = []
         self._others_t: float | None = None
@@ -269,7 +268,7 @@ class GuardedEstimator(PoseEstimator):
             # once someone else has been seen is a jump taken for them.
             if self._others_t is None or self.lock.same_person(core, frame.t):
                 self.lock.accept(core, frame.t)
-                self._patient_box = pose_box(pose)
+                self._patient = pose
                 return pose
             self.rejected += 1
             self._seen_other(pose_box(pose) or core, frame.t)
@@ -282,7 +281,8 @@ class GuardedEstimator(PoseEstimator):
 
     def _start_look(self, frame: Frame, core: Box) -> _Look:
         self.looks += 1
-        mine = self._patient_box or core
+        # All of the patient seen: their box only now, once a second, not at every frame.
+        mine = (pose_box(self._patient) if self._patient is not None else None) or core
         spotted = None
         if self._thread is not None:
             spotted = self._thread.submit(self._spot, frame, mine)

@@ -77,6 +77,40 @@ def test_blank_fills_exactly_the_grown_boxes_pixels() -> None:
         assert np.array_equal(blank(image, [box]), expected)
 
 
+def _numpy_box(lm: np.ndarray, rows: list[int]) -> Box | None:
+    """pose_box as numpy masks would make it (the reference its plain-Python loop keeps)."""
+    seen = (lm[:, 3] >= 0.5) & (lm[:, 0] > -0.1) & (lm[:, 0] < 1.1)
+    seen &= (lm[:, 1] > -0.1) & (lm[:, 1] < 1.1) & np.isfinite(lm[:, :2]).all(axis=1)
+    if not seen[[11, 12, 23, 24]].any():
+        return None
+    only = np.zeros_like(seen)
+    only[rows] = True
+    seen &= only
+    if seen.sum() < 2:
+        return None
+    x, y = lm[seen, 0], lm[seen, 1]
+    return Box(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+
+
+def test_pose_box_is_the_box_numpy_masks_give() -> None:
+    """On random landmarks with values at and beside the limits (-0.1, 1.1, visibility 0.5),
+    NaN and infinities, in float32 as the model gives them and in float64."""
+    rng = np.random.default_rng(3)
+    odd = np.array([-0.1, 1.1, 0.5, np.nan, np.inf, -np.inf, 0.0, 1.0])
+    for i in range(3000):
+        dtype = np.float32 if i % 3 else np.float64
+        lm = rng.uniform(-0.3, 1.3, (NUM_LANDMARKS, 4)).astype(dtype)
+        lm[:, 3] = rng.uniform(0.0, 1.0, NUM_LANDMARKS)
+        odd_here = rng.random(lm.shape) < 0.15
+        limits = odd.astype(dtype)
+        beside = np.nextafter(limits, np.where(rng.random(limits.shape) < 0.5, -2, 2).astype(dtype))
+        choices = np.concatenate([limits, beside[:3]])
+        lm[odd_here] = rng.choice(choices, int(odd_here.sum()))
+        pose = Pose(lm, 0.0, (640, 480))
+        assert pose_box(pose) == _numpy_box(lm, list(range(NUM_LANDMARKS)))
+        assert pose_box(pose, core=True) == _numpy_box(lm, [0, 7, 8, 11, 12, 23, 24])
+
+
 def test_pose_box_needs_the_trunk() -> None:
     pose = _pose_at(0.5, 0.5, 0.3)
     pose.landmarks[[11, 12, 23, 24], 3] = 0.1
