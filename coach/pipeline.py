@@ -158,7 +158,11 @@ class FrameProcessor:
 
     def process(self, frame: Frame) -> FrameResult:
         assert self.estimator is not None
-        raw = self.estimator.estimate(frame)
+        return self.process_estimated(frame, self.estimator.estimate(frame))
+
+    def process_estimated(self, frame: Frame, raw: Pose | None) -> FrameResult:
+        """The rest of the pipeline for `frame`, whose pose `raw` this processor's estimator
+        gave, on another thread maybe (`coach analyze` estimates the next frame meanwhile)."""
         return self._step(frame.t, raw, frame.size, frame.image)
 
     def process_pose(self, t: float, raw: Pose | None, image_size: tuple[int, int]) -> FrameResult:

@@ -10,9 +10,7 @@ turns every way that can go wrong (missing file, not a video, truncated video, n
 from __future__ import annotations
 
 import math
-import queue
 import re
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from typing import Any
 
 import cv2
 
+from pose.ahead import ahead
 from pose.closing import Closing
 from pose.types import Array, Frame
 
@@ -333,18 +332,8 @@ class ImageFolderSource(FrameSource):
         return f"ImageFolderSource({str(self.folder)!r}, {self.info})"
 
 
-class _Failed:
-    """What the decoding thread hands over when reading raised: the consumer raises it."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-_END = object()
-
-
 class Prefetched(FrameSource):
-    """Another source's frames, decoded ahead on a thread of their own.
+    """Another source's frames, decoded ahead on a thread of their own (`pose.ahead`).
 
     Decoding (FFmpeg) and the RGB conversion release the GIL, so they run on another core
     while the model works on the frame before: `depth` frames at most wait in a bounded
@@ -363,44 +352,14 @@ class Prefetched(FrameSource):
         self.rgb = rgb
 
     def __iter__(self) -> Iterator[Frame]:
-        frames: queue.Queue[object] = queue.Queue(maxsize=self.depth)
-        stop = threading.Event()
-        reader = threading.Thread(
-            target=self._read, args=(frames, stop), name="coach-decode", daemon=True
-        )
-        reader.start()
-        try:
-            while (item := frames.get()) is not _END:
-                if isinstance(item, _Failed):
-                    raise item.exc
-                assert isinstance(item, Frame)
-                yield item
-        finally:
-            stop.set()
-            reader.join()
+        return ahead(self._decoded(), depth=self.depth, name="coach-decode")
 
-    def _read(self, frames: queue.Queue[object], stop: threading.Event) -> None:
-        """The decoding thread: frames into the queue until the end, an error or `stop`."""
-
-        def put(item: object) -> bool:
-            while not stop.is_set():
-                try:
-                    frames.put(item, timeout=0.05)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        try:
-            for frame in self.source:
-                if self.rgb and frame.rgb is None:
-                    frame = replace(frame, rgb=cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB))
-                if not put(frame):
-                    return
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(_Failed(exc))
-            return
-        put(_END)
+    def _decoded(self) -> Iterator[Frame]:
+        """On the decoding thread: the source's frames, with their RGB when asked for."""
+        for frame in self.source:
+            if self.rgb and frame.rgb is None:
+                frame = replace(frame, rgb=cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB))
+            yield frame
 
     def close(self) -> None:
         self.source.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -226,17 +227,25 @@ def _feed(
     progress: Callable[[int, int], None] | None,
 ) -> float:
     """Every frame of `source` through `proc`, then its end (`finish`, `close`); returns the
-    last frame's time. Frames are decoded ahead on a thread (`Prefetched`), in the model's
-    colour order too, while the model works on the one before."""
+    last frame's time. Three threads, each a stage a frame ahead of the next: decoding
+    (`Prefetched`, the model's colour order too), the model (`proc`'s estimator, fed in
+    order: the same poses), and here the rest (filter, engine, sinks), while the model
+    works on the next frame."""
+    from pose.ahead import ahead
     from pose.sources import Prefetched
 
+    estimator = proc.estimator
+    assert estimator is not None
+    frames = Prefetched(source)
+    estimated = ahead(((f, estimator.estimate(f)) for f in frames), depth=2, name="coach-pose")
     last_t = 0.0
     try:
-        for frame in Prefetched(source):
-            proc.process(frame)
-            last_t = frame.t
-            if progress is not None:
-                progress(frame.index + 1, source.info.frame_count)
+        with closing(estimated):
+            for frame, raw in estimated:
+                proc.process_estimated(frame, raw)
+                last_t = frame.t
+                if progress is not None:
+                    progress(frame.index + 1, source.info.frame_count)
         proc.finish()
     finally:
         proc.close()

@@ -1,4 +1,5 @@
-"""pose.sources.Prefetched: frames decoded ahead on a thread, the same as the source's own."""
+"""pose.sources.Prefetched: frames decoded ahead on a thread (pose.ahead), the same as the
+source's own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pose.ahead import ahead
 from pose.sources import FrameSource, Prefetched, VideoFileSource, VideoInfo
 from pose.types import Frame
 from tests.pose.test_sources import N, chop, write_video
@@ -71,3 +73,23 @@ def test_an_error_while_reading_reaches_the_consumer_after_the_frames_before_it(
         for frame in Prefetched(_Counting(10, fail_after=4)):
             frames.append(frame.index)
     assert frames == [0, 1, 2, 3]
+
+
+def test_ahead_makes_any_items_on_its_named_thread_in_order() -> None:
+    """pose.ahead.ahead, which Prefetched decodes with and `coach analyze` runs the model
+    with: the items in order, made on the thread named, never more than `depth` ahead."""
+    made: list[str] = []
+
+    def squares() -> Iterator[int]:
+        for i in range(50):
+            made.append(threading.current_thread().name)
+            yield i * i
+
+    got = ahead(squares(), depth=2, name="coach-test")
+    assert next(got) == 0
+    threading.Event().wait(0.2)
+    assert len(made) <= 1 + 2 + 1  # taken + queued + the one waiting to be queued
+    assert [0, *got] == [i * i for i in range(50)]
+    assert set(made) == {"coach-test"}
+    with pytest.raises(ValueError, match="depth"):
+        ahead(squares(), depth=0, name="coach-test")
