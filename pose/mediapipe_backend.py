@@ -10,7 +10,8 @@ installed next to the full one. `install_model_files` puts them there from a fol
 One person only: MediaPipe Pose detects a person once, then tracks that one person from frame to
 frame (it re-detects only when tracking is lost). With several people in view it follows whoever
 was found first; it never returns more than one pose. mediapipe is imported when an estimator is
-created, not when this module is imported.
+created, not when this module is imported, and only its pose solution
+(pose/mediapipe_modules.py).
 """
 
 from __future__ import annotations
@@ -152,12 +153,15 @@ class MediaPipePoseEstimator(PoseEstimator):
         ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{label} must be in [0, 1], got {value}")
-        import mediapipe as mp  # lazy: ~1.5 s and a native runtime, only when actually needed
+        # Lazy: a native runtime, loaded only when a model is made, and only the pose solution
+        # of it (pose.mediapipe_modules).
+        from pose.mediapipe_modules import pose_solution
 
         self.model_complexity = model_complexity
         self.static_image_mode = static_image_mode
+        solution = pose_solution()
         with native_stderr_silenced():
-            self._pose: Any = mp.solutions.pose.Pose(
+            self._pose: Any = solution.Pose(
                 static_image_mode=static_image_mode,
                 model_complexity=model_complexity,
                 smooth_landmarks=smooth_landmarks,

@@ -47,11 +47,12 @@ class MediaPipePersonDetector:
     """
 
     def __init__(self, min_score: float = 0.5) -> None:
-        from mediapipe.python.solution_base import SolutionBase  # lazy: a native runtime
+        from pose.mediapipe_modules import solution_base  # lazy: a native runtime
 
         threshold = {_MIN_SCORE: min_score}
+        graph = solution_base().SolutionBase
         with native_stderr_silenced():
-            self._graph: Any = SolutionBase(graph_config=_GRAPH, calculator_params=threshold)
+            self._graph: Any = graph(graph_config=_GRAPH, calculator_params=threshold)
             # Its model starts (and logs) on the first frame: one empty frame while fd 2 is
             # hidden.
             self._graph.process({"image": np.zeros((64, 64, 3), np.uint8)})

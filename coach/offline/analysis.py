@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from coach.errors import NoPersonFound
+from coach.processes import cores
 from coach.sinks import EventSink, Sinks
 from pose.estimator import PoseEstimator
 from pose.types import Pose
@@ -178,7 +179,7 @@ def analyze_video(
 
     started = time.perf_counter()
     warnings: list[str] = []
-    with VideoFileSource(path) as source:
+    with VideoFileSource(path, decode_threads=decoder_threads()) as source:
         info = source.info
         annotator = (
             Annotator(annotate, info.fps, (info.width, info.height), exercise) if annotate else None
@@ -209,6 +210,14 @@ def analyze_video(
     res = result_from_engine(engine, info.fps, last_t, warnings)
     res.elapsed_s = time.perf_counter() - started
     return res
+
+
+def decoder_threads() -> int:
+    """FFmpeg's threads for a video analysed here: the cores the pose model leaves (it keeps
+    about one busy). With FFmpeg's default, one a core, the decoder's bursts, ahead on their
+    own thread, took the model's core on a 2-core machine: 0.3 s of 6.7 on the squat clip
+    (docs/BENCHMARKS.md, "Speed of `coach analyze`")."""
+    return max(1, cores() - 1)
 
 
 def _feed(

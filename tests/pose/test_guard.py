@@ -59,6 +59,24 @@ def test_blank_fills_only_the_box() -> None:
     assert (out[5, 190] == 200).all()
 
 
+def test_blank_fills_exactly_the_grown_boxes_pixels() -> None:
+    """Every pixel of each grown box, edges and the picture's borders included, and no
+    other: the same image as slicing the box's pixels and filling them."""
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    fill = np.array(cv2.mean(image)[:3]).astype(np.uint8)
+    for _ in range(300):
+        x0, y0 = rng.uniform(-0.3, 1.1, 2)
+        box = Box(x0, y0, x0 + rng.uniform(0.0, 0.8), y0 + rng.uniform(0.0, 0.8))
+        expected = image.copy()
+        b = box.grown(0.2)
+        x0, x1 = max(0, int(b.x0 * 160)), min(160, int(np.ceil(b.x1 * 160)))
+        y0, y1 = max(0, int(b.y0 * 90)), min(90, int(np.ceil(b.y1 * 90)))
+        if x1 > x0 and y1 > y0:  # a box outside the picture blanks nothing
+            expected[y0:y1, x0:x1] = fill
+        assert np.array_equal(blank(image, [box]), expected)
+
+
 def test_pose_box_needs_the_trunk() -> None:
     pose = _pose_at(0.5, 0.5, 0.3)
     pose.landmarks[[11, 12, 23, 24], 3] = 0.1

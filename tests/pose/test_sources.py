@@ -215,3 +215,20 @@ def test_real_video_shorter_than_its_header_is_reported(shared_data: Path) -> No
     list(source)
     assert source.frames_read == 355
     assert source.truncated
+
+
+def test_one_decoding_thread_gives_the_same_frames_and_times(shared_data: Path) -> None:
+    """`coach analyze` decodes with the cores the model leaves (one on a 2-core machine):
+    FFmpeg's frames and the container's times are the same as with its default threads, on
+    a phone's H.264 video (irregular frame rate) and on a VP9 WebM."""
+    for clip in ("medflex/sls.MP4", "tug_moeed/trial_1.webm"):
+        path = shared_data / "videos" / clip
+        runs = []
+        for threads in (None, 1):
+            with VideoFileSource(path, max_frames=60, decode_threads=threads) as source:
+                frames = list(source)
+            runs.append(([f.t for f in frames], np.stack([f.image for f in frames])))
+        assert runs[0][0] == runs[1][0] and len(runs[0][0]) == 60
+        assert np.array_equal(runs[0][1], runs[1][1])
+    with pytest.raises(ValueError, match="decode_threads"):
+        VideoFileSource(path, decode_threads=0)
