@@ -31,6 +31,10 @@ below 0.5, the product's rule) are NaN.
   the side), NaN ("not measured") elsewhere and where the joint is seen too faintly; the
   views of an exercise that counts in any view (elbow_flexion). Its figures are those of what
   ships.
+- `lifted3d`: a learned 2-D -> 3-D lifter (the Modulated GCN, Human3.6M; benchmarks/lifting)
+  on the image x, y only, the angle in its 3-D joints; NaN without its weights (fetched by
+  benchmarks/lifting/fetch.py, never committed).
+- `lifted_fused`: image x, y with the lifter's depth scaled to image units.
 """
 
 from __future__ import annotations
@@ -340,6 +344,85 @@ def product(track: PoseTrack, joint: str, side: str) -> np.ndarray:
     return cached[1][f"{joint}_flexion_{side}"]
 
 
+# --- a learned 2-D -> 3-D lifter (benchmarks/lifting) -------------------------------------
+
+# The lifter's input scale: the clip's leg length in the image (hip-knee-ankle, both sides'
+# mean, this high quantile: the legs straight and across the view) spans Human3.6M's. Tried
+# and worse: the torso's length (the cameras above the person foreshorten the legs against
+# it, which the lifter reads as bent knees), the mean of torso and legs.
+LEG_QUANTILE = 0.9
+_LEGS = ((23, 25), (25, 27), (24, 26), (26, 28))
+_LIFTED: dict[int, tuple[PoseTrack, np.ndarray]] = {}
+
+
+def leg_length(track: PoseTrack) -> np.ndarray:
+    """(T,) the mean of the two legs' image lengths, hip-knee plus knee-ankle (image
+    heights); NaN where a hip, knee or ankle is not seen."""
+    pts = image_points(track.landmarks, track.aspect)[..., :2]
+    seg = [np.linalg.norm(pts[:, a] - pts[:, b], axis=-1) for a, b in _LEGS]
+    seen = np.all(track.landmarks[:, 23:29, 3] >= MIN_VISIBILITY, axis=1)
+    return np.where(seen, sum(seg) / 2, np.nan)
+
+
+def lifted_joints(track: PoseTrack) -> np.ndarray | None:
+    """(T, 16, 3) the Modulated GCN's lifted joints for the track's image landmarks (x, y
+    only), or None without the weights (benchmarks/lifting/fetch.py)."""
+    from benchmarks.lifting import fetch, mgcn
+
+    path = fetch.weights_path()
+    if not path.exists():
+        return None
+    cached = _LIFTED.get(id(track))
+    if cached is None or cached[0] is not track:
+        legs = leg_length(track)
+        leg = float(np.nanquantile(legs, LEG_QUANTILE)) if np.isfinite(legs).any() else 1.0
+        pts = image_points(track.landmarks, track.aspect)[..., :2]
+        cached = _LIFTED[id(track)] = (track, mgcn.lift(pts, leg, path))
+    return cached[1]
+
+
+def _lifted_indices(joint: str, side: str) -> tuple[int, int, int]:
+    from benchmarks.lifting.mgcn import INDEX
+
+    s = side[0]
+    names = {
+        "knee": (f"{s}_hip", f"{s}_knee", f"{s}_ankle"),
+        "hip": (f"{s}_shoulder", f"{s}_hip", f"{s}_knee"),
+        "elbow": (f"{s}_shoulder", f"{s}_elbow", f"{s}_wrist"),
+    }[joint]
+    a, b, c = (INDEX[n] for n in names)
+    return a, b, c
+
+
+def lifted3d(track: PoseTrack, joint: str, side: str) -> np.ndarray:
+    """The angle in the lifter's 3-D joints; NaN without the weights."""
+    joints = lifted_joints(track)
+    if joints is None:
+        return np.full(len(track), np.nan)
+    a, b, c = _lifted_indices(joint, side)
+    values = flexion_from_segments(joints[:, a] - joints[:, b], joints[:, c] - joints[:, b])
+    return gate(track, values, joint, side)
+
+
+def lifted_fused(track: PoseTrack, joint: str, side: str) -> np.ndarray:
+    """Image x, y of the joint's three landmarks with the lifter's depth, brought to image
+    units by the per-frame least-squares scale of the lifted x, y onto the image's."""
+    joints = lifted_joints(track)
+    if joints is None:
+        return np.full(len(track), np.nan)
+    from benchmarks.lifting import mgcn
+
+    img = mgcn.h36m_from_mediapipe(image_points(track.landmarks, track.aspect)[..., :2])
+    img = img - img[:, :1]
+    lx = joints[..., :2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.sum(img * lx, axis=(1, 2)) / np.sum(lx * lx, axis=(1, 2))
+    pts = np.concatenate([img, joints[..., 2:] * s[:, None, None]], axis=-1)
+    a, b, c = _lifted_indices(joint, side)
+    values = flexion_from_segments(pts[:, a] - pts[:, b], pts[:, c] - pts[:, b])
+    return gate(track, values, joint, side)
+
+
 Candidate = Callable[[PoseTrack, str, str], np.ndarray]
 
 CANDIDATES: dict[str, Candidate] = {
@@ -354,7 +437,13 @@ CANDIDATES: dict[str, Candidate] = {
     "seglen_calib": seglen_calib,
     "by_view": by_view,
     "product": product,
+    "lifted3d": lifted3d,
+    "lifted_fused": lifted_fused,
 }
+
+# Candidates that need weights fetched at benchmark time (benchmarks/lifting/fetch.py); all
+# NaN without them.
+LIFTED = frozenset({"lifted3d", "lifted_fused"})
 
 # Candidates that read the track's `calibration` frames: the benchmark gives them frames it
 # leaves out of their figures (held out).

@@ -1,11 +1,13 @@
 """Live WebSocket throughput: a real clip sent like the page sends it, 1, 2 and 4 sessions.
 
 Each simulated page has a 30 fps "camera" playing a real recording (../shared/data by
-default) and follows the page's rule: at most one frame in flight; a camera frame that comes
-while waiting for a reply is skipped (dropped), and the newest frame goes as soon as the
-reply arrives. The server runs in its own process (`web.server.serve`), as in real use, with
-the limits the run needs (all its sessions come from one address: the per-address cap is
-lifted) and a data folder of its own (a temporary one).
+default) and follows the page's rule: each camera frame at most once, at most two frames in
+flight (`--in-flight`; 1 was the rule before the server kept a second frame queued for its
+model); a camera frame that comes while two wait for replies is skipped (dropped), and the
+newest frame goes as soon as a reply arrives. The server runs in its own process
+(`web.server.serve`), as in real use, with the limits the run needs (all its sessions come
+from one address: the per-address cap is lifted) and a data folder of its own (a temporary
+one).
 
     .venv/bin/python benchmarks/ws_live.py                 # 1, 2, 4 sessions, 20 s each
     .venv/bin/python benchmarks/ws_live.py --sessions 1 --seconds 10 --rounds 3 --model lite
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,16 +86,21 @@ class Start:
             self.everyone_warm.set()
 
 
-async def run_page(
-    url: str,
-    exercise: str,
-    frames: list[bytes],
-    clip_fps: float,
-    fps: float,
-    seconds: float,
-    start_line: Start,
-) -> PageStats:
-    """One simulated patient page for `seconds` after a warm-up frame."""
+@dataclass(frozen=True)
+class Camera:
+    """What a simulated page sends: the clip's JPEGs at its rate, as a camera of `fps`
+    frames a second, for `seconds`, at most `in_flight` frames unanswered."""
+
+    frames: list[bytes]
+    clip_fps: float
+    fps: float
+    seconds: float
+    in_flight: int = 2
+
+
+async def run_page(url: str, exercise: str, cam: Camera, start_line: Start) -> PageStats:
+    """One simulated patient page for `cam.seconds` after a warm-up frame."""
+    frames, clip_fps, fps, seconds = cam.frames, cam.clip_fps, cam.fps, cam.seconds
     stats = PageStats()
     async with websockets.connect(f"{url}/ws/live?exercise={exercise}", max_size=None) as ws:
         hello = json.loads(await ws.recv())
@@ -107,13 +115,13 @@ async def run_page(
         start = time.monotonic()
         latest = -1  # newest camera frame index
         last_sent = -1
-        in_flight = False
-        sent_at = 0.0
+        sent_at: deque[float] = deque()  # the frames in flight, oldest first
         done = asyncio.Event()
 
         async def send(k: int) -> None:
-            nonlocal in_flight, sent_at, last_sent
-            in_flight, sent_at, last_sent = True, time.monotonic(), k
+            nonlocal last_sent
+            sent_at.append(time.monotonic())
+            last_sent = k
             stats.sent += 1
             await ws.send(frames[int(k / fps * clip_fps) % len(frames)])
 
@@ -130,12 +138,11 @@ async def run_page(
                     await asyncio.sleep(due - now)
                 latest = k
                 stats.camera_frames += 1
-                if not in_flight:
+                if len(sent_at) < cam.in_flight:
                     await send(k)
                 k += 1
 
         async def replies() -> None:
-            nonlocal in_flight
             async for raw in ws:
                 if not isinstance(raw, str):
                     continue
@@ -144,18 +151,18 @@ async def run_page(
                 if kind not in ("frame", "dropped", "error"):
                     continue
                 now = time.monotonic()
+                sent = sent_at.popleft() if sent_at else now  # replies come in order
                 if kind == "frame":
                     stats.processed += 1
                     stats.server_ms.append(float(msg["server_ms"]))
-                    stats.rtt_ms.append((now - sent_at) * 1000.0)
+                    stats.rtt_ms.append((now - sent) * 1000.0)
                 elif kind == "dropped":
                     stats.dropped_by_server += 1
                 else:
                     stats.errors += 1
-                in_flight = False
                 if done.is_set():
                     return
-                if latest > last_sent:
+                if latest > last_sent and len(sent_at) < cam.in_flight:
                     await send(latest)
 
         reader = asyncio.create_task(replies())
@@ -190,20 +197,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def run_config(
-    url: str,
-    n: int,
-    exercise: str,
-    frames: list[bytes],
-    clip_fps: float,
-    fps: float,
-    seconds: float,
-    server_pid: int | None = None,
+    url: str, n: int, exercise: str, cam: Camera, server_pid: int | None = None
 ) -> dict[str, float]:
     """`n` pages at once; with the server's pid, its CPU time over the measured seconds."""
+    seconds = cam.seconds
     start_line = Start(n)
-    running = asyncio.gather(
-        *(run_page(url, exercise, frames, clip_fps, fps, seconds, start_line) for _ in range(n))
-    )
+    running = asyncio.gather(*(run_page(url, exercise, cam, start_line) for _ in range(n)))
     await start_line.everyone_warm.wait()
     cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
     start_line.go.set()
@@ -332,16 +331,13 @@ def run_rounds(
     """Each round: the model alone (unless against another server), then each number of
     sessions, one after the other."""
     results = []
+    cam = Camera(frames, clip_fps, args.fps, args.seconds, args.in_flight)
     for k in range(args.rounds):
         alone = None
         if not (args.url or args.smoke):
             alone = model_alone(args.clip, args.width, args.model, args.seconds)
         for n in args.sessions:
-            r = asyncio.run(
-                run_config(
-                    url, n, args.exercise, frames, clip_fps, args.fps, args.seconds, server_pid
-                )
-            )
+            r = asyncio.run(run_config(url, n, args.exercise, cam, server_pid))
             r["round"] = k + 1
             if alone:
                 r["model_alone_fps"] = alone
@@ -365,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=1, help="repeat everything (default 1)")
     ap.add_argument("--fps", type=float, default=30.0, help="camera frame rate")
     ap.add_argument("--width", type=int, default=480, help="width of the sent JPEGs (page: 480)")
+    ap.add_argument(
+        "--in-flight", type=int, default=2, help="frames a page keeps unanswered (page: 2)"
+    )
     ap.add_argument("--model", choices=sorted(COMPLEXITY), default="full")
     ap.add_argument("--url", help="ws://host:port of a running server (default: start one)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -400,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"clip {args.clip.name}: {len(frames)} frames at {clip_fps:.0f} fps, sent as "
         f"{args.width} px JPEG (~{size_kb:.0f} KB), camera {args.fps:.0f} fps, "
+        f"{args.in_flight} in flight, "
         f"{args.seconds:.0f} s per run, model {args.model}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f}"
     )

@@ -121,7 +121,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Add the markers a test's fixtures, folder and Hypothesis imply, before `-m` selects."""
+    """Add the markers a test's fixtures, folder and Hypothesis imply, before `-m` selects,
+    and start the costliest files first."""
     for item in items:
         own = {m.name for m in item.iter_markers()}
         implied = _fixture_markers(item) | _folder_markers(item)
@@ -129,6 +130,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             implied.add("fuzz")
         for name in sorted(implied - own):
             item.add_marker(name)
+    costliest_files_first(items)
+
+
+# What a marker costs in wall time, roughly: the whole suite runs on several workers
+# (`./run test`: pytest-xdist, a file to a worker), and starting the costliest files first
+# keeps one long browser file from being the last thing running while the other workers idle.
+COST = {"browser": 8, "cluster": 6, "model": 4, "subprocess": 2, "postgres": 1, "server": 1}
+
+
+def costliest_files_first(items: list[pytest.Item]) -> None:
+    """Order the files by cost, the costliest first; stable, so a file's tests keep their
+    order and stay together."""
+    cost: dict[Path, int] = {}
+    for item in items:
+        names = {m.name for m in item.iter_markers()}
+        cost[item.path] = max(cost.get(item.path, 0), sum(COST.get(n, 0) for n in names))
+    items.sort(key=lambda item: -cost[item.path])
 
 
 # ---- enforcing ---------------------------------------------------------------------------

@@ -120,3 +120,25 @@ def test_the_fast_lane_leaves_out_every_expensive_marker(pytester: pytest.Pytest
     )
     result = pytester.runpytest(*PLUGINS, "--lane", "fast")
     result.assert_outcomes(passed=2, deselected=3)
+
+
+def test_the_costliest_files_run_first_and_each_file_stays_together(
+    pytester: pytest.Pytester,
+) -> None:
+    """The whole suite runs a file to a worker: a long browser file started last would
+    leave the other workers idle while it runs."""
+    pytester.makepyfile(
+        test_a_pure="def test_one(): pass\ndef test_two(): pass\n",
+        test_b_browser="import pytest\n\n@pytest.mark.browser\ndef test_page(): pass\n"
+        "def test_after(): pass\n",
+        test_c_model="import pytest\n\n@pytest.mark.model\ndef test_pose(): pass\n",
+    )
+    result = pytester.runpytest(*PLUGINS, "--collect-only", "-q")
+    collected = [line for line in result.outlines if "::" in line]
+    assert collected == [
+        "test_b_browser.py::test_page",
+        "test_b_browser.py::test_after",
+        "test_c_model.py::test_pose",
+        "test_a_pure.py::test_one",
+        "test_a_pure.py::test_two",
+    ]

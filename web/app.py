@@ -393,6 +393,7 @@ def _add_stored_side(
 ) -> None:
     """With a store: sign-in, review, patient, protocol, session, upload and rating routes."""
     from web.audit import AuditTrail
+    from web.form_errors import show_refused_forms
     from web.routes import (
         admin,
         auth,
@@ -423,6 +424,7 @@ def _add_stored_side(
 
         app.state.login_limiter = RedisLoginLimiter(redis_client(redis_url))
     app.state.templates = review_templates()
+    show_refused_forms(app)  # a refused form post from a browser: a page, not JSON
     if machine is not None:  # worker processes: their dashboards' streams counted together
         from web.machine import SharedLoginLimiter, SharedSlots
         from web.routes.dashboard import StreamSlots

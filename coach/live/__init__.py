@@ -8,8 +8,9 @@ here; what a live session *means* lives in this package:
   expired `retain_s` after the patient left.
 - `session.LiveSession`: one patient's set, made from `options.SessionOptions`; it wires its
   parts: `patient.PatientSide` (the patient's page and the frame path serving it:
-  `frames.ServerFrames`, JPEGs to a worker, at most one processed at a time and never a stale
-  one, or `frames.DeviceFrames`, the page's landmarks), `plan.SetPlan` / `plan.TargetsPlan`
+  `frames.ServerFrames`, JPEGs to a worker in order, two at most in its hands (the model
+  never waits for a result to be sent) and never a stale one, or `frames.DeviceFrames`, the
+  page's landmarks), `plan.SetPlan` / `plan.TargetsPlan`
   (what the frames count towards; the setup check must pass before counting starts; counts
   survive a new pipeline) and `followers.Followers` (therapists following, their messages).
   Every event and frame goes to the session's event sinks (coach.sinks): an in-memory log,

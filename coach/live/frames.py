@@ -1,9 +1,12 @@
 """A live connection's frame path: how the patient's frames become frame messages.
 
-- `ServerFrames` (`pose=server`): JPEGs go to the session's worker (coach.live.worker), one
-  at a time. One that arrives meanwhile waits in a single slot and is replaced, with a
-  "dropped" reply, by the next; one that waited longer than `max_age_s` is dropped as stale.
-  A worker that dies is replaced and the count kept.
+- `ServerFrames` (`pose=server`): JPEGs go to the session's worker (coach.live.worker) as
+  they come, in order, at most two at once: the model works on one while the next waits in
+  the worker's queue, so it never idles while a result is sent and the page's next frame
+  comes in (one frame of latency more, only when the camera outruns the model). One that
+  arrives while the worker holds two waits here in a single slot and is replaced, with a
+  "dropped" reply, by the next; one that waited there longer than `max_age_s` is dropped as
+  stale. A worker that dies is replaced and the count kept.
 - `DeviceFrames` (`pose=device`): the page runs the model and sends landmarks; the filter and
   engine run here on the event loop (well under a millisecond a frame), with no queue.
 
@@ -45,7 +48,13 @@ from coach.live.spec import (
     ProcessorFactory,
     make_processor,
 )
-from coach.live.worker import BrokenExecutor, FrameDecoder, PipelineWorker, event_dict
+from coach.live.worker import (
+    BrokenExecutor,
+    FrameDecoder,
+    PipelineWorker,
+    Processed,
+    event_dict,
+)
 from coach.sinks import frame_landmarks
 from pose.types import Pose
 from scoring.words import say
@@ -186,6 +195,12 @@ def processing_failed(seq: int, exc: Exception) -> ErrorReply:
     return frame_error(seq, "processing_failed", say("This frame failed: {error}", error=str(exc)))
 
 
+IN_WORKER = 2
+"""Frames handed to a session's worker at once: the one the model is on and the next, queued
+behind it, so the model goes straight on while a result is scored, sent and answered by the
+page's next frame (the page keeps two frames on their way; docs/LIVE-PROTOCOL.md)."""
+
+
 @dataclass
 class _PendingFrame:
     data: bytes
@@ -193,8 +208,17 @@ class _PendingFrame:
     received: float  # monotonic
 
 
+@dataclass
+class _Handed:
+    """A frame in the worker's hands, and its result to come."""
+
+    item: _PendingFrame
+    result: asyncio.Future[Processed]
+
+
 class ServerFrames:
-    """JPEGs through the session's worker, one at a time (see the module)."""
+    """JPEGs through the session's worker, in order, at most `IN_WORKER` at once (see the
+    module)."""
 
     def __init__(
         self,
@@ -215,7 +239,8 @@ class ServerFrames:
         self._clock = clock
         self._max_age = max_age_s
         self._worker: PipelineWorker | None = None
-        self._pending: _PendingFrame | None = None
+        self._waiting: deque[_PendingFrame] = deque()  # not handed yet: one, the newest
+        self._handed: deque[_Handed] = deque()  # in the worker's hands, oldest first
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -243,25 +268,30 @@ class ServerFrames:
         self._task = asyncio.create_task(self._loop(), name=f"live-{self._owner.id}")
 
     def offer_frame(self, seq: int, data: bytes) -> None:
-        """Never more than one waits: a waiting frame is replaced by a newer one and answered
-        with a "dropped" reply, so the page's one-in-flight loop never stalls."""
-        if self._pending is not None:
-            self._drop(self._pending.seq, "superseded")
-        self._pending = _PendingFrame(data, seq, self._clock())
+        """To the worker at once while it holds fewer than `IN_WORKER`; else it waits, and
+        never more than one waits: a waiting frame is replaced by a newer one and answered
+        with a "dropped" reply, so the page's loop never stalls."""
+        while self._waiting:
+            self._drop(self._waiting.popleft().seq, "superseded")
+        self._waiting.append(_PendingFrame(data, seq, self._clock()))
+        self._hand_over()
         self._wake.set()
 
     def offer_landmarks(self, msg: LandmarkMessage) -> None:
         self._owner.reply(expects_jpegs(msg.seq))
 
     async def halt(self) -> None:
-        if self._pending is not None:
-            self._pending = None
-            self._stats.dropped += 1
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # The frame the model is on is lost with the connection, as ever; those behind it and
+        # the one waiting were never begun: dropped.
+        self._stats.dropped += len(self._waiting) + max(0, len(self._handed) - 1)
+        self._waiting.clear()
+        while self._handed:
+            _forget(self._handed.popleft().result)
 
     async def finish(self) -> list[Message] | None:
         worker, self._worker = self._worker, None
@@ -277,6 +307,20 @@ class ServerFrames:
     def _drop(self, seq: int, reason: str) -> None:
         self._stats.dropped += 1
         self._owner.reply(dropped(seq, reason))
+
+    def _hand_over(self) -> None:
+        """Waiting frames to the worker, oldest first, while it holds fewer than `IN_WORKER`
+        (not while it is being replaced, nor before `run` or after `halt`); one that waited
+        longer than `max_age_s` is dropped as stale."""
+        worker = self._worker
+        if worker is None or self._task is None:
+            return
+        while self._waiting and len(self._handed) < IN_WORKER:
+            item = self._waiting.popleft()
+            if self._clock() - item.received > self._max_age:
+                self._drop(item.seq, "stale")
+                continue
+            self._handed.append(_Handed(item, worker.submit(item.data, self._owner.now())))
 
     async def _start_worker(self) -> PipelineWorker:
         spec = self._owner.pipeline_spec()
@@ -317,44 +361,67 @@ class ServerFrames:
         return True
 
     async def _loop(self) -> None:
+        """The results in the order the frames were handed over, each answered in turn."""
         while True:
-            while self._pending is None:
+            self._hand_over()
+            if not self._handed:
                 self._wake.clear()
                 await self._wake.wait()
-            item, self._pending = self._pending, None
-            if self._clock() - item.received > self._max_age:
-                self._drop(item.seq, "stale")
                 continue
-            if self._worker is None or not await self._process(self._worker, item):
-                return
+            head = self._handed[0]
+            try:
+                # Shielded: a frame handed over is processed even if the page leaves meanwhile.
+                result: Processed | Exception = await asyncio.shield(head.result)
+            except asyncio.CancelledError:
+                raise
+            except BrokenExecutor:
+                self._handed.popleft()
+                if not await self._replace_worker(head.item.seq):
+                    return
+                continue
+            except Exception as exc:  # the model or engine failed on this frame only
+                result = exc
+            self._handed.popleft()
+            self._hand_over()  # the worker has the next frame before this one is sent
+            self._answer(head.item, result)
 
-    async def _process(self, worker: PipelineWorker, item: _PendingFrame) -> bool:
-        """One frame through the worker; False: the pipeline is gone for good."""
+    async def _replace_worker(self, seq: int) -> bool:
+        """The worker died on frame `seq`: a new one (False: none could start). The frames
+        handed after `seq` died with it: they go to the new one (unless stale by then)."""
+        log.error("session %s: the pose worker died; starting a new one", self._owner.id)
+        while self._handed:
+            lost = self._handed.pop()
+            _forget(lost.result)
+            self._waiting.appendleft(lost.item)
+        if not await self._restart():
+            return False
+        # Answered once the new model is ready, so the page's next frame is fresh.
+        self._owner.reply(frame_error(seq, "pipeline_restarted", RESTARTED))
+        return True
+
+    def _answer(self, item: _PendingFrame, result: Processed | Exception) -> None:
+        """One frame's result to the session (or its error to the page)."""
         seq = item.seq
-        try:
-            result = await worker.process(item.data, self._owner.now())
-        except asyncio.CancelledError:
-            raise
-        except BrokenExecutor:
-            log.error("session %s: the pose worker died; starting a new one", self._owner.id)
-            if not await self._restart():
-                return False
-            # Answered once the new model is ready, so the page's next frame is fresh.
-            self._owner.reply(frame_error(seq, "pipeline_restarted", RESTARTED))
-            return True
-        except Exception as exc:  # the model or engine failed on this frame only
-            log.exception("session %s: processing frame %d failed", self._owner.id, seq)
-            self._owner.reply(processing_failed(seq, exc))
-            return True
+        if isinstance(result, Exception):
+            log.error(
+                "session %s: processing frame %d failed", self._owner.id, seq, exc_info=result
+            )
+            self._owner.reply(processing_failed(seq, result))
+            return
         if isinstance(result, str):
             self._stats.rejected += 1
             self._owner.reply(frame_error(seq, "bad_frame", result))
-            return True
+            return
         message, size = result
         server_ms = (self._clock() - item.received) * 1000.0
         self._stats.took(server_ms)
         self._owner.publish(ProcessedFrame(message, seq, server_ms, size, frame_landmarks(message)))
-        return True
+
+
+def _forget(result: asyncio.Future[Processed]) -> None:
+    """A handed frame's result that no one will read: its error, if any, is taken when it
+    comes (no "exception was never retrieved" in the log)."""
+    result.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 RESTARTED = say(

@@ -122,9 +122,10 @@ def _host_finish() -> list[Message]:
 
 
 class PipelineWorker:
-    """One session's pipeline on one worker; calls are serial (the model is not thread-safe).
+    """One session's pipeline on one worker; calls are serial, in order (the model is not
+    thread-safe).
 
-    `process` and `finish` raise `BrokenExecutor` if a worker process died.
+    `submit`'s results and `finish` raise `BrokenExecutor` if a worker process died.
     """
 
     def __init__(self, isolation: Isolation = "process", name: str = "live") -> None:
@@ -164,10 +165,19 @@ class PipelineWorker:
         else:
             self._host = await self._call(_PipelineHost, factory, decode, spec)
 
-    async def process(self, data: bytes, t: float) -> Processed:
-        if self._host is not None:
-            return await self._call(self._host.process, data, t)
-        return await self._call(_host_process, data, t)
+    def submit(self, data: bytes, t: float) -> asyncio.Future[Processed]:
+        """Hand one frame to the worker now; its result, when awaited. Frames are processed
+        in the order handed: one handed while the worker is busy waits in its queue, already
+        sent across, so the model goes on to it the moment it is done with the one before.
+        A worker that is dead or shut down answers with the error (`BrokenExecutor`...)."""
+        loop = asyncio.get_running_loop()
+        process = self._host.process if self._host is not None else _host_process
+        try:
+            return loop.run_in_executor(self._executor, process, data, t)
+        except Exception as exc:  # the executor refuses at once: said when awaited, as ever
+            refused: asyncio.Future[Processed] = loop.create_future()
+            refused.set_exception(exc)
+            return refused
 
     async def finish(self) -> list[Message]:
         """End of the stream: the last events, then the worker is shut down."""

@@ -37,7 +37,14 @@ PSFS_SOURCE = (
 
 
 class CheckInError(ValueError):
-    """A check-in that cannot be stored; the message says why, in words for the page."""
+    """A check-in that cannot be stored; the message says why (English, for scripts and
+    imports). `reason` ("unnamed", "unrated", "too_long", or "invalid": a value no form
+    sends) and `position` (the activity, 1-3) let a page say it in the patient's words."""
+
+    def __init__(self, message: str, reason: str = "invalid", position: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.position = position
 
 
 @dataclass(frozen=True)
@@ -122,11 +129,19 @@ def check_answers(
         if not text and score is None:
             continue
         if not text:
-            raise CheckInError(f"activity {position} has a score but no name: say what it is")
+            raise CheckInError(
+                f"activity {position} has a score but no name: say what it is", "unnamed", position
+            )
         if score is None:
-            raise CheckInError(f"activity {position} ({text}): choose how well you can do it")
+            raise CheckInError(
+                f"activity {position} ({text}): choose how well you can do it", "unrated", position
+            )
         if len(text) > MAX_ACTIVITY or not text.isprintable():
-            raise CheckInError(f"activity {position}: a short name, at most {MAX_ACTIVITY} letters")
+            raise CheckInError(
+                f"activity {position}: a short name, at most {MAX_ACTIVITY} letters",
+                "too_long",
+                position,
+            )
         rated.append(Activity(len(rated) + 1, text, score))
     return given, tuple(rated)
 

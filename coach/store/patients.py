@@ -15,6 +15,8 @@ from coach.store.accounts import AccountError, Identity
 from coach.store.models import LoginSession, Patient, PatientLink, utcnow
 from coach.store.users import UserStore
 
+MAX_NAME = 200  # characters: patients.name is a String(200)
+
 
 class PatientStore(UserStore):
     def create_patient(
@@ -30,6 +32,8 @@ class PatientStore(UserStore):
     ) -> Patient:
         if not name.strip():
             raise AccountError("a patient needs a name")
+        if len(name.strip()) > MAX_NAME:  # the column's size (PostgreSQL refuses longer)
+            raise AccountError(f"a name is at most {MAX_NAME} characters")
         if sex not in (None, "", "female", "male"):
             raise AccountError("sex is 'female' or 'male' (used for reference values)")
         this_year = datetime.now(timezone.utc).year

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from tests.helpers.data import REPO
+from tests.machine import scaled
 
 
 def coach_serve(
@@ -40,7 +41,8 @@ def stop_coach_serve(proc: subprocess.Popen[Any]) -> None:
 
 
 def wait_until_healthy(base: str, proc: subprocess.Popen[Any], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+    """Wait for `coach serve` to answer; `timeout` is for the quiet machine (scaled)."""
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         try:
             if httpx.get(f"{base}/healthz").status_code == 200:

@@ -59,7 +59,24 @@ ANSWERED = {
     "energy": say("How much energy did you have"),
 }
 PLAIN = {"sleep": "sleep", "stress": "stress", "headaches": "headaches", "energy": "energy"}
-MAX_ERROR = 300
+# Why a save was refused (CheckInError.reason), in the patient's words: the page names the
+# reason by its key, never by a text from the address, which anyone could write.
+REFUSED = {
+    "unnamed": lambda n: say("Activity {n} has a score but no name. Write what it is.", n=n),
+    "unrated": lambda n: say("Activity {n} has no answer. Tap a number from 0 to 10 for it.", n=n),
+    "too_long": lambda n: say("The name of activity {n} is too long. Use at most 80 letters.", n=n),
+}  # fmt: skip
+
+
+def refusal_words(reason: str, position: str) -> Any:
+    """The message for a refused save (REFUSED), or a general one for a reason no form
+    gives; "" when nothing was refused."""
+    if not reason:
+        return ""
+    n = int(position) if position.isdigit() and 1 <= int(position) <= MAX_ACTIVITIES else 0
+    if reason in REFUSED and n:
+        return REFUSED[reason](n)
+    return say("Please check your answers and try again.")
 
 
 @router.post("/me/checkin", include_in_schema=False)
@@ -81,8 +98,8 @@ async def save_checkin(request: Request, who: IdentityDep, store: StoreDep) -> R
             store, who.patient_id, answers, activities, skipped=form.get("action") == "skip"
         )
     except CheckInError as exc:
-        reason = quote(str(exc)[:MAX_ERROR])
-        return RedirectResponse(f"/me?checkin_error={reason}#checkin", status_code=303)
+        query = f"checkin_error={quote(exc.reason)}&activity={exc.position}"
+        return RedirectResponse(f"/me?{query}#checkin", status_code=303)
     return RedirectResponse("/me?checkin=saved#checkin", status_code=303)
 
 
@@ -98,7 +115,9 @@ def checkin_context(store: Store, patient_id: int, request: Request) -> dict[str
         "done": current is not None and not current.skipped and not again,
         "skipped": current is not None and current.skipped and not again,
         "saved": request.query_params.get("checkin") == "saved",
-        "error": request.query_params.get("checkin_error", "")[:MAX_ERROR],
+        "error": refusal_words(
+            request.query_params.get("checkin_error", ""), request.query_params.get("activity", "")
+        ),
         "questions": [
             {
                 "id": item,

@@ -68,10 +68,15 @@ def may_see(store: Store | None, conn: Request | WebSocket, session: LiveSession
 
 
 def page(request: Request, store: Store | None, name: str) -> HTMLResponse:
-    """A whole page in the reader's language: a signed-in patient's, else the browser's."""
-    language_of(request, access.identity_of(store, request))
+    """A whole page in the reader's language: a signed-in patient's, else the browser's.
+    `who` lets its header offer the way back to their pages rather than "Sign in"."""
+    who = access.identity_of(store, request)
+    language_of(request, who)
     return PAGES.TemplateResponse(
-        request, name, {}, headers={"Cache-Control": "no-cache", "Vary": VARY_BY_READER}
+        request,
+        name,
+        {"who": who},
+        headers={"Cache-Control": "no-cache", "Vary": VARY_BY_READER},
     )
 
 

@@ -82,6 +82,7 @@ TRANSLATED_PAGES = frozenset(
         "recovery_codes.html",
         "report.html",
         "audit.html",
+        "form_error.html",
     }
 )
 

@@ -5,8 +5,10 @@
 //   camera frame, at most 30 a second; the skeleton is drawn at once (`drawPose`) and only the
 //   landmarks are sent, without waiting for replies but never more than 3 unanswered. A device
 //   too slow to coach (the speed check) or a model that keeps failing hands over to the server;
-// - on the server (the fallback, or ?pose=server): JPEG frames one at a time, the next only
-//   after the reply (a busy server makes us skip camera frames, never pile them up).
+// - on the server (the fallback, or ?pose=server): each new camera picture as a JPEG, never
+//   more than 2 unanswered (the server's model works on one while the next waits behind it,
+//   so it never idles while a reply travels); a busy server makes us skip camera frames, never
+//   pile them up, and a picture is never sent twice.
 // The connection (live_connection.js), the clock and the model loader are parameters, so tests
 // drive this with fakes (tests/web/js/capture.test.js).
 import { $, pageClock, setText, show } from "./common.js";
@@ -18,6 +20,8 @@ const JPEG_QUALITY = 0.7;
 export const REPLY_TIMEOUT_MS = 5000;
 export const MAX_LANDMARK_RATE = 30; // landmark messages a second, at most (the protocol allows 60)
 export const MAX_UNANSWERED = 3; // landmark messages on their way before we skip sending
+export const MAX_JPEGS_OUT = 2; // server mode: JPEGs on their way before we skip camera frames
+export const STALLED_MS = 1000; // server mode: no camera picture for this long: resend the last
 export const DEVICE_FAILURES_TO_FALL_BACK = 5; // model errors in a row before the server takes over
 const MIN_DEVICE_FPS = 5; // slower than this on this device (after warming up): use the server
 export const DEVICE_WARMUP_FRAMES = 3;
@@ -78,7 +82,9 @@ export class Capture {
     this.poseMode = null;
     this.poseModeReady = null; // the promise of that decision
     this.device = null; // the on-device model (device_pose.js), in device mode
-    this.inFlight = false; // server mode: a JPEG on its way
+    this.jpegsOut = []; // server mode: when each JPEG on its way was sent, oldest first
+    this.newPicture = false; // server mode: the camera has a picture not sent yet
+    this.pictureAt = 0; // server mode: when the camera last gave a picture
     this.sentAt = 0;
     this.seq = 0; // device mode: landmark messages sent
     this.unanswered = 0;
@@ -229,32 +235,34 @@ export class Capture {
         : (typeof now === "number" ? now : this.clock.now());
       this.detectOnDevice(at);
     } else if (pose === "server") {
-      this.trySend();
+      this.onPicture();
     }
     this.schedule();
   }
 
-  /** A reply (frame, dropped, error) for one of our frames or landmark messages. */
+  /** A reply (frame, dropped, error) for one of our frames or landmark messages; the server
+   * answers JPEGs in the order they were sent. */
   answered() {
-    this.inFlight = false;
+    this.jpegsOut.shift();
     this.unanswered = Math.max(0, this.unanswered - 1);
   }
 
   /** A new connection, or the current one closed: nothing of ours is on its way. */
   reset() {
-    this.inFlight = false;
+    this.jpegsOut = [];
     this.unanswered = 0;
   }
 
   /** A `frame` reply: one less on its way; returns when the picture it is about was captured
    * (a target's time starts there), undefined when not known. */
   replied(msg) {
+    const sentAt = this.jpegsOut.length ? this.jpegsOut[0] : this.sentAt;
     this.answered();
     if (this.connection.pose === "device") return this.latency.answered(msg.seq);
     this.processed += 1;
-    this.latencies.push(this.clock.now() - this.sentAt);
-    this.latency.add(this.clock.now() - this.sentAt);
-    return this.sentAt;
+    this.latencies.push(this.clock.now() - sentAt);
+    this.latency.add(this.clock.now() - sentAt);
+    return sentAt;
   }
 
   /** Frames this second and their median time (ms); counting starts again. */
@@ -345,24 +353,39 @@ export class Capture {
     capture.toBlob(done, "image/jpeg", JPEG_QUALITY);
   }
 
-  trySend() {
+  /** Server mode: the camera gave a new picture; it goes if it may. */
+  onPicture() {
+    this.newPicture = true;
+    this.pictureAt = this.clock.now();
+    this.trySend();
+  }
+
+  /** Send the camera's picture as a JPEG if it is new and fewer than MAX_JPEGS_OUT are
+   * unanswered; `again`: also the last one, if the video callbacks have stalled. */
+  trySend(again = false) {
     const conn = this.connection;
     const ws = conn.ws;
     if (conn.pose !== "server") return;
     if (!this.isRunning() || !this.stream || !conn.isOpen) return;
-    if (!this.video.videoWidth) return;
-    if (this.inFlight) {
-      if (this.clock.now() - this.sentAt < REPLY_TIMEOUT_MS) {
+    const stalled = again && this.clock.now() - this.pictureAt >= STALLED_MS;
+    if (!this.video.videoWidth || !(this.newPicture || stalled)) return;
+    const out = this.jpegsOut;
+    if (out.length >= MAX_JPEGS_OUT) {
+      if (this.clock.now() - out[0] < REPLY_TIMEOUT_MS) {
         this.skipped += 1;
         return;
       }
-      this.inFlight = false; // the reply got lost; do not stall forever
+      out.length = 0; // the replies got lost; do not stall forever
     }
-    this.inFlight = true;
-    this.sentAt = this.clock.now();
+    const sentAt = this.clock.now();
+    out.push(sentAt);
+    this.sentAt = sentAt;
+    this.newPicture = false;
     this.encodeFrame((blob) => {
       // Only on the connection it was meant for.
-      if (!(blob && ws === conn.ws && conn.send(blob))) this.inFlight = false;
+      if (blob && ws === conn.ws && conn.send(blob)) return;
+      const i = this.jpegsOut.indexOf(sentAt);
+      if (i >= 0) this.jpegsOut.splice(i, 1);
     });
   }
 }

@@ -241,7 +241,7 @@ setInterval(() => {
   if (!running || !connection.isOpen || !capture.processed) return;
   view.showSpeed(capture.takeSpeed());
   view.reportLatency();
-  capture.trySend(); // in case the video callback stalled
+  capture.trySend(true); // in case the video callback stalled
 }, 1000);
 
 // ---- wiring ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor
 from dataclasses import FrozenInstanceError
@@ -33,6 +34,7 @@ from pose.estimator import PoseEstimator
 from pose.types import Frame, Pose
 from scoring.reference import PersonalReference
 from tests.coach.live.helpers import StepClock, load_track
+from tests.machine import scaled, wait_until
 
 SQUAT = load_exercise("squat")
 LM, TIMES, SIZE = load_track("formfit_squat")
@@ -228,40 +230,89 @@ async def answered(owner: Owner, seq: int) -> Any:
     return await until(lambda: owner.answer(seq))
 
 
-def test_server_frames_keep_one_waiting_drop_stale_ones_and_answer_every_frame() -> None:
-    frames, owner, stats = server(TrackEstimator(fail_at=4))
+class Gate(TrackEstimator):
+    """The recorded poses, each frame only when the test allows it (`allow`); `started`: the
+    frames the model began, in order (from the worker's thread)."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__(fail_at=fail_at)
+        self.started: list[int] = []
+        self._go = threading.Semaphore(0)
+
+    def allow(self, frames: int = 1) -> None:
+        self._go.release(frames)
+
+    def estimate(self, frame: Frame) -> Pose | None:
+        self.started.append(int(frame.image[0, 0, 0]) * 256 + int(frame.image[0, 0, 1]))
+        if not self._go.acquire(timeout=scaled(30)):
+            raise RuntimeError("the test never let this frame through")
+        return super().estimate(frame)
+
+
+def test_the_next_frame_reaches_the_model_before_the_last_result_is_sent() -> None:
+    gate = Gate()
+    frames, owner, _ = server(gate)
 
     async def scenario() -> list[Any]:
         await frames.start()
         frames.run()
         frames.offer_frame(1, encode(0))
-        frames.offer_frame(2, encode(1))  # replaces 1 before the worker took it
-        frames.offer_frame(3, encode(2))  # replaces 2
-        answers = [await answered(owner, 3)]
-        frames.offer_frame(4, encode(3))
-        owner.clock.now += 0.6  # waited too long before the worker was free
-        answers.append(await answered(owner, 4))
+        await until(lambda: gate.started == [0])
+        frames.offer_frame(2, encode(1))  # the page's second frame, while the model is busy
+        gate.allow()
+        # The event loop is held here, so frame 1's result cannot be scored or sent: the
+        # model must go on to frame 2 all the same (it was handed over with frame 1).
+        wait_until(lambda: gate.started == [0, 1], what="the model on the second frame")
+        assert owner.published == [] and owner.replies == []
+        gate.allow()
+        answers = [await answered(owner, 1), await answered(owner, 2)]
+        await frames.halt()
+        await frames.finish()
+        return answers
+
+    first, second = asyncio.run(scenario())
+    assert [f.seq for f in owner.published] == [1, 2]  # in order
+    assert isinstance(first, ProcessedFrame) and isinstance(second, ProcessedFrame)
+
+
+def test_server_frames_keep_two_in_the_worker_one_waiting_drop_stale_ones_answer_each() -> None:
+    gate = Gate(fail_at=4)
+    frames, owner, stats = server(gate)
+
+    async def scenario() -> list[Any]:
+        await frames.start()
+        frames.run()
+        frames.offer_frame(1, encode(0))
+        frames.offer_frame(2, encode(1))  # in the worker's queue behind 1
+        frames.offer_frame(3, encode(2))  # waits: the worker holds two
+        frames.offer_frame(4, encode(3))  # replaces 3
+        owner.clock.now += 0.6  # 4 waits too long for the worker to be free
+        gate.allow(2)
+        answers = [await answered(owner, seq) for seq in (1, 2, 4)]
         for seq, data in ((5, b"not a jpeg"), (6, encode(4)), (7, encode(5))):
             frames.offer_frame(seq, data)
+            if seq != 5:  # 5 never reaches the model
+                gate.allow()
             answers.append(await answered(owner, seq))
         frames.offer_landmarks(LandmarkMessage(8, 0.0, SIZE, None))
-        frames.offer_frame(9, encode(6))  # still waiting when the page leaves
+        for seq in (9, 10, 11):  # the worker on 9, 10 behind it, 11 waiting: the page leaves
+            frames.offer_frame(seq, encode(seq - 3))
+        await until(lambda: gate.started[-1:] == [6])
         await frames.halt()
+        gate.allow(3)  # the worker goes on with what it holds, then finishes
         answers.append(await frames.finish())
         return answers
 
-    done, stale, bad, failed, ok, closing = asyncio.run(scenario())
-    assert owner.replies[:2] == [
-        {"type": "dropped", "seq": 1, "reason": "superseded"},
-        {"type": "dropped", "seq": 2, "reason": "superseded"},
-    ]
+    done, second, stale, bad, failed, ok, closing = asyncio.run(scenario())
+    assert owner.replies[0] == {"type": "dropped", "seq": 3, "reason": "superseded"}
     assert isinstance(done, ProcessedFrame) and done.image == [SIZE[0] // 10, SIZE[1] // 10]
     assert done.landmarks is not None and done.landmarks.shape == (33, 4)
     assert len(done.message["landmarks"]) == 33  # server replies carry the landmarks
+    assert isinstance(second, ProcessedFrame) and second.seq == 2
     assert stale == {"type": "dropped", "seq": 4, "reason": "stale"}
     assert bad["code"] == "bad_frame" and bad["message"] == "That is not an image."
     assert failed["code"] == "processing_failed" and "model hiccup" in failed["message"]
-    assert isinstance(ok, ProcessedFrame) and not any(r["fatal"] for r in owner.replies[3:])
+    assert isinstance(ok, ProcessedFrame) and not any(r.get("fatal") for r in owner.replies)
     assert owner.replies[-1] == {
         "type": "error",
         "code": "bad_landmarks",
@@ -270,8 +321,10 @@ def test_server_frames_keep_one_waiting_drop_stale_ones_and_answer_every_frame()
         "say": {"message": {"id": "This session expects JPEG frames."}},
         "seq": 8,
     }
+    assert [f.seq for f in owner.published] == [1, 2, 7]
     assert closing == [] and not frames.alive  # a squat's engine closes nothing open
-    assert (stats.processed, stats.dropped, stats.rejected) == (2, 4, 1)
+    # Dropped: 3 (superseded), 4 (stale), 10 and 11 (never begun); 9 was lost with the page.
+    assert (stats.processed, stats.dropped, stats.rejected) == (3, 4, 1)
 
 
 def test_a_worker_that_dies_is_replaced_and_the_frame_answered_once_it_is_back() -> None:
@@ -286,17 +339,22 @@ def test_a_worker_that_dies_is_replaced_and_the_frame_answered_once_it_is_back()
     async def scenario() -> list[Any]:
         await frames.start()
         frames.run()
-        out = []
-        for seq in (1, 2, 3):
-            frames.offer_frame(seq, encode(seq - 1))
-            out.append(await answered(owner, seq))
+        frames.offer_frame(1, encode(0))
+        out = [await answered(owner, 1)]
+        frames.offer_frame(2, encode(1))  # the worker dies on it...
+        frames.offer_frame(3, encode(2))  # ...with this one in its queue
+        out += [await answered(owner, 2), await answered(owner, 3)]
+        frames.offer_frame(4, encode(3))
+        out.append(await answered(owner, 4))
         await frames.halt()
         await frames.finish()
         return out
 
-    first, restarted, after = asyncio.run(scenario())
+    first, restarted, requeued, after = asyncio.run(scenario())
     assert isinstance(first, ProcessedFrame) and isinstance(after, ProcessedFrame)
     assert restarted["code"] == "pipeline_restarted" and "count is kept" in restarted["message"]
+    assert isinstance(requeued, ProcessedFrame)  # the new worker took it over
+    assert [f.seq for f in owner.published] == [1, 3, 4]
     assert owner.lost == 1 and len(workers) == 2 and workers[0].closed
 
 

@@ -239,45 +239,58 @@ test("device mode: nothing is sent when the connection is not open or the sessio
   equal(t.connection.sent.length, 0, "sent");
 });
 
-test("server mode: one JPEG at a time, the next after the reply (or 5 s without one)", async () => {
+test("server mode: each picture once, at most 2 JPEGs unanswered, the next after a reply (or 5 s without one)", async () => {
   const video = document.createElement("canvas"); // stands in for the <video>: drawable
   video.width = 640;
   video.height = 480;
   Object.assign(video, { videoWidth: 640, videoHeight: 480 });
   const t = make({ pose: "server", video });
-  t.capture.trySend();
-  await until(() => t.connection.sent.length === 1, "the first JPEG");
+  const sent = () => t.connection.sent.length;
+  t.capture.onPicture();
+  await until(() => sent() === 1, "the first JPEG");
   const jpeg = t.connection.sent[0];
   equal(jpeg.type, "image/jpeg", "type");
   equal([t.capture.canvas.width, t.capture.canvas.height], [480, 360], "scaled to 480 px wide");
-  t.clock.advance(100);
-  t.capture.trySend();
+  t.capture.trySend(); // as after a reply: the camera has nothing new
   await settle();
-  equal(t.connection.sent.length, 1, "sent while the reply is awaited");
+  equal(sent(), 1, "a picture is sent once");
+  t.clock.advance(33);
+  t.capture.onPicture();
+  await until(() => sent() === 2, "the next picture while the first is awaited");
+  t.clock.advance(33);
+  t.capture.onPicture();
+  await settle();
+  equal(sent(), 2, "no third while two are awaited");
   equal(t.capture.skipped, 1, "skipped");
   t.clock.advance(40);
-  const capturedAt = t.capture.replied({ type: "frame" });
-  equal(capturedAt, 10000, "the reply's picture was sent at");
-  equal(t.capture.takeSpeed(), { frames: 1, p50: 140 }, "speed");
-  t.capture.trySend();
-  await until(() => t.connection.sent.length === 2, "the JPEG after the reply");
+  equal(t.capture.replied({ type: "frame" }), 10000, "the first reply is about the first JPEG");
+  equal(t.capture.takeSpeed(), { frames: 1, p50: 106 }, "speed");
+  t.capture.trySend(); // the page's call on each reply: the picture that waited goes
+  await until(() => sent() === 3, "the newest picture after the reply");
+  equal(t.capture.replied({ type: "frame" }), 10033, "the next reply is about the second JPEG");
+  t.capture.trySend(true); // the page's call once a second
+  await settle();
+  equal(sent(), 3, "no picture twice while the camera runs");
+  t.clock.advance(1000);
+  t.capture.trySend(true);
+  await until(() => sent() === 4, "the last picture again once the camera stalled");
   t.clock.advance(5000);
-  t.capture.trySend();
-  await until(() => t.connection.sent.length === 3, "the JPEG after a lost reply");
+  t.capture.onPicture();
+  await until(() => sent() === 5, "the JPEG after lost replies");
 });
 
 test("server mode: nothing is sent on a device-mode connection, a closed one, or without a camera", async () => {
   const t = make({ pose: "device" });
-  t.capture.trySend();
+  t.capture.trySend(true);
   t.connection.pose = "server";
   t.connection.isOpen = false;
-  t.capture.trySend();
+  t.capture.trySend(true);
   t.connection.isOpen = true;
   t.capture.stream = null;
-  t.capture.trySend();
+  t.capture.trySend(true);
   await settle();
   equal(t.connection.sent.length, 0, "sent");
-  equal(t.capture.inFlight, false, "in flight");
+  equal(t.capture.jpegsOut, [], "on their way");
 });
 
 test("device mode's replies: the capture time of the message it answers", () => {
