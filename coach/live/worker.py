@@ -198,6 +198,7 @@ class PipelineWorker:
             pass
         except Exception:
             log.exception("reading a pose worker's results failed")
+        self._results.close()
         self._settle(None, BrokenProcessPool("the pose worker process ended"))
 
     def _settle(self, token: int | None, outcome: Outcome | None) -> None:
