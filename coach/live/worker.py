@@ -14,6 +14,12 @@ to SIGKILL it when its parent goes (`prctl(PR_SET_PDEATHSIG)`), and a watchdog t
 within a second once the parent is gone on any platform, which also covers a parent that died
 before the `prctl` call (`coach.processes.die_with_parent`).
 
+Inside the worker the pipeline runs in stages (coach.live.stages): the model on a thread of
+its own, the next JPEG decoded and the last frame scored meanwhile. A worker process sends
+each frame's result back on a pipe of its own (read by a thread here) the moment it is
+scored, not as the answer to the call that handed the frame in: the process takes the next
+frame while the last is scored.
+
 `isolation="thread"` keeps everything in-process (MediaPipe releases the GIL while it
 infers, so threads do run in parallel), for embedding and for processor factories that
 cannot be pickled.
