@@ -14,6 +14,7 @@ own) runs whole on the model thread; its message is still made and sent on the o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -63,6 +64,8 @@ class _Taken:
 
 
 _STOP = object()
+DEPTH = 4
+"""Frames each stage's queue holds at most."""
 
 
 class StagedPipeline:
@@ -79,9 +82,11 @@ class StagedPipeline:
         self._split = cast("SplitProcessor", processor) if split else None
         self._estimator: PoseEstimator | None = estimator if split else None
         self._index = 0
-        # Unbounded, yet never more than the worker is handed at once (frames.IN_WORKER).
-        self._to_model: queue.Queue[object] = queue.Queue()
-        self._to_score: queue.Queue[object] = queue.Queue()
+        # Bounded: a frame handed in beyond them waits in `take` (the worker's own queue
+        # holds the rest); the session hands in two at most (coach.live.frames.IN_WORKER).
+        self._to_model: queue.Queue[object] = queue.Queue(maxsize=DEPTH)
+        self._to_score: queue.Queue[object] = queue.Queue(maxsize=DEPTH)
+        self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._run_model, name="coach-pose", daemon=True),
             threading.Thread(target=self._run_score, name="coach-score", daemon=True),
@@ -100,7 +105,9 @@ class StagedPipeline:
         except Exception as exc:
             self._to_model.put(_Taken(token, outcome=exc))
             return
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if self._estimator is not None else None
+        rgb = None  # what the model takes (an image it refuses, it refuses itself, as ever)
+        if self._estimator is not None and image.ndim == 3 and image.shape[2] == 3:
+            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image.dtype == np.uint8 else None
         self._to_model.put(_Taken(token, Frame(image=image, t=t, index=self._index, rgb=rgb)))
         self._index += 1
 
@@ -119,12 +126,15 @@ class StagedPipeline:
                 thread.join()
 
     def stop(self) -> None:
-        """End the threads once they are done with what they hold (the worker is dropped)."""
-        self._to_model.put(_STOP)
+        """End the threads once they are done with the frame they are on (the worker is
+        dropped); never waits (from the event loop, in a thread worker)."""
+        self._stopping.set()
+        with contextlib.suppress(queue.Full):  # full: the model thread sees `_stopping` next
+            self._to_model.put_nowait(_STOP)
 
     def _run_model(self) -> None:
         """The model thread: the model and nothing else, frame after frame."""
-        while (item := self._to_model.get()) is not _STOP:
+        while not self._stopping.is_set() and (item := self._to_model.get()) is not _STOP:
             if isinstance(item, _Taken) and item.frame is not None:
                 item.modelled = self._model(item.frame)
             self._to_score.put(item)
