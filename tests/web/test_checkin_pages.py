@@ -44,6 +44,7 @@ def test_the_patient_answers_skips_and_changes_their_check_in(review: Review) ->
         assert 'name="stress" value="" checked' in refused.text
         assert 'name="psfs_1" value="3" checked' in refused.text
         assert 'value="Gardening"' in refused.text
+        assert 'action="/me/checkin#checkin"' in refused.text  # opens at the reason
         assert patient_checkins(review.store, pid) == []
         saved = c.post("/me/checkin", data=_form())
         assert saved.status_code == 303 and saved.headers["location"] == "/me?checkin=saved#checkin"
