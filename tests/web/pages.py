@@ -124,3 +124,15 @@ def start_signed_in(page: Any, url: str) -> None:
     prompt = "document.querySelector('[data-testid=rating-prompt]')"
     wait_js(page, f"{prompt} !== null && {prompt}.dataset.kind === 'pain_before'", 20_000)
     page.click("[data-testid=rating-prompt] .rating-skip")
+
+
+def rating_buttons_fit(page: Any, viewport: dict[str, int]) -> None:
+    """The pain/effort prompt's eleven buttons 0-10 and Skip are all on screen, each at least
+    44 x 44 CSS pixels."""
+    buttons = page.locator("[data-testid=rating-prompt] button")
+    assert buttons.count() == 12
+    for i in range(12):
+        box = buttons.nth(i).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box
