@@ -1,9 +1,10 @@
 """A signed-in patient's whole day in real headless Chromium on a phone (390x844; issue 22):
 a 2 x 3 squat with a rest, a single-leg hold and a hand-eye targets task, pain and effort
 prompts on. From /me the first Start; after each exercise the big button is the next one; the
-day ends with "All done for today". (On a laptop, 1280x800, the same prompts and end screen are
-checked by tests/web/test_ratings_browser.py and the targets task by
-tests/web/test_targets_browser.py: the day is run once, at the smaller size.)
+day ends with "All done for today"; the hold's set ends once its prescribed 5 s are held. (On a
+laptop, 1280x800, the same prompts and end screen are checked by
+tests/web/test_ratings_browser.py and the targets task by tests/web/test_targets_browser.py:
+the day is run once, at the smaller size.) The clips play at SERVER_CAMERA_FPS.
 
 Everything is real: uvicorn with a SQLite store, the WebSocket, the server's MediaPipe model
 (`pose=server`), the engine, the page's JavaScript. Each exercise has its own clip as the
@@ -25,8 +26,10 @@ import pytest
 
 from coach.store.ratings import session_ratings
 from tests.helpers.data import manifest_entry
+from tests.machine import scaled
 from tests.web.pages import (
     PHONE,
+    SERVER_CAMERA_FPS,
     SPEECH_SPY,
     first_screen,
     launch_chromium,
@@ -61,6 +64,15 @@ COVERS_COUNTING = """() => {
   const counting = setup || (!resting && /^Set \\d+ of \\d+$/.test(progress)
     && document.getElementById('summary').hidden);
   return counting ? `${prompt.dataset.kind} over "${progress}"` : null; }"""
+# The kind of a prompt waiting for its answer, or null.
+WAITING = (
+    f"{PROMPT} && !{PROMPT}.dataset.answering && !('saved' in {PROMPT}.dataset)"
+    f" ? {PROMPT}.dataset.kind : null"
+)
+# The exercise's state in one read (a read a poll, not three): its end screen shown, a prompt
+# covering the count, a prompt waiting.
+STATE = f"""() => [!document.getElementById('summary').hidden, ({COVERS_COUNTING})(),
+  {WAITING}]"""
 # What the patient must hear (a cue may come between them: form advice is not checked here).
 KEPT = re.compile(r"^(\d+\b|Set \d|All |Well done|How |\d+ seconds, well done)")
 
@@ -73,7 +85,13 @@ def cameras(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     for exercise_id, clip in CLIPS.items():
         entry = manifest_entry(shared_data, clip)
         out[exercise_id] = folder / f"{exercise_id}.y4m"
-        write_y4m(shared_data / entry["video"], out[exercise_id], width=480, lead_in_s=lead_in_s())
+        write_y4m(
+            shared_data / entry["video"],
+            out[exercise_id],
+            width=480,
+            fps=SERVER_CAMERA_FPS,
+            lead_in_s=lead_in_s(),
+        )
     return out
 
 
@@ -103,21 +121,24 @@ class Exercise:
         by kind: pain_before, effort, pain_after) and checking that none covers the count;
         the questions asked, (kind, title)."""
         page, asked = self.page, []
-        deadline = time.monotonic() + timeout_s
-        while page.evaluate("document.getElementById('summary').hidden"):
+        deadline = time.monotonic() + scaled(timeout_s)
+        while True:
+            done, covered, kind = page.evaluate(STATE)
+            if done:
+                return asked
             assert time.monotonic() < deadline, f"no end screen in {timeout_s} s; asked {asked}"
-            if covered := page.evaluate(COVERS_COUNTING):
+            if covered:
                 self.covered.append(covered)
-            self._answer(answers, asked)
+            self._answer(answers, asked, kind)
             page.wait_for_timeout(150)
-        return asked
 
-    def _answer(self, answers: dict[str, int], asked: list[tuple[str, str]]) -> None:
+    def _answer(
+        self, answers: dict[str, int], asked: list[tuple[str, str]], kind: str | None = ""
+    ) -> None:
+        """Answers the prompt waiting (`kind`: read already, or "" to read it now)."""
         page = self.page
-        kind = page.evaluate(
-            f"{PROMPT} && !{PROMPT}.dataset.answering && !('saved' in {PROMPT}.dataset)"
-            f" ? {PROMPT}.dataset.kind : null"
-        )
+        if kind == "":
+            kind = page.evaluate(WAITING)
         if not kind:
             return
         asked.append((kind, page_text(page, "#rating-title")))
@@ -132,7 +153,7 @@ class Exercise:
         """After the end screen: a question still to answer, then the big button (its words and
         where it goes)."""
         page, asked = self.page, []
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + scaled(20)
         while page.evaluate("document.getElementById('next-exercise').hidden"):
             assert time.monotonic() < deadline, "no next exercise offered"
             self._answer(answers, asked)
@@ -205,9 +226,12 @@ def test_a_patients_day_squats_hold_and_targets(
     try:
         page = hold.page
         page.goto(f"{review.url}{href}&pose=server")
+        wait_js(page, "document.getElementById('hold-target').textContent === 'of 5 s'", 20_000)
         asked = hold.until_summary(answers, 180)
         summary = page_text(page, "#summary")
         assert summary.startswith("All done: 1 hold."), summary
+        assert page_text(page, "#rep-count") == "1"
+        first_screen(page, "summary", "rep-count")
         words, href = hold.next_exercise(answers)
         assert words == "Next exercise: Reach to targets (seated)", words
         spoken = hold.spoken()

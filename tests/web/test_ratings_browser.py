@@ -14,6 +14,7 @@ from typing import Any
 from coach.store.ratings import session_ratings
 from tests.web.pages import (
     DESKTOP,
+    SERVER_CAMERA_FPS,
     first_screen,
     launch_chromium,
     lead_in_s,
@@ -51,7 +52,7 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     token = review.link_tokens["rita"]
     store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 15}])
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
+    write_y4m(squat_clip[0], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
@@ -106,7 +107,7 @@ def test_a_try_out_session_is_not_asked(
 ) -> None:
     """Nobody signed in: no stored session, so nothing to rate and nothing covers the page."""
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
+    write_y4m(squat_clip[0], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )

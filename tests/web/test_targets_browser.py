@@ -38,6 +38,7 @@ from tests.web.pages import (
     DESKTOP,
     LEAD_IN_S,
     PHONE,
+    SERVER_CAMERA_FPS,
     SPEECH_SPY,
     first_screen,
     launch_chromium,
@@ -69,7 +70,9 @@ def arm_camera(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     """The seated arm-raising clip as a fake camera file (still for a lead-in first)."""
     entry = manifest_entry(shared_data, ARM_CLIP)
     y4m = tmp_path_factory.mktemp("camera") / "arms.y4m"
-    write_y4m(shared_data / entry["video"], y4m, width=480, lead_in_s=LEAD_IN_S)
+    write_y4m(
+        shared_data / entry["video"], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=LEAD_IN_S
+    )
     return y4m
 
 
