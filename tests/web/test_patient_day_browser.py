@@ -6,8 +6,11 @@ laptop, 1280x800, the same prompts and end screen are checked by
 tests/web/test_ratings_browser.py and the targets task by tests/web/test_targets_browser.py:
 the day is run once, at the smaller size.) The clips play at SERVER_CAMERA_FPS.
 
-Everything is real: uvicorn with a SQLite store, the WebSocket, the server's MediaPipe model
-(`pose=server`), the engine, the page's JavaScript. Each exercise has its own clip as the
+Real parts: uvicorn with a SQLite store, the WebSocket, the server's MediaPipe model
+(`pose=server`) for the squats and the hold, the engine, the page's JavaScript. The targets
+task runs in the page's on-device mode with the clip's stored landmarks replayed in place of
+its model (tests/web/fake_pose.py; the task with the server's model is
+tests/web/test_targets_browser.py's). Each exercise has its own clip as the
 fake camera (a browser per exercise, signed in with the same cookie): postop_cv/squat,
 medflex/sls and rehab_bme410/shoulder_abduction. Checked throughout: every line the patient
 must hear is said, in order (counts, the end of each set, the rest, well done, the questions:
@@ -24,9 +27,11 @@ from typing import Any
 
 import pytest
 
+from coach import assets
 from coach.store.ratings import session_ratings
 from tests.helpers.data import manifest_entry
 from tests.machine import scaled
+from tests.web.fake_pose import clip_pose
 from tests.web.pages import (
     PHONE,
     SERVER_CAMERA_FPS,
@@ -95,15 +100,17 @@ def cameras(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     return out
 
 
+@pytest.fixture(scope="module")
+def arm_pose(shared_data: Path) -> str:
+    """The targets clip's stored landmarks as the page's on-device model."""
+    return clip_pose(shared_data, CLIPS["targets_reach_seated"], lead_in_s())
+
+
 class Exercise:
     """One exercise of the day in its own browser (its camera), signed in as the patient."""
 
     def __init__(
-        self,
-        playwright: Any,
-        camera: Path,
-        viewport: dict[str, int],
-        state: Any,
+        self, playwright: Any, camera: Path, viewport: dict[str, int], state: Any, *scripts: str
     ) -> None:
         self.browser = launch_chromium(
             playwright,
@@ -114,7 +121,8 @@ class Exercise:
         self.covered: list[str] = []
         self.page = self.browser.new_context(viewport=viewport, storage_state=state).new_page()
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.add_init_script(SPEECH_SPY)
+        for script in (SPEECH_SPY, *scripts):
+            self.page.add_init_script(script)
 
     def until_summary(self, answers: dict[str, int], timeout_s: float) -> list[tuple[str, str]]:
         """Runs the exercise to its end screen, answering each question as it comes (`answers`
@@ -172,6 +180,7 @@ def test_a_patients_day_squats_hold_and_targets(
     playwright: Any,
     review: Review,
     cameras: dict[str, Path],
+    arm_pose: str,
 ) -> None:
     viewport = PHONE
     store = review.store
@@ -242,10 +251,12 @@ def test_a_patients_day_squats_hold_and_targets(
     assert "Well done, that's the set!" in " ".join(spoken), spoken
 
     # 3. The targets task ends by itself; the day's program is done: pain after, then the end.
-    targets = Exercise(playwright, cameras["targets_reach_seated"], viewport, state)
+    # On the device where the page's assets are there (as `./run` fetches them), else the server.
+    pose = "device" if assets.status()["available"] else "server"
+    targets = Exercise(playwright, cameras["targets_reach_seated"], viewport, state, arm_pose)
     try:
         page = targets.page
-        page.goto(f"{review.url}{href}&pose=server&level=3&seed={SEED}")
+        page.goto(f"{review.url}{href}&pose={pose}&level=3&seed={SEED}")
         asked = targets.until_summary(answers, 300)
         summary = page_text(page, "#summary")
         assert summary.startswith("All done: you touched "), summary

@@ -25,15 +25,13 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-import cv2
-import numpy as np
 import pytest
 
 from coach import assets
 from tests.helpers.data import manifest_entry
 from tests.machine import scaled
 from tests.web.axe import axe_source, serious_violations
-from tests.web.fake_pose import replaying_pose
+from tests.web.fake_pose import clip_pose
 from tests.web.pages import (
     DESKTOP,
     LEAD_IN_S,
@@ -121,10 +119,7 @@ def _json(payload: Any) -> dict[str, Any]:
 def arm_pose(shared_data: Path) -> str:
     """The page's on-device model replaced by the arm clip's stored landmarks, after the same
     still lead-in as the camera's."""
-    entry = manifest_entry(shared_data, ARM_CLIP)
-    landmarks = np.load(shared_data / entry["landmarks"])["lm"]
-    fps = cv2.VideoCapture(str(shared_data / entry["video"])).get(cv2.CAP_PROP_FPS)
-    return replaying_pose(landmarks, fps, lead_in_s=LEAD_IN_S)
+    return clip_pose(shared_data, ARM_CLIP, LEAD_IN_S)
 
 
 @contextmanager
