@@ -41,9 +41,14 @@ def _coach(data: Path, *args: str, stdin: str = "", **env: str) -> subprocess.Co
 @pytest.fixture
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
-    for name in [k for k in os.environ if k.startswith("COACH_")]:
-        monkeypatch.delenv(name)  # as _coach's child gets it: only COACH_DATA_DIR
     monkeypatch.setenv("COACH_DATA_DIR", str(folder))
+    for name in (
+        "COACH_DATABASE_URL",
+        "COACH_UPLOAD_DIR",
+        "COACH_VIDEO_DIR",
+        "COACH_RETENTION_DAYS",
+    ):
+        monkeypatch.delenv(name, raising=False)
     return folder
 
 
