@@ -13,6 +13,11 @@ from typing import Any
 
 import pytest
 
+# Passwords hashed at argon2's minimum cost in this process and every server it starts: the
+# default costs ~0.18 s of CPU a sign-in, minutes over the suite (tests/coach/store/test_store.py
+# checks the default profile; coach/store/accounts.py).
+os.environ.setdefault("COACH_TEST_FAST_PASSWORD_HASHES", "1")
+
 # Helper modules get pytest's assertion messages too (it rewrites only test files by itself).
 pytest.register_assert_rewrite(
     "tests.lanes",

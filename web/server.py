@@ -189,6 +189,7 @@ def _listen(host: str, port: int, store: Any) -> socket.socket:
 
 def _announce(host: str, port: int, https: bool, url: str, store: Any) -> None:
     """Say where to open the app and where its data is (and why a patient may need https)."""
+    from coach.store import accounts
     from coach.store.db import shown_url
 
     scheme = "https" if https else "http"
@@ -200,6 +201,12 @@ def _announce(host: str, port: int, https: bool, url: str, store: Any) -> None:
         f"Data: {shown_url(url)}"
         + ("" if store.users() else " (no accounts yet: coach admin create-therapist)")
     )
+    if accounts.weak_hashes():
+        print(
+            f"WARNING: {accounts.FAST_HASHES_FOR_TESTS}=1 hashes passwords at argon2's minimum "
+            "cost. It is for the test suite only: unset it before anyone uses this server.",
+            file=sys.stderr,
+        )
     if host not in ("127.0.0.1", "localhost", "::1") and not https:
         print(
             "Note: browsers allow the camera only on http://127.0.0.1/localhost or over https; "

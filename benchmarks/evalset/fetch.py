@@ -27,6 +27,10 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # benchmarks/mirrors.py, when run as a script
+
+from mirrors import mirror_blob  # noqa: E402
+
 MANIFEST = HERE / "MANIFEST.json"
 RAW_URL = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
 
@@ -56,18 +60,6 @@ def _download(url: str, dest: Path) -> None:
         shutil.copyfileobj(resp, out)
 
 
-def _from_mirror(mirrors: Path, clip: dict, dest: Path) -> None:
-    git_dir = mirrors / clip["repo"].replace("/", "+") / "repo"
-    if (git_dir / ".git").is_dir():
-        git_dir = git_dir / ".git"
-    blob = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "show", f"{clip['commit']}:{clip['path']}"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    dest.write_bytes(blob)
-
-
 def fetch_clip(clip: dict, cache: Path, mirrors: Path | None) -> str:
     """'ok' (already there), 'fetched', or an error text; never leaves a bad file behind."""
     dest = cache / clip["video"]
@@ -76,7 +68,7 @@ def fetch_clip(clip: dict, cache: Path, mirrors: Path | None) -> str:
     tmp = dest.with_suffix(dest.suffix + ".part")
     try:
         if mirrors is not None:
-            _from_mirror(mirrors, clip, tmp)
+            tmp.write_bytes(mirror_blob(mirrors, clip["repo"], clip["commit"], clip["path"]))
         else:
             url = RAW_URL.format(
                 repo=clip["repo"], commit=clip["commit"], path=urllib.parse.quote(clip["path"])

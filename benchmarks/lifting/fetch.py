@@ -20,7 +20,6 @@ import json
 import os
 import pickle
 import struct
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -29,6 +28,10 @@ from typing import Any, BinaryIO
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # benchmarks/mirrors.py, when run as a script
+
+from mirrors import mirror_blob  # noqa: E402
+
 MANIFEST = HERE / "MANIFEST.json"
 RAW_URL = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
 
@@ -131,13 +134,7 @@ def npz_digest(path: Path) -> str:
 
 def fetch(entry: dict[str, Any], dest: Path, mirrors: Path | None) -> None:
     if mirrors is not None:
-        git_dir = mirrors / entry["repo"].replace("/", "+") / "repo"
-        blob = subprocess.run(
-            ["git", f"--git-dir={git_dir}", "show", f"{entry['commit']}:{entry['path']}"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        dest.write_bytes(blob)
+        dest.write_bytes(mirror_blob(mirrors, entry["repo"], entry["commit"], entry["path"]))
         return
     url = RAW_URL.format(repo=entry["repo"], commit=entry["commit"], path=entry["path"])
     req = urllib.request.Request(url, headers={"User-Agent": "coach-lifting-fetch"})

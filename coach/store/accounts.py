@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import secrets
 from collections.abc import Sequence
@@ -22,7 +23,23 @@ MIN_PASSWORD_CHARS = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 (too guessable) .. 4 (very unguessable)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@+-]{3,120}$")
 
-_hasher = PasswordHasher()
+# Set by the test suite only (tests/conftest.py), never in a deployment: Argon2id at its
+# smallest cost, so the suite's thousands of sign-ins do not spend minutes of CPU hashing
+# (the default costs ~0.18 s of CPU a hash or check). `coach serve` warns when it is set.
+FAST_HASHES_FOR_TESTS = "COACH_TEST_FAST_PASSWORD_HASHES"
+
+
+def weak_hashes() -> bool:
+    """True when FAST_HASHES_FOR_TESTS is on: passwords are hashed at argon2's minimum cost."""
+    return os.environ.get(FAST_HASHES_FOR_TESTS) == "1"
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2-cffi's default profile (RFC 9106 low-memory: 3 passes, 64 MiB, 4 lanes)."""
+    if weak_hashes():
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
 
 
 @functools.cache
@@ -31,7 +48,7 @@ def _dummy_hash() -> str:
     the response time does not tell an attacker which usernames exist. Made on the first
     check, whoever it is for (so that one is no tell either), not at import: an Argon2 hash
     costs 0.6 s of CPU, which every `coach` command would pay."""
-    return _hasher.hash("not a real password, only for timing")
+    return _hasher().hash("not a real password, only for timing")
 
 
 class AccountError(ValueError):
@@ -78,25 +95,25 @@ def check_password(password: str, user_inputs: Sequence[str] = ()) -> str:
 
 def hash_password(password: str, user_inputs: Sequence[str] = ()) -> str:
     """The Argon2id hash of a new password, once it passed `check_password`."""
-    return _hasher.hash(check_password(password, user_inputs))
+    return _hasher().hash(check_password(password, user_inputs))
 
 
 def rehash_password(password: str) -> str:
     """A fresh hash of an existing password (parameters upgraded): no strength check, so an
     older weak password still signs in (it is replaced when the user sets a new one)."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     dummy = _dummy_hash()
     try:
-        return _hasher.verify(stored_hash or dummy, password) and stored_hash is not None
+        return _hasher().verify(stored_hash or dummy, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return _hasher.check_needs_rehash(stored_hash)
+    return _hasher().check_needs_rehash(stored_hash)
 
 
 def new_token() -> str:

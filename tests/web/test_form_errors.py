@@ -112,18 +112,21 @@ def test_a_refused_check_in_says_why_in_the_patients_language(
 ) -> None:
     app, store = clinic
     _patient(app, store, "Cleo Checkin")
-    form = {"activity_1": "Subir escaleras", "psfs_1": "", "action": "save"}
-    r = app.http.post("/me/checkin", data=form, follow_redirects=False)
-    assert r.status_code == 303
-    assert r.headers["location"] == "/me?checkin_error=unrated&activity=1#checkin"
-    es = app.http.get(r.headers["location"], headers={"Accept-Language": "es"}).text
-    assert "La actividad 1 no tiene respuesta. Toque un número del 0 al 10." in es
-    assert "choose how well" not in es
-    ar = app.http.get("/me?checkin_error=unnamed&activity=2", headers={"Accept-Language": "ar"})
+    form = {"sleep": "4", "activity_1": "Subir escaleras", "psfs_1": "", "action": "save"}
+    es = app.http.post("/me/checkin", data=form, headers={"Accept-Language": "es"})
+    assert es.status_code == 400
+    assert "La actividad 1 no tiene respuesta. Toque un número del 0 al 10." in es.text
+    assert "choose how well" not in es.text
+    assert 'value="Subir escaleras"' in es.text and 'name="sleep" value="4" checked' in es.text
+    form = {"activity_2": "", "psfs_2": "5", "action": "save"}
+    ar = app.http.post("/me/checkin", data=form, headers={"Accept-Language": "ar"})
     assert "النشاط 2 له درجة ولكن بلا اسم" in ar.text
-    # A text someone wrote into the address is never shown: a general reason instead.
+    # Nothing from the address is shown as a reason; a hand-made odd value is only "Skip".
     odd = app.http.get("/me?checkin_error=Call%20555-0100%20now&activity=9").text
-    assert "Call 555-0100" not in odd and "Please check your answers and try again." in odd
+    assert "Call 555-0100" not in odd and "Not saved" not in odd
+    form = {"energy": "11", "action": "save"}
+    general = app.http.post("/me/checkin", data=form).text
+    assert "Please check your answers and try again." in general
     css = app.http.get("/static/checkin.css").text  # the error's bar on the reading side
     assert "border-inline-start: 6px" in css and "border-left" not in css
 

@@ -72,6 +72,7 @@ def test_coach_serve_runs_live_sessions_in_worker_processes(
             _, err = proc.communicate()
     assert proc.returncode == 0
     assert "cannot start" not in err  # worker processes started under the real entry point
+    assert "COACH_TEST_FAST_PASSWORD_HASHES=1 hashes passwords" in err  # the suite's, said
 
 
 def _descendants(pid: int) -> set[int]:

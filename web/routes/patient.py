@@ -21,12 +21,13 @@ from coach.review.plain import amount_words, days_words, limit_words
 from coach.review.progress import record_start
 from coach.review.targets_progress import touched_this_week
 from coach.review.volume import DailyPlan, day_volume, definition, weekly_done
+from coach.store.accounts import Identity
 from coach.store.ratings import patient_ratings
 from coach.store.store import LINK_LOGIN_TTL, Store, aware
 from scoring.words import said
 from web import access
 from web.audit import audited, note_identity, note_patient
-from web.routes.checkins import checkin_context
+from web.routes.checkin_form import Refused, checkin_context
 from web.routes.deps import IdentityDep, StoreDep
 from web.routes.pages import exercise_names, render
 from web.routes.ratings import pain_context
@@ -93,6 +94,15 @@ def _program_rows(
 def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
     if who.patient_id is None:
         return RedirectResponse("/therapist", status_code=303)
+    return me_page(request, who, store)
+
+
+def me_page(
+    request: Request, who: Identity, store: Store, refused: Refused | None = None
+) -> Response:
+    """/me for a signed-in patient; with `refused`, their check-in shown again as they sent it
+    and why it was not saved (400)."""
+    assert who.patient_id is not None
     patient = access.patient_for(store, who, who.patient_id)
     note_patient(request, patient.audit_ref)
     consent = store.consent(patient.id)  # not answered yet: /me asks first (_consent_notice)
@@ -106,7 +116,7 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
     week_sessions = [s for s in sessions if aware(s.started_at).date() >= this_week]
     # The patient should know when their reps are compared with their own good ones.
     referenced = {row.exercise_id: row for row in store.references_of(patient.id)}
-    return render(
+    page = render(
         request,
         "me.html",
         who,
@@ -123,8 +133,11 @@ def me(request: Request, who: IdentityDep, store: StoreDep) -> Response:
         targets_week=touched_this_week(sessions),
         consent=consent,
         ask_consent=needs_consent(consent),
-        checkin=checkin_context(store, patient.id, request),
+        checkin=checkin_context(store, patient.id, request, refused),
     )
+    if refused is not None:
+        page.status_code = 400
+    return page
 
 
 @router.get("/api/me/program")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from coach.offline.analysis import landmarks_track, score_track
-from coach.store import open_store
+from coach.store import accounts, open_store
 from coach.store.accounts import AccountError
 from coach.store.db import current_revision, head_revision
 from coach.store.records import stored_landing
@@ -69,6 +69,27 @@ def test_passwords_are_stored_as_argon2_hashes_and_checked(store: Store, tmp_pat
         store.create_user("dr.bob", "Bob", "short")
     with pytest.raises(AccountError, match="username"):
         store.create_user("has space", "Bob", "a long secret pw")
+
+
+def test_a_deployment_hashes_at_argon2s_default_cost_and_upgrades_cheaper_hashes(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite runs with COACH_TEST_FAST_PASSWORD_HASHES (tests/conftest.py); without it,
+    as deployed: RFC 9106's low-memory profile, and a cheaper stored hash is redone at the
+    next sign-in."""
+    assert accounts.weak_hashes()
+    store.create_user("dr.cheap", "Cheap", "a long secret pw")
+    monkeypatch.delenv(accounts.FAST_HASHES_FOR_TESTS)
+    accounts._hasher.cache_clear()
+    try:
+        store.create_user("dr.ada", "Ada", "a long secret pw")
+        assert store.authenticate("dr.cheap", "a long secret pw") is not None
+        db = sqlite3.connect(tmp_path / "coach.db")
+        hashes = dict(db.execute("select username, password_hash from users"))
+        assert hashes["dr.ada"].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert hashes["dr.cheap"].startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # upgraded
+    finally:
+        accounts._hasher.cache_clear()
 
 
 def test_login_tokens_and_revoked_personal_links(any_store: Store) -> None:
