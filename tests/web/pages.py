@@ -27,6 +27,10 @@ BASE_FLAGS = [
 
 
 LEAD_IN_S = 3.0  # the patient stands still while the setup check runs
+# The fake camera's frame rate where the server's model sees the patient (`pose=server`): a
+# webcam's lower setting. Each camera picture costs Chromium a JPEG and the server a model run,
+# so 15 rather than 30 a second halves both; the counts, holds and targets are the same.
+SERVER_CAMERA_FPS = 15
 
 
 def lead_in_s() -> float:
@@ -124,3 +128,15 @@ def start_signed_in(page: Any, url: str) -> None:
     prompt = "document.querySelector('[data-testid=rating-prompt]')"
     wait_js(page, f"{prompt} !== null && {prompt}.dataset.kind === 'pain_before'", 20_000)
     page.click("[data-testid=rating-prompt] .rating-skip")
+
+
+def rating_buttons_fit(page: Any, viewport: dict[str, int]) -> None:
+    """The pain/effort prompt's eleven buttons 0-10 and Skip are all on screen, each at least
+    44 x 44 CSS pixels."""
+    buttons = page.locator("[data-testid=rating-prompt] button")
+    assert buttons.count() == 12
+    for i in range(12):
+        box = buttons.nth(i).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box

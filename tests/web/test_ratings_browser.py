@@ -1,18 +1,27 @@
-"""Pain and effort prompts on the live page in real headless Chromium, on a phone-size and a
-laptop-size screen: the patient opens their link, starts the prescribed squat (a real clip as
-the fake camera), rates pain before the camera starts, effort in the rest after set 1, skips
-set 2's, rates pain after the day's program; the ratings are stored with the session. The
-buttons fit the screen and are large."""
+"""Pain and effort prompts on the live page in real headless Chromium, on a laptop-size screen:
+the patient opens their link, starts the prescribed squat (a real clip as the fake camera),
+rates pain before the camera starts, effort in the rest after set 1, skips set 2's, rates pain
+after the day's program; the ratings are stored with the session. The buttons fit the screen
+and are large; the end screen's count and next step are on the first screen. (On a phone the
+same prompts and end screen are checked by the patient's whole day,
+tests/web/test_patient_day_browser.py: one run of the live page a size.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from coach.store.ratings import session_ratings
-from tests.web.pages import launch_chromium, lead_in_s, page_text, wait_js
+from tests.web.pages import (
+    DESKTOP,
+    SERVER_CAMERA_FPS,
+    first_screen,
+    launch_chromium,
+    lead_in_s,
+    page_text,
+    rating_buttons_fit,
+    wait_js,
+)
 from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
 
@@ -30,40 +39,26 @@ def _wait_prompt(page: Any, kind: str, title: str = "", timeout: float = 90_000)
     )
 
 
-def _check_layout(page: Any, width: int, height: int) -> None:
-    """Eleven buttons 0-10 and Skip, all on screen, each at least 44 x 44 CSS pixels."""
-    buttons = page.locator("[data-testid=rating-prompt] button")
-    assert buttons.count() == 12
-    for i in range(12):
-        box = buttons.nth(i).bounding_box()
-        assert box["width"] >= 44 and box["height"] >= 44, box
-        assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
-        assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
-
-
-@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
 def test_pain_and_effort_prompts_are_answered_and_stored(
     playwright: Any,
     review: Review,
     squat_clip: tuple[Path, dict[str, Any]],
     tmp_path: Path,
-    width: int,
-    height: int,
 ) -> None:
     """Pain before the camera starts, effort in the rest after set 1 (and once set 2 is done:
     skipped), pain after the day's only exercise; all stored with the session."""
     store = review.store
-    patient = review.add_patient(f"rita.{width}", f"Rita Rating {width}")  # consent given
-    token = review.link_tokens[f"rita.{width}"]
+    patient = review.add_patient("rita", "Rita Rating")  # consent given
+    token = review.link_tokens["rita"]
     store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 15}])
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
+    write_y4m(squat_clip[0], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
     errors: list[str] = []
     try:
-        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        page = browser.new_context(viewport=DESKTOP).new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{review.url}/p/{token}")
         page.click("[data-testid=today] [data-testid=start]")
@@ -73,19 +68,20 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         assert page_text(page, "#session-id") == ""
         # The squat is a whole-body exercise: no narrower area to name.
         assert page_text(page, "#rating-title") == "How much pain do you feel now?"
-        _check_layout(page, width, height)
+        rating_buttons_fit(page, DESKTOP)
         page.click("[data-testid=rating-prompt] button[data-value='3']")
         _wait_prompt(page, "effort", "set 1")
         assert page.is_visible("#rest-panel")  # asked in the rest, not while counting
         session_id = page_text(page, "#session-id")
         assert page_text(page, "#rating-title") == "How hard was set 1?"
-        _check_layout(page, width, height)
+        rating_buttons_fit(page, DESKTOP)
         page.click("[data-testid=rating-prompt] button[data-value='5']")
         _wait_prompt(page, "effort", "set 2")
         page.keyboard.press("Escape")  # skipped
         # The day's only exercise is done: pain after, once the session is over.
         _wait_prompt(page, "pain_after")
         assert page.is_visible("#summary")
+        first_screen(page, "summary", "rep-count")
         page.click("[data-testid=rating-prompt] button[data-value='2']")
         wait_js(page, f"{PROMPT} === null", 10_000)
         got = [(r.kind, r.set_number, r.value, r.area) for r in session_ratings(store, session_id)]
@@ -97,6 +93,7 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
         # All of today's program is done: the big button says so.
         wait_js(page, "!document.getElementById('next-exercise').hidden", 10_000)
         assert page_text(page, "#next-exercise") == "All done for today: back to my program"
+        first_screen(page, "next-exercise")
         assert not errors, errors
     finally:
         browser.close()
@@ -110,7 +107,7 @@ def test_a_try_out_session_is_not_asked(
 ) -> None:
     """Nobody signed in: no stored session, so nothing to rate and nothing covers the page."""
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, lead_in_s=lead_in_s())
+    write_y4m(squat_clip[0], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.machine import scaled
-from tests.web.pages import launch_chromium, lead_in_s, page_text, sign_in, wait_js
+from tests.web.pages import (
+    SERVER_CAMERA_FPS,
+    launch_chromium,
+    lead_in_s,
+    page_text,
+    sign_in,
+    wait_js,
+)
 from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
 
@@ -32,7 +39,7 @@ def test_patient_session_is_recorded_and_reviewed_by_the_therapist(
         review.pat_a.id, [{"exercise_id": "squat", "sets": 2, "reps": 2, "rest_s": 300}]
     )
     y4m = tmp_path / "squat.y4m"
-    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
+    loop_s = write_y4m(clip, y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
