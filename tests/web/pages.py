@@ -47,9 +47,17 @@ window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); realSpeak(
 """
 
 
+# The pages' contexts ask for reduced motion unless a test says otherwise: the stick-figure
+# demonstrations then stand still on the rep's key position (web/static/demo.js) instead of
+# being redrawn 60 times a second, which cost Chromium's compositor 10-40 s of CPU a file.
+# A test whose subject is the animation passes `reduced_motion="no-preference"`.
+REDUCED_MOTION = "reduce"
+
+
 def launch_chromium(playwright: Any, extra: list[str]) -> Any:
     """Chromium with these flags; its pages' action and navigation timeouts (Playwright's
-    30 s) stretched by the machine factor: on a loaded machine a busy page answers late."""
+    30 s) stretched by the machine factor: on a loaded machine a busy page answers late; its
+    contexts with REDUCED_MOTION unless asked otherwise."""
     browser = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=BASE_FLAGS + extra
     )
@@ -57,11 +65,13 @@ def launch_chromium(playwright: Any, extra: list[str]) -> Any:
     timeout_ms = scaled(30_000)
 
     def patient_context(*args: Any, **kw: Any) -> Any:
+        kw.setdefault("reduced_motion", REDUCED_MOTION)
         context = new_context(*args, **kw)
         context.set_default_timeout(timeout_ms)
         return context
 
     def patient_page(*args: Any, **kw: Any) -> Any:
+        kw.setdefault("reduced_motion", REDUCED_MOTION)
         page = new_page(*args, **kw)
         page.set_default_timeout(timeout_ms)
         return page
