@@ -13,6 +13,12 @@ from tests.web.review_app import Review
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+# The fake camera's frame rate where the server's model sees the patient (`pose=server`): a
+# webcam's lower setting. Each camera picture costs Chromium a JPEG and the server a model run,
+# so 15 rather than 30 a second halves both; the counts, holds and targets are the same.
+SERVER_CAMERA_FPS = 15
+
+
 BASE_FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -22,15 +28,12 @@ BASE_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--use-fake-device-for-media-stream",
+    # Chromium's synthetic camera (where no clip is played) at SERVER_CAMERA_FPS, not its 20.
+    f"--use-fake-device-for-media-stream=fps={SERVER_CAMERA_FPS}",
 ]
 
 
 LEAD_IN_S = 3.0  # the patient stands still while the setup check runs
-# The fake camera's frame rate where the server's model sees the patient (`pose=server`): a
-# webcam's lower setting. Each camera picture costs Chromium a JPEG and the server a model run,
-# so 15 rather than 30 a second halves both; the counts, holds and targets are the same.
-SERVER_CAMERA_FPS = 15
 
 
 def lead_in_s() -> float:
