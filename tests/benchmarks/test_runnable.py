@@ -1,4 +1,5 @@
-"""Every benchmark script keeps running: each answers --help (it imports and parses), and the
+"""Every benchmark script keeps running: each answers --help (it imports and parses; all of
+them in one child interpreter, one after another, so the imports are paid once), and the
 ones that can run small do, on tiny inputs (a few frames, a second, one file a label), as a
 user would start them. The figures are not checked here, only that the script gets to them:
 a benchmark that stops on its own set-up (ws_live.py once met the per-address cap of its own
@@ -11,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,11 +37,49 @@ def _run(script: str, *args: str, data: Path | None = None) -> subprocess.Comple
     )
 
 
+# Each script run as __main__ with --help, one after another in one child interpreter (the
+# imports of numpy, cv2 and coach paid once, not once a script): its exit status and output.
+HELP_ALL = """
+import contextlib, io, json, runpy, sys, traceback
+from pathlib import Path
+answers = {}
+for script in sys.argv[1:]:
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    sys.argv, sys.path[0] = [script, "--help"], str(Path(script).parent)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            runpy.run_path(script, run_name="__main__")
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    answers[Path(script).name] = [code, out.getvalue(), err.getvalue()]
+print(json.dumps(answers))
+"""
+
+
+@pytest.fixture(scope="module")
+def helps() -> dict[str, list[Any]]:
+    """Every script's [exit status, stdout, stderr] for --help."""
+    done = subprocess.run(
+        [sys.executable, "-c", HELP_ALL, *(str(REPO / "benchmarks" / s) for s in SCRIPTS)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answers: dict[str, list[Any]] = json.loads(done.stdout.splitlines()[-1])
+    return answers
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_every_benchmark_script_answers_help(script: str) -> None:
-    done = _run(script, "--help")
-    assert done.returncode == 0, done.stderr
-    assert "usage:" in done.stdout
+def test_every_benchmark_script_answers_help(helps: dict[str, list[Any]], script: str) -> None:
+    code, stdout, stderr = helps[script]
+    assert code == 0, stderr
+    assert "usage:" in stdout
 
 
 @pytest.mark.parametrize(

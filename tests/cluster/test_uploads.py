@@ -25,13 +25,17 @@ def _upload(c: httpx.Client, patient_id: int, clip: Path) -> str:
     return str(r.json()["job"])
 
 
-def _wait(c: httpx.Client, job: str, until: Any, timeout: float = 240) -> dict[str, Any]:
+def _wait(
+    c: httpx.Client, job: str, until: Any, timeout: float = 240, every: float = 0.3
+) -> dict[str, Any]:
+    """The job's status once `until` holds, asked for every `every` seconds (each ask costs a
+    signed-in request on the server: a whole analysis is waited for at 1 s)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = c.get(f"/api/jobs/{job}").json()
         if until(status):
             return status
-        time.sleep(0.3)
+        time.sleep(every)
     raise AssertionError(f"job {job} never got there: {status}")
 
 
@@ -50,7 +54,7 @@ def test_an_upload_on_one_instance_is_analysed_by_a_worker_and_seen_on_another(
     with cluster.signed_in(a, "ther") as on_a, cluster.signed_in(b, "ther") as on_b:
         job = _upload(on_a, patient.id, clip)
         seen = [_wait(on_b, job, lambda s: s["progress"] > 0 or _finished(s))]
-        status = _wait(on_b, job, _finished)
+        status = _wait(on_b, job, _finished, every=1.0)
     assert status["status"] == "done", (status, cluster.log("worker-1"))
     assert seen[0]["status"] in ("running", "done")  # progress visible on the other instance
     stored = cluster.store.session(status["session"])
@@ -78,7 +82,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_one_session_is_stored(
         workers[busy].wait()
         half = cluster.store.session(cluster.store.job(job).session_id)
         assert half is not None and half.status == "recording"  # a partial session was left
-        status = _wait(c, job, _finished)
+        status = _wait(c, job, _finished, every=1.0)
     assert status["status"] == "done", (status, cluster.log(idle))
     sessions = cluster.store.sessions_of(patient.id)
     assert [s.id for s in sessions] == [status["session"]]

@@ -57,7 +57,7 @@ def test_two_uploads_are_analysed_at_once_by_one_worker_with_two_processes(
             both_running = all(s["status"] == "running" and s["progress"] > 0 for s in states)
             time.sleep(0.2)
         assert both_running, cluster.log("worker")
-        done = [_wait(c, job, _finished) for job in jobs]
+        done = [_wait(c, job, _finished, every=1.0) for job in jobs]
     assert [s["status"] for s in done] == ["done", "done"], cluster.log("worker")
     sessions = cluster.store.sessions_of(patient.id)
     assert sorted(len(s.reps) for s in sessions) == [entry["ground_truth"]["reps"]] * 2

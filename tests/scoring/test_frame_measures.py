@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +136,13 @@ class ReferenceEngine(ExerciseEngine):
 
 def rounded(value: Any) -> Any:
     """Floats to 9 significant digits, at any depth (see `same`); NaN as "nan" (NaN is not
-    equal to itself, and the state's reported measures hold it where not measured)."""
+    equal to itself, and the state's reported measures hold it where not measured). A
+    dataclass as the dict of its fields, as `dataclasses.asdict` gives it but without its deep
+    copies (a third of this file's time)."""
     if isinstance(value, float):
         return repr(value) if not math.isfinite(value) else float(f"{value:.9g}")
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: rounded(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {k: rounded(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -183,7 +187,7 @@ def replay(tracks: list[Track]) -> int:
                 wl = None if pose is None else pose.world
                 got, want = (e.update(t, lmk, wl) for e in engines)
                 assert rounded([to_json(e) for e in got]) == rounded([to_json(e) for e in want])
-                assert rounded(asdict(engines[0].state)) == rounded(asdict(engines[1].state))
+                assert rounded(engines[0].state) == rounded(engines[1].state)
                 frames += 1
             got, want = (e.finish() for e in engines)
             assert rounded([to_json(e) for e in got]) == rounded([to_json(e) for e in want])

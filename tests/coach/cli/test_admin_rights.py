@@ -1,11 +1,14 @@
-"""`coach admin erase-patient` and `coach admin retention`, run as a user runs them (a
-subprocess on a real SQLite file in a data directory)."""
+"""`coach admin erase-patient` and `coach admin retention` on a real SQLite file in a data
+directory: in this process through `coach.cli.main`, and the erasure once in a child process
+as a user runs it."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,6 @@ from tests.coach.store.traces import (
     left_in_files,
     patient_with_everything,
 )
-
-pytestmark = pytest.mark.subprocess
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -41,13 +42,38 @@ def _coach(data: Path, *args: str, stdin: str = "", **env: str) -> subprocess.Co
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setenv("COACH_DATA_DIR", str(folder))
-    monkeypatch.delenv("COACH_DATABASE_URL", raising=False)
-    monkeypatch.delenv("COACH_UPLOAD_DIR", raising=False)
-    monkeypatch.delenv("COACH_VIDEO_DIR", raising=False)
+    for name in (
+        "COACH_DATABASE_URL",
+        "COACH_UPLOAD_DIR",
+        "COACH_VIDEO_DIR",
+        "COACH_RETENTION_DAYS",
+    ):
+        monkeypatch.delenv(name, raising=False)
     return folder
 
 
-def test_admin_erase_patient_asks_for_the_name_then_leaves_no_trace(data: Path) -> None:
+Coach = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def coach(data: Path, coach_cli: Coach, monkeypatch: pytest.MonkeyPatch) -> Coach:
+    """`coach ARGS` in this process on `data`, with `stdin` as its input (not a terminal) and
+    keyword arguments as added environment variables."""
+
+    def run(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+        with monkeypatch.context() as m:
+            m.setattr(sys, "stdin", io.StringIO(stdin))
+            for name, value in env.items():
+                m.setenv(name, value)
+            return coach_cli(*args)
+
+    return run
+
+
+@pytest.mark.subprocess
+def test_admin_erase_patient_asks_for_the_name_then_leaves_no_trace(
+    data: Path, coach: Coach
+) -> None:
     store = open_store()
     ther = store.create_user("ther.cli", "Dr Cli", "a long secret pw")
     gone = patient_with_everything(store, ther.id, "Quentin Forgetme", "q.forget")
@@ -55,19 +81,19 @@ def test_admin_erase_patient_asks_for_the_name_then_leaves_no_trace(data: Path) 
     store.close()
     pid = str(gone.patient_id)
 
-    wrong = _coach(data, "erase-patient", pid, stdin="Quentin\n")
+    wrong = coach("admin", "erase-patient", pid, stdin="Quentin\n")
     assert wrong.returncode == 2, wrong.stderr
     assert "removes for good" in wrong.stdout and "3 sessions" in wrong.stdout
     assert wrong.stderr.strip() == "coach: that is not the patient's name or id: nothing erased"
-    silent = _coach(data, "erase-patient", pid)  # no terminal and no --yes: nothing done
+    silent = coach("admin", "erase-patient", pid)  # no terminal and no --yes: nothing done
     assert silent.returncode == 2 and "--yes" in silent.stderr
-    unknown = _coach(data, "erase-patient", "999", "--yes")
+    unknown = coach("admin", "erase-patient", "999", "--yes")
     assert unknown.returncode == 2 and "no patient with id 999" in unknown.stderr
     store = open_store()
     assert left_in_database(store.engine, gone) != []
     store.close()
 
-    done = _coach(data, "erase-patient", pid, stdin="  quentin FORGETME \n")
+    done = _coach(data, "erase-patient", pid, stdin="  quentin FORGETME \n")  # as a user runs it
     assert done.returncode == 0, done.stderr
     assert f"erased patient {pid}: " in done.stdout and "1 account" in done.stdout
     store = open_store()
@@ -76,27 +102,27 @@ def test_admin_erase_patient_asks_for_the_name_then_leaves_no_trace(data: Path) 
     store.close()
     assert left_in_files(data, gone) == []
 
-    by_id = _coach(data, "erase-patient", str(kept.patient_id), "--yes", "--vacuum")
+    by_id = coach("admin", "erase-patient", str(kept.patient_id), "--yes", "--vacuum")
     assert by_id.returncode == 0, by_id.stderr
     assert left_in_files(data, kept) == []
 
 
-def test_admin_retention_says_what_would_go_then_removes_it(data: Path) -> None:
+def test_admin_retention_says_what_would_go_then_removes_it(data: Path, coach: Coach) -> None:
     store = open_store()
     ther = store.create_user("ther.ret", "Dr Ret", "a long secret pw")
     pid = store.create_patient(ther.id, "Rita Retained").id
     old = aged_session(store, pid, days_ago=40, video=True)
     store.close()
 
-    unset = _coach(data, "retention")
+    unset = coach("admin", "retention")
     assert unset.returncode == 0 and "no retention set: everything is kept" in unset.stdout
-    bad = _coach(data, "retention", COACH_RETENTION_DAYS="a month")
+    bad = coach("admin", "retention", COACH_RETENTION_DAYS="a month")
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
         "coach: COACH_RETENTION_DAYS must be a whole number of days, not 'a month'"
     )
 
-    dry = _coach(data, "retention", "--dry-run", COACH_RETENTION_DAYS="30")
+    dry = coach("admin", "retention", "--dry-run", COACH_RETENTION_DAYS="30")
     assert dry.returncode == 0, dry.stderr
     assert f"would remove the per-frame poses of session {old}" in dry.stdout
     assert "would remove kept video" in dry.stdout
@@ -104,7 +130,7 @@ def test_admin_retention_says_what_would_go_then_removes_it(data: Path) -> None:
     assert len(store.session_frames(old).t) == 60
     store.close()
 
-    run = _coach(data, "retention", COACH_RETENTION_DAYS="30")
+    run = coach("admin", "retention", COACH_RETENTION_DAYS="30")
     assert run.returncode == 0, run.stderr
     assert "removed the per-frame poses of 1 session (" in run.stdout
     store = open_store()
@@ -114,20 +140,7 @@ def test_admin_retention_says_what_would_go_then_removes_it(data: Path) -> None:
     store.close()
 
 
-def _coach_any(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
-    return subprocess.run(
-        [sys.executable, "-m", "coach.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**clean, "PYTHONPATH": str(REPO), "COACH_DATA_DIR": str(data)},
-        cwd=REPO,
-        check=False,
-    )
-
-
-def test_save_refuses_a_patient_who_said_no(data: Path) -> None:
+def test_save_refuses_a_patient_who_said_no(data: Path, coach: Coach) -> None:
     """`coach protocol/analyze --save --patient N` store nothing new for a patient who declined
     or withdrew consent: one line saying so, before any video is read."""
     store = open_store()
@@ -139,7 +152,7 @@ def test_save_refuses_a_patient_who_said_no(data: Path) -> None:
     video.write_bytes(b"not read")
     save = ("--save", "--patient", str(pid))
     for args in (("protocol", "chair-stand", str(video)), ("analyze", str(video), "-e", "squat")):
-        proc = _coach_any(data, *args, *save)
+        proc = coach(*args, *save)
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.strip().startswith("coach: not saved: The patient withdrew consent on")
     store = open_store()

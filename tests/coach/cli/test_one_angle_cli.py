@@ -17,8 +17,8 @@ from coach.offline.analysis import landmarks_track, score_track
 from coach.offline.frames import FrameTable
 from coach.offline.protocols import run_rom, track_from_landmarks
 from exercises import load_exercise
+from tests.helpers.cli import CoachCli
 from tests.helpers.cli import one_line_error as _one_line_error
-from tests.helpers.cli import run_coach
 from tests.helpers.data import manifest_entry
 from tests.scoring.tracks import landmarks, video_info
 
@@ -67,23 +67,23 @@ def test_frames_and_rom_agree_with_the_reps_on_stored_tracks(
     assert round(rom.value, 1) == max(r.peak_deg for r in engine.reps)
 
 
-@pytest.mark.subprocess
-def test_frames_needs_a_folder_that_exists(tmp_path: Path) -> None:
-    proc = run_coach(
+def test_frames_needs_a_folder_that_exists(tmp_path: Path, coach_cli: CoachCli) -> None:
+    proc = coach_cli(
         "analyze", str(tmp_path / "none.mp4"), "-e", "squat", "--frames", str(tmp_path / "x/f.csv")
     )
     assert proc.returncode == 2
     assert "--frames" in _one_line_error(proc)
 
 
-@pytest.mark.subprocess
 @pytest.mark.model
 def test_analyze_frames_and_protocol_rom_on_the_real_side_view_squat(
-    shared_data: Path, tmp_path: Path
+    shared_data: Path, tmp_path: Path, coach_cli: CoachCli
 ) -> None:
+    """Both commands in this process (their subprocess smoke tests: tests/coach/cli/test_cli.py
+    and the single-leg stance one in tests/coach/offline/test_protocols.py)."""
     video = str(shared_data / manifest_entry(shared_data, "medflex/squat")["video"])
     out_csv = tmp_path / "frames.csv"
-    proc = run_coach("analyze", video, "-e", "squat", "--json", "-q", "--frames", str(out_csv))
+    proc = coach_cli("analyze", video, "-e", "squat", "--json", "-q", "--frames", str(out_csv))
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["rep_count"] == 2
@@ -96,7 +96,7 @@ def test_analyze_frames_and_protocol_rom_on_the_real_side_view_squat(
     # not measured (hidden behind it).
     standing = t <= 0.5
     assert np.nanmedian(columns["knee_flexion_left"][standing]) <= 10
-    proc = run_coach("protocol", "rom", video, "--joint", "knee", "--json", "-q")
+    proc = coach_cli("protocol", "rom", video, "--joint", "knee", "--json", "-q")
     assert proc.returncode == 0, proc.stderr
     rom = json.loads(proc.stdout)
     assert round(rom["value"], 1) == max(r["peak_deg"] for r in result["reps"])

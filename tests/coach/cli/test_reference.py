@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from coach.cli import analyze as analyze_command
 from coach.offline.recording import record_landmarks
 from coach.review.references import set_reference_from_session
 from coach.store import open_store
@@ -21,6 +22,7 @@ from scoring.reference import PersonalReference
 from tests.coach.store.uiprmd_sessions import EXERCISE, subject_track, write_session
 from tests.helpers.cli import CoachCli, one_line_error, run_coach
 from tests.helpers.data import manifest_entry
+from tests.helpers.estimators import TrackEstimator
 from tests.helpers.store import migrated_sqlite
 
 MARK = "(compared with your reference reps)"
@@ -164,7 +166,11 @@ def _record_clip(store: Store, shared_data: Path, clip_id: str, patient_id: int)
 
 @pytest.mark.model
 def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
-    db: tuple[Path, Store], coach: CoachCli, shared_data: Path, tmp_path: Path
+    db: tuple[Path, Store],
+    coach: CoachCli,
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A reference from postop_cv's four deep squats; medflex's two squats go less deep than
     its limit, so each rep gets the definition's range cue "compared with your reference"."""
@@ -196,6 +202,11 @@ def test_analyze_compares_reps_with_a_reference_file_and_the_patients_own(
     assert [f["id"] for f in marked] == ["incomplete_range", "incomplete_range"]
     assert all("incomplete_range" in r["faults"] for r in result["reps"])
 
+    # The patient's own reference, from the store: the model is not the subject here, so the
+    # clip's stored landmarks (the model's output on it) stand in for a second run of it.
+    stored = np.load(shared_data / manifest_entry(shared_data, "medflex/squat")["landmarks"])
+    replay = TrackEstimator(stored["lm"])
+    monkeypatch.setattr(analyze_command, "model_estimator", lambda model: lambda: replay)
     proc = coach("analyze", video, "-e", "squat", "--save", "--patient", str(pid), "-q")
     assert proc.returncode == 0, proc.stderr
     sid = proc.stderr.strip().splitlines()[-1].rsplit(" ", 1)[-1]

@@ -1,6 +1,8 @@
 """An upload's analysis job run twice (a task queue delivers at least once) stores one session:
-on SQLite and on a real PostgreSQL server, with the real pose model on a real clip. Each
-analysis, done or failed, is in the audit trail, and the chain still verifies."""
+on SQLite with the real pose model on a real clip, and on a real PostgreSQL server with the
+clip's stored landmarks in the model's place (the store is that run's subject; the real model
+on PostgreSQL is tests/cluster/test_uploads.py's). Each analysis, done or failed, is in the
+audit trail, and the chain still verifies."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from coach.offline.jobs import run_job, video_name
 from coach.store.audit import session_ref, worker_actor
 from coach.store.store import Store
+from tests.helpers.estimators import TrackEstimator
 
 
 def _analysed(store: Store) -> list[Any]:
@@ -21,11 +24,24 @@ def _analysed(store: Store) -> list[Any]:
 
 @pytest.mark.model
 def test_a_job_delivered_again_after_a_crash_stores_one_session(
-    any_store: Store, tmp_path: Path, squat_clip: tuple[Path, dict[str, Any]]
+    any_store: Store,
+    tmp_path: Path,
+    squat_clip: tuple[Path, dict[str, Any]],
+    shared_data: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import numpy as np
+
+    import pose.estimator
     from exercises import load_exercise
 
-    clip, _ = squat_clip
+    clip, entry = squat_clip
+    if request.node.callspec.params["any_store"] != "sqlite":
+        stored = np.load(shared_data / entry["landmarks"])["lm"]
+        monkeypatch.setattr(
+            pose.estimator, "create_model_estimator", lambda *_a, **_k: TrackEstimator(stored)
+        )
     ther = any_store.create_user("ther", "Dr T", "correct horse battery")
     patient = any_store.create_patient(ther.id, "Pat")
     job = any_store.create_job(patient.id, "squat", "squat.mp4")

@@ -178,13 +178,13 @@ def _clinical(shared_data: Path, clip_id: str) -> dict[str, Any]:
     return next(c for c in clips if c["id"] == clip_id)
 
 
-@pytest.mark.subprocess
 @pytest.mark.model
-def test_tug_json_on_the_real_clip(shared_data: Path) -> None:
+def test_tug_json_on_the_real_clip(shared_data: Path, coach_cli: CoachCli) -> None:
     """The high front-oblique clip whose seated hips read above the sit-to-stand threshold:
-    the real model, guarded, then the total against the hand-labelled one."""
+    the real model, guarded, then the total against the hand-labelled one (in this process:
+    the single-leg stance test above is the command's subprocess smoke test)."""
     clip = _clinical(shared_data, "tug_moeed/trial_2")
-    proc = run_coach("protocol", "tug", str(shared_data / clip["video"]), "--age", "72", "--json")
+    proc = coach_cli("protocol", "tug", str(shared_data / clip["video"]), "--age", "72", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["protocol"] == "timed_up_and_go" and out["unit"] == "s"
@@ -196,11 +196,10 @@ def test_tug_json_on_the_real_clip(shared_data: Path) -> None:
     assert "Bohannon" in out["source"] and "STEADI" in out["source"]
 
 
-@pytest.mark.subprocess
 @pytest.mark.model
-def test_gait_json_on_the_real_side_view_walk(shared_data: Path) -> None:
+def test_gait_json_on_the_real_side_view_walk(shared_data: Path, coach_cli: CoachCli) -> None:
     clip = _clinical(shared_data, "sports2d/demo4_walk")
-    proc = run_coach(
+    proc = coach_cli(
         "protocol", "gait", str(shared_data / clip["video"]), "--height-cm", "160", "--json"
     )
     assert proc.returncode == 0, proc.stderr

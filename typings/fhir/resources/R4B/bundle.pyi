@@ -1,0 +1,3 @@
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+
+class Bundle(FHIRAbstractModel): ...
