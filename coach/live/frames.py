@@ -1,12 +1,12 @@
 """A live connection's frame path: how the patient's frames become frame messages.
 
 - `ServerFrames` (`pose=server`): JPEGs go to the session's worker (coach.live.worker) as
-  they come, in order, at most two at once: the model works on one while the next waits in
-  the worker's queue, so it never idles while a result is sent and the page's next frame
-  comes in (one frame of latency more, only when the camera outruns the model). One that
-  arrives while the worker holds two waits here in a single slot and is replaced, with a
-  "dropped" reply, by the next; one that waited there longer than `max_age_s` is dropped as
-  stale. A worker that dies is replaced and the count kept.
+  they come, in order, at most two at once: the model works on one while the next is decoded
+  and waits for it (coach.live.stages), so it never idles while a result is scored and sent
+  and the page's next frame comes in (one frame of latency more, only when the camera
+  outruns the model). One that arrives while the worker holds two waits here in a single
+  slot and is replaced, with a "dropped" reply, by the next; one that waited there longer
+  than `max_age_s` is dropped as stale. A worker that dies is replaced and the count kept.
 - `DeviceFrames` (`pose=device`): the page runs the model and sends landmarks; the filter and
   engine run here on the event loop (well under a millisecond a frame), with no queue.
 
@@ -196,7 +196,7 @@ def processing_failed(seq: int, exc: Exception) -> ErrorReply:
 
 
 IN_WORKER = 2
-"""Frames handed to a session's worker at once: the one the model is on and the next, queued
+"""Frames handed to a session's worker at once: the one the model is on and the next, decoded
 behind it, so the model goes straight on while a result is scored, sent and answered by the
 page's next frame (the page keeps two frames on their way; docs/LIVE-PROTOCOL.md)."""
 

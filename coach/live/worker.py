@@ -14,6 +14,12 @@ to SIGKILL it when its parent goes (`prctl(PR_SET_PDEATHSIG)`), and a watchdog t
 within a second once the parent is gone on any platform, which also covers a parent that died
 before the `prctl` call (`coach.processes.die_with_parent`).
 
+Inside the worker the pipeline runs in stages (coach.live.stages): the model on a thread of
+its own, the next JPEG decoded and the last frame scored meanwhile. A worker process sends
+each frame's result back on a pipe of its own (read by a thread here) the moment it is
+scored, not as the answer to the call that handed the frame in: the process takes the next
+frame while the last is scored.
+
 `isolation="thread"` keeps everything in-process (MediaPipe releases the GIL while it
 infers, so threads do run in parallel), for embedding and for processor factories that
 cannot be pickled.
@@ -22,19 +28,30 @@ cannot be pickled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import itertools
 import logging
 import multiprocessing
 import os
+import pickle
+import threading
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import Any, Literal, TypeVar
-
-import numpy as np
 
 from coach.live.readouts import json_safe
 from coach.live.spec import PipelineSpec, Processor, ProcessorFactory, make_processor
+from coach.live.stages import Deliver, FrameDecoder, Outcome, Processed, StagedPipeline
 from coach.processes import die_with_parent as _die_with_parent
-from pose.types import Frame
 from scoring.events import Event, to_json
 
 log = logging.getLogger(__name__)
@@ -42,17 +59,13 @@ log = logging.getLogger(__name__)
 Message = dict[str, Any]
 T = TypeVar("T")
 Isolation = Literal["process", "thread"]
-FrameDecoder = Callable[[bytes], np.ndarray]
-"""Turns one client message into a BGR image, raising ValueError with a patient-readable
-reason for anything that is not a usable image (see web/frames.py)."""
-Processed = tuple[Message, list[int]] | str
-"""A frame's message and image size [w, h], or why its bytes were refused (for the page)."""
 
 __all__ = [
     "BrokenExecutor",
     "FrameDecoder",
     "Isolation",
     "PipelineWorker",
+    "Processed",
     "Processor",
     "ProcessorFactory",
     "WorkerPool",
@@ -64,36 +77,16 @@ def event_dict(event: Event | dict[str, Any]) -> Message:
     return to_json(event) if isinstance(event, Event) else json_safe(dict(event))
 
 
-class _PipelineHost:
-    """Decoder + processor for one session, living inside that session's worker."""
-
-    def __init__(self, factory: ProcessorFactory, decode: FrameDecoder, spec: PipelineSpec):
-        self._processor = make_processor(factory, spec)
-        self._decode = decode
-        self._index = 0
-
-    def process(self, data: bytes, t: float) -> Processed:
-        """The frame message and image size, or a str saying why the bytes were refused."""
-        try:
-            image = self._decode(data)
-        except ValueError as exc:
-            return str(exc)
-        frame = Frame(image=image, t=t, index=self._index)
-        self._index += 1
-        result = self._processor.process(frame)
-        h, w = image.shape[:2]
-        return json_safe(result.to_message()), [w, h]
-
-    def finish(self) -> list[Message]:
-        """Close open holds/reps and free the model."""
-        try:
-            return [event_dict(e) for e in self._processor.finish()]
-        finally:
-            self._processor.close()
+# In a worker process: the one pipeline this process serves, and where its results go.
+_HOST: StagedPipeline | None = None
+_RESULTS: Connection | None = None
 
 
-# In a worker process: the one pipeline this process serves.
-_HOST: _PipelineHost | None = None
+def _worker_init(parent_pid: int, results: Connection) -> None:
+    """A worker process's start: it dies with the server, and sends results on `results`."""
+    global _RESULTS
+    _die_with_parent(parent_pid)
+    _RESULTS = results
 
 
 def _warm_up() -> int:
@@ -103,28 +96,51 @@ def _warm_up() -> int:
     return os.getpid()
 
 
+def _send(token: int, outcome: Outcome) -> None:
+    """On the worker process's scoring thread: one frame's outcome to the server."""
+    assert _RESULTS is not None
+    try:
+        _RESULTS.send((token, outcome))
+    except (pickle.PicklingError, TypeError, AttributeError):  # an error that cannot cross
+        _RESULTS.send((token, RuntimeError(str(outcome))))
+
+
 def _host_start(factory: ProcessorFactory, decode: FrameDecoder, spec: PipelineSpec) -> int:
     global _HOST
-    _HOST = _PipelineHost(factory, decode, spec)
+    _HOST = _staged(factory, decode, spec, _send)
     return os.getpid()
 
 
-def _host_process(data: bytes, t: float) -> Processed:
+def _staged(
+    factory: ProcessorFactory, decode: FrameDecoder, spec: PipelineSpec, deliver: Deliver
+) -> StagedPipeline:
+    return StagedPipeline(make_processor(factory, spec), decode, deliver)
+
+
+def _host_take(token: int, data: bytes, t: float) -> None:
     if _HOST is None:
         raise RuntimeError("this worker has no pipeline")
-    return _HOST.process(data, t)
+    _HOST.take(token, data, t)
 
 
 def _host_finish() -> list[Message]:
     global _HOST
     host, _HOST = _HOST, None
-    return host.finish() if host is not None else []
+    return _finished(host)
+
+
+def _finished(host: StagedPipeline | None) -> list[Message]:
+    """Close open holds/reps and free the model."""
+    return [event_dict(e) for e in host.finish()] if host is not None else []
 
 
 class PipelineWorker:
-    """One session's pipeline on one worker; calls are serial, in order (the model is not
+    """One session's pipeline on one worker (coach.live.stages: its model on a thread of its
+    own); frames are processed and answered in the order handed (the model is not
     thread-safe).
 
+    A worker process sends each frame's result back on a pipe of its own as soon as it is
+    scored, while it works on the next; its end of the pipe closing is its death.
     `submit`'s results and `finish` raise `BrokenExecutor` if a worker process died.
     """
 
@@ -132,28 +148,93 @@ class PipelineWorker:
         if isolation not in ("process", "thread"):
             raise ValueError(f"isolation must be 'process' or 'thread', got {isolation!r}")
         self.isolation = isolation
+        self._name = name
         self._executor: Executor
+        self._results: Connection | None = None  # a worker process's results, read here
+        self._child_end: Connection | None = None  # ours until the process has its own
         if isolation == "process":
             context = multiprocessing.get_context("spawn")
+            self._results, self._child_end = context.Pipe(duplex=False)
             self._executor = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=context,
-                initializer=_die_with_parent,
-                initargs=(os.getpid(),),
+                initializer=_worker_init,
+                initargs=(os.getpid(), self._child_end),
             )
         else:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._host: _PipelineHost | None = None
+        self._host: StagedPipeline | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, asyncio.Future[Processed]] = {}
+        self._tokens = itertools.count()
         self.closed = False
         self.pid: int | None = None  # the worker process, once started
 
     def warm_up(self) -> None:
         """Start the worker process now and import the pipeline in it (fire and forget)."""
         if self.isolation == "process" and not self.closed:
-            self._executor.submit(_warm_up)
+            self._submit(_warm_up)
+
+    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        try:
+            return self._executor.submit(fn, *args)
+        finally:
+            self._spawned()
+
+    def _spawned(self) -> None:
+        """The worker process started (at the first call) with its end of the results pipe:
+        ours is closed, so the pipe ends when the process does, and the results are read."""
+        child_end, self._child_end = self._child_end, None
+        if child_end is None:
+            return
+        child_end.close()
+        listener = threading.Thread(target=self._listen, name=f"{self._name}-results")
+        listener.daemon = True
+        listener.start()
+
+    def _listen(self) -> None:
+        """A thread of the server's: each frame's outcome as the worker process sends it,
+        until the process ends; the frames it took with it fail as `BrokenProcessPool`."""
+        assert self._results is not None
+        try:
+            while True:
+                token, outcome = self._results.recv()
+                self._settle(token, outcome)
+        except (EOFError, OSError):
+            pass
+        except Exception:
+            log.exception("reading a pose worker's results failed")
+        self._results.close()
+        self._settle(None, BrokenProcessPool("the pose worker process ended"))
+
+    def _settle(self, token: int | None, outcome: Outcome | None) -> None:
+        """From any thread: frame `token`'s outcome (None: every frame still awaited fails
+        with `outcome`; None outcome: it was cancelled), on the event loop."""
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits it
+            loop.call_soon_threadsafe(self._resolve, token, outcome)
+
+    def _resolve(self, token: int | None, outcome: Outcome | None) -> None:
+        if token is None:
+            futures = list(self._pending.values())
+            self._pending.clear()
+        else:
+            futures = [f] if (f := self._pending.pop(token, None)) is not None else []
+        for future in futures:
+            if future.done():
+                continue
+            if outcome is None:
+                future.cancel()
+            elif isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        self._loop = asyncio.get_running_loop()
+        return await asyncio.wrap_future(self._submit(fn, *args))
 
     async def start(
         self, factory: ProcessorFactory, decode: FrameDecoder, spec: PipelineSpec
@@ -163,27 +244,40 @@ class PipelineWorker:
         if self.isolation == "process":
             self.pid = await self._call(_host_start, factory, decode, spec)
         else:
-            self._host = await self._call(_PipelineHost, factory, decode, spec)
+            self._host = await self._call(_staged, factory, decode, spec, self._settle)
 
     def submit(self, data: bytes, t: float) -> asyncio.Future[Processed]:
         """Hand one frame to the worker now; its result, when awaited. Frames are processed
-        in the order handed: one handed while the worker is busy waits in its queue, already
-        sent across, so the model goes on to it the moment it is done with the one before.
-        A worker that is dead or shut down answers with the error (`BrokenExecutor`...)."""
-        loop = asyncio.get_running_loop()
-        process = self._host.process if self._host is not None else _host_process
+        in the order handed: the worker decodes one while its model works on the one before
+        and the one before that is scored, so the model goes from frame to frame. A worker
+        that is dead or shut down answers with the error (`BrokenExecutor`...)."""
+        self._loop = loop = asyncio.get_running_loop()
+        token = next(self._tokens)
+        result: asyncio.Future[Processed] = loop.create_future()
+        self._pending[token] = result
+        take = self._host.take if self._host is not None else _host_take
         try:
-            return loop.run_in_executor(self._executor, process, data, t)
+            handed = self._submit(take, token, data, t)
         except Exception as exc:  # the executor refuses at once: said when awaited, as ever
-            refused: asyncio.Future[Processed] = loop.create_future()
-            refused.set_exception(exc)
-            return refused
+            del self._pending[token]
+            result.set_exception(exc)
+            return result
+        handed.add_done_callback(functools.partial(self._handed, token))
+        return result
+
+    def _handed(self, token: int, handed: Future[None]) -> None:
+        """The frame could not be handed in (the worker died, was shut down): its error."""
+        if handed.cancelled():
+            self._settle(token, None)
+        elif (exc := handed.exception()) is not None:
+            self._settle(token, exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
 
     async def finish(self) -> list[Message]:
         """End of the stream: the last events, then the worker is shut down."""
         try:
-            if self._host is not None:
-                return await self._call(self._host.finish)
+            if self.isolation == "thread":
+                host, self._host = self._host, None
+                return await self._call(_finished, host)
             return await self._call(_host_finish)
         finally:
             self.shutdown()
@@ -195,6 +289,14 @@ class PipelineWorker:
         self.closed = True
         processes = list(getattr(self._executor, "_processes", {}).values()) if kill else []
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._host is not None:
+            self._host.stop()
+            self._host = None
+        if self._child_end is not None:  # no process ever started
+            self._child_end.close()
+            self._child_end = None
+            if self._results is not None:
+                self._results.close()
         for process in processes:
             if process.is_alive():
                 process.terminate()

@@ -185,19 +185,23 @@ class TrackEstimator(PoseEstimator):
         return Pose(LM[i], frame.t, frame.size)
 
 
-def track_factory(estimator: TrackEstimator) -> Callable[..., FrameProcessor]:
+def track_factory(
+    estimator: TrackEstimator, processor: type[FrameProcessor] = FrameProcessor
+) -> Callable[..., FrameProcessor]:
     def factory(
         exercise: ExerciseOrTask,
         reference: PersonalReference | None = None,
         limit_deg: float | None = None,
     ) -> FrameProcessor:
-        return FrameProcessor(exercise, estimator, require_setup=True, limit_deg=limit_deg)
+        return processor(exercise, estimator, require_setup=True, limit_deg=limit_deg)
 
     return factory
 
 
 def server(
-    estimator: TrackEstimator, new_worker: Callable[[bool], PipelineWorker] | None = None
+    estimator: TrackEstimator,
+    new_worker: Callable[[bool], PipelineWorker] | None = None,
+    processor: type[FrameProcessor] = FrameProcessor,
 ) -> tuple[ServerFrames, Owner, FrameStats]:
     clock = StepClock()
     owner = Owner(clock)
@@ -205,7 +209,7 @@ def server(
     frames = ServerFrames(
         owner,
         stats,
-        factory=track_factory(estimator),
+        factory=track_factory(estimator, processor),
         decode=decode,
         new_worker=new_worker or (lambda _fallback: PipelineWorker("thread")),
         clock=clock,
@@ -273,6 +277,45 @@ def test_the_next_frame_reaches_the_model_before_the_last_result_is_sent() -> No
     first, second = asyncio.run(scenario())
     assert [f.seq for f in owner.published] == [1, 2]  # in order
     assert isinstance(first, ProcessedFrame) and isinstance(second, ProcessedFrame)
+
+
+def test_the_model_goes_on_to_the_next_frame_while_the_last_one_is_scored() -> None:
+    scoring = threading.Semaphore(0)
+
+    class HeldScoring(FrameProcessor):
+        """The real processor, whose filter and engine take a frame only when allowed."""
+
+        def process_estimated(self, frame: Frame, raw: Pose | None) -> Any:
+            if not scoring.acquire(timeout=scaled(30)):
+                raise RuntimeError("the test never let this frame be scored")
+            return super().process_estimated(frame, raw)
+
+    gate = Gate()
+    gate.allow(3)  # the model is quick here: only the scoring is held
+    frames, owner, stats = server(gate, processor=HeldScoring)
+
+    async def scenario() -> list[Any]:
+        await frames.start()
+        frames.run()
+        for seq in (1, 2):
+            frames.offer_frame(seq, encode(seq - 1))
+        # Frame 1's filter and engine are held: the model must be on frame 2 all the same
+        # (on a thread of its own, not after frame 1's scoring on the same one).
+        wait_until(lambda: gate.started == [0, 1], what="the model on the second frame")
+        assert owner.published == [] and stats.processed == 0
+        scoring.release(2)
+        answers = [await answered(owner, 1), await answered(owner, 2)]
+        frames.offer_frame(3, encode(2))
+        scoring.release()
+        answers.append(await answered(owner, 3))
+        await frames.halt()
+        await frames.finish()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert [f.seq for f in owner.published] == [1, 2, 3]  # in order, each scored once
+    assert all(isinstance(a, ProcessedFrame) for a in answers)
+    assert [a.message["t"] for a in answers] == sorted(a.message["t"] for a in answers)
 
 
 def test_server_frames_keep_two_in_the_worker_one_waiting_drop_stale_ones_answer_each() -> None:
