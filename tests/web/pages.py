@@ -13,6 +13,12 @@ from tests.web.review_app import Review
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+# The fake camera's frame rate where the server's model sees the patient (`pose=server`): a
+# webcam's lower setting. Each camera picture costs Chromium a JPEG and the server a model run,
+# so 15 rather than 30 a second halves both; the counts, holds and targets are the same.
+SERVER_CAMERA_FPS = 15
+
+
 BASE_FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -22,15 +28,12 @@ BASE_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--use-fake-device-for-media-stream",
+    # Chromium's synthetic camera (where no clip is played) at SERVER_CAMERA_FPS, not its 20.
+    f"--use-fake-device-for-media-stream=fps={SERVER_CAMERA_FPS}",
 ]
 
 
 LEAD_IN_S = 3.0  # the patient stands still while the setup check runs
-# The fake camera's frame rate where the server's model sees the patient (`pose=server`): a
-# webcam's lower setting. Each camera picture costs Chromium a JPEG and the server a model run,
-# so 15 rather than 30 a second halves both; the counts, holds and targets are the same.
-SERVER_CAMERA_FPS = 15
 
 
 def lead_in_s() -> float:
@@ -47,9 +50,17 @@ window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); realSpeak(
 """
 
 
+# The pages' contexts ask for reduced motion unless a test says otherwise: the stick-figure
+# demonstrations then stand still on the rep's key position (web/static/demo.js) instead of
+# being redrawn 60 times a second, which cost Chromium's compositor 10-40 s of CPU a file.
+# A test whose subject is the animation passes `reduced_motion="no-preference"`.
+REDUCED_MOTION = "reduce"
+
+
 def launch_chromium(playwright: Any, extra: list[str]) -> Any:
     """Chromium with these flags; its pages' action and navigation timeouts (Playwright's
-    30 s) stretched by the machine factor: on a loaded machine a busy page answers late."""
+    30 s) stretched by the machine factor: on a loaded machine a busy page answers late; its
+    contexts with REDUCED_MOTION unless asked otherwise."""
     browser = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=BASE_FLAGS + extra
     )
@@ -57,11 +68,13 @@ def launch_chromium(playwright: Any, extra: list[str]) -> Any:
     timeout_ms = scaled(30_000)
 
     def patient_context(*args: Any, **kw: Any) -> Any:
+        kw.setdefault("reduced_motion", REDUCED_MOTION)
         context = new_context(*args, **kw)
         context.set_default_timeout(timeout_ms)
         return context
 
     def patient_page(*args: Any, **kw: Any) -> Any:
+        kw.setdefault("reduced_motion", REDUCED_MOTION)
         page = new_page(*args, **kw)
         page.set_default_timeout(timeout_ms)
         return page

@@ -2,7 +2,8 @@
 
 Everything is real: uvicorn, the WebSocket, MediaPipe, the exercise engine, the page's own
 JavaScript (getUserMedia, JPEG capture, skeleton drawing). Chromium loops the fake camera
-file, so the count is checked within the first loop of the clip.
+file, so the count is checked within the first loop of the clip. The camera plays at
+SERVER_CAMERA_FPS (tests/web/pages.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from tests.machine import scaled
 from tests.web.pages import (
+    SERVER_CAMERA_FPS,
     SPEECH_SPY,
     launch_chromium,
     lead_in_s,
@@ -36,7 +38,7 @@ def test_page_counts_the_clips_reps_and_the_therapist_sees_them(
     y4m = tmp_path / "squat.y4m"
     # Real time: the fake camera plays on while the session's model starts, so on a loaded
     # machine the patient stands still for longer before the first squat.
-    loop_s = write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
+    loop_s = write_y4m(clip, y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )
@@ -177,7 +179,7 @@ def test_the_page_survives_a_server_restart_and_keeps_its_count(
 
     clip, _ = squat_clip
     y4m = tmp_path / "squat.y4m"
-    write_y4m(clip, y4m, width=480, lead_in_s=lead_in_s())
+    write_y4m(clip, y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )

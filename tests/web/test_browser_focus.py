@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.web.pages import launch_chromium, wait_js
+from tests.web.pages import SERVER_CAMERA_FPS, launch_chromium, wait_js
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
 
@@ -20,7 +20,7 @@ def test_focus_follows_start_and_end_session(
 ) -> None:
     clip, _ = squat_clip
     y4m = tmp_path / "squat.y4m"
-    write_y4m(clip, y4m, width=320, lead_in_s=1.0)
+    write_y4m(clip, y4m, width=320, fps=SERVER_CAMERA_FPS, lead_in_s=1.0)
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from coach import assets
 from coach.live.landmarks import check_landmark_bytes
 from tests.machine import scaled
-from tests.web.pages import launch_chromium, page_text, wait_js
+from tests.web.pages import SERVER_CAMERA_FPS, launch_chromium, page_text, wait_js
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
 
@@ -33,19 +34,37 @@ def camera(
 ) -> Path:
     clip, _ = squat_clip
     y4m = tmp_path_factory.mktemp("camera") / "squat.y4m"
-    write_y4m(clip, y4m, width=480, lead_in_s=2.0)
+    write_y4m(clip, y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=2.0)
     return y4m
 
 
-@pytest.fixture()
-def browser(playwright: Any, camera: Path, request: pytest.FixtureRequest) -> Any:
-    extra = getattr(request, "param", [])
-    b = launch_chromium(
+def _launch(playwright: Any, camera: Path, extra: list[str]) -> Any:
+    return launch_chromium(
         playwright,
         ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera}", *extra],
     )
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Any, camera: Path) -> Iterator[Any]:
+    """One Chromium for the module (a launch costs seconds of CPU); each test has its own
+    context, closed after it, so no page, socket or route outlives its test."""
+    b = _launch(playwright, camera, [])
     yield b
     b.close()
+
+
+@pytest.fixture()
+def browser(playwright: Any, camera: Path, chromium: Any, request: pytest.FixtureRequest) -> Any:
+    """A fresh browser context (its own pages, storage and routes); a test that asks for other
+    flags (`indirect` parametrisation) gets a Chromium of its own."""
+    extra = getattr(request, "param", [])
+    own = _launch(playwright, camera, extra) if extra else None
+    context = (own or chromium).new_context()
+    yield context
+    context.close()
+    if own is not None:
+        own.close()
 
 
 # Chromium does not report binary frames sent as a Blob to Playwright: the page counts them

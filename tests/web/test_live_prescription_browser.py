@@ -300,7 +300,8 @@ def test_a_portrait_camera_keeps_its_shape(
 ) -> None:
     entry = manifest_entry(shared_data, "rehab_bme410/squat")  # a handheld portrait video
     y4m = tmp_path / "portrait.y4m"
-    write_y4m(shared_data / entry["video"], y4m, width=270)
+    # Its shape is the subject: two seconds of it, at the server cameras' rate.
+    write_y4m(shared_data / entry["video"], y4m, width=270, fps=SERVER_CAMERA_FPS, max_s=2.0)
     browser = _camera(playwright, y4m)
     try:
         page = browser.new_context(viewport=PHONE).new_page()

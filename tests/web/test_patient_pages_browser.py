@@ -62,7 +62,10 @@ def test_me_on_a_phone_is_large_plain_and_fits(
             {"exercise_id": "standing_knee_flexion_left", "sets": 1, "reps": 10},
         ],
     )
-    page = browser.new_context(viewport=PHONE, device_scale_factor=2).new_page()
+    moving = "no-preference"  # the figure's movement is checked
+    page = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, reduced_motion=moving
+    ).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{review.url}/p/{review.link_tokens['pat.b']}")
@@ -106,7 +109,9 @@ def test_me_on_a_laptop_has_the_first_start_on_the_first_screen(
             {"exercise_id": "single_leg_stance", "sets": 3, "reps": 1, "hold_s": 30},
         ],
     )
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page = browser.new_context(
+        viewport={"width": 1280, "height": 800}, reduced_motion="no-preference"
+    ).new_page()
     page.goto(f"{review.url}/p/{review.link_tokens['pat.b']}")
     box = page.query_selector("[data-testid=start]").bounding_box()
     assert box is not None and box["y"] + box["height"] <= 800, box
@@ -184,7 +189,7 @@ def test_the_demonstration_plays_before_the_set_and_can_be_paused(
     browser: Any,
     live_server: BackgroundServer,
 ) -> None:
-    page = browser.new_page()
+    page = browser.new_page(reduced_motion="no-preference")
     page.goto(f"{live_server.url}/?exercise=squat")
     canvas = "#start-demo canvas.demo"
     page.wait_for_selector(canvas)

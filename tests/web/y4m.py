@@ -8,6 +8,10 @@ first frame for a lead-in, like a patient standing still while the page checks t
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -18,8 +22,14 @@ def _even(n: float) -> int:
     return max(2, int(round(n / 2)) * 2)
 
 
-# What this run has written already: (source, width, fps, lead-in, max) -> (file, loop s).
+# What this process has written already: (source, width, fps, lead-in, max) -> (file, loop s).
 _written: dict[tuple[str, int, int, float, float | None], tuple[Path, float]] = {}
+
+# Decoded clips kept across test runs and xdist workers: the clip's motion (no lead-in) as a
+# y4m, named by the source's sha-256 and the parameters. Bump FORMAT when the output changes.
+FORMAT = 1
+CACHE = Path(tempfile.gettempdir()) / "coach-test-y4m"
+FRAME = b"FRAME\n"
 
 
 def write_y4m(
@@ -32,8 +42,9 @@ def write_y4m(
     max_s: float | None = None,
 ) -> float:
     """Write `src` (its first `max_s` seconds) as a y4m at `fps`; returns the duration in
-    seconds of one loop. The same camera file asked for again in this run is a link to the
-    first (decoding a clip and writing ~75 MB of raw video takes seconds)."""
+    seconds of one loop. The same camera file asked for again in this process is a link to
+    the first; the clip's decoded motion is cached on disk (`motion_y4m`), so only the still
+    lead-in is written anew (decoding a 1080p clip takes seconds)."""
     key = (str(src), width, fps, round(lead_in_s, 3), max_s)
     if key in _written and _written[key][0].exists():
         first, loop_s = _written[key]
@@ -41,9 +52,50 @@ def write_y4m(
             Path(dst).unlink(missing_ok=True)
             Path(dst).symlink_to(first)
         return loop_s
-    loop_s = _write(Path(src), Path(dst), width, fps, lead_in_s, max_s)
+    motion = motion_y4m(Path(src), width, fps, max_s)
+    n_lead = int(round(lead_in_s * fps))
+    with open(motion, "rb") as f, open(dst, "wb") as out:
+        header = f.readline()
+        out.write(header)
+        if n_lead:
+            assert f.read(len(FRAME)) == FRAME
+            still = f.read(_frame_bytes(header))
+            for _ in range(n_lead):
+                out.write(FRAME + still)
+            f.seek(len(header))
+        shutil.copyfileobj(f, out, 1 << 22)
+    n_motion = (motion.stat().st_size - len(header)) // (len(FRAME) + _frame_bytes(header))
+    loop_s = (n_lead + n_motion) / fps
     _written[key] = (Path(dst), loop_s)
     return loop_s
+
+
+def _frame_bytes(header: bytes) -> int:
+    fields = header.split()
+    w = int(next(f for f in fields if f.startswith(b"W"))[1:])
+    h = int(next(f for f in fields if f.startswith(b"H"))[1:])
+    return w * h * 3 // 2
+
+
+def motion_y4m(src: Path, width: int, fps: int, max_s: float | None) -> Path:
+    """The clip as a y4m without lead-in, from the disk cache or written into it (under a
+    temporary name, then renamed: parallel workers never read a half-written file)."""
+    digest = hashlib.sha256()
+    with open(src, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    name = f"{digest.hexdigest()[:24]}-w{width}-f{fps}-m{max_s}-v{FORMAT}.y4m"
+    cached = CACHE / name
+    if not cached.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=CACHE, suffix=".part")
+        os.close(fd)
+        try:
+            _write(src, Path(tmp), width, fps, 0.0, max_s)
+            os.replace(tmp, cached)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    return cached
 
 
 def _write(
