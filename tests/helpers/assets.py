@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import tarfile
@@ -17,8 +18,9 @@ FILES = {
 
 
 def make_tarball(path: Path, members: dict[str, bytes], symlink: str | None = None) -> str:
-    """Write a .tgz like npm's; its integrity string."""
-    with tarfile.open(path, "w:gz") as tar:
+    """Write a .tgz like npm's; its integrity string. The same members give the same bytes
+    (the gzip header's time is 0, not now: two made a second apart would differ)."""
+    with gzip.GzipFile(path, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
