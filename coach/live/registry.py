@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from coach.live.protocol import (
 from coach.live.session import LiveSession
 from coach.live.spec import ExerciseOrTask, LandmarkProcessorFactory, Processor, ProcessorFactory
 from coach.live.worker import FrameDecoder, Isolation, WorkerPool
+from coach.store.sessions import new_session_id
 from scoring.words import Say, nsay, say
 
 if TYPE_CHECKING:
@@ -349,7 +349,7 @@ class SessionRegistry:
     def _new_id(self) -> str:
         """A fresh id; one of several workers makes ids that route to itself (`own_id`)."""
         while True:
-            candidate = secrets.token_urlsafe(9)
+            candidate = new_session_id()
             if candidate not in self._sessions and (self.own_id is None or self.own_id(candidate)):
                 return candidate
 

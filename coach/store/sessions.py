@@ -25,7 +25,12 @@ class SessionFrames:
 
 
 def new_session_id() -> str:
-    return secrets.token_urlsafe(9)
+    """A fresh session id: 12 URL-safe characters, never a leading "-" (a command line reads
+    `--session -Uc...` as an option, and one id in 64 would start so)."""
+    while True:
+        candidate = secrets.token_urlsafe(9)
+        if not candidate.startswith("-"):
+            return candidate
 
 
 class SessionStore(StorePart):

@@ -12,7 +12,6 @@ that are no longer running), moving kept ones to `videos/`.
 from __future__ import annotations
 
 import logging
-import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.offline.jobs import KEEP, run_job, video_name
 from coach.store import Store, cluster
+from coach.store.sessions import new_session_id
 from web.uploads.receiving import PARTIAL, storage_error
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class AnalysisJobs:
         if self._own_id is None:
             return None
         while True:
-            candidate = secrets.token_urlsafe(9)
+            candidate = new_session_id()
             if self._own_id(candidate):
                 return candidate
 

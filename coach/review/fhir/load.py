@@ -9,7 +9,6 @@ the FHIR models, then against Coach's own rules (the program's, the ratings').
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from typing import Any
 
@@ -46,6 +45,7 @@ from coach.store.models import (
     WeeklyCheckIn,
 )
 from coach.store.ratings import RatingError, check_rating
+from coach.store.sessions import new_session_id
 from coach.store.store import PROGRAM_FIELDS, Store
 
 
@@ -213,7 +213,7 @@ def _write(
         for url, rows in sessions.items():
             sid = rows.columns["id"]
             if sid in taken or sid in session_ids.values():
-                sid = secrets.token_urlsafe(9)  # the id is another session's here
+                sid = new_session_id()  # the id is another session's here
             session_ids[url] = sid
             db.add(ExerciseSession(**(rows.columns | {"id": sid, "patient_id": patient.id})))
             db.flush()

@@ -274,3 +274,12 @@ def test_every_field_of_a_completed_rep_is_kept(store: Store) -> None:
             value = getattr(kept, name) if hasattr(kept, name) else kept.extra[name]
         want = getattr(rep, name)
         assert value == (list(want) if isinstance(want, tuple) else want), name
+
+
+def test_a_session_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`coach reference set --session -Uc...` would read the id as an option (one in 64 did)."""
+    from coach.store import sessions
+
+    drawn = iter(["-UcZyj7o0ibA", "_UcZyj7o0ibA"])
+    monkeypatch.setattr(sessions.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert sessions.new_session_id() == "_UcZyj7o0ibA"
