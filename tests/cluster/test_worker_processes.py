@@ -14,6 +14,7 @@ import pytest
 
 from tests.cluster.processes import PASSWORD, Cluster
 from tests.cluster.test_uploads import _finished, _upload, _wait
+from tests.machine import wait_until
 from tests.web.test_serve import _alive
 
 pytestmark = pytest.mark.model
@@ -65,6 +66,8 @@ def test_two_uploads_are_analysed_at_once_by_one_worker_with_two_processes(
 
 def test_a_killed_worker_takes_its_processes_with_it(cluster: Cluster) -> None:
     proc = _worker(cluster, "worker", 2)
+    # Its processes may still be starting when it says it takes jobs: wait for both.
+    wait_until(lambda: len(_worker_processes(proc.pid)) == 2, 30, "the worker's two processes")
     children = _worker_processes(proc.pid)
     assert len(children) == 2 and all(map(_alive, children))
     os.kill(proc.pid, signal.SIGKILL)
