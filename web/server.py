@@ -19,6 +19,7 @@ from typing import Any
 from coach.live import LiveLimits, Recorder
 from pose.native_logs import quiet_native_logs
 from web.server_config import WS_MAX_BYTES, trusted_proxies, uvicorn_config
+from web.stop_request import StopRequest, stop_on_signals
 
 __all__ = ["WS_MAX_BYTES", "BackgroundServer", "serve", "trusted_proxies", "uvicorn_config"]
 
@@ -84,29 +85,30 @@ def serve(
     from coach.store.cluster import redis_url as configured_redis
     from web.app import create_app
 
-    try:
-        public = _public_url(public_url)
-        certfile, keyfile = _certificate(certfile, keyfile, self_signed, workers)
-        store, url = _open_store(database_url)
-        sock = _listen(host, port, store)
-    except _CannotStart as exc:
-        print(f"coach serve: {exc}", file=sys.stderr)
-        return exc.status
-    settings: dict[str, Any] = {
-        "max_active": max_active,
-        "retain_s": retain_s,
-        "live_limits": live_limits,
-        "pose_model": pose_model,
-        "redis_url": configured_redis(redis_url),
-        "public_url": public,
-    }
-    if workers > 1:
-        return _serve_workers(host, port, url, store, sock, settings, workers, log_level)
-    app = create_app(recorder=recorder, store=store, **settings)
-    config = uvicorn_config(app, host, port, log_level, certfile, keyfile)
-    _announce(host, port, certfile is not None, url, store)
-    print(app.state.connections.capacity.words(app.state.registry.limits))
-    return _run(config, sock, store)
+    with stop_on_signals() as stop:  # Ctrl+C while starting stops cleanly too
+        try:
+            public = _public_url(public_url)
+            certfile, keyfile = _certificate(certfile, keyfile, self_signed, workers)
+            store, url = _open_store(database_url)
+            sock = _listen(host, port, store)
+        except _CannotStart as exc:
+            print(f"coach serve: {exc}", file=sys.stderr)
+            return exc.status
+        settings: dict[str, Any] = {
+            "max_active": max_active,
+            "retain_s": retain_s,
+            "live_limits": live_limits,
+            "pose_model": pose_model,
+            "redis_url": configured_redis(redis_url),
+            "public_url": public,
+        }
+        if workers > 1:
+            return _serve_workers(host, port, url, store, sock, settings, workers, log_level, stop)
+        app = create_app(recorder=recorder, store=store, **settings)
+        config = uvicorn_config(app, host, port, log_level, certfile, keyfile)
+        _announce(host, port, certfile is not None, url, store)
+        print(app.state.connections.capacity.words(app.state.registry.limits))
+        return _run(config, sock, store, stop)
 
 
 def _serve_workers(
@@ -118,12 +120,13 @@ def _serve_workers(
     settings: dict[str, Any],
     workers: int,
     log_level: str,
+    stop: StopRequest,
 ) -> int:
     """`workers` server processes behind the port, each `create_app(**settings)`."""
     from web.workers import serve_workers
 
     _announce(host, port, False, url, store)
-    return serve_workers(url, settings, sock, workers, store, log_level)
+    return serve_workers(url, settings, sock, workers, store, log_level, stopping=stop.event)
 
 
 def _public_url(public_url: str | None) -> str | None:
@@ -215,14 +218,16 @@ def _announce(host: str, port: int, https: bool, url: str, store: Any) -> None:
         )
 
 
-def _run(config: Any, sock: socket.socket, store: Any) -> int:
-    """Serve until Ctrl+C, then close the socket and the store."""
+def _run(config: Any, sock: socket.socket, store: Any, stop: StopRequest) -> int:
+    """Serve until Ctrl+C (unless one came while starting), then close the socket and the
+    store. uvicorn raises the signal again once it has shut down: `stop` records it."""
     import uvicorn
 
+    server = uvicorn.Server(config)
+    stop.attach(server)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl+C
-        pass
+        if not stop.requested:
+            server.run(sockets=[sock])
     finally:
         sock.close()
         store.close()

@@ -102,6 +102,8 @@ def serve_workers(
     workers: int,
     store: Store,
     log_level: str = "warning",
+    *,
+    stopping: threading.Event | None = None,
 ) -> int:
     """`coach serve --workers N` after the port is bound and the store migrated: one
     machine's start-up (what a crash left: sessions "interrupted", jobs failed, orphaned
@@ -125,6 +127,7 @@ def serve_workers(
         workers,
         log_level=log_level,
         store=None if clustered else store,
+        stopping=stopping,
     )
     try:
         status = supervisor.run()
@@ -148,6 +151,7 @@ class Supervisor:
         *,
         log_level: str = "warning",
         store: Store | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         from web.machine import MachineState, machine_address
 
@@ -168,7 +172,8 @@ class Supervisor:
         self._started = [0.0] * workers
         self._quick_deaths = [0] * workers
         self._due: dict[int, float] = {}  # workers to start again, and when
-        self.stopping = threading.Event()
+        # Set by Ctrl+C or SIGTERM, also one that came while `coach serve` was starting.
+        self.stopping = stopping or threading.Event()
         self.failed = False
 
     def place(self, index: int) -> WorkerPlace:

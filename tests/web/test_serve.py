@@ -75,6 +75,34 @@ def test_coach_serve_runs_live_sessions_in_worker_processes(
     assert "COACH_TEST_FAST_PASSWORD_HASHES=1 hashes passwords" in err  # the suite's, said
 
 
+@pytest.mark.subprocess
+@pytest.mark.parametrize("lines_before", [1, 3], ids=["at-the-banner", "while-uvicorn-starts"])
+def test_ctrl_c_while_starting_stops_cleanly(lines_before: int, tmp_path: Path) -> None:
+    # Before uvicorn takes the signals, Ctrl+C used to raise KeyboardInterrupt wherever the
+    # main thread was: "interrupted" (exit 130), lifespan tracebacks, or a process on
+    # PostgreSQL that did not end. Now it is the same clean stop as later on.
+    proc = coach_serve(
+        "--port",
+        str(free_port()),
+        env={"COACH_DATA_DIR": str(tmp_path), "COACH_DATABASE_URL": f"sqlite:///{tmp_path}/c.db"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    said = [proc.stdout.readline() for _ in range(lines_before)]  # running at, Data, limits
+    assert said[0].startswith("Coach is running"), said
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"coach serve did not stop within 60 s of Ctrl+C: {err[-2000:]}")
+    assert proc.returncode == 0, err
+    assert out.endswith("Coach stopped.\n"), out
+    assert "Traceback" not in err and "Error" not in err, err
+
+
 def _descendants(pid: int) -> set[int]:
     """Every live process below `pid`, read from /proc (Linux)."""
     parents: dict[int, int] = {}

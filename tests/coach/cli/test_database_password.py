@@ -80,3 +80,4 @@ def test_coach_serve_masks_the_password(url_with_password: str, tmp_path: Path) 
             proc.kill()
             out, err = proc.communicate()
     assert ":***@" in lines[1] and PASSWORD not in "".join(lines) + out + err
+    assert proc.returncode == 0, err  # stopped by the Ctrl+C, however early, not killed
