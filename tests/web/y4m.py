@@ -22,8 +22,9 @@ def _even(n: float) -> int:
     return max(2, int(round(n / 2)) * 2)
 
 
-# What this process has written already: (source, width, fps, lead-in, max) -> (file, loop s).
-_written: dict[tuple[str, int, int, float, float | None], tuple[Path, float]] = {}
+# What this process has written already: (source, width, fps, lead-in, max, repeat) -> (file,
+# loop s).
+_written: dict[tuple[str, int, int, float, float | None, int], tuple[Path, float]] = {}
 
 # Decoded clips kept across test runs and xdist workers: the clip's motion (no lead-in) as a
 # y4m, named by the source's sha-256 and the parameters. Bump FORMAT when the output changes.
@@ -40,12 +41,14 @@ def write_y4m(
     fps: int = 30,
     lead_in_s: float = 0.0,
     max_s: float | None = None,
+    repeat: int = 1,
 ) -> float:
-    """Write `src` (its first `max_s` seconds) as a y4m at `fps`; returns the duration in
-    seconds of one loop. The same camera file asked for again in this process is a link to
+    """Write `src` (its first `max_s` seconds) as a y4m at `fps`, its motion `repeat` times
+    after the one lead-in (a clip played twice without waiting again); returns the duration
+    in seconds of one loop. The same camera file asked for again in this process is a link to
     the first; the clip's decoded motion is cached on disk (`motion_y4m`), so only the still
     lead-in is written anew (decoding a 1080p clip takes seconds)."""
-    key = (str(src), width, fps, round(lead_in_s, 3), max_s)
+    key = (str(src), width, fps, round(lead_in_s, 3), max_s, repeat)
     if key in _written and _written[key][0].exists():
         first, loop_s = _written[key]
         if Path(dst) != first:
@@ -62,9 +65,10 @@ def write_y4m(
             still = f.read(_frame_bytes(header))
             for _ in range(n_lead):
                 out.write(FRAME + still)
+        for _ in range(repeat):
             f.seek(len(header))
-        shutil.copyfileobj(f, out, 1 << 22)
-    n_motion = (motion.stat().st_size - len(header)) // (len(FRAME) + _frame_bytes(header))
+            shutil.copyfileobj(f, out, 1 << 22)
+    n_motion = repeat * (motion.stat().st_size - len(header)) // (len(FRAME) + _frame_bytes(header))
     loop_s = (n_lead + n_motion) / fps
     _written[key] = (Path(dst), loop_s)
     return loop_s
