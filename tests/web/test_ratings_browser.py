@@ -52,9 +52,9 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     store = review.store
     patient = review.add_patient("rita", "Rita Rating")  # consent given
     token = review.link_tokens["rita"]
-    # A rest long enough to answer in (the patient-day test answers in 6 s too), short enough
+    # A rest long enough to answer in (the patient-day test answers in 6 s), short enough
     # that set 2's squat is the next play's first, not one a play later.
-    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 6}])
+    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 8}])
     y4m = tmp_path / "squat.y4m"
     write_y4m(squat_clip[0], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s(), repeat=2)
     browser = launch_chromium(
