@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 
 def _even(n: float) -> int:
@@ -69,10 +70,15 @@ def write_y4m(
     return loop_s
 
 
-def _frame_bytes(header: bytes) -> int:
+def _size(header: bytes) -> tuple[int, int]:
     fields = header.split()
     w = int(next(f for f in fields if f.startswith(b"W"))[1:])
     h = int(next(f for f in fields if f.startswith(b"H"))[1:])
+    return w, h
+
+
+def _frame_bytes(header: bytes) -> int:
+    w, h = _size(header)
     return w * h * 3 // 2
 
 
@@ -132,3 +138,18 @@ def _write(
             f.write(FRAME)
             f.write(frames[j])
     return (n_lead + n_out) / fps
+
+
+def clip_frames(src: Path, width: int, fps: int) -> list[np.ndarray]:
+    """The clip's frames (BGR, no lead-in) as the fake camera shows them, read from the disk
+    cache (`motion_y4m`): a test that sends a clip's frames itself skips decoding it anew."""
+    path = motion_y4m(Path(src), width, fps, None)
+    with open(path, "rb") as f:
+        header = f.readline()
+        w, h = _size(header)
+        n = _frame_bytes(header)
+        frames = []
+        while f.read(len(FRAME)) == FRAME:
+            planes = np.frombuffer(f.read(n), dtype=np.uint8).reshape(h * 3 // 2, w)
+            frames.append(cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420))
+    return frames
