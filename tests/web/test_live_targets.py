@@ -5,8 +5,9 @@ session with a fixed seed (a server started with `allow_seed`, as only tests are
 are shown and scored, the session ends by itself when the schedule is done, and the stored
 session carries each target's measures to the session page and the JSON export. Bad input
 (a level the task lacks, a seed on a public server, a bad latency) gets a clear message.
-The stored-session test runs the library task with 2 targets a hand (tests.helpers.short_task:
-the first 4 of its schedule); the reconnect and missing-hand tests run all 12 to the end."""
+The stored-session, reconnect and server-pose tests run the library task with 2 targets a hand
+(tests.helpers.short_task: at level 3 the first 4 of its schedule); the missing-hand test runs
+all 12 to the end."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from coach.live import LiveLimits
 from coach.live.landmarks import track_messages
 from pose.landmarks import Landmark
 from pose.sources import VideoFileSource
-from tests.helpers.short_task import PER_HAND, SHORT_TASK, short_task
+from tests.helpers.short_task import PER_HAND, SHORT_TASK, WIDE, short_task
 from tests.lanes import uses
 from tests.web.in_process import threaded_app
 from tests.web.pages import SERVER_CAMERA_FPS
@@ -305,10 +306,10 @@ def test_server_pose_runs_the_schedule_in_the_worker(
         cv2.imencode(".jpg", image, quality)[1].tobytes()
         for image in clip_frames(shared_data / "videos" / f"{CLIP}.mp4", 480, SERVER_CAMERA_FPS)
     ]
-    # Level 3: this seed's first targets are on the clip's wrist path (touched, not timed out).
-    with patient_socket(targets_app, f"exercise={TASK}&seed={SEED}&level=3") as ws:
+    # Wide targets on the clip's wrist path: touched soon, not timed out.
+    with patient_socket(targets_app, f"exercise={SHORT_TASK}&seed={SEED}&level={WIDE}") as ws:
         hello = json.loads(ws.recv(timeout=30))
-        assert hello["pose"] == "server" and hello["targets"]["count"] == 12
+        assert hello["pose"] == "server" and hello["targets"]["count"] == 2 * PER_HAND
         received: list[dict[str, Any]] = []
         deadline = time.monotonic() + 60
         i = 0
@@ -343,7 +344,8 @@ def test_server_pose_runs_the_schedule_in_the_worker(
 def test_a_reconnect_goes_on_with_the_targets_left(targets_app: Review, shared_data: Path) -> None:
     lm, fps, size = clip_track(shared_data)
     messages = looped(track_messages(lm, fps, size), fps, 12)
-    with patient_socket(targets_app, f"exercise={TASK}&pose=device&seed={SEED}&level=3") as ws:
+    query = f"exercise={SHORT_TASK}&pose=device&seed={SEED}&level=3"
+    with patient_socket(targets_app, query) as ws:
         hello = json.loads(ws.recv(timeout=20))
         before: list[dict[str, Any]] = []
         for m in messages:  # until the first target's result, then the page goes away
@@ -361,7 +363,7 @@ def test_a_reconnect_goes_on_with_the_targets_left(targets_app: Review, shared_d
             data = c.get(f"/sessions/{hello['session_id']}/session.json").json()
         stored = data["targets"]
     assert stored is not None and stored["seed"] == SEED and len(stored["results"]) >= 1
-    query = f"exercise={TASK}&pose=device&session={hello['session_id']}"
+    query = f"exercise={SHORT_TASK}&pose=device&session={hello['session_id']}"
     with patient_socket(targets_app, query) as ws:
         again = json.loads(ws.recv(timeout=20))
         assert again["how"] == "resumed" and again["targets"] == hello["targets"]
@@ -373,5 +375,5 @@ def test_a_reconnect_goes_on_with_the_targets_left(targets_app: Review, shared_d
         assert after[-1]["stage"] == "done"
         until_closed(ws)
     indexes = [e["index"] for e in events_of(before + after, "TargetResult")]
-    assert len(indexes) + (done - len(events_of(before, "TargetResult"))) == 12
-    assert sorted(set(indexes)) == indexes and indexes[-1] == 12
+    assert len(indexes) + (done - len(events_of(before, "TargetResult"))) == 2 * PER_HAND
+    assert sorted(set(indexes)) == indexes and indexes[-1] == 2 * PER_HAND
