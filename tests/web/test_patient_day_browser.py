@@ -13,8 +13,8 @@ clip's stored landmarks whose hand reaches each target as it is drawn (tests/web
 `reaching_pose`: every target touched, so the task takes seconds, not twelve 6 s misses; the
 clip's own landmarks and the server's model are tests/web/test_targets_browser.py's). Each
 exercise has its own clip as the fake camera (a browser per exercise, signed in with the same
-cookie): postop_cv/squat (its motion twice after one still lead-in: the second set goes on
-without waiting through the lead-in again), medflex/sls and rehab_bme410/shoulder_abduction.
+cookie): postop_cv/squat (its motion three times after one still lead-in: the second set goes
+on without waiting through the lead-in again, each play's first frames being without her), medflex/sls and rehab_bme410/shoulder_abduction.
 Checked throughout: every line the patient must hear is said, in order (counts, the end of
 each set, the rest, well done, the questions: none dropped), nothing covers the count while
 the coach counts, and each question's buttons fit the screen.
@@ -54,7 +54,7 @@ PROGRAM = [
     {"exercise_id": "targets_reach_seated", "sets": 1, "reps": 10},  # the form's reps
 ]
 CLIPS = {
-    "squat": "postop_cv/squat",  # 4 squats in 12 s: 2 sets of 3 in two plays
+    "squat": "postop_cv/squat",  # 4 squats in 12 s: 2 sets of 3 within three plays
     "single_leg_stance": "medflex/sls",
     "targets_reach_seated": "rehab_bme410/shoulder_abduction",
 }
@@ -104,7 +104,7 @@ def cameras(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
             width=480,
             fps=SERVER_CAMERA_FPS,
             lead_in_s=lead_in_s(),
-            repeat=2 if exercise_id == "squat" else 1,
+            repeat=3 if exercise_id == "squat" else 1,
         )
     return out
 
