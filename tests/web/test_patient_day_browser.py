@@ -14,10 +14,11 @@ clip's stored landmarks whose hand reaches each target as it is drawn (tests/web
 clip's own landmarks and the server's model are tests/web/test_targets_browser.py's). Each
 exercise has its own clip as the fake camera (a browser per exercise, signed in with the same
 cookie): postop_cv/squat (its motion three times after one still lead-in: the second set goes
-on without waiting through the lead-in again, each play's first frames being without her), medflex/sls and rehab_bme410/shoulder_abduction.
-Checked throughout: every line the patient must hear is said, in order (counts, the end of
-each set, the rest, well done, the questions: none dropped), nothing covers the count while
-the coach counts, and each question's buttons fit the screen.
+on without waiting through the lead-in again, each play's first frames being without her),
+medflex/sls and rehab_bme410/shoulder_abduction. Checked throughout: every line the patient
+must hear is said, in order (counts, the end of each set, the rest, well done, the questions:
+none dropped), nothing covers the count while the coach counts, and each question's buttons
+fit the screen.
 """
 
 from __future__ import annotations
