@@ -3,8 +3,9 @@ message a person can read, and the session must go on.
 
 Where the model is the subject (counting a real clip, a person leaving, a crashed model
 process, a restart) against a real uvicorn server with the real pose pipeline; where the
-protocol is (errors, refusals, followers, dropping, ending), in-process on a TestClient with
-the model replaced by a recorded squat track (tests/web/in_process.py), in the fast lane.
+protocol is (errors, refusals, followers, dropping, a second tab, ending), in-process on a
+TestClient with the model replaced by a recorded squat track (tests/web/in_process.py), in
+the fast lane; uvicorn's message size limit on a real server with that track.
 """
 
 from __future__ import annotations
@@ -171,19 +172,20 @@ def registry_id(registry: SessionRegistry) -> str:
     return ids[0]
 
 
-def test_a_frame_beyond_the_socket_limit_closes_only_that_connection(
-    live_server: BackgroundServer, squat_jpegs: Frames
-) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as ws:
-        session_id = recv(ws)["session_id"]
-        send_frame(ws, frames[0])
-        ws.send(b"\xff\xd8\xff" + bytes(5 * 1024 * 1024))
-        assert close_code(ws) == 1009  # "message too big": the page says so and reconnects
-    with open_patient(live_server, f"exercise=squat&session={session_id}") as ws:
-        hello = recv(ws)
-        assert hello["how"] == "resumed"
-        assert send_frame(ws, frames[1])["type"] == "frame"
+@pytest.mark.server
+def test_a_frame_beyond_the_socket_limit_closes_only_that_connection(jpegs: list[bytes]) -> None:
+    """uvicorn's own limit (the real server; the recorded squat in the model's place)."""
+    app = threaded_app(processor_factory=track_processor_factory(sample_track()))
+    with BackgroundServer(app) as server:
+        with open_patient(server) as ws:
+            session_id = recv(ws)["session_id"]
+            send_frame(ws, jpegs[0])
+            ws.send(b"\xff\xd8\xff" + bytes(5 * 1024 * 1024))
+            assert close_code(ws) == 1009  # "message too big": the page says so and reconnects
+        with open_patient(server, f"exercise=squat&session={session_id}") as ws:
+            hello = recv(ws)
+            assert hello["how"] == "resumed"
+            assert send_frame(ws, jpegs[1])["type"] == "frame"
 
 
 def test_frames_sent_while_busy_go_to_the_model_two_deep_the_rest_are_dropped(
@@ -288,27 +290,25 @@ def test_therapist_follows_with_landmarks_only_and_can_message_the_patient(
 
 
 def test_disconnect_frees_the_pipeline_and_a_second_tab_takes_over(
-    live_server: BackgroundServer, squat_jpegs: Frames
+    fake_app: InProcessApp, jpegs: list[bytes]
 ) -> None:
-    frames, _ = squat_jpegs
-    registry = registry_of(live_server)
-    with open_patient(live_server) as first:
+    registry = fake_app.registry
+    with fake_app.socket("/ws/live?exercise=squat") as first:
         session_id = recv(first)["session_id"]
-        send_frame(first, frames[0])
+        send_frame(first, jpegs[0])
         session = registry.get(session_id)
         assert session is not None and session.connected and session.pipeline_alive
-        with open_patient(live_server, f"exercise=squat&session={session_id}") as second:
+        with fake_app.socket(f"/ws/live?exercise=squat&session={session_id}") as second:
             assert recv(second)["how"] == "resumed"
             err = recv_type(first, "error")
             assert err["code"] == "taken_over" and err["fatal"]
             assert close_code(first) == 4409
-            assert send_frame(second, frames[1])["type"] == "frame"
-    # The socket goes first, then the worker finishes its last frame and is freed.
-    deadline = time.monotonic() + 10
-    while (session.connected or session.pipeline_alive) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not session.connected and not session.pipeline_alive
-    summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+            assert send_frame(second, jpegs[1])["type"] == "frame"
+    # The socket goes first, then the pipeline finishes its last frame and is freed.
+    wait_until(
+        lambda: not session.connected and not session.pipeline_alive, 10, "the pipeline freed"
+    )
+    summary = fake_app.http.get(f"/api/sessions/{session_id}").json()
     assert summary["state"] == "disconnected"
 
 
