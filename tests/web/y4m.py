@@ -70,10 +70,15 @@ def write_y4m(
     return loop_s
 
 
-def _frame_bytes(header: bytes) -> int:
+def _size(header: bytes) -> tuple[int, int]:
     fields = header.split()
     w = int(next(f for f in fields if f.startswith(b"W"))[1:])
     h = int(next(f for f in fields if f.startswith(b"H"))[1:])
+    return w, h
+
+
+def _frame_bytes(header: bytes) -> int:
+    w, h = _size(header)
     return w * h * 3 // 2
 
 
@@ -101,35 +106,50 @@ def motion_y4m(src: Path, width: int, fps: int, max_s: float | None) -> Path:
 def _write(
     src: Path, dst: Path, width: int, fps: int, lead_in_s: float, max_s: float | None
 ) -> float:
+    """Each source frame is shrunk and converted as it is decoded: only the small YUV planes
+    are kept (a 1080p clip held whole is gigabytes, and its paging cost more than decoding)."""
     cap = cv2.VideoCapture(str(src))
     if not cap.isOpened():
         raise ValueError(f"cannot open {src}")
     src_fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames: list[np.ndarray] = []
+    frames: list[bytes] = []
+    size: tuple[int, int] = (0, 0)
     while max_s is None or len(frames) < max_s * src_fps:
         ok, image = cap.read()
         if not ok:
             break
-        frames.append(image)
+        if not frames:
+            h0, w0 = image.shape[:2]
+            w = _even(min(width, w0))
+            size = (w, _even(h0 * w / w0))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        frames.append(cv2.cvtColor(small, cv2.COLOR_BGR2YUV_I420).tobytes())
     cap.release()
     if not frames:
         raise ValueError(f"no frames in {src}")
-    h0, w0 = frames[0].shape[:2]
-    w = _even(min(width, w0))
-    h = _even(h0 * w / w0)
+    w, h = size
     duration = len(frames) / src_fps
     n_out = int(round(duration * fps))
     n_lead = int(round(lead_in_s * fps))
     with open(dst, "wb") as f:
         f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode("ascii"))
-        last = -1
-        planes = b""
         for i in range(n_lead + n_out):
             j = 0 if i < n_lead else min(len(frames) - 1, int((i - n_lead) / fps * src_fps))
-            if j != last:
-                small = cv2.resize(frames[j], (w, h), interpolation=cv2.INTER_AREA)
-                planes = cv2.cvtColor(small, cv2.COLOR_BGR2YUV_I420).tobytes()
-                last = j
-            f.write(b"FRAME\n")
-            f.write(planes)
+            f.write(FRAME)
+            f.write(frames[j])
     return (n_lead + n_out) / fps
+
+
+def clip_frames(src: Path, width: int, fps: int) -> list[np.ndarray]:
+    """The clip's frames (BGR, no lead-in) as the fake camera shows them, read from the disk
+    cache (`motion_y4m`): a test that sends a clip's frames itself skips decoding it anew."""
+    path = motion_y4m(Path(src), width, fps, None)
+    with open(path, "rb") as f:
+        header = f.readline()
+        w, h = _size(header)
+        n = _frame_bytes(header)
+        frames = []
+        while f.read(len(FRAME)) == FRAME:
+            planes = np.frombuffer(f.read(n), dtype=np.uint8).reshape(h * 3 // 2, w)
+            frames.append(cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420))
+    return frames
