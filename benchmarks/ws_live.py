@@ -50,6 +50,9 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("COACH_SHARED_DATA", REPO.parent / "shared" / "data"))
 DEFAULT_CLIP = DATA / "videos" / "medflex" / "squat.MP4"
 COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
+# The server process's start (imports, database, first worker): a few seconds on a quiet
+# machine, over 30 s on a loaded one. One that exits fails at once; this bounds a hang.
+START_TIMEOUT_S = 180.0
 
 
 def encode_clip(path: Path, width: int) -> tuple[list[bytes], float]:
@@ -260,17 +263,19 @@ def start_server(
     proc = subprocess.Popen(
         [sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return proc, f"ws://127.0.0.1:{port}"
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit("the server exited at start-up") from None
+                raise SystemExit(
+                    f"the server exited at start-up (status {proc.returncode})"
+                ) from None
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"the server did not start within {START_TIMEOUT_S:.0f} s")
 
 
 def model_alone(clip: Path, width: int, model: str, seconds: float) -> float:

@@ -271,12 +271,17 @@ class BackgroundServer:
     def _run(self) -> None:
         self.server.run(sockets=[self._sock])
 
-    def start(self, timeout: float = 20.0) -> BackgroundServer:
+    def start(self, timeout: float = 120.0) -> BackgroundServer:
+        """Until the server has started. A server whose thread ends (an error at start-up)
+        fails at once; `timeout` only bounds a start that hangs, so it is generous: a loaded
+        machine takes many times the second or so a start takes on a quiet one."""
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the coach server did not start")
+            if not self._thread.is_alive():
+                raise RuntimeError("the coach server did not start: its thread ended")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the coach server did not start within {timeout:.0f} s")
             time.sleep(0.02)
         return self
 

@@ -21,6 +21,7 @@ import pytest
 from websockets.sync.client import connect
 
 from coach.store import open_store
+from tests.machine import scaled
 from tests.servers import free_port
 from tests.web.sockets import recv_type, send_frame
 
@@ -38,7 +39,7 @@ def coach_serve(url: str, data_dir: Path, port: int) -> Iterator[subprocess.Pope
         start_new_session=True,  # its own process group: the kill takes the workers too
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + scaled(60)  # a loaded machine starts slowly
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:

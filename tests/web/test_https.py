@@ -21,6 +21,7 @@ from cryptography import x509
 
 from coach.store import open_store
 from tests.lanes import uses
+from tests.machine import scaled
 from tests.servers import free_port
 from tests.web.in_process import threaded_app
 from web.server import BackgroundServer, serve
@@ -156,7 +157,7 @@ def test_coach_serve_https_makes_then_reuses_its_certificate(tmp_path: Path) -> 
             assert f"https://127.0.0.1:{port}/" in banner
             cert = tmp_path / "tls" / "coach-selfsigned.crt"
             ctx = ssl.create_default_context(cafile=str(cert))
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + scaled(30)  # a loaded machine starts slowly
             while True:
                 try:
                     r = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=ctx, timeout=5)
