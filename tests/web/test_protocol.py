@@ -58,6 +58,12 @@ def standing_until_active(
     return replies
 
 
+def tick_and_send(ws: Any, frame: bytes, clock: ClipClock) -> dict[str, Any]:
+    """The clip's next frame: its clock moves on one frame, then the frame and its reply."""
+    clock.tick()
+    return send_frame(ws, frame)
+
+
 def after_disconnect(server: BackgroundServer, session_id: str, times: int) -> dict[str, Any]:
     """The session's summary once the server has handled the patient's `times`-th
     disconnect (its PatientDisconnected event is logged last, after the pipeline's final
@@ -73,23 +79,57 @@ def after_disconnect(server: BackgroundServer, session_id: str, times: int) -> d
     return summary
 
 
+class ClipClock:
+    """The session's clock as the clip's own time: each frame sent moves it on one frame
+    (`tick`), so the session sees the clip's pace however slowly a loaded machine answers.
+    On the wall clock a test that sends each frame once answered plays the clip in slow
+    motion there: a frame taking 0.7 s reads as the pose lost, a squat over 20 s as
+    abandoned (a real camera's frames come in real time: a slow server skips some)."""
+
+    def __init__(self, fps: float) -> None:
+        self.frames = 0
+        self.fps = fps
+
+    def __call__(self) -> float:
+        return self.frames / self.fps
+
+    def tick(self) -> None:
+        self.frames += 1
+
+
+def clip_server(fps: float) -> tuple[BackgroundServer, ClipClock]:
+    """A server of its own whose sessions run on a clip's clock (the model in a thread)."""
+    clock = ClipClock(fps)
+    registry = SessionRegistry(decode=decode_frame, isolation="thread", clock=clock)
+    return BackgroundServer(create_app(registry)), clock
+
+
+@pytest.mark.server
+@pytest.mark.model
 def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
-    live_server: BackgroundServer,
     squat_jpegs: Frames,
     squat_clip: tuple[Path, dict[str, Any]],
 ) -> None:
     frames, fps = squat_jpegs
     truth = squat_clip[1]["ground_truth"]["reps"]
     cut = int(4.5 * fps)  # between the clip's two squats, the patient standing
-    with open_patient(live_server) as ws:
+    server, clock = clip_server(fps)
+    with server:
+        _count_across_a_reconnect(server, clock, frames, cut, truth)
+
+
+def _count_across_a_reconnect(
+    server: BackgroundServer, clock: ClipClock, frames: list[bytes], cut: int, truth: int
+) -> None:
+    with open_patient(server) as ws:
         hello = recv(ws)
         assert hello["type"] == "session" and hello["how"] == "new"
         assert hello["exercise"]["id"] == "squat" and hello["stage"] == "setup"
         assert hello["follow_path"] == f"/follow/{hello['session_id']}"
         assert len(hello["skeleton_edges"]) > 10
         session_id = hello["session_id"]
-        replies = standing_until_active(ws, frames[0])
-        replies += [send_frame(ws, f) for f in frames[:cut]]
+        replies = standing_until_active(ws, frames[0], clock.tick)
+        replies += [tick_and_send(ws, f, clock) for f in frames[:cut]]
     stand = len(replies)
     assert all(r["type"] == "frame" for r in replies)
     last = replies[-1]
@@ -105,19 +145,19 @@ def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
     }
 
     # The page reloads mid-set: same session, fresh processor, the count goes on.
-    summary = after_disconnect(live_server, session_id, 1)
+    summary = after_disconnect(server, session_id, 1)
     assert summary["state"] == "disconnected" and summary["rep_count"] == 1
     rest = [frames[cut]] * 30 + frames[cut:]
-    with open_patient(live_server, f"exercise=squat&session={session_id}&reps=1") as ws:
+    with open_patient(server, f"exercise=squat&session={session_id}&reps=1") as ws:
         hello = recv(ws)
         assert hello["how"] == "resumed" and hello["rep_count"] == 1
-        replies = [send_frame(ws, f) for f in rest]
+        replies = [tick_and_send(ws, f, clock) for f in rest]
     reps = [e for r in replies for e in r.get("events", []) if e["kind"] == "RepCompleted"]
     assert replies[-1]["rep_count"] == truth
     assert [e["index"] for e in reps] == list(range(2, truth + 1))
-    summary = after_disconnect(live_server, session_id, 2)
+    summary = after_disconnect(server, session_id, 2)
     assert [r["index"] for r in summary["reps"]] == list(range(1, truth + 1))
-    events = httpx.get(f"{live_server.url}/api/sessions/{session_id}/events").json()
+    events = httpx.get(f"{server.url}/api/sessions/{session_id}/events").json()
     kinds = [e["kind"] for e in events]
     assert kinds.count("PatientConnected") == 2 and kinds.count("PatientDisconnected") == 2
     assert summary["stats"]["frames_processed"] == stand + len(rest)
@@ -414,19 +454,6 @@ def test_thread_isolation_runs_the_same_pipeline_in_process(squat_jpegs: Frames)
         assert registry.sessions()[0].worker_pid is None
 
 
-class ClipClock:
-    """The session's clock as the clip's own time: each frame sent moves it on one frame, so
-    the session sees the clip's pace however slowly a loaded machine answers (a frame taking
-    0.7 s would otherwise read as the pose lost, and a slow rep as abandoned)."""
-
-    def __init__(self, fps: float) -> None:
-        self.frames = 0
-        self.fps = fps
-
-    def __call__(self) -> float:
-        return self.frames / self.fps
-
-
 @pytest.mark.server
 @pytest.mark.model
 def test_a_second_person_walking_through_does_not_change_the_count(
@@ -451,18 +478,11 @@ def test_a_second_person_walking_through_does_not_change_the_count(
             if x1 > x0:
                 image[:, x0:x1] = strip[:, x0 - x : x1 - x]
         frames.append(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes())
-    clock = ClipClock(fps)
-    registry = SessionRegistry(decode=decode_frame, isolation="thread", clock=clock)
-    with BackgroundServer(create_app(registry)) as server, open_patient(server) as ws:
+    server, clock = clip_server(fps)
+    with server, open_patient(server) as ws:
         recv(ws)
-
-        def tick() -> None:
-            clock.frames += 1
-
-        replies = standing_until_active(ws, frames[0], tick)
-        for frame in frames:
-            tick()
-            replies.append(send_frame(ws, frame))
+        replies = standing_until_active(ws, frames[0], clock.tick)
+        replies += [tick_and_send(ws, f, clock) for f in frames]
     assert all(r["type"] == "frame" for r in replies)
     assert replies[-1]["rep_count"] == truth
     kinds = [e["kind"] for r in replies for e in r["events"]]
