@@ -3,8 +3,11 @@ sending frames and reading the replies, waiting for the close."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +61,21 @@ def send_landmarks(ws: ClientConnection, message: dict[str, Any]) -> dict[str, A
 
 def registry_of(server: BackgroundServer) -> SessionRegistry:
     return server.server.config.app.state.registry
+
+
+@contextmanager
+def limits_changed(server: BackgroundServer, **changes: float) -> Iterator[None]:
+    """The server's live limits (coach.live.LiveLimits) changed while the block runs: each
+    socket reads them as it opens. For a test whose subject is not a timeout, on a server
+    shared with others (e.g. no close for a first frame that a loaded machine is slow to
+    send)."""
+    registry = registry_of(server)
+    before = registry.limits
+    registry.limits = dataclasses.replace(before, **changes)
+    try:
+        yield
+    finally:
+        registry.limits = before
 
 
 def open_patient(server: BackgroundServer, query: str = "exercise=squat") -> ClientConnection:

@@ -21,10 +21,17 @@ from coach import assets
 from coach.live.landmarks import check_landmark_bytes
 from tests.machine import scaled
 from tests.web.pages import SERVER_CAMERA_FPS, launch_chromium, page_text, wait_js
+from tests.web.sockets import limits_changed, registry_of
 from tests.web.y4m import write_y4m
 from web.server import BackgroundServer
 
 DEVICE_TIMEOUT_S = 180  # model start (~20 s) plus a few frames at 1-3 s each in SwiftShader
+# The page's own limit on the model's start (its default is 60 s), for the quiet machine: a
+# loaded one gets it scaled, or the page gives up (and stops) while the model still loads.
+MODEL_START_S = 60
+# No wait here outlasts this, however loaded the machine: the test fails with its own message
+# (what the page did) well before pytest's 600 s limit stops it with a stack.
+MOST_S = 400
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
 
 
@@ -100,6 +107,7 @@ class Wire:
         self.urls: list[str] = []
         self.sent_text: list[dict[str, Any]] = []
         self.received: list[dict[str, Any]] = []
+        self._binary: list[dict[str, Any]] = []
         page.add_init_script(COUNT_BINARY_SENDS)
         page.on("websocket", self._on_socket)
 
@@ -123,21 +131,63 @@ class Wire:
             self.received.append(json.loads(payload))
 
     def landmark_messages(self) -> list[dict[str, Any]]:
-        sent = self.page.evaluate("window.__landmarksSent || []")
-        binary = [_landmark_dict(bytes.fromhex(h)) for h in sent]
-        return binary + [m for m in self.sent_text if m.get("type") == "landmarks"]
+        """Every landmark message sent so far (only the new binary ones are read from the
+        page: polled for minutes on a slow machine, the list grows long)."""
+        sent = self.page.evaluate(
+            "(n) => (window.__landmarksSent || []).slice(n)", len(self._binary)
+        )
+        self._binary += [_landmark_dict(bytes.fromhex(h)) for h in sent]
+        return self._binary + [m for m in self.sent_text if m.get("type") == "landmarks"]
 
     def frames(self) -> list[dict[str, Any]]:
         return [m for m in self.received if m.get("type") == "frame"]
 
 
-def _wait(page: Any, what: Any, timeout_s: float, message: str) -> None:
-    deadline = time.monotonic() + scaled(timeout_s)
-    while time.monotonic() < deadline:
-        if what():
-            return
+# ?pose=device and the model could not start: the page says so and stops (capture.js).
+GAVE_UP = (
+    "document.getElementById('pose-mode').textContent"
+    ".startsWith('The on-device model could not start')"
+)
+
+
+# The server stopped waiting for the page's frames: the page offers "Try again" and waits.
+STOPPED_WAITING = {"no_frames", "idle_timeout"}
+
+
+def _wait(page: Any, what: Any, timeout_s: float, message: str, wire: Wire | None = None) -> None:
+    """Until `what()` (`timeout_s` for the quiet machine: scaled, at most MOST_S). Fails at
+    once when nothing more can come (the page gave up on a forced on-device model, or the
+    server closed the socket for want of frames), and says what the page did."""
+    limit = min(scaled(timeout_s), MOST_S)
+    started = time.monotonic()
+    while not what():
+        stopped = wire is not None and any(
+            m.get("type") == "error" and m.get("code") in STOPPED_WAITING for m in wire.received
+        )
+        waited = time.monotonic() - started
+        if stopped or page.evaluate(GAVE_UP) or waited > limit:
+            raise AssertionError(
+                f"{message} after {waited:.0f} s (of {limit:.0f}): {_seen(page, wire)}"
+            )
         page.wait_for_timeout(250)
-    raise AssertionError(message)
+
+
+def _seen(page: Any, wire: Wire | None) -> str:
+    """What the page shows and (with `wire`) sent and got, for a failure's message."""
+    shown = page.evaluate(
+        """() => ["pose-mode", "alert", "connection", "setup-text"].map((id) => {
+             const e = document.getElementById(id); return e ? `${id}: ${e.textContent}` : ""; })"""
+    )
+    if wire is None:
+        return "; ".join(shown)
+    sent = wire.landmark_messages()
+    found = sum(m["landmarks"] is not None for m in sent)
+    kinds = [m.get("type") for m in wire.received]
+    errors = [m.get("code") for m in wire.received if m.get("type") == "error"]
+    return (
+        f"{'; '.join(shown)}; sockets {len(wire.urls)}, landmark messages sent {len(sent)}"
+        f" ({found} with a person), frame replies {kinds.count('frame')}, errors {errors}"
+    )
 
 
 def _plausible(row_of: Any) -> bool:
@@ -164,8 +214,21 @@ def with_assets() -> None:
         pytest.skip("the MediaPipe Pose web build is not fetched (coach assets fetch)")
 
 
+@pytest.fixture()
+def slow_device_waited_for(live_server: BackgroundServer) -> Iterator[None]:
+    """The shared server waits for the first landmarks (20 s) and between them (60 s) as
+    many times longer as the machine is loaded: SwiftShader's frames take seconds each."""
+    waits = registry_of(live_server).limits
+    with limits_changed(
+        live_server,
+        first_frame_timeout_s=scaled(waits.first_frame_timeout_s),
+        idle_timeout_s=scaled(waits.idle_timeout_s),
+    ):
+        yield
+
+
 def test_device_mode_finds_the_person_and_sends_only_landmarks(
-    with_assets: None, browser: Any, live_server: BackgroundServer
+    with_assets: None, browser: Any, live_server: BackgroundServer, slow_device_waited_for: None
 ) -> None:
     errors: list[str] = []
     page = browser.new_page()
@@ -173,7 +236,8 @@ def test_device_mode_finds_the_person_and_sends_only_landmarks(
     wire = Wire(page)
     # ?pose=device: SwiftShader is slow enough that the page would otherwise hand over to
     # the server (see test_software_webgl_hands_over_to_the_server).
-    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device")
+    start_s = round(scaled(MODEL_START_S))
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=device&pose_timeout={start_s}")
 
     def person_found() -> bool:
         """A plausible pose sent, and answered (replies to the page carry no landmarks)."""
@@ -185,7 +249,7 @@ def test_device_mode_finds_the_person_and_sends_only_landmarks(
             for m in wire.landmark_messages()
         )
 
-    _wait(page, person_found, DEVICE_TIMEOUT_S, "no frame reply with a plausible pose")
+    _wait(page, person_found, DEVICE_TIMEOUT_S, "no frame reply with a plausible pose", wire)
     assert wire.urls and all("pose=device" in u for u in wire.urls)
     session = next(m for m in wire.received if m["type"] == "session")
     assert session["pose"] == "device"
@@ -223,7 +287,7 @@ def test_device_mode_finds_the_person_and_sends_only_landmarks(
     # which sends JPEGs (the server takes no images on a device-mode connection).
     before = len(wire.urls)
     page.evaluate("document.getElementById('share-video').click()")  # the page is busy
-    _wait(page, lambda: wire.sent_binary > 0, 60, "no JPEG sent while sharing the video")
+    _wait(page, lambda: wire.sent_binary > 0, 60, "no JPEG sent while sharing the video", wire)
     assert "pose=server" in wire.urls[-1] and len(wire.urls) == before + 1
     assert f"session={session['session_id']}" in wire.urls[-1]
     assert "While you share your video" in page_text(page, "#pose-mode")
@@ -234,7 +298,7 @@ def test_pose_server_sends_jpegs(browser: Any, live_server: BackgroundServer) ->
     page = browser.new_page()
     wire = Wire(page)
     page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-    _wait(page, lambda: bool(wire.frames()), 60, "no frame reply")
+    _wait(page, lambda: bool(wire.frames()), 60, "no frame reply", wire)
     assert wire.sent_binary > 0 and not wire.landmark_messages()
     assert all("pose=server" in u for u in wire.urls)
     assert page_text(page, "#pose-mode").startswith("Using the server to see you")
@@ -242,7 +306,7 @@ def test_pose_server_sends_jpegs(browser: Any, live_server: BackgroundServer) ->
 
 def _falls_back(page: Any, wire: Wire, url: str, reason: str) -> None:
     page.goto(url)
-    _wait(page, lambda: bool(wire.frames()), 90, "no frame reply in the fallback")
+    _wait(page, lambda: bool(wire.frames()), 90, "no frame reply in the fallback", wire)
     assert wire.sent_binary > 0 and not wire.landmark_messages()
     assert all("pose=server" in u for u in wire.urls)
     line = page_text(page, "#pose-mode")

@@ -9,12 +9,11 @@ are shortened through `LiveLimits` so the tests run in seconds; bounds on time a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -28,7 +27,7 @@ from coach.live import LiveLimits, SessionRegistry
 from tests.lanes import uses
 from tests.machine import scaled
 from tests.web.in_process import in_process, threaded_app
-from tests.web.sockets import close_code, registry_of
+from tests.web.sockets import close_code, limits_changed
 from web.app import create_app
 from web.frames import decode_frame
 from web.server import BackgroundServer
@@ -82,18 +81,11 @@ def landmarks(seq: int, t: float) -> str:
     return json.dumps(msg)
 
 
-@contextmanager
-def no_idle_close(server: BackgroundServer) -> Iterator[None]:
-    """The server's sockets opened meanwhile are not closed for sending no frame: a test whose
-    subject is something else (a ping, a flood) must not race the module's 1 s first-frame
-    timeout on a loaded machine. Each socket reads the limits as it opens."""
-    registry = registry_of(server)
-    before = registry.limits
-    registry.limits = dataclasses.replace(before, first_frame_timeout_s=600, idle_timeout_s=600)
-    try:
-        yield
-    finally:
-        registry.limits = before
+def no_idle_close(server: BackgroundServer) -> AbstractContextManager[None]:
+    """Sockets opened meanwhile are not closed for sending no frame: a test whose subject is
+    something else (a ping, a flood) must not race the module's 1 s first-frame timeout on a
+    loaded machine."""
+    return limits_changed(server, first_frame_timeout_s=600, idle_timeout_s=600)
 
 
 @pytest.mark.model
