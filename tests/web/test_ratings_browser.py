@@ -10,10 +10,12 @@ play without waiting through the lead-in again."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from coach.store.ratings import session_ratings
+from tests.machine import scaled
 from tests.web.pages import (
     DESKTOP,
     SERVER_CAMERA_FPS,
@@ -28,17 +30,41 @@ from tests.web.review_app import Review
 from tests.web.y4m import write_y4m
 
 PROMPT = "document.querySelector('[data-testid=rating-prompt]')"
+# The session is over (its summary shown) and no question is up: an effort question not asked
+# by now never will be (the last set's is asked on the frame that completes it, before the
+# summary; ratings.js).
+OVER_UNASKED = f"!document.getElementById('summary').hidden && {PROMPT} === null"
+# However loaded the machine, no wait outlasts this: the test fails with its own message
+# (where the page is) well before pytest's 600 s limit stops it with a stack.
+MOST_S = 300
+# Where the page is, for a failure's message.
+PAGE_STATE = """() => ["rep-count", "set-progress", "rest-left", "connection", "alert", "summary",
+  "rating-title"].map((id) => { const e = document.getElementById(id);
+    return e ? `${id}${e.closest("[hidden]") ? " (hidden)" : ""}: ${e.textContent.trim()}` : ""; })
+  .filter(Boolean).join("; ")"""
 
 
-def _wait_prompt(page: Any, kind: str, title: str = "", timeout: float = 90_000) -> None:
-    """Until a prompt of `kind` (whose title contains `title`) is up and not yet answered."""
-    wait_js(
-        page,
+def _wait_prompt(page: Any, kind: str, title: str = "", timeout: float = 90.0) -> None:
+    """Until a prompt of `kind` (whose title contains `title`) is up and not yet answered
+    (`timeout` s for the quiet machine: scaled, at most MOST_S). An effort question fails at
+    once if the session ended without it (the page skipped it); every failure says where
+    the page is (its count, set, rest, connection)."""
+    up = (
         f"{PROMPT} !== null && {PROMPT}.dataset.kind === '{kind}'"
         f" && !('saved' in {PROMPT}.dataset)"
-        f" && document.getElementById('rating-title').textContent.includes('{title}')",
-        timeout,
+        f" && document.getElementById('rating-title').textContent.includes('{title}')"
     )
+    limit = min(scaled(timeout), MOST_S)
+    started = time.monotonic()
+    while not page.evaluate(up):
+        waited = time.monotonic() - started
+        skipped = kind == "effort" and page.evaluate(OVER_UNASKED)
+        if skipped or waited > limit:
+            why = "the session ended without it" if skipped else f"not within {limit:.0f} s"
+            raise AssertionError(
+                f"no {kind} question {title!r}: {why}; {page.evaluate(PAGE_STATE)}"
+            )
+        page.wait_for_timeout(100)
 
 
 def test_pain_and_effort_prompts_are_answered_and_stored(
