@@ -22,6 +22,7 @@ every run, so `./run test fast` (which deselects them) can trust the markers.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing.util
 import os
 import subprocess
@@ -108,6 +109,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=["fast"],
         help=f"fast: only the tests that start nothing expensive ({FAST}); with -m, both apply",
     )
+    parser.addoption(
+        "--durations-file",
+        type=Path,
+        default=DURATIONS,
+        help="each test file's seconds in a whole run, read to start the longest files first",
+    )
+    parser.addoption(
+        "--store-durations",
+        action="store_true",
+        help="store this run's seconds per file in --durations-file (after a whole run)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,11 +128,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("lane") == "fast":
         given = config.option.markexpr
         config.option.markexpr = f"({FAST}) and ({given})" if given else FAST
+    # xdist would start the files with the most tests first; keep the order set below.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+    if config.getoption("store_durations"):
+        recorder = DurationRecorder(config.getoption("durations_file"))
+        config.pluginmanager.register(recorder, "lane-durations")
     _install_guards()
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Add the markers a test's fixtures, folder and Hypothesis imply, before `-m` selects,
     and start the costliest files first."""
     for item in items:
@@ -130,23 +148,66 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             implied.add("fuzz")
         for name in sorted(implied - own):
             item.add_marker(name)
-    costliest_files_first(items)
+    costliest_files_first(items, _stored_durations(config.getoption("durations_file")))
 
 
-# What a marker costs in wall time, roughly: the whole suite runs on several workers
-# (`./run test`: pytest-xdist, a file to a worker), and starting the costliest files first
-# keeps one long browser file from being the last thing running while the other workers idle.
-COST = {"browser": 8, "cluster": 6, "model": 4, "subprocess": 2, "postgres": 1, "server": 1}
+# Which file starts first. The whole suite runs on several workers (`./run test`: pytest-xdist,
+# a file to a worker), and a long browser file started last leaves the other workers idle
+# while it runs: so the longest files start first. A file's length is what the last whole run
+# took (tests/durations.json, written by `./run test --store-durations`); a file not in it is
+# guessed from its markers (rough seconds a test).
+DURATIONS = TESTS / "durations.json"
+GUESS_S = {"browser": 20.0, "cluster": 10.0, "model": 5.0, "subprocess": 3.0, "postgres": 1.0}
+GUESS_OTHER_S = 0.05
 
 
-def costliest_files_first(items: list[pytest.Item]) -> None:
-    """Order the files by cost, the costliest first; stable, so a file's tests keep their
-    order and stay together."""
-    cost: dict[Path, int] = {}
+def _stored_durations(path: Path) -> dict[str, float]:
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(stored, dict):
+        return {}
+    return {str(k): float(v) for k, v in stored.items() if isinstance(v, (int, float))}
+
+
+def _guess_s(item: pytest.Item) -> float:
+    names = {m.name for m in item.iter_markers()}
+    return max([GUESS_S[n] for n in names if n in GUESS_S], default=GUESS_OTHER_S)
+
+
+def costliest_files_first(items: list[pytest.Item], stored: dict[str, float]) -> None:
+    """Order the files by how long they take, the longest first; stable, so a file's tests
+    keep their order and stay together."""
+    guessed: dict[str, float] = {}
     for item in items:
-        names = {m.name for m in item.iter_markers()}
-        cost[item.path] = max(cost.get(item.path, 0), sum(COST.get(n, 0) for n in names))
-    items.sort(key=lambda item: -cost[item.path])
+        name = _file_of(item)
+        guessed[name] = guessed.get(name, 0.0) + _guess_s(item)
+    length = {name: stored.get(name, guess) for name, guess in guessed.items()}
+    items.sort(key=lambda item: -length[_file_of(item)])
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+class DurationRecorder:
+    """Adds up each file's setup, call and teardown times over a run (on the xdist controller
+    too, which sees every worker's reports) and stores them, merged into what was stored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        name = report.nodeid.split("::", 1)[0]
+        self.seconds[name] = self.seconds.get(name, 0.0) + report.duration
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.seconds or hasattr(session.config, "workerinput"):
+            return  # an xdist worker: the controller stores the whole run's
+        merged = _stored_durations(self.path) | {k: round(v, 1) for k, v in self.seconds.items()}
+        self.path.write_text(json.dumps(dict(sorted(merged.items())), indent=0) + "\n")
 
 
 # ---- enforcing ---------------------------------------------------------------------------

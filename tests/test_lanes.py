@@ -5,8 +5,10 @@ test file run by pytest itself (pytester), in this process."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from _pytest import pytester as pytester_internals
@@ -142,3 +144,41 @@ def test_the_costliest_files_run_first_and_each_file_stays_together(
         "test_a_pure.py::test_one",
         "test_a_pure.py::test_two",
     ]
+
+
+def test_a_whole_run_s_stored_durations_order_the_files(pytester: pytest.Pytester) -> None:
+    """What a file took in the last whole run beats the guess from its markers, and
+    `--store-durations` writes each file's seconds for the next run."""
+    pytester.makepyfile(
+        test_a_pure="import time\n\ndef test_slow(): time.sleep(0.3)\n",
+        test_b_browser="import pytest\n\n@pytest.mark.browser\ndef test_page(): pass\n",
+    )
+    stored = pytester.path / "durations.json"
+    result = pytester.runpytest(*PLUGINS, f"--durations-file={stored}", "--store-durations")
+    result.assert_outcomes(passed=2)
+    seconds = json.loads(stored.read_text())
+    assert set(seconds) == {"test_a_pure.py", "test_b_browser.py"}
+    assert seconds["test_a_pure.py"] >= 0.3 > seconds["test_b_browser.py"]
+    stored.write_text(json.dumps({"test_a_pure.py": 100.0, "test_b_browser.py": 1.0}))
+    result = pytester.runpytest(*PLUGINS, f"--durations-file={stored}", "--collect-only", "-q")
+    assert [line for line in result.outlines if "::" in line] == [
+        "test_a_pure.py::test_slow",
+        "test_b_browser.py::test_page",
+    ]
+
+
+@pytest.mark.subprocess
+def test_xdist_keeps_the_longest_files_first(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest-xdist's loadfile would start the files with the most tests first (its
+    --loadscope-reorder, on by default): a one-test browser file then came last."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    pytester.makepyfile(
+        test_a_pure="".join(f"def test_{n}(): pass\n" for n in range(5)),
+        test_b_browser="import pytest\n\n@pytest.mark.browser\ndef test_page(): pass\n",
+    )
+    result = pytester.runpytest_subprocess(*PLUGINS, "-n", "1", "--dist", "loadfile", "-v")
+    result.assert_outcomes(passed=6)
+    ran = [line.split()[-1] for line in result.outlines if " PASSED " in line]
+    assert ran[0] == "test_b_browser.py::test_page", ran

@@ -52,3 +52,15 @@ def track_processor_factory(landmarks: np.ndarray, delay_s: float = 0.0) -> Any:
         )
 
     return factory
+
+
+class ClipTrackEstimator(TrackEstimator):
+    """A clip's own stored track in the model's place (the landmarks the model found on it,
+    ../shared/data/landmarks or samples/tracks): row i for frame i, and a frame beyond the
+    track is an error, not a repeat (the track is of another video)."""
+
+    name = "clip-track"
+
+    def estimate(self, frame: Frame) -> Pose | None:
+        assert frame.index < len(self.landmarks), "the video has more frames than its track"
+        return super().estimate(frame)

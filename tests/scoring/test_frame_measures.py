@@ -172,12 +172,20 @@ def filtered(track: list[tuple[float, Pose | None]]) -> list[tuple[float, Pose |
     return out
 
 
-def replay(tracks: list[Track]) -> int:
+def alike(a: Any, b: Any) -> bool:
+    """Equal, or equal once `rounded` (the slower comparison, for the few that differ)."""
+    return bool(a == b) or rounded(a) == rounded(b)
+
+
+def replay(tracks: list[Track], setups: tuple[bool, ...] = (True, False)) -> int:
+    """Each track through the engine with the per-frame measures and with the vectorised
+    ones, with the setup check first and without (`setups`): the same events and display
+    state at every frame. Returns the frames compared."""
     frames = 0
     for exercise_id, lm, world, fps, (w, h) in tracks:
         exercise = load_exercise(exercise_id)
         poses = filtered(landmarks_track(lm, fps, (w, h), world))
-        for require_setup in (True, False):
+        for require_setup in setups:
             engines = [
                 cls(exercise, w / h, require_setup=require_setup)
                 for cls in (ExerciseEngine, ReferenceEngine)
@@ -186,11 +194,11 @@ def replay(tracks: list[Track]) -> int:
                 lmk = None if pose is None else pose.landmarks
                 wl = None if pose is None else pose.world
                 got, want = (e.update(t, lmk, wl) for e in engines)
-                assert rounded([to_json(e) for e in got]) == rounded([to_json(e) for e in want])
-                assert rounded(engines[0].state) == rounded(engines[1].state)
+                assert alike([to_json(e) for e in got], [to_json(e) for e in want])
+                assert alike(engines[0].state, engines[1].state)
                 frames += 1
             got, want = (e.finish() for e in engines)
-            assert rounded([to_json(e) for e in got]) == rounded([to_json(e) for e in want])
+            assert alike([to_json(e) for e in got], [to_json(e) for e in want])
             assert len(engines[0].reps) == len(engines[1].reps)
     return frames
 
@@ -200,4 +208,7 @@ def test_stored_tracks_replay_identically() -> None:
 
 
 def test_shared_clips_replay_identically(shared_data: Path) -> None:
-    assert replay(shared_tracks(shared_data)) > 10000
+    """Without the setup check only: the two engines differ in `_measure` alone, which sees
+    the same poses, view and stretch whether setup gates counting or not (the stored tracks
+    replay both ways); without it every seen frame is counted."""
+    assert replay(shared_tracks(shared_data), setups=(False,)) > 10000

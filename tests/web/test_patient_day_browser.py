@@ -8,10 +8,13 @@ the day is run once, at the smaller size.) The clips play at SERVER_CAMERA_FPS.
 
 Real parts: uvicorn with a SQLite store, the WebSocket, the server's MediaPipe model
 (`pose=server`) for the squats and the hold, the engine, the page's JavaScript. The targets
-task runs in the page's on-device mode with the clip's stored landmarks replayed in place of
-its model (tests/web/fake_pose.py; the task with the server's model is
-tests/web/test_targets_browser.py's). Each exercise has its own clip as the
-fake camera (a browser per exercise, signed in with the same cookie): postop_cv/squat,
+task runs in the page's on-device mode with a stand-in for its model: a still pose of the arm
+clip's stored landmarks whose hand reaches each target as it is drawn (tests/web/fake_pose.py
+`reaching_pose`: every target touched, so the task takes seconds, not twelve 6 s misses; the
+clip's own landmarks and the server's model are tests/web/test_targets_browser.py's). Each
+exercise has its own clip as the fake camera (a browser per exercise, signed in with the same
+cookie): postop_cv/squat (its motion three times after one still lead-in: the second set goes
+on without waiting through the lead-in again, each play's first frames being without her),
 medflex/sls and rehab_bme410/shoulder_abduction. Checked throughout: every line the patient
 must hear is said, in order (counts, the end of each set, the rest, well done, the questions:
 none dropped), nothing covers the count while the coach counts, and each question's buttons
@@ -31,7 +34,7 @@ from coach import assets
 from coach.store.ratings import session_ratings
 from tests.helpers.data import manifest_entry
 from tests.machine import scaled
-from tests.web.fake_pose import clip_pose
+from tests.web.fake_pose import reaching_pose
 from tests.web.pages import (
     PHONE,
     SERVER_CAMERA_FPS,
@@ -52,7 +55,7 @@ PROGRAM = [
     {"exercise_id": "targets_reach_seated", "sets": 1, "reps": 10},  # the form's reps
 ]
 CLIPS = {
-    "squat": "postop_cv/squat",
+    "squat": "postop_cv/squat",  # 4 squats in 12 s: 2 sets of 3 within three plays
     "single_leg_stance": "medflex/sls",
     "targets_reach_seated": "rehab_bme410/shoulder_abduction",
 }
@@ -102,14 +105,15 @@ def cameras(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
             width=480,
             fps=SERVER_CAMERA_FPS,
             lead_in_s=lead_in_s(),
+            repeat=3 if exercise_id == "squat" else 1,
         )
     return out
 
 
 @pytest.fixture(scope="module")
 def arm_pose(shared_data: Path) -> str:
-    """The targets clip's stored landmarks as the page's on-device model."""
-    return clip_pose(shared_data, CLIPS["targets_reach_seated"], lead_in_s())
+    """The page's on-device model: the targets clip's patient reaching each target drawn."""
+    return reaching_pose(shared_data, CLIPS["targets_reach_seated"])
 
 
 class Exercise:

@@ -3,8 +3,9 @@ message a person can read, and the session must go on.
 
 Where the model is the subject (counting a real clip, a person leaving, a crashed model
 process, a restart) against a real uvicorn server with the real pose pipeline; where the
-protocol is (errors, refusals, followers, dropping, ending), in-process on a TestClient with
-the model replaced by a recorded squat track (tests/web/in_process.py), in the fast lane.
+protocol is (errors, refusals, followers, dropping, a second tab, ending), in-process on a
+TestClient with the model replaced by a recorded squat track (tests/web/in_process.py), in
+the fast lane; uvicorn's message size limit on a real server with that track.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import signal
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from websockets.sync.client import connect
 
 from coach.live import SessionRegistry
 from tests.helpers.estimators import sample_track, track_processor_factory
+from tests.machine import wait_until
 from tests.web.in_process import InProcessApp, in_process, threaded_app
 from tests.web.sockets import (
     close_code,
@@ -42,6 +45,34 @@ from web.server import BackgroundServer
 Frames = tuple[list[bytes], float]
 
 
+def standing_until_active(
+    ws: Any, frame: bytes, tick: Callable[[], None] = lambda: None, most: int = 90
+) -> list[dict[str, Any]]:
+    """Send `frame` (the patient standing in view) until the session counts: stage "active",
+    the setup check passed for its hold (0.5 s); the replies. `tick` runs before each frame."""
+    replies: list[dict[str, Any]] = []
+    while not replies or replies[-1].get("stage") != "active":
+        assert len(replies) < most, f"still not counting after {most} frames: {replies[-1]}"
+        tick()
+        replies.append(send_frame(ws, frame))
+    return replies
+
+
+def after_disconnect(server: BackgroundServer, session_id: str, times: int) -> dict[str, Any]:
+    """The session's summary once the server has handled the patient's `times`-th
+    disconnect (its PatientDisconnected event is logged last, after the pipeline's final
+    events), rather than a fixed wait after the client closed the socket."""
+    url = f"{server.url}/api/sessions/{session_id}"
+
+    def handled() -> bool:
+        kinds = [e["kind"] for e in httpx.get(f"{url}/events").json()]
+        return kinds.count("PatientDisconnected") == times
+
+    wait_until(handled, 10, f"session {session_id} disconnected {times} times")
+    summary: dict[str, Any] = httpx.get(url).json()
+    return summary
+
+
 def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
     live_server: BackgroundServer,
     squat_jpegs: Frames,
@@ -50,7 +81,6 @@ def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
     frames, fps = squat_jpegs
     truth = squat_clip[1]["ground_truth"]["reps"]
     cut = int(4.5 * fps)  # between the clip's two squats, the patient standing
-    stand = [frames[0]] * 30 + frames[:cut]
     with open_patient(live_server) as ws:
         hello = recv(ws)
         assert hello["type"] == "session" and hello["how"] == "new"
@@ -58,7 +88,9 @@ def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
         assert hello["follow_path"] == f"/follow/{hello['session_id']}"
         assert len(hello["skeleton_edges"]) > 10
         session_id = hello["session_id"]
-        replies = [send_frame(ws, f) for f in stand]
+        replies = standing_until_active(ws, frames[0])
+        replies += [send_frame(ws, f) for f in frames[:cut]]
+    stand = len(replies)
     assert all(r["type"] == "frame" for r in replies)
     last = replies[-1]
     assert len(last["landmarks"]) == 33 and last["stage"] == "active"
@@ -73,8 +105,7 @@ def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
     }
 
     # The page reloads mid-set: same session, fresh processor, the count goes on.
-    time.sleep(0.2)
-    summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+    summary = after_disconnect(live_server, session_id, 1)
     assert summary["state"] == "disconnected" and summary["rep_count"] == 1
     rest = [frames[cut]] * 30 + frames[cut:]
     with open_patient(live_server, f"exercise=squat&session={session_id}&reps=1") as ws:
@@ -84,13 +115,12 @@ def test_a_clip_streamed_over_the_socket_is_counted_across_a_reconnect(
     reps = [e for r in replies for e in r.get("events", []) if e["kind"] == "RepCompleted"]
     assert replies[-1]["rep_count"] == truth
     assert [e["index"] for e in reps] == list(range(2, truth + 1))
-    time.sleep(0.2)
-    summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+    summary = after_disconnect(live_server, session_id, 2)
     assert [r["index"] for r in summary["reps"]] == list(range(1, truth + 1))
     events = httpx.get(f"{live_server.url}/api/sessions/{session_id}/events").json()
     kinds = [e["kind"] for e in events]
     assert kinds.count("PatientConnected") == 2 and kinds.count("PatientDisconnected") == 2
-    assert summary["stats"]["frames_processed"] == len(stand) + len(rest)
+    assert summary["stats"]["frames_processed"] == stand + len(rest)
 
 
 def _png_header(width: int, height: int) -> bytes:
@@ -142,19 +172,20 @@ def registry_id(registry: SessionRegistry) -> str:
     return ids[0]
 
 
-def test_a_frame_beyond_the_socket_limit_closes_only_that_connection(
-    live_server: BackgroundServer, squat_jpegs: Frames
-) -> None:
-    frames, _ = squat_jpegs
-    with open_patient(live_server) as ws:
-        session_id = recv(ws)["session_id"]
-        send_frame(ws, frames[0])
-        ws.send(b"\xff\xd8\xff" + bytes(5 * 1024 * 1024))
-        assert close_code(ws) == 1009  # "message too big": the page says so and reconnects
-    with open_patient(live_server, f"exercise=squat&session={session_id}") as ws:
-        hello = recv(ws)
-        assert hello["how"] == "resumed"
-        assert send_frame(ws, frames[1])["type"] == "frame"
+@pytest.mark.server
+def test_a_frame_beyond_the_socket_limit_closes_only_that_connection(jpegs: list[bytes]) -> None:
+    """uvicorn's own limit (the real server; the recorded squat in the model's place)."""
+    app = threaded_app(processor_factory=track_processor_factory(sample_track()))
+    with BackgroundServer(app) as server:
+        with open_patient(server) as ws:
+            session_id = recv(ws)["session_id"]
+            send_frame(ws, jpegs[0])
+            ws.send(b"\xff\xd8\xff" + bytes(5 * 1024 * 1024))
+            assert close_code(ws) == 1009  # "message too big": the page says so and reconnects
+        with open_patient(server, f"exercise=squat&session={session_id}") as ws:
+            hello = recv(ws)
+            assert hello["how"] == "resumed"
+            assert send_frame(ws, jpegs[1])["type"] == "frame"
 
 
 def test_frames_sent_while_busy_go_to_the_model_two_deep_the_rest_are_dropped(
@@ -259,27 +290,25 @@ def test_therapist_follows_with_landmarks_only_and_can_message_the_patient(
 
 
 def test_disconnect_frees_the_pipeline_and_a_second_tab_takes_over(
-    live_server: BackgroundServer, squat_jpegs: Frames
+    fake_app: InProcessApp, jpegs: list[bytes]
 ) -> None:
-    frames, _ = squat_jpegs
-    registry = registry_of(live_server)
-    with open_patient(live_server) as first:
+    registry = fake_app.registry
+    with fake_app.socket("/ws/live?exercise=squat") as first:
         session_id = recv(first)["session_id"]
-        send_frame(first, frames[0])
+        send_frame(first, jpegs[0])
         session = registry.get(session_id)
         assert session is not None and session.connected and session.pipeline_alive
-        with open_patient(live_server, f"exercise=squat&session={session_id}") as second:
+        with fake_app.socket(f"/ws/live?exercise=squat&session={session_id}") as second:
             assert recv(second)["how"] == "resumed"
             err = recv_type(first, "error")
             assert err["code"] == "taken_over" and err["fatal"]
             assert close_code(first) == 4409
-            assert send_frame(second, frames[1])["type"] == "frame"
-    # The socket goes first, then the worker finishes its last frame and is freed.
-    deadline = time.monotonic() + 10
-    while (session.connected or session.pipeline_alive) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not session.connected and not session.pipeline_alive
-    summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+            assert send_frame(second, jpegs[1])["type"] == "frame"
+    # The socket goes first, then the pipeline finishes its last frame and is freed.
+    wait_until(
+        lambda: not session.connected and not session.pipeline_alive, 10, "the pipeline freed"
+    )
+    summary = fake_app.http.get(f"/api/sessions/{session_id}").json()
     assert summary["state"] == "disconnected"
 
 
@@ -426,9 +455,13 @@ def test_a_second_person_walking_through_does_not_change_the_count(
     registry = SessionRegistry(decode=decode_frame, isolation="thread", clock=clock)
     with BackgroundServer(create_app(registry)) as server, open_patient(server) as ws:
         recv(ws)
-        replies = []
-        for frame in [frames[0]] * 30 + frames:
+
+        def tick() -> None:
             clock.frames += 1
+
+        replies = standing_until_active(ws, frames[0], tick)
+        for frame in frames:
+            tick()
             replies.append(send_frame(ws, frame))
     assert all(r["type"] == "frame" for r in replies)
     assert replies[-1]["rep_count"] == truth
@@ -469,8 +502,7 @@ def test_a_balance_hold_is_timed_live_and_closed_when_the_patient_leaves(
     elapsed = max(r["hold"]["elapsed_s"] for r in frames_seen)
     assert elapsed > 0.6 * lo, f"hold timer reached only {elapsed:.1f} s"
     assert any(r["hold"]["active"] for r in frames_seen)
-    time.sleep(0.3)
-    summary = httpx.get(f"{live_server.url}/api/sessions/{session_id}").json()
+    summary = after_disconnect(live_server, session_id, 1)
     assert len(summary["holds"]) == 1  # closed by the disconnect, nothing lost
     assert summary["holds"][0]["duration_s"] <= hi + 0.5
     assert summary["holds_completed"] == 0  # the prescription is 30 s holds

@@ -4,7 +4,9 @@ rates pain before the camera starts, effort in the rest after set 1, skips set 2
 after the day's program; the ratings are stored with the session. The buttons fit the screen
 and are large; the end screen's count and next step are on the first screen. (On a phone the
 same prompts and end screen are checked by the patient's whole day,
-tests/web/test_patient_day_browser.py: one run of the live page a size.)"""
+tests/web/test_patient_day_browser.py: one run of the live page a size.) The camera plays the
+clip's two squats twice after one still lead-in, so set 2's squat comes from the next
+play without waiting through the lead-in again."""
 
 from __future__ import annotations
 
@@ -50,9 +52,11 @@ def test_pain_and_effort_prompts_are_answered_and_stored(
     store = review.store
     patient = review.add_patient("rita", "Rita Rating")  # consent given
     token = review.link_tokens["rita"]
-    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 15}])
+    # A rest long enough to answer in (the patient-day test answers in 6 s), short enough
+    # that set 2's squat is the next play's first, not one a play later.
+    store.set_program(patient.id, [{"exercise_id": "squat", "sets": 2, "reps": 1, "rest_s": 8}])
     y4m = tmp_path / "squat.y4m"
-    write_y4m(squat_clip[0], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s())
+    write_y4m(squat_clip[0], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s(), repeat=2)
     browser = launch_chromium(
         playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
     )

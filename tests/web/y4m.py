@@ -22,8 +22,9 @@ def _even(n: float) -> int:
     return max(2, int(round(n / 2)) * 2)
 
 
-# What this process has written already: (source, width, fps, lead-in, max) -> (file, loop s).
-_written: dict[tuple[str, int, int, float, float | None], tuple[Path, float]] = {}
+# What this process has written already: (source, width, fps, lead-in, max, repeat) -> (file,
+# loop s).
+_written: dict[tuple[str, int, int, float, float | None, int], tuple[Path, float]] = {}
 
 # Decoded clips kept across test runs and xdist workers: the clip's motion (no lead-in) as a
 # y4m, named by the source's sha-256 and the parameters. Bump FORMAT when the output changes.
@@ -40,12 +41,14 @@ def write_y4m(
     fps: int = 30,
     lead_in_s: float = 0.0,
     max_s: float | None = None,
+    repeat: int = 1,
 ) -> float:
-    """Write `src` (its first `max_s` seconds) as a y4m at `fps`; returns the duration in
-    seconds of one loop. The same camera file asked for again in this process is a link to
+    """Write `src` (its first `max_s` seconds) as a y4m at `fps`, its motion `repeat` times
+    after the one lead-in (a clip played twice without waiting again); returns the duration
+    in seconds of one loop. The same camera file asked for again in this process is a link to
     the first; the clip's decoded motion is cached on disk (`motion_y4m`), so only the still
     lead-in is written anew (decoding a 1080p clip takes seconds)."""
-    key = (str(src), width, fps, round(lead_in_s, 3), max_s)
+    key = (str(src), width, fps, round(lead_in_s, 3), max_s, repeat)
     if key in _written and _written[key][0].exists():
         first, loop_s = _written[key]
         if Path(dst) != first:
@@ -62,18 +65,24 @@ def write_y4m(
             still = f.read(_frame_bytes(header))
             for _ in range(n_lead):
                 out.write(FRAME + still)
+        for _ in range(repeat):
             f.seek(len(header))
-        shutil.copyfileobj(f, out, 1 << 22)
-    n_motion = (motion.stat().st_size - len(header)) // (len(FRAME) + _frame_bytes(header))
+            shutil.copyfileobj(f, out, 1 << 22)
+    n_motion = repeat * (motion.stat().st_size - len(header)) // (len(FRAME) + _frame_bytes(header))
     loop_s = (n_lead + n_motion) / fps
     _written[key] = (Path(dst), loop_s)
     return loop_s
 
 
-def _frame_bytes(header: bytes) -> int:
+def _size(header: bytes) -> tuple[int, int]:
     fields = header.split()
     w = int(next(f for f in fields if f.startswith(b"W"))[1:])
     h = int(next(f for f in fields if f.startswith(b"H"))[1:])
+    return w, h
+
+
+def _frame_bytes(header: bytes) -> int:
+    w, h = _size(header)
     return w * h * 3 // 2
 
 
@@ -101,37 +110,37 @@ def motion_y4m(src: Path, width: int, fps: int, max_s: float | None) -> Path:
 def _write(
     src: Path, dst: Path, width: int, fps: int, lead_in_s: float, max_s: float | None
 ) -> float:
+    """Each source frame is shrunk and converted as it is decoded: only the small YUV planes
+    are kept (a 1080p clip held whole is gigabytes, and its paging cost more than decoding)."""
     cap = cv2.VideoCapture(str(src))
     if not cap.isOpened():
         raise ValueError(f"cannot open {src}")
     src_fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames: list[np.ndarray] = []
+    frames: list[bytes] = []
+    size: tuple[int, int] = (0, 0)
     while max_s is None or len(frames) < max_s * src_fps:
         ok, image = cap.read()
         if not ok:
             break
-        frames.append(image)
+        if not frames:
+            h0, w0 = image.shape[:2]
+            w = _even(min(width, w0))
+            size = (w, _even(h0 * w / w0))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        frames.append(cv2.cvtColor(small, cv2.COLOR_BGR2YUV_I420).tobytes())
     cap.release()
     if not frames:
         raise ValueError(f"no frames in {src}")
-    h0, w0 = frames[0].shape[:2]
-    w = _even(min(width, w0))
-    h = _even(h0 * w / w0)
+    w, h = size
     duration = len(frames) / src_fps
     n_out = int(round(duration * fps))
     n_lead = int(round(lead_in_s * fps))
     with open(dst, "wb") as f:
         f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode("ascii"))
-        last = -1
-        planes = b""
         for i in range(n_lead + n_out):
             j = 0 if i < n_lead else min(len(frames) - 1, int((i - n_lead) / fps * src_fps))
-            if j != last:
-                small = cv2.resize(frames[j], (w, h), interpolation=cv2.INTER_AREA)
-                planes = cv2.cvtColor(small, cv2.COLOR_BGR2YUV_I420).tobytes()
-                last = j
-            f.write(b"FRAME\n")
-            f.write(planes)
+            f.write(FRAME)
+            f.write(frames[j])
     return (n_lead + n_out) / fps
 
 
@@ -198,3 +207,18 @@ def write_blank(dst: Path, width: int = 480, height: int = 270, fps: int = 30) -
     with os.fdopen(fd, "wb") as out:
         out.write(header + FRAME + bytes([128]) * (width * height * 3 // 2))
     os.replace(tmp, dst)
+
+
+def clip_frames(src: Path, width: int, fps: int) -> list[np.ndarray]:
+    """The clip's frames (BGR, no lead-in) as the fake camera shows them, read from the disk
+    cache (`motion_y4m`): a test that sends a clip's frames itself skips decoding it anew."""
+    path = motion_y4m(Path(src), width, fps, None)
+    with open(path, "rb") as f:
+        header = f.readline()
+        w, h = _size(header)
+        n = _frame_bytes(header)
+        frames = []
+        while f.read(len(FRAME)) == FRAME:
+            planes = np.frombuffer(f.read(n), dtype=np.uint8).reshape(h * 3 // 2, w)
+            frames.append(cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420))
+    return frames

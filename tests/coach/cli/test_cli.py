@@ -2,15 +2,21 @@
 
 The commands run in-process through `coach.cli.main` (the `coach_cli` fixture); the JSON
 contract test runs `python -m coach.cli` in a child process, exactly as a user would, with
-the native libraries' own logging hidden.
+the native libraries' own logging hidden. Where the model is not the subject (a hold, the
+annotated video, a clip without a person or with one now and then), the real video is read
+and the landmarks the model found on it (../shared/data/landmarks) stand in for the model:
+`coach protocol single-leg-stance` times the same hold with the real model
+(tests/coach/offline/test_protocols.py), and a video without a person meets the real model
+below (blank frames).
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -18,7 +24,26 @@ import numpy as np
 import pytest
 
 from tests.exercises.definitions import REQUIRED_IDS
-from tests.helpers.cli import REPO, CoachCli, one_line_error, run_coach
+from tests.helpers.cli import CoachCli, coach_in_process, one_line_error, run_coach
+from tests.helpers.estimators import ClipTrackEstimator
+from tests.scoring.tracks import clip_by_id, landmarks
+
+
+@pytest.fixture()
+def stored_model(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path]:
+    """`stored_model("medflex/sls")`: that clip's video, whose stored landmarks the analysis
+    gets in the model's place (coach.pipeline makes the model of `coach analyze`)."""
+    import coach.pipeline
+
+    def replace(clip_id: str) -> Path:
+        clip = clip_by_id(shared_data, clip_id)
+        lm = landmarks(shared_data, clip)
+        monkeypatch.setattr(
+            coach.pipeline, "create_model_estimator", lambda *_a, **_k: ClipTrackEstimator(lm)
+        )
+        return shared_data / clip["video"]
+
+    return replace
 
 
 @pytest.mark.model
@@ -53,12 +78,13 @@ def test_analyze_json_contract_on_real_squat(shared_data: Path) -> None:
         assert isinstance(rep["faults"], list)
 
 
-@pytest.mark.model
-def test_analyze_hold_and_annotate(shared_data: Path, tmp_path: Path, coach_cli: CoachCli) -> None:
+def test_analyze_hold_and_annotate(
+    stored_model: Callable[[str], Path], tmp_path: Path, coach_cli: CoachCli
+) -> None:
     out_video = tmp_path / "annotated.mp4"
     proc = coach_cli(
         "analyze",
-        str(shared_data / "videos/medflex/sls.MP4"),
+        str(stored_model("medflex/sls")),
         "--exercise",
         "single_leg_stance",
         "--json",
@@ -89,18 +115,18 @@ def test_human_summary(shared_data: Path, coach_cli: CoachCli) -> None:
     assert "Repetitions: 1" in proc.stdout
 
 
-@pytest.mark.model
-def test_no_person_is_said_plainly(shared_data: Path, coach_cli: CoachCli) -> None:
-    proc = coach_cli("analyze", str(shared_data / "videos/quva/028_bar_lift.mp4"), "-e", "any")
+def test_no_person_is_said_plainly(
+    stored_model: Callable[[str], Path], coach_cli: CoachCli
+) -> None:
+    proc = coach_cli("analyze", str(stored_model("quva/028_bar_lift")), "-e", "any")
     assert proc.returncode == 3
     assert "no person found" in one_line_error(proc)
 
 
-@pytest.mark.model
-def test_partial_detection_is_warned(shared_data: Path, coach_cli: CoachCli) -> None:
-    proc = coach_cli(
-        "analyze", str(shared_data / "videos/quva/029_bar_lift.mp4"), "-e", "any", "--json"
-    )
+def test_partial_detection_is_warned(
+    stored_model: Callable[[str], Path], coach_cli: CoachCli
+) -> None:
+    proc = coach_cli("analyze", str(stored_model("quva/029_bar_lift")), "-e", "any", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["pose_detectable"] is False
@@ -217,22 +243,18 @@ def test_synthetic_blank_video_has_no_person(tmp_path: Path, coach_cli: CoachCli
     assert "no person" in one_line_error(proc)
 
 
-@pytest.mark.subprocess
-def test_admin_set_password_finds_the_user_without_case(tmp_path: Path) -> None:
-    """`coach admin set-password MaRa` changes mara's password (usernames match without case)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COACH_DATA_DIR": str(tmp_path)}
-    env.pop("COACH_DATABASE_URL", None)
+def test_admin_set_password_finds_the_user_without_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`coach admin set-password MaRa` changes mara's password (usernames match without case).
+    In this process, the password on stdin (tests/coach/cli/test_commands.py runs `coach admin`
+    as a user does)."""
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("COACH_DATABASE_URL", raising=False)
 
     def admin(*args: str, password: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "coach.cli", "admin", *args, "--password-stdin"],
-            input=password + "\n",
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            cwd=REPO,
-        )
+        monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
+        return coach_in_process(capsys, "admin", *args, "--password-stdin")
 
     made = admin("create-therapist", "mara", password="correct horse battery")
     assert made.returncode == 0, made.stderr

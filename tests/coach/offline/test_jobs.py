@@ -1,8 +1,8 @@
-"""An upload's analysis job run twice (a task queue delivers at least once) stores one session:
-on SQLite with the real pose model on a real clip, and on a real PostgreSQL server with the
-clip's stored landmarks in the model's place (the store is that run's subject; the real model
-on PostgreSQL is tests/cluster/test_uploads.py's). Each analysis, done or failed, is in the
-audit trail, and the chain still verifies."""
+"""An upload's analysis job run twice (a task queue delivers at least once) stores one session,
+on SQLite and on a real PostgreSQL server: the real clip is read, its stored landmarks stand in
+for the pose model (the store is the subject here; the real model runs an upload's job in
+tests/web/test_pose_model.py on SQLite and tests/cluster/test_uploads.py on PostgreSQL).
+Each analysis, done or failed, is in the audit trail, and the chain still verifies."""
 
 from __future__ import annotations
 
@@ -22,13 +22,11 @@ def _analysed(store: Store) -> list[Any]:
     return [e for e in store.iter_audit() if e.action == "session.analyse"]
 
 
-@pytest.mark.model
 def test_a_job_delivered_again_after_a_crash_stores_one_session(
     any_store: Store,
     tmp_path: Path,
     squat_clip: tuple[Path, dict[str, Any]],
     shared_data: Path,
-    request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import numpy as np
@@ -37,11 +35,10 @@ def test_a_job_delivered_again_after_a_crash_stores_one_session(
     from exercises import load_exercise
 
     clip, entry = squat_clip
-    if request.node.callspec.params["any_store"] != "sqlite":
-        stored = np.load(shared_data / entry["landmarks"])["lm"]
-        monkeypatch.setattr(
-            pose.estimator, "create_model_estimator", lambda *_a, **_k: TrackEstimator(stored)
-        )
+    stored = np.load(shared_data / entry["landmarks"])["lm"]
+    monkeypatch.setattr(
+        pose.estimator, "create_model_estimator", lambda *_a, **_k: TrackEstimator(stored)
+    )
     ther = any_store.create_user("ther", "Dr T", "correct horse battery")
     patient = any_store.create_patient(ther.id, "Pat")
     job = any_store.create_job(patient.id, "squat", "squat.mp4")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from coach.offline import protocols as offline_protocols
 from coach.offline.protocols import (
     NoPersonFound,
     Track,
@@ -20,6 +21,8 @@ from coach.offline.protocols import (
 )
 from pose.sources import VideoFileSource
 from tests.helpers.cli import CoachCli, one_line_error, run_coach
+from tests.helpers.estimators import ClipTrackEstimator
+from tests.scoring.tracks import clinical
 
 
 def stored_track(shared_data: Path, clip_id: str) -> tuple[Track, dict[str, Any]]:
@@ -178,14 +181,26 @@ def _clinical(shared_data: Path, clip_id: str) -> dict[str, Any]:
     return next(c for c in clips if c["id"] == clip_id)
 
 
-@pytest.mark.model
-def test_tug_json_on_the_real_clip(shared_data: Path, coach_cli: CoachCli) -> None:
+def test_tug_json_on_the_real_clip(
+    shared_data: Path, coach_cli: CoachCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The high front-oblique clip whose seated hips read above the sit-to-stand threshold:
-    the real model, guarded, then the total against the hand-labelled one (in this process:
-    the single-leg stance test above is the command's subprocess smoke test)."""
+    the video read, its stored landmarks for the guarded model's (the real model times a real
+    TUG in tests/web/test_everyday_tests_page.py), then the total against the hand-labelled
+    one (in this process: the single-leg stance test above is the command's subprocess smoke
+    test)."""
     clip = _clinical(shared_data, "tug_moeed/trial_2")
+    lm = clinical("tug_moeed_trial_2")[1]
+    guards: list[bool] = []
+
+    def stored(guard: bool) -> ClipTrackEstimator:
+        guards.append(guard)
+        return ClipTrackEstimator(lm)
+
+    monkeypatch.setattr(offline_protocols, "_default_estimator", stored)
     proc = coach_cli("protocol", "tug", str(shared_data / clip["video"]), "--age", "72", "--json")
     assert proc.returncode == 0, proc.stderr
+    assert guards == [True]  # walked in a room: the model kept on the patient
     out = json.loads(proc.stdout)
     assert out["protocol"] == "timed_up_and_go" and out["unit"] == "s"
     assert abs(out["value"] - clip["ground_truth"]["total_s"]) <= 0.3
