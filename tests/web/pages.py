@@ -50,6 +50,31 @@ window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); realSpeak(
 """
 
 
+# Keeps the stage of the coach's last answer (`window.__stage`: "setup", "active", "rest",
+# "done"), so a test can start the camera's movement once the setup check has passed.
+STAGE_SPY = """
+(() => {
+  window.__stage = null;
+  const PageSocket = window.WebSocket;
+  window.WebSocket = class extends PageSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (e) => {
+        if (typeof e.data !== "string") return;
+        try { const m = JSON.parse(e.data); if (m.stage) window.__stage = m.stage; } catch {}
+      });
+    }
+  };
+})();
+"""
+
+
+def wait_in_position(page: Any, timeout: float = 60_000) -> None:
+    """Until the coach's setup check has passed (the page needs STAGE_SPY): reps count from
+    now on. The session's model loads meanwhile, so this takes longer on a loaded machine."""
+    wait_js(page, "window.__stage !== null && window.__stage !== 'setup'", timeout)
+
+
 # The pages' contexts ask for reduced motion unless a test says otherwise: the stick-figure
 # demonstrations then stand still on the rep's key position (web/static/demo.js) instead of
 # being redrawn 60 times a second, which cost Chromium's compositor 10-40 s of CPU a file.
@@ -81,6 +106,19 @@ def launch_chromium(playwright: Any, extra: list[str]) -> Any:
 
     browser.new_context, browser.new_page = patient_context, patient_page
     return browser
+
+
+def launch_with_camera(playwright: Any, camera_file: Path, extra: list[str] | None = None) -> Any:
+    """Chromium whose camera (allowed without a prompt) plays this y4m file, looped; it opens
+    the file whenever a page starts the camera."""
+    flags = ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera_file}"]
+    return launch_chromium(playwright, flags + (extra or []))
+
+
+def close_contexts(browser: Any) -> None:
+    """A shared Chromium's contexts closed after a test: no page, camera or socket outlives it."""
+    for context in browser.contexts:
+        context.close()
 
 
 def page_text(page: Any, selector: str) -> str:

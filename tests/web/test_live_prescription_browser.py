@@ -3,17 +3,21 @@
 Everything is real: uvicorn (with a SQLite store for signed-in patients), the WebSocket, the
 server's MediaPipe model (`pose=server`: the in-browser model takes 1-3 s a frame in headless
 Chromium), the engine, the page's JavaScript. The camera is postop_cv/squat (a home webcam,
-front view, 4 deep squats of about 160° knee bend in 12 s) unless a test says otherwise;
-Chromium loops it (the range limit: medflex/squat, from the side, where the knee is measured;
-from the front it is not, and the patient is asked to turn). Checked at 1280×800 and 390×844:
-what the patient must read is on the first screen, and nothing scrolls sideways. (A hold set
-that ends once its target is held: the patient's day, tests/web/test_patient_day_browser.py.)
-The clips play at SERVER_CAMERA_FPS (tests/web/pages.py).
+front view, 4 deep squats of about 160° knee bend in 12 s) unless a test says otherwise; the
+patient stands still until the coach's setup check has passed, then squats, and Chromium loops
+the clip (tests/web/y4m.py's HeldCamera; the range limit: medflex/squat, from the side, where
+the knee is measured; from the front it is not, and the patient is asked to turn). Checked at
+1280×800 and 390×844: what the patient must read is on the first screen, and nothing scrolls
+sideways. (A hold set that ends once its target is held: the patient's day,
+tests/web/test_patient_day_browser.py; a blocked camera: tests/web/test_browser.py.) The clips
+play at SERVER_CAMERA_FPS (tests/web/pages.py); the module's tests share one Chromium.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,53 +30,73 @@ from tests.web.pages import (
     PHONE,
     SERVER_CAMERA_FPS,
     SPEECH_SPY,
+    STAGE_SPY,
+    close_contexts,
     first_screen,
-    launch_chromium,
-    lead_in_s,
+    launch_with_camera,
     page_text,
     start_signed_in,
+    wait_in_position,
     wait_js,
 )
 from tests.web.review_app import Review
-from tests.web.y4m import write_y4m
+from tests.web.y4m import HeldCamera, write_blank, write_y4m
 from web.server import BackgroundServer
 
 LIMIT_WORDS = "Not so far: stay within your limit"
 
 
 @pytest.fixture(scope="module")
-def front_squat(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
-    """postop_cv/squat as a fake camera file, and how long one loop of it lasts."""
-    entry = manifest_entry(shared_data, "postop_cv/squat")
-    y4m = tmp_path_factory.mktemp("camera") / "postop_squat.y4m"
-    loop_s = write_y4m(
-        shared_data / entry["video"], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s()
-    )
-    return y4m, loop_s
+def camera_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's one fake camera file: each test puts its own picture there before its
+    page opens the camera (Chromium opens the file then)."""
+    return tmp_path_factory.mktemp("camera") / "camera.y4m"
 
 
 @pytest.fixture(scope="module")
-def side_squat(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
-    """medflex/squat (a studio side view, 2 squats of about 100° knee bend in 10 s) as a fake
-    camera file, and how long one loop of it lasts."""
+def chromium(playwright: Any, camera_file: Path) -> Iterator[Any]:
+    """One Chromium for the module (a launch costs seconds of CPU)."""
+    write_blank(camera_file, fps=SERVER_CAMERA_FPS)
+    b = launch_with_camera(playwright, camera_file)
+    yield b
+    b.close()
+
+
+@pytest.fixture()
+def browser(chromium: Any) -> Iterator[Any]:
+    yield chromium
+    close_contexts(chromium)
+
+
+@pytest.fixture(scope="module")
+def front_squat(shared_data: Path, camera_file: Path) -> HeldCamera:
+    """postop_cv/squat as the camera, held still until the test plays it: on its last frame
+    (the model finds no one in its first frame held still)."""
+    entry = manifest_entry(shared_data, "postop_cv/squat")
+    video = shared_data / entry["video"]
+    return HeldCamera(camera_file, video, fps=SERVER_CAMERA_FPS, still_frame=-1)
+
+
+@pytest.fixture(scope="module")
+def side_squat(shared_data: Path, camera_file: Path) -> HeldCamera:
+    """medflex/squat (a studio side view, 2 squats of about 100° knee bend in 10 s) as the
+    camera, held still until the test plays it."""
     entry = manifest_entry(shared_data, "medflex/squat")
-    y4m = tmp_path_factory.mktemp("camera") / "medflex_squat.y4m"
-    loop_s = write_y4m(
-        shared_data / entry["video"], y4m, width=480, fps=SERVER_CAMERA_FPS, lead_in_s=lead_in_s()
-    )
-    return y4m, loop_s
+    return HeldCamera(camera_file, shared_data / entry["video"], fps=SERVER_CAMERA_FPS)
 
 
-def _camera(playwright: Any, y4m: Path) -> Any:
-    return launch_chromium(
-        playwright, ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
-    )
+def _play_in_position(page: Any, camera: HeldCamera) -> float:
+    """The patient stands still until the coach's setup check has passed, then squats: the
+    seconds of one play of the clip from now."""
+    wait_in_position(page)
+    return camera.play()
 
 
 def _page(browser: Any, viewport: dict[str, int], errors: list[str]) -> Any:
     page = browser.new_context(viewport=viewport).new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.add_init_script(SPEECH_SPY)
+    page.add_init_script(STAGE_SPY)
     return page
 
 
@@ -88,39 +112,36 @@ def _sign_in(page: Any, review: Review, token: str) -> None:
 
 
 def test_the_front_squat_counts_four_on_the_first_screen(
-    playwright: Any,
+    browser: Any,
     live_server: BackgroundServer,
-    front_squat: tuple[Path, float],
+    front_squat: HeldCamera,
 ) -> None:
     """With `pose=server`. (The default mode hands over to the server in headless Chromium,
     which has no GPU, and then counts the same way: the handover and its frames are
     test_device_pose.py's test_software_webgl_hands_over_to_the_server.)"""
-    y4m, loop_s = front_squat
-    browser = _camera(playwright, y4m)
-    try:
-        errors: list[str] = []
-        page = _page(browser, DESKTOP, errors)
-        page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        deadline = time.monotonic() + loop_s + scaled(30)
-        count = ""
-        while time.monotonic() < deadline and count != "4":
-            count = page_text(page, "#rep-count")
-            page.wait_for_timeout(200)
-        assert count == "4", f"the page counted {count} in one play of the clip, truth 4"
-        # Anonymous: the definition's 3 × 10; the big number is the set's, as the voice says.
-        assert page_text(page, "#rep-target") == "of 10"
-        assert page_text(page, "#set-progress") == "Set 1 of 3"
-        spoken = page.evaluate("window.__spoken")
-        assert [t for t in spoken if t.isdigit()][:4] == ["1", "2", "3", "4"]
-        assert not page.is_visible("#back-to-program")  # not signed in
-        first_screen(page, "rep-count", "set-progress", "cue")
-        page.click("#stop")
-        wait_js(page, "!document.getElementById('summary').hidden", 10_000)
-        assert page_text(page, "#summary").startswith("Session finished: ")
-        first_screen(page, "summary", "start")
-        assert not errors, errors
-    finally:
-        browser.close()
+    front_squat.hold()
+    errors: list[str] = []
+    page = _page(browser, DESKTOP, errors)
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
+    loop_s = _play_in_position(page, front_squat)
+    deadline = time.monotonic() + loop_s + scaled(15)
+    count = ""
+    while time.monotonic() < deadline and count != "4":
+        count = page_text(page, "#rep-count")
+        page.wait_for_timeout(200)
+    assert count == "4", f"the page counted {count} in one play of the clip, truth 4"
+    # Anonymous: the definition's 3 × 10; the big number is the set's, as the voice says.
+    assert page_text(page, "#rep-target") == "of 10"
+    assert page_text(page, "#set-progress") == "Set 1 of 3"
+    spoken = page.evaluate("window.__spoken")
+    assert [t for t in spoken if t.isdigit()][:4] == ["1", "2", "3", "4"]
+    assert not page.is_visible("#back-to-program")  # not signed in
+    first_screen(page, "rep-count", "set-progress", "cue")
+    page.click("#stop")
+    wait_js(page, "!document.getElementById('summary').hidden", 10_000)
+    assert page_text(page, "#summary").startswith("Session finished: ")
+    first_screen(page, "summary", "start")
+    assert not errors, errors
 
 
 def _start_squats(page: Any, review: Review, token: str) -> str:
@@ -144,36 +165,33 @@ def _stored(review: Review, session_id: str) -> Any:
 
 
 def test_a_program_of_one_set_of_two_with_a_60_degree_limit(
-    playwright: Any,
+    browser: Any,
     review: Review,
-    side_squat: tuple[Path, float],
+    side_squat: HeldCamera,
 ) -> None:
     token = _patient(
         review, "Rx Limit", [{"exercise_id": "squat", "sets": 1, "reps": 2, "max_rom_deg": 60}]
     )
-    y4m, loop_s = side_squat
-    browser = _camera(playwright, y4m)
-    try:
-        errors: list[str] = []
-        page = _page(browser, PHONE, errors)
-        session_id = _start_squats(page, review, token)
-        assert page.get_attribute("#back-to-program", "href") == "/me"
-        assert page_text(page, "#rep-target") == "of 2"
-        # Each squat goes far past 60°: the warning is shown at once, on the first screen.
-        wait_js(page, "!document.getElementById('limit-warning').hidden", loop_s * 1000)
-        assert page_text(page, "#limit-warning") == LIMIT_WORDS
-        first_screen(page, "limit-warning", "rep-count", "cue")
-        assert LIMIT_WORDS in page.evaluate("window.__spoken")
-        # A set of 2, then a clear end with the summary (the page ends the session itself).
-        wait_js(page, "!document.getElementById('summary').hidden", loop_s * 1000 + 25_000)
-        summary = page_text(page, "#summary")
-        assert summary.startswith("All done: 2 reps."), summary
-        assert "2 reps went past your limit" in summary
-        assert page_text(page, "#rep-count") == "2"
-        first_screen(page, "summary", "rep-count")
-        assert not errors, errors
-    finally:
-        browser.close()
+    side_squat.hold()
+    errors: list[str] = []
+    page = _page(browser, PHONE, errors)
+    session_id = _start_squats(page, review, token)
+    assert page.get_attribute("#back-to-program", "href") == "/me"
+    assert page_text(page, "#rep-target") == "of 2"
+    loop_s = _play_in_position(page, side_squat)
+    # Each squat goes far past 60°: the warning is shown at once, on the first screen.
+    wait_js(page, "!document.getElementById('limit-warning').hidden", loop_s * 1000)
+    assert page_text(page, "#limit-warning") == LIMIT_WORDS
+    first_screen(page, "limit-warning", "rep-count", "cue")
+    assert LIMIT_WORDS in page.evaluate("window.__spoken")
+    # A set of 2, then a clear end with the summary (the page ends the session itself).
+    wait_js(page, "!document.getElementById('summary').hidden", loop_s * 1000 + 25_000)
+    summary = page_text(page, "#summary")
+    assert summary.startswith("All done: 2 reps."), summary
+    assert "2 reps went past your limit" in summary
+    assert page_text(page, "#rep-count") == "2"
+    first_screen(page, "summary", "rep-count")
+    assert not errors, errors
     # The stored session marks the reps over the limit.
     stored = _stored(review, session_id)
     assert stored is not None and [r.over_limit for r in stored.reps] == [True, True]
@@ -181,9 +199,9 @@ def test_a_program_of_one_set_of_two_with_a_60_degree_limit(
 
 
 def test_a_limit_the_front_view_cannot_check_asks_the_patient_to_turn(
-    playwright: Any,
+    browser: Any,
     review: Review,
-    front_squat: tuple[Path, float],
+    front_squat: HeldCamera,
 ) -> None:
     """From the front the knee angle is not measured (issue 26: it read 20-22° standing): a
     60° limit never fires on noise; the patient is asked, in words and aloud, to turn side-on,
@@ -191,132 +209,102 @@ def test_a_limit_the_front_view_cannot_check_asks_the_patient_to_turn(
     token = _patient(
         review, "Rx Front", [{"exercise_id": "squat", "sets": 1, "reps": 3, "max_rom_deg": 60}]
     )
-    y4m, loop_s = front_squat
-    browser = _camera(playwright, y4m)
     turn = "Turn side-on to the camera so I can see how far your knee bends."
-    try:
-        errors: list[str] = []
-        page = _page(browser, PHONE, errors)
-        session_id = _start_squats(page, review, token)
-        wait_js(page, "!document.getElementById('summary').hidden", loop_s * 1000 + 25_000)
-        assert turn in page.evaluate("window.__spoken")
-        assert LIMIT_WORDS not in page.evaluate("window.__spoken")
-        summary = page_text(page, "#summary")
-        assert summary.startswith("All done: 3 reps."), summary
-        assert "past your limit" not in summary
-        assert not errors, errors
-    finally:
-        browser.close()
+    front_squat.hold()
+    errors: list[str] = []
+    page = _page(browser, PHONE, errors)
+    session_id = _start_squats(page, review, token)
+    loop_s = _play_in_position(page, front_squat)
+    wait_js(page, "!document.getElementById('summary').hidden", loop_s * 1000 + 25_000)
+    assert turn in page.evaluate("window.__spoken")
+    assert LIMIT_WORDS not in page.evaluate("window.__spoken")
+    summary = page_text(page, "#summary")
+    assert summary.startswith("All done: 3 reps."), summary
+    assert "past your limit" not in summary
+    assert not errors, errors
     stored = _stored(review, session_id)
     assert stored is not None and [r.over_limit for r in stored.reps] == [False] * 3
     assert [r.limit_check for r in stored.reps] == ["unchecked"] * 3
 
 
 def test_the_rest_between_sets_counts_down_and_the_next_set_follows(
-    playwright: Any,
+    browser: Any,
     review: Review,
-    front_squat: tuple[Path, float],
+    front_squat: HeldCamera,
 ) -> None:
     token = _patient(
         review, "Rx Rest", [{"exercise_id": "squat", "sets": 2, "reps": 2, "rest_s": 3}]
     )
-    y4m, loop_s = front_squat
-    browser = _camera(playwright, y4m)
-    try:
-        errors: list[str] = []
-        page = _page(browser, DESKTOP, errors)
-        _sign_in(page, review, token)
-        start_signed_in(page, f"{review.url}/?exercise=squat&autostart=1&pose=server")
-        wait_js(page, "!document.getElementById('rest-panel').hidden", loop_s * 1000 + 20_000)
-        assert page_text(page, "#rest-left") in ("3 s", "2 s")
-        assert page_text(page, "#rest-next").startswith("Ready for set 2?")
-        assert page_text(page, "#next-set") == "Start set 2 now"
-        assert page_text(page, "#set-progress") == "Set 1 of 2 done"
-        assert page_text(page, "#rep-count") == "2"
-        first_screen(page, "rest-panel", "next-set", "rep-count")
-        assert any(
-            t.startswith("2. Set 1 done. Rest for 3 seconds.")
-            for t in page.evaluate("window.__spoken")
-        )
-        # It ends by itself after 3 s: set 2 starts from 0.
-        wait_js(page, "document.getElementById('rest-panel').hidden", 6_000)
-        assert page_text(page, "#set-progress") == "Set 2 of 2"
-        assert page_text(page, "#rep-count") in ("0", "1")
-        wait_js(page, "!document.getElementById('summary').hidden", 2 * loop_s * 1000)
-        assert page_text(page, "#summary").startswith("All done: 2 sets, 4 reps."), page_text(
-            page, "#summary"
-        )
-        assert not errors, errors
-    finally:
-        browser.close()
+    front_squat.hold()
+    errors: list[str] = []
+    page = _page(browser, DESKTOP, errors)
+    _sign_in(page, review, token)
+    start_signed_in(page, f"{review.url}/?exercise=squat&autostart=1&pose=server")
+    loop_s = _play_in_position(page, front_squat)
+    wait_js(page, "!document.getElementById('rest-panel').hidden", loop_s * 1000 + 20_000)
+    assert page_text(page, "#rest-left") in ("3 s", "2 s")
+    assert page_text(page, "#rest-next").startswith("Ready for set 2?")
+    assert page_text(page, "#next-set") == "Start set 2 now"
+    assert page_text(page, "#set-progress") == "Set 1 of 2 done"
+    assert page_text(page, "#rep-count") == "2"
+    first_screen(page, "rest-panel", "next-set", "rep-count")
+    assert any(
+        t.startswith("2. Set 1 done. Rest for 3 seconds.") for t in page.evaluate("window.__spoken")
+    )
+    # It ends by itself after 3 s: set 2 starts from 0.
+    wait_js(page, "document.getElementById('rest-panel').hidden", 6_000)
+    assert page_text(page, "#set-progress") == "Set 2 of 2"
+    assert page_text(page, "#rep-count") in ("0", "1")
+    wait_js(page, "!document.getElementById('summary').hidden", 2 * loop_s * 1000)
+    assert page_text(page, "#summary").startswith("All done: 2 sets, 4 reps."), page_text(
+        page, "#summary"
+    )
+    assert not errors, errors
 
 
 def test_no_person_in_view_is_explained_and_the_end_says_nothing_counted(
-    playwright: Any,
+    browser: Any,
     live_server: BackgroundServer,
+    camera_file: Path,
 ) -> None:
-    # Chromium's own fake camera: a test pattern, nobody in it.
-    browser = launch_chromium(playwright, ["--use-fake-ui-for-media-stream"])
-    try:
-        errors: list[str] = []
-        page = _page(browser, PHONE, errors)
-        page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        wait_js(page, "!document.getElementById('stand-help').hidden", 60_000)
-        assert page_text(page, "#stand-why").startswith("I can't count yet: ")
-        assert "Face the camera, or stand side-on to it." in page_text(page, "#stand-how")
-        first_screen(page, "stand-help", "cue")
-        page.click("#stop")
-        wait_js(page, "!document.getElementById('summary').hidden", 10_000)
-        summary = page_text(page, "#summary")
-        assert summary.startswith("Nothing was counted. Counting never started: "), summary
-        assert "nothing" in (page.get_attribute("#summary", "class") or "")  # not green
-        first_screen(page, "summary")
-        assert not errors, errors
-    finally:
-        browser.close()
-
-
-def test_a_camera_error_stays_on_the_first_screen_until_resolved(
-    playwright: Any,
-    live_server: BackgroundServer,
-) -> None:
-    browser = launch_chromium(playwright, ["--deny-permission-prompts"])
-    try:
-        page = browser.new_context(viewport=PHONE).new_page()
-        page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        wait_js(page, "!document.getElementById('alert').hidden", 15_000)
-        page.wait_for_timeout(4000)  # the coach connected meanwhile: the error is still there
-        assert "Camera access is blocked" in page_text(page, "#alert")
-        first_screen(page, "alert", "start")
-    finally:
-        browser.close()
+    write_blank(camera_file, fps=SERVER_CAMERA_FPS)  # an empty room, nobody in it
+    errors: list[str] = []
+    page = _page(browser, PHONE, errors)
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
+    wait_js(page, "!document.getElementById('stand-help').hidden", 60_000)
+    assert page_text(page, "#stand-why").startswith("I can't count yet: ")
+    assert "Face the camera, or stand side-on to it." in page_text(page, "#stand-how")
+    first_screen(page, "stand-help", "cue")
+    page.click("#stop")
+    wait_js(page, "!document.getElementById('summary').hidden", 10_000)
+    summary = page_text(page, "#summary")
+    assert summary.startswith("Nothing was counted. Counting never started: "), summary
+    assert "nothing" in (page.get_attribute("#summary", "class") or "")  # not green
+    first_screen(page, "summary")
+    assert not errors, errors
 
 
 def test_a_portrait_camera_keeps_its_shape(
-    playwright: Any,
+    browser: Any,
     live_server: BackgroundServer,
     shared_data: Path,
     tmp_path: Path,
+    camera_file: Path,
 ) -> None:
     entry = manifest_entry(shared_data, "rehab_bme410/squat")  # a handheld portrait video
     y4m = tmp_path / "portrait.y4m"
     # Its shape is the subject: two seconds of it, at the server cameras' rate.
     write_y4m(shared_data / entry["video"], y4m, width=270, fps=SERVER_CAMERA_FPS, max_s=2.0)
-    browser = _camera(playwright, y4m)
-    try:
-        page = browser.new_context(viewport=PHONE).new_page()
-        page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
-        wait_js(page, "document.getElementById('video').videoWidth > 0", 15_000)
-        page.wait_for_timeout(500)
-        video = page.evaluate(
-            "(v => [v.videoWidth, v.videoHeight])(document.getElementById('video'))"
-        )
-        box = page.evaluate(
-            """() => { const r = document.getElementById('media').getBoundingClientRect();
-                 return [r.width, r.height]; }"""
-        )
-        assert video[1] > video[0], f"the camera picture {video} is not portrait"
-        assert box[1] / box[0] == pytest.approx(video[1] / video[0], rel=0.03)
-        first_screen(page)
-    finally:
-        browser.close()
+    os.replace(y4m, camera_file)
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(f"{live_server.url}/?exercise=squat&autostart=1&pose=server")
+    wait_js(page, "document.getElementById('video').videoWidth > 0", 15_000)
+    page.wait_for_timeout(500)
+    video = page.evaluate("(v => [v.videoWidth, v.videoHeight])(document.getElementById('video'))")
+    box = page.evaluate(
+        """() => { const r = document.getElementById('media').getBoundingClientRect();
+             return [r.width, r.height]; }"""
+    )
+    assert video[1] > video[0], f"the camera picture {video} is not portrait"
+    assert box[1] / box[0] == pytest.approx(video[1] / video[0], rel=0.03)
+    first_screen(page)

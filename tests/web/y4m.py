@@ -144,6 +144,71 @@ def _write(
     return (n_lead + n_out) / fps
 
 
+class HeldCamera:
+    """A fake camera file whose clip starts when the test says so, not after a fixed lead-in.
+
+    Until `play()` the file holds the clip's first frame (`still_s` of it, looped by Chromium):
+    the patient stands still while the page connects, the session's model loads and the setup
+    check passes, however long that takes on this machine. `play()` then appends the clip's
+    motion; Chromium reads its camera file frame by frame at offsets (a short read, such as
+    one past the old end, sends it back to the first frame), so it plays the motion next,
+    within `still_s`, and from then on loops still + motion. A fixed lead-in had to cover the
+    slowest start (up to 20 s of standing a loop on a loaded machine)."""
+
+    def __init__(
+        self,
+        path: Path,
+        src: Path,
+        *,
+        width: int = 480,
+        fps: int = 30,
+        still_s: float = 0.5,
+        still_frame: int = 0,
+    ) -> None:
+        self.path = Path(path)
+        self.motion = motion_y4m(Path(src), width, fps, None)
+        self.fps = fps
+        with open(self.motion, "rb") as f:
+            self._header = f.readline()
+            size = len(FRAME) + _frame_bytes(self._header)
+            n = (self.motion.stat().st_size - len(self._header)) // size
+            f.seek(len(self._header) + (still_frame % n) * size)
+            self._still = f.read(size)
+            assert self._still.startswith(FRAME)
+        self._n_still = max(1, int(round(still_s * fps)))
+
+    def hold(self) -> None:
+        """The still only, as a new file (a camera still open keeps reading the one it had);
+        before each page opens the camera."""
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            out.write(self._header + self._still * self._n_still)
+        os.replace(tmp, self.path)
+
+    def play(self) -> float:
+        """Append the motion (Chromium plays it within `still_s`); returns the seconds of one
+        loop from now on (still + motion)."""
+        with open(self.motion, "rb") as f, open(self.path, "ab") as out:
+            f.seek(len(self._header))
+            shutil.copyfileobj(f, out, 1 << 22)
+        frames = (self.path.stat().st_size - len(self._header)) // len(self._still)
+        return frames / self.fps
+
+    def stand_still(self) -> None:
+        """Back to the still, in the file Chromium has open: the motion stops at once (its
+        next read is past the new end, which sends it back to the first frame)."""
+        os.truncate(self.path, len(self._header) + self._n_still * len(self._still))
+
+
+def write_blank(dst: Path, width: int = 480, height: int = 270, fps: int = 30) -> None:
+    """A camera file of one grey frame (Chromium loops it): an empty room, nobody in view."""
+    header = f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode("ascii")
+    fd, tmp = tempfile.mkstemp(dir=Path(dst).parent, suffix=".part")
+    with os.fdopen(fd, "wb") as out:
+        out.write(header + FRAME + bytes([128]) * (width * height * 3 // 2))
+    os.replace(tmp, dst)
+
+
 def clip_frames(src: Path, width: int, fps: int) -> list[np.ndarray]:
     """The clip's frames (BGR, no lead-in) as the fake camera shows them, read from the disk
     cache (`motion_y4m`): a test that sends a clip's frames itself skips decoding it anew."""
