@@ -122,7 +122,11 @@ def test_the_balance_test_shows_each_stance_counts_down_and_says_the_result(
         assert not found, found
         wait_js(page, RESULT, 60_000)
         result = page_text(page, "#balance-result")
-        assert result.startswith("You moved a foot. You held the side by side stance for ")
+        # Why it ended: the foot's step (its speed) or the stance lost (feet too wide), as the
+        # server reads it from frame times; on a loaded machine the page sends frames further
+        # apart and the step reads slower. Both are said so (tests/web/js/balance.test.js).
+        assert result.startswith(("You moved a foot. ", "The stance changed. ")), result
+        assert "You held the side by side stance for " in result, result
         assert result.endswith(": under 10 seconds is linked to a higher risk of falling.")
         assert "degree" not in result and "feet_together" not in result
         assert "CDC STEADI" in page_text(page, "#balance-source")
