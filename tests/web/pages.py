@@ -134,8 +134,31 @@ def wait_js(page: Any, expression: str, timeout: float = 30_000) -> None:
     deadline = time.monotonic() + limit
     while not page.evaluate(expression):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {limit:.0f} s for {expression}")
+            raise TimeoutError(
+                f"waited {limit:.0f} s for {expression}; the page then: {live_state(page)}"
+            )
         page.wait_for_timeout(100)
+
+
+# What a failed wait reports of a live page: the coach's stage, the count and cue shown, and
+# whether the camera still sends pictures (an ended track: the fake camera died).
+_LIVE_STATE = """() => {
+  const text = (id) => { const el = document.getElementById(id);
+    return el && !el.hidden ? el.textContent.trim().slice(0, 80) : null; };
+  const video = document.querySelector("video");
+  const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
+  return { stage: window.__stage ?? null, count: text("rep-count"), cue: text("cue"),
+    sets: text("set-progress"), camera: track ? track.readyState : null,
+    camera_frames: video && video.getVideoPlaybackQuality
+      ? video.getVideoPlaybackQuality().totalVideoFrames : null };
+}"""
+
+
+def live_state(page: Any) -> Any:
+    try:
+        return page.evaluate(_LIVE_STATE)
+    except Exception as exc:  # a closed or crashed page: say so rather than hide the timeout
+        return f"unreadable ({exc})"
 
 
 def sign_in(page: Any, review: Review, username: str) -> None:

@@ -150,10 +150,10 @@ class HeldCamera:
     Until `play()` the file holds the clip's first frame (`still_s` of it, looped by Chromium):
     the patient stands still while the page connects, the session's model loads and the setup
     check passes, however long that takes on this machine. `play()` then appends the clip's
-    motion; Chromium reads its camera file frame by frame at offsets (a short read, such as
-    one past the old end, sends it back to the first frame), so it plays the motion next,
-    within `still_s`, and from then on loops still + motion. A fixed lead-in had to cover the
-    slowest start (up to 20 s of standing a loop on a loaded machine)."""
+    motion; Chromium reads its camera file frame by frame at offsets (a read at the end sends
+    it back to the first frame; one that ends inside a frame aborts it), so it plays the
+    motion next, within `still_s`, and from then on loops still + motion. A fixed lead-in had
+    to cover the slowest start (up to 20 s of standing a loop on a loaded machine)."""
 
     def __init__(
         self,
@@ -187,11 +187,18 @@ class HeldCamera:
 
     def play(self) -> float:
         """Append the motion (Chromium plays it within `still_s`); returns the seconds of one
-        loop from now on (still + motion)."""
-        with open(self.motion, "rb") as f, open(self.path, "ab") as out:
+        loop from now on (still + motion).
+
+        The file takes its final length first, then is filled: Chromium aborts its camera on
+        a read that ends inside a frame (a CHECK in its y4m reader), which a plain append
+        offers it while the kernel grows the file page by page."""
+        motion_bytes = self.motion.stat().st_size - len(self._header)
+        with open(self.motion, "rb") as f, open(self.path, "r+b") as out:
+            start = out.seek(0, os.SEEK_END)
+            out.truncate(start + motion_bytes)
             f.seek(len(self._header))
             shutil.copyfileobj(f, out, 1 << 22)
-        frames = (self.path.stat().st_size - len(self._header)) // len(self._still)
+        frames = (start + motion_bytes - len(self._header)) // len(self._still)
         return frames / self.fps
 
     def stand_still(self) -> None:
