@@ -3,6 +3,7 @@ a fake camera, reading a page, waiting for a state inside it, signing in."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,28 @@ def launch_with_camera(playwright: Any, camera_file: Path, extra: list[str] | No
     the file whenever a page starts the camera."""
     flags = ["--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera_file}"]
     return launch_chromium(playwright, flags + (extra or []))
+
+
+def texts_spy(*ids: str) -> str:
+    """An init script keeping each change of these elements' texts, together, in
+    `window.__texts` (a list of lists): a test checks the order the page went through, not
+    what it shows when a loaded machine lets the test look."""
+    return """
+document.addEventListener("DOMContentLoaded", () => {
+  const ids = IDS;
+  window.__texts = [];
+  const note = () => {
+    const now = ids.map((id) => (document.getElementById(id)?.textContent ?? "").trim());
+    if (JSON.stringify(window.__texts.at(-1)) !== JSON.stringify(now)) window.__texts.push(now);
+  };
+  const watch = new MutationObserver(note);
+  for (const id of ids) {
+    const el = document.getElementById(id);
+    if (el) watch.observe(el, { childList: true, characterData: true, subtree: true });
+  }
+  note();
+});
+""".replace("IDS", json.dumps(list(ids)))
 
 
 def close_contexts(browser: Any) -> None:

@@ -36,6 +36,7 @@ from tests.web.pages import (
     launch_with_camera,
     page_text,
     start_signed_in,
+    texts_spy,
     wait_in_position,
     wait_js,
 )
@@ -187,13 +188,14 @@ def test_a_program_of_one_set_of_two_with_a_60_degree_limit(
     # A set of 2, then a clear end with the summary (the page ends the session itself).
     wait_js(page, "!document.getElementById('summary').hidden", loop_s * 1000 + 25_000)
     summary = page_text(page, "#summary")
-    assert summary.startswith("All done: 2 reps."), summary
-    assert "2 reps went past your limit" in summary
+    stored = _stored(review, session_id)
+    reps = [(r.peak_deg, r.over_limit) for r in stored.reps] if stored else None
+    assert summary.startswith("All done: 2 reps."), (summary, reps)
+    assert "2 reps went past your limit" in summary, (summary, reps)
     assert page_text(page, "#rep-count") == "2"
     first_screen(page, "summary", "rep-count")
     assert not errors, errors
     # The stored session marks the reps over the limit.
-    stored = _stored(review, session_id)
     assert stored is not None and [r.over_limit for r in stored.reps] == [True, True]
     assert [r.limit_check for r in stored.reps] == ["over", "over"]
 
@@ -232,33 +234,40 @@ def test_the_rest_between_sets_counts_down_and_the_next_set_follows(
     review: Review,
     front_squat: HeldCamera,
 ) -> None:
+    """The order the page went through is read from its own record (`texts_spy`): on a
+    loaded machine the test may look only after the rest or set 2 is over."""
     token = _patient(
-        review, "Rx Rest", [{"exercise_id": "squat", "sets": 2, "reps": 2, "rest_s": 3}]
+        review, "Rx Rest", [{"exercise_id": "squat", "sets": 2, "reps": 2, "rest_s": 4}]
     )
     front_squat.hold()
     errors: list[str] = []
     page = _page(browser, DESKTOP, errors)
+    page.add_init_script(texts_spy("set-progress", "rep-count", "rest-left"))
     _sign_in(page, review, token)
     start_signed_in(page, f"{review.url}/?exercise=squat&autostart=1&pose=server")
     loop_s = _play_in_position(page, front_squat)
     wait_js(page, "!document.getElementById('rest-panel').hidden", loop_s * 1000 + 20_000)
-    assert page_text(page, "#rest-left") in ("3 s", "2 s")
     assert page_text(page, "#rest-next").startswith("Ready for set 2?")
     assert page_text(page, "#next-set") == "Start set 2 now"
-    assert page_text(page, "#set-progress") == "Set 1 of 2 done"
-    assert page_text(page, "#rep-count") == "2"
     first_screen(page, "rest-panel", "next-set", "rep-count")
     assert any(
-        t.startswith("2. Set 1 done. Rest for 3 seconds.") for t in page.evaluate("window.__spoken")
+        t.startswith("2. Set 1 done. Rest for 4 seconds.") for t in page.evaluate("window.__spoken")
     )
-    # It ends by itself after 3 s: set 2 starts from 0.
-    wait_js(page, "document.getElementById('rest-panel').hidden", 6_000)
-    assert page_text(page, "#set-progress") == "Set 2 of 2"
-    assert page_text(page, "#rep-count") in ("0", "1")
+    # It ends by itself after 4 s, and set 2 is counted from 0.
+    wait_js(page, "document.getElementById('rest-panel').hidden", 8_000)
     wait_js(page, "!document.getElementById('summary').hidden", 2 * loop_s * 1000)
     assert page_text(page, "#summary").startswith("All done: 2 sets, 4 reps."), page_text(
         page, "#summary"
     )
+    shown = page.evaluate("window.__texts")
+    rest = [left for progress, count, left in shown if progress == "Set 1 of 2 done"]
+    assert rest and rest[0] in ("4 s", "3 s"), shown
+    assert [int(left.split()[0]) for left in rest] == sorted(
+        (int(left.split()[0]) for left in rest), reverse=True
+    ), shown
+    assert all(count == "2" for progress, count, _ in shown if progress == "Set 1 of 2 done")
+    set_2 = [count for progress, count, _ in shown if progress == "Set 2 of 2"]
+    assert set_2 and set_2[0] in ("0", "1") and set_2[-1] in ("1", "2"), shown
     assert not errors, errors
 
 

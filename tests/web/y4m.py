@@ -192,13 +192,14 @@ class HeldCamera:
         The file takes its final length first, then is filled: Chromium aborts its camera on
         a read that ends inside a frame (a CHECK in its y4m reader), which a plain append
         offers it while the kernel grows the file page by page."""
-        motion_bytes = self.motion.stat().st_size - len(self._header)
-        with open(self.motion, "rb") as f, open(self.path, "r+b") as out:
-            start = out.seek(0, os.SEEK_END)
-            out.truncate(start + motion_bytes)
+        with open(self.motion, "rb") as f:
             f.seek(len(self._header))
-            shutil.copyfileobj(f, out, 1 << 22)
-        frames = (start + motion_bytes - len(self._header)) // len(self._still)
+            motion = f.read()  # read first: the file is then filled at memory speed
+        with open(self.path, "r+b") as out:
+            start = out.seek(0, os.SEEK_END)
+            out.truncate(start + len(motion))
+            out.write(motion)
+        frames = (start + len(motion) - len(self._header)) // len(self._still)
         return frames / self.fps
 
     def stand_still(self) -> None:
