@@ -1,10 +1,11 @@
 """The patient's prescribed range limit, watched over each rep's reported angle.
 
 A safety rule, not a definition's fault rule: the rep whose reported angle (the number its
-`peak_deg` reports) has been past the limit for a few frames in a row gets a `range_limit`
-fault the moment it crosses, with a safety cue said at once (scoring.cues), and is marked
-`over_limit` when it completes. One frame of the pose estimate never fires it (a joint seen
-for a moment); once fired it re-arms only when, between reps, the angle is back well inside.
+`peak_deg` reports) has been past the limit for a few frames in a row (`RangeLimit.lasted`)
+gets a `range_limit` fault the moment it crosses, with a safety cue said at once
+(scoring.cues), and is marked `over_limit` when it completes. One frame of the pose estimate
+never fires it (a joint seen for a moment); once fired it re-arms only when, between reps, the
+angle is back well inside.
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ RANGE_LIMIT_CUE = say("Not so far: stay within your limit")
 RANGE_LIMIT_PENALTY = 15.0
 LIMIT_REARM_DEG = 5.0  # back this far inside the limit between reps before it can fire again
 # Past the limit for this many frames in a row (0.1 s at 30 fps, 0.2 s at 15): the limit
-# judges what lasts, never one frame of the pose estimate (a joint seen for a moment).
+# judges what lasts, never one frame of the pose estimate (a joint seen for a moment)...
 LIMIT_FRAMES = 3
+# ...or for 2 frames in a row at least this far apart: a slow camera or a busy server (5
+# pictures a second or fewer) sees a real excursion in fewer frames, and two readings 0.2 s
+# apart are not one picture's error. (At 1-2 a second a rep's 2 s past the limit can show
+# in only 2 frames.)
+LIMIT_SPAN_S = 0.2
 # A rep's verdict against the range limit (RepCompleted.limit_check).
 LIMIT_WITHIN, LIMIT_OVER, LIMIT_UNCHECKED = "within", "over", "unchecked"
 
@@ -60,11 +66,18 @@ class RangeLimit:
         self.shared = shared
         self._said: dict[str, bool] = {}  # per counter: fired for this excursion
         self._past_frames: dict[str, int] = {}  # per counter: frames in a row past the limit
+        self._past_since: dict[str, float] = {}  # per counter: the first of them, its time
         self._fired_rep: dict[str, int] = {}  # per counter: the rep it last fired for
 
     def past(self, angle: float) -> bool:
         """The reported angle, as a rep reports it (0.1 degree), is past the range limit."""
         return math.isfinite(angle) and round(angle, 1) > self.limit_deg
+
+    @staticmethod
+    def lasted(frames: int, span_s: float) -> bool:
+        """`frames` in a row past the limit, the first `span_s` before the last, are an
+        excursion, not a moment of the pose estimate."""
+        return frames >= LIMIT_FRAMES or (frames >= 2 and span_s >= LIMIT_SPAN_S - 1e-6)
 
     def watch(
         self,
@@ -82,7 +95,10 @@ class RangeLimit:
         quiet = not working and not self.between_reps
         past = self.past(angle)
         self._past_frames[label] = self._past_frames.get(label, 0) + 1 if past else 0
-        if past and self._past_frames[label] >= LIMIT_FRAMES and not quiet:
+        if self._past_frames[label] == 1:
+            self._past_since[label] = t
+        span_s = t - self._past_since.get(label, t)
+        if past and self.lasted(self._past_frames[label], span_s) and not quiet:
             step.hot.update(self.joints)
             if not self._said.get(label):
                 self._said[label] = True
@@ -94,18 +110,26 @@ class RangeLimit:
         elif not working and math.isfinite(angle) and angle <= self.limit_deg - LIMIT_REARM_DEG:
             self._said[label] = False
 
-    def stayed_past(self, angles: Iterable[float]) -> bool:
-        """A rep's reported angles stayed past the limit for `LIMIT_FRAMES` frames in a row
-        (caught when the rep completes where the frames' checks could not: between two)."""
-        run = 0
-        for angle in angles:
+    def stayed_past(self, angles: Iterable[tuple[float, float]]) -> bool:
+        """A rep's reported angles, (time, angle) in order, stayed past the limit long enough
+        (`lasted`; caught when the rep completes where the frames' checks could not: between
+        two)."""
+        run, since = 0, 0.0
+        for t, angle in angles:
             run = run + 1 if self.past(angle) else 0
-            if run >= LIMIT_FRAMES:
+            if run == 1:
+                since = t
+            if run and self.lasted(run, t - since):
                 return True
         return False
 
     def completed(
-        self, t: float, label: str, rep_no: int, cur: RepInProgress, angles: Iterable[float]
+        self,
+        t: float,
+        label: str,
+        rep_no: int,
+        cur: RepInProgress,
+        angles: Iterable[tuple[float, float]],
     ) -> tuple[bool, list[FaultDetected]]:
         """A completed rep's verdict: whether it went past the limit, and the fault to tell
         when that was found only now (past it between two frames' checks)."""

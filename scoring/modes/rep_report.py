@@ -107,9 +107,9 @@ class ReportedAngle:
             trace.popleft()
         return seen
 
-    def during(self, label: str, rep: Rep) -> list[float]:
-        """The reported angle in each frame of the rep, in order (NaN where not measured)."""
-        return [s.now for s in self._seen[label] if rep.start_s <= s.t <= rep.end_s]
+    def during(self, label: str, rep: Rep) -> list[tuple[float, float]]:
+        """(time, reported angle) of each frame of the rep, in order (NaN where not measured)."""
+        return [(s.t, s.now) for s in self._seen[label] if rep.start_s <= s.t <= rep.end_s]
 
     def rep_range(self, label: str, rep: Rep, since: float) -> tuple[float, float, Confidence]:
         """(range, peak, confidence) of the reported angle over the rep, the previous rep

@@ -88,3 +88,41 @@ def test_a_limit_outside_0_to_180_is_refused(bad: float) -> None:
 def test_an_exercise_without_an_angle_says_the_limit_is_not_applied() -> None:
     engine = ExerciseEngine(load_exercise("heel_raise"), 1.0, limit_deg=40.0)
     assert "not applied" in engine.limit_note
+
+
+def _sampled(
+    fps: float, limit: float, dips: list[Dip], glitch: tuple[float, ...] = ()
+) -> list[Event]:
+    """The squats seen `fps` times a second; at the times in `glitch`, the knee reads 110."""
+    engine = ExerciseEngine(load_exercise("squat"), 1.0, limit_deg=limit)
+    squats = side_squats(dips)
+    glitched = side_squats([Dip(0.0, period=1e9, depth=110.0, rest=110.0)])
+    events: list[Event] = []
+    for i in range(int(15.5 * fps)):
+        t = i / fps
+        events += engine.update(t, glitched(t) if round(t, 4) in glitch else squats(t))
+    return events + engine.finish()
+
+
+@pytest.mark.parametrize("fps", [2.5, 4.0])
+def test_a_slow_camera_still_marks_every_rep_past_the_limit(fps: float) -> None:
+    """Each 120-degree squat is past 100 degrees for 0.8 s: 2 or 3 frames at 2.5-4 a second,
+    0.2 s or more apart. (Three frames in a row, alone, missed those seen twice.)"""
+    events = _sampled(fps, 100.0, DIPS)
+    reps = of(events, RepCompleted)
+    assert [r.over_limit for r in reps] == [True, False, True, False]
+    assert [f.rep for f in of(events, FaultDetected) if f.id == "range_limit"] == [1, 3]
+
+
+@pytest.mark.parametrize(("frames", "fired"), [(2, False), (3, True)])
+def test_at_30_a_second_two_frames_past_are_a_moment_three_an_excursion(
+    frames: int, fired: bool
+) -> None:
+    """A 90-degree squat under a 100-degree limit, read at 110 for `frames` frames at its
+    bottom (1/30 s apart): two are the pose estimate's moment, three are past the limit."""
+    bottom = 1.0 + 1.5
+    glitch = tuple(round((round(bottom * FPS) + k) / FPS, 4) for k in range(frames))
+    events = _sampled(FPS, 100.0, [Dip(1.0, depth=90.0)], glitch)
+    (rep,) = of(events, RepCompleted)
+    assert rep.over_limit is fired
+    assert any(f.id == "range_limit" for f in of(events, FaultDetected)) is fired

@@ -201,7 +201,22 @@ def first_screen(page: Any, *ids: str) -> None:
     wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert wide <= 0, f"the page scrolls sideways by {wide} px"
     for element_id in ids:
-        assert in_view(page, element_id), f"#{element_id} is not on the first screen"
+        assert in_view(page, element_id), (
+            f"#{element_id} is not on the first screen: {where(page, element_id)}"
+        )
+
+
+def where(page: Any, element_id: str) -> Any:
+    """An element's box, text and the viewport: what a failed first-screen check saw."""
+    return page.evaluate(
+        """(id) => { const el = document.getElementById(id);
+             if (!el) return "missing";
+             const r = el.getBoundingClientRect();
+             return { hidden: el.hidden, top: r.top, bottom: r.bottom, height: r.height,
+               width: r.width, text: el.textContent.trim().slice(0, 80),
+               viewport: [window.innerWidth, window.innerHeight] }; }""",
+        element_id,
+    )
 
 
 def in_view(page: Any, element_id: str) -> bool:

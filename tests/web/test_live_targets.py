@@ -330,7 +330,10 @@ def test_server_pose_runs_the_schedule_in_the_worker(
     assert [e["index"] for e in shown] == [1, 2] and len(results) == 1, [
         (m.get("stage"), m.get("setup")) for m in received[-3:]
     ]
-    assert all(r["status"] in ("hit", "miss") and r["resolution_s"] > 0 for r in results)
+    assert all(r["status"] in ("hit", "miss") and r["resolution_s"] > 0 for r in results), (
+        [(r["status"], r.get("resolution_s")) for r in results],
+        f"{sum(m['type'] == 'dropped' for m in received)} of {i} frames dropped",
+    )
     # The target still up when the patient ended is closed and scored too.
     (summary,) = [m["summary"] for m in closing if m["type"] == "summary"]
     assert summary["targets"]["done"] == 2
