@@ -116,16 +116,18 @@ def launch_with_camera(playwright: Any, camera_file: Path, extra: list[str] | No
     return launch_chromium(playwright, flags + (extra or []))
 
 
-def texts_spy(*ids: str) -> str:
-    """An init script keeping each change of these elements' texts, together, in
-    `window.__texts` (a list of lists): a test checks the order the page went through, not
-    what it shows when a loaded machine lets the test look."""
+def texts_spy(*ids: str, extra: str = "null") -> str:
+    """An init script keeping each change of these elements' texts, together (and the value
+    of the JavaScript `extra` then, last), in `window.__texts` (a list of lists): a test
+    checks the order the page went through, not what it shows when a loaded machine lets the
+    test look."""
     return """
 document.addEventListener("DOMContentLoaded", () => {
   const ids = IDS;
   window.__texts = [];
   const note = () => {
     const now = ids.map((id) => (document.getElementById(id)?.textContent ?? "").trim());
+    now.push(EXTRA);
     if (JSON.stringify(window.__texts.at(-1)) !== JSON.stringify(now)) window.__texts.push(now);
   };
   const watch = new MutationObserver(note);
@@ -135,7 +137,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   note();
 });
-""".replace("IDS", json.dumps(list(ids)))
+""".replace("IDS", json.dumps(list(ids))).replace("EXTRA", extra)
 
 
 def close_contexts(browser: Any) -> None:
@@ -148,12 +150,17 @@ def page_text(page: Any, selector: str) -> str:
     return (page.text_content(selector) or "").strip()
 
 
+# A wait ends below pytest's 10-minute limit, however loaded the machine: the test then fails
+# with the page's state, not with pytest's stack of a test that ran out of time.
+WAIT_CAP_S = 400.0
+
+
 def wait_js(page: Any, expression: str, timeout: float = 30_000) -> None:
     """Like `page.wait_for_function`, which compiles its predicate with eval inside the page:
     the pages' Content-Security-Policy forbids that. `page.evaluate` goes through DevTools,
     which the policy does not govern. `timeout` (ms, for the quiet machine) is scaled by the
-    machine factor."""
-    limit = scaled(timeout / 1000)
+    machine factor, up to WAIT_CAP_S."""
+    limit = min(scaled(timeout / 1000), WAIT_CAP_S)
     deadline = time.monotonic() + limit
     while not page.evaluate(expression):
         if time.monotonic() > deadline:
