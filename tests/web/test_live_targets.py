@@ -330,10 +330,20 @@ def test_server_pose_runs_the_schedule_in_the_worker(
     assert [e["index"] for e in shown] == [1, 2] and len(results) == 1, [
         (m.get("stage"), m.get("setup")) for m in received[-3:]
     ]
-    assert all(r["status"] in ("hit", "miss") and r["resolution_s"] > 0 for r in results), (
-        [(r["status"], r.get("resolution_s")) for r in results],
-        f"{sum(m['type'] == 'dropped' for m in received)} of {i} frames dropped",
+    # Scored from the frames the worker saw: the hand's path and its measures, or, on a machine
+    # so loaded that it answered only a few while the target was up (the hand must be seen in
+    # 3 and in half of them), "hand not seen", as a patient's slow computer would be told.
+    first, result = (
+        next(k for k, m in enumerate(received) if events_of([m], kind))
+        for kind in ("TargetShown", "TargetResult")
     )
+    answered = sum(m["type"] == "frame" for m in received[first:result])
+    got = [(r["status"], r.get("resolution_s"), answered) for r in results]
+    for r in results:
+        if r["status"] == "hand_not_seen":
+            assert answered < 6, got  # with the hand in view in 6 frames, it was seen
+        else:
+            assert r["status"] in ("hit", "miss") and r["resolution_s"] > 0, got
     # The target still up when the patient ended is closed and scored too.
     (summary,) = [m["summary"] for m in closing if m["type"] == "summary"]
     assert summary["targets"]["done"] == 2
