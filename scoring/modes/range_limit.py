@@ -49,6 +49,22 @@ def limit_applies(exercise: Exercise | TargetTask) -> bool:
     return in_degrees(rule.measure) and rule.direction == "increase"
 
 
+class PastRun:
+    """The frames in a row past the limit so far: how many, and when the first was."""
+
+    __slots__ = ("frames", "since")
+
+    def __init__(self) -> None:
+        self.frames, self.since = 0, 0.0
+
+    def see(self, t: float, past: bool) -> bool:
+        """One more frame; whether the run has now lasted (`RangeLimit.lasted`)."""
+        self.frames = self.frames + 1 if past else 0
+        if self.frames == 1:
+            self.since = t
+        return past and RangeLimit.lasted(self.frames, t - self.since)
+
+
 class RangeLimit:
     """Watches one exercise's reported angle against `limit_deg`, per counter (its label).
 
@@ -65,8 +81,7 @@ class RangeLimit:
         self.between_reps = between_reps
         self.shared = shared
         self._said: dict[str, bool] = {}  # per counter: fired for this excursion
-        self._past_frames: dict[str, int] = {}  # per counter: frames in a row past the limit
-        self._past_since: dict[str, float] = {}  # per counter: the first of them, its time
+        self._runs: dict[str, PastRun] = {}  # per counter: its frames in a row past the limit
         self._fired_rep: dict[str, int] = {}  # per counter: the rep it last fired for
 
     def past(self, angle: float) -> bool:
@@ -89,16 +104,12 @@ class RangeLimit:
         cur: RepInProgress | None,
         step: Step,
     ) -> None:
-        """Fire the range limit's fault the frame the reported angle has been past it for
-        `LIMIT_FRAMES` frames in a row (once per excursion and rep: it re-arms when, between
+        """Fire the range limit's fault the frame the reported angle has been past it long
+        enough (`lasted`; once per excursion and rep: it re-arms when, between
         reps, the angle is back `LIMIT_REARM_DEG` inside), and mark the rep in progress."""
         quiet = not working and not self.between_reps
-        past = self.past(angle)
-        self._past_frames[label] = self._past_frames.get(label, 0) + 1 if past else 0
-        if self._past_frames[label] == 1:
-            self._past_since[label] = t
-        span_s = t - self._past_since.get(label, t)
-        if past and self.lasted(self._past_frames[label], span_s) and not quiet:
+        lasted = self._runs.setdefault(label, PastRun()).see(t, self.past(angle))
+        if lasted and not quiet:
             step.hot.update(self.joints)
             if not self._said.get(label):
                 self._said[label] = True
@@ -114,14 +125,8 @@ class RangeLimit:
         """A rep's reported angles, (time, angle) in order, stayed past the limit long enough
         (`lasted`; caught when the rep completes where the frames' checks could not: between
         two)."""
-        run, since = 0, 0.0
-        for t, angle in angles:
-            run = run + 1 if self.past(angle) else 0
-            if run == 1:
-                since = t
-            if run and self.lasted(run, t - since):
-                return True
-        return False
+        run = PastRun()
+        return any(run.see(t, self.past(angle)) for t, angle in angles)
 
     def completed(
         self,
