@@ -4,8 +4,10 @@ A safety rule, not a definition's fault rule: the rep whose reported angle (the 
 `peak_deg` reports) has been past the limit for a few frames in a row (`RangeLimit.lasted`)
 gets a `range_limit` fault the moment it crosses, with a safety cue said at once
 (scoring.cues), and is marked `over_limit` when it completes. One frame of the pose estimate
-never fires it (a joint seen for a moment); once fired it re-arms only when, between reps, the
-angle is back well inside.
+never fires it (a joint seen for a moment), unless it is alone in time in a measured rep: no
+other frame within `LIMIT_SPAN_S` either side (a stalled camera or a busy server), where it is
+all there is to go on and the rep, whose peak it is, is judged by it when it ends. Once fired
+it re-arms only when, between reps, the angle is back well inside.
 """
 
 from __future__ import annotations
@@ -121,12 +123,14 @@ class RangeLimit:
         elif not working and math.isfinite(angle) and angle <= self.limit_deg - LIMIT_REARM_DEG:
             self._said[label] = False
 
-    def stayed_past(self, angles: Iterable[tuple[float, float]]) -> bool:
+    def stayed_past(self, angles: Iterable[tuple[float, float]], measured: bool) -> bool:
         """A rep's reported angles, (time, angle) in order, stayed past the limit long enough
-        (`lasted`; caught when the rep completes where the frames' checks could not: between
-        two)."""
+        (`lasted`), or, in a `measured` rep, were past it in frames alone in time
+        (`alone_past`): caught when the rep completes where the frames' checks could not
+        (between two, or with no frame after)."""
+        seen = [(t, self.past(angle)) for t, angle in angles]
         run = PastRun()
-        return any(run.see(t, self.past(angle)) for t, angle in angles)
+        return any(run.see(t, past) for t, past in seen) or (measured and alone_past(seen))
 
     def completed(
         self,
@@ -135,12 +139,14 @@ class RangeLimit:
         rep_no: int,
         cur: RepInProgress,
         angles: Iterable[tuple[float, float]],
+        measured: bool,
     ) -> tuple[bool, list[FaultDetected]]:
-        """A completed rep's verdict: whether it went past the limit, and the fault to tell
-        when that was found only now (past it between two frames' checks)."""
+        """A completed rep's verdict (`measured`: whether its reported angle was), whether it
+        went past the limit, and the fault to tell when that was found only now (past it
+        between two frames' checks, or in a frame alone in time)."""
         if cur.over_limit:
             return True, []
-        if not self.stayed_past(angles):
+        if not self.stayed_past(angles, measured):
             return False, []
         self.mark(cur)
         if self._fired_rep.get(label) == rep_no:
@@ -165,6 +171,24 @@ class RangeLimit:
             self.joints,
             label,
         )
+
+
+def alone_past(seen: list[tuple[float, bool]]) -> bool:
+    """Whether some run of frames past the limit, in (time, past) of a rep's frames in order,
+    has no other frame within `LIMIT_SPAN_S` before or after it: no picture close to it in
+    time, so nothing says it was the pose estimate's moment (a glitch is told by its
+    neighbours; a stalled camera or a busy server leaves none)."""
+    first = -1  # the run's first frame (-1: none under way)
+    for i, (_, past) in enumerate([*seen, (math.inf, False)]):  # the end closes the last run
+        if past and first < 0:
+            first = i
+        elif not past and first >= 0:
+            before = seen[first][0] - seen[first - 1][0] if first > 0 else math.inf
+            after = seen[i][0] - seen[i - 1][0] if i < len(seen) else math.inf
+            if min(before, after) >= LIMIT_SPAN_S - 1e-6:
+                return True
+            first = -1
+    return False
 
 
 def limit_check(limit: RangeLimit | None, over_limit: bool, measured: bool) -> str:

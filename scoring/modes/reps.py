@@ -224,7 +224,9 @@ class RepMode(Mode):
         over_limit = False
         if self._limit is not None:
             angles = self._reported.during(label, rep)
-            over_limit, told = self._limit.completed(rep.end_s, label, self._rep_index, cur, angles)
+            over_limit, told = self._limit.completed(
+                rep.end_s, label, self._rep_index, cur, angles, seen.measured
+            )
             events += told
         score = rep_score(rep.rom, abs(rule.target - rule.exit), cur.penalties.values())
         sparc, rom_left, rom_right = self._rep_control(label, rep.start_s, rep.end_s)

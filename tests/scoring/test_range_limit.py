@@ -126,3 +126,27 @@ def test_at_30_a_second_two_frames_past_are_a_moment_three_an_excursion(
     (rep,) = of(events, RepCompleted)
     assert rep.over_limit is fired
     assert any(f.id == "range_limit" for f in of(events, FaultDetected)) is fired
+
+
+def test_a_slow_camera_marks_the_rep_its_one_frame_past_the_limit_shows() -> None:
+    """A 120-degree squat under a 100-degree limit, seen twice a second: past it in one frame
+    only, 0.5 s from the pictures before and after it. Nothing near it in time says it was the
+    pose estimate's moment, and it is the rep's peak: the rep is over, told when it ends."""
+    events = _sampled(2.0, 100.0, [Dip(1.0)])
+    (rep,) = of(events, RepCompleted)
+    assert rep.measured and rep.peak_deg > 100.0
+    assert rep.over_limit and rep.limit_check == "over"
+    (fault,) = [f for f in of(events, FaultDetected) if f.id == "range_limit"]
+    assert fault.rep == 1 and fault.t == rep.end_s
+
+
+@pytest.mark.parametrize(("fps", "fired"), [(FPS, False), (10.0, False), (2.0, True)])
+def test_one_frame_past_the_limit_is_a_moment_when_a_picture_is_close_to_it(
+    fps: float, fired: bool
+) -> None:
+    """A 90-degree squat under a 100-degree limit, read at 110 in one frame at its bottom:
+    a picture within 0.2 s of it says the knee was inside; at 2 a second none is."""
+    events = _sampled(fps, 100.0, [Dip(1.0, depth=90.0)], (2.5,))
+    (rep,) = of(events, RepCompleted)
+    assert rep.over_limit is fired
+    assert any(f.id == "range_limit" for f in of(events, FaultDetected)) is fired
