@@ -68,8 +68,9 @@ FIND_PROBLEMS = """(allowed) => {
 }"""
 
 
-def problems(page: Any, where: str) -> list[str]:
-    found = page.evaluate(FIND_PROBLEMS, DATA_WORDS)
+def problems(page: Any, where: str, data: tuple[str, ...] = ()) -> list[str]:
+    """What is wrong on the page as it is now; `data`: more of the person's own words on it."""
+    found = page.evaluate(FIND_PROBLEMS, [*DATA_WORDS, *data])
     out = [f"{where}: untranslated {t}" for t in found["untranslated"]]
     out += [f"{where}: cut off {c}" for c in found["cut"]]
     if found["wide"]:
@@ -121,13 +122,13 @@ def test_the_pseudo_locale_finds_no_untranslated_word_and_nothing_cut_off(
         )
         assert anon.evaluate("document.documentElement.lang") == "en-XA"
         found += problems(anon, "the picker")
-        anon.fill("#picker-search", "zzzz")  # no match: the picker says so
-        wait_js(
+        anon.fill("#picker-search", "zzzz")  # no match: the picker says so, with the word
+        wait_js(  # (the count said how many there are before: wait for the answer itself)
             anon,
-            "!document.getElementById('picker-problem').hidden || "
-            "document.getElementById('picker-count').textContent.length > 0",
+            "!document.querySelector('#exercise-list a, #exercise-list button') && "
+            "document.getElementById('picker-count').textContent.includes('zzzz')",
         )
-        found += problems(anon, "the picker with no match")
+        found += problems(anon, "the picker with no match", ("zzzz",))
         anon.goto(f"{review.url}/?exercise=squat")
         wait_js(anon, "!document.getElementById('coach').hidden")
         wait_js(anon, "document.getElementById('exercise-instructions').textContent.length > 0")
