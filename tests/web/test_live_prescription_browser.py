@@ -209,8 +209,7 @@ def test_a_program_of_one_set_of_two_with_a_60_degree_limit(
     wait_js(page, "!document.getElementById('summary').hidden", loop_s * 1000 + 25_000)
     summary = page_text(page, "#summary")
     stored = _stored(review, session_id)
-    reps = [(r.peak_deg, r.over_limit) for r in stored.reps] if stored else None
-    assert summary.startswith("All done: 2 reps."), (summary, reps)
+    assert summary.startswith("All done: 2 reps."), f"{summary} {_rep_frames(review, stored)}"
     assert "2 reps went past your limit" in summary, f"{summary} {_rep_frames(review, stored)}"
     assert page_text(page, "#rep-count") == "2"
     first_screen(page, "summary", "rep-count")
